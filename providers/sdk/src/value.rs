@@ -1,0 +1,390 @@
+//! [`Value`]: the dynamic value of the stack language, shared by the evaluator, the state
+//! and providers. Mirrors Terraform's value model closely enough that its functions and
+//! conversions behave the same, including **unknown** values (not known until apply).
+
+use crate::types::Type;
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A value of the stack language.
+///
+/// Lists and tuples share [`Value::List`]; maps and objects share [`Value::Map`], whose keys
+/// are kept sorted as Terraform iterates them. Sets keep their elements sorted and unique.
+#[derive(Clone, Debug, Default)]
+pub enum Value {
+    /// The absence of a value.
+    #[default]
+    Null,
+    Bool(bool),
+    /// Numbers are IEEE doubles: integers are exact up to 2^53.
+    Number(f64),
+    String(String),
+    List(Vec<Value>),
+    /// Sorted and de-duplicated; build with [`Value::set`].
+    Set(Vec<Value>),
+    Map(BTreeMap<String, Value>),
+    /// A value that will only be known during apply, of the given type (`Type::Any` when even
+    /// the type is unknown).
+    Unknown(Type),
+}
+
+impl Value {
+    /// An unknown value of unknown type.
+    pub fn unknown() -> Value {
+        Value::Unknown(Type::Any)
+    }
+
+    pub fn string(s: impl Into<String>) -> Value {
+        Value::String(s.into())
+    }
+
+    /// Builds a set: sorts and removes duplicates.
+    pub fn set(mut items: Vec<Value>) -> Value {
+        items.sort_by(Value::total_cmp);
+        items.dedup_by(|a, b| a.total_cmp(b) == Ordering::Equal);
+        Value::Set(items)
+    }
+
+    pub fn map<K: Into<String>>(entries: impl IntoIterator<Item = (K, Value)>) -> Value {
+        Value::Map(entries.into_iter().map(|(k, v)| (k.into(), v)).collect())
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// True when this value itself is unknown (not looking inside collections).
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Value::Unknown(_))
+    }
+
+    /// True when the value is known all the way down.
+    pub fn is_wholly_known(&self) -> bool {
+        match self {
+            Value::Unknown(_) => false,
+            Value::List(items) | Value::Set(items) => items.iter().all(Value::is_wholly_known),
+            Value::Map(map) => map.values().all(Value::is_wholly_known),
+            _ => true,
+        }
+    }
+
+    /// The short kind name users see in messages (`string`, `list`, `object`...).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::List(_) => "list",
+            Value::Set(_) => "set",
+            Value::Map(_) => "object",
+            Value::Unknown(_) => "unknown",
+        }
+    }
+
+    /// The most specific type describing this value.
+    pub fn type_of(&self) -> Type {
+        match self {
+            Value::Null => Type::Any,
+            Value::Bool(_) => Type::Bool,
+            Value::Number(_) => Type::Number,
+            Value::String(_) => Type::String,
+            Value::List(items) => Type::Tuple(items.iter().map(Value::type_of).collect()),
+            Value::Set(items) => Type::Set(Box::new(common_type(items))),
+            Value::Map(map) => Type::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), crate::types::ObjectAttr::required(v.type_of())))
+                    .collect(),
+            ),
+            Value::Unknown(ty) => ty.clone(),
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_number(&self) -> Option<f64> {
+        match self {
+            Value::Number(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// Elements of a list, tuple or set.
+    pub fn as_seq(&self) -> Option<&[Value]> {
+        match self {
+            Value::List(items) | Value::Set(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+        match self {
+            Value::Map(map) => Some(map),
+            _ => None,
+        }
+    }
+
+    /// A total order over values, used to sort sets and compare keys. Values of different
+    /// kinds order by kind; unknowns sort last.
+    pub fn total_cmp(&self, other: &Value) -> Ordering {
+        fn rank(v: &Value) -> u8 {
+            match v {
+                Value::Null => 0,
+                Value::Bool(_) => 1,
+                Value::Number(_) => 2,
+                Value::String(_) => 3,
+                Value::List(_) => 4,
+                Value::Set(_) => 5,
+                Value::Map(_) => 6,
+                Value::Unknown(_) => 7,
+            }
+        }
+        match (self, other) {
+            (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
+            (Value::Number(a), Value::Number(b)) => a.total_cmp(b),
+            (Value::String(a), Value::String(b)) => a.cmp(b),
+            (Value::List(a), Value::List(b)) | (Value::Set(a), Value::Set(b)) => {
+                cmp_seq(a.iter(), b.iter())
+            }
+            (Value::Map(a), Value::Map(b)) => {
+                for ((ka, va), (kb, vb)) in a.iter().zip(b.iter()) {
+                    let ord = ka.cmp(kb).then_with(|| va.total_cmp(vb));
+                    if ord != Ordering::Equal {
+                        return ord;
+                    }
+                }
+                a.len().cmp(&b.len())
+            }
+            (Value::Unknown(_), Value::Unknown(_)) | (Value::Null, Value::Null) => {
+                Ordering::Equal
+            }
+            _ => rank(self).cmp(&rank(other)),
+        }
+    }
+
+    /// Converts to JSON. Unknown values have no JSON form and become `null`; callers that
+    /// must not lose them check [`Value::is_wholly_known`] first.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::Null | Value::Unknown(_) => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Number(n) => number_to_json(*n),
+            Value::String(s) => J::String(s.clone()),
+            Value::List(items) | Value::Set(items) => {
+                J::Array(items.iter().map(Value::to_json).collect())
+            }
+            Value::Map(map) => {
+                J::Object(map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
+        }
+    }
+
+    /// Converts from JSON: arrays become tuples, objects become objects.
+    pub fn from_json(json: &serde_json::Value) -> Value {
+        use serde_json::Value as J;
+        match json {
+            J::Null => Value::Null,
+            J::Bool(b) => Value::Bool(*b),
+            J::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
+            J::String(s) => Value::String(s.clone()),
+            J::Array(items) => Value::List(items.iter().map(Value::from_json).collect()),
+            J::Object(map) => {
+                Value::Map(map.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect())
+            }
+        }
+    }
+}
+
+fn number_to_json(n: f64) -> serde_json::Value {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        // Integral values serialize without a fraction, as Terraform does.
+        #[allow(clippy::cast_possible_truncation)]
+        return serde_json::Value::from(n as i64);
+    }
+    serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, serde_json::Value::Number)
+}
+
+fn cmp_seq<'a>(
+    mut a: impl Iterator<Item = &'a Value>,
+    mut b: impl Iterator<Item = &'a Value>,
+) -> Ordering {
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) => match x.total_cmp(y) {
+                Ordering::Equal => continue,
+                ord => return ord,
+            },
+        }
+    }
+}
+
+/// The single element type of a homogeneous collection, or `Any` when elements differ.
+pub fn common_type(items: &[Value]) -> Type {
+    let mut iter = items.iter().filter(|v| !v.is_null()).map(Value::type_of);
+    let Some(first) = iter.next() else {
+        return Type::Any;
+    };
+    if iter.all(|t| t == first) {
+        first
+    } else {
+        Type::Any
+    }
+}
+
+/// Formats a number the way Terraform prints it: integers without a fraction.
+pub fn format_number(n: f64) -> String {
+    if n.is_nan() {
+        return "NaN".into();
+    }
+    if n.is_infinite() {
+        return if n > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+    }
+    if n == 0.0 {
+        return "0".into();
+    }
+    if n.fract() == 0.0 && n.abs() < 1e21 {
+        format!("{n:.0}")
+    } else {
+        format!("{n}")
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Number(a), Value::Number(b)) => a == b,
+            (Value::Unknown(_), _) | (_, Value::Unknown(_)) => false,
+            (Value::Null, Value::Null) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::String(a), Value::String(b)) => a == b,
+            (Value::List(a), Value::List(b)) | (Value::Set(a), Value::Set(b)) => a == b,
+            (Value::Map(a), Value::Map(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    /// Renders the value as HCL-like source, for messages and plan output.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("null"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Number(n) => f.write_str(&format_number(*n)),
+            Value::String(s) => write!(f, "{}", serde_json::Value::String(s.clone())),
+            Value::List(items) | Value::Set(items) => {
+                f.write_str("[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
+            Value::Map(map) => {
+                f.write_str("{")?;
+                for (i, (k, v)) in map.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{} = {v}", serde_json::Value::String(k.clone()))?;
+                }
+                f.write_str("}")
+            }
+            Value::Unknown(_) => f.write_str("(known after apply)"),
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::String(s.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::String(s)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(n: f64) -> Value {
+        Value::Number(n)
+    }
+}
+
+impl From<i64> for Value {
+    #[allow(clippy::cast_precision_loss)]
+    fn from(n: i64) -> Value {
+        Value::Number(n as f64)
+    }
+}
+
+impl From<usize> for Value {
+    #[allow(clippy::cast_precision_loss)]
+    fn from(n: usize) -> Value {
+        Value::Number(n as f64)
+    }
+}
+
+impl<T: Into<Value>> From<Vec<T>> for Value {
+    fn from(items: Vec<T>) -> Value {
+        Value::List(items.into_iter().map(Into::into).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sets_are_sorted_and_unique() {
+        let s = Value::set(vec!["b".into(), "a".into(), "b".into()]);
+        assert_eq!(s, Value::Set(vec!["a".into(), "b".into()]));
+    }
+
+    #[test]
+    fn unknown_is_never_equal() {
+        assert_ne!(Value::unknown(), Value::unknown());
+        assert!(!Value::List(vec![Value::unknown()]).is_wholly_known());
+    }
+
+    #[test]
+    fn numbers_print_like_terraform() {
+        assert_eq!(format_number(3.0), "3");
+        assert_eq!(format_number(2.5), "2.5");
+        assert_eq!(format_number(-0.0), "0");
+        assert_eq!(Value::from(10_i64).to_json(), serde_json::json!(10));
+    }
+
+    #[test]
+    fn json_round_trip() {
+        let json = serde_json::json!({"a": [1, "x", true, null], "b": {"c": 2.5}});
+        assert_eq!(Value::from_json(&json).to_json(), json);
+    }
+}

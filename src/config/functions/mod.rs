@@ -1,0 +1,104 @@
+//! The built-in function library of the stack language (`cidrsubnet`, `merge`, `format`...),
+//! matching Terraform's documented behaviour. Each family lives in its own file; this module
+//! holds the registry and the calling convention the evaluator uses.
+//!
+//! `try` and `can` are not here: they need their arguments unevaluated, so the evaluator
+//! implements them itself.
+
+use gantry_provider::Value;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+/// What a function may know about where it is called from.
+pub struct FnContext<'a> {
+    /// `path.module` of the calling module: relative paths in `file()` and friends resolve here.
+    pub module_dir: &'a Path,
+    /// False while planning or validating: `uuid()` and `timestamp()` are then unknown.
+    pub apply_time: bool,
+    /// Renders a template file's text with the given variables (for `templatefile`); the
+    /// evaluator provides it because it owns template evaluation.
+    pub render_template: &'a dyn Fn(&str, &Value) -> Result<Value, String>,
+}
+
+/// Why a call failed. The evaluator turns this into a diagnostic pointing at the call
+/// (or at the offending argument).
+#[derive(Debug, Clone, PartialEq)]
+pub enum FnError {
+    /// Wrong number of arguments.
+    Arity { expected: String, got: usize },
+    /// Argument `index` (0-based) is invalid.
+    Arg { index: usize, message: String },
+    /// The call as a whole failed.
+    Call(String),
+}
+
+impl FnError {
+    pub fn arg(index: usize, message: impl Into<String>) -> FnError {
+        FnError::Arg { index, message: message.into() }
+    }
+
+    pub fn call(message: impl Into<String>) -> FnError {
+        FnError::Call(message.into())
+    }
+}
+
+pub type FnImpl = fn(&FnContext<'_>, &[Value]) -> Result<Value, FnError>;
+
+/// A function's calling convention.
+pub struct FunctionDef {
+    pub name: &'static str,
+    /// Minimum number of arguments.
+    pub min_args: usize,
+    /// Maximum number of arguments; `None` for variadic functions.
+    pub max_args: Option<usize>,
+    /// When false, any argument that is not wholly known makes the result unknown without
+    /// calling `body`. Functions like `length` set it to true and deal with unknowns.
+    pub handles_unknown: bool,
+    /// One line shown in diagnostics: `cidrsubnet(prefix, newbits, netnum)`.
+    pub signature: &'static str,
+    pub body: FnImpl,
+}
+
+/// Looks a function up by name.
+pub fn lookup(name: &str) -> Option<&'static FunctionDef> {
+    registry().get(name)
+}
+
+/// All function names, for "did you mean" suggestions.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    registry().keys().copied()
+}
+
+/// Calls `def` with `args`, checking arity and applying the unknown rule.
+pub fn call(def: &FunctionDef, ctx: &FnContext<'_>, args: &[Value]) -> Result<Value, FnError> {
+    let arity_ok =
+        args.len() >= def.min_args && def.max_args.is_none_or(|max| args.len() <= max);
+    if !arity_ok {
+        let expected = match def.max_args {
+            Some(max) if max == def.min_args => format!("{max}"),
+            Some(max) => format!("{} to {max}", def.min_args),
+            None => format!("at least {}", def.min_args),
+        };
+        return Err(FnError::Arity { expected, got: args.len() });
+    }
+    if !def.handles_unknown && args.iter().any(|a| !a.is_wholly_known()) {
+        return Ok(Value::unknown());
+    }
+    (def.body)(ctx, args)
+}
+
+fn registry() -> &'static HashMap<&'static str, FunctionDef> {
+    static REGISTRY: OnceLock<HashMap<&'static str, FunctionDef>> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let mut map = HashMap::new();
+        for def in all_functions() {
+            map.insert(def.name, def);
+        }
+        map
+    })
+}
+
+fn all_functions() -> Vec<FunctionDef> {
+    Vec::new()
+}

@@ -1,0 +1,6 @@
+//! gantry: declarative infrastructure provisioning for AI infrastructure.
+//!
+//! The data flow, one module per stage: [`config`] loads and evaluates stack files,
+//! [`graph`] builds the dependency graph of resource instances.
+
+pub mod config;
