@@ -1,6 +1,9 @@
 //! gantry: declarative infrastructure provisioning for AI infrastructure.
 //!
 //! The data flow, one module per stage: [`config`] loads and evaluates stack files,
-//! [`graph`] builds the dependency graph of resource instances.
+//! [`graph`] builds the dependency graph of resource instances. [`diagnostics`] is the one
+//! way every stage reports problems.
 
+pub mod addrs;
 pub mod config;
+pub mod diagnostics;

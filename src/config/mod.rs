@@ -1,1 +1,8 @@
+//! Stack files: loading HCL (hcl-edit, keeping spans), decoding blocks into the
+//! configuration model, modules, input variables, and expression evaluation.
+
+pub mod decode;
+pub mod eval;
 pub mod functions;
+pub mod model;
+pub mod typeexpr;

@@ -1,0 +1,962 @@
+//! Decoding one parsed HCL file into the [`Module`] model: checks block types, label counts,
+//! allowed arguments and duplicates, and keeps every span. Problems become diagnostics; the
+//! decoder keeps going so a user sees every mistake at once.
+
+use super::model::*;
+use super::typeexpr::parse_type;
+use crate::addrs::{ResourceAddr, ResourceMode};
+use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics, FileId, Span};
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::{Block, Body, Structure};
+
+const TOP_LEVEL_BLOCKS: &[&str] = &[
+    "variable",
+    "locals",
+    "output",
+    "resource",
+    "data",
+    "module",
+    "provider",
+    "backend",
+    "terraform",
+    "budget",
+];
+
+/// Decodes the top-level body of one file into `module`.
+pub fn decode_file(module: &mut Module, file: FileId, body: &Body, diags: &mut Diagnostics) {
+    let d = Decoder { file };
+    for structure in body.iter() {
+        match structure {
+            Structure::Attribute(attr) => diags.push(
+                Diagnostic::error("unexpected argument at the top level")
+                    .with_span(span_of(file, attr))
+                    .with_label("arguments belong inside a block")
+                    .with_help("wrap it in a `locals { }` block to name a value"),
+            ),
+            Structure::Block(block) => d.decode_top_block(module, block, diags),
+        }
+    }
+}
+
+struct Decoder {
+    file: FileId,
+}
+
+impl Decoder {
+    fn span(&self, node: &impl hcl_edit::Span) -> Span {
+        span_of(self.file, node)
+    }
+
+    fn expr(&self, e: &Expression) -> Expr {
+        Expr {
+            file: self.file,
+            expr: e.clone(),
+        }
+    }
+
+    /// The span of `resource "a" "b"`, without the body.
+    fn header_span(&self, block: &Block) -> Span {
+        let start = self.span(&block.ident);
+        match block.labels.last() {
+            Some(label) => start.to(self.span(label)),
+            None => start,
+        }
+    }
+
+    fn decode_top_block(&self, module: &mut Module, block: &Block, diags: &mut Diagnostics) {
+        let kind = block.ident.as_str();
+        match kind {
+            "variable" => {
+                if let Some(l) = self.labels(block, &["name"], diags) {
+                    self.decode_variable(module, block, l[0], diags);
+                }
+            }
+            "locals" => {
+                if self.labels(block, &[], diags).is_some() {
+                    self.decode_locals(module, block, diags);
+                }
+            }
+            "output" => {
+                if let Some(l) = self.labels(block, &["name"], diags) {
+                    self.decode_output(module, block, l[0], diags);
+                }
+            }
+            "resource" | "data" => {
+                if let Some(l) = self.labels(block, &["type", "name"], diags) {
+                    let mode = if kind == "data" {
+                        ResourceMode::Data
+                    } else {
+                        ResourceMode::Managed
+                    };
+                    self.decode_resource(module, block, mode, l[0], l[1], diags);
+                }
+            }
+            "module" => {
+                if let Some(l) = self.labels(block, &["name"], diags) {
+                    self.decode_module_call(module, block, l[0], diags);
+                }
+            }
+            "provider" => {
+                if let Some(l) = self.labels(block, &["name"], diags) {
+                    self.decode_provider(module, block, l[0], diags);
+                }
+            }
+            "backend" => {
+                if let Some(l) = self.labels(block, &["kind"], diags) {
+                    self.decode_backend(module, block, l[0], diags);
+                }
+            }
+            "terraform" => {
+                if self.labels(block, &[], diags).is_some() {
+                    self.decode_terraform(module, block, diags);
+                }
+            }
+            // Budgets are read by the cost layer; the loader only checks the shape.
+            "budget" => {
+                self.labels(block, &[], diags);
+            }
+            other => {
+                let mut d = Diagnostic::error(format!("unsupported block type `{other}`"))
+                    .with_span(self.span(&block.ident))
+                    .with_label("not a block gantry knows");
+                d = match did_you_mean(other, TOP_LEVEL_BLOCKS.iter().copied()) {
+                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    None => d.with_help(format!(
+                        "top-level blocks are: {}",
+                        TOP_LEVEL_BLOCKS.join(", ")
+                    )),
+                };
+                diags.push(d);
+            }
+        }
+    }
+
+    /// The block's labels when their count matches `names`; a diagnostic otherwise.
+    fn labels<'b>(
+        &self,
+        block: &'b Block,
+        names: &[&str],
+        diags: &mut Diagnostics,
+    ) -> Option<Vec<&'b str>> {
+        let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
+        if labels.len() == names.len() {
+            if let Some((i, _)) = labels.iter().enumerate().find(|(_, l)| l.is_empty()) {
+                diags.push(
+                    Diagnostic::error(format!("empty {} label", names[i]))
+                        .with_span(self.span(&block.labels[i]))
+                        .with_label("labels must not be empty"),
+                );
+                return None;
+            }
+            return Some(labels);
+        }
+        let kind = block.ident.as_str();
+        let expected = if names.is_empty() {
+            format!("a `{kind}` block takes no labels")
+        } else {
+            let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+            format!(
+                "a `{kind}` block takes {} label(s): {kind} {}",
+                names.len(),
+                quoted.join(" ")
+            )
+        };
+        diags.push(
+            Diagnostic::error(format!("wrong number of labels on `{kind}` block"))
+                .with_span(self.header_span(block))
+                .with_label(format!("found {} label(s)", labels.len()))
+                .with_help(expected),
+        );
+        None
+    }
+
+    fn decode_variable(
+        &self,
+        module: &mut Module,
+        block: &Block,
+        name: &str,
+        diags: &mut Diagnostics,
+    ) {
+        let span = self.header_span(block);
+        if let Some(prev) = module.variables.get(name) {
+            diags.push(duplicate("variable", name, span, prev.span));
+            return;
+        }
+        let mut var = Variable {
+            name: name.to_owned(),
+            span,
+            ty: gantry_provider::Type::Any,
+            type_span: None,
+            default: None,
+            description: None,
+            sensitive: false,
+            nullable: true,
+            validations: Vec::new(),
+        };
+        let mut seen = Seen::default();
+        for s in block.body.iter() {
+            match s {
+                Structure::Attribute(a) => {
+                    let key = a.key.as_str();
+                    if !seen.insert(key, self.span(a), diags) {
+                        continue;
+                    }
+                    match key {
+                        "type" => {
+                            var.type_span = Some(self.span(&a.value));
+                            match parse_type(&a.value, self.file) {
+                                Ok(t) => var.ty = t,
+                                Err(d) => diags.push(d),
+                            }
+                        }
+                        "default" => var.default = Some(self.expr(&a.value)),
+                        "description" => var.description = self.literal_string(&a.value, diags),
+                        "sensitive" => var.sensitive = self.literal_bool(&a.value, diags),
+                        "nullable" => var.nullable = self.literal_bool(&a.value, diags),
+                        other => diags.push(self.unsupported_argument(
+                            "variable",
+                            other,
+                            a,
+                            &["type", "default", "description", "sensitive", "nullable"],
+                        )),
+                    }
+                }
+                Structure::Block(b) if b.ident.as_str() == "validation" => {
+                    if let Some(v) = self.decode_validation(b, diags) {
+                        var.validations.push(v);
+                    }
+                }
+                Structure::Block(b) => {
+                    diags.push(self.unsupported_block("variable", b, &["validation"]));
+                }
+            }
+        }
+        module.variables.insert(name.to_owned(), var);
+    }
+
+    fn decode_validation(&self, block: &Block, diags: &mut Diagnostics) -> Option<Validation> {
+        let mut condition = None;
+        let mut error_message = None;
+        for s in block.body.iter() {
+            match s {
+                Structure::Attribute(a) => match a.key.as_str() {
+                    "condition" => condition = Some(self.expr(&a.value)),
+                    "error_message" => error_message = Some(self.expr(&a.value)),
+                    other => diags.push(self.unsupported_argument(
+                        "validation",
+                        other,
+                        a,
+                        &["condition", "error_message"],
+                    )),
+                },
+                Structure::Block(b) => diags.push(self.unsupported_block("validation", b, &[])),
+            }
+        }
+        let span = self.span(&block.ident);
+        match (condition, error_message) {
+            (Some(condition), Some(error_message)) => Some(Validation {
+                condition,
+                error_message,
+            }),
+            (None, _) => {
+                diags.push(missing_argument("validation", "condition", span));
+                None
+            }
+            (_, None) => {
+                diags.push(missing_argument("validation", "error_message", span));
+                None
+            }
+        }
+    }
+
+    fn decode_locals(&self, module: &mut Module, block: &Block, diags: &mut Diagnostics) {
+        for s in block.body.iter() {
+            match s {
+                Structure::Attribute(a) => {
+                    let name = a.key.as_str();
+                    let span = self.span(&a.key);
+                    if let Some(prev) = module.locals.get(name) {
+                        diags.push(duplicate("local value", name, span, prev.span));
+                        continue;
+                    }
+                    module.locals.insert(
+                        name.to_owned(),
+                        Local {
+                            name: name.to_owned(),
+                            span,
+                            value: self.expr(&a.value),
+                        },
+                    );
+                }
+                Structure::Block(b) => diags.push(
+                    Diagnostic::error("blocks are not allowed in `locals`")
+                        .with_span(self.header_span(b))
+                        .with_help("a local value is written `name = expression`"),
+                ),
+            }
+        }
+    }
+
+    fn decode_output(&self, module: &mut Module, block: &Block, name: &str, d: &mut Diagnostics) {
+        let span = self.header_span(block);
+        if let Some(prev) = module.outputs.get(name) {
+            d.push(duplicate("output", name, span, prev.span));
+            return;
+        }
+        let mut value = None;
+        let mut output_description = None;
+        let mut sensitive = false;
+        let mut depends_on = Vec::new();
+        let mut seen = Seen::default();
+        for s in block.body.iter() {
+            match s {
+                Structure::Attribute(a) => {
+                    let key = a.key.as_str();
+                    if !seen.insert(key, self.span(a), d) {
+                        continue;
+                    }
+                    match key {
+                        "value" => value = Some(self.expr(&a.value)),
+                        "description" => output_description = self.literal_string(&a.value, d),
+                        "sensitive" => sensitive = self.literal_bool(&a.value, d),
+                        "depends_on" => depends_on = self.depends_on(&a.value, d),
+                        other => d.push(self.unsupported_argument(
+                            "output",
+                            other,
+                            a,
+                            &["value", "description", "sensitive", "depends_on"],
+                        )),
+                    }
+                }
+                Structure::Block(b) => d.push(self.unsupported_block("output", b, &[])),
+            }
+        }
+        let Some(value) = value else {
+            d.push(missing_argument("output", "value", span));
+            return;
+        };
+        module.outputs.insert(
+            name.to_owned(),
+            Output {
+                name: name.to_owned(),
+                span,
+                value,
+                description: output_description,
+                sensitive,
+                depends_on,
+            },
+        );
+    }
+
+    fn decode_resource(
+        &self,
+        module: &mut Module,
+        block: &Block,
+        mode: ResourceMode,
+        type_name: &str,
+        name: &str,
+        diags: &mut Diagnostics,
+    ) {
+        let span = self.header_span(block);
+        let addr = ResourceAddr {
+            mode,
+            type_name: type_name.into(),
+            name: name.into(),
+        };
+        if let Some(prev) = module.resources.get(&addr) {
+            let what = if mode == ResourceMode::Data {
+                "data source"
+            } else {
+                "resource"
+            };
+            diags.push(duplicate(what, &addr.to_string(), span, prev.span));
+            return;
+        }
+        let mut resource = Resource {
+            addr: addr.clone(),
+            span,
+            count: None,
+            for_each: None,
+            depends_on: Vec::new(),
+            provider: None,
+            lifecycle: Lifecycle::default(),
+            body: BodyConfig::default(),
+        };
+        let mut seen = Seen::default();
+        for s in block.body.iter() {
+            match s {
+                Structure::Attribute(a) => {
+                    let key = a.key.as_str();
+                    if !seen.insert(key, self.span(a), diags) {
+                        continue;
+                    }
+                    match key {
+                        "count" => resource.count = Some(self.expr(&a.value)),
+                        "for_each" => resource.for_each = Some(self.expr(&a.value)),
+                        "depends_on" => resource.depends_on = self.depends_on(&a.value, diags),
+                        "provider" => resource.provider = self.provider_ref(&a.value, diags),
+                        _ => self.add_attribute(&mut resource.body, a),
+                    }
+                }
+                Structure::Block(b) if b.ident.as_str() == "lifecycle" => {
+                    if mode == ResourceMode::Data {
+                        diags.push(self.unsupported_block("data", b, &[]));
+                    } else {
+                        resource.lifecycle = self.decode_lifecycle(b, diags);
+                    }
+                }
+                Structure::Block(b) if matches!(b.ident.as_str(), "provisioner" | "connection") => {
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "`{}` blocks are not supported",
+                            b.ident.as_str()
+                        ))
+                        .with_span(self.header_span(b))
+                        .with_help("configure machines with cloud-init (`user_data`) instead"),
+                    );
+                }
+                Structure::Block(b) => self.add_block(&mut resource.body, b, diags),
+            }
+        }
+        if let (Some(count), Some(_)) = (&resource.count, &resource.for_each) {
+            diags.push(
+                Diagnostic::error("`count` and `for_each` cannot be used together")
+                    .with_span(count.span())
+                    .with_address(addr.to_string())
+                    .with_help("use `count` for N identical instances, `for_each` to key them"),
+            );
+        }
+        module.resources.insert(addr, resource);
+    }
+
+    fn add_attribute(&self, body: &mut BodyConfig, a: &hcl_edit::structure::Attribute) {
+        let name = a.key.as_str().to_owned();
+        body.attributes.insert(
+            name.clone(),
+            Attribute {
+                name,
+                span: self.span(a),
+                value: self.expr(&a.value),
+            },
+        );
+    }
+
+    fn add_block(&self, body: &mut BodyConfig, b: &Block, diags: &mut Diagnostics) {
+        if b.ident.as_str() == "dynamic" {
+            if let Some(d) = self.decode_dynamic(b, diags) {
+                body.blocks.push(BlockItem::Dynamic(d));
+            }
+            return;
+        }
+        let mut nested = BodyConfig::default();
+        let mut seen = Seen::default();
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) => {
+                    if seen.insert(a.key.as_str(), self.span(a), diags) {
+                        self.add_attribute(&mut nested, a);
+                    }
+                }
+                Structure::Block(inner) => self.add_block(&mut nested, inner, diags),
+            }
+        }
+        body.blocks.push(BlockItem::Static(NestedBlock {
+            type_name: b.ident.as_str().to_owned(),
+            labels: b.labels.iter().map(|l| l.as_str().to_owned()).collect(),
+            span: self.header_span(b),
+            body: nested,
+        }));
+    }
+
+    fn decode_dynamic(&self, block: &Block, diags: &mut Diagnostics) -> Option<DynamicBlock> {
+        let [label] = block.labels.as_slice() else {
+            diags.push(
+                Diagnostic::error("wrong number of labels on `dynamic` block")
+                    .with_span(self.header_span(block))
+                    .with_help("write `dynamic \"BLOCK_TYPE\" { ... }`"),
+            );
+            return None;
+        };
+        let type_name = label.as_str().to_owned();
+        let mut for_each = None;
+        let mut iterator = type_name.clone();
+        let mut labels = Vec::new();
+        let mut content = None;
+        for s in block.body.iter() {
+            match s {
+                Structure::Attribute(a) => match a.key.as_str() {
+                    "for_each" => for_each = Some(self.expr(&a.value)),
+                    "iterator" => match &a.value {
+                        Expression::Variable(v) => iterator = v.as_str().to_owned(),
+                        other => diags.push(
+                            Diagnostic::error("`iterator` must be a bare name")
+                                .with_span(self.span(other))
+                                .with_help("write `iterator = item`"),
+                        ),
+                    },
+                    "labels" => match &a.value {
+                        Expression::Array(items) => {
+                            labels = items.iter().map(|e| self.expr(e)).collect();
+                        }
+                        other => diags.push(
+                            Diagnostic::error("`labels` must be a list")
+                                .with_span(self.span(other)),
+                        ),
+                    },
+                    other => diags.push(self.unsupported_argument(
+                        "dynamic",
+                        other,
+                        a,
+                        &["for_each", "iterator", "labels"],
+                    )),
+                },
+                Structure::Block(b) if b.ident.as_str() == "content" => {
+                    let mut body = BodyConfig::default();
+                    for inner in b.body.iter() {
+                        match inner {
+                            Structure::Attribute(a) => self.add_attribute(&mut body, a),
+                            Structure::Block(nb) => self.add_block(&mut body, nb, diags),
+                        }
+                    }
+                    content = Some(body);
+                }
+                Structure::Block(b) => {
+                    diags.push(self.unsupported_block("dynamic", b, &["content"]));
+                }
+            }
+        }
+        let span = self.header_span(block);
+        let Some(for_each) = for_each else {
+            diags.push(missing_argument("dynamic", "for_each", span));
+            return None;
+        };
+        let Some(content) = content else {
+            diags.push(
+                Diagnostic::error("missing `content` block in `dynamic` block")
+                    .with_span(span)
+                    .with_help("add `content { ... }` with the generated block's arguments"),
+            );
+            return None;
+        };
+        Some(DynamicBlock {
+            type_name,
+            span,
+            for_each,
+            iterator,
+            labels,
+            content,
+        })
+    }
+
+    fn decode_lifecycle(&self, block: &Block, diags: &mut Diagnostics) -> Lifecycle {
+        let mut lc = Lifecycle::default();
+        for s in block.body.iter() {
+            match s {
+                Structure::Attribute(a) => match a.key.as_str() {
+                    "create_before_destroy" => {
+                        lc.create_before_destroy = self.literal_bool(&a.value, diags);
+                    }
+                    "prevent_destroy" => lc.prevent_destroy = self.literal_bool(&a.value, diags),
+                    "ignore_changes" => match &a.value {
+                        Expression::Variable(v) if v.as_str() == "all" => {
+                            lc.ignore_all_changes = true;
+                        }
+                        Expression::Array(items) => {
+                            for item in items.iter() {
+                                match attribute_path(item) {
+                                    Some(path) => lc.ignore_changes.push(path),
+                                    None => diags.push(
+                                        Diagnostic::error("invalid `ignore_changes` entry")
+                                            .with_span(self.span(item))
+                                            .with_help("list attribute names: `[tags, ami]`"),
+                                    ),
+                                }
+                            }
+                        }
+                        other => diags.push(
+                            Diagnostic::error("`ignore_changes` must be a list or `all`")
+                                .with_span(self.span(other)),
+                        ),
+                    },
+                    "replace_triggered_by" => {}
+                    other => diags.push(self.unsupported_argument(
+                        "lifecycle",
+                        other,
+                        a,
+                        &["create_before_destroy", "prevent_destroy", "ignore_changes"],
+                    )),
+                },
+                Structure::Block(b) => diags.push(self.unsupported_block("lifecycle", b, &[])),
+            }
+        }
+        lc
+    }
+
+    fn decode_module_call(
+        &self,
+        module: &mut Module,
+        block: &Block,
+        name: &str,
+        diags: &mut Diagnostics,
+    ) {
+        let span = self.header_span(block);
+        if let Some(prev) = module.module_calls.get(name) {
+            diags.push(duplicate("module", name, span, prev.span));
+            return;
+        }
+        let mut call = ModuleCall {
+            name: name.to_owned(),
+            span,
+            source: String::new(),
+            source_span: span,
+            version: None,
+            count: None,
+            for_each: None,
+            depends_on: Vec::new(),
+            providers: Vec::new(),
+            inputs: indexmap::IndexMap::new(),
+        };
+        let mut has_source = false;
+        let mut seen = Seen::default();
+        for s in block.body.iter() {
+            match s {
+                Structure::Attribute(a) => {
+                    let key = a.key.as_str();
+                    if !seen.insert(key, self.span(a), diags) {
+                        continue;
+                    }
+                    match key {
+                        "source" => {
+                            call.source_span = self.span(&a.value);
+                            if let Some(s) = self.literal_string(&a.value, diags) {
+                                call.source = s;
+                                has_source = true;
+                            }
+                        }
+                        "version" => call.version = self.literal_string(&a.value, diags),
+                        "count" => call.count = Some(self.expr(&a.value)),
+                        "for_each" => call.for_each = Some(self.expr(&a.value)),
+                        "depends_on" => call.depends_on = self.depends_on(&a.value, diags),
+                        "providers" => call.providers = self.provider_map(&a.value, diags),
+                        _ => {
+                            call.inputs.insert(
+                                key.to_owned(),
+                                Attribute {
+                                    name: key.to_owned(),
+                                    span: self.span(a),
+                                    value: self.expr(&a.value),
+                                },
+                            );
+                        }
+                    }
+                }
+                Structure::Block(b) => diags.push(self.unsupported_block("module", b, &[])),
+            }
+        }
+        if !has_source && !seen.contains("source") {
+            diags.push(missing_argument("module", "source", span));
+            return;
+        }
+        if let (Some(count), Some(_)) = (&call.count, &call.for_each) {
+            diags.push(
+                Diagnostic::error("`count` and `for_each` cannot be used together")
+                    .with_span(count.span()),
+            );
+        }
+        module.module_calls.insert(name.to_owned(), call);
+    }
+
+    fn decode_provider(&self, module: &mut Module, block: &Block, name: &str, d: &mut Diagnostics) {
+        let mut body = BodyConfig::default();
+        let mut alias = None;
+        for s in block.body.iter() {
+            match s {
+                Structure::Attribute(a) if a.key.as_str() == "alias" => {
+                    alias = self.literal_string(&a.value, d);
+                }
+                Structure::Attribute(a) => self.add_attribute(&mut body, a),
+                Structure::Block(b) => self.add_block(&mut body, b, d),
+            }
+        }
+        let span = self.header_span(block);
+        if let Some(prev) = module
+            .providers
+            .iter()
+            .find(|p| p.name == name && p.alias == alias)
+        {
+            let what = match &alias {
+                Some(a) => format!("{name}.{a}"),
+                None => name.to_owned(),
+            };
+            d.push(
+                duplicate("provider configuration", &what, span, prev.span)
+                    .with_help("give the second one an `alias` and select it with `provider =`"),
+            );
+            return;
+        }
+        module.providers.push(ProviderConfig {
+            name: name.to_owned(),
+            alias,
+            span,
+            body,
+        });
+    }
+
+    fn decode_backend(&self, module: &mut Module, block: &Block, kind: &str, d: &mut Diagnostics) {
+        let span = self.header_span(block);
+        if let Some(prev) = &module.backend {
+            d.push(duplicate("backend", kind, span, prev.span));
+            return;
+        }
+        let mut body = BodyConfig::default();
+        for s in block.body.iter() {
+            match s {
+                Structure::Attribute(a) => self.add_attribute(&mut body, a),
+                Structure::Block(b) => self.add_block(&mut body, b, d),
+            }
+        }
+        module.backend = Some(Backend {
+            kind: kind.to_owned(),
+            span,
+            body,
+        });
+    }
+
+    /// `terraform { backend "x" {} required_providers {} required_version = "" }`, accepted
+    /// so Terraform stacks load unchanged.
+    fn decode_terraform(&self, module: &mut Module, block: &Block, diags: &mut Diagnostics) {
+        for s in block.body.iter() {
+            match s {
+                Structure::Block(b) if b.ident.as_str() == "backend" => {
+                    if let Some(l) = self.labels(b, &["kind"], diags) {
+                        self.decode_backend(module, b, l[0], diags);
+                    }
+                }
+                Structure::Block(b) if b.ident.as_str() == "required_providers" => {}
+                Structure::Attribute(a) if a.key.as_str() == "required_version" => {}
+                Structure::Attribute(a) => diags.push(self.unsupported_argument(
+                    "terraform",
+                    a.key.as_str(),
+                    a,
+                    &["required_version"],
+                )),
+                Structure::Block(b) => diags.push(self.unsupported_block(
+                    "terraform",
+                    b,
+                    &["backend", "required_providers"],
+                )),
+            }
+        }
+    }
+
+    fn depends_on(&self, value: &Expression, diags: &mut Diagnostics) -> Vec<Expr> {
+        match value {
+            Expression::Array(items) => items
+                .iter()
+                .filter_map(|item| {
+                    if matches!(item, Expression::Traversal(_) | Expression::Variable(_)) {
+                        Some(self.expr(item))
+                    } else {
+                        diags.push(
+                            Diagnostic::error("invalid `depends_on` entry")
+                                .with_span(self.span(item))
+                                .with_label("not a reference")
+                                .with_help(
+                                    "list resources or modules: `[aws_vpc.main, module.net]`",
+                                ),
+                        );
+                        None
+                    }
+                })
+                .collect(),
+            other => {
+                diags.push(
+                    Diagnostic::error("`depends_on` must be a list of references")
+                        .with_span(self.span(other)),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn provider_ref(&self, value: &Expression, diags: &mut Diagnostics) -> Option<ProviderRef> {
+        let span = self.span(value);
+        match value {
+            Expression::Variable(v) => Some(ProviderRef {
+                name: v.as_str().to_owned(),
+                alias: None,
+                span,
+            }),
+            Expression::Traversal(t) => match (&t.expr, t.operators.as_slice()) {
+                (Expression::Variable(v), [op]) => match op.value() {
+                    hcl_edit::expr::TraversalOperator::GetAttr(alias) => Some(ProviderRef {
+                        name: v.as_str().to_owned(),
+                        alias: Some(alias.as_str().to_owned()),
+                        span,
+                    }),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }
+        .or_else(|| {
+            diags.push(
+                Diagnostic::error("invalid provider reference")
+                    .with_span(span)
+                    .with_help("write `provider = NAME` or `provider = NAME.ALIAS`"),
+            );
+            None
+        })
+    }
+
+    fn provider_map(
+        &self,
+        value: &Expression,
+        diags: &mut Diagnostics,
+    ) -> Vec<(ProviderRef, ProviderRef)> {
+        let Expression::Object(obj) = value else {
+            diags.push(
+                Diagnostic::error("`providers` must be a map")
+                    .with_span(self.span(value))
+                    .with_help("write `providers = { aws = aws.west }`"),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, val) in obj.iter() {
+            let key_expr = match key {
+                hcl_edit::expr::ObjectKey::Ident(id) => {
+                    Expression::Variable(hcl_edit::Decorated::new(id.value().clone()))
+                }
+                hcl_edit::expr::ObjectKey::Expression(e) => e.clone(),
+            };
+            let child = self.provider_ref(&key_expr, diags).map(|mut r| {
+                r.span = self.span(key);
+                r
+            });
+            let parent = self.provider_ref(val.expr(), diags);
+            if let (Some(c), Some(p)) = (child, parent) {
+                out.push((c, p));
+            }
+        }
+        out
+    }
+
+    fn literal_string(&self, value: &Expression, diags: &mut Diagnostics) -> Option<String> {
+        if let Expression::String(s) = value {
+            return Some(s.value().clone());
+        }
+        diags.push(
+            Diagnostic::error("a literal string is required here")
+                .with_span(self.span(value))
+                .with_label("expressions are not allowed in this argument"),
+        );
+        None
+    }
+
+    fn literal_bool(&self, value: &Expression, diags: &mut Diagnostics) -> bool {
+        if let Expression::Bool(b) = value {
+            return *b.value();
+        }
+        diags.push(
+            Diagnostic::error("a literal `true` or `false` is required here")
+                .with_span(self.span(value)),
+        );
+        false
+    }
+
+    fn unsupported_argument(
+        &self,
+        block: &str,
+        name: &str,
+        attr: &hcl_edit::structure::Attribute,
+        allowed: &[&str],
+    ) -> Diagnostic {
+        let d = Diagnostic::error(format!("unsupported argument `{name}` in `{block}` block"))
+            .with_span(self.span(&attr.key))
+            .with_label("not expected here");
+        match did_you_mean(name, allowed.iter().copied()) {
+            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+            None if allowed.is_empty() => d,
+            None => d.with_help(format!("`{block}` accepts: {}", allowed.join(", "))),
+        }
+    }
+
+    fn unsupported_block(&self, parent: &str, block: &Block, allowed: &[&str]) -> Diagnostic {
+        let name = block.ident.as_str();
+        let d = Diagnostic::error(format!("unsupported block `{name}` in `{parent}` block"))
+            .with_span(self.span(&block.ident))
+            .with_label("not expected here");
+        match did_you_mean(name, allowed.iter().copied()) {
+            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+            None if allowed.is_empty() => d,
+            None => d.with_help(format!("`{parent}` accepts blocks: {}", allowed.join(", "))),
+        }
+    }
+}
+
+/// Tracks argument names in one body to report duplicates.
+#[derive(Default)]
+struct Seen {
+    names: Vec<(String, Span)>,
+}
+
+impl Seen {
+    fn insert(&mut self, name: &str, span: Span, diags: &mut Diagnostics) -> bool {
+        if let Some((_, prev)) = self.names.iter().find(|(n, _)| n == name) {
+            diags.push(duplicate("argument", name, span, *prev));
+            return false;
+        }
+        self.names.push((name.to_owned(), span));
+        true
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.names.iter().any(|(n, _)| n == name)
+    }
+}
+
+fn duplicate(what: &str, name: &str, span: Span, previous: Span) -> Diagnostic {
+    Diagnostic::error(format!("duplicate {what} `{name}`"))
+        .with_span(span)
+        .with_label("declared again here")
+        .with_note(previous, "first declared here")
+        .with_help(format!(
+            "{what} names must be unique within a module; rename or remove one"
+        ))
+}
+
+fn missing_argument(block: &str, name: &str, span: Span) -> Diagnostic {
+    Diagnostic::error(format!(
+        "missing required argument `{name}` in `{block}` block"
+    ))
+    .with_span(span)
+    .with_help(format!("add `{name} = ...` to the block"))
+}
+
+/// `tags` or `tags["x"]` in `ignore_changes`, as a dotted path string.
+fn attribute_path(expr: &Expression) -> Option<String> {
+    match expr {
+        Expression::Variable(v) => Some(v.as_str().to_owned()),
+        Expression::String(s) => Some(s.value().clone()),
+        Expression::Traversal(t) => {
+            let mut out = attribute_path(&t.expr)?;
+            for op in &t.operators {
+                match op.value() {
+                    hcl_edit::expr::TraversalOperator::GetAttr(n) => {
+                        out.push('.');
+                        out.push_str(n.as_str());
+                    }
+                    hcl_edit::expr::TraversalOperator::Index(Expression::String(s)) => {
+                        out.push('.');
+                        out.push_str(s.value());
+                    }
+                    _ => return None,
+                }
+            }
+            Some(out)
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,123 @@
+//! `for` expressions: `[for s in var.subnets : s.id if s.public]` and
+//! `{ for k, v in var.m : k => v... }` (grouping mode).
+
+use super::Evaluator;
+use crate::config::model::span_of;
+use crate::diagnostics::{Diagnostic, FileId};
+use gantry_provider::{Type, Value};
+use std::collections::BTreeMap;
+
+/// The (key, value) pairs of a collection: list index or map key, and element. `None` when
+/// the collection is unknown.
+pub fn iterate(collection: &Value) -> Result<Option<Vec<(Value, Value)>>, String> {
+    match collection {
+        Value::Unknown(_) => Ok(None),
+        Value::List(items) => {
+            Ok(Some(items.iter().enumerate().map(|(i, v)| (Value::from(i), v.clone())).collect()))
+        }
+        // A set's key is the element itself, as in Terraform.
+        Value::Set(items) => Ok(Some(items.iter().map(|v| (v.clone(), v.clone())).collect())),
+        Value::Map(map) => Ok(Some(
+            map.iter().map(|(k, v)| (Value::String(k.clone()), v.clone())).collect(),
+        )),
+        Value::Null => Err("cannot iterate over a null value".into()),
+        other => Err(format!("cannot iterate over a {}", other.type_name())),
+    }
+}
+
+impl Evaluator<'_> {
+    pub(super) fn for_expr(
+        &mut self,
+        f: &hcl_edit::expr::ForExpr,
+        file: FileId,
+    ) -> Result<Value, Diagnostic> {
+        let collection = self.expr(&f.intro.collection_expr, file)?;
+        let pairs = iterate(&collection).map_err(|msg| {
+            Diagnostic::error("invalid `for` collection")
+                .with_span(span_of(file, &f.intro.collection_expr))
+                .with_label(msg)
+        })?;
+        let Some(pairs) = pairs else {
+            return Ok(Value::unknown());
+        };
+        let value_var = f.intro.value_var.as_str().to_owned();
+        let key_var = f.intro.key_var.as_ref().map(|k| k.as_str().to_owned());
+        let mut list = Vec::new();
+        let mut object: BTreeMap<String, Value> = BTreeMap::new();
+        let mut unknown = false;
+        for (k, v) in pairs {
+            self.locals.push((value_var.clone(), v));
+            if let Some(kv) = &key_var {
+                self.locals.push((kv.clone(), k));
+            }
+            let result = self.for_item(f, file, &mut list, &mut object, &mut unknown);
+            if key_var.is_some() {
+                self.locals.pop();
+            }
+            self.locals.pop();
+            result?;
+        }
+        if unknown {
+            return Ok(Value::unknown());
+        }
+        Ok(if f.key_expr.is_some() { Value::Map(object) } else { Value::List(list) })
+    }
+
+    fn for_item(
+        &mut self,
+        f: &hcl_edit::expr::ForExpr,
+        file: FileId,
+        list: &mut Vec<Value>,
+        object: &mut BTreeMap<String, Value>,
+        unknown: &mut bool,
+    ) -> Result<(), Diagnostic> {
+        if let Some(cond) = &f.cond {
+            let c = self.expr(&cond.expr, file)?;
+            match c.convert(&Type::Bool) {
+                Ok(Value::Bool(true)) => {}
+                Ok(Value::Bool(false)) => return Ok(()),
+                Ok(Value::Unknown(_)) => {
+                    *unknown = true;
+                    return Ok(());
+                }
+                _ => {
+                    return Err(Diagnostic::error("invalid `for` condition")
+                        .with_span(span_of(file, &cond.expr))
+                        .with_label(format!("a bool is required, got {}", c.type_name())))
+                }
+            }
+        }
+        let value = self.expr(&f.value_expr, file)?;
+        let Some(key_expr) = &f.key_expr else {
+            list.push(value);
+            return Ok(());
+        };
+        let key = self.expr(key_expr, file)?;
+        let key = match key.convert(&Type::String) {
+            Ok(Value::String(k)) => k,
+            Ok(Value::Unknown(_)) => {
+                *unknown = true;
+                return Ok(());
+            }
+            _ => {
+                return Err(Diagnostic::error("invalid `for` key")
+                    .with_span(span_of(file, key_expr))
+                    .with_label(format!("an object key must be a string, got {}", key.type_name())))
+            }
+        };
+        if f.grouping {
+            if let Value::List(items) = object.entry(key).or_insert_with(|| Value::List(Vec::new()))
+            {
+                items.push(value);
+            }
+        } else if object.contains_key(&key) {
+            return Err(Diagnostic::error("duplicate object key")
+                .with_span(span_of(file, key_expr))
+                .with_label(format!("two elements produce the key \"{key}\""))
+                .with_help("add `...` after the value to group duplicates into lists"));
+        } else {
+            object.insert(key, value);
+        }
+        Ok(())
+    }
+}
