@@ -5,5 +5,10 @@
 //! way every stage reports problems.
 
 pub mod addrs;
+pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod diagnostics;
+pub mod graph;
+pub mod stack;
+pub mod ui;

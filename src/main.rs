@@ -1,1 +1,17 @@
-fn main() {}
+//! The `gantry` binary: parse the command line, run the command, exit with its status.
+
+use clap::Parser;
+
+fn main() {
+    let cli = gantry::cli::Cli::parse();
+    init_tracing();
+    let status = gantry::commands::run(cli);
+    std::process::exit(status.code());
+}
+
+/// Logs go to stderr, filtered by `GANTRY_LOG` (e.g. `GANTRY_LOG=debug`); off by default.
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GANTRY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

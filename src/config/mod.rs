@@ -6,3 +6,7 @@ pub mod eval;
 pub mod functions;
 pub mod model;
 pub mod typeexpr;
+pub mod load;
+pub mod sources;
+pub mod inputs;
+pub mod fmt;

@@ -110,9 +110,16 @@ impl Diagnostics {
     }
 
     pub fn push(&mut self, diagnostic: Diagnostic) {
-        // The same mistake reached through two paths (e.g. a module called twice) is
-        // reported once.
-        if !self.items.contains(&diagnostic) {
+        // The same mistake reached through two paths (a module called twice, every instance
+        // of a counted resource) is reported once.
+        let same = |d: &Diagnostic| {
+            d.severity == diagnostic.severity
+                && d.summary == diagnostic.summary
+                && d.span == diagnostic.span
+                && d.label == diagnostic.label
+                && (d.span.is_some() || d.detail == diagnostic.detail)
+        };
+        if !self.items.iter().any(same) {
             self.items.push(diagnostic);
         }
     }

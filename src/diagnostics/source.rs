@@ -111,11 +111,39 @@ impl SourceMap {
     }
 }
 
-fn display_path(path: &Path) -> String {
-    let relative = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf));
-    relative.unwrap_or_else(|| path.to_owned()).display().to_string()
+/// A path as shown to users: relative to the working directory when it is inside it.
+pub fn display_path(path: &Path) -> String {
+    if path.is_relative() {
+        return path.display().to_string();
+    }
+    let Ok(cwd) = std::env::current_dir() else {
+        return path.display().to_string();
+    };
+    relative_to(path, &cwd).unwrap_or_else(|| path.to_owned()).display().to_string()
+}
+
+/// `path` relative to `base` (both absolute), with `..` steps when it is not inside `base`.
+fn relative_to(path: &Path, base: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let path: Vec<Component<'_>> = path.components().collect();
+    let base: Vec<Component<'_>> = base.components().collect();
+    let common = path.iter().zip(&base).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return None;
+    }
+    let ups = base.len() - common;
+    // Far-away paths read better absolute.
+    if ups > 3 {
+        return None;
+    }
+    let mut out = PathBuf::new();
+    for _ in 0..ups {
+        out.push("..");
+    }
+    for c in &path[common..] {
+        out.push(c.as_os_str());
+    }
+    Some(out)
 }
 
 #[cfg(test)]

@@ -100,7 +100,10 @@ struct Line<'a> {
 impl<'a> Line<'a> {
     fn new(tokens: Vec<Token<'a>>) -> Self {
         let len = tokens.len();
-        let comment = (len > 1 && tokens[len - 1].kind == Kind::LineComment).then_some(len - 1);
+        let comment = match tokens.as_slice() {
+            [_, .., last] if last.kind == Kind::LineComment => Some(len - 1),
+            _ => None,
+        };
         let lead_end = comment.unwrap_or(len);
         let assign = find_assign(&tokens[..lead_end]);
         Line {
@@ -129,7 +132,8 @@ impl<'a> Line<'a> {
         for cell in self.cells().into_iter().flatten() {
             for i in cell.start..cell.end.saturating_sub(1) {
                 let before = (i > cell.start).then(|| self.tokens[i - 1]);
-                self.spaces[i + 1] = usize::from(space_after(before, self.tokens[i], self.tokens[i + 1]));
+                self.spaces[i + 1] =
+                    usize::from(space_after(before, self.tokens[i], self.tokens[i + 1]));
             }
         }
     }
@@ -211,8 +215,12 @@ fn align(lines: &mut [Line<'_>], cell: fn(&Line<'_>) -> Option<usize>) {
 }
 
 /// Whether a space goes between `subject` and the `after` token that follows it on the same
-/// line and in the same cell; `before` precedes `subject` in that cell. These are hclwrite's
-/// rules, ported in the same order (the first that applies wins).
+/// line and in the same cell; `before` precedes `subject` in that cell.
+///
+/// These are hclwrite's rules in hclwrite's order (the first that applies wins), with two
+/// corrections to its heuristics: a string literal is indexed without a space (`"ab"[0]`, where
+/// hclwrite writes `"ab" [0]`), and a `-` after `=>`, `in` or `if` is a negation (`k => -v`,
+/// where hclwrite writes `k => - v`).
 fn space_after(before: Option<Token<'_>>, subject: Token<'_>, after: Token<'_>) -> bool {
     let (s, a) = (subject.kind, after.kind);
     if is_tight_pair(s, a) {
@@ -225,8 +233,10 @@ fn space_after(before: Option<Token<'_>>, subject: Token<'_>, after: Token<'_>) 
         // `for x in [a, b]`: `in` is the keyword here, not a value being indexed.
         return true;
     }
-    if a == Kind::OBrack && (matches!(s, Kind::Ident | Kind::Number) || s.bracket_change() < 0) {
-        // Index: `foo[0]`, `f()[0]`, `[a][0]`.
+    if a == Kind::OBrack
+        && (matches!(s, Kind::Ident | Kind::Number | Kind::Literal) || s.bracket_change() < 0)
+    {
+        // Index: `foo[0]`, `f()[0]`, `[a][0]`, `"ab"[0]`.
         return false;
     }
     if s == Kind::Bang {
@@ -255,30 +265,32 @@ fn is_tight_pair(s: Kind, a: Kind) -> bool {
 /// A `-` is taken as negation (written `-x`) when nothing that could end an operand precedes it.
 fn is_unary_minus(before: Option<Token<'_>>) -> bool {
     before.is_none_or(|b| {
-        matches!(
-            b.kind,
-            Kind::OParen
-                | Kind::OBrace
-                | Kind::OBrack
-                | Kind::Equal
-                | Kind::Colon
-                | Kind::Comma
-                | Kind::Question
-                | Kind::FatArrow
-                | Kind::Plus
-                | Kind::Minus
-                | Kind::Star
-                | Kind::Slash
-                | Kind::Percent
-                | Kind::EqualOp
-                | Kind::NotEqual
-                | Kind::Lt
-                | Kind::Le
-                | Kind::Gt
-                | Kind::Ge
-                | Kind::And
-                | Kind::Or
-                | Kind::Bang
-        )
+        b.is_in_keyword()
+            || (b.kind == Kind::Ident && b.text == "if")
+            || matches!(
+                b.kind,
+                Kind::OParen
+                    | Kind::OBrace
+                    | Kind::OBrack
+                    | Kind::Equal
+                    | Kind::Colon
+                    | Kind::Comma
+                    | Kind::Question
+                    | Kind::FatArrow
+                    | Kind::Plus
+                    | Kind::Minus
+                    | Kind::Star
+                    | Kind::Slash
+                    | Kind::Percent
+                    | Kind::EqualOp
+                    | Kind::NotEqual
+                    | Kind::Lt
+                    | Kind::Le
+                    | Kind::Gt
+                    | Kind::Ge
+                    | Kind::And
+                    | Kind::Or
+                    | Kind::Bang
+            )
     })
 }

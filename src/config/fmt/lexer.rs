@@ -240,10 +240,14 @@ impl<'a> Lexer<'a, '_> {
     }
 
     fn block_comment(&mut self) {
-        let len = self.rest().get(2..).and_then(|body| body.find("*/")).map_or(
-            self.rest().len(),
-            |close| close + 4, // "/*" + body + "*/"
-        );
+        let len = self
+            .rest()
+            .get(2..)
+            .and_then(|body| body.find("*/"))
+            .map_or(
+                self.rest().len(),
+                |close| close + 4, // "/*" + body + "*/"
+            );
         self.emit(Kind::BlockComment, self.pos + len);
     }
 

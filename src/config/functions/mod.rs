@@ -5,6 +5,24 @@
 //! `try` and `can` are not here: they need their arguments unevaluated, so the evaluator
 //! implements them itself.
 
+mod args;
+mod collection;
+mod conversion;
+mod crypto;
+mod encoding;
+mod filesystem;
+mod format;
+mod network;
+mod numeric;
+mod pattern;
+mod sets;
+mod string;
+mod text;
+mod yaml;
+
+#[cfg(test)]
+mod test_support;
+
 use gantry_provider::Value;
 use std::collections::HashMap;
 use std::path::Path;
@@ -35,7 +53,10 @@ pub enum FnError {
 
 impl FnError {
     pub fn arg(index: usize, message: impl Into<String>) -> FnError {
-        FnError::Arg { index, message: message.into() }
+        FnError::Arg {
+            index,
+            message: message.into(),
+        }
     }
 
     pub fn call(message: impl Into<String>) -> FnError {
@@ -72,15 +93,17 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 
 /// Calls `def` with `args`, checking arity and applying the unknown rule.
 pub fn call(def: &FunctionDef, ctx: &FnContext<'_>, args: &[Value]) -> Result<Value, FnError> {
-    let arity_ok =
-        args.len() >= def.min_args && def.max_args.is_none_or(|max| args.len() <= max);
+    let arity_ok = args.len() >= def.min_args && def.max_args.is_none_or(|max| args.len() <= max);
     if !arity_ok {
         let expected = match def.max_args {
             Some(max) if max == def.min_args => format!("{max}"),
             Some(max) => format!("{} to {max}", def.min_args),
             None => format!("at least {}", def.min_args),
         };
-        return Err(FnError::Arity { expected, got: args.len() });
+        return Err(FnError::Arity {
+            expected,
+            got: args.len(),
+        });
     }
     if !def.handles_unknown && args.iter().any(|a| !a.is_wholly_known()) {
         return Ok(Value::unknown());
@@ -100,5 +123,184 @@ fn registry() -> &'static HashMap<&'static str, FunctionDef> {
 }
 
 fn all_functions() -> Vec<FunctionDef> {
-    Vec::new()
+    [
+        numeric::functions(),
+        string::functions(),
+        format::functions(),
+        pattern::functions(),
+        collection::functions(),
+        sets::functions(),
+        encoding::functions(),
+        network::functions(),
+        filesystem::functions(),
+        conversion::functions(),
+        crypto::functions(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every function the language documents, by family.
+    const EXPECTED: &[&str] = &[
+        "abs",
+        "ceil",
+        "floor",
+        "max",
+        "min",
+        "parseint",
+        "pow",
+        "signum",
+        "log", // numeric
+        "chomp",
+        "format",
+        "formatlist",
+        "indent",
+        "join",
+        "lower",
+        "upper",
+        "replace",
+        "split",
+        "strrev",
+        "substr",
+        "title",
+        "trim",
+        "trimprefix",
+        "trimsuffix",
+        "trimspace",
+        "regex",
+        "regexall",
+        "startswith",
+        "endswith",
+        "strcontains", // string
+        "alltrue",
+        "anytrue",
+        "chunklist",
+        "coalesce",
+        "coalescelist",
+        "compact",
+        "concat",
+        "contains",
+        "distinct",
+        "element",
+        "flatten",
+        "index",
+        "keys",
+        "values",
+        "length",
+        "lookup",
+        "merge",
+        "one",
+        "range",
+        "reverse",
+        "setintersection",
+        "setproduct",
+        "setsubtract",
+        "setunion",
+        "slice",
+        "sort",
+        "sum",
+        "transpose",
+        "zipmap", // collection
+        "base64encode",
+        "base64decode",
+        "jsonencode",
+        "jsondecode",
+        "yamlencode",
+        "yamldecode",
+        "urlencode", // encoding
+        "cidrhost",
+        "cidrnetmask",
+        "cidrsubnet",
+        "cidrsubnets", // network
+        "file",
+        "fileexists",
+        "templatefile",
+        "abspath",
+        "basename",
+        "dirname", // filesystem
+        "tobool",
+        "tolist",
+        "tomap",
+        "tonumber",
+        "toset",
+        "tostring", // conversion
+        "sha256",
+        "md5",
+        "uuid",
+        "timestamp", // crypto and misc
+    ];
+
+    #[test]
+    fn registry_holds_every_documented_function_once() {
+        let all = all_functions();
+        let mut names: Vec<&str> = all.iter().map(|d| d.name).collect();
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(before, names.len(), "duplicate function names");
+        let mut expected = EXPECTED.to_vec();
+        expected.sort_unstable();
+        assert_eq!(names, expected);
+        assert_eq!(super::names().count(), EXPECTED.len());
+    }
+
+    #[test]
+    fn signatures_name_their_function() {
+        for def in all_functions() {
+            assert!(
+                def.signature.starts_with(&format!("{}(", def.name)),
+                "{}: {}",
+                def.name,
+                def.signature
+            );
+            if let Some(max) = def.max_args {
+                assert!(max >= def.min_args, "{}", def.name);
+            }
+        }
+    }
+
+    #[test]
+    fn call_checks_arity() {
+        let ctx = test_support::context(Path::new("."));
+        let def = lookup("cidrsubnet").map(|d| call(d, &ctx, &[Value::from("10.0.0.0/8")]));
+        assert_eq!(
+            def,
+            Some(Err(FnError::Arity {
+                expected: "3".into(),
+                got: 1
+            }))
+        );
+        let def = lookup("range").map(|d| call(d, &ctx, &[]));
+        assert_eq!(
+            def,
+            Some(Err(FnError::Arity {
+                expected: "1 to 3".into(),
+                got: 0
+            }))
+        );
+        let def = lookup("concat").map(|d| call(d, &ctx, &[]));
+        assert_eq!(
+            def,
+            Some(Err(FnError::Arity {
+                expected: "at least 1".into(),
+                got: 0
+            }))
+        );
+    }
+
+    #[test]
+    fn unknown_arguments_make_unknown_results() {
+        let ctx = test_support::context(Path::new("."));
+        let result = lookup("upper").map(|d| call(d, &ctx, &[Value::unknown()]));
+        assert!(matches!(result, Some(Ok(Value::Unknown(_)))));
+        let partly = Value::List(vec!["a".into(), Value::unknown()]);
+        let result = lookup("join").map(|d| call(d, &ctx, &[",".into(), partly]));
+        assert!(matches!(result, Some(Ok(Value::Unknown(_)))));
+        assert!(lookup("nosuchfunction").is_none());
+    }
 }

@@ -1,0 +1,44 @@
+//! One module per command; each is a thin wrapper over the library and returns an
+//! [`ExitStatus`].
+
+pub mod fmt;
+pub mod graph;
+pub mod validate;
+
+use crate::cli::{Cli, Command, StackArgs};
+use crate::config::inputs::InputOptions;
+use crate::ui::Ui;
+
+/// How a command ended; the only place exit codes are decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    Success,
+    /// Errors were reported.
+    Failure,
+    /// `plan --detailed-exitcode`: the plan has changes.
+    Changes,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> i32 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Changes => 2,
+        }
+    }
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> ExitStatus {
+    match cli.command {
+        Command::Validate(args) => validate::run(&args, Ui::new(args.stack.json, cli.no_color)),
+        Command::Fmt(args) => fmt::run(&args, Ui::new(false, cli.no_color)),
+        Command::Graph(args) => graph::run(&args, Ui::new(args.stack.json, cli.no_color)),
+    }
+}
+
+fn input_options(args: &StackArgs) -> InputOptions {
+    InputOptions { vars: args.vars.clone(), var_files: args.var_files.clone(), env: Vec::new() }
+        .with_process_env()
+}

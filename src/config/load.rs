@@ -1,0 +1,172 @@
+//! Loading a stack: the root module directory (or single file), then every module it calls,
+//! recursively, into a [`Stack`]. Parse errors and decode errors of all files are collected.
+
+use super::decode::decode_file;
+use super::model::Module;
+use super::sources::{resolve_module_source, ModuleFetcher};
+use crate::addrs::ModulePath;
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceMap, Span};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Deepest module nesting accepted: deeper is almost certainly a module calling itself.
+const MAX_MODULE_DEPTH: usize = 24;
+
+/// Every module of a stack, decoded, with the sources they came from.
+#[derive(Debug, Default)]
+pub struct Stack {
+    pub root_dir: PathBuf,
+    pub sources: SourceMap,
+    pub modules: BTreeMap<ModulePath, Module>,
+}
+
+impl Stack {
+    pub fn root(&self) -> Option<&Module> {
+        self.modules.get(&ModulePath::root())
+    }
+
+    pub fn module(&self, path: &ModulePath) -> Option<&Module> {
+        self.modules.get(path)
+    }
+}
+
+/// Where a stack is, as the user named it.
+pub struct LoadOptions<'a> {
+    pub path: &'a Path,
+    /// Fetches `git::` module sources.
+    pub fetcher: &'a ModuleFetcher,
+}
+
+/// Loads the stack at `opts.path`. The stack is returned even when diagnostics contain
+/// errors, so that callers can report everything found.
+pub fn load_stack(opts: &LoadOptions<'_>) -> (Stack, Diagnostics) {
+    let mut diags = Diagnostics::new();
+    let mut stack = Stack::default();
+    let path = opts.path;
+    let (root_dir, files) = if path.is_file() {
+        (path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf), vec![path.to_path_buf()])
+    } else if path.is_dir() {
+        match stack_files(path) {
+            Ok(files) => (path.to_path_buf(), files),
+            Err(e) => {
+                diags.push(Diagnostic::error(format!("cannot read stack directory `{}`", path.display()))
+                    .with_detail(e.to_string()));
+                return (stack, diags);
+            }
+        }
+    } else {
+        diags.push(
+            Diagnostic::error(format!("no stack at `{}`", path.display()))
+                .with_help("pass a directory of `*.hcl` files or a single `.hcl` file"),
+        );
+        return (stack, diags);
+    };
+    stack.root_dir = absolute(&root_dir);
+    if files.is_empty() {
+        diags.push(
+            Diagnostic::error(format!("no `*.hcl` files in `{}`", path.display()))
+                .with_help("a stack is a directory of `.hcl` files; see `examples/quickstart`"),
+        );
+        return (stack, diags);
+    }
+    let root = load_module(&mut stack.sources, &stack.root_dir, &files, &mut diags);
+    let mut queue = vec![(ModulePath::root(), root, Vec::<PathBuf>::new())];
+    while let Some((path, module, ancestors)) = queue.pop() {
+        for call in module.module_calls.values() {
+            let child_path = path.child(&call.name);
+            if child_path.len() > MAX_MODULE_DEPTH {
+                diags.push(module_error("modules nested too deeply", call.source_span)
+                    .with_help("a module probably calls itself"));
+                continue;
+            }
+            let dir = match resolve_module_source(&call.source, &module.dir, &stack.root_dir, opts.fetcher) {
+                Ok(dir) => dir,
+                Err(message) => {
+                    diags.push(
+                        module_error("module source not found", call.source_span)
+                            .with_label(message)
+                            .with_help("a source is a relative path (`./modules/net`) or `git::URL?ref=TAG`"),
+                    );
+                    continue;
+                }
+            };
+            if ancestors.contains(&dir) || dir == module.dir {
+                diags.push(module_error("module calls itself", call.source_span)
+                    .with_help("a module cannot include itself, directly or through another module"));
+                continue;
+            }
+            let files = match stack_files(&dir) {
+                Ok(f) if !f.is_empty() => f,
+                Ok(_) => {
+                    diags.push(module_error("module source not found", call.source_span)
+                        .with_label(format!("no `*.hcl` files in `{}`", dir.display())));
+                    continue;
+                }
+                Err(e) => {
+                    diags.push(module_error("module source not found", call.source_span)
+                        .with_label(format!("cannot read `{}`: {e}", dir.display())));
+                    continue;
+                }
+            };
+            let child = load_module(&mut stack.sources, &dir, &files, &mut diags);
+            let mut child_ancestors = ancestors.clone();
+            child_ancestors.push(module.dir.clone());
+            queue.push((child_path, child, child_ancestors));
+        }
+        stack.modules.insert(path, module);
+    }
+    (stack, diags)
+}
+
+fn module_error(summary: &str, span: Span) -> Diagnostic {
+    Diagnostic::error(summary).with_span(span)
+}
+
+/// Parses and decodes the given files as one module.
+pub fn load_module(sources: &mut SourceMap, dir: &Path, files: &[PathBuf], diags: &mut Diagnostics) -> Module {
+    let mut module = Module { dir: dir.to_path_buf(), ..Module::default() };
+    for file in files {
+        let text = match std::fs::read_to_string(file) {
+            Ok(t) => t,
+            Err(e) => {
+                diags.push(Diagnostic::error(format!("cannot read `{}`", file.display())).with_detail(e.to_string()));
+                continue;
+            }
+        };
+        let id = sources.add(file, text);
+        let text = sources.get(id).map_or("", |f| f.text.as_str());
+        match hcl_edit::parser::parse_body(text) {
+            Ok(body) => decode_file(&mut module, id, &body, diags),
+            Err(e) => diags.push(parse_error(&e, id, text)),
+        }
+    }
+    module
+}
+
+/// A syntax error as a diagnostic at the parser's position.
+pub fn parse_error(e: &hcl_edit::parser::Error, file: crate::diagnostics::FileId, text: &str) -> Diagnostic {
+    let offset = e.location().offset().min(text.len());
+    let end = text[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8());
+    let message = e.message().trim();
+    Diagnostic::error("syntax error")
+        .with_span(Span::new(file, offset..end))
+        .with_label(if message.is_empty() { "unexpected input".to_owned() } else { message.replace('\n', "; ") })
+}
+
+/// The configuration files of a directory: `*.hcl` except variable files, sorted.
+pub fn stack_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+        if name.ends_with(".hcl") && !name.ends_with(".vars.hcl") && !name.starts_with('.') && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}

@@ -1,0 +1,496 @@
+//! The evaluation walk: visits the configuration graph in dependency order and evaluates
+//! every object in every module instance, expanding `count`, `for_each` and module calls
+//! into resource instances with typed addresses.
+
+use super::build::ConfigGraph;
+use super::expand::{count_expansion, for_each_expansion, Expansion};
+use super::nodes::NodeKind;
+use super::scope::{ModuleId, Scope, Values};
+use crate::addrs::{InstanceKey, ModuleInstance, ResourceInstanceAddr};
+use crate::config::eval::{references, Evaluator};
+use crate::config::inputs::InputValue;
+use crate::config::load::Stack;
+use crate::config::model::{BlockItem, BodyConfig, Expr, Module, Resource, Variable};
+use crate::diagnostics::{Diagnostic, Diagnostics, Span};
+use gantry_provider::{Type, Value};
+use std::collections::{BTreeMap, HashMap};
+
+/// What the walk is for: `validate` tolerates unknown expansions and missing variables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WalkMode {
+    Validate,
+    Plan,
+}
+
+/// One resource instance and its evaluated configuration.
+#[derive(Debug, Clone)]
+pub struct ResourceInstance {
+    pub addr: ResourceInstanceAddr,
+    /// The resource's arguments as an object (nested blocks as lists of objects).
+    pub config: Value,
+    /// The `resource` block header.
+    pub span: Span,
+}
+
+/// The result of a walk.
+pub struct Evaluation {
+    pub values: Values,
+    pub instances: Vec<ResourceInstance>,
+    /// Instances of each resource configuration, by config-graph node.
+    pub instances_by_node: HashMap<petgraph::graph::NodeIndex, Vec<usize>>,
+    pub root_outputs: BTreeMap<String, Value>,
+}
+
+pub fn walk(
+    stack: &Stack,
+    graph: &ConfigGraph,
+    inputs: &HashMap<String, InputValue>,
+    mode: WalkMode,
+    diags: &mut Diagnostics,
+) -> Evaluation {
+    let mut ev = Evaluation {
+        values: Values::new(),
+        instances: Vec::new(),
+        instances_by_node: HashMap::new(),
+        root_outputs: BTreeMap::new(),
+    };
+    let order = match petgraph::algo::toposort(&graph.graph, None) {
+        Ok(order) => order,
+        // Cycles were reported by the caller; nothing can be evaluated in order.
+        Err(_) => return ev,
+    };
+    let root_id = ev.values.intern(ModuleInstance::root());
+    ev.values.set_instances(crate::addrs::ModulePath::root(), vec![root_id]);
+    let mut w = Walker { stack, inputs, mode, diags };
+    for idx in order {
+        let node = &graph.graph[idx];
+        let Some(module) = stack.module(&node.module) else { continue };
+        let instances = ev.values.instances_of(&node.module).to_vec();
+        for mid in instances {
+            match &node.kind {
+                NodeKind::Var(name) => {
+                    if let Some(var) = module.variables.get(name) {
+                        let v = w.variable(&ev.values, mid, module, var);
+                        ev.values.vars.entry(mid).or_default().insert(name.clone(), v);
+                    }
+                }
+                NodeKind::Local(name) => {
+                    if let Some(local) = module.locals.get(name) {
+                        let v = w.eval_or_unknown(&ev.values, mid, module, &local.value, None);
+                        ev.values.locals.entry(mid).or_default().insert(name.clone(), v);
+                    }
+                }
+                NodeKind::Output(name) => {
+                    if let Some(out) = module.outputs.get(name) {
+                        let v = w.eval_or_unknown(&ev.values, mid, module, &out.value, None);
+                        if node.module.is_root() {
+                            ev.root_outputs.insert(name.clone(), v.clone());
+                        }
+                        ev.values.outputs.entry(mid).or_default().insert(name.clone(), v);
+                    }
+                }
+                NodeKind::ModuleCall(name) => {
+                    if let Some(call) = module.module_calls.get(name) {
+                        let exp = w.expansion(&ev.values, mid, module, call.count.as_ref(), call.for_each.as_ref());
+                        let child_path = node.module.child(name);
+                        let parent = ev.values.instance(mid).clone();
+                        let mut children = Vec::new();
+                        for (key, each) in exp.keys() {
+                            let child = ev.values.intern(parent.child(name, key.clone()));
+                            ev.values.bindings.insert(child, (key, each));
+                            children.push(child);
+                        }
+                        // A module with unknown expansion is evaluated once, with unknown keys,
+                        // so `validate` still checks its contents.
+                        if exp == Expansion::Unknown {
+                            let child = ev.values.intern(parent.child(name, InstanceKey::Str("<unknown>".into())));
+                            ev.values.bindings.insert(child, (InstanceKey::None, Some(Value::unknown())));
+                            ev.values.unknown_instances.insert(child);
+                            children.push(child);
+                        }
+                        ev.values.module_expansions.insert((mid, name.clone()), (exp, children.clone()));
+                        ev.values.add_instances(child_path, children);
+                    }
+                }
+                NodeKind::Resource(addr) => {
+                    if let Some(res) = module.resources.get(addr) {
+                        w.resource(&mut ev, idx, mid, module, res);
+                    }
+                }
+            }
+        }
+    }
+    ev
+}
+
+struct Walker<'a> {
+    stack: &'a Stack,
+    inputs: &'a HashMap<String, InputValue>,
+    mode: WalkMode,
+    diags: &'a mut Diagnostics,
+}
+
+impl Walker<'_> {
+    fn scope<'v>(&'v self, values: &'v Values, mid: ModuleId, module: &'v Module) -> Scope<'v> {
+        Scope::new(values, self.stack, mid, module)
+    }
+
+    fn eval(
+        &self,
+        values: &Values,
+        mid: ModuleId,
+        module: &Module,
+        expr: &Expr,
+        repetition: Option<(&InstanceKey, &Option<Value>)>,
+    ) -> Result<Value, Diagnostic> {
+        let mut scope = Scope::new(values, self.stack, mid, module);
+        if let Some((key, each)) = repetition {
+            scope = scope.with_repetition(key.clone(), each.clone());
+        }
+        Evaluator::new(&scope, &module.dir).eval(expr)
+    }
+
+    fn eval_or_unknown(
+        &mut self,
+        values: &Values,
+        mid: ModuleId,
+        module: &Module,
+        expr: &Expr,
+        repetition: Option<(&InstanceKey, &Option<Value>)>,
+    ) -> Value {
+        match self.eval(values, mid, module, expr, repetition) {
+            Ok(v) => v,
+            Err(d) => {
+                self.diags.push(d);
+                Value::unknown()
+            }
+        }
+    }
+
+    fn variable(&mut self, values: &Values, mid: ModuleId, module: &Module, var: &Variable) -> Value {
+        let instance = values.instance(mid).clone();
+        let (given, given_span) = if instance.is_root() {
+            match self.inputs.get(&var.name) {
+                Some(input) => (Some(input.value.clone()), Some(input.span)),
+                None => (None, None),
+            }
+        } else {
+            self.module_input(values, mid, &var.name)
+        };
+        let raw = match given {
+            Some(v) => v,
+            None => match &var.default {
+                Some(d) => match self.eval(values, mid, module, d, None) {
+                    Ok(v) => v,
+                    Err(d) => {
+                        self.diags.push(d);
+                        return Value::Unknown(var.ty.clone());
+                    }
+                },
+                None if instance.is_root() && self.mode == WalkMode::Plan => {
+                    self.diags.push(
+                        Diagnostic::error(format!("no value for required variable `{}`", var.name))
+                            .with_span(var.span)
+                            .with_label("declared here without a default")
+                            .with_help(format!(
+                                "pass `--var {}=...`, set `GANTRY_VAR_{}`, or add it to a `*.auto.vars.hcl` file",
+                                var.name, var.name
+                            )),
+                    );
+                    return Value::Unknown(var.ty.clone());
+                }
+                None => return Value::Unknown(var.ty.clone()),
+            },
+        };
+        let value = match raw.convert(&var.ty) {
+            Ok(v) => v,
+            Err(e) => {
+                let mut d = Diagnostic::error(format!("invalid value for variable `{}`", var.name))
+                    .with_span_opt(given_span.or(var.default.as_ref().map(Expr::span)))
+                    .with_label(e.to_string())
+                    .with_help(format!("give `{}` a value of type `{}`", var.name, var.ty));
+                if given_span.is_some() {
+                    d = d.with_note(var.type_span.unwrap_or(var.span), "type declared here");
+                }
+                self.diags.push(d);
+                return Value::Unknown(var.ty.clone());
+            }
+        };
+        if value.is_null() && !var.nullable {
+            self.diags.push(
+                Diagnostic::error(format!("variable `{}` must not be null", var.name))
+                    .with_span_opt(given_span)
+                    .with_note(var.span, "declared with `nullable = false`"),
+            );
+        }
+        if value.is_wholly_known() {
+            self.validate(values, mid, module, var, &value, given_span);
+        }
+        value
+    }
+
+    /// The value the parent's module block passes for `name`, evaluated in the parent.
+    fn module_input(&mut self, values: &Values, mid: ModuleId, name: &str) -> (Option<Value>, Option<Span>) {
+        let instance = values.instance(mid);
+        let Some((parent_path, call_name)) = instance.path().parent().map(|(p, n)| (p, n.to_owned())) else {
+            return (None, None);
+        };
+        let parent_instance = instance.prefix(instance.0.len() - 1);
+        let (Some(parent_module), Some(parent_id)) =
+            (self.stack.module(&parent_path), values.lookup(&parent_instance))
+        else {
+            return (None, None);
+        };
+        let Some(attr) = parent_module.module_calls.get(&call_name).and_then(|c| c.inputs.get(name)) else {
+            return (None, None);
+        };
+        let binding = values.bindings.get(&mid).cloned().unwrap_or((InstanceKey::None, None));
+        let rep = Some((&binding.0, &binding.1));
+        match self.eval(values, parent_id, parent_module, &attr.value, rep) {
+            Ok(v) => (Some(v), Some(attr.value.span())),
+            Err(d) => {
+                self.diags.push(d);
+                (Some(Value::unknown()), Some(attr.value.span()))
+            }
+        }
+    }
+
+    fn validate(
+        &mut self,
+        values: &Values,
+        mid: ModuleId,
+        module: &Module,
+        var: &Variable,
+        value: &Value,
+        given_span: Option<Span>,
+    ) {
+        for rule in &var.validations {
+            let mut scope = Scope::new(values, self.stack, mid, module);
+            scope = scope.with_var_override(&var.name, value.clone());
+            let mut ev = Evaluator::new(&scope, &module.dir);
+            let ok = match ev.eval(&rule.condition) {
+                Ok(v) => v,
+                Err(d) => {
+                    self.diags.push(d);
+                    continue;
+                }
+            };
+            match ok.convert(&Type::Bool) {
+                Ok(Value::Bool(true)) | Ok(Value::Unknown(_)) => {}
+                Ok(Value::Bool(false)) => {
+                    let message = match ev.eval(&rule.error_message) {
+                        Ok(Value::String(s)) => s,
+                        Ok(other) => other.to_string(),
+                        Err(d) => d.summary,
+                    };
+                    let mut d = Diagnostic::error(format!("invalid value for variable `{}`", var.name))
+                        .with_span_opt(given_span.or(Some(rule.condition.span())))
+                        .with_label(message.clone())
+                        .with_detail(format!("the validation rule at {} failed", self.stack.sources.location(rule.condition.span())));
+                    if given_span.is_some() {
+                        d = d.with_note(rule.condition.span(), "this condition is false");
+                    }
+                    self.diags.push(d);
+                }
+                _ => self.diags.push(
+                    Diagnostic::error("invalid validation condition")
+                        .with_span(rule.condition.span())
+                        .with_label(format!("a bool is required, got {}", ok.type_name())),
+                ),
+            }
+        }
+    }
+
+    fn expansion(
+        &mut self,
+        values: &Values,
+        mid: ModuleId,
+        module: &Module,
+        count: Option<&Expr>,
+        for_each: Option<&Expr>,
+    ) -> Expansion {
+        let (expr, is_count) = match (count, for_each) {
+            (Some(c), _) => (c, true),
+            (None, Some(f)) => (f, false),
+            (None, None) => return Expansion::Single,
+        };
+        let value = match self.eval(values, mid, module, expr, None) {
+            Ok(v) => v,
+            Err(d) => {
+                self.diags.push(d);
+                return Expansion::Unknown;
+            }
+        };
+        let result = if is_count {
+            count_expansion(&value, expr.span())
+        } else {
+            for_each_expansion(&value, expr.span())
+        };
+        match result {
+            Ok(Expansion::Unknown) if self.mode == WalkMode::Plan => {
+                // After another error, unknown values are usually its echo: stay quiet.
+                if !self.diags.has_errors() {
+                    self.diags.push(self.unknown_expansion(values, mid, module, expr, is_count));
+                }
+                Expansion::Unknown
+            }
+            Ok(e) => e,
+            Err(d) => {
+                self.diags.push(d);
+                Expansion::Unknown
+            }
+        }
+    }
+
+    /// Explains which referenced value is unknown, as Terraform does, and suggests `--target`.
+    fn unknown_expansion(&self, values: &Values, mid: ModuleId, module: &Module, expr: &Expr, is_count: bool) -> Diagnostic {
+        let meta = if is_count { "count" } else { "for_each" };
+        let scope = self.scope(values, mid, module);
+        let (refs, _) = references(expr, &[]);
+        let mut culprits: Vec<String> = Vec::new();
+        for r in refs {
+            if let Ok(resolved) = crate::config::eval::Resolver::resolve(&scope, &r) {
+                if !resolved.value.is_wholly_known() || resolved.open {
+                    let name = self.stack.sources.snippet(r.span).to_owned();
+                    if !culprits.contains(&name) {
+                        culprits.push(name);
+                    }
+                }
+            }
+        }
+        let which = if culprits.is_empty() {
+            "a value".to_owned()
+        } else {
+            culprits.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+        };
+        let is_resource = |c: &&String| {
+            !["var.", "local.", "module.", "each.", "count.", "path."].iter().any(|p| c.starts_with(p))
+        };
+        let target = culprits
+            .iter()
+            .find(is_resource)
+            .map(|c| c.split('.').take(if c.starts_with("data.") { 3 } else { 2 }).collect::<Vec<_>>().join("."));
+        Diagnostic::error(format!("invalid `{meta}` argument"))
+            .with_span(expr.span())
+            .with_label(format!("depends on {which}, which is known only after apply"))
+            .with_detail(format!(
+                "gantry must know how many instances to create while planning, so `{meta}` can only use values known before apply"
+            ))
+            .with_help(match target {
+                Some(t) => format!(
+                    "apply what it depends on first with `--target` (e.g. `gantry apply --target {t}`), or derive `{meta}` from input variables"
+                ),
+                None => format!(
+                    "apply the resources it depends on first with `--target`, or derive `{meta}` from input variables"
+                ),
+            })
+    }
+
+    fn resource(&mut self, ev: &mut Evaluation, idx: petgraph::graph::NodeIndex, mid: ModuleId, module: &Module, res: &Resource) {
+        let exp = self.expansion(&ev.values, mid, module, res.count.as_ref(), res.for_each.as_ref());
+        let module_instance = ev.values.instance(mid).clone();
+        let mut keys = exp.keys();
+        if exp == Expansion::Unknown {
+            // Validate the body once with unknown `count.index` / `each`.
+            keys = vec![(InstanceKey::None, Some(Value::unknown()))];
+        }
+        let mut per_instance = Vec::with_capacity(keys.len());
+        for (key, each) in keys {
+            let scope = Scope::new(&ev.values, self.stack, mid, module).with_repetition(key.clone(), each);
+            let mut evaluator = Evaluator::new(&scope, &module.dir);
+            let config = match eval_body(&mut evaluator, &res.body) {
+                Ok(v) => v,
+                Err(errors) => {
+                    for d in errors {
+                        self.diags.push(d.with_address(format!(
+                            "{}",
+                            ResourceInstanceAddr { module: module_instance.clone(), resource: res.addr.clone(), key: key.clone() }
+                        )));
+                    }
+                    Value::unknown()
+                }
+            };
+            per_instance.push((key, config));
+        }
+        let skip_instances = exp == Expansion::Unknown || ev.values.unknown_instances.contains(&mid);
+        if !skip_instances {
+            for (key, config) in &per_instance {
+                let addr = ResourceInstanceAddr { module: module_instance.clone(), resource: res.addr.clone(), key: key.clone() };
+                ev.instances_by_node.entry(idx).or_default().push(ev.instances.len());
+                ev.instances.push(ResourceInstance { addr, config: config.clone(), span: res.span });
+            }
+        }
+        let value = if exp == Expansion::Unknown { Value::unknown() } else { exp.collect(per_instance) };
+        ev.values.resources.entry(mid).or_default().insert(res.addr.clone(), value);
+    }
+}
+
+/// Evaluates a resource body to an object: attributes, and nested blocks as lists of objects
+/// under their type name. Collects every error of the body.
+pub fn eval_body(ev: &mut Evaluator<'_>, body: &BodyConfig) -> Result<Value, Vec<Diagnostic>> {
+    let mut out = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (name, attr) in &body.attributes {
+        match ev.eval(&attr.value) {
+            Ok(v) => {
+                out.insert(name.clone(), v);
+            }
+            Err(d) => errors.push(d),
+        }
+    }
+    let mut blocks: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for item in &body.blocks {
+        match item {
+            BlockItem::Static(b) => match eval_body(ev, &b.body) {
+                Ok(v) => blocks.entry(b.type_name.clone()).or_default().push(v),
+                Err(e) => errors.extend(e),
+            },
+            BlockItem::Dynamic(d) => {
+                let collection = match ev.eval(&d.for_each) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
+                };
+                let entry = blocks.entry(d.type_name.clone()).or_default();
+                let pairs = match &collection {
+                    Value::Unknown(_) => {
+                        // The number of blocks is unknown: check the content once.
+                        let it = Value::map([("key", Value::unknown()), ("value", Value::unknown())]);
+                        if let Err(e) = ev.with_local(&d.iterator, it, |ev| eval_body(ev, &d.content)) {
+                            errors.extend(e);
+                        }
+                        continue;
+                    }
+                    Value::List(items) => items.iter().enumerate().map(|(i, v)| (Value::from(i), v.clone())).collect::<Vec<_>>(),
+                    Value::Set(items) => items.iter().map(|v| (v.clone(), v.clone())).collect(),
+                    Value::Map(m) => m.iter().map(|(k, v)| (Value::String(k.clone()), v.clone())).collect(),
+                    other => {
+                        errors.push(
+                            Diagnostic::error("invalid `dynamic` block `for_each`")
+                                .with_span(d.for_each.span())
+                                .with_label(format!("a collection is required, got {}", other.type_name())),
+                        );
+                        continue;
+                    }
+                };
+                for (k, v) in pairs {
+                    let it = Value::map([("key", k), ("value", v)]);
+                    match ev.with_local(&d.iterator, it, |ev| eval_body(ev, &d.content)) {
+                        Ok(v) => entry.push(v),
+                        Err(e) => errors.extend(e),
+                    }
+                }
+            }
+        }
+    }
+    for (name, items) in blocks {
+        out.entry(name).or_insert(Value::List(items));
+    }
+    if errors.is_empty() {
+        Ok(Value::Map(out))
+    } else {
+        Err(errors)
+    }
+}

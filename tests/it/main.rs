@@ -1,0 +1,9 @@
+//! One integration-test binary (fast to link): CLI runs of the real `gantry` binary.
+
+mod cli;
+mod diagnostics;
+mod fmt;
+mod graph;
+mod inputs;
+mod modules;
+mod support;
