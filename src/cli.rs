@@ -10,7 +10,9 @@ networks and ML platforms on AWS, Google Cloud and Azure.";
 
 #[derive(Parser, Debug)]
 #[command(name = "gantry", version, about = ABOUT, propagate_version = true)]
-#[command(after_help = "Examples:\n  gantry validate examples/quickstart\n  gantry fmt --check .\n  gantry graph --format mermaid examples/quickstart")]
+#[command(
+    after_help = "Examples:\n  gantry validate examples/quickstart\n  gantry fmt --check .\n  gantry graph --format mermaid examples/quickstart"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -22,17 +24,23 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Check a stack for errors without touching any cloud
-    #[command(after_help = "Evaluates everything that is known without a cloud: variables with \
+    #[command(
+        after_help = "Evaluates everything that is known without a cloud: variables with \
 their defaults and given values, locals, count/for_each and function calls on constants. \
-Unset required variables are treated as unknown.\n\nExamples:\n  gantry validate\n  gantry validate stacks/aws/network --var 'zones=[\"a\",\"b\"]'\n  gantry validate --json examples/quickstart")]
+Unset required variables are treated as unknown.\n\nExamples:\n  gantry validate\n  gantry validate stacks/aws/network --var 'zones=[\"a\",\"b\"]'\n  gantry validate --json examples/quickstart"
+    )]
     Validate(ValidateArgs),
     /// Rewrite stack files in the canonical format
-    #[command(after_help = "Formats every `*.hcl` file in PATH (a file or a directory), keeping \
-comments. Exit code 1 with --check when a file is not formatted.\n\nExamples:\n  gantry fmt\n  gantry fmt --check --diff stacks/\n  gantry fmt --recursive .")]
+    #[command(
+        after_help = "Formats every `*.hcl` file in PATH (a file or a directory), keeping \
+comments. Exit code 1 with --check when a file is not formatted.\n\nExamples:\n  gantry fmt\n  gantry fmt --check --diff stacks/\n  gantry fmt --recursive ."
+    )]
     Fmt(FmtArgs),
     /// Print the resource dependency graph as DOT or Mermaid
-    #[command(after_help = "Arrows point from a resource instance to what it depends on.\n\n\
-Examples:\n  gantry graph | dot -Tsvg > graph.svg\n  gantry graph --format mermaid examples/quickstart")]
+    #[command(
+        after_help = "Arrows point from a resource instance to what it depends on.\n\n\
+Examples:\n  gantry graph | dot -Tsvg > graph.svg\n  gantry graph --format mermaid examples/quickstart"
+    )]
     Graph(GraphArgs),
 }
 

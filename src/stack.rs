@@ -33,7 +33,10 @@ pub struct AnalyzeOptions<'a> {
 /// steps are skipped only when an earlier one makes them meaningless (a syntax error, a
 /// cycle).
 pub fn analyze(opts: &AnalyzeOptions<'_>) -> Analysis {
-    let (mut stack, mut diags) = load_stack(&LoadOptions { path: opts.path, fetcher: opts.fetcher });
+    let (mut stack, mut diags) = load_stack(&LoadOptions {
+        path: opts.path,
+        fetcher: opts.fetcher,
+    });
     let mut analysis = Analysis {
         stack: Stack::default(),
         config_graph: None,
@@ -79,11 +82,19 @@ pub fn analyze_text(text: &str) -> Diagnostics {
             return diags;
         }
     }
-    stack.modules.insert(crate::addrs::ModulePath::root(), module);
+    stack
+        .modules
+        .insert(crate::addrs::ModulePath::root(), module);
     let graph = build(&stack, &mut diags);
     let cycles = find_cycles(&graph, &stack.sources);
     if cycles.is_empty() {
-        let evaluation = walk(&stack, &graph, &Default::default(), WalkMode::Validate, &mut diags);
+        let evaluation = walk(
+            &stack,
+            &graph,
+            &Default::default(),
+            WalkMode::Validate,
+            &mut diags,
+        );
         let _ = build_instances(&graph, &evaluation);
     }
     for c in cycles {

@@ -49,7 +49,10 @@ impl ModuleInstance {
 
     pub fn child(&self, name: &str, key: InstanceKey) -> ModuleInstance {
         let mut steps = self.0.clone();
-        steps.push(ModuleStep { name: name.to_owned(), key });
+        steps.push(ModuleStep {
+            name: name.to_owned(),
+            key,
+        });
         ModuleInstance(steps)
     }
 
@@ -155,11 +158,19 @@ pub struct ResourceAddr {
 
 impl ResourceAddr {
     pub fn managed(type_name: &str, name: &str) -> ResourceAddr {
-        ResourceAddr { mode: ResourceMode::Managed, type_name: type_name.into(), name: name.into() }
+        ResourceAddr {
+            mode: ResourceMode::Managed,
+            type_name: type_name.into(),
+            name: name.into(),
+        }
     }
 
     pub fn data(type_name: &str, name: &str) -> ResourceAddr {
-        ResourceAddr { mode: ResourceMode::Data, type_name: type_name.into(), name: name.into() }
+        ResourceAddr {
+            mode: ResourceMode::Data,
+            type_name: type_name.into(),
+            name: name.into(),
+        }
     }
 }
 

@@ -15,7 +15,10 @@ pub struct AddrParseError {
 /// Parses `module.a["x"].aws_vpc.main[0]` or `data.aws_ami.x`. A resource without a key
 /// parses with [`InstanceKey::None`].
 pub fn parse_resource_instance(input: &str) -> Result<ResourceInstanceAddr, AddrParseError> {
-    let fail = |reason: &str| AddrParseError { input: input.to_owned(), reason: reason.into() };
+    let fail = |reason: &str| AddrParseError {
+        input: input.to_owned(),
+        reason: reason.into(),
+    };
     let expr: Expression = input.trim().parse().map_err(|_| fail("not an address"))?;
     let (root, ops) = match &expr {
         Expression::Traversal(t) => match &t.expr {
@@ -30,7 +33,10 @@ pub fn parse_resource_instance(input: &str) -> Result<ResourceInstanceAddr, Addr
         match op.value() {
             TraversalOperator::GetAttr(name) => words.push(Step::Name(name.as_str().to_owned())),
             TraversalOperator::Index(Expression::Number(n)) => {
-                let idx = n.value().as_u64().ok_or_else(|| fail("index must be a whole number"))?;
+                let idx = n
+                    .value()
+                    .as_u64()
+                    .ok_or_else(|| fail("index must be a whole number"))?;
                 words.push(Step::Key(InstanceKey::Int(
                     usize::try_from(idx).map_err(|_| fail("index too large"))?,
                 )));
@@ -78,7 +84,11 @@ pub fn parse_resource_instance(input: &str) -> Result<ResourceInstanceAddr, Addr
     }
     Ok(ResourceInstanceAddr {
         module,
-        resource: ResourceAddr { mode, type_name: type_name.clone(), name: name.clone() },
+        resource: ResourceAddr {
+            mode,
+            type_name: type_name.clone(),
+            name: name.clone(),
+        },
         key,
     })
 }
@@ -107,7 +117,13 @@ mod tests {
 
     #[test]
     fn rejects_malformed_addresses() {
-        for text in ["aws_vpc", "module.x", "aws_vpc.main.id", "aws_vpc.main[1+1]", "\"x\""] {
+        for text in [
+            "aws_vpc",
+            "module.x",
+            "aws_vpc.main.id",
+            "aws_vpc.main[1+1]",
+            "\"x\"",
+        ] {
             assert!(parse_resource_instance(text).is_err(), "{text} parsed");
         }
     }

@@ -14,7 +14,10 @@ pub fn run(args: &FmtArgs, ui: Ui) -> ExitStatus {
     let files = match hcl_files(&args.path, args.recursive) {
         Ok(f) => f,
         Err(e) => {
-            diags.push(Diagnostic::error(format!("cannot read `{}`", args.path.display())).with_detail(e.to_string()));
+            diags.push(
+                Diagnostic::error(format!("cannot read `{}`", args.path.display()))
+                    .with_detail(e.to_string()),
+            );
             ui.diagnostics(&diags, &sources);
             return ExitStatus::Failure;
         }
@@ -24,7 +27,10 @@ pub fn run(args: &FmtArgs, ui: Ui) -> ExitStatus {
         let text = match std::fs::read_to_string(&file) {
             Ok(t) => t,
             Err(e) => {
-                diags.push(Diagnostic::error(format!("cannot read `{}`", file.display())).with_detail(e.to_string()));
+                diags.push(
+                    Diagnostic::error(format!("cannot read `{}`", file.display()))
+                        .with_detail(e.to_string()),
+                );
                 continue;
             }
         };
@@ -44,11 +50,19 @@ pub fn run(args: &FmtArgs, ui: Ui) -> ExitStatus {
         if args.diff {
             let diff = similar::TextDiff::from_lines(&text, &formatted);
             let name = file.display().to_string();
-            ui.data(&diff.unified_diff().header(&format!("a/{name}"), &format!("b/{name}")).to_string());
+            ui.data(
+                &diff
+                    .unified_diff()
+                    .header(&format!("a/{name}"), &format!("b/{name}"))
+                    .to_string(),
+            );
         }
         if !args.check {
             if let Err(e) = write_atomically(&file, &formatted) {
-                diags.push(Diagnostic::error(format!("cannot write `{}`", file.display())).with_detail(e.to_string()));
+                diags.push(
+                    Diagnostic::error(format!("cannot write `{}`", file.display()))
+                        .with_detail(e.to_string()),
+                );
             }
         }
     }

@@ -39,6 +39,10 @@ pub fn run(cli: Cli) -> ExitStatus {
 }
 
 fn input_options(args: &StackArgs) -> InputOptions {
-    InputOptions { vars: args.vars.clone(), var_files: args.var_files.clone(), env: Vec::new() }
-        .with_process_env()
+    InputOptions {
+        vars: args.vars.clone(),
+        var_files: args.var_files.clone(),
+        env: Vec::new(),
+    }
+    .with_process_env()
 }

@@ -38,11 +38,16 @@ pub struct InputValue {
 }
 
 /// Collects input values for the root module's variables.
-pub fn collect_inputs(stack: &mut Stack, opts: &InputOptions) -> (HashMap<String, InputValue>, Diagnostics) {
+pub fn collect_inputs(
+    stack: &mut Stack,
+    opts: &InputOptions,
+) -> (HashMap<String, InputValue>, Diagnostics) {
     let mut diags = Diagnostics::new();
     let mut values = HashMap::new();
-    let declared: Vec<String> =
-        stack.root().map(|m| m.variables.keys().cloned().collect()).unwrap_or_default();
+    let declared: Vec<String> = stack
+        .root()
+        .map(|m| m.variables.keys().cloned().collect())
+        .unwrap_or_default();
     let string_vars: Vec<String> = stack
         .root()
         .map(|m| {
@@ -55,7 +60,11 @@ pub fn collect_inputs(stack: &mut Stack, opts: &InputOptions) -> (HashMap<String
         .unwrap_or_default();
     let is_string = |name: &str| string_vars.iter().any(|s| s == name);
 
-    let mut env: Vec<&(String, String)> = opts.env.iter().filter(|(k, _)| k.starts_with("GANTRY_VAR_")).collect();
+    let mut env: Vec<&(String, String)> = opts
+        .env
+        .iter()
+        .filter(|(k, _)| k.starts_with("GANTRY_VAR_"))
+        .collect();
     env.sort();
     for (key, raw) in env {
         let name = &key["GANTRY_VAR_".len()..];
@@ -111,18 +120,34 @@ pub fn collect_inputs(stack: &mut Stack, opts: &InputOptions) -> (HashMap<String
 
 /// A value typed on the command line or in the environment: HCL syntax, except that a
 /// string variable takes the raw text (as in Terraform) and unparsable text is a string.
-fn raw_value(stack: &mut Stack, label: &str, raw: &str, string: bool) -> Result<InputValue, Diagnostic> {
+fn raw_value(
+    stack: &mut Stack,
+    label: &str,
+    raw: &str,
+    string: bool,
+) -> Result<InputValue, Diagnostic> {
     let id = stack.sources.add(Path::new(label), raw.to_owned());
     let span = Span::new(id, 0..raw.len());
     if string {
-        return Ok(InputValue { value: Value::String(raw.to_owned()), span });
+        return Ok(InputValue {
+            value: Value::String(raw.to_owned()),
+            span,
+        });
     }
     match raw.parse::<hcl_edit::expr::Expression>() {
-        Ok(expr) => {
-            let value = eval_constant(&Expr { file: id, expr })?;
-            Ok(InputValue { value, span })
-        }
-        Err(_) => Ok(InputValue { value: Value::String(raw.to_owned()), span }),
+        // Text that is not a constant (a bare word like `many`) is taken as a string, so
+        // the type check explains the problem instead of the expression parser.
+        Ok(expr) => match eval_constant(&Expr { file: id, expr }) {
+            Ok(value) => Ok(InputValue { value, span }),
+            Err(_) => Ok(InputValue {
+                value: Value::String(raw.to_owned()),
+                span,
+            }),
+        },
+        Err(_) => Ok(InputValue {
+            value: Value::String(raw.to_owned()),
+            span,
+        }),
     }
 }
 
@@ -132,7 +157,11 @@ fn auto_var_files(dir: &Path) -> Vec<PathBuf> {
         .flatten()
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".auto.vars.hcl")))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with(".auto.vars.hcl"))
+        })
         .collect();
     files.sort();
     files
@@ -187,10 +216,19 @@ fn read_var_file(
             diags.push(d);
             continue;
         }
-        let expr = Expr { file: id, expr: attr.value.clone() };
+        let expr = Expr {
+            file: id,
+            expr: attr.value.clone(),
+        };
         match eval_constant(&expr) {
             Ok(value) => {
-                values.insert(name.to_owned(), InputValue { value, span: expr.span() });
+                values.insert(
+                    name.to_owned(),
+                    InputValue {
+                        value,
+                        span: expr.span(),
+                    },
+                );
             }
             Err(d) => diags.push(d),
         }

@@ -44,13 +44,19 @@ pub fn load_stack(opts: &LoadOptions<'_>) -> (Stack, Diagnostics) {
     let mut stack = Stack::default();
     let path = opts.path;
     let (root_dir, files) = if path.is_file() {
-        (path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf), vec![path.to_path_buf()])
+        (
+            path.parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+            vec![path.to_path_buf()],
+        )
     } else if path.is_dir() {
         match stack_files(path) {
             Ok(files) => (path.to_path_buf(), files),
             Err(e) => {
-                diags.push(Diagnostic::error(format!("cannot read stack directory `{}`", path.display()))
-                    .with_detail(e.to_string()));
+                diags.push(
+                    Diagnostic::error(format!("cannot read stack directory `{}`", path.display()))
+                        .with_detail(e.to_string()),
+                );
                 return (stack, diags);
             }
         }
@@ -75,11 +81,18 @@ pub fn load_stack(opts: &LoadOptions<'_>) -> (Stack, Diagnostics) {
         for call in module.module_calls.values() {
             let child_path = path.child(&call.name);
             if child_path.len() > MAX_MODULE_DEPTH {
-                diags.push(module_error("modules nested too deeply", call.source_span)
-                    .with_help("a module probably calls itself"));
+                diags.push(
+                    module_error("modules nested too deeply", call.source_span)
+                        .with_help("a module probably calls itself"),
+                );
                 continue;
             }
-            let dir = match resolve_module_source(&call.source, &module.dir, &stack.root_dir, opts.fetcher) {
+            let dir = match resolve_module_source(
+                &call.source,
+                &module.dir,
+                &stack.root_dir,
+                opts.fetcher,
+            ) {
                 Ok(dir) => dir,
                 Err(message) => {
                     diags.push(
@@ -91,20 +104,27 @@ pub fn load_stack(opts: &LoadOptions<'_>) -> (Stack, Diagnostics) {
                 }
             };
             if ancestors.contains(&dir) || dir == module.dir {
-                diags.push(module_error("module calls itself", call.source_span)
-                    .with_help("a module cannot include itself, directly or through another module"));
+                diags.push(
+                    module_error("module calls itself", call.source_span).with_help(
+                        "a module cannot include itself, directly or through another module",
+                    ),
+                );
                 continue;
             }
             let files = match stack_files(&dir) {
                 Ok(f) if !f.is_empty() => f,
                 Ok(_) => {
-                    diags.push(module_error("module source not found", call.source_span)
-                        .with_label(format!("no `*.hcl` files in `{}`", dir.display())));
+                    diags.push(
+                        module_error("module source not found", call.source_span)
+                            .with_label(format!("no `*.hcl` files in `{}`", dir.display())),
+                    );
                     continue;
                 }
                 Err(e) => {
-                    diags.push(module_error("module source not found", call.source_span)
-                        .with_label(format!("cannot read `{}`: {e}", dir.display())));
+                    diags.push(
+                        module_error("module source not found", call.source_span)
+                            .with_label(format!("cannot read `{}`: {e}", dir.display())),
+                    );
                     continue;
                 }
             };
@@ -123,13 +143,24 @@ fn module_error(summary: &str, span: Span) -> Diagnostic {
 }
 
 /// Parses and decodes the given files as one module.
-pub fn load_module(sources: &mut SourceMap, dir: &Path, files: &[PathBuf], diags: &mut Diagnostics) -> Module {
-    let mut module = Module { dir: dir.to_path_buf(), ..Module::default() };
+pub fn load_module(
+    sources: &mut SourceMap,
+    dir: &Path,
+    files: &[PathBuf],
+    diags: &mut Diagnostics,
+) -> Module {
+    let mut module = Module {
+        dir: dir.to_path_buf(),
+        ..Module::default()
+    };
     for file in files {
         let text = match std::fs::read_to_string(file) {
             Ok(t) => t,
             Err(e) => {
-                diags.push(Diagnostic::error(format!("cannot read `{}`", file.display())).with_detail(e.to_string()));
+                diags.push(
+                    Diagnostic::error(format!("cannot read `{}`", file.display()))
+                        .with_detail(e.to_string()),
+                );
                 continue;
             }
         };
@@ -144,13 +175,24 @@ pub fn load_module(sources: &mut SourceMap, dir: &Path, files: &[PathBuf], diags
 }
 
 /// A syntax error as a diagnostic at the parser's position.
-pub fn parse_error(e: &hcl_edit::parser::Error, file: crate::diagnostics::FileId, text: &str) -> Diagnostic {
+pub fn parse_error(
+    e: &hcl_edit::parser::Error,
+    file: crate::diagnostics::FileId,
+    text: &str,
+) -> Diagnostic {
     let offset = e.location().offset().min(text.len());
-    let end = text[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8());
+    let end = text[offset..]
+        .chars()
+        .next()
+        .map_or(offset, |c| offset + c.len_utf8());
     let message = e.message().trim();
     Diagnostic::error("syntax error")
         .with_span(Span::new(file, offset..end))
-        .with_label(if message.is_empty() { "unexpected input".to_owned() } else { message.replace('\n', "; ") })
+        .with_label(if message.is_empty() {
+            "unexpected input".to_owned()
+        } else {
+            message.replace('\n', "; ")
+        })
 }
 
 /// The configuration files of a directory: `*.hcl` except variable files, sorted.
@@ -158,8 +200,14 @@ pub fn stack_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
-        if name.ends_with(".hcl") && !name.ends_with(".vars.hcl") && !name.starts_with('.') && path.is_file() {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if name.ends_with(".hcl")
+            && !name.ends_with(".vars.hcl")
+            && !name.starts_with('.')
+            && path.is_file()
+        {
             files.push(path);
         }
     }

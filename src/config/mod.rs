@@ -3,10 +3,10 @@
 
 pub mod decode;
 pub mod eval;
-pub mod functions;
-pub mod model;
-pub mod typeexpr;
-pub mod load;
-pub mod sources;
-pub mod inputs;
 pub mod fmt;
+pub mod functions;
+pub mod inputs;
+pub mod load;
+pub mod model;
+pub mod sources;
+pub mod typeexpr;

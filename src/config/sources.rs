@@ -24,7 +24,9 @@ pub fn resolve_module_source(
             let caller = crate::diagnostics::source::display_path(caller_dir);
             return Err(format!("no directory `{source}` in `{caller}`"));
         }
-        return dir.canonicalize().map_err(|e| format!("`{}`: {e}", dir.display()));
+        return dir
+            .canonicalize()
+            .map_err(|e| format!("`{}`: {e}", dir.display()));
     }
     if let Some(rest) = source.strip_prefix("git::") {
         return fetch_git(rest, root_dir, fetcher);
@@ -48,18 +50,26 @@ fn parse_git(source: &str) -> GitSource {
         None => (source, None),
     };
     let reference = query.and_then(|q| {
-        q.split('&').find_map(|kv| kv.strip_prefix("ref=").map(str::to_owned))
+        q.split('&')
+            .find_map(|kv| kv.strip_prefix("ref=").map(str::to_owned))
     });
     // `//` after the scheme's `://` separates the repository from a subdirectory.
     let scheme_end = without_query.find("://").map_or(0, |i| i + 3);
     let (url, subdir) = match without_query[scheme_end..].find("//") {
         Some(i) => {
             let split = scheme_end + i;
-            (&without_query[..split], Some(without_query[split + 2..].to_owned()))
+            (
+                &without_query[..split],
+                Some(without_query[split + 2..].to_owned()),
+            )
         }
         None => (without_query, None),
     };
-    GitSource { url: url.to_owned(), reference, subdir }
+    GitSource {
+        url: url.to_owned(),
+        reference,
+        subdir,
+    }
 }
 
 fn fetch_git(source: &str, root_dir: &Path, fetcher: &ModuleFetcher) -> Result<PathBuf, String> {
@@ -67,11 +77,13 @@ fn fetch_git(source: &str, root_dir: &Path, fetcher: &ModuleFetcher) -> Result<P
     let cache_name = cache_key(source);
     let dest = root_dir.join(".gantry").join("modules").join(cache_name);
     if fetcher.refresh && dest.exists() {
-        std::fs::remove_dir_all(&dest).map_err(|e| format!("cannot refresh `{}`: {e}", dest.display()))?;
+        std::fs::remove_dir_all(&dest)
+            .map_err(|e| format!("cannot refresh `{}`: {e}", dest.display()))?;
     }
     if !dest.join(".git").is_dir() {
         if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
         }
         let tmp = dest.with_extension("partial");
         let _ = std::fs::remove_dir_all(&tmp);
@@ -86,7 +98,11 @@ fn fetch_git(source: &str, root_dir: &Path, fetcher: &ModuleFetcher) -> Result<P
         if !out.status.success() {
             let _ = std::fs::remove_dir_all(&tmp);
             let stderr = String::from_utf8_lossy(&out.stderr);
-            return Err(format!("git clone of `{}` failed: {}", git.url, stderr.trim()));
+            return Err(format!(
+                "git clone of `{}` failed: {}",
+                git.url,
+                stderr.trim()
+            ));
         }
         // Renaming last means an interrupted clone is never mistaken for a complete one.
         std::fs::rename(&tmp, &dest).map_err(|e| format!("cannot move clone into place: {e}"))?;
@@ -96,7 +112,11 @@ fn fetch_git(source: &str, root_dir: &Path, fetcher: &ModuleFetcher) -> Result<P
         None => dest,
     };
     if !dir.is_dir() {
-        return Err(format!("`{}` has no directory `{}`", git.url, git.subdir.unwrap_or_default()));
+        return Err(format!(
+            "`{}` has no directory `{}`",
+            git.url,
+            git.subdir.unwrap_or_default()
+        ));
     }
     Ok(dir)
 }
@@ -111,7 +131,13 @@ fn cache_key(source: &str) -> String {
         .find(|s| !s.is_empty())
         .unwrap_or("module")
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(40)
         .collect();
     format!("{tail}-{hex}")
@@ -133,7 +159,11 @@ mod tests {
         );
         assert_eq!(
             parse_git("https://example.com/x.git"),
-            GitSource { url: "https://example.com/x.git".into(), reference: None, subdir: None }
+            GitSource {
+                url: "https://example.com/x.git".into(),
+                reference: None,
+                subdir: None
+            }
         );
     }
 }

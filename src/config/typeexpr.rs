@@ -54,7 +54,10 @@ fn parse(expr: &Expression, file: FileId, in_object: bool) -> Result<Type, Diagn
                 ("set", [t]) => Ok(Type::set(parse(t, file, false)?)),
                 ("map", [t]) => Ok(Type::map(parse(t, file, false)?)),
                 ("tuple", [Expression::Array(items)]) => Ok(Type::Tuple(
-                    items.iter().map(|t| parse(t, file, false)).collect::<Result<_, _>>()?,
+                    items
+                        .iter()
+                        .map(|t| parse(t, file, false))
+                        .collect::<Result<_, _>>()?,
                 )),
                 ("object", [Expression::Object(obj)]) => {
                     let mut attrs = std::collections::BTreeMap::new();
@@ -75,7 +78,9 @@ fn parse(expr: &Expression, file: FileId, in_object: bool) -> Result<Type, Diagn
                     Err(bad("`optional` is only allowed for object attributes"))
                 }
                 ("list" | "set" | "map", _) => Err(bad(&format!("`{name}` takes one type"))),
-                ("tuple", _) => Err(bad("`tuple` takes a list of types: tuple([string, number])")),
+                ("tuple", _) => Err(bad(
+                    "`tuple` takes a list of types: tuple([string, number])",
+                )),
                 ("object", _) => Err(bad("`object` takes attributes: object({ name = string })")),
                 _ => Err(bad(&format!("unknown type constructor `{name}`"))),
             }
@@ -92,7 +97,10 @@ fn parse_attr(expr: &Expression, file: FileId) -> Result<ObjectAttr, Diagnostic>
                 [t] => Ok(ObjectAttr::optional(parse(t, file, true)?, None)),
                 [t, default] => {
                     let ty = parse(t, file, true)?;
-                    let value = eval_constant(&Expr { file, expr: (*default).clone() })?;
+                    let value = eval_constant(&Expr {
+                        file,
+                        expr: (*default).clone(),
+                    })?;
                     let value = value.convert(&ty).map_err(|e| {
                         Diagnostic::error("invalid default for optional attribute")
                             .with_span(span_of(file, *default))

@@ -53,7 +53,10 @@ impl Diagnostic {
     }
 
     pub fn warning(summary: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(summary) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(summary)
+        }
     }
 
     pub fn with_span(mut self, span: Span) -> Diagnostic {

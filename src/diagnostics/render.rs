@@ -17,7 +17,9 @@ pub fn render_human(diag: &Diagnostic, sources: &SourceMap, styled: bool) -> Str
     let title = level.primary_title(diag.summary.as_str());
     let mut group = Group::with_title(title);
 
-    let primary = diag.span.and_then(|span| snippet_for(sources, span, diag.label.as_deref()));
+    let primary = diag
+        .span
+        .and_then(|span| snippet_for(sources, span, diag.label.as_deref()));
     let mut located = primary.is_some();
     if let Some(snippet) = primary {
         group = group.element(snippet);
@@ -31,13 +33,21 @@ pub fn render_human(diag: &Diagnostic, sources: &SourceMap, styled: bool) -> Str
     if let Some(detail) = &diag.detail {
         group = group.element(Level::NOTE.message(detail.as_str()));
     }
-    if let Some(address) = diag.address.as_ref().filter(|_| !located || diag.span.is_none()) {
+    if let Some(address) = diag
+        .address
+        .as_ref()
+        .filter(|_| !located || diag.span.is_none())
+    {
         group = group.element(Level::NOTE.message(format!("in `{address}`")));
     }
     if let Some(help) = &diag.help {
         group = group.element(Level::HELP.message(help.as_str()));
     }
-    let renderer = if styled { Renderer::styled() } else { Renderer::plain() };
+    let renderer = if styled {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     renderer.render(&[group])
 }
 
@@ -67,16 +77,23 @@ fn snippet_for_note<'a>(
 fn excerpt(
     sources: &SourceMap,
     span: Span,
-) -> Option<(Snippet<'_, annotate_snippets::Annotation<'_>>, std::ops::Range<usize>)> {
+) -> Option<(
+    Snippet<'_, annotate_snippets::Annotation<'_>>,
+    std::ops::Range<usize>,
+)> {
     let file = sources.get(span.file)?;
     let (first_line, _) = file.line_col(span.start);
     let (mut last_line, _) = file.line_col(span.end.max(span.start + 1) - 1);
-    last_line = last_line.min(first_line + MAX_SNIPPET_LINES - 1).max(first_line);
+    last_line = last_line
+        .min(first_line + MAX_SNIPPET_LINES - 1)
+        .max(first_line);
     let start = file.line_range(first_line).start;
     let end = file.line_range(last_line).end;
     let text = file.text.get(start..end)?;
     let rel_start = (span.start as usize).saturating_sub(start).min(text.len());
-    let rel_end = (span.end as usize).saturating_sub(start).clamp(rel_start, text.len());
+    let rel_end = (span.end as usize)
+        .saturating_sub(start)
+        .clamp(rel_start, text.len());
     let snippet = Snippet::source(text)
         .line_start(first_line)
         .path(file.display_path.as_str())
@@ -132,7 +149,10 @@ mod tests {
         let out = render_human(&diag, &sources, false);
         assert!(out.contains("--> net.hcl:4:10"), "{out}");
         assert!(out.contains("4 |   cidr = var.vpc_cdir"), "{out}");
-        assert!(out.contains("^^^^^^^^^^^^ no variable named `vpc_cdir`"), "{out}");
+        assert!(
+            out.contains("^^^^^^^^^^^^ no variable named `vpc_cdir`"),
+            "{out}"
+        );
         assert!(out.contains("help: did you mean `var.vpc_cidr`?"), "{out}");
         let json = render_json(&diag, &sources);
         assert_eq!(json["range"]["start"]["line"], 4);

@@ -19,12 +19,20 @@ pub struct Span {
 impl Span {
     pub fn new(file: FileId, range: std::ops::Range<usize>) -> Span {
         let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        Span { file, start: clamp(range.start), end: clamp(range.end) }
+        Span {
+            file,
+            start: clamp(range.start),
+            end: clamp(range.end),
+        }
     }
 
     /// The span covering both `self` and `other` (same file).
     pub fn to(self, other: Span) -> Span {
-        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            file: self.file,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 }
 
@@ -53,7 +61,11 @@ impl SourceFile {
 
     /// Byte range of the 1-based line `line`, without its newline.
     pub fn line_range(&self, line: usize) -> std::ops::Range<usize> {
-        let start = self.line_starts.get(line.saturating_sub(1)).copied().unwrap_or(0) as usize;
+        let start = self
+            .line_starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(0) as usize;
         let end = self
             .line_starts
             .get(line)
@@ -76,7 +88,10 @@ impl SourceMap {
     /// Adds a file and returns its id.
     pub fn add(&mut self, path: &Path, text: String) -> FileId {
         let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)))
+            .chain(
+                text.match_indices('\n')
+                    .map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)),
+            )
             .collect();
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
         self.files.push(Arc::new(SourceFile {
@@ -119,7 +134,10 @@ pub fn display_path(path: &Path) -> String {
     let Ok(cwd) = std::env::current_dir() else {
         return path.display().to_string();
     };
-    relative_to(path, &cwd).unwrap_or_else(|| path.to_owned()).display().to_string()
+    relative_to(path, &cwd)
+        .unwrap_or_else(|| path.to_owned())
+        .display()
+        .to_string()
 }
 
 /// `path` relative to `base` (both absolute), with `..` steps when it is not inside `base`.
@@ -128,7 +146,8 @@ fn relative_to(path: &Path, base: &Path) -> Option<PathBuf> {
     let path: Vec<Component<'_>> = path.components().collect();
     let base: Vec<Component<'_>> = base.components().collect();
     let common = path.iter().zip(&base).take_while(|(a, b)| a == b).count();
-    if common == 0 {
+    // Sharing only the root `/` is not worth `../../..`.
+    if common <= 1 {
         return None;
     }
     let ups = base.len() - common;

@@ -35,7 +35,11 @@ enum Repetition {
 }
 
 pub fn build(stack: &Stack, diags: &mut Diagnostics) -> ConfigGraph {
-    let mut g = ConfigGraph { graph: DiGraph::new(), index: HashMap::new(), spans: HashMap::new() };
+    let mut g = ConfigGraph {
+        graph: DiGraph::new(),
+        index: HashMap::new(),
+        spans: HashMap::new(),
+    };
     // Step 1: a node for every object.
     for (path, module) in &stack.modules {
         for (name, v) in &module.variables {
@@ -58,7 +62,13 @@ pub fn build(stack: &Stack, diags: &mut Diagnostics) -> ConfigGraph {
     }
     // Step 2: edges from references, per kind of object.
     for (path, module) in &stack.modules {
-        let mut b = EdgeBuilder { stack, g: &mut g, path, module, diags };
+        let mut b = EdgeBuilder {
+            stack,
+            g: &mut g,
+            path,
+            module,
+            diags,
+        };
         b.module_edges();
     }
     g
@@ -89,7 +99,10 @@ impl EdgeBuilder<'_> {
         let module = self.module;
         // Every object of a child module waits for the call that expands it.
         let expander = self.path.parent().and_then(|(parent, name)| {
-            self.g.node(&ConfigNode::new(&parent, NodeKind::ModuleCall(name.to_owned())))
+            self.g.node(&ConfigNode::new(
+                &parent,
+                NodeKind::ModuleCall(name.to_owned()),
+            ))
         });
         let own_nodes: Vec<NodeIndex> = self
             .g
@@ -104,7 +117,9 @@ impl EdgeBuilder<'_> {
             }
         }
         for (name, v) in &module.variables {
-            let Some(me) = self.idx(NodeKind::Var(name.clone())) else { continue };
+            let Some(me) = self.idx(NodeKind::Var(name.clone())) else {
+                continue;
+            };
             if let Some(d) = &v.default {
                 self.expr_edges(me, d, &[], Repetition::None);
             }
@@ -114,18 +129,24 @@ impl EdgeBuilder<'_> {
             }
         }
         for (name, l) in &module.locals {
-            let Some(me) = self.idx(NodeKind::Local(name.clone())) else { continue };
+            let Some(me) = self.idx(NodeKind::Local(name.clone())) else {
+                continue;
+            };
             self.expr_edges(me, &l.value, &[], Repetition::None);
         }
         for (name, o) in &module.outputs {
-            let Some(me) = self.idx(NodeKind::Output(name.clone())) else { continue };
+            let Some(me) = self.idx(NodeKind::Output(name.clone())) else {
+                continue;
+            };
             self.expr_edges(me, &o.value, &[], Repetition::None);
             for d in &o.depends_on {
                 self.depends_on_edges(me, d);
             }
         }
         for (addr, r) in &module.resources {
-            let Some(me) = self.idx(NodeKind::Resource(addr.clone())) else { continue };
+            let Some(me) = self.idx(NodeKind::Resource(addr.clone())) else {
+                continue;
+            };
             let rep = repetition(r.count.is_some(), r.for_each.is_some());
             for e in r.count.iter().chain(r.for_each.iter()) {
                 self.expr_edges(me, e, &[], Repetition::None);
@@ -136,7 +157,9 @@ impl EdgeBuilder<'_> {
             }
         }
         for (name, call) in &module.module_calls {
-            let Some(me) = self.idx(NodeKind::ModuleCall(name.clone())) else { continue };
+            let Some(me) = self.idx(NodeKind::ModuleCall(name.clone())) else {
+                continue;
+            };
             for e in call.count.iter().chain(call.for_each.iter()) {
                 self.expr_edges(me, e, &[], Repetition::None);
             }
@@ -148,12 +171,21 @@ impl EdgeBuilder<'_> {
     }
 
     /// Edges into the child's variables from the call's arguments, and argument checks.
-    fn call_input_edges(&mut self, name: &str, call: &crate::config::model::ModuleCall, me: NodeIndex) {
+    fn call_input_edges(
+        &mut self,
+        name: &str,
+        call: &crate::config::model::ModuleCall,
+        me: NodeIndex,
+    ) {
         let child_path = self.path.child(name);
-        let Some(child) = self.stack.module(&child_path) else { return };
+        let Some(child) = self.stack.module(&child_path) else {
+            return;
+        };
         let rep = repetition(call.count.is_some(), call.for_each.is_some());
         for (input, attr) in &call.inputs {
-            let Some(var_idx) = self.g.node(&ConfigNode::new(&child_path, NodeKind::Var(input.clone())))
+            let Some(var_idx) = self
+                .g
+                .node(&ConfigNode::new(&child_path, NodeKind::Var(input.clone())))
             else {
                 let mut d = Diagnostic::error(format!("unsupported argument `{input}`"))
                     .with_span(attr.span)
@@ -181,7 +213,13 @@ impl EdgeBuilder<'_> {
         }
     }
 
-    fn body_edges(&mut self, me: NodeIndex, body: &BodyConfig, bound: &mut Vec<String>, rep: Repetition) {
+    fn body_edges(
+        &mut self,
+        me: NodeIndex,
+        body: &BodyConfig,
+        bound: &mut Vec<String>,
+        rep: Repetition,
+    ) {
         for attr in body.attributes.values() {
             self.expr_edges(me, &attr.value, bound, rep);
         }
@@ -234,7 +272,12 @@ impl EdgeBuilder<'_> {
                     // `depends_on = [module.x]` waits for everything in module x.
                     let sub = self.path.child(name);
                     if self.stack.module(&sub).is_none() {
-                        self.diags.push(self.undeclared("module", name, r.span, self.module.module_calls.keys()));
+                        self.diags.push(self.undeclared(
+                            "module",
+                            name,
+                            r.span,
+                            self.module.module_calls.keys(),
+                        ));
                         continue;
                     }
                     let deps: Vec<NodeIndex> = self
@@ -295,13 +338,18 @@ impl EdgeBuilder<'_> {
                     return Vec::new();
                 };
                 match output {
-                    Some(out) => match self.g.node(&ConfigNode::new(&child_path, NodeKind::Output(out.clone()))) {
+                    Some(out) => match self
+                        .g
+                        .node(&ConfigNode::new(&child_path, NodeKind::Output(out.clone())))
+                    {
                         Some(i) => vec![i],
                         None => {
                             let mut d = Diagnostic::error("unsupported attribute")
                                 .with_span(span)
                                 .with_label(format!("module `{name}` has no output named `{out}`"));
-                            if let Some(s) = did_you_mean(out, child.outputs.keys().map(String::as_str)) {
+                            if let Some(s) =
+                                did_you_mean(out, child.outputs.keys().map(String::as_str))
+                            {
                                 d = d.with_help(format!("did you mean `module.{name}.{s}`?"));
                             }
                             self.diags.push(d);
@@ -312,7 +360,9 @@ impl EdgeBuilder<'_> {
                         .g
                         .index
                         .iter()
-                        .filter(|(n, _)| n.module == child_path && matches!(n.kind, NodeKind::Output(_)))
+                        .filter(|(n, _)| {
+                            n.module == child_path && matches!(n.kind, NodeKind::Output(_))
+                        })
                         .map(|(_, i)| *i)
                         .collect(),
                 }
@@ -322,7 +372,11 @@ impl EdgeBuilder<'_> {
                 Vec::new()
             }
             Subject::EachKey | Subject::EachValue if rep != Repetition::ForEach => {
-                let name = if *subject == Subject::EachKey { "each.key" } else { "each.value" };
+                let name = if *subject == Subject::EachKey {
+                    "each.key"
+                } else {
+                    "each.value"
+                };
                 self.diags.push(meta_misuse(name, "for_each", span));
                 Vec::new()
             }
@@ -375,7 +429,10 @@ pub fn undeclared_diag<'k>(
         .with_label(format!("no {what} named `{name}` in this module"));
     match did_you_mean(name, names.iter().copied()) {
         Some(s) => d.with_help(format!("did you mean `{prefix}{s}`?")),
-        None => d.with_help(format!("declare it, e.g. `{}`", declare_example(prefix, name))),
+        None => d.with_help(format!(
+            "declare it, e.g. `{}`",
+            declare_example(prefix, name)
+        )),
     }
 }
 
@@ -388,7 +445,11 @@ fn declare_example(prefix: &str, name: &str) -> String {
 }
 
 fn undeclared_resource(addr: &ResourceAddr, span: Span, m: &Module) -> Diagnostic {
-    let what = if addr.mode == ResourceMode::Data { "data source" } else { "resource" };
+    let what = if addr.mode == ResourceMode::Data {
+        "data source"
+    } else {
+        "resource"
+    };
     let candidates: Vec<String> = m.resources.keys().map(ToString::to_string).collect();
     let target = addr.to_string();
     let d = Diagnostic::error(format!("reference to undeclared {what}"))
@@ -398,7 +459,11 @@ fn undeclared_resource(addr: &ResourceAddr, span: Span, m: &Module) -> Diagnosti
         Some(s) => d.with_help(format!("did you mean `{s}`?")),
         None => d.with_help(format!(
             "declare it with `{} \"{}\" \"{}\" {{ ... }}`",
-            if addr.mode == ResourceMode::Data { "data" } else { "resource" },
+            if addr.mode == ResourceMode::Data {
+                "data"
+            } else {
+                "resource"
+            },
             addr.type_name,
             addr.name
         )),
@@ -409,5 +474,7 @@ fn meta_misuse(name: &str, meta: &str, span: Span) -> Diagnostic {
     Diagnostic::error(format!("reference to `{name}` outside a `{meta}` block"))
         .with_span(span)
         .with_label(format!("`{name}` is only defined where `{meta}` is set"))
-        .with_help(format!("set `{meta}` on this resource or module, or remove the reference"))
+        .with_help(format!(
+            "set `{meta}` on this resource or module, or remove the reference"
+        ))
 }

@@ -15,7 +15,11 @@ pub fn find_cycles(g: &ConfigGraph, sources: &SourceMap) -> Vec<Diagnostic> {
             continue;
         }
         let members: HashSet<NodeIndex> = scc.iter().copied().collect();
-        let start = scc.iter().copied().min_by_key(|i| g.graph[*i].to_string()).unwrap_or(scc[0]);
+        let start = scc
+            .iter()
+            .copied()
+            .min_by_key(|i| g.graph[*i].to_string())
+            .unwrap_or(scc[0]);
         let path = cycle_path(g, start, &members);
         out.push(report(g, sources, &path));
     }
@@ -28,7 +32,11 @@ fn cycle_path(g: &ConfigGraph, start: NodeIndex, members: &HashSet<NodeIndex>) -
     let mut prev: std::collections::HashMap<NodeIndex, NodeIndex> = Default::default();
     let mut queue = std::collections::VecDeque::from([start]);
     while let Some(n) = queue.pop_front() {
-        let mut next: Vec<NodeIndex> = g.graph.neighbors(n).filter(|m| members.contains(m)).collect();
+        let mut next: Vec<NodeIndex> = g
+            .graph
+            .neighbors(n)
+            .filter(|m| members.contains(m))
+            .collect();
         next.sort();
         for m in next {
             if m == start {
@@ -56,7 +64,11 @@ fn report(g: &ConfigGraph, sources: &SourceMap, path: &[NodeIndex]) -> Diagnosti
     let first_span = g.spans.get(&path[0]).copied();
     let mut detail = String::from("each object depends on the next one:");
     for i in path.iter().take(path.len().saturating_sub(1)) {
-        let at = g.spans.get(i).map(|s| sources.location(*s)).unwrap_or_default();
+        let at = g
+            .spans
+            .get(i)
+            .map(|s| sources.location(*s))
+            .unwrap_or_default();
         detail.push_str(&format!("\n  {} ({at})", g.graph[*i]));
     }
     let mut d = Diagnostic::error("dependency cycle")

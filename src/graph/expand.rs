@@ -23,9 +23,10 @@ impl Expansion {
         match self {
             Expansion::Single => vec![(InstanceKey::None, None)],
             Expansion::Count(n) => (0..*n).map(|i| (InstanceKey::Int(i), None)).collect(),
-            Expansion::ForEach(items) => {
-                items.iter().map(|(k, v)| (InstanceKey::Str(k.clone()), Some(v.clone()))).collect()
-            }
+            Expansion::ForEach(items) => items
+                .iter()
+                .map(|(k, v)| (InstanceKey::Str(k.clone()), Some(v.clone())))
+                .collect(),
             Expansion::Unknown => Vec::new(),
         }
     }
@@ -64,7 +65,10 @@ pub fn count_expansion(value: &Value, span: Span) -> Result<Expansion, Diagnosti
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         Ok(Value::Number(n)) => Ok(Expansion::Count(n as usize)),
         Ok(Value::Null) => Err(bad("`count` is null".into())),
-        _ => Err(bad(format!("a number is required, got {}", value.type_name()))),
+        _ => Err(bad(format!(
+            "a number is required, got {}",
+            value.type_name()
+        ))),
     }
 }
 
@@ -78,8 +82,13 @@ pub fn for_each_expansion(value: &Value, span: Span) -> Result<Expansion, Diagno
     };
     match value {
         Value::Unknown(_) => Ok(Expansion::Unknown),
-        Value::Null => Err(bad("`for_each` is null".into(), "use `{}` or `toset([])` for none")),
-        Value::Map(map) => Ok(Expansion::ForEach(map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())),
+        Value::Null => Err(bad(
+            "`for_each` is null".into(),
+            "use `{}` or `toset([])` for none",
+        )),
+        Value::Map(map) => Ok(Expansion::ForEach(
+            map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        )),
         Value::Set(items) => {
             let mut out = Vec::with_capacity(items.len());
             for item in items {
@@ -87,11 +96,17 @@ pub fn for_each_expansion(value: &Value, span: Span) -> Result<Expansion, Diagno
                     Value::String(s) => out.push((s.clone(), item.clone())),
                     Value::Unknown(_) => return Ok(Expansion::Unknown),
                     Value::Null => {
-                        return Err(bad("the set contains null".into(), "remove nulls with `compact(...)`"))
+                        return Err(bad(
+                            "the set contains null".into(),
+                            "remove nulls with `compact(...)`",
+                        ))
                     }
                     other => {
                         return Err(bad(
-                            format!("a set of strings is required, the set contains a {}", other.type_name()),
+                            format!(
+                                "a set of strings is required, the set contains a {}",
+                                other.type_name()
+                            ),
                             "convert elements with `toset([for x in ... : tostring(x)])`",
                         ))
                     }
@@ -104,18 +119,28 @@ pub fn for_each_expansion(value: &Value, span: Span) -> Result<Expansion, Diagno
             let label = if all_strings {
                 "a list of strings was given; `for_each` needs a map or a set of strings".to_owned()
             } else {
-                format!("a list was given; `for_each` needs a map or a set of strings ({} elements)", items.len())
+                format!(
+                    "a list was given; `for_each` needs a map or a set of strings ({} elements)",
+                    items.len()
+                )
             };
-            Err(bad(label, "convert the list with `toset(...)`, or build a map with a `for` expression"))
+            Err(bad(
+                label,
+                "convert the list with `toset(...)`, or build a map with a `for` expression",
+            ))
         }
         other => Err(bad(
-            format!("a map or set of strings is required, got {}", other.type_name()),
+            format!(
+                "a map or set of strings is required, got {}",
+                other.type_name()
+            ),
             "use `toset([...])` or a map",
         )),
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::diagnostics::FileId;
@@ -126,19 +151,33 @@ mod tests {
 
     #[test]
     fn count_must_be_whole_and_non_negative() {
-        assert_eq!(count_expansion(&Value::from(3_i64), span()), Ok(Expansion::Count(3)));
-        assert_eq!(count_expansion(&Value::from("2"), span()), Ok(Expansion::Count(2)));
+        assert_eq!(
+            count_expansion(&Value::from(3_i64), span()),
+            Ok(Expansion::Count(3))
+        );
+        assert_eq!(
+            count_expansion(&Value::from("2"), span()),
+            Ok(Expansion::Count(2))
+        );
         assert!(count_expansion(&Value::from(-1_i64), span()).is_err());
         assert!(count_expansion(&Value::Number(1.5), span()).is_err());
-        assert_eq!(count_expansion(&Value::unknown(), span()), Ok(Expansion::Unknown));
+        assert_eq!(
+            count_expansion(&Value::unknown(), span()),
+            Ok(Expansion::Unknown)
+        );
     }
 
     #[test]
     fn for_each_rejects_lists_with_a_hint() {
         let err = for_each_expansion(&Value::from(vec!["a", "b"]), span()).unwrap_err();
-        assert_eq!(err.help.as_deref(), Some("convert the list with `toset(...)`, or build a map with a `for` expression"));
+        assert_eq!(
+            err.help.as_deref(),
+            Some("convert the list with `toset(...)`, or build a map with a `for` expression")
+        );
         let set = Value::set(vec!["b".into(), "a".into()]);
-        let keys: Vec<_> = for_each_expansion(&set, span()).map(|e| e.keys()).unwrap_or_default();
+        let keys: Vec<_> = for_each_expansion(&set, span())
+            .map(|e| e.keys())
+            .unwrap_or_default();
         assert_eq!(keys.len(), 2);
         assert_eq!(keys[0].0, InstanceKey::Str("a".into()));
     }

@@ -34,13 +34,24 @@ impl InstanceGraph {
 
 pub fn build_instances(config: &ConfigGraph, ev: &Evaluation) -> InstanceGraph {
     let mut graph = DiGraph::with_capacity(ev.instances.len(), ev.instances.len());
-    let nodes: Vec<NodeIndex> = ev.instances.iter().map(|i| graph.add_node(i.addr.clone())).collect();
+    let nodes: Vec<NodeIndex> = ev
+        .instances
+        .iter()
+        .map(|i| graph.add_node(i.addr.clone()))
+        .collect();
     let resource_deps = resource_dependencies(config);
     for (cfg_idx, instance_ids) in &ev.instances_by_node {
-        let Some(deps) = resource_deps.get(cfg_idx) else { continue };
+        let Some(deps) = resource_deps.get(cfg_idx) else {
+            continue;
+        };
         for dep_cfg in deps {
-            let Some(dep_ids) = ev.instances_by_node.get(dep_cfg) else { continue };
-            let common = common_prefix(&config.graph[*cfg_idx].module.0, &config.graph[*dep_cfg].module.0);
+            let Some(dep_ids) = ev.instances_by_node.get(dep_cfg) else {
+                continue;
+            };
+            let common = common_prefix(
+                &config.graph[*cfg_idx].module.0,
+                &config.graph[*dep_cfg].module.0,
+            );
             for &i in instance_ids {
                 let me = &ev.instances[i].addr.module;
                 let scope = me.prefix(common);
@@ -70,7 +81,10 @@ fn resource_dependencies(config: &ConfigGraph) -> HashMap<NodeIndex, Vec<NodeInd
     let mut out = HashMap::new();
     for n in order {
         let mut deps = Vec::new();
-        for d in config.graph.neighbors_directed(n, petgraph::Direction::Incoming) {
+        for d in config
+            .graph
+            .neighbors_directed(n, petgraph::Direction::Incoming)
+        {
             if matches!(config.graph[d].kind, NodeKind::Resource(_)) {
                 deps.push(d);
             } else if let Some(t) = through.get(&d) {

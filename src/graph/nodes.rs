@@ -23,7 +23,10 @@ pub struct ConfigNode {
 
 impl ConfigNode {
     pub fn new(module: &ModulePath, kind: NodeKind) -> ConfigNode {
-        ConfigNode { module: module.clone(), kind }
+        ConfigNode {
+            module: module.clone(),
+            kind,
+        }
     }
 }
 

@@ -21,7 +21,11 @@ pub fn render(g: &InstanceGraph, format: GraphFormat) -> String {
 
 fn dot(g: &InstanceGraph) -> String {
     let mut out = String::from("digraph gantry {\n  rankdir = \"RL\";\n  node [shape = box];\n");
-    let mut nodes: Vec<String> = g.graph.node_weights().map(|a| quote(&a.to_string())).collect();
+    let mut nodes: Vec<String> = g
+        .graph
+        .node_weights()
+        .map(|a| quote(&a.to_string()))
+        .collect();
     nodes.sort();
     for n in &nodes {
         let _ = writeln!(out, "  {n};");
@@ -29,7 +33,12 @@ fn dot(g: &InstanceGraph) -> String {
     let mut edges: Vec<(String, String)> = g
         .graph
         .edge_references()
-        .map(|e| (g.graph[e.target()].to_string(), g.graph[e.source()].to_string()))
+        .map(|e| {
+            (
+                g.graph[e.target()].to_string(),
+                g.graph[e.source()].to_string(),
+            )
+        })
         .collect();
     edges.sort();
     for (from, to) in edges {
@@ -41,14 +50,20 @@ fn dot(g: &InstanceGraph) -> String {
 
 fn mermaid(g: &InstanceGraph) -> String {
     let mut out = String::from("graph RL\n");
-    let mut ids: Vec<(String, usize)> =
-        g.graph.node_indices().map(|i| (g.graph[i].to_string(), i.index())).collect();
+    let mut ids: Vec<(String, usize)> = g
+        .graph
+        .node_indices()
+        .map(|i| (g.graph[i].to_string(), i.index()))
+        .collect();
     ids.sort();
     for (name, i) in &ids {
         let _ = writeln!(out, "  n{i}[\"{}\"]", name.replace('"', "#quot;"));
     }
-    let mut edges: Vec<(usize, usize)> =
-        g.graph.edge_references().map(|e| (e.target().index(), e.source().index())).collect();
+    let mut edges: Vec<(usize, usize)> = g
+        .graph
+        .edge_references()
+        .map(|e| (e.target().index(), e.source().index()))
+        .collect();
     edges.sort_unstable();
     for (from, to) in edges {
         let _ = writeln!(out, "  n{from} --> n{to}");

@@ -78,8 +78,20 @@ pub struct Scope<'a> {
 }
 
 impl<'a> Scope<'a> {
-    pub fn new(values: &'a Values, stack: &'a Stack, module_id: ModuleId, module: &'a Module) -> Scope<'a> {
-        Scope { values, stack, module_id, module, repetition: None, var_override: None }
+    pub fn new(
+        values: &'a Values,
+        stack: &'a Stack,
+        module_id: ModuleId,
+        module: &'a Module,
+    ) -> Scope<'a> {
+        Scope {
+            values,
+            stack,
+            module_id,
+            module,
+            repetition: None,
+            var_override: None,
+        }
     }
 
     /// Binds `count.index` (for an integer key) or `each.key` / `each.value`.
@@ -95,7 +107,11 @@ impl<'a> Scope<'a> {
     }
 
     fn module_value(&self, name: &str) -> Value {
-        let Some((exp, children)) = self.values.module_expansions.get(&(self.module_id, name.to_owned())) else {
+        let Some((exp, children)) = self
+            .values
+            .module_expansions
+            .get(&(self.module_id, name.to_owned()))
+        else {
             return Value::unknown();
         };
         let outputs_of = |id: &ModuleId| {
@@ -110,7 +126,11 @@ impl<'a> Scope<'a> {
         let per_instance = children
             .iter()
             .map(|id| {
-                let key = self.values.bindings.get(id).map_or(InstanceKey::None, |(k, _)| k.clone());
+                let key = self
+                    .values
+                    .bindings
+                    .get(id)
+                    .map_or(InstanceKey::None, |(k, _)| k.clone());
                 (key, outputs_of(id))
             })
             .collect();
@@ -129,24 +149,40 @@ impl Resolver for Scope<'_> {
                         return Ok(v.clone().into());
                     }
                 }
-                match self.values.vars.get(&self.module_id).and_then(|vars| vars.get(name)) {
+                match self
+                    .values
+                    .vars
+                    .get(&self.module_id)
+                    .and_then(|vars| vars.get(name))
+                {
                     Some(v) => Ok(v.clone().into()),
                     // Undeclared names were reported when the graph was built.
                     None => unknown(),
                 }
             }
-            Subject::Local(name) => match self.values.locals.get(&self.module_id).and_then(|l| l.get(name)) {
+            Subject::Local(name) => match self
+                .values
+                .locals
+                .get(&self.module_id)
+                .and_then(|l| l.get(name))
+            {
                 Some(v) => Ok(v.clone().into()),
                 None => unknown(),
             },
-            Subject::Module { name, .. } => {
-                Ok(self.module_value(name).into())
-            }
+            Subject::Module { name, .. } => Ok(self.module_value(name).into()),
             Subject::Resource(addr) => {
-                match self.values.resources.get(&self.module_id).and_then(|res| res.get(addr)) {
+                match self
+                    .values
+                    .resources
+                    .get(&self.module_id)
+                    .and_then(|res| res.get(addr))
+                {
                     // Without provider schemas, attributes not written in the stack (ids, ARNs)
                     // are known only after apply.
-                    Some(v) => Ok(Resolved { value: v.clone(), open: true }),
+                    Some(v) => Ok(Resolved {
+                        value: v.clone(),
+                        open: true,
+                    }),
                     None => unknown(),
                 }
             }

@@ -60,24 +60,40 @@ pub fn walk(
         Err(_) => return ev,
     };
     let root_id = ev.values.intern(ModuleInstance::root());
-    ev.values.set_instances(crate::addrs::ModulePath::root(), vec![root_id]);
-    let mut w = Walker { stack, inputs, mode, diags };
+    ev.values
+        .set_instances(crate::addrs::ModulePath::root(), vec![root_id]);
+    let mut w = Walker {
+        stack,
+        inputs,
+        mode,
+        diags,
+    };
     for idx in order {
         let node = &graph.graph[idx];
-        let Some(module) = stack.module(&node.module) else { continue };
+        let Some(module) = stack.module(&node.module) else {
+            continue;
+        };
         let instances = ev.values.instances_of(&node.module).to_vec();
         for mid in instances {
             match &node.kind {
                 NodeKind::Var(name) => {
                     if let Some(var) = module.variables.get(name) {
                         let v = w.variable(&ev.values, mid, module, var);
-                        ev.values.vars.entry(mid).or_default().insert(name.clone(), v);
+                        ev.values
+                            .vars
+                            .entry(mid)
+                            .or_default()
+                            .insert(name.clone(), v);
                     }
                 }
                 NodeKind::Local(name) => {
                     if let Some(local) = module.locals.get(name) {
                         let v = w.eval_or_unknown(&ev.values, mid, module, &local.value, None);
-                        ev.values.locals.entry(mid).or_default().insert(name.clone(), v);
+                        ev.values
+                            .locals
+                            .entry(mid)
+                            .or_default()
+                            .insert(name.clone(), v);
                     }
                 }
                 NodeKind::Output(name) => {
@@ -86,12 +102,22 @@ pub fn walk(
                         if node.module.is_root() {
                             ev.root_outputs.insert(name.clone(), v.clone());
                         }
-                        ev.values.outputs.entry(mid).or_default().insert(name.clone(), v);
+                        ev.values
+                            .outputs
+                            .entry(mid)
+                            .or_default()
+                            .insert(name.clone(), v);
                     }
                 }
                 NodeKind::ModuleCall(name) => {
                     if let Some(call) = module.module_calls.get(name) {
-                        let exp = w.expansion(&ev.values, mid, module, call.count.as_ref(), call.for_each.as_ref());
+                        let exp = w.expansion(
+                            &ev.values,
+                            mid,
+                            module,
+                            call.count.as_ref(),
+                            call.for_each.as_ref(),
+                        );
                         let child_path = node.module.child(name);
                         let parent = ev.values.instance(mid).clone();
                         let mut children = Vec::new();
@@ -103,12 +129,18 @@ pub fn walk(
                         // A module with unknown expansion is evaluated once, with unknown keys,
                         // so `validate` still checks its contents.
                         if exp == Expansion::Unknown {
-                            let child = ev.values.intern(parent.child(name, InstanceKey::Str("<unknown>".into())));
-                            ev.values.bindings.insert(child, (InstanceKey::None, Some(Value::unknown())));
+                            let child = ev
+                                .values
+                                .intern(parent.child(name, InstanceKey::Str("<unknown>".into())));
+                            ev.values
+                                .bindings
+                                .insert(child, (InstanceKey::None, Some(Value::unknown())));
                             ev.values.unknown_instances.insert(child);
                             children.push(child);
                         }
-                        ev.values.module_expansions.insert((mid, name.clone()), (exp, children.clone()));
+                        ev.values
+                            .module_expansions
+                            .insert((mid, name.clone()), (exp, children.clone()));
                         ev.values.add_instances(child_path, children);
                     }
                 }
@@ -167,7 +199,13 @@ impl Walker<'_> {
         }
     }
 
-    fn variable(&mut self, values: &Values, mid: ModuleId, module: &Module, var: &Variable) -> Value {
+    fn variable(
+        &mut self,
+        values: &Values,
+        mid: ModuleId,
+        module: &Module,
+        var: &Variable,
+    ) -> Value {
         let instance = values.instance(mid).clone();
         let (given, given_span) = if instance.is_root() {
             match self.inputs.get(&var.name) {
@@ -177,11 +215,15 @@ impl Walker<'_> {
         } else {
             self.module_input(values, mid, &var.name)
         };
+        let mut given_span = given_span;
         let raw = match given {
             Some(v) => v,
             None => match &var.default {
                 Some(d) => match self.eval(values, mid, module, d, None) {
-                    Ok(v) => v,
+                    Ok(v) => {
+                        given_span = Some(d.span());
+                        v
+                    }
                     Err(d) => {
                         self.diags.push(d);
                         return Value::Unknown(var.ty.clone());
@@ -206,7 +248,7 @@ impl Walker<'_> {
             Ok(v) => v,
             Err(e) => {
                 let mut d = Diagnostic::error(format!("invalid value for variable `{}`", var.name))
-                    .with_span_opt(given_span.or(var.default.as_ref().map(Expr::span)))
+                    .with_span_opt(given_span)
                     .with_label(e.to_string())
                     .with_help(format!("give `{}` a value of type `{}`", var.name, var.ty));
                 if given_span.is_some() {
@@ -230,21 +272,37 @@ impl Walker<'_> {
     }
 
     /// The value the parent's module block passes for `name`, evaluated in the parent.
-    fn module_input(&mut self, values: &Values, mid: ModuleId, name: &str) -> (Option<Value>, Option<Span>) {
+    fn module_input(
+        &mut self,
+        values: &Values,
+        mid: ModuleId,
+        name: &str,
+    ) -> (Option<Value>, Option<Span>) {
         let instance = values.instance(mid);
-        let Some((parent_path, call_name)) = instance.path().parent().map(|(p, n)| (p, n.to_owned())) else {
-            return (None, None);
-        };
-        let parent_instance = instance.prefix(instance.0.len() - 1);
-        let (Some(parent_module), Some(parent_id)) =
-            (self.stack.module(&parent_path), values.lookup(&parent_instance))
+        let Some((parent_path, call_name)) =
+            instance.path().parent().map(|(p, n)| (p, n.to_owned()))
         else {
             return (None, None);
         };
-        let Some(attr) = parent_module.module_calls.get(&call_name).and_then(|c| c.inputs.get(name)) else {
+        let parent_instance = instance.prefix(instance.0.len() - 1);
+        let (Some(parent_module), Some(parent_id)) = (
+            self.stack.module(&parent_path),
+            values.lookup(&parent_instance),
+        ) else {
             return (None, None);
         };
-        let binding = values.bindings.get(&mid).cloned().unwrap_or((InstanceKey::None, None));
+        let Some(attr) = parent_module
+            .module_calls
+            .get(&call_name)
+            .and_then(|c| c.inputs.get(name))
+        else {
+            return (None, None);
+        };
+        let binding = values
+            .bindings
+            .get(&mid)
+            .cloned()
+            .unwrap_or((InstanceKey::None, None));
         let rep = Some((&binding.0, &binding.1));
         match self.eval(values, parent_id, parent_module, &attr.value, rep) {
             Ok(v) => (Some(v), Some(attr.value.span())),
@@ -283,10 +341,14 @@ impl Walker<'_> {
                         Ok(other) => other.to_string(),
                         Err(d) => d.summary,
                     };
-                    let mut d = Diagnostic::error(format!("invalid value for variable `{}`", var.name))
-                        .with_span_opt(given_span.or(Some(rule.condition.span())))
-                        .with_label(message.clone())
-                        .with_detail(format!("the validation rule at {} failed", self.stack.sources.location(rule.condition.span())));
+                    let mut d =
+                        Diagnostic::error(format!("invalid value for variable `{}`", var.name))
+                            .with_span_opt(given_span.or(Some(rule.condition.span())))
+                            .with_label(message.clone())
+                            .with_detail(format!(
+                                "the validation rule at {} failed",
+                                self.stack.sources.location(rule.condition.span())
+                            ));
                     if given_span.is_some() {
                         d = d.with_note(rule.condition.span(), "this condition is false");
                     }
@@ -330,7 +392,8 @@ impl Walker<'_> {
             Ok(Expansion::Unknown) if self.mode == WalkMode::Plan => {
                 // After another error, unknown values are usually its echo: stay quiet.
                 if !self.diags.has_errors() {
-                    self.diags.push(self.unknown_expansion(values, mid, module, expr, is_count));
+                    self.diags
+                        .push(self.unknown_expansion(values, mid, module, expr, is_count));
                 }
                 Expansion::Unknown
             }
@@ -343,7 +406,14 @@ impl Walker<'_> {
     }
 
     /// Explains which referenced value is unknown, as Terraform does, and suggests `--target`.
-    fn unknown_expansion(&self, values: &Values, mid: ModuleId, module: &Module, expr: &Expr, is_count: bool) -> Diagnostic {
+    fn unknown_expansion(
+        &self,
+        values: &Values,
+        mid: ModuleId,
+        module: &Module,
+        expr: &Expr,
+        is_count: bool,
+    ) -> Diagnostic {
         let meta = if is_count { "count" } else { "for_each" };
         let scope = self.scope(values, mid, module);
         let (refs, _) = references(expr, &[]);
@@ -361,15 +431,23 @@ impl Walker<'_> {
         let which = if culprits.is_empty() {
             "a value".to_owned()
         } else {
-            culprits.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+            culprits
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         let is_resource = |c: &&String| {
-            !["var.", "local.", "module.", "each.", "count.", "path."].iter().any(|p| c.starts_with(p))
+            !["var.", "local.", "module.", "each.", "count.", "path."]
+                .iter()
+                .any(|p| c.starts_with(p))
         };
-        let target = culprits
-            .iter()
-            .find(is_resource)
-            .map(|c| c.split('.').take(if c.starts_with("data.") { 3 } else { 2 }).collect::<Vec<_>>().join("."));
+        let target = culprits.iter().find(is_resource).map(|c| {
+            c.split('.')
+                .take(if c.starts_with("data.") { 3 } else { 2 })
+                .collect::<Vec<_>>()
+                .join(".")
+        });
         Diagnostic::error(format!("invalid `{meta}` argument"))
             .with_span(expr.span())
             .with_label(format!("depends on {which}, which is known only after apply"))
@@ -386,8 +464,21 @@ impl Walker<'_> {
             })
     }
 
-    fn resource(&mut self, ev: &mut Evaluation, idx: petgraph::graph::NodeIndex, mid: ModuleId, module: &Module, res: &Resource) {
-        let exp = self.expansion(&ev.values, mid, module, res.count.as_ref(), res.for_each.as_ref());
+    fn resource(
+        &mut self,
+        ev: &mut Evaluation,
+        idx: petgraph::graph::NodeIndex,
+        mid: ModuleId,
+        module: &Module,
+        res: &Resource,
+    ) {
+        let exp = self.expansion(
+            &ev.values,
+            mid,
+            module,
+            res.count.as_ref(),
+            res.for_each.as_ref(),
+        );
         let module_instance = ev.values.instance(mid).clone();
         let mut keys = exp.keys();
         if exp == Expansion::Unknown {
@@ -396,7 +487,8 @@ impl Walker<'_> {
         }
         let mut per_instance = Vec::with_capacity(keys.len());
         for (key, each) in keys {
-            let scope = Scope::new(&ev.values, self.stack, mid, module).with_repetition(key.clone(), each);
+            let scope =
+                Scope::new(&ev.values, self.stack, mid, module).with_repetition(key.clone(), each);
             let mut evaluator = Evaluator::new(&scope, &module.dir);
             let config = match eval_body(&mut evaluator, &res.body) {
                 Ok(v) => v,
@@ -404,7 +496,11 @@ impl Walker<'_> {
                     for d in errors {
                         self.diags.push(d.with_address(format!(
                             "{}",
-                            ResourceInstanceAddr { module: module_instance.clone(), resource: res.addr.clone(), key: key.clone() }
+                            ResourceInstanceAddr {
+                                module: module_instance.clone(),
+                                resource: res.addr.clone(),
+                                key: key.clone()
+                            }
                         )));
                     }
                     Value::unknown()
@@ -412,16 +508,36 @@ impl Walker<'_> {
             };
             per_instance.push((key, config));
         }
-        let skip_instances = exp == Expansion::Unknown || ev.values.unknown_instances.contains(&mid);
+        let skip_instances =
+            exp == Expansion::Unknown || ev.values.unknown_instances.contains(&mid);
         if !skip_instances {
             for (key, config) in &per_instance {
-                let addr = ResourceInstanceAddr { module: module_instance.clone(), resource: res.addr.clone(), key: key.clone() };
-                ev.instances_by_node.entry(idx).or_default().push(ev.instances.len());
-                ev.instances.push(ResourceInstance { addr, config: config.clone(), span: res.span });
+                let addr = ResourceInstanceAddr {
+                    module: module_instance.clone(),
+                    resource: res.addr.clone(),
+                    key: key.clone(),
+                };
+                ev.instances_by_node
+                    .entry(idx)
+                    .or_default()
+                    .push(ev.instances.len());
+                ev.instances.push(ResourceInstance {
+                    addr,
+                    config: config.clone(),
+                    span: res.span,
+                });
             }
         }
-        let value = if exp == Expansion::Unknown { Value::unknown() } else { exp.collect(per_instance) };
-        ev.values.resources.entry(mid).or_default().insert(res.addr.clone(), value);
+        let value = if exp == Expansion::Unknown {
+            Value::unknown()
+        } else {
+            exp.collect(per_instance)
+        };
+        ev.values
+            .resources
+            .entry(mid)
+            .or_default()
+            .insert(res.addr.clone(), value);
     }
 }
 
@@ -457,20 +573,33 @@ pub fn eval_body(ev: &mut Evaluator<'_>, body: &BodyConfig) -> Result<Value, Vec
                 let pairs = match &collection {
                     Value::Unknown(_) => {
                         // The number of blocks is unknown: check the content once.
-                        let it = Value::map([("key", Value::unknown()), ("value", Value::unknown())]);
-                        if let Err(e) = ev.with_local(&d.iterator, it, |ev| eval_body(ev, &d.content)) {
+                        let it =
+                            Value::map([("key", Value::unknown()), ("value", Value::unknown())]);
+                        if let Err(e) =
+                            ev.with_local(&d.iterator, it, |ev| eval_body(ev, &d.content))
+                        {
                             errors.extend(e);
                         }
                         continue;
                     }
-                    Value::List(items) => items.iter().enumerate().map(|(i, v)| (Value::from(i), v.clone())).collect::<Vec<_>>(),
+                    Value::List(items) => items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| (Value::from(i), v.clone()))
+                        .collect::<Vec<_>>(),
                     Value::Set(items) => items.iter().map(|v| (v.clone(), v.clone())).collect(),
-                    Value::Map(m) => m.iter().map(|(k, v)| (Value::String(k.clone()), v.clone())).collect(),
+                    Value::Map(m) => m
+                        .iter()
+                        .map(|(k, v)| (Value::String(k.clone()), v.clone()))
+                        .collect(),
                     other => {
                         errors.push(
                             Diagnostic::error("invalid `dynamic` block `for_each`")
                                 .with_span(d.for_each.span())
-                                .with_label(format!("a collection is required, got {}", other.type_name())),
+                                .with_label(format!(
+                                    "a collection is required, got {}",
+                                    other.type_name()
+                                )),
                         );
                         continue;
                     }

@@ -7,7 +7,11 @@ fn every_command_has_help_with_examples() {
     for cmd in ["validate", "fmt", "graph"] {
         let run = gantry(&repo_root(), &[cmd, "--help"]);
         assert_eq!(run.code, 0, "{cmd}: {}", run.transcript());
-        assert!(run.stdout.contains("Examples:"), "{cmd} --help has no examples:\n{}", run.stdout);
+        assert!(
+            run.stdout.contains("Examples:"),
+            "{cmd} --help has no examples:\n{}",
+            run.stdout
+        );
         assert!(run.stdout.contains("Usage: gantry"), "{}", run.stdout);
     }
 }
@@ -15,14 +19,21 @@ fn every_command_has_help_with_examples() {
 #[test]
 fn version_matches_the_package() {
     let run = gantry(&repo_root(), &["--version"]);
-    assert_eq!(run.stdout.trim(), format!("gantry {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        run.stdout.trim(),
+        format!("gantry {}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
 fn unknown_flag_is_a_usage_error_not_a_panic() {
     let run = gantry(&repo_root(), &["validate", "--nope"]);
     assert_eq!(run.code, 2, "clap reports usage errors with exit 2");
-    assert!(run.stderr.contains("unexpected argument '--nope'"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("unexpected argument '--nope'"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// Every stack directory shipped in `examples/` and `stacks/` validates cleanly.
@@ -44,14 +55,19 @@ fn shipped_stacks_validate() {
 /// Directories holding `.hcl` files that are not modules of another stack in the list.
 fn stack_dirs(root: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(root) else { return out };
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return out;
+    };
     for e in entries.filter_map(Result::ok) {
         let p = e.path();
         if !p.is_dir() {
             continue;
         }
         let has_hcl = std::fs::read_dir(&p)
-            .map(|rd| rd.filter_map(Result::ok).any(|f| f.path().extension().is_some_and(|x| x == "hcl")))
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .any(|f| f.path().extension().is_some_and(|x| x == "hcl"))
+            })
             .unwrap_or(false);
         if has_hcl {
             out.push(p);
@@ -79,5 +95,9 @@ fn validate_reports_what_it_found() {
 fn missing_stack_directory_is_a_diagnostic() {
     let run = gantry(&repo_root(), &["validate", "no/such/dir"]);
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("no stack at `no/such/dir`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no stack at `no/such/dir`"),
+        "{}",
+        run.stderr
+    );
 }

@@ -5,8 +5,17 @@ use crate::support::{fixtures, gantry};
 
 fn validate_snapshot(case: &str) {
     let run = gantry(&fixtures(), &["validate", case]);
-    assert_eq!(run.code, 1, "{case} should fail validation:\n{}", run.transcript());
-    assert!(run.stderr.contains(&format!("--> {case}/")), "{case}: no snippet:\n{}", run.stderr);
+    assert_eq!(
+        run.code,
+        1,
+        "{case} should fail validation:\n{}",
+        run.transcript()
+    );
+    assert!(
+        run.stderr.contains(&format!("--> {case}/")),
+        "{case}: no snippet:\n{}",
+        run.stderr
+    );
     insta::assert_snapshot!(format!("validate_{case}"), run.transcript());
 }
 
@@ -44,8 +53,17 @@ validate_cases!(
 fn unknown_for_each_names_the_unknown_value() {
     let run = gantry(&fixtures(), &["graph", "unknown_for_each"]);
     assert_eq!(run.code, 1, "{}", run.transcript());
-    assert!(run.stderr.contains("`gantry_data.vpc.id`"), "{}", run.stderr);
-    assert!(run.stderr.contains("--target gantry_data.vpc"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("depends on `gantry_data.vpc`, which is known only after apply"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("--target gantry_data.vpc"),
+        "{}",
+        run.stderr
+    );
     insta::assert_snapshot!("graph_unknown_for_each", run.transcript());
 }
 
@@ -61,7 +79,10 @@ fn missing_required_variable_names_its_declaration() {
     let run = gantry(&fixtures(), &["graph", "missing_variable"]);
     assert_eq!(run.code, 1, "{}", run.transcript());
     insta::assert_snapshot!("graph_missing_variable", run.transcript());
-    let ok = gantry(&fixtures(), &["graph", "missing_variable", "--var", "region=us-east-1"]);
+    let ok = gantry(
+        &fixtures(),
+        &["graph", "missing_variable", "--var", "region=us-east-1"],
+    );
     assert_eq!(ok.code, 0, "{}", ok.transcript());
 }
 
@@ -79,7 +100,10 @@ fn json_diagnostics_are_one_object_per_line() {
     assert_eq!(first["severity"], "error");
     assert_eq!(first["range"]["filename"], "undeclared_reference/main.hcl");
     assert_eq!(first["range"]["start"]["line"], 6);
-    assert_eq!(lines.last().map(|l| l["valid"].clone()), Some(serde_json::Value::Bool(false)));
+    assert_eq!(
+        lines.last().map(|l| l["valid"].clone()),
+        Some(serde_json::Value::Bool(false))
+    );
 }
 
 /// Every fixture, under every command that reads a stack, ends in a diagnostic, never a
@@ -96,8 +120,16 @@ fn no_fixture_makes_gantry_panic() {
     for case in cases {
         for cmd in ["validate", "graph"] {
             let run = gantry(&fixtures(), &[cmd, &case]);
-            assert!(run.code == 0 || run.code == 1, "{cmd} {case}: {}", run.transcript());
-            assert!(!run.stderr.contains("panicked"), "{cmd} {case}: {}", run.stderr);
+            assert!(
+                run.code == 0 || run.code == 1,
+                "{cmd} {case}: {}",
+                run.transcript()
+            );
+            assert!(
+                !run.stderr.contains("panicked"),
+                "{cmd} {case}: {}",
+                run.stderr
+            );
         }
     }
 }

@@ -2,7 +2,8 @@
 
 use crate::support::gantry;
 
-const UNFORMATTED: &str = "# network\nresource \"gantry_data\"   \"x\" {\n    input = 1 # one\n  longer_name=2\n}\n";
+const UNFORMATTED: &str =
+    "# network\nresource \"gantry_data\"   \"x\" {\n    input = 1 # one\n  longer_name=2\n}\n";
 
 #[test]
 fn check_then_fix_then_check() {
@@ -13,8 +14,16 @@ fn check_then_fix_then_check() {
     let check = gantry(tmp.path(), &["fmt", "--check", "--diff", "."]);
     assert_eq!(check.code, 1, "{}", check.transcript());
     assert!(check.stdout.contains("main.hcl"), "{}", check.stdout);
-    assert!(check.stdout.contains("+  longer_name = 2"), "{}", check.stdout);
-    assert_eq!(std::fs::read_to_string(&file).unwrap_or_default(), UNFORMATTED, "--check writes nothing");
+    assert!(
+        check.stdout.contains("+  longer_name = 2"),
+        "{}",
+        check.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap_or_default(),
+        UNFORMATTED,
+        "--check writes nothing"
+    );
 
     let fix = gantry(tmp.path(), &["fmt", "."]);
     assert_eq!(fix.code, 0, "{}", fix.transcript());
@@ -25,14 +34,20 @@ fn check_then_fix_then_check() {
     );
 
     let again = gantry(tmp.path(), &["fmt", "--check", "."]);
-    assert_eq!(again.code, 0, "formatting is idempotent: {}", again.transcript());
+    assert_eq!(
+        again.code,
+        0,
+        "formatting is idempotent: {}",
+        again.transcript()
+    );
     assert!(again.stdout.is_empty());
 }
 
 #[test]
 fn syntax_errors_are_reported_not_rewritten() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(tmp.path().join("bad.hcl"), "resource \"x\" {\n  a = \n}\n").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(tmp.path().join("bad.hcl"), "resource \"x\" {\n  a = \n}\n")
+        .unwrap_or_else(|e| panic!("{e}"));
     let run = gantry(tmp.path(), &["fmt", "."]);
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("syntax error"), "{}", run.stderr);
@@ -41,6 +56,14 @@ fn syntax_errors_are_reported_not_rewritten() {
 
 #[test]
 fn shipped_stacks_are_formatted() {
-    let run = gantry(&crate::support::repo_root(), &["fmt", "--check", "--recursive", "examples"]);
-    assert_eq!(run.code, 0, "run `gantry fmt --recursive examples`:\n{}", run.transcript());
+    let run = gantry(
+        &crate::support::repo_root(),
+        &["fmt", "--check", "--recursive", "examples"],
+    );
+    assert_eq!(
+        run.code,
+        0,
+        "run `gantry fmt --recursive examples`:\n{}",
+        run.transcript()
+    );
 }

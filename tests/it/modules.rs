@@ -14,7 +14,11 @@ fn git(dir: &Path, args: &[&str]) {
         .env("GIT_COMMITTER_EMAIL", "t@example.com")
         .output()
         .unwrap_or_else(|e| panic!("git: {e}"));
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A repository whose `net/` module has one output, tagged v1 (count 1) and v2 (count 2).
@@ -50,16 +54,28 @@ fn git_sources_are_fetched_at_the_requested_ref() {
     stack(&stack_dir, &format!("git::{url}//net?ref=v1"));
     let run = gantry(&stack_dir, &["validate", "--json", "."]);
     assert_eq!(run.code, 0, "{}", run.transcript());
-    assert!(run.stdout.contains("\"resource_instances\":2"), "v1 has one subnet: {}", run.stdout);
-    let fetched = std::fs::read_dir(stack_dir.join(".gantry/modules")).map(|d| d.count()).unwrap_or(0);
+    assert!(
+        run.stdout.contains("\"resource_instances\":2"),
+        "v1 has one subnet: {}",
+        run.stdout
+    );
+    let fetched = std::fs::read_dir(stack_dir.join(".gantry/modules"))
+        .map(|d| d.count())
+        .unwrap_or(0);
     assert_eq!(fetched, 1, "the clone is cached under .gantry/modules");
 
     stack(&stack_dir, &format!("git::{url}//net?ref=v2"));
     let run = gantry(&stack_dir, &["graph", "."]);
     assert_eq!(run.code, 0, "{}", run.transcript());
-    assert!(run.stdout.contains("\"module.net.gantry_data.subnet[1]\""), "v2 has two: {}", run.stdout);
+    assert!(
+        run.stdout.contains("\"module.net.gantry_data.subnet[1]\""),
+        "v2 has two: {}",
+        run.stdout
+    );
     // The module output depends on the subnets, so the cluster waits for both.
-    assert!(run.stdout.contains("\"gantry_data.cluster\" -> \"module.net.gantry_data.subnet[1]\";"));
+    assert!(run
+        .stdout
+        .contains("\"gantry_data.cluster\" -> \"module.net.gantry_data.subnet[1]\";"));
 }
 
 #[test]
@@ -68,14 +84,27 @@ fn unknown_git_ref_is_module_source_not_found() {
     let repo = tmp.path().join("repo");
     module_repo(&repo);
     let stack_dir = tmp.path().join("stack");
-    stack(&stack_dir, &format!("git::file://{}//net?ref=v9", repo.display()));
+    stack(
+        &stack_dir,
+        &format!("git::file://{}//net?ref=v9", repo.display()),
+    );
     let run = gantry(&stack_dir, &["validate", "."]);
     assert_eq!(run.code, 1, "{}", run.transcript());
-    assert!(run.stderr.contains("module source not found"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("module source not found"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("v9"), "{}", run.stderr);
-    assert!(!stack_dir.join(".gantry/modules").read_dir().is_ok_and(|mut d| d.any(|e| {
-        e.is_ok_and(|e| !e.file_name().to_string_lossy().ends_with(".partial"))
-    })), "a failed clone leaves nothing that looks complete");
+    assert!(
+        !stack_dir
+            .join(".gantry/modules")
+            .read_dir()
+            .is_ok_and(|mut d| d.any(|e| {
+                e.is_ok_and(|e| !e.file_name().to_string_lossy().ends_with(".partial"))
+            })),
+        "a failed clone leaves nothing that looks complete"
+    );
 }
 
 #[test]
@@ -83,12 +112,31 @@ fn module_arguments_are_checked_against_its_variables() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let child = tmp.path().join("child");
     std::fs::create_dir_all(&child).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(child.join("main.hcl"), "variable \"size\" {\n  type = number\n}\n").unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(tmp.path().join("main.hcl"), "module \"c\" {\n  source = \"./child\"\n  sise   = 3\n}\n")
-        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        child.join("main.hcl"),
+        "variable \"size\" {\n  type = number\n}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        tmp.path().join("main.hcl"),
+        "module \"c\" {\n  source = \"./child\"\n  sise   = 3\n}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let run = gantry(tmp.path(), &["validate", "."]);
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("unsupported argument `sise`"), "{}", run.stderr);
-    assert!(run.stderr.contains("did you mean `size`?"), "{}", run.stderr);
-    assert!(run.stderr.contains("missing required argument `size`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("unsupported argument `sise`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("did you mean `size`?"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("missing required argument `size`"),
+        "{}",
+        run.stderr
+    );
 }

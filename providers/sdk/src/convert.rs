@@ -25,7 +25,10 @@ impl fmt::Display for ConvertError {
 }
 
 fn err(path: &str, message: impl Into<String>) -> ConvertError {
-    ConvertError { path: path.to_owned(), message: message.into() }
+    ConvertError {
+        path: path.to_owned(),
+        message: message.into(),
+    }
 }
 
 impl Value {
@@ -48,14 +51,23 @@ fn convert_at(value: &Value, ty: &Type, path: &mut String) -> Result<Value, Conv
             Value::String(_) => Ok(value.clone()),
             Value::Number(n) => Ok(Value::String(format_number(*n))),
             Value::Bool(b) => Ok(Value::String(b.to_string())),
-            _ => Err(err(path, format!("string required, got {}", value.type_name()))),
+            _ => Err(err(
+                path,
+                format!("string required, got {}", value.type_name()),
+            )),
         },
         Type::Number => match value {
             Value::Number(_) => Ok(value.clone()),
             Value::String(s) => parse_number(s).map(Value::Number).ok_or_else(|| {
-                err(path, format!("a number is required, got the string {value}"))
+                err(
+                    path,
+                    format!("a number is required, got the string {value}"),
+                )
             }),
-            _ => Err(err(path, format!("number required, got {}", value.type_name()))),
+            _ => Err(err(
+                path,
+                format!("number required, got {}", value.type_name()),
+            )),
         },
         Type::Bool => match value {
             Value::Bool(_) => Ok(value.clone()),
@@ -66,7 +78,12 @@ fn convert_at(value: &Value, ty: &Type, path: &mut String) -> Result<Value, Conv
         Type::List(elem) | Type::Set(elem) => {
             let items = match value {
                 Value::List(items) | Value::Set(items) => items,
-                _ => return Err(err(path, format!("{ty} required, got {}", value.type_name()))),
+                _ => {
+                    return Err(err(
+                        path,
+                        format!("{ty} required, got {}", value.type_name()),
+                    ))
+                }
             };
             let converted = convert_items(items, |_| elem, path)?;
             Ok(if matches!(ty, Type::Set(_)) {
@@ -78,19 +95,31 @@ fn convert_at(value: &Value, ty: &Type, path: &mut String) -> Result<Value, Conv
         Type::Tuple(elems) => {
             let items = match value {
                 Value::List(items) | Value::Set(items) => items,
-                _ => return Err(err(path, format!("tuple required, got {}", value.type_name()))),
+                _ => {
+                    return Err(err(
+                        path,
+                        format!("tuple required, got {}", value.type_name()),
+                    ))
+                }
             };
             if items.len() != elems.len() {
                 return Err(err(
                     path,
-                    format!("tuple of {} elements required, got {}", elems.len(), items.len()),
+                    format!(
+                        "tuple of {} elements required, got {}",
+                        elems.len(),
+                        items.len()
+                    ),
                 ));
             }
             Ok(Value::List(convert_items(items, |i| &elems[i], path)?))
         }
         Type::Map(elem) => {
             let Value::Map(map) = value else {
-                return Err(err(path, format!("{ty} required, got {}", value.type_name())));
+                return Err(err(
+                    path,
+                    format!("{ty} required, got {}", value.type_name()),
+                ));
             };
             let mut out = std::collections::BTreeMap::new();
             for (k, v) in map {
@@ -103,7 +132,10 @@ fn convert_at(value: &Value, ty: &Type, path: &mut String) -> Result<Value, Conv
         }
         Type::Object(attrs) => {
             let Value::Map(map) = value else {
-                return Err(err(path, format!("object required, got {}", value.type_name())));
+                return Err(err(
+                    path,
+                    format!("object required, got {}", value.type_name()),
+                ));
             };
             let mut out = std::collections::BTreeMap::new();
             for (name, attr) in attrs {
@@ -156,7 +188,8 @@ fn describe(value: &Value) -> String {
 pub fn parse_number(s: &str) -> Option<f64> {
     let valid = !s.is_empty()
         && s.trim() == s
-        && s.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'));
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'));
     if !valid {
         return None;
     }
@@ -164,6 +197,7 @@ pub fn parse_number(s: &str) -> Option<f64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::types::ObjectAttr;
@@ -182,25 +216,40 @@ mod tests {
         let ty = Type::Object(
             [
                 ("name".to_owned(), ObjectAttr::required(Type::String)),
-                ("size".to_owned(), ObjectAttr::optional(Type::Number, Some(10_i64.into()))),
+                (
+                    "size".to_owned(),
+                    ObjectAttr::optional(Type::Number, Some(10_i64.into())),
+                ),
             ]
             .into(),
         );
-        let v = Value::map([("name", Value::from("a"))]).convert(&ty).unwrap_or_default();
-        assert_eq!(v, Value::map([("name", "a".into()), ("size", 10_i64.into())]));
-        let missing = Value::map([("size", Value::from(1_i64))]).convert(&ty).unwrap_err();
+        let v = Value::map([("name", Value::from("a"))])
+            .convert(&ty)
+            .unwrap_or_default();
+        assert_eq!(
+            v,
+            Value::map([("name", "a".into()), ("size", 10_i64.into())])
+        );
+        let missing = Value::map([("size", Value::from(1_i64))])
+            .convert(&ty)
+            .unwrap_err();
         assert_eq!(missing.message, "attribute `name` is required");
     }
 
     #[test]
     fn error_paths_point_inside() {
         let ty = Type::list(Type::Number);
-        let e = Value::from(vec![Value::from(1_i64), Value::from("x")]).convert(&ty).unwrap_err();
+        let e = Value::from(vec![Value::from(1_i64), Value::from("x")])
+            .convert(&ty)
+            .unwrap_err();
         assert_eq!(e.path, "[1]");
     }
 
     #[test]
     fn unknown_takes_the_target_type() {
-        assert_eq!(Value::unknown().convert(&Type::String).map(|v| v.type_of()), Ok(Type::String));
+        assert_eq!(
+            Value::unknown().convert(&Type::String).map(|v| v.type_of()),
+            Ok(Type::String)
+        );
     }
 }

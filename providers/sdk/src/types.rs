@@ -32,11 +32,19 @@ pub struct ObjectAttr {
 
 impl ObjectAttr {
     pub fn required(ty: Type) -> ObjectAttr {
-        ObjectAttr { ty, optional: false, default: None }
+        ObjectAttr {
+            ty,
+            optional: false,
+            default: None,
+        }
     }
 
     pub fn optional(ty: Type, default: Option<Value>) -> ObjectAttr {
-        ObjectAttr { ty, optional: true, default }
+        ObjectAttr {
+            ty,
+            optional: true,
+            default,
+        }
     }
 }
 

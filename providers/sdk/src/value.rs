@@ -168,9 +168,7 @@ impl Value {
                 }
                 a.len().cmp(&b.len())
             }
-            (Value::Unknown(_), Value::Unknown(_)) | (Value::Null, Value::Null) => {
-                Ordering::Equal
-            }
+            (Value::Unknown(_), Value::Unknown(_)) | (Value::Null, Value::Null) => Ordering::Equal,
             _ => rank(self).cmp(&rank(other)),
         }
     }
@@ -202,9 +200,11 @@ impl Value {
             J::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
             J::String(s) => Value::String(s.clone()),
             J::Array(items) => Value::List(items.iter().map(Value::from_json).collect()),
-            J::Object(map) => {
-                Value::Map(map.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect())
-            }
+            J::Object(map) => Value::Map(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .collect(),
+            ),
         }
     }
 }
@@ -254,7 +254,11 @@ pub fn format_number(n: f64) -> String {
         return "NaN".into();
     }
     if n.is_infinite() {
-        return if n > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if n > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     if n == 0.0 {
         return "0".into();

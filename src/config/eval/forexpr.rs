@@ -12,13 +12,19 @@ use std::collections::BTreeMap;
 pub fn iterate(collection: &Value) -> Result<Option<Vec<(Value, Value)>>, String> {
     match collection {
         Value::Unknown(_) => Ok(None),
-        Value::List(items) => {
-            Ok(Some(items.iter().enumerate().map(|(i, v)| (Value::from(i), v.clone())).collect()))
-        }
+        Value::List(items) => Ok(Some(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (Value::from(i), v.clone()))
+                .collect(),
+        )),
         // A set's key is the element itself, as in Terraform.
         Value::Set(items) => Ok(Some(items.iter().map(|v| (v.clone(), v.clone())).collect())),
         Value::Map(map) => Ok(Some(
-            map.iter().map(|(k, v)| (Value::String(k.clone()), v.clone())).collect(),
+            map.iter()
+                .map(|(k, v)| (Value::String(k.clone()), v.clone()))
+                .collect(),
         )),
         Value::Null => Err("cannot iterate over a null value".into()),
         other => Err(format!("cannot iterate over a {}", other.type_name())),
@@ -60,7 +66,11 @@ impl Evaluator<'_> {
         if unknown {
             return Ok(Value::unknown());
         }
-        Ok(if f.key_expr.is_some() { Value::Map(object) } else { Value::List(list) })
+        Ok(if f.key_expr.is_some() {
+            Value::Map(object)
+        } else {
+            Value::List(list)
+        })
     }
 
     fn for_item(
@@ -102,21 +112,32 @@ impl Evaluator<'_> {
             _ => {
                 return Err(Diagnostic::error("invalid `for` key")
                     .with_span(span_of(file, key_expr))
-                    .with_label(format!("an object key must be a string, got {}", key.type_name())))
+                    .with_label(format!(
+                        "an object key must be a string, got {}",
+                        key.type_name()
+                    )))
             }
         };
-        if f.grouping {
-            if let Value::List(items) = object.entry(key).or_insert_with(|| Value::List(Vec::new()))
-            {
-                items.push(value);
+        let label = format!("two elements produce the key \"{key}\"");
+        match object.entry(key) {
+            std::collections::btree_map::Entry::Occupied(mut e) if f.grouping => {
+                if let Value::List(items) = e.get_mut() {
+                    items.push(value);
+                }
             }
-        } else if object.contains_key(&key) {
-            return Err(Diagnostic::error("duplicate object key")
-                .with_span(span_of(file, key_expr))
-                .with_label(format!("two elements produce the key \"{key}\""))
-                .with_help("add `...` after the value to group duplicates into lists"));
-        } else {
-            object.insert(key, value);
+            std::collections::btree_map::Entry::Occupied(_) => {
+                return Err(Diagnostic::error("duplicate object key")
+                    .with_span(span_of(file, key_expr))
+                    .with_label(label)
+                    .with_help("add `...` after the value to group duplicates into lists"));
+            }
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(if f.grouping {
+                    Value::List(vec![value])
+                } else {
+                    value
+                });
+            }
         }
         Ok(())
     }

@@ -66,7 +66,12 @@ pub struct Evaluator<'r> {
 
 impl<'r> Evaluator<'r> {
     pub fn new(resolver: &'r dyn Resolver, module_dir: &'r Path) -> Evaluator<'r> {
-        Evaluator { resolver, module_dir, apply_time: false, locals: Vec::new() }
+        Evaluator {
+            resolver,
+            module_dir,
+            apply_time: false,
+            locals: Vec::new(),
+        }
     }
 
     /// During apply, `uuid()` and `timestamp()` produce values instead of unknowns.
@@ -88,7 +93,11 @@ impl<'r> Evaluator<'r> {
     }
 
     fn local(&self, name: &str) -> Option<&Value> {
-        self.locals.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.locals
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
     }
 
     pub(crate) fn expr(&mut self, expr: &Expression, file: FileId) -> Result<Value, Diagnostic> {
@@ -135,14 +144,18 @@ impl<'r> Evaluator<'r> {
             Expression::UnaryOp(u) => {
                 let operand = self.expr(&u.expr, file)?;
                 ops::unary(*u.operator.value(), operand).map_err(|msg| {
-                    Diagnostic::error("invalid operand").with_span(span()).with_label(msg)
+                    Diagnostic::error("invalid operand")
+                        .with_span(span())
+                        .with_label(msg)
                 })
             }
             Expression::BinaryOp(b) => {
                 let lhs = self.expr(&b.lhs_expr, file)?;
                 let rhs = self.expr(&b.rhs_expr, file)?;
                 ops::binary(*b.operator.value(), lhs, rhs).map_err(|msg| {
-                    Diagnostic::error("invalid operands").with_span(span()).with_label(msg)
+                    Diagnostic::error("invalid operands")
+                        .with_span(span())
+                        .with_label(msg)
                 })
             }
             Expression::ForExpr(f) => self.for_expr(f, file),
@@ -169,7 +182,10 @@ impl<'r> Evaluator<'r> {
                 _ => {
                     return Err(Diagnostic::error("invalid object key")
                         .with_span(span_of(file, key))
-                        .with_label(format!("a string is required, got {}", key_value.type_name())))
+                        .with_label(format!(
+                            "a string is required, got {}",
+                            key_value.type_name()
+                        )))
                 }
             }
         }
@@ -186,7 +202,11 @@ impl<'r> Evaluator<'r> {
                 let reference =
                     refs::parse_subject(v.as_str(), span_of(file, v), &t.operators, file)?;
                 let resolved = self.resolver.resolve(&reference)?;
-                (resolved.value, resolved.open, &t.operators[reference.consumed..])
+                (
+                    resolved.value,
+                    resolved.open,
+                    &t.operators[reference.consumed..],
+                )
             }
             other => (self.expr(other, file)?, false, &t.operators[..]),
         };
@@ -294,7 +314,11 @@ impl<'r> Evaluator<'r> {
         }
         let module_dir = self.module_dir;
         let render = |text: &str, vars: &Value| template::render_file(text, vars, module_dir);
-        let ctx = FnContext { module_dir, apply_time: self.apply_time, render_template: &render };
+        let ctx = FnContext {
+            module_dir,
+            apply_time: self.apply_time,
+            render_template: &render,
+        };
         functions::call(def, &ctx, &args).map_err(|e| match e {
             FnError::Arity { expected, got } => {
                 arity_error(name, def.signature, &expected, got, span)

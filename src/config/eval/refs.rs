@@ -14,7 +14,10 @@ pub enum Subject {
     Var(String),
     Local(String),
     /// `module.NAME`, and the output name when the reference names one (`module.net.vpc_id`).
-    Module { name: String, output: Option<String> },
+    Module {
+        name: String,
+        output: Option<String>,
+    },
     Resource(ResourceAddr),
     CountIndex,
     EachKey,
@@ -57,10 +60,14 @@ pub fn parse_subject(
             .with_help(format!("write `{example}`"))
     };
     let (subject, consumed) = match root {
-        "var" => (Subject::Var(attr(0).ok_or_else(|| need("a variable name", "var.NAME"))?), 1),
-        "local" => {
-            (Subject::Local(attr(0).ok_or_else(|| need("a local name", "local.NAME"))?), 1)
-        }
+        "var" => (
+            Subject::Var(attr(0).ok_or_else(|| need("a variable name", "var.NAME"))?),
+            1,
+        ),
+        "local" => (
+            Subject::Local(attr(0).ok_or_else(|| need("a local name", "local.NAME"))?),
+            1,
+        ),
         "module" => {
             let name = attr(0).ok_or_else(|| need("a module name", "module.NAME.OUTPUT"))?;
             let output = match ops.get(1).map(|o| o.value()) {
@@ -98,18 +105,31 @@ pub fn parse_subject(
                 .with_label("`self` is only valid in provisioners, which gantry does not run"))
         }
         type_name => {
-            let name = attr(0).ok_or_else(|| need("a resource name", &format!("{type_name}.NAME")))?;
-            (Subject::Resource(ResourceAddr::managed(type_name, &name)), 1)
+            let name =
+                attr(0).ok_or_else(|| need("a resource name", &format!("{type_name}.NAME")))?;
+            (
+                Subject::Resource(ResourceAddr::managed(type_name, &name)),
+                1,
+            )
         }
     };
-    Ok(Reference { subject, span: span_to(consumed), consumed })
+    Ok(Reference {
+        subject,
+        span: span_to(consumed),
+        consumed,
+    })
 }
 
 /// Collects every reference in `expr` (ignoring names bound by `for` expressions and by the
 /// given `bound` names, such as a `dynamic` block's iterator). Malformed references become
 /// diagnostics.
 pub fn references(expr: &Expr, bound: &[String]) -> (Vec<Reference>, Vec<Diagnostic>) {
-    let mut walker = Walker { file: expr.file, bound: bound.to_vec(), refs: Vec::new(), diags: Vec::new() };
+    let mut walker = Walker {
+        file: expr.file,
+        bound: bound.to_vec(),
+        refs: Vec::new(),
+        diags: Vec::new(),
+    };
     walker.expr(&expr.expr);
     (walker.refs, walker.diags)
 }
@@ -244,7 +264,17 @@ mod tests {
 
     fn refs_of(src: &str) -> Vec<Subject> {
         let expr: Expression = src.parse().unwrap_or_else(|e| panic!("{e}"));
-        references(&Expr { file: FileId(0), expr }, &[]).0.into_iter().map(|r| r.subject).collect()
+        references(
+            &Expr {
+                file: FileId(0),
+                expr,
+            },
+            &[],
+        )
+        .0
+        .into_iter()
+        .map(|r| r.subject)
+        .collect()
     }
 
     #[test]
@@ -257,7 +287,10 @@ mod tests {
             vec![
                 Subject::Var("a".into()),
                 Subject::Local("b".into()),
-                Subject::Module { name: "net".into(), output: Some("vpc_id".into()) },
+                Subject::Module {
+                    name: "net".into(),
+                    output: Some("vpc_id".into())
+                },
                 Subject::Resource(ResourceAddr::managed("aws_vpc", "main")),
                 Subject::Resource(ResourceAddr::data("aws_ami", "x")),
             ]
@@ -267,7 +300,10 @@ mod tests {
     #[test]
     fn for_variables_are_not_references() {
         let subjects = refs_of("[for k, v in var.m : upper(v) if k != local.skip]");
-        assert_eq!(subjects, vec![Subject::Var("m".into()), Subject::Local("skip".into())]);
+        assert_eq!(
+            subjects,
+            vec![Subject::Var("m".into()), Subject::Local("skip".into())]
+        );
     }
 
     #[test]
@@ -275,7 +311,10 @@ mod tests {
         let subjects = refs_of("aws_subnet.private[count.index].id");
         assert_eq!(
             subjects,
-            vec![Subject::Resource(ResourceAddr::managed("aws_subnet", "private")), Subject::CountIndex]
+            vec![
+                Subject::Resource(ResourceAddr::managed("aws_subnet", "private")),
+                Subject::CountIndex
+            ]
         );
     }
 }

@@ -49,10 +49,19 @@ impl Evaluator<'_> {
         }
         let mut out = Out::default();
         self.render(&elements, file, &mut out)?;
-        Ok(if out.unknown { Value::Unknown(Type::String) } else { Value::String(out.text) })
+        Ok(if out.unknown {
+            Value::Unknown(Type::String)
+        } else {
+            Value::String(out.text)
+        })
     }
 
-    fn render(&mut self, elements: &[&Element], file: FileId, out: &mut Out) -> Result<(), Diagnostic> {
+    fn render(
+        &mut self,
+        elements: &[&Element],
+        file: FileId,
+        out: &mut Out,
+    ) -> Result<(), Diagnostic> {
         for element in elements {
             match element {
                 Element::Literal(s) => out.literal(s.value()),
@@ -73,7 +82,11 @@ impl Evaluator<'_> {
                         let cond = self.expr(&d.if_expr.cond_expr, file)?;
                         match cond.convert(&Type::Bool) {
                             Ok(Value::Bool(true)) => {
-                                self.render(&d.if_expr.template.iter().collect::<Vec<_>>(), file, out)?;
+                                self.render(
+                                    &d.if_expr.template.iter().collect::<Vec<_>>(),
+                                    file,
+                                    out,
+                                )?;
                             }
                             Ok(Value::Bool(false)) => {
                                 if let Some(e) = &d.else_expr {
@@ -88,7 +101,10 @@ impl Evaluator<'_> {
                             _ => {
                                 return Err(Diagnostic::error("invalid template condition")
                                     .with_span(span_of(file, &d.if_expr.cond_expr))
-                                    .with_label(format!("a bool is required, got {}", cond.type_name())))
+                                    .with_label(format!(
+                                        "a bool is required, got {}",
+                                        cond.type_name()
+                                    )))
                             }
                         }
                         if d.endif_expr.strip.strip_start() {
@@ -167,7 +183,9 @@ impl Evaluator<'_> {
 /// Renders the text of a template file (for `templatefile`): its only references are the
 /// given variables.
 pub fn render_file(text: &str, vars: &Value, module_dir: &Path) -> Result<Value, String> {
-    let template: Template = text.parse().map_err(|e: hcl_edit::parser::Error| e.to_string())?;
+    let template: Template = text
+        .parse()
+        .map_err(|e: hcl_edit::parser::Error| e.to_string())?;
     let Value::Map(vars) = vars else {
         return Err("template variables must be a map or object".into());
     };
@@ -177,8 +195,9 @@ pub fn render_file(text: &str, vars: &Value, module_dir: &Path) -> Result<Value,
         eval.locals.push((k.clone(), v.clone()));
     }
     // Files rendered here have no source map entry: report the message only.
-    eval.template(&template, FileId(u32::MAX)).map_err(|d| match d.label {
-        Some(label) => format!("{}: {label}", d.summary),
-        None => d.summary,
-    })
+    eval.template(&template, FileId(u32::MAX))
+        .map_err(|d| match d.label {
+            Some(label) => format!("{}: {label}", d.summary),
+            None => d.summary,
+        })
 }

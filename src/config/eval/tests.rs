@@ -19,7 +19,10 @@ impl Resolver for TestResolver {
             },
             Subject::Local(name) if name == "unknown" => Ok(Value::unknown().into()),
             Subject::Resource(addr) if *addr == ResourceAddr::managed("aws_vpc", "main") => {
-                Ok(Resolved { value: Value::map([("cidr_block", "10.0.0.0/16".into())]), open: true })
+                Ok(Resolved {
+                    value: Value::map([("cidr_block", "10.0.0.0/16".into())]),
+                    open: true,
+                })
             }
             _ => Err(Diagnostic::error("undeclared")),
         }
@@ -28,7 +31,10 @@ impl Resolver for TestResolver {
 
 fn eval(src: &str) -> Result<Value, Diagnostic> {
     let expr: Expression = src.parse().unwrap_or_else(|e| panic!("parse {src}: {e}"));
-    Evaluator::new(&TestResolver, Path::new(".")).eval(&Expr { file: FileId(0), expr })
+    Evaluator::new(&TestResolver, Path::new(".")).eval(&Expr {
+        file: FileId(0),
+        expr,
+    })
 }
 
 fn ok(src: &str) -> Value {
@@ -49,7 +55,10 @@ fn arithmetic_and_conversion() {
     assert_eq!(ok("7 % 3"), Value::from(1_i64));
     assert_eq!(ok("-var.n"), Value::from(-3_i64));
     assert_eq!(err("1 / 0").label.as_deref(), Some("can't divide by zero"));
-    assert!(err("\"a\" + 1").label.unwrap_or_default().contains("the string \"a\""));
+    assert!(err("\"a\" + 1")
+        .label
+        .unwrap_or_default()
+        .contains("the string \"a\""));
 }
 
 #[test]
@@ -57,12 +66,18 @@ fn comparison_and_logic() {
     assert_eq!(ok("var.n > 2 && !false"), Value::Bool(true));
     assert_eq!(ok("\"a\" == \"a\""), Value::Bool(true));
     assert_eq!(ok("[1, 2] != [1, 2]"), Value::Bool(false));
-    assert!(err("1 && true").label.unwrap_or_default().contains("needs a bool"));
+    assert!(err("1 && true")
+        .label
+        .unwrap_or_default()
+        .contains("needs a bool"));
 }
 
 #[test]
 fn conditionals_evaluate_only_the_chosen_branch() {
-    assert_eq!(ok("length(var.zones) > 5 ? var.zones[9] : \"none\""), Value::from("none"));
+    assert_eq!(
+        ok("length(var.zones) > 5 ? var.zones[9] : \"none\""),
+        Value::from("none")
+    );
     assert!(ok("local.unknown ? 1 : 2").is_unknown());
 }
 
@@ -74,7 +89,10 @@ fn references_indexes_and_splats() {
     assert_eq!(ok("[{a = 1}, {a = 2}][*].a"), Value::from(vec![1_i64, 2]));
     assert_eq!(ok("var.nothing[*]"), Value::List(vec![]));
     assert_eq!(ok("aws_vpc.main.cidr_block"), Value::from("10.0.0.0/16"));
-    assert!(ok("aws_vpc.main.id").is_unknown(), "open objects yield unknown attributes");
+    assert!(
+        ok("aws_vpc.main.id").is_unknown(),
+        "open objects yield unknown attributes"
+    );
 }
 
 #[test]
@@ -83,8 +101,14 @@ fn traversal_errors_say_what_exists() {
     assert_eq!(d.summary, "unsupported attribute");
     assert_eq!(d.help.as_deref(), Some("did you mean `env`?"));
     let d = err("var.zones[3]");
-    assert_eq!(d.label.as_deref(), Some("index 3 is out of range for a list of 3 element(s)"));
-    assert_eq!(err("var.nothing.x").summary, "attempt to get attribute from null value");
+    assert_eq!(
+        d.label.as_deref(),
+        Some("index 3 is out of range for a list of 3 element(s)")
+    );
+    assert_eq!(
+        err("var.nothing.x").summary,
+        "attempt to get attribute from null value"
+    );
 }
 
 #[test]
@@ -99,9 +123,19 @@ fn unknown_propagates() {
 #[test]
 fn templates_and_directives() {
     assert_eq!(ok("\"${var.n}-gpu\""), Value::from("3-gpu"));
-    assert_eq!(ok("\"${var.zones}\""), Value::from(vec!["a", "b", "c"]), "single interpolation");
-    assert_eq!(ok("\"%{ for z in var.zones }${z},%{ endfor }\""), Value::from("a,b,c,"));
-    assert_eq!(ok("\"%{ if var.n > 1 }many%{ else }one%{ endif }\""), Value::from("many"));
+    assert_eq!(
+        ok("\"${var.zones}\""),
+        Value::from(vec!["a", "b", "c"]),
+        "single interpolation"
+    );
+    assert_eq!(
+        ok("\"%{ for z in var.zones }${z},%{ endfor }\""),
+        Value::from("a,b,c,")
+    );
+    assert_eq!(
+        ok("\"%{ if var.n > 1 }many%{ else }one%{ endif }\""),
+        Value::from("many")
+    );
     assert_eq!(ok("\"a  ${~ \"b\" ~}  c\""), Value::from("abc"));
     let heredoc = ok("<<-EOT\n    hello\n      ${var.n}\n    EOT");
     assert_eq!(heredoc, Value::from("hello\n  3\n"));
@@ -110,24 +144,43 @@ fn templates_and_directives() {
 
 #[test]
 fn for_expressions() {
-    assert_eq!(ok("[for z in var.zones : upper(z) if z != \"b\"]"), Value::from(vec!["A", "C"]));
+    assert_eq!(
+        ok("[for z in var.zones : upper(z) if z != \"b\"]"),
+        Value::from(vec!["A", "C"])
+    );
     assert_eq!(
         ok("{for i, z in var.zones : z => i}"),
-        Value::map([("a", Value::from(0_i64)), ("b", 1_i64.into()), ("c", 2_i64.into())])
+        Value::map([
+            ("a", Value::from(0_i64)),
+            ("b", 1_i64.into()),
+            ("c", 2_i64.into())
+        ])
     );
     assert_eq!(
         ok("{for z in [\"a\", \"b\", \"a\"] : z => z...}"),
-        Value::map([("a", Value::from(vec!["a", "a"])), ("b", Value::from(vec!["b"]))])
+        Value::map([
+            ("a", Value::from(vec!["a", "a"])),
+            ("b", Value::from(vec!["b"]))
+        ])
     );
-    assert_eq!(err("{for z in [\"a\", \"a\"] : z => 1}").summary, "duplicate object key");
+    assert_eq!(
+        err("{for z in [\"a\", \"a\"] : z => 1}").summary,
+        "duplicate object key"
+    );
 }
 
 #[test]
 fn try_and_can() {
-    assert_eq!(ok("try(var.tags.missing, \"fallback\")"), Value::from("fallback"));
+    assert_eq!(
+        ok("try(var.tags.missing, \"fallback\")"),
+        Value::from("fallback")
+    );
     assert_eq!(ok("can(var.zones[10])"), Value::Bool(false));
     assert_eq!(ok("can(var.zones[0])"), Value::Bool(true));
-    assert_eq!(err("try(var.zones[10])").summary, "no argument of `try` succeeded");
+    assert_eq!(
+        err("try(var.zones[10])").summary,
+        "no argument of `try` succeeded"
+    );
 }
 
 #[test]

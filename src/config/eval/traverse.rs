@@ -12,7 +12,9 @@ pub struct TraverseError {
 
 impl TraverseError {
     pub fn into_diagnostic(self, span: Span) -> Diagnostic {
-        let d = Diagnostic::error(self.summary).with_span(span).with_label(self.label);
+        let d = Diagnostic::error(self.summary)
+            .with_span(span)
+            .with_label(self.label);
         match self.help {
             Some(h) => d.with_help(h),
             None => d,
@@ -21,7 +23,11 @@ impl TraverseError {
 }
 
 fn fail(summary: &'static str, label: String) -> TraverseError {
-    TraverseError { summary, label, help: None }
+    TraverseError {
+        summary,
+        label,
+        help: None,
+    }
 }
 
 /// `value.name`. On an `open` object (unknown schema) a missing attribute is unknown.
@@ -54,7 +60,9 @@ pub fn get_attr(value: Value, name: &str, open: bool) -> Result<Value, TraverseE
         Value::List(_) | Value::Set(_) => Err(TraverseError {
             summary: "unsupported attribute",
             label: format!("a {} has no attribute `{name}`", value.type_name()),
-            help: Some(format!("to read `{name}` of every element, write `[*].{name}`")),
+            help: Some(format!(
+                "to read `{name}` of every element, write `[*].{name}`"
+            )),
         }),
         other => Err(fail(
             "unsupported attribute",
@@ -89,7 +97,10 @@ pub fn index(value: Value, key: &Value, open: bool) -> Result<Value, TraverseErr
                 None if open => Ok(Value::unknown()),
                 None => Err(TraverseError {
                     summary: "invalid index",
-                    label: format!("the map has no element with key {}", Value::String(k.clone())),
+                    label: format!(
+                        "the map has no element with key {}",
+                        Value::String(k.clone())
+                    ),
                     help: crate::diagnostics::did_you_mean(&k, map.keys().map(String::as_str))
                         .map(|s| format!("did you mean \"{s}\"?")),
                 }),
@@ -101,7 +112,10 @@ pub fn index(value: Value, key: &Value, open: bool) -> Result<Value, TraverseErr
             help: Some("convert it with `tolist(...)` first".into()),
         }),
         Value::Null => Err(fail("invalid index", "cannot index a null value".into())),
-        other => Err(fail("invalid index", format!("a {} cannot be indexed", other.type_name()))),
+        other => Err(fail(
+            "invalid index",
+            format!("a {} cannot be indexed", other.type_name()),
+        )),
     }
 }
 
@@ -116,7 +130,10 @@ fn list_index(key: &Value, len: usize) -> Result<usize, TraverseError> {
         }
     };
     if n.fract() != 0.0 || n < 0.0 {
-        return Err(fail("invalid index", format!("index {n} is not a whole non-negative number")));
+        return Err(fail(
+            "invalid index",
+            format!("index {n} is not a whole non-negative number"),
+        ));
     }
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let i = n as usize;
