@@ -68,18 +68,18 @@ pub fn analyze(opts: &AnalyzeOptions<'_>) -> Analysis {
     analysis
 }
 
-/// Analyzes one in-memory file as a whole stack (no modules are fetched): the entry point
-/// of the fuzz target, and handy in tests.
-pub fn analyze_text(text: &str) -> Diagnostics {
+/// Evaluates one in-memory file as a whole stack (no modules are fetched, no inputs): the
+/// entry point of the fuzz target, and handy in tests.
+pub fn evaluate_text(text: &str) -> (Option<Evaluation>, Diagnostics) {
     let mut diags = Diagnostics::new();
     let mut stack = Stack::default();
-    let id = stack.sources.add(Path::new("fuzz.hcl"), text.to_owned());
+    let id = stack.sources.add(Path::new("stack.hcl"), text.to_owned());
     let mut module = crate::config::model::Module::default();
     match hcl_edit::parser::parse_body(text) {
         Ok(body) => crate::config::decode::decode_file(&mut module, id, &body, &mut diags),
         Err(e) => {
             diags.push(crate::config::load::parse_error(&e, id, text));
-            return diags;
+            return (None, diags);
         }
     }
     stack
@@ -87,15 +87,17 @@ pub fn analyze_text(text: &str) -> Diagnostics {
         .insert(crate::addrs::ModulePath::root(), module);
     let graph = build(&stack, &mut diags);
     let cycles = find_cycles(&graph, &stack.sources);
+    let mut evaluation = None;
     if cycles.is_empty() {
-        let evaluation = walk(
+        let ev = walk(
             &stack,
             &graph,
             &Default::default(),
             WalkMode::Validate,
             &mut diags,
         );
-        let _ = build_instances(&graph, &evaluation);
+        let _ = build_instances(&graph, &ev);
+        evaluation = Some(ev);
     }
     for c in cycles {
         diags.push(c);
@@ -104,5 +106,111 @@ pub fn analyze_text(text: &str) -> Diagnostics {
     for d in diags.iter() {
         let _ = crate::diagnostics::render::render_human(d, &stack.sources, false);
     }
-    diags
+    (evaluation, diags)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use gantry_provider::Value;
+
+    fn config_of(text: &str, addr: &str) -> Value {
+        let (ev, diags) = evaluate_text(text);
+        assert!(
+            !diags.has_errors(),
+            "{:?}",
+            diags.iter().map(|d| &d.summary).collect::<Vec<_>>()
+        );
+        let ev = ev.unwrap();
+        let found = ev.instances.iter().find(|i| i.addr.to_string() == addr);
+        found
+            .unwrap_or_else(|| panic!("no instance {addr}"))
+            .config
+            .clone()
+    }
+
+    #[test]
+    fn dynamic_blocks_expand_with_their_iterator() {
+        let text = r#"
+locals {
+  ports = { ssh = 22, efa = 0 }
+}
+resource "aws_security_group" "efa" {
+  name = "efa"
+  dynamic "ingress" {
+    for_each = local.ports
+    iterator = rule
+    content {
+      description = rule.key
+      from_port   = rule.value
+    }
+  }
+  egress {
+    self = true
+  }
+}
+"#;
+        let config = config_of(text, "aws_security_group.efa");
+        let ingress = config.as_map().unwrap()["ingress"].clone();
+        assert_eq!(
+            ingress,
+            Value::List(vec![
+                Value::map([
+                    ("description", "efa".into()),
+                    ("from_port", Value::from(0_i64))
+                ]),
+                Value::map([
+                    ("description", "ssh".into()),
+                    ("from_port", Value::from(22_i64))
+                ]),
+            ])
+        );
+        assert_eq!(
+            config.as_map().unwrap()["egress"],
+            Value::List(vec![Value::map([("self", true.into())])])
+        );
+    }
+
+    #[test]
+    fn count_and_for_each_bind_their_keys() {
+        let text = r#"
+resource "gantry_data" "n" {
+  count = 2
+  input = "node-${count.index}"
+}
+resource "gantry_data" "z" {
+  for_each = { a = 1, b = 2 }
+  input    = "${each.key}=${each.value}"
+}
+"#;
+        assert_eq!(
+            config_of(text, "gantry_data.n[1]").as_map().unwrap()["input"],
+            Value::from("node-1")
+        );
+        assert_eq!(
+            config_of(text, "gantry_data.z[\"b\"]").as_map().unwrap()["input"],
+            Value::from("b=2")
+        );
+    }
+
+    #[test]
+    fn unknown_attributes_of_resources_propagate() {
+        let text = r#"
+resource "gantry_data" "vpc" {
+  input = "10.0.0.0/16"
+}
+resource "gantry_data" "subnet" {
+  input = { vpc = gantry_data.vpc.id, cidr = cidrsubnet(gantry_data.vpc.input, 8, 1) }
+}
+"#;
+        let config = config_of(text, "gantry_data.subnet");
+        let input = config.as_map().unwrap()["input"].as_map().unwrap().clone();
+        assert!(input["vpc"].is_unknown(), "ids are known after apply");
+        assert_eq!(
+            input["cidr"],
+            Value::from("10.0.1.0/24"),
+            "configured attributes are known"
+        );
+    }
 }
