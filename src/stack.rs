@@ -27,6 +27,8 @@ pub struct AnalyzeOptions<'a> {
     pub inputs: &'a InputOptions,
     pub mode: WalkMode,
     pub fetcher: &'a ModuleFetcher,
+    /// Build the instance graph (not needed to validate).
+    pub instance_graph: bool,
 }
 
 /// Runs load -> inputs -> graph -> walk -> instances, collecting every diagnostic. Later
@@ -59,7 +61,9 @@ pub fn analyze(opts: &AnalyzeOptions<'_>) -> Analysis {
     }
     if !has_cycles {
         let evaluation = walk(&stack, &graph, &inputs, opts.mode, &mut diags);
-        analysis.instances = Some(build_instances(&graph, &evaluation));
+        if opts.instance_graph {
+            analysis.instances = Some(build_instances(&graph, &evaluation));
+        }
         analysis.evaluation = Some(evaluation);
     }
     analysis.config_graph = Some(graph);

@@ -16,6 +16,7 @@ pub fn run(args: &GraphArgs, ui: Ui) -> ExitStatus {
         inputs: &inputs,
         mode: WalkMode::Plan,
         fetcher: &fetcher,
+        instance_graph: true,
     });
     ui.diagnostics(&analysis.diagnostics, &analysis.stack.sources);
     if analysis.diagnostics.has_errors() {

@@ -16,10 +16,14 @@ pub fn run(args: &ValidateArgs, ui: Ui) -> ExitStatus {
         inputs: &inputs,
         mode: WalkMode::Validate,
         fetcher: &fetcher,
+        instance_graph: false,
     });
     ui.diagnostics(&analysis.diagnostics, &analysis.stack.sources);
     let valid = !analysis.diagnostics.has_errors();
-    let instances = analysis.instances.as_ref().map_or(0, |g| g.node_count());
+    let instances = analysis
+        .evaluation
+        .as_ref()
+        .map_or(0, |e| e.instances.len());
     let modules = analysis.stack.modules.len();
     if ui.json {
         ui.json_line(&json!({

@@ -155,6 +155,9 @@ impl EdgeBuilder<'_> {
             for d in &r.depends_on {
                 self.depends_on_edges(me, d);
             }
+            if let Some(p) = &r.provider {
+                self.check_provider_ref(p);
+            }
         }
         for (name, call) in &module.module_calls {
             let Some(me) = self.idx(NodeKind::ModuleCall(name.clone())) else {
@@ -167,6 +170,44 @@ impl EdgeBuilder<'_> {
                 self.depends_on_edges(me, d);
             }
             self.call_input_edges(name, call, me);
+        }
+    }
+
+    /// `provider = aws.west` must name a configuration declared here or passed in by the
+    /// parent's `providers = { ... }`.
+    fn check_provider_ref(&mut self, p: &crate::config::model::ProviderRef) {
+        if p.alias.is_none() {
+            return;
+        }
+        let declared = self
+            .module
+            .providers
+            .iter()
+            .any(|c| c.name == p.name && c.alias == p.alias);
+        let passed = self.path.parent().is_some_and(|(parent, name)| {
+            self.stack
+                .module(&parent)
+                .and_then(|m| m.module_calls.get(name))
+                .is_some_and(|call| {
+                    call.providers
+                        .iter()
+                        .any(|(child, _)| child.name == p.name && child.alias == p.alias)
+                })
+        });
+        if !declared && !passed {
+            let alias = p.alias.clone().unwrap_or_default();
+            self.diags.push(
+                Diagnostic::error(format!(
+                    "reference to undeclared provider configuration `{}.{alias}`",
+                    p.name
+                ))
+                .with_span(p.span)
+                .with_label("no provider configuration with this alias")
+                .with_help(format!(
+                    "declare it: `provider \"{}\" {{ alias = \"{alias}\" }}`",
+                    p.name
+                )),
+            );
         }
     }
 

@@ -20,55 +20,58 @@ pub fn render(g: &InstanceGraph, format: GraphFormat) -> String {
 }
 
 fn dot(g: &InstanceGraph) -> String {
+    let (names, rank) = sorted_names(g, |s| quote(s));
     let mut out = String::from("digraph gantry {\n  rankdir = \"RL\";\n  node [shape = box];\n");
-    let mut nodes: Vec<String> = g
-        .graph
-        .node_weights()
-        .map(|a| quote(&a.to_string()))
-        .collect();
-    nodes.sort();
-    for n in &nodes {
+    for n in &names {
         let _ = writeln!(out, "  {n};");
     }
-    let mut edges: Vec<(String, String)> = g
-        .graph
-        .edge_references()
-        .map(|e| {
-            (
-                g.graph[e.target()].to_string(),
-                g.graph[e.source()].to_string(),
-            )
-        })
-        .collect();
-    edges.sort();
-    for (from, to) in edges {
-        let _ = writeln!(out, "  {} -> {};", quote(&from), quote(&to));
+    for (from, to) in sorted_edges(g, &rank) {
+        let _ = writeln!(out, "  {} -> {};", names[from], names[to]);
     }
     out.push_str("}\n");
     out
 }
 
 fn mermaid(g: &InstanceGraph) -> String {
+    let (names, rank) = sorted_names(g, |s| s.replace('"', "#quot;"));
     let mut out = String::from("graph RL\n");
-    let mut ids: Vec<(String, usize)> = g
+    for (i, name) in names.iter().enumerate() {
+        let _ = writeln!(out, "  n{i}[\"{name}\"]");
+    }
+    for (from, to) in sorted_edges(g, &rank) {
+        let _ = writeln!(out, "  n{from} --> n{to}");
+    }
+    out
+}
+
+/// Node labels sorted by address, and each node's position in that order. Sorting once and
+/// comparing positions keeps rendering fast on graphs with hundreds of thousands of edges.
+fn sorted_names(g: &InstanceGraph, label: impl Fn(&str) -> String) -> (Vec<String>, Vec<usize>) {
+    let mut order: Vec<(String, usize)> = g
         .graph
         .node_indices()
         .map(|i| (g.graph[i].to_string(), i.index()))
         .collect();
-    ids.sort();
-    for (name, i) in &ids {
-        let _ = writeln!(out, "  n{i}[\"{}\"]", name.replace('"', "#quot;"));
+    order.sort();
+    let mut rank = vec![0; order.len()];
+    for (pos, (_, idx)) in order.iter().enumerate() {
+        rank[*idx] = pos;
     }
+    (
+        order.into_iter().map(|(name, _)| label(&name)).collect(),
+        rank,
+    )
+}
+
+/// Edges as (dependent, dependency) positions, sorted.
+fn sorted_edges(g: &InstanceGraph, rank: &[usize]) -> Vec<(usize, usize)> {
     let mut edges: Vec<(usize, usize)> = g
         .graph
         .edge_references()
-        .map(|e| (e.target().index(), e.source().index()))
+        .map(|e| (rank[e.target().index()], rank[e.source().index()]))
         .collect();
     edges.sort_unstable();
-    for (from, to) in edges {
-        let _ = writeln!(out, "  n{from} --> n{to}");
-    }
-    out
+    edges
 }
 
 fn quote(s: &str) -> String {

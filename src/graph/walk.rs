@@ -506,7 +506,7 @@ impl Walker<'_> {
                     Value::unknown()
                 }
             };
-            per_instance.push((key, config));
+            per_instance.push((key, with_computed_id(config)));
         }
         let skip_instances =
             exp == Expansion::Unknown || ev.values.unknown_instances.contains(&mid);
@@ -538,6 +538,21 @@ impl Walker<'_> {
             .entry(mid)
             .or_default()
             .insert(res.addr.clone(), value);
+    }
+}
+
+/// Every resource has an `id` known after apply. Until provider schemas say which other
+/// attributes are computed, direct references to missing attributes are unknown (the
+/// resolver marks resources open); `id` is added so that it also survives `for` expressions
+/// and splats, which see plain objects.
+fn with_computed_id(config: Value) -> Value {
+    match config {
+        Value::Map(mut map) => {
+            map.entry("id".to_owned())
+                .or_insert(Value::Unknown(Type::String));
+            Value::Map(map)
+        }
+        other => other,
     }
 }
 

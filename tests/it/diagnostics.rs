@@ -45,6 +45,7 @@ validate_cases!(
     for_each_list,
     bad_count_and_index,
     meta_misuse,
+    undeclared_provider,
 );
 
 /// `graph` needs every expansion known: `for_each` over a value known only after apply is an
