@@ -20,7 +20,7 @@ pub fn render(g: &InstanceGraph, format: GraphFormat) -> String {
 }
 
 fn dot(g: &InstanceGraph) -> String {
-    let (names, rank) = sorted_names(g, |s| quote(s));
+    let (names, rank) = sorted_names(g, quote);
     let mut out = String::from("digraph gantry {\n  rankdir = \"RL\";\n  node [shape = box];\n");
     for n in &names {
         let _ = writeln!(out, "  {n};");
