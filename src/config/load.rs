@@ -180,7 +180,11 @@ pub fn parse_error(
     file: crate::diagnostics::FileId,
     text: &str,
 ) -> Diagnostic {
-    let offset = e.location().offset().min(text.len());
+    let mut offset = e.location().offset().min(text.len());
+    // The parser may report an offset inside a multi-byte character (found by fuzzing).
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
     let end = text[offset..]
         .chars()
         .next()
@@ -217,4 +221,23 @@ pub fn stack_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_error_inside_a_multibyte_character_does_not_panic() {
+        // Minimised from fuzz/artifacts: the parser's offset fell inside 'Ӊ'.
+        let text = "pu=(i\u{4c9}";
+        let e = hcl_edit::parser::parse_body(text).err();
+        let e = e.unwrap_or_else(|| panic!("input should not parse"));
+        let d = parse_error(&e, crate::diagnostics::FileId(0), text);
+        let span = d
+            .span
+            .unwrap_or_else(|| panic!("syntax errors have a span"));
+        assert!(text.is_char_boundary(span.start as usize));
+        assert!(text.is_char_boundary(span.end as usize));
+    }
 }
