@@ -39,7 +39,7 @@ resource "gantry_data" "node" {{
 
   input = {{
     subnet = gantry_data.subnet["s${{count.index % {subnets}}}"].id
-    ip     = cidrhost(local.subnets["s${{count.index % {subnets}}}"], count.index + 10)
+    ip     = cidrhost(local.subnets["s${{count.index % {subnets}}}"], count.index % 200 + 10)
     name   = format("node-%05d", count.index)
   }}
 }}

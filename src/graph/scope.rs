@@ -139,14 +139,14 @@ impl<'a> Scope<'a> {
 }
 
 impl Resolver for Scope<'_> {
-    fn resolve(&self, r: &Reference) -> Result<Resolved, Diagnostic> {
+    fn resolve(&self, r: &Reference) -> Result<Resolved<'_>, Diagnostic> {
         let m = self.module;
         let unknown = || Ok(Value::unknown().into());
         match &r.subject {
             Subject::Var(name) => {
                 if let Some((n, v)) = &self.var_override {
                     if n == name {
-                        return Ok(v.clone().into());
+                        return Ok(v.into());
                     }
                 }
                 match self
@@ -155,7 +155,7 @@ impl Resolver for Scope<'_> {
                     .get(&self.module_id)
                     .and_then(|vars| vars.get(name))
                 {
-                    Some(v) => Ok(v.clone().into()),
+                    Some(v) => Ok(v.into()),
                     // Undeclared names were reported when the graph was built.
                     None => unknown(),
                 }
@@ -166,7 +166,7 @@ impl Resolver for Scope<'_> {
                 .get(&self.module_id)
                 .and_then(|l| l.get(name))
             {
-                Some(v) => Ok(v.clone().into()),
+                Some(v) => Ok(v.into()),
                 None => unknown(),
             },
             Subject::Module { name, .. } => Ok(self.module_value(name).into()),
@@ -180,7 +180,7 @@ impl Resolver for Scope<'_> {
                     // Without provider schemas, attributes not written in the stack (ids, ARNs)
                     // are known only after apply.
                     Some(v) => Ok(Resolved {
-                        value: v.clone(),
+                        value: std::borrow::Cow::Borrowed(v),
                         open: true,
                     }),
                     None => unknown(),
@@ -198,7 +198,7 @@ impl Resolver for Scope<'_> {
                 _ => unknown(),
             },
             Subject::EachValue => match &self.repetition {
-                Some((_, Some(v))) => Ok(v.clone().into()),
+                Some((_, Some(v))) => Ok(v.into()),
                 _ => unknown(),
             },
             Subject::Path(which) => {

@@ -16,33 +16,47 @@ use crate::config::model::{span_of, Expr};
 use crate::diagnostics::{did_you_mean, Diagnostic, FileId, Span};
 use gantry_provider::{Type, Value};
 use hcl_edit::expr::{Expression, TraversalOperator};
+use std::borrow::Cow;
 use std::path::Path;
 
-/// A resolved reference.
-pub struct Resolved {
-    pub value: Value,
+/// A resolved reference. Values are borrowed where the resolver holds them, so that
+/// `local.subnets["a"]` does not copy the whole map.
+pub struct Resolved<'a> {
+    pub value: Cow<'a, Value>,
     /// True when the value's attributes are not fully described (a resource whose schema is
     /// not known): a missing attribute is then unknown instead of an error.
     pub open: bool,
 }
 
-impl From<Value> for Resolved {
-    fn from(value: Value) -> Resolved {
-        Resolved { value, open: false }
+impl From<Value> for Resolved<'_> {
+    fn from(value: Value) -> Self {
+        Resolved {
+            value: Cow::Owned(value),
+            open: false,
+        }
+    }
+}
+
+impl<'a> From<&'a Value> for Resolved<'a> {
+    fn from(value: &'a Value) -> Self {
+        Resolved {
+            value: Cow::Borrowed(value),
+            open: false,
+        }
     }
 }
 
 /// Answers references for the evaluator.
 pub trait Resolver {
     /// The value of `reference`, or a diagnostic (undeclared name, with a suggestion).
-    fn resolve(&self, reference: &Reference) -> Result<Resolved, Diagnostic>;
+    fn resolve(&self, reference: &Reference) -> Result<Resolved<'_>, Diagnostic>;
 }
 
 /// A resolver for constant expressions: every reference is an error.
 pub struct NoReferences;
 
 impl Resolver for NoReferences {
-    fn resolve(&self, reference: &Reference) -> Result<Resolved, Diagnostic> {
+    fn resolve(&self, reference: &Reference) -> Result<Resolved<'_>, Diagnostic> {
         Err(Diagnostic::error("references are not allowed here")
             .with_span(reference.span)
             .with_label("only constant values can be used here"))
@@ -123,7 +137,7 @@ impl<'r> Evaluator<'r> {
                     return Ok(value.clone());
                 }
                 let reference = refs::parse_subject(v.as_str(), span(), &[], file)?;
-                Ok(self.resolver.resolve(&reference)?.value)
+                Ok(self.resolver.resolve(&reference)?.value.into_owned())
             }
             Expression::Traversal(t) => self.traversal(t, file),
             Expression::Conditional(c) => {
@@ -197,21 +211,43 @@ impl<'r> Evaluator<'r> {
         t: &hcl_edit::expr::Traversal,
         file: FileId,
     ) -> Result<Value, Diagnostic> {
-        let (base, open, rest) = match &t.expr {
+        let start = span_of(file, &t.expr);
+        let resolver = self.resolver;
+        let (resolved, rest) = match &t.expr {
             Expression::Variable(v) if self.local(v.as_str()).is_none() => {
                 let reference =
                     refs::parse_subject(v.as_str(), span_of(file, v), &t.operators, file)?;
-                let resolved = self.resolver.resolve(&reference)?;
-                (
-                    resolved.value,
-                    resolved.open,
-                    &t.operators[reference.consumed..],
-                )
+                let resolved = resolver.resolve(&reference)?;
+                (resolved, &t.operators[reference.consumed..])
             }
-            other => (self.expr(other, file)?, false, &t.operators[..]),
+            other => (Resolved::from(self.expr(other, file)?), &t.operators[..]),
         };
-        let start = span_of(file, &t.expr);
-        self.apply_operators(base, rest, open, start, file)
+        let open = resolved.open;
+        // Walk attribute and index steps on the borrowed value; copy only what is reached.
+        let mut current = resolved.value;
+        let mut span = start;
+        let mut used = 0;
+        for op in rest {
+            let op_span = span_of(file, op);
+            let next = match op.value() {
+                TraversalOperator::GetAttr(name) => {
+                    traverse::get_attr_ref(current, name.as_str(), open)
+                }
+                TraversalOperator::Index(index_expr) => {
+                    let key = self.expr(index_expr, file)?;
+                    traverse::index_ref(current, &key, open)
+                }
+                TraversalOperator::LegacyIndex(n) => {
+                    let key = Value::from(usize::try_from(*n.value()).unwrap_or(usize::MAX));
+                    traverse::index_ref(current, &key, open)
+                }
+                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => break,
+            };
+            current = next.map_err(|e| e.into_diagnostic(span.to(op_span)))?;
+            span = span.to(op_span);
+            used += 1;
+        }
+        self.apply_operators(current.into_owned(), &rest[used..], open, span, file)
     }
 
     /// Evaluates index expressions and applies `ops` to `value`.

@@ -8,7 +8,7 @@ use crate::addrs::ResourceAddr;
 struct TestResolver;
 
 impl Resolver for TestResolver {
-    fn resolve(&self, r: &Reference) -> Result<Resolved, Diagnostic> {
+    fn resolve(&self, r: &Reference) -> Result<Resolved<'_>, Diagnostic> {
         match &r.subject {
             Subject::Var(name) => match name.as_str() {
                 "zones" => Ok(Value::from(vec!["a", "b", "c"]).into()),
@@ -20,7 +20,10 @@ impl Resolver for TestResolver {
             Subject::Local(name) if name == "unknown" => Ok(Value::unknown().into()),
             Subject::Resource(addr) if *addr == ResourceAddr::managed("aws_vpc", "main") => {
                 Ok(Resolved {
-                    value: Value::map([("cidr_block", "10.0.0.0/16".into())]),
+                    value: std::borrow::Cow::Owned(Value::map([(
+                        "cidr_block",
+                        "10.0.0.0/16".into(),
+                    )])),
                     open: true,
                 })
             }

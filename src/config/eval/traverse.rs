@@ -2,6 +2,7 @@
 
 use crate::diagnostics::{Diagnostic, Span};
 use gantry_provider::{Type, Value};
+use std::borrow::Cow;
 
 /// Why a traversal step failed; turned into a diagnostic at the step's span.
 pub struct TraverseError {
@@ -145,4 +146,43 @@ fn list_index(key: &Value, len: usize) -> Result<usize, TraverseError> {
         });
     }
     Ok(i)
+}
+
+/// [`get_attr`] without copying: borrowed in, borrowed out when possible.
+pub fn get_attr_ref<'a>(
+    value: Cow<'a, Value>,
+    name: &str,
+    open: bool,
+) -> Result<Cow<'a, Value>, TraverseError> {
+    match value {
+        Cow::Borrowed(Value::Map(map)) => match map.get(name) {
+            Some(v) => Ok(Cow::Borrowed(v)),
+            None => get_attr(Value::Map(map.clone()), name, open).map(Cow::Owned),
+        },
+        other => get_attr(other.into_owned(), name, open).map(Cow::Owned),
+    }
+}
+
+/// [`index`] without copying: borrowed in, borrowed out when possible.
+pub fn index_ref<'a>(
+    value: Cow<'a, Value>,
+    key: &Value,
+    open: bool,
+) -> Result<Cow<'a, Value>, TraverseError> {
+    match (&value, key) {
+        (Cow::Borrowed(Value::Map(map)), Value::String(k)) => {
+            if let Some(v) = map.get(k) {
+                return Ok(Cow::Borrowed(v));
+            }
+        }
+        (Cow::Borrowed(Value::List(items)), Value::Number(n)) if n.fract() == 0.0 && *n >= 0.0 =>
+        {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            if let Some(v) = items.get(*n as usize) {
+                return Ok(Cow::Borrowed(v));
+            }
+        }
+        _ => {}
+    }
+    index(value.into_owned(), key, open).map(Cow::Owned)
 }
