@@ -66,7 +66,8 @@ def main():
     p.add_argument("--modules", type=int, default=50)
     a = p.parse_args()
     per_module = max(2, a.resources // a.modules)
-    subnets = max(1, min(200, per_module // 4))
+    # A fixed fan-in (at most 50 subnets a node may reference) keeps edges linear in resources.
+    subnets = max(1, min(50, per_module // 4))
     nodes = per_module - subnets
     if os.path.exists(a.out):
         shutil.rmtree(a.out)
