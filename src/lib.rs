@@ -11,4 +11,5 @@ pub mod config;
 pub mod diagnostics;
 pub mod graph;
 pub mod stack;
+pub mod state;
 pub mod ui;

@@ -1,11 +1,21 @@
-//! The gantry provider interface: the values, types and schemas shared by the engine and by
-//! every cloud provider. It depends on nothing heavy so that provider crates (and their big
-//! cloud SDKs) never rebuild when the engine changes.
+//! The gantry provider interface: the values, types, schemas, errors and the [`Provider`]
+//! trait shared by the engine and by every cloud provider. It depends on nothing heavy so
+//! that provider crates (and their big cloud SDKs) never rebuild when the engine changes.
 
 pub mod convert;
+pub mod error;
+pub mod plan;
+pub mod provider;
+pub mod schema;
 pub mod types;
 pub mod value;
 
+pub use async_trait::async_trait;
 pub use convert::ConvertError;
+pub use error::{ErrorClass, ProviderError};
+pub use plan::{conform, plan_from_schema, ConfigIssue, PlannedState};
+pub use provider::{OpContext, Provider};
+pub use schema::{Attribute, NestedBlock, Nesting, ProviderSchema, Schema};
+pub use tokio_util::sync::CancellationToken;
 pub use types::{ObjectAttr, Type};
 pub use value::Value;

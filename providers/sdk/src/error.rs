@@ -1,0 +1,100 @@
+//! Provider errors, classified so the engine can act: retry, back off, fail over to another
+//! zone, or stop. The cloud's own error code and message are kept.
+
+use std::fmt;
+use std::time::Duration;
+
+/// What kind of failure this is; decides what the engine does next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// No capacity for this machine type here: try another zone, region or cloud.
+    Capacity,
+    /// An account limit would be exceeded.
+    Quota,
+    /// The API asked us to slow down: retry with backoff and lower concurrency.
+    Throttled,
+    /// A temporary failure (5xx, timeout): retry.
+    Transient,
+    /// The object does not exist.
+    NotFound,
+    /// The object is in use or in the wrong state (retried for a while during deletes).
+    Conflict,
+    /// The request is invalid: fix the stack.
+    InvalidInput,
+    /// Credentials are missing, expired or lack permission.
+    Auth,
+    /// Anything else: stop.
+    Fatal,
+}
+
+impl ErrorClass {
+    /// Worth trying the same call again after a pause.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, ErrorClass::Throttled | ErrorClass::Transient)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Capacity => "capacity",
+            ErrorClass::Quota => "quota",
+            ErrorClass::Throttled => "throttled",
+            ErrorClass::Transient => "transient",
+            ErrorClass::NotFound => "not found",
+            ErrorClass::Conflict => "conflict",
+            ErrorClass::InvalidInput => "invalid input",
+            ErrorClass::Auth => "auth",
+            ErrorClass::Fatal => "fatal",
+        }
+    }
+}
+
+/// An error from a provider operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderError {
+    pub class: ErrorClass,
+    /// The cloud's own error code (`InsufficientInstanceCapacity`).
+    pub code: Option<String>,
+    pub message: String,
+    /// How long the API asked us to wait (Throttled).
+    pub retry_after: Option<Duration>,
+}
+
+impl ProviderError {
+    pub fn new(class: ErrorClass, message: impl Into<String>) -> ProviderError {
+        ProviderError { class, code: None, message: message.into(), retry_after: None }
+    }
+
+    pub fn with_code(mut self, code: impl Into<String>) -> ProviderError {
+        self.code = Some(code.into());
+        self
+    }
+
+    pub fn with_retry_after(mut self, after: Duration) -> ProviderError {
+        self.retry_after = Some(after);
+        self
+    }
+
+    pub fn invalid(message: impl Into<String>) -> ProviderError {
+        ProviderError::new(ErrorClass::InvalidInput, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> ProviderError {
+        ProviderError::new(ErrorClass::NotFound, message)
+    }
+
+    pub fn fatal(message: impl Into<String>) -> ProviderError {
+        ProviderError::new(ErrorClass::Fatal, message)
+    }
+}
+
+impl fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "{} ({code}): {}", self.class.as_str(), self.message),
+            None => write!(f, "{}: {}", self.class.as_str(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for ProviderError {}

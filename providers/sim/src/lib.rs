@@ -1,0 +1,1 @@
+//! Simulated clouds (in progress).
