@@ -5,11 +5,14 @@
 //! way every stage reports problems.
 
 pub mod addrs;
+pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diagnostics;
 pub mod graph;
+pub mod plan;
+pub mod providers;
 pub mod stack;
 pub mod state;
 pub mod ui;

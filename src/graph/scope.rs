@@ -29,6 +29,8 @@ pub struct Values {
     pub bindings: HashMap<ModuleId, (InstanceKey, Option<Value>)>,
     /// Placeholder instances of modules whose expansion is unknown (validate only).
     pub unknown_instances: HashSet<ModuleId>,
+    /// Resources whose values describe every attribute (their schema is known).
+    pub closed_resources: HashSet<(ModuleId, ResourceAddr)>,
 }
 
 impl Values {
@@ -181,7 +183,10 @@ impl Resolver for Scope<'_> {
                     // are known only after apply.
                     Some(v) => Ok(Resolved {
                         value: std::borrow::Cow::Borrowed(v),
-                        open: true,
+                        open: !self
+                            .values
+                            .closed_resources
+                            .contains(&(self.module_id, addr.clone())),
                     }),
                     None => unknown(),
                 }

@@ -41,11 +41,63 @@ pub struct Evaluation {
     pub root_outputs: BTreeMap<String, Value>,
 }
 
+/// Decides what references to a resource instance see, given its evaluated configuration:
+/// `validate` uses the configuration itself; `plan` asks the provider for the planned state.
+pub trait InstanceHook {
+    /// Called once per resource instance (never for placeholder instances of unknown
+    /// expansions). `config` is unknown when the body had errors.
+    fn instance(
+        &mut self,
+        addr: &ResourceInstanceAddr,
+        resource: &Resource,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> InstanceValue;
+}
+
+/// What a hook returns for one instance.
+pub struct InstanceValue {
+    pub value: Value,
+    /// The value describes every attribute (the schema is known): a missing attribute is
+    /// then an error, not an unknown.
+    pub closed: bool,
+}
+
+/// The hook of `validate` and `graph`: the configuration, with `id` known after apply.
+pub struct ConfigHook;
+
+impl InstanceHook for ConfigHook {
+    fn instance(
+        &mut self,
+        _addr: &ResourceInstanceAddr,
+        _resource: &Resource,
+        config: &Value,
+        _diags: &mut Diagnostics,
+    ) -> InstanceValue {
+        InstanceValue {
+            value: with_computed_id(config.clone()),
+            closed: false,
+        }
+    }
+}
+
 pub fn walk(
     stack: &Stack,
     graph: &ConfigGraph,
     inputs: &HashMap<String, InputValue>,
     mode: WalkMode,
+    diags: &mut Diagnostics,
+) -> Evaluation {
+    walk_with(stack, graph, inputs, mode, &mut ConfigHook, diags)
+}
+
+/// [`walk`] with a hook that decides the value of each resource instance.
+pub fn walk_with(
+    stack: &Stack,
+    graph: &ConfigGraph,
+    inputs: &HashMap<String, InputValue>,
+    mode: WalkMode,
+    hook: &mut dyn InstanceHook,
     diags: &mut Diagnostics,
 ) -> Evaluation {
     let mut ev = Evaluation {
@@ -146,7 +198,7 @@ pub fn walk(
                 }
                 NodeKind::Resource(addr) => {
                     if let Some(res) = module.resources.get(addr) {
-                        w.resource(&mut ev, idx, mid, module, res);
+                        w.resource(&mut ev, idx, mid, module, res, hook);
                     }
                 }
             }
@@ -471,6 +523,7 @@ impl Walker<'_> {
         mid: ModuleId,
         module: &Module,
         res: &Resource,
+        hook: &mut dyn InstanceHook,
     ) {
         let exp = self.expansion(
             &ev.values,
@@ -506,33 +559,43 @@ impl Walker<'_> {
                     Value::unknown()
                 }
             };
-            per_instance.push((key, with_computed_id(config)));
+            per_instance.push((key, config));
         }
         let skip_instances =
             exp == Expansion::Unknown || ev.values.unknown_instances.contains(&mid);
-        if !skip_instances {
-            for (key, config) in &per_instance {
-                let addr = ResourceInstanceAddr {
-                    module: module_instance.clone(),
-                    resource: res.addr.clone(),
-                    key: key.clone(),
-                };
-                ev.instances_by_node
-                    .entry(idx)
-                    .or_default()
-                    .push(ev.instances.len());
-                ev.instances.push(ResourceInstance {
-                    addr,
-                    config: config.clone(),
-                    span: res.span,
-                });
+        let mut closed = false;
+        let mut values = Vec::with_capacity(per_instance.len());
+        for (key, config) in per_instance {
+            let addr = ResourceInstanceAddr {
+                module: module_instance.clone(),
+                resource: res.addr.clone(),
+                key: key.clone(),
+            };
+            if skip_instances {
+                values.push((key, with_computed_id(config)));
+                continue;
             }
+            let iv = hook.instance(&addr, res, &config, self.diags);
+            closed = iv.closed;
+            ev.instances_by_node
+                .entry(idx)
+                .or_default()
+                .push(ev.instances.len());
+            ev.instances.push(ResourceInstance {
+                addr,
+                config,
+                span: res.span,
+            });
+            values.push((key, iv.value));
         }
         let value = if exp == Expansion::Unknown {
             Value::unknown()
         } else {
-            exp.collect(per_instance)
+            exp.collect(values)
         };
+        if closed {
+            ev.values.closed_resources.insert((mid, res.addr.clone()));
+        }
         ev.values
             .resources
             .entry(mid)
@@ -636,5 +699,128 @@ pub fn eval_body(ev: &mut Evaluator<'_>, body: &BodyConfig) -> Result<Value, Vec
         Ok(Value::Map(out))
     } else {
         Err(errors)
+    }
+}
+
+/// Re-evaluates a variable, local or output node in every module instance, against the
+/// values as they are now. Apply calls it once resources that the node depends on have
+/// real values in place of the unknowns they had while planning.
+pub fn reevaluate_value_node(
+    stack: &Stack,
+    graph: &ConfigGraph,
+    inputs: &HashMap<String, InputValue>,
+    ev: &mut Evaluation,
+    idx: petgraph::graph::NodeIndex,
+    diags: &mut Diagnostics,
+) {
+    let node = &graph.graph[idx];
+    let Some(module) = stack.module(&node.module) else {
+        return;
+    };
+    let mut w = Walker {
+        stack,
+        inputs,
+        mode: WalkMode::Plan,
+        diags,
+    };
+    let instances = ev.values.instances_of(&node.module).to_vec();
+    for mid in instances {
+        match &node.kind {
+            NodeKind::Var(name) => {
+                if let Some(var) = module.variables.get(name) {
+                    let v = w.variable(&ev.values, mid, module, var);
+                    ev.values
+                        .vars
+                        .entry(mid)
+                        .or_default()
+                        .insert(name.clone(), v);
+                }
+            }
+            NodeKind::Local(name) => {
+                if let Some(local) = module.locals.get(name) {
+                    let v = w.eval_or_unknown(&ev.values, mid, module, &local.value, None);
+                    ev.values
+                        .locals
+                        .entry(mid)
+                        .or_default()
+                        .insert(name.clone(), v);
+                }
+            }
+            NodeKind::Output(name) => {
+                if let Some(out) = module.outputs.get(name) {
+                    let v = w.eval_or_unknown(&ev.values, mid, module, &out.value, None);
+                    if node.module.is_root() {
+                        ev.root_outputs.insert(name.clone(), v.clone());
+                    }
+                    ev.values
+                        .outputs
+                        .entry(mid)
+                        .or_default()
+                        .insert(name.clone(), v);
+                }
+            }
+            NodeKind::ModuleCall(_) | NodeKind::Resource(_) => {}
+        }
+    }
+}
+
+/// Evaluates one resource instance's configuration against the values as they are now.
+pub fn evaluate_instance_config(
+    stack: &Stack,
+    ev: &Evaluation,
+    addr: &ResourceInstanceAddr,
+) -> Result<Value, Vec<Diagnostic>> {
+    let path = addr.module.path();
+    let (Some(module), Some(mid)) = (stack.module(&path), ev.values.lookup(&addr.module)) else {
+        return Err(vec![Diagnostic::error(format!(
+            "`{addr}` is no longer in the stack"
+        ))]);
+    };
+    let Some(res) = module.resources.get(&addr.resource) else {
+        return Err(vec![Diagnostic::error(format!(
+            "`{addr}` is no longer in the stack"
+        ))]);
+    };
+    let each = match &addr.key {
+        InstanceKey::Str(k) => {
+            let exp_value = res.for_each.as_ref().map(|e| {
+                let scope = Scope::new(&ev.values, stack, mid, module);
+                Evaluator::new(&scope, &module.dir).eval(e)
+            });
+            match exp_value {
+                Some(Ok(Value::Map(m))) => m.get(k).cloned(),
+                _ => Some(Value::String(k.clone())),
+            }
+        }
+        _ => None,
+    };
+    let scope = Scope::new(&ev.values, stack, mid, module).with_repetition(addr.key.clone(), each);
+    let mut evaluator = Evaluator::new(&scope, &module.dir).at_apply_time(true);
+    eval_body(&mut evaluator, &res.body)
+}
+
+/// Records the applied value of one resource instance, so that references see it.
+pub fn set_instance_value(ev: &mut Evaluation, addr: &ResourceInstanceAddr, value: Value) {
+    let Some(mid) = ev.values.lookup(&addr.module) else {
+        return;
+    };
+    let slot = ev
+        .values
+        .resources
+        .entry(mid)
+        .or_default()
+        .entry(addr.resource.clone())
+        .or_insert(Value::Null);
+    match (&addr.key, slot) {
+        (InstanceKey::None, slot) => *slot = value,
+        (InstanceKey::Int(i), Value::List(items)) => {
+            if let Some(item) = items.get_mut(*i) {
+                *item = value;
+            }
+        }
+        (InstanceKey::Str(k), Value::Map(map)) => {
+            map.insert(k.clone(), value);
+        }
+        _ => {}
     }
 }

@@ -70,3 +70,4 @@ fn summary_line(errors: usize, warnings: usize) -> String {
         (e, w) => format!("found {} and {}", plural(e, "error"), plural(w, "warning")),
     }
 }
+pub mod plan;

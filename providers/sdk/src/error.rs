@@ -62,7 +62,12 @@ pub struct ProviderError {
 
 impl ProviderError {
     pub fn new(class: ErrorClass, message: impl Into<String>) -> ProviderError {
-        ProviderError { class, code: None, message: message.into(), retry_after: None }
+        ProviderError {
+            class,
+            code: None,
+            message: message.into(),
+            retry_after: None,
+        }
     }
 
     pub fn with_code(mut self, code: impl Into<String>) -> ProviderError {

@@ -37,14 +37,25 @@ pub fn conform(schema: &Schema, config: &Value) -> Result<Value, Vec<ConfigIssue
     }
 }
 
-fn conform_at(schema: &Schema, config: &Value, prefix: &str, issues: &mut Vec<ConfigIssue>) -> Value {
+fn conform_at(
+    schema: &Schema,
+    config: &Value,
+    prefix: &str,
+    issues: &mut Vec<ConfigIssue>,
+) -> Value {
     let empty = BTreeMap::new();
     let map = match config {
         Value::Map(m) => m,
         Value::Unknown(_) => return Value::unknown(),
         _ => &empty,
     };
-    let path = |name: &str| if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") };
+    let path = |name: &str| {
+        if prefix.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{prefix}.{name}")
+        }
+    };
     for name in map.keys() {
         if !schema.attributes.contains_key(name) && !schema.blocks.contains_key(name) {
             let suggestion = closest(name, schema.names());
@@ -111,14 +122,19 @@ fn conform_at(schema: &Schema, config: &Value, prefix: &str, issues: &mut Vec<Co
         if let Some(max) = block.max_items.filter(|m| items.len() > *m) {
             issues.push(ConfigIssue {
                 path: path(name),
-                message: format!("at most {max} `{name}` block(s) allowed, found {}", items.len()),
+                message: format!(
+                    "at most {max} `{name}` block(s) allowed, found {}",
+                    items.len()
+                ),
                 suggestion: None,
             });
         }
         let converted: Vec<Value> = items
             .iter()
             .enumerate()
-            .map(|(i, item)| conform_at(&block.schema, item, &format!("{}.{i}", path(name)), issues))
+            .map(|(i, item)| {
+                conform_at(&block.schema, item, &format!("{}.{i}", path(name)), issues)
+            })
             .collect();
         let value = match block.nesting {
             Nesting::Single => converted.into_iter().next().unwrap_or(Value::Null),
@@ -138,7 +154,9 @@ pub fn plan_from_schema(schema: &Schema, prior: Option<&Value>, config: &Value) 
     let mut requires_replace = Vec::new();
     let mut planned = BTreeMap::new();
     for (name, attr) in &schema.attributes {
-        let configured = config_map.and_then(|m| m.get(name)).filter(|v| !v.is_null());
+        let configured = config_map
+            .and_then(|m| m.get(name))
+            .filter(|v| !v.is_null());
         let before = prior_map.and_then(|m| m.get(name));
         let value = match (configured, before) {
             (Some(v), _) => v.clone(),
@@ -156,7 +174,10 @@ pub fn plan_from_schema(schema: &Schema, prior: Option<&Value>, config: &Value) 
         planned.insert(name.clone(), value);
     }
     for (name, block) in &schema.blocks {
-        let value = config_map.and_then(|m| m.get(name)).cloned().unwrap_or(Value::Null);
+        let value = config_map
+            .and_then(|m| m.get(name))
+            .cloned()
+            .unwrap_or(Value::Null);
         if block.force_new {
             if let Some(b) = prior_map.and_then(|m| m.get(name)) {
                 if differs(b, &value) {
@@ -169,13 +190,18 @@ pub fn plan_from_schema(schema: &Schema, prior: Option<&Value>, config: &Value) 
     // A replacement is a new object: what the provider computes is unknown again.
     if !requires_replace.is_empty() {
         for (name, attr) in &schema.attributes {
-            let configured = config_map.and_then(|m| m.get(name)).is_some_and(|v| !v.is_null());
+            let configured = config_map
+                .and_then(|m| m.get(name))
+                .is_some_and(|v| !v.is_null());
             if attr.computed && !configured {
                 planned.insert(name.clone(), Value::Unknown(attr.ty.clone()));
             }
         }
     }
-    PlannedState { value: Value::Map(planned), requires_replace }
+    PlannedState {
+        value: Value::Map(planned),
+        requires_replace,
+    }
 }
 
 /// True when a planned value may differ from the prior one (unknown counts as a change).
@@ -252,7 +278,11 @@ mod tests {
         let p = plan_from_schema(&schema(), Some(&prior), &config);
         assert_eq!(p.requires_replace, vec!["cidr_block".to_owned()]);
         assert!(p.value.as_map().unwrap()["id"].is_unknown());
-        let same = plan_from_schema(&schema(), Some(&prior), &Value::map([("cidr_block", Value::from("10.0.0.0/16"))]));
+        let same = plan_from_schema(
+            &schema(),
+            Some(&prior),
+            &Value::map([("cidr_block", Value::from("10.0.0.0/16"))]),
+        );
         assert!(same.requires_replace.is_empty());
         assert_eq!(same.value.as_map().unwrap()["id"], Value::from("vpc-1"));
     }
@@ -265,6 +295,14 @@ mod tests {
         assert!(messages.contains(&"unsupported argument `cidr_blok`"));
         assert!(messages.contains(&"missing required argument `cidr_block`"));
         assert!(messages.contains(&"`arn` is set by the provider and cannot be configured"));
-        assert_eq!(issues.iter().find(|i| i.path == "cidr_blok").unwrap().suggestion.as_deref(), Some("cidr_block"));
+        assert_eq!(
+            issues
+                .iter()
+                .find(|i| i.path == "cidr_blok")
+                .unwrap()
+                .suggestion
+                .as_deref(),
+            Some("cidr_block")
+        );
     }
 }

@@ -58,11 +58,9 @@ pub trait Provider: Send + Sync {
     /// Plans the new state of one resource. The default follows the schema: a changed
     /// force-new attribute means replace; computed attributes of a new object are unknown.
     fn plan(&self, type_name: &str, prior: Option<&Value>, config: &Value) -> Result<PlannedState> {
-        let schema = self
-            .schema()
-            .resources
-            .get(type_name)
-            .ok_or_else(|| ProviderError::invalid(format!("unknown resource type `{type_name}`")))?;
+        let schema = self.schema().resources.get(type_name).ok_or_else(|| {
+            ProviderError::invalid(format!("unknown resource type `{type_name}`"))
+        })?;
         Ok(plan_from_schema(schema, prior, config))
     }
 
@@ -87,7 +85,9 @@ pub trait Provider: Send + Sync {
     /// Finds an object by its cloud id, for `gantry import`.
     async fn import(&self, ctx: &OpContext, type_name: &str, id: &str) -> Result<Value> {
         let _ = (ctx, id);
-        Err(ProviderError::invalid(format!("`{type_name}` does not support import")))
+        Err(ProviderError::invalid(format!(
+            "`{type_name}` does not support import"
+        )))
     }
 
     /// Finds an object a crashed run may have created: by idempotency token, then by the
@@ -102,7 +102,9 @@ pub trait Provider: Send + Sync {
     /// Reads a data source.
     async fn read_data(&self, ctx: &OpContext, type_name: &str, config: &Value) -> Result<Value> {
         let _ = (ctx, config);
-        Err(ProviderError::invalid(format!("unknown data source `{type_name}`")))
+        Err(ProviderError::invalid(format!(
+            "unknown data source `{type_name}`"
+        )))
     }
 
     /// Upgrades state written with an older schema version to the current one.

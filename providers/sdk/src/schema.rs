@@ -47,20 +47,33 @@ impl Attribute {
     }
 
     pub fn required(ty: Type) -> Attribute {
-        Attribute { required: true, ..Attribute::base(ty) }
+        Attribute {
+            required: true,
+            ..Attribute::base(ty)
+        }
     }
 
     pub fn optional(ty: Type) -> Attribute {
-        Attribute { optional: true, ..Attribute::base(ty) }
+        Attribute {
+            optional: true,
+            ..Attribute::base(ty)
+        }
     }
 
     pub fn computed(ty: Type) -> Attribute {
-        Attribute { computed: true, ..Attribute::base(ty) }
+        Attribute {
+            computed: true,
+            ..Attribute::base(ty)
+        }
     }
 
     /// Optional for the user, filled in by the provider when not set.
     pub fn optional_computed(ty: Type) -> Attribute {
-        Attribute { optional: true, computed: true, ..Attribute::base(ty) }
+        Attribute {
+            optional: true,
+            computed: true,
+            ..Attribute::base(ty)
+        }
     }
 
     pub fn force_new(mut self) -> Attribute {
@@ -131,15 +144,28 @@ impl Schema {
 
     /// Every attribute name and block name, for suggestions.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.attributes.keys().chain(self.blocks.keys()).map(String::as_str)
+        self.attributes
+            .keys()
+            .chain(self.blocks.keys())
+            .map(String::as_str)
     }
 
     /// Paths (`a`, `b.c`) of sensitive attributes, for redaction in state and output.
     pub fn sensitive_paths(&self) -> Vec<String> {
-        let mut out: Vec<String> =
-            self.attributes.iter().filter(|(_, a)| a.sensitive).map(|(n, _)| n.clone()).collect();
+        let mut out: Vec<String> = self
+            .attributes
+            .iter()
+            .filter(|(_, a)| a.sensitive)
+            .map(|(n, _)| n.clone())
+            .collect();
         for (name, block) in &self.blocks {
-            out.extend(block.schema.sensitive_paths().into_iter().map(|p| format!("{name}.{p}")));
+            out.extend(
+                block
+                    .schema
+                    .sensitive_paths()
+                    .into_iter()
+                    .map(|p| format!("{name}.{p}")),
+            );
         }
         out
     }

@@ -1,0 +1,100 @@
+//! Retrying provider calls: exponential backoff with full jitter, bounded attempts, and the
+//! cloud's own `retry_after` when it gives one.
+
+use gantry_provider::{ErrorClass, ProviderError};
+use rand::Rng;
+use std::time::Duration;
+
+/// How hard to retry.
+#[derive(Clone, Copy, Debug)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base: Duration,
+    pub cap: Duration,
+    /// Extra attempts for `Conflict` during deletes (eventual consistency).
+    pub conflict_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 6,
+            base: Duration::from_millis(100),
+            cap: Duration::from_secs(10),
+            conflict_attempts: 8,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The pause before attempt `attempt` (1-based retry count), or `None` to give up.
+    pub fn delay(&self, error: &ProviderError, attempt: u32, deleting: bool) -> Option<Duration> {
+        let retryable =
+            error.class.is_retryable() || (deleting && error.class == ErrorClass::Conflict);
+        let limit = if error.class == ErrorClass::Conflict {
+            self.conflict_attempts
+        } else {
+            self.max_attempts
+        };
+        if !retryable || attempt >= limit {
+            return None;
+        }
+        if let Some(after) = error.retry_after {
+            return Some(after.min(self.cap));
+        }
+        let exp = self
+            .base
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.cap);
+        let millis = u64::try_from(exp.as_millis()).unwrap_or(u64::MAX).max(1);
+        Some(Duration::from_millis(
+            rand::rng().random_range(millis / 2..=millis),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_only_what_is_retryable_and_stops() {
+        let p = RetryPolicy::default();
+        let transient = ProviderError::new(ErrorClass::Transient, "x");
+        assert!(p.delay(&transient, 1, false).is_some());
+        assert!(p.delay(&transient, 6, false).is_none(), "bounded attempts");
+        let invalid = ProviderError::invalid("bad");
+        assert!(p.delay(&invalid, 1, false).is_none());
+        let conflict = ProviderError::new(ErrorClass::Conflict, "in use");
+        assert!(
+            p.delay(&conflict, 1, true).is_some(),
+            "conflicts retried while deleting"
+        );
+        assert!(p.delay(&conflict, 1, false).is_none());
+        let throttled = ProviderError::new(ErrorClass::Throttled, "slow")
+            .with_retry_after(Duration::from_millis(7));
+        assert_eq!(
+            p.delay(&throttled, 1, false),
+            Some(Duration::from_millis(7))
+        );
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = RetryPolicy {
+            base: Duration::from_millis(100),
+            cap: Duration::from_millis(400),
+            ..RetryPolicy::default()
+        };
+        let e = ProviderError::new(ErrorClass::Transient, "x");
+        for _ in 0..20 {
+            let d1 = p.delay(&e, 1, false).unwrap_or_default();
+            assert!(
+                d1 >= Duration::from_millis(100) && d1 <= Duration::from_millis(200),
+                "{d1:?}"
+            );
+            let d5 = p.delay(&e, 5, false).unwrap_or_default();
+            assert!(d5 <= Duration::from_millis(400), "{d5:?}");
+        }
+    }
+}

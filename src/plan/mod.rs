@@ -1,0 +1,132 @@
+//! Plans: desired configuration vs (refreshed) state, as data. A [`Plan`] lists one
+//! [`ResourceChange`] per resource instance with its [`Action`]; apply works only from it.
+
+pub mod planner;
+pub mod refresh;
+
+use gantry_provider::Value;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What happens to one resource instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    NoOp,
+    Create,
+    /// A data source read during apply (its configuration was not known while planning).
+    Read,
+    Update,
+    DeleteThenCreate,
+    CreateThenDelete,
+    Delete,
+}
+
+impl Action {
+    pub fn is_replace(self) -> bool {
+        matches!(self, Action::DeleteThenCreate | Action::CreateThenDelete)
+    }
+
+    /// The Terraform-style symbol: `+`, `~`, `-`, `-/+`, `+/-`, `<=`.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::NoOp => " ",
+            Action::Create => "+",
+            Action::Read => "<=",
+            Action::Update => "~",
+            Action::DeleteThenCreate => "-/+",
+            Action::CreateThenDelete => "+/-",
+            Action::Delete => "-",
+        }
+    }
+}
+
+/// The planned change of one resource instance.
+#[derive(Clone, Debug)]
+pub struct ResourceChange {
+    pub address: String,
+    pub managed: bool,
+    pub type_name: String,
+    pub name: String,
+    pub provider: String,
+    pub action: Action,
+    /// State before (refreshed); `None` for a create.
+    pub before: Option<Value>,
+    /// Planned state after; unknown parts are known after apply. `None` for a delete.
+    pub after: Option<Value>,
+    /// The conformed configuration (what apply re-evaluates and sends).
+    pub config: Option<Value>,
+    pub requires_replace: Vec<String>,
+    /// Addresses this instance depends on (for ordering).
+    pub dependencies: Vec<String>,
+    pub sensitive_paths: Vec<String>,
+    pub schema_version: u32,
+    /// Why, when it is not obvious: "deleted outside gantry", "--replace".
+    pub reason: Option<String>,
+    /// Hourly cost, when the catalog knows it (filled by the AI layer).
+    pub create_before_destroy: bool,
+}
+
+/// An attribute that changed outside gantry, found by refresh.
+#[derive(Clone, Debug)]
+pub struct Drift {
+    pub address: String,
+    pub before: Value,
+    /// `None`: the object was deleted outside gantry.
+    pub after: Option<Value>,
+}
+
+/// A root output's planned value.
+#[derive(Clone, Debug)]
+pub struct OutputChange {
+    pub before: Option<Value>,
+    pub after: Value,
+    pub sensitive: bool,
+}
+
+/// A whole plan.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    pub changes: Vec<ResourceChange>,
+    pub drift: Vec<Drift>,
+    pub outputs: BTreeMap<String, OutputChange>,
+    /// A `destroy` plan.
+    pub destroy: bool,
+}
+
+/// Counts for the summary line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub add: usize,
+    pub change: usize,
+    pub destroy: usize,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for c in self.changes.iter().filter(|c| c.managed) {
+            match c.action {
+                Action::Create => s.add += 1,
+                Action::Update => s.change += 1,
+                Action::Delete => s.destroy += 1,
+                Action::DeleteThenCreate | Action::CreateThenDelete => {
+                    s.add += 1;
+                    s.destroy += 1;
+                }
+                Action::NoOp | Action::Read => {}
+            }
+        }
+        s
+    }
+
+    /// True when applying would change infrastructure or outputs.
+    pub fn has_changes(&self) -> bool {
+        let s = self.summary();
+        s.add + s.change + s.destroy > 0
+            || self
+                .outputs
+                .values()
+                .any(|o| o.before.as_ref() != Some(&o.after) || !o.after.is_wholly_known())
+    }
+}

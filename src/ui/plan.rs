@@ -1,0 +1,230 @@
+//! Rendering a plan the way Terraform users read one: a block per changed resource with
+//! `+ ~ - -/+` markers, attribute-level diffs, `(known after apply)`, `(sensitive value)`,
+//! nested values indented, and the summary line.
+
+use crate::plan::{Action, Plan, ResourceChange};
+use gantry_provider::Value;
+use std::fmt::Write;
+
+/// The whole plan as text.
+pub fn render_plan(plan: &Plan) -> String {
+    let mut out = String::new();
+    if !plan.drift.is_empty() {
+        out.push_str("Objects have changed outside of gantry:\n\n");
+        for d in &plan.drift {
+            match &d.after {
+                None => {
+                    let _ = writeln!(out, "  # {} has been deleted", d.address);
+                }
+                Some(after) => {
+                    let _ = writeln!(out, "  # {} has changed", d.address);
+                    render_attrs_diff(&mut out, Some(&d.before), Some(after), &[], &[], 4);
+                }
+            }
+        }
+        out.push('\n');
+    }
+    let visible: Vec<&ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .collect();
+    if visible.is_empty() && !plan.has_changes() {
+        out.push_str("No changes. Your infrastructure matches the configuration.\n");
+        return out;
+    }
+    if !visible.is_empty() {
+        out.push_str("gantry will perform the following actions:\n\n");
+    }
+    for c in visible {
+        render_change(&mut out, c);
+        out.push('\n');
+    }
+    let s = plan.summary();
+    let _ = writeln!(
+        out,
+        "Plan: {} to add, {} to change, {} to destroy.",
+        s.add, s.change, s.destroy
+    );
+    let changed_outputs: Vec<_> = plan
+        .outputs
+        .iter()
+        .filter(|(_, o)| o.before.as_ref() != Some(&o.after) || !o.after.is_wholly_known())
+        .collect();
+    if !changed_outputs.is_empty() {
+        out.push_str("\nChanges to Outputs:\n");
+        for (name, o) in changed_outputs {
+            let value = if o.sensitive {
+                "(sensitive value)".to_owned()
+            } else {
+                inline(&o.after)
+            };
+            let sym = if o.before.is_none() { "+" } else { "~" };
+            let _ = writeln!(out, "  {sym} {name} = {value}");
+        }
+    }
+    out
+}
+
+fn render_change(out: &mut String, c: &ResourceChange) {
+    let what = match c.action {
+        Action::Create => "will be created".to_owned(),
+        Action::Update => "will be updated in-place".to_owned(),
+        Action::Delete => "will be destroyed".to_owned(),
+        Action::DeleteThenCreate | Action::CreateThenDelete => "must be replaced".to_owned(),
+        Action::Read => "will be read during apply".to_owned(),
+        Action::NoOp => "is unchanged".to_owned(),
+    };
+    let _ = writeln!(out, "  # {} {what}", c.address);
+    if let Some(reason) = &c.reason {
+        let _ = writeln!(out, "  # ({reason})");
+    }
+    let kind = if c.managed { "resource" } else { "data" };
+    let _ = writeln!(
+        out,
+        "{:>3} {kind} \"{}\" \"{}\" {{",
+        c.action.symbol(),
+        c.type_name,
+        c.name
+    );
+    match c.action {
+        Action::Delete => {
+            render_attrs_diff(out, c.before.as_ref(), None, &[], &c.sensitive_paths, 6)
+        }
+        Action::Create | Action::Read => {
+            render_attrs_diff(out, None, c.after.as_ref(), &[], &c.sensitive_paths, 6);
+        }
+        _ => render_attrs_diff(
+            out,
+            c.before.as_ref(),
+            c.after.as_ref(),
+            &c.requires_replace,
+            &c.sensitive_paths,
+            6,
+        ),
+    }
+    out.push_str("    }\n");
+}
+
+/// Attribute lines of an object diff.
+fn render_attrs_diff(
+    out: &mut String,
+    before: Option<&Value>,
+    after: Option<&Value>,
+    forces: &[String],
+    sensitive: &[String],
+    indent: usize,
+) {
+    let empty = std::collections::BTreeMap::new();
+    let b = before.and_then(Value::as_map).unwrap_or(&empty);
+    let a = after.and_then(Value::as_map).unwrap_or(&empty);
+    let mut names: Vec<&String> = b.keys().chain(a.keys()).collect();
+    names.sort();
+    names.dedup();
+    let width = names
+        .iter()
+        .filter(|n| shown(b.get(**n), a.get(**n), before.is_some() && after.is_some()))
+        .map(|n| n.len())
+        .max()
+        .unwrap_or(0);
+    let mut hidden = 0;
+    for name in names {
+        let (bv, av) = (b.get(name), a.get(name));
+        if !shown(bv, av, before.is_some() && after.is_some()) {
+            if before.is_some() && after.is_some() {
+                hidden += 1;
+            }
+            continue;
+        }
+        let secret = sensitive.iter().any(|s| s == name);
+        let pad = " ".repeat(indent);
+        let fmt = |v: &Value| {
+            if secret {
+                "(sensitive value)".to_owned()
+            } else {
+                multiline(v, indent)
+            }
+        };
+        let force = if forces.iter().any(|f| f == name) {
+            " # forces replacement"
+        } else {
+            ""
+        };
+        let line = match (before.is_some(), after.is_some(), bv, av) {
+            (false, _, _, Some(v)) => format!("{pad}+ {name:<width$} = {}", fmt(v)),
+            (_, false, Some(v), _) => format!("{pad}- {name:<width$} = {}", fmt(v)),
+            (_, _, Some(old), Some(new)) => {
+                format!(
+                    "{pad}~ {name:<width$} = {} -> {}{force}",
+                    fmt(old),
+                    fmt(new)
+                )
+            }
+            (_, _, None, Some(v)) => format!("{pad}+ {name:<width$} = {}", fmt(v)),
+            (_, _, Some(v), None) => format!("{pad}- {name:<width$} = {}", fmt(v)),
+            _ => continue,
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "{}# ({hidden} unchanged attribute{} hidden)",
+            " ".repeat(indent + 2),
+            if hidden == 1 { "" } else { "s" }
+        );
+    }
+}
+
+/// Whether an attribute line is worth showing: nulls are hidden, and on updates only
+/// changed attributes are shown.
+fn shown(before: Option<&Value>, after: Option<&Value>, update: bool) -> bool {
+    let present = |v: Option<&Value>| v.is_some_and(|v| !v.is_null());
+    if update {
+        match (before, after) {
+            (Some(b), Some(a)) => b != a || !a.is_wholly_known(),
+            (b, a) => present(b) || present(a),
+        }
+    } else {
+        present(before) || present(after)
+    }
+}
+
+fn inline(v: &Value) -> String {
+    v.to_string()
+}
+
+/// A value as HCL, multi-line for non-empty objects and lists.
+fn multiline(v: &Value, indent: usize) -> String {
+    match v {
+        Value::Map(m) if !m.is_empty() && v.to_string().len() > 60 => {
+            let width = m.keys().map(String::len).max().unwrap_or(0);
+            let mut s = String::from("{\n");
+            for (k, item) in m {
+                let _ = writeln!(
+                    s,
+                    "{}  {k:<width$} = {}",
+                    " ".repeat(indent + 4),
+                    multiline(item, indent + 4)
+                );
+            }
+            let _ = write!(s, "{}  }}", " ".repeat(indent));
+            s
+        }
+        Value::List(items) | Value::Set(items) if v.to_string().len() > 60 => {
+            let mut s = String::from("[\n");
+            for item in items {
+                let _ = writeln!(
+                    s,
+                    "{}  {},",
+                    " ".repeat(indent + 4),
+                    multiline(item, indent + 4)
+                );
+            }
+            let _ = write!(s, "{}  ]", " ".repeat(indent));
+            s
+        }
+        other => other.to_string(),
+    }
+}
