@@ -42,6 +42,200 @@ comments. Exit code 1 with --check when a file is not formatted.\n\nExamples:\n 
 Examples:\n  gantry graph | dot -Tsvg > graph.svg\n  gantry graph --format mermaid examples/quickstart"
     )]
     Graph(GraphArgs),
+    /// Show what apply would change
+    #[command(
+        after_help = "Refreshes what state tracks, then compares it with the stack.\n\n\
+Exit codes with --detailed-exitcode: 0 no changes, 1 error, 2 changes.\n\nExamples:\n  gantry plan --sim examples/quickstart\n  gantry plan --detailed-exitcode --json\n  gantry plan --replace 'gantry_data.subnet[\"us-east-1a\"]'"
+    )]
+    Plan(PlanArgs),
+    /// Create, update and delete infrastructure to match the stack
+    #[command(
+        after_help = "Shows the plan and asks for `yes` unless --auto-approve. Without a \
+terminal, --auto-approve is required. Ctrl-C stops starting new work and saves state; a second \
+Ctrl-C exits at once.\n\nExamples:\n  gantry apply --sim examples/quickstart\n  gantry apply --auto-approve --parallelism 32"
+    )]
+    Apply(ApplyArgs),
+    /// Delete everything the stack created
+    #[command(after_help = "Examples:\n  gantry destroy --sim --auto-approve examples/quickstart")]
+    Destroy(ApplyArgs),
+    /// Print the stack's outputs
+    #[command(
+        after_help = "Examples:\n  gantry output\n  gantry output total_gpus --raw\n  gantry output --json"
+    )]
+    Output(OutputArgs),
+    /// Inspect and edit state
+    #[command(subcommand)]
+    State(StateCommand),
+    /// Release a lock left by a process that is gone
+    #[command(
+        name = "force-unlock",
+        after_help = "The id is printed by the command that found the stack locked.\n\nExamples:\n  gantry force-unlock 6f1c2a54-..."
+    )]
+    ForceUnlock(ForceUnlockArgs),
+    /// The simulated clouds used by --sim
+    #[command(subcommand)]
+    Sim(SimCommand),
+}
+
+/// Options of commands that read or change state.
+#[derive(Args, Debug, Clone)]
+pub struct EngineArgs {
+    /// Use the simulated clouds (also: GANTRY_SIM=1); state is kept apart in .gantry/sim
+    #[arg(long)]
+    pub sim: bool,
+    /// Operations in flight at most
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub parallelism: u32,
+    /// Wait this long for the state lock (e.g. 30s, 2m); default: fail at once
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    pub lock_timeout: std::time::Duration,
+    /// Refresh tracked resources before planning
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub refresh: bool,
+    /// Replace this resource instance even if nothing changed (repeatable)
+    #[arg(long, value_name = "ADDR")]
+    pub replace: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Exit 2 when the plan has changes, 0 when it has none
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Plan to destroy everything
+    #[arg(long)]
+    pub destroy: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Do not ask for confirmation
+    #[arg(long)]
+    pub auto_approve: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct OutputArgs {
+    /// One output's name (default: all)
+    pub name: Option<String>,
+    /// Stack directory
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    #[arg(long)]
+    pub sim: bool,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Print a string output without quotes, for scripts
+    #[arg(long)]
+    pub raw: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StateCommand {
+    /// List tracked resource instances
+    List(StateListArgs),
+    /// Show one resource instance's attributes
+    Show(StateAddrArgs),
+    /// Forget resource instances (they are not deleted)
+    Rm(StateAddrsArgs),
+    /// Rename a resource instance in state
+    Mv(StateMvArgs),
+    /// Print the state file
+    Pull(StateDirArgs),
+    /// Replace the state with a file (refuses another lineage or an older serial)
+    Push(StatePushArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct StateDirArgs {
+    /// Stack directory
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    #[arg(long)]
+    pub sim: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct StateListArgs {
+    /// Only addresses starting with this
+    pub filter: Option<String>,
+    #[command(flatten)]
+    pub at: StateDirArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct StateAddrArgs {
+    pub address: String,
+    #[command(flatten)]
+    pub at: StateDirArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct StateAddrsArgs {
+    #[arg(required = true)]
+    pub addresses: Vec<String>,
+    #[command(flatten)]
+    pub at: StateDirArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct StateMvArgs {
+    pub from: String,
+    pub to: String,
+    #[command(flatten)]
+    pub at: StateDirArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct StatePushArgs {
+    pub file: PathBuf,
+    /// Push even with another lineage or an older serial
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub at: StateDirArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ForceUnlockArgs {
+    pub id: String,
+    #[command(flatten)]
+    pub at: StateDirArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SimCommand {
+    /// List every object in the simulated world
+    Ls(StateDirArgs),
+    /// Empty the simulated world
+    Reset(StateDirArgs),
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((s, "s"), |i| s.split_at(i));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("invalid duration `{s}`; write e.g. 30s or 2m"))?;
+    let secs = match unit {
+        "ms" => return Ok(std::time::Duration::from_millis(n)),
+        "s" | "" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("invalid duration unit in `{s}`; use ms, s, m or h")),
+    };
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 /// Where the stack is and what to feed it.

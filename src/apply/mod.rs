@@ -7,6 +7,7 @@
 
 pub mod executor;
 pub mod limiter;
+pub mod recorder;
 pub mod retry;
 
 pub use executor::{apply_plan, ApplyOptions, ApplyReport, Event, Recorder};

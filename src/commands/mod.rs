@@ -1,8 +1,13 @@
 //! One module per command; each is a thin wrapper over the library and returns an
 //! [`ExitStatus`].
 
+pub mod apply;
 pub mod fmt;
 pub mod graph;
+pub mod plan;
+pub mod progress;
+pub mod session;
+pub mod state;
 pub mod validate;
 
 use crate::cli::{Cli, Command, StackArgs};
@@ -35,6 +40,13 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Validate(args) => validate::run(&args, Ui::new(args.stack.json, cli.no_color)),
         Command::Fmt(args) => fmt::run(&args, Ui::new(false, cli.no_color)),
         Command::Graph(args) => graph::run(&args, Ui::new(args.stack.json, cli.no_color)),
+        Command::Plan(args) => plan::run(&args, Ui::new(args.stack.json, cli.no_color)),
+        Command::Apply(args) => apply::run(&args, Ui::new(args.stack.json, cli.no_color), false),
+        Command::Destroy(args) => apply::run(&args, Ui::new(args.stack.json, cli.no_color), true),
+        Command::Output(args) => state::run_output(&args, Ui::new(args.json, cli.no_color)),
+        Command::State(cmd) => state::run_state(&cmd, Ui::new(false, cli.no_color)),
+        Command::ForceUnlock(args) => state::run_force_unlock(&args, Ui::new(false, cli.no_color)),
+        Command::Sim(cmd) => state::run_sim(&cmd, Ui::new(false, cli.no_color)),
     }
 }
 

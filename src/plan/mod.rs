@@ -3,6 +3,7 @@
 
 pub mod planner;
 pub mod refresh;
+pub mod run;
 
 use gantry_provider::Value;
 use serde::{Deserialize, Serialize};

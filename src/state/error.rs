@@ -27,7 +27,7 @@ pub enum StateError {
     /// A state or journal file is not valid: bad JSON, a truncated file, a missing field, or a
     /// journal that does not belong to the state next to it. The file is left untouched.
     #[error(
-        "{}{}: {message}\nhint: the file was not modified; fix it by hand or restore `state.json.backup`",
+        "{}{}: {message}\nhint: gantry left the file as it is; repair it by hand, or restore the previous state from `state.json.backup`",
         path.display(),
         Position(*line, *column)
     )]
@@ -132,7 +132,9 @@ pub enum StateError {
     },
 
     /// An address given to a state command is not in state.
-    #[error("no resource `{address}` in state\nhint: `gantry state list` shows the addresses in state")]
+    #[error(
+        "no resource `{address}` in state\nhint: `gantry state list` shows the addresses in state"
+    )]
     ResourceNotFound {
         /// The address asked for.
         address: String,

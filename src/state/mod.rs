@@ -1,1 +1,33 @@
-//! State (in progress).
+//! State: what gantry has created, where, and how to never lose track of it.
+//!
+//! A local backend is one directory, `<stack>/.gantry/` (or `<stack>/.gantry/sim/` under
+//! `--sim`; the caller picks it), created with mode 0700. Each file in it and the code that
+//! owns it:
+//!
+//! | file | contents | owner |
+//! |---|---|---|
+//! | `state.json` | the [`State`]: pretty JSON, mode 0600, `version`/`lineage`/`serial` | [`model`] (format), [`local`] (atomic write: temp file, fsync, rename, fsync dir) |
+//! | `state.json.backup` | the previous `state.json`, written atomically before each replacement | [`local::persist_state`](local) |
+//! | `journal.ndjson` | operations since the last compaction, one JSON record a line, after a `begin` header | [`journal`]: group-committed appends, compaction, crash recovery |
+//! | `state.lock` | the OS lock ([`std::fs::File::try_lock`]) and, while held, the holder's [`LockInfo`] | [`local`]: [`LocalBackend::lock`], [`force_unlock`] |
+//! | `.state.json.tmp`, `.state.json.backup.tmp`, `.journal.ndjson.tmp` | only during an atomic write | [`local`], [`journal`] |
+//!
+//! An apply takes the lock, opens the journal ([`StateLock::open_journal`], which replays a
+//! journal left by a crash and reports creates whose outcome is unknown), appends an
+//! [`Intent`] before each create and the result after, and ends with [`Journal::commit`].
+//! The state commands use [`ops`] on a state read and written through the lock.
+//! [`error`] holds the one error type, [`StateError`].
+
+pub mod error;
+pub mod journal;
+pub mod local;
+pub mod model;
+pub mod ops;
+
+pub use error::StateError;
+pub use journal::{Intent, Journal, JournalOptions, Record, Recovery, DEFAULT_COMPACT_EVERY};
+pub use local::{
+    force_unlock, LocalBackend, LockInfo, StateLock, BACKUP_FILE, JOURNAL_FILE, LOCK_FILE,
+    STATE_FILE,
+};
+pub use model::{OutputState, ResourceMode, ResourceState, State, FORMAT_VERSION};

@@ -174,7 +174,7 @@ fn probe_version(bytes: &[u8]) -> Option<u64> {
 }
 
 /// serde_json appends " at line L column C"; the position is reported separately.
-fn strip_position(message: &str) -> String {
+pub(crate) fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(at) => message[..at].to_owned(),
         None => message.to_owned(),
@@ -212,7 +212,10 @@ pub(crate) mod tests {
         assert_eq!(a.serial, 0);
         assert_eq!(a.version, FORMAT_VERSION);
         assert_ne!(a.lineage, b.lineage);
-        assert_eq!(uuid::Uuid::parse_str(&a.lineage).unwrap().get_version_num(), 4);
+        assert_eq!(
+            uuid::Uuid::parse_str(&a.lineage).unwrap().get_version_num(),
+            4
+        );
     }
 
     #[test]
@@ -235,7 +238,10 @@ pub(crate) mod tests {
         );
         let bytes = state.to_json_pretty().unwrap();
         let text = String::from_utf8(bytes.clone()).unwrap();
-        assert!(text.contains("\n  \"serial\": 7,"), "pretty-printed: {text}");
+        assert!(
+            text.contains("\n  \"serial\": 7,"),
+            "pretty-printed: {text}"
+        );
         assert!(text.contains("\"type\": \"aws_vpc\""));
         assert!(text.contains("\"mode\": \"data\""));
         assert!(text.contains("\"mode\": \"managed\""));
@@ -273,11 +279,21 @@ pub(crate) mod tests {
         v["version"] = json!(99);
         let err = State::from_json(v.to_string().as_bytes(), p()).unwrap_err();
         assert!(
-            matches!(err, StateError::FutureVersion { found: 99, supported: 1, .. }),
+            matches!(
+                err,
+                StateError::FutureVersion {
+                    found: 99,
+                    supported: 1,
+                    ..
+                }
+            ),
             "{err:?}"
         );
         let err = State::from_json(br#"{"version": 99, "stacks": []}"#, p()).unwrap_err();
-        assert!(matches!(err, StateError::FutureVersion { found: 99, .. }), "{err:?}");
+        assert!(
+            matches!(err, StateError::FutureVersion { found: 99, .. }),
+            "{err:?}"
+        );
         assert!(err.to_string().contains("upgrade gantry"));
     }
 

@@ -228,3 +228,46 @@ fn multiline(v: &Value, indent: usize) -> String {
         other => other.to_string(),
     }
 }
+
+/// The plan as NDJSON events: one `planned_change` per change, `drift` entries, outputs,
+/// and a `change_summary`.
+pub fn plan_json_lines(plan: &Plan) -> Vec<serde_json::Value> {
+    use serde_json::json;
+    let mut out = Vec::new();
+    for d in &plan.drift {
+        out.push(json!({
+            "type": "resource_drift",
+            "address": d.address,
+            "deleted": d.after.is_none(),
+        }));
+    }
+    for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
+        out.push(json!({
+            "type": "planned_change",
+            "address": c.address,
+            "resource_type": c.type_name,
+            "provider": c.provider,
+            "action": c.action,
+            "replace_paths": c.requires_replace,
+            "reason": c.reason,
+        }));
+    }
+    for (name, o) in &plan.outputs {
+        out.push(json!({
+            "type": "output",
+            "name": name,
+            "sensitive": o.sensitive,
+            "known": o.after.is_wholly_known(),
+            "value": if o.sensitive || !o.after.is_wholly_known() { serde_json::Value::Null } else { o.after.to_json() },
+        }));
+    }
+    let s = plan.summary();
+    out.push(json!({
+        "type": "change_summary",
+        "add": s.add,
+        "change": s.change,
+        "destroy": s.destroy,
+        "has_changes": plan.has_changes(),
+    }));
+    out
+}

@@ -19,7 +19,9 @@ pub enum IdStyle {
 
 /// The type name without its provider prefix: `aws_vpc` -> `vpc`.
 pub fn short_type(type_name: &str) -> &str {
-    type_name.split_once('_').map_or(type_name, |(_, rest)| rest)
+    type_name
+        .split_once('_')
+        .map_or(type_name, |(_, rest)| rest)
 }
 
 /// How ids of `type_name` look: the real cloud's prefix where known (`aws_instance` -> `i`),
@@ -45,16 +47,26 @@ pub fn id_style(type_name: &str) -> IdStyle {
         "aws_placement_group" => return IdStyle::Name,
         _ => "",
     };
-    if !known.is_empty() {
-        return IdStyle::Prefixed(known.to_owned());
+    if known.is_empty() {
+        IdStyle::Prefixed(initials(type_name))
+    } else {
+        IdStyle::Prefixed(known.to_owned())
     }
+}
+
+/// The first letters of the words after the provider: `aws_eks_cluster` -> `ec`.
+pub fn initials(type_name: &str) -> String {
     let letters: String = short_type(type_name)
         .split('_')
         .filter_map(|w| w.chars().next())
         .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_lowercase())
         .collect();
-    IdStyle::Prefixed(if letters.is_empty() { "sim".to_owned() } else { letters })
+    if letters.is_empty() {
+        "sim".to_owned()
+    } else {
+        letters
+    }
 }
 
 /// Formats an id: the prefix, a dash and 17 hex digits (`0` then 16), as EC2 does.
@@ -65,9 +77,14 @@ pub fn format_id(prefix: &str, bits: u64) -> String {
 /// The prefix of `s` when it has the shape of a generated id (`vpc-0a1b2c3d4e5f67890`).
 pub fn sim_id_prefix(s: &str) -> Option<&str> {
     let (prefix, hex) = s.rsplit_once('-')?;
-    let hex_ok = hex.len() == 17 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let hex_ok = hex.len() == 17
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     let prefix_ok = !prefix.is_empty()
-        && prefix.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
     (hex_ok && prefix_ok).then_some(prefix)
 }
 
@@ -77,7 +94,9 @@ pub fn camel(type_name: &str) -> String {
         .split('_')
         .map(|w| {
             let mut chars = w.chars();
-            chars.next().map_or_else(String::new, |c| c.to_ascii_uppercase().to_string() + chars.as_str())
+            chars.next().map_or_else(String::new, |c| {
+                c.to_ascii_uppercase().to_string() + chars.as_str()
+            })
         })
         .collect()
 }
@@ -177,7 +196,10 @@ pub struct Entropy {
 
 impl Entropy {
     pub fn new(seed: Option<u64>) -> Entropy {
-        Entropy { seed, state: Mutex::new(seed.unwrap_or(0)) }
+        Entropy {
+            seed,
+            state: Mutex::new(seed.unwrap_or(0)),
+        }
     }
 
     pub fn seed(&self) -> Option<u64> {
@@ -223,13 +245,25 @@ mod tests {
     fn prefixes_follow_the_cloud() {
         assert_eq!(id_style("aws_vpc"), IdStyle::Prefixed("vpc".into()));
         assert_eq!(id_style("aws_instance"), IdStyle::Prefixed("i".into()));
-        assert_eq!(id_style("aws_security_group"), IdStyle::Prefixed("sg".into()));
-        assert_eq!(id_style("aws_internet_gateway"), IdStyle::Prefixed("igw".into()));
+        assert_eq!(
+            id_style("aws_security_group"),
+            IdStyle::Prefixed("sg".into())
+        );
+        assert_eq!(
+            id_style("aws_internet_gateway"),
+            IdStyle::Prefixed("igw".into())
+        );
         assert_eq!(id_style("aws_route_table"), IdStyle::Prefixed("rtb".into()));
-        assert_eq!(id_style("aws_launch_template"), IdStyle::Prefixed("lt".into()));
+        assert_eq!(
+            id_style("aws_launch_template"),
+            IdStyle::Prefixed("lt".into())
+        );
         assert_eq!(id_style("aws_placement_group"), IdStyle::Name);
         assert_eq!(id_style("aws_eks_cluster"), IdStyle::Prefixed("ec".into()));
-        assert_eq!(id_style("google_compute_network"), IdStyle::Prefixed("cn".into()));
+        assert_eq!(
+            id_style("google_compute_network"),
+            IdStyle::Prefixed("cn".into())
+        );
     }
 
     #[test]
@@ -245,7 +279,10 @@ mod tests {
     #[test]
     fn codes_and_arns_look_like_aws() {
         assert_eq!(not_found_code("aws_vpc"), "InvalidVpcID.NotFound");
-        assert_eq!(not_found_code("aws_route_table"), "InvalidRouteTableID.NotFound");
+        assert_eq!(
+            not_found_code("aws_route_table"),
+            "InvalidRouteTableID.NotFound"
+        );
         assert_eq!(
             arn("aws_security_group", "sg-1", "eu-west-1").as_deref(),
             Some("arn:aws:ec2:eu-west-1:123456789012:security-group/sg-1")
@@ -254,7 +291,10 @@ mod tests {
             arn("aws_eks_cluster", "ec-1", "us-east-1").as_deref(),
             Some("arn:aws:eks:us-east-1:123456789012:cluster/ec-1")
         );
-        assert_eq!(arn("aws_s3_bucket", "data", "us-east-1").as_deref(), Some("arn:aws:s3:::data"));
+        assert_eq!(
+            arn("aws_s3_bucket", "data", "us-east-1").as_deref(),
+            Some("arn:aws:s3:::data")
+        );
         assert_eq!(arn("google_compute_network", "cn-1", "x"), None);
     }
 

@@ -27,7 +27,7 @@ impl Latency {
     /// The bounds of the delay, in milliseconds.
     pub fn bounds_ms(self) -> (u64, u64) {
         match self {
-            Latency::Around(ms) => (ms - ms / 5, ms + ms / 5),
+            Latency::Around(ms) => (ms - ms / 5, ms.saturating_add(ms / 5)),
             Latency::Between(lo, hi) => (lo.min(hi), lo.max(hi)),
         }
     }
@@ -35,8 +35,9 @@ impl Latency {
     /// A delay within the bounds; `unit` is a uniform number in `[0, 1)`.
     pub fn sample(self, unit: f64) -> Duration {
         let (lo, hi) = self.bounds_ms();
-        let micros = (lo * 1000) as f64 + unit * ((hi - lo) * 1000) as f64;
-        Duration::from_micros(micros.round() as u64)
+        let ms = lo as f64 + unit * (hi - lo) as f64;
+        // `as` saturates: absurd settings give absurd, not overflowing, delays.
+        Duration::from_micros((ms * 1000.0).round() as u64)
     }
 }
 
@@ -92,7 +93,11 @@ impl CapacityRule {
     /// The zone attribute, when the rule names a zone.
     pub fn zone_attribute(&self) -> Option<&str> {
         self.zone.as_ref()?;
-        Some(self.zone_attribute.as_deref().unwrap_or("availability_zone"))
+        Some(
+            self.zone_attribute
+                .as_deref()
+                .unwrap_or("availability_zone"),
+        )
     }
 }
 
@@ -219,7 +224,11 @@ impl Knobs {
 
     /// Clamped to `0.0..=1.0`.
     pub fn with_fault_rate(mut self, rate: f64) -> Knobs {
-        self.fault_rate = if rate.is_nan() { 0.0 } else { rate.clamp(0.0, 1.0) };
+        self.fault_rate = if rate.is_nan() {
+            0.0
+        } else {
+            rate.clamp(0.0, 1.0)
+        };
         self
     }
 
@@ -257,8 +266,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
@@ -298,13 +309,19 @@ mod tests {
         assert_eq!(l.sample(0.0), Duration::from_millis(80));
         assert_eq!(l.sample(0.5), Duration::from_millis(100));
         assert!(l.sample(0.999_999) <= Duration::from_millis(120));
-        assert_eq!(Latency::Between(50, 150).sample(0.25), Duration::from_millis(75));
+        assert_eq!(
+            Latency::Between(50, 150).sample(0.25),
+            Duration::from_millis(75)
+        );
     }
 
     #[test]
     fn tables_are_read_from_the_world_directory() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(Knobs::new().with_tables_from(dir.path()).unwrap().tables, Tables::default());
+        assert_eq!(
+            Knobs::new().with_tables_from(dir.path()).unwrap().tables,
+            Tables::default()
+        );
         std::fs::write(
             dir.path().join(TABLES_FILE),
             r#"{"capacity": [{"type": "aws_instance", "attribute": "instance_type",
@@ -314,11 +331,23 @@ mod tests {
         )
         .unwrap();
         let k = Knobs::new().with_tables_from(dir.path()).unwrap();
-        let mut rule = CapacityRule::new("aws_instance", "instance_type", "p5.48xlarge").in_zone("us-east-1a");
+        let mut rule =
+            CapacityRule::new("aws_instance", "instance_type", "p5.48xlarge").in_zone("us-east-1a");
         rule.zone_attribute = Some("availability_zone".into());
         assert_eq!(k.tables.capacity, vec![rule]);
-        assert_eq!(k.tables.quota, vec![QuotaRule::new("aws_instance", "instance_type", "p5.48xlarge", 2)]);
+        assert_eq!(
+            k.tables.quota,
+            vec![QuotaRule::new(
+                "aws_instance",
+                "instance_type",
+                "p5.48xlarge",
+                2
+            )]
+        );
         std::fs::write(dir.path().join(TABLES_FILE), "{not json").unwrap();
-        assert!(matches!(Knobs::new().with_tables_from(dir.path()), Err(KnobError::Parse { .. })));
+        assert!(matches!(
+            Knobs::new().with_tables_from(dir.path()),
+            Err(KnobError::Parse { .. })
+        ));
     }
 }

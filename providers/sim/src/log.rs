@@ -107,7 +107,10 @@ pub struct Durable {
 
 /// A message to the writer.
 pub enum Msg {
-    Append { seq: u64, line: Vec<u8> },
+    Append {
+        seq: u64,
+        line: Vec<u8>,
+    },
     Compact {
         seq: u64,
         snapshot: Vec<u8>,
@@ -150,19 +153,24 @@ pub enum LoadError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> LoadError + '_ {
-    move |source| LoadError::Io { path: path.to_owned(), source }
+    move |source| LoadError::Io {
+        path: path.to_owned(),
+        source,
+    }
 }
 
-/// Reads the snapshot and the log of `dir`, and cuts a torn final line off the log file so
-/// that later appends start on a fresh line.
-pub fn load(dir: &Path) -> Result<Loaded, LoadError> {
+/// Reads the snapshot and the log of `dir`. With `repair`, cuts a torn final line off the
+/// log file so that later appends start on a fresh line; without, changes nothing on disk.
+pub fn load(dir: &Path, repair: bool) -> Result<Loaded, LoadError> {
     let snap_path = dir.join(SNAPSHOT_FILE);
     let snapshot = match std::fs::read(&snap_path) {
-        Ok(bytes) => serde_json::from_slice::<Snapshot>(&bytes).map_err(|e| LoadError::Corrupt {
-            path: snap_path.clone(),
-            line: e.line(),
-            message: e.to_string(),
-        })?,
+        Ok(bytes) => {
+            serde_json::from_slice::<Snapshot>(&bytes).map_err(|e| LoadError::Corrupt {
+                path: snap_path.clone(),
+                line: e.line(),
+                message: e.to_string(),
+            })?
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Snapshot::default(),
         Err(e) => return Err(io_err(&snap_path)(e)),
     };
@@ -175,7 +183,10 @@ pub fn load(dir: &Path) -> Result<Loaded, LoadError> {
     let mut records = Vec::new();
     let mut valid_len = 0;
     let mut torn_tail = false;
-    let mut lines = bytes.split_inclusive(|b| *b == b'\n').enumerate().peekable();
+    let mut lines = bytes
+        .split_inclusive(|b| *b == b'\n')
+        .enumerate()
+        .peekable();
     while let Some((i, line)) = lines.next() {
         let last = lines.peek().is_none();
         let complete = line.ends_with(b"\n");
@@ -193,11 +204,15 @@ pub fn load(dir: &Path) -> Result<Loaded, LoadError> {
                     Err(e) => e.to_string(),
                     Ok(_) => "line without its end".to_owned(),
                 };
-                return Err(LoadError::Corrupt { path: log_path, line: i + 1, message });
+                return Err(LoadError::Corrupt {
+                    path: log_path,
+                    line: i + 1,
+                    message,
+                });
             }
         }
     }
-    if torn_tail {
+    if torn_tail && repair {
         let file = std::fs::OpenOptions::new()
             .write(true)
             .open(&log_path)
@@ -205,7 +220,11 @@ pub fn load(dir: &Path) -> Result<Loaded, LoadError> {
         file.set_len(valid_len as u64).map_err(io_err(&log_path))?;
         file.sync_all().map_err(io_err(&log_path))?;
     }
-    Ok(Loaded { snapshot, records, torn_tail })
+    Ok(Loaded {
+        snapshot,
+        records,
+        torn_tail,
+    })
 }
 
 /// A running writer.
@@ -230,7 +249,10 @@ pub fn start(dir: &Path, durable_seq: u64) -> Result<Started, LoadError> {
         sync_dir(dir).map_err(io_err(dir))?;
     }
     let (tx, rx) = mpsc::channel();
-    let (durable_tx, durable_rx) = watch::channel(Durable { seq: durable_seq, error: None });
+    let (durable_tx, durable_rx) = watch::channel(Durable {
+        seq: durable_seq,
+        error: None,
+    });
     let stats = Arc::new(LogStats::default());
     let writer = Writer {
         file,
@@ -244,7 +266,12 @@ pub fn start(dir: &Path, durable_seq: u64) -> Result<Started, LoadError> {
         .name("gantry-sim-log".into())
         .spawn(move || writer.run(&rx))
         .map_err(io_err(dir))?;
-    Ok(Started { tx, durable: durable_rx, stats, handle })
+    Ok(Started {
+        tx,
+        durable: durable_rx,
+        stats,
+        handle,
+    })
 }
 
 struct Writer {
@@ -274,7 +301,11 @@ impl Writer {
                     buf.extend_from_slice(&line);
                     last = Some(seq);
                 }
-                Msg::Compact { seq, snapshot, done } => {
+                Msg::Compact {
+                    seq,
+                    snapshot,
+                    done,
+                } => {
                     let result = self
                         .commit(&mut buf, last.take())
                         .and_then(|()| self.compact(seq, &snapshot));
@@ -295,7 +326,10 @@ impl Writer {
             return Err(Arc::clone(error));
         }
         let Some(seq) = seq else { return Ok(()) };
-        let result = self.file.write_all(buf).and_then(|()| self.file.sync_data());
+        let result = self
+            .file
+            .write_all(buf)
+            .and_then(|()| self.file.sync_data());
         buf.clear();
         match result {
             Ok(()) => {
@@ -303,7 +337,10 @@ impl Writer {
                 self.publish(seq);
                 Ok(())
             }
-            Err(e) => Err(self.fail(format!("writing {}: {e}", self.dir.join(LOG_FILE).display()))),
+            Err(e) => Err(self.fail(format!(
+                "writing {}: {e}",
+                self.dir.join(LOG_FILE).display()
+            ))),
         }
     }
 
@@ -417,7 +454,11 @@ mod tests {
         assert_eq!(serde_json::from_slice::<Record>(&line).unwrap(), r);
         let del = Record {
             seq: 4,
-            op: Op::Delete { provider: "aws".into(), type_name: "aws_vpc".into(), id: "vpc-1".into() },
+            op: Op::Delete {
+                provider: "aws".into(),
+                type_name: "aws_vpc".into(),
+                id: "vpc-1".into(),
+            },
         };
         let text = String::from_utf8(encode(&del).unwrap()).unwrap();
         assert_eq!(text, "{\"seq\":4,\"op\":\"delete\",\"provider\":\"aws\",\"type\":\"aws_vpc\",\"id\":\"vpc-1\"}\n");
@@ -431,10 +472,22 @@ mod tests {
         let good = bytes.len();
         bytes.extend_from_slice(b"{\"seq\":3,\"op\":\"put\",\"obj");
         std::fs::write(dir.path().join(LOG_FILE), &bytes).unwrap();
-        let loaded = load(dir.path()).unwrap();
+        let peeked = load(dir.path(), false).unwrap();
+        assert!(peeked.torn_tail);
+        assert_eq!(
+            std::fs::metadata(dir.path().join(LOG_FILE)).unwrap().len(),
+            bytes.len() as u64
+        );
+        let loaded = load(dir.path(), true).unwrap();
         assert!(loaded.torn_tail);
-        assert_eq!(loaded.records.iter().map(|r| r.seq).collect::<Vec<_>>(), [1, 2]);
-        assert_eq!(std::fs::metadata(dir.path().join(LOG_FILE)).unwrap().len(), good as u64);
+        assert_eq!(
+            loaded.records.iter().map(|r| r.seq).collect::<Vec<_>>(),
+            [1, 2]
+        );
+        assert_eq!(
+            std::fs::metadata(dir.path().join(LOG_FILE)).unwrap().len(),
+            good as u64
+        );
     }
 
     #[test]
@@ -443,7 +496,7 @@ mod tests {
         let mut bytes = b"garbage\n".to_vec();
         bytes.extend(encode(&put(1, "vpc-1")).unwrap());
         std::fs::write(dir.path().join(LOG_FILE), &bytes).unwrap();
-        match load(dir.path()) {
+        match load(dir.path(), true) {
             Err(LoadError::Corrupt { line, .. }) => assert_eq!(line, 1),
             other => panic!("expected corrupt, got {:?}", other.map(|l| l.records.len())),
         }
@@ -452,31 +505,59 @@ mod tests {
     #[test]
     fn records_in_the_snapshot_are_skipped() {
         let dir = tempfile::tempdir().unwrap();
-        let snap = Snapshot { version: 1, seq: 1, objects: Vec::new(), external_ids: Vec::new() };
-        std::fs::write(dir.path().join(SNAPSHOT_FILE), serde_json::to_vec(&snap).unwrap()).unwrap();
+        let snap = Snapshot {
+            version: 1,
+            seq: 1,
+            objects: Vec::new(),
+            external_ids: Vec::new(),
+        };
+        std::fs::write(
+            dir.path().join(SNAPSHOT_FILE),
+            serde_json::to_vec(&snap).unwrap(),
+        )
+        .unwrap();
         let mut bytes = encode(&put(1, "vpc-1")).unwrap();
         bytes.extend(encode(&put(2, "vpc-2")).unwrap());
         std::fs::write(dir.path().join(LOG_FILE), &bytes).unwrap();
-        let loaded = load(dir.path()).unwrap();
-        assert_eq!(loaded.records.iter().map(|r| r.seq).collect::<Vec<_>>(), [2]);
+        let loaded = load(dir.path(), true).unwrap();
+        assert_eq!(
+            loaded.records.iter().map(|r| r.seq).collect::<Vec<_>>(),
+            [2]
+        );
     }
 
     #[tokio::test]
     async fn the_writer_publishes_durable_sequence_numbers() {
         let dir = tempfile::tempdir().unwrap();
-        let Started { tx, mut durable, stats, handle } = start(dir.path(), 0).unwrap();
+        let Started {
+            tx,
+            mut durable,
+            stats,
+            handle,
+        } = start(dir.path(), 0).unwrap();
         for seq in 1..=3 {
-            tx.send(Msg::Append { seq, line: encode(&put(seq, &format!("vpc-{seq}"))).unwrap() }).unwrap();
+            tx.send(Msg::Append {
+                seq,
+                line: encode(&put(seq, &format!("vpc-{seq}"))).unwrap(),
+            })
+            .unwrap();
         }
         durable.wait_for(|d| d.seq >= 3).await.unwrap();
         assert!(stats.fsyncs.load(Ordering::Relaxed) >= 1);
         let (done_tx, done_rx) = oneshot::channel();
-        tx.send(Msg::Compact { seq: 3, snapshot: b"{\"version\":1,\"seq\":3,\"objects\":[]}".to_vec(), done: Some(done_tx) })
-            .unwrap();
+        tx.send(Msg::Compact {
+            seq: 3,
+            snapshot: b"{\"version\":1,\"seq\":3,\"objects\":[]}".to_vec(),
+            done: Some(done_tx),
+        })
+        .unwrap();
         done_rx.await.unwrap().unwrap();
         drop(tx);
         handle.join().unwrap();
-        assert_eq!(std::fs::metadata(dir.path().join(LOG_FILE)).unwrap().len(), 0);
-        assert_eq!(load(dir.path()).unwrap().snapshot.seq, 3);
+        assert_eq!(
+            std::fs::metadata(dir.path().join(LOG_FILE)).unwrap().len(),
+            0
+        );
+        assert_eq!(load(dir.path(), true).unwrap().snapshot.seq, 3);
     }
 }

@@ -1,0 +1,528 @@
+//! [`SimProvider`]: the simulated twin of a real provider. Built from the real provider's
+//! name and schema, it serves every resource type and data source of that schema with no
+//! per-type code: creates are idempotent by token and fill computed attributes, references
+//! between objects are enforced, and latency, faults, capacity and quotas come from
+//! [`Knobs`]. Per-type behaviour can be added with [`SimHooks`].
+
+use crate::chaos::Chaos;
+use crate::fill::{self, Generator};
+use crate::ids::{self, Entropy, IdStyle};
+use crate::knobs::Knobs;
+use crate::limits;
+use crate::refs;
+use crate::world::{SimObject, SimWorld, Txn};
+use gantry_provider::{
+    async_trait, ErrorClass, OpContext, Provider, ProviderError, ProviderSchema, Schema, Value,
+};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+type Result<T> = std::result::Result<T, ProviderError>;
+
+/// The region used when neither the object nor the provider configuration names one.
+pub const DEFAULT_REGION: &str = "us-east-1";
+/// The time every object is created at when the knobs are seeded: 2025-01-01T00:00:00Z.
+pub const SEEDED_EPOCH: u64 = 1_735_689_600;
+
+/// Behaviour of one resource type beyond the schema. Hooks see and may change the
+/// attributes as JSON, after computed attributes are filled and before the world is
+/// changed; an error fails the operation and leaves the world as it was. They run under
+/// the world's lock: keep them quick.
+pub trait SimHooks: Send + Sync {
+    fn on_create(&self, _type_name: &str, _attributes: &mut serde_json::Value) -> Result<()> {
+        Ok(())
+    }
+
+    fn on_update(
+        &self,
+        _type_name: &str,
+        _prior: &serde_json::Value,
+        _attributes: &mut serde_json::Value,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    fn on_delete(&self, _type_name: &str, _attributes: &serde_json::Value) -> Result<()> {
+        Ok(())
+    }
+
+    fn on_read_data(&self, _type_name: &str, _attributes: &mut serde_json::Value) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A simulated provider.
+pub struct SimProvider {
+    name: String,
+    schema: ProviderSchema,
+    world: Arc<SimWorld>,
+    knobs: Knobs,
+    ids: Entropy,
+    chaos: Chaos,
+    hooks: HashMap<String, Arc<dyn SimHooks>>,
+    region: Mutex<Option<String>>,
+}
+
+impl std::fmt::Debug for SimProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimProvider")
+            .field("name", &self.name)
+            .field("knobs", &self.knobs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SimProvider {
+    /// The twin of the provider `name` with `schema`, living in `world`.
+    pub fn new(
+        name: impl Into<String>,
+        schema: ProviderSchema,
+        world: Arc<SimWorld>,
+        knobs: Knobs,
+    ) -> SimProvider {
+        let name = name.into();
+        for type_name in schema.resources.keys() {
+            if let IdStyle::Prefixed(prefix) = ids::id_style(type_name) {
+                world.register_prefix(&prefix, type_name);
+            }
+        }
+        SimProvider {
+            ids: Entropy::new(knobs.seed),
+            chaos: Chaos::new(&knobs, &name),
+            name,
+            schema,
+            world,
+            knobs,
+            hooks: HashMap::new(),
+            region: Mutex::new(None),
+        }
+    }
+
+    /// Adds behaviour for `type_name` (a resource type or data source).
+    pub fn with_hook(
+        mut self,
+        type_name: impl Into<String>,
+        hook: Arc<dyn SimHooks>,
+    ) -> SimProvider {
+        self.hooks.insert(type_name.into(), hook);
+        self
+    }
+
+    pub fn world(&self) -> &Arc<SimWorld> {
+        &self.world
+    }
+
+    pub fn knobs(&self) -> &Knobs {
+        &self.knobs
+    }
+
+    fn resource_schema(&self, type_name: &str) -> Result<&Schema> {
+        self.schema.resources.get(type_name).ok_or_else(|| {
+            ProviderError::invalid(format!(
+                "provider `{}` has no resource type `{type_name}`",
+                self.name
+            ))
+        })
+    }
+
+    fn hook(&self, type_name: &str) -> Option<&dyn SimHooks> {
+        self.hooks.get(type_name).map(|h| &**h)
+    }
+
+    fn now(&self) -> u64 {
+        if self.knobs.seed.is_some() {
+            return SEEDED_EPOCH;
+        }
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(SEEDED_EPOCH, |d| d.as_secs())
+    }
+
+    /// The object's region: its `region`, else its zone's, else the provider's.
+    fn region_of(&self, attributes: &Value) -> String {
+        let attr = |name: &str| {
+            attributes
+                .as_map()
+                .and_then(|m| m.get(name))
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        };
+        if let Some(region) = attr("region") {
+            return region.to_owned();
+        }
+        if let Some(zone) = attr("availability_zone") {
+            let region = zone.trim_end_matches(|c: char| c.is_ascii_lowercase());
+            if region.ends_with(|c: char| c.is_ascii_digit()) {
+                return region.to_owned();
+            }
+        }
+        self.region
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .unwrap_or_else(|| DEFAULT_REGION.to_owned())
+    }
+
+    /// The id of a new object: configured, its name (placement groups), or generated
+    /// (derived from the seed and the token or address when seeded).
+    fn choose_id(
+        &self,
+        txn: &Txn<'_>,
+        type_name: &str,
+        planned: &Value,
+        ctx: &OpContext,
+    ) -> String {
+        if let Some(id) = string_attr(planned, "id") {
+            return id.to_owned();
+        }
+        let prefix = match ids::id_style(type_name) {
+            IdStyle::Name => match string_attr(planned, "name") {
+                Some(name) => return name.to_owned(),
+                None => ids::initials(type_name),
+            },
+            IdStyle::Prefixed(prefix) => prefix,
+        };
+        let basis = ctx.idempotency_token.as_deref().unwrap_or(&ctx.address);
+        let mut attempt: u32 = 0;
+        loop {
+            let bits = self.ids.derive(&[
+                self.name.as_bytes(),
+                type_name.as_bytes(),
+                basis.as_bytes(),
+                &attempt.to_le_bytes(),
+            ]);
+            let id = ids::format_id(&prefix, bits);
+            if !txn.id_exists(&id) {
+                return id;
+            }
+            attempt += 1;
+        }
+    }
+
+    fn not_found(type_name: &str, id: &str) -> ProviderError {
+        ProviderError::not_found(format!(
+            "The {} ID '{id}' does not exist",
+            ids::short_type(type_name).replace('_', " ")
+        ))
+        .with_code(ids::not_found_code(type_name))
+    }
+}
+
+/// A known, non-empty string attribute of an object value.
+fn string_attr<'v>(value: &'v Value, name: &str) -> Option<&'v str> {
+    value
+        .as_map()?
+        .get(name)?
+        .as_str()
+        .filter(|s| !s.is_empty())
+}
+
+/// The final id after hooks: theirs when they set one, else `id` (which is written back).
+fn settle_id(attributes: &mut serde_json::Value, id: String) -> String {
+    let from_hook = attributes
+        .get("id")
+        .and_then(serde_json::Value::as_str)
+        .filter(|s| !s.is_empty());
+    let id = from_hook.map_or(id, str::to_owned);
+    if let Some(map) = attributes.as_object_mut() {
+        map.insert("id".to_owned(), serde_json::Value::String(id.clone()));
+    }
+    id
+}
+
+#[async_trait]
+impl Provider for SimProvider {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn schema(&self) -> &ProviderSchema {
+        &self.schema
+    }
+
+    async fn configure(&self, config: &Value) -> Result<()> {
+        if let Some(region) = string_attr(config, "region") {
+            *self.region.lock().unwrap_or_else(PoisonError::into_inner) = Some(region.to_owned());
+        }
+        Ok(())
+    }
+
+    async fn create(&self, ctx: &OpContext, type_name: &str, planned: &Value) -> Result<Value> {
+        self.chaos.before(ctx, "create").await?;
+        let schema = self.resource_schema(type_name)?;
+        let region = self.region_of(planned);
+        let created = self.now();
+        let now = ids::rfc3339(created);
+        let intent = self.world.intent();
+        let object = self
+            .world
+            .transact(Some(intent), |txn| -> Result<SimObject> {
+                if let Some(token) = &ctx.idempotency_token {
+                    if let Some(existing) = txn.by_token(&self.name, type_name, token) {
+                        return Ok(existing.clone());
+                    }
+                }
+                let id = self.choose_id(txn, type_name, planned, ctx);
+                let gen = Generator {
+                    type_name,
+                    id: &id,
+                    region: &region,
+                    now: &now,
+                };
+                let mut attributes = fill::fill(schema, planned, None, &gen).to_json();
+                limits::check_capacity(&self.knobs.tables, type_name, None, &attributes)?;
+                if let Some(hook) = self.hook(type_name) {
+                    hook.on_create(type_name, &mut attributes)?;
+                }
+                let id = settle_id(&mut attributes, id);
+                if txn.get(&self.name, type_name, &id).is_some() {
+                    return Err(ProviderError::new(
+                        ErrorClass::Conflict,
+                        format!("{type_name} `{id}` already exists"),
+                    )
+                    .with_code(format!("Invalid{}.Duplicate", ids::camel(type_name))));
+                }
+                refs::check_references(txn, &id, &attributes)?;
+                limits::check_quota(
+                    &self.knobs.tables,
+                    txn,
+                    &self.name,
+                    type_name,
+                    None,
+                    None,
+                    &attributes,
+                )?;
+                let object = SimObject {
+                    provider: self.name.clone(),
+                    type_name: type_name.to_owned(),
+                    id,
+                    attributes,
+                    address: ctx.address.clone(),
+                    stack: ctx.stack.clone(),
+                    token: ctx.idempotency_token.clone(),
+                    created,
+                };
+                txn.put(object.clone())?;
+                Ok(object)
+            })
+            .await?;
+        Ok(fill::typed(schema, &object.attributes))
+    }
+
+    async fn read(&self, ctx: &OpContext, type_name: &str, state: &Value) -> Result<Option<Value>> {
+        self.chaos.before(ctx, "read").await?;
+        let schema = self.resource_schema(type_name)?;
+        let Some(id) = string_attr(state, "id") else {
+            return Ok(None);
+        };
+        let object = self
+            .world
+            .transact(None, |txn| {
+                Ok::<_, ProviderError>(txn.get(&self.name, type_name, id).cloned())
+            })
+            .await?;
+        Ok(object.map(|o| fill::typed(schema, &o.attributes)))
+    }
+
+    async fn update(
+        &self,
+        ctx: &OpContext,
+        type_name: &str,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value> {
+        self.chaos.before(ctx, "update").await?;
+        let schema = self.resource_schema(type_name)?;
+        let id = string_attr(prior, "id")
+            .or_else(|| string_attr(planned, "id"))
+            .ok_or_else(|| {
+                ProviderError::invalid(format!(
+                    "cannot update {type_name}: the prior state has no id"
+                ))
+            })?;
+        let region = self.region_of(planned);
+        let now = ids::rfc3339(self.now());
+        let intent = self.world.intent();
+        let object = self
+            .world
+            .transact(Some(intent), |txn| -> Result<SimObject> {
+                let current = txn
+                    .get(&self.name, type_name, id)
+                    .cloned()
+                    .ok_or_else(|| SimProvider::not_found(type_name, id))?;
+                let current_value = fill::typed(schema, &current.attributes);
+                let gen = Generator {
+                    type_name,
+                    id,
+                    region: &region,
+                    now: &now,
+                };
+                let mut attributes =
+                    fill::fill(schema, planned, Some(&current_value), &gen).to_json();
+                if let Some(hook) = self.hook(type_name) {
+                    hook.on_update(type_name, &current.attributes, &mut attributes)?;
+                }
+                // An update never changes the id.
+                if let Some(map) = attributes.as_object_mut() {
+                    map.insert("id".to_owned(), serde_json::Value::String(id.to_owned()));
+                }
+                refs::check_references(txn, id, &attributes)?;
+                limits::check_capacity(
+                    &self.knobs.tables,
+                    type_name,
+                    Some(&current.attributes),
+                    &attributes,
+                )?;
+                limits::check_quota(
+                    &self.knobs.tables,
+                    txn,
+                    &self.name,
+                    type_name,
+                    Some(id),
+                    Some(&current.attributes),
+                    &attributes,
+                )?;
+                let address = if ctx.address.is_empty() {
+                    current.address.clone()
+                } else {
+                    ctx.address.clone()
+                };
+                let object = SimObject {
+                    attributes,
+                    address,
+                    ..current
+                };
+                txn.put(object.clone())?;
+                Ok(object)
+            })
+            .await?;
+        Ok(fill::typed(schema, &object.attributes))
+    }
+
+    async fn delete(&self, ctx: &OpContext, type_name: &str, state: &Value) -> Result<()> {
+        self.chaos.before(ctx, "delete").await?;
+        self.resource_schema(type_name)?;
+        let Some(id) = string_attr(state, "id") else {
+            return Ok(());
+        };
+        let intent = self.world.intent();
+        self.world
+            .transact(Some(intent), |txn| -> Result<()> {
+                let Some(current) = txn.get(&self.name, type_name, id).cloned() else {
+                    return Ok(());
+                };
+                refs::check_no_dependents(txn, &current)?;
+                if let Some(hook) = self.hook(type_name) {
+                    hook.on_delete(type_name, &current.attributes)?;
+                }
+                txn.delete(&self.name, type_name, id)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn import(&self, ctx: &OpContext, type_name: &str, id: &str) -> Result<Value> {
+        self.chaos.before(ctx, "import").await?;
+        let schema = self.resource_schema(type_name)?;
+        let object = self
+            .world
+            .transact(None, |txn| {
+                Ok::<_, ProviderError>(txn.get(&self.name, type_name, id).cloned())
+            })
+            .await?
+            .ok_or_else(|| SimProvider::not_found(type_name, id))?;
+        Ok(fill::typed(schema, &object.attributes))
+    }
+
+    async fn find_created(
+        &self,
+        ctx: &OpContext,
+        type_name: &str,
+        token: &str,
+    ) -> Result<Option<Value>> {
+        self.chaos.before(ctx, "find_created").await?;
+        let schema = self.resource_schema(type_name)?;
+        let object = self
+            .world
+            .transact(None, |txn| {
+                Ok::<_, ProviderError>(txn.by_token(&self.name, type_name, token).cloned())
+            })
+            .await?;
+        Ok(object.map(|o| fill::typed(schema, &o.attributes)))
+    }
+
+    /// The configuration with computed attributes filled. When it names an `id` of an
+    /// object of the same-named resource type in the world, that object's attributes fill
+    /// it; otherwise the id is derived from the configuration, so reads are stable.
+    async fn read_data(&self, ctx: &OpContext, type_name: &str, config: &Value) -> Result<Value> {
+        self.chaos.before(ctx, "read_data").await?;
+        let schema = self.schema.data_sources.get(type_name).ok_or_else(|| {
+            ProviderError::invalid(format!(
+                "provider `{}` has no data source `{type_name}`",
+                self.name
+            ))
+        })?;
+        let configured_id = string_attr(config, "id");
+        let existing = match configured_id {
+            Some(id) => {
+                self.world
+                    .transact(None, |txn| {
+                        Ok::<_, ProviderError>(txn.get(&self.name, type_name, id).cloned())
+                    })
+                    .await?
+            }
+            None => None,
+        };
+        let prior = existing.map(|o| fill::typed(schema, &o.attributes));
+        let id = match (configured_id, ids::id_style(type_name)) {
+            (Some(id), _) => id.to_owned(),
+            (None, IdStyle::Name) if string_attr(config, "name").is_some() => {
+                string_attr(config, "name").unwrap_or_default().to_owned()
+            }
+            (None, style) => {
+                let prefix = match style {
+                    IdStyle::Prefixed(p) => p,
+                    IdStyle::Name => ids::initials(type_name),
+                };
+                let seed = self.knobs.seed.unwrap_or(0).to_le_bytes();
+                let config_json = serde_json::to_vec(&config.to_json()).unwrap_or_default();
+                let bits = ids::stable_hash(&[
+                    b"data",
+                    &seed,
+                    self.name.as_bytes(),
+                    type_name.as_bytes(),
+                    &config_json,
+                ]);
+                ids::format_id(&prefix, bits)
+            }
+        };
+        let region = self.region_of(config);
+        let now = ids::rfc3339(self.now());
+        let gen = Generator {
+            type_name,
+            id: &id,
+            region: &region,
+            now: &now,
+        };
+        let mut attributes = fill::fill(schema, config, prior.as_ref(), &gen).to_json();
+        if let Some(hook) = self.hook(type_name) {
+            hook.on_read_data(type_name, &mut attributes)?;
+        }
+        let id = settle_id(&mut attributes, id);
+        if ids::sim_id_prefix(&id).is_some() {
+            let intent = self.world.intent();
+            self.world
+                .transact(Some(intent), |txn| -> Result<()> {
+                    if !txn.id_exists(&id) {
+                        txn.add_external(&id)?;
+                    }
+                    Ok(())
+                })
+                .await?;
+        }
+        Ok(fill::typed(schema, &attributes))
+    }
+}
+
+#[cfg(test)]
+mod tests;

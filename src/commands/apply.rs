@@ -1,0 +1,281 @@
+//! `gantry apply` and `gantry destroy`: plan, confirm, then change infrastructure, recording
+//! every finished operation in the state journal as it happens.
+
+use super::session::{cancel_on_ctrl_c, providers, runtime, sim_enabled, stack_dir, state_dir};
+use super::{input_options, ExitStatus};
+use crate::apply::executor::{apply_plan, ApplyInputs, ApplyOptions, Event};
+use crate::apply::recorder::{recover, JournalRecorder, Recovered};
+use crate::cli::ApplyArgs;
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceMap};
+use crate::plan::planner::PlanOptions;
+use crate::plan::run::{make_plan, PlanRequest};
+use crate::plan::Action;
+use crate::state::{LocalBackend, LockInfo, OutputState, Record, StateError};
+use crate::ui::plan::render_plan;
+use crate::ui::Ui;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+
+/// A state error as a diagnostic, with the hint the error carries.
+pub fn state_error(e: &StateError) -> Diagnostic {
+    Diagnostic::error(e.to_string())
+}
+
+pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
+    let fail = |d: Diagnostic| {
+        ui.diagnostics(&Diagnostics::from(d), &SourceMap::new());
+        ExitStatus::Failure
+    };
+    let sim = sim_enabled(args.engine.sim);
+    let dir = stack_dir(&args.stack.dir);
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(d) => return fail(d),
+    };
+    let _guard = rt.enter();
+    let (providers, world) = match providers(&dir, sim) {
+        Ok(p) => p,
+        Err(d) => return fail(d),
+    };
+    let backend = LocalBackend::new(state_dir(&dir, sim));
+    let operation = if destroy { "destroy" } else { "apply" };
+    let lock = match backend.lock(LockInfo::new(operation), args.engine.lock_timeout) {
+        Ok(l) => l,
+        Err(e) => return fail(state_error(&e)),
+    };
+    let (journal, recovery) = match lock.open_journal() {
+        Ok(j) => j,
+        Err(e) => return fail(state_error(&e)),
+    };
+    if !recovery.is_empty() {
+        ui.status(&format!(
+            "Recovering an interrupted run: {} journal record(s) replayed, {} create(s) to look up.",
+            recovery.replayed_records,
+            recovery.pending_creates.len()
+        ));
+        for outcome in rt.block_on(recover(&journal, recovery.pending_creates, &providers)) {
+            match outcome {
+                Recovered::Adopted(a) => {
+                    ui.status(&format!("  {a}: found in the cloud, adopted into state"))
+                }
+                Recovered::NotCreated(a) => ui.status(&format!("  {a}: was not created")),
+                Recovered::Unresolved(a, why) => ui.status(&format!(
+                    "  {a}: could not be checked ({why}); will retry next run"
+                )),
+            }
+        }
+    }
+    let state = journal.current();
+    let inputs = input_options(&args.stack);
+    let request = PlanRequest {
+        path: &args.stack.dir,
+        inputs: &inputs,
+        options: PlanOptions {
+            replace: args.engine.replace.clone(),
+            destroy,
+        },
+        refresh: args.engine.refresh,
+        parallelism: args.engine.parallelism as usize,
+    };
+    let planned = rt.block_on(make_plan(&request, &state, &providers));
+    ui.diagnostics(&planned.diagnostics, &planned.stack.sources);
+    if planned.diagnostics.has_errors() {
+        let _ = rt.block_on(journal.commit());
+        return ExitStatus::Failure;
+    }
+    let plan = planned.plan;
+    if !ui.json {
+        ui.data(&render_plan(&plan));
+    }
+    if !plan.has_changes() {
+        let _ = rt.block_on(journal.commit());
+        if let Some(w) = &world {
+            let _ = rt.block_on(w.flush());
+        }
+        if ui.json {
+            ui.json_line(&json!({"type": "apply_complete", "add": 0, "change": 0, "destroy": 0}));
+        }
+        return ExitStatus::Success;
+    }
+    if !args.auto_approve {
+        match confirm(destroy) {
+            Ok(true) => {}
+            Ok(false) => {
+                let _ = rt.block_on(journal.commit());
+                ui.status(if destroy {
+                    "Destroy cancelled."
+                } else {
+                    "Apply cancelled."
+                });
+                return ExitStatus::Failure;
+            }
+            Err(d) => {
+                let _ = rt.block_on(journal.commit());
+                return fail(d);
+            }
+        }
+    }
+    let (Some(graph), Some(mut evaluation)) = (planned.graph, planned.evaluation) else {
+        return fail(Diagnostic::error(
+            "internal error: the plan has no evaluation",
+        ));
+    };
+    let cancel = cancel_on_ctrl_c();
+    let recorder = JournalRecorder {
+        journal: journal.clone(),
+    };
+    let options = ApplyOptions {
+        parallelism: args.engine.parallelism as usize,
+        stack_name: dir
+            .canonicalize()
+            .unwrap_or_else(|_| dir.clone())
+            .display()
+            .to_string(),
+        ..ApplyOptions::default()
+    };
+    let progress = super::progress::Progress::new(
+        ui,
+        plan.changes
+            .iter()
+            .filter(|c| c.action != Action::NoOp)
+            .count(),
+    );
+    let events = |e: Event| progress.event(&e);
+    let io = ApplyInputs {
+        stack: &planned.stack,
+        graph: &graph,
+        inputs: &planned.inputs,
+        providers: &providers,
+        recorder: &recorder,
+        options: &options,
+        cancel,
+        events: &events,
+    };
+    let report = rt.block_on(apply_plan(&plan, &mut evaluation, &io));
+    progress.finish();
+    // Outputs of the root module, as now known.
+    let mut outputs = BTreeMap::new();
+    if !destroy {
+        for (name, value) in &report.outputs {
+            let sensitive = planned
+                .stack
+                .root()
+                .and_then(|m| m.outputs.get(name))
+                .is_some_and(|o| o.sensitive);
+            if value.is_wholly_known() {
+                outputs.insert(
+                    name.clone(),
+                    OutputState {
+                        value: value.to_json(),
+                        sensitive,
+                    },
+                );
+            }
+        }
+    }
+    let mut diags = Diagnostics::new();
+    if let Err(e) = rt.block_on(journal.append(Record::Outputs(outputs))) {
+        diags.push(state_error(&e));
+    }
+    if let Err(e) = rt.block_on(journal.commit()) {
+        diags.push(state_error(&e));
+    }
+    drop(lock);
+    if let Some(w) = &world {
+        if let Err(e) = rt.block_on(w.flush()) {
+            diags.push(
+                Diagnostic::warning("could not compact the simulated world")
+                    .with_detail(e.to_string()),
+            );
+        }
+    }
+    for d in report.errors {
+        diags.push(d);
+    }
+    ui.diagnostics(&diags, &planned.stack.sources);
+    let s = plan.summary();
+    let (mut added, mut changed, mut destroyed) = (0, 0, 0);
+    for c in plan
+        .changes
+        .iter()
+        .filter(|c| report.applied.contains(&c.address))
+    {
+        match c.action {
+            Action::Create => added += 1,
+            Action::Update => changed += 1,
+            Action::Delete => destroyed += 1,
+            Action::DeleteThenCreate | Action::CreateThenDelete => {
+                added += 1;
+                destroyed += 1;
+            }
+            _ => {}
+        }
+    }
+    let _ = s;
+    if ui.json {
+        ui.json_line(&json!({
+            "type": if diags.has_errors() { "apply_errored" } else { "apply_complete" },
+            "add": added, "change": changed, "destroy": destroyed,
+            "skipped": report.skipped, "cancelled": report.cancelled,
+        }));
+    } else {
+        let word = if destroy { "Destroy" } else { "Apply" };
+        if diags.has_errors() || report.cancelled {
+            ui.status(&format!(
+                "{word} {}: {added} added, {changed} changed, {destroyed} destroyed; {} skipped. State holds everything that succeeded.",
+                if report.cancelled { "interrupted" } else { "failed" },
+                report.skipped.len()
+            ));
+        } else {
+            ui.status(&format!("{word} complete! Resources: {added} added, {changed} changed, {destroyed} destroyed."));
+            if !destroy && !report.outputs.is_empty() {
+                let mut text = String::from("\nOutputs:\n\n");
+                for (name, value) in &report.outputs {
+                    let sensitive = planned
+                        .stack
+                        .root()
+                        .and_then(|m| m.outputs.get(name))
+                        .is_some_and(|o| o.sensitive);
+                    let shown = if sensitive {
+                        "(sensitive value)".to_owned()
+                    } else {
+                        value.to_string()
+                    };
+                    text.push_str(&format!("{name} = {shown}\n"));
+                }
+                ui.data(&text);
+            }
+        }
+    }
+    if diags.has_errors() || report.cancelled {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    }
+}
+
+/// Asks for `yes` on a terminal; without one, refuses (CI must pass `--auto-approve`).
+fn confirm(destroy: bool) -> Result<bool, Diagnostic> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Diagnostic::error("no terminal to confirm on")
+            .with_help("pass `--auto-approve` to apply without confirmation (as CI jobs do)"));
+    }
+    let what = if destroy {
+        "destroy all these resources"
+    } else {
+        "perform these actions"
+    };
+    let mut err = std::io::stderr();
+    let _ = write!(
+        err,
+        "\nDo you want to {what}? Only `yes` will be accepted.\n  Enter a value: "
+    );
+    let _ = err.flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Diagnostic::error("cannot read the answer").with_detail(e.to_string()))?;
+    Ok(line.trim() == "yes")
+}

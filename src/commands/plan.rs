@@ -1,0 +1,69 @@
+//! `gantry plan`: what apply would do.
+
+use super::session::{providers, runtime, sim_enabled, stack_dir, state_dir};
+use super::{input_options, ExitStatus};
+use crate::cli::PlanArgs;
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceMap};
+use crate::plan::planner::PlanOptions;
+use crate::plan::run::{make_plan, PlanRequest};
+use crate::state::{LocalBackend, LockInfo, State};
+use crate::ui::plan::{plan_json_lines, render_plan};
+use crate::ui::Ui;
+
+pub fn run(args: &PlanArgs, ui: Ui) -> ExitStatus {
+    let fail = |d: Diagnostic| {
+        ui.diagnostics(&Diagnostics::from(d), &SourceMap::new());
+        ExitStatus::Failure
+    };
+    let sim = sim_enabled(args.engine.sim);
+    let dir = stack_dir(&args.stack.dir);
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(d) => return fail(d),
+    };
+    let (providers, world) = match providers(&dir, sim) {
+        Ok(p) => p,
+        Err(d) => return fail(d),
+    };
+    let backend = LocalBackend::new(state_dir(&dir, sim));
+    let lock = match backend.lock(LockInfo::new("plan"), args.engine.lock_timeout) {
+        Ok(l) => l,
+        Err(e) => return fail(super::apply::state_error(&e)),
+    };
+    let state = match lock.read_state() {
+        Ok(s) => s.unwrap_or_else(State::new),
+        Err(e) => return fail(super::apply::state_error(&e)),
+    };
+    let inputs = input_options(&args.stack);
+    let request = PlanRequest {
+        path: &args.stack.dir,
+        inputs: &inputs,
+        options: PlanOptions {
+            replace: args.engine.replace.clone(),
+            destroy: args.destroy,
+        },
+        refresh: args.engine.refresh,
+        parallelism: args.engine.parallelism as usize,
+    };
+    let planned = rt.block_on(make_plan(&request, &state, &providers));
+    drop(lock);
+    if let Some(world) = world {
+        let _ = rt.block_on(world.flush());
+    }
+    ui.diagnostics(&planned.diagnostics, &planned.stack.sources);
+    if planned.diagnostics.has_errors() {
+        return ExitStatus::Failure;
+    }
+    if ui.json {
+        for line in plan_json_lines(&planned.plan) {
+            ui.json_line(&line);
+        }
+    } else {
+        ui.data(&render_plan(&planned.plan));
+    }
+    if args.detailed_exitcode && planned.plan.has_changes() {
+        ExitStatus::Changes
+    } else {
+        ExitStatus::Success
+    }
+}

@@ -1,0 +1,125 @@
+//! What plan, apply, destroy and the state commands share: where state lives, which
+//! providers run (real or simulated), the tokio runtime and Ctrl-C handling.
+
+use crate::diagnostics::Diagnostic;
+use crate::providers::Providers;
+use gantry_provider::{CancellationToken, Provider};
+use gantry_sim::{Knobs, SimHooks, SimProvider, SimWorld};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The stack directory of a path given on the command line (a file's directory).
+pub fn stack_dir(path: &Path) -> PathBuf {
+    if path.is_file() {
+        path.parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    } else {
+        path.to_path_buf()
+    }
+}
+
+/// `.gantry/` next to the stack, or `.gantry/sim/` for the simulated clouds: the two never
+/// share state.
+pub fn state_dir(stack: &Path, sim: bool) -> PathBuf {
+    let base = stack.join(".gantry");
+    if sim {
+        base.join("sim")
+    } else {
+        base
+    }
+}
+
+/// `--sim` on the command line or `GANTRY_SIM=1` in the environment.
+pub fn sim_enabled(flag: bool) -> bool {
+    flag || std::env::var("GANTRY_SIM").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+}
+
+/// The providers of a run; with `sim`, every one is swapped for its simulated twin sharing
+/// one persisted world.
+pub fn providers(
+    stack: &Path,
+    sim: bool,
+) -> Result<(Providers, Option<Arc<SimWorld>>), Diagnostic> {
+    let real = Providers::real();
+    if !sim {
+        return Ok((real, None));
+    }
+    let dir = state_dir(stack, true);
+    let world = SimWorld::open(&dir).map_err(|e| {
+        Diagnostic::error("cannot open the simulated world")
+            .with_detail(e.to_string())
+            .with_help(format!(
+                "`gantry sim reset` empties it (it lives in `{}`)",
+                dir.display()
+            ))
+    })?;
+    let world = Arc::new(world);
+    let knobs = Knobs::load(&dir)
+        .map_err(|e| Diagnostic::error("invalid simulation settings").with_detail(e.to_string()))?;
+    let mut sim = Providers::default();
+    for name in real.names() {
+        let Some(p) = real.get(name) else { continue };
+        let twin = SimProvider::new(name, p.schema().clone(), world.clone(), knobs.clone())
+            .with_hook("gantry_data", Arc::new(GantryDataHook));
+        sim.insert(Arc::new(twin) as Arc<dyn Provider>);
+    }
+    Ok((sim, Some(world)))
+}
+
+/// `gantry_data` in the simulated world behaves as the real one: `output` is `input`.
+struct GantryDataHook;
+
+impl SimHooks for GantryDataHook {
+    fn on_create(
+        &self,
+        _type_name: &str,
+        attributes: &mut serde_json::Value,
+    ) -> gantry_provider::provider::Result<()> {
+        mirror_input(attributes);
+        Ok(())
+    }
+
+    fn on_update(
+        &self,
+        _type_name: &str,
+        _before: &serde_json::Value,
+        attributes: &mut serde_json::Value,
+    ) -> gantry_provider::provider::Result<()> {
+        mirror_input(attributes);
+        Ok(())
+    }
+}
+
+fn mirror_input(attributes: &mut serde_json::Value) {
+    if let Some(map) = attributes.as_object_mut() {
+        let input = map.get("input").cloned().unwrap_or(serde_json::Value::Null);
+        map.insert("output".to_owned(), input);
+    }
+}
+
+/// A multi-threaded runtime for one command.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Diagnostic> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Diagnostic::error("cannot start the async runtime").with_detail(e.to_string()))
+}
+
+/// First Ctrl-C cancels (stop starting work, let in-flight operations finish and be
+/// recorded); a second exits at once — the journal keeps state consistent.
+pub fn cancel_on_ctrl_c() -> CancellationToken {
+    let token = CancellationToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            crate::ui::Ui::new(false, true).status(
+                "\nInterrupt received: finishing operations in flight and saving state. Press Ctrl-C again to exit at once.",
+            );
+            t.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    token
+}

@@ -1,0 +1,270 @@
+//! `gantry state list|show|rm|mv|pull|push`, `gantry output`, `gantry force-unlock` and
+//! `gantry sim ls|reset`: small commands over the state and the simulated world.
+
+use super::apply::state_error;
+use super::session::{runtime, sim_enabled, state_dir};
+use super::ExitStatus;
+use crate::cli::{ForceUnlockArgs, OutputArgs, SimCommand, StateCommand, StateDirArgs};
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceMap};
+use crate::state::{force_unlock, ops, LocalBackend, LockInfo, State};
+use crate::ui::Ui;
+use gantry_provider::Value;
+use std::time::Duration;
+
+fn fail(ui: Ui, d: Diagnostic) -> ExitStatus {
+    ui.diagnostics(&Diagnostics::from(d), &SourceMap::new());
+    ExitStatus::Failure
+}
+
+fn backend(at: &StateDirArgs) -> LocalBackend {
+    LocalBackend::new(state_dir(&at.dir, sim_enabled(at.sim)))
+}
+
+fn read(ui: Ui, at: &StateDirArgs) -> Result<State, ExitStatus> {
+    match backend(at).read_state() {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Ok(State::new()),
+        Err(e) => Err(fail(ui, state_error(&e))),
+    }
+}
+
+pub fn run_state(cmd: &StateCommand, ui: Ui) -> ExitStatus {
+    match cmd {
+        StateCommand::List(a) => match read(ui, &a.at) {
+            Ok(state) => {
+                for addr in ops::list(&state, a.filter.as_deref()) {
+                    ui.data(&format!("{addr}\n"));
+                }
+                ExitStatus::Success
+            }
+            Err(code) => code,
+        },
+        StateCommand::Show(a) => match read(ui, &a.at) {
+            Ok(state) => match ops::show(&state, &a.address) {
+                Some(r) => {
+                    let mut text = format!("# {}:\nresource \"{}\" {{\n", r.address, r.type_name);
+                    let attrs = Value::from_json(&r.attributes);
+                    if let Some(map) = attrs.as_map() {
+                        let width = map.keys().map(String::len).max().unwrap_or(0);
+                        for (k, v) in map {
+                            let shown = if r.sensitive_paths.iter().any(|p| p == k) {
+                                "(sensitive value)".to_owned()
+                            } else {
+                                v.to_string()
+                            };
+                            text.push_str(&format!("    {k:<width$} = {shown}\n"));
+                        }
+                    }
+                    text.push_str("}\n");
+                    ui.data(&text);
+                    ExitStatus::Success
+                }
+                None => fail(
+                    ui,
+                    Diagnostic::error(format!("no resource `{}` in state", a.address))
+                        .with_help("`gantry state list` shows what state tracks"),
+                ),
+            },
+            Err(code) => code,
+        },
+        StateCommand::Rm(a) => mutate(ui, &a.at, "state rm", |state| {
+            ops::rm(state, &a.addresses)
+                .map(|removed| removed.iter().map(|r| format!("Removed {r}\n")).collect())
+        }),
+        StateCommand::Mv(a) => mutate(ui, &a.at, "state mv", |state| {
+            ops::mv(state, &a.from, &a.to).map(|moves| {
+                moves
+                    .iter()
+                    .map(|(f, t)| format!("Moved {f} to {t}\n"))
+                    .collect()
+            })
+        }),
+        StateCommand::Pull(at) => match read(ui, at) {
+            Ok(state) => match ops::pull(&state) {
+                Ok(text) => {
+                    ui.data(&text);
+                    if !text.ends_with('\n') {
+                        ui.data("\n");
+                    }
+                    ExitStatus::Success
+                }
+                Err(e) => fail(ui, state_error(&e)),
+            },
+            Err(code) => code,
+        },
+        StateCommand::Push(a) => {
+            let bytes = match std::fs::read(&a.file) {
+                Ok(b) => b,
+                Err(e) => {
+                    return fail(
+                        ui,
+                        Diagnostic::error(format!("cannot read `{}`", a.file.display()))
+                            .with_detail(e.to_string()),
+                    )
+                }
+            };
+            let incoming = match State::from_json(&bytes, &a.file) {
+                Ok(s) => s,
+                Err(e) => return fail(ui, state_error(&e)),
+            };
+            let lock = match backend(&a.at).lock(LockInfo::new("state push"), Duration::ZERO) {
+                Ok(l) => l,
+                Err(e) => return fail(ui, state_error(&e)),
+            };
+            let current = match lock.read_state() {
+                Ok(c) => c,
+                Err(e) => return fail(ui, state_error(&e)),
+            };
+            match ops::push(current.as_ref(), incoming, a.force).and_then(|s| lock.write_state(&s))
+            {
+                Ok(serial) => {
+                    ui.status(&format!("State pushed (serial {serial})."));
+                    ExitStatus::Success
+                }
+                Err(e) => fail(ui, state_error(&e)),
+            }
+        }
+    }
+}
+
+fn mutate(
+    ui: Ui,
+    at: &StateDirArgs,
+    operation: &str,
+    f: impl FnOnce(&mut State) -> Result<String, crate::state::StateError>,
+) -> ExitStatus {
+    let lock = match backend(at).lock(LockInfo::new(operation), Duration::ZERO) {
+        Ok(l) => l,
+        Err(e) => return fail(ui, state_error(&e)),
+    };
+    let mut state = match lock.read_state() {
+        Ok(Some(s)) => s,
+        Ok(None) => State::new(),
+        Err(e) => return fail(ui, state_error(&e)),
+    };
+    match f(&mut state).and_then(|msg| lock.write_state(&state).map(|_| msg)) {
+        Ok(msg) => {
+            ui.data(&msg);
+            ExitStatus::Success
+        }
+        Err(e) => fail(ui, state_error(&e)),
+    }
+}
+
+pub fn run_output(args: &OutputArgs, ui: Ui) -> ExitStatus {
+    let at = StateDirArgs {
+        dir: args.dir.clone(),
+        sim: args.sim,
+    };
+    let state = match read(ui, &at) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if let Some(name) = &args.name {
+        let Some(out) = state.outputs.get(name) else {
+            let names: Vec<&str> = state.outputs.keys().map(String::as_str).collect();
+            let mut d = Diagnostic::error(format!("no output named `{name}`"));
+            if let Some(s) = crate::diagnostics::did_you_mean(name, names.iter().copied()) {
+                d = d.with_help(format!("did you mean `{s}`?"));
+            }
+            return fail(ui, d);
+        };
+        let value = Value::from_json(&out.value);
+        if args.json {
+            ui.data(&format!("{}\n", out.value));
+        } else if args.raw {
+            match &value {
+                Value::String(s) => ui.data(&format!("{s}\n")),
+                Value::Number(_) | Value::Bool(_) => ui.data(&format!("{value}\n")),
+                _ => {
+                    return fail(
+                        ui,
+                        Diagnostic::error("`--raw` prints only strings, numbers and bools")
+                            .with_help("use `--json` for lists and objects"),
+                    )
+                }
+            }
+        } else {
+            ui.data(&format!("{value}\n"));
+        }
+        return ExitStatus::Success;
+    }
+    if args.json {
+        let all: serde_json::Map<String, serde_json::Value> = state
+            .outputs
+            .iter()
+            .map(|(k, o)| (k.clone(), serde_json::json!({"value": if o.sensitive { serde_json::Value::Null } else { o.value.clone() }, "sensitive": o.sensitive})))
+            .collect();
+        ui.data(&format!("{}\n", serde_json::Value::Object(all)));
+    } else {
+        for (name, o) in &state.outputs {
+            let shown = if o.sensitive {
+                "(sensitive value)".to_owned()
+            } else {
+                Value::from_json(&o.value).to_string()
+            };
+            ui.data(&format!("{name} = {shown}\n"));
+        }
+    }
+    ExitStatus::Success
+}
+
+pub fn run_force_unlock(args: &ForceUnlockArgs, ui: Ui) -> ExitStatus {
+    let dir = state_dir(&args.at.dir, sim_enabled(args.at.sim));
+    match force_unlock(&dir, &args.id) {
+        Ok(info) => {
+            ui.status(&format!(
+                "Lock {} (held by {} for `{}`) released.",
+                info.id, info.who, info.operation
+            ));
+            ExitStatus::Success
+        }
+        Err(e) => fail(ui, state_error(&e)),
+    }
+}
+
+pub fn run_sim(cmd: &SimCommand, ui: Ui) -> ExitStatus {
+    match cmd {
+        SimCommand::Ls(at) => {
+            let dir = state_dir(&at.dir, true);
+            match gantry_sim::SimWorld::peek(&dir) {
+                Ok(objects) => {
+                    if ui.json {
+                        for o in objects {
+                            ui.json_line(&serde_json::json!({"type": o.type_name, "id": o.id, "address": o.address, "provider": o.provider}));
+                        }
+                    } else {
+                        for o in objects {
+                            ui.data(&format!("{:<28} {:<40} {}\n", o.type_name, o.id, o.address));
+                        }
+                    }
+                    ExitStatus::Success
+                }
+                Err(e) => fail(
+                    ui,
+                    Diagnostic::error("cannot read the simulated world").with_detail(e.to_string()),
+                ),
+            }
+        }
+        SimCommand::Reset(at) => {
+            let dir = state_dir(&at.dir, true);
+            let rt = match runtime() {
+                Ok(rt) => rt,
+                Err(d) => return fail(ui, d),
+            };
+            let result = gantry_sim::SimWorld::open(&dir)
+                .map_err(|e| e.to_string())
+                .and_then(|w| rt.block_on(w.reset()).map_err(|e| e.to_string()));
+            match result {
+                Ok(()) => {
+                    ui.status("The simulated world is empty.");
+                    ExitStatus::Success
+                }
+                Err(e) => fail(
+                    ui,
+                    Diagnostic::error("cannot reset the simulated world").with_detail(e),
+                ),
+            }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Making a plan end to end: load and evaluate the stack, refresh what state tracks, walk
+//! the graph with the [`Planner`], and attach dependencies from the instance graph.
+
+use super::planner::{PlanOptions, Planner};
+use super::refresh::{refresh, Prior};
+use super::Plan;
+use crate::config::inputs::{collect_inputs, InputOptions, InputValue};
+use crate::config::load::{load_stack, LoadOptions, Stack};
+use crate::config::sources::ModuleFetcher;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::graph::build::{build, ConfigGraph};
+use crate::graph::cycle::find_cycles;
+use crate::graph::instances::build_instances;
+use crate::graph::walk::{walk_with, Evaluation, WalkMode};
+use crate::providers::Providers;
+use crate::state::{ResourceMode, State};
+use gantry_provider::Value;
+use petgraph::visit::EdgeRef;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+/// What to plan.
+pub struct PlanRequest<'a> {
+    pub path: &'a Path,
+    pub inputs: &'a InputOptions,
+    pub options: PlanOptions,
+    /// Read every tracked resource first (`--refresh=false` skips it).
+    pub refresh: bool,
+    pub parallelism: usize,
+}
+
+/// A plan and everything apply needs to carry it out.
+pub struct Planned {
+    pub stack: Stack,
+    pub graph: Option<ConfigGraph>,
+    pub inputs: HashMap<String, InputValue>,
+    pub evaluation: Option<Evaluation>,
+    pub plan: Plan,
+    pub diagnostics: Diagnostics,
+}
+
+/// The planner's view of what state tracks.
+pub fn priors_from_state(state: &State) -> BTreeMap<String, Prior> {
+    state
+        .resources
+        .iter()
+        .map(|(address, r)| {
+            (
+                address.clone(),
+                Prior {
+                    type_name: r.type_name.clone(),
+                    provider: r.provider.clone(),
+                    managed: r.mode == ResourceMode::Managed,
+                    attributes: Value::from_json(&r.attributes),
+                    dependencies: r.dependencies.clone(),
+                    schema_version: r.schema_version,
+                    sensitive_paths: r.sensitive_paths.clone(),
+                },
+            )
+        })
+        .collect()
+}
+
+pub async fn make_plan(req: &PlanRequest<'_>, state: &State, providers: &Providers) -> Planned {
+    let fetcher = ModuleFetcher::default();
+    let (mut stack, mut diags) = load_stack(&LoadOptions {
+        path: req.path,
+        fetcher: &fetcher,
+    });
+    let mut planned = Planned {
+        stack: Stack::default(),
+        graph: None,
+        inputs: HashMap::new(),
+        evaluation: None,
+        plan: Plan::default(),
+        diagnostics: Diagnostics::new(),
+    };
+    if stack.root().is_none() || diags.has_errors() {
+        planned.stack = stack;
+        planned.diagnostics = diags;
+        return planned;
+    }
+    let (inputs, input_diags) = collect_inputs(&mut stack, req.inputs);
+    diags.extend(input_diags);
+    let graph = build(&stack, &mut diags);
+    for c in find_cycles(&graph, &stack.sources) {
+        diags.push(c);
+    }
+    if diags.has_errors() {
+        planned.stack = stack;
+        planned.graph = Some(graph);
+        planned.diagnostics = diags;
+        return planned;
+    }
+    let mut prior = priors_from_state(state);
+    let mut drift = Vec::new();
+    if req.refresh && !prior.is_empty() {
+        let (refreshed, found, errors) = refresh(providers, prior, req.parallelism).await;
+        prior = refreshed;
+        drift = found;
+        for (address, e) in errors {
+            diags.push(
+                Diagnostic::error(format!("failed to refresh `{address}`"))
+                    .with_label(e.to_string()),
+            );
+        }
+    }
+    let mut planner = Planner::new(providers, &prior, &req.options);
+    let evaluation = walk_with(
+        &stack,
+        &graph,
+        &inputs,
+        WalkMode::Plan,
+        &mut planner,
+        &mut diags,
+    );
+    let instances = build_instances(&graph, &evaluation);
+    let mut dependencies: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for e in instances.graph.edge_references() {
+        dependencies
+            .entry(instances.graph[e.target()].to_string())
+            .or_default()
+            .push(instances.graph[e.source()].to_string());
+    }
+    let mut plan = planner.finish(&dependencies, &mut diags);
+    plan.drift = drift;
+    for (name, value) in &evaluation.root_outputs {
+        let sensitive = stack
+            .root()
+            .and_then(|m| m.outputs.get(name))
+            .is_some_and(|o| o.sensitive);
+        let before = state.outputs.get(name).map(|o| Value::from_json(&o.value));
+        if !req.options.destroy {
+            plan.outputs.insert(
+                name.clone(),
+                super::OutputChange {
+                    before,
+                    after: value.clone(),
+                    sensitive,
+                },
+            );
+        }
+    }
+    planned.stack = stack;
+    planned.graph = Some(graph);
+    planned.inputs = inputs;
+    planned.evaluation = Some(evaluation);
+    planned.plan = plan;
+    planned.diagnostics = diags;
+    planned
+}

@@ -1,0 +1,1603 @@
+//! The operation journal, `journal.ndjson`: how apply stays crash-safe without rewriting
+//! the whole state after every operation.
+//!
+//! Before a create, the engine appends an [`Record::Intent`] and waits until it is durable;
+//! after each operation it appends the result. Each line is one self-describing JSON record
+//! (`{"op":"created",...}`); the first line is `{"op":"begin","lineage":..,"base_serial":..}`
+//! naming the `state.json` the records apply to.
+//!
+//! Appends are **group-committed**: one writer thread takes every line queued by concurrent
+//! [`Journal::append`] calls, writes them with one `write`, fsyncs once and acknowledges them
+//! all. The cost of an append does not depend on the size of the state. Every
+//! [`JournalOptions::compact_every`] records, and at [`Journal::commit`], the merged state is
+//! written to `state.json` (serial + 1, atomically, previous file kept as the backup) and a
+//! new journal is started that carries only the intents still pending.
+//!
+//! After a crash, [`StateLock::open_journal`] replays the journal onto `state.json` and
+//! reports the intents that have no result yet ([`Recovery::pending_creates`]): objects that
+//! may exist in the cloud and that the engine must look up by token. Replay is idempotent
+//! (records set or remove whole values), so a journal that survived a compaction's rename of
+//! `state.json` replays harmlessly onto it.
+
+use super::error::StateError;
+use super::local::{
+    load_state_file, open_private, persist_state, read_optional, remove_if_exists, sync_dir,
+    LockInner, StateLock, JOURNAL_FILE, STATE_FILE,
+};
+use super::model::{strip_position, OutputState, ResourceState, State};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use tokio::sync::oneshot;
+
+/// Records between automatic compactions unless configured otherwise.
+pub const DEFAULT_COMPACT_EVERY: usize = 10_000;
+
+/// The engine is about to create an object; recorded durably before the cloud call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Intent {
+    /// The instance address being created.
+    pub address: String,
+    /// The resource type.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// The provider configuration.
+    pub provider: String,
+    /// The idempotency token passed to the cloud; the created object can be found by it.
+    pub token: String,
+}
+
+/// One journal entry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    /// A create is about to be sent (`{"op":"intent",...}`).
+    Intent(Intent),
+    /// An object was created; clears the intent with the same address and token
+    /// (`create_token`).
+    Created(ResourceState),
+    /// An object was updated, read or refreshed.
+    Updated(ResourceState),
+    /// An object was deleted (or forgotten).
+    Deleted {
+        /// Its address.
+        address: String,
+    },
+    /// The root module outputs, replacing the previous ones.
+    Outputs(BTreeMap<String, OutputState>),
+    /// The create behind the intent with this token did not happen (recovery looked it up
+    /// and found nothing, or the cloud refused the call).
+    NotCreated {
+        /// The intent's token.
+        token: String,
+    },
+}
+
+/// What [`StateLock::open_journal`] found from an interrupted run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Recovery {
+    /// Intents with no later `Created` (same address and token) or `NotCreated`: the
+    /// object may or may not exist. Resolve each with [`Journal::append`]`(Record::Created)`
+    /// or [`Journal::resolve_intent`].
+    pub pending_creates: Vec<Intent>,
+    /// How many records were replayed onto `state.json`.
+    pub replayed_records: usize,
+    /// Whether a partial last line (a write cut short by the crash) was dropped.
+    pub discarded_torn_line: bool,
+}
+
+impl Recovery {
+    /// Whether there was nothing to recover.
+    pub fn is_empty(&self) -> bool {
+        self.pending_creates.is_empty() && self.replayed_records == 0
+    }
+}
+
+/// Journal settings.
+#[derive(Debug, Clone)]
+pub struct JournalOptions {
+    /// Compact into `state.json` after this many records (at least 1).
+    pub compact_every: usize,
+}
+
+impl Default for JournalOptions {
+    fn default() -> Self {
+        JournalOptions {
+            compact_every: DEFAULT_COMPACT_EVERY,
+        }
+    }
+}
+
+/// A handle on the open journal; cheap to clone and share between tasks.
+///
+/// The state lock stays held while any handle exists. Dropping every handle without
+/// [`commit`](Journal::commit) leaves the journal on disk, exactly as a crash would, and the
+/// next [`StateLock::open_journal`] recovers it; dropping the last handle waits for the
+/// writer thread to finish the write in progress.
+#[derive(Clone)]
+pub struct Journal {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("path", &self.shared.core.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Owned by the handles; stops and joins the writer when the last one goes.
+struct Shared {
+    core: Arc<Core>,
+    tx: Option<mpsc::Sender<Msg>>,
+    writer: Option<JoinHandle<()>>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+/// State shared by the handles and the writer thread.
+struct Core {
+    path: PathBuf,
+    mem: Mutex<Mem>,
+    fsyncs: AtomicU64,
+    compactions: AtomicU64,
+    closed: Mutex<Option<String>>,
+}
+
+impl Core {
+    fn mem(&self) -> MutexGuard<'_, Mem> {
+        self.mem.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn closed_error(&self) -> StateError {
+        let reason = self
+            .closed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_else(|| "the journal writer stopped".into());
+        StateError::JournalClosed { reason }
+    }
+}
+
+/// The state with every durable record applied, and the intents still pending.
+struct Mem {
+    state: State,
+    pending: IndexMap<String, Intent>,
+}
+
+impl Mem {
+    fn apply(&mut self, record: Record) {
+        match record {
+            Record::Intent(intent) => {
+                self.pending.insert(intent.token.clone(), intent);
+            }
+            Record::Created(resource) => {
+                if let Some(token) = &resource.create_token {
+                    if self
+                        .pending
+                        .get(token)
+                        .is_some_and(|i| i.address == resource.address)
+                    {
+                        self.pending.shift_remove(token);
+                    }
+                }
+                self.state.upsert_resource(resource);
+            }
+            Record::Updated(resource) => self.state.upsert_resource(resource),
+            Record::Deleted { address } => {
+                self.state.resources.remove(&address);
+            }
+            Record::Outputs(outputs) => self.state.outputs = outputs,
+            Record::NotCreated { token } => {
+                self.pending.shift_remove(&token);
+            }
+        }
+    }
+}
+
+// Nearly every message is an `Append`, so boxing the record would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+enum Msg {
+    Append {
+        line: Vec<u8>,
+        record: Record,
+        ack: oneshot::Sender<Result<(), StateError>>,
+    },
+    Commit {
+        ack: oneshot::Sender<Result<State, StateError>>,
+    },
+}
+
+/// The on-disk form of a record, borrowed for writing.
+#[derive(Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+enum WireOut<'a> {
+    Begin {
+        lineage: &'a str,
+        base_serial: u64,
+    },
+    Intent(&'a Intent),
+    Created(&'a ResourceState),
+    Updated(&'a ResourceState),
+    Deleted {
+        address: &'a str,
+    },
+    Outputs {
+        outputs: &'a BTreeMap<String, OutputState>,
+    },
+    NotCreated {
+        token: &'a str,
+    },
+}
+
+/// The on-disk form of a record, owned for reading.
+#[derive(Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+enum WireIn {
+    Begin {
+        lineage: String,
+        base_serial: u64,
+    },
+    Intent(Intent),
+    Created(ResourceState),
+    Updated(ResourceState),
+    Deleted {
+        address: String,
+    },
+    Outputs {
+        outputs: BTreeMap<String, OutputState>,
+    },
+    NotCreated {
+        token: String,
+    },
+}
+
+impl<'a> From<&'a Record> for WireOut<'a> {
+    fn from(record: &'a Record) -> Self {
+        match record {
+            Record::Intent(i) => WireOut::Intent(i),
+            Record::Created(r) => WireOut::Created(r),
+            Record::Updated(r) => WireOut::Updated(r),
+            Record::Deleted { address } => WireOut::Deleted { address },
+            Record::Outputs(outputs) => WireOut::Outputs { outputs },
+            Record::NotCreated { token } => WireOut::NotCreated { token },
+        }
+    }
+}
+
+/// One NDJSON line, with its newline.
+fn encode(wire: &WireOut<'_>) -> Result<Vec<u8>, StateError> {
+    let mut line = serde_json::to_vec(wire).map_err(StateError::Encode)?;
+    line.push(b'\n');
+    Ok(line)
+}
+
+fn begin_line(state: &State) -> Result<Vec<u8>, StateError> {
+    encode(&WireOut::Begin {
+        lineage: &state.lineage,
+        base_serial: state.serial,
+    })
+}
+
+impl StateLock {
+    /// Opens the journal with default options; see [`StateLock::open_journal_with`].
+    pub fn open_journal(&self) -> Result<(Journal, Recovery), StateError> {
+        self.open_journal_with(JournalOptions::default())
+    }
+
+    /// Opens the journal for an apply: loads `state.json` (or starts a new state), replays a
+    /// journal left by an interrupted run, and starts the writer thread. Only one journal
+    /// may be open per lock.
+    ///
+    /// Fails with [`StateError::Corrupt`] if `state.json` or the journal is damaged (a
+    /// partial last line is expected after a crash and dropped), or if the journal belongs to
+    /// another lineage. Nothing is modified in that case.
+    pub fn open_journal_with(
+        &self,
+        options: JournalOptions,
+    ) -> Result<(Journal, Recovery), StateError> {
+        let lock = &self.inner;
+        if lock
+            .journal_open
+            .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            return Err(StateError::JournalAlreadyOpen {
+                dir: lock.dir.clone(),
+            });
+        }
+        match open(lock, options) {
+            Ok(opened) => Ok(opened),
+            Err(e) => {
+                lock.journal_open.store(false, Ordering::SeqCst);
+                Err(e)
+            }
+        }
+    }
+}
+
+fn open(lock: &Arc<LockInner>, options: JournalOptions) -> Result<(Journal, Recovery), StateError> {
+    let dir = lock.dir.clone();
+    let path = dir.join(JOURNAL_FILE);
+    let base = load_state_file(&dir.join(STATE_FILE))?;
+    let state_exists = base.is_some();
+    let replay = match read_optional(&path)? {
+        Some(bytes) => Some(parse_journal(&bytes, &path, base.as_ref())?),
+        None => None,
+    };
+    let mut recovery = Recovery::default();
+    let mut file = None;
+    let mut mem = Mem {
+        state: base.unwrap_or_default(),
+        pending: IndexMap::new(),
+    };
+    if let Some(replay) = replay {
+        recovery.discarded_torn_line = replay.torn;
+        recovery.replayed_records = replay.records.len();
+        if let Some(lineage) = replay.lineage {
+            if !state_exists {
+                // A new stack that crashed before its first compaction.
+                mem.state.lineage = lineage;
+            }
+            for record in replay.records {
+                mem.apply(record);
+            }
+            if replay.torn {
+                OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .and_then(|f| {
+                        f.set_len(replay.valid_len as u64)
+                            .and_then(|()| f.sync_all())
+                    })
+                    .map_err(|e| StateError::io("truncate the torn last line of", &path, e))?;
+            }
+            file = Some(
+                open_private(OpenOptions::new().append(true), &path)
+                    .map_err(|e| StateError::io("open", &path, e))?,
+            );
+        } else {
+            // Not even the header survived: nothing was ever acknowledged.
+            remove_if_exists(&path)?;
+            sync_dir(&dir)?;
+        }
+    }
+    recovery.pending_creates = mem.pending.values().cloned().collect();
+    let core = Arc::new(Core {
+        path: path.clone(),
+        mem: Mutex::new(mem),
+        fsyncs: AtomicU64::new(0),
+        compactions: AtomicU64::new(0),
+        closed: Mutex::new(None),
+    });
+    let compact_every = options.compact_every.max(1);
+    let writer = Writer {
+        dir,
+        path,
+        file,
+        core: Arc::clone(&core),
+        lock: Arc::clone(lock),
+        compact_every,
+        since_compact: recovery.replayed_records,
+        dirty: recovery.replayed_records > 0,
+        state_exists,
+        failed: None,
+    };
+    let (tx, rx) = mpsc::channel();
+    let handle = std::thread::Builder::new()
+        .name("gantry-journal".into())
+        .spawn(move || writer.run(rx))
+        .map_err(|e| StateError::io("start the journal writer for", &core.path, e))?;
+    let journal = Journal {
+        shared: Arc::new(Shared {
+            core,
+            tx: Some(tx),
+            writer: Some(handle),
+        }),
+    };
+    Ok((journal, recovery))
+}
+
+/// A parsed journal file.
+struct Replay {
+    /// The header's lineage; `None` when no complete line survived.
+    lineage: Option<String>,
+    records: Vec<Record>,
+    /// Whether a partial last line was found.
+    torn: bool,
+    /// Length of the complete lines.
+    valid_len: usize,
+}
+
+fn parse_journal(bytes: &[u8], path: &Path, base: Option<&State>) -> Result<Replay, StateError> {
+    let corrupt = |line: usize, column: usize, message: String| StateError::Corrupt {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+    };
+    let valid_len = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let torn = valid_len < bytes.len();
+    let mut lineage = None;
+    let mut records = Vec::new();
+    for (index, line) in bytes[..valid_len].split(|&b| b == b'\n').enumerate() {
+        let number = index + 1;
+        // Blocks that never reached the disk read back as zeros after a crash; serde_json
+        // never writes a raw NUL, so such a line is a hole, not a record.
+        if line.contains(&0) || line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let wire: WireIn = serde_json::from_slice(line).map_err(|e| {
+            corrupt(
+                number,
+                e.column(),
+                format!("invalid journal record: {}", strip_position(&e.to_string())),
+            )
+        })?;
+        let record = match (wire, lineage.is_some()) {
+            (
+                WireIn::Begin {
+                    lineage: l,
+                    base_serial,
+                },
+                false,
+            ) => {
+                check_base(&l, base_serial, base).map_err(|m| corrupt(number, 1, m))?;
+                lineage = Some(l);
+                continue;
+            }
+            (WireIn::Begin { .. }, true) => {
+                return Err(corrupt(number, 1, "a second `begin` record".into()))
+            }
+            (_, false) => {
+                return Err(corrupt(
+                    number,
+                    1,
+                    "the journal does not start with a `begin` record".into(),
+                ))
+            }
+            (WireIn::Intent(i), true) => Record::Intent(i),
+            (WireIn::Created(r), true) => Record::Created(r),
+            (WireIn::Updated(r), true) => Record::Updated(r),
+            (WireIn::Deleted { address }, true) => Record::Deleted { address },
+            (WireIn::Outputs { outputs }, true) => Record::Outputs(outputs),
+            (WireIn::NotCreated { token }, true) => Record::NotCreated { token },
+        };
+        records.push(record);
+    }
+    Ok(Replay {
+        lineage,
+        records,
+        torn,
+        valid_len,
+    })
+}
+
+/// Whether a journal with this header applies to `base` (the parsed `state.json`).
+fn check_base(lineage: &str, base_serial: u64, base: Option<&State>) -> Result<(), String> {
+    match base {
+        Some(state) if state.lineage != lineage => Err(format!(
+            "the journal belongs to lineage {lineage}, but state.json has lineage {}",
+            state.lineage
+        )),
+        // state.json may be one serial ahead: a compaction renamed it but the crash came
+        // before the journal was replaced. Replay is idempotent, so that is fine.
+        Some(state) if base_serial > state.serial => Err(format!(
+            "the journal continues serial {base_serial}, but state.json has the older serial {}",
+            state.serial
+        )),
+        None if base_serial != 0 => Err(format!(
+            "the journal continues serial {base_serial}, but there is no state.json"
+        )),
+        _ => Ok(()),
+    }
+}
+
+impl Journal {
+    /// Appends a record and returns once it is durable (written and fsync'd), and applied
+    /// to [`current`](Journal::current). Concurrent calls share one fsync.
+    pub async fn append(&self, record: Record) -> Result<(), StateError> {
+        let line = encode(&WireOut::from(&record))?;
+        let (ack, done) = oneshot::channel();
+        let Some(tx) = &self.shared.tx else {
+            return Err(self.shared.core.closed_error());
+        };
+        tx.send(Msg::Append { line, record, ack })
+            .map_err(|_| self.shared.core.closed_error())?;
+        done.await
+            .unwrap_or_else(|_| Err(self.shared.core.closed_error()))
+    }
+
+    /// Records that the create behind the intent with `token` did not happen.
+    pub async fn resolve_intent(&self, token: &str) -> Result<(), StateError> {
+        self.append(Record::NotCreated {
+            token: token.to_owned(),
+        })
+        .await
+    }
+
+    /// Compacts the journal into `state.json` (serial + 1, previous file kept as
+    /// `state.json.backup`) and removes it, then closes the journal: later appends fail with
+    /// [`StateError::JournalClosed`]. Returns the state written.
+    ///
+    /// Intents still pending are not dropped: the journal is rewritten to hold just them,
+    /// so the next [`StateLock::open_journal`] reports them again. When nothing was recorded
+    /// since the last write of an existing `state.json`, it is left as is.
+    pub async fn commit(&self) -> Result<State, StateError> {
+        let (ack, done) = oneshot::channel();
+        let Some(tx) = &self.shared.tx else {
+            return Err(self.shared.core.closed_error());
+        };
+        tx.send(Msg::Commit { ack })
+            .map_err(|_| self.shared.core.closed_error())?;
+        done.await
+            .unwrap_or_else(|_| Err(self.shared.core.closed_error()))
+    }
+
+    /// A copy of the state with every durable record applied.
+    pub fn current(&self) -> State {
+        self.shared.core.mem().state.clone()
+    }
+
+    /// Runs `f` on the current state without copying it. Appends wait while `f` runs, so keep
+    /// it short.
+    pub fn with_state<R>(&self, f: impl FnOnce(&State) -> R) -> R {
+        f(&self.shared.core.mem().state)
+    }
+
+    /// Intents with no result yet, oldest first.
+    pub fn pending_intents(&self) -> Vec<Intent> {
+        self.shared.core.mem().pending.values().cloned().collect()
+    }
+
+    /// How many times the journal file was fsync'd for appends (a metric; group commit
+    /// keeps it far below the number of records).
+    pub fn fsync_count(&self) -> u64 {
+        self.shared.core.fsyncs.load(Ordering::SeqCst)
+    }
+
+    /// How many times the journal was compacted into `state.json`, including at commit.
+    pub fn compaction_count(&self) -> u64 {
+        self.shared.core.compactions.load(Ordering::SeqCst)
+    }
+
+    /// The journal file.
+    pub fn path(&self) -> &Path {
+        &self.shared.core.path
+    }
+}
+
+/// The writer thread: the only code that touches the journal file and, while the journal is
+/// open, `state.json`.
+struct Writer {
+    dir: PathBuf,
+    path: PathBuf,
+    /// The journal opened for appending; `None` until the first record after a compaction.
+    file: Option<File>,
+    core: Arc<Core>,
+    /// Keeps the state lock held while the writer runs.
+    lock: Arc<LockInner>,
+    compact_every: usize,
+    since_compact: usize,
+    /// Whether records were applied since `state.json` was last written.
+    dirty: bool,
+    state_exists: bool,
+    /// Set after a failed write or compaction: the file may be in any state, so stop.
+    failed: Option<String>,
+}
+
+type Batch = Vec<(Vec<u8>, Record, oneshot::Sender<Result<(), StateError>>)>;
+
+impl Writer {
+    fn run(mut self, rx: mpsc::Receiver<Msg>) {
+        while let Ok(first) = rx.recv() {
+            let mut batch: Batch = Vec::new();
+            let mut commit = None;
+            match first {
+                Msg::Append { line, record, ack } => batch.push((line, record, ack)),
+                Msg::Commit { ack } => commit = Some(ack),
+            }
+            while commit.is_none() && batch.len() < self.compact_every {
+                match rx.try_recv() {
+                    Ok(Msg::Append { line, record, ack }) => batch.push((line, record, ack)),
+                    Ok(Msg::Commit { ack }) => commit = Some(ack),
+                    Err(_) => break,
+                }
+            }
+            if !batch.is_empty() {
+                self.write_batch(batch);
+            }
+            if let Some(ack) = commit {
+                let result = match &self.failed {
+                    Some(reason) => Err(StateError::JournalClosed {
+                        reason: reason.clone(),
+                    }),
+                    None => self.commit(),
+                };
+                let done = result.is_ok();
+                if done {
+                    self.close("it was committed".into());
+                }
+                let _ = ack.send(result);
+                if done {
+                    break;
+                }
+            }
+        }
+        self.lock.journal_open.store(false, Ordering::SeqCst);
+    }
+
+    fn close(&self, reason: String) {
+        *self.core.closed.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason);
+    }
+
+    fn fail(&mut self, reason: String) {
+        self.close(reason.clone());
+        self.failed = Some(reason);
+    }
+
+    fn write_batch(&mut self, batch: Batch) {
+        if let Some(reason) = &self.failed {
+            for (_, _, ack) in batch {
+                let _ = ack.send(Err(StateError::JournalClosed {
+                    reason: reason.clone(),
+                }));
+            }
+            return;
+        }
+        let mut buf =
+            Vec::with_capacity(batch.iter().map(|(l, _, _)| l.len()).sum::<usize>() + 128);
+        let mut records = Vec::with_capacity(batch.len());
+        let mut acks = Vec::with_capacity(batch.len());
+        for (line, record, ack) in batch {
+            buf.extend_from_slice(&line);
+            records.push(record);
+            acks.push(ack);
+        }
+        if let Err(e) = self.write_durably(buf) {
+            self.fail(format!("an earlier write failed: {e}"));
+            for ack in acks {
+                let _ = ack.send(Err(clone_error(&e)));
+            }
+            return;
+        }
+        self.core.fsyncs.fetch_add(1, Ordering::SeqCst);
+        let count = records.len();
+        {
+            let mut mem = self.core.mem();
+            for record in records {
+                mem.apply(record);
+            }
+        }
+        self.dirty = true;
+        self.since_compact += count;
+        for ack in acks {
+            let _ = ack.send(Ok(()));
+        }
+        if self.since_compact >= self.compact_every {
+            if let Err(e) = self.compact(false) {
+                self.fail(format!("compacting into state.json failed: {e}"));
+            }
+        }
+    }
+
+    /// Appends `lines` to the journal (creating it with its header first if needed) and
+    /// fsyncs.
+    fn write_durably(&mut self, lines: Vec<u8>) -> Result<(), StateError> {
+        let path = &self.path;
+        if let Some(file) = &mut self.file {
+            return file
+                .write_all(&lines)
+                .and_then(|()| file.sync_data())
+                .map_err(|e| StateError::io("append to", path, e));
+        }
+        let mut bytes = begin_line(&self.core.mem().state)?;
+        bytes.extend_from_slice(&lines);
+        let mut file = open_private(
+            OpenOptions::new().append(true).create(true).truncate(false),
+            path,
+        )
+        .map_err(|e| StateError::io("create", path, e))?;
+        file.set_len(0)
+            .and_then(|()| file.write_all(&bytes))
+            .and_then(|()| file.sync_all())
+            .map_err(|e| StateError::io("write", path, e))?;
+        sync_dir(&self.dir)?;
+        self.file = Some(file);
+        Ok(())
+    }
+
+    /// Writes the merged state as `state.json` with serial + 1 and starts over with a
+    /// journal holding only the pending intents (none at all if there are none).
+    fn compact(&mut self, last: bool) -> Result<(), StateError> {
+        let (bytes, carried, next) = {
+            let mem = self.core.mem();
+            let mut next = mem.state.clone();
+            next.serial += 1;
+            let bytes = next.to_json_pretty()?;
+            let mut carried = Vec::new();
+            if !mem.pending.is_empty() {
+                carried = begin_line(&next)?;
+                for intent in mem.pending.values() {
+                    carried.extend(encode(&WireOut::Intent(intent))?);
+                }
+            }
+            (bytes, carried, next.serial)
+        };
+        let state_path = self.dir.join(STATE_FILE);
+        let old = read_optional(&state_path)?;
+        persist_state(&self.dir, old.as_deref(), &bytes)?;
+        self.state_exists = true;
+        self.core.mem().state.serial = next;
+        self.file = None;
+        if carried.is_empty() {
+            remove_if_exists(&self.path)?;
+            sync_dir(&self.dir)?;
+        } else {
+            let tmp = self.dir.join(format!(".{JOURNAL_FILE}.tmp"));
+            remove_if_exists(&tmp)?;
+            let mut file = open_private(OpenOptions::new().append(true).create_new(true), &tmp)
+                .map_err(|e| StateError::io("create", &tmp, e))?;
+            file.write_all(&carried)
+                .and_then(|()| file.sync_all())
+                .map_err(|e| StateError::io("write", &tmp, e))?;
+            fs::rename(&tmp, &self.path)
+                .map_err(|e| StateError::io("rename into place", &self.path, e))?;
+            sync_dir(&self.dir)?;
+            if !last {
+                self.file = Some(file);
+            }
+        }
+        self.since_compact = 0;
+        self.dirty = false;
+        self.core.compactions.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<State, StateError> {
+        if self.dirty || !self.state_exists {
+            self.compact(true)?;
+        } else if self.core.mem().pending.is_empty() {
+            self.file = None;
+            remove_if_exists(&self.path)?;
+            sync_dir(&self.dir)?;
+        }
+        Ok(self.core.mem().state.clone())
+    }
+}
+
+/// `io::Error` is not `Clone`; every waiter of a failed batch gets an equivalent error.
+fn clone_error(e: &StateError) -> StateError {
+    match e {
+        StateError::Io {
+            action,
+            path,
+            source,
+        } => StateError::Io {
+            action,
+            path: path.clone(),
+            source: std::io::Error::new(source.kind(), source.to_string()),
+        },
+        other => StateError::JournalClosed {
+            reason: other.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::state::local::{LocalBackend, LockInfo, BACKUP_FILE};
+    use crate::state::model::tests::resource;
+    use std::time::Duration;
+
+    fn lock(dir: &Path) -> StateLock {
+        LocalBackend::new(dir)
+            .lock(LockInfo::new("apply"), Duration::ZERO)
+            .unwrap()
+    }
+
+    fn intent(address: &str, token: &str) -> Intent {
+        Intent {
+            address: address.into(),
+            type_name: "aws_vpc".into(),
+            provider: "aws".into(),
+            token: token.into(),
+        }
+    }
+
+    fn created(address: &str, token: &str) -> ResourceState {
+        let mut r = resource(address);
+        r.create_token = Some(token.into());
+        r
+    }
+
+    fn lines(path: &Path) -> Vec<serde_json::Value> {
+        fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn journal_is_shareable_between_tasks() {
+        fn check<T: Clone + Send + Sync + 'static>() {}
+        check::<Journal>();
+    }
+
+    #[test]
+    fn records_are_self_describing_lines() {
+        let r = Record::Outputs(BTreeMap::from([(
+            "op".to_string(),
+            OutputState {
+                value: serde_json::json!(1),
+                sensitive: true,
+            },
+        )]));
+        let line = encode(&WireOut::from(&r)).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(v["op"], "outputs");
+        assert_eq!(v["outputs"]["op"]["sensitive"], true);
+        let line = encode(&WireOut::from(&Record::Intent(intent("a.b", "t")))).unwrap();
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            "{\"op\":\"intent\",\"address\":\"a.b\",\"type\":\"aws_vpc\",\"provider\":\"aws\",\"token\":\"t\"}\n"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_appends_all_land_with_few_fsyncs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let lock = lock(tmp.path());
+        let (journal, recovery) = lock.open_journal().unwrap();
+        assert!(recovery.is_empty());
+        let barrier = Arc::new(tokio::sync::Barrier::new(200));
+        let mut tasks = Vec::new();
+        for i in 0..200 {
+            let journal = journal.clone();
+            let barrier = Arc::clone(&barrier);
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                let addr = format!("aws_vpc.v[{i}]");
+                let token = format!("tok-{i}");
+                journal
+                    .append(Record::Intent(intent(&addr, &token)))
+                    .await
+                    .unwrap();
+                journal
+                    .append(Record::Created(created(&addr, &token)))
+                    .await
+                    .unwrap();
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(journal.with_state(|s| s.resources.len()), 200);
+        assert!(journal.pending_intents().is_empty());
+        let fsyncs = journal.fsync_count();
+        assert!(
+            fsyncs >= 2,
+            "at least one fsync per dependent round: {fsyncs}"
+        );
+        assert!(fsyncs <= 50, "400 records took {fsyncs} fsyncs");
+        let on_disk = lines(&tmp.path().join(JOURNAL_FILE));
+        assert_eq!(on_disk.len(), 401);
+        assert_eq!(on_disk[0]["op"], "begin");
+        assert_eq!(on_disk[0]["base_serial"], 0);
+        // Each task's intent precedes its result in the file.
+        for i in 0..200 {
+            let addr = format!("aws_vpc.v[{i}]");
+            let pos = |op: &str| {
+                on_disk
+                    .iter()
+                    .position(|l| l["op"] == op && l["address"] == addr.as_str())
+                    .unwrap()
+            };
+            assert!(pos("intent") < pos("created"));
+        }
+        // Nothing was written to state.json yet: appends do not rewrite the state.
+        assert!(!tmp.path().join(STATE_FILE).exists());
+    }
+
+    #[tokio::test]
+    async fn commit_merges_into_state_and_removes_the_journal() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let lock = lock(dir);
+        let mut base = State::new();
+        base.upsert_resource(resource("aws_vpc.old"));
+        base.upsert_resource(resource("aws_vpc.gone"));
+        assert_eq!(lock.write_state(&base).unwrap(), 1);
+
+        let (journal, _) = lock.open_journal().unwrap();
+        journal
+            .append(Record::Intent(intent("aws_vpc.new", "t1")))
+            .await
+            .unwrap();
+        journal
+            .append(Record::Created(created("aws_vpc.new", "t1")))
+            .await
+            .unwrap();
+        let mut updated = resource("aws_vpc.old");
+        updated.attributes = serde_json::json!({"id": "vpc-9"});
+        journal.append(Record::Updated(updated)).await.unwrap();
+        journal
+            .append(Record::Deleted {
+                address: "aws_vpc.gone".into(),
+            })
+            .await
+            .unwrap();
+        let outputs = BTreeMap::from([(
+            "id".to_string(),
+            OutputState {
+                value: serde_json::json!("vpc-9"),
+                sensitive: false,
+            },
+        )]);
+        journal
+            .append(Record::Outputs(outputs.clone()))
+            .await
+            .unwrap();
+        assert!(dir.join(JOURNAL_FILE).exists());
+        // Writing state.json directly while the journal is open is refused.
+        assert!(matches!(
+            lock.write_state(&base),
+            Err(StateError::JournalPending { .. })
+        ));
+
+        let committed = journal.commit().await.unwrap();
+        assert_eq!(committed.serial, 2);
+        assert_eq!(committed.lineage, base.lineage);
+        assert_eq!(
+            committed.resources.keys().collect::<Vec<_>>(),
+            ["aws_vpc.new", "aws_vpc.old"]
+        );
+        assert_eq!(committed.resources["aws_vpc.old"].attributes["id"], "vpc-9");
+        assert_eq!(committed.outputs, outputs);
+        assert!(!dir.join(JOURNAL_FILE).exists());
+        assert_eq!(lock.read_state().unwrap().unwrap(), committed);
+        let backup = load_state_file(&dir.join(BACKUP_FILE)).unwrap().unwrap();
+        assert_eq!(backup.serial, 1);
+        let err = journal
+            .append(Record::Deleted {
+                address: "x".into(),
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StateError::JournalClosed { .. }), "{err:?}");
+        assert!(matches!(
+            journal.commit().await,
+            Err(StateError::JournalClosed { .. })
+        ));
+        drop(journal);
+        // The journal is closed, so state.json may be written directly again.
+        assert_eq!(lock.write_state(&committed).unwrap(), 3);
+    }
+
+    #[tokio::test]
+    async fn commit_without_changes_keeps_the_serial() {
+        let tmp = tempfile::tempdir().unwrap();
+        let lock = lock(tmp.path());
+        lock.write_state(&State::new()).unwrap();
+        let (journal, _) = lock.open_journal().unwrap();
+        let state = journal.commit().await.unwrap();
+        assert_eq!(state.serial, 1);
+        assert!(!tmp.path().join(JOURNAL_FILE).exists());
+        assert!(!tmp.path().join(BACKUP_FILE).exists());
+    }
+
+    #[tokio::test]
+    async fn new_stack_starts_from_an_empty_state() {
+        let tmp = tempfile::tempdir().unwrap();
+        let lock = lock(tmp.path());
+        let (journal, recovery) = lock.open_journal().unwrap();
+        assert!(recovery.is_empty());
+        let lineage = journal.with_state(|s| {
+            assert_eq!(s.serial, 0);
+            assert!(s.resources.is_empty());
+            s.lineage.clone()
+        });
+        let committed = journal.commit().await.unwrap();
+        assert_eq!(committed.serial, 1);
+        assert_eq!(committed.lineage, lineage);
+        assert!(tmp.path().join(STATE_FILE).exists());
+    }
+
+    #[tokio::test]
+    async fn second_open_on_one_lock_is_refused_and_journal_keeps_the_lock() {
+        let tmp = tempfile::tempdir().unwrap();
+        let lock = lock(tmp.path());
+        let (journal, _) = lock.open_journal().unwrap();
+        assert!(matches!(
+            lock.open_journal(),
+            Err(StateError::JournalAlreadyOpen { .. })
+        ));
+        drop(lock);
+        let err = LocalBackend::new(tmp.path())
+            .lock(LockInfo::new("plan"), Duration::ZERO)
+            .unwrap_err();
+        assert!(matches!(err, StateError::Locked { .. }), "{err:?}");
+        drop(journal);
+        assert!(LocalBackend::new(tmp.path())
+            .lock(LockInfo::new("plan"), Duration::ZERO)
+            .is_ok());
+    }
+
+    #[tokio::test]
+    async fn recovery_replays_records_and_reports_pending_intents() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let lineage;
+        {
+            let lock = lock(dir);
+            let mut base = State::new();
+            base.upsert_resource(resource("aws_vpc.kept"));
+            lock.write_state(&base).unwrap();
+            lineage = base.lineage;
+            let (journal, _) = lock.open_journal().unwrap();
+            for (addr, tok) in [
+                ("aws_vpc.a", "ta"),
+                ("aws_vpc.b", "tb"),
+                ("aws_vpc.c", "tc"),
+            ] {
+                journal
+                    .append(Record::Intent(intent(addr, tok)))
+                    .await
+                    .unwrap();
+            }
+            journal
+                .append(Record::Created(created("aws_vpc.a", "ta")))
+                .await
+                .unwrap();
+            // A Created with another token does not settle c's intent.
+            journal
+                .append(Record::Created(created("aws_vpc.c", "other")))
+                .await
+                .unwrap();
+            journal.resolve_intent("tb").await.unwrap();
+            journal
+                .append(Record::Intent(intent("aws_vpc.d", "td")))
+                .await
+                .unwrap();
+            // Crash: drop without commit.
+        }
+        let before = fs::read(dir.join(STATE_FILE)).unwrap();
+        let lock = lock(dir);
+        let (journal, recovery) = lock.open_journal().unwrap();
+        assert_eq!(recovery.replayed_records, 7);
+        assert!(!recovery.discarded_torn_line);
+        assert_eq!(
+            recovery.pending_creates,
+            vec![intent("aws_vpc.c", "tc"), intent("aws_vpc.d", "td")]
+        );
+        // Opening does not rewrite state.json.
+        assert_eq!(fs::read(dir.join(STATE_FILE)).unwrap(), before);
+        journal.with_state(|s| {
+            assert_eq!(s.lineage, lineage);
+            assert_eq!(
+                s.resources.keys().collect::<Vec<_>>(),
+                ["aws_vpc.a", "aws_vpc.c", "aws_vpc.kept"]
+            );
+        });
+        // The engine adopts c and drops d, then carries on.
+        journal
+            .append(Record::Created(created("aws_vpc.c", "tc")))
+            .await
+            .unwrap();
+        journal.resolve_intent("td").await.unwrap();
+        assert!(journal.pending_intents().is_empty());
+        let state = journal.commit().await.unwrap();
+        assert_eq!(state.serial, 2);
+        assert!(!dir.join(JOURNAL_FILE).exists());
+    }
+
+    #[tokio::test]
+    async fn torn_last_line_is_dropped_and_appending_continues() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        {
+            let lock = lock(dir);
+            let (journal, _) = lock.open_journal().unwrap();
+            journal
+                .append(Record::Intent(intent("aws_vpc.a", "ta")))
+                .await
+                .unwrap();
+            journal
+                .append(Record::Created(created("aws_vpc.a", "ta")))
+                .await
+                .unwrap();
+        }
+        let path = dir.join(JOURNAL_FILE);
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(b"{\"op\":\"intent\",\"address\":\"aws_vpc.b\",\"ty")
+            .unwrap();
+        drop(file);
+
+        let lock = lock(dir);
+        let (journal, recovery) = lock.open_journal().unwrap();
+        assert!(recovery.discarded_torn_line);
+        assert_eq!(recovery.replayed_records, 2);
+        assert!(recovery.pending_creates.is_empty());
+        // No state.json existed: the state takes the journal's lineage.
+        let header = &lines_until_torn(&path)[0];
+        journal.with_state(|s| {
+            assert_eq!(s.lineage, header["lineage"].as_str().unwrap());
+            assert!(s.resources.contains_key("aws_vpc.a"));
+        });
+        journal
+            .append(Record::Intent(intent("aws_vpc.b", "tb")))
+            .await
+            .unwrap();
+        // The torn bytes were cut off, so the file is whole lines again.
+        assert_eq!(lines(&path).len(), 4);
+        drop(journal);
+        drop(lock);
+        let lock = self::lock(dir);
+        let (_journal, recovery) = lock.open_journal().unwrap();
+        assert!(!recovery.discarded_torn_line);
+        assert_eq!(recovery.pending_creates, vec![intent("aws_vpc.b", "tb")]);
+    }
+
+    fn lines_until_torn(path: &Path) -> Vec<serde_json::Value> {
+        fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn zeroed_blocks_from_a_crash_are_skipped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        {
+            let lock = lock(dir);
+            let (journal, _) = lock.open_journal().unwrap();
+            journal
+                .append(Record::Intent(intent("aws_vpc.a", "ta")))
+                .await
+                .unwrap();
+        }
+        let path = dir.join(JOURNAL_FILE);
+        let mut bytes = fs::read(&path).unwrap();
+        bytes.extend_from_slice(&[0; 64]);
+        bytes.extend_from_slice(b"\n");
+        bytes.extend(encode(&WireOut::Created(&created("aws_vpc.a", "ta"))).unwrap());
+        bytes.extend_from_slice(&[0; 100]);
+        fs::write(&path, &bytes).unwrap();
+        let lock = lock(dir);
+        let (_journal, recovery) = lock.open_journal().unwrap();
+        assert_eq!(recovery.replayed_records, 2);
+        assert!(recovery.discarded_torn_line);
+        assert!(recovery.pending_creates.is_empty());
+    }
+
+    #[tokio::test]
+    async fn malformed_line_in_the_middle_is_corrupt_and_untouched() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        {
+            let lock = lock(dir);
+            let (journal, _) = lock.open_journal().unwrap();
+            journal
+                .append(Record::Intent(intent("aws_vpc.a", "ta")))
+                .await
+                .unwrap();
+        }
+        let path = dir.join(JOURNAL_FILE);
+        let mut bytes = fs::read(&path).unwrap();
+        bytes.extend_from_slice(b"{\"op\":\"created\",\"address\":\n");
+        bytes.extend(encode(&WireOut::NotCreated { token: "ta" }).unwrap());
+        fs::write(&path, &bytes).unwrap();
+        let lock = lock(dir);
+        let err = lock.open_journal().unwrap_err();
+        assert!(
+            matches!(&err, StateError::Corrupt { line: 3, path: p, .. } if p == &path),
+            "{err:?}"
+        );
+        assert_eq!(fs::read(&path).unwrap(), bytes);
+        // A failed open does not leave the lock thinking a journal is open.
+        assert!(matches!(
+            lock.open_journal(),
+            Err(StateError::Corrupt { .. })
+        ));
+        assert_eq!(fs::read(&path).unwrap(), bytes);
+    }
+
+    #[tokio::test]
+    async fn journal_of_another_lineage_is_corrupt() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        {
+            let lock = lock(dir);
+            let (journal, _) = lock.open_journal().unwrap();
+            journal
+                .append(Record::Intent(intent("aws_vpc.a", "ta")))
+                .await
+                .unwrap();
+            // Simulate another stack's state.json appearing next to the journal.
+            let other = State::new();
+            fs::write(dir.join(STATE_FILE), other.to_json_pretty().unwrap()).unwrap();
+        }
+        let journal_bytes = fs::read(dir.join(JOURNAL_FILE)).unwrap();
+        let state_bytes = fs::read(dir.join(STATE_FILE)).unwrap();
+        let lock = lock(dir);
+        let err = lock.open_journal().unwrap_err();
+        assert!(
+            matches!(&err, StateError::Corrupt { line: 1, message, .. } if message.contains("lineage")),
+            "{err:?}"
+        );
+        assert_eq!(fs::read(dir.join(JOURNAL_FILE)).unwrap(), journal_bytes);
+        assert_eq!(fs::read(dir.join(STATE_FILE)).unwrap(), state_bytes);
+    }
+
+    #[tokio::test]
+    async fn journal_ahead_of_state_is_corrupt() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let lock = lock(dir);
+        let state = State::new();
+        lock.write_state(&state).unwrap();
+        let header = encode(&WireOut::Begin {
+            lineage: &state.lineage,
+            base_serial: 5,
+        })
+        .unwrap();
+        fs::write(dir.join(JOURNAL_FILE), header).unwrap();
+        let err = lock.open_journal().unwrap_err();
+        assert!(
+            matches!(&err, StateError::Corrupt { message, .. } if message.contains("serial 5")),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn auto_compaction_every_n_records_keeps_the_journal_short() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let lock = lock(dir);
+        let (journal, _) = lock
+            .open_journal_with(JournalOptions { compact_every: 10 })
+            .unwrap();
+        // An intent left pending across compactions must survive them.
+        journal
+            .append(Record::Intent(intent("aws_vpc.slow", "slow")))
+            .await
+            .unwrap();
+        for i in 0..24 {
+            journal
+                .append(Record::Created(resource(&format!("aws_vpc.r[{i}]"))))
+                .await
+                .unwrap();
+        }
+        assert_eq!(journal.compaction_count(), 2);
+        let on_disk = load_state_file(&dir.join(STATE_FILE)).unwrap().unwrap();
+        assert_eq!(on_disk.serial, 2);
+        assert_eq!(on_disk.resources.len(), 19);
+        let backup = load_state_file(&dir.join(BACKUP_FILE)).unwrap().unwrap();
+        assert_eq!(backup.serial, 1);
+        let journal_lines = lines(&dir.join(JOURNAL_FILE));
+        assert_eq!(journal_lines[0]["op"], "begin");
+        assert_eq!(journal_lines[0]["base_serial"], 2);
+        assert_eq!(journal_lines[1]["token"], "slow");
+        assert_eq!(journal_lines.len(), 2 + 5);
+
+        // A crash now recovers everything, including the carried intent.
+        drop(journal);
+        let (journal, recovery) = lock.open_journal().unwrap();
+        assert_eq!(
+            recovery.pending_creates,
+            vec![intent("aws_vpc.slow", "slow")]
+        );
+        assert_eq!(journal.with_state(|s| s.resources.len()), 24);
+        // Commit with the intent unresolved keeps it in a journal rather than losing it.
+        let state = journal.commit().await.unwrap();
+        assert_eq!(state.serial, 3);
+        assert_eq!(state.resources.len(), 24);
+        assert_eq!(lines(&dir.join(JOURNAL_FILE)).len(), 2);
+        drop(journal);
+        let (journal, recovery) = lock.open_journal().unwrap();
+        assert_eq!(recovery.pending_creates.len(), 1);
+        journal.resolve_intent("slow").await.unwrap();
+        assert_eq!(journal.commit().await.unwrap().serial, 4);
+        assert!(!dir.join(JOURNAL_FILE).exists());
+    }
+
+    #[tokio::test]
+    async fn journal_from_before_a_compaction_rename_replays_idempotently() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let lock = lock(dir);
+        let (journal, _) = lock.open_journal().unwrap();
+        journal
+            .append(Record::Intent(intent("aws_vpc.a", "ta")))
+            .await
+            .unwrap();
+        journal
+            .append(Record::Created(created("aws_vpc.a", "ta")))
+            .await
+            .unwrap();
+        journal
+            .append(Record::Intent(intent("aws_vpc.b", "tb")))
+            .await
+            .unwrap();
+        drop(journal);
+        let old_journal = fs::read(dir.join(JOURNAL_FILE)).unwrap();
+        // Crash right after state.json was renamed during compaction: state.json has
+        // serial 1 but the old journal (base 0) is still there.
+        let (journal, _) = lock.open_journal().unwrap();
+        let merged = journal.commit().await.unwrap();
+        drop(journal);
+        assert_eq!(merged.serial, 1);
+        fs::write(dir.join(JOURNAL_FILE), &old_journal).unwrap();
+        let (journal, recovery) = lock.open_journal().unwrap();
+        assert_eq!(recovery.pending_creates, vec![intent("aws_vpc.b", "tb")]);
+        assert_eq!(
+            journal.with_state(|s| s.resources.clone()),
+            merged.resources
+        );
+    }
+
+    #[tokio::test]
+    async fn header_only_torn_journal_is_discarded() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        fs::write(dir.join(JOURNAL_FILE), b"{\"op\":\"beg").unwrap();
+        let lock = lock(dir);
+        let (journal, recovery) = lock.open_journal().unwrap();
+        assert!(recovery.discarded_torn_line);
+        assert_eq!(recovery.replayed_records, 0);
+        assert!(!dir.join(JOURNAL_FILE).exists());
+        journal
+            .append(Record::Created(resource("aws_vpc.a")))
+            .await
+            .unwrap();
+        assert_eq!(lines(&dir.join(JOURNAL_FILE)).len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_stops_the_journal() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("backend");
+        let lock = lock(&dir);
+        let (journal, _) = lock
+            .open_journal_with(JournalOptions { compact_every: 1 })
+            .unwrap();
+        journal
+            .append(Record::Created(resource("aws_vpc.a")))
+            .await
+            .unwrap();
+        // Compaction runs after the acknowledgement; wait for it.
+        let start = std::time::Instant::now();
+        while journal.compaction_count() == 0 {
+            assert!(start.elapsed() < Duration::from_secs(10));
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // Compacted: the next append creates a new journal file, which now cannot work.
+        fs::remove_dir_all(&dir).unwrap();
+        let err = journal
+            .append(Record::Created(resource("aws_vpc.b")))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StateError::Io { .. }), "{err:?}");
+        let err = journal
+            .append(Record::Created(resource("aws_vpc.c")))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StateError::JournalClosed { reason } if reason.contains("earlier write failed")),
+            "{err:?}"
+        );
+        assert!(journal.commit().await.is_err());
+        assert!(!journal.with_state(|s| s.resources.contains_key("aws_vpc.b")));
+    }
+
+    /// Environment variable naming the directory of a [`crash_child`] run.
+    const CRASH_DIR: &str = "GANTRY_TEST_JOURNAL_CRASH_DIR";
+
+    /// The simulated cloud of the crash test: `+token` when an object is created, `-token`
+    /// when deleted. Each line is one `write` on an `O_APPEND` file, so it survives SIGKILL.
+    fn cloud_objects(root: &Path) -> (std::collections::BTreeSet<String>, usize) {
+        let text = fs::read_to_string(root.join("cloud.log")).unwrap_or_default();
+        let mut live = std::collections::BTreeSet::new();
+        let mut ever = 0;
+        for line in text.lines() {
+            if let Some(token) = line.strip_prefix('+') {
+                live.insert(token.to_owned());
+                ever += 1;
+            } else if let Some(token) = line.strip_prefix('-') {
+                live.remove(token);
+            }
+        }
+        (live, ever)
+    }
+
+    fn cloud_write(root: &Path, line: String) {
+        let mut log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(root.join("cloud.log"))
+            .unwrap();
+        log.write_all(line.as_bytes()).unwrap();
+    }
+
+    /// Resolves pending creates against the simulated cloud, as the engine would.
+    async fn adopt_or_drop(journal: &Journal, pending: &[Intent], root: &Path) {
+        let (live, _) = cloud_objects(root);
+        for intent in pending {
+            if live.contains(&intent.token) {
+                journal
+                    .append(Record::Created(created(&intent.address, &intent.token)))
+                    .await
+                    .unwrap();
+            } else {
+                journal.resolve_intent(&intent.token).await.unwrap();
+            }
+        }
+    }
+
+    /// The process the crash test kills: 8 tasks creating (and sometimes deleting) objects
+    /// in the simulated cloud through the journal, compacting every 11 records, until killed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "helper process of sigkill_at_any_instant_loses_no_created_object"]
+    async fn crash_child() {
+        let Ok(root) = std::env::var(CRASH_DIR) else {
+            return;
+        };
+        let root = PathBuf::from(root);
+        let lock = lock(&root.join(".gantry"));
+        let (journal, recovery) = lock
+            .open_journal_with(JournalOptions { compact_every: 11 })
+            .unwrap();
+        adopt_or_drop(&journal, &recovery.pending_creates, &root).await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let mut tasks = Vec::new();
+        for worker in 0..8 {
+            let journal = journal.clone();
+            let root = root.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut n = 0u64;
+                while std::time::Instant::now() < deadline {
+                    n += 1;
+                    let token = uuid::Uuid::new_v4().to_string();
+                    let address = format!("sim_thing.t[\"{token}\"]");
+                    journal
+                        .append(Record::Intent(intent(&address, &token)))
+                        .await
+                        .unwrap();
+                    cloud_write(&root, format!("+{token}\n"));
+                    journal
+                        .append(Record::Created(created(&address, &token)))
+                        .await
+                        .unwrap();
+                    if (n + worker) % 5 == 0 {
+                        cloud_write(&root, format!("-{token}\n"));
+                        journal.append(Record::Deleted { address }).await.unwrap();
+                    }
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn sigkill_at_any_instant_loses_no_created_object() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let backend = root.join(".gantry");
+        let exe = std::env::current_exe().unwrap();
+        for round in 0..12u64 {
+            let before = cloud_objects(root).1;
+            let stderr = File::create(root.join("child.stderr")).unwrap();
+            let mut child = std::process::Command::new(&exe)
+                .args([
+                    "--exact",
+                    "state::journal::tests::crash_child",
+                    "--ignored",
+                    "--nocapture",
+                ])
+                .env(CRASH_DIR, root)
+                .stdout(std::process::Stdio::null())
+                .stderr(stderr)
+                .spawn()
+                .unwrap();
+            // Let it make progress, then kill it at a different moment each round.
+            let start = std::time::Instant::now();
+            while cloud_objects(root).1 <= before {
+                if let Some(status) = child.try_wait().unwrap() {
+                    let log = fs::read_to_string(root.join("child.stderr")).unwrap();
+                    panic!("child exited early ({status}):\n{log}");
+                }
+                assert!(
+                    start.elapsed() < Duration::from_secs(30),
+                    "child made no progress"
+                );
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            std::thread::sleep(Duration::from_millis(round * 7 % 40));
+            child.kill().unwrap();
+            child.wait().unwrap();
+
+            // The OS released the dead child's lock; its record can be cleared by id.
+            let stale: LockInfo =
+                serde_json::from_slice(&fs::read(backend.join(crate::state::LOCK_FILE)).unwrap())
+                    .unwrap();
+            assert_ne!(stale.pid, std::process::id());
+            if round % 2 == 0 {
+                assert_eq!(
+                    crate::state::force_unlock(&backend, &stale.id).unwrap(),
+                    stale
+                );
+            }
+            let lock = lock(&backend);
+            let (journal, recovery) = lock.open_journal().unwrap();
+            let (live, _) = cloud_objects(root);
+            let known: std::collections::BTreeSet<String> = journal.with_state(|s| {
+                s.resources
+                    .values()
+                    .filter_map(|r| r.create_token.clone())
+                    .collect()
+            });
+            let pending: std::collections::BTreeSet<String> = recovery
+                .pending_creates
+                .iter()
+                .map(|i| i.token.clone())
+                .collect();
+            let lost: Vec<&String> = live
+                .iter()
+                .filter(|t| !known.contains(*t) && !pending.contains(*t))
+                .collect();
+            assert!(
+                lost.is_empty(),
+                "round {round}: objects unknown to state: {lost:?}"
+            );
+            if round % 3 == 2 {
+                // Sometimes finish the recovery here, as a following apply would.
+                adopt_or_drop(&journal, &recovery.pending_creates, root).await;
+                journal.commit().await.unwrap();
+            }
+        }
+        // Final recovery: afterwards state knows every live object and nothing else.
+        let lock = lock(&backend);
+        let (journal, recovery) = lock.open_journal().unwrap();
+        adopt_or_drop(&journal, &recovery.pending_creates, root).await;
+        let state = journal.commit().await.unwrap();
+        let (live, ever) = cloud_objects(root);
+        assert!(ever > 8, "the children created only {ever} objects");
+        let known: std::collections::BTreeSet<String> = state
+            .resources
+            .values()
+            .filter_map(|r| r.create_token.clone())
+            .collect();
+        assert!(live.is_subset(&known));
+        // Objects deleted between the cloud call and its record may linger in state (a
+        // refresh drops them), but nothing the cloud never created appears.
+        let all_created: std::collections::BTreeSet<String> =
+            fs::read_to_string(root.join("cloud.log"))
+                .unwrap()
+                .lines()
+                .filter_map(|l| l.strip_prefix('+').map(str::to_owned))
+                .collect();
+        assert!(known.is_subset(&all_created));
+        assert!(!backend.join(JOURNAL_FILE).exists());
+    }
+}
