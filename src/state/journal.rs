@@ -1487,7 +1487,7 @@ mod tests {
                         .append(Record::Created(created(&address, &token)))
                         .await
                         .unwrap();
-                    if (n + worker) % 5 == 0 {
+                    if (n + worker).is_multiple_of(5) {
                         cloud_write(&root, format!("-{token}\n"));
                         journal.append(Record::Deleted { address }).await.unwrap();
                     }

@@ -46,7 +46,7 @@ impl Chaos {
             }
         }
         if self.fault_rate > 0.0 && self.rng.next_f64() < self.fault_rate {
-            return Err(if self.rng.next_u64() % 2 == 0 {
+            return Err(if self.rng.next_u64().is_multiple_of(2) {
                 ProviderError::new(
                     ErrorClass::Transient,
                     format!("{op}: we encountered an internal error, please try again (simulated)"),

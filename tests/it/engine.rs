@@ -1,0 +1,348 @@
+//! Whole runs of the engine with `--sim`: plan, apply, no-op plan, update, destroy; locking;
+//! bad state files; faults; and SIGKILL at random moments (the crash test).
+
+use crate::support::{gantry, gantry_env, Run};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap_or_else(|e| panic!("{e}"));
+}
+
+fn lines(run: &Run) -> Vec<String> {
+    let mut v: Vec<String> = run.stdout.lines().map(str::to_owned).collect();
+    v.sort();
+    v
+}
+
+const STACK: &str = r#"
+variable "n" {
+  type    = number
+  default = 3
+}
+
+variable "label" {
+  type    = string
+  default = "a"
+}
+
+resource "gantry_data" "root" {
+  input = var.label
+}
+
+resource "gantry_data" "leaf" {
+  count = var.n
+  input = "${gantry_data.root.id}-${count.index}"
+}
+
+output "leaf_ids" {
+  value = gantry_data.leaf[*].id
+}
+"#;
+
+#[test]
+fn plan_apply_noop_update_destroy() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(dir, "main.hcl", STACK);
+
+    let plan = gantry(dir, &["plan", "--sim", "--detailed-exitcode", "."]);
+    assert_eq!(plan.code, 2, "{}", plan.transcript());
+    assert!(
+        plan.stdout
+            .contains("Plan: 4 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("+ id     = (known after apply)"),
+        "{}",
+        plan.stdout
+    );
+
+    let apply = gantry(dir, &["apply", "--sim", "--auto-approve", "."]);
+    assert_eq!(apply.code, 0, "{}", apply.transcript());
+    assert!(
+        apply
+            .stderr
+            .contains("Apply complete! Resources: 4 added, 0 changed, 0 destroyed."),
+        "{}",
+        apply.stderr
+    );
+
+    let noop = gantry(dir, &["plan", "--sim", "--detailed-exitcode", "."]);
+    assert_eq!(
+        noop.code,
+        0,
+        "no-op plan after apply: {}",
+        noop.transcript()
+    );
+    assert!(noop.stdout.contains("No changes."), "{}", noop.stdout);
+
+    // The leaves referenced the root's id, unknown at plan: apply completed it.
+    let state = gantry(dir, &["state", "pull", "--dir", ".", "--sim"]);
+    let json: serde_json::Value =
+        serde_json::from_str(&state.stdout).unwrap_or_else(|e| panic!("{e}: {}", state.stdout));
+    let root_id = json["resources"]["gantry_data.root"]["attributes"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!root_id.is_empty());
+    assert_eq!(
+        json["resources"]["gantry_data.leaf[2]"]["attributes"]["input"],
+        format!("{root_id}-2")
+    );
+    assert_eq!(
+        json["outputs"]["leaf_ids"]["value"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
+
+    let change = gantry(
+        dir,
+        &[
+            "plan",
+            "--sim",
+            "--detailed-exitcode",
+            ".",
+            "--var",
+            "label=b",
+            "--var",
+            "n=2",
+        ],
+    );
+    assert_eq!(change.code, 2, "{}", change.transcript());
+    assert!(
+        change
+            .stdout
+            .contains("Plan: 0 to add, 1 to change, 1 to destroy."),
+        "{}",
+        change.stdout
+    );
+    assert!(
+        change.stdout.contains("~ input = \"a\" -> \"b\""),
+        "{}",
+        change.stdout
+    );
+    assert!(
+        change
+            .stdout
+            .contains("# gantry_data.leaf[2] will be destroyed"),
+        "{}",
+        change.stdout
+    );
+
+    let apply2 = gantry(
+        dir,
+        &[
+            "apply",
+            "--sim",
+            "--auto-approve",
+            ".",
+            "--var",
+            "label=b",
+            "--var",
+            "n=2",
+        ],
+    );
+    assert_eq!(apply2.code, 0, "{}", apply2.transcript());
+
+    let destroy = gantry(dir, &["destroy", "--sim", "--auto-approve", "."]);
+    assert_eq!(destroy.code, 0, "{}", destroy.transcript());
+    assert!(destroy.stderr.contains("3 destroyed"), "{}", destroy.stderr);
+    assert!(gantry(dir, &["state", "list", "--dir", ".", "--sim"])
+        .stdout
+        .is_empty());
+    assert!(
+        gantry(dir, &["sim", "ls", "--dir", "."]).stdout.is_empty(),
+        "nothing left in the simulated world"
+    );
+}
+
+#[test]
+fn apply_without_terminal_needs_auto_approve() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write(tmp.path(), "main.hcl", STACK);
+    let run = gantry(tmp.path(), &["apply", "--sim", "."]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(run.stderr.contains("--auto-approve"), "{}", run.stderr);
+    assert!(
+        gantry(tmp.path(), &["sim", "ls", "--dir", "."])
+            .stdout
+            .is_empty(),
+        "nothing created"
+    );
+}
+
+#[test]
+fn second_apply_fails_fast_on_the_lock() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(
+        dir,
+        "main.hcl",
+        "resource \"gantry_data\" \"x\" {\n  count = 20\n  input = count.index\n}\n",
+    );
+    let mut slow = Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .args([
+            "apply",
+            "--sim",
+            "--auto-approve",
+            "--parallelism",
+            "1",
+            ".",
+        ])
+        .current_dir(dir)
+        .env("GANTRY_SIM_LATENCY_MS", "100")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Wait until the first run holds the lock.
+    let lock_file = dir.join(".gantry/sim/state.lock");
+    for _ in 0..100 {
+        if std::fs::read_to_string(&lock_file).is_ok_and(|s| s.contains("apply")) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = gantry(dir, &["apply", "--sim", "--auto-approve", "."]);
+    assert_eq!(second.code, 1, "{}", second.transcript());
+    assert!(second.stderr.contains("locked"), "{}", second.stderr);
+    assert!(second.stderr.contains("force-unlock"), "{}", second.stderr);
+    let status = slow.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success());
+    assert_eq!(
+        gantry(dir, &["state", "list", "--dir", ".", "--sim"])
+            .stdout
+            .lines()
+            .count(),
+        20,
+        "nothing corrupted"
+    );
+}
+
+#[test]
+fn bad_state_files_are_reported_and_left_untouched() {
+    for (name, text) in [
+        ("truncated", "{\"version\": 1, \"lineage\": \"x\", \"ser"),
+        ("invalid", "not json at all"),
+        ("future", "{\"version\": 99, \"lineage\": \"x\", \"serial\": 1, \"resources\": {}, \"outputs\": {}}"),
+    ] {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let dir = tmp.path();
+        write(dir, "main.hcl", STACK);
+        std::fs::create_dir_all(dir.join(".gantry/sim")).unwrap_or_else(|e| panic!("{e}"));
+        let state = dir.join(".gantry/sim/state.json");
+        std::fs::write(&state, text).unwrap_or_else(|e| panic!("{e}"));
+        for cmd in [&["plan", "--sim", "."][..], &["apply", "--sim", "--auto-approve", "."][..]] {
+            let run = gantry(dir, cmd);
+            assert_eq!(run.code, 1, "{name} {cmd:?}: {}", run.transcript());
+            assert!(run.stderr.contains("state"), "{name}: {}", run.stderr);
+            assert!(!run.stderr.contains("panicked"), "{name}: {}", run.stderr);
+        }
+        assert_eq!(std::fs::read_to_string(&state).unwrap_or_default(), text, "{name}: file untouched");
+    }
+}
+
+#[test]
+fn transient_faults_are_retried_to_success() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(
+        dir,
+        "main.hcl",
+        "resource \"gantry_data\" \"x\" {\n  count = 30\n  input = count.index\n}\n",
+    );
+    let env = [("GANTRY_SIM_FAULT_RATE", "0.3"), ("GANTRY_SIM_SEED", "7")];
+    let run = gantry_env(dir, &["apply", "--sim", "--auto-approve", "."], &env);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("retrying"),
+        "faults happened and were retried: {}",
+        run.stderr
+    );
+    assert_eq!(
+        lines(&gantry(dir, &["state", "list", "--dir", ".", "--sim"])).len(),
+        30
+    );
+}
+
+#[test]
+fn prevent_destroy_fails_the_plan() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(dir, "main.hcl", "resource \"gantry_data\" \"db\" {\n  input = 1\n  lifecycle {\n    prevent_destroy = true\n  }\n}\n");
+    assert_eq!(
+        gantry(dir, &["apply", "--sim", "--auto-approve", "."]).code,
+        0
+    );
+    let run = gantry(dir, &["destroy", "--sim", "--auto-approve", "."]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(run.stderr.contains("prevent_destroy"), "{}", run.stderr);
+    assert_eq!(
+        lines(&gantry(dir, &["sim", "ls", "--dir", "."])).len(),
+        1,
+        "still there"
+    );
+}
+
+/// SIGKILL an apply of 200 resources at random moments, then apply again: state must equal
+/// the simulated world, with no duplicate and no untracked object.
+#[test]
+fn crash_at_random_moments_never_loses_a_resource() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(
+        dir,
+        "main.hcl",
+        "resource \"gantry_data\" \"base\" {\n  count = 40\n  input = count.index\n}\n\nresource \"gantry_data\" \"dep\" {\n  count = 160\n  input = gantry_data.base[count.index % 40].id\n}\n",
+    );
+    let trials = 30;
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for trial in 0..trials {
+        // Destroying between trials exercises kills during deletes as well.
+        let verb: &[&str] = if trial % 3 == 2 {
+            &["destroy"]
+        } else {
+            &["apply"]
+        };
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gantry"))
+            .args(verb)
+            .args(["--sim", "--auto-approve", "--parallelism", "16", "."])
+            .current_dir(dir)
+            .env("GANTRY_SIM_LATENCY_MS", "2-8")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(Duration::from_millis(20 + seed % 250));
+        let _ = child.kill();
+        let _ = child.wait();
+
+        let finish = gantry(dir, &["apply", "--sim", "--auto-approve", "."]);
+        assert_eq!(finish.code, 0, "trial {trial}: {}", finish.transcript());
+        let state = lines(&gantry(dir, &["state", "list", "--dir", ".", "--sim"]));
+        let world_run = gantry(dir, &["sim", "ls", "--dir", "."]);
+        let mut world: Vec<String> = world_run
+            .stdout
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(2).map(str::to_owned))
+            .collect();
+        world.sort();
+        let before = world.len();
+        world.dedup();
+        assert_eq!(
+            before,
+            world.len(),
+            "trial {trial}: duplicate objects in the world"
+        );
+        assert_eq!(state.len(), 200, "trial {trial}");
+        assert_eq!(state, world, "trial {trial}: state and world differ");
+    }
+}
