@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Engine benchmarks on the simulated clouds (results recorded in BENCHMARKS.md).
+#   bash bench/engine.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+bin="$(pwd)/${CARGO_TARGET_DIR:-target}/release/gantry"
+work="${BENCH_DIR:-bench/generated}/engine"
+rm -rf "$work"; mkdir -p "$work"
+
+independent() { # N [LATENCY] [PARALLELISM]
+  local d="$work/ind-$1-${2:-0}"; mkdir -p "$d"
+  printf 'resource "gantry_data" "r" {\n  count = %s\n  input = count.index\n}\n' "$1" > "$d/main.hcl"
+  echo "$d"
+}
+chain() { # N
+  local d="$work/chain-$1"; mkdir -p "$d"
+  printf 'resource "gantry_data" "c0" {\n  input = 0\n}\n' > "$d/main.hcl"
+  for i in $(seq 1 $(($1 - 1))); do
+    printf 'resource "gantry_data" "c%s" {\n  input = gantry_data.c%s.id\n}\n' "$i" "$((i - 1))" >> "$d/main.hcl"
+  done
+  echo "$d"
+}
+apply_time() { # DIR LATENCY PARALLELISM
+  rm -rf "$1/.gantry"
+  local start end
+  start=$(date +%s.%N)
+  GANTRY_SIM_LATENCY_MS="$2" "$bin" apply --sim --auto-approve --parallelism "$3" "$1" >/dev/null 2>&1
+  end=$(date +%s.%N)
+  python3 -c "print(f'{($end - $start) * 1000:.0f} ms')"
+}
+written() { # DIR: bytes written by one apply, from /proc/self/io of the process
+  rm -rf "$1/.gantry"
+  python3 - "$bin" "$1" <<'PY'
+import subprocess, sys, os
+p = subprocess.Popen([sys.argv[1], "apply", "--sim", "--auto-approve", sys.argv[2]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+pid = p.pid; last = 0
+import time
+while p.poll() is None:
+    try:
+        with open(f"/proc/{pid}/io") as f:
+            for line in f:
+                if line.startswith("wchar:"): last = int(line.split()[1])
+    except OSError: pass
+    time.sleep(0.002)
+print(f"~{last} bytes (wchar sampled)")
+PY
+}
+
+echo "1,000 independent, no latency:      $(apply_time "$(independent 1000)" 0 256)"
+echo "5,000 independent, no latency:      $(apply_time "$(independent 5000)" 0 256)"
+echo "200 independent, 200 ms latency:    $(apply_time "$(independent 200 200)" 200 256)"
+echo "1,000 independent, 100 ms, par 100: $(apply_time "$(independent 1000 100)" 100 100)"
+echo "200-deep chain, 20 ms latency:      $(apply_time "$(chain 200)" 20 256)"
+du_state() { du -sb "$1/.gantry" | cut -f1; }
+d1=$(independent 1000); apply_time "$d1" 0 256 >/dev/null; echo "on disk after 1k apply:  $(du_state "$d1") bytes"
+d10=$(independent 10000); apply_time "$d10" 0 256 >/dev/null; echo "on disk after 10k apply: $(du_state "$d10") bytes"
