@@ -95,6 +95,9 @@ pub struct EngineArgs {
     /// Replace this resource instance even if nothing changed (repeatable)
     #[arg(long, value_name = "ADDR")]
     pub replace: Vec<String>,
+    /// Only plan or apply this resource (or module) and what it depends on (repeatable)
+    #[arg(long, value_name = "ADDR")]
+    pub target: Vec<String>,
 }
 
 #[derive(Args, Debug)]

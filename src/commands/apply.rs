@@ -74,6 +74,7 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
         options: PlanOptions {
             replace: args.engine.replace.clone(),
             destroy,
+            targets: args.engine.target.clone(),
         },
         refresh: args.engine.refresh,
         parallelism: args.engine.parallelism as usize,

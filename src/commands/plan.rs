@@ -41,6 +41,7 @@ pub fn run(args: &PlanArgs, ui: Ui) -> ExitStatus {
         options: PlanOptions {
             replace: args.engine.replace.clone(),
             destroy: args.destroy,
+            targets: args.engine.target.clone(),
         },
         refresh: args.engine.refresh,
         parallelism: args.engine.parallelism as usize,

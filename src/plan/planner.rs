@@ -20,6 +20,9 @@ pub struct PlanOptions {
     pub replace: Vec<String>,
     /// `destroy`: plan to delete everything.
     pub destroy: bool,
+    /// `--target ADDR`: only these (instances, or every instance of a resource, or a whole
+    /// module by prefix) and what they depend on.
+    pub targets: Vec<String>,
 }
 
 pub struct Planner<'a> {
@@ -91,6 +94,13 @@ impl<'a> Planner<'a> {
         }
         if self.options.destroy {
             self.changes.retain(|c| c.action == Action::Delete);
+        }
+        if !self.options.targets.is_empty() {
+            restrict_to_targets(
+                &mut self.changes,
+                &self.options.targets,
+                self.options.destroy,
+            );
         }
         self.changes.sort_by(|a, b| a.address.cmp(&b.address));
         let _ = diags;
@@ -306,4 +316,38 @@ fn replace_action(create_before_destroy: bool) -> Action {
     } else {
         Action::DeleteThenCreate
     }
+}
+
+/// Keeps the targeted changes and, transitively, what they depend on (for a destroy: what
+/// depends on them, since dependants must go first).
+fn restrict_to_targets(changes: &mut Vec<ResourceChange>, targets: &[String], destroy: bool) {
+    let matches = |address: &str| {
+        targets.iter().any(|t| {
+            address == t
+                || address
+                    .strip_prefix(t.as_str())
+                    .is_some_and(|rest| rest.starts_with('[') || rest.starts_with('.'))
+        })
+    };
+    let mut keep: HashSet<String> = changes
+        .iter()
+        .filter(|c| matches(&c.address))
+        .map(|c| c.address.clone())
+        .collect();
+    loop {
+        let before = keep.len();
+        for c in changes.iter() {
+            if destroy || c.action == Action::Delete {
+                if c.dependencies.iter().any(|d| keep.contains(d)) {
+                    keep.insert(c.address.clone());
+                }
+            } else if keep.contains(&c.address) {
+                keep.extend(c.dependencies.iter().cloned());
+            }
+        }
+        if keep.len() == before {
+            break;
+        }
+    }
+    changes.retain(|c| keep.contains(&c.address));
 }

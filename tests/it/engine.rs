@@ -346,3 +346,32 @@ fn crash_at_random_moments_never_loses_a_resource() {
         assert_eq!(state, world, "trial {trial}: state and world differ");
     }
 }
+
+#[test]
+fn target_limits_the_plan_to_a_resource_and_its_dependencies() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(
+        dir,
+        "main.hcl",
+        "resource \"gantry_data\" \"net\" {\n  input = 1\n}\n\nresource \"gantry_data\" \"node\" {\n  input = gantry_data.net.id\n}\n\nresource \"gantry_data\" \"other\" {\n  input = 2\n}\n",
+    );
+    let run = gantry(
+        dir,
+        &[
+            "apply",
+            "--sim",
+            "--auto-approve",
+            "--target",
+            "gantry_data.node",
+            ".",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert_eq!(
+        lines(&gantry(dir, &["state", "list", "--dir", ".", "--sim"])),
+        vec!["gantry_data.net", "gantry_data.node"]
+    );
+    let rest = gantry(dir, &["plan", "--sim", "."]);
+    assert!(rest.stdout.contains("Plan: 1 to add"), "{}", rest.stdout);
+}
