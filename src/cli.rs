@@ -112,6 +112,9 @@ pub struct PlanArgs {
     /// Plan to destroy everything
     #[arg(long)]
     pub destroy: bool,
+    /// Save the plan to FILE; `gantry apply FILE` applies exactly it
+    #[arg(long = "out", short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -7,6 +7,7 @@ use crate::apply::executor::{apply_plan, ApplyInputs, ApplyOptions, Event};
 use crate::apply::recorder::{recover, JournalRecorder, Recovered};
 use crate::cli::ApplyArgs;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceMap};
+use crate::plan::file::{change_list, stack_digest, PlanFile, PLAN_FILE_FORMAT};
 use crate::plan::planner::PlanOptions;
 use crate::plan::run::{make_plan, PlanRequest};
 use crate::plan::Action;
@@ -22,13 +23,45 @@ pub fn state_error(e: &StateError) -> Diagnostic {
     Diagnostic::error(e.to_string())
 }
 
+/// A saved plan given instead of a stack directory.
+fn saved_plan(args: &ApplyArgs) -> Result<Option<PlanFile>, Diagnostic> {
+    let path = &args.stack.dir;
+    if !path.is_file() || path.extension().is_some_and(|e| e == "hcl") {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(path).map_err(|e| {
+        Diagnostic::error(format!("cannot read `{}`", path.display())).with_detail(e.to_string())
+    })?;
+    let file: PlanFile = serde_json::from_slice(&bytes).map_err(|e| {
+        Diagnostic::error(format!("`{}` is not a gantry plan file", path.display()))
+            .with_detail(e.to_string())
+            .with_help("make one with `gantry plan --out FILE`, or pass a stack directory")
+    })?;
+    if file.format != PLAN_FILE_FORMAT {
+        return Err(Diagnostic::error(format!(
+            "unsupported plan file format `{}`",
+            file.format
+        )));
+    }
+    Ok(Some(file))
+}
+
 pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
     let fail = |d: Diagnostic| {
         ui.diagnostics(&Diagnostics::from(d), &SourceMap::new());
         ExitStatus::Failure
     };
-    let sim = sim_enabled(args.engine.sim);
-    let dir = stack_dir(&args.stack.dir);
+    let saved = match saved_plan(args) {
+        Ok(s) => s,
+        Err(d) => return fail(d),
+    };
+    let destroy = destroy || saved.as_ref().is_some_and(|s| s.destroy);
+    let sim = saved
+        .as_ref()
+        .map_or_else(|| sim_enabled(args.engine.sim), |s| s.sim);
+    let dir = saved
+        .as_ref()
+        .map_or_else(|| stack_dir(&args.stack.dir), |s| s.stack_dir.clone());
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(d) => return fail(d),
@@ -67,15 +100,38 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
         }
     }
     let state = journal.current();
-    let inputs = input_options(&args.stack);
+    let mut inputs = input_options(&args.stack);
+    let mut options = PlanOptions {
+        replace: args.engine.replace.clone(),
+        destroy,
+        targets: args.engine.target.clone(),
+    };
+    if let Some(file) = &saved {
+        let fresh = file.serial == 0 && state.serial == 0 && state.resources.is_empty();
+        if !fresh && (file.lineage != state.lineage || file.serial != state.serial) {
+            let _ = rt.block_on(journal.commit());
+            return fail(Diagnostic::error("the saved plan is stale: state changed since it was made")
+                .with_detail(format!("plan made at state serial {} (lineage {}); state is now at serial {} (lineage {})", file.serial, file.lineage, state.serial, state.lineage))
+                .with_help("run `gantry plan --out FILE` again"));
+        }
+        inputs = crate::config::inputs::InputOptions {
+            preset: file
+                .variables
+                .iter()
+                .map(|(k, v)| (k.clone(), gantry_provider::Value::from_json(v)))
+                .collect(),
+            ..crate::config::inputs::InputOptions::default()
+        };
+        options = PlanOptions {
+            replace: file.replace.clone(),
+            destroy: file.destroy,
+            targets: file.targets.clone(),
+        };
+    }
     let request = PlanRequest {
-        path: &args.stack.dir,
+        path: &dir,
         inputs: &inputs,
-        options: PlanOptions {
-            replace: args.engine.replace.clone(),
-            destroy,
-            targets: args.engine.target.clone(),
-        },
+        options,
         refresh: args.engine.refresh,
         parallelism: args.engine.parallelism as usize,
     };
@@ -86,6 +142,24 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
         return ExitStatus::Failure;
     }
     let plan = planned.plan;
+    if let Some(file) = &saved {
+        let stale = if stack_digest(&planned.stack) != file.stack_digest {
+            Some("the stack's files changed since the plan was made")
+        } else if change_list(&plan) != file.changes {
+            Some("the changes planned now differ from the saved plan (something changed outside gantry)")
+        } else {
+            None
+        };
+        if let Some(why) = stale {
+            let _ = rt.block_on(journal.commit());
+            return fail(
+                Diagnostic::error("the saved plan is stale")
+                    .with_detail(why)
+                    .with_help("run `gantry plan --out FILE` again"),
+            );
+        }
+    }
+    let args_auto_approve = args.auto_approve || saved.is_some();
     if !ui.json {
         ui.data(&render_plan(&plan));
     }
@@ -99,7 +173,7 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
         }
         return ExitStatus::Success;
     }
-    if !args.auto_approve {
+    if !args_auto_approve {
         match confirm(destroy) {
             Ok(true) => {}
             Ok(false) => {

@@ -55,6 +55,7 @@ fn input_options(args: &StackArgs) -> InputOptions {
         vars: args.vars.clone(),
         var_files: args.var_files.clone(),
         env: Vec::new(),
+        preset: Vec::new(),
     }
     .with_process_env()
 }

@@ -4,6 +4,7 @@ use super::session::{providers, runtime, sim_enabled, stack_dir, state_dir};
 use super::{input_options, ExitStatus};
 use crate::cli::PlanArgs;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceMap};
+use crate::plan::file::{change_list, stack_digest, variables_json, PlanFile, PLAN_FILE_FORMAT};
 use crate::plan::planner::PlanOptions;
 use crate::plan::run::{make_plan, PlanRequest};
 use crate::state::{LocalBackend, LockInfo, State};
@@ -48,6 +49,41 @@ pub fn run(args: &PlanArgs, ui: Ui) -> ExitStatus {
     };
     let planned = rt.block_on(make_plan(&request, &state, &providers));
     drop(lock);
+    if let (Some(out), false) = (&args.out, planned.diagnostics.has_errors()) {
+        let file = PlanFile {
+            format: PLAN_FILE_FORMAT.to_owned(),
+            stack_dir: dir.canonicalize().unwrap_or_else(|_| dir.clone()),
+            stack_digest: stack_digest(&planned.stack),
+            sim,
+            variables: variables_json(
+                &planned
+                    .inputs
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.value.clone()))
+                    .collect(),
+            ),
+            lineage: state.lineage.clone(),
+            serial: state.serial,
+            destroy: args.destroy,
+            replace: args.engine.replace.clone(),
+            targets: args.engine.target.clone(),
+            changes: change_list(&planned.plan),
+        };
+        let written = serde_json::to_vec_pretty(&file)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| std::fs::write(out, bytes).map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            return fail(
+                Diagnostic::error(format!("cannot write the plan to `{}`", out.display()))
+                    .with_detail(e),
+            );
+        }
+        ui.status(&format!(
+            "Saved the plan to {}. To apply exactly this plan: gantry apply {}",
+            out.display(),
+            out.display()
+        ));
+    }
     if let Some(world) = world {
         let _ = rt.block_on(world.flush());
     }

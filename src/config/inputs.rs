@@ -19,6 +19,8 @@ pub struct InputOptions {
     pub var_files: Vec<PathBuf>,
     /// Environment variables (`GANTRY_VAR_*` are picked out of these).
     pub env: Vec<(String, String)>,
+    /// Values already evaluated (from a saved plan file); they win over everything.
+    pub preset: Vec<(String, Value)>,
 }
 
 impl InputOptions {
@@ -114,6 +116,17 @@ pub fn collect_inputs(
             }
             Err(d) => diags.push(d),
         }
+    }
+    for (name, value) in &opts.preset {
+        let text = value.to_string();
+        let id = stack.sources.add(Path::new("<plan file>"), text.clone());
+        values.insert(
+            name.clone(),
+            InputValue {
+                value: value.clone(),
+                span: Span::new(id, 0..text.len()),
+            },
+        );
     }
     (values, diags)
 }

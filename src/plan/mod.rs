@@ -1,6 +1,7 @@
 //! Plans: desired configuration vs (refreshed) state, as data. A [`Plan`] lists one
 //! [`ResourceChange`] per resource instance with its [`Action`]; apply works only from it.
 
+pub mod file;
 pub mod planner;
 pub mod refresh;
 pub mod run;

@@ -375,3 +375,55 @@ fn target_limits_the_plan_to_a_resource_and_its_dependencies() {
     let rest = gantry(dir, &["plan", "--sim", "."]);
     assert!(rest.stdout.contains("Plan: 1 to add"), "{}", rest.stdout);
 }
+
+#[test]
+fn saved_plans_apply_exactly_and_go_stale() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(dir, "main.hcl", STACK);
+    let plan = gantry(
+        dir,
+        &["plan", "--sim", "--var", "n=2", "--out", "first.plan", "."],
+    );
+    assert_eq!(plan.code, 0, "{}", plan.transcript());
+    // The variable given at plan time is used; none is needed at apply.
+    let apply = gantry(dir, &["apply", "first.plan"]);
+    assert_eq!(apply.code, 0, "{}", apply.transcript());
+    assert_eq!(
+        lines(&gantry(dir, &["state", "list", "--dir", ".", "--sim"])).len(),
+        3,
+        "root + 2 leaves"
+    );
+
+    // A plan whose state has moved on is refused.
+    let stale = gantry(dir, &["apply", "first.plan"]);
+    assert_eq!(stale.code, 1, "{}", stale.transcript());
+    assert!(stale.stderr.contains("stale"), "{}", stale.stderr);
+
+    // So is a plan whose stack changed after it was made.
+    assert_eq!(
+        gantry(
+            dir,
+            &["plan", "--sim", "--var", "n=4", "--out", "second.plan", "."]
+        )
+        .code,
+        0
+    );
+    write(
+        dir,
+        "main.hcl",
+        &STACK.replace("default = \"a\"", "default = \"z\""),
+    );
+    let changed = gantry(dir, &["apply", "second.plan"]);
+    assert_eq!(changed.code, 1, "{}", changed.transcript());
+    assert!(
+        changed.stderr.contains("stack's files changed"),
+        "{}",
+        changed.stderr
+    );
+    assert_eq!(
+        lines(&gantry(dir, &["state", "list", "--dir", ".", "--sim"])).len(),
+        3,
+        "nothing applied"
+    );
+}
