@@ -66,6 +66,15 @@ Ctrl-C exits at once.\n\nExamples:\n  gantry apply --sim examples/quickstart\n  
     /// Inspect and edit state
     #[command(subcommand)]
     State(StateCommand),
+    /// Read every tracked resource and record what changed outside gantry
+    #[command(after_help = "Examples:\n  gantry refresh --sim examples/quickstart")]
+    Refresh(ApplyArgs),
+    /// Bring an existing cloud object under gantry's management
+    #[command(
+        after_help = "The resource block should exist in the stack; the next plan shows \
+any difference between the object and its configuration.\n\nExamples:\n  gantry import aws_vpc.main vpc-0a1b2c3d\n  gantry import --sim --dir examples/quickstart gantry_data.network d-0123"
+    )]
+    Import(ImportArgs),
     /// Release a lock left by a process that is gone
     #[command(
         name = "force-unlock",
@@ -207,6 +216,16 @@ pub struct StatePushArgs {
     /// Push even with another lineage or an older serial
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub at: StateDirArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// Resource instance address, e.g. aws_vpc.main or module.net.aws_subnet.a["x"]
+    pub address: String,
+    /// The object's id in its cloud
+    pub id: String,
     #[command(flatten)]
     pub at: StateDirArgs,
 }

@@ -6,6 +6,7 @@ pub mod fmt;
 pub mod graph;
 pub mod plan;
 pub mod progress;
+pub mod refresh;
 pub mod session;
 pub mod state;
 pub mod validate;
@@ -45,6 +46,10 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Destroy(args) => apply::run(&args, Ui::new(args.stack.json, cli.no_color), true),
         Command::Output(args) => state::run_output(&args, Ui::new(args.json, cli.no_color)),
         Command::State(cmd) => state::run_state(&cmd, Ui::new(false, cli.no_color)),
+        Command::Refresh(args) => {
+            refresh::run_refresh(&args, Ui::new(args.stack.json, cli.no_color))
+        }
+        Command::Import(args) => refresh::run_import(&args, Ui::new(false, cli.no_color)),
         Command::ForceUnlock(args) => state::run_force_unlock(&args, Ui::new(false, cli.no_color)),
         Command::Sim(cmd) => state::run_sim(&cmd, Ui::new(false, cli.no_color)),
     }

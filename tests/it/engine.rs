@@ -427,3 +427,70 @@ fn saved_plans_apply_exactly_and_go_stale() {
         "nothing applied"
     );
 }
+
+#[test]
+fn out_of_band_deletes_are_drift_refresh_and_import_reconcile() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(dir, "main.hcl", STACK);
+    assert_eq!(
+        gantry(dir, &["apply", "--sim", "--auto-approve", "."]).code,
+        0
+    );
+
+    // Import: forget an object, then adopt it back by its cloud id.
+    let pulled: serde_json::Value =
+        serde_json::from_str(&gantry(dir, &["state", "pull", "--dir", ".", "--sim"]).stdout)
+            .unwrap_or_default();
+    let id = pulled["resources"]["gantry_data.root"]["attributes"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        gantry(
+            dir,
+            &["state", "rm", "--dir", ".", "--sim", "gantry_data.root"]
+        )
+        .code,
+        0
+    );
+    let import = gantry(
+        dir,
+        &["import", "--dir", ".", "--sim", "gantry_data.root", &id],
+    );
+    assert_eq!(import.code, 0, "{}", import.transcript());
+    let noop = gantry(dir, &["plan", "--sim", "--detailed-exitcode", "."]);
+    assert_eq!(
+        noop.code,
+        0,
+        "imported object matches its configuration: {}",
+        noop.transcript()
+    );
+
+    // Everything deleted behind gantry's back: plan reports it and recreates.
+    assert_eq!(gantry(dir, &["sim", "reset", "--dir", "."]).code, 0);
+    let plan = gantry(dir, &["plan", "--sim", "."]);
+    assert!(
+        plan.stdout.contains("# gantry_data.root has been deleted"),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("Plan: 4 to add"), "{}", plan.stdout);
+    let refresh = gantry(dir, &["refresh", "--sim", "."]);
+    assert_eq!(refresh.code, 0, "{}", refresh.transcript());
+    assert!(
+        gantry(dir, &["state", "list", "--dir", ".", "--sim"])
+            .stdout
+            .is_empty(),
+        "refresh forgot the deleted objects"
+    );
+    assert_eq!(
+        gantry(dir, &["apply", "--sim", "--auto-approve", "."]).code,
+        0
+    );
+    assert_eq!(
+        lines(&gantry(dir, &["sim", "ls", "--dir", "."])).len(),
+        4,
+        "recreated"
+    );
+}

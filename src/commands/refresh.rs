@@ -1,0 +1,195 @@
+//! `gantry refresh` and `gantry import`: bring state in line with what exists in the cloud.
+
+use super::apply::state_error;
+use super::session::{providers, runtime, sim_enabled, stack_dir, state_dir};
+use super::ExitStatus;
+use crate::apply::recorder::recover;
+use crate::cli::{ApplyArgs, ImportArgs};
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceMap};
+use crate::plan::refresh::refresh;
+use crate::plan::run::priors_from_state;
+use crate::state::{LocalBackend, LockInfo, Record, ResourceMode, ResourceState};
+use crate::ui::Ui;
+use gantry_provider::OpContext;
+
+fn fail(ui: Ui, d: Diagnostic) -> ExitStatus {
+    ui.diagnostics(&Diagnostics::from(d), &SourceMap::new());
+    ExitStatus::Failure
+}
+
+pub fn run_refresh(args: &ApplyArgs, ui: Ui) -> ExitStatus {
+    let sim = sim_enabled(args.engine.sim);
+    let dir = stack_dir(&args.stack.dir);
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(d) => return fail(ui, d),
+    };
+    let _guard = rt.enter();
+    let (providers, world) = match providers(&dir, sim) {
+        Ok(p) => p,
+        Err(d) => return fail(ui, d),
+    };
+    let lock = match LocalBackend::new(state_dir(&dir, sim))
+        .lock(LockInfo::new("refresh"), args.engine.lock_timeout)
+    {
+        Ok(l) => l,
+        Err(e) => return fail(ui, state_error(&e)),
+    };
+    let (journal, recovery) = match lock.open_journal() {
+        Ok(j) => j,
+        Err(e) => return fail(ui, state_error(&e)),
+    };
+    rt.block_on(recover(&journal, recovery.pending_creates, &providers));
+    let state = journal.current();
+    let (_, drift, errors) = rt.block_on(refresh(
+        &providers,
+        priors_from_state(&state),
+        args.engine.parallelism as usize,
+    ));
+    let mut diags = Diagnostics::new();
+    for (address, e) in errors {
+        diags.push(
+            Diagnostic::error(format!("failed to refresh `{address}`")).with_label(e.to_string()),
+        );
+    }
+    for d in &drift {
+        let Some(current) = state.resources.get(&d.address) else {
+            continue;
+        };
+        let record = match &d.after {
+            None => {
+                ui.status(&format!(
+                    "{}: deleted outside gantry; removed from state",
+                    d.address
+                ));
+                Record::Deleted {
+                    address: d.address.clone(),
+                }
+            }
+            Some(after) => {
+                ui.status(&format!(
+                    "{}: changed outside gantry; state updated",
+                    d.address
+                ));
+                Record::Updated(ResourceState {
+                    attributes: after.to_json(),
+                    ..current.clone()
+                })
+            }
+        };
+        if let Err(e) = rt.block_on(journal.append(record)) {
+            diags.push(state_error(&e));
+        }
+    }
+    if let Err(e) = rt.block_on(journal.commit()) {
+        diags.push(state_error(&e));
+    }
+    if let Some(w) = world {
+        let _ = rt.block_on(w.flush());
+    }
+    ui.diagnostics(&diags, &SourceMap::new());
+    if diags.has_errors() {
+        return ExitStatus::Failure;
+    }
+    ui.status(&format!(
+        "Refresh complete: {} resource(s) read, {} changed outside gantry.",
+        state.resources.len(),
+        drift.len()
+    ));
+    ExitStatus::Success
+}
+
+pub fn run_import(args: &ImportArgs, ui: Ui) -> ExitStatus {
+    let addr = match crate::addrs::parse_resource_instance(&args.address) {
+        Ok(a) => a,
+        Err(e) => {
+            return fail(
+                ui,
+                Diagnostic::error(e.to_string())
+                    .with_help("write e.g. `aws_vpc.main` or `module.net.aws_subnet.a[\"x\"]`"),
+            )
+        }
+    };
+    let sim = sim_enabled(args.at.sim);
+    let dir = stack_dir(&args.at.dir);
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(d) => return fail(ui, d),
+    };
+    let _guard = rt.enter();
+    let (providers, world) = match providers(&dir, sim) {
+        Ok(p) => p,
+        Err(d) => return fail(ui, d),
+    };
+    let type_name = &addr.resource.type_name;
+    let Some(provider) = providers.for_type(type_name).cloned() else {
+        return fail(
+            ui,
+            Diagnostic::error(format!("no provider for resource type `{type_name}`")),
+        );
+    };
+    let Some(schema) = provider.schema().resources.get(type_name).cloned() else {
+        return fail(
+            ui,
+            Diagnostic::error(format!("unsupported resource type `{type_name}`")),
+        );
+    };
+    let lock = match LocalBackend::new(state_dir(&dir, sim))
+        .lock(LockInfo::new("import"), std::time::Duration::ZERO)
+    {
+        Ok(l) => l,
+        Err(e) => return fail(ui, state_error(&e)),
+    };
+    let (journal, _) = match lock.open_journal() {
+        Ok(j) => j,
+        Err(e) => return fail(ui, state_error(&e)),
+    };
+    let address = addr.to_string();
+    if journal.with_state(|s| s.resources.contains_key(&address)) {
+        let _ = rt.block_on(journal.commit());
+        return fail(
+            ui,
+            Diagnostic::error(format!("`{address}` is already in state"))
+                .with_help("`gantry state rm` it first to import another object"),
+        );
+    }
+    let ctx = OpContext::new(address.clone());
+    let value = match rt.block_on(provider.import(&ctx, type_name, &args.id)) {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = rt.block_on(journal.commit());
+            return fail(
+                ui,
+                Diagnostic::error(format!("cannot import `{}` as `{address}`", args.id))
+                    .with_label(e.to_string()),
+            );
+        }
+    };
+    let rs = ResourceState {
+        address: address.clone(),
+        mode: ResourceMode::Managed,
+        type_name: type_name.clone(),
+        provider: provider.name().to_owned(),
+        schema_version: schema.version,
+        attributes: value.to_json(),
+        sensitive_paths: schema.sensitive_paths(),
+        dependencies: Vec::new(),
+        create_token: None,
+    };
+    let result = rt
+        .block_on(journal.append(Record::Updated(rs)))
+        .and_then(|()| rt.block_on(journal.commit()).map(|_| ()));
+    if let Some(w) = world {
+        let _ = rt.block_on(w.flush());
+    }
+    match result {
+        Ok(()) => {
+            ui.status(&format!(
+                "Imported `{}` as `{address}`. Run `gantry plan` to compare it with the stack.",
+                args.id
+            ));
+            ExitStatus::Success
+        }
+        Err(e) => fail(ui, state_error(&e)),
+    }
+}
