@@ -111,6 +111,15 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// Addresses whose change does something (not a no-op).
+    pub fn changed_addresses(&self) -> HashSet<String> {
+        self.changes
+            .iter()
+            .filter(|c| c.action != Action::NoOp)
+            .map(|c| c.address.clone())
+            .collect()
+    }
+
     fn open(config: &Value) -> InstanceValue {
         InstanceValue {
             value: config.clone(),

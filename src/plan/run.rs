@@ -115,12 +115,23 @@ pub async fn make_plan(req: &PlanRequest<'_>, state: &State, providers: &Provide
         &mut diags,
     );
     let instances = build_instances(&graph, &evaluation);
+    // Only changes that do something need their dependencies (a no-op plan of a large stack
+    // then formats no edge at all); each address is formatted once, not once per edge.
+    let changed = planner.changed_addresses();
+    let names: Vec<String> = instances
+        .graph
+        .node_weights()
+        .map(ToString::to_string)
+        .collect();
     let mut dependencies: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for e in instances.graph.edge_references() {
+        if !changed.contains(&names[e.target().index()]) {
+            continue;
+        }
         dependencies
-            .entry(instances.graph[e.target()].to_string())
+            .entry(names[e.target().index()].clone())
             .or_default()
-            .push(instances.graph[e.source()].to_string());
+            .push(names[e.source().index()].clone());
     }
     let mut plan = planner.finish(&dependencies, &mut diags);
     plan.drift = drift;
