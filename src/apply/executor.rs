@@ -268,6 +268,8 @@ pub async fn apply_plan(
         }
     }
     // Whatever never started (cancelled) is reported as skipped.
+    report.cancelled |=
+        io.cancel.is_cancelled() && report.applied.len() + failed.len() < nodes.len();
     if report.cancelled {
         let done: HashSet<String> = report
             .applied

@@ -11,3 +11,6 @@ pub mod recorder;
 pub mod retry;
 
 pub use executor::{apply_plan, ApplyOptions, ApplyReport, Event, Recorder};
+
+#[cfg(test)]
+mod tests;
