@@ -1,16 +1,21 @@
-//! Live progress of an apply: a bar and one line per finished operation on a terminal
-//! (indicatif), plain log lines otherwise, NDJSON under `--json`.
+//! Live progress of an apply: on a terminal (indicatif), one live line per operation in
+//! flight with its elapsed time under a total bar, and a line per finished operation; plain
+//! log lines otherwise; NDJSON under `--json`.
 
 use crate::apply::executor::Event;
 use crate::plan::Action;
 use crate::ui::Ui;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::json;
+use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::sync::Mutex;
 
 pub struct Progress {
     ui: Ui,
     bar: Option<ProgressBar>,
+    multi: Option<MultiProgress>,
+    in_flight: Mutex<HashMap<String, ProgressBar>>,
 }
 
 fn verb(action: Action) -> (&'static str, &'static str) {
@@ -28,16 +33,22 @@ fn verb(action: Action) -> (&'static str, &'static str) {
 
 impl Progress {
     pub fn new(ui: Ui, total: usize) -> Progress {
-        let bar = (!ui.json && std::io::stderr().is_terminal()).then(|| {
-            let bar = ProgressBar::new(u64::try_from(total).unwrap_or(0));
-            if let Ok(style) = ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
-            ) {
+        let multi = (!ui.json && std::io::stderr().is_terminal()).then(MultiProgress::new);
+        let bar = multi.as_ref().map(|m| {
+            let bar = m.add(ProgressBar::new(u64::try_from(total).unwrap_or(0)));
+            if let Ok(style) =
+                ProgressStyle::with_template("[{elapsed_precise}] {bar:30} {pos}/{len}")
+            {
                 bar.set_style(style);
             }
             bar
         });
-        Progress { ui, bar }
+        Progress {
+            ui,
+            bar,
+            multi,
+            in_flight: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn event(&self, e: &Event) {
@@ -74,8 +85,17 @@ impl Progress {
         }
         let line = match e {
             Event::Started { address, action } => {
-                if let Some(bar) = &self.bar {
-                    bar.set_message(address.clone());
+                if let Some(multi) = &self.multi {
+                    let line = multi.add(ProgressBar::new_spinner());
+                    if let Ok(style) = ProgressStyle::with_template("  {spinner} {msg} [{elapsed}]")
+                    {
+                        line.set_style(style);
+                    }
+                    line.set_message(format!("{address}: {}", verb(*action).0));
+                    line.enable_steady_tick(std::time::Duration::from_millis(120));
+                    if let Ok(mut map) = self.in_flight.lock() {
+                        map.insert(address.clone(), line);
+                    }
                     return;
                 }
                 format!("{address}: {}", verb(*action).0)
@@ -112,6 +132,7 @@ impl Progress {
                 )
             }
             Event::Failed { address, error } => {
+                self.done(address);
                 if let Some(bar) = &self.bar {
                     bar.inc(1);
                 }
@@ -121,13 +142,33 @@ impl Progress {
                 format!("{address}: skipped because `{because}` failed")
             }
         };
-        match &self.bar {
-            Some(bar) => bar.println(line),
+        match &self.multi {
+            Some(multi) => {
+                let _ = multi.println(line);
+            }
             None => self.ui.status(&line),
         }
     }
 
+    /// Removes an operation's live line.
+    fn done(&self, address: &str) {
+        let line = self
+            .in_flight
+            .lock()
+            .ok()
+            .and_then(|mut m| m.remove(address));
+        if let (Some(line), Some(multi)) = (line, &self.multi) {
+            line.finish_and_clear();
+            multi.remove(&line);
+        }
+    }
+
     pub fn finish(&self) {
+        if let Ok(mut map) = self.in_flight.lock() {
+            for (_, line) in map.drain() {
+                line.finish_and_clear();
+            }
+        }
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
