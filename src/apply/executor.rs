@@ -577,6 +577,16 @@ async fn run_change_inner(
                     .map_err(|e| fail("delete", e))?;
                 io.recorder.deleted(change).await.map_err(record)?;
             }
+            // create_before_destroy: the old object is first recorded as deposed, under its
+            // own address, so that whatever happens next (a crash, a failed delete) it stays
+            // tracked and the next plan deletes it.
+            let deposed = (change.action == Action::CreateThenDelete).then(|| ResourceChange {
+                address: deposed_address(&change.address),
+                ..change.clone()
+            });
+            if let (Some(d), Some(before)) = (&deposed, &change.before) {
+                io.recorder.applied(d, before, None).await.map_err(record)?;
+            }
             let planned = prepared.planned.unwrap_or(Value::Null);
             let token = uuid::Uuid::new_v4().to_string();
             io.recorder.intent(change, &token).await.map_err(record)?;
@@ -587,15 +597,16 @@ async fn run_change_inner(
             })
             .await
             .map_err(|e| fail("create", e))?;
-            if change.action == Action::CreateThenDelete {
-                delete(&*provider, &ctx, change, io, limiter)
-                    .await
-                    .map_err(|e| fail("delete the old object of", e))?;
-            }
             io.recorder
                 .applied(change, &value, Some(&token))
                 .await
                 .map_err(record)?;
+            if let Some(d) = &deposed {
+                delete(&*provider, &ctx, change, io, limiter)
+                    .await
+                    .map_err(|e| fail("delete the old object of", e))?;
+                io.recorder.deleted(d).await.map_err(record)?;
+            }
             Ok(Some(value))
         }
     }
@@ -664,6 +675,11 @@ where
             }
         }
     }
+}
+
+/// The state address of an object replaced under `create_before_destroy` until it is deleted.
+pub fn deposed_address(address: &str) -> String {
+    format!("{address} (deposed)")
 }
 
 fn provider_failure(change: &ResourceChange, what: &str, e: &ProviderError) -> Diagnostic {

@@ -83,7 +83,12 @@ impl<'a> Planner<'a> {
                 dependencies: prior.dependencies.clone(),
                 sensitive_paths: prior.sensitive_paths.clone(),
                 schema_version: prior.schema_version,
-                reason: if self.options.destroy {
+                reason: if address.ends_with(" (deposed)") {
+                    Some(
+                        "replaced under create_before_destroy; the old object is deleted now"
+                            .into(),
+                    )
+                } else if self.options.destroy {
                     None
                 } else {
                     Some("no longer in the stack".into())

@@ -494,3 +494,58 @@ fn out_of_band_deletes_are_drift_refresh_and_import_reconcile() {
         "recreated"
     );
 }
+
+/// `create_before_destroy`: the new object exists before the old one goes, and a run killed
+/// in between leaves the old one tracked (as deposed) so the next apply deletes it.
+#[test]
+fn create_before_destroy_never_loses_the_old_object() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    let stack = |v: u32| {
+        format!("resource \"gantry_data\" \"x\" {{\n  count            = 20\n  triggers_replace = {v}\n  lifecycle {{\n    create_before_destroy = true\n  }}\n}}\n")
+    };
+    write(dir, "main.hcl", &stack(1));
+    assert_eq!(
+        gantry(dir, &["apply", "--sim", "--auto-approve", "."]).code,
+        0
+    );
+    write(dir, "main.hcl", &stack(2));
+    let plan = gantry(dir, &["plan", "--sim", "."]);
+    assert!(
+        plan.stdout.contains("+/- resource \"gantry_data\" \"x\""),
+        "{}",
+        plan.stdout
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .args([
+            "apply",
+            "--sim",
+            "--auto-approve",
+            "--parallelism",
+            "4",
+            ".",
+        ])
+        .current_dir(dir)
+        .env("GANTRY_SIM_LATENCY_MS", "20")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::thread::sleep(Duration::from_millis(150));
+    let _ = child.kill();
+    let _ = child.wait();
+    let finish = gantry(dir, &["apply", "--sim", "--auto-approve", "."]);
+    assert_eq!(finish.code, 0, "{}", finish.transcript());
+    let state = lines(&gantry(dir, &["state", "list", "--dir", ".", "--sim"]));
+    let world: Vec<String> = {
+        let mut w: Vec<String> = gantry(dir, &["sim", "ls", "--dir", "."])
+            .stdout
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(2).map(str::to_owned))
+            .collect();
+        w.sort();
+        w
+    };
+    assert_eq!(state.len(), 20, "{state:?}");
+    assert_eq!(state, world, "no old object left behind, none untracked");
+}
