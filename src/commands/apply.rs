@@ -12,7 +12,7 @@ use crate::plan::planner::PlanOptions;
 use crate::plan::run::{make_plan, PlanRequest};
 use crate::plan::Action;
 use crate::state::{LocalBackend, LockInfo, OutputState, Record, StateError};
-use crate::ui::plan::render_plan;
+use crate::ui::plan::render_plan_styled;
 use crate::ui::Ui;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -161,7 +161,7 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
     }
     let args_auto_approve = args.auto_approve || saved.is_some();
     if !ui.json {
-        ui.data(&render_plan(&plan));
+        ui.data(&render_plan_styled(&plan, ui.color_stdout()));
     }
     if !plan.has_changes() {
         let _ = rt.block_on(journal.commit());

@@ -8,7 +8,7 @@ use crate::plan::file::{change_list, stack_digest, variables_json, PlanFile, PLA
 use crate::plan::planner::PlanOptions;
 use crate::plan::run::{make_plan, PlanRequest};
 use crate::state::{LocalBackend, LockInfo, State};
-use crate::ui::plan::{plan_json_lines, render_plan};
+use crate::ui::plan::{plan_json_lines, render_plan_styled};
 use crate::ui::Ui;
 
 pub fn run(args: &PlanArgs, ui: Ui) -> ExitStatus {
@@ -96,7 +96,7 @@ pub fn run(args: &PlanArgs, ui: Ui) -> ExitStatus {
             ui.json_line(&line);
         }
     } else {
-        ui.data(&render_plan(&planned.plan));
+        ui.data(&render_plan_styled(&planned.plan, ui.color_stdout()));
     }
     let status = if args.detailed_exitcode && planned.plan.has_changes() {
         ExitStatus::Changes

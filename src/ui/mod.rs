@@ -21,6 +21,11 @@ impl Ui {
         Ui { json, color }
     }
 
+    /// Whether data written to stdout may carry colour (stdout itself is a terminal).
+    pub fn color_stdout(&self) -> bool {
+        self.color && std::io::stdout().is_terminal()
+    }
+
     /// Prints every diagnostic: snippets on stderr, or JSON lines on stdout.
     pub fn diagnostics(&self, diags: &Diagnostics, sources: &SourceMap) {
         // In source order, so a user can fix a file top to bottom.

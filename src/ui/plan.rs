@@ -6,6 +6,48 @@ use crate::plan::{Action, Plan, ResourceChange};
 use gantry_provider::Value;
 use std::fmt::Write;
 
+/// The plan for a terminal: change markers coloured (`+` green, `~` yellow, `-` red) and the
+/// summary in bold, when `color` is set.
+pub fn render_plan_styled(plan: &Plan, color: bool) -> String {
+    let text = render_plan(plan);
+    if !color {
+        return text;
+    }
+    let paint =
+        |style: anstyle::Style, s: &str| format!("{}{s}{}", style.render(), style.render_reset());
+    let green = anstyle::AnsiColor::Green.on_default();
+    let yellow = anstyle::AnsiColor::Yellow.on_default();
+    let red = anstyle::AnsiColor::Red.on_default();
+    let bold = anstyle::Style::new().bold();
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        let marker = ["-/+", "+/-", "<=", "+", "~", "-"]
+            .into_iter()
+            .find(|m| trimmed.starts_with(m) && trimmed[m.len()..].starts_with(' '));
+        match marker {
+            Some(m) => {
+                let style = match m {
+                    "+" | "<=" => green,
+                    "~" => yellow,
+                    "-" => red,
+                    _ => yellow,
+                };
+                out.push_str(indent);
+                out.push_str(&paint(style, m));
+                out.push_str(&trimmed[m.len()..]);
+            }
+            None if trimmed.starts_with("Plan:") => {
+                out.push_str(&paint(bold, trimmed.trim_end_matches('\n')));
+                out.push('\n');
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
+}
+
 /// The whole plan as text.
 pub fn render_plan(plan: &Plan) -> String {
     let mut out = String::new();
@@ -270,4 +312,64 @@ pub fn plan_json_lines(plan: &Plan) -> Vec<serde_json::Value> {
         "has_changes": plan.has_changes(),
     }));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::ResourceChange;
+
+    fn create() -> Plan {
+        Plan {
+            changes: vec![ResourceChange {
+                address: "gantry_data.x".into(),
+                managed: true,
+                type_name: "gantry_data".into(),
+                name: "x".into(),
+                provider: "gantry".into(),
+                action: Action::Create,
+                before: None,
+                after: Some(Value::map([
+                    ("id", Value::unknown()),
+                    ("input", Value::from(1_i64)),
+                ])),
+                config: None,
+                requires_replace: Vec::new(),
+                dependencies: Vec::new(),
+                sensitive_paths: vec!["input".into()],
+                schema_version: 0,
+                reason: None,
+                create_before_destroy: false,
+            }],
+            ..Plan::default()
+        }
+    }
+
+    #[test]
+    fn renders_like_terraform_with_sensitive_values_hidden() {
+        let text = render_plan(&create());
+        assert!(
+            text.contains(
+                "  # gantry_data.x will be created\n  + resource \"gantry_data\" \"x\" {\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("+ id    = (known after apply)"), "{text}");
+        assert!(text.contains("+ input = (sensitive value)"), "{text}");
+        assert!(
+            text.contains("Plan: 1 to add, 0 to change, 0 to destroy."),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let plain = render_plan_styled(&create(), false);
+        assert!(!plain.contains('\u{1b}'));
+        let styled = render_plan_styled(&create(), true);
+        assert!(
+            styled.contains("\u{1b}[32m+\u{1b}[0m resource"),
+            "{styled:?}"
+        );
+    }
 }

@@ -300,7 +300,11 @@ fn crash_at_random_moments_never_loses_a_resource() {
         "main.hcl",
         "resource \"gantry_data\" \"base\" {\n  count = 40\n  input = count.index\n}\n\nresource \"gantry_data\" \"dep\" {\n  count = 160\n  input = gantry_data.base[count.index % 40].id\n}\n",
     );
-    let trials = 30;
+    // 30 trials in the suite; `bash tests/soak.sh` runs many more.
+    let trials: u32 = std::env::var("GANTRY_CRASH_TRIALS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30);
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     for trial in 0..trials {
         // Destroying between trials exercises kills during deletes as well.
@@ -548,4 +552,61 @@ fn create_before_destroy_never_loses_the_old_object() {
     };
     assert_eq!(state.len(), 20, "{state:?}");
     assert_eq!(state, world, "no old object left behind, none untracked");
+}
+
+/// Ctrl-C: stop starting work, finish what is in flight, save state, release the lock.
+#[test]
+fn interrupt_saves_state_and_releases_the_lock() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(
+        dir,
+        "main.hcl",
+        "resource \"gantry_data\" \"x\" {\n  count = 40\n  input = count.index\n}\n",
+    );
+    let child = Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .args([
+            "apply",
+            "--sim",
+            "--auto-approve",
+            "--parallelism",
+            "2",
+            ".",
+        ])
+        .current_dir(dir)
+        .env("GANTRY_SIM_LATENCY_MS", "50")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::thread::sleep(Duration::from_millis(400));
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    assert!(interrupted.is_ok_and(|s| s.success()));
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Interrupt received"), "{stderr}");
+    assert!(stderr.contains("Apply interrupted"), "{stderr}");
+    let state = lines(&gantry(dir, &["state", "list", "--dir", ".", "--sim"]));
+    assert!(
+        !state.is_empty() && state.len() < 40,
+        "partial progress saved: {}",
+        state.len()
+    );
+    let world = gantry(dir, &["sim", "ls", "--dir", "."])
+        .stdout
+        .lines()
+        .count();
+    assert_eq!(state.len(), world, "everything created is in state");
+    // The lock was released: the next apply finishes the job.
+    assert_eq!(
+        gantry(dir, &["apply", "--sim", "--auto-approve", "."]).code,
+        0
+    );
+    assert_eq!(
+        lines(&gantry(dir, &["state", "list", "--dir", ".", "--sim"])).len(),
+        40
+    );
 }
