@@ -610,3 +610,48 @@ fn interrupt_saves_state_and_releases_the_lock() {
         40
     );
 }
+
+#[test]
+fn state_push_refuses_another_lineage_or_an_older_serial() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(dir, "main.hcl", STACK);
+    assert_eq!(
+        gantry(dir, &["apply", "--sim", "--auto-approve", "."]).code,
+        0
+    );
+    let state_file = dir.join(".gantry/sim/state.json");
+    let current = std::fs::read_to_string(&state_file).unwrap_or_default();
+    let mut json: serde_json::Value = serde_json::from_str(&current).unwrap_or_default();
+
+    json["lineage"] = serde_json::Value::from("another-stack");
+    write(dir, "other.json", &json.to_string());
+    let run = gantry(dir, &["state", "push", "--dir", ".", "--sim", "other.json"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(run.stderr.contains("lineage"), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&state_file).unwrap_or_default(),
+        current,
+        "state untouched"
+    );
+
+    let mut older: serde_json::Value = serde_json::from_str(&current).unwrap_or_default();
+    older["serial"] = serde_json::Value::from(0);
+    write(dir, "older.json", &older.to_string());
+    let run = gantry(dir, &["state", "push", "--dir", ".", "--sim", "older.json"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(run.stderr.contains("serial"), "{}", run.stderr);
+    let forced = gantry(
+        dir,
+        &[
+            "state",
+            "push",
+            "--dir",
+            ".",
+            "--sim",
+            "--force",
+            "older.json",
+        ],
+    );
+    assert_eq!(forced.code, 0, "{}", forced.transcript());
+}
