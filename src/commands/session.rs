@@ -61,7 +61,10 @@ pub fn providers(
         let Some(p) = real.get(name) else { continue };
         let twin = SimProvider::new(name, p.schema().clone(), world.clone(), knobs.clone())
             .with_hook("gantry_data", Arc::new(GantryDataHook));
-        sim.insert(Arc::new(twin) as Arc<dyn Provider>);
+        sim.insert(Arc::new(crate::providers::twin::Twin {
+            real: p.clone(),
+            sim: Arc::new(twin),
+        }) as Arc<dyn Provider>);
     }
     Ok((sim, Some(world)))
 }

@@ -3,6 +3,7 @@
 //! twin, built from the same schema.
 
 pub mod builtin;
+pub mod twin;
 
 use gantry_provider::{Provider, Schema};
 use std::collections::BTreeMap;

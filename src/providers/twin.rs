@@ -1,0 +1,82 @@
+//! A simulated twin as the engine sees it: planning and validation come from the real
+//! provider (so `--sim` plans exactly what the cloud provider would), every operation goes
+//! to the simulated world.
+
+use gantry_provider::provider::Result;
+use gantry_provider::{async_trait, OpContext, PlannedState, Provider, ProviderSchema, Value};
+use std::sync::Arc;
+
+pub struct Twin {
+    pub real: Arc<dyn Provider>,
+    pub sim: Arc<dyn Provider>,
+}
+
+#[async_trait]
+impl Provider for Twin {
+    fn name(&self) -> &str {
+        self.real.name()
+    }
+
+    fn schema(&self) -> &ProviderSchema {
+        self.real.schema()
+    }
+
+    async fn configure(&self, config: &Value) -> Result<()> {
+        self.sim.configure(config).await
+    }
+
+    fn validate(&self, type_name: &str, config: &Value) -> Vec<String> {
+        self.real.validate(type_name, config)
+    }
+
+    fn plan(&self, type_name: &str, prior: Option<&Value>, config: &Value) -> Result<PlannedState> {
+        self.real.plan(type_name, prior, config)
+    }
+
+    async fn create(&self, ctx: &OpContext, type_name: &str, planned: &Value) -> Result<Value> {
+        self.sim.create(ctx, type_name, planned).await
+    }
+
+    async fn read(&self, ctx: &OpContext, type_name: &str, state: &Value) -> Result<Option<Value>> {
+        self.sim.read(ctx, type_name, state).await
+    }
+
+    async fn update(
+        &self,
+        ctx: &OpContext,
+        type_name: &str,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value> {
+        self.sim.update(ctx, type_name, prior, planned).await
+    }
+
+    async fn delete(&self, ctx: &OpContext, type_name: &str, state: &Value) -> Result<()> {
+        self.sim.delete(ctx, type_name, state).await
+    }
+
+    async fn import(&self, ctx: &OpContext, type_name: &str, id: &str) -> Result<Value> {
+        self.sim.import(ctx, type_name, id).await
+    }
+
+    async fn find_created(
+        &self,
+        ctx: &OpContext,
+        type_name: &str,
+        token: &str,
+    ) -> Result<Option<Value>> {
+        self.sim.find_created(ctx, type_name, token).await
+    }
+
+    async fn read_data(&self, ctx: &OpContext, type_name: &str, config: &Value) -> Result<Value> {
+        self.sim.read_data(ctx, type_name, config).await
+    }
+
+    fn upgrade_state(&self, type_name: &str, from_version: u32, state: Value) -> Result<Value> {
+        self.real.upgrade_state(type_name, from_version, state)
+    }
+
+    fn initial_concurrency(&self) -> Option<usize> {
+        self.sim.initial_concurrency()
+    }
+}
