@@ -122,8 +122,13 @@ fn plan_apply_noop_update_destroy() {
         change.stdout
     );
     assert!(
-        change.stdout.contains("~ input = \"a\" -> \"b\""),
+        change.stdout.contains("~ input  = \"a\" -> \"b\""),
         "{}",
+        change.stdout
+    );
+    assert!(
+        change.stdout.contains("~ output = \"a\" -> \"b\""),
+        "output follows input at plan: {}",
         change.stdout
     );
     assert!(
