@@ -176,7 +176,6 @@ pub async fn apply_plan(
     let mut failed: HashSet<usize> = HashSet::new();
     let mut in_flight = FuturesUnordered::new();
     let mut reeval = Reevaluator::new(io.graph);
-    let mut finished = 0usize;
 
     loop {
         if !io.cancel.is_cancelled() {
@@ -201,7 +200,6 @@ pub async fn apply_plan(
                         report.errors.push(d);
                         failed.insert(i);
                         skip_dependents(&nodes, i, &mut failed, &mut report, io);
-                        finished += 1;
                         continue;
                     }
                 };
@@ -225,7 +223,6 @@ pub async fn apply_plan(
         let Some((i, started, result)) = next else {
             break;
         };
-        finished += 1;
         let change = nodes[i].change;
         if let Ok(mut l) = limiter.lock() {
             l.release(&change.provider);
@@ -283,7 +280,6 @@ pub async fn apply_plan(
             }
         }
     }
-    let _ = finished;
     // Outputs, now that values are known.
     let output_nodes: Vec<NodeIndex> = io
         .graph

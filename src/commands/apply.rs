@@ -269,7 +269,6 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
         diags.push(d);
     }
     ui.diagnostics(&diags, &planned.stack.sources);
-    let s = plan.summary();
     let (mut added, mut changed, mut destroyed) = (0, 0, 0);
     for c in plan
         .changes
@@ -287,7 +286,6 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
             _ => {}
         }
     }
-    let _ = s;
     if ui.json {
         ui.json_line(&json!({
             "type": if diags.has_errors() { "apply_errored" } else { "apply_complete" },

@@ -128,38 +128,8 @@ pub fn walk_with(
         let instances = ev.values.instances_of(&node.module).to_vec();
         for mid in instances {
             match &node.kind {
-                NodeKind::Var(name) => {
-                    if let Some(var) = module.variables.get(name) {
-                        let v = w.variable(&ev.values, mid, module, var);
-                        ev.values
-                            .vars
-                            .entry(mid)
-                            .or_default()
-                            .insert(name.clone(), v);
-                    }
-                }
-                NodeKind::Local(name) => {
-                    if let Some(local) = module.locals.get(name) {
-                        let v = w.eval_or_unknown(&ev.values, mid, module, &local.value, None);
-                        ev.values
-                            .locals
-                            .entry(mid)
-                            .or_default()
-                            .insert(name.clone(), v);
-                    }
-                }
-                NodeKind::Output(name) => {
-                    if let Some(out) = module.outputs.get(name) {
-                        let v = w.eval_or_unknown(&ev.values, mid, module, &out.value, None);
-                        if node.module.is_root() {
-                            ev.root_outputs.insert(name.clone(), v.clone());
-                        }
-                        ev.values
-                            .outputs
-                            .entry(mid)
-                            .or_default()
-                            .insert(name.clone(), v);
-                    }
+                NodeKind::Var(_) | NodeKind::Local(_) | NodeKind::Output(_) => {
+                    w.value_node(&mut ev, &node.kind, node.module.is_root(), module, mid);
                 }
                 NodeKind::ModuleCall(name) => {
                     if let Some(call) = module.module_calls.get(name) {
@@ -215,6 +185,54 @@ struct Walker<'a> {
 }
 
 impl Walker<'_> {
+    /// Evaluates a variable, local or output in one module instance and stores its value
+    /// (other kinds of node are left alone).
+    fn value_node(
+        &mut self,
+        ev: &mut Evaluation,
+        kind: &NodeKind,
+        root: bool,
+        module: &Module,
+        mid: ModuleId,
+    ) {
+        match kind {
+            NodeKind::Var(name) => {
+                if let Some(var) = module.variables.get(name) {
+                    let v = self.variable(&ev.values, mid, module, var);
+                    ev.values
+                        .vars
+                        .entry(mid)
+                        .or_default()
+                        .insert(name.clone(), v);
+                }
+            }
+            NodeKind::Local(name) => {
+                if let Some(local) = module.locals.get(name) {
+                    let v = self.eval_or_unknown(&ev.values, mid, module, &local.value, None);
+                    ev.values
+                        .locals
+                        .entry(mid)
+                        .or_default()
+                        .insert(name.clone(), v);
+                }
+            }
+            NodeKind::Output(name) => {
+                if let Some(out) = module.outputs.get(name) {
+                    let v = self.eval_or_unknown(&ev.values, mid, module, &out.value, None);
+                    if root {
+                        ev.root_outputs.insert(name.clone(), v.clone());
+                    }
+                    ev.values
+                        .outputs
+                        .entry(mid)
+                        .or_default()
+                        .insert(name.clone(), v);
+                }
+            }
+            NodeKind::ModuleCall(_) | NodeKind::Resource(_) => {}
+        }
+    }
+
     fn scope<'v>(&'v self, values: &'v Values, mid: ModuleId, module: &'v Module) -> Scope<'v> {
         Scope::new(values, self.stack, mid, module)
     }
@@ -725,42 +743,7 @@ pub fn reevaluate_value_node(
     };
     let instances = ev.values.instances_of(&node.module).to_vec();
     for mid in instances {
-        match &node.kind {
-            NodeKind::Var(name) => {
-                if let Some(var) = module.variables.get(name) {
-                    let v = w.variable(&ev.values, mid, module, var);
-                    ev.values
-                        .vars
-                        .entry(mid)
-                        .or_default()
-                        .insert(name.clone(), v);
-                }
-            }
-            NodeKind::Local(name) => {
-                if let Some(local) = module.locals.get(name) {
-                    let v = w.eval_or_unknown(&ev.values, mid, module, &local.value, None);
-                    ev.values
-                        .locals
-                        .entry(mid)
-                        .or_default()
-                        .insert(name.clone(), v);
-                }
-            }
-            NodeKind::Output(name) => {
-                if let Some(out) = module.outputs.get(name) {
-                    let v = w.eval_or_unknown(&ev.values, mid, module, &out.value, None);
-                    if node.module.is_root() {
-                        ev.root_outputs.insert(name.clone(), v.clone());
-                    }
-                    ev.values
-                        .outputs
-                        .entry(mid)
-                        .or_default()
-                        .insert(name.clone(), v);
-                }
-            }
-            NodeKind::ModuleCall(_) | NodeKind::Resource(_) => {}
-        }
+        w.value_node(ev, &node.kind, node.module.is_root(), module, mid);
     }
 }
 

@@ -50,30 +50,28 @@ impl<'a> Planner<'a> {
 
     /// The plan: changes for every instance seen, and deletions of everything else in state.
     /// `dependencies` maps an address to the addresses it depends on (instance graph).
-    pub fn finish(
-        mut self,
-        dependencies: &BTreeMap<String, Vec<String>>,
-        diags: &mut Diagnostics,
-    ) -> Plan {
+    pub fn finish(mut self, dependencies: &BTreeMap<String, Vec<String>>) -> Plan {
         for change in &mut self.changes {
             if let Some(deps) = dependencies.get(&change.address) {
                 change.dependencies.clone_from(deps);
             }
         }
-        for (address, prior) in self.prior {
-            if self.seen.contains(address) && !self.options.destroy {
-                continue;
-            }
-            if !prior.managed {
-                continue;
-            }
-            let (type_name, name) = split_type_name(address);
-            self.changes.retain(|c| c.address != *address);
+        let deleted: Vec<(&String, &Prior)> = self
+            .prior
+            .iter()
+            .filter(|(address, prior)| {
+                prior.managed && (self.options.destroy || !self.seen.contains(*address))
+            })
+            .collect();
+        let deleted_set: HashSet<&str> = deleted.iter().map(|(a, _)| a.as_str()).collect();
+        self.changes
+            .retain(|c| !deleted_set.contains(c.address.as_str()));
+        for (address, prior) in deleted {
             self.changes.push(ResourceChange {
                 address: address.clone(),
                 managed: true,
                 type_name: prior.type_name.clone(),
-                name,
+                name: resource_name(address),
                 provider: prior.provider.clone(),
                 action: Action::Delete,
                 before: Some(prior.attributes.clone()),
@@ -95,7 +93,6 @@ impl<'a> Planner<'a> {
                 },
                 create_before_destroy: false,
             });
-            let _ = type_name;
         }
         if self.options.destroy {
             self.changes.retain(|c| c.action == Action::Delete);
@@ -108,7 +105,6 @@ impl<'a> Planner<'a> {
             );
         }
         self.changes.sort_by(|a, b| a.address.cmp(&b.address));
-        let _ = diags;
         Plan {
             changes: self.changes,
             destroy: self.options.destroy,
@@ -133,12 +129,10 @@ impl<'a> Planner<'a> {
     }
 }
 
-/// `module.x.aws_vpc.main[0]` -> (`aws_vpc`, `main`), best effort for display.
-fn split_type_name(address: &str) -> (String, String) {
-    match crate::addrs::parse_resource_instance(address) {
-        Ok(a) => (a.resource.type_name, a.resource.name),
-        Err(_) => (String::new(), address.to_owned()),
-    }
+/// `module.x.aws_vpc.main[0]` -> `main`, for display (a deposed address keeps its whole text).
+fn resource_name(address: &str) -> String {
+    crate::addrs::parse_resource_instance(address)
+        .map_or_else(|_| address.to_owned(), |a| a.resource.name)
 }
 
 impl InstanceHook for Planner<'_> {

@@ -133,7 +133,7 @@ pub async fn make_plan(req: &PlanRequest<'_>, state: &State, providers: &Provide
             .or_default()
             .push(names[e.source().index()].clone());
     }
-    let mut plan = planner.finish(&dependencies, &mut diags);
+    let mut plan = planner.finish(&dependencies);
     plan.drift = drift;
     for (name, value) in &evaluation.root_outputs {
         let sensitive = stack

@@ -70,13 +70,12 @@ fn conform_at(
     for (name, attr) in &schema.attributes {
         let given = map.get(name).filter(|v| !v.is_null());
         let value = match given {
-            Some(v) if attr.computed && !attr.optional && !attr.required => {
+            Some(_) if attr.computed && !attr.optional && !attr.required => {
                 issues.push(ConfigIssue {
                     path: path(name),
                     message: format!("`{name}` is set by the provider and cannot be configured"),
                     suggestion: None,
                 });
-                let _ = v;
                 Value::Null
             }
             Some(v) => match v.convert(&attr.ty) {
