@@ -1,7 +1,7 @@
 //! `gantry apply` and `gantry destroy`: plan, confirm, then change infrastructure, recording
 //! every finished operation in the state journal as it happens.
 
-use super::session::{cancel_on_ctrl_c, providers, runtime, sim_enabled, stack_dir, state_dir};
+use super::session::{cancel_on_ctrl_c, sim_enabled, Session};
 use super::{input_options, ExitStatus};
 use crate::apply::executor::{apply_plan, ApplyInputs, ApplyOptions, Event};
 use crate::apply::recorder::{recover, JournalRecorder, Recovered};
@@ -11,7 +11,7 @@ use crate::plan::file::{change_list, stack_digest, PlanFile, PLAN_FILE_FORMAT};
 use crate::plan::planner::PlanOptions;
 use crate::plan::run::{make_plan, PlanRequest};
 use crate::plan::Action;
-use crate::state::{LocalBackend, LockInfo, OutputState, Record, StateError};
+use crate::state::{OutputState, Record, StateError};
 use crate::ui::plan::render_plan_styled;
 use crate::ui::Ui;
 use serde_json::json;
@@ -59,23 +59,22 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
     let sim = saved
         .as_ref()
         .map_or_else(|| sim_enabled(args.engine.sim), |s| s.sim);
-    let dir = saved
+    let path = saved
         .as_ref()
-        .map_or_else(|| stack_dir(&args.stack.dir), |s| s.stack_dir.clone());
-    let rt = match runtime() {
-        Ok(rt) => rt,
+        .map_or_else(|| args.stack.dir.clone(), |s| s.stack_dir.clone());
+    let session = match Session::open(&path, sim) {
+        Ok(s) => s,
         Err(d) => return fail(d),
     };
+    let dir = session.dir.clone();
+    let rt = &session.rt;
+    let providers = &session.providers;
+    // Ctrl-C handling spawns onto the runtime.
     let _guard = rt.enter();
-    let (providers, world) = match providers(&dir, sim) {
-        Ok(p) => p,
-        Err(d) => return fail(d),
-    };
-    let backend = LocalBackend::new(state_dir(&dir, sim));
     let operation = if destroy { "destroy" } else { "apply" };
-    let lock = match backend.lock(LockInfo::new(operation), args.engine.lock_timeout) {
+    let lock = match session.lock(operation, args.engine.lock_timeout) {
         Ok(l) => l,
-        Err(e) => return fail(state_error(&e)),
+        Err(d) => return fail(d),
     };
     let (journal, recovery) = match lock.open_journal() {
         Ok(j) => j,
@@ -87,7 +86,7 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
             recovery.replayed_records,
             recovery.pending_creates.len()
         ));
-        for outcome in rt.block_on(recover(&journal, recovery.pending_creates, &providers)) {
+        for outcome in rt.block_on(recover(&journal, recovery.pending_creates, providers)) {
             match outcome {
                 Recovered::Adopted(a) => {
                     ui.status(&format!("  {a}: found in the cloud, adopted into state"))
@@ -135,7 +134,7 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
         refresh: args.engine.refresh,
         parallelism: args.engine.parallelism as usize,
     };
-    let planned = rt.block_on(make_plan(&request, &state, &providers));
+    let planned = rt.block_on(make_plan(&request, &state, providers));
     ui.diagnostics(&planned.diagnostics, &planned.stack.sources);
     if planned.diagnostics.has_errors() {
         let _ = rt.block_on(journal.commit());
@@ -165,9 +164,7 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
     }
     if !plan.has_changes() {
         let _ = rt.block_on(journal.commit());
-        if let Some(w) = &world {
-            let _ = rt.block_on(w.flush());
-        }
+        let _ = session.flush_world();
         if ui.json {
             ui.json_line(&json!({"type": "apply_complete", "add": 0, "change": 0, "destroy": 0}));
         }
@@ -221,7 +218,7 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
         stack: &planned.stack,
         graph: &graph,
         inputs: &planned.inputs,
-        providers: &providers,
+        providers,
         recorder: &recorder,
         options: &options,
         cancel,
@@ -257,13 +254,8 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
         diags.push(state_error(&e));
     }
     drop(lock);
-    if let Some(w) = &world {
-        if let Err(e) = rt.block_on(w.flush()) {
-            diags.push(
-                Diagnostic::warning("could not compact the simulated world")
-                    .with_detail(e.to_string()),
-            );
-        }
+    if let Some(warning) = session.flush_world() {
+        diags.push(warning);
     }
     for d in report.errors {
         diags.push(d);

@@ -1,13 +1,13 @@
 //! `gantry plan`: what apply would do.
 
-use super::session::{providers, runtime, sim_enabled, stack_dir, state_dir};
+use super::session::{sim_enabled, Session};
 use super::{input_options, ExitStatus};
 use crate::cli::PlanArgs;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceMap};
 use crate::plan::file::{change_list, stack_digest, variables_json, PlanFile, PLAN_FILE_FORMAT};
 use crate::plan::planner::PlanOptions;
 use crate::plan::run::{make_plan, PlanRequest};
-use crate::state::{LocalBackend, LockInfo, State};
+use crate::state::State;
 use crate::ui::plan::{plan_json_lines, render_plan_styled};
 use crate::ui::Ui;
 
@@ -16,20 +16,14 @@ pub fn run(args: &PlanArgs, ui: Ui) -> ExitStatus {
         ui.diagnostics(&Diagnostics::from(d), &SourceMap::new());
         ExitStatus::Failure
     };
-    let sim = sim_enabled(args.engine.sim);
-    let dir = stack_dir(&args.stack.dir);
-    let rt = match runtime() {
-        Ok(rt) => rt,
+    let session = match Session::open(&args.stack.dir, sim_enabled(args.engine.sim)) {
+        Ok(s) => s,
         Err(d) => return fail(d),
     };
-    let (providers, world) = match providers(&dir, sim) {
-        Ok(p) => p,
-        Err(d) => return fail(d),
-    };
-    let backend = LocalBackend::new(state_dir(&dir, sim));
-    let lock = match backend.lock(LockInfo::new("plan"), args.engine.lock_timeout) {
+    let (sim, dir) = (session.sim, session.dir.clone());
+    let lock = match session.lock("plan", args.engine.lock_timeout) {
         Ok(l) => l,
-        Err(e) => return fail(super::apply::state_error(&e)),
+        Err(d) => return fail(d),
     };
     let state = match lock.read_state() {
         Ok(s) => s.unwrap_or_else(State::new),
@@ -47,7 +41,9 @@ pub fn run(args: &PlanArgs, ui: Ui) -> ExitStatus {
         refresh: args.engine.refresh,
         parallelism: args.engine.parallelism as usize,
     };
-    let planned = rt.block_on(make_plan(&request, &state, &providers));
+    let mut planned = session
+        .rt
+        .block_on(make_plan(&request, &state, &session.providers));
     drop(lock);
     if let (Some(out), false) = (&args.out, planned.diagnostics.has_errors()) {
         let file = PlanFile {
@@ -84,8 +80,8 @@ pub fn run(args: &PlanArgs, ui: Ui) -> ExitStatus {
             out.display()
         ));
     }
-    if let Some(world) = world {
-        let _ = rt.block_on(world.flush());
+    if let Some(warning) = session.flush_world() {
+        planned.diagnostics.push(warning);
     }
     ui.diagnostics(&planned.diagnostics, &planned.stack.sources);
     if planned.diagnostics.has_errors() {

@@ -1,14 +1,14 @@
 //! `gantry refresh` and `gantry import`: bring state in line with what exists in the cloud.
 
 use super::apply::state_error;
-use super::session::{providers, runtime, sim_enabled, stack_dir, state_dir};
+use super::session::{sim_enabled, Session};
 use super::ExitStatus;
 use crate::apply::recorder::recover;
 use crate::cli::{ApplyArgs, ImportArgs};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceMap};
 use crate::plan::refresh::refresh;
 use crate::plan::run::priors_from_state;
-use crate::state::{LocalBackend, LockInfo, Record, ResourceMode, ResourceState};
+use crate::state::{Record, ResourceMode, ResourceState};
 use crate::ui::Ui;
 use gantry_provider::OpContext;
 
@@ -18,31 +18,23 @@ fn fail(ui: Ui, d: Diagnostic) -> ExitStatus {
 }
 
 pub fn run_refresh(args: &ApplyArgs, ui: Ui) -> ExitStatus {
-    let sim = sim_enabled(args.engine.sim);
-    let dir = stack_dir(&args.stack.dir);
-    let rt = match runtime() {
-        Ok(rt) => rt,
+    let session = match Session::open(&args.stack.dir, sim_enabled(args.engine.sim)) {
+        Ok(s) => s,
         Err(d) => return fail(ui, d),
     };
-    let _guard = rt.enter();
-    let (providers, world) = match providers(&dir, sim) {
-        Ok(p) => p,
-        Err(d) => return fail(ui, d),
-    };
-    let lock = match LocalBackend::new(state_dir(&dir, sim))
-        .lock(LockInfo::new("refresh"), args.engine.lock_timeout)
-    {
+    let (rt, providers) = (&session.rt, &session.providers);
+    let lock = match session.lock("refresh", args.engine.lock_timeout) {
         Ok(l) => l,
-        Err(e) => return fail(ui, state_error(&e)),
+        Err(d) => return fail(ui, d),
     };
     let (journal, recovery) = match lock.open_journal() {
         Ok(j) => j,
         Err(e) => return fail(ui, state_error(&e)),
     };
-    rt.block_on(recover(&journal, recovery.pending_creates, &providers));
+    rt.block_on(recover(&journal, recovery.pending_creates, providers));
     let state = journal.current();
     let (_, drift, errors) = rt.block_on(refresh(
-        &providers,
+        providers,
         priors_from_state(&state),
         args.engine.parallelism as usize,
     ));
@@ -84,8 +76,8 @@ pub fn run_refresh(args: &ApplyArgs, ui: Ui) -> ExitStatus {
     if let Err(e) = rt.block_on(journal.commit()) {
         diags.push(state_error(&e));
     }
-    if let Some(w) = world {
-        let _ = rt.block_on(w.flush());
+    if let Some(warning) = session.flush_world() {
+        diags.push(warning);
     }
     ui.diagnostics(&diags, &SourceMap::new());
     if diags.has_errors() {
@@ -110,17 +102,11 @@ pub fn run_import(args: &ImportArgs, ui: Ui) -> ExitStatus {
             )
         }
     };
-    let sim = sim_enabled(args.at.sim);
-    let dir = stack_dir(&args.at.dir);
-    let rt = match runtime() {
-        Ok(rt) => rt,
+    let session = match Session::open(&args.at.dir, sim_enabled(args.at.sim)) {
+        Ok(s) => s,
         Err(d) => return fail(ui, d),
     };
-    let _guard = rt.enter();
-    let (providers, world) = match providers(&dir, sim) {
-        Ok(p) => p,
-        Err(d) => return fail(ui, d),
-    };
+    let (rt, providers) = (&session.rt, &session.providers);
     let type_name = &addr.resource.type_name;
     let Some(provider) = providers.for_type(type_name).cloned() else {
         return fail(
@@ -134,11 +120,9 @@ pub fn run_import(args: &ImportArgs, ui: Ui) -> ExitStatus {
             Diagnostic::error(format!("unsupported resource type `{type_name}`")),
         );
     };
-    let lock = match LocalBackend::new(state_dir(&dir, sim))
-        .lock(LockInfo::new("import"), std::time::Duration::ZERO)
-    {
+    let lock = match session.lock("import", std::time::Duration::ZERO) {
         Ok(l) => l,
-        Err(e) => return fail(ui, state_error(&e)),
+        Err(d) => return fail(ui, d),
     };
     let (journal, _) = match lock.open_journal() {
         Ok(j) => j,
@@ -179,8 +163,8 @@ pub fn run_import(args: &ImportArgs, ui: Ui) -> ExitStatus {
     let result = rt
         .block_on(journal.append(Record::Updated(rs)))
         .and_then(|()| rt.block_on(journal.commit()).map(|_| ()));
-    if let Some(w) = world {
-        let _ = rt.block_on(w.flush());
+    if let Some(warning) = session.flush_world() {
+        ui.diagnostics(&Diagnostics::from(warning), &SourceMap::new());
     }
     match result {
         Ok(()) => {

@@ -3,6 +3,7 @@
 
 use crate::diagnostics::Diagnostic;
 use crate::providers::Providers;
+use crate::state::{LocalBackend, LockInfo, StateLock};
 use gantry_provider::{CancellationToken, Provider};
 use gantry_sim::{Knobs, SimHooks, SimProvider, SimWorld};
 use std::path::{Path, PathBuf};
@@ -97,6 +98,55 @@ fn mirror_input(attributes: &mut serde_json::Value) {
     if let Some(map) = attributes.as_object_mut() {
         let input = map.get("input").cloned().unwrap_or(serde_json::Value::Null);
         map.insert("output".to_owned(), input);
+    }
+}
+
+/// What a command that talks to providers needs: the stack's directory, a runtime, the
+/// providers (real or simulated) and, under `--sim`, the simulated world.
+pub struct Session {
+    pub dir: PathBuf,
+    pub sim: bool,
+    pub rt: tokio::runtime::Runtime,
+    pub providers: Providers,
+    pub world: Option<Arc<SimWorld>>,
+}
+
+impl Session {
+    /// Starts a session for the stack at `path` (a directory or one of its files).
+    pub fn open(path: &Path, sim: bool) -> Result<Session, Diagnostic> {
+        let dir = stack_dir(path);
+        let rt = runtime()?;
+        let (providers, world) = {
+            let _guard = rt.enter();
+            providers(&dir, sim)?
+        };
+        Ok(Session {
+            dir,
+            sim,
+            rt,
+            providers,
+            world,
+        })
+    }
+
+    /// Takes the state lock for `operation`, waiting up to `wait`.
+    pub fn lock(
+        &self,
+        operation: &str,
+        wait: std::time::Duration,
+    ) -> Result<StateLock, Diagnostic> {
+        LocalBackend::new(state_dir(&self.dir, self.sim))
+            .lock(LockInfo::new(operation), wait)
+            .map_err(|e| Diagnostic::error(e.to_string()))
+    }
+
+    /// Compacts the simulated world's log, if there is one; a failure is only a warning
+    /// because every change is already durable in the log.
+    pub fn flush_world(&self) -> Option<Diagnostic> {
+        let world = self.world.as_ref()?;
+        self.rt.block_on(world.flush()).err().map(|e| {
+            Diagnostic::warning("could not compact the simulated world").with_detail(e.to_string())
+        })
     }
 }
 
