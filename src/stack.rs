@@ -1,8 +1,8 @@
 //! The front half of the data flow, in one call: load the stack, read input values, build
 //! the configuration graph, report cycles, evaluate everything and expand it into the
-//! resource-instance graph. `validate`, `graph` and (later) `plan` all start here.
+//! resource-instance graph. `validate`, `graph` and `plan` all start here.
 
-use crate::config::inputs::{collect_inputs, InputOptions};
+use crate::config::inputs::{collect_inputs, InputOptions, InputValue};
 use crate::config::load::{load_stack, LoadOptions, Stack};
 use crate::config::sources::ModuleFetcher;
 use crate::diagnostics::Diagnostics;
@@ -10,7 +10,55 @@ use crate::graph::build::{build, ConfigGraph};
 use crate::graph::cycle::find_cycles;
 use crate::graph::instances::{build_instances, InstanceGraph};
 use crate::graph::walk::{walk, Evaluation, WalkMode};
+use std::collections::HashMap;
 use std::path::Path;
+
+/// A loaded stack with its inputs and configuration graph: the part of the data flow every
+/// command shares before it evaluates (`validate` and `graph` with [`walk`], `plan` with the
+/// planner).
+pub struct Prepared {
+    pub stack: Stack,
+    pub inputs: HashMap<String, InputValue>,
+    /// `None` when the stack could not be loaded at all.
+    pub graph: Option<ConfigGraph>,
+    /// The graph has a cycle: nothing can be evaluated in order.
+    pub has_cycles: bool,
+    pub diagnostics: Diagnostics,
+}
+
+/// Loads the stack at `path`, reads its inputs, builds the graph and reports cycles.
+pub fn prepare(path: &Path, inputs: &InputOptions, fetcher: &ModuleFetcher) -> Prepared {
+    let (stack, diags) = load_stack(&LoadOptions { path, fetcher });
+    prepare_loaded(stack, diags, inputs)
+}
+
+/// [`prepare`] for a stack already loaded (or built in memory).
+pub fn prepare_loaded(mut stack: Stack, mut diags: Diagnostics, inputs: &InputOptions) -> Prepared {
+    if stack.root().is_none() {
+        return Prepared {
+            stack,
+            inputs: HashMap::new(),
+            graph: None,
+            has_cycles: false,
+            diagnostics: diags,
+        };
+    }
+    let (values, input_diags) = collect_inputs(&mut stack, inputs);
+    diags.extend(input_diags);
+    let graph = build(&stack, &mut diags);
+    let cycles = find_cycles(&graph, &stack.sources);
+    let has_cycles = !cycles.is_empty();
+    for c in cycles {
+        diags.push(c);
+    }
+    Prepared {
+        stack,
+        inputs: values,
+        graph: Some(graph),
+        has_cycles,
+        diagnostics: diags,
+    }
+}
 
 /// A stack, understood: everything later stages need.
 pub struct Analysis {
@@ -35,10 +83,18 @@ pub struct AnalyzeOptions<'a> {
 /// steps are skipped only when an earlier one makes them meaningless (a syntax error, a
 /// cycle).
 pub fn analyze(opts: &AnalyzeOptions<'_>) -> Analysis {
-    let (mut stack, mut diags) = load_stack(&LoadOptions {
-        path: opts.path,
-        fetcher: opts.fetcher,
-    });
+    let prepared = prepare(opts.path, opts.inputs, opts.fetcher);
+    evaluate(prepared, opts.mode, opts.instance_graph)
+}
+
+fn evaluate(prepared: Prepared, mode: WalkMode, instance_graph: bool) -> Analysis {
+    let Prepared {
+        stack,
+        inputs,
+        graph,
+        has_cycles,
+        mut diagnostics,
+    } = prepared;
     let mut analysis = Analysis {
         stack: Stack::default(),
         config_graph: None,
@@ -46,29 +102,16 @@ pub fn analyze(opts: &AnalyzeOptions<'_>) -> Analysis {
         instances: None,
         diagnostics: Diagnostics::new(),
     };
-    if stack.root().is_none() {
-        analysis.stack = stack;
-        analysis.diagnostics = diags;
-        return analysis;
-    }
-    let (inputs, input_diags) = collect_inputs(&mut stack, opts.inputs);
-    diags.extend(input_diags);
-    let graph = build(&stack, &mut diags);
-    let cycles = find_cycles(&graph, &stack.sources);
-    let has_cycles = !cycles.is_empty();
-    for c in cycles {
-        diags.push(c);
-    }
-    if !has_cycles {
-        let evaluation = walk(&stack, &graph, &inputs, opts.mode, &mut diags);
-        if opts.instance_graph {
-            analysis.instances = Some(build_instances(&graph, &evaluation));
+    if let (Some(graph), false) = (&graph, has_cycles) {
+        let evaluation = walk(&stack, graph, &inputs, mode, &mut diagnostics);
+        if instance_graph {
+            analysis.instances = Some(build_instances(graph, &evaluation));
         }
         analysis.evaluation = Some(evaluation);
     }
-    analysis.config_graph = Some(graph);
+    analysis.config_graph = graph;
     analysis.stack = stack;
-    analysis.diagnostics = diags;
+    analysis.diagnostics = diagnostics;
     analysis
 }
 
@@ -89,28 +132,16 @@ pub fn evaluate_text(text: &str) -> (Option<Evaluation>, Diagnostics) {
     stack
         .modules
         .insert(crate::addrs::ModulePath::root(), module);
-    let graph = build(&stack, &mut diags);
-    let cycles = find_cycles(&graph, &stack.sources);
-    let mut evaluation = None;
-    if cycles.is_empty() {
-        let ev = walk(
-            &stack,
-            &graph,
-            &Default::default(),
-            WalkMode::Validate,
-            &mut diags,
-        );
-        let _ = build_instances(&graph, &ev);
-        evaluation = Some(ev);
-    }
-    for c in cycles {
-        diags.push(c);
-    }
+    let analysis = evaluate(
+        prepare_loaded(stack, diags, &InputOptions::default()),
+        WalkMode::Validate,
+        true,
+    );
     // Rendering is part of what must never panic.
-    for d in diags.iter() {
-        let _ = crate::diagnostics::render::render_human(d, &stack.sources, false);
+    for d in analysis.diagnostics.iter() {
+        let _ = crate::diagnostics::render::render_human(d, &analysis.stack.sources, false);
     }
-    (evaluation, diags)
+    (analysis.evaluation, analysis.diagnostics)
 }
 
 #[cfg(test)]

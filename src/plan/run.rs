@@ -4,15 +4,15 @@
 use super::planner::{PlanOptions, Planner};
 use super::refresh::{refresh, Prior};
 use super::Plan;
-use crate::config::inputs::{collect_inputs, InputOptions, InputValue};
-use crate::config::load::{load_stack, LoadOptions, Stack};
+use crate::config::inputs::{InputOptions, InputValue};
+use crate::config::load::Stack;
 use crate::config::sources::ModuleFetcher;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::graph::build::{build, ConfigGraph};
-use crate::graph::cycle::find_cycles;
+use crate::graph::build::ConfigGraph;
 use crate::graph::instances::build_instances;
 use crate::graph::walk::{walk_with, Evaluation, WalkMode};
 use crate::providers::Providers;
+use crate::stack::{prepare, Prepared};
 use crate::state::{ResourceMode, State};
 use gantry_provider::Value;
 use petgraph::visit::EdgeRef;
@@ -63,10 +63,13 @@ pub fn priors_from_state(state: &State) -> BTreeMap<String, Prior> {
 
 pub async fn make_plan(req: &PlanRequest<'_>, state: &State, providers: &Providers) -> Planned {
     let fetcher = ModuleFetcher::default();
-    let (mut stack, mut diags) = load_stack(&LoadOptions {
-        path: req.path,
-        fetcher: &fetcher,
-    });
+    let Prepared {
+        stack,
+        inputs,
+        graph,
+        has_cycles,
+        diagnostics: mut diags,
+    } = prepare(req.path, req.inputs, &fetcher);
     let mut planned = Planned {
         stack: Stack::default(),
         graph: None,
@@ -75,23 +78,15 @@ pub async fn make_plan(req: &PlanRequest<'_>, state: &State, providers: &Provide
         plan: Plan::default(),
         diagnostics: Diagnostics::new(),
     };
-    if stack.root().is_none() || diags.has_errors() {
-        planned.stack = stack;
-        planned.diagnostics = diags;
-        return planned;
-    }
-    let (inputs, input_diags) = collect_inputs(&mut stack, req.inputs);
-    diags.extend(input_diags);
-    let graph = build(&stack, &mut diags);
-    for c in find_cycles(&graph, &stack.sources) {
-        diags.push(c);
-    }
-    if diags.has_errors() {
-        planned.stack = stack;
-        planned.graph = Some(graph);
-        planned.diagnostics = diags;
-        return planned;
-    }
+    let graph = match graph {
+        Some(g) if !has_cycles && !diags.has_errors() => g,
+        other => {
+            planned.stack = stack;
+            planned.graph = other;
+            planned.diagnostics = diags;
+            return planned;
+        }
+    };
     let mut prior = priors_from_state(state);
     let mut drift = Vec::new();
     if req.refresh && !prior.is_empty() {
