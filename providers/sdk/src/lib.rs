@@ -7,6 +7,7 @@ pub mod error;
 pub mod plan;
 pub mod provider;
 pub mod schema;
+pub mod time;
 pub mod types;
 pub mod value;
 

@@ -144,27 +144,7 @@ pub fn arn(type_name: &str, id: &str, region: &str) -> Option<String> {
     })
 }
 
-/// RFC 3339 in UTC (`2025-01-01T00:00:00Z`) for seconds since the Unix epoch.
-pub fn rfc3339(secs: u64) -> String {
-    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
-    let rem = secs % 86_400;
-    // Howard Hinnant's days-to-civil.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
+pub use gantry_provider::time::rfc3339;
 
 /// FNV-1a over length-prefixed parts, finished with SplitMix64: a hash that is stable
 /// across Rust releases and platforms (unlike `DefaultHasher`).

@@ -3,6 +3,7 @@
 
 use super::args::{fixed, string};
 use super::{FnContext, FnError, FunctionDef};
+use gantry_provider::time::rfc3339;
 use gantry_provider::{Type, Value};
 use md5::Md5;
 use sha2::{Digest, Sha256};
@@ -45,24 +46,6 @@ fn timestamp(ctx: &FnContext<'_>, _: &[Value]) -> Result<Value, FnError> {
         .map_err(|e| FnError::call(format!("the system clock is before 1970: {e}")))?
         .as_secs();
     Ok(rfc3339(secs).into())
-}
-
-/// Seconds since the Unix epoch as an RFC 3339 UTC timestamp (`2018-05-13T07:44:12Z`).
-fn rfc3339(secs: u64) -> String {
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    let (hour, minute, second) = (rem / 3600, rem % 3600 / 60, rem % 60);
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
 }
 
 #[cfg(test)]
