@@ -230,11 +230,7 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
     let mut outputs = BTreeMap::new();
     if !destroy {
         for (name, value) in &report.outputs {
-            let sensitive = planned
-                .stack
-                .root()
-                .and_then(|m| m.outputs.get(name))
-                .is_some_and(|o| o.sensitive);
+            let sensitive = planned.stack.output_sensitive(name);
             if value.is_wholly_known() {
                 outputs.insert(
                     name.clone(),
@@ -297,11 +293,7 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
             if !destroy && !report.outputs.is_empty() {
                 let mut text = String::from("\nOutputs:\n\n");
                 for (name, value) in &report.outputs {
-                    let sensitive = planned
-                        .stack
-                        .root()
-                        .and_then(|m| m.outputs.get(name))
-                        .is_some_and(|o| o.sensitive);
+                    let sensitive = planned.stack.output_sensitive(name);
                     let shown = if sensitive {
                         "(sensitive value)".to_owned()
                     } else {

@@ -28,6 +28,13 @@ impl Stack {
     pub fn module(&self, path: &ModulePath) -> Option<&Module> {
         self.modules.get(path)
     }
+
+    /// Whether the root output `name` is declared `sensitive`.
+    pub fn output_sensitive(&self, name: &str) -> bool {
+        self.root()
+            .and_then(|m| m.outputs.get(name))
+            .is_some_and(|o| o.sensitive)
+    }
 }
 
 /// Where a stack is, as the user named it.

@@ -131,10 +131,7 @@ pub async fn make_plan(req: &PlanRequest<'_>, state: &State, providers: &Provide
     let mut plan = planner.finish(&dependencies);
     plan.drift = drift;
     for (name, value) in &evaluation.root_outputs {
-        let sensitive = stack
-            .root()
-            .and_then(|m| m.outputs.get(name))
-            .is_some_and(|o| o.sensitive);
+        let sensitive = stack.output_sensitive(name);
         let before = state.outputs.get(name).map(|o| Value::from_json(&o.value));
         if !req.options.destroy {
             plan.outputs.insert(
