@@ -62,7 +62,8 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
     let path = saved
         .as_ref()
         .map_or_else(|| args.stack.dir.clone(), |s| s.stack_dir.clone());
-    let session = match Session::open(&path, sim) {
+    let operation = if destroy { "destroy" } else { "apply" };
+    let session = match Session::open(&path, sim, operation, args.engine.lock_timeout) {
         Ok(s) => s,
         Err(d) => return fail(d),
     };
@@ -71,12 +72,7 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
     let providers = &session.providers;
     // Ctrl-C handling spawns onto the runtime.
     let _guard = rt.enter();
-    let operation = if destroy { "destroy" } else { "apply" };
-    let lock = match session.lock(operation, args.engine.lock_timeout) {
-        Ok(l) => l,
-        Err(d) => return fail(d),
-    };
-    let (journal, recovery) = match lock.open_journal() {
+    let (journal, recovery) = match session.lock.open_journal() {
         Ok(j) => j,
         Err(e) => return fail(state_error(&e)),
     };
@@ -249,7 +245,6 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
     if let Err(e) = rt.block_on(journal.commit()) {
         diags.push(state_error(&e));
     }
-    drop(lock);
     if let Some(warning) = session.flush_world() {
         diags.push(warning);
     }

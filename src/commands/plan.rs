@@ -16,16 +16,17 @@ pub fn run(args: &PlanArgs, ui: Ui) -> ExitStatus {
         ui.diagnostics(&Diagnostics::from(d), &SourceMap::new());
         ExitStatus::Failure
     };
-    let session = match Session::open(&args.stack.dir, sim_enabled(args.engine.sim)) {
+    let session = match Session::open(
+        &args.stack.dir,
+        sim_enabled(args.engine.sim),
+        "plan",
+        args.engine.lock_timeout,
+    ) {
         Ok(s) => s,
         Err(d) => return fail(d),
     };
     let (sim, dir) = (session.sim, session.dir.clone());
-    let lock = match session.lock("plan", args.engine.lock_timeout) {
-        Ok(l) => l,
-        Err(d) => return fail(d),
-    };
-    let state = match lock.read_state() {
+    let state = match session.lock.read_state() {
         Ok(s) => s.unwrap_or_else(State::new),
         Err(e) => return fail(super::apply::state_error(&e)),
     };
@@ -44,7 +45,6 @@ pub fn run(args: &PlanArgs, ui: Ui) -> ExitStatus {
     let mut planned = session
         .rt
         .block_on(make_plan(&request, &state, &session.providers));
-    drop(lock);
     if let (Some(out), false) = (&args.out, planned.diagnostics.has_errors()) {
         let file = PlanFile {
             format: PLAN_FILE_FORMAT.to_owned(),

@@ -18,16 +18,17 @@ fn fail(ui: Ui, d: Diagnostic) -> ExitStatus {
 }
 
 pub fn run_refresh(args: &ApplyArgs, ui: Ui) -> ExitStatus {
-    let session = match Session::open(&args.stack.dir, sim_enabled(args.engine.sim)) {
+    let session = match Session::open(
+        &args.stack.dir,
+        sim_enabled(args.engine.sim),
+        "refresh",
+        args.engine.lock_timeout,
+    ) {
         Ok(s) => s,
         Err(d) => return fail(ui, d),
     };
     let (rt, providers) = (&session.rt, &session.providers);
-    let lock = match session.lock("refresh", args.engine.lock_timeout) {
-        Ok(l) => l,
-        Err(d) => return fail(ui, d),
-    };
-    let (journal, recovery) = match lock.open_journal() {
+    let (journal, recovery) = match session.lock.open_journal() {
         Ok(j) => j,
         Err(e) => return fail(ui, state_error(&e)),
     };
@@ -102,7 +103,12 @@ pub fn run_import(args: &ImportArgs, ui: Ui) -> ExitStatus {
             )
         }
     };
-    let session = match Session::open(&args.at.dir, sim_enabled(args.at.sim)) {
+    let session = match Session::open(
+        &args.at.dir,
+        sim_enabled(args.at.sim),
+        "import",
+        std::time::Duration::ZERO,
+    ) {
         Ok(s) => s,
         Err(d) => return fail(ui, d),
     };
@@ -120,11 +126,7 @@ pub fn run_import(args: &ImportArgs, ui: Ui) -> ExitStatus {
             Diagnostic::error(format!("unsupported resource type `{type_name}`")),
         );
     };
-    let lock = match session.lock("import", std::time::Duration::ZERO) {
-        Ok(l) => l,
-        Err(d) => return fail(ui, d),
-    };
-    let (journal, _) = match lock.open_journal() {
+    let (journal, _) = match session.lock.open_journal() {
         Ok(j) => j,
         Err(e) => return fail(ui, state_error(&e)),
     };

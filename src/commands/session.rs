@@ -101,20 +101,34 @@ fn mirror_input(attributes: &mut serde_json::Value) {
     }
 }
 
-/// What a command that talks to providers needs: the stack's directory, a runtime, the
-/// providers (real or simulated) and, under `--sim`, the simulated world.
+/// What a command that talks to providers needs: the stack's directory, the state lock, a
+/// runtime, the providers (real or simulated) and, under `--sim`, the simulated world.
+///
+/// The lock is taken before the simulated world is opened: the world is read into memory,
+/// so opening it while another run still changes it would plan against a stale copy.
 pub struct Session {
     pub dir: PathBuf,
     pub sim: bool,
     pub rt: tokio::runtime::Runtime,
     pub providers: Providers,
     pub world: Option<Arc<SimWorld>>,
+    /// Held for the whole command; released when the session is dropped.
+    pub lock: StateLock,
 }
 
 impl Session {
-    /// Starts a session for the stack at `path` (a directory or one of its files).
-    pub fn open(path: &Path, sim: bool) -> Result<Session, Diagnostic> {
+    /// Locks the state of the stack at `path` (a directory or one of its files) for
+    /// `operation`, waiting up to `wait`, then starts its providers.
+    pub fn open(
+        path: &Path,
+        sim: bool,
+        operation: &str,
+        wait: std::time::Duration,
+    ) -> Result<Session, Diagnostic> {
         let dir = stack_dir(path);
+        let lock = LocalBackend::new(state_dir(&dir, sim))
+            .lock(LockInfo::new(operation), wait)
+            .map_err(|e| Diagnostic::error(e.to_string()))?;
         let rt = runtime()?;
         let (providers, world) = {
             let _guard = rt.enter();
@@ -126,18 +140,8 @@ impl Session {
             rt,
             providers,
             world,
+            lock,
         })
-    }
-
-    /// Takes the state lock for `operation`, waiting up to `wait`.
-    pub fn lock(
-        &self,
-        operation: &str,
-        wait: std::time::Duration,
-    ) -> Result<StateLock, Diagnostic> {
-        LocalBackend::new(state_dir(&self.dir, self.sim))
-            .lock(LockInfo::new(operation), wait)
-            .map_err(|e| Diagnostic::error(e.to_string()))
     }
 
     /// Compacts the simulated world's log, if there is one; a failure is only a warning

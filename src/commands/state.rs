@@ -248,6 +248,12 @@ pub fn run_sim(cmd: &SimCommand, ui: Ui) -> ExitStatus {
         }
         SimCommand::Reset(at) => {
             let dir = state_dir(&at.dir, true);
+            // Not while a `--sim` run has the world open.
+            let _lock =
+                match LocalBackend::new(&dir).lock(LockInfo::new("sim reset"), Duration::ZERO) {
+                    Ok(l) => l,
+                    Err(e) => return fail(ui, state_error(&e)),
+                };
             let rt = match runtime() {
                 Ok(rt) => rt,
                 Err(d) => return fail(ui, d),

@@ -660,3 +660,85 @@ fn state_push_refuses_another_lineage_or_an_older_serial() {
     );
     assert_eq!(forced.code, 0, "{}", forced.transcript());
 }
+
+#[test]
+fn lock_timeout_waits_for_the_holder() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(
+        dir,
+        "main.hcl",
+        "resource \"gantry_data\" \"x\" {\n  count = 10\n  input = count.index\n}\n",
+    );
+    let mut first = Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .args([
+            "apply",
+            "--sim",
+            "--auto-approve",
+            "--parallelism",
+            "1",
+            ".",
+        ])
+        .current_dir(dir)
+        .env("GANTRY_SIM_LATENCY_MS", "60")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let lock_file = dir.join(".gantry/sim/state.lock");
+    for _ in 0..100 {
+        if std::fs::read_to_string(&lock_file).is_ok_and(|s| s.contains("apply")) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let waited = gantry(
+        dir,
+        &[
+            "plan",
+            "--sim",
+            "--lock-timeout",
+            "30s",
+            "--detailed-exitcode",
+            ".",
+        ],
+    );
+    assert_eq!(
+        waited.code,
+        0,
+        "waited for the apply, then found nothing to do: {}",
+        waited.transcript()
+    );
+    assert!(first.wait().is_ok_and(|s| s.success()));
+}
+
+#[test]
+fn sensitive_outputs_are_redacted_in_human_output() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(
+        dir,
+        "main.hcl",
+        "resource \"gantry_data\" \"db\" {\n  input = \"hunter2\"\n}\n\noutput \"password\" {\n  value     = gantry_data.db.output\n  sensitive = true\n}\n\noutput \"id\" {\n  value = gantry_data.db.id\n}\n",
+    );
+    let apply = gantry(dir, &["apply", "--sim", "--auto-approve", "."]);
+    assert_eq!(apply.code, 0, "{}", apply.transcript());
+    assert!(
+        apply.stdout.contains("password = (sensitive value)"),
+        "{}",
+        apply.stdout
+    );
+    assert!(!apply.stdout.contains("hunter2\n"), "{}", apply.stdout);
+    let all = gantry(dir, &["output", "--dir", ".", "--sim"]);
+    assert!(
+        all.stdout.contains("password = (sensitive value)"),
+        "{}",
+        all.stdout
+    );
+    assert!(all.stdout.contains("id = \"d-"), "{}", all.stdout);
+    let raw = gantry(dir, &["output", "--dir", ".", "--sim", "--raw", "password"]);
+    assert_eq!(
+        raw.stdout, "hunter2\n",
+        "asked for by name, the value is printed"
+    );
+}
