@@ -252,11 +252,13 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
         diags.push(d);
     }
     ui.diagnostics(&diags, &planned.stack.sources);
+    let applied: std::collections::HashSet<&str> =
+        report.applied.iter().map(String::as_str).collect();
     let (mut added, mut changed, mut destroyed) = (0, 0, 0);
     for c in plan
         .changes
         .iter()
-        .filter(|c| report.applied.contains(&c.address))
+        .filter(|c| applied.contains(c.address.as_str()))
     {
         match c.action {
             Action::Create => added += 1,

@@ -103,12 +103,18 @@ impl Recovery {
 pub struct JournalOptions {
     /// Compact into `state.json` after this many records (at least 1).
     pub compact_every: usize,
+    /// Also wait until the journal holds twice as many records as state has resources
+    /// (a create is two: intent and result), so that rewriting the whole state costs no
+    /// more than the records did and an apply's bytes written stay linear in its size (on
+    /// by default).
+    pub grow_with_state: bool,
 }
 
 impl Default for JournalOptions {
     fn default() -> Self {
         JournalOptions {
             compact_every: DEFAULT_COMPACT_EVERY,
+            grow_with_state: true,
         }
     }
 }
@@ -385,6 +391,7 @@ fn open(lock: &Arc<LockInner>, options: JournalOptions) -> Result<(Journal, Reco
         closed: Mutex::new(None),
     });
     let compact_every = options.compact_every.max(1);
+    let grow_with_state = options.grow_with_state;
     let writer = Writer {
         dir,
         path,
@@ -392,6 +399,8 @@ fn open(lock: &Arc<LockInner>, options: JournalOptions) -> Result<(Journal, Reco
         core: Arc::clone(&core),
         lock: Arc::clone(lock),
         compact_every,
+        grow_with_state,
+        backed_up: false,
         since_compact: recovery.replayed_records,
         dirty: recovery.replayed_records > 0,
         state_exists,
@@ -592,6 +601,9 @@ struct Writer {
     /// Keeps the state lock held while the writer runs.
     lock: Arc<LockInner>,
     compact_every: usize,
+    grow_with_state: bool,
+    /// `state.json.backup` was written by this run already.
+    backed_up: bool,
     since_compact: usize,
     /// Whether records were applied since `state.json` was last written.
     dirty: bool,
@@ -688,7 +700,13 @@ impl Writer {
         for ack in acks {
             let _ = ack.send(Ok(()));
         }
-        if self.since_compact >= self.compact_every {
+        let threshold = if self.grow_with_state {
+            self.compact_every
+                .max(2 * self.core.mem().state.resources.len())
+        } else {
+            self.compact_every
+        };
+        if self.since_compact >= threshold {
             if let Err(e) = self.compact(false) {
                 self.fail(format!("compacting into state.json failed: {e}"));
             }
@@ -739,8 +757,16 @@ impl Writer {
             (bytes, carried, next.serial)
         };
         let state_path = self.dir.join(STATE_FILE);
-        let old = read_optional(&state_path)?;
+        // The backup keeps the state as it was before this run: later compactions of the
+        // same run would only copy snapshots nobody asked for (and double the bytes an
+        // apply writes).
+        let old = if self.backed_up {
+            None
+        } else {
+            read_optional(&state_path)?
+        };
         persist_state(&self.dir, old.as_deref(), &bytes)?;
+        self.backed_up |= old.is_some();
         self.state_exists = true;
         self.core.mem().state.serial = next;
         self.file = None;
@@ -1269,12 +1295,68 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_backup_keeps_the_state_from_before_the_run() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let lock = lock(dir);
+        let mut before = State::new();
+        before.upsert_resource(resource("aws_vpc.old"));
+        let serial = lock.write_state(&before).unwrap();
+        let (journal, _) = lock
+            .open_journal_with(JournalOptions {
+                compact_every: 5,
+                grow_with_state: false,
+            })
+            .unwrap();
+        for i in 0..12 {
+            journal
+                .append(Record::Created(resource(&format!("aws_vpc.r[{i}]"))))
+                .await
+                .unwrap();
+        }
+        assert_eq!(journal.compaction_count(), 2);
+        let backup = load_state_file(&dir.join(BACKUP_FILE)).unwrap().unwrap();
+        assert_eq!(backup.serial, serial, "not a snapshot taken during the run");
+        assert_eq!(backup.resources.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn compaction_waits_until_the_journal_outgrows_the_state() {
+        let tmp = tempfile::tempdir().unwrap();
+        let lock = lock(tmp.path());
+        let (journal, _) = lock
+            .open_journal_with(JournalOptions {
+                compact_every: 10,
+                grow_with_state: true,
+            })
+            .unwrap();
+        for i in 0..15 {
+            let address = format!("aws_vpc.r[{i}]");
+            journal
+                .append(Record::Intent(intent(&address, &format!("t{i}"))))
+                .await
+                .unwrap();
+            let mut created = resource(&address);
+            created.create_token = Some(format!("t{i}"));
+            journal.append(Record::Created(created)).await.unwrap();
+        }
+        // After 5 creates (10 records) the state held 5 resources: compact. After that the
+        // journal never holds twice as many records as the state has resources: wait.
+        assert_eq!(journal.compaction_count(), 1);
+        assert_eq!(journal.with_state(|s| s.resources.len()), 15);
+        assert!(journal.pending_intents().is_empty());
+    }
+
+    #[tokio::test]
     async fn auto_compaction_every_n_records_keeps_the_journal_short() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
         let lock = lock(dir);
         let (journal, _) = lock
-            .open_journal_with(JournalOptions { compact_every: 10 })
+            .open_journal_with(JournalOptions {
+                compact_every: 10,
+                grow_with_state: false,
+            })
             .unwrap();
         // An intent left pending across compactions must survive them.
         journal
@@ -1378,7 +1460,10 @@ mod tests {
         let dir = tmp.path().join("backend");
         let lock = lock(&dir);
         let (journal, _) = lock
-            .open_journal_with(JournalOptions { compact_every: 1 })
+            .open_journal_with(JournalOptions {
+                compact_every: 1,
+                grow_with_state: false,
+            })
             .unwrap();
         journal
             .append(Record::Created(resource("aws_vpc.a")))
@@ -1464,7 +1549,10 @@ mod tests {
         let root = PathBuf::from(root);
         let lock = lock(&root.join(".gantry"));
         let (journal, recovery) = lock
-            .open_journal_with(JournalOptions { compact_every: 11 })
+            .open_journal_with(JournalOptions {
+                compact_every: 11,
+                grow_with_state: false,
+            })
             .unwrap();
         adopt_or_drop(&journal, &recovery.pending_creates, &root).await;
         let deadline = std::time::Instant::now() + Duration::from_secs(20);

@@ -163,6 +163,10 @@ struct Inner {
     /// Bytes in the log since the last compaction.
     log_bytes: u64,
     compact_after: u64,
+    /// Size of the last snapshot written. The log is compacted only once it outgrows the
+    /// snapshot too, so rewriting the whole world costs at most as much as the log did:
+    /// the bytes an apply writes stay linear in its size.
+    snapshot_bytes: u64,
     tx: Option<mpsc::Sender<Msg>>,
 }
 
@@ -183,6 +187,7 @@ impl Inner {
             self.state.objects.values(),
             self.state.external.iter(),
         ))?;
+        let snapshot_len = snapshot.len() as u64;
         self.sender()?
             .send(Msg::Compact {
                 seq: self.seq,
@@ -191,6 +196,7 @@ impl Inner {
             })
             .map_err(|_| stopped())?;
         self.log_bytes = 0;
+        self.snapshot_bytes = snapshot_len;
         Ok(())
     }
 }
@@ -256,6 +262,7 @@ impl SimWorld {
         })?;
         let (state, seq, repaired_torn_log) = replay(&dir, true)?;
         let log_bytes = std::fs::metadata(dir.join(log::LOG_FILE)).map_or(0, |m| m.len());
+        let snapshot_bytes = std::fs::metadata(dir.join(log::SNAPSHOT_FILE)).map_or(0, |m| m.len());
         let started = log::start(&dir, seq)?;
         Ok(SimWorld {
             dir,
@@ -265,6 +272,7 @@ impl SimWorld {
                 seq,
                 log_bytes,
                 compact_after: DEFAULT_COMPACT_AFTER,
+                snapshot_bytes,
                 tx: Some(started.tx),
             }),
             durable: started.durable,
@@ -541,7 +549,7 @@ impl Txn<'_> {
         inner.seq = record.seq;
         inner.log_bytes += len;
         inner.state.apply(record.op);
-        if inner.log_bytes >= inner.compact_after {
+        if inner.log_bytes >= inner.compact_after.max(inner.snapshot_bytes) {
             inner.queue_compaction(None)?;
         }
         Ok(())
@@ -706,6 +714,35 @@ mod tests {
         assert!(dir.path().join(log::SNAPSHOT_FILE).exists());
         let world = SimWorld::open(dir.path()).unwrap();
         assert_eq!(world.len(), 50);
+    }
+
+    #[tokio::test]
+    async fn compaction_waits_until_the_log_outgrows_the_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let world = SimWorld::open(dir.path()).unwrap();
+        world.set_compact_after(200);
+        for i in 0..40 {
+            put(
+                &world,
+                object("aws_vpc", &format!("vpc-{i}"), json!({"n": i})),
+            )
+            .await;
+        }
+        world.flush().await.unwrap();
+        let snapshot = world.lock().snapshot_bytes;
+        assert!(snapshot > 1_000, "40 objects: {snapshot} bytes");
+        for i in 40..45 {
+            put(
+                &world,
+                object("aws_vpc", &format!("vpc-{i}"), json!({"n": i})),
+            )
+            .await;
+        }
+        let log = world.lock().log_bytes;
+        assert!(
+            log > 200 && log < snapshot,
+            "past compact_after but smaller than the snapshot: not compacted ({log} bytes)"
+        );
     }
 
     #[tokio::test]
