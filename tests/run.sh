@@ -15,6 +15,21 @@ if ! cargo nextest --version >/dev/null 2>&1; then
 fi
 command -v git >/dev/null || { echo "git is required for module-source tests" >&2; exit 1; }
 
+# moto server (the AWS API on loopback) in a virtual environment of its own, pinned; the
+# AWS end-to-end tests start one per test through tests/moto/launcher.py.
+VENV="${GANTRY_TEST_VENV:-$HOME/.cache/gantry/venv}"
+REQS=tests/moto/requirements.txt
+if ! cmp -s "$REQS" "$VENV/.requirements" 2>/dev/null; then
+  log "installing moto into $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQS"
+  cp "$REQS" "$VENV/.requirements"
+fi
+export GANTRY_TEST_PYTHON="$VENV/bin/python"
+
+log "moto launcher self-test"
+"$GANTRY_TEST_PYTHON" -m unittest tests/moto/test_launcher.py 2>&1 | tail -n 3
+
 log "cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -163,9 +163,9 @@ pub async fn apply_plan(
     }
 
     let mut limiter = Limiter::new(io.options.parallelism);
-    for name in io.providers.names() {
-        if let Some(p) = io.providers.get(name) {
-            limiter.register(name, p.initial_concurrency());
+    for key in io.providers.keys() {
+        if let Some(p) = io.providers.get(&key) {
+            limiter.register(&key, p.initial_concurrency());
         }
     }
     let limiter = Mutex::new(limiter);

@@ -27,6 +27,12 @@ pub fn run_refresh(args: &ApplyArgs, ui: Ui) -> ExitStatus {
         Ok(s) => s,
         Err(d) => return fail(ui, d),
     };
+    let (stack, config_diags) = session.configure_providers(&super::input_options(&args.stack));
+    if config_diags.has_errors() {
+        let sources = stack.map(|s| s.sources).unwrap_or_default();
+        ui.diagnostics(&config_diags, &sources);
+        return ExitStatus::Failure;
+    }
     let (rt, providers) = (&session.rt, &session.providers);
     let (journal, recovery) = match session.lock.open_journal() {
         Ok(j) => j,
@@ -112,9 +118,29 @@ pub fn run_import(args: &ImportArgs, ui: Ui) -> ExitStatus {
         Ok(s) => s,
         Err(d) => return fail(ui, d),
     };
+    let (stack, config_diags) =
+        session.configure_providers(&crate::config::inputs::InputOptions::default().with_process_env());
+    if config_diags.has_errors() {
+        let sources = stack.map(|s| s.sources).unwrap_or_default();
+        ui.diagnostics(&config_diags, &sources);
+        return ExitStatus::Failure;
+    }
     let (rt, providers) = (&session.rt, &session.providers);
     let type_name = &addr.resource.type_name;
-    let Some(provider) = providers.for_type(type_name).cloned() else {
+    let provider_key = stack
+        .as_ref()
+        .and_then(|s| {
+            let module = s.module(&addr.module.path())?;
+            let resource = module.resources.get(&addr.resource)?;
+            Some(crate::providers::resolve::config_key(
+                s,
+                &addr.module.path(),
+                type_name,
+                resource.provider.as_ref(),
+            ))
+        })
+        .unwrap_or_else(|| crate::providers::provider_name(type_name).to_owned());
+    let Some(provider) = providers.get(&provider_key) else {
         return fail(
             ui,
             Diagnostic::error(format!("no provider for resource type `{type_name}`")),
@@ -155,7 +181,7 @@ pub fn run_import(args: &ImportArgs, ui: Ui) -> ExitStatus {
         address: address.clone(),
         mode: ResourceMode::Managed,
         type_name: type_name.clone(),
-        provider: provider.name().to_owned(),
+        provider: provider_key,
         schema_version: schema.version,
         attributes: value.to_json(),
         sensitive_paths: schema.sensitive_paths(),

@@ -59,13 +59,19 @@ pub fn providers(
         .map_err(|e| Diagnostic::error("invalid simulation settings").with_detail(e.to_string()))?;
     let mut sim = Providers::default();
     for name in real.names() {
-        let Some(p) = real.get(name) else { continue };
-        let twin = SimProvider::new(name, p.schema().clone(), world.clone(), knobs.clone())
-            .with_hook("gantry_data", Arc::new(GantryDataHook));
-        sim.insert(Arc::new(crate::providers::twin::Twin {
-            real: p.clone(),
-            sim: Arc::new(twin),
-        }) as Arc<dyn Provider>);
+        let Some(factory) = real.factory(name) else {
+            continue;
+        };
+        let (name, world, knobs) = (name.to_owned(), world.clone(), knobs.clone());
+        sim.register(Arc::new(move || {
+            let real = factory();
+            let twin = SimProvider::new(&name, real.schema().clone(), world.clone(), knobs.clone())
+                .with_hook("gantry_data", Arc::new(GantryDataHook));
+            Arc::new(crate::providers::twin::Twin {
+                real,
+                sim: Arc::new(twin),
+            }) as Arc<dyn Provider>
+        }));
     }
     Ok((sim, Some(world)))
 }
@@ -142,6 +148,29 @@ impl Session {
             world,
             lock,
         })
+    }
+
+    /// Loads the stack and configures the providers it uses (for commands that talk to
+    /// providers without planning: refresh, import). Returns the stack when it loaded.
+    pub fn configure_providers(
+        &self,
+        inputs: &crate::config::inputs::InputOptions,
+    ) -> (Option<crate::config::load::Stack>, crate::diagnostics::Diagnostics) {
+        let fetcher = crate::config::sources::ModuleFetcher::default();
+        let prepared = crate::stack::prepare(&self.dir, inputs, &fetcher);
+        let mut diags = prepared.diagnostics;
+        let Some(graph) = prepared.graph else {
+            return (None, diags);
+        };
+        if prepared.has_cycles || diags.has_errors() {
+            return (Some(prepared.stack), diags);
+        }
+        diags.extend(self.rt.block_on(self.providers.configure_for(
+            &prepared.stack,
+            &graph,
+            &prepared.inputs,
+        )));
+        (Some(prepared.stack), diags)
     }
 
     /// Compacts the simulated world's log, if there is one; a failure is only a warning

@@ -185,6 +185,21 @@ pub struct ProviderConfig {
     pub body: BodyConfig,
 }
 
+impl ProviderConfig {
+    /// `aws`, or `aws.west` for an aliased configuration.
+    pub fn key(&self) -> String {
+        provider_key(&self.name, self.alias.as_deref())
+    }
+}
+
+/// `aws`, or `aws.west` for an aliased configuration.
+pub fn provider_key(name: &str, alias: Option<&str>) -> String {
+    match alias {
+        Some(a) => format!("{name}.{a}"),
+        None => name.to_owned(),
+    }
+}
+
 /// A `backend "<kind>" {}` block: where state lives.
 #[derive(Debug)]
 pub struct Backend {

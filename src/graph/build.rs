@@ -59,6 +59,9 @@ pub fn build(stack: &Stack, diags: &mut Diagnostics) -> ConfigGraph {
                 add(&mut g, path, NodeKind::ModuleCall(name.clone()), c.span);
             }
         }
+        for p in &module.providers {
+            add(&mut g, path, NodeKind::Provider(p.key()), p.span);
+        }
     }
     // Step 2: edges from references, per kind of object.
     for (path, module) in &stack.modules {
@@ -158,6 +161,12 @@ impl EdgeBuilder<'_> {
             if let Some(p) = &r.provider {
                 self.check_provider_ref(p);
             }
+        }
+        for p in &module.providers {
+            let Some(me) = self.idx(NodeKind::Provider(p.key())) else {
+                continue;
+            };
+            self.body_edges(me, &p.body, &mut Vec::new(), Repetition::None);
         }
         for (name, call) in &module.module_calls {
             let Some(me) = self.idx(NodeKind::ModuleCall(name.clone())) else {

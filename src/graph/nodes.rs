@@ -12,6 +12,8 @@ pub enum NodeKind {
     Resource(ResourceAddr),
     /// A `module` block: its `count`/`for_each` decides the child's instances.
     ModuleCall(String),
+    /// A `provider` block, by its key within the module (`aws`, `aws.west`).
+    Provider(String),
 }
 
 /// One object of one module in the configuration tree.
@@ -38,6 +40,7 @@ impl fmt::Display for NodeKind {
             NodeKind::Output(n) => write!(f, "output.{n}"),
             NodeKind::Resource(a) => write!(f, "{a}"),
             NodeKind::ModuleCall(n) => write!(f, "module.{n}"),
+            NodeKind::Provider(k) => write!(f, "provider.{k}"),
         }
     }
 }

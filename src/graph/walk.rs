@@ -39,6 +39,17 @@ pub struct Evaluation {
     /// Instances of each resource configuration, by config-graph node.
     pub instances_by_node: HashMap<petgraph::graph::NodeIndex, Vec<usize>>,
     pub root_outputs: BTreeMap<String, Value>,
+    /// Evaluated `provider` blocks by qualified key (`aws.west`, `module.net.aws`).
+    pub provider_configs: BTreeMap<String, ProviderConfigValue>,
+}
+
+/// One evaluated `provider` block.
+#[derive(Debug, Clone)]
+pub struct ProviderConfigValue {
+    /// `aws`: which provider it configures.
+    pub name: String,
+    pub config: Value,
+    pub span: Span,
 }
 
 /// Decides what references to a resource instance see, given its evaluated configuration:
@@ -100,11 +111,74 @@ pub fn walk_with(
     hook: &mut dyn InstanceHook,
     diags: &mut Diagnostics,
 ) -> Evaluation {
+    walk_nodes(stack, graph, inputs, mode, hook, None, diags)
+}
+
+/// Evaluates only the `provider` blocks and what they reference (variables, locals), so
+/// providers can be configured before anything else is planned. A configuration that
+/// depends on something known only after apply is an error.
+pub fn provider_configs(
+    stack: &Stack,
+    graph: &ConfigGraph,
+    inputs: &HashMap<String, InputValue>,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, ProviderConfigValue> {
+    let providers: Vec<_> = graph
+        .graph
+        .node_indices()
+        .filter(|i| matches!(graph.graph[*i].kind, NodeKind::Provider(_)))
+        .collect();
+    if providers.is_empty() {
+        return BTreeMap::new();
+    }
+    let mut needed = std::collections::HashSet::new();
+    let reversed = petgraph::visit::Reversed(&graph.graph);
+    for p in providers {
+        let mut dfs = petgraph::visit::Dfs::new(reversed, p);
+        while let Some(n) = dfs.next(reversed) {
+            needed.insert(n);
+        }
+    }
+    let ev = walk_nodes(
+        stack,
+        graph,
+        inputs,
+        WalkMode::Plan,
+        &mut ConfigHook,
+        Some(&needed),
+        diags,
+    );
+    for (key, p) in &ev.provider_configs {
+        if !p.config.is_wholly_known() {
+            diags.push(
+                Diagnostic::error(format!(
+                    "provider configuration `{key}` depends on values known only after apply"
+                ))
+                .with_span(p.span)
+                .with_help(
+                    "configure providers from variables and locals; apply the resources it needs in an earlier stack",
+                ),
+            );
+        }
+    }
+    ev.provider_configs
+}
+
+fn walk_nodes(
+    stack: &Stack,
+    graph: &ConfigGraph,
+    inputs: &HashMap<String, InputValue>,
+    mode: WalkMode,
+    hook: &mut dyn InstanceHook,
+    only: Option<&std::collections::HashSet<petgraph::graph::NodeIndex>>,
+    diags: &mut Diagnostics,
+) -> Evaluation {
     let mut ev = Evaluation {
         values: Values::new(),
         instances: Vec::new(),
         instances_by_node: HashMap::new(),
         root_outputs: BTreeMap::new(),
+        provider_configs: BTreeMap::new(),
     };
     let order = match petgraph::algo::toposort(&graph.graph, None) {
         Ok(order) => order,
@@ -121,6 +195,9 @@ pub fn walk_with(
         diags,
     };
     for idx in order {
+        if only.is_some_and(|only| !only.contains(&idx)) {
+            continue;
+        }
         let node = &graph.graph[idx];
         let Some(module) = stack.module(&node.module) else {
             continue;
@@ -171,6 +248,7 @@ pub fn walk_with(
                         w.resource(&mut ev, idx, mid, module, res, hook);
                     }
                 }
+                NodeKind::Provider(key) => w.provider(&mut ev, mid, module, &node.module, key),
             }
         }
     }
@@ -229,8 +307,45 @@ impl Walker<'_> {
                         .insert(name.clone(), v);
                 }
             }
-            NodeKind::ModuleCall(_) | NodeKind::Resource(_) => {}
+            NodeKind::ModuleCall(_) | NodeKind::Resource(_) | NodeKind::Provider(_) => {}
         }
+    }
+
+    /// Evaluates a `provider` block (once: every instance of a module shares its providers).
+    fn provider(
+        &mut self,
+        ev: &mut Evaluation,
+        mid: ModuleId,
+        module: &Module,
+        path: &crate::addrs::ModulePath,
+        key: &str,
+    ) {
+        let qualified = path.qualify(key);
+        if ev.provider_configs.contains_key(&qualified) {
+            return;
+        }
+        let Some(block) = module.providers.iter().find(|p| p.key() == key) else {
+            return;
+        };
+        let scope = Scope::new(&ev.values, self.stack, mid, module);
+        let mut evaluator = Evaluator::new(&scope, &module.dir);
+        let config = match eval_body(&mut evaluator, &block.body) {
+            Ok(v) => v,
+            Err(errors) => {
+                for d in errors {
+                    self.diags.push(d);
+                }
+                return;
+            }
+        };
+        ev.provider_configs.insert(
+            qualified,
+            ProviderConfigValue {
+                name: block.name.clone(),
+                config,
+                span: block.span,
+            },
+        );
     }
 
     fn scope<'v>(&'v self, values: &'v Values, mid: ModuleId, module: &'v Module) -> Scope<'v> {

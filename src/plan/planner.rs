@@ -6,6 +6,7 @@
 use super::refresh::Prior;
 use super::{Action, Plan, ResourceChange};
 use crate::addrs::{ResourceInstanceAddr, ResourceMode};
+use crate::config::load::Stack;
 use crate::config::model::Resource;
 use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics};
 use crate::graph::walk::{InstanceHook, InstanceValue};
@@ -26,6 +27,7 @@ pub struct PlanOptions {
 }
 
 pub struct Planner<'a> {
+    stack: &'a Stack,
     providers: &'a Providers,
     prior: &'a BTreeMap<String, Prior>,
     options: &'a PlanOptions,
@@ -35,11 +37,13 @@ pub struct Planner<'a> {
 
 impl<'a> Planner<'a> {
     pub fn new(
+        stack: &'a Stack,
         providers: &'a Providers,
         prior: &'a BTreeMap<String, Prior>,
         options: &'a PlanOptions,
     ) -> Planner<'a> {
         Planner {
+            stack,
             providers,
             prior,
             options,
@@ -146,7 +150,13 @@ impl InstanceHook for Planner<'_> {
         let address = addr.to_string();
         self.seen.insert(address.clone());
         let type_name = &resource.addr.type_name;
-        let Some(provider) = self.providers.for_type(type_name) else {
+        let provider_key = crate::providers::resolve::config_key(
+            self.stack,
+            &addr.module.path(),
+            type_name,
+            resource.provider.as_ref(),
+        );
+        let Some(provider) = self.providers.get(&provider_key) else {
             let name = provider_name(type_name);
             diags.push(
                 Diagnostic::error(format!(
@@ -299,7 +309,7 @@ impl InstanceHook for Planner<'_> {
             managed: !data,
             type_name: type_name.clone(),
             name: resource.addr.name.clone(),
-            provider: provider.name().to_owned(),
+            provider: provider_key,
             action,
             before: prior.map(|p| p.attributes.clone()),
             after: Some(planned.value),

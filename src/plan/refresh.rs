@@ -34,7 +34,7 @@ pub async fn refresh(
     let mut tasks = tokio::task::JoinSet::new();
     let mut out = BTreeMap::new();
     for (address, p) in prior {
-        let Some(provider) = providers.get(&p.provider).cloned() else {
+        let Some(provider) = providers.get(&p.provider) else {
             out.insert(address, p);
             continue;
         };

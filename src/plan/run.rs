@@ -87,6 +87,15 @@ pub async fn make_plan(req: &PlanRequest<'_>, state: &State, providers: &Provide
             return planned;
         }
     };
+    let config_diags = providers.configure_for(&stack, &graph, &inputs).await;
+    let configured = !config_diags.has_errors();
+    diags.extend(config_diags);
+    if !configured {
+        planned.stack = stack;
+        planned.graph = Some(graph);
+        planned.diagnostics = diags;
+        return planned;
+    }
     let mut prior = priors_from_state(state);
     let mut drift = Vec::new();
     if req.refresh && !prior.is_empty() {
@@ -100,7 +109,7 @@ pub async fn make_plan(req: &PlanRequest<'_>, state: &State, providers: &Provide
             );
         }
     }
-    let mut planner = Planner::new(providers, &prior, &req.options);
+    let mut planner = Planner::new(&stack, providers, &prior, &req.options);
     let evaluation = walk_with(
         &stack,
         &graph,
@@ -152,3 +161,4 @@ pub async fn make_plan(req: &PlanRequest<'_>, state: &State, providers: &Provide
     planned.diagnostics = diags;
     planned
 }
+

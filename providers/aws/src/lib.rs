@@ -1,0 +1,20 @@
+//! The AWS provider of gantry, on aws-sdk-rust.
+//!
+//! One file per resource type under [`resources`] and per data source under [`data`], with
+//! Terraform's type and attribute names. What they share lives beside this file:
+//! [`settings`] (the `provider "aws"` block and the credential chain), [`clients`] (one SDK
+//! client per service), [`errors`] (AWS error codes to gantry's error classes), [`tags`]
+//! (`default_tags`, `gantry:address`), [`attrs`] (reading and building attribute values) and
+//! [`wait`] (bounded waits for resources that become ready asynchronously).
+
+pub mod attrs;
+pub mod clients;
+pub mod data;
+pub mod errors;
+mod provider;
+pub mod resources;
+pub mod settings;
+pub mod tags;
+pub mod wait;
+
+pub use provider::AwsProvider;

@@ -1,0 +1,250 @@
+//! `aws_iam_instance_profile`: what lets an EC2 instance take a role. The role can be
+//! swapped in place (remove the old one, add the new).
+
+use super::{naming, Cx, ResourceType};
+use crate::attrs::{Attrs, Obj};
+use crate::errors::{is_not_found, ok_if_not_found, sdk_error};
+use crate::tags::{self, with_tags};
+use crate::wait::Wait;
+use aws_smithy_types::date_time::Format;
+use gantry_provider::provider::Result;
+use gantry_provider::{async_trait, Attribute, ProviderError, Schema, Type, Value};
+use std::time::Duration;
+
+pub struct IamInstanceProfile;
+
+#[async_trait]
+impl ResourceType for IamInstanceProfile {
+    fn name(&self) -> &'static str {
+        "aws_iam_instance_profile"
+    }
+
+    fn schema(&self) -> Schema {
+        with_tags(
+            Schema::default()
+                .attr("id", Attribute::computed(Type::String).describe("The profile name."))
+                .attr("name", Attribute::optional_computed(Type::String).force_new())
+                .attr("name_prefix", Attribute::optional(Type::String).force_new())
+                .attr("path", Attribute::optional(Type::String).with_default("/").force_new())
+                .attr("role", Attribute::optional(Type::String).describe("Name of the role."))
+                .attr("arn", Attribute::computed(Type::String))
+                .attr("unique_id", Attribute::computed(Type::String))
+                .attr("create_date", Attribute::computed(Type::String)),
+        )
+    }
+
+    fn validate(&self, config: &Value) -> Vec<String> {
+        let a = Attrs(config);
+        let mut errors = Vec::new();
+        if a.str("name").is_some() && a.str("name_prefix").is_some() {
+            errors.push("`name` and `name_prefix` cannot both be set".into());
+        }
+        if a.str("name").is_some_and(|n| n.len() > 128) {
+            errors.push("`name` must be at most 128 characters".into());
+        }
+        errors
+    }
+
+    async fn create(&self, cx: &Cx<'_>, planned: &Value) -> Result<Value> {
+        let a = Attrs(planned);
+        let name = naming::unique(a.str("name"), a.str("name_prefix"), "terraform-", cx.token());
+        let created = cx
+            .clients()
+            .iam
+            .create_instance_profile()
+            .instance_profile_name(&name)
+            .path(a.str("path").unwrap_or("/"))
+            .set_tags(Some(tags::iam_tags(&cx.tags(planned))))
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateInstanceProfile", e));
+        if let Err(e) = created {
+            // A retried create whose first attempt went through finds its own profile.
+            if !(e.code.as_deref() == Some("EntityAlreadyExists") && ours(cx, &name).await?) {
+                return Err(e);
+            }
+        }
+        if let Some(role) = a.str("role") {
+            set_role(cx, &name, None, Some(role)).await?;
+        }
+        let mut state = Obj::from(planned);
+        state.set("id", name.as_str());
+        let base = state.into_value();
+        Wait::up_to(Duration::from_secs(120))
+            .until(cx.op, &format!("instance profile {name} to become visible"), || {
+                read_into(cx, base.clone())
+            })
+            .await
+    }
+
+    async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
+        read_into(cx, state.clone()).await
+    }
+
+    async fn update(&self, cx: &Cx<'_>, prior: &Value, planned: &Value) -> Result<Value> {
+        let iam = &cx.clients().iam;
+        let (p, n) = (Attrs(prior), Attrs(planned));
+        let name = p.id()?.to_owned();
+        if p.str("role") != n.str("role") {
+            set_role(cx, &name, p.str("role"), n.str("role")).await?;
+        }
+        let (removed, changed) = tags::diff(
+            &p.str_map("tags_all"),
+            &tags::merged(&cx.settings.default_tags, planned),
+        );
+        if !removed.is_empty() {
+            iam.untag_instance_profile()
+                .instance_profile_name(&name)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .map_err(|e| sdk_error("UntagInstanceProfile", e))?;
+        }
+        if !changed.is_empty() {
+            iam.tag_instance_profile()
+                .instance_profile_name(&name)
+                .set_tags(Some(tags::iam_tags(&changed)))
+                .send()
+                .await
+                .map_err(|e| sdk_error("TagInstanceProfile", e))?;
+        }
+        let mut state = Obj::from(planned);
+        state.set("id", name.as_str());
+        read_into(cx, state.into_value())
+            .await?
+            .ok_or_else(|| ProviderError::not_found(format!("instance profile {name} is gone")))
+    }
+
+    async fn delete(&self, cx: &Cx<'_>, state: &Value) -> Result<()> {
+        let name = Attrs(state).id()?;
+        let iam = &cx.clients().iam;
+        let out = iam.get_instance_profile().instance_profile_name(name).send().await;
+        let profile = match out.map_err(|e| sdk_error("GetInstanceProfile", e)) {
+            Ok(out) => out.instance_profile().cloned(),
+            Err(e) if is_not_found(&e) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        // A profile holding a role cannot be deleted: take every role out first.
+        for role in profile.iter().flat_map(|p| p.roles()) {
+            set_role(cx, name, Some(role.role_name()), None).await?;
+        }
+        ok_if_not_found(
+            iam.delete_instance_profile()
+                .instance_profile_name(name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk_error("DeleteInstanceProfile", e)),
+        )
+    }
+
+    async fn find_created(&self, cx: &Cx<'_>, token: &str) -> Result<Option<Value>> {
+        let suffix = naming::suffix(Some(token));
+        let iam = &cx.clients().iam;
+        let mut marker: Option<String> = None;
+        loop {
+            let page = iam
+                .list_instance_profiles()
+                .set_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| sdk_error("ListInstanceProfiles", e))?;
+            for profile in page.instance_profiles() {
+                let name = profile.instance_profile_name();
+                if name.ends_with(&suffix) || ours(cx, name).await? {
+                    return read_into(cx, Value::map([("id", Value::string(name))])).await;
+                }
+            }
+            match page.marker() {
+                Some(m) if page.is_truncated() => marker = Some(m.to_owned()),
+                _ => return Ok(None),
+            }
+        }
+    }
+}
+
+/// Moves the profile from role `old` to role `new` (either may be none).
+async fn set_role(cx: &Cx<'_>, profile: &str, old: Option<&str>, new: Option<&str>) -> Result<()> {
+    let iam = &cx.clients().iam;
+    if let Some(old) = old {
+        ok_if_not_found(
+            iam.remove_role_from_instance_profile()
+                .instance_profile_name(profile)
+                .role_name(old)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk_error("RemoveRoleFromInstanceProfile", e)),
+        )?;
+    }
+    if let Some(new) = new {
+        iam.add_role_to_instance_profile()
+            .instance_profile_name(profile)
+            .role_name(new)
+            .send()
+            .await
+            .map_err(|e| sdk_error("AddRoleToInstanceProfile", e))?;
+    }
+    Ok(())
+}
+
+/// True when the profile carries this operation's `gantry:address` and `gantry:stack`.
+async fn ours(cx: &Cx<'_>, name: &str) -> Result<bool> {
+    let out = cx
+        .clients()
+        .iam
+        .list_instance_profile_tags()
+        .instance_profile_name(name)
+        .send()
+        .await;
+    let found = match out.map_err(|e| sdk_error("ListInstanceProfileTags", e)) {
+        Ok(out) => tags::from_iam(out.tags()),
+        Err(e) if is_not_found(&e) => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let wanted = tags::desired(&Default::default(), &Value::Null, cx.op);
+    Ok(!wanted.is_empty() && wanted.iter().all(|(k, v)| found.get(k) == Some(v)))
+}
+
+/// The profile's state from the API, on top of `base` (which carries at least `id`).
+async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
+    let name = Attrs(&base).id()?.to_owned();
+    let iam = &cx.clients().iam;
+    let out = iam.get_instance_profile().instance_profile_name(&name).send().await;
+    let out = match out.map_err(|e| sdk_error("GetInstanceProfile", e)) {
+        Ok(out) => out,
+        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let Some(profile) = out.instance_profile() else {
+        return Ok(None);
+    };
+    let role = profile.roles().first().map(|r| r.role_name());
+    let mut state = Obj::from(&base);
+    state
+        .set("id", profile.instance_profile_name())
+        .set("name", profile.instance_profile_name())
+        .set("path", profile.path())
+        .set("arn", profile.arn())
+        .set("unique_id", profile.instance_profile_id())
+        .set("role", role.map_or(Value::Null, Value::string))
+        .set_opt("create_date", profile.create_date().fmt(Format::DateTime).ok());
+    if !state.0.contains_key("name_prefix") {
+        // Imported: the prefix a generated name was made from, as Terraform infers it.
+        let prefix = naming::prefix_of(profile.instance_profile_name());
+        state.set("name_prefix", prefix.map_or(Value::Null, Value::string));
+    }
+    // GetInstanceProfile returns tags on AWS; ListInstanceProfileTags when it gave none.
+    let mut found = tags::from_iam(profile.tags());
+    if found.is_empty() {
+        let listed = iam
+            .list_instance_profile_tags()
+            .instance_profile_name(&name)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListInstanceProfileTags", e))?;
+        found = tags::from_iam(listed.tags());
+    }
+    tags::record(&mut state, &cx.settings.default_tags, &found);
+    Ok(Some(state.into_value()))
+}

@@ -1,0 +1,139 @@
+//! Resource types, one file each, with Terraform's names. Each implements
+//! [`ResourceType`]; [`all`] lists them for the provider.
+
+use crate::clients::Clients;
+use crate::settings::Settings;
+use crate::tags::{self, Tags};
+use gantry_provider::provider::Result;
+use gantry_provider::{async_trait, plan_from_schema, OpContext, PlannedState, ProviderError, Schema, Value};
+
+mod vpc;
+mod iam_role;
+mod iam_policy;
+mod iam_role_policy_attachment;
+mod iam_instance_profile;
+mod kms_key;
+mod s3_bucket;
+mod s3_bucket_versioning;
+mod s3_bucket_server_side_encryption_configuration;
+mod s3_bucket_public_access_block;
+mod naming;
+mod policy_json;
+mod fsx_lustre_file_system;
+mod efs_file_system;
+mod sagemaker_domain;
+mod sagemaker_notebook_instance;
+mod subnet;
+mod internet_gateway;
+mod route_table;
+mod route_table_association;
+mod security_group;
+mod placement_group;
+mod launch_template;
+mod instance;
+mod eks_cluster;
+mod eks_node_group;
+
+/// Every resource type of the provider.
+pub fn all() -> Vec<Box<dyn ResourceType>> {
+    vec![
+        Box::new(vpc::Vpc),
+        Box::new(iam_role::IamRole),
+        Box::new(iam_policy::IamPolicy),
+        Box::new(iam_role_policy_attachment::IamRolePolicyAttachment),
+        Box::new(iam_instance_profile::IamInstanceProfile),
+        Box::new(kms_key::KmsKey),
+        Box::new(s3_bucket::S3Bucket),
+        Box::new(s3_bucket_versioning::S3BucketVersioning),
+        Box::new(s3_bucket_server_side_encryption_configuration::S3BucketServerSideEncryptionConfiguration),
+        Box::new(s3_bucket_public_access_block::S3BucketPublicAccessBlock),
+        Box::new(fsx_lustre_file_system::LustreFileSystem),
+        Box::new(efs_file_system::EfsFileSystem),
+        Box::new(sagemaker_domain::SagemakerDomain),
+        Box::new(sagemaker_notebook_instance::NotebookInstance),
+        Box::new(subnet::Subnet),
+        Box::new(internet_gateway::InternetGateway),
+        Box::new(route_table::RouteTable),
+        Box::new(route_table_association::RouteTableAssociation),
+        Box::new(security_group::SecurityGroup),
+        Box::new(placement_group::PlacementGroup),
+        Box::new(launch_template::LaunchTemplate),
+        Box::new(instance::Ec2Instance),
+        Box::new(eks_cluster::EksCluster),
+        Box::new(eks_node_group::EksNodeGroup),
+    ]
+}
+
+/// What an operation on one resource has at hand.
+pub struct Cx<'a> {
+    pub op: &'a OpContext,
+    pub settings: &'a Settings,
+}
+
+impl Cx<'_> {
+    pub fn clients(&self) -> &Clients {
+        &self.settings.clients
+    }
+
+    /// Every tag to put on a new or updated object (default tags, the user's, gantry's).
+    pub fn tags(&self, planned: &Value) -> Tags {
+        tags::desired(&self.settings.default_tags, planned, self.op)
+    }
+
+    /// The idempotency token of this create (stable across retries and crash recovery).
+    pub fn token(&self) -> Option<&str> {
+        self.op.idempotency_token.as_deref()
+    }
+
+    pub fn region(&self) -> &str {
+        &self.settings.clients.region
+    }
+}
+
+/// One AWS resource type.
+#[async_trait]
+pub trait ResourceType: Send + Sync {
+    /// `aws_vpc`.
+    fn name(&self) -> &'static str;
+
+    fn schema(&self) -> Schema;
+
+    /// Checks beyond the schema (mutually exclusive arguments, value ranges).
+    fn validate(&self, _config: &Value) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The planned state; the default follows the schema (force-new attributes replace).
+    fn plan(&self, schema: &Schema, prior: Option<&Value>, config: &Value) -> Result<PlannedState> {
+        Ok(plan_from_schema(schema, prior, config))
+    }
+
+    /// Creates the object and returns its whole state.
+    async fn create(&self, cx: &Cx<'_>, planned: &Value) -> Result<Value>;
+
+    /// The object's current state, `None` when it is gone. `state` is the prior state:
+    /// what the API does not return (write-only arguments) is kept from it.
+    async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>>;
+
+    /// Changes updatable attributes in place.
+    async fn update(&self, _cx: &Cx<'_>, _prior: &Value, _planned: &Value) -> Result<Value> {
+        Err(ProviderError::fatal(format!(
+            "`{}` has no attributes that can change in place",
+            self.name()
+        )))
+    }
+
+    /// Deletes the object; what is already gone is not an error.
+    async fn delete(&self, cx: &Cx<'_>, state: &Value) -> Result<()>;
+
+    /// The object with this id, for `gantry import`.
+    async fn import(&self, cx: &Cx<'_>, id: &str) -> Result<Option<Value>> {
+        self.read(cx, &Value::map([("id", Value::string(id))])).await
+    }
+
+    /// The object a killed run created for `cx.op.address` (by token, or by the
+    /// `gantry:address` tag), `None` when there is none.
+    async fn find_created(&self, _cx: &Cx<'_>, _token: &str) -> Result<Option<Value>> {
+        Ok(None)
+    }
+}

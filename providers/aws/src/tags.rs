@@ -1,0 +1,270 @@
+//! Tags: the user's `tags`, the provider's `default_tags`, and the two tags gantry adds to
+//! everything taggable (`gantry:address`, `gantry:stack`) so that an object created by a run
+//! that was killed before it could record it can be found and adopted.
+
+use crate::attrs::{str_map, Attrs};
+use crate::errors::sdk_error;
+use gantry_provider::provider::Result;
+use gantry_provider::{Attribute, OpContext, Schema, Type, Value};
+use std::collections::BTreeMap;
+
+pub const ADDRESS_TAG: &str = "gantry:address";
+pub const STACK_TAG: &str = "gantry:stack";
+
+pub type Tags = BTreeMap<String, String>;
+
+/// Adds `tags` (optional) and `tags_all` (computed: with `default_tags` merged in).
+pub fn with_tags(schema: Schema) -> Schema {
+    schema
+        .attr(
+            "tags",
+            Attribute::optional(Type::map(Type::String)).describe("Tags of the object."),
+        )
+        .attr(
+            "tags_all",
+            Attribute::computed(Type::map(Type::String))
+                .describe("`tags` with the provider's `default_tags` merged in."),
+        )
+}
+
+/// `default_tags` overlaid with the resource's `tags`: what `tags_all` shows.
+pub fn merged(default_tags: &Tags, config: &Value) -> Tags {
+    let mut all = default_tags.clone();
+    all.extend(Attrs(config).str_map("tags"));
+    all
+}
+
+/// Everything to put on the object: [`merged`] plus gantry's own tags.
+pub fn desired(default_tags: &Tags, config: &Value, ctx: &OpContext) -> Tags {
+    let mut all = merged(default_tags, config);
+    if !ctx.address.is_empty() {
+        all.insert(ADDRESS_TAG.to_owned(), ctx.address.clone());
+    }
+    if !ctx.stack.is_empty() {
+        all.insert(STACK_TAG.to_owned(), ctx.stack.clone());
+    }
+    all
+}
+
+/// True for tags the user does not manage (gantry's and AWS's own).
+pub fn is_system_tag(key: &str) -> bool {
+    key.starts_with("gantry:") || key.starts_with("aws:")
+}
+
+/// Sets `tags_all` and `tags` on a state from what the cloud holds: `tags_all` is every
+/// user-managed tag, `tags` drops the default tags (unless the prior state set one itself).
+pub fn record(state: &mut crate::attrs::Obj, default_tags: &Tags, cloud: &Tags) {
+    let all: Tags = cloud
+        .iter()
+        .filter(|(k, _)| !is_system_tag(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let prior_tags = state
+        .0
+        .get("tags")
+        .and_then(Value::as_map)
+        .cloned()
+        .unwrap_or_default();
+    let own: Tags = all
+        .iter()
+        .filter(|(k, v)| prior_tags.contains_key(*k) || default_tags.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let tags_value = if own.is_empty() && state.0.get("tags").is_none_or(Value::is_null) {
+        Value::Null
+    } else {
+        str_map(&own)
+    };
+    state.set("tags", tags_value);
+    state.set("tags_all", str_map(&all));
+}
+
+/// The keys to remove and the pairs to set to turn `old` into `new`.
+pub fn diff(old: &Tags, new: &Tags) -> (Vec<String>, Tags) {
+    let removed = old
+        .keys()
+        .filter(|k| !new.contains_key(*k) && !is_system_tag(k))
+        .cloned()
+        .collect();
+    let changed = new
+        .iter()
+        .filter(|(k, v)| old.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    (removed, changed)
+}
+
+// ---- EC2 ----
+
+/// A TagSpecification for an EC2 create call.
+pub fn ec2_spec(
+    resource_type: aws_sdk_ec2::types::ResourceType,
+    tags: &Tags,
+) -> aws_sdk_ec2::types::TagSpecification {
+    aws_sdk_ec2::types::TagSpecification::builder()
+        .resource_type(resource_type)
+        .set_tags(Some(ec2_tags(tags)))
+        .build()
+}
+
+pub fn ec2_tags(tags: &Tags) -> Vec<aws_sdk_ec2::types::Tag> {
+    tags.iter()
+        .map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+pub fn from_ec2(tags: &[aws_sdk_ec2::types::Tag]) -> Tags {
+    tags.iter()
+        .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or("").to_owned())))
+        .collect()
+}
+
+/// Brings an EC2 object's tags from `old` to `new` (CreateTags / DeleteTags).
+pub async fn ec2_update(
+    ec2: &aws_sdk_ec2::Client,
+    id: &str,
+    old: &Tags,
+    new: &Tags,
+) -> Result<()> {
+    let (removed, changed) = diff(old, new);
+    if !removed.is_empty() {
+        ec2.delete_tags()
+            .resources(id)
+            .set_tags(Some(
+                removed
+                    .iter()
+                    .map(|k| aws_sdk_ec2::types::Tag::builder().key(k).build())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(|e| sdk_error("DeleteTags", e))?;
+    }
+    if !changed.is_empty() {
+        ec2.create_tags()
+            .resources(id)
+            .set_tags(Some(ec2_tags(&changed)))
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateTags", e))?;
+    }
+    Ok(())
+}
+
+/// The EC2 filter that finds objects gantry created for `address`.
+pub fn ec2_address_filter(address: &str) -> aws_sdk_ec2::types::Filter {
+    aws_sdk_ec2::types::Filter::builder()
+        .name(format!("tag:{ADDRESS_TAG}"))
+        .values(address)
+        .build()
+}
+
+// ---- IAM, S3, KMS ----
+
+pub fn iam_tags(tags: &Tags) -> Vec<aws_sdk_iam::types::Tag> {
+    tags.iter()
+        .filter_map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build().ok())
+        .collect()
+}
+
+pub fn from_iam(tags: &[aws_sdk_iam::types::Tag]) -> Tags {
+    tags.iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect()
+}
+
+pub fn s3_tags(tags: &Tags) -> Vec<aws_sdk_s3::types::Tag> {
+    tags.iter()
+        .filter_map(|(k, v)| aws_sdk_s3::types::Tag::builder().key(k).value(v).build().ok())
+        .collect()
+}
+
+pub fn from_s3(tags: &[aws_sdk_s3::types::Tag]) -> Tags {
+    tags.iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect()
+}
+
+pub fn kms_tags(tags: &Tags) -> Vec<aws_sdk_kms::types::Tag> {
+    tags.iter()
+        .filter_map(|(k, v)| {
+            aws_sdk_kms::types::Tag::builder()
+                .tag_key(k)
+                .tag_value(v)
+                .build()
+                .ok()
+        })
+        .collect()
+}
+
+pub fn from_kms(tags: &[aws_sdk_kms::types::Tag]) -> Tags {
+    tags.iter()
+        .map(|t| (t.tag_key().to_owned(), t.tag_value().to_owned()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attrs::Obj;
+
+    fn tags(pairs: &[(&str, &str)]) -> Tags {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn desired_tags_merge_defaults_user_tags_and_gantry_tags() {
+        let config = Value::map([(
+            "tags",
+            Value::map([("team", Value::string("ml")), ("env", Value::string("prod"))]),
+        )]);
+        let mut ctx = OpContext::new("aws_vpc.main");
+        ctx.stack = "llm".into();
+        let all = desired(&tags(&[("env", "dev"), ("owner", "x")]), &config, &ctx);
+        assert_eq!(
+            all,
+            tags(&[
+                ("env", "prod"),
+                ("gantry:address", "aws_vpc.main"),
+                ("gantry:stack", "llm"),
+                ("owner", "x"),
+                ("team", "ml"),
+            ])
+        );
+    }
+
+    #[test]
+    fn recorded_tags_leave_out_defaults_and_system_tags() {
+        let mut state = Obj::from(&Value::map([(
+            "tags",
+            Value::map([("team", Value::string("ml"))]),
+        )]));
+        let cloud = tags(&[
+            ("team", "ml"),
+            ("owner", "x"),
+            ("gantry:address", "a"),
+            ("drift", "y"),
+        ]);
+        record(&mut state, &tags(&[("owner", "x")]), &cloud);
+        let v = state.into_value();
+        let a = Attrs(&v);
+        assert_eq!(a.str_map("tags"), tags(&[("drift", "y"), ("team", "ml")]));
+        assert_eq!(
+            a.str_map("tags_all"),
+            tags(&[("drift", "y"), ("owner", "x"), ("team", "ml")])
+        );
+    }
+
+    #[test]
+    fn diff_never_removes_system_tags() {
+        let (removed, changed) = diff(
+            &tags(&[("a", "1"), ("b", "2"), ("gantry:address", "x")]),
+            &tags(&[("a", "1"), ("c", "3")]),
+        );
+        assert_eq!(removed, vec!["b"]);
+        assert_eq!(changed, tags(&[("c", "3")]));
+    }
+}

@@ -1,0 +1,23 @@
+//! End-to-end tests of the AWS provider: the real `gantry` binary against moto server on
+//! loopback (one server per test, started by [`support::Moto`]), with every result read back
+//! through an independent client (the AWS SDK, called from the test).
+
+mod support;
+
+mod provider;
+
+mod network;
+mod network_data;
+mod vpc;
+
+mod iam;
+
+mod storage;
+
+mod ml;
+
+mod identity_data;
+
+mod compute;
+
+mod eks;

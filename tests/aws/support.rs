@@ -1,0 +1,286 @@
+//! A moto server per test (tests/moto/launcher.py, from the virtual environment that
+//! tests/run.sh creates), a stack directory to run `gantry` in against it, and SDK clients
+//! for reading back what gantry did.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The Python of the test virtual environment (`GANTRY_TEST_PYTHON`, else where
+/// tests/run.sh puts it).
+fn python() -> PathBuf {
+    if let Ok(p) = std::env::var("GANTRY_TEST_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
+    PathBuf::from(home).join(".cache/gantry/venv/bin/python")
+}
+
+/// One moto server, stopped when dropped (and, through its stdin, when the test process
+/// dies).
+pub struct Moto {
+    child: Child,
+    pub url: String,
+    dir: tempfile::TempDir,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let python = python();
+        assert!(
+            python.exists(),
+            "{} is missing: run `bash tests/run.sh` once (it creates the moto virtual environment)",
+            python.display()
+        );
+        let mut child = Command::new(&python)
+            .arg(repo_root().join("tests/moto/launcher.py"))
+            .args(["--port", "0", "--faults"])
+            .arg(dir.path().join("faults.json"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the moto launcher");
+        let stdout = child.stdout.take().expect("launcher stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("moto launcher did not get ready within 120 s");
+        let url = line
+            .trim()
+            .strip_prefix("ready ")
+            .unwrap_or_else(|| panic!("unexpected launcher output: {line:?}"))
+            .to_owned();
+        Moto { child, url, dir }
+    }
+
+    /// Environment for `gantry` and SDK clients: moto's endpoint, fake credentials, no
+    /// instance metadata lookups, fast polling.
+    pub fn env(&self) -> Vec<(String, String)> {
+        [
+            ("AWS_ENDPOINT_URL", self.url.as_str()),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_CONFIG_FILE", "/nonexistent/gantry-test-config"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/gantry-test-credentials"),
+            ("GANTRY_AWS_POLL_MS", "50"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+    }
+
+    /// Writes the launcher's fault file (capacity errors, throttling, EC2 quotas).
+    pub fn set_faults(&self, json: &serde_json::Value) {
+        std::fs::write(self.dir.path().join("faults.json"), json.to_string()).expect("write faults");
+    }
+
+    /// SDK configuration pointing at this server, for independent reads.
+    pub fn sdk(&self) -> aws_types::SdkConfig {
+        let creds = aws_sdk_sts::config::Credentials::new("testing", "testing", None, None, "test");
+        block_on(
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .region(aws_config::Region::new("us-east-1"))
+                .endpoint_url(&self.url)
+                .credentials_provider(creds)
+                .load(),
+        )
+    }
+
+    pub fn ec2(&self) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.sdk())
+    }
+
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk())
+    }
+
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.sdk())
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    pub fn kms(&self) -> aws_sdk_kms::Client {
+        aws_sdk_kms::Client::new(&self.sdk())
+    }
+
+    pub fn eks(&self) -> aws_sdk_eks::Client {
+        aws_sdk_eks::Client::new(&self.sdk())
+    }
+
+    pub fn fsx(&self) -> aws_sdk_fsx::Client {
+        aws_sdk_fsx::Client::new(&self.sdk())
+    }
+
+    pub fn efs(&self) -> aws_sdk_efs::Client {
+        aws_sdk_efs::Client::new(&self.sdk())
+    }
+
+    pub fn sagemaker(&self) -> aws_sdk_sagemaker::Client {
+        aws_sdk_sagemaker::Client::new(&self.sdk())
+    }
+
+    /// A new stack directory whose `gantry` runs talk to this server.
+    pub fn stack(&self) -> Stack<'_> {
+        Stack {
+            dir: tempfile::tempdir().expect("temp dir"),
+            moto: self,
+        }
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a future to completion on a small runtime of its own (tests are synchronous).
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
+
+/// The outcome of one `gantry` run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn both(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// A stack directory with a `main.hcl`.
+pub struct Stack<'m> {
+    dir: tempfile::TempDir,
+    moto: &'m Moto,
+}
+
+impl Stack<'_> {
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Replaces the stack's configuration.
+    pub fn write(&self, hcl: &str) {
+        std::fs::write(self.dir.path().join("main.hcl"), hcl).expect("write main.hcl");
+    }
+
+    /// `gantry ARGS` in the stack directory, against moto.
+    pub fn gantry(&self, args: &[&str]) -> Run {
+        self.gantry_env(args, &[])
+    }
+
+    pub fn gantry_env(&self, args: &[&str], extra: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gantry"));
+        cmd.args(args).current_dir(self.dir.path()).env("NO_COLOR", "1");
+        for (k, _) in std::env::vars() {
+            if k.starts_with("GANTRY_") || k.starts_with("AWS_") {
+                cmd.env_remove(k);
+            }
+        }
+        for (k, v) in self.moto.env() {
+            cmd.env(k, v);
+        }
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("run gantry");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// `gantry apply --auto-approve`, which must succeed.
+    pub fn apply(&self) -> Run {
+        let run = self.gantry(&["apply", "--auto-approve"]);
+        assert_eq!(run.code, 0, "apply failed:\n{}", run.both());
+        run
+    }
+
+    /// `gantry destroy --auto-approve`, which must succeed.
+    pub fn destroy(&self) -> Run {
+        let run = self.gantry(&["destroy", "--auto-approve"]);
+        assert_eq!(run.code, 0, "destroy failed:\n{}", run.both());
+        run
+    }
+
+    /// `gantry plan --detailed-exitcode`: 0 no changes, 2 changes (anything else fails).
+    pub fn plan_code(&self) -> (i32, Run) {
+        let run = self.gantry(&["plan", "--detailed-exitcode"]);
+        assert!(
+            run.code == 0 || run.code == 2,
+            "plan failed:\n{}",
+            run.both()
+        );
+        (run.code, run)
+    }
+
+    /// Asserts the plan has no changes.
+    pub fn assert_no_changes(&self) {
+        let (code, run) = self.plan_code();
+        assert_eq!(code, 0, "expected no changes:\n{}", run.both());
+    }
+
+    /// An attribute of a resource in state (`gantry output` is for outputs; this reads
+    /// `.gantry/state.json` directly).
+    pub fn state_attr(&self, address: &str, attr: &str) -> serde_json::Value {
+        let text = std::fs::read_to_string(self.dir.path().join(".gantry/state.json"))
+            .expect("state.json");
+        let state: serde_json::Value = serde_json::from_str(&text).expect("state json");
+        let resource = &state["resources"][address];
+        assert!(!resource.is_null(), "`{address}` not in state:\n{text}");
+        resource["attributes"][attr].clone()
+    }
+
+    pub fn state_id(&self, address: &str) -> String {
+        self.state_attr(address, "id")
+            .as_str()
+            .unwrap_or_else(|| panic!("`{address}` has no id"))
+            .to_owned()
+    }
+
+    /// Addresses in state.
+    pub fn state_addresses(&self) -> Vec<String> {
+        let run = self.gantry(&["state", "list"]);
+        assert_eq!(run.code, 0, "{}", run.both());
+        run.stdout.lines().map(str::to_owned).collect()
+    }
+
+    /// `gantry state rm ADDR` then `gantry import ADDR ID`; the plan after must be empty
+    /// but for `tolerated` differences the API cannot give back (none by default).
+    pub fn reimport(&self, address: &str, id: &str) {
+        let rm = self.gantry(&["state", "rm", address]);
+        assert_eq!(rm.code, 0, "{}", rm.both());
+        let run = self.gantry(&["import", address, id]);
+        assert_eq!(run.code, 0, "import failed:\n{}", run.both());
+        assert_eq!(self.state_id(address), id);
+    }
+}

@@ -1,0 +1,1407 @@
+#!/usr/bin/env python3
+"""Start moto server on loopback for gantry's AWS end-to-end tests.
+
+    python tests/moto/launcher.py --port 0 [--faults FILE] [--host 127.0.0.1]
+
+Prints exactly one line, `ready http://HOST:PORT`, on stdout once the server
+accepts requests; every other output goes to stderr. Exits when stdin reaches
+EOF (the test process that owns the pipe died or finished) or on SIGTERM/SIGINT.
+
+In front of moto's own WSGI app sits a small middleware that
+
+* injects faults read from the JSON file given by --faults on every request
+  (EC2 capacity errors, throttling, EC2 Service Quotas values), and
+* closes gaps of moto 5.2.5 that a Terraform-like provider trips over
+  (placement groups, ClientToken idempotency, availability-zone fields).
+
+tests/moto/README.md documents the contract, every gap and its fake.
+moto is imported lazily: the module top only imports the standard library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import fnmatch
+import hashlib
+import http
+import io
+import json
+import logging
+import os
+import random
+import re
+import signal
+import sys
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
+
+LOG = logging.getLogger("gantry.moto")
+
+EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
+EC2_API_VERSION = "2016-11-15"
+SERVICE_QUOTAS_TARGET = "ServiceQuotasV20190624"
+DEFAULT_REGION = "us-east-1"
+
+
+# --------------------------------------------------------------------------
+# Replies
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def send(self, start_response: Callable) -> list[bytes]:
+        reason = http.HTTPStatus(self.status).phrase
+        headers = [h for h in self.headers if h[0].lower() != "content-length"]
+        headers.append(("Content-Length", str(len(self.body))))
+        start_response(f"{self.status} {reason}", headers)
+        return [self.body]
+
+
+def request_id() -> str:
+    return str(uuid.uuid4())
+
+
+def xml_reply(status: int, body: str) -> Reply:
+    rid = request_id()
+    return Reply(
+        status,
+        [("Content-Type", "text/xml;charset=UTF-8"), ("x-amzn-RequestId", rid)],
+        body.encode("utf-8"),
+    )
+
+
+def json_reply(status: int, doc: Any) -> Reply:
+    rid = request_id()
+    return Reply(
+        status,
+        [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", rid)],
+        json.dumps(doc).encode("utf-8"),
+    )
+
+
+def ec2_reply(action: str, inner: str) -> Reply:
+    """A successful EC2 Query response: <ActionResponse><requestId/>...</ActionResponse>."""
+    return xml_reply(
+        200,
+        f'<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<{action}Response xmlns="{EC2_NS}"><requestId>{request_id()}</requestId>'
+        f"{inner}</{action}Response>",
+    )
+
+
+def ec2_error_reply(status: int, code: str, message: str) -> Reply:
+    """EC2's error shape differs from every other Query service: Response/Errors/Error."""
+    return xml_reply(
+        status,
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Response><Errors><Error><Code>{escape(code)}</Code>"
+        f"<Message>{escape(message)}</Message></Error></Errors>"
+        f"<RequestID>{request_id()}</RequestID></Response>",
+    )
+
+
+def query_error_reply(status: int, code: str, message: str, call: "Call") -> Reply:
+    """The ErrorResponse shape of IAM, STS and the other Query services."""
+    version = call.params.get("Version", "")
+    xmlns = f' xmlns="https://{call.service}.amazonaws.com/doc/{version}/"' if version else ""
+    kind = "Receiver" if status >= 500 else "Sender"
+    return xml_reply(
+        status,
+        f"<ErrorResponse{xmlns}><Error><Type>{kind}</Type><Code>{escape(code)}</Code>"
+        f"<Message>{escape(message)}</Message></Error>"
+        f"<RequestId>{request_id()}</RequestId></ErrorResponse>",
+    )
+
+
+def json_error_reply(status: int, code: str, message: str) -> Reply:
+    reply = json_reply(status, {"__type": code, "message": message})
+    reply.headers.append(("x-amzn-ErrorType", code))
+    return reply
+
+
+def error_reply(call: "Call", status: int, code: str, message: str) -> Reply:
+    """An error in the shape the caller's protocol expects."""
+    if call.protocol == "json":
+        return json_error_reply(status, code, message)
+    if call.is_ec2:
+        return ec2_error_reply(status, code, message)
+    if call.protocol == "query":
+        return query_error_reply(status, code, message, call)
+    return json_error_reply(status, code, message)
+
+
+# --------------------------------------------------------------------------
+# Requests
+
+SIGV4_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
+
+
+@dataclass
+class Call:
+    """What the middleware needs to know about one request."""
+
+    environ: dict
+    protocol: str  # "query" (EC2, IAM, STS ...), "json" (X-Amz-Target) or "rest"
+    action: str | None
+    service: str | None  # SigV4 signing name, e.g. "ec2"
+    region: str
+    params: dict[str, str] = field(default_factory=dict)  # query protocol
+    body_json: dict = field(default_factory=dict)  # json protocol
+    target_prefix: str = ""
+
+    @property
+    def is_ec2(self) -> bool:
+        if self.protocol != "query":
+            return False
+        return self.service == "ec2" or self.params.get("Version") == EC2_API_VERSION
+
+    @cached_property
+    def account(self) -> str:
+        return account_for(self.environ)
+
+    @property
+    def dry_run(self) -> bool:
+        return self.params.get("DryRun", "").lower() == "true"
+
+
+def header(environ: dict, name: str) -> str:
+    return environ.get("HTTP_" + name.upper().replace("-", "_"), "")
+
+
+def read_body(environ: dict) -> bytes:
+    """Read the body and put it back, so moto can read it again."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length <= 0:
+        return b""  # nothing to inspect; leave a streamed body to moto
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+def parse_call(environ: dict) -> Call:
+    auth = header(environ, "Authorization")
+    scope = SIGV4_SCOPE.search(auth)
+    region, service = (scope.group(1), scope.group(2)) if scope else (DEFAULT_REGION, None)
+    target = header(environ, "X-Amz-Target")
+    content_type = environ.get("CONTENT_TYPE", "")
+
+    # Only the protocols the middleware inspects have their body read; REST
+    # bodies (S3 uploads, possibly streamed) go to moto untouched.
+    if target:
+        prefix, _, action = target.rpartition(".")
+        try:
+            doc = json.loads(read_body(environ) or b"{}")
+        except ValueError:
+            doc = {}
+        return Call(environ, "json", action, service, region,
+                    body_json=doc if isinstance(doc, dict) else {}, target_prefix=prefix)
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        params = dict(parse_qsl(read_body(environ).decode("utf-8", "replace"), keep_blank_values=True))
+        return Call(environ, "query", params.get("Action"), service, region, params=params)
+    query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+    if environ.get("REQUEST_METHOD") == "GET" and "Action" in query:
+        return Call(environ, "query", query["Action"], service, region, params=query)
+    return Call(environ, "rest", None, service, region)
+
+
+def account_for(environ: dict) -> str:
+    """The account moto files this request under, by moto's own rules
+    (moto.core.responses.BaseResponse.get_current_account)."""
+    if "MOTO_ACCOUNT_ID" in os.environ:
+        return os.environ["MOTO_ACCOUNT_ID"]
+    explicit = header(environ, "x-moto-account-id")
+    if explicit:
+        return explicit
+    from moto.core.responses import BaseResponse
+    from moto.iam.models import get_account_id_from
+
+    match = BaseResponse.access_key_regex.search(header(environ, "Authorization"))
+    return get_account_id_from(match.group(1) if match else "AKIAEXAMPLE")
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+# --------------------------------------------------------------------------
+# Query-protocol parameter helpers (EC2 flattens lists as Name.1, Name.2 ...)
+
+
+def indexed(params: dict[str, str], prefix: str) -> list[str]:
+    """Values of prefix.1, prefix.2 ... in index order."""
+    found = []
+    for key, value in params.items():
+        head, _, index = key.rpartition(".")
+        if head == prefix and index.isdigit():
+            found.append((int(index), value))
+    return [value for _, value in sorted(found)]
+
+
+def members(params: dict[str, str], prefix: str) -> list[dict[str, str]]:
+    """prefix.N.rest=value -> [{rest: value}, ...] in index order."""
+    groups: dict[int, dict[str, str]] = {}
+    lead = prefix + "."
+    for key, value in params.items():
+        if not key.startswith(lead):
+            continue
+        index, _, rest = key[len(lead):].partition(".")
+        if index.isdigit() and rest:
+            groups.setdefault(int(index), {})[rest] = value
+    return [groups[i] for i in sorted(groups)]
+
+
+def query_filters(params: dict[str, str]) -> list[tuple[str, list[str]]]:
+    return [(f.get("Name", ""), indexed(f, "Value")) for f in members(params, "Filter")]
+
+
+def tag_specifications(params: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
+    specs = []
+    for spec in members(params, "TagSpecification"):
+        tags = {t.get("Key", ""): t.get("Value", "") for t in members(spec, "Tag")}
+        specs.append((spec.get("ResourceType", ""), tags))
+    return specs
+
+
+def matches_any(value: str | None, patterns: list[str]) -> bool:
+    """EC2 filter values allow * and ? wildcards."""
+    return value is not None and any(fnmatch.fnmatchcase(value, p) for p in patterns)
+
+
+class Ec2Error(Exception):
+    def __init__(self, code: str, message: str, status: int = 400):
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+# --------------------------------------------------------------------------
+# Faults file
+
+
+class FaultsFileError(Exception):
+    pass
+
+
+@dataclass
+class Faults:
+    capacity: list[dict] = field(default_factory=list)
+    throttle: list[dict] = field(default_factory=list)
+    ec2_quotas: dict[str, float] = field(default_factory=dict)
+    version: tuple = ()  # identifies one write of the file: (sha256, inode, mtime_ns)
+
+
+def validate_faults(doc: Any) -> Faults:
+    """Reject typos loudly: a silently ignored fault makes a test pass for the wrong reason."""
+    if not isinstance(doc, dict):
+        raise FaultsFileError("top level must be a JSON object")
+    unknown = set(doc) - {"capacity", "throttle", "ec2_quotas"}
+    if unknown:
+        raise FaultsFileError(f"unknown keys {sorted(unknown)}")
+    capacity = doc.get("capacity") or []
+    for entry in capacity:
+        if not isinstance(entry, dict) or set(entry) - {"instance_type", "zone"}:
+            raise FaultsFileError(f"capacity entry {entry!r}: keys are instance_type, zone")
+    throttle = doc.get("throttle") or []
+    for entry in throttle:
+        if (not isinstance(entry, dict) or not isinstance(entry.get("action"), str)
+                or not isinstance(entry.get("count"), int) or set(entry) - {"action", "count", "service"}):
+            raise FaultsFileError(f"throttle entry {entry!r}: needs action (string) and count (integer)")
+    quotas = doc.get("ec2_quotas") or {}
+    if not isinstance(quotas, dict) or not all(isinstance(v, (int, float)) for v in quotas.values()):
+        raise FaultsFileError("ec2_quotas must map quota codes to numbers")
+    return Faults(capacity, throttle, {k: float(v) for k, v in quotas.items()})
+
+
+class FaultsFile:
+    """The --faults file, read on every request, plus the throttle counters.
+
+    Counters are keyed by the file's content, inode and mtime, so a test that
+    rewrites the file (even with the same content) starts counting afresh. The
+    inode catches a write-and-rename within one tick of the file-time clock.
+    """
+
+    def __init__(self, path: str | None):
+        self.path = path
+        self.lock = threading.Lock()
+        self.used: dict[tuple, int] = {}
+
+    def load(self) -> Faults:
+        if not self.path:
+            return Faults()
+        try:
+            stat = os.stat(self.path)
+            with open(self.path, "rb") as handle:
+                raw = handle.read()
+        except FileNotFoundError:
+            return Faults()
+        if not raw.strip():
+            return Faults()
+        try:
+            doc = json.loads(raw)
+        except ValueError as err:
+            raise FaultsFileError(f"not JSON: {err}") from err
+        faults = validate_faults(doc)
+        faults.version = (hashlib.sha256(raw).hexdigest(), stat.st_ino, stat.st_mtime_ns)
+        return faults
+
+    def take_throttle(self, faults: Faults, call: Call) -> bool:
+        """True if this call is one of the next `count` calls of a throttled action."""
+        for index, entry in enumerate(faults.throttle):
+            if entry["action"] != call.action:
+                continue
+            if entry.get("service") and entry["service"] != call.service:
+                continue
+            key = (faults.version, index)
+            with self.lock:
+                if self.used.get(key, 0) < entry["count"]:
+                    self.used[key] = self.used.get(key, 0) + 1
+                    return True
+        return False
+
+
+def throttle_reply(call: Call) -> Reply:
+    if call.is_ec2:
+        return ec2_error_reply(503, "RequestLimitExceeded", "Request limit exceeded.")
+    if call.protocol == "json":
+        return json_error_reply(400, "ThrottlingException", "Rate exceeded")
+    return query_error_reply(400, "Throttling", "Rate exceeded", call)
+
+
+# --------------------------------------------------------------------------
+# moto access
+
+
+def ec2_backend(call: Call) -> Any:
+    from moto.ec2.models import ec2_backends
+
+    return ec2_backends[call.account][call.region]
+
+
+_TEACH_LOCK = threading.Lock()
+
+
+def teach_moto_placement_groups() -> None:
+    """Two table entries moto lacks, added to moto's own lookup tables:
+
+    * the `pg` resource-id prefix, so moto's CreateTags/DeleteTags/DescribeTags
+      accept placement group ids: their tags then live in moto's tag store and
+      DescribeTags reports them with resource type "placement-group";
+    * the DescribeInstances filter `placement-group-name` (moto answers an
+      unknown instance filter with HTTP 500), matched against the group name
+      the launcher records on instances (see join_placement_group).
+    """
+    from moto.ec2 import utils
+
+    with _TEACH_LOCK:
+        utils.EC2_RESOURCE_TO_PREFIX.setdefault("placement-group", "pg")
+        utils.EC2_PREFIX_TO_RESOURCE.setdefault("pg", "placement-group")
+        utils.filter_dict_attribute_mapping.setdefault("placement-group-name", "placement.group_name")
+
+
+# --------------------------------------------------------------------------
+# EC2 placement groups (moto 5.2.5 implements none of the three actions)
+
+PG_STRATEGIES = ("cluster", "spread", "partition")
+
+
+@dataclass
+class PlacementGroup:
+    name: str
+    group_id: str
+    arn: str
+    strategy: str
+    partition_count: int | None
+    spread_level: str | None
+    state: str = "available"
+
+
+class PlacementGroups:
+    """In-memory placement groups per (account, region); tags live in moto's tag store."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.groups: dict[tuple[str, str], dict[str, PlacementGroup]] = {}
+
+    def scope(self, call: Call) -> dict[str, PlacementGroup]:
+        return self.groups.setdefault((call.account, call.region), {})
+
+    def by_name(self, call: Call, name: str) -> PlacementGroup:
+        group = self.scope(call).get(name)
+        if group is None:
+            raise Ec2Error("InvalidPlacementGroup.Unknown", f"The Placement Group '{name}' is unknown.")
+        return group
+
+    def by_id(self, call: Call, group_id: str) -> PlacementGroup:
+        for group in self.scope(call).values():
+            if group.group_id == group_id:
+                return group
+        raise Ec2Error("InvalidPlacementGroup.Unknown", f"The Placement Group '{group_id}' is unknown.")
+
+    # -- actions
+
+    def create(self, call: Call) -> Reply:
+        p = call.params
+        name, strategy = p.get("GroupName"), p.get("Strategy")
+        if not name:
+            raise Ec2Error("MissingParameter", "The request must contain the parameter groupName")
+        if strategy not in PG_STRATEGIES:
+            raise Ec2Error("InvalidParameterValue", f"Value ({strategy}) for parameter strategy is invalid. "
+                           f"Valid values are: {', '.join(PG_STRATEGIES)}.")
+        partitions = self.partition_count(strategy, p.get("PartitionCount"))
+        spread_level = self.spread_level(strategy, p.get("SpreadLevel"))
+        tags = self.creation_tags(p)
+        dry_run_check(call)
+        backend = ec2_backend(call)
+        with self.lock:
+            if name in self.scope(call):
+                raise Ec2Error("InvalidPlacementGroup.Duplicate", f"The placement group '{name}' already exists.")
+            group = PlacementGroup(
+                name=name,
+                group_id="pg-" + "%017x" % random.getrandbits(68),
+                arn=f"arn:{partition_of(call.region)}:ec2:{call.region}:{call.account}:placement-group/{name}",
+                strategy=strategy,
+                partition_count=partitions,
+                spread_level=spread_level,
+            )
+            self.scope(call)[name] = group
+            if tags:
+                backend.create_tags([group.group_id], tags)
+        return ec2_reply("CreatePlacementGroup", f"<placementGroup>{self.render(group, backend)}</placementGroup>")
+
+    @staticmethod
+    def partition_count(strategy: str, raw: str | None) -> int | None:
+        if raw is None:
+            return 2 if strategy == "partition" else None  # AWS's default for partition groups
+        if strategy != "partition":
+            raise Ec2Error("InvalidParameterCombination",
+                           "The parameter partitionCount is only valid with the partition strategy.")
+        if not raw.isdigit() or not 1 <= int(raw) <= 7:
+            raise Ec2Error("InvalidParameterValue", f"Value ({raw}) for parameter partitionCount is invalid. "
+                           "Valid values are between 1 and 7.")
+        return int(raw)
+
+    @staticmethod
+    def spread_level(strategy: str, raw: str | None) -> str | None:
+        if raw is None:
+            return "rack" if strategy == "spread" else None
+        if strategy != "spread":
+            raise Ec2Error("InvalidParameterCombination",
+                           "The parameter spreadLevel is only valid with the spread strategy.")
+        if raw not in ("host", "rack"):
+            raise Ec2Error("InvalidParameterValue", f"Value ({raw}) for parameter spreadLevel is invalid.")
+        return raw
+
+    @staticmethod
+    def creation_tags(params: dict[str, str]) -> dict[str, str]:
+        tags: dict[str, str] = {}
+        for resource_type, spec_tags in tag_specifications(params):
+            if resource_type != "placement-group":
+                raise Ec2Error("InvalidParameterValue",
+                               f"'{resource_type}' is not a valid taggable resource type for this operation.")
+            tags.update(spec_tags)
+        return tags
+
+    def describe(self, call: Call) -> Reply:
+        names = indexed(call.params, "GroupName")
+        ids = indexed(call.params, "GroupId")
+        filters = query_filters(call.params)
+        dry_run_check(call)
+        backend = ec2_backend(call)
+        with self.lock:
+            selected = list(self.scope(call).values())
+            if names:
+                chosen = {self.by_name(call, n).name for n in names}
+                selected = [g for g in selected if g.name in chosen]
+            if ids:
+                chosen = {self.by_id(call, i).group_id for i in ids}
+                selected = [g for g in selected if g.group_id in chosen]
+            selected = [g for g in selected if self.passes(g, filters, self.tags(backend, g))]
+            items = "".join(f"<item>{self.render(g, backend)}</item>" for g in selected)
+        return ec2_reply("DescribePlacementGroups", f"<placementGroupSet>{items}</placementGroupSet>")
+
+    @staticmethod
+    def passes(group: PlacementGroup, filters: list[tuple[str, list[str]]], tags: dict[str, str]) -> bool:
+        fields = {
+            "group-name": group.name,
+            "group-id": group.group_id,
+            "group-arn": group.arn,
+            "state": group.state,
+            "strategy": group.strategy,
+            "spread-level": group.spread_level,
+            "partition-count": None if group.partition_count is None else str(group.partition_count),
+        }
+        for name, values in filters:
+            if name in fields:
+                ok = matches_any(fields[name], values)
+            elif name.startswith("tag:"):
+                ok = matches_any(tags.get(name[4:]), values)
+            elif name == "tag-key":
+                ok = any(matches_any(key, values) for key in tags)
+            else:
+                raise Ec2Error("InvalidParameterValue", f"The filter '{name}' is invalid")
+            if not ok:
+                return False
+        return True
+
+    def delete(self, call: Call) -> Reply:
+        name = call.params.get("GroupName")
+        if not name:
+            raise Ec2Error("MissingParameter", "The request must contain the parameter groupName")
+        backend = ec2_backend(call)
+        with self.lock:
+            group = self.by_name(call, name)
+            if self.in_use(backend, name):
+                raise Ec2Error("InvalidPlacementGroup.InUse",
+                               f"The placement group '{name}' is in use and may not be deleted.")
+            dry_run_check(call)
+            del self.scope(call)[name]
+            backend.tags.pop(group.group_id, None)
+        return ec2_reply("DeletePlacementGroup", "<return>true</return>")
+
+    @staticmethod
+    def in_use(backend: Any, name: str) -> bool:
+        return any(
+            instance.placement.group_name == name and instance.state != "terminated"
+            for instance in backend.all_instances()
+        )
+
+    @staticmethod
+    def tags(backend: Any, group: PlacementGroup) -> dict[str, str]:
+        return dict(backend.tags.get(group.group_id, {}))
+
+    def render(self, group: PlacementGroup, backend: Any) -> str:
+        parts = [
+            f"<groupName>{escape(group.name)}</groupName>",
+            f"<state>{group.state}</state>",
+            f"<strategy>{group.strategy}</strategy>",
+        ]
+        if group.partition_count is not None:
+            parts.append(f"<partitionCount>{group.partition_count}</partitionCount>")
+        parts.append(f"<groupId>{group.group_id}</groupId>")
+        if group.spread_level is not None:
+            parts.append(f"<spreadLevel>{group.spread_level}</spreadLevel>")
+        parts.append(f"<groupArn>{escape(group.arn)}</groupArn>")
+        tags = self.tags(backend, group)
+        items = "".join(
+            f"<item><key>{escape(k)}</key><value>{escape(v)}</value></item>" for k, v in sorted(tags.items())
+        )
+        parts.append(f"<tagSet>{items}</tagSet>" if items else "<tagSet/>")
+        return "".join(parts)
+
+    def check_tag_targets(self, call: Call) -> None:
+        """CreateTags/DeleteTags on a pg- id must name an existing group (moto cannot check)."""
+        with self.lock:
+            for resource_id in indexed(call.params, "ResourceId"):
+                if resource_id.startswith("pg-"):
+                    self.by_id(call, resource_id)
+
+
+def dry_run_check(call: Call) -> None:
+    """EC2 answers a permitted DryRun with HTTP 412 DryRunOperation."""
+    if call.dry_run:
+        raise Ec2Error("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412)
+
+
+# --------------------------------------------------------------------------
+# RunInstances: what it launches, where, and into which placement group
+
+
+@dataclass
+class Launch:
+    instance_type: str
+    zone: str | None
+    placement_group: str | None
+
+
+def launch_template_data(call: Call, backend: Any) -> dict:
+    p = call.params
+    arg = {k: p[f"LaunchTemplate.{k}"] for k in ("LaunchTemplateId", "LaunchTemplateName", "Version")
+           if f"LaunchTemplate.{k}" in p}
+    if "LaunchTemplateId" not in arg and "LaunchTemplateName" not in arg:
+        return {}
+    try:
+        return backend._get_template_from_args(arg).data or {}
+    except Exception:  # unknown template: moto answers with the proper error later
+        return {}
+
+
+def zone_of_subnet(backend: Any, subnet_id: str | None) -> str | None:
+    if not subnet_id:
+        return None
+    try:
+        return backend.get_subnet(subnet_id).availability_zone
+    except Exception:  # unknown subnet: moto answers with the proper error later
+        return None
+
+
+def zone_of_eni(backend: Any, eni_id: str | None) -> str | None:
+    if not eni_id:
+        return None
+    try:
+        return backend.get_network_interface(eni_id).subnet.availability_zone
+    except Exception:
+        return None
+
+
+def zone_of_zone_id(backend: Any, zone_id: str | None) -> str | None:
+    if not zone_id:
+        return None
+    zones = backend.describe_availability_zones(zone_ids=[zone_id])
+    return zones[0].name if zones else None
+
+
+def resolve_launch(call: Call, backend: Any, groups: PlacementGroups) -> Launch:
+    """Instance type, zone and placement group of a RunInstances request;
+    request parameters win over the launch template's data, as in EC2."""
+    p = call.params
+    template = launch_template_data(call, backend)
+    t_placement = template.get("Placement") or {}
+    t_nics = template.get("NetworkInterfaces") or []
+    nics = members(p, "NetworkInterface")
+
+    instance_type = p.get("InstanceType") or template.get("InstanceType") or "m1.small"
+    zone = (
+        p.get("Placement.AvailabilityZone")
+        or zone_of_zone_id(backend, p.get("Placement.AvailabilityZoneId"))
+        or zone_of_subnet(backend, p.get("SubnetId"))
+        or next(filter(None, (zone_of_subnet(backend, n.get("SubnetId")) for n in nics)), None)
+        or next(filter(None, (zone_of_eni(backend, n.get("NetworkInterfaceId")) for n in nics)), None)
+        or t_placement.get("AvailabilityZone")
+        or next(filter(None, (zone_of_subnet(backend, n.get("SubnetId")) for n in t_nics)), None)
+    )
+    group_name = p.get("Placement.GroupName") or t_placement.get("GroupName")
+    group_id = p.get("Placement.GroupId") or t_placement.get("GroupId")
+    if group_name:
+        groups.by_name(call, group_name)
+    elif group_id:
+        group_name = groups.by_id(call, group_id).name
+    return Launch(instance_type, zone, group_name)
+
+
+def capacity_blocks(entry: dict, instance_type: str, zone: str | None) -> bool:
+    """A capacity entry without instance_type or zone applies to every type or zone.
+    A request without a zone lets EC2 pick one, so only zone-less entries block it."""
+    if entry.get("instance_type") not in (None, instance_type):
+        return False
+    return entry.get("zone") is None or entry.get("zone") == zone
+
+
+def check_capacity(faults: Faults, launch: Launch, backend: Any) -> None:
+    itype, zone = launch.instance_type, launch.zone
+    if not any(capacity_blocks(e, itype, zone) for e in faults.capacity):
+        return
+    if zone is None:
+        raise Ec2Error("InsufficientInstanceCapacity",
+                       f"We currently do not have sufficient {itype} capacity in the Region you requested. "
+                       "Our system will be working on provisioning additional capacity.", 500)
+    other_zones = [
+        z.name for z in backend.describe_availability_zones()
+        if z.name != zone and not any(capacity_blocks(e, itype, z.name) for e in faults.capacity)
+    ]
+    message = (f"We currently do not have sufficient {itype} capacity in the Availability Zone you requested "
+               f"({zone}). Our system will be working on provisioning additional capacity.")
+    if other_zones:
+        message += (f" You can currently get {itype} capacity by not specifying an Availability Zone in your "
+                    f"request or choosing {', '.join(other_zones)}.")
+    raise Ec2Error("InsufficientInstanceCapacity", message, 500)
+
+
+INSTANCE_ID = re.compile(rb"<instanceId>(i-[0-9a-f]+)</instanceId>")
+
+
+def join_placement_group(reply: Reply, backend: Any, group_name: str) -> Reply:
+    """moto drops Placement.GroupName; record it on the instances (so DescribeInstances
+    and the InUse check see it) and in this response's empty <groupName/>."""
+    for instance_id in INSTANCE_ID.findall(reply.body):
+        backend.get_instance_by_id(instance_id.decode()).placement.group_name = group_name
+    filled = f"<placement><groupName>{escape(group_name)}</groupName>".encode()
+    reply.body = reply.body.replace(b"<placement><groupName/>", filled)
+    return reply
+
+
+# --------------------------------------------------------------------------
+# ClientToken idempotency (moto stores the token but never looks it up)
+
+
+class Idempotency:
+    """Replays the first successful response for a (account, region, action, ClientToken)."""
+
+    IGNORED = {"ClientToken", "Action", "Version", "DryRun"}
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.key_locks: dict[tuple, threading.Lock] = {}
+        self.done: dict[tuple, tuple[str, Reply]] = {}
+
+    def key(self, call: Call) -> tuple | None:
+        token = call.params.get("ClientToken")
+        if not token or call.dry_run:
+            return None
+        return (call.account, call.region, call.action, token)
+
+    def key_lock(self, key: tuple) -> threading.Lock:
+        # One lock per token: a retry that arrives while the first call is still
+        # running waits for it instead of creating a second set of resources.
+        with self.lock:
+            return self.key_locks.setdefault(key, threading.Lock())
+
+    def fingerprint(self, call: Call) -> str:
+        return json.dumps(sorted((k, v) for k, v in call.params.items() if k not in self.IGNORED))
+
+    def run(self, call: Call, work: Callable[[], Reply]) -> Reply:
+        key = self.key(call)
+        if key is None:
+            return work()
+        with self.key_lock(key):
+            if key in self.done:
+                fingerprint, reply = self.done[key]
+                if fingerprint != self.fingerprint(call):
+                    raise Ec2Error("IdempotentParameterMismatch",
+                                   f"The client token '{key[3]}' was already used with different parameters.")
+                return Reply(reply.status, list(reply.headers), reply.body)
+            reply = work()
+            if reply.status == 200:
+                self.done[key] = (self.fingerprint(call), reply)
+            return reply
+
+
+# --------------------------------------------------------------------------
+# DescribeAvailabilityZones (moto omits OptInStatus, GroupName, NetworkBorderGroup
+# and ignores unknown zone names and filters)
+
+
+ZONE_FILTERS = {"zone-name", "zone-id", "region-name", "state", "zone-type",
+                "opt-in-status", "group-name", "network-border-group"}
+
+
+def zone_fields(zone: Any) -> dict[str, str]:
+    return {
+        "zone-name": zone.name,
+        "zone-id": zone.zone_id,
+        "region-name": zone.region_name,
+        "state": zone.state,
+        "zone-type": zone.zone_type,
+        "opt-in-status": "opt-in-not-required",
+        "group-name": zone.region_name,
+        "network-border-group": zone.region_name,
+    }
+
+
+def describe_availability_zones(call: Call) -> Reply:
+    dry_run_check(call)
+    zones = ec2_backend(call).describe_availability_zones()
+    names, ids = indexed(call.params, "ZoneName"), indexed(call.params, "ZoneId")
+    unknown = [n for n in names if n not in {z.name for z in zones}]
+    unknown += [i for i in ids if i not in {z.zone_id for z in zones}]
+    if unknown:
+        raise Ec2Error("InvalidParameterValue", f"Invalid availability zone: [{', '.join(unknown)}]")
+    filters = query_filters(call.params)
+    for name, _ in filters:
+        if name not in ZONE_FILTERS:
+            raise Ec2Error("InvalidParameterValue", f"The filter '{name}' is invalid")
+    selected = [
+        z for z in zones
+        if (not names or z.name in names) and (not ids or z.zone_id in ids)
+        and all(matches_any(zone_fields(z).get(n), v) for n, v in filters)
+    ]
+    items = "".join(
+        "<item>"
+        f"<zoneName>{z.name}</zoneName><zoneState>{z.state}</zoneState>"
+        f"<regionName>{z.region_name}</regionName><zoneId>{z.zone_id}</zoneId>"
+        f"<zoneType>{z.zone_type}</zoneType><optInStatus>opt-in-not-required</optInStatus>"
+        f"<groupName>{z.region_name}</groupName><networkBorderGroup>{z.region_name}</networkBorderGroup>"
+        "<messageSet/></item>"
+        for z in selected
+    )
+    return ec2_reply("DescribeAvailabilityZones", f"<availabilityZoneInfo>{items}</availabilityZoneInfo>")
+
+
+# --------------------------------------------------------------------------
+# EC2 dispatch
+
+
+class Ec2Fakes:
+    def __init__(self) -> None:
+        self.placement_groups = PlacementGroups()
+        self.idempotency = Idempotency()
+
+    def handle(self, call: Call, faults: Faults, forward: Callable[[], Reply]) -> Reply | None:
+        """A reply for the actions the launcher owns or alters; None passes the call to moto."""
+        teach_moto_placement_groups()
+        pgs = self.placement_groups
+        owned = {
+            "CreatePlacementGroup": pgs.create,
+            "DescribePlacementGroups": pgs.describe,
+            "DeletePlacementGroup": pgs.delete,
+            "DescribeAvailabilityZones": describe_availability_zones,
+        }
+        try:
+            if call.action in owned:
+                return owned[call.action](call)
+            if call.action == "RunInstances":
+                return self.idempotency.run(call, lambda: self.run_instances(call, faults, forward))
+            if call.action in ("CreateLaunchTemplate", "CreateLaunchTemplateVersion"):
+                return self.idempotency.run(call, forward)
+            if call.action in ("CreateTags", "DeleteTags"):
+                pgs.check_tag_targets(call)
+        except Ec2Error as err:
+            return ec2_error_reply(err.status, err.code, err.message)
+        return None
+
+    def run_instances(self, call: Call, faults: Faults, forward: Callable[[], Reply]) -> Reply:
+        backend = ec2_backend(call)
+        launch = resolve_launch(call, backend, self.placement_groups)
+        check_capacity(faults, launch, backend)
+        reply = forward()
+        if reply.status == 200 and launch.placement_group:
+            reply = join_placement_group(reply, backend, launch.placement_group)
+        return reply
+
+
+# --------------------------------------------------------------------------
+# Service Quotas for EC2 (moto serves only the `vpc` service)
+
+EC2_SERVICE_NAME = "Amazon Elastic Compute Cloud (Amazon EC2)"
+
+# Quota code -> (QuotaName, usage metric class), as AWS names them.
+EC2_QUOTAS = {
+    "L-1216C47A": ("Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances", "Standard/OnDemand"),
+    "L-417A185B": ("Running On-Demand P instances", "P/OnDemand"),
+    "L-DB2E81BA": ("Running On-Demand G and VT instances", "G/OnDemand"),
+    "L-2E2D4B0E": ("Running On-Demand Trn instances", "Trn/OnDemand"),
+    "L-1945791B": ("Running On-Demand Inf instances", "Inf/OnDemand"),
+    "L-7212CCBC": ("All P Spot Instance Requests", "P/Spot"),
+    "L-3819A6DF": ("All G and VT Spot Instance Requests", "G/Spot"),
+}
+
+
+def ec2_quota(call: Call, code: str, value: float, default: bool) -> dict:
+    name, usage_class = EC2_QUOTAS.get(code, (code, None))
+    # The default-quota ARN carries no account id, the applied one does.
+    account = "" if default else call.account
+    quota = {
+        "ServiceCode": "ec2",
+        "ServiceName": EC2_SERVICE_NAME,
+        "QuotaArn": f"arn:{partition_of(call.region)}:servicequotas:{call.region}:{account}:ec2/{code}",
+        "QuotaCode": code,
+        "QuotaName": name,
+        "Value": value,
+        "Unit": "None",
+        "Adjustable": True,
+        "GlobalQuota": False,
+    }
+    if usage_class:
+        quota["UsageMetric"] = {
+            "MetricNamespace": "AWS/Usage",
+            "MetricName": "ResourceCount",
+            "MetricDimensions": {"Class": usage_class, "Resource": "vCPU", "Service": "EC2", "Type": "Resource"},
+            "MetricStatisticRecommendation": "Maximum",
+        }
+    if not default:
+        quota["QuotaAppliedAtLevel"] = "ACCOUNT"
+    return quota
+
+
+def no_such_quota(code: str) -> Reply:
+    return json_error_reply(400, "NoSuchResourceException",
+                            f"The request failed because the specified quota ({code}) does not exist.")
+
+
+def page(items: list, body: dict) -> dict:
+    """Offset pagination with an opaque base64 NextToken, MaxResults 1..100."""
+    try:
+        start = int(base64.b64decode(body.get("NextToken") or "MA==").decode())
+    except ValueError:
+        start = 0
+    size = max(1, min(int(body.get("MaxResults") or 100), 100))
+    result: dict[str, Any] = {"Quotas": items[start:start + size]}
+    if start + size < len(items):
+        result["NextToken"] = base64.b64encode(str(start + size).encode()).decode()
+    return result
+
+
+def service_quotas(call: Call, faults: Faults) -> Reply | None:
+    body = call.body_json
+    if body.get("ServiceCode") != "ec2":
+        return None
+    quotas = faults.ec2_quotas
+    if call.action in ("GetServiceQuota", "GetAWSDefaultServiceQuota"):
+        code = body.get("QuotaCode", "")
+        if code not in quotas:
+            return no_such_quota(code)
+        default = call.action == "GetAWSDefaultServiceQuota"
+        return json_reply(200, {"Quota": ec2_quota(call, code, quotas[code], default)})
+    if call.action in ("ListServiceQuotas", "ListAWSDefaultServiceQuotas"):
+        default = call.action == "ListAWSDefaultServiceQuotas"
+        codes = sorted(c for c in quotas if body.get("QuotaCode") in (None, c))
+        return json_reply(200, page([ec2_quota(call, c, quotas[c], default) for c in codes], body))
+    return None
+
+
+# --------------------------------------------------------------------------
+# FSx for Lustre (moto 5.2.5 stores CreateFileSystem's request and little else)
+
+FSX_TARGET = "AWSSimbaAPIService_v20180301"
+FSX_REPOSITORY_KEYS = ("ImportPath", "ExportPath", "ImportedFileChunkSize", "AutoImportPolicy")
+FSX_UPDATABLE_LUSTRE_KEYS = (
+    "WeeklyMaintenanceStartTime", "DailyAutomaticBackupStartTime", "AutomaticBackupRetentionDays",
+    "DataCompressionType", "LogConfiguration", "RootSquashConfiguration", "PerUnitStorageThroughput",
+    "MetadataConfiguration",
+)
+
+
+def fsx_backend(call: Call) -> Any:
+    from moto.fsx.models import fsx_backends
+
+    return fsx_backends[call.account][call.region]
+
+
+def fsx_error(code: str, message: str) -> Reply:
+    return json_error_reply(400, code, message)
+
+
+def lustre_response_shape(request: dict, created: float) -> dict:
+    """A CreateFileSystemLustreConfiguration turned into the LustreFileSystemConfiguration
+    that DescribeFileSystems returns (S3 settings move under DataRepositoryConfiguration)."""
+    config = {k: v for k, v in request.items() if k not in FSX_REPOSITORY_KEYS}
+    deployment = config.setdefault("DeploymentType", "SCRATCH_1")
+    config.setdefault("WeeklyMaintenanceStartTime", "1:05:00")
+    config.setdefault("DataCompressionType", "NONE")
+    config.setdefault("LogConfiguration", {"Level": "DISABLED"})
+    # SCRATCH_1 always mounts as "fsx"; the others get a name unique in the region.
+    config["MountName"] = "fsx" if deployment == "SCRATCH_1" else uuid.uuid4().hex[:8]
+    if request.get("ImportPath"):
+        bucket = "/".join(request["ImportPath"].split("/")[:3])
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(created))
+        config["DataRepositoryConfiguration"] = {
+            "Lifecycle": "AVAILABLE",
+            "ImportPath": request["ImportPath"],
+            "ExportPath": request.get("ExportPath") or f"{bucket}/FSxLustre{stamp}",
+            "ImportedFileChunkSize": request.get("ImportedFileChunkSize", 1024),
+            "AutoImportPolicy": request.get("AutoImportPolicy", "NONE"),
+        }
+    return config
+
+
+class FsxFakes:
+    """Per the Amazon FSx API Reference: DescribeFileSystems gets Lifecycle (CREATING or
+    UPDATING once after a change, then AVAILABLE), OwnerId, CreationTime, VpcId,
+    NetworkInterfaceIds (real ENIs in moto's EC2, deleted with the file system),
+    FileSystemTypeVersion, AdministrativeActions and the response shape of
+    LustreConfiguration (MountName, DataRepositoryConfiguration); an unknown id is
+    FileSystemNotFound. CreateFileSystem checks the subnet and security groups and is
+    idempotent per ClientRequestToken. UpdateFileSystem (missing in moto) is implemented for
+    Lustre."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.extras: dict[tuple, dict] = {}  # (account, region, id) -> what moto lacks
+        self.tokens: dict[tuple, tuple[str, str]] = {}  # (account, region, token) -> (request, id)
+
+    def handle(self, call: Call, forward: Callable[[], Reply]) -> Reply | None:
+        handler = {
+            "CreateFileSystem": self.create,
+            "DescribeFileSystems": self.describe,
+            "UpdateFileSystem": self.update,
+            "DeleteFileSystem": self.delete,
+        }.get(call.action or "")
+        if handler is None:
+            return None
+        with self.lock:
+            return handler(call, forward)
+
+    def key(self, call: Call, fs_id: str) -> tuple:
+        return (call.account, call.region, fs_id)
+
+    def render(self, call: Call, fs: Any, consume: bool) -> dict:
+        doc = fs.to_dict()
+        doc.pop("SecurityGroupIds", None)  # not part of the FileSystem shape
+        extra = self.extras.get(self.key(call, fs.file_system_id))
+        if extra is None:
+            return doc
+        doc.update(
+            OwnerId=call.account,
+            CreationTime=extra["created"],
+            Lifecycle=extra["pending"] or "AVAILABLE",
+            VpcId=extra["vpc_id"],
+            NetworkInterfaceIds=extra["enis"],
+            FileSystemTypeVersion=extra["version"],
+        )
+        if extra["actions"]:
+            doc["AdministrativeActions"] = [dict(a) for a in extra["actions"]]
+        if consume:
+            # A transition is seen by one describe, then it is over.
+            extra["pending"] = None
+            for action in extra["actions"]:
+                if action["Status"] == "IN_PROGRESS":
+                    action["Status"] = "COMPLETED"
+        return doc
+
+    def create(self, call: Call, forward: Callable[[], Reply]) -> Reply | None:
+        body = call.body_json
+        if body.get("FileSystemType") != "LUSTRE":
+            return None
+        token = body.get("ClientRequestToken")
+        request = json.dumps({k: v for k, v in body.items() if k != "ClientRequestToken"}, sort_keys=True)
+        token_key = (call.account, call.region, token)
+        if token and token_key in self.tokens:
+            first_request, fs_id = self.tokens[token_key]
+            fs = fsx_backend(call).file_systems.get(fs_id)
+            if fs is not None:
+                if first_request != request:
+                    return fsx_error("IncompatibleParameterError",
+                                     f"The client request token {token} was already used with other parameters.")
+                return json_reply(200, {"FileSystem": self.render(call, fs, consume=False)})
+        ec2 = ec2_backend(call)
+        subnet_ids = body.get("SubnetIds") or []
+        subnets = []
+        for subnet_id in subnet_ids:
+            try:
+                subnets.append(ec2.get_subnet(subnet_id))
+            except Exception:
+                return fsx_error("InvalidNetworkSettings", f"The subnet ID '{subnet_id}' does not exist")
+        if not subnets:
+            return fsx_error("BadRequest", "SubnetIds must name one subnet")
+        groups = body.get("SecurityGroupIds") or []
+        for group_id in groups:
+            if ec2.get_security_group_from_id(group_id) is None:
+                return fsx_error("InvalidNetworkSettings", f"The security group '{group_id}' does not exist")
+        reply = forward()
+        if reply.status != 200:
+            return reply
+        fs_id = json.loads(reply.body)["FileSystem"]["FileSystemId"]
+        fs = fsx_backend(call).file_systems[fs_id]
+        created = time.time()
+        fs.lustre_configuration = lustre_response_shape(body.get("LustreConfiguration") or {}, created)
+        deployment = fs.lustre_configuration["DeploymentType"]
+        description = f"ENI for Amazon FSx file system {fs_id}"
+        enis = [
+            ec2.create_network_interface(subnets[0], None, group_ids=groups or None, description=description).id
+            for _ in range(2)
+        ]
+        self.extras[self.key(call, fs_id)] = {
+            "created": created,
+            "pending": "CREATING",
+            "vpc_id": subnets[0].vpc_id,
+            "enis": enis,
+            "version": body.get("FileSystemTypeVersion") or ("2.12" if deployment == "PERSISTENT_2" else "2.10"),
+            "actions": [],
+        }
+        if token:
+            self.tokens[token_key] = (request, fs_id)
+        return json_reply(200, {"FileSystem": self.render(call, fs, consume=False)})
+
+    def describe(self, call: Call, forward: Callable[[], Reply]) -> Reply:
+        file_systems = fsx_backend(call).file_systems
+        wanted = call.body_json.get("FileSystemIds") or []
+        for fs_id in wanted:
+            if fs_id not in file_systems:
+                return fsx_error("FileSystemNotFound", f"File system '{fs_id}' does not exist.")
+        reply = forward()
+        if reply.status != 200:
+            return reply
+        doc = json.loads(reply.body)
+        doc["FileSystems"] = [
+            self.render(call, file_systems[f["FileSystemId"]], consume=True)
+            for f in doc.get("FileSystems", []) if f["FileSystemId"] in file_systems
+        ]
+        if not doc.get("NextToken"):
+            doc.pop("NextToken", None)
+        return json_reply(200, doc)
+
+    def update(self, call: Call, forward: Callable[[], Reply]) -> Reply:
+        body = call.body_json
+        fs_id = body.get("FileSystemId", "")
+        fs = fsx_backend(call).file_systems.get(fs_id)
+        if fs is None:
+            return fsx_error("FileSystemNotFound", f"File system '{fs_id}' does not exist.")
+        extra = self.extras.get(self.key(call, fs_id))
+        if fs.file_system_type != "LUSTRE" or extra is None:
+            return fsx_error("BadRequest", "the moto launcher implements UpdateFileSystem for Lustre file systems it created")
+        if extra["pending"]:
+            return fsx_error("BadRequest", f"File system {fs_id} is {extra['pending']}; wait until it is AVAILABLE")
+        lustre = body.get("LustreConfiguration") or {}
+        capacity = body.get("StorageCapacity")
+        config = fs.lustre_configuration
+        deployment = config["DeploymentType"]
+        if capacity is None and not lustre:
+            return fsx_error("BadRequest", "Specify at least one setting to update")
+        if capacity is not None:
+            if deployment == "SCRATCH_1":
+                return fsx_error("BadRequest", "Storage capacity increases are not supported on SCRATCH_1 file systems")
+            if capacity <= fs.storage_capacity:
+                return fsx_error("BadRequest", "The new storage capacity must be greater than the current storage capacity")
+        if "PerUnitStorageThroughput" in lustre and not deployment.startswith("PERSISTENT"):
+            return fsx_error("BadRequest", f"PerUnitStorageThroughput is not supported on {deployment} file systems")
+        if "AutoImportPolicy" in lustre and "DataRepositoryConfiguration" not in config:
+            return fsx_error("BadRequest", "AutoImportPolicy needs a file system linked to S3 (ImportPath)")
+        target: dict[str, Any] = {}
+        if capacity is not None:
+            fs.storage_capacity = target["StorageCapacity"] = capacity
+        for name in FSX_UPDATABLE_LUSTRE_KEYS:
+            if name in lustre:
+                config[name] = lustre[name]
+        if "AutoImportPolicy" in lustre:
+            config["DataRepositoryConfiguration"]["AutoImportPolicy"] = lustre["AutoImportPolicy"]
+        if lustre:
+            target["LustreConfiguration"] = lustre
+        extra["actions"].append({
+            "AdministrativeActionType": "FILE_SYSTEM_UPDATE",
+            "RequestTime": time.time(),
+            "Status": "IN_PROGRESS",
+            "TargetFileSystemValues": target,
+        })
+        extra["pending"] = "UPDATING"
+        return json_reply(200, {"FileSystem": self.render(call, fs, consume=False)})
+
+    def delete(self, call: Call, forward: Callable[[], Reply]) -> Reply:
+        fs_id = call.body_json.get("FileSystemId", "")
+        reply = forward()
+        extra = self.extras.pop(self.key(call, fs_id), None)
+        if reply.status == 200 and extra is not None:
+            ec2 = ec2_backend(call)
+            for eni in extra["enis"]:
+                ec2.enis.pop(eni, None)
+        return reply
+
+
+# --------------------------------------------------------------------------
+# SageMaker (moto 5.2.5: unknown domains are ValidationException, no UpdateNotebookInstance)
+
+SAGEMAKER_TARGET = "SageMaker"
+
+
+def sagemaker_backend(call: Call) -> Any:
+    from moto.sagemaker.models import sagemaker_backends
+
+    return sagemaker_backends[call.account][call.region]
+
+
+class SageMakerFakes:
+    """DescribeDomain and DeleteDomain answer an unknown DomainId with ResourceNotFound (HTTP
+    400), as the SageMaker API Reference lists, instead of moto's ValidationException.
+    UpdateNotebookInstance is implemented on moto's notebook instances."""
+
+    def handle(self, call: Call) -> Reply | None:
+        if call.action in ("DescribeDomain", "DeleteDomain"):
+            domain_id = call.body_json.get("DomainId", "")
+            if domain_id not in sagemaker_backend(call).domains:
+                return json_error_reply(400, "ResourceNotFound", f"Domain {domain_id} not found")
+            return None
+        if call.action == "UpdateNotebookInstance":
+            return self.update_notebook_instance(call)
+        return None
+
+    def update_notebook_instance(self, call: Call) -> Reply:
+        body = call.body_json
+        backend = sagemaker_backend(call)
+        name = body.get("NotebookInstanceName", "")
+        nb = backend.notebook_instances.get(name)
+        invalid = lambda message: json_error_reply(400, "ValidationException", message)  # noqa: E731
+        if nb is None:
+            return invalid("RecordNotFound")
+        if nb.status not in ("Stopped", "Failed"):
+            return invalid(f"Status ({nb.status}) not in ([Stopped, Failed]). Unable to transition to "
+                           f"(Updating) for Notebook Instance ({nb.arn})")
+        if "InstanceType" in body:
+            try:
+                nb.validate_instance_type(body["InstanceType"])
+            except Exception as err:
+                return invalid(getattr(err, "message", str(err)))
+        size = body.get("VolumeSizeInGB")
+        if size is not None and size < nb.volume_size_in_gb:
+            return invalid(f"Volume size cannot be decreased: {nb.volume_size_in_gb} GB to {size} GB")
+        config = body.get("LifecycleConfigName")
+        if config and config not in backend.notebook_instance_lifecycle_configurations:
+            return invalid(f"Unable to describe Notebook Instance Lifecycle Config '{config}'")
+        fields = {"InstanceType": "instance_type", "RoleArn": "role_arn", "VolumeSizeInGB": "volume_size_in_gb",
+                  "RootAccess": "root_access", "LifecycleConfigName": "lifecycle_config_name",
+                  "DefaultCodeRepository": "default_code_repository",
+                  "AdditionalCodeRepositories": "additional_code_repositories",
+                  "AcceleratorTypes": "accelerator_types"}
+        for param, attr in fields.items():
+            if param in body:
+                setattr(nb, attr, body[param])
+        for flag, attr in (("DisassociateLifecycleConfig", "lifecycle_config_name"),
+                           ("DisassociateDefaultCodeRepository", "default_code_repository"),
+                           ("DisassociateAdditionalCodeRepositories", "additional_code_repositories"),
+                           ("DisassociateAcceleratorTypes", "accelerator_types")):
+            if body.get(flag):
+                setattr(nb, attr, None)
+        from moto.core.utils import utcnow
+
+        nb.last_modified_time = utcnow()
+        return json_reply(200, {})
+
+
+# --------------------------------------------------------------------------
+# The middleware
+
+
+class LauncherApp:
+    """WSGI app: faults and fakes first, everything else to moto."""
+
+    def __init__(self, moto_app: Callable, faults: FaultsFile, latency: float = 0.0):
+        self.moto_app = moto_app
+        self.faults = faults
+        self.ec2 = Ec2Fakes()
+        self.fsx = FsxFakes()
+        self.sagemaker = SageMakerFakes()
+        self.latency = latency
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if self.latency:
+            # A real AWS endpoint answers in tens of milliseconds; moto on loopback in
+            # one. Benchmarks that compare sequential and parallel clients need the former.
+            time.sleep(self.latency)
+        call = None
+        try:
+            call = parse_call(environ)
+            reply = self.intercept(call)
+        except Exception:
+            LOG.error("launcher failed on a request:\n%s", traceback.format_exc())
+            if call is None:
+                raise
+            reply = error_reply(call, 500, "InternalError", "gantry moto launcher: internal error, see its stderr")
+        if reply is None:
+            return self.moto_app(environ, start_response)
+        return reply.send(start_response)
+
+    def intercept(self, call: Call) -> Reply | None:
+        if call.protocol == "rest":
+            return None
+        try:
+            faults = self.faults.load()
+        except FaultsFileError as err:
+            # 400, not 5xx: SDKs retry 5xx, and a broken test setup should fail at once.
+            return error_reply(call, 400, "LauncherFaultsFileInvalid", f"faults file {self.faults.path}: {err}")
+        if self.faults.take_throttle(faults, call):
+            return throttle_reply(call)
+        if call.protocol == "json" and call.target_prefix == SERVICE_QUOTAS_TARGET:
+            return service_quotas(call, faults)
+        if call.protocol == "json" and call.target_prefix == FSX_TARGET:
+            return self.fsx.handle(call, lambda: self.forward(call))
+        if call.protocol == "json" and call.target_prefix == SAGEMAKER_TARGET:
+            return self.sagemaker.handle(call)
+        if call.is_ec2:
+            return self.ec2.handle(call, faults, lambda: self.forward(call))
+        return None
+
+    def forward(self, call: Call) -> Reply:
+        """Run the request through moto and capture its response."""
+        captured: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list, exc_info: Any = None) -> Callable:
+            captured["status"], captured["headers"] = int(status.split()[0]), list(headers)
+            return lambda data: None
+
+        chunks = self.moto_app(call.environ, start_response)
+        try:
+            body = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        return Reply(captured["status"], captured["headers"], body)
+
+
+# --------------------------------------------------------------------------
+# Server lifecycle
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="moto server with gantry's fault injection and fakes")
+    parser.add_argument("--port", type=int, default=0, help="TCP port; 0 picks a free one (default)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--faults", help="JSON faults file, re-read on every request")
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument("--latency-ms", type=float, default=0.0,
+                        help="delay every response by this many milliseconds (benchmarks: AWS-like round trips)")
+    parser.add_argument("--ignore-stdin", action="store_true",
+                        help="do not exit on stdin EOF (for running by hand or under nohup)")
+    return parser.parse_args(argv)
+
+
+def configure_logging(verbose: bool) -> None:
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="moto-launcher: %(message)s")
+    # werkzeug logs one INFO line per request; errors (tracebacks) stay visible.
+    logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def build_server(args: argparse.Namespace) -> Any:
+    from werkzeug.serving import make_server
+
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+
+    moto_app = DomainDispatcherApplication(create_backend_app)
+    app = LauncherApp(moto_app, FaultsFile(args.faults), args.latency_ms / 1000.0)
+    return make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+
+
+def watch_stdin(stop: threading.Event) -> None:
+    """Stop when stdin reaches EOF: the test that owns the pipe has gone."""
+    try:
+        while os.read(0, 65536):
+            pass
+    except OSError:
+        pass
+    stop.set()
+
+
+def main(argv: list[str] | None = None) -> int:
+    started = time.monotonic()
+    args = parse_args(argv)
+    # stdout carries only the ready line; moto print()s diagnostics, send them to stderr.
+    ready_out, sys.stdout = sys.stdout, sys.stderr
+    # moto reads this when it creates the IAM backend; it must be set before.
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    configure_logging(args.verbose)
+
+    server = build_server(args)
+    host, port = server.server_address[:2]
+    os.environ["MOTO_PORT"] = str(port)  # moto builds some self-referencing URLs from it
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    if not args.ignore_stdin:
+        threading.Thread(target=watch_stdin, args=(stop,), daemon=True).start()
+
+    ready_out.write(f"ready http://{host}:{port}\n")
+    ready_out.flush()
+    LOG.info("ready on http://%s:%s after %.0f ms", host, port, (time.monotonic() - started) * 1000)
+
+    # A short timed wait keeps the main thread responsive to signals.
+    while not stop.wait(0.1):
+        pass
+    server.shutdown()
+    server.server_close()
+    sys.stderr.flush()
+    # Request threads are daemons and may sit inside moto; leave without joining them.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,582 @@
+"""Tests for tests/moto/launcher.py, through boto3 against the real launcher process.
+
+    $HOME/.cache/gantry/venv/bin/python -m unittest tests/moto/test_launcher.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+LAUNCHER = Path(__file__).with_name("launcher.py")
+AMI = "ami-12c6146b"  # one of moto's built-in AMIs
+READY = re.compile(r"^ready (http://127\.0\.0\.1:(\d+))\n$")
+
+
+class Launcher:
+    """One launcher subprocess; the test holds its stdin pipe like the Rust harness does."""
+
+    def __init__(self, faults: str | None = None, extra: list[str] | None = None):
+        args = [sys.executable, str(LAUNCHER), "--port", "0"]
+        if faults:
+            args += ["--faults", faults]
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(
+            args + (extra or []),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.ready_line = self.proc.stdout.readline()
+        self.startup_seconds = time.monotonic() - self.started
+        match = READY.match(self.ready_line)
+        if not match:
+            self.proc.kill()
+            raise AssertionError(f"no ready line: {self.ready_line!r}\n{self.proc.stderr.read()}")
+        self.url = match.group(1)
+
+    def client(self, service: str, region: str = "us-east-1", retries: int = 1):
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name=region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            # One attempt: the tests want to see each injected error, not the SDK's retries.
+            config=Config(retries={"total_max_attempts": retries, "mode": "standard"}),
+        )
+
+    def stop(self) -> None:
+        if not self.proc.stdin.closed:
+            self.proc.stdin.close()  # what the Rust harness's exit does to the pipe
+        if self.proc.poll() is None:
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            stream.close()
+
+
+def error_of(call, *args, **kwargs) -> tuple[str, int, str]:
+    try:
+        call(*args, **kwargs)
+    except ClientError as err:
+        meta = err.response["ResponseMetadata"]
+        return err.response["Error"]["Code"], meta["HTTPStatusCode"], err.response["Error"]["Message"]
+    raise AssertionError("expected an error")
+
+
+SHARED: dict = {}
+
+
+def setUpModule() -> None:
+    # One launcher for every SharedLauncher test: moto's EC2 backend takes seconds to load.
+    SHARED["tmp"] = tempfile.TemporaryDirectory()
+    SHARED["faults"] = os.path.join(SHARED["tmp"].name, "faults.json")
+    SHARED["launcher"] = Launcher(SHARED["faults"])
+
+
+def tearDownModule() -> None:
+    SHARED["launcher"].stop()
+    SHARED["tmp"].cleanup()
+
+
+class SharedLauncher(unittest.TestCase):
+    """Tests against the module's launcher; each test owns the faults file while it runs."""
+
+    def setUp(self) -> None:
+        self.launcher: Launcher = SHARED["launcher"]
+        self.faults_path: str = SHARED["faults"]
+        self.ec2 = self.launcher.client("ec2")
+
+    def tearDown(self) -> None:
+        if os.path.exists(self.faults_path):
+            os.remove(self.faults_path)
+
+    def write_faults(self, doc: dict) -> None:
+        # Write then rename, so the launcher never reads a half-written file.
+        tmp = self.faults_path + ".tmp"
+        with open(tmp, "w") as handle:
+            json.dump(doc, handle)
+        os.replace(tmp, self.faults_path)
+
+    def subnet_in(self, zone: str) -> str:
+        vpc = self.ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+        subnet = self.ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24", AvailabilityZone=zone)
+        return subnet["Subnet"]["SubnetId"]
+
+
+class ReadyLineTest(SharedLauncher):
+    def test_ready_line_names_a_serving_port(self) -> None:
+        self.assertRegex(self.launcher.ready_line, READY)
+        self.assertTrue(self.launcher.client("sts").get_caller_identity()["Account"])
+        print(f"\nlauncher ready after {self.launcher.startup_seconds * 1000:.0f} ms", file=sys.stderr)
+
+
+class PlacementGroupTest(SharedLauncher):
+    def test_create_describe_delete(self) -> None:
+        created = self.ec2.create_placement_group(
+            GroupName="pg-crud",
+            Strategy="cluster",
+            TagSpecifications=[
+                {"ResourceType": "placement-group", "Tags": [{"Key": "gantry:stack", "Value": "a"}]}
+            ],
+        )["PlacementGroup"]
+        self.assertRegex(created["GroupId"], r"^pg-[0-9a-f]{17}$")
+        self.assertEqual(created["GroupArn"], "arn:aws:ec2:us-east-1:123456789012:placement-group/pg-crud")
+        self.assertEqual((created["State"], created["Strategy"]), ("available", "cluster"))
+        self.assertEqual(created["Tags"], [{"Key": "gantry:stack", "Value": "a"}])
+
+        by_name = self.ec2.describe_placement_groups(GroupNames=["pg-crud"])["PlacementGroups"]
+        by_id = self.ec2.describe_placement_groups(GroupIds=[created["GroupId"]])["PlacementGroups"]
+        self.assertEqual(by_name, [created])
+        self.assertEqual(by_id, [created])
+
+        self.ec2.delete_placement_group(GroupName="pg-crud")
+        code, status, message = error_of(self.ec2.describe_placement_groups, GroupNames=["pg-crud"])
+        self.assertEqual((code, status), ("InvalidPlacementGroup.Unknown", 400))
+        self.assertEqual(message, "The Placement Group 'pg-crud' is unknown.")
+
+    def test_strategies_and_their_options(self) -> None:
+        spread = self.ec2.create_placement_group(GroupName="pg-spread", Strategy="spread")["PlacementGroup"]
+        self.assertEqual(spread["SpreadLevel"], "rack")
+        partition = self.ec2.create_placement_group(
+            GroupName="pg-part", Strategy="partition", PartitionCount=5
+        )["PlacementGroup"]
+        self.assertEqual(partition["PartitionCount"], 5)
+        default_partitions = self.ec2.create_placement_group(GroupName="pg-part2", Strategy="partition")
+        self.assertEqual(default_partitions["PlacementGroup"]["PartitionCount"], 2)
+        code, _, _ = error_of(self.ec2.create_placement_group, GroupName="x", Strategy="cluster", PartitionCount=3)
+        self.assertEqual(code, "InvalidParameterCombination")
+        code, _, _ = error_of(self.ec2.create_placement_group, GroupName="x", Strategy="clumped")
+        self.assertEqual(code, "InvalidParameterValue")
+        for name in ("pg-spread", "pg-part", "pg-part2"):
+            self.ec2.delete_placement_group(GroupName=name)
+
+    def test_filters(self) -> None:
+        tags = [{"ResourceType": "placement-group", "Tags": [{"Key": "team", "Value": "ml"}]}]
+        a = self.ec2.create_placement_group(GroupName="flt-a", Strategy="cluster", TagSpecifications=tags)
+        self.ec2.create_placement_group(GroupName="flt-b", Strategy="spread")
+
+        def names(filters: list[dict]) -> list[str]:
+            groups = self.ec2.describe_placement_groups(Filters=filters)["PlacementGroups"]
+            return sorted(g["GroupName"] for g in groups if g["GroupName"].startswith("flt-"))
+
+        self.assertEqual(names([{"Name": "strategy", "Values": ["spread"]}]), ["flt-b"])
+        self.assertEqual(names([{"Name": "group-name", "Values": ["flt-*"]}]), ["flt-a", "flt-b"])
+        self.assertEqual(names([{"Name": "group-id", "Values": [a["PlacementGroup"]["GroupId"]]}]), ["flt-a"])
+        self.assertEqual(names([{"Name": "tag:team", "Values": ["ml"]}]), ["flt-a"])
+        self.assertEqual(names([{"Name": "tag-key", "Values": ["team"]}]), ["flt-a"])
+        self.assertEqual(names([{"Name": "state", "Values": ["available"]}]), ["flt-a", "flt-b"])
+        code, _, _ = error_of(self.ec2.describe_placement_groups, Filters=[{"Name": "colour", "Values": ["x"]}])
+        self.assertEqual(code, "InvalidParameterValue")
+        self.ec2.delete_placement_group(GroupName="flt-a")
+        self.ec2.delete_placement_group(GroupName="flt-b")
+
+    def test_errors(self) -> None:
+        self.ec2.create_placement_group(GroupName="pg-dup", Strategy="cluster")
+        code, status, message = error_of(self.ec2.create_placement_group, GroupName="pg-dup", Strategy="cluster")
+        self.assertEqual((code, status), ("InvalidPlacementGroup.Duplicate", 400))
+        self.assertEqual(message, "The placement group 'pg-dup' already exists.")
+        code, _, _ = error_of(self.ec2.delete_placement_group, GroupName="pg-never")
+        self.assertEqual(code, "InvalidPlacementGroup.Unknown")
+        code, _, _ = error_of(self.ec2.describe_placement_groups, GroupIds=["pg-0123456789abcdef0"])
+        self.assertEqual(code, "InvalidPlacementGroup.Unknown")
+        code, status, _ = error_of(self.ec2.delete_placement_group, GroupName="pg-dup", DryRun=True)
+        self.assertEqual((code, status), ("DryRunOperation", 412))
+        self.ec2.delete_placement_group(GroupName="pg-dup")
+
+    def test_tags_on_placement_group_ids(self) -> None:
+        created = self.ec2.create_placement_group(GroupName="pg-tags", Strategy="cluster")
+        group_id = created["PlacementGroup"]["GroupId"]
+        self.ec2.create_tags(Resources=[group_id], Tags=[{"Key": "owner", "Value": "gantry"}])
+        described = self.ec2.describe_placement_groups(GroupNames=["pg-tags"])["PlacementGroups"][0]
+        self.assertEqual(described["Tags"], [{"Key": "owner", "Value": "gantry"}])
+        tags = self.ec2.describe_tags(Filters=[{"Name": "resource-type", "Values": ["placement-group"]}])["Tags"]
+        self.assertIn(
+            {"Key": "owner", "Value": "gantry", "ResourceId": group_id, "ResourceType": "placement-group"}, tags
+        )
+        self.ec2.delete_tags(Resources=[group_id], Tags=[{"Key": "owner"}])
+        untagged = self.ec2.describe_placement_groups(GroupNames=["pg-tags"])["PlacementGroups"][0]
+        self.assertEqual(untagged["Tags"], [])
+        code, _, _ = error_of(
+            self.ec2.create_tags, Resources=["pg-0123456789abcdef0"], Tags=[{"Key": "k", "Value": "v"}]
+        )
+        self.assertEqual(code, "InvalidPlacementGroup.Unknown")
+        self.ec2.delete_placement_group(GroupName="pg-tags")
+        self.assertNotIn(group_id, [t["ResourceId"] for t in self.ec2.describe_tags()["Tags"]])
+
+    def test_instances_join_the_group_and_hold_it(self) -> None:
+        self.ec2.create_placement_group(GroupName="pg-used", Strategy="cluster")
+        run = self.ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1, Placement={"GroupName": "pg-used"})
+        instance = run["Instances"][0]
+        self.assertEqual(instance["Placement"]["GroupName"], "pg-used")
+        described = self.ec2.describe_instances(InstanceIds=[instance["InstanceId"]])
+        self.assertEqual(described["Reservations"][0]["Instances"][0]["Placement"]["GroupName"], "pg-used")
+        filtered = self.ec2.describe_instances(Filters=[{"Name": "placement-group-name", "Values": ["pg-used"]}])
+        self.assertEqual([i["InstanceId"] for r in filtered["Reservations"] for i in r["Instances"]],
+                         [instance["InstanceId"]])
+
+        code, status, _ = error_of(self.ec2.delete_placement_group, GroupName="pg-used")
+        self.assertEqual((code, status), ("InvalidPlacementGroup.InUse", 400))
+        self.ec2.terminate_instances(InstanceIds=[instance["InstanceId"]])
+        self.ec2.delete_placement_group(GroupName="pg-used")
+
+        code, _, _ = error_of(self.ec2.run_instances, ImageId=AMI, MinCount=1, MaxCount=1,
+                              Placement={"GroupName": "pg-missing"})
+        self.assertEqual(code, "InvalidPlacementGroup.Unknown")
+
+    def test_launch_template_placement_group(self) -> None:
+        self.ec2.create_placement_group(GroupName="pg-lt", Strategy="cluster")
+        self.ec2.create_launch_template(
+            LaunchTemplateName="lt-pg", LaunchTemplateData={"Placement": {"GroupName": "pg-lt"}}
+        )
+        run = self.ec2.run_instances(
+            ImageId=AMI, MinCount=1, MaxCount=1, LaunchTemplate={"LaunchTemplateName": "lt-pg"}
+        )
+        self.assertEqual(run["Instances"][0]["Placement"]["GroupName"], "pg-lt")
+        self.ec2.terminate_instances(InstanceIds=[run["Instances"][0]["InstanceId"]])
+        self.ec2.delete_placement_group(GroupName="pg-lt")
+
+
+class ClientTokenTest(SharedLauncher):
+    def instance_count(self) -> int:
+        return sum(len(r["Instances"]) for r in self.ec2.describe_instances()["Reservations"])
+
+    def test_run_instances_is_idempotent(self) -> None:
+        before = self.instance_count()
+        first = self.ec2.run_instances(ImageId=AMI, MinCount=2, MaxCount=2, ClientToken="tok-run-1")
+        again = self.ec2.run_instances(ImageId=AMI, MinCount=2, MaxCount=2, ClientToken="tok-run-1")
+        self.assertEqual(first["ReservationId"], again["ReservationId"])
+        self.assertEqual(
+            [i["InstanceId"] for i in first["Instances"]], [i["InstanceId"] for i in again["Instances"]]
+        )
+        self.assertEqual(self.instance_count(), before + 2)
+
+        other = self.ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1, ClientToken="tok-run-2")
+        self.assertNotEqual(other["ReservationId"], first["ReservationId"])
+        code, status, _ = error_of(
+            self.ec2.run_instances, ImageId=AMI, MinCount=3, MaxCount=3, ClientToken="tok-run-1"
+        )
+        self.assertEqual((code, status), ("IdempotentParameterMismatch", 400))
+
+    def test_create_launch_template_is_idempotent(self) -> None:
+        data = {"InstanceType": "p5.48xlarge"}
+        create = self.ec2.create_launch_template
+        first = create(LaunchTemplateName="lt-idem", LaunchTemplateData=data, ClientToken="t1")
+        again = create(LaunchTemplateName="lt-idem", LaunchTemplateData=data, ClientToken="t1")
+        self.assertEqual(first["LaunchTemplate"]["LaunchTemplateId"], again["LaunchTemplate"]["LaunchTemplateId"])
+        code, _, _ = error_of(create, LaunchTemplateName="lt-idem", LaunchTemplateData=data)
+        self.assertEqual(code, "InvalidLaunchTemplateName.AlreadyExistsException")
+
+
+class CapacityTest(SharedLauncher):
+    def setUp(self) -> None:
+        super().setUp()
+        self.write_faults({"capacity": [{"instance_type": "p5.48xlarge", "zone": "us-east-1a"}]})
+
+    def assert_no_capacity(self, **run_args) -> str:
+        code, status, message = error_of(self.ec2.run_instances, ImageId=AMI, MinCount=1, MaxCount=1, **run_args)
+        self.assertEqual((code, status), ("InsufficientInstanceCapacity", 500))
+        return message
+
+    def test_by_availability_zone(self) -> None:
+        message = self.assert_no_capacity(InstanceType="p5.48xlarge", Placement={"AvailabilityZone": "us-east-1a"})
+        self.assertEqual(
+            message,
+            "We currently do not have sufficient p5.48xlarge capacity in the Availability Zone you requested "
+            "(us-east-1a). Our system will be working on provisioning additional capacity. You can currently get "
+            "p5.48xlarge capacity by not specifying an Availability Zone in your request or choosing us-east-1b, "
+            "us-east-1c, us-east-1d, us-east-1e, us-east-1f.",
+        )
+        ok = self.ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1, InstanceType="p5.48xlarge",
+                                    Placement={"AvailabilityZone": "us-east-1b"})
+        self.assertEqual(ok["Instances"][0]["Placement"]["AvailabilityZone"], "us-east-1b")
+        self.ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1, InstanceType="m5.large",
+                               Placement={"AvailabilityZone": "us-east-1a"})
+
+    def test_by_subnet_and_network_interface(self) -> None:
+        subnet = self.subnet_in("us-east-1a")
+        self.assert_no_capacity(InstanceType="p5.48xlarge", SubnetId=subnet)
+        self.assert_no_capacity(InstanceType="p5.48xlarge",
+                                NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": subnet, "InterfaceType": "efa"}])
+
+    def test_by_launch_template(self) -> None:
+        subnet = self.subnet_in("us-east-1a")
+        template = self.ec2.create_launch_template(
+            LaunchTemplateName="lt-p5", LaunchTemplateData={"InstanceType": "p5.48xlarge"}
+        )["LaunchTemplate"]["LaunchTemplateId"]
+        self.assert_no_capacity(LaunchTemplate={"LaunchTemplateId": template}, SubnetId=subnet)
+        self.assert_no_capacity(LaunchTemplate={"LaunchTemplateName": "lt-p5"}, SubnetId=subnet)
+
+    def test_rewriting_the_file_lifts_the_fault(self) -> None:
+        self.assert_no_capacity(InstanceType="p5.48xlarge", Placement={"AvailabilityZone": "us-east-1a"})
+        self.write_faults({})
+        self.ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1, InstanceType="p5.48xlarge",
+                               Placement={"AvailabilityZone": "us-east-1a"})
+
+
+class ThrottleTest(SharedLauncher):
+    def test_ec2_query_action(self) -> None:
+        self.write_faults({"throttle": [{"action": "DescribeVpcs", "count": 2}]})
+        for _ in range(2):
+            code, status, _ = error_of(self.ec2.describe_vpcs)
+            self.assertEqual((code, status), ("RequestLimitExceeded", 503))
+        self.ec2.describe_vpcs()
+        self.ec2.describe_subnets()  # other actions are never throttled
+
+        # A rewrite, even with the same content, starts the count again.
+        self.write_faults({"throttle": [{"action": "DescribeVpcs", "count": 2}]})
+        self.assertEqual(error_of(self.ec2.describe_vpcs)[0], "RequestLimitExceeded")
+
+    def test_sdk_retries_absorb_throttling(self) -> None:
+        self.write_faults({"throttle": [{"action": "DescribeVpcs", "count": 2}]})
+        self.launcher.client("ec2", retries=3).describe_vpcs()
+
+    def test_iam_query_action(self) -> None:
+        self.write_faults({"throttle": [{"action": "ListRoles", "count": 1}]})
+        iam = self.launcher.client("iam")
+        code, status, _ = error_of(iam.list_roles)
+        self.assertEqual((code, status), ("Throttling", 400))
+        iam.list_roles()
+
+    def test_json_protocol_action(self) -> None:
+        self.write_faults({"throttle": [{"action": "GetServiceQuota", "count": 1}]})
+        quotas = self.launcher.client("service-quotas")
+        code, status, _ = error_of(quotas.get_service_quota, ServiceCode="vpc", QuotaCode="L-F678F1CE")
+        self.assertEqual((code, status), ("ThrottlingException", 400))
+        quotas.get_service_quota(ServiceCode="vpc", QuotaCode="L-F678F1CE")
+
+    def test_broken_faults_file_fails_loudly(self) -> None:
+        self.write_faults({"throttles": []})
+        code, status, message = error_of(self.ec2.describe_vpcs)
+        self.assertEqual((code, status), ("LauncherFaultsFileInvalid", 400))
+        self.assertIn("throttles", message)
+
+
+class ServiceQuotasTest(SharedLauncher):
+    def setUp(self) -> None:
+        super().setUp()
+        self.write_faults({"ec2_quotas": {"L-417A185B": 192, "L-1216C47A": 1152}})
+        self.quotas = self.launcher.client("service-quotas")
+
+    def test_get_ec2_quota(self) -> None:
+        quota = self.quotas.get_service_quota(ServiceCode="ec2", QuotaCode="L-417A185B")["Quota"]
+        self.assertEqual(quota["Value"], 192.0)
+        self.assertEqual(quota["QuotaName"], "Running On-Demand P instances")
+        self.assertEqual(quota["ServiceName"], "Amazon Elastic Compute Cloud (Amazon EC2)")
+        self.assertEqual(quota["QuotaArn"], "arn:aws:servicequotas:us-east-1:123456789012:ec2/L-417A185B")
+        self.assertEqual((quota["Unit"], quota["Adjustable"], quota["GlobalQuota"]), ("None", True, False))
+        self.assertEqual(quota["UsageMetric"]["MetricDimensions"]["Class"], "P/OnDemand")
+        default = self.quotas.get_aws_default_service_quota(ServiceCode="ec2", QuotaCode="L-1216C47A")["Quota"]
+        self.assertEqual(default["QuotaArn"], "arn:aws:servicequotas:us-east-1::ec2/L-1216C47A")
+
+    def test_unknown_quota_code(self) -> None:
+        code, status, _ = error_of(self.quotas.get_service_quota, ServiceCode="ec2", QuotaCode="L-DB2E81BA")
+        self.assertEqual((code, status), ("NoSuchResourceException", 400))
+
+    def test_list_and_paginate(self) -> None:
+        listed = self.quotas.list_service_quotas(ServiceCode="ec2")["Quotas"]
+        self.assertEqual([q["QuotaCode"] for q in listed], ["L-1216C47A", "L-417A185B"])
+        first = self.quotas.list_service_quotas(ServiceCode="ec2", MaxResults=1)
+        second = self.quotas.list_service_quotas(ServiceCode="ec2", MaxResults=1, NextToken=first["NextToken"])
+        pages = [first["Quotas"][0]["QuotaCode"], second["Quotas"][0]["QuotaCode"]]
+        self.assertEqual(pages, ["L-1216C47A", "L-417A185B"])
+        self.assertNotIn("NextToken", second)
+
+    def test_other_services_reach_moto(self) -> None:
+        quota = self.quotas.get_service_quota(ServiceCode="vpc", QuotaCode="L-F678F1CE")["Quota"]
+        self.assertEqual(quota["QuotaName"], "VPCs per Region")
+
+
+class AvailabilityZonesTest(SharedLauncher):
+    def test_fields_and_errors(self) -> None:
+        zones = self.ec2.describe_availability_zones(
+            Filters=[{"Name": "opt-in-status", "Values": ["opt-in-not-required"]}]
+        )["AvailabilityZones"]
+        self.assertEqual(len(zones), 6)
+        self.assertEqual(
+            {k: zones[0][k] for k in
+             ("ZoneName", "ZoneId", "OptInStatus", "GroupName", "NetworkBorderGroup", "State")},
+            {"ZoneName": "us-east-1a", "ZoneId": "use1-az6", "OptInStatus": "opt-in-not-required",
+             "GroupName": "us-east-1", "NetworkBorderGroup": "us-east-1", "State": "available"},
+        )
+        only_b = self.ec2.describe_availability_zones(ZoneNames=["us-east-1b"])["AvailabilityZones"]
+        self.assertEqual([z["ZoneId"] for z in only_b], ["use1-az1"])
+        code, _, _ = error_of(self.ec2.describe_availability_zones, ZoneNames=["us-east-1z"])
+        self.assertEqual(code, "InvalidParameterValue")
+
+
+class FsxTest(SharedLauncher):
+    def setUp(self) -> None:
+        super().setUp()
+        self.fsx = self.launcher.client("fsx")
+        vpc = self.ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+        self.vpc = vpc
+        self.subnet = self.ec2.create_subnet(VpcId=vpc, CidrBlock="10.30.1.0/24")["Subnet"]["SubnetId"]
+        self.group = self.ec2.create_security_group(GroupName=f"fsx-{time.monotonic_ns()}", Description="fsx",
+                                                    VpcId=vpc)["GroupId"]
+
+    def create(self, **extra) -> dict:
+        args = dict(FileSystemType="LUSTRE", StorageCapacity=1200, SubnetIds=[self.subnet],
+                    SecurityGroupIds=[self.group],
+                    LustreConfiguration={"DeploymentType": "PERSISTENT_2", "PerUnitStorageThroughput": 125})
+        args.update(extra)
+        return self.fsx.create_file_system(**args)["FileSystem"]
+
+    def test_describe_fills_in_the_file_system(self) -> None:
+        created = self.create(Tags=[{"Key": "team", "Value": "ml"}])
+        self.assertEqual(created["Lifecycle"], "CREATING")
+        fs_id = created["FileSystemId"]
+        first = self.fsx.describe_file_systems(FileSystemIds=[fs_id])["FileSystems"][0]
+        self.assertEqual(first["Lifecycle"], "CREATING")
+        fs = self.fsx.describe_file_systems(FileSystemIds=[fs_id])["FileSystems"][0]
+        self.assertEqual(fs["Lifecycle"], "AVAILABLE")
+        self.assertEqual(fs["OwnerId"], "123456789012")
+        self.assertEqual(fs["VpcId"], self.vpc)
+        self.assertEqual(fs["FileSystemTypeVersion"], "2.12")
+        self.assertEqual(fs["Tags"], [{"Key": "team", "Value": "ml"}])
+        lustre = fs["LustreConfiguration"]
+        self.assertEqual(lustre["DeploymentType"], "PERSISTENT_2")
+        self.assertEqual(lustre["PerUnitStorageThroughput"], 125)
+        self.assertEqual(len(lustre["MountName"]), 8)
+        self.assertEqual(lustre["WeeklyMaintenanceStartTime"], "1:05:00")
+        enis = self.ec2.describe_network_interfaces(NetworkInterfaceIds=fs["NetworkInterfaceIds"])
+        self.assertEqual(len(enis["NetworkInterfaces"]), 2)
+        self.assertEqual({g["GroupId"] for g in enis["NetworkInterfaces"][0]["Groups"]}, {self.group})
+        self.fsx.delete_file_system(FileSystemId=fs_id)
+        left = self.ec2.describe_network_interfaces(
+            Filters=[{"Name": "network-interface-id", "Values": fs["NetworkInterfaceIds"]}])
+        self.assertEqual(left["NetworkInterfaces"], [])
+        self.assertEqual(error_of(self.fsx.describe_file_systems, FileSystemIds=[fs_id])[:2],
+                         ("FileSystemNotFound", 400))
+
+    def test_s3_settings_move_under_the_data_repository(self) -> None:
+        fs = self.create(LustreConfiguration={"DeploymentType": "SCRATCH_2", "ImportPath": "s3://data/train",
+                                              "AutoImportPolicy": "NEW"})
+        repo = fs["LustreConfiguration"]["DataRepositoryConfiguration"]
+        self.assertEqual(repo["ImportPath"], "s3://data/train")
+        self.assertTrue(repo["ExportPath"].startswith("s3://data/FSxLustre"), repo)
+        self.assertEqual((repo["AutoImportPolicy"], repo["ImportedFileChunkSize"]), ("NEW", 1024))
+        self.assertNotIn("ImportPath", fs["LustreConfiguration"])
+
+    def test_client_request_token_is_idempotent(self) -> None:
+        first = self.create(ClientRequestToken="tok-1")
+        again = self.create(ClientRequestToken="tok-1")
+        self.assertEqual(first["FileSystemId"], again["FileSystemId"])
+        code, status, _ = error_of(self.create, ClientRequestToken="tok-1", StorageCapacity=2400)
+        self.assertEqual((code, status), ("IncompatibleParameterError", 400))
+
+    def test_network_settings_are_checked(self) -> None:
+        self.assertEqual(error_of(self.create, SubnetIds=["subnet-00000000"])[0], "InvalidNetworkSettings")
+        self.assertEqual(error_of(self.create, SecurityGroupIds=["sg-00000000"])[0], "InvalidNetworkSettings")
+
+    def test_update_file_system(self) -> None:
+        fs_id = self.create()["FileSystemId"]
+        self.fsx.describe_file_systems(FileSystemIds=[fs_id])  # CREATING seen once
+        updated = self.fsx.update_file_system(
+            FileSystemId=fs_id, StorageCapacity=2400,
+            LustreConfiguration={"DataCompressionType": "LZ4", "PerUnitStorageThroughput": 250})["FileSystem"]
+        self.assertEqual(updated["Lifecycle"], "UPDATING")
+        action = updated["AdministrativeActions"][0]
+        self.assertEqual((action["AdministrativeActionType"], action["Status"]), ("FILE_SYSTEM_UPDATE", "IN_PROGRESS"))
+        self.assertEqual(action["TargetFileSystemValues"]["StorageCapacity"], 2400)
+        self.fsx.describe_file_systems(FileSystemIds=[fs_id])
+        fs = self.fsx.describe_file_systems(FileSystemIds=[fs_id])["FileSystems"][0]
+        self.assertEqual((fs["Lifecycle"], fs["StorageCapacity"]), ("AVAILABLE", 2400))
+        self.assertEqual(fs["AdministrativeActions"][0]["Status"], "COMPLETED")
+        self.assertEqual(fs["LustreConfiguration"]["DataCompressionType"], "LZ4")
+        self.assertEqual(fs["LustreConfiguration"]["PerUnitStorageThroughput"], 250)
+        self.assertEqual(error_of(self.fsx.update_file_system, FileSystemId=fs_id, StorageCapacity=1200)[:2],
+                         ("BadRequest", 400))
+        self.assertEqual(error_of(self.fsx.update_file_system, FileSystemId="fs-00000000", StorageCapacity=9600)[0],
+                         "FileSystemNotFound")
+        scratch = self.create(LustreConfiguration={"DeploymentType": "SCRATCH_1"})["FileSystemId"]
+        self.fsx.describe_file_systems(FileSystemIds=[scratch])
+        self.assertEqual(error_of(self.fsx.update_file_system, FileSystemId=scratch, StorageCapacity=3600)[0],
+                         "BadRequest")
+
+
+class SageMakerTest(SharedLauncher):
+    def setUp(self) -> None:
+        super().setUp()
+        self.sm = self.launcher.client("sagemaker")
+
+    def test_unknown_domain_is_resource_not_found(self) -> None:
+        for call in (self.sm.describe_domain, self.sm.delete_domain):
+            code, status, _ = error_of(call, DomainId="d-doesnotexist")
+            self.assertEqual((code, status), ("ResourceNotFound", 400))
+        vpc = self.ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+        created = self.sm.create_domain(DomainName="known", AuthMode="IAM", VpcId=vpc, SubnetIds=["subnet-1"],
+                                        DefaultUserSettings={"ExecutionRole": "arn:aws:iam::123456789012:role/x"})
+        domain_id = created["DomainArn"].rsplit("/", 1)[1]
+        self.assertEqual(self.sm.describe_domain(DomainId=domain_id)["Status"], "InService")
+        self.sm.delete_domain(DomainId=domain_id)
+
+    def test_update_notebook_instance(self) -> None:
+        role = "arn:aws:iam::123456789012:role/nb"
+        self.sm.create_notebook_instance(NotebookInstanceName="nb-update", InstanceType="ml.t3.medium", RoleArn=role)
+        code, _, message = error_of(self.sm.update_notebook_instance, NotebookInstanceName="nb-update",
+                                    InstanceType="ml.p3.2xlarge")
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("Status (InService)", message)
+        self.sm.stop_notebook_instance(NotebookInstanceName="nb-update")
+        self.sm.update_notebook_instance(NotebookInstanceName="nb-update", InstanceType="ml.p3.2xlarge",
+                                         VolumeSizeInGB=20, RootAccess="Disabled")
+        nb = self.sm.describe_notebook_instance(NotebookInstanceName="nb-update")
+        self.assertEqual((nb["InstanceType"], nb["VolumeSizeInGB"], nb["RootAccess"], nb["NotebookInstanceStatus"]),
+                         ("ml.p3.2xlarge", 20, "Disabled", "Stopped"))
+        self.assertEqual(error_of(self.sm.update_notebook_instance, NotebookInstanceName="nb-update",
+                                  VolumeSizeInGB=10)[0], "ValidationException")
+        self.assertEqual(error_of(self.sm.update_notebook_instance, NotebookInstanceName="nb-update",
+                                  InstanceType="ml.nope")[0], "ValidationException")
+        self.assertEqual(error_of(self.sm.update_notebook_instance, NotebookInstanceName="nb-missing",
+                                  InstanceType="ml.t3.medium")[2], "RecordNotFound")
+        self.sm.delete_notebook_instance(NotebookInstanceName="nb-update")
+
+
+class LifecycleTest(unittest.TestCase):
+    def test_exits_on_stdin_eof(self) -> None:
+        launcher = Launcher()
+        launcher.proc.stdin.close()
+        started = time.monotonic()
+        self.assertEqual(launcher.proc.wait(5), 0)
+        self.assertLess(time.monotonic() - started, 1.0)
+        self.assertEqual(launcher.proc.stdout.read(), "")  # nothing after the ready line
+        launcher.stop()
+
+    def test_exits_on_sigterm(self) -> None:
+        launcher = Launcher()
+        launcher.proc.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        self.assertEqual(launcher.proc.wait(5), 0)
+        self.assertLess(time.monotonic() - started, 1.0)
+        launcher.stop()
+
+    def test_quiet_by_default(self) -> None:
+        launcher = Launcher()
+        launcher.client("sts").get_caller_identity()
+        launcher.proc.stdin.close()
+        launcher.proc.wait(5)
+        stderr = launcher.proc.stderr.read()
+        self.assertNotIn("POST /", stderr)
+        launcher.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
