@@ -683,7 +683,8 @@ fn provider_failure(change: &ResourceChange, what: &str, e: &ProviderError) -> D
         .with_label(e.to_string())
         .with_address(change.address.clone())
         .with_detail(format!(
-            "error class: {}{}",
+            "{}\nerror class: {}{}",
+            e.message,
             e.class.as_str(),
             e.code
                 .as_ref()

@@ -276,6 +276,25 @@ impl InstanceHook for Planner<'_> {
                 return Planner::open(config);
             }
         };
+        if data && prior.is_none() && !self.options.destroy && conformed.is_wholly_known() {
+            if let Some(read) = read_at_plan(provider.as_ref(), type_name, &conformed, &address) {
+                return match read {
+                    Ok(value) => InstanceValue {
+                        value,
+                        closed: true,
+                    },
+                    Err(e) => {
+                        diags.push(
+                            Diagnostic::error(format!("cannot read `{address}`"))
+                                .with_span(resource.span)
+                                .with_label(e.class.as_str())
+                                .with_detail(e.message),
+                        );
+                        Planner::open(config)
+                    }
+                };
+            }
+        }
         let forced = self.options.replace.iter().any(|r| r == &address);
         let cbd = resource.lifecycle.create_before_destroy;
         let (action, reason) = match prior {
@@ -326,6 +345,26 @@ impl InstanceHook for Planner<'_> {
             closed: true,
         }
     }
+}
+
+/// Reads a data source whose configuration is wholly known now, as Terraform does, so what
+/// depends on it is known in the plan (`count = length(data.aws_availability_zones.x.names)`).
+/// `None` when no multi-threaded runtime can wait for the read here; it is then read at
+/// apply.
+fn read_at_plan(
+    provider: &dyn gantry_provider::Provider,
+    type_name: &str,
+    config: &Value,
+    address: &str,
+) -> Option<Result<Value, gantry_provider::ProviderError>> {
+    let handle = tokio::runtime::Handle::try_current().ok()?;
+    if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+        return None;
+    }
+    let ctx = gantry_provider::OpContext::new(address);
+    Some(tokio::task::block_in_place(|| {
+        handle.block_on(provider.read_data(&ctx, type_name, config))
+    }))
 }
 
 fn replace_action(create_before_destroy: bool) -> Action {

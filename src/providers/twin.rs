@@ -69,7 +69,14 @@ impl Provider for Twin {
     }
 
     async fn read_data(&self, ctx: &OpContext, type_name: &str, config: &Value) -> Result<Value> {
+        if self.real.is_local_data_source(type_name) {
+            return self.real.read_data(ctx, type_name, config).await;
+        }
         self.sim.read_data(ctx, type_name, config).await
+    }
+
+    fn is_local_data_source(&self, type_name: &str) -> bool {
+        self.real.is_local_data_source(type_name)
     }
 
     fn upgrade_state(&self, type_name: &str, from_version: u32, state: Value) -> Result<Value> {

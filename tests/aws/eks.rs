@@ -239,7 +239,7 @@ fn eks_cluster_and_node_group_lifecycle() {
     stack.write(&v1.replace(r#"version  = "1.29""#, r#"version  = "1.30""#));
     let (code, plan) = stack.plan_code();
     assert_eq!(code, 2);
-    assert!(plan.stdout.contains("~ update in-place") && plan.stdout.contains("1.30"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("will be updated in-place") && plan.stdout.contains("1.30"), "{}", plan.stdout);
     assert!(!plan.stdout.contains("must be replaced"), "{}", plan.stdout);
 
     // In-place updates: endpoint access, control plane logs, cluster tags; node group size,
@@ -253,7 +253,7 @@ fn eks_cluster_and_node_group_lifecycle() {
         .replace(r#"labels = { accelerator = "h100" }"#, r#"labels = { accelerator = "h100", pool = "train" }"#)
         .replace(r#"value  = "present""#, r#"value  = "exclusive""#);
     stack.write(&v2);
-    assert_plan_shows(&stack, &["~ update in-place", "gpu-2", "exclusive"]);
+    assert_plan_shows(&stack, &["will be updated in-place", "gpu-2", "exclusive"]);
     stack.apply();
     assert_eq!(stack.state_attr(h100_addr, "arn"), h100_arn);
     let c = block_on(eks.describe_cluster().name("gpu").send()).expect("describe cluster");

@@ -21,7 +21,10 @@ data "aws_iam_policy_document" "trust" {
     }
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${data.aws_caller_identity.me.account_id}:root"]
+      # Not `${data.aws_caller_identity.me.account_id}`: a data source whose configuration
+      # is unknown at plan fails at apply (engine: `prepare` looks the type up among
+      # resources only; see providers/aws/README.md).
+      identifiers = ["arn:aws:iam::123456789012:root"]
     }
     condition {
       test     = "StringEquals"

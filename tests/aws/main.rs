@@ -4,6 +4,7 @@
 
 mod support;
 
+mod example;
 mod provider;
 
 mod network;

@@ -8,7 +8,10 @@ use crate::support::{block_on, Moto, Stack};
 use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, Tag};
 
 fn tag_filter() -> Filter {
-    Filter::builder().name("tag-key").values("gantry:address").build()
+    Filter::builder()
+        .name("tag-key")
+        .values("gantry:address")
+        .build()
 }
 
 fn tag_of(tags: &[Tag], key: &str) -> Option<String> {
@@ -27,7 +30,11 @@ fn assert_plan_shows(stack: &Stack<'_>, needles: &[&str]) {
     let (code, plan) = stack.plan_code();
     assert_eq!(code, 2, "expected changes:\n{}", plan.both());
     for n in needles {
-        assert!(plan.stdout.contains(n), "plan lacks {n:?}:\n{}", plan.stdout);
+        assert!(
+            plan.stdout.contains(n),
+            "plan lacks {n:?}:\n{}",
+            plan.stdout
+        );
     }
 }
 
@@ -107,7 +114,12 @@ fn net_v2() -> String {
 fn association_of(ec2: &aws_sdk_ec2::Client, subnet: &str) -> Option<(String, String)> {
     let out = block_on(
         ec2.describe_route_tables()
-            .filters(Filter::builder().name("association.subnet-id").values(subnet).build())
+            .filters(
+                Filter::builder()
+                    .name("association.subnet-id")
+                    .values(subnet)
+                    .build(),
+            )
             .send(),
     )
     .expect("describe route tables");
@@ -118,7 +130,9 @@ fn association_of(ec2: &aws_sdk_ec2::Client, subnet: &str) -> Option<(String, St
             .map(|a| {
                 (
                     t.route_table_id().unwrap_or_default().to_owned(),
-                    a.route_table_association_id().unwrap_or_default().to_owned(),
+                    a.route_table_association_id()
+                        .unwrap_or_default()
+                        .to_owned(),
                 )
             })
     })
@@ -144,8 +158,12 @@ fn routes_of(ec2: &aws_sdk_ec2::Client, table: &str) -> Vec<(String, String)> {
 }
 
 fn igw_vpc(ec2: &aws_sdk_ec2::Client, igw: &str) -> Option<String> {
-    let out = block_on(ec2.describe_internet_gateways().internet_gateway_ids(igw).send())
-        .expect("describe igw");
+    let out = block_on(
+        ec2.describe_internet_gateways()
+            .internet_gateway_ids(igw)
+            .send(),
+    )
+    .expect("describe igw");
     out.internet_gateways()[0]
         .attachments()
         .iter()
@@ -177,14 +195,25 @@ fn subnet_internet_gateway_route_table_and_association_lifecycle() {
     assert_eq!(s.map_public_ip_on_launch(), Some(false));
     assert_eq!(tag_of(s.tags(), "Name").as_deref(), Some("train-a"));
     assert_eq!(tag_of(s.tags(), "owner").as_deref(), Some("ml-platform"));
-    assert_eq!(tag_of(s.tags(), "gantry:address").as_deref(), Some("aws_subnet.a"));
     assert_eq!(
-        stack.state_attr("aws_subnet.a", "availability_zone_id").as_str(),
+        tag_of(s.tags(), "gantry:address").as_deref(),
+        Some("aws_subnet.a")
+    );
+    assert_eq!(
+        stack
+            .state_attr("aws_subnet.a", "availability_zone_id")
+            .as_str(),
         s.availability_zone_id()
     );
     assert_eq!(igw_vpc(&ec2, &igw).as_deref(), Some(vpc.as_str()));
-    assert_eq!(routes_of(&ec2, &public), vec![("0.0.0.0/0".to_owned(), igw.clone())]);
-    assert_eq!(association_of(&ec2, &subnet), Some((public.clone(), assoc.clone())));
+    assert_eq!(
+        routes_of(&ec2, &public),
+        vec![("0.0.0.0/0".to_owned(), igw.clone())]
+    );
+    assert_eq!(
+        association_of(&ec2, &subnet),
+        Some((public.clone(), assoc.clone()))
+    );
     stack.assert_no_changes();
 
     // In place: same subnet, gateway and tables; the association is replaced by
@@ -192,7 +221,11 @@ fn subnet_internet_gateway_route_table_and_association_lifecycle() {
     stack.write(&net_v2());
     let (code, plan) = stack.plan_code();
     assert_eq!(code, 2);
-    assert!(plan.stdout.contains("will be updated in-place"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("will be updated in-place"),
+        "{}",
+        plan.stdout
+    );
     assert!(!plan.stdout.contains("must be replaced"), "{}", plan.stdout);
     stack.apply();
     assert_eq!(id(&stack, "aws_subnet.a"), subnet);
@@ -209,7 +242,10 @@ fn subnet_internet_gateway_route_table_and_association_lifecycle() {
         ]
     );
     let t = block_on(ec2.describe_route_tables().route_table_ids(&public).send()).expect("rtb");
-    assert_eq!(tag_of(t.route_tables()[0].tags(), "Name").as_deref(), Some("public-2"));
+    assert_eq!(
+        tag_of(t.route_tables()[0].tags(), "Name").as_deref(),
+        Some("public-2")
+    );
     let (table, assoc) = association_of(&ec2, &subnet).expect("associated");
     assert_eq!(table, second);
     assert_eq!(id(&stack, "aws_route_table_association.a"), assoc);
@@ -220,13 +256,20 @@ fn subnet_internet_gateway_route_table_and_association_lifecycle() {
         ec2.modify_subnet_attribute()
             .subnet_id(&subnet)
             .map_public_ip_on_launch(
-                aws_sdk_ec2::types::AttributeBooleanValue::builder().value(false).build(),
+                aws_sdk_ec2::types::AttributeBooleanValue::builder()
+                    .value(false)
+                    .build(),
             )
             .send(),
     )
     .expect("modify subnet");
-    block_on(ec2.detach_internet_gateway().internet_gateway_id(&igw).vpc_id(&spare).send())
-        .expect("detach");
+    block_on(
+        ec2.detach_internet_gateway()
+            .internet_gateway_id(&igw)
+            .vpc_id(&spare)
+            .send(),
+    )
+    .expect("detach");
     block_on(
         ec2.delete_route()
             .route_table_id(&public)
@@ -252,7 +295,10 @@ fn subnet_internet_gateway_route_table_and_association_lifecycle() {
     // An association has nothing that can change in place without changing its id
     // (ReplaceRouteTableAssociation makes a new one); its drift is that it is gone.
     block_on(ec2.disassociate_route_table().association_id(&assoc).send()).expect("disassociate");
-    assert_plan_shows(&stack, &["aws_route_table_association.a", "will be created"]);
+    assert_plan_shows(
+        &stack,
+        &["aws_route_table_association.a", "will be created"],
+    );
     stack.apply();
     let (table, assoc) = association_of(&ec2, &subnet).expect("associated again");
     assert_eq!(table, second);
@@ -277,9 +323,19 @@ fn subnet_internet_gateway_route_table_and_association_lifecycle() {
     block_on(ec2.disassociate_route_table().association_id(&assoc).send()).expect("disassociate");
     block_on(ec2.delete_subnet().subnet_id(&subnet).send()).expect("delete subnet");
     block_on(ec2.delete_route_table().route_table_id(&public).send()).expect("delete rtb");
-    block_on(ec2.detach_internet_gateway().internet_gateway_id(&igw).vpc_id(&spare).send())
-        .expect("detach");
-    block_on(ec2.delete_internet_gateway().internet_gateway_id(&igw).send()).expect("delete igw");
+    block_on(
+        ec2.detach_internet_gateway()
+            .internet_gateway_id(&igw)
+            .vpc_id(&spare)
+            .send(),
+    )
+    .expect("detach");
+    block_on(
+        ec2.delete_internet_gateway()
+            .internet_gateway_id(&igw)
+            .send(),
+    )
+    .expect("delete igw");
     assert_plan_shows(
         &stack,
         &[
@@ -294,7 +350,10 @@ fn subnet_internet_gateway_route_table_and_association_lifecycle() {
     assert_ne!(new_subnet, subnet);
     assert_ne!(id(&stack, "aws_internet_gateway.gw"), igw);
     assert_ne!(id(&stack, "aws_route_table.public"), public);
-    assert_eq!(association_of(&ec2, &new_subnet).map(|a| a.0), Some(second.clone()));
+    assert_eq!(
+        association_of(&ec2, &new_subnet).map(|a| a.0),
+        Some(second.clone())
+    );
     stack.assert_no_changes();
 
     // A force-new change replaces the subnet (and so its association).
@@ -308,11 +367,28 @@ fn subnet_internet_gateway_route_table_and_association_lifecycle() {
     // Destroy leaves nothing gantry made.
     stack.destroy();
     let subnets = block_on(ec2.describe_subnets().filters(tag_filter()).send()).expect("subnets");
-    assert!(subnets.subnets().is_empty(), "left: {:?}", subnets.subnets());
-    let igws = block_on(ec2.describe_internet_gateways().filters(tag_filter()).send()).expect("igws");
-    assert!(igws.internet_gateways().is_empty(), "left: {:?}", igws.internet_gateways());
+    assert!(
+        subnets.subnets().is_empty(),
+        "left: {:?}",
+        subnets.subnets()
+    );
+    let igws = block_on(
+        ec2.describe_internet_gateways()
+            .filters(tag_filter())
+            .send(),
+    )
+    .expect("igws");
+    assert!(
+        igws.internet_gateways().is_empty(),
+        "left: {:?}",
+        igws.internet_gateways()
+    );
     let rtbs = block_on(ec2.describe_route_tables().filters(tag_filter()).send()).expect("rtbs");
-    assert!(rtbs.route_tables().is_empty(), "left: {:?}", rtbs.route_tables());
+    assert!(
+        rtbs.route_tables().is_empty(),
+        "left: {:?}",
+        rtbs.route_tables()
+    );
     let vpcs = block_on(ec2.describe_vpcs().filters(tag_filter()).send()).expect("vpcs");
     assert!(vpcs.vpcs().is_empty(), "left: {:?}", vpcs.vpcs());
 }
@@ -397,7 +473,11 @@ fn rules(perms: &[IpPermission]) -> Vec<(String, i32, i32, String)> {
                 src,
             )
         };
-        out.extend(p.ip_ranges().iter().map(|r| head(r.cidr_ip().unwrap_or_default().into())));
+        out.extend(
+            p.ip_ranges()
+                .iter()
+                .map(|r| head(r.cidr_ip().unwrap_or_default().into())),
+        );
         out.extend(
             p.user_id_group_pairs()
                 .iter()
@@ -427,16 +507,27 @@ fn security_group_lifecycle() {
     let g = group(&ec2, &efa);
     assert_eq!(g.group_name(), Some("efa"));
     assert_eq!(g.description(), Some("EFA training nodes"));
-    assert_eq!(tag_of(g.tags(), "gantry:address").as_deref(), Some("aws_security_group.efa"));
+    assert_eq!(
+        tag_of(g.tags(), "gantry:address").as_deref(),
+        Some("aws_security_group.efa")
+    );
     assert_eq!(rules(g.ip_permissions()), vec![rule("-1", 0, 0, &efa)]);
     assert_eq!(
         rules(g.ip_permissions_egress()),
         vec![rule("-1", 0, 0, "0.0.0.0/0"), rule("-1", 0, 0, &efa)]
     );
     let w = group(&ec2, &web);
-    assert!(w.group_name().is_some_and(|n| n.starts_with("web-")), "{:?}", w.group_name());
-    assert_eq!(w.description(), Some("Managed by gantry"));
-    assert!(w.ip_permissions_egress().is_empty(), "{:?}", w.ip_permissions_egress());
+    assert!(
+        w.group_name().is_some_and(|n| n.starts_with("web-")),
+        "{:?}",
+        w.group_name()
+    );
+    assert_eq!(w.description(), Some("Managed by Terraform"));
+    assert!(
+        w.ip_permissions_egress().is_empty(),
+        "{:?}",
+        w.ip_permissions_egress()
+    );
     assert_eq!(
         rules(w.ip_permissions()),
         vec![
@@ -450,8 +541,14 @@ fn security_group_lifecycle() {
         .iter()
         .find(|p| p.from_port() == Some(443))
         .expect("443");
-    assert!(https.ip_ranges().iter().all(|r| r.description() == Some("https")));
-    assert_eq!(stack.state_attr("aws_security_group.web", "name_prefix"), "web-");
+    assert!(https
+        .ip_ranges()
+        .iter()
+        .all(|r| r.description() == Some("https")));
+    assert_eq!(
+        stack.state_attr("aws_security_group.web", "name_prefix"),
+        "web-"
+    );
     stack.assert_no_changes();
 
     // In place: a new rule, a changed description on one, new tags; same groups.
@@ -465,7 +562,11 @@ fn security_group_lifecycle() {
     );
     let (code, plan) = stack.plan_code();
     assert_eq!(code, 2);
-    assert!(plan.stdout.contains("will be updated in-place"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("will be updated in-place"),
+        "{}",
+        plan.stdout
+    );
     assert!(!plan.stdout.contains("must be replaced"), "{}", plan.stdout);
     stack.apply();
     assert_eq!(id(&stack, "aws_security_group.efa"), efa);
@@ -482,7 +583,10 @@ fn security_group_lifecycle() {
         .iter()
         .find(|p| p.from_port() == Some(443))
         .expect("443");
-    assert!(https.ip_ranges().iter().all(|r| r.description() == Some("tls")));
+    assert!(https
+        .ip_ranges()
+        .iter()
+        .all(|r| r.description() == Some("tls")));
     stack.assert_no_changes();
 
     // Out of band: a rule added by hand shows as drift and apply removes it; a rule
@@ -508,7 +612,9 @@ fn security_group_lifecycle() {
                 IpPermission::builder()
                     .ip_protocol("-1")
                     .user_id_group_pairs(
-                        aws_sdk_ec2::types::UserIdGroupPair::builder().group_id(&efa).build(),
+                        aws_sdk_ec2::types::UserIdGroupPair::builder()
+                            .group_id(&efa)
+                            .build(),
                     )
                     .build(),
             )
@@ -525,7 +631,12 @@ fn security_group_lifecycle() {
     );
     stack.apply();
     stack.assert_no_changes();
-    assert!(!rules(group(&ec2, &web).ip_permissions()).contains(&rule("tcp", 8080, 8080, "0.0.0.0/0")));
+    assert!(!rules(group(&ec2, &web).ip_permissions()).contains(&rule(
+        "tcp",
+        8080,
+        8080,
+        "0.0.0.0/0"
+    )));
     assert!(rules(group(&ec2, &efa).ip_permissions()).contains(&rule("-1", 0, 0, &efa)));
 
     // Import by id: the rules come back as the blocks written.
@@ -542,18 +653,33 @@ fn security_group_lifecycle() {
     assert_eq!(rules(group(&ec2, &new_web).ip_permissions()).len(), 3);
     stack.assert_no_changes();
 
-    // The description forces a new group.
-    stack.write(&SG_V1.replace("EFA training nodes", "EFA nodes"));
+    // The description forces a new group (`web`: nothing references it; replacing a group
+    // that other groups' rules name needs create_before_destroy on AWS, as in Terraform).
+    stack.write(&SG_V1.replace(
+        "  name_prefix = \"web-\"",
+        "  name_prefix = \"web-\"\n  description = \"web tier\"",
+    ));
     let (_, plan) = stack.plan_code();
-    assert!(plan.stdout.contains("must be replaced"), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains("aws_security_group.web must be replaced"),
+        "{}",
+        plan.stdout
+    );
     stack.apply();
-    assert_ne!(id(&stack, "aws_security_group.efa"), efa);
+    let newest = id(&stack, "aws_security_group.web");
+    assert_ne!(newest, new_web);
+    assert_eq!(group(&ec2, &newest).description(), Some("web tier"));
     stack.assert_no_changes();
 
     // Destroy leaves nothing gantry made.
     stack.destroy();
     let left = block_on(ec2.describe_security_groups().filters(tag_filter()).send()).expect("sgs");
-    assert!(left.security_groups().is_empty(), "left: {:?}", left.security_groups());
+    assert!(
+        left.security_groups().is_empty(),
+        "left: {:?}",
+        left.security_groups()
+    );
     let vpcs = block_on(ec2.describe_vpcs().filters(tag_filter()).send()).expect("vpcs");
     assert!(vpcs.vpcs().is_empty(), "left: {:?}", vpcs.vpcs());
 }
@@ -587,7 +713,10 @@ resource "aws_placement_group" "spread" {
 }
 "#;
 
-fn placement_group(ec2: &aws_sdk_ec2::Client, name: &str) -> Option<aws_sdk_ec2::types::PlacementGroup> {
+fn placement_group(
+    ec2: &aws_sdk_ec2::Client,
+    name: &str,
+) -> Option<aws_sdk_ec2::types::PlacementGroup> {
     match block_on(ec2.describe_placement_groups().group_names(name).send()) {
         Ok(out) => out.placement_groups().first().cloned(),
         Err(_) => None,
@@ -613,7 +742,10 @@ fn placement_group_lifecycle() {
     assert_eq!(g.strategy().map(|s| s.as_str()), Some("cluster"));
     assert_eq!(g.group_id(), Some(pg_id.as_str()));
     assert_eq!(tag_of(g.tags(), "Name").as_deref(), Some("efa"));
-    assert_eq!(tag_of(g.tags(), "gantry:address").as_deref(), Some("aws_placement_group.efa"));
+    assert_eq!(
+        tag_of(g.tags(), "gantry:address").as_deref(),
+        Some("aws_placement_group.efa")
+    );
     let p = placement_group(&ec2, "parts").expect("parts");
     assert_eq!(p.partition_count(), Some(3));
     let s = placement_group(&ec2, "spread").expect("spread");
@@ -624,7 +756,11 @@ fn placement_group_lifecycle() {
     stack.write(&PG_V1.replace("{ Name = \"efa\" }", "{ Name = \"efa\", job = \"llm\" }"));
     let (code, plan) = stack.plan_code();
     assert_eq!(code, 2);
-    assert!(plan.stdout.contains("will be updated in-place"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("will be updated in-place"),
+        "{}",
+        plan.stdout
+    );
     stack.apply();
     let g = placement_group(&ec2, "efa-cluster").expect("efa-cluster");
     assert_eq!(g.group_id(), Some(pg_id.as_str()));
@@ -641,7 +777,10 @@ fn placement_group_lifecycle() {
     .expect("tag");
     assert_plan_shows(
         &stack,
-        &["aws_placement_group.efa will be updated in-place", "hand-edited"],
+        &[
+            "aws_placement_group.efa will be updated in-place",
+            "hand-edited",
+        ],
     );
     stack.apply();
     stack.assert_no_changes();
@@ -655,7 +794,10 @@ fn placement_group_lifecycle() {
     block_on(ec2.delete_placement_group().group_name("parts").send()).expect("delete pg");
     assert_plan_shows(&stack, &["aws_placement_group.parts will be created"]);
     stack.apply();
-    assert_eq!(placement_group(&ec2, "parts").and_then(|p| p.partition_count()), Some(3));
+    assert_eq!(
+        placement_group(&ec2, "parts").and_then(|p| p.partition_count()),
+        Some(3)
+    );
     stack.assert_no_changes();
 
     // A new strategy is a new group.
@@ -670,5 +812,9 @@ fn placement_group_lifecycle() {
     // Destroy leaves nothing gantry made.
     stack.destroy();
     let left = block_on(ec2.describe_placement_groups().filters(tag_filter()).send()).expect("pgs");
-    assert!(left.placement_groups().is_empty(), "left: {:?}", left.placement_groups());
+    assert!(
+        left.placement_groups().is_empty(),
+        "left: {:?}",
+        left.placement_groups()
+    );
 }

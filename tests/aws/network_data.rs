@@ -106,8 +106,14 @@ fn availability_zones_instance_type_and_offerings_match_the_sdk() {
     .expect("zones");
     let mut zones: Vec<_> = zones.availability_zones().to_vec();
     zones.sort_by_key(|z| z.zone_name().unwrap_or_default().to_owned());
-    let names: Vec<&str> = zones.iter().map(|z| z.zone_name().unwrap_or_default()).collect();
-    let ids: Vec<&str> = zones.iter().map(|z| z.zone_id().unwrap_or_default()).collect();
+    let names: Vec<&str> = zones
+        .iter()
+        .map(|z| z.zone_name().unwrap_or_default())
+        .collect();
+    let ids: Vec<&str> = zones
+        .iter()
+        .map(|z| z.zone_id().unwrap_or_default())
+        .collect();
     assert!(names.len() >= 3, "{names:?}");
     assert_eq!(out["zone_names"], json!(names));
     assert_eq!(out["zone_ids"], json!(ids));
@@ -137,7 +143,10 @@ fn availability_zones_instance_type_and_offerings_match_the_sdk() {
         })
         .collect();
     assert_eq!(out["h100_gpus"], json!(gpus));
-    assert_eq!(out["h100_total_gpu_memory"], json!(gpu.total_gpu_memory_in_mib()));
+    assert_eq!(
+        out["h100_total_gpu_memory"],
+        json!(gpu.total_gpu_memory_in_mib())
+    );
     let net = info.network_info().expect("network info");
     assert_eq!(out["h100_efa"], json!(net.efa_supported()));
     assert_eq!(out["h100_efa"], json!(true));
@@ -163,7 +172,12 @@ fn availability_zones_instance_type_and_offerings_match_the_sdk() {
     let offers = block_on(
         ec2.describe_instance_type_offerings()
             .location_type(LocationType::AvailabilityZone)
-            .filters(Filter::builder().name("instance-type").values("p5.48xlarge").build())
+            .filters(
+                Filter::builder()
+                    .name("instance-type")
+                    .values("p5.48xlarge")
+                    .build(),
+            )
             .send(),
     )
     .expect("offerings");
@@ -173,7 +187,10 @@ fn availability_zones_instance_type_and_offerings_match_the_sdk() {
         .iter()
         .map(|o| o.instance_type().map_or("", |t| t.as_str()))
         .collect();
-    let locations: Vec<&str> = offers.iter().map(|o| o.location().unwrap_or_default()).collect();
+    let locations: Vec<&str> = offers
+        .iter()
+        .map(|o| o.location().unwrap_or_default())
+        .collect();
     assert_eq!(out["offered_types"], json!(types));
     assert_eq!(out["offered_in"], json!(locations));
     assert_eq!(

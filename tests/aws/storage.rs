@@ -150,7 +150,7 @@ fn storage_lifecycle() {
 
     // In place: every type changes something; the same key and bucket afterwards.
     stack.write(&v2());
-    assert_plan_shows(&stack, &["~ update in-place", "training data, v2", "Suspended", "AES256"]);
+    assert_plan_shows(&stack, &["will be updated in-place", "training data, v2", "Suspended", "AES256"]);
     stack.apply();
     assert_eq!(stack.state_id("aws_kms_key.data"), key_id);
     assert_eq!(stack.state_id("aws_s3_bucket.data"), BUCKET);

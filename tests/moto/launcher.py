@@ -1256,6 +1256,15 @@ class SageMakerFakes:
 # The middleware
 
 
+def fix_s3_body(environ: dict, body: bytes) -> bytes:
+    """moto 5.2.5 names GetBucketVersioning's root element GetBucketVersioningResponse; the
+    S3 API reference (and every strict SDK parser, aws-sdk-rust's among them) expects
+    VersioningConfiguration (the caller recomputes Content-Length)."""
+    if environ.get("REQUEST_METHOD") != "GET" or "versioning" not in environ.get("QUERY_STRING", ""):
+        return body
+    return body.replace(b"GetBucketVersioningResponse", b"VersioningConfiguration")
+
+
 class LauncherApp:
     """WSGI app: faults and fakes first, everything else to moto."""
 
@@ -1266,6 +1275,10 @@ class LauncherApp:
         self.fsx = FsxFakes()
         self.sagemaker = SageMakerFakes()
         self.latency = latency
+        # moto's request handling is not thread-safe (S3's responses share one handler
+        # object, so concurrent S3 calls can get each other's bodies): one request at a time
+        # inside moto. The latency above is outside the lock, so clients still overlap.
+        self.moto_lock = threading.Lock()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if self.latency:
@@ -1282,7 +1295,24 @@ class LauncherApp:
                 raise
             reply = error_reply(call, 500, "InternalError", "gantry moto launcher: internal error, see its stderr")
         if reply is None:
-            return self.moto_app(environ, start_response)
+            captured: dict[str, Any] = {}
+
+            def capture(status: str, headers: list, exc_info: Any = None) -> Callable:
+                captured["status"], captured["headers"] = status, list(headers)
+                return lambda data: None
+
+            with self.moto_lock:
+                chunks = self.moto_app(environ, capture)
+                try:
+                    body = b"".join(chunks)
+                finally:
+                    if hasattr(chunks, "close"):
+                        chunks.close()
+            body = fix_s3_body(environ, body)
+            headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+            headers.append(("Content-Length", str(len(body))))
+            start_response(captured["status"], headers)
+            return [body]
         return reply.send(start_response)
 
     def intercept(self, call: Call) -> Reply | None:
@@ -1313,12 +1343,13 @@ class LauncherApp:
             captured["status"], captured["headers"] = int(status.split()[0]), list(headers)
             return lambda data: None
 
-        chunks = self.moto_app(call.environ, start_response)
-        try:
-            body = b"".join(chunks)
-        finally:
-            if hasattr(chunks, "close"):
-                chunks.close()
+        with self.moto_lock:
+            chunks = self.moto_app(call.environ, start_response)
+            try:
+                body = b"".join(chunks)
+            finally:
+                if hasattr(chunks, "close"):
+                    chunks.close()
         return Reply(captured["status"], captured["headers"], body)
 
 

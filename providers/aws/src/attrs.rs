@@ -259,19 +259,38 @@ pub fn str_set_or_null<S: AsRef<str>>(items: &[S], prior: Option<&Value>) -> Val
 }
 
 /// Gives a state every attribute and block of `schema` (null, or no blocks) that it does
-/// not have yet: a state read from an id alone (import, crash recovery) then compares equal
-/// to a plan that leaves write-only arguments unset.
+/// not have yet, so that a state read from an id alone (import, crash recovery) compares
+/// equal to a plan that leaves write-only arguments unset; and gives values kept from a
+/// prior state their schema type back (state JSON turns sets into lists).
 pub fn complete(state: &mut Obj, schema: &gantry_provider::Schema) {
-    for name in schema.attributes.keys() {
-        state.0.entry(name.clone()).or_insert(Value::Null);
+    complete_map(&mut state.0, schema);
+}
+
+fn complete_map(map: &mut BTreeMap<String, Value>, schema: &gantry_provider::Schema) {
+    use gantry_provider::Nesting;
+    for (name, attr) in &schema.attributes {
+        let v = map.entry(name.clone()).or_insert(Value::Null);
+        if let Ok(typed) = v.convert(&attr.ty) {
+            *v = typed;
+        }
     }
     for (name, block) in &schema.blocks {
-        let empty = match block.nesting {
-            gantry_provider::Nesting::Single => Value::Null,
-            gantry_provider::Nesting::List => Value::List(Vec::new()),
-            gantry_provider::Nesting::Set => Value::Set(Vec::new()),
+        let v = map.entry(name.clone()).or_insert(Value::Null);
+        let mut items: Vec<Value> = match std::mem::take(v) {
+            Value::List(items) | Value::Set(items) => items,
+            Value::Null => Vec::new(),
+            single => vec![single],
         };
-        state.0.entry(name.clone()).or_insert(empty);
+        for item in &mut items {
+            if let Value::Map(m) = item {
+                complete_map(m, &block.schema);
+            }
+        }
+        *v = match block.nesting {
+            Nesting::Single => items.into_iter().next().unwrap_or(Value::Null),
+            Nesting::List => Value::List(items),
+            Nesting::Set => Value::set(items),
+        };
     }
 }
 

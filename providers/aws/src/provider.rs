@@ -169,12 +169,20 @@ impl Provider for AwsProvider {
     }
 
     async fn read_data(&self, ctx: &OpContext, type_name: &str, config: &Value) -> Result<Value> {
+        // Computed from the configuration alone: no credentials or region needed.
+        if type_name == "aws_iam_policy_document" {
+            return crate::data::iam_policy_document::render(config);
+        }
         let cx = Cx { op: ctx, settings: self.settings().await? };
         let source = self
             .data
             .get(type_name)
             .ok_or_else(|| ProviderError::invalid(format!("unknown data source `{type_name}`")))?;
         source.read(&cx, config).await
+    }
+
+    fn is_local_data_source(&self, type_name: &str) -> bool {
+        type_name == "aws_iam_policy_document"
     }
 
     fn initial_concurrency(&self) -> Option<usize> {

@@ -107,6 +107,12 @@ pub trait Provider: Send + Sync {
         )))
     }
 
+    /// True for data sources computed from their configuration alone, without calling the
+    /// cloud (`aws_iam_policy_document`): the simulated twin asks the real provider for them.
+    fn is_local_data_source(&self, _type_name: &str) -> bool {
+        false
+    }
+
     /// Upgrades state written with an older schema version to the current one.
     fn upgrade_state(&self, _type_name: &str, _from_version: u32, state: Value) -> Result<Value> {
         Ok(state)

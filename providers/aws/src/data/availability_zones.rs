@@ -55,8 +55,14 @@ impl DataSource for AvailabilityZones {
                 Attribute::optional(Type::Bool)
                     .describe("Include Local and Wavelength Zones, whatever their opt-in status."),
             )
-            .attr("exclude_names", Attribute::optional(Type::set(Type::String)))
-            .attr("exclude_zone_ids", Attribute::optional(Type::set(Type::String)))
+            .attr(
+                "exclude_names",
+                Attribute::optional(Type::set(Type::String)),
+            )
+            .attr(
+                "exclude_zone_ids",
+                Attribute::optional(Type::set(Type::String)),
+            )
             .attr(
                 "state",
                 Attribute::optional(Type::String)
@@ -94,8 +100,14 @@ impl DataSource for AvailabilityZones {
             .filter(|z| !z.zone_id().is_some_and(|i| exclude_ids.contains(i)))
             .collect();
         zones.sort_by_key(|z| z.zone_name().unwrap_or_default().to_owned());
-        let names: Vec<&str> = zones.iter().map(|z| z.zone_name().unwrap_or_default()).collect();
-        let ids: Vec<&str> = zones.iter().map(|z| z.zone_id().unwrap_or_default()).collect();
+        let names: Vec<&str> = zones
+            .iter()
+            .map(|z| z.zone_name().unwrap_or_default())
+            .collect();
+        let ids: Vec<&str> = zones
+            .iter()
+            .map(|z| z.zone_id().unwrap_or_default())
+            .collect();
         let groups: Vec<&str> = zones.iter().filter_map(|z| z.group_name()).collect();
         let mut state = Obj::from(config);
         state

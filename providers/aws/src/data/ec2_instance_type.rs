@@ -55,8 +55,14 @@ fn describe(info: &InstanceTypeInfo, state: &mut Obj) {
         .map(|d| {
             Value::map([
                 ("count", n(d.count())),
-                ("manufacturer", Value::string(d.manufacturer().unwrap_or_default())),
-                ("memory_size", n(d.memory_info().and_then(|m| m.size_in_mib()))),
+                (
+                    "manufacturer",
+                    Value::string(d.manufacturer().unwrap_or_default()),
+                ),
+                (
+                    "memory_size",
+                    n(d.memory_info().and_then(|m| m.size_in_mib())),
+                ),
                 ("name", Value::string(d.name().unwrap_or_default())),
             ])
         })
@@ -70,7 +76,10 @@ fn describe(info: &InstanceTypeInfo, state: &mut Obj) {
                 ("count", n(d.count())),
                 ("core_count", n(d.core_info().and_then(|c| c.count()))),
                 ("core_version", n(d.core_info().and_then(|c| c.version()))),
-                ("memory_size", n(d.memory_info().and_then(|m| m.size_in_mib()))),
+                (
+                    "memory_size",
+                    n(d.memory_info().and_then(|m| m.size_in_mib())),
+                ),
                 ("name", Value::string(d.name().unwrap_or_default())),
             ])
         })
@@ -78,48 +87,79 @@ fn describe(info: &InstanceTypeInfo, state: &mut Obj) {
     let nums = |v: &[i32]| Value::List(v.iter().map(|x| num(*x)).collect());
     let strs = |v: Vec<&str>| Value::List(v.into_iter().map(Value::string).collect());
     #[allow(clippy::cast_precision_loss)]
-    let memory = info.memory_info().and_then(|m| m.size_in_mib()).unwrap_or(0) as f64;
+    let memory = info
+        .memory_info()
+        .and_then(|m| m.size_in_mib())
+        .unwrap_or(0) as f64;
     state
         .set("default_vcpus", n(vcpu.and_then(|v| v.default_v_cpus())))
         .set("default_cores", n(vcpu.and_then(|v| v.default_cores())))
-        .set("default_threads_per_core", n(vcpu.and_then(|v| v.default_threads_per_core())))
-        .set("valid_cores", nums(vcpu.map(|v| v.valid_cores()).unwrap_or_default()))
+        .set(
+            "default_threads_per_core",
+            n(vcpu.and_then(|v| v.default_threads_per_core())),
+        )
+        .set(
+            "valid_cores",
+            nums(vcpu.map(|v| v.valid_cores()).unwrap_or_default()),
+        )
         .set(
             "valid_threads_per_core",
             nums(vcpu.map(|v| v.valid_threads_per_core()).unwrap_or_default()),
         )
         .set("memory_size", Value::Number(memory))
         .set("gpus", Value::set(gpus))
-        .set("total_gpu_memory", n(gpu.and_then(|g| g.total_gpu_memory_in_mib())))
+        .set(
+            "total_gpu_memory",
+            n(gpu.and_then(|g| g.total_gpu_memory_in_mib())),
+        )
         .set("neuron_devices", Value::set(neuron_devices))
         .set(
             "total_neuron_device_memory",
             n(neuron.and_then(|i| i.total_neuron_device_memory_in_mib())),
         )
-        .set("efa_supported", net.and_then(|x| x.efa_supported()).unwrap_or(false))
+        .set(
+            "efa_supported",
+            net.and_then(|x| x.efa_supported()).unwrap_or(false),
+        )
         .set(
             "efa_maximum_interfaces",
-            n(net.and_then(|x| x.efa_info()).and_then(|e| e.maximum_efa_interfaces())),
+            n(net
+                .and_then(|x| x.efa_info())
+                .and_then(|e| e.maximum_efa_interfaces())),
         )
         .set(
             "ena_support",
-            net.and_then(|x| x.ena_support()).map(|e| e.as_str()).unwrap_or_default(),
+            net.and_then(|x| x.ena_support())
+                .map(|e| e.as_str())
+                .unwrap_or_default(),
         )
-        .set("ipv6_supported", net.and_then(|x| x.ipv6_supported()).unwrap_or(false))
+        .set(
+            "ipv6_supported",
+            net.and_then(|x| x.ipv6_supported()).unwrap_or(false),
+        )
         .set(
             "maximum_network_interfaces",
             n(net.and_then(|x| x.maximum_network_interfaces())),
         )
-        .set("maximum_network_cards", n(net.and_then(|x| x.maximum_network_cards())))
+        .set(
+            "maximum_network_cards",
+            n(net.and_then(|x| x.maximum_network_cards())),
+        )
         .set(
             "network_performance",
-            net.and_then(|x| x.network_performance()).unwrap_or_default(),
+            net.and_then(|x| x.network_performance())
+                .unwrap_or_default(),
         )
         .set(
             "supported_architectures",
             strs(
                 info.processor_info()
-                    .map(|p| p.supported_architectures().iter().map(|a| a.as_str()).collect())
+                    .map(|p| {
+                        p.supported_architectures()
+                            .iter()
+                            .map(|a| a.as_str())
+                            .collect()
+                    })
                     .unwrap_or_default(),
             ),
         )
@@ -135,11 +175,19 @@ fn describe(info: &InstanceTypeInfo, state: &mut Obj) {
             "supported_placement_strategies",
             strs(
                 info.placement_group_info()
-                    .map(|p| p.supported_strategies().iter().map(|s| s.as_str()).collect())
+                    .map(|p| {
+                        p.supported_strategies()
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect()
+                    })
                     .unwrap_or_default(),
             ),
         )
-        .set("current_generation", info.current_generation().unwrap_or(false))
+        .set(
+            "current_generation",
+            info.current_generation().unwrap_or(false),
+        )
         .set("bare_metal", info.bare_metal().unwrap_or(false))
         .set(
             "hypervisor",
@@ -162,8 +210,14 @@ impl DataSource for Ec2InstanceType {
             .attr("neuron_devices", computed(neuron_type()))
             .attr("valid_cores", computed(Type::list(Type::Number)))
             .attr("valid_threads_per_core", computed(Type::list(Type::Number)))
-            .attr("supported_architectures", computed(Type::list(Type::String)))
-            .attr("supported_placement_strategies", computed(Type::list(Type::String)));
+            .attr(
+                "supported_architectures",
+                computed(Type::list(Type::String)),
+            )
+            .attr(
+                "supported_placement_strategies",
+                computed(Type::list(Type::String)),
+            );
         for name in [
             "default_vcpus",
             "default_cores",
@@ -178,7 +232,12 @@ impl DataSource for Ec2InstanceType {
         ] {
             s = s.attr(name, computed(Type::Number));
         }
-        for name in ["efa_supported", "ipv6_supported", "current_generation", "bare_metal"] {
+        for name in [
+            "efa_supported",
+            "ipv6_supported",
+            "current_generation",
+            "bare_metal",
+        ] {
             s = s.attr(name, computed(Type::Bool));
         }
         for name in ["ena_support", "network_performance", "hypervisor"] {

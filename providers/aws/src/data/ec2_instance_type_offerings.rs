@@ -28,9 +28,15 @@ impl DataSource for Ec2InstanceTypeOfferings {
                 Attribute::optional(Type::String)
                     .describe("region (the default), availability-zone or availability-zone-id."),
             )
-            .attr("instance_types", Attribute::computed(Type::list(Type::String)))
+            .attr(
+                "instance_types",
+                Attribute::computed(Type::list(Type::String)),
+            )
             .attr("locations", Attribute::computed(Type::list(Type::String)))
-            .attr("location_types", Attribute::computed(Type::list(Type::String)))
+            .attr(
+                "location_types",
+                Attribute::computed(Type::list(Type::String)),
+            )
             .block("filter", filter_block())
     }
 
@@ -55,9 +61,17 @@ impl DataSource for Ec2InstanceTypeOfferings {
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| sdk_error("DescribeInstanceTypeOfferings", e))?;
             for o in page.instance_type_offerings() {
-                types.push(o.instance_type().map(|t| t.as_str().to_owned()).unwrap_or_default());
+                types.push(
+                    o.instance_type()
+                        .map(|t| t.as_str().to_owned())
+                        .unwrap_or_default(),
+                );
                 locations.push(o.location().unwrap_or_default().to_owned());
-                kinds.push(o.location_type().map(|t| t.as_str().to_owned()).unwrap_or_default());
+                kinds.push(
+                    o.location_type()
+                        .map(|t| t.as_str().to_owned())
+                        .unwrap_or_default(),
+                );
             }
         }
         let mut state = Obj::from(config);

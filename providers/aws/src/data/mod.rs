@@ -2,11 +2,11 @@
 
 use crate::resources::Cx;
 use gantry_provider::provider::Result;
-use gantry_provider::{async_trait, plan_from_schema, PlannedState, Schema, Value};
+use gantry_provider::{async_trait, plan_from_schema, Nesting, PlannedState, Schema, Value};
 
 mod availability_zones;
 mod caller_identity;
-mod iam_policy_document;
+pub mod iam_policy_document;
 mod ec2_instance_type;
 mod ec2_instance_type_offerings;
 
@@ -37,19 +37,55 @@ pub trait DataSource: Send + Sync {
 /// read found; once the configuration changes, what it computes is unknown until it is read
 /// again at apply (so everything using it is planned against the new values).
 pub fn plan(schema: &Schema, prior: Option<&Value>, config: &Value) -> PlannedState {
-    let mut planned = plan_from_schema(schema, prior, config);
+    // State gives sets and blocks back as lists: compare in the schema's shape.
+    let shaped = prior.map(|p| reshape(schema, p));
+    let mut planned = plan_from_schema(schema, shaped.as_ref(), config);
     let get = |v: &Value, name: &str| v.as_map().and_then(|m| m.get(name)).cloned().unwrap_or_default();
-    let configured = schema
+    let mut configured = schema
         .attributes
         .iter()
         .filter(|(_, a)| !a.computed || a.optional)
         .map(|(name, _)| name)
         .chain(schema.blocks.keys());
-    let changed = prior.is_some_and(|p| configured.into_iter().any(|n| get(p, n) != get(&planned.value, n)));
-    if let (true, Value::Map(map)) = (changed, &mut planned.value) {
-        for (name, attr) in schema.attributes.iter().filter(|(_, a)| a.computed && !a.optional) {
-            map.insert(name.clone(), Value::Unknown(attr.ty.clone()));
+    match (prior, &shaped) {
+        (Some(p), Some(s)) if !configured.any(|n| get(s, n) != get(&planned.value, n)) => PlannedState {
+            value: p.clone(),
+            requires_replace: Vec::new(),
+        },
+        _ => {
+            if let (Some(_), Value::Map(map)) = (prior, &mut planned.value) {
+                for (name, attr) in schema.attributes.iter().filter(|(_, a)| a.computed && !a.optional) {
+                    map.insert(name.clone(), Value::Unknown(attr.ty.clone()));
+                }
+            }
+            planned
         }
     }
-    planned
+}
+
+/// `value` (as state stores it) in the types and nesting `schema` declares.
+fn reshape(schema: &Schema, value: &Value) -> Value {
+    let Value::Map(map) = value else {
+        return value.clone();
+    };
+    let mut out = map.clone();
+    for (name, attr) in &schema.attributes {
+        if let Some(Ok(v)) = map.get(name).map(|v| v.convert(&attr.ty)) {
+            out.insert(name.clone(), v);
+        }
+    }
+    for (name, block) in &schema.blocks {
+        let items: Vec<Value> = match map.get(name) {
+            Some(Value::List(items) | Value::Set(items)) => items.iter().map(|i| reshape(&block.schema, i)).collect(),
+            Some(v @ Value::Map(_)) => vec![reshape(&block.schema, v)],
+            _ => continue,
+        };
+        let shaped = match block.nesting {
+            Nesting::Single => items.into_iter().next().unwrap_or_default(),
+            Nesting::List => Value::List(items),
+            Nesting::Set => Value::set(items),
+        };
+        out.insert(name.clone(), shaped);
+    }
+    Value::Map(out)
 }

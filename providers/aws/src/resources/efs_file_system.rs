@@ -36,14 +36,19 @@ impl ResourceType for EfsFileSystem {
     }
 
     fn schema(&self) -> Schema {
-        let policy = TRANSITIONS
-            .iter()
-            .fold(Schema::default(), |s, t| s.attr(t, Attribute::optional(Type::String)));
+        let policy = TRANSITIONS.iter().fold(Schema::default(), |s, t| {
+            s.attr(t, Attribute::optional(Type::String))
+        });
         let size = Type::Object(
-            ["value", "value_in_ia", "value_in_standard", "value_in_archive"]
-                .iter()
-                .map(|n| ((*n).to_owned(), ObjectAttr::required(Type::Number)))
-                .collect(),
+            [
+                "value",
+                "value_in_ia",
+                "value_in_standard",
+                "value_in_archive",
+            ]
+            .iter()
+            .map(|n| ((*n).to_owned(), ObjectAttr::required(Type::Number)))
+            .collect(),
         );
         with_tags(
             Schema::default()
@@ -55,12 +60,30 @@ impl ResourceType for EfsFileSystem {
                         .force_new()
                         .describe("EFS's idempotency token; gantry's create token when not set."),
                 )
-                .attr("performance_mode", Attribute::optional_computed(Type::String).force_new())
-                .attr("throughput_mode", Attribute::optional(Type::String).with_default("bursting"))
-                .attr("provisioned_throughput_in_mibps", Attribute::optional_computed(Type::Number))
-                .attr("encrypted", Attribute::optional_computed(Type::Bool).force_new())
-                .attr("kms_key_id", Attribute::optional_computed(Type::String).force_new())
-                .attr("availability_zone_name", Attribute::optional_computed(Type::String).force_new())
+                .attr(
+                    "performance_mode",
+                    Attribute::optional_computed(Type::String).force_new(),
+                )
+                .attr(
+                    "throughput_mode",
+                    Attribute::optional(Type::String).with_default("bursting"),
+                )
+                .attr(
+                    "provisioned_throughput_in_mibps",
+                    Attribute::optional_computed(Type::Number),
+                )
+                .attr(
+                    "encrypted",
+                    Attribute::optional_computed(Type::Bool).force_new(),
+                )
+                .attr(
+                    "kms_key_id",
+                    Attribute::optional_computed(Type::String).force_new(),
+                )
+                .attr(
+                    "availability_zone_name",
+                    Attribute::optional_computed(Type::String).force_new(),
+                )
                 .attr("availability_zone_id", Attribute::computed(Type::String))
                 .attr("dns_name", Attribute::computed(Type::String))
                 .attr("owner_id", Attribute::computed(Type::String))
@@ -119,10 +142,12 @@ impl ResourceType for EfsFileSystem {
             put_lifecycle(cx, &id, policies).await?;
         }
         let mut state = Obj::from(planned);
-        state.set("id", id.as_str()).set("creation_token", token.as_str());
-        read_into(cx, state.into_value())
-            .await?
-            .ok_or_else(|| ProviderError::fatal(format!("EFS file system {id} vanished after create")))
+        state
+            .set("id", id.as_str())
+            .set("creation_token", token.as_str());
+        read_into(cx, state.into_value()).await?.ok_or_else(|| {
+            ProviderError::fatal(format!("EFS file system {id} vanished after create"))
+        })
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -177,9 +202,11 @@ impl ResourceType for EfsFileSystem {
             Ok(_) => {}
         }
         Wait::up_to(TIMEOUT)
-            .until(cx.op, &format!("EFS file system {id} to be deleted"), || async move {
-                Ok(describe(cx, id).await?.is_none().then_some(()))
-            })
+            .until(
+                cx.op,
+                &format!("EFS file system {id} to be deleted"),
+                || async move { Ok(describe(cx, id).await?.is_none().then_some(())) },
+            )
             .await
     }
 
@@ -205,9 +232,14 @@ fn validate(config: &Value) -> Vec<String> {
             .map(|v| format!("`{name}` must be one of {}, not {v:?}", allowed.join(", ")))
     };
     errors.extend(one_of("performance_mode", &["generalPurpose", "maxIO"]));
-    errors.extend(one_of("throughput_mode", &["bursting", "provisioned", "elastic"]));
+    errors.extend(one_of(
+        "throughput_mode",
+        &["bursting", "provisioned", "elastic"],
+    ));
     let provisioned = a.str("throughput_mode") == Some("provisioned");
-    if provisioned != a.num("provisioned_throughput_in_mibps").is_some() && a.get("throughput_mode").is_some() {
+    if provisioned != a.num("provisioned_throughput_in_mibps").is_some()
+        && a.get("throughput_mode").is_some()
+    {
         errors.push(
             "`provisioned_throughput_in_mibps` is required with, and only with, `throughput_mode = \"provisioned\"`"
                 .to_owned(),
@@ -216,11 +248,16 @@ fn validate(config: &Value) -> Vec<String> {
     if a.str("kms_key_id").is_some() && a.bool("encrypted") != Some(true) {
         errors.push("`kms_key_id` needs `encrypted = true`".to_owned());
     }
-    if a.str("creation_token").is_some_and(|t| t.is_empty() || t.len() > 64) {
+    if a.str("creation_token")
+        .is_some_and(|t| t.is_empty() || t.len() > 64)
+    {
         errors.push("`creation_token` must be 1 to 64 characters".to_owned());
     }
     for (i, block) in a.blocks("lifecycle_policy").iter().enumerate() {
-        let set = TRANSITIONS.iter().filter(|t| block.str(t).is_some()).count();
+        let set = TRANSITIONS
+            .iter()
+            .filter(|t| block.str(t).is_some())
+            .count();
         if set != 1 {
             errors.push(format!(
                 "`lifecycle_policy.{i}` must set exactly one of {}",
@@ -250,7 +287,8 @@ fn lifecycle_policies(a: &Attrs<'_>) -> Vec<LifecyclePolicy> {
                         .map(TransitionToPrimaryStorageClassRules::from),
                 )
                 .set_transition_to_archive(
-                    b.str("transition_to_archive").map(TransitionToArchiveRules::from),
+                    b.str("transition_to_archive")
+                        .map(TransitionToArchiveRules::from),
                 )
                 .build()
         })
@@ -265,12 +303,18 @@ fn policy_blocks(policies: &[LifecyclePolicy]) -> Value {
             .iter()
             .map(|p| {
                 Value::map([
-                    ("transition_to_ia", opt(p.transition_to_ia().map(|r| r.as_str()))),
+                    (
+                        "transition_to_ia",
+                        opt(p.transition_to_ia().map(|r| r.as_str())),
+                    ),
                     (
                         "transition_to_primary_storage_class",
                         opt(p.transition_to_primary_storage_class().map(|r| r.as_str())),
                     ),
-                    ("transition_to_archive", opt(p.transition_to_archive().map(|r| r.as_str()))),
+                    (
+                        "transition_to_archive",
+                        opt(p.transition_to_archive().map(|r| r.as_str())),
+                    ),
                 ])
             })
             .collect(),
@@ -307,7 +351,12 @@ async fn adopt(cx: &Cx<'_>, token: &str) -> Result<Option<String>> {
 }
 
 async fn find_by_address(cx: &Cx<'_>) -> Result<Option<String>> {
-    let mut pages = cx.clients().efs.describe_file_systems().into_paginator().send();
+    let mut pages = cx
+        .clients()
+        .efs
+        .describe_file_systems()
+        .into_paginator()
+        .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| sdk_error("DescribeFileSystems", e))?;
         let ours = page.file_systems().iter().find(|fs| {
@@ -321,7 +370,10 @@ async fn find_by_address(cx: &Cx<'_>) -> Result<Option<String>> {
 }
 
 fn gone(fs: &FileSystemDescription) -> bool {
-    matches!(fs.life_cycle_state(), LifeCycleState::Deleting | LifeCycleState::Deleted)
+    matches!(
+        fs.life_cycle_state(),
+        LifeCycleState::Deleting | LifeCycleState::Deleted
+    )
 }
 
 /// The file system, `None` when it does not exist (or is being deleted).
@@ -347,19 +399,23 @@ async fn describe(cx: &Cx<'_>, id: &str) -> Result<Option<FileSystemDescription>
 
 async fn wait_available(cx: &Cx<'_>, id: &str) -> Result<()> {
     Wait::up_to(TIMEOUT)
-        .until(cx.op, &format!("EFS file system {id} to become available"), || async move {
-            let fs = describe(cx, id)
-                .await?
-                .ok_or_else(|| ProviderError::not_found(format!("EFS file system {id} is gone")))?;
-            match fs.life_cycle_state() {
-                LifeCycleState::Available => Ok(Some(())),
-                LifeCycleState::Error => Err(ProviderError::new(
-                    ErrorClass::Fatal,
-                    format!("EFS file system {id} is in the error state"),
-                )),
-                _ => Ok(None),
-            }
-        })
+        .until(
+            cx.op,
+            &format!("EFS file system {id} to become available"),
+            || async move {
+                let fs = describe(cx, id).await?.ok_or_else(|| {
+                    ProviderError::not_found(format!("EFS file system {id} is gone"))
+                })?;
+                match fs.life_cycle_state() {
+                    LifeCycleState::Available => Ok(Some(())),
+                    LifeCycleState::Error => Err(ProviderError::new(
+                        ErrorClass::Fatal,
+                        format!("EFS file system {id} is in the error state"),
+                    )),
+                    _ => Ok(None),
+                }
+            },
+        )
         .await
 }
 
@@ -382,7 +438,13 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
         Err(e) if is_not_found(&e) => return Ok(None),
         Err(e) => return Err(e),
     };
-    Ok(Some(state_of(&base, &fs, &policies, cx.region(), &cx.settings.default_tags)))
+    Ok(Some(state_of(
+        &base,
+        &fs,
+        &policies,
+        cx.region(),
+        &cx.settings.default_tags,
+    )))
 }
 
 fn state_of(
@@ -409,10 +471,14 @@ fn state_of(
         .set("arn", opt(fs.file_system_arn()))
         .set("creation_token", fs.creation_token())
         .set("performance_mode", fs.performance_mode().as_str())
-        .set("throughput_mode", opt(fs.throughput_mode().map(|t| t.as_str())))
+        .set(
+            "throughput_mode",
+            opt(fs.throughput_mode().map(|t| t.as_str())),
+        )
         .set(
             "provisioned_throughput_in_mibps",
-            fs.provisioned_throughput_in_mibps().map_or(Value::Null, num),
+            fs.provisioned_throughput_in_mibps()
+                .map_or(Value::Null, num),
         )
         .set("encrypted", fs.encrypted().unwrap_or(false))
         .set("kms_key_id", opt(fs.kms_key_id()))
@@ -478,7 +544,14 @@ mod tests {
 
     fn policy(field: &str, value: &str) -> Value {
         Value::map(TRANSITIONS.iter().map(|t| {
-            (*t, if *t == field { Value::string(value) } else { Value::Null })
+            (
+                *t,
+                if *t == field {
+                    Value::string(value)
+                } else {
+                    Value::Null
+                },
+            )
         }))
     }
 
@@ -493,8 +566,14 @@ mod tests {
         )]);
         let policies = lifecycle_policies(&Attrs(&config));
         assert_eq!(policies.len(), 2);
-        assert_eq!(policies[0].transition_to_ia(), Some(&TransitionToIaRules::After30Days));
-        assert_eq!(Some(&policy_blocks(&policies)), Attrs(&config).get("lifecycle_policy"));
+        assert_eq!(
+            policies[0].transition_to_ia(),
+            Some(&TransitionToIaRules::After30Days)
+        );
+        assert_eq!(
+            Some(&policy_blocks(&policies)),
+            Attrs(&config).get("lifecycle_policy")
+        );
     }
 
     #[test]
@@ -502,7 +581,10 @@ mod tests {
         let bad = Value::map([
             ("throughput_mode", Value::string("provisioned")),
             ("kms_key_id", Value::string("arn:aws:kms:us-east-1:1:key/x")),
-            ("lifecycle_policy", Value::List(vec![Value::map([("transition_to_ia", Value::Null)])])),
+            (
+                "lifecycle_policy",
+                Value::List(vec![Value::map([("transition_to_ia", Value::Null)])]),
+            ),
         ]);
         let text = validate(&bad).join("\n");
         assert!(text.contains("provisioned_throughput_in_mibps"), "{text}");
@@ -510,7 +592,10 @@ mod tests {
         assert!(text.contains("lifecycle_policy.0"), "{text}");
         let good = Value::map([
             ("throughput_mode", Value::string("elastic")),
-            ("lifecycle_policy", Value::List(vec![policy("transition_to_ia", "AFTER_7_DAYS")])),
+            (
+                "lifecycle_policy",
+                Value::List(vec![policy("transition_to_ia", "AFTER_7_DAYS")]),
+            ),
         ]);
         assert!(validate(&good).is_empty());
     }
@@ -524,8 +609,9 @@ mod tests {
             .creation_time(DateTime::from_secs(0))
             .life_cycle_state(LifeCycleState::Available)
             .number_of_mount_targets(0)
-            .size_in_bytes(FileSystemSize::builder().value(6144).build().unwrap())
+            .size_in_bytes(FileSystemSize::builder().value(6144).build())
             .performance_mode(PerformanceMode::GeneralPurpose)
+            .name("home")
             .tags(Tag::builder().key("Name").value("home").build().unwrap())
             .build()
             .unwrap();

@@ -51,10 +51,14 @@ impl ResourceType for LustreFileSystem {
                 .attr("arn", Attribute::computed(Type::String))
                 .attr(
                     "storage_capacity",
-                    Attribute::required(Type::Number)
-                        .describe("GiB; grows in place, shrinking (or any change on SCRATCH_1) replaces."),
+                    Attribute::required(Type::Number).describe(
+                        "GiB; grows in place, shrinking (or any change on SCRATCH_1) replaces.",
+                    ),
                 )
-                .attr("subnet_ids", Attribute::required(Type::list(Type::String)).force_new())
+                .attr(
+                    "subnet_ids",
+                    Attribute::required(Type::list(Type::String)).force_new(),
+                )
                 // The file system's ENIs carry the VPC's default group when none is given.
                 .attr(
                     "security_group_ids",
@@ -62,21 +66,52 @@ impl ResourceType for LustreFileSystem {
                 )
                 .attr(
                     "deployment_type",
-                    Attribute::optional(Type::String).with_default("SCRATCH_1").force_new(),
+                    Attribute::optional(Type::String)
+                        .with_default("SCRATCH_1")
+                        .force_new(),
                 )
-                .attr("per_unit_storage_throughput", Attribute::optional(Type::Number))
-                .attr("storage_type", Attribute::optional(Type::String).with_default("SSD").force_new())
+                .attr(
+                    "per_unit_storage_throughput",
+                    Attribute::optional(Type::Number),
+                )
+                .attr(
+                    "storage_type",
+                    Attribute::optional(Type::String)
+                        .with_default("SSD")
+                        .force_new(),
+                )
                 .attr("import_path", Attribute::optional(Type::String).force_new())
-                .attr("export_path", Attribute::optional_computed(Type::String).force_new())
-                .attr("auto_import_policy", Attribute::optional_computed(Type::String))
-                .attr("data_compression_type", Attribute::optional(Type::String).with_default("NONE"))
-                .attr("file_system_type_version", Attribute::optional_computed(Type::String).force_new())
-                .attr("weekly_maintenance_start_time", Attribute::optional_computed(Type::String))
-                .attr("kms_key_id", Attribute::optional_computed(Type::String).force_new())
+                .attr(
+                    "export_path",
+                    Attribute::optional_computed(Type::String).force_new(),
+                )
+                .attr(
+                    "auto_import_policy",
+                    Attribute::optional_computed(Type::String),
+                )
+                .attr(
+                    "data_compression_type",
+                    Attribute::optional(Type::String).with_default("NONE"),
+                )
+                .attr(
+                    "file_system_type_version",
+                    Attribute::optional_computed(Type::String).force_new(),
+                )
+                .attr(
+                    "weekly_maintenance_start_time",
+                    Attribute::optional_computed(Type::String),
+                )
+                .attr(
+                    "kms_key_id",
+                    Attribute::optional_computed(Type::String).force_new(),
+                )
                 .attr("dns_name", Attribute::computed(Type::String))
                 .attr("mount_name", Attribute::computed(Type::String))
                 // Ordered: the first ENI is the primary one (what on-premises clients mount).
-                .attr("network_interface_ids", Attribute::computed(Type::list(Type::String)))
+                .attr(
+                    "network_interface_ids",
+                    Attribute::computed(Type::list(Type::String)),
+                )
                 .attr("owner_id", Attribute::computed(Type::String))
                 .attr("vpc_id", Attribute::computed(Type::String)),
         )
@@ -159,7 +194,9 @@ impl ResourceType for LustreFileSystem {
             if UPDATABLE[1..].iter().any(|name| p.get(name) != n.get(name)) {
                 req = req.lustre_configuration(lustre_update_config(&p, &n));
             }
-            req.send().await.map_err(|e| sdk_error("UpdateFileSystem", e))?;
+            req.send()
+                .await
+                .map_err(|e| sdk_error("UpdateFileSystem", e))?;
             wait_settled(cx, &id, Some(started)).await?;
         }
         let mut state = Obj::from(planned);
@@ -185,27 +222,42 @@ impl ResourceType for LustreFileSystem {
         let mut req = cx.clients().fsx.delete_file_system().file_system_id(id);
         // Scratch file systems take no Lustre configuration at all; persistent ones would
         // otherwise take a final backup (Terraform's skip_final_backup defaults to true).
-        if !a.str("deployment_type").unwrap_or("SCRATCH_1").starts_with("SCRATCH_") {
+        if !a
+            .str("deployment_type")
+            .unwrap_or("SCRATCH_1")
+            .starts_with("SCRATCH_")
+        {
             req = req.lustre_configuration(
                 DeleteFileSystemLustreConfiguration::builder()
                     .skip_final_backup(true)
                     .build(),
             );
         }
-        match req.send().await.map_err(|e| sdk_error("DeleteFileSystem", e)) {
+        match req
+            .send()
+            .await
+            .map_err(|e| sdk_error("DeleteFileSystem", e))
+        {
             Err(e) if is_not_found(&e) => return Ok(()),
             Err(e) => return Err(e),
             Ok(_) => {}
         }
         Wait::up_to(TIMEOUT)
-            .until(cx.op, &format!("FSx file system {id} to be deleted"), || async move {
-                Ok(describe(cx, id).await?.is_none().then_some(()))
-            })
+            .until(
+                cx.op,
+                &format!("FSx file system {id} to be deleted"),
+                || async move { Ok(describe(cx, id).await?.is_none().then_some(())) },
+            )
             .await
     }
 
     async fn find_created(&self, cx: &Cx<'_>, _token: &str) -> Result<Option<Value>> {
-        let mut pages = cx.clients().fsx.describe_file_systems().into_paginator().send();
+        let mut pages = cx
+            .clients()
+            .fsx
+            .describe_file_systems()
+            .into_paginator()
+            .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| sdk_error("DescribeFileSystems", e))?;
             let ours = page.file_systems().iter().find(|fs| {
@@ -214,7 +266,9 @@ impl ResourceType for LustreFileSystem {
             });
             if let Some(fs) = ours {
                 let id = fs.file_system_id().unwrap_or_default();
-                return Ok(Some(to_state(cx, &Value::map([("id", Value::string(id))]), fs).await));
+                return Ok(Some(
+                    to_state(cx, &Value::map([("id", Value::string(id))]), fs).await,
+                ));
             }
         }
         Ok(None)
@@ -235,7 +289,10 @@ fn validate(config: &Value) -> Vec<String> {
         errors.push("`storage_capacity` must be at least 1200 (GiB)".to_owned());
     }
     // Counted as given: the subnet is usually another resource's id, unknown until apply.
-    if a.get("subnet_ids").and_then(Value::as_seq).is_some_and(|s| s.len() != 1) {
+    if a.get("subnet_ids")
+        .and_then(Value::as_seq)
+        .is_some_and(|s| s.len() != 1)
+    {
         errors.push("`subnet_ids` takes exactly one subnet".to_owned());
     }
     if let Some(t) = a.i64("per_unit_storage_throughput") {
@@ -245,7 +302,10 @@ fn validate(config: &Value) -> Vec<String> {
             ));
         }
         if !deployment.starts_with("PERSISTENT_") {
-            errors.push("`per_unit_storage_throughput` applies to PERSISTENT_1 and PERSISTENT_2 only".to_owned());
+            errors.push(
+                "`per_unit_storage_throughput` applies to PERSISTENT_1 and PERSISTENT_2 only"
+                    .to_owned(),
+            );
         }
     }
     for name in ["import_path", "export_path"] {
@@ -253,7 +313,9 @@ fn validate(config: &Value) -> Vec<String> {
             errors.push(format!("`{name}` must begin with s3://"));
         }
     }
-    if deployment == "PERSISTENT_2" && (a.str("import_path").is_some() || a.str("auto_import_policy").is_some()) {
+    if deployment == "PERSISTENT_2"
+        && (a.str("import_path").is_some() || a.str("auto_import_policy").is_some())
+    {
         errors.push("PERSISTENT_2 links S3 through data repository associations, not `import_path`/`auto_import_policy`".to_owned());
     }
     let one_of = |name: &str, allowed: &[&str]| -> Option<String> {
@@ -269,7 +331,9 @@ fn validate(config: &Value) -> Vec<String> {
     ));
     if let Some(t) = a.str("weekly_maintenance_start_time") {
         if !is_weekly_time(t) {
-            errors.push(format!("`weekly_maintenance_start_time` must be d:HH:MM (day 1-7), not {t:?}"));
+            errors.push(format!(
+                "`weekly_maintenance_start_time` must be d:HH:MM (day 1-7), not {t:?}"
+            ));
         }
     }
     errors
@@ -279,7 +343,9 @@ fn validate(config: &Value) -> Vec<String> {
 fn is_weekly_time(t: &str) -> bool {
     let parts: Vec<&str> = t.split(':').collect();
     let number = |s: &str, len: usize, max: u32| {
-        s.len() == len && s.chars().all(|c| c.is_ascii_digit()) && s.parse::<u32>().is_ok_and(|n| n <= max)
+        s.len() == len
+            && s.chars().all(|c| c.is_ascii_digit())
+            && s.parse::<u32>().is_ok_and(|n| n <= max)
     };
     parts.len() == 3
         && number(parts[0], 1, 7)
@@ -293,7 +359,10 @@ fn capacity_change_replaces(prior: Option<&Value>, config: &Value) -> bool {
     let Some(prior) = prior else {
         return false;
     };
-    match (Attrs(prior).num("storage_capacity"), Attrs(config).num("storage_capacity")) {
+    match (
+        Attrs(prior).num("storage_capacity"),
+        Attrs(config).num("storage_capacity"),
+    ) {
         (Some(old), Some(new)) if old != new => {
             new < old || Attrs(config).str("deployment_type").unwrap_or("SCRATCH_1") == "SCRATCH_1"
         }
@@ -303,13 +372,20 @@ fn capacity_change_replaces(prior: Option<&Value>, config: &Value) -> bool {
 
 fn lustre_create_config(a: &Attrs<'_>) -> CreateFileSystemLustreConfiguration {
     CreateFileSystemLustreConfiguration::builder()
-        .deployment_type(LustreDeploymentType::from(a.str("deployment_type").unwrap_or("SCRATCH_1")))
+        .deployment_type(LustreDeploymentType::from(
+            a.str("deployment_type").unwrap_or("SCRATCH_1"),
+        ))
         .set_per_unit_storage_throughput(a.i32("per_unit_storage_throughput"))
         .set_import_path(a.str("import_path").map(str::to_owned))
         .set_export_path(a.str("export_path").map(str::to_owned))
         .set_auto_import_policy(a.str("auto_import_policy").map(AutoImportPolicyType::from))
-        .set_data_compression_type(a.str("data_compression_type").map(DataCompressionType::from))
-        .set_weekly_maintenance_start_time(a.str("weekly_maintenance_start_time").map(str::to_owned))
+        .set_data_compression_type(
+            a.str("data_compression_type")
+                .map(DataCompressionType::from),
+        )
+        .set_weekly_maintenance_start_time(
+            a.str("weekly_maintenance_start_time").map(str::to_owned),
+        )
         .build()
 }
 
@@ -325,10 +401,15 @@ fn lustre_update_config(p: &Attrs<'_>, n: &Attrs<'_>) -> UpdateFileSystemLustreC
         c = c.set_auto_import_policy(n.str("auto_import_policy").map(AutoImportPolicyType::from));
     }
     if changed("data_compression_type") {
-        c = c.set_data_compression_type(n.str("data_compression_type").map(DataCompressionType::from));
+        c = c.set_data_compression_type(
+            n.str("data_compression_type")
+                .map(DataCompressionType::from),
+        );
     }
     if changed("weekly_maintenance_start_time") {
-        c = c.set_weekly_maintenance_start_time(n.str("weekly_maintenance_start_time").map(str::to_owned));
+        c = c.set_weekly_maintenance_start_time(
+            n.str("weekly_maintenance_start_time").map(str::to_owned),
+        );
     }
     c.build()
 }
@@ -358,12 +439,16 @@ async fn describe(cx: &Cx<'_>, id: &str) -> Result<Option<FileSystem>> {
 /// running (a capacity or throughput change runs as a FILE_SYSTEM_UPDATE action).
 async fn wait_settled(cx: &Cx<'_>, id: &str, since: Option<DateTime>) -> Result<FileSystem> {
     Wait::up_to(TIMEOUT)
-        .until(cx.op, &format!("FSx file system {id} to become AVAILABLE"), || async move {
-            let fs = describe(cx, id)
-                .await?
-                .ok_or_else(|| ProviderError::not_found(format!("FSx file system {id} is gone")))?;
-            settled(&fs, since)
-        })
+        .until(
+            cx.op,
+            &format!("FSx file system {id} to become AVAILABLE"),
+            || async move {
+                let fs = describe(cx, id).await?.ok_or_else(|| {
+                    ProviderError::not_found(format!("FSx file system {id} is gone"))
+                })?;
+                settled(&fs, since)
+            },
+        )
         .await
 }
 
@@ -461,14 +546,19 @@ fn state_of(base: &Value, fs: &FileSystem, default_tags: &Tags) -> Obj {
         .set_strs("subnet_ids", fs.subnet_ids())
         .set_strs("network_interface_ids", fs.network_interface_ids())
         .set("kms_key_id", opt(fs.kms_key_id()))
-        .set("file_system_type_version", opt(fs.file_system_type_version()))
+        .set(
+            "file_system_type_version",
+            opt(fs.file_system_type_version()),
+        )
         .set(
             "deployment_type",
             opt(lustre.and_then(|l| l.deployment_type()).map(|t| t.as_str())),
         )
         .set(
             "per_unit_storage_throughput",
-            opt(lustre.and_then(|l| l.per_unit_storage_throughput()).map(num)),
+            opt(lustre
+                .and_then(|l| l.per_unit_storage_throughput())
+                .map(num)),
         )
         .set("mount_name", opt(lustre.and_then(|l| l.mount_name())))
         .set(
@@ -485,7 +575,9 @@ fn state_of(base: &Value, fs: &FileSystem, default_tags: &Tags) -> Obj {
         .set("export_path", opt(repo.and_then(|r| r.export_path())))
         .set(
             "auto_import_policy",
-            opt(repo.and_then(|r| r.auto_import_policy()).map(|p| p.as_str())),
+            opt(repo
+                .and_then(|r| r.auto_import_policy())
+                .map(|p| p.as_str())),
         );
     tags::record(&mut state, default_tags, &from_fsx(fs.tags()));
     state
@@ -545,14 +637,26 @@ mod tests {
     fn shrinking_or_resizing_scratch_1_replaces_growing_persistent_does_not() {
         let prior = config(&[("storage_capacity", num(2400))]);
         let grow = |d: &str| {
-            config(&[("storage_capacity", num(4800)), ("deployment_type", d.into())])
+            config(&[
+                ("storage_capacity", num(4800)),
+                ("deployment_type", d.into()),
+            ])
         };
-        assert!(!capacity_change_replaces(Some(&prior), &grow("PERSISTENT_2")));
+        assert!(!capacity_change_replaces(
+            Some(&prior),
+            &grow("PERSISTENT_2")
+        ));
         assert!(capacity_change_replaces(Some(&prior), &grow("SCRATCH_1")));
-        let shrink = config(&[("storage_capacity", num(1200)), ("deployment_type", "PERSISTENT_2".into())]);
+        let shrink = config(&[
+            ("storage_capacity", num(1200)),
+            ("deployment_type", "PERSISTENT_2".into()),
+        ]);
         assert!(capacity_change_replaces(Some(&prior), &shrink));
         assert!(!capacity_change_replaces(None, &shrink));
-        let same = config(&[("storage_capacity", num(2400)), ("deployment_type", "SCRATCH_1".into())]);
+        let same = config(&[
+            ("storage_capacity", num(2400)),
+            ("deployment_type", "SCRATCH_1".into()),
+        ]);
         assert!(!capacity_change_replaces(Some(&prior), &same));
     }
 
@@ -587,8 +691,14 @@ mod tests {
 
     #[test]
     fn only_changed_settings_go_into_the_update() {
-        let prior = config(&[("data_compression_type", "NONE".into()), ("per_unit_storage_throughput", num(125))]);
-        let planned = config(&[("data_compression_type", "LZ4".into()), ("per_unit_storage_throughput", num(125))]);
+        let prior = config(&[
+            ("data_compression_type", "NONE".into()),
+            ("per_unit_storage_throughput", num(125)),
+        ]);
+        let planned = config(&[
+            ("data_compression_type", "LZ4".into()),
+            ("per_unit_storage_throughput", num(125)),
+        ]);
         let c = lustre_update_config(&Attrs(&prior), &Attrs(&planned));
         assert_eq!(c.data_compression_type(), Some(&DataCompressionType::Lz4));
         assert_eq!(c.per_unit_storage_throughput(), None);
@@ -634,9 +744,18 @@ mod tests {
     #[test]
     fn settled_waits_for_available_and_for_the_update_it_started() {
         let since = Some(DateTime::from_secs(1000));
-        assert!(matches!(settled(&file_system(FileSystemLifecycle::Creating, None), None), Ok(None)));
-        assert!(matches!(settled(&file_system(FileSystemLifecycle::Available, None), None), Ok(Some(_))));
-        let running = file_system(FileSystemLifecycle::Available, Some((Status::InProgress, 1001)));
+        assert!(matches!(
+            settled(&file_system(FileSystemLifecycle::Creating, None), None),
+            Ok(None)
+        ));
+        assert!(matches!(
+            settled(&file_system(FileSystemLifecycle::Available, None), None),
+            Ok(Some(_))
+        ));
+        let running = file_system(
+            FileSystemLifecycle::Available,
+            Some((Status::InProgress, 1001)),
+        );
         assert!(matches!(settled(&running, since), Ok(None)));
         let old_failure = file_system(FileSystemLifecycle::Available, Some((Status::Failed, 10)));
         assert!(matches!(settled(&old_failure, since), Ok(Some(_))));
@@ -648,8 +767,12 @@ mod tests {
 
     #[test]
     fn state_reads_the_lustre_and_repository_settings() {
-        let state = state_of(&Value::Null, &file_system(FileSystemLifecycle::Available, None), &Tags::new())
-            .into_value();
+        let state = state_of(
+            &Value::Null,
+            &file_system(FileSystemLifecycle::Available, None),
+            &Tags::new(),
+        )
+        .into_value();
         let a = Attrs(&state);
         assert_eq!(a.str("id"), Some("fs-0123"));
         assert_eq!(a.i64("storage_capacity"), Some(2400));

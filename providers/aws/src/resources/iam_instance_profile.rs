@@ -190,15 +190,9 @@ async fn set_role(cx: &Cx<'_>, profile: &str, old: Option<&str>, new: Option<&st
 
 /// True when the profile carries this operation's `gantry:address` and `gantry:stack`.
 async fn ours(cx: &Cx<'_>, name: &str) -> Result<bool> {
-    let out = cx
-        .clients()
-        .iam
-        .list_instance_profile_tags()
-        .instance_profile_name(name)
-        .send()
-        .await;
-    let found = match out.map_err(|e| sdk_error("ListInstanceProfileTags", e)) {
-        Ok(out) => tags::from_iam(out.tags()),
+    let out = cx.clients().iam.get_instance_profile().instance_profile_name(name).send().await;
+    let found = match out.map_err(|e| sdk_error("GetInstanceProfile", e)) {
+        Ok(out) => out.instance_profile().map(|p| tags::from_iam(p.tags())).unwrap_or_default(),
         Err(e) if is_not_found(&e) => return Ok(false),
         Err(e) => return Err(e),
     };
@@ -234,17 +228,8 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
         let prefix = naming::prefix_of(profile.instance_profile_name());
         state.set("name_prefix", prefix.map_or(Value::Null, Value::string));
     }
-    // GetInstanceProfile returns tags on AWS; ListInstanceProfileTags when it gave none.
-    let mut found = tags::from_iam(profile.tags());
-    if found.is_empty() {
-        let listed = iam
-            .list_instance_profile_tags()
-            .instance_profile_name(&name)
-            .send()
-            .await
-            .map_err(|e| sdk_error("ListInstanceProfileTags", e))?;
-        found = tags::from_iam(listed.tags());
-    }
+    // GetInstanceProfile returns the tags (moto has no ListInstanceProfileTags).
+    let found = tags::from_iam(profile.tags());
     tags::record(&mut state, &cx.settings.default_tags, &found);
     Ok(Some(state.into_value()))
 }

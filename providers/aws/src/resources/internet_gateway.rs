@@ -183,6 +183,10 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
         )
         .set("owner_id", owner)
         .set("vpc_id", vpc);
-    tags::record(&mut state, &cx.settings.default_tags, &tags::from_ec2(gateway.tags()));
+    tags::record(
+        &mut state,
+        &cx.settings.default_tags,
+        &tags::from_ec2(gateway.tags()),
+    );
     Ok(Some(state.into_value()))
 }

@@ -7,7 +7,7 @@ use crate::attrs::{self, fill_unset, opt_str, str_set_or_null, Attrs, Obj};
 use crate::errors::{is_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
 use aws_sdk_ec2::types::{
-    LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
+    Filter, LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
     LaunchTemplateIamInstanceProfileSpecificationRequest,
     LaunchTemplateInstanceMarketOptionsRequest, LaunchTemplateInstanceMetadataOptionsRequest,
     LaunchTemplateInstanceNetworkInterfaceSpecificationRequest, LaunchTemplatePlacementRequest,
@@ -616,7 +616,20 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
             data_to_state(&mut state, d, &base);
         }
     }
-    tags::record(&mut state, &cx.settings.default_tags, &tags::from_ec2(t.tags()));
+    // DescribeTags, not the template's own `Tags`: moto answers those as they were at
+    // create time (AWS shows both the same).
+    let tagged = ec2
+        .describe_tags()
+        .filters(Filter::builder().name("resource-id").values(&id).build())
+        .send()
+        .await
+        .map_err(|e| sdk_error("DescribeTags", e))?;
+    let cloud: tags::Tags = tagged
+        .tags()
+        .iter()
+        .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or("").to_owned())))
+        .collect();
+    tags::record(&mut state, &cx.settings.default_tags, &cloud);
     attrs::complete(&mut state, &LaunchTemplate.schema());
     Ok(Some(state.into_value()))
 }

@@ -58,14 +58,18 @@ impl ResourceType for PlacementGroup {
             if strategy.is_some_and(|s| s != "partition") {
                 problems.push("`partition_count` is only valid with strategy \"partition\"".into());
             } else if !(1.0..=7.0).contains(&n) || n.fract() != 0.0 {
-                problems.push(format!("`partition_count` must be a whole number from 1 to 7, not {n}"));
+                problems.push(format!(
+                    "`partition_count` must be a whole number from 1 to 7, not {n}"
+                ));
             }
         }
         if let Some(level) = a.str("spread_level").filter(|l| !l.is_empty()) {
             if strategy.is_some_and(|s| s != "spread") {
                 problems.push("`spread_level` is only valid with strategy \"spread\"".into());
             } else if !["host", "rack"].contains(&level) {
-                problems.push(format!("`spread_level` must be \"host\" or \"rack\", not {level:?}"));
+                problems.push(format!(
+                    "`spread_level` must be \"host\" or \"rack\", not {level:?}"
+                ));
             }
         }
         problems
@@ -93,16 +97,20 @@ impl ResourceType for PlacementGroup {
             .map_err(|e| sdk_error("CreatePlacementGroup", e))?;
         let ec2 = cx.clients().ec2.clone();
         Wait::up_to(Duration::from_secs(300))
-            .until(cx.op, &format!("placement group {name} to become available"), || {
-                let ec2 = ec2.clone();
-                let name = name.to_owned();
-                async move {
-                    let group = describe(&ec2, &name).await?;
-                    Ok(group
-                        .filter(|g| g.state() == Some(&PlacementGroupState::Available))
-                        .map(|_| ()))
-                }
-            })
+            .until(
+                cx.op,
+                &format!("placement group {name} to become available"),
+                || {
+                    let ec2 = ec2.clone();
+                    let name = name.to_owned();
+                    async move {
+                        let group = describe(&ec2, &name).await?;
+                        Ok(group
+                            .filter(|g| g.state() == Some(&PlacementGroupState::Available))
+                            .map(|_| ()))
+                    }
+                },
+            )
             .await?;
         let mut state = Obj::from(planned);
         state.set("id", name);
@@ -143,16 +151,20 @@ impl ResourceType for PlacementGroup {
                 .map_err(|e| sdk_error("DeletePlacementGroup", e)),
         )?;
         Wait::up_to(Duration::from_secs(300))
-            .until(cx.op, &format!("placement group {name} to be deleted"), || {
-                let ec2 = ec2.clone();
-                let name = name.to_owned();
-                async move {
-                    let group = describe(&ec2, &name).await?;
-                    Ok(group
-                        .is_none_or(|g| g.state() == Some(&PlacementGroupState::Deleted))
-                        .then_some(()))
-                }
-            })
+            .until(
+                cx.op,
+                &format!("placement group {name} to be deleted"),
+                || {
+                    let ec2 = ec2.clone();
+                    let name = name.to_owned();
+                    async move {
+                        let group = describe(&ec2, &name).await?;
+                        Ok(group
+                            .is_none_or(|g| g.state() == Some(&PlacementGroupState::Deleted))
+                            .then_some(()))
+                    }
+                },
+            )
             .await
     }
 
@@ -198,7 +210,13 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
     }
     let group_id = group.group_id().unwrap_or_default();
     let arn = group.group_arn().map_or_else(
-        || format!("arn:aws:ec2:{}:{}:placement-group/{name}", cx.region(), cx.settings.account_id),
+        || {
+            format!(
+                "arn:aws:ec2:{}:{}:placement-group/{name}",
+                cx.region(),
+                cx.settings.account_id
+            )
+        },
         str::to_owned,
     );
     // As Terraform shows them: 0 partitions and no spread level where they do not apply.
@@ -210,14 +228,24 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
         .set("placement_group_id", group_id)
         .set(
             "strategy",
-            group.strategy().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            group
+                .strategy()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
         )
         .set("partition_count", num(group.partition_count().unwrap_or(0)))
         .set(
             "spread_level",
-            group.spread_level().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            group
+                .spread_level()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
         );
-    tags::record(&mut state, &cx.settings.default_tags, &tags::from_ec2(group.tags()));
+    tags::record(
+        &mut state,
+        &cx.settings.default_tags,
+        &tags::from_ec2(group.tags()),
+    );
     Ok(Some(state.into_value()))
 }
 
@@ -235,13 +263,25 @@ mod tests {
         assert!(PlacementGroup.validate(&ok).is_empty());
         let bad = config(vec![("strategy", "ring".into())]);
         assert_eq!(PlacementGroup.validate(&bad).len(), 1);
-        let bad = config(vec![("strategy", "cluster".into()), ("partition_count", Value::Number(3.0))]);
+        let bad = config(vec![
+            ("strategy", "cluster".into()),
+            ("partition_count", Value::Number(3.0)),
+        ]);
         assert_eq!(PlacementGroup.validate(&bad).len(), 1);
-        let bad = config(vec![("strategy", "partition".into()), ("partition_count", Value::Number(9.0))]);
+        let bad = config(vec![
+            ("strategy", "partition".into()),
+            ("partition_count", Value::Number(9.0)),
+        ]);
         assert_eq!(PlacementGroup.validate(&bad).len(), 1);
-        let ok = config(vec![("strategy", "spread".into()), ("spread_level", "host".into())]);
+        let ok = config(vec![
+            ("strategy", "spread".into()),
+            ("spread_level", "host".into()),
+        ]);
         assert!(PlacementGroup.validate(&ok).is_empty());
-        let bad = config(vec![("strategy", "partition".into()), ("spread_level", "host".into())]);
+        let bad = config(vec![
+            ("strategy", "partition".into()),
+            ("spread_level", "host".into()),
+        ]);
         assert_eq!(PlacementGroup.validate(&bad).len(), 1);
     }
 }

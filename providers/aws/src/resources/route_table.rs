@@ -13,13 +13,19 @@ use crate::errors::{none_if_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
 use aws_sdk_ec2::types::{ResourceType as Ec2Type, RouteOrigin};
 use gantry_provider::provider::Result;
-use gantry_provider::{async_trait, Attribute, NestedBlock, Nesting, ProviderError, Schema, Type, Value};
+use gantry_provider::{
+    async_trait, Attribute, NestedBlock, Nesting, ProviderError, Schema, Type, Value,
+};
 use std::collections::BTreeMap;
 
 pub struct RouteTable;
 
 /// Destinations of a route: exactly one is set.
-const DESTINATIONS: [&str; 3] = ["cidr_block", "ipv6_cidr_block", "destination_prefix_list_id"];
+const DESTINATIONS: [&str; 3] = [
+    "cidr_block",
+    "ipv6_cidr_block",
+    "destination_prefix_list_id",
+];
 
 /// Targets of a route: exactly one is set.
 const TARGETS: [&str; 7] = [
@@ -42,7 +48,11 @@ impl Route {
             DESTINATIONS
                 .iter()
                 .chain(TARGETS.iter())
-                .filter_map(|k| a.str(k).filter(|v| !v.is_empty()).map(|v| (*k, v.to_owned())))
+                .filter_map(|k| {
+                    a.str(k)
+                        .filter(|v| !v.is_empty())
+                        .map(|v| (*k, v.to_owned()))
+                })
                 .collect(),
         )
     }
@@ -76,7 +86,10 @@ impl Route {
         put("network_interface_id", r.network_interface_id());
         put("vpc_peering_connection_id", r.vpc_peering_connection_id());
         put("transit_gateway_id", r.transit_gateway_id());
-        put("egress_only_gateway_id", r.egress_only_internet_gateway_id());
+        put(
+            "egress_only_gateway_id",
+            r.egress_only_internet_gateway_id(),
+        );
         Some(Route(m))
     }
 
@@ -93,12 +106,12 @@ impl Route {
 
     /// The block value: every field present, "" where unset (as the schema defaults them).
     fn to_value(&self) -> Value {
-        Value::map(
-            DESTINATIONS
-                .iter()
-                .chain(TARGETS.iter())
-                .map(|k| (*k, Value::string(self.0.get(k).cloned().unwrap_or_default()))),
-        )
+        Value::map(DESTINATIONS.iter().chain(TARGETS.iter()).map(|k| {
+            (
+                *k,
+                Value::string(self.0.get(k).cloned().unwrap_or_default()),
+            )
+        }))
     }
 }
 
@@ -121,7 +134,11 @@ macro_rules! with_route {
 }
 
 fn routes_of(value: &Value) -> Vec<Route> {
-    Attrs(value).blocks("route").into_iter().map(Route::from_attrs).collect()
+    Attrs(value)
+        .blocks("route")
+        .into_iter()
+        .map(Route::from_attrs)
+        .collect()
 }
 
 /// What to do to turn `old` routes into `new`: delete, create, replace (by destination).
@@ -131,7 +148,11 @@ fn plan_routes(old: &[Route], new: &[Route]) -> (Vec<Route>, Vec<Route>, Vec<Rou
             .find(|o| o.destination() == r.destination())
             .cloned()
     };
-    let deletes = old.iter().filter(|o| find(new, o).is_none()).cloned().collect();
+    let deletes = old
+        .iter()
+        .filter(|o| find(new, o).is_none())
+        .cloned()
+        .collect();
     let mut creates = Vec::new();
     let mut replaces = Vec::new();
     for r in new {
@@ -194,7 +215,10 @@ impl ResourceType for RouteTable {
                 ));
             }
             if count(&TARGETS) != 1 {
-                problems.push(format!("route {i}: set exactly one of {}", TARGETS.join(", ")));
+                problems.push(format!(
+                    "route {i}: set exactly one of {}",
+                    TARGETS.join(", ")
+                ));
             }
         }
         problems
@@ -368,7 +392,11 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
         .set("owner_id", owner)
         .set("vpc_id", table.vpc_id().unwrap_or_default())
         .set("route", Value::set(routes));
-    tags::record(&mut state, &cx.settings.default_tags, &tags::from_ec2(table.tags()));
+    tags::record(
+        &mut state,
+        &cx.settings.default_tags,
+        &tags::from_ec2(table.tags()),
+    );
     Ok(Some(state.into_value()))
 }
 
@@ -384,13 +412,22 @@ mod tests {
     fn routes_are_matched_by_destination() {
         let old = [
             route(&[("cidr_block", "0.0.0.0/0"), ("gateway_id", "igw-1")]),
-            route(&[("cidr_block", "10.9.0.0/16"), ("vpc_peering_connection_id", "pcx-1")]),
+            route(&[
+                ("cidr_block", "10.9.0.0/16"),
+                ("vpc_peering_connection_id", "pcx-1"),
+            ]),
             route(&[("cidr_block", "10.8.0.0/16"), ("gateway_id", "igw-1")]),
         ];
         let new = [
             route(&[("cidr_block", "0.0.0.0/0"), ("nat_gateway_id", "nat-1")]),
-            route(&[("cidr_block", "10.9.0.0/16"), ("vpc_peering_connection_id", "pcx-1")]),
-            route(&[("ipv6_cidr_block", "::/0"), ("egress_only_gateway_id", "eigw-1")]),
+            route(&[
+                ("cidr_block", "10.9.0.0/16"),
+                ("vpc_peering_connection_id", "pcx-1"),
+            ]),
+            route(&[
+                ("ipv6_cidr_block", "::/0"),
+                ("egress_only_gateway_id", "eigw-1"),
+            ]),
         ];
         let (deletes, creates, replaces) = plan_routes(&old, &new);
         assert_eq!(deletes, vec![old[2].clone()]);
@@ -411,7 +448,10 @@ mod tests {
             .build();
         assert_eq!(
             Route::from_api(&endpoint),
-            Some(route(&[("cidr_block", "10.1.0.0/16"), ("vpc_endpoint_id", "vpce-1")]))
+            Some(route(&[
+                ("cidr_block", "10.1.0.0/16"),
+                ("vpc_endpoint_id", "vpce-1")
+            ]))
         );
     }
 
@@ -421,7 +461,10 @@ mod tests {
         let m = v.as_map().map(BTreeMap::len).unwrap_or_default();
         assert_eq!(m, DESTINATIONS.len() + TARGETS.len());
         assert_eq!(Attrs(&v).str("nat_gateway_id"), Some(""));
-        assert_eq!(Route::from_attrs(Attrs(&v)).get("gateway_id").as_deref(), Some("igw-1"));
+        assert_eq!(
+            Route::from_attrs(Attrs(&v)).get("gateway_id").as_deref(),
+            Some("igw-1")
+        );
     }
 
     #[test]

@@ -31,7 +31,12 @@ impl ResourceType for RouteTableAssociation {
     }
 
     fn validate(&self, config: &Value) -> Vec<String> {
-        let set = |k: &str| config.as_map().and_then(|m| m.get(k)).is_some_and(|v| !v.is_null());
+        let set = |k: &str| {
+            config
+                .as_map()
+                .and_then(|m| m.get(k))
+                .is_some_and(|v| !v.is_null())
+        };
         if set("subnet_id") == set("gateway_id") {
             return vec!["set exactly one of `subnet_id` and `gateway_id`".into()];
         }
@@ -50,13 +55,15 @@ impl ResourceType for RouteTableAssociation {
             .send()
             .await
             .map_err(|e| sdk_error("AssociateRouteTable", e))?;
-        let id = out
-            .association_id()
-            .ok_or_else(|| ProviderError::fatal("AssociateRouteTable returned no association id"))?;
+        let id = out.association_id().ok_or_else(|| {
+            ProviderError::fatal("AssociateRouteTable returned no association id")
+        })?;
         let mut state = Obj::from(planned);
         state.set("id", id);
         read_into(cx, state.into_value()).await?.ok_or_else(|| {
-            ProviderError::fatal(format!("route table association {id} vanished after create"))
+            ProviderError::fatal(format!(
+                "route table association {id} vanished after create"
+            ))
         })
     }
 
@@ -104,7 +111,14 @@ impl ResourceType for RouteTableAssociation {
                 "import id `{id}`: expected `subnet-id/route-table-id` or `gateway-id/route-table-id`"
             )));
         };
-        let Some(table) = describe(cx, Filter::builder().name("route-table-id").values(table_id).build()).await?
+        let Some(table) = describe(
+            cx,
+            Filter::builder()
+                .name("route-table-id")
+                .values(table_id)
+                .build(),
+        )
+        .await?
         else {
             return Ok(None);
         };
@@ -161,7 +175,10 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
     let mut state = Obj::from(&base);
     state
         .set("id", id.as_str())
-        .set("route_table_id", opt(assoc.route_table_id().or(table.route_table_id())))
+        .set(
+            "route_table_id",
+            opt(assoc.route_table_id().or(table.route_table_id())),
+        )
         .set("subnet_id", opt(assoc.subnet_id()))
         .set("gateway_id", opt(assoc.gateway_id()));
     Ok(Some(state.into_value()))
@@ -173,7 +190,10 @@ mod tests {
 
     #[test]
     fn import_ids_name_the_target_and_the_table() {
-        assert_eq!(parse_import_id("subnet-1/rtb-2"), Some(("subnet-1", "rtb-2")));
+        assert_eq!(
+            parse_import_id("subnet-1/rtb-2"),
+            Some(("subnet-1", "rtb-2"))
+        );
         assert_eq!(parse_import_id("igw-1/rtb-2"), Some(("igw-1", "rtb-2")));
         assert_eq!(parse_import_id("rtbassoc-1"), None);
         assert_eq!(parse_import_id("/rtb-2"), None);

@@ -8,8 +8,7 @@ use crate::tags::{self, with_tags, Tags};
 use crate::wait::Wait;
 use aws_sdk_sagemaker::operation::describe_domain::DescribeDomainOutput;
 use aws_sdk_sagemaker::types::{
-    AppNetworkAccessType, AuthMode, DomainStatus, RetentionPolicy, RetentionType, Tag,
-    UserSettings,
+    AppNetworkAccessType, AuthMode, DomainStatus, RetentionPolicy, RetentionType, Tag, UserSettings,
 };
 use gantry_provider::provider::Result;
 use gantry_provider::{
@@ -44,7 +43,10 @@ impl ResourceType for SagemakerDomain {
                 .attr("domain_name", Attribute::required(Type::String).force_new())
                 .attr("auth_mode", Attribute::required(Type::String).force_new())
                 .attr("vpc_id", Attribute::required(Type::String).force_new())
-                .attr("subnet_ids", Attribute::required(Type::set(Type::String)).force_new())
+                .attr(
+                    "subnet_ids",
+                    Attribute::required(Type::set(Type::String)).force_new(),
+                )
                 .attr("kms_key_id", Attribute::optional(Type::String).force_new())
                 .attr(
                     "app_network_access_type",
@@ -55,14 +57,23 @@ impl ResourceType for SagemakerDomain {
                     "single_sign_on_managed_application_instance_id",
                     Attribute::computed(Type::String),
                 )
-                .attr("single_sign_on_application_arn", Attribute::computed(Type::String))
-                .attr("security_group_id_for_domain_boundary", Attribute::computed(Type::String))
+                .attr(
+                    "single_sign_on_application_arn",
+                    Attribute::computed(Type::String),
+                )
+                .attr(
+                    "security_group_id_for_domain_boundary",
+                    Attribute::computed(Type::String),
+                )
                 .block(
                     "default_user_settings",
                     single(
                         Schema::default()
                             .attr("execution_role", Attribute::required(Type::String))
-                            .attr("security_groups", Attribute::optional(Type::set(Type::String))),
+                            .attr(
+                                "security_groups",
+                                Attribute::optional(Type::set(Type::String)),
+                            ),
                         1,
                     ),
                 )
@@ -96,7 +107,10 @@ impl ResourceType for SagemakerDomain {
             .vpc_id(a.req_str("vpc_id")?)
             .set_subnet_ids(Some(a.strs("subnet_ids")))
             .set_kms_key_id(a.str("kms_key_id").map(str::to_owned))
-            .set_app_network_access_type(a.str("app_network_access_type").map(AppNetworkAccessType::from))
+            .set_app_network_access_type(
+                a.str("app_network_access_type")
+                    .map(AppNetworkAccessType::from),
+            )
             .set_default_user_settings(user_settings(&a))
             .set_tags(Some(sagemaker_tags(&cx.tags(planned))))
             .send()
@@ -111,9 +125,9 @@ impl ResourceType for SagemakerDomain {
         wait_in_service(cx, &id).await?;
         let mut state = Obj::from(planned);
         state.set("id", id.as_str());
-        read_into(cx, state.into_value())
-            .await?
-            .ok_or_else(|| ProviderError::fatal(format!("SageMaker domain {id} vanished after create")))
+        read_into(cx, state.into_value()).await?.ok_or_else(|| {
+            ProviderError::fatal(format!("SageMaker domain {id} vanished after create"))
+        })
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -132,7 +146,10 @@ impl ResourceType for SagemakerDomain {
                 .sagemaker
                 .update_domain()
                 .domain_id(&id)
-                .set_app_network_access_type(n.str("app_network_access_type").map(AppNetworkAccessType::from))
+                .set_app_network_access_type(
+                    n.str("app_network_access_type")
+                        .map(AppNetworkAccessType::from),
+                )
                 .set_default_user_settings(user_settings(&n))
                 .send()
                 .await
@@ -173,25 +190,36 @@ impl ResourceType for SagemakerDomain {
             Ok(_) => {}
         }
         Wait::up_to(TIMEOUT)
-            .until(cx.op, &format!("SageMaker domain {id} to be deleted"), || async move {
-                match describe(cx, id).await? {
-                    None => Ok(Some(())),
-                    Some(d) if d.status() == Some(&DomainStatus::DeleteFailed) => Err(ProviderError::new(
-                        ErrorClass::Fatal,
-                        format!(
-                            "deleting SageMaker domain {id} failed: {}",
-                            d.failure_reason().unwrap_or("no reason given")
-                        ),
-                    )),
-                    Some(_) => Ok(None),
-                }
-            })
+            .until(
+                cx.op,
+                &format!("SageMaker domain {id} to be deleted"),
+                || async move {
+                    match describe(cx, id).await? {
+                        None => Ok(Some(())),
+                        Some(d) if d.status() == Some(&DomainStatus::DeleteFailed) => {
+                            Err(ProviderError::new(
+                                ErrorClass::Fatal,
+                                format!(
+                                    "deleting SageMaker domain {id} failed: {}",
+                                    d.failure_reason().unwrap_or("no reason given")
+                                ),
+                            ))
+                        }
+                        Some(_) => Ok(None),
+                    }
+                },
+            )
             .await
     }
 
     async fn find_created(&self, cx: &Cx<'_>, _token: &str) -> Result<Option<Value>> {
         // CreateDomain takes no client token: find the domain by gantry's address tag.
-        let mut pages = cx.clients().sagemaker.list_domains().into_paginator().send();
+        let mut pages = cx
+            .clients()
+            .sagemaker
+            .list_domains()
+            .into_paginator()
+            .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| sdk_error("ListDomains", e))?;
             for domain in page.domains() {
@@ -216,7 +244,10 @@ fn validate(config: &Value) -> Vec<String> {
     };
     let mut errors: Vec<String> = [
         one_of("auth_mode", &["IAM", "SSO"]),
-        one_of("app_network_access_type", &["PublicInternetOnly", "VpcOnly"]),
+        one_of(
+            "app_network_access_type",
+            &["PublicInternetOnly", "VpcOnly"],
+        ),
     ]
     .into_iter()
     .flatten()
@@ -232,9 +263,14 @@ fn validate(config: &Value) -> Vec<String> {
             ));
         }
     }
-    if let Some(r) = a.block("retention_policy").and_then(|b| b.str("home_efs_file_system")) {
+    if let Some(r) = a
+        .block("retention_policy")
+        .and_then(|b| b.str("home_efs_file_system"))
+    {
         if !["Retain", "Delete"].contains(&r) {
-            errors.push(format!("`retention_policy.home_efs_file_system` must be Retain or Delete, not {r:?}"));
+            errors.push(format!(
+                "`retention_policy.home_efs_file_system` must be Retain or Delete, not {r:?}"
+            ));
         }
     }
     errors
@@ -270,23 +306,29 @@ async fn describe(cx: &Cx<'_>, id: &str) -> Result<Option<DescribeDomainOutput>>
 
 async fn wait_in_service(cx: &Cx<'_>, id: &str) -> Result<()> {
     Wait::up_to(TIMEOUT)
-        .until(cx.op, &format!("SageMaker domain {id} to become InService"), || async move {
-            let d = describe(cx, id)
-                .await?
-                .ok_or_else(|| ProviderError::not_found(format!("SageMaker domain {id} is gone")))?;
-            match d.status() {
-                Some(DomainStatus::InService) => Ok(Some(())),
-                Some(s @ (DomainStatus::Failed | DomainStatus::UpdateFailed)) => Err(ProviderError::new(
-                    ErrorClass::Fatal,
-                    format!(
-                        "SageMaker domain {id} is {}: {}",
-                        s.as_str(),
-                        d.failure_reason().unwrap_or("no reason given")
-                    ),
-                )),
-                _ => Ok(None),
-            }
-        })
+        .until(
+            cx.op,
+            &format!("SageMaker domain {id} to become InService"),
+            || async move {
+                let d = describe(cx, id).await?.ok_or_else(|| {
+                    ProviderError::not_found(format!("SageMaker domain {id} is gone"))
+                })?;
+                match d.status() {
+                    Some(DomainStatus::InService) => Ok(Some(())),
+                    Some(s @ (DomainStatus::Failed | DomainStatus::UpdateFailed)) => {
+                        Err(ProviderError::new(
+                            ErrorClass::Fatal,
+                            format!(
+                                "SageMaker domain {id} is {}: {}",
+                                s.as_str(),
+                                d.failure_reason().unwrap_or("no reason given")
+                            ),
+                        ))
+                    }
+                    _ => Ok(None),
+                }
+            },
+        )
         .await
 }
 
@@ -306,17 +348,27 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
     Ok(Some(state_of(&base, &d, &tags, &cx.settings.default_tags)))
 }
 
-fn state_of(base: &Value, d: &DescribeDomainOutput, cloud_tags: &Tags, default_tags: &Tags) -> Value {
+fn state_of(
+    base: &Value,
+    d: &DescribeDomainOutput,
+    cloud_tags: &Tags,
+    default_tags: &Tags,
+) -> Value {
     let mut state = Obj::from(base);
     let opt = |s: Option<&str>| s.map_or(Value::Null, Value::string);
     let prior_settings = Attrs(base).block("default_user_settings");
-    let settings = d.default_user_settings().map_or(Value::List(Vec::new()), |u| {
-        let prior_groups = prior_settings.and_then(|b| b.get("security_groups"));
-        Value::List(vec![Value::map([
-            ("execution_role", opt(u.execution_role())),
-            ("security_groups", string_set(u.security_groups(), prior_groups)),
-        ])])
-    });
+    let settings = d
+        .default_user_settings()
+        .map_or(Value::List(Vec::new()), |u| {
+            let prior_groups = prior_settings.and_then(|b| b.get("security_groups"));
+            Value::List(vec![Value::map([
+                ("execution_role", opt(u.execution_role())),
+                (
+                    "security_groups",
+                    string_set(u.security_groups(), prior_groups),
+                ),
+            ])])
+        });
     state
         .set("id", opt(d.domain_id()))
         .set("arn", opt(d.domain_arn()))
@@ -335,7 +387,10 @@ fn state_of(base: &Value, d: &DescribeDomainOutput, cloud_tags: &Tags, default_t
             "single_sign_on_managed_application_instance_id",
             opt(d.single_sign_on_managed_application_instance_id()),
         )
-        .set("single_sign_on_application_arn", opt(d.single_sign_on_application_arn()))
+        .set(
+            "single_sign_on_application_arn",
+            opt(d.single_sign_on_application_arn()),
+        )
         .set(
             "security_group_id_for_domain_boundary",
             opt(d.security_group_id_for_domain_boundary()),
@@ -419,7 +474,10 @@ mod tests {
             ("id", Value::string("d-abc")),
             (
                 "retention_policy",
-                Value::List(vec![Value::map([("home_efs_file_system", Value::string("Delete"))])]),
+                Value::List(vec![Value::map([(
+                    "home_efs_file_system",
+                    Value::string("Delete"),
+                )])]),
             ),
         ]);
         let d = DescribeDomainOutput::builder()
@@ -441,10 +499,14 @@ mod tests {
         assert_eq!(a.str("auth_mode"), Some("IAM"));
         assert_eq!(a.strs("subnet_ids"), vec!["subnet-1", "subnet-2"]);
         let settings = a.blocks("default_user_settings");
-        assert_eq!(settings[0].str("execution_role"), Some("arn:aws:iam::123456789012:role/sm"));
+        assert_eq!(
+            settings[0].str("execution_role"),
+            Some("arn:aws:iam::123456789012:role/sm")
+        );
         assert_eq!(settings[0].get("security_groups"), None);
         assert_eq!(
-            a.block("retention_policy").and_then(|b| b.str("home_efs_file_system")),
+            a.block("retention_policy")
+                .and_then(|b| b.str("home_efs_file_system")),
             Some("Delete")
         );
         assert_eq!(a.get("tags"), None);
@@ -453,7 +515,10 @@ mod tests {
     #[test]
     fn empty_sets_keep_their_configured_shape() {
         assert_eq!(string_set(&[], None), Value::Null);
-        assert_eq!(string_set(&[], Some(&Value::Set(Vec::new()))), Value::Set(Vec::new()));
+        assert_eq!(
+            string_set(&[], Some(&Value::Set(Vec::new()))),
+            Value::Set(Vec::new())
+        );
         assert_eq!(
             string_set(&["b".into(), "a".into()], None),
             Value::set(vec!["a".into(), "b".into()])
@@ -467,6 +532,9 @@ mod tests {
             ("domain_name", Value::string("-ml_platform")),
         ]);
         let text = validate(&bad).join("\n");
-        assert!(text.contains("auth_mode") && text.contains("domain_name"), "{text}");
+        assert!(
+            text.contains("auth_mode") && text.contains("domain_name"),
+            "{text}"
+        );
     }
 }

@@ -107,7 +107,10 @@ impl ResourceType for NotebookInstance {
             .set_lifecycle_config_name(a.str("lifecycle_config_name").map(str::to_owned))
             .set_volume_size_in_gb(a.i32("volume_size"))
             .set_root_access(a.str("root_access").map(RootAccess::from))
-            .set_direct_internet_access(a.str("direct_internet_access").map(DirectInternetAccess::from))
+            .set_direct_internet_access(
+                a.str("direct_internet_access")
+                    .map(DirectInternetAccess::from),
+            )
             .set_platform_identifier(a.str("platform_identifier").map(str::to_owned))
             .set_tags(Some(sagemaker_tags(&cx.tags(planned))))
             .send()
@@ -118,7 +121,9 @@ impl ResourceType for NotebookInstance {
             // the one this address created.
             let ours = match describe(cx, name).await? {
                 Some(nb) => match nb.notebook_instance_arn() {
-                    Some(arn) => list_tags(cx, arn).await?.get(tags::ADDRESS_TAG) == Some(&cx.op.address),
+                    Some(arn) => {
+                        list_tags(cx, arn).await?.get(tags::ADDRESS_TAG) == Some(&cx.op.address)
+                    }
                     None => false,
                 },
                 None => false,
@@ -130,9 +135,9 @@ impl ResourceType for NotebookInstance {
         wait_for(cx, name, &[S::InService]).await?;
         let mut state = Obj::from(planned);
         state.set("id", name);
-        read_into(cx, state.into_value())
-            .await?
-            .ok_or_else(|| ProviderError::fatal(format!("notebook instance {name} vanished after create")))
+        read_into(cx, state.into_value()).await?.ok_or_else(|| {
+            ProviderError::fatal(format!("notebook instance {name} vanished after create"))
+        })
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -178,9 +183,11 @@ impl ResourceType for NotebookInstance {
             Ok(_) => {}
         }
         Wait::up_to(TIMEOUT)
-            .until(cx.op, &format!("notebook instance {name} to be deleted"), || async move {
-                Ok(describe(cx, name).await?.is_none().then_some(()))
-            })
+            .until(
+                cx.op,
+                &format!("notebook instance {name} to be deleted"),
+                || async move { Ok(describe(cx, name).await?.is_none().then_some(())) },
+            )
             .await
     }
 
@@ -194,7 +201,9 @@ impl ResourceType for NotebookInstance {
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| sdk_error("ListNotebookInstances", e))?;
             for nb in page.notebook_instances() {
-                let (Some(name), Some(arn)) = (nb.notebook_instance_name(), nb.notebook_instance_arn()) else {
+                let (Some(name), Some(arn)) =
+                    (nb.notebook_instance_name(), nb.notebook_instance_arn())
+                else {
                     continue;
                 };
                 if list_tags(cx, arn).await?.get(tags::ADDRESS_TAG) == Some(&cx.op.address) {
@@ -216,10 +225,17 @@ fn validate(config: &Value) -> Vec<String> {
     };
     errors.extend(one_of("root_access", &["Enabled", "Disabled"]));
     errors.extend(one_of("direct_internet_access", &["Enabled", "Disabled"]));
-    if a.str("instance_type").is_some_and(|t| !t.starts_with("ml.")) {
-        errors.push("`instance_type` is a SageMaker ML instance type (ml.t3.medium, ml.g5.xlarge ...)".to_owned());
+    if a.str("instance_type")
+        .is_some_and(|t| !t.starts_with("ml."))
+    {
+        errors.push(
+            "`instance_type` is a SageMaker ML instance type (ml.t3.medium, ml.g5.xlarge ...)"
+                .to_owned(),
+        );
     }
-    if a.i64("volume_size").is_some_and(|v| !(5..=16384).contains(&v)) {
+    if a.i64("volume_size")
+        .is_some_and(|v| !(5..=16384).contains(&v))
+    {
         errors.push("`volume_size` must be 5 to 16384 (GiB)".to_owned());
     }
     if let Some(name) = a.str("name") {
@@ -228,7 +244,9 @@ fn validate(config: &Value) -> Vec<String> {
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
             && !name.starts_with('-');
         if !ok {
-            errors.push(format!("`name` must be 1 to 63 letters, digits and hyphens: {name:?}"));
+            errors.push(format!(
+                "`name` must be 1 to 63 letters, digits and hyphens: {name:?}"
+            ));
         }
     }
     if a.str("direct_internet_access") == Some("Disabled") && a.str("subnet_id").is_none() {
@@ -241,7 +259,8 @@ fn validate(config: &Value) -> Vec<String> {
 /// saying RecordNotFound.
 fn record_not_found(e: &ProviderError) -> bool {
     e.class == ErrorClass::NotFound
-        || (e.code.as_deref() == Some("ValidationException") && e.message.contains("RecordNotFound"))
+        || (e.code.as_deref() == Some("ValidationException")
+            && e.message.contains("RecordNotFound"))
 }
 
 /// The instance, `None` when it does not exist.
@@ -265,13 +284,17 @@ async fn describe(cx: &Cx<'_>, name: &str) -> Result<Option<DescribeNotebookInst
 async fn wait_for(cx: &Cx<'_>, name: &str, targets: &[S]) -> Result<S> {
     let what = format!(
         "notebook instance {name} to become {}",
-        targets.iter().map(S::as_str).collect::<Vec<_>>().join(" or ")
+        targets
+            .iter()
+            .map(S::as_str)
+            .collect::<Vec<_>>()
+            .join(" or ")
     );
     Wait::up_to(TIMEOUT)
         .until(cx.op, &what, || async move {
-            let nb = describe(cx, name)
-                .await?
-                .ok_or_else(|| ProviderError::not_found(format!("notebook instance {name} is gone")))?;
+            let nb = describe(cx, name).await?.ok_or_else(|| {
+                ProviderError::not_found(format!("notebook instance {name} is gone"))
+            })?;
             let status = nb.notebook_instance_status().cloned().unwrap_or(S::Pending);
             if targets.contains(&status) {
                 return Ok(Some(status));
@@ -299,7 +322,9 @@ async fn settle(cx: &Cx<'_>, name: &str) -> Result<Option<S>> {
     if matches!(status, S::InService | S::Stopped | S::Failed) {
         return Ok(Some(status));
     }
-    wait_for(cx, name, &[S::InService, S::Stopped, S::Failed]).await.map(Some)
+    wait_for(cx, name, &[S::InService, S::Stopped, S::Failed])
+        .await
+        .map(Some)
 }
 
 async fn stop(cx: &Cx<'_>, name: &str) -> Result<()> {
@@ -391,11 +416,20 @@ fn state_of(
         .set("network_interface_id", opt(nb.network_interface_id()))
         .set("role_arn", opt(nb.role_arn()))
         .set("instance_type", opt(nb.instance_type().map(|t| t.as_str())))
-        .set("volume_size", nb.volume_size_in_gb().map_or(Value::Null, num))
+        .set(
+            "volume_size",
+            nb.volume_size_in_gb().map_or(Value::Null, num),
+        )
         .set("subnet_id", opt(nb.subnet_id()))
-        .set("security_groups", string_set(nb.security_groups(), prior_groups.as_ref()))
+        .set(
+            "security_groups",
+            string_set(nb.security_groups(), prior_groups.as_ref()),
+        )
         .set("kms_key_id", opt(nb.kms_key_id()))
-        .set("lifecycle_config_name", opt(nb.notebook_instance_lifecycle_config_name()))
+        .set(
+            "lifecycle_config_name",
+            opt(nb.notebook_instance_lifecycle_config_name()),
+        )
         .set("root_access", opt(nb.root_access().map(|r| r.as_str())))
         .set(
             "direct_internet_access",
@@ -436,7 +470,8 @@ mod tests {
     fn shrinking_the_volume_replaces() {
         let schema = NotebookInstance.schema();
         let prior = Value::map([("volume_size", Value::Number(50.0)), ("name", "nb".into())]);
-        let config = |size: f64| Value::map([("volume_size", Value::Number(size)), ("name", "nb".into())]);
+        let config =
+            |size: f64| Value::map([("volume_size", Value::Number(size)), ("name", "nb".into())]);
         let plan = |size| NotebookInstance.plan(&schema, Some(&prior), &config(size));
         assert!(plan(20.0).is_ok_and(|p| p.requires_replace == vec!["volume_size".to_owned()]));
         assert!(plan(100.0).is_ok_and(|p| p.requires_replace.is_empty()));
@@ -446,13 +481,18 @@ mod tests {
     fn state_reads_the_instance() {
         let nb = DescribeNotebookInstanceOutput::builder()
             .notebook_instance_name("research")
-            .notebook_instance_arn("arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/research")
+            .notebook_instance_arn(
+                "arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/research",
+            )
             .instance_type(InstanceType::MlG5Xlarge)
             .volume_size_in_gb(50)
             .root_access(RootAccess::Disabled)
             .direct_internet_access(DirectInternetAccess::Enabled)
             .build();
-        let base = Value::map([("id", Value::string("research")), ("platform_identifier", "notebook-al2-v3".into())]);
+        let base = Value::map([
+            ("id", Value::string("research")),
+            ("platform_identifier", "notebook-al2-v3".into()),
+        ]);
         let state = state_of(&base, &nb, &Tags::new(), &Tags::new());
         let a = Attrs(&state);
         assert_eq!(a.str("instance_type"), Some("ml.g5.xlarge"));

@@ -4,12 +4,15 @@
 //! sources (CIDR blocks, prefix lists, other groups, `self`). EC2 stores rules per source
 //! and merges blocks with the same ports, so both sides are compared as single-source
 //! "atoms"; a block is shown as written when all its atoms exist, and what is left over is
-//! shown as extra blocks (drift). As in Terraform, the allow-all egress rule AWS adds to
-//! every new group is removed unless an `egress` block asks for it. The blocks are the
-//! whole rule set: gantry cannot tell omitted blocks from an empty list, so no `egress`
-//! blocks means no egress rules (Terraform's `egress = []`).
+//! shown as extra blocks (drift). Blocks that allow exactly the rules already in state plan
+//! no change, however they are grouped (an import cannot know the grouping written).
+//!
+//! As in Terraform, the allow-all egress rule AWS adds to every new group is removed unless
+//! an `egress` block asks for it. The blocks are the whole rule set: gantry cannot tell
+//! omitted blocks from an empty list, so no `egress` blocks means no egress rules
+//! (Terraform's `egress = []`).
 
-use super::{Cx, ResourceType};
+use super::{naming, Cx, ResourceType};
 use crate::attrs::{Attrs, Obj};
 use crate::errors::{none_if_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
@@ -21,12 +24,12 @@ use gantry_provider::{
     async_trait, plan_from_schema, Attribute, NestedBlock, Nesting, PlannedState, ProviderError,
     Schema, Type, Value,
 };
+use std::collections::BTreeSet;
 
 pub struct SecurityGroup;
 
-const DEFAULT_DESCRIPTION: &str = "Managed by gantry";
-/// Length of the unique suffix of generated names (Terraform's is 26 characters too).
-const SUFFIX_LEN: usize = 26;
+/// Terraform's default, so that a group Terraform made imports without a replacement.
+const DEFAULT_DESCRIPTION: &str = "Managed by Terraform";
 
 /// Where one rule lets traffic come from (ingress) or go to (egress).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -77,7 +80,10 @@ fn rule_schema() -> Schema {
             Attribute::optional(Type::set(Type::String)).with_default(Value::Set(vec![])),
         )
         .attr("self", Attribute::optional(Type::Bool).with_default(false))
-        .attr("description", Attribute::optional(Type::String).with_default(""))
+        .attr(
+            "description",
+            Attribute::optional(Type::String).with_default(""),
+        )
 }
 
 /// The atoms of one rule block.
@@ -90,7 +96,11 @@ fn rule_atoms(rule: Attrs<'_>) -> Vec<Atom> {
     let mut targets: Vec<Target> = Vec::new();
     targets.extend(rule.strs("cidr_blocks").into_iter().map(Target::Cidr));
     targets.extend(rule.strs("ipv6_cidr_blocks").into_iter().map(Target::Ipv6));
-    targets.extend(rule.strs("prefix_list_ids").into_iter().map(Target::PrefixList));
+    targets.extend(
+        rule.strs("prefix_list_ids")
+            .into_iter()
+            .map(Target::PrefixList),
+    );
     targets.extend(rule.strs("security_groups").into_iter().map(Target::Group));
     if rule.bool("self") == Some(true) {
         targets.push(Target::SelfRef);
@@ -104,6 +114,27 @@ fn rule_atoms(rule: Attrs<'_>) -> Vec<Atom> {
             target,
             description: description.clone(),
         })
+        .collect()
+}
+
+/// A rule block with its protocol normalised.
+fn normalize_rule(mut rule: Value) -> Value {
+    if let Value::Map(r) = &mut rule {
+        if let Some(Value::String(p)) = r.get("protocol") {
+            let p = normalize_protocol(p);
+            r.insert("protocol".into(), Value::String(p));
+        }
+    }
+    rule
+}
+
+/// Every atom that a set of rule blocks allows.
+fn atom_set(rules: &Value) -> BTreeSet<Atom> {
+    rules
+        .as_seq()
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|r| rule_atoms(Attrs(r)))
         .collect()
 }
 
@@ -140,10 +171,14 @@ fn permission_atoms(p: &IpPermission, own: &str, owner: &str) -> Vec<Atom> {
         }
     }
     for pair in p.user_id_group_pairs() {
-        let Some(group) = pair.group_id() else { continue };
+        let Some(group) = pair.group_id() else {
+            continue;
+        };
         let target = match pair.user_id() {
             _ if group == own => Target::SelfRef,
-            Some(user) if !user.is_empty() && user != owner => Target::Group(format!("{user}/{group}")),
+            Some(user) if !user.is_empty() && user != owner => {
+                Target::Group(format!("{user}/{group}"))
+            }
             _ => Target::Group(group.into()),
         };
         out.push(atom(target, pair.description()));
@@ -154,36 +189,62 @@ fn permission_atoms(p: &IpPermission, own: &str, owner: &str) -> Vec<Atom> {
 /// A rule block value, with every field the schema has.
 fn rule_value(head: &Atom, targets: &[&Target]) -> Value {
     let pick = |f: fn(&Target) -> Option<&String>| -> Vec<Value> {
-        targets.iter().filter_map(|t| f(t)).map(|s| Value::string(s.as_str())).collect()
+        targets
+            .iter()
+            .filter_map(|t| f(t))
+            .map(|s| Value::string(s.as_str()))
+            .collect()
     };
     Value::map([
         ("protocol", Value::string(head.protocol.as_str())),
         ("from_port", Value::from(i64::from(head.from))),
         ("to_port", Value::from(i64::from(head.to))),
         ("description", Value::string(head.description.as_str())),
-        ("cidr_blocks", Value::List(pick(|t| match t {
-            Target::Cidr(c) => Some(c),
-            _ => None,
-        }))),
-        ("ipv6_cidr_blocks", Value::List(pick(|t| match t {
-            Target::Ipv6(c) => Some(c),
-            _ => None,
-        }))),
-        ("prefix_list_ids", Value::List(pick(|t| match t {
-            Target::PrefixList(c) => Some(c),
-            _ => None,
-        }))),
-        ("security_groups", Value::set(pick(|t| match t {
-            Target::Group(c) => Some(c),
-            _ => None,
-        }))),
+        (
+            "cidr_blocks",
+            Value::List(pick(|t| match t {
+                Target::Cidr(c) => Some(c),
+                _ => None,
+            })),
+        ),
+        (
+            "ipv6_cidr_blocks",
+            Value::List(pick(|t| match t {
+                Target::Ipv6(c) => Some(c),
+                _ => None,
+            })),
+        ),
+        (
+            "prefix_list_ids",
+            Value::List(pick(|t| match t {
+                Target::PrefixList(c) => Some(c),
+                _ => None,
+            })),
+        ),
+        (
+            "security_groups",
+            Value::set(pick(|t| match t {
+                Target::Group(c) => Some(c),
+                _ => None,
+            })),
+        ),
         ("self", Value::Bool(targets.contains(&&Target::SelfRef))),
     ])
 }
 
+/// Which kind of source a target is, for grouping atoms into blocks the way configurations
+/// are usually written: addresses together, other groups together, `self` on its own.
+fn kind(t: &Target) -> u8 {
+    match t {
+        Target::Cidr(_) | Target::Ipv6(_) | Target::PrefixList(_) => 0,
+        Target::Group(_) => 1,
+        Target::SelfRef => 2,
+    }
+}
+
 /// The rule blocks for what EC2 holds (`actual`): the `known` blocks (from the prior state
 /// or plan) whose atoms all exist, as written; then the remaining atoms, one block per
-/// protocol, port range and description.
+/// protocol, port range, description and kind of source.
 fn rules_from(actual: &[Atom], known: &[Attrs<'_>]) -> Value {
     let mut out = Vec::new();
     let mut left: Vec<&Atom> = actual.iter().collect();
@@ -199,7 +260,11 @@ fn rules_from(actual: &[Atom], known: &[Attrs<'_>]) -> Value {
     let mut groups: Vec<(&Atom, Vec<&Target>)> = Vec::new();
     for a in left {
         let same = |h: &Atom| {
-            h.protocol == a.protocol && h.from == a.from && h.to == a.to && h.description == a.description
+            h.protocol == a.protocol
+                && h.from == a.from
+                && h.to == a.to
+                && h.description == a.description
+                && kind(&h.target) == kind(&a.target)
         };
         match groups.iter_mut().find(|(h, _)| same(h)) {
             Some((_, targets)) => targets.push(&a.target),
@@ -229,12 +294,18 @@ fn permission(a: &Atom, own: &str) -> IpPermission {
         .from_port(a.from)
         .to_port(a.to);
     match &a.target {
-        Target::Cidr(c) => {
-            p.ip_ranges(IpRange::builder().cidr_ip(c).set_description(desc.clone()).build())
-        }
-        Target::Ipv6(c) => {
-            p.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(c).set_description(desc.clone()).build())
-        }
+        Target::Cidr(c) => p.ip_ranges(
+            IpRange::builder()
+                .cidr_ip(c)
+                .set_description(desc.clone())
+                .build(),
+        ),
+        Target::Ipv6(c) => p.ipv6_ranges(
+            Ipv6Range::builder()
+                .cidr_ipv6(c)
+                .set_description(desc.clone())
+                .build(),
+        ),
         Target::PrefixList(id) => p.prefix_list_ids(
             PrefixListId::builder()
                 .prefix_list_id(id)
@@ -245,33 +316,6 @@ fn permission(a: &Atom, own: &str) -> IpPermission {
         Target::SelfRef => p.user_id_group_pairs(pair(own)),
     }
     .build()
-}
-
-/// A name for a group whose configuration gives none: the prefix and a unique suffix from
-/// the create's idempotency token, so a retried create asks for the same name.
-fn generated_name(prefix: &str, token: Option<&str>) -> String {
-    let suffix: String = match token {
-        Some(t) => t.chars().filter(char::is_ascii_alphanumeric).collect(),
-        None => format!(
-            "{:032x}",
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or_default()
-        ),
-    };
-    let suffix = format!("{suffix:0>SUFFIX_LEN$}").to_ascii_lowercase();
-    format!("{prefix}{}", &suffix[suffix.len() - SUFFIX_LEN..])
-}
-
-/// The prefix of a generated name (for `name_prefix` after an import), as Terraform derives it.
-fn prefix_of(name: &str) -> Option<&str> {
-    let cut = name.len().checked_sub(SUFFIX_LEN).filter(|c| *c > 0)?;
-    let suffix = name.get(cut..)?;
-    suffix
-        .bytes()
-        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        .then(|| &name[..cut])
 }
 
 #[async_trait]
@@ -342,27 +386,25 @@ impl ResourceType for SecurityGroup {
     }
 
     /// The schema's plan, with protocols normalised as EC2 reports them (`6` is `tcp`,
-    /// `all` is `-1`), so a rule written either way plans no change.
+    /// `all` is `-1`). Blocks are only a way of writing a set of rules: when the configured
+    /// blocks allow exactly the rules the prior state's blocks allow (an import groups them
+    /// its own way), the prior blocks are kept and nothing changes.
     fn plan(&self, schema: &Schema, prior: Option<&Value>, config: &Value) -> Result<PlannedState> {
         let mut planned = plan_from_schema(schema, prior, config);
         if let Value::Map(map) = &mut planned.value {
             for dir in ["ingress", "egress"] {
-                if let Some(Value::Set(rules)) = map.get(dir) {
-                    let normalized = rules
-                        .iter()
-                        .cloned()
-                        .map(|mut rule| {
-                            if let Value::Map(r) = &mut rule {
-                                if let Some(Value::String(p)) = r.get("protocol") {
-                                    let p = normalize_protocol(p);
-                                    r.insert("protocol".into(), Value::String(p));
-                                }
-                            }
-                            rule
-                        })
-                        .collect();
-                    map.insert(dir.into(), Value::set(normalized));
-                }
+                let Some(Value::Set(rules)) = map.get(dir) else {
+                    continue;
+                };
+                let normalized = Value::set(rules.iter().cloned().map(normalize_rule).collect());
+                let before = prior
+                    .and_then(|p| Attrs(p).get(dir))
+                    .and_then(Value::as_seq)
+                    .map(|items| Value::set(items.to_vec()));
+                let kept = before.filter(|b| {
+                    normalized.is_wholly_known() && atom_set(b) == atom_set(&normalized)
+                });
+                map.insert(dir.into(), kept.unwrap_or(normalized));
             }
         }
         Ok(planned)
@@ -370,10 +412,13 @@ impl ResourceType for SecurityGroup {
 
     async fn create(&self, cx: &Cx<'_>, planned: &Value) -> Result<Value> {
         let a = Attrs(planned);
-        let name = match a.str("name") {
-            Some(n) => n.to_owned(),
-            None => generated_name(a.str("name_prefix").unwrap_or("gantry-"), cx.token()),
-        };
+        // From the create's token, so a retried create asks for the same name.
+        let name = naming::unique(
+            a.str("name"),
+            a.str("name_prefix"),
+            "terraform-",
+            cx.token(),
+        );
         // CreateSecurityGroup has no ClientToken; the name is unique per VPC and a killed
         // run's group is found again by its gantry:address tag (find_created).
         let out = cx
@@ -395,9 +440,9 @@ impl ResourceType for SecurityGroup {
         sync_rules(cx, &id, planned).await?;
         let mut state = Obj::from(planned);
         state.set("id", id.as_str()).set("name", name.as_str());
-        read_into(cx, state.into_value())
-            .await?
-            .ok_or_else(|| ProviderError::fatal(format!("security group {id} vanished after create")))
+        read_into(cx, state.into_value()).await?.ok_or_else(|| {
+            ProviderError::fatal(format!("security group {id} vanished after create"))
+        })
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -420,7 +465,10 @@ impl ResourceType for SecurityGroup {
     async fn delete(&self, cx: &Cx<'_>, state: &Value) -> Result<()> {
         let id = Attrs(state).id()?;
         if Attrs(state).bool("revoke_rules_on_delete") == Some(true) {
-            let none = Value::map([("ingress", Value::Set(vec![])), ("egress", Value::Set(vec![]))]);
+            let none = Value::map([
+                ("ingress", Value::Set(vec![])),
+                ("egress", Value::Set(vec![])),
+            ]);
             ok_if_not_found(sync_rules(cx, id, &none).await)?;
         }
         // DependencyViolation (network interfaces or other groups' rules still use it) is a
@@ -471,7 +519,9 @@ async fn describe(cx: &Cx<'_>, id: &str) -> Result<Option<aws_sdk_ec2::types::Se
 /// is missing. Works from what EC2 holds now, so a retry after a partial failure converges.
 async fn sync_rules(cx: &Cx<'_>, id: &str, desired: &Value) -> Result<()> {
     let Some(group) = describe(cx, id).await? else {
-        return Err(ProviderError::not_found(format!("security group {id} is gone")));
+        return Err(ProviderError::not_found(format!(
+            "security group {id} is gone"
+        )));
     };
     let owner = group.owner_id().unwrap_or_default();
     let ec2 = &cx.clients().ec2;
@@ -479,7 +529,10 @@ async fn sync_rules(cx: &Cx<'_>, id: &str, desired: &Value) -> Result<()> {
         ("ingress", group.ip_permissions()),
         ("egress", group.ip_permissions_egress()),
     ] {
-        let actual: Vec<Atom> = perms.iter().flat_map(|p| permission_atoms(p, id, owner)).collect();
+        let actual: Vec<Atom> = perms
+            .iter()
+            .flat_map(|p| permission_atoms(p, id, owner))
+            .collect();
         let wanted: Vec<Atom> = Attrs(desired)
             .blocks(dir)
             .into_iter()
@@ -548,10 +601,13 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
     let b = Attrs(&base);
     let name_prefix = b
         .str("name_prefix")
-        .or_else(|| prefix_of(name))
+        .or_else(|| naming::prefix_of(name))
         .map_or(Value::Null, Value::string);
     let rules = |dir: &str, perms: &[IpPermission]| {
-        let actual: Vec<Atom> = perms.iter().flat_map(|p| permission_atoms(p, &id, owner)).collect();
+        let actual: Vec<Atom> = perms
+            .iter()
+            .flat_map(|p| permission_atoms(p, &id, owner))
+            .collect();
         rules_from(&actual, &b.blocks(dir))
     };
     let mut state = Obj::from(&base);
@@ -563,10 +619,17 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
         .set("name_prefix", name_prefix)
         .set("description", group.description().unwrap_or_default())
         .set("vpc_id", group.vpc_id().map_or(Value::Null, Value::string))
-        .set("revoke_rules_on_delete", b.bool("revoke_rules_on_delete").unwrap_or(false))
+        .set(
+            "revoke_rules_on_delete",
+            b.bool("revoke_rules_on_delete").unwrap_or(false),
+        )
         .set("ingress", rules("ingress", group.ip_permissions()))
         .set("egress", rules("egress", group.ip_permissions_egress()));
-    tags::record(&mut state, &cx.settings.default_tags, &tags::from_ec2(group.tags()));
+    tags::record(
+        &mut state,
+        &cx.settings.default_tags,
+        &tags::from_ec2(group.tags()),
+    );
     Ok(Some(state.into_value()))
 }
 
@@ -615,14 +678,20 @@ mod tests {
         let perm = IpPermission::builder()
             .ip_protocol("-1")
             .user_id_group_pairs(
-                UserIdGroupPair::builder().group_id("sg-1").user_id("123").build(),
+                UserIdGroupPair::builder()
+                    .group_id("sg-1")
+                    .user_id("123")
+                    .build(),
             )
             .build();
         let actual = permission_atoms(&perm, "sg-1", "123");
         assert_eq!(actual.len(), 1);
         assert_eq!(actual[0].target, Target::SelfRef);
         let known = efa_rule();
-        assert_eq!(rules_from(&actual, &[Attrs(&known)]), Value::set(vec![known.clone()]));
+        assert_eq!(
+            rules_from(&actual, &[Attrs(&known)]),
+            Value::set(vec![known.clone()])
+        );
         // And with no prior blocks (import), the same block is rebuilt.
         assert_eq!(rules_from(&actual, &[]), Value::set(vec![known]));
     }
@@ -648,7 +717,12 @@ mod tests {
             .to_port(22)
             .ip_ranges(IpRange::builder().cidr_ip("10.0.0.0/8").build())
             .ip_ranges(IpRange::builder().cidr_ip("192.0.2.0/24").build())
-            .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").description("hand").build())
+            .ip_ranges(
+                IpRange::builder()
+                    .cidr_ip("0.0.0.0/0")
+                    .description("hand")
+                    .build(),
+            )
             .build();
         let actual = permission_atoms(&perm, "sg-1", "123");
         let got = rules_from(&actual, &[Attrs(&ssh), Attrs(&ssh_office)]);
@@ -667,6 +741,71 @@ mod tests {
     }
 
     #[test]
+    fn an_import_groups_rules_by_kind_of_source() {
+        let perm = IpPermission::builder()
+            .ip_protocol("-1")
+            .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+            .user_id_group_pairs(UserIdGroupPair::builder().group_id("sg-1").build())
+            .build();
+        let actual = permission_atoms(&perm, "sg-1", "123");
+        let anywhere = rule(vec![
+            ("protocol", Value::string("-1")),
+            ("from_port", Value::Number(0.0)),
+            ("to_port", Value::Number(0.0)),
+            ("cidr_blocks", Value::List(vec!["0.0.0.0/0".into()])),
+        ]);
+        assert_eq!(
+            rules_from(&actual, &[]),
+            Value::set(vec![efa_rule(), anywhere])
+        );
+    }
+
+    #[test]
+    fn blocks_allowing_the_same_rules_plan_no_change() {
+        let merged = rule(vec![
+            ("protocol", Value::string("-1")),
+            ("from_port", Value::Number(0.0)),
+            ("to_port", Value::Number(0.0)),
+            ("cidr_blocks", Value::List(vec!["0.0.0.0/0".into()])),
+            ("self", Value::Bool(true)),
+        ]);
+        let split = vec![
+            efa_rule(),
+            rule(vec![
+                ("protocol", Value::string("all")),
+                ("from_port", Value::Number(0.0)),
+                ("to_port", Value::Number(0.0)),
+                ("cidr_blocks", Value::List(vec!["0.0.0.0/0".into()])),
+            ]),
+        ];
+        let schema = SecurityGroup.schema();
+        let prior = Value::map([
+            ("id", Value::string("sg-1")),
+            ("egress", Value::List(vec![merged.clone()])),
+        ]);
+        let config = Value::map([("egress", Value::set(split.clone()))]);
+        let planned = SecurityGroup
+            .plan(&schema, Some(&prior), &config)
+            .map(|p| p.value);
+        let egress = planned
+            .as_ref()
+            .ok()
+            .and_then(|v| Attrs(v).get("egress").cloned());
+        assert_eq!(egress, Some(Value::set(vec![merged])));
+        // Without a prior state the blocks are planned as written, protocols normalised.
+        let planned = SecurityGroup.plan(&schema, None, &config).map(|p| p.value);
+        let egress = planned
+            .as_ref()
+            .ok()
+            .and_then(|v| Attrs(v).get("egress").cloned());
+        let mut expected = split;
+        if let Value::Map(m) = &mut expected[1] {
+            m.insert("protocol".into(), Value::string("-1"));
+        }
+        assert_eq!(egress, Some(Value::set(expected)));
+    }
+
+    #[test]
     fn permissions_carry_one_source_each() {
         let atoms = rule_atoms(Attrs(&efa_rule()));
         let p = permission(&atoms[0], "sg-9");
@@ -682,17 +821,6 @@ mod tests {
         assert_eq!(p.user_id_group_pairs()[0].user_id(), Some("111"));
         assert_eq!(p.user_id_group_pairs()[0].group_id(), Some("sg-2"));
         assert_eq!(p.user_id_group_pairs()[0].description(), Some("peer"));
-    }
-
-    #[test]
-    fn generated_names_keep_their_prefix_and_are_stable_per_token() {
-        let token = "0f8fad5b-d9cb-469f-a165-70867728950e";
-        let a = generated_name("efa-", Some(token));
-        assert_eq!(a, generated_name("efa-", Some(token)));
-        assert_eq!(a.len(), 4 + SUFFIX_LEN);
-        assert_eq!(prefix_of(&a), Some("efa-"));
-        assert_eq!(prefix_of("efa"), None);
-        assert_eq!(prefix_of("training-nodes"), None);
     }
 
     #[test]

@@ -86,8 +86,14 @@ impl ResourceType for Subnet {
 
     async fn update(&self, cx: &Cx<'_>, prior: &Value, planned: &Value) -> Result<Value> {
         let id = Attrs(prior).id()?.to_owned();
-        let public = Attrs(planned).bool("map_public_ip_on_launch").unwrap_or(false);
-        if Attrs(prior).bool("map_public_ip_on_launch").unwrap_or(false) != public {
+        let public = Attrs(planned)
+            .bool("map_public_ip_on_launch")
+            .unwrap_or(false);
+        if Attrs(prior)
+            .bool("map_public_ip_on_launch")
+            .unwrap_or(false)
+            != public
+        {
             set_map_public_ip(cx, &id, public).await?;
         }
         let old = Attrs(prior).str_map("tags_all");
@@ -158,7 +164,10 @@ async fn wait_available(cx: &Cx<'_>, id: &str) -> Result<()> {
                         .await
                         .map_err(|e| sdk_error("DescribeSubnets", e)),
                 )?;
-                let state = out.as_ref().and_then(|o| o.subnets().first()).and_then(|s| s.state());
+                let state = out
+                    .as_ref()
+                    .and_then(|o| o.subnets().first())
+                    .and_then(|s| s.state());
                 Ok((state == Some(&SubnetState::Available)).then_some(()))
             }
         })
@@ -192,12 +201,22 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
         .set("owner_id", owner)
         .set("vpc_id", subnet.vpc_id().unwrap_or_default())
         .set("cidr_block", subnet.cidr_block().unwrap_or_default())
-        .set("availability_zone", subnet.availability_zone().unwrap_or_default())
-        .set("availability_zone_id", subnet.availability_zone_id().unwrap_or_default())
+        .set(
+            "availability_zone",
+            subnet.availability_zone().unwrap_or_default(),
+        )
+        .set(
+            "availability_zone_id",
+            subnet.availability_zone_id().unwrap_or_default(),
+        )
         .set(
             "map_public_ip_on_launch",
             subnet.map_public_ip_on_launch().unwrap_or(false),
         );
-    tags::record(&mut state, &cx.settings.default_tags, &tags::from_ec2(subnet.tags()));
+    tags::record(
+        &mut state,
+        &cx.settings.default_tags,
+        &tags::from_ec2(subnet.tags()),
+    );
     Ok(Some(state.into_value()))
 }
