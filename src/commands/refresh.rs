@@ -40,9 +40,11 @@ pub fn run_refresh(args: &ApplyArgs, ui: Ui) -> ExitStatus {
     };
     rt.block_on(recover(&journal, recovery.pending_creates, providers));
     let state = journal.current();
+    let mut priors = priors_from_state(&state);
+    crate::plan::refresh::type_priors(providers, &mut priors);
     let (_, drift, errors) = rt.block_on(refresh(
         providers,
-        priors_from_state(&state),
+        priors,
         args.engine.parallelism as usize,
     ));
     let mut diags = Diagnostics::new();

@@ -19,6 +19,27 @@ pub struct Prior {
     pub sensitive_paths: Vec<String>,
 }
 
+/// Gives state attributes their schema types back: JSON has no sets, so a set read from
+/// state is a list until converted, and would otherwise differ from every fresh read.
+pub fn type_priors(providers: &Providers, prior: &mut BTreeMap<String, Prior>) {
+    for p in prior.values_mut() {
+        let Some(provider) = providers.get(&p.provider) else {
+            continue;
+        };
+        let schemas = provider.schema();
+        let schema = if p.managed {
+            schemas.resources.get(&p.type_name)
+        } else {
+            schemas.data_sources.get(&p.type_name)
+        };
+        if let Some(schema) = schema {
+            if let Ok(typed) = p.attributes.convert(&gantry_provider::plan::object_type(schema)) {
+                p.attributes = typed;
+            }
+        }
+    }
+}
+
 /// Reads each managed resource; returns the refreshed set (objects deleted outside gantry
 /// are gone from it) and the drift found. Errors are per resource.
 pub async fn refresh(

@@ -97,6 +97,7 @@ pub async fn make_plan(req: &PlanRequest<'_>, state: &State, providers: &Provide
         return planned;
     }
     let mut prior = priors_from_state(state);
+    super::refresh::type_priors(providers, &mut prior);
     let mut drift = Vec::new();
     if req.refresh && !prior.is_empty() {
         let (refreshed, found, errors) = refresh(providers, prior, req.parallelism).await;

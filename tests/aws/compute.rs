@@ -6,8 +6,11 @@
 //!
 //! moto gaps met here (also in providers/aws/README.md):
 //! - moto keeps a launch template's network interfaces as given (so `interface_type = "efa"`
-//!   is checked in the template) but does not apply them, EFA included, to an instance
-//!   launched from the template: instances get moto's default interface.
+//!   is checked in the template), and an instance launched from the template gets the
+//!   template's type, AMI and (through the launcher) placement group; but moto ignores the
+//!   template's network interfaces (the instance lands in the default subnet of its zone)
+//!   and makes one interface of type `interface` whatever is asked, in a template or in
+//!   RunInstances: no EFA, no second network card.
 //! - DescribeInstances cannot tell which launch template or spot options an instance was
 //!   launched with (moto sets no `aws:ec2launchtemplate:*` tags and makes no spot request),
 //!   so import is tested on an instance launched from an AMI; the spot instance is checked
@@ -35,84 +38,10 @@ fn assert_plan_shows(stack: &Stack<'_>, needles: &[&str]) {
     }
 }
 
-/// What the stacks build on, made with the SDK: a VPC with a subnet in us-east-1a, two
-/// security groups, an AMI, a key pair and an instance profile.
-struct Prereqs {
-    subnet: String,
-    sg1: String,
-    sg2: String,
-    ami: String,
-}
-
-impl Prereqs {
-    fn make(moto: &Moto) -> Prereqs {
-        let ec2 = moto.ec2();
-        let vpc = block_on(ec2.create_vpc().cidr_block("10.0.0.0/16").send()).expect("vpc");
-        let vpc = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_owned();
-        let subnet = block_on(
-            ec2.create_subnet()
-                .vpc_id(&vpc)
-                .cidr_block("10.0.1.0/24")
-                .availability_zone("us-east-1a")
-                .send(),
-        )
-        .expect("subnet");
-        let subnet = subnet.subnet().and_then(|s| s.subnet_id()).expect("subnet id").to_owned();
-        let sg = |name: &str| {
-            block_on(
-                ec2.create_security_group()
-                    .group_name(name)
-                    .description("gpu nodes")
-                    .vpc_id(&vpc)
-                    .send(),
-            )
-            .expect("security group")
-            .group_id()
-            .expect("group id")
-            .to_owned()
-        };
-        let (sg1, sg2) = (sg("efa"), sg("ssh"));
-        let images = block_on(ec2.describe_images().owners("amazon").send()).expect("images");
-        let ami = images
-            .images()
-            .iter()
-            .find(|i| i.root_device_name().is_some())
-            .and_then(|i| i.image_id())
-            .expect("an AMI")
-            .to_owned();
-        block_on(ec2.create_key_pair().key_name("ops").send()).expect("key pair");
-        let iam = moto.iam();
-        block_on(
-            iam.create_role()
-                .role_name("gpu-node")
-                .assume_role_policy_document(
-                    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
-                )
-                .send(),
-        )
-        .expect("role");
-        block_on(iam.create_instance_profile().instance_profile_name("gpu-node").send()).expect("profile");
-        block_on(
-            iam.add_role_to_instance_profile()
-                .instance_profile_name("gpu-node")
-                .role_name("gpu-node")
-                .send(),
-        )
-        .expect("add role");
-        Prereqs { subnet, sg1, sg2, ami }
-    }
-
-    fn fill(&self, hcl: &str) -> String {
-        hcl.replace("__SUBNET__", &self.subnet)
-            .replace("__SG1__", &self.sg1)
-            .replace("__SG2__", &self.sg2)
-            .replace("__AMI__", &self.ami)
-    }
-}
-
-// ---- aws_launch_template ----
-
-const LT_V1: &str = r#"
+/// What the instances need, as stack resources: a VPC with a subnet in us-east-1a, an EFA
+/// security group (all traffic within itself) and an SSH one, an instance profile and a
+/// cluster placement group (the launcher's fake: moto has none).
+const BASE: &str = r#"
 provider "aws" {
   region = "us-east-1"
   default_tags {
@@ -120,6 +49,97 @@ provider "aws" {
   }
 }
 
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+}
+
+resource "aws_subnet" "a" {
+  vpc_id            = aws_vpc.main.id
+  cidr_block        = "10.0.1.0/24"
+  availability_zone = "us-east-1a"
+}
+
+resource "aws_security_group" "efa" {
+  name   = "efa"
+  vpc_id = aws_vpc.main.id
+
+  ingress {
+    from_port = 0
+    to_port   = 0
+    protocol  = "-1"
+    self      = true
+  }
+
+  egress {
+    from_port = 0
+    to_port   = 0
+    protocol  = "-1"
+    self      = true
+  }
+}
+
+resource "aws_security_group" "ssh" {
+  name   = "ssh"
+  vpc_id = aws_vpc.main.id
+
+  ingress {
+    from_port   = 22
+    to_port     = 22
+    protocol    = "tcp"
+    cidr_blocks = ["10.0.0.0/8"]
+  }
+}
+
+resource "aws_iam_role" "node" {
+  name = "gpu-node"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }]
+  })
+}
+
+resource "aws_iam_instance_profile" "node" {
+  name = "gpu-node"
+  role = aws_iam_role.node.name
+}
+
+resource "aws_placement_group" "p5" {
+  name     = "p5-cluster"
+  strategy = "cluster"
+}
+"#;
+
+/// An AMI and key pairs: no resource type makes them (AMIs are looked up, key pairs made
+/// with the SDK).
+fn ami_and_keys(moto: &Moto) -> String {
+    let ec2 = moto.ec2();
+    for key in ["ops", "ops-2"] {
+        block_on(ec2.create_key_pair().key_name(key).send()).expect("key pair");
+    }
+    let images = block_on(ec2.describe_images().owners("amazon").send()).expect("images");
+    images
+        .images()
+        .iter()
+        .find(|i| i.root_device_name().is_some())
+        .and_then(|i| i.image_id())
+        .expect("an AMI")
+        .to_owned()
+}
+
+/// Nothing gantry made is left: no VPC, launch template or live instance with its tag.
+fn assert_nothing_left(ec2: &aws_sdk_ec2::Client) {
+    let tagged = || Filter::builder().name("tag-key").values("gantry:address").build();
+    let vpcs = block_on(ec2.describe_vpcs().filters(tagged()).send()).expect("vpcs");
+    assert!(vpcs.vpcs().is_empty(), "left behind: {:?}", vpcs.vpcs());
+    let templates = block_on(ec2.describe_launch_templates().filters(tagged()).send()).expect("templates");
+    assert!(templates.launch_templates().is_empty(), "left behind: {:?}", templates.launch_templates());
+    let live = live_instances(ec2);
+    assert!(live.is_empty(), "left running: {live:?}");
+}
+
+// ---- aws_launch_template ----
+
+const LAUNCH_TEMPLATE: &str = r#"
 resource "aws_launch_template" "gpu" {
   name          = "p5-nodes"
   description   = "H100 training nodes"
@@ -129,19 +149,20 @@ resource "aws_launch_template" "gpu" {
   user_data     = "IyEvYmluL2Jhc2gKZWNobyBoaQo="
 
   iam_instance_profile {
-    name = "gpu-node"
+    name = aws_iam_instance_profile.node.name
   }
 
   placement {
-    availability_zone = "us-east-1a"
+    group_name        = aws_placement_group.p5.name
+    availability_zone = aws_subnet.a.availability_zone
   }
 
   network_interfaces {
     device_index          = 0
     network_card_index    = 0
     interface_type        = "efa"
-    subnet_id             = "__SUBNET__"
-    security_groups       = ["__SG1__"]
+    subnet_id             = aws_subnet.a.id
+    security_groups       = [aws_security_group.efa.id]
     delete_on_termination = true
   }
 
@@ -149,8 +170,8 @@ resource "aws_launch_template" "gpu" {
     device_index       = 1
     network_card_index = 1
     interface_type     = "efa"
-    subnet_id          = "__SUBNET__"
-    security_groups    = ["__SG1__"]
+    subnet_id          = aws_subnet.a.id
+    security_groups    = [aws_security_group.efa.id]
   }
 
   block_device_mappings {
@@ -192,13 +213,14 @@ resource "aws_launch_template" "gpu" {
 fn launch_template_lifecycle() {
     let moto = Moto::start();
     let ec2 = moto.ec2();
-    let pre = Prereqs::make(&moto);
+    let ami = ami_and_keys(&moto);
     let stack = moto.stack();
-    let v1 = pre.fill(LT_V1);
+    let v1 = format!("{BASE}{}", LAUNCH_TEMPLATE.replace("__AMI__", &ami));
     stack.write(&v1);
     stack.apply();
     let addr = "aws_launch_template.gpu";
     let id = stack.state_id(addr);
+    let (subnet, efa) = (stack.state_id("aws_subnet.a"), stack.state_id("aws_security_group.efa"));
     assert_eq!(stack.state_attr(addr, "latest_version"), 1);
 
     // Read back: the template's tags, and its version's arguments, EFA interfaces included.
@@ -222,13 +244,17 @@ fn launch_template_lifecycle() {
     assert_eq!(v.version_description(), Some("H100 training nodes"));
     let d = v.launch_template_data().expect("data");
     assert_eq!(d.instance_type().map(|t| t.as_str()), Some("p5.48xlarge"));
-    assert_eq!(d.image_id(), Some(pre.ami.as_str()));
+    assert_eq!(d.image_id(), Some(ami.as_str()));
     assert_eq!(d.iam_instance_profile().and_then(|p| p.name()), Some("gpu-node"));
+    let placement = d.placement().expect("placement");
+    assert_eq!(placement.group_name(), Some("p5-cluster"));
+    assert_eq!(placement.availability_zone(), Some("us-east-1a"));
     let nics = d.network_interfaces();
     assert_eq!(nics.len(), 2);
     assert!(nics.iter().all(|n| n.interface_type() == Some("efa")), "{nics:?}");
+    assert!(nics.iter().all(|n| n.subnet_id() == Some(subnet.as_str())), "{nics:?}");
     assert_eq!(nics[1].network_card_index(), Some(1));
-    assert_eq!(nics[0].groups(), [pre.sg1.clone()]);
+    assert_eq!(nics[0].groups(), [efa.clone()]);
     let ebs = d.block_device_mappings()[0].ebs().expect("ebs");
     assert_eq!((ebs.volume_size(), ebs.iops(), ebs.throughput()), (Some(500), Some(6000), Some(500)));
     let market = d.instance_market_options().expect("market options");
@@ -280,7 +306,7 @@ fn launch_template_lifecycle() {
             .launch_template_id(&id)
             .launch_template_data(
                 aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
-                    .image_id(&pre.ami)
+                    .image_id(&ami)
                     .instance_type("g5.48xlarge".into())
                     .build(),
             )
@@ -312,32 +338,20 @@ fn launch_template_lifecycle() {
     assert_ne!(stack.state_id(addr), new_id);
 
     stack.destroy();
-    let left = block_on(
-        ec2.describe_launch_templates()
-            .filters(Filter::builder().name("tag-key").values("gantry:address").build())
-            .send(),
-    )
-    .expect("describe");
-    assert!(left.launch_templates().is_empty(), "left behind: {:?}", left.launch_templates());
+    assert_nothing_left(&ec2);
 }
 
 // ---- aws_instance ----
 
-const INSTANCE_V1: &str = r##"
-provider "aws" {
-  region = "us-east-1"
-  default_tags {
-    tags = { owner = "ml-platform" }
-  }
-}
-
+const INSTANCES: &str = r##"
 resource "aws_instance" "gpu" {
   ami                    = "__AMI__"
   instance_type          = "p5.48xlarge"
-  subnet_id              = "__SUBNET__"
-  vpc_security_group_ids = ["__SG1__"]
+  subnet_id              = aws_subnet.a.id
+  vpc_security_group_ids = [aws_security_group.efa.id]
   key_name               = "ops"
-  iam_instance_profile   = "gpu-node"
+  iam_instance_profile   = aws_iam_instance_profile.node.name
+  placement_group        = aws_placement_group.p5.name
   ebs_optimized          = true
   user_data              = "#!/bin/bash\necho ready\n"
 
@@ -349,17 +363,28 @@ resource "aws_instance" "gpu" {
   tags = { Name = "trainer-0" }
 }
 
-resource "aws_launch_template" "spot" {
-  name          = "g5-spot"
+resource "aws_launch_template" "efa" {
+  name          = "p5-efa"
   image_id      = "__AMI__"
-  instance_type = "g5.48xlarge"
+  instance_type = "p5.48xlarge"
+
+  placement {
+    group_name = aws_placement_group.p5.name
+  }
+
+  network_interfaces {
+    device_index          = 0
+    network_card_index    = 0
+    interface_type        = "efa"
+    subnet_id             = aws_subnet.a.id
+    security_groups       = [aws_security_group.efa.id]
+    delete_on_termination = true
+  }
 }
 
 resource "aws_instance" "spot" {
-  subnet_id = "__SUBNET__"
-
   launch_template {
-    id      = aws_launch_template.spot.id
+    id      = aws_launch_template.efa.id
     version = "$Latest"
   }
 
@@ -399,20 +424,24 @@ fn live_instances(ec2: &aws_sdk_ec2::Client) -> Vec<aws_sdk_ec2::types::Instance
 fn instance_lifecycle() {
     let moto = Moto::start();
     let ec2 = moto.ec2();
-    let pre = Prereqs::make(&moto);
+    let ami = ami_and_keys(&moto);
     let stack = moto.stack();
-    let v1 = pre.fill(INSTANCE_V1);
+    let v1 = format!("{BASE}{}", INSTANCES.replace("__AMI__", &ami));
     stack.write(&v1);
     stack.apply();
     let addr = "aws_instance.gpu";
     let id = stack.state_id(addr);
+    let subnet = stack.state_id("aws_subnet.a");
+    let (efa, ssh) = (stack.state_id("aws_security_group.efa"), stack.state_id("aws_security_group.ssh"));
 
-    // Read back: type, network, profile, EBS optimisation, root volume, tags.
+    // Read back: type, network, placement group, profile, EBS optimisation, root volume,
+    // user data, tags.
     let i = describe_instance(&ec2, &id);
     assert_eq!(i.instance_type().map(|t| t.as_str()), Some("p5.48xlarge"));
     assert_eq!(i.state().and_then(|s| s.name()), Some(&InstanceStateName::Running));
-    assert_eq!(i.subnet_id(), Some(pre.subnet.as_str()));
+    assert_eq!(i.subnet_id(), Some(subnet.as_str()));
     assert_eq!(i.placement().and_then(|p| p.availability_zone()), Some("us-east-1a"));
+    assert_eq!(i.placement().and_then(|p| p.group_name()), Some("p5-cluster"));
     assert_eq!(i.key_name(), Some("ops"));
     assert_eq!(i.ebs_optimized(), Some(true));
     assert!(
@@ -421,7 +450,7 @@ fn instance_lifecycle() {
         i.iam_instance_profile()
     );
     let groups: Vec<&str> = i.security_groups().iter().filter_map(|g| g.group_id()).collect();
-    assert_eq!(groups, [pre.sg1.as_str()]);
+    assert_eq!(groups, [efa.as_str()]);
     assert_eq!(tag_of(i.tags(), "Name").as_deref(), Some("trainer-0"));
     assert_eq!(tag_of(i.tags(), "owner").as_deref(), Some("ml-platform"));
     assert_eq!(tag_of(i.tags(), "gantry:address").as_deref(), Some(addr));
@@ -449,17 +478,24 @@ fn instance_lifecycle() {
     assert!(stack.state_attr(addr, "primary_network_interface_id").as_str().is_some_and(|e| e.starts_with("eni-")));
     assert!(stack.state_attr(addr, "arn").as_str().is_some_and(|a| a.ends_with(&format!("instance/{id}"))));
 
-    // The spot instance, from the launch template: its type, on the spot market.
-    let spot = describe_instance(&ec2, &stack.state_id("aws_instance.spot"));
-    assert_eq!(spot.instance_type().map(|t| t.as_str()), Some("g5.48xlarge"));
+    // The spot instance, from the EFA launch template: its type and placement group come
+    // from the template, and it is on the spot market. (moto ignores the template's network
+    // interfaces: the instance lands in the default subnet with one plain interface. See the
+    // module comment.)
+    let spot_id = stack.state_id("aws_instance.spot");
+    let spot = describe_instance(&ec2, &spot_id);
+    assert_eq!(spot.instance_type().map(|t| t.as_str()), Some("p5.48xlarge"));
     assert_eq!(spot.instance_lifecycle().map(|l| l.as_str()), Some("spot"));
-    assert_eq!(stack.state_attr("aws_instance.spot", "ami"), pre.ami.as_str());
+    assert_eq!(spot.placement().and_then(|p| p.group_name()), Some("p5-cluster"));
+    assert_eq!(stack.state_attr("aws_instance.spot", "ami"), ami.as_str());
+    assert_eq!(stack.state_attr("aws_instance.spot", "subnet_id").as_str(), spot.subnet_id());
+    assert_eq!(stack.state_attr("aws_instance.spot", "placement_group"), "p5-cluster");
     stack.assert_no_changes();
 
     // In-place update: H100 -> A100 (stop, modify, start), other security group, new tag.
     let v2 = v1
         .replace(r#""p5.48xlarge""#, r#""p4d.24xlarge""#)
-        .replace(&format!(r#"vpc_security_group_ids = ["{}"]"#, pre.sg1), &format!(r#"vpc_security_group_ids = ["{}"]"#, pre.sg2))
+        .replace("[aws_security_group.efa.id]", "[aws_security_group.ssh.id]")
         .replace(r#"tags = { Name = "trainer-0" }"#, r#"tags = { Name = "trainer-1" }"#);
     stack.write(&v2);
     assert_plan_shows(&stack, &["will be updated in-place", "p4d.24xlarge"]);
@@ -469,7 +505,7 @@ fn instance_lifecycle() {
     assert_eq!(i.instance_type().map(|t| t.as_str()), Some("p4d.24xlarge"));
     assert_eq!(i.state().and_then(|s| s.name()), Some(&InstanceStateName::Running));
     let groups: Vec<&str> = i.security_groups().iter().filter_map(|g| g.group_id()).collect();
-    assert_eq!(groups, [pre.sg2.as_str()]);
+    assert_eq!(groups, [ssh.as_str()]);
     assert_eq!(tag_of(i.tags(), "Name").as_deref(), Some("trainer-1"));
     stack.assert_no_changes();
 
@@ -499,44 +535,36 @@ fn instance_lifecycle() {
     stack.assert_no_changes();
 
     // A force-new change (another key pair) replaces it.
-    block_on(ec2.create_key_pair().key_name("ops-2").send()).expect("key pair");
     stack.write(&v2.replace(r#""ops""#, r#""ops-2""#));
     assert_plan_shows(&stack, &["must be replaced"]);
     stack.apply();
     assert_ne!(stack.state_id(addr), new_id);
 
     stack.destroy();
-    let left = live_instances(&ec2);
-    assert!(left.is_empty(), "left running: {left:?}");
-    let templates = block_on(ec2.describe_launch_templates().send()).expect("templates");
-    assert!(templates.launch_templates().is_empty());
+    assert_nothing_left(&ec2);
 }
 
 const CAPACITY: &str = r#"
-provider "aws" {
-  region = "us-east-1"
-}
-
 resource "aws_instance" "gpu" {
   ami           = "__AMI__"
   instance_type = "p5.48xlarge"
-  subnet_id     = "__SUBNET__"
+  subnet_id     = aws_subnet.a.id
 }
 "#;
 
 /// No p5.48xlarge capacity in us-east-1a (the launcher's fault): apply fails with a
 /// Capacity error that names the type and the zone (which the request only gave through
-/// the subnet), and leaves nothing behind, in the cloud or in state.
+/// the subnet), launches nothing and records no instance in state.
 #[test]
 fn instance_capacity_error_names_type_and_zone() {
     let moto = Moto::start();
     let ec2 = moto.ec2();
-    let pre = Prereqs::make(&moto);
+    let ami = ami_and_keys(&moto);
     moto.set_faults(&serde_json::json!({
         "capacity": [{"instance_type": "p5.48xlarge", "zone": "us-east-1a"}]
     }));
     let stack = moto.stack();
-    stack.write(&pre.fill(CAPACITY));
+    stack.write(&format!("{BASE}{}", CAPACITY.replace("__AMI__", &ami)));
     let run = stack.gantry(&["apply", "--auto-approve"]);
     assert_eq!(run.code, 1, "{}", run.both());
     let out = run.both();
@@ -553,36 +581,35 @@ fn instance_capacity_error_names_type_and_zone() {
     }
     let all = block_on(ec2.describe_instances().send()).expect("describe");
     assert!(all.reservations().is_empty(), "launched anyway: {:?}", all.reservations());
-    assert!(!stack.state_addresses().iter().any(|a| a == "aws_instance.gpu"));
+    let state = stack.state_addresses();
+    assert!(state.iter().any(|a| a == "aws_subnet.a"), "{state:?}");
+    assert!(!state.iter().any(|a| a == "aws_instance.gpu"), "{state:?}");
 
-    // Capacity comes back: the same stack applies.
+    // Capacity comes back: the same stack applies; destroy leaves nothing.
     moto.set_faults(&serde_json::json!({}));
     stack.apply();
     assert_eq!(live_instances(&ec2).len(), 1);
     stack.destroy();
+    assert_nothing_left(&ec2);
 }
 
 const RECOVERY: &str = r#"
-provider "aws" {
-  region = "us-east-1"
-}
-
 resource "aws_instance" "by_token" {
   ami           = "__AMI__"
   instance_type = "p5.48xlarge"
-  subnet_id     = "__SUBNET__"
+  subnet_id     = aws_subnet.a.id
 }
 
 resource "aws_instance" "by_tag" {
   ami           = "__AMI__"
   instance_type = "p5.48xlarge"
-  subnet_id     = "__SUBNET__"
+  subnet_id     = aws_subnet.a.id
 }
 
 resource "aws_instance" "never_launched" {
   ami           = "__AMI__"
   instance_type = "p5.48xlarge"
-  subnet_id     = "__SUBNET__"
+  subnet_id     = aws_subnet.a.id
 }
 "#;
 
@@ -594,16 +621,22 @@ resource "aws_instance" "never_launched" {
 fn instance_crash_recovery_adopts_what_a_killed_run_launched() {
     let moto = Moto::start();
     let ec2 = moto.ec2();
-    let pre = Prereqs::make(&moto);
+    let ami = ami_and_keys(&moto);
     let stack = moto.stack();
-    stack.write(&pre.fill(RECOVERY));
-    // What the killed run did: journal the three intents, launch two instances.
+    // The network exists (an earlier apply); the killed run was launching the instances.
+    stack.write(BASE);
+    stack.apply();
+    let subnet = stack.state_id("aws_subnet.a");
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(stack.path().join(".gantry/state.json")).expect("state"),
+    )
+    .expect("state json");
     let launch = |address: &str, token: &str| {
         let out = block_on(
             ec2.run_instances()
-                .image_id(&pre.ami)
+                .image_id(&ami)
                 .instance_type("p5.48xlarge".into())
-                .subnet_id(&pre.subnet)
+                .subnet_id(&subnet)
                 .min_count(1)
                 .max_count(1)
                 .client_token(token)
@@ -619,22 +652,21 @@ fn instance_crash_recovery_adopts_what_a_killed_run_launched() {
         out.instances()[0].instance_id().expect("id").to_owned()
     };
     let by_token = launch("aws_instance.by_token", "11111111-1111-4111-8111-111111111111");
-    // Launched by an older attempt with another token: only the tag ties it to the address.
+    // Launched by an earlier attempt with another token: only the tag ties it to the address.
     let by_tag = launch("aws_instance.by_tag", "33333333-3333-4333-8333-333333333333");
     let intent = |address: &str, token: &str| {
         serde_json::json!({"op": "intent", "address": address, "type": "aws_instance", "provider": "aws", "token": token})
             .to_string()
     };
     let journal = [
-        serde_json::json!({"op": "begin", "lineage": "7d1f3a52-4c8e-4f7e-9a51-2b6f0d9c8e11", "base_serial": 0}).to_string(),
+        serde_json::json!({"op": "begin", "lineage": state["lineage"], "base_serial": state["serial"]}).to_string(),
         intent("aws_instance.by_token", "11111111-1111-4111-8111-111111111111"),
         intent("aws_instance.by_tag", "22222222-2222-4222-8222-222222222222"),
         intent("aws_instance.never_launched", "44444444-4444-4444-8444-444444444444"),
     ];
-    let dir = stack.path().join(".gantry");
-    std::fs::create_dir_all(&dir).expect("state dir");
-    std::fs::write(dir.join("journal.ndjson"), journal.join("\n") + "\n").expect("journal");
+    std::fs::write(stack.path().join(".gantry/journal.ndjson"), journal.join("\n") + "\n").expect("journal");
 
+    stack.write(&format!("{BASE}{}", RECOVERY.replace("__AMI__", &ami)));
     let run = stack.apply();
     assert_eq!(stack.state_id("aws_instance.by_token"), by_token, "{}", run.both());
     assert_eq!(stack.state_id("aws_instance.by_tag"), by_tag, "{}", run.both());
@@ -649,5 +681,5 @@ fn instance_crash_recovery_adopts_what_a_killed_run_launched() {
     assert_eq!(live, expected, "one instance per address, none launched twice");
     stack.assert_no_changes();
     stack.destroy();
-    assert!(live_instances(&ec2).is_empty());
+    assert_nothing_left(&ec2);
 }

@@ -27,8 +27,6 @@ fn assert_plan_shows(stack: &Stack<'_>, needles: &[&str]) {
     }
 }
 
-const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-
 const V1: &str = r#"
 provider "aws" {
   region = "us-east-1"
@@ -37,14 +35,51 @@ provider "aws" {
   }
 }
 
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+}
+
+resource "aws_subnet" "a" {
+  vpc_id            = aws_vpc.main.id
+  cidr_block        = "10.0.1.0/24"
+  availability_zone = "us-east-1a"
+}
+
+resource "aws_subnet" "b" {
+  vpc_id            = aws_vpc.main.id
+  cidr_block        = "10.0.2.0/24"
+  availability_zone = "us-east-1b"
+}
+
+resource "aws_security_group" "control_plane" {
+  name   = "eks-control-plane"
+  vpc_id = aws_vpc.main.id
+}
+
+resource "aws_iam_role" "cluster" {
+  name = "eks-cluster"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "eks.amazonaws.com" } }]
+  })
+}
+
+resource "aws_iam_role" "node" {
+  name = "eks-node"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }]
+  })
+}
+
 resource "aws_eks_cluster" "gpu" {
   name     = "gpu"
-  role_arn = "__CLUSTER_ROLE__"
+  role_arn = aws_iam_role.cluster.arn
   version  = "1.29"
 
   vpc_config {
-    subnet_ids              = ["__SUBNET_A__", "__SUBNET_B__"]
-    security_group_ids      = ["__SG__"]
+    subnet_ids              = [aws_subnet.a.id, aws_subnet.b.id]
+    security_group_ids      = [aws_security_group.control_plane.id]
     endpoint_public_access  = true
     endpoint_private_access = false
   }
@@ -55,8 +90,8 @@ resource "aws_eks_cluster" "gpu" {
 resource "aws_eks_node_group" "h100" {
   cluster_name    = aws_eks_cluster.gpu.name
   node_group_name = "h100"
-  node_role_arn   = "__NODE_ROLE__"
-  subnet_ids      = ["__SUBNET_A__"]
+  node_role_arn   = aws_iam_role.node.arn
+  subnet_ids      = [aws_subnet.a.id]
   instance_types  = ["p5.48xlarge"]
   ami_type        = "AL2_x86_64_GPU"
   capacity_type   = "ON_DEMAND"
@@ -95,8 +130,8 @@ resource "aws_launch_template" "nodes" {
 resource "aws_eks_node_group" "spot" {
   cluster_name    = aws_eks_cluster.gpu.name
   node_group_name = "l4-spot"
-  node_role_arn   = "__NODE_ROLE__"
-  subnet_ids      = ["__SUBNET_A__", "__SUBNET_B__"]
+  node_role_arn   = aws_iam_role.node.arn
+  subnet_ids      = [aws_subnet.a.id, aws_subnet.b.id]
   capacity_type   = "SPOT"
 
   launch_template {
@@ -112,60 +147,6 @@ resource "aws_eks_node_group" "spot" {
 }
 "#;
 
-struct Prereqs {
-    subnet_a: String,
-    subnet_b: String,
-    sg: String,
-    cluster_role: String,
-    node_role: String,
-}
-
-impl Prereqs {
-    fn make(moto: &Moto) -> Prereqs {
-        let ec2 = moto.ec2();
-        let vpc = block_on(ec2.create_vpc().cidr_block("10.0.0.0/16").send()).expect("vpc");
-        let vpc = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_owned();
-        let subnet = |cidr: &str, zone: &str| {
-            block_on(ec2.create_subnet().vpc_id(&vpc).cidr_block(cidr).availability_zone(zone).send())
-                .expect("subnet")
-                .subnet()
-                .and_then(|s| s.subnet_id())
-                .expect("subnet id")
-                .to_owned()
-        };
-        let (subnet_a, subnet_b) = (subnet("10.0.1.0/24", "us-east-1a"), subnet("10.0.2.0/24", "us-east-1b"));
-        let sg = block_on(
-            ec2.create_security_group()
-                .group_name("eks")
-                .description("control plane")
-                .vpc_id(&vpc)
-                .send(),
-        )
-        .expect("security group")
-        .group_id()
-        .expect("group id")
-        .to_owned();
-        let iam = moto.iam();
-        let role = |name: &str| {
-            block_on(iam.create_role().role_name(name).assume_role_policy_document(TRUST).send())
-                .expect("role")
-                .role()
-                .map(|r| r.arn().to_owned())
-                .expect("role arn")
-        };
-        let (cluster_role, node_role) = (role("eks-cluster"), role("eks-node"));
-        Prereqs { subnet_a, subnet_b, sg, cluster_role, node_role }
-    }
-
-    fn fill(&self, hcl: &str) -> String {
-        hcl.replace("__SUBNET_A__", &self.subnet_a)
-            .replace("__SUBNET_B__", &self.subnet_b)
-            .replace("__SG__", &self.sg)
-            .replace("__CLUSTER_ROLE__", &self.cluster_role)
-            .replace("__NODE_ROLE__", &self.node_role)
-    }
-}
-
 fn sorted(items: &[String]) -> Vec<String> {
     let mut v = items.to_vec();
     v.sort();
@@ -176,11 +157,14 @@ fn sorted(items: &[String]) -> Vec<String> {
 fn eks_cluster_and_node_group_lifecycle() {
     let moto = Moto::start();
     let eks = moto.eks();
-    let pre = Prereqs::make(&moto);
     let stack = moto.stack();
-    let v1 = pre.fill(V1);
+    let v1 = V1.to_owned();
     stack.write(&v1);
     stack.apply();
+    let (subnet_a, subnet_b) = (stack.state_id("aws_subnet.a"), stack.state_id("aws_subnet.b"));
+    let sg = stack.state_id("aws_security_group.control_plane");
+    let cluster_role = stack.state_attr("aws_iam_role.cluster", "arn");
+    let node_role = stack.state_attr("aws_iam_role.node", "arn");
     let (cluster_addr, h100_addr, spot_addr) =
         ("aws_eks_cluster.gpu", "aws_eks_node_group.h100", "aws_eks_node_group.spot");
     assert_eq!(stack.state_id(cluster_addr), "gpu");
@@ -190,11 +174,11 @@ fn eks_cluster_and_node_group_lifecycle() {
     let c = block_on(eks.describe_cluster().name("gpu").send()).expect("describe cluster");
     let c = c.cluster().expect("cluster");
     assert_eq!(c.version(), Some("1.29"));
-    assert_eq!(c.role_arn(), Some(pre.cluster_role.as_str()));
+    assert_eq!(c.role_arn(), cluster_role.as_str());
     assert_eq!(c.status().map(|s| s.as_str()), Some("ACTIVE"));
     let vpc = c.resources_vpc_config().expect("vpc config");
-    assert_eq!(sorted(vpc.subnet_ids()), sorted(&[pre.subnet_a.clone(), pre.subnet_b.clone()]));
-    assert_eq!(vpc.security_group_ids(), [pre.sg.clone()]);
+    assert_eq!(sorted(vpc.subnet_ids()), sorted(&[subnet_a.clone(), subnet_b.clone()]));
+    assert_eq!(vpc.security_group_ids(), [sg.clone()]);
     assert!(vpc.endpoint_public_access() && !vpc.endpoint_private_access());
     let tags = c.tags().expect("tags");
     assert_eq!(tags.get("Name").map(String::as_str), Some("gpu"));
@@ -215,7 +199,7 @@ fn eks_cluster_and_node_group_lifecycle() {
     assert_eq!(g.ami_type().map(|t| t.as_str()), Some("AL2_x86_64_GPU"));
     assert_eq!(g.capacity_type().map(|t| t.as_str()), Some("ON_DEMAND"));
     assert_eq!(g.disk_size(), Some(500));
-    assert_eq!(g.node_role(), Some(pre.node_role.as_str()));
+    assert_eq!(g.node_role(), node_role.as_str());
     assert_eq!(g.labels().and_then(|l| l.get("accelerator")).map(String::as_str), Some("h100"));
     assert_eq!(g.taints().len(), 1);
     assert_eq!(g.taints()[0].value(), Some("present"));
@@ -316,6 +300,13 @@ fn eks_cluster_and_node_group_lifecycle() {
     stack.destroy();
     let clusters = block_on(eks.list_clusters().send()).expect("list");
     assert!(clusters.clusters().is_empty(), "left behind: {:?}", clusters.clusters());
-    let templates = block_on(moto.ec2().describe_launch_templates().send()).expect("templates");
+    let ec2 = moto.ec2();
+    let templates = block_on(ec2.describe_launch_templates().send()).expect("templates");
     assert!(templates.launch_templates().is_empty());
+    let tagged = aws_sdk_ec2::types::Filter::builder().name("tag-key").values("gantry:address").build();
+    let vpcs = block_on(ec2.describe_vpcs().filters(tagged).send()).expect("vpcs");
+    assert!(vpcs.vpcs().is_empty(), "left behind: {:?}", vpcs.vpcs());
+    for role in ["eks-cluster", "eks-node"] {
+        assert!(block_on(moto.iam().get_role().role_name(role).send()).is_err(), "{role} left behind");
+    }
 }

@@ -21,10 +21,7 @@ data "aws_iam_policy_document" "trust" {
     }
     principals {
       type        = "AWS"
-      # Not `${data.aws_caller_identity.me.account_id}`: a data source whose configuration
-      # is unknown at plan fails at apply (engine: `prepare` looks the type up among
-      # resources only; see providers/aws/README.md).
-      identifiers = ["arn:aws:iam::123456789012:root"]
+      identifiers = ["arn:aws:iam::${data.aws_caller_identity.me.account_id}:root"]
     }
     condition {
       test     = "StringEquals"
@@ -109,15 +106,20 @@ fn identity_data_sources() {
 }}"#
     );
     assert_eq!(output(&stack, "trust"), expected);
-    let minified: serde_json::Value = serde_json::from_str(&output(&stack, "trust_min")).expect("json");
+    let minified: serde_json::Value =
+        serde_json::from_str(&output(&stack, "trust_min")).expect("json");
     let pretty: serde_json::Value = serde_json::from_str(&expected).expect("json");
     assert_eq!(minified, pretty);
 
     // The role holds exactly that document (read back with the SDK).
     let iam = moto.iam();
     let role = block_on(iam.get_role().role_name("gantry-identity").send()).expect("role");
-    let doc = role.role().and_then(|r| r.assume_role_policy_document()).unwrap_or_default();
-    let doc: serde_json::Value = serde_json::from_str(&percent_decode(doc)).expect("trust policy json");
+    let doc = role
+        .role()
+        .and_then(|r| r.assume_role_policy_document())
+        .unwrap_or_default();
+    let doc: serde_json::Value =
+        serde_json::from_str(&percent_decode(doc)).expect("trust policy json");
     assert_eq!(doc, pretty);
     stack.assert_no_changes();
 
@@ -127,14 +129,21 @@ fn identity_data_sources() {
     assert_eq!(code, 2, "{}", plan.both());
     stack.apply();
     let role = block_on(iam.get_role().role_name("gantry-identity").send()).expect("role");
-    let doc = percent_decode(role.role().and_then(|r| r.assume_role_policy_document()).unwrap_or_default());
+    let doc = percent_decode(
+        role.role()
+            .and_then(|r| r.assume_role_policy_document())
+            .unwrap_or_default(),
+    );
     assert!(doc.contains("research"), "{doc}");
     assert!(output(&stack, "trust").contains("\"research\""));
     stack.assert_no_changes();
 
     stack.destroy();
     let roles = block_on(iam.list_roles().send()).expect("roles");
-    assert!(roles.roles().iter().all(|r| r.role_name() != "gantry-identity"));
+    assert!(roles
+        .roles()
+        .iter()
+        .all(|r| r.role_name() != "gantry-identity"));
 }
 
 fn percent_decode(s: &str) -> String {

@@ -600,6 +600,7 @@ fn sagemaker_domain_lifecycle() {
         left.domains()
     );
     assert_no_network_left(&moto);
+    assert_role_gone(&moto);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -769,4 +770,5 @@ fn sagemaker_notebook_instance_lifecycle() {
         left.notebook_instances()
     );
     assert_no_network_left(&moto);
+    assert_role_gone(&moto);
 }

@@ -163,7 +163,13 @@ pub fn ec2_address_filter(address: &str) -> aws_sdk_ec2::types::Filter {
 
 pub fn iam_tags(tags: &Tags) -> Vec<aws_sdk_iam::types::Tag> {
     tags.iter()
-        .filter_map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build().ok())
+        .filter_map(|(k, v)| {
+            aws_sdk_iam::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .ok()
+        })
         .collect()
 }
 
@@ -175,7 +181,13 @@ pub fn from_iam(tags: &[aws_sdk_iam::types::Tag]) -> Tags {
 
 pub fn s3_tags(tags: &Tags) -> Vec<aws_sdk_s3::types::Tag> {
     tags.iter()
-        .filter_map(|(k, v)| aws_sdk_s3::types::Tag::builder().key(k).value(v).build().ok())
+        .filter_map(|(k, v)| {
+            aws_sdk_s3::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .ok()
+        })
         .collect()
 }
 

@@ -37,7 +37,10 @@ impl DataSource for IamPolicyDocument {
         };
         let statement = Schema::default()
             .attr("sid", Attribute::optional(Type::String))
-            .attr("effect", Attribute::optional(Type::String).with_default("Allow"))
+            .attr(
+                "effect",
+                Attribute::optional(Type::String).with_default("Allow"),
+            )
             .attr("actions", strings())
             .attr("not_actions", strings())
             .attr("resources", strings())
@@ -237,10 +240,18 @@ impl Strs {
         }
     }
 
-    fn map(self, f: impl Fn(String) -> std::result::Result<String, String>) -> std::result::Result<Strs, String> {
+    fn map(
+        self,
+        f: impl Fn(String) -> std::result::Result<String, String>,
+    ) -> std::result::Result<Strs, String> {
         Ok(match self {
             Strs::One(s) => Strs::One(f(s)?),
-            Strs::Many(items) => Strs::Many(items.into_iter().map(f).collect::<std::result::Result<_, _>>()?),
+            Strs::Many(items) => Strs::Many(
+                items
+                    .into_iter()
+                    .map(f)
+                    .collect::<std::result::Result<_, _>>()?,
+            ),
         })
     }
 }
@@ -334,8 +345,7 @@ fn build(config: Attrs<'_>) -> std::result::Result<Doc, String> {
     let mut merged = Doc::default();
     let mut sids = std::collections::HashSet::new();
     for (i, text) in config.strs("source_policy_documents").iter().enumerate() {
-        let source = parse_doc(text)
-            .map_err(|e| format!("merging source document {i}: {e}"))?;
+        let source = parse_doc(text).map_err(|e| format!("merging source document {i}: {e}"))?;
         for (n, s) in source.statements.iter().enumerate() {
             if !s.sid.is_empty() && !sids.insert(s.sid.clone()) {
                 return Err(format!(
@@ -434,7 +444,10 @@ fn principals_from_config(
         .collect()
 }
 
-fn conditions_from_config(s: Attrs<'_>, version: &str) -> std::result::Result<Vec<Condition>, String> {
+fn conditions_from_config(
+    s: Attrs<'_>,
+    version: &str,
+) -> std::result::Result<Vec<Condition>, String> {
     let mut blocks: Vec<(String, String, Vec<String>)> = s
         .blocks("condition")
         .iter()
@@ -463,7 +476,11 @@ fn conditions_from_config(s: Attrs<'_>, version: &str) -> std::result::Result<Ve
             } else {
                 Strs::Many(values)
             };
-            Ok(Condition { test, variable, values })
+            Ok(Condition {
+                test,
+                variable,
+                values,
+            })
         })
         .collect()
 }
@@ -502,7 +519,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -523,10 +544,17 @@ fn parse_doc(text: &str) -> std::result::Result<Doc, String> {
             "id" => doc.id = go_string(value, "Id")?,
             "statement" => match value {
                 serde_json::Value::Array(items) => {
-                    doc.statements = items.iter().map(parse_statement).collect::<std::result::Result<_, _>>()?;
+                    doc.statements = items
+                        .iter()
+                        .map(parse_statement)
+                        .collect::<std::result::Result<_, _>>()?;
                 }
                 serde_json::Value::Null => {}
-                _ => return Err("cannot unmarshal Statement: a list of statements is required".into()),
+                _ => {
+                    return Err(
+                        "cannot unmarshal Statement: a list of statements is required".into(),
+                    )
+                }
             },
             _ => {}
         }
@@ -592,7 +620,10 @@ fn parse_principals(v: &serde_json::Value) -> std::result::Result<Vec<Principal>
                     }
                     other => return Err(format!("unsupported principal identifiers {other}")),
                 };
-                Ok(Principal { ty: ty.clone(), ids })
+                Ok(Principal {
+                    ty: ty.clone(),
+                    ids,
+                })
             })
             .collect(),
         other => Err(format!("unsupported principal {other}")),
@@ -621,7 +652,11 @@ fn parse_conditions(v: &serde_json::Value) -> std::result::Result<Vec<Condition>
                 serde_json::Value::Array(items) => Strs::Many(
                     items
                         .iter()
-                        .map(|i| i.as_str().map(str::to_owned).ok_or_else(|| format!("condition {test}/{variable}: values must be strings")))
+                        .map(|i| {
+                            i.as_str().map(str::to_owned).ok_or_else(|| {
+                                format!("condition {test}/{variable}: values must be strings")
+                            })
+                        })
                         .collect::<std::result::Result<_, _>>()?,
                 ),
                 _ => continue,
@@ -656,11 +691,18 @@ impl Json {
     fn from_serde(v: &serde_json::Value) -> Json {
         match v {
             serde_json::Value::String(s) => Json::Str(s.clone()),
-            serde_json::Value::Array(items) => Json::Arr(items.iter().map(Json::from_serde).collect()),
+            serde_json::Value::Array(items) => {
+                Json::Arr(items.iter().map(Json::from_serde).collect())
+            }
             // Go decodes objects into maps and writes their keys sorted.
             serde_json::Value::Object(map) => {
                 let sorted: BTreeMap<&String, &serde_json::Value> = map.iter().collect();
-                Json::Obj(sorted.into_iter().map(|(k, v)| (k.clone(), Json::from_serde(v))).collect())
+                Json::Obj(
+                    sorted
+                        .into_iter()
+                        .map(|(k, v)| (k.clone(), Json::from_serde(v)))
+                        .collect(),
+                )
             }
             serde_json::Value::Number(n) => Json::Raw(go_number(n)),
             other => Json::Raw(other.to_string()),
@@ -929,15 +971,18 @@ mod tests {
                                                 "arn:aws:iam::333333333333:root"]}
             ]
         }]}));
-        assert!(json.contains(
-            r#"      "Principal": {
+        assert!(
+            json.contains(
+                r#"      "Principal": {
         "AWS": [
           "arn:aws:iam::111111111111:root",
           "arn:aws:iam::333333333333:root",
           "arn:aws:iam::222222222222:root"
         ]
       }"#
-        ), "{json}");
+            ),
+            "{json}"
+        );
     }
 
     /// `..._StatementPrincipalIdentifiers_multiplePrincipals` and its GovCloud twin: the
@@ -945,8 +990,24 @@ mod tests {
     #[test]
     fn principal_block_order_follows_terraform_set_hashing() {
         for (partition, expected) in [
-            ("aws", ["333333333333", "444444444444", "222222222222", "111111111111"]),
-            ("aws-us-gov", ["333333333333", "222222222222", "111111111111", "444444444444"]),
+            (
+                "aws",
+                [
+                    "333333333333",
+                    "444444444444",
+                    "222222222222",
+                    "111111111111",
+                ],
+            ),
+            (
+                "aws-us-gov",
+                [
+                    "333333333333",
+                    "222222222222",
+                    "111111111111",
+                    "444444444444",
+                ],
+            ),
         ] {
             let arn = |acct: &str| format!("arn:{partition}:iam::{acct}:root");
             let json = json_of(json!({"statement": [{
@@ -1012,8 +1073,9 @@ mod tests {
                 {"type": "AWS", "identifiers": ["arn:aws:iam::123456789012:root"]}
             ]
         }]}));
-        assert!(json.contains(
-            r#"      "Action": [
+        assert!(
+            json.contains(
+                r#"      "Action": [
         "sts:TagSession",
         "sts:AssumeRole"
       ],
@@ -1024,7 +1086,9 @@ mod tests {
           "ec2.amazonaws.com"
         ]
       }"#
-        ), "{json}");
+            ),
+            "{json}"
+        );
     }
 
     /// Conditions: tests and variables sorted, blocks on one key joined, values in order.
@@ -1038,8 +1102,9 @@ mod tests {
                 {"test": "IpAddress", "variable": "aws:SourceIp", "values": ["10.0.0.0/8", "192.168.0.0/16"]}
             ]
         }]}));
-        assert!(json.contains(
-            r#"      "Condition": {
+        assert!(
+            json.contains(
+                r#"      "Condition": {
         "IpAddress": {
           "aws:SourceIp": [
             "10.0.0.0/8",
@@ -1050,7 +1115,9 @@ mod tests {
           "aws:PrincipalTag/team": "ml"
         }
       }"#
-        ), "{json}");
+            ),
+            "{json}"
+        );
     }
 
     #[test]
@@ -1083,7 +1150,8 @@ mod tests {
         let c = json_of(json!({"statement": [
             {"sid": "", "effect": "Allow", "actions": ["bar:ActionTwo"]}
         ]}));
-        let merged = json_of(json!({"version": "2012-10-17", "source_policy_documents": [a, b, c]}));
+        let merged =
+            json_of(json!({"version": "2012-10-17", "source_policy_documents": [a, b, c]}));
         assert_eq!(
             merged,
             r#"{
@@ -1115,8 +1183,10 @@ mod tests {
     /// `..._sourceListConflicting`: one Sid in two source documents is an error.
     #[test]
     fn duplicate_sids_across_source_documents_are_an_error() {
-        let a = json_of(json!({"statement": [{"sid": "conflictSid", "actions": ["bar:ActionOne"]}]}));
-        let c = json_of(json!({"statement": [{"sid": "conflictSid", "actions": ["bar:ActionTwo"]}]}));
+        let a =
+            json_of(json!({"statement": [{"sid": "conflictSid", "actions": ["bar:ActionOne"]}]}));
+        let c =
+            json_of(json!({"statement": [{"sid": "conflictSid", "actions": ["bar:ActionTwo"]}]}));
         let err = error_of(json!({"source_policy_documents": [a, c]}));
         assert!(err.contains("duplicate Sid (conflictSid)"), "{err}");
     }
@@ -1135,7 +1205,8 @@ mod tests {
         let c = json_of(json!({"statement": [
             {"sid": "overrideSid", "effect": "Deny", "actions": ["bar:ActionOne"]}
         ]}));
-        let merged = json_of(json!({"version": "2012-10-17", "override_policy_documents": [a, b, c]}));
+        let merged =
+            json_of(json!({"version": "2012-10-17", "override_policy_documents": [a, b, c]}));
         assert_eq!(
             merged,
             r#"{
@@ -1165,7 +1236,8 @@ mod tests {
     #[test]
     fn source_documents_are_read_as_terraform_reads_them() {
         let source = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow"}}"#;
-        assert!(error_of(json!({"source_policy_documents": [source]})).contains("merging source document 0"));
+        assert!(error_of(json!({"source_policy_documents": [source]}))
+            .contains("merging source document 0"));
         let source = r#"{"version":"2012-10-17","statement":[{"Effect":"Allow",
             "Action":["b:x","a:y"],"Principal":"*",
             "Condition":{"Bool":{"aws:SecureTransport":true},"StringLike":{"k":["v"]}}}]}"#;
@@ -1228,9 +1300,14 @@ mod tests {
             json!({"actions": ["*"], "resources": ["arn:aws:s3:::foo/home/&{aws:username}"]}),
         ] {
             let err = error_of(json!({"version": "2008-10-17", "statement": [statement]}));
-            assert!(err.contains("which is not supported in document version 2008-10-17"), "{err}");
+            assert!(
+                err.contains("which is not supported in document version 2008-10-17"),
+                "{err}"
+            );
         }
-        let json = json_of(json!({"version": "2008-10-17", "statement": [{"actions": ["ec2:*"], "resources": ["*"]}]}));
+        let json = json_of(
+            json!({"version": "2008-10-17", "statement": [{"actions": ["ec2:*"], "resources": ["*"]}]}),
+        );
         assert_eq!(
             json,
             r#"{

@@ -6,9 +6,9 @@ use gantry_provider::{async_trait, plan_from_schema, Nesting, PlannedState, Sche
 
 mod availability_zones;
 mod caller_identity;
-pub mod iam_policy_document;
 mod ec2_instance_type;
 mod ec2_instance_type_offerings;
+pub mod iam_policy_document;
 
 /// Every data source of the provider.
 pub fn all() -> Vec<Box<dyn DataSource>> {
@@ -40,7 +40,12 @@ pub fn plan(schema: &Schema, prior: Option<&Value>, config: &Value) -> PlannedSt
     // State gives sets and blocks back as lists: compare in the schema's shape.
     let shaped = prior.map(|p| reshape(schema, p));
     let mut planned = plan_from_schema(schema, shaped.as_ref(), config);
-    let get = |v: &Value, name: &str| v.as_map().and_then(|m| m.get(name)).cloned().unwrap_or_default();
+    let get = |v: &Value, name: &str| {
+        v.as_map()
+            .and_then(|m| m.get(name))
+            .cloned()
+            .unwrap_or_default()
+    };
     let mut configured = schema
         .attributes
         .iter()
@@ -48,13 +53,19 @@ pub fn plan(schema: &Schema, prior: Option<&Value>, config: &Value) -> PlannedSt
         .map(|(name, _)| name)
         .chain(schema.blocks.keys());
     match (prior, &shaped) {
-        (Some(p), Some(s)) if !configured.any(|n| get(s, n) != get(&planned.value, n)) => PlannedState {
-            value: p.clone(),
-            requires_replace: Vec::new(),
-        },
+        (Some(p), Some(s)) if !configured.any(|n| get(s, n) != get(&planned.value, n)) => {
+            PlannedState {
+                value: p.clone(),
+                requires_replace: Vec::new(),
+            }
+        }
         _ => {
             if let (Some(_), Value::Map(map)) = (prior, &mut planned.value) {
-                for (name, attr) in schema.attributes.iter().filter(|(_, a)| a.computed && !a.optional) {
+                for (name, attr) in schema
+                    .attributes
+                    .iter()
+                    .filter(|(_, a)| a.computed && !a.optional)
+                {
                     map.insert(name.clone(), Value::Unknown(attr.ty.clone()));
                 }
             }
@@ -76,7 +87,9 @@ fn reshape(schema: &Schema, value: &Value) -> Value {
     }
     for (name, block) in &schema.blocks {
         let items: Vec<Value> = match map.get(name) {
-            Some(Value::List(items) | Value::Set(items)) => items.iter().map(|i| reshape(&block.schema, i)).collect(),
+            Some(Value::List(items) | Value::Set(items)) => {
+                items.iter().map(|i| reshape(&block.schema, i)).collect()
+            }
             Some(v @ Value::Map(_)) => vec![reshape(&block.schema, v)],
             _ => continue,
         };

@@ -22,11 +22,25 @@ impl ResourceType for IamInstanceProfile {
     fn schema(&self) -> Schema {
         with_tags(
             Schema::default()
-                .attr("id", Attribute::computed(Type::String).describe("The profile name."))
-                .attr("name", Attribute::optional_computed(Type::String).force_new())
+                .attr(
+                    "id",
+                    Attribute::computed(Type::String).describe("The profile name."),
+                )
+                .attr(
+                    "name",
+                    Attribute::optional_computed(Type::String).force_new(),
+                )
                 .attr("name_prefix", Attribute::optional(Type::String).force_new())
-                .attr("path", Attribute::optional(Type::String).with_default("/").force_new())
-                .attr("role", Attribute::optional(Type::String).describe("Name of the role."))
+                .attr(
+                    "path",
+                    Attribute::optional(Type::String)
+                        .with_default("/")
+                        .force_new(),
+                )
+                .attr(
+                    "role",
+                    Attribute::optional(Type::String).describe("Name of the role."),
+                )
                 .attr("arn", Attribute::computed(Type::String))
                 .attr("unique_id", Attribute::computed(Type::String))
                 .attr("create_date", Attribute::computed(Type::String)),
@@ -47,7 +61,12 @@ impl ResourceType for IamInstanceProfile {
 
     async fn create(&self, cx: &Cx<'_>, planned: &Value) -> Result<Value> {
         let a = Attrs(planned);
-        let name = naming::unique(a.str("name"), a.str("name_prefix"), "terraform-", cx.token());
+        let name = naming::unique(
+            a.str("name"),
+            a.str("name_prefix"),
+            "terraform-",
+            cx.token(),
+        );
         let created = cx
             .clients()
             .iam
@@ -71,9 +90,11 @@ impl ResourceType for IamInstanceProfile {
         state.set("id", name.as_str());
         let base = state.into_value();
         Wait::up_to(Duration::from_secs(120))
-            .until(cx.op, &format!("instance profile {name} to become visible"), || {
-                read_into(cx, base.clone())
-            })
+            .until(
+                cx.op,
+                &format!("instance profile {name} to become visible"),
+                || read_into(cx, base.clone()),
+            )
             .await
     }
 
@@ -118,7 +139,11 @@ impl ResourceType for IamInstanceProfile {
     async fn delete(&self, cx: &Cx<'_>, state: &Value) -> Result<()> {
         let name = Attrs(state).id()?;
         let iam = &cx.clients().iam;
-        let out = iam.get_instance_profile().instance_profile_name(name).send().await;
+        let out = iam
+            .get_instance_profile()
+            .instance_profile_name(name)
+            .send()
+            .await;
         let profile = match out.map_err(|e| sdk_error("GetInstanceProfile", e)) {
             Ok(out) => out.instance_profile().cloned(),
             Err(e) if is_not_found(&e) => return Ok(()),
@@ -190,9 +215,18 @@ async fn set_role(cx: &Cx<'_>, profile: &str, old: Option<&str>, new: Option<&st
 
 /// True when the profile carries this operation's `gantry:address` and `gantry:stack`.
 async fn ours(cx: &Cx<'_>, name: &str) -> Result<bool> {
-    let out = cx.clients().iam.get_instance_profile().instance_profile_name(name).send().await;
+    let out = cx
+        .clients()
+        .iam
+        .get_instance_profile()
+        .instance_profile_name(name)
+        .send()
+        .await;
     let found = match out.map_err(|e| sdk_error("GetInstanceProfile", e)) {
-        Ok(out) => out.instance_profile().map(|p| tags::from_iam(p.tags())).unwrap_or_default(),
+        Ok(out) => out
+            .instance_profile()
+            .map(|p| tags::from_iam(p.tags()))
+            .unwrap_or_default(),
         Err(e) if is_not_found(&e) => return Ok(false),
         Err(e) => return Err(e),
     };
@@ -204,7 +238,11 @@ async fn ours(cx: &Cx<'_>, name: &str) -> Result<bool> {
 async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
     let name = Attrs(&base).id()?.to_owned();
     let iam = &cx.clients().iam;
-    let out = iam.get_instance_profile().instance_profile_name(&name).send().await;
+    let out = iam
+        .get_instance_profile()
+        .instance_profile_name(&name)
+        .send()
+        .await;
     let out = match out.map_err(|e| sdk_error("GetInstanceProfile", e)) {
         Ok(out) => out,
         Err(e) if is_not_found(&e) => return Ok(None),
@@ -222,7 +260,10 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
         .set("arn", profile.arn())
         .set("unique_id", profile.instance_profile_id())
         .set("role", role.map_or(Value::Null, Value::string))
-        .set_opt("create_date", profile.create_date().fmt(Format::DateTime).ok());
+        .set_opt(
+            "create_date",
+            profile.create_date().fmt(Format::DateTime).ok(),
+        );
     if !state.0.contains_key("name_prefix") {
         // Imported: the prefix a generated name was made from, as Terraform infers it.
         let prefix = naming::prefix_of(profile.instance_profile_name());

@@ -26,13 +26,27 @@ impl ResourceType for IamPolicy {
     fn schema(&self) -> Schema {
         with_tags(
             Schema::default()
-                .attr("id", Attribute::computed(Type::String).describe("The policy ARN."))
+                .attr(
+                    "id",
+                    Attribute::computed(Type::String).describe("The policy ARN."),
+                )
                 .attr("arn", Attribute::computed(Type::String))
-                .attr("name", Attribute::optional_computed(Type::String).force_new())
+                .attr(
+                    "name",
+                    Attribute::optional_computed(Type::String).force_new(),
+                )
                 .attr("name_prefix", Attribute::optional(Type::String).force_new())
-                .attr("path", Attribute::optional(Type::String).with_default("/").force_new())
+                .attr(
+                    "path",
+                    Attribute::optional(Type::String)
+                        .with_default("/")
+                        .force_new(),
+                )
                 .attr("description", Attribute::optional(Type::String).force_new())
-                .attr("policy", Attribute::required(Type::String).describe("The policy document (JSON)."))
+                .attr(
+                    "policy",
+                    Attribute::required(Type::String).describe("The policy document (JSON)."),
+                )
                 .attr("policy_id", Attribute::computed(Type::String))
                 .attr("attachment_count", Attribute::computed(Type::Number)),
         )
@@ -58,7 +72,12 @@ impl ResourceType for IamPolicy {
 
     async fn create(&self, cx: &Cx<'_>, planned: &Value) -> Result<Value> {
         let a = Attrs(planned);
-        let name = naming::unique(a.str("name"), a.str("name_prefix"), "terraform-", cx.token());
+        let name = naming::unique(
+            a.str("name"),
+            a.str("name_prefix"),
+            "terraform-",
+            cx.token(),
+        );
         let path = a.str("path").unwrap_or("/");
         let out = cx
             .clients()
@@ -73,9 +92,16 @@ impl ResourceType for IamPolicy {
             .await
             .map_err(|e| sdk_error("CreatePolicy", e));
         let arn = match out {
-            Ok(out) => out.policy().and_then(|p| p.arn()).unwrap_or_default().to_owned(),
+            Ok(out) => out
+                .policy()
+                .and_then(|p| p.arn())
+                .unwrap_or_default()
+                .to_owned(),
             // A retried create whose first attempt went through finds its own policy.
-            Err(e) if e.code.as_deref() == Some("EntityAlreadyExists") && !cx.settings.account_id.is_empty() => {
+            Err(e)
+                if e.code.as_deref() == Some("EntityAlreadyExists")
+                    && !cx.settings.account_id.is_empty() =>
+            {
                 let arn = format!("arn:aws:iam::{}:policy{path}{name}", cx.settings.account_id);
                 if !ours(cx, &arn).await? {
                     return Err(e);
@@ -88,7 +114,11 @@ impl ResourceType for IamPolicy {
         state.set("id", arn.as_str());
         let base = state.into_value();
         Wait::up_to(Duration::from_secs(120))
-            .until(cx.op, &format!("IAM policy {name} to become visible"), || read_into(cx, base.clone()))
+            .until(
+                cx.op,
+                &format!("IAM policy {name} to become visible"),
+                || read_into(cx, base.clone()),
+            )
             .await
     }
 
@@ -193,7 +223,13 @@ impl ResourceType for IamPolicy {
 
 /// True when the policy carries this operation's `gantry:address` and `gantry:stack`.
 async fn ours(cx: &Cx<'_>, arn: &str) -> Result<bool> {
-    let out = cx.clients().iam.list_policy_tags().policy_arn(arn).send().await;
+    let out = cx
+        .clients()
+        .iam
+        .list_policy_tags()
+        .policy_arn(arn)
+        .send()
+        .await;
     let found = match out.map_err(|e| sdk_error("ListPolicyTags", e)) {
         Ok(out) => tags::from_iam(out.tags()),
         Err(e) if is_not_found(&e) => return Ok(false),
@@ -221,7 +257,11 @@ async fn list_versions(cx: &Cx<'_>, arn: &str) -> Result<Vec<(String, bool, Stri
                 .create_date()
                 .and_then(|d| d.fmt(Format::DateTime).ok())
                 .unwrap_or_default();
-            (v.version_id().unwrap_or_default().to_owned(), v.is_default_version(), created)
+            (
+                v.version_id().unwrap_or_default().to_owned(),
+                v.is_default_version(),
+                created,
+            )
         })
         .collect();
     // Oldest first; version ids (v1, v2, ... v10) break ties numerically.
@@ -278,7 +318,10 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
             .await
             .map_err(|e| sdk_error("GetPolicyVersion", e))?;
         let text = doc.policy_version().and_then(|v| v.document());
-        state.set_opt("policy", text.map(|t| policy_json::settle(b.str("policy"), t)));
+        state.set_opt(
+            "policy",
+            text.map(|t| policy_json::settle(b.str("policy"), t)),
+        );
     }
     state
         .set("id", arn.as_str())
@@ -287,10 +330,16 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
         .set_opt("path", policy.path())
         .set(
             "description",
-            policy.description().filter(|d| !d.is_empty()).map_or(Value::Null, Value::string),
+            policy
+                .description()
+                .filter(|d| !d.is_empty())
+                .map_or(Value::Null, Value::string),
         )
         .set_opt("policy_id", policy.policy_id())
-        .set("attachment_count", num(policy.attachment_count().unwrap_or(0)));
+        .set(
+            "attachment_count",
+            num(policy.attachment_count().unwrap_or(0)),
+        );
     if !state.0.contains_key("name_prefix") {
         // Imported: the prefix a generated name was made from, as Terraform infers it.
         let prefix = policy.policy_name().and_then(naming::prefix_of);
@@ -302,7 +351,11 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
 }
 
 /// The policy's tags: GetPolicy returns them on AWS; ListPolicyTags when it gave none.
-async fn policy_tags(cx: &Cx<'_>, arn: &str, given: &[aws_sdk_iam::types::Tag]) -> Result<tags::Tags> {
+async fn policy_tags(
+    cx: &Cx<'_>,
+    arn: &str,
+    given: &[aws_sdk_iam::types::Tag],
+) -> Result<tags::Tags> {
     if !given.is_empty() {
         return Ok(tags::from_iam(given));
     }

@@ -22,15 +22,26 @@ impl ResourceType for IamRole {
     fn schema(&self) -> Schema {
         with_tags(
             Schema::default()
-                .attr("id", Attribute::computed(Type::String).describe("The role name."))
-                .attr("name", Attribute::optional_computed(Type::String).force_new())
+                .attr(
+                    "id",
+                    Attribute::computed(Type::String).describe("The role name."),
+                )
+                .attr(
+                    "name",
+                    Attribute::optional_computed(Type::String).force_new(),
+                )
                 .attr("name_prefix", Attribute::optional(Type::String).force_new())
                 .attr(
                     "assume_role_policy",
                     Attribute::required(Type::String).describe("The trust policy (JSON)."),
                 )
                 .attr("description", Attribute::optional(Type::String))
-                .attr("path", Attribute::optional(Type::String).with_default("/").force_new())
+                .attr(
+                    "path",
+                    Attribute::optional(Type::String)
+                        .with_default("/")
+                        .force_new(),
+                )
                 .attr(
                     "max_session_duration",
                     Attribute::optional(Type::Number).with_default(3600.0),
@@ -49,18 +60,30 @@ impl ResourceType for IamRole {
 
     fn validate(&self, config: &Value) -> Vec<String> {
         let a = Attrs(config);
-        let mut errors: Vec<String> = policy_json::check(config, "assume_role_policy").into_iter().collect();
+        let mut errors: Vec<String> = policy_json::check(config, "assume_role_policy")
+            .into_iter()
+            .collect();
         if a.str("name").is_some() && a.str("name_prefix").is_some() {
             errors.push("`name` and `name_prefix` cannot both be set".into());
         }
         if a.str("name").is_some_and(|n| n.len() > 64) {
             errors.push("`name` must be at most 64 characters".into());
         }
-        if a.str("name_prefix").is_some_and(|n| n.len() > 64 - naming::SUFFIX_LEN) {
-            errors.push(format!("`name_prefix` must be at most {} characters", 64 - naming::SUFFIX_LEN));
+        if a.str("name_prefix")
+            .is_some_and(|n| n.len() > 64 - naming::SUFFIX_LEN)
+        {
+            errors.push(format!(
+                "`name_prefix` must be at most {} characters",
+                64 - naming::SUFFIX_LEN
+            ));
         }
-        if let Some(d) = a.num("max_session_duration").filter(|d| !(3600.0..=43200.0).contains(d)) {
-            errors.push(format!("`max_session_duration` must be between 3600 and 43200 seconds, not {d}"));
+        if let Some(d) = a
+            .num("max_session_duration")
+            .filter(|d| !(3600.0..=43200.0).contains(d))
+        {
+            errors.push(format!(
+                "`max_session_duration` must be between 3600 and 43200 seconds, not {d}"
+            ));
         }
         errors
     }
@@ -73,7 +96,12 @@ impl ResourceType for IamRole {
 
     async fn create(&self, cx: &Cx<'_>, planned: &Value) -> Result<Value> {
         let a = Attrs(planned);
-        let name = naming::unique(a.str("name"), a.str("name_prefix"), "terraform-", cx.token());
+        let name = naming::unique(
+            a.str("name"),
+            a.str("name_prefix"),
+            "terraform-",
+            cx.token(),
+        );
         let created = cx
             .clients()
             .iam
@@ -98,7 +126,9 @@ impl ResourceType for IamRole {
         let base = state.into_value();
         // IAM is eventually consistent: a new role may not be readable at once.
         Wait::up_to(Duration::from_secs(120))
-            .until(cx.op, &format!("IAM role {name} to become visible"), || read_into(cx, base.clone()))
+            .until(cx.op, &format!("IAM role {name} to become visible"), || {
+                read_into(cx, base.clone())
+            })
             .await
     }
 
@@ -279,16 +309,31 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
         .set("arn", role.arn())
         .set("unique_id", role.role_id())
         .set("path", role.path())
-        .set("description", role.description().filter(|d| !d.is_empty()).map_or(Value::Null, Value::string))
+        .set(
+            "description",
+            role.description()
+                .filter(|d| !d.is_empty())
+                .map_or(Value::Null, Value::string),
+        )
         .set_opt("max_session_duration", role.max_session_duration().map(num))
         .set_opt("assume_role_policy", policy)
         .set_opt("create_date", role.create_date().fmt(Format::DateTime).ok())
         // Not readable: kept from state, Terraform's default on import.
-        .set("force_detach_policies", b.bool("force_detach_policies").unwrap_or(false));
+        .set(
+            "force_detach_policies",
+            b.bool("force_detach_policies").unwrap_or(false),
+        );
     if !state.0.contains_key("name_prefix") {
         // Imported: the prefix a generated name was made from, as Terraform infers it.
-        state.set("name_prefix", naming::prefix_of(role.role_name()).map_or(Value::Null, Value::string));
+        state.set(
+            "name_prefix",
+            naming::prefix_of(role.role_name()).map_or(Value::Null, Value::string),
+        );
     }
-    tags::record(&mut state, &cx.settings.default_tags, &tags::from_iam(role.tags()));
+    tags::record(
+        &mut state,
+        &cx.settings.default_tags,
+        &tags::from_iam(role.tags()),
+    );
     Ok(Some(state.into_value()))
 }

@@ -18,7 +18,10 @@ impl ResourceType for IamRolePolicyAttachment {
 
     fn schema(&self) -> Schema {
         Schema::default()
-            .attr("id", Attribute::computed(Type::String).describe("`ROLE-NAME/POLICY-ARN`."))
+            .attr(
+                "id",
+                Attribute::computed(Type::String).describe("`ROLE-NAME/POLICY-ARN`."),
+            )
             .attr("role", Attribute::required(Type::String).force_new())
             .attr("policy_arn", Attribute::required(Type::String).force_new())
     }
@@ -114,7 +117,11 @@ async fn attached(cx: &Cx<'_>, role: &str, arn: &str) -> Result<bool> {
             Err(e) if is_not_found(&e) => return Ok(false),
             Err(e) => return Err(e),
         };
-        if page.attached_policies().iter().any(|p| p.policy_arn() == Some(arn)) {
+        if page
+            .attached_policies()
+            .iter()
+            .any(|p| p.policy_arn() == Some(arn))
+        {
             return Ok(true);
         }
         match page.marker() {
@@ -130,10 +137,18 @@ mod tests {
 
     #[test]
     fn ids_split_at_the_first_slash() {
-        let (role, arn) = parse_id("train/arn:aws:iam::aws:policy/service-role/AmazonSageMakerFullAccess").unwrap_or_default();
+        let (role, arn) =
+            parse_id("train/arn:aws:iam::aws:policy/service-role/AmazonSageMakerFullAccess")
+                .unwrap_or_default();
         assert_eq!(role, "train");
-        assert_eq!(arn, "arn:aws:iam::aws:policy/service-role/AmazonSageMakerFullAccess");
-        assert_eq!(id(&role, &arn), "train/arn:aws:iam::aws:policy/service-role/AmazonSageMakerFullAccess");
+        assert_eq!(
+            arn,
+            "arn:aws:iam::aws:policy/service-role/AmazonSageMakerFullAccess"
+        );
+        assert_eq!(
+            id(&role, &arn),
+            "train/arn:aws:iam::aws:policy/service-role/AmazonSageMakerFullAccess"
+        );
         assert!(parse_id("no-slash").is_err());
         assert!(parse_id("/arn:aws:iam::aws:policy/X").is_err());
         assert!(parse_id("role/not-an-arn").is_err());

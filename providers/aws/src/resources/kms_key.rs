@@ -20,27 +20,50 @@ impl ResourceType for KmsKey {
     fn schema(&self) -> Schema {
         with_tags(
             Schema::default()
-                .attr("id", Attribute::computed(Type::String).describe("The key id."))
+                .attr(
+                    "id",
+                    Attribute::computed(Type::String).describe("The key id."),
+                )
                 .attr("key_id", Attribute::computed(Type::String))
                 .attr("arn", Attribute::computed(Type::String))
                 .attr("description", Attribute::optional_computed(Type::String))
                 .attr(
                     "key_usage",
-                    Attribute::optional(Type::String).with_default("ENCRYPT_DECRYPT").force_new(),
+                    Attribute::optional(Type::String)
+                        .with_default("ENCRYPT_DECRYPT")
+                        .force_new(),
                 )
                 .attr(
                     "customer_master_key_spec",
-                    Attribute::optional(Type::String).with_default("SYMMETRIC_DEFAULT").force_new(),
+                    Attribute::optional(Type::String)
+                        .with_default("SYMMETRIC_DEFAULT")
+                        .force_new(),
                 )
-                .attr("policy", Attribute::optional_computed(Type::String).describe("The key policy (JSON)."))
-                .attr("bypass_policy_lockout_safety_check", Attribute::optional(Type::Bool).with_default(false))
-                .attr("is_enabled", Attribute::optional(Type::Bool).with_default(true))
-                .attr("enable_key_rotation", Attribute::optional(Type::Bool).with_default(false))
-                .attr("multi_region", Attribute::optional_computed(Type::Bool).force_new())
+                .attr(
+                    "policy",
+                    Attribute::optional_computed(Type::String).describe("The key policy (JSON)."),
+                )
+                .attr(
+                    "bypass_policy_lockout_safety_check",
+                    Attribute::optional(Type::Bool).with_default(false),
+                )
+                .attr(
+                    "is_enabled",
+                    Attribute::optional(Type::Bool).with_default(true),
+                )
+                .attr(
+                    "enable_key_rotation",
+                    Attribute::optional(Type::Bool).with_default(false),
+                )
+                .attr(
+                    "multi_region",
+                    Attribute::optional_computed(Type::Bool).force_new(),
+                )
                 .attr(
                     "deletion_window_in_days",
-                    Attribute::optional(Type::Number)
-                        .describe("Days between destroy and the key's deletion (7 to 30, default 30)."),
+                    Attribute::optional(Type::Number).describe(
+                        "Days between destroy and the key's deletion (7 to 30, default 30).",
+                    ),
                 ),
         )
     }
@@ -48,12 +71,20 @@ impl ResourceType for KmsKey {
     fn validate(&self, config: &Value) -> Vec<String> {
         let a = Attrs(config);
         let mut errors: Vec<String> = policy_json::check(config, "policy").into_iter().collect();
-        if let Some(d) = a.num("deletion_window_in_days").filter(|d| !(7.0..=30.0).contains(d)) {
-            errors.push(format!("`deletion_window_in_days` must be between 7 and 30, not {d}"));
+        if let Some(d) = a
+            .num("deletion_window_in_days")
+            .filter(|d| !(7.0..=30.0).contains(d))
+        {
+            errors.push(format!(
+                "`deletion_window_in_days` must be between 7 and 30, not {d}"
+            ));
         }
         if let Some(u) = a.str("key_usage") {
             if !KeyUsageType::values().contains(&u) {
-                errors.push(format!("`key_usage` must be one of {:?}, not {u:?}", KeyUsageType::values()));
+                errors.push(format!(
+                    "`key_usage` must be one of {:?}, not {u:?}",
+                    KeyUsageType::values()
+                ));
             }
         }
         if let Some(s) = a.str("customer_master_key_spec") {
@@ -80,9 +111,16 @@ impl ResourceType for KmsKey {
             .create_key()
             .set_description(a.str("description").map(str::to_owned))
             .key_usage(a.str("key_usage").unwrap_or("ENCRYPT_DECRYPT").into())
-            .key_spec(a.str("customer_master_key_spec").unwrap_or("SYMMETRIC_DEFAULT").into())
+            .key_spec(
+                a.str("customer_master_key_spec")
+                    .unwrap_or("SYMMETRIC_DEFAULT")
+                    .into(),
+            )
             .set_policy(a.str("policy").map(str::to_owned))
-            .bypass_policy_lockout_safety_check(a.bool("bypass_policy_lockout_safety_check").unwrap_or(false))
+            .bypass_policy_lockout_safety_check(
+                a.bool("bypass_policy_lockout_safety_check")
+                    .unwrap_or(false),
+            )
             .set_multi_region(a.bool("multi_region"))
             .set_tags(Some(tags::kms_tags(&cx.tags(planned))))
             .send()
@@ -96,7 +134,13 @@ impl ResourceType for KmsKey {
         state.set("id", id.as_str());
         // The key exists from here on: record it even when a setting below fails, so a
         // retry updates it rather than making another.
-        set_enabled_and_rotation(cx, &id, &Value::map([("is_enabled", Value::Bool(true))]), planned).await?;
+        set_enabled_and_rotation(
+            cx,
+            &id,
+            &Value::map([("is_enabled", Value::Bool(true))]),
+            planned,
+        )
+        .await?;
         read_into(cx, state.into_value())
             .await?
             .ok_or_else(|| ProviderError::fatal(format!("KMS key {id} vanished after create")))
@@ -123,7 +167,10 @@ impl ResourceType for KmsKey {
                 .key_id(&id)
                 .policy_name("default")
                 .policy(policy)
-                .bypass_policy_lockout_safety_check(n.bool("bypass_policy_lockout_safety_check").unwrap_or(false))
+                .bypass_policy_lockout_safety_check(
+                    n.bool("bypass_policy_lockout_safety_check")
+                        .unwrap_or(false),
+                )
                 .send()
                 .await
                 .map_err(|e| sdk_error("PutKeyPolicy", e))?;
@@ -204,7 +251,9 @@ impl ResourceType for KmsKey {
                     Err(_) => continue,
                 };
                 if wanted.iter().all(|(k, v)| found.get(k) == Some(v)) {
-                    if let Some(state) = read_into(cx, Value::map([("id", Value::string(id))])).await? {
+                    if let Some(state) =
+                        read_into(cx, Value::map([("id", Value::string(id))])).await?
+                    {
                         return Ok(Some(state));
                     }
                 }
@@ -219,10 +268,18 @@ impl ResourceType for KmsKey {
 
 /// Turns the key on or off and its rotation, from `prior` to `planned`. Rotation can only
 /// change on an enabled key: enable first, disable last.
-async fn set_enabled_and_rotation(cx: &Cx<'_>, id: &str, prior: &Value, planned: &Value) -> Result<()> {
+async fn set_enabled_and_rotation(
+    cx: &Cx<'_>,
+    id: &str,
+    prior: &Value,
+    planned: &Value,
+) -> Result<()> {
     let kms = &cx.clients().kms;
     let (p, n) = (Attrs(prior), Attrs(planned));
-    let (was, enabled) = (p.bool("is_enabled").unwrap_or(true), n.bool("is_enabled").unwrap_or(true));
+    let (was, enabled) = (
+        p.bool("is_enabled").unwrap_or(true),
+        n.bool("is_enabled").unwrap_or(true),
+    );
     if enabled && !was {
         kms.enable_key()
             .key_id(id)
@@ -315,7 +372,9 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
     let spec = meta.key_spec().map(|s| s.as_str().to_owned());
     let usage = meta.key_usage().map(|u| u.as_str().to_owned());
     // Only symmetric encryption keys rotate; asking about others is an error.
-    let rotation = if spec.as_deref() == Some("SYMMETRIC_DEFAULT") && usage.as_deref() == Some("ENCRYPT_DECRYPT") {
+    let rotation = if spec.as_deref() == Some("SYMMETRIC_DEFAULT")
+        && usage.as_deref() == Some("ENCRYPT_DECRYPT")
+    {
         kms.get_key_rotation_status()
             .key_id(&id)
             .send()
@@ -338,15 +397,25 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
         .set("multi_region", meta.multi_region().unwrap_or(false))
         .set_opt(
             "policy",
-            policy.policy().map(|p| policy_json::settle(b.str("policy"), p)),
+            policy
+                .policy()
+                .map(|p| policy_json::settle(b.str("policy"), p)),
         )
         // Not readable: kept from state, Terraform's default on import.
         .set(
             "bypass_policy_lockout_safety_check",
-            b.bool("bypass_policy_lockout_safety_check").unwrap_or(false),
+            b.bool("bypass_policy_lockout_safety_check")
+                .unwrap_or(false),
         );
     // Not readable: kept from state (unset on import).
-    state.set("deletion_window_in_days", b.num("deletion_window_in_days").map_or(Value::Null, num));
-    tags::record(&mut state, &cx.settings.default_tags, &key_tags(cx, &id).await?);
+    state.set(
+        "deletion_window_in_days",
+        b.num("deletion_window_in_days").map_or(Value::Null, num),
+    );
+    tags::record(
+        &mut state,
+        &cx.settings.default_tags,
+        &key_tags(cx, &id).await?,
+    );
     Ok(Some(state.into_value()))
 }

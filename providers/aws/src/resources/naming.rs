@@ -7,7 +7,12 @@ pub const SUFFIX_LEN: usize = 26;
 /// `name` when set; else `prefix` (or `default_prefix`) plus a suffix taken from the
 /// create's idempotency token, so that a retried or recovered create asks for the same name
 /// and `find_created` can recognise it.
-pub fn unique(name: Option<&str>, prefix: Option<&str>, default_prefix: &str, token: Option<&str>) -> String {
+pub fn unique(
+    name: Option<&str>,
+    prefix: Option<&str>,
+    default_prefix: &str,
+    token: Option<&str>,
+) -> String {
     if let Some(n) = name {
         return n.to_owned();
     }
@@ -51,10 +56,16 @@ mod tests {
     fn names_come_from_the_name_the_prefix_or_the_token() {
         let token = Some("0f8fad5b-d9cb-469f-a165-70867728950e");
         assert_eq!(unique(Some("exact"), Some("p-"), "gantry-", token), "exact");
-        assert_eq!(unique(None, Some("p-"), "gantry-", token), "p-0f8fad5bd9cb469fa16570867");
-        assert_eq!(unique(None, None, "gantry-", token).len(), "gantry-".len() + SUFFIX_LEN);
+        assert_eq!(
+            unique(None, Some("p-"), "gantry-", token),
+            "p-0f8fad5bd9cb469fa165708677"
+        );
+        assert_eq!(
+            unique(None, None, "gantry-", token).len(),
+            "gantry-".len() + SUFFIX_LEN
+        );
         assert_eq!(unique(None, None, "x", None).len(), 1 + SUFFIX_LEN);
-        assert_eq!(prefix_of("p-0f8fad5bd9cb469fa16570867"), Some("p-"));
+        assert_eq!(prefix_of("p-0f8fad5bd9cb469fa165708677"), Some("p-"));
         assert_eq!(prefix_of("short"), None);
     }
 }

@@ -35,7 +35,10 @@ pub fn settle(prior: Option<&str>, cloud: &str) -> String {
 /// In a plan, a configured document equivalent to the prior one is no change: keep the
 /// prior text so the plan shows none.
 pub fn plan_equivalent(planned: &mut PlannedState, prior: Option<&Value>, attr: &str) {
-    let Some(before) = prior.and_then(|p| p.as_map()).and_then(|m| m.get(attr)).and_then(Value::as_str)
+    let Some(before) = prior
+        .and_then(|p| p.as_map())
+        .and_then(|m| m.get(attr))
+        .and_then(Value::as_str)
     else {
         return;
     };
@@ -75,7 +78,10 @@ fn canonical(text: &str) -> Option<Json> {
                 Json::Array(items) => items,
                 other => vec![other],
             };
-            let mut canon: Vec<Json> = statements.into_iter().map(statement).collect();
+            let mut canon: Vec<Json> = statements
+                .into_iter()
+                .map(|s| sorted_keys(statement(s)))
+                .collect();
             canon.sort_by_key(ToString::to_string);
             out.insert(key, Json::Array(canon));
         } else {
@@ -83,6 +89,19 @@ fn canonical(text: &str) -> Option<Json> {
         }
     }
     Some(Json::Object(out))
+}
+
+/// Objects rebuilt with their keys in order, so that the text of equal values is equal
+/// (serde_json may keep insertion order).
+fn sorted_keys(value: Json) -> Json {
+    match value {
+        Json::Object(map) => {
+            let sorted: std::collections::BTreeMap<String, Json> = map.into_iter().collect();
+            Json::Object(sorted.into_iter().map(|(k, v)| (k, sorted_keys(v))).collect())
+        }
+        Json::Array(items) => Json::Array(items.into_iter().map(sorted_keys).collect()),
+        other => other,
+    }
 }
 
 fn statement(value: Json) -> Json {
@@ -171,7 +190,9 @@ fn condition(v: Json) -> Json {
             .map(|(test, vars)| {
                 let vars = match vars {
                     Json::Object(vars) => Json::Object(
-                        vars.into_iter().map(|(k, values)| (k, string_set(values))).collect(),
+                        vars.into_iter()
+                            .map(|(k, values)| (k, string_set(values)))
+                            .collect(),
                     ),
                     other => other,
                 };
@@ -188,7 +209,11 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
             (b'%', Some(hi), Some(lo)) => {
                 out.push((hi * 16 + lo) as u8);
                 i += 3;
@@ -238,13 +263,18 @@ mod tests {
         assert_eq!(settle(Some(sent), back), sent);
         let changed = settle(Some(sent), &back.replace("Allow", "Deny"));
         assert!(changed.contains("Deny"));
-        assert!(equivalent(r#"{"Statement":[{"Principal":"*"}]}"#, r#"{"Statement":[{"Principal":{"AWS":["*"]}}]}"#));
+        assert!(equivalent(
+            r#"{"Statement":[{"Principal":"*"}]}"#,
+            r#"{"Statement":[{"Principal":{"AWS":["*"]}}]}"#
+        ));
     }
 
     #[test]
     fn planning_an_equivalent_document_is_no_change() {
         let prior = Value::map([("policy", Value::string(TRUST))]);
-        let reformatted = serde_json::to_string_pretty(&serde_json::from_str::<Json>(TRUST).unwrap_or_default()).unwrap_or_default();
+        let reformatted =
+            serde_json::to_string_pretty(&serde_json::from_str::<Json>(TRUST).unwrap_or_default())
+                .unwrap_or_default();
         let mut planned = PlannedState {
             value: Value::map([("policy", Value::string(reformatted))]),
             requires_replace: vec!["policy".into()],
@@ -260,6 +290,9 @@ mod tests {
         assert_eq!(check(&v(TRUST), "policy"), None);
         assert!(check(&v("{nope"), "policy").is_some_and(|m| m.contains("not valid JSON")));
         assert!(check(&v("[1]"), "policy").is_some());
-        assert_eq!(check(&Value::map([("policy", Value::unknown())]), "policy"), None);
+        assert_eq!(
+            check(&Value::map([("policy", Value::unknown())]), "policy"),
+            None
+        );
     }
 }

@@ -7,7 +7,9 @@ use crate::attrs::{Attrs, Obj};
 use crate::errors::{is_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
 use crate::wait::Wait;
-use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier, Tagging};
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier, Tagging,
+};
 use gantry_provider::provider::Result;
 use gantry_provider::{async_trait, Attribute, ProviderError, Schema, Type, Value};
 use std::time::Duration;
@@ -23,9 +25,18 @@ impl ResourceType for S3Bucket {
     fn schema(&self) -> Schema {
         with_tags(
             Schema::default()
-                .attr("id", Attribute::computed(Type::String).describe("The bucket name."))
-                .attr("bucket", Attribute::optional_computed(Type::String).force_new())
-                .attr("bucket_prefix", Attribute::optional(Type::String).force_new())
+                .attr(
+                    "id",
+                    Attribute::computed(Type::String).describe("The bucket name."),
+                )
+                .attr(
+                    "bucket",
+                    Attribute::optional_computed(Type::String).force_new(),
+                )
+                .attr(
+                    "bucket_prefix",
+                    Attribute::optional(Type::String).force_new(),
+                )
                 .attr(
                     "force_destroy",
                     Attribute::optional(Type::Bool)
@@ -34,7 +45,10 @@ impl ResourceType for S3Bucket {
                 )
                 .attr("arn", Attribute::computed(Type::String))
                 .attr("bucket_domain_name", Attribute::computed(Type::String))
-                .attr("bucket_regional_domain_name", Attribute::computed(Type::String))
+                .attr(
+                    "bucket_regional_domain_name",
+                    Attribute::computed(Type::String),
+                )
                 .attr("region", Attribute::computed(Type::String)),
         )
     }
@@ -48,15 +62,25 @@ impl ResourceType for S3Bucket {
         if let Some(problem) = a.str("bucket").and_then(bucket_name_problem) {
             errors.push(problem);
         }
-        if a.str("bucket_prefix").is_some_and(|p| p.len() > 63 - naming::SUFFIX_LEN) {
-            errors.push(format!("`bucket_prefix` must be at most {} characters", 63 - naming::SUFFIX_LEN));
+        if a.str("bucket_prefix")
+            .is_some_and(|p| p.len() > 63 - naming::SUFFIX_LEN)
+        {
+            errors.push(format!(
+                "`bucket_prefix` must be at most {} characters",
+                63 - naming::SUFFIX_LEN
+            ));
         }
         errors
     }
 
     async fn create(&self, cx: &Cx<'_>, planned: &Value) -> Result<Value> {
         let a = Attrs(planned);
-        let name = naming::unique(a.str("bucket"), a.str("bucket_prefix"), "terraform-", cx.token());
+        let name = naming::unique(
+            a.str("bucket"),
+            a.str("bucket_prefix"),
+            "terraform-",
+            cx.token(),
+        );
         let s3 = &cx.clients().s3;
         let mut create = s3.create_bucket().bucket(&name);
         // us-east-1 is the default location and must not be named.
@@ -67,7 +91,11 @@ impl ResourceType for S3Bucket {
                     .build(),
             );
         }
-        match create.send().await.map_err(|e| sdk_error("CreateBucket", e)) {
+        match create
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateBucket", e))
+        {
             Ok(_) => {}
             // A retried create whose first attempt went through.
             Err(e) if e.code.as_deref() == Some("BucketAlreadyOwnedByYou") => {}
@@ -78,7 +106,11 @@ impl ResourceType for S3Bucket {
         state.set("id", name.as_str());
         let base = state.into_value();
         Wait::up_to(Duration::from_secs(120))
-            .until(cx.op, &format!("S3 bucket {name} to become visible"), || read_into(cx, base.clone()))
+            .until(
+                cx.op,
+                &format!("S3 bucket {name} to become visible"),
+                || read_into(cx, base.clone()),
+            )
             .await
     }
 
@@ -147,8 +179,14 @@ fn bucket_name_problem(name: &str) -> Option<String> {
     let ok_chars = name
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
-    let ends_ok = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && name.chars().last().is_some_and(|c| c.is_ascii_alphanumeric());
+    let ends_ok = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
     if !(3..=63).contains(&name.len()) || !ok_chars || !ends_ok || name.contains("..") {
         return Some(format!(
             "`bucket` {name:?} is not a valid bucket name: 3 to 63 lower-case letters, digits, \
@@ -186,7 +224,13 @@ async fn put_tags(cx: &Cx<'_>, name: &str, all: &tags::Tags) -> Result<()> {
 
 /// The bucket's tags; none is `NoSuchTagSet`, an empty set here.
 async fn bucket_tags(cx: &Cx<'_>, name: &str) -> Result<tags::Tags> {
-    let out = cx.clients().s3.get_bucket_tagging().bucket(name).send().await;
+    let out = cx
+        .clients()
+        .s3
+        .get_bucket_tagging()
+        .bucket(name)
+        .send()
+        .await;
     match out.map_err(|e| sdk_error("GetBucketTagging", e)) {
         Ok(out) => Ok(tags::from_s3(out.tag_set())),
         Err(e) if e.code.as_deref() == Some("NoSuchTagSet") => Ok(tags::Tags::new()),
@@ -208,7 +252,10 @@ async fn empty_bucket(cx: &Cx<'_>, name: &str) -> Result<()> {
             .await
             .map_err(|e| sdk_error("ListObjectVersions", e))?;
         let versions = page.versions().iter().map(|v| (v.key(), v.version_id()));
-        let markers = page.delete_markers().iter().map(|m| (m.key(), m.version_id()));
+        let markers = page
+            .delete_markers()
+            .iter()
+            .map(|m| (m.key(), m.version_id()));
         let objects: Vec<ObjectIdentifier> = versions
             .chain(markers)
             .filter_map(|(key, version)| {
@@ -287,13 +334,19 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
         .set("bucket", name.as_str())
         .set("arn", format!("arn:aws:s3:::{name}"))
         .set("bucket_domain_name", format!("{name}.s3.amazonaws.com"))
-        .set("bucket_regional_domain_name", format!("{name}.s3.{region}.amazonaws.com"))
+        .set(
+            "bucket_regional_domain_name",
+            format!("{name}.s3.{region}.amazonaws.com"),
+        )
         .set("region", region)
         // Not readable: kept from state, Terraform's default on import.
         .set("force_destroy", b.bool("force_destroy").unwrap_or(false));
     if !state.0.contains_key("bucket_prefix") {
         // Imported: the prefix a generated name was made from, as Terraform infers it.
-        state.set("bucket_prefix", naming::prefix_of(&name).map_or(Value::Null, Value::string));
+        state.set(
+            "bucket_prefix",
+            naming::prefix_of(&name).map_or(Value::Null, Value::string),
+        );
     }
     tags::record(&mut state, &cx.settings.default_tags, &found);
     Ok(Some(state.into_value()))

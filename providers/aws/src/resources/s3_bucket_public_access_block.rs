@@ -25,7 +25,10 @@ impl ResourceType for S3BucketPublicAccessBlock {
     fn schema(&self) -> Schema {
         SWITCHES.iter().fold(
             Schema::default()
-                .attr("id", Attribute::computed(Type::String).describe("The bucket name."))
+                .attr(
+                    "id",
+                    Attribute::computed(Type::String).describe("The bucket name."),
+                )
                 .attr("bucket", Attribute::required(Type::String).force_new()),
             |schema, name| schema.attr(name, Attribute::optional(Type::Bool).with_default(false)),
         )
@@ -36,9 +39,9 @@ impl ResourceType for S3BucketPublicAccessBlock {
         put(cx, &bucket, planned).await?;
         let mut state = Obj::from(planned);
         state.set("id", bucket.as_str());
-        read_into(cx, state.into_value())
-            .await?
-            .ok_or_else(|| ProviderError::not_found(format!("S3 bucket {bucket} has no public access block")))
+        read_into(cx, state.into_value()).await?.ok_or_else(|| {
+            ProviderError::not_found(format!("S3 bucket {bucket} has no public access block"))
+        })
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -50,9 +53,9 @@ impl ResourceType for S3BucketPublicAccessBlock {
         put(cx, &bucket, planned).await?;
         let mut state = Obj::from(planned);
         state.set("id", bucket.as_str());
-        read_into(cx, state.into_value())
-            .await?
-            .ok_or_else(|| ProviderError::not_found(format!("S3 bucket {bucket} has no public access block")))
+        read_into(cx, state.into_value()).await?.ok_or_else(|| {
+            ProviderError::not_found(format!("S3 bucket {bucket} has no public access block"))
+        })
     }
 
     async fn delete(&self, cx: &Cx<'_>, state: &Value) -> Result<()> {
@@ -94,8 +97,16 @@ async fn put(cx: &Cx<'_>, bucket: &str, planned: &Value) -> Result<()> {
 /// configuration (`NoSuchPublicAccessBlockConfiguration`) or no bucket reads as gone.
 async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
     let b = Attrs(&base);
-    let bucket = b.str("bucket").map_or_else(|| b.id().map(str::to_owned), |s| Ok(s.to_owned()))?;
-    let out = cx.clients().s3.get_public_access_block().bucket(&bucket).send().await;
+    let bucket = b
+        .str("bucket")
+        .map_or_else(|| b.id().map(str::to_owned), |s| Ok(s.to_owned()))?;
+    let out = cx
+        .clients()
+        .s3
+        .get_public_access_block()
+        .bucket(&bucket)
+        .send()
+        .await;
     let out = match out.map_err(|e| sdk_error("GetPublicAccessBlock", e)) {
         Ok(out) => out,
         Err(e) if is_not_found(&e) => return Ok(None),
@@ -109,8 +120,17 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
         .set("id", bucket.as_str())
         .set("bucket", bucket.as_str())
         .set("block_public_acls", c.block_public_acls().unwrap_or(false))
-        .set("block_public_policy", c.block_public_policy().unwrap_or(false))
-        .set("ignore_public_acls", c.ignore_public_acls().unwrap_or(false))
-        .set("restrict_public_buckets", c.restrict_public_buckets().unwrap_or(false));
+        .set(
+            "block_public_policy",
+            c.block_public_policy().unwrap_or(false),
+        )
+        .set(
+            "ignore_public_acls",
+            c.ignore_public_acls().unwrap_or(false),
+        )
+        .set(
+            "restrict_public_buckets",
+            c.restrict_public_buckets().unwrap_or(false),
+        );
     Ok(Some(state.into_value()))
 }

@@ -9,7 +9,9 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionRule,
 };
 use gantry_provider::provider::Result;
-use gantry_provider::{async_trait, Attribute, NestedBlock, Nesting, ProviderError, Schema, Type, Value};
+use gantry_provider::{
+    async_trait, Attribute, NestedBlock, Nesting, ProviderError, Schema, Type, Value,
+};
 
 pub struct S3BucketServerSideEncryptionConfiguration;
 
@@ -33,7 +35,10 @@ impl ResourceType for S3BucketServerSideEncryptionConfiguration {
             force_new: false,
         };
         Schema::default()
-            .attr("id", Attribute::computed(Type::String).describe("The bucket name."))
+            .attr(
+                "id",
+                Attribute::computed(Type::String).describe("The bucket name."),
+            )
             .attr("bucket", Attribute::required(Type::String).force_new())
             .block(
                 "rule",
@@ -66,9 +71,11 @@ impl ResourceType for S3BucketServerSideEncryptionConfiguration {
         put(cx, &bucket, planned).await?;
         let mut state = Obj::from(planned);
         state.set("id", bucket.as_str());
-        read_into(cx, state.into_value())
-            .await?
-            .ok_or_else(|| ProviderError::not_found(format!("S3 bucket {bucket} has no encryption configuration")))
+        read_into(cx, state.into_value()).await?.ok_or_else(|| {
+            ProviderError::not_found(format!(
+                "S3 bucket {bucket} has no encryption configuration"
+            ))
+        })
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -80,9 +87,11 @@ impl ResourceType for S3BucketServerSideEncryptionConfiguration {
         put(cx, &bucket, planned).await?;
         let mut state = Obj::from(planned);
         state.set("id", bucket.as_str());
-        read_into(cx, state.into_value())
-            .await?
-            .ok_or_else(|| ProviderError::not_found(format!("S3 bucket {bucket} has no encryption configuration")))
+        read_into(cx, state.into_value()).await?.ok_or_else(|| {
+            ProviderError::not_found(format!(
+                "S3 bucket {bucket} has no encryption configuration"
+            ))
+        })
     }
 
     async fn delete(&self, cx: &Cx<'_>, state: &Value) -> Result<()> {
@@ -146,8 +155,16 @@ async fn put(cx: &Cx<'_>, bucket: &str, planned: &Value) -> Result<()> {
 /// The state from the API, on top of `base` (which carries at least `id`).
 async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
     let b = Attrs(&base);
-    let bucket = b.str("bucket").map_or_else(|| b.id().map(str::to_owned), |s| Ok(s.to_owned()))?;
-    let out = cx.clients().s3.get_bucket_encryption().bucket(&bucket).send().await;
+    let bucket = b
+        .str("bucket")
+        .map_or_else(|| b.id().map(str::to_owned), |s| Ok(s.to_owned()))?;
+    let out = cx
+        .clients()
+        .s3
+        .get_bucket_encryption()
+        .bucket(&bucket)
+        .send()
+        .await;
     let out = match out.map_err(|e| sdk_error("GetBucketEncryption", e)) {
         Ok(out) => out,
         Err(e) if is_not_found(&e) || e.code.as_deref() == Some(NOT_CONFIGURED) => return Ok(None),
@@ -159,14 +176,20 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
         .unwrap_or_default();
     // `bucket_key_enabled` is optional, not computed: S3's `false` for an unset one is not
     // a difference.
-    let prior_key_flag = b.blocks("rule").iter().any(|r| r.bool("bucket_key_enabled").is_some());
+    let prior_key_flag = b
+        .blocks("rule")
+        .iter()
+        .any(|r| r.bool("bucket_key_enabled").is_some());
     let rules = rules
         .iter()
         .map(|r| {
             let by_default = r.apply_server_side_encryption_by_default().map(|d| {
                 Value::map([
                     ("sse_algorithm", Value::string(d.sse_algorithm().as_str())),
-                    ("kms_master_key_id", d.kms_master_key_id().map_or(Value::Null, Value::string)),
+                    (
+                        "kms_master_key_id",
+                        d.kms_master_key_id().map_or(Value::Null, Value::string),
+                    ),
                 ])
             });
             let key_flag = match r.bucket_key_enabled() {

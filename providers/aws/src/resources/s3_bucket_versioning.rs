@@ -7,7 +7,9 @@ use crate::attrs::{Attrs, Obj};
 use crate::errors::{is_not_found, ok_if_not_found, sdk_error};
 use aws_sdk_s3::types::{BucketVersioningStatus, MfaDelete, VersioningConfiguration};
 use gantry_provider::provider::Result;
-use gantry_provider::{async_trait, Attribute, NestedBlock, Nesting, ProviderError, Schema, Type, Value};
+use gantry_provider::{
+    async_trait, Attribute, NestedBlock, Nesting, ProviderError, Schema, Type, Value,
+};
 
 pub struct S3BucketVersioning;
 
@@ -21,7 +23,10 @@ impl ResourceType for S3BucketVersioning {
 
     fn schema(&self) -> Schema {
         Schema::default()
-            .attr("id", Attribute::computed(Type::String).describe("The bucket name."))
+            .attr(
+                "id",
+                Attribute::computed(Type::String).describe("The bucket name."),
+            )
             .attr("bucket", Attribute::required(Type::String).force_new())
             .block(
                 "versioning_configuration",
@@ -43,8 +48,13 @@ impl ResourceType for S3BucketVersioning {
             if let Some(s) = c.str("status").filter(|s| !STATUSES.contains(s)) {
                 errors.push(format!("`status` must be one of {STATUSES:?}, not {s:?}"));
             }
-            if let Some(m) = c.str("mfa_delete").filter(|m| *m != "Enabled" && *m != "Disabled") {
-                errors.push(format!("`mfa_delete` must be \"Enabled\" or \"Disabled\", not {m:?}"));
+            if let Some(m) = c
+                .str("mfa_delete")
+                .filter(|m| *m != "Enabled" && *m != "Disabled")
+            {
+                errors.push(format!(
+                    "`mfa_delete` must be \"Enabled\" or \"Disabled\", not {m:?}"
+                ));
             }
         }
         errors
@@ -99,7 +109,8 @@ impl ResourceType for S3BucketVersioning {
 }
 
 fn status_of<'a>(a: &Attrs<'a>) -> Option<&'a str> {
-    a.block("versioning_configuration").and_then(|c| c.str("status"))
+    a.block("versioning_configuration")
+        .and_then(|c| c.str("status"))
 }
 
 /// Sets the bucket's versioning to `planned`'s. `Disabled` is not a state S3 can be put
@@ -107,7 +118,9 @@ fn status_of<'a>(a: &Attrs<'a>) -> Option<&'a str> {
 async fn put(cx: &Cx<'_>, bucket: &str, prior: &Value, planned: &Value) -> Result<()> {
     let n = Attrs(planned);
     let status = status_of(&n).unwrap_or("Enabled");
-    let mfa = n.block("versioning_configuration").and_then(|c| c.str("mfa_delete"));
+    let mfa = n
+        .block("versioning_configuration")
+        .and_then(|c| c.str("mfa_delete"));
     let before = status_of(&Attrs(prior));
     if status == "Disabled" {
         if matches!(before, Some("Enabled" | "Suspended")) {
@@ -135,8 +148,16 @@ async fn put(cx: &Cx<'_>, bucket: &str, prior: &Value, planned: &Value) -> Resul
 /// The state from the API, on top of `base` (which carries at least `id`).
 async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
     let b = Attrs(&base);
-    let bucket = b.str("bucket").map_or_else(|| b.id().map(str::to_owned), |s| Ok(s.to_owned()))?;
-    let out = cx.clients().s3.get_bucket_versioning().bucket(&bucket).send().await;
+    let bucket = b
+        .str("bucket")
+        .map_or_else(|| b.id().map(str::to_owned), |s| Ok(s.to_owned()))?;
+    let out = cx
+        .clients()
+        .s3
+        .get_bucket_versioning()
+        .bucket(&bucket)
+        .send()
+        .await;
     let out = match out.map_err(|e| sdk_error("GetBucketVersioning", e)) {
         Ok(out) => out,
         Err(e) if is_not_found(&e) => return Ok(None),
@@ -144,7 +165,9 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
     };
     // A bucket never versioned reports no status: Terraform's "Disabled".
     let status = out.status().map_or("Disabled", |s| s.as_str());
-    let prior_mfa = b.block("versioning_configuration").and_then(|c| c.str("mfa_delete"));
+    let prior_mfa = b
+        .block("versioning_configuration")
+        .and_then(|c| c.str("mfa_delete"));
     // S3 reports MFA delete once it was ever configured; keep it unset unless the stack
     // set it or it is on.
     let mfa = match (out.mfa_delete().map(|m| m.as_str()), prior_mfa) {
