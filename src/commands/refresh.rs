@@ -42,11 +42,8 @@ pub fn run_refresh(args: &ApplyArgs, ui: Ui) -> ExitStatus {
     let state = journal.current();
     let mut priors = priors_from_state(&state);
     crate::plan::refresh::type_priors(providers, &mut priors);
-    let (_, drift, errors) = rt.block_on(refresh(
-        providers,
-        priors,
-        args.engine.parallelism as usize,
-    ));
+    let (_, drift, errors) =
+        rt.block_on(refresh(providers, priors, args.engine.parallelism as usize));
     let mut diags = Diagnostics::new();
     for (address, e) in errors {
         diags.push(
@@ -120,8 +117,8 @@ pub fn run_import(args: &ImportArgs, ui: Ui) -> ExitStatus {
         Ok(s) => s,
         Err(d) => return fail(ui, d),
     };
-    let (stack, config_diags) =
-        session.configure_providers(&crate::config::inputs::InputOptions::default().with_process_env());
+    let (stack, config_diags) = session
+        .configure_providers(&crate::config::inputs::InputOptions::default().with_process_env());
     if config_diags.has_errors() {
         let sources = stack.map(|s| s.sources).unwrap_or_default();
         ui.diagnostics(&config_diags, &sources);

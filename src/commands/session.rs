@@ -131,7 +131,9 @@ impl SimHooks for AwsDataHook {
                 );
                 map.insert(
                     "zone_ids".into(),
-                    (1..=letters.len()).map(|i| format!("{short}-az{i}")).collect(),
+                    (1..=letters.len())
+                        .map(|i| format!("{short}-az{i}"))
+                        .collect(),
                 );
                 map.insert("group_names".into(), serde_json::json!([region]));
             }
@@ -206,7 +208,10 @@ impl Session {
     pub fn configure_providers(
         &self,
         inputs: &crate::config::inputs::InputOptions,
-    ) -> (Option<crate::config::load::Stack>, crate::diagnostics::Diagnostics) {
+    ) -> (
+        Option<crate::config::load::Stack>,
+        crate::diagnostics::Diagnostics,
+    ) {
         let fetcher = crate::config::sources::ModuleFetcher::default();
         let prepared = crate::stack::prepare(&self.dir, inputs, &fetcher);
         let mut diags = prepared.diagnostics;

@@ -33,7 +33,10 @@ pub fn type_priors(providers: &Providers, prior: &mut BTreeMap<String, Prior>) {
             schemas.data_sources.get(&p.type_name)
         };
         if let Some(schema) = schema {
-            if let Ok(typed) = p.attributes.convert(&gantry_provider::plan::object_type(schema)) {
+            if let Ok(typed) = p
+                .attributes
+                .convert(&gantry_provider::plan::object_type(schema))
+            {
                 p.attributes = typed;
             }
         }

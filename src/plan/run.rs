@@ -162,4 +162,3 @@ pub async fn make_plan(req: &PlanRequest<'_>, state: &State, providers: &Provide
     planned.diagnostics = diags;
     planned
 }
-

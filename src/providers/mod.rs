@@ -56,13 +56,18 @@ impl Providers {
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, Arc<dyn Provider>>> {
-        self.instances.write().unwrap_or_else(PoisonError::into_inner)
+        self.instances
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The instance for a configuration key; an unknown alias falls back to the default
     /// configuration of its provider (state written before the block was removed).
     pub fn get(&self, key: &str) -> Option<Arc<dyn Provider>> {
-        let instances = self.instances.read().unwrap_or_else(PoisonError::into_inner);
+        let instances = self
+            .instances
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
         instances
             .get(key)
             .or_else(|| instances.get(provider_of_key(key)))
@@ -71,7 +76,10 @@ impl Providers {
 
     /// Configuration keys with an instance.
     pub fn keys(&self) -> Vec<String> {
-        let instances = self.instances.read().unwrap_or_else(PoisonError::into_inner);
+        let instances = self
+            .instances
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
         instances.keys().cloned().collect()
     }
 
@@ -178,10 +186,7 @@ pub fn provider_of_key(key: &str) -> &str {
 
 /// A provider used without a `provider` block is configured from the environment alone,
 /// here rather than at its first call, so that missing credentials stop the plan.
-fn add_implicit_configs(
-    stack: &Stack,
-    configs: &mut BTreeMap<String, ProviderConfigValue>,
-) {
+fn add_implicit_configs(stack: &Stack, configs: &mut BTreeMap<String, ProviderConfigValue>) {
     for module in stack.modules.values() {
         for (addr, resource) in &module.resources {
             if resource.provider.is_some() {

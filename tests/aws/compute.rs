@@ -34,7 +34,11 @@ fn assert_plan_shows(stack: &Stack<'_>, needles: &[&str]) {
     let (code, plan) = stack.plan_code();
     assert_eq!(code, 2, "expected changes:\n{}", plan.both());
     for n in needles {
-        assert!(plan.stdout.contains(n), "plan lacks {n:?}:\n{}", plan.stdout);
+        assert!(
+            plan.stdout.contains(n),
+            "plan lacks {n:?}:\n{}",
+            plan.stdout
+        );
     }
 }
 
@@ -128,11 +132,21 @@ fn ami_and_keys(moto: &Moto) -> String {
 
 /// Nothing gantry made is left: no VPC, launch template or live instance with its tag.
 fn assert_nothing_left(ec2: &aws_sdk_ec2::Client) {
-    let tagged = || Filter::builder().name("tag-key").values("gantry:address").build();
+    let tagged = || {
+        Filter::builder()
+            .name("tag-key")
+            .values("gantry:address")
+            .build()
+    };
     let vpcs = block_on(ec2.describe_vpcs().filters(tagged()).send()).expect("vpcs");
     assert!(vpcs.vpcs().is_empty(), "left behind: {:?}", vpcs.vpcs());
-    let templates = block_on(ec2.describe_launch_templates().filters(tagged()).send()).expect("templates");
-    assert!(templates.launch_templates().is_empty(), "left behind: {:?}", templates.launch_templates());
+    let templates =
+        block_on(ec2.describe_launch_templates().filters(tagged()).send()).expect("templates");
+    assert!(
+        templates.launch_templates().is_empty(),
+        "left behind: {:?}",
+        templates.launch_templates()
+    );
     let live = live_instances(ec2);
     assert!(live.is_empty(), "left running: {live:?}");
 }
@@ -220,11 +234,19 @@ fn launch_template_lifecycle() {
     stack.apply();
     let addr = "aws_launch_template.gpu";
     let id = stack.state_id(addr);
-    let (subnet, efa) = (stack.state_id("aws_subnet.a"), stack.state_id("aws_security_group.efa"));
+    let (subnet, efa) = (
+        stack.state_id("aws_subnet.a"),
+        stack.state_id("aws_security_group.efa"),
+    );
     assert_eq!(stack.state_attr(addr, "latest_version"), 1);
 
     // Read back: the template's tags, and its version's arguments, EFA interfaces included.
-    let t = block_on(ec2.describe_launch_templates().launch_template_ids(&id).send()).expect("describe");
+    let t = block_on(
+        ec2.describe_launch_templates()
+            .launch_template_ids(&id)
+            .send(),
+    )
+    .expect("describe");
     let t = &t.launch_templates()[0];
     assert_eq!(t.launch_template_name(), Some("p5-nodes"));
     assert_eq!(tag_of(t.tags(), "Name").as_deref(), Some("p5"));
@@ -245,23 +267,40 @@ fn launch_template_lifecycle() {
     let d = v.launch_template_data().expect("data");
     assert_eq!(d.instance_type().map(|t| t.as_str()), Some("p5.48xlarge"));
     assert_eq!(d.image_id(), Some(ami.as_str()));
-    assert_eq!(d.iam_instance_profile().and_then(|p| p.name()), Some("gpu-node"));
+    assert_eq!(
+        d.iam_instance_profile().and_then(|p| p.name()),
+        Some("gpu-node")
+    );
     let placement = d.placement().expect("placement");
     assert_eq!(placement.group_name(), Some("p5-cluster"));
     assert_eq!(placement.availability_zone(), Some("us-east-1a"));
     let nics = d.network_interfaces();
     assert_eq!(nics.len(), 2);
-    assert!(nics.iter().all(|n| n.interface_type() == Some("efa")), "{nics:?}");
-    assert!(nics.iter().all(|n| n.subnet_id() == Some(subnet.as_str())), "{nics:?}");
+    assert!(
+        nics.iter().all(|n| n.interface_type() == Some("efa")),
+        "{nics:?}"
+    );
+    assert!(
+        nics.iter().all(|n| n.subnet_id() == Some(subnet.as_str())),
+        "{nics:?}"
+    );
     assert_eq!(nics[1].network_card_index(), Some(1));
-    assert_eq!(nics[0].groups(), [efa.clone()]);
+    assert_eq!(nics[0].groups(), std::slice::from_ref(&efa));
     let ebs = d.block_device_mappings()[0].ebs().expect("ebs");
-    assert_eq!((ebs.volume_size(), ebs.iops(), ebs.throughput()), (Some(500), Some(6000), Some(500)));
+    assert_eq!(
+        (ebs.volume_size(), ebs.iops(), ebs.throughput()),
+        (Some(500), Some(6000), Some(500))
+    );
     let market = d.instance_market_options().expect("market options");
     assert_eq!(market.market_type().map(|m| m.as_str()), Some("spot"));
-    assert_eq!(market.spot_options().and_then(|s| s.max_price()), Some("40.5"));
     assert_eq!(
-        d.metadata_options().and_then(|m| m.http_tokens()).map(|t| t.as_str()),
+        market.spot_options().and_then(|s| s.max_price()),
+        Some("40.5")
+    );
+    assert_eq!(
+        d.metadata_options()
+            .and_then(|m| m.http_tokens())
+            .map(|t| t.as_str()),
         Some("required")
     );
     stack.assert_no_changes();
@@ -272,7 +311,10 @@ fn launch_template_lifecycle() {
 
     // In-place update: a new version (H100 -> A100), made the default; retagged in place.
     let v2 = v1
-        .replace(r#"instance_type = "p5.48xlarge""#, "instance_type = \"p4d.24xlarge\"\n  update_default_version = true")
+        .replace(
+            r#"instance_type = "p5.48xlarge""#,
+            "instance_type = \"p4d.24xlarge\"\n  update_default_version = true",
+        )
         .replace(r#"tags = { Name = "p5" }"#, r#"tags = { Name = "p4d" }"#);
     stack.write(&v2);
     assert_plan_shows(&stack, &["will be updated in-place", "p4d.24xlarge"]);
@@ -283,8 +325,17 @@ fn launch_template_lifecycle() {
     assert_eq!(v.default_version(), Some(true));
     let d = v.launch_template_data().expect("data");
     assert_eq!(d.instance_type().map(|t| t.as_str()), Some("p4d.24xlarge"));
-    assert_eq!(d.network_interfaces().len(), 2, "a new version carries every argument");
-    let t = block_on(ec2.describe_launch_templates().launch_template_ids(&id).send()).expect("describe");
+    assert_eq!(
+        d.network_interfaces().len(),
+        2,
+        "a new version carries every argument"
+    );
+    let t = block_on(
+        ec2.describe_launch_templates()
+            .launch_template_ids(&id)
+            .send(),
+    )
+    .expect("describe");
     assert_eq!(t.launch_templates()[0].default_version_number(), Some(2));
     // (moto's DescribeLaunchTemplates shows the tags of create time: DescribeTags is current.)
     let tags = block_on(
@@ -293,7 +344,11 @@ fn launch_template_lifecycle() {
             .send(),
     )
     .expect("tags");
-    let name = tags.tags().iter().find(|t| t.key() == Some("Name")).and_then(|t| t.value());
+    let name = tags
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some("Name"))
+        .and_then(|t| t.value());
     assert_eq!(name, Some("p4d"));
     assert_eq!(stack.state_attr(addr, "latest_version"), 2);
     assert_eq!(stack.state_attr(addr, "default_version"), 2);
@@ -318,7 +373,9 @@ fn launch_template_lifecycle() {
     let v = latest(&ec2);
     assert_eq!(v.version_number(), Some(4));
     assert_eq!(
-        v.launch_template_data().and_then(|d| d.instance_type()).map(|t| t.as_str()),
+        v.launch_template_data()
+            .and_then(|d| d.instance_type())
+            .map(|t| t.as_str()),
         Some("p4d.24xlarge")
     );
     stack.assert_no_changes();
@@ -408,7 +465,12 @@ fn describe_instance(ec2: &aws_sdk_ec2::Client, id: &str) -> aws_sdk_ec2::types:
 fn live_instances(ec2: &aws_sdk_ec2::Client) -> Vec<aws_sdk_ec2::types::Instance> {
     let out = block_on(
         ec2.describe_instances()
-            .filters(Filter::builder().name("tag-key").values("gantry:address").build())
+            .filters(
+                Filter::builder()
+                    .name("tag-key")
+                    .values("gantry:address")
+                    .build(),
+            )
             .send(),
     )
     .expect("describe");
@@ -432,24 +494,42 @@ fn instance_lifecycle() {
     let addr = "aws_instance.gpu";
     let id = stack.state_id(addr);
     let subnet = stack.state_id("aws_subnet.a");
-    let (efa, ssh) = (stack.state_id("aws_security_group.efa"), stack.state_id("aws_security_group.ssh"));
+    let (efa, ssh) = (
+        stack.state_id("aws_security_group.efa"),
+        stack.state_id("aws_security_group.ssh"),
+    );
 
     // Read back: type, network, placement group, profile, EBS optimisation, root volume,
     // user data, tags.
     let i = describe_instance(&ec2, &id);
     assert_eq!(i.instance_type().map(|t| t.as_str()), Some("p5.48xlarge"));
-    assert_eq!(i.state().and_then(|s| s.name()), Some(&InstanceStateName::Running));
+    assert_eq!(
+        i.state().and_then(|s| s.name()),
+        Some(&InstanceStateName::Running)
+    );
     assert_eq!(i.subnet_id(), Some(subnet.as_str()));
-    assert_eq!(i.placement().and_then(|p| p.availability_zone()), Some("us-east-1a"));
-    assert_eq!(i.placement().and_then(|p| p.group_name()), Some("p5-cluster"));
+    assert_eq!(
+        i.placement().and_then(|p| p.availability_zone()),
+        Some("us-east-1a")
+    );
+    assert_eq!(
+        i.placement().and_then(|p| p.group_name()),
+        Some("p5-cluster")
+    );
     assert_eq!(i.key_name(), Some("ops"));
     assert_eq!(i.ebs_optimized(), Some(true));
     assert!(
-        i.iam_instance_profile().and_then(|p| p.arn()).is_some_and(|a| a.ends_with("/gpu-node")),
+        i.iam_instance_profile()
+            .and_then(|p| p.arn())
+            .is_some_and(|a| a.ends_with("/gpu-node")),
         "{:?}",
         i.iam_instance_profile()
     );
-    let groups: Vec<&str> = i.security_groups().iter().filter_map(|g| g.group_id()).collect();
+    let groups: Vec<&str> = i
+        .security_groups()
+        .iter()
+        .filter_map(|g| g.group_id())
+        .collect();
     assert_eq!(groups, [efa.as_str()]);
     assert_eq!(tag_of(i.tags(), "Name").as_deref(), Some("trainer-0"));
     assert_eq!(tag_of(i.tags(), "owner").as_deref(), Some("ml-platform"));
@@ -470,13 +550,25 @@ fn instance_lifecycle() {
             .send(),
     )
     .expect("user data");
-    let encoded = user_data.user_data().and_then(|u| u.value()).expect("user data value");
+    let encoded = user_data
+        .user_data()
+        .and_then(|u| u.value())
+        .expect("user data value");
     // base64 of "#!/bin/bash\necho ready\n": gantry encodes the text it is given.
     assert_eq!(encoded, "IyEvYmluL2Jhc2gKZWNobyByZWFkeQo=");
     assert_eq!(stack.state_attr(addr, "instance_state"), "running");
-    assert_eq!(stack.state_attr(addr, "private_ip").as_str(), i.private_ip_address());
-    assert!(stack.state_attr(addr, "primary_network_interface_id").as_str().is_some_and(|e| e.starts_with("eni-")));
-    assert!(stack.state_attr(addr, "arn").as_str().is_some_and(|a| a.ends_with(&format!("instance/{id}"))));
+    assert_eq!(
+        stack.state_attr(addr, "private_ip").as_str(),
+        i.private_ip_address()
+    );
+    assert!(stack
+        .state_attr(addr, "primary_network_interface_id")
+        .as_str()
+        .is_some_and(|e| e.starts_with("eni-")));
+    assert!(stack
+        .state_attr(addr, "arn")
+        .as_str()
+        .is_some_and(|a| a.ends_with(&format!("instance/{id}"))));
 
     // The spot instance, from the EFA launch template: its type and placement group come
     // from the template, and it is on the spot market. (moto ignores the template's network
@@ -484,27 +576,49 @@ fn instance_lifecycle() {
     // module comment.)
     let spot_id = stack.state_id("aws_instance.spot");
     let spot = describe_instance(&ec2, &spot_id);
-    assert_eq!(spot.instance_type().map(|t| t.as_str()), Some("p5.48xlarge"));
+    assert_eq!(
+        spot.instance_type().map(|t| t.as_str()),
+        Some("p5.48xlarge")
+    );
     assert_eq!(spot.instance_lifecycle().map(|l| l.as_str()), Some("spot"));
-    assert_eq!(spot.placement().and_then(|p| p.group_name()), Some("p5-cluster"));
+    assert_eq!(
+        spot.placement().and_then(|p| p.group_name()),
+        Some("p5-cluster")
+    );
     assert_eq!(stack.state_attr("aws_instance.spot", "ami"), ami.as_str());
-    assert_eq!(stack.state_attr("aws_instance.spot", "subnet_id").as_str(), spot.subnet_id());
-    assert_eq!(stack.state_attr("aws_instance.spot", "placement_group"), "p5-cluster");
+    assert_eq!(
+        stack.state_attr("aws_instance.spot", "subnet_id").as_str(),
+        spot.subnet_id()
+    );
+    assert_eq!(
+        stack.state_attr("aws_instance.spot", "placement_group"),
+        "p5-cluster"
+    );
     stack.assert_no_changes();
 
     // In-place update: H100 -> A100 (stop, modify, start), other security group, new tag.
     let v2 = v1
         .replace(r#""p5.48xlarge""#, r#""p4d.24xlarge""#)
         .replace("[aws_security_group.efa.id]", "[aws_security_group.ssh.id]")
-        .replace(r#"tags = { Name = "trainer-0" }"#, r#"tags = { Name = "trainer-1" }"#);
+        .replace(
+            r#"tags = { Name = "trainer-0" }"#,
+            r#"tags = { Name = "trainer-1" }"#,
+        );
     stack.write(&v2);
     assert_plan_shows(&stack, &["will be updated in-place", "p4d.24xlarge"]);
     stack.apply();
     assert_eq!(stack.state_id(addr), id);
     let i = describe_instance(&ec2, &id);
     assert_eq!(i.instance_type().map(|t| t.as_str()), Some("p4d.24xlarge"));
-    assert_eq!(i.state().and_then(|s| s.name()), Some(&InstanceStateName::Running));
-    let groups: Vec<&str> = i.security_groups().iter().filter_map(|g| g.group_id()).collect();
+    assert_eq!(
+        i.state().and_then(|s| s.name()),
+        Some(&InstanceStateName::Running)
+    );
+    let groups: Vec<&str> = i
+        .security_groups()
+        .iter()
+        .filter_map(|g| g.group_id())
+        .collect();
     assert_eq!(groups, [ssh.as_str()]);
     assert_eq!(tag_of(i.tags(), "Name").as_deref(), Some("trainer-1"));
     stack.assert_no_changes();
@@ -519,7 +633,10 @@ fn instance_lifecycle() {
     .expect("tag");
     assert_plan_shows(&stack, &["hand-edited"]);
     stack.apply();
-    assert_eq!(tag_of(describe_instance(&ec2, &id).tags(), "Name").as_deref(), Some("trainer-1"));
+    assert_eq!(
+        tag_of(describe_instance(&ec2, &id).tags(), "Name").as_deref(),
+        Some("trainer-1")
+    );
     stack.assert_no_changes();
 
     // Import (an instance launched from an AMI: see the module comment).
@@ -576,11 +693,19 @@ fn instance_capacity_error_names_type_and_zone() {
     let run = stack.gantry(&["apply", "--auto-approve", "--json"]);
     assert_eq!(run.code, 1, "{}", run.both());
     let out = run.both();
-    for needle in ["capacity", "InsufficientInstanceCapacity", "no capacity for p5.48xlarge in us-east-1a"] {
+    for needle in [
+        "capacity",
+        "InsufficientInstanceCapacity",
+        "no capacity for p5.48xlarge in us-east-1a",
+    ] {
         assert!(out.contains(needle), "output lacks {needle:?}:\n{out}");
     }
     let all = block_on(ec2.describe_instances().send()).expect("describe");
-    assert!(all.reservations().is_empty(), "launched anyway: {:?}", all.reservations());
+    assert!(
+        all.reservations().is_empty(),
+        "launched anyway: {:?}",
+        all.reservations()
+    );
     let state = stack.state_addresses();
     assert!(state.iter().any(|a| a == "aws_subnet.a"), "{state:?}");
     assert!(!state.iter().any(|a| a == "aws_instance.gpu"), "{state:?}");
@@ -651,9 +776,15 @@ fn instance_crash_recovery_adopts_what_a_killed_run_launched() {
         .expect("run instances");
         out.instances()[0].instance_id().expect("id").to_owned()
     };
-    let by_token = launch("aws_instance.by_token", "11111111-1111-4111-8111-111111111111");
+    let by_token = launch(
+        "aws_instance.by_token",
+        "11111111-1111-4111-8111-111111111111",
+    );
     // Launched by an earlier attempt with another token: only the tag ties it to the address.
-    let by_tag = launch("aws_instance.by_tag", "33333333-3333-4333-8333-333333333333");
+    let by_tag = launch(
+        "aws_instance.by_tag",
+        "33333333-3333-4333-8333-333333333333",
+    );
     let intent = |address: &str, token: &str| {
         serde_json::json!({"op": "intent", "address": address, "type": "aws_instance", "provider": "aws", "token": token})
             .to_string()
@@ -664,12 +795,26 @@ fn instance_crash_recovery_adopts_what_a_killed_run_launched() {
         intent("aws_instance.by_tag", "22222222-2222-4222-8222-222222222222"),
         intent("aws_instance.never_launched", "44444444-4444-4444-8444-444444444444"),
     ];
-    std::fs::write(stack.path().join(".gantry/journal.ndjson"), journal.join("\n") + "\n").expect("journal");
+    std::fs::write(
+        stack.path().join(".gantry/journal.ndjson"),
+        journal.join("\n") + "\n",
+    )
+    .expect("journal");
 
     stack.write(&format!("{BASE}{}", RECOVERY.replace("__AMI__", &ami)));
     let run = stack.apply();
-    assert_eq!(stack.state_id("aws_instance.by_token"), by_token, "{}", run.both());
-    assert_eq!(stack.state_id("aws_instance.by_tag"), by_tag, "{}", run.both());
+    assert_eq!(
+        stack.state_id("aws_instance.by_token"),
+        by_token,
+        "{}",
+        run.both()
+    );
+    assert_eq!(
+        stack.state_id("aws_instance.by_tag"),
+        by_tag,
+        "{}",
+        run.both()
+    );
     let launched = stack.state_id("aws_instance.never_launched");
     let mut live: Vec<String> = live_instances(&ec2)
         .iter()
@@ -678,7 +823,10 @@ fn instance_crash_recovery_adopts_what_a_killed_run_launched() {
     live.sort();
     let mut expected = vec![by_token, by_tag, launched];
     expected.sort();
-    assert_eq!(live, expected, "one instance per address, none launched twice");
+    assert_eq!(
+        live, expected,
+        "one instance per address, none launched twice"
+    );
     stack.assert_no_changes();
     stack.destroy();
     assert_nothing_left(&ec2);

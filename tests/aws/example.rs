@@ -26,9 +26,17 @@ fn the_gpu_cluster_example_applies_plans_clean_and_destroys_to_nothing() {
         .filter_map(|v| v.as_str().map(str::to_owned))
         .collect();
     assert_eq!(ids.len(), 2);
-    let out = block_on(ec2.describe_instances().set_instance_ids(Some(ids.clone())).send())
-        .expect("describe instances");
-    let instances: Vec<_> = out.reservations().iter().flat_map(|r| r.instances()).collect();
+    let out = block_on(
+        ec2.describe_instances()
+            .set_instance_ids(Some(ids.clone()))
+            .send(),
+    )
+    .expect("describe instances");
+    let instances: Vec<_> = out
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .collect();
     assert_eq!(instances.len(), 2);
     for i in &instances {
         assert_eq!(i.instance_type().map(|t| t.as_str()), Some("p5.48xlarge"));
@@ -39,7 +47,10 @@ fn the_gpu_cluster_example_applies_plans_clean_and_destroys_to_nothing() {
     }
     let cluster = block_on(moto.eks().describe_cluster().name("llm-train").send()).expect("eks");
     assert_eq!(
-        cluster.cluster().and_then(|c| c.status()).map(|s| s.as_str()),
+        cluster
+            .cluster()
+            .and_then(|c| c.status())
+            .map(|s| s.as_str()),
         Some("ACTIVE")
     );
     let group = block_on(
@@ -57,8 +68,13 @@ fn the_gpu_cluster_example_applies_plans_clean_and_destroys_to_nothing() {
     let fs = block_on(moto.fsx().describe_file_systems().send()).expect("fsx");
     assert_eq!(fs.file_systems().len(), 1);
     let bucket = stack.gantry(&["output", "data_bucket", "--raw"]).stdout;
-    let versioning = block_on(moto.s3().get_bucket_versioning().bucket(bucket.trim()).send())
-        .expect("versioning");
+    let versioning = block_on(
+        moto.s3()
+            .get_bucket_versioning()
+            .bucket(bucket.trim())
+            .send(),
+    )
+    .expect("versioning");
     assert_eq!(versioning.status().map(|s| s.as_str()), Some("Enabled"));
 
     stack.assert_no_changes();
@@ -96,7 +112,10 @@ fn the_gpu_cluster_example_applies_plans_clean_and_destroys_to_nothing() {
     assert!(fs.file_systems().is_empty());
     let roles = block_on(moto.iam().list_roles().send()).expect("roles");
     assert!(
-        !roles.roles().iter().any(|r| r.role_name().starts_with("llm-train")),
+        !roles
+            .roles()
+            .iter()
+            .any(|r| r.role_name().starts_with("llm-train")),
         "roles left"
     );
     let buckets = block_on(moto.s3().list_buckets().send()).expect("buckets");

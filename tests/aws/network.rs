@@ -206,6 +206,26 @@ fn subnet_internet_gateway_route_table_and_association_lifecycle() {
         s.availability_zone_id()
     );
     assert_eq!(igw_vpc(&ec2, &igw).as_deref(), Some(vpc.as_str()));
+    let g = block_on(
+        ec2.describe_internet_gateways()
+            .internet_gateway_ids(&igw)
+            .send(),
+    )
+    .expect("igw");
+    let g = &g.internet_gateways()[0];
+    assert_eq!(tag_of(g.tags(), "Name").as_deref(), Some("gw"));
+    assert_eq!(
+        tag_of(g.tags(), "gantry:address").as_deref(),
+        Some("aws_internet_gateway.gw")
+    );
+    let t = block_on(ec2.describe_route_tables().route_table_ids(&public).send()).expect("rtb");
+    let t = &t.route_tables()[0];
+    assert_eq!(t.vpc_id(), Some(vpc.as_str()));
+    assert_eq!(tag_of(t.tags(), "owner").as_deref(), Some("ml-platform"));
+    assert_eq!(
+        tag_of(t.tags(), "gantry:address").as_deref(),
+        Some("aws_route_table.public")
+    );
     assert_eq!(
         routes_of(&ec2, &public),
         vec![("0.0.0.0/0".to_owned(), igw.clone())]

@@ -106,7 +106,13 @@ fn missing_credentials_fail_the_plan_naming_every_source_tried() {
     let text = run.both();
     assert!(text.contains("cannot configure provider `aws`"), "{text}");
     assert!(text.contains("no valid AWS credentials"), "{text}");
-    for source in ["AWS_ACCESS_KEY_ID", "~/.aws/credentials", "SSO", "AWS_WEB_IDENTITY_TOKEN_FILE", "IMDS"] {
+    for source in [
+        "AWS_ACCESS_KEY_ID",
+        "~/.aws/credentials",
+        "SSO",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "IMDS",
+    ] {
         assert!(text.contains(source), "missing {source}: {text}");
     }
     // The diagnostic points at the provider block.
@@ -147,7 +153,8 @@ resource "aws_vpc" "other" {
     let run = stack.gantry(&["plan"]);
     assert_eq!(run.code, 1, "{}", run.both());
     assert!(
-        run.both().contains("provider configuration `aws.odd` depends on values known only after apply"),
+        run.both()
+            .contains("provider configuration `aws.odd` depends on values known only after apply"),
         "{}",
         run.both()
     );

@@ -76,7 +76,10 @@ impl Moto {
             ("AWS_REGION", "us-east-1"),
             ("AWS_EC2_METADATA_DISABLED", "true"),
             ("AWS_CONFIG_FILE", "/nonexistent/gantry-test-config"),
-            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/gantry-test-credentials"),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/gantry-test-credentials",
+            ),
             ("GANTRY_AWS_POLL_MS", "50"),
         ]
         .iter()
@@ -86,7 +89,8 @@ impl Moto {
 
     /// Writes the launcher's fault file (capacity errors, throttling, EC2 quotas).
     pub fn set_faults(&self, json: &serde_json::Value) {
-        std::fs::write(self.dir.path().join("faults.json"), json.to_string()).expect("write faults");
+        std::fs::write(self.dir.path().join("faults.json"), json.to_string())
+            .expect("write faults");
     }
 
     /// SDK configuration pointing at this server, for independent reads.
@@ -198,7 +202,9 @@ impl Stack<'_> {
 
     pub fn gantry_env(&self, args: &[&str], extra: &[(&str, &str)]) -> Run {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_gantry"));
-        cmd.args(args).current_dir(self.dir.path()).env("NO_COLOR", "1");
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env("NO_COLOR", "1");
         for (k, _) in std::env::vars() {
             if k.starts_with("GANTRY_") || k.starts_with("AWS_") {
                 cmd.env_remove(k);

@@ -39,7 +39,9 @@ fn vpc_lifecycle() {
     assert_eq!(tag("Name").as_deref(), Some("training"));
     assert_eq!(tag("owner").as_deref(), Some("ml-platform"));
     assert_eq!(tag("gantry:address").as_deref(), Some("aws_vpc.main"));
-    assert!(stack.state_attr("aws_vpc.main", "main_route_table_id").is_string());
+    assert!(stack
+        .state_attr("aws_vpc.main", "main_route_table_id")
+        .is_string());
     stack.assert_no_changes();
 
     // In-place update: tags and DNS hostnames, same VPC.
@@ -49,7 +51,11 @@ fn vpc_lifecycle() {
     ));
     let (code, plan) = stack.plan_code();
     assert_eq!(code, 2);
-    assert!(plan.stdout.contains("will be updated in-place"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("will be updated in-place"),
+        "{}",
+        plan.stdout
+    );
     stack.apply();
     assert_eq!(stack.state_id("aws_vpc.main"), id);
     let attr = block_on(
@@ -59,14 +65,22 @@ fn vpc_lifecycle() {
             .send(),
     )
     .expect("attribute");
-    assert_eq!(attr.enable_dns_hostnames().and_then(|v| v.value()), Some(true));
+    assert_eq!(
+        attr.enable_dns_hostnames().and_then(|v| v.value()),
+        Some(true)
+    );
     stack.assert_no_changes();
 
     // Out-of-band change: plan shows the drift and the update that undoes it.
     block_on(
         ec2.create_tags()
             .resources(&id)
-            .tags(aws_sdk_ec2::types::Tag::builder().key("Name").value("hand-edited").build())
+            .tags(
+                aws_sdk_ec2::types::Tag::builder()
+                    .key("Name")
+                    .value("hand-edited")
+                    .build(),
+            )
             .send(),
     )
     .expect("tag");

@@ -157,7 +157,10 @@ pub fn strs<S: AsRef<str>>(items: &[S]) -> Value {
 
 /// A map of strings.
 pub fn str_map(map: &BTreeMap<String, String>) -> Value {
-    Value::map(map.iter().map(|(k, v)| (k.clone(), Value::string(v.clone()))))
+    Value::map(
+        map.iter()
+            .map(|(k, v)| (k.clone(), Value::string(v.clone()))),
+    )
 }
 
 /// Unknown parts of a value replaced by null.
@@ -202,7 +205,11 @@ pub fn fill_unset(config: &Value, prior: &Value) -> Value {
 /// blocks, the list of each element's value.
 pub fn at_path(value: &Value, path: &str) -> Value {
     let Some((head, rest)) = path.split_once('.') else {
-        return value.as_map().and_then(|m| m.get(path)).cloned().unwrap_or(Value::Null);
+        return value
+            .as_map()
+            .and_then(|m| m.get(path))
+            .cloned()
+            .unwrap_or(Value::Null);
     };
     match value.as_map().and_then(|m| m.get(head)) {
         Some(Value::List(items)) | Some(Value::Set(items)) => {

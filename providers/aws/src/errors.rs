@@ -129,7 +129,10 @@ where
         }
         SdkError::ResponseError(_) => ProviderError::new(
             ErrorClass::Transient,
-            format!("{op}: the response could not be read: {}", error_chain(&err)),
+            format!(
+                "{op}: the response could not be read: {}",
+                error_chain(&err)
+            ),
         ),
         SdkError::ConstructionFailure(_) => {
             let detail = error_chain(&err);
@@ -243,7 +246,10 @@ mod tests {
         assert_eq!(classify("Weird", Some(500)), ErrorClass::Transient);
         assert_eq!(classify("", Some(429)), ErrorClass::Throttled);
         assert_eq!(classify("", Some(403)), ErrorClass::Auth);
-        assert_eq!(classify("InvalidParameterValue", Some(400)), ErrorClass::InvalidInput);
+        assert_eq!(
+            classify("InvalidParameterValue", Some(400)),
+            ErrorClass::InvalidInput
+        );
         assert_eq!(classify("", None), ErrorClass::InvalidInput);
     }
 

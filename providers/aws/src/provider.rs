@@ -27,7 +27,10 @@ impl Default for AwsProvider {
 
 impl AwsProvider {
     pub fn new() -> AwsProvider {
-        let resources: BTreeMap<_, _> = resources::all().into_iter().map(|r| (r.name(), r)).collect();
+        let resources: BTreeMap<_, _> = resources::all()
+            .into_iter()
+            .map(|r| (r.name(), r))
+            .collect();
         let data: BTreeMap<_, _> = data::all().into_iter().map(|d| (d.name(), d)).collect();
         let schema = ProviderSchema {
             config: settings::schema(),
@@ -98,11 +101,9 @@ impl Provider for AwsProvider {
             return Ok(data::plan(schema, prior, config));
         }
         let resource = self.resource(type_name)?;
-        let schema = self
-            .schema
-            .resources
-            .get(type_name)
-            .ok_or_else(|| ProviderError::invalid(format!("unknown resource type `{type_name}`")))?;
+        let schema = self.schema.resources.get(type_name).ok_or_else(|| {
+            ProviderError::invalid(format!("unknown resource type `{type_name}`"))
+        })?;
         let mut planned = resource.plan(schema, prior, config)?;
         // tags_all is known at plan time once the provider is configured: show it.
         if schema.attributes.contains_key("tags_all") {
@@ -121,12 +122,18 @@ impl Provider for AwsProvider {
     }
 
     async fn create(&self, ctx: &OpContext, type_name: &str, planned: &Value) -> Result<Value> {
-        let cx = Cx { op: ctx, settings: self.settings().await? };
+        let cx = Cx {
+            op: ctx,
+            settings: self.settings().await?,
+        };
         self.resource(type_name)?.create(&cx, planned).await
     }
 
     async fn read(&self, ctx: &OpContext, type_name: &str, state: &Value) -> Result<Option<Value>> {
-        let cx = Cx { op: ctx, settings: self.settings().await? };
+        let cx = Cx {
+            op: ctx,
+            settings: self.settings().await?,
+        };
         self.resource(type_name)?.read(&cx, state).await
     }
 
@@ -141,17 +148,26 @@ impl Provider for AwsProvider {
             // A data source whose configuration changed is read again.
             return self.read_data(ctx, type_name, planned).await;
         }
-        let cx = Cx { op: ctx, settings: self.settings().await? };
+        let cx = Cx {
+            op: ctx,
+            settings: self.settings().await?,
+        };
         self.resource(type_name)?.update(&cx, prior, planned).await
     }
 
     async fn delete(&self, ctx: &OpContext, type_name: &str, state: &Value) -> Result<()> {
-        let cx = Cx { op: ctx, settings: self.settings().await? };
+        let cx = Cx {
+            op: ctx,
+            settings: self.settings().await?,
+        };
         self.resource(type_name)?.delete(&cx, state).await
     }
 
     async fn import(&self, ctx: &OpContext, type_name: &str, id: &str) -> Result<Value> {
-        let cx = Cx { op: ctx, settings: self.settings().await? };
+        let cx = Cx {
+            op: ctx,
+            settings: self.settings().await?,
+        };
         self.resource(type_name)?
             .import(&cx, id)
             .await?
@@ -164,7 +180,10 @@ impl Provider for AwsProvider {
         type_name: &str,
         token: &str,
     ) -> Result<Option<Value>> {
-        let cx = Cx { op: ctx, settings: self.settings().await? };
+        let cx = Cx {
+            op: ctx,
+            settings: self.settings().await?,
+        };
         self.resource(type_name)?.find_created(&cx, token).await
     }
 
@@ -173,7 +192,10 @@ impl Provider for AwsProvider {
         if type_name == "aws_iam_policy_document" {
             return crate::data::iam_policy_document::render(config);
         }
-        let cx = Cx { op: ctx, settings: self.settings().await? };
+        let cx = Cx {
+            op: ctx,
+            settings: self.settings().await?,
+        };
         let source = self
             .data
             .get(type_name)

@@ -11,7 +11,9 @@ use aws_config::BehaviorVersion;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_types::region::Region;
 use gantry_provider::provider::Result;
-use gantry_provider::{Attribute, ErrorClass, NestedBlock, Nesting, ProviderError, Schema, Type, Value};
+use gantry_provider::{
+    Attribute, ErrorClass, NestedBlock, Nesting, ProviderError, Schema, Type, Value,
+};
 
 /// What a configured provider holds.
 #[derive(Clone, Debug)]
@@ -146,7 +148,9 @@ pub async fn configure(config: &Value) -> Result<Settings> {
         let assumed = builder.configure(&sdk).build().await;
         sdk = sdk
             .into_builder()
-            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(assumed))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(assumed),
+            )
             .build();
     }
     check_credentials(&sdk).await?;

@@ -120,12 +120,7 @@ pub fn from_ec2(tags: &[aws_sdk_ec2::types::Tag]) -> Tags {
 }
 
 /// Brings an EC2 object's tags from `old` to `new` (CreateTags / DeleteTags).
-pub async fn ec2_update(
-    ec2: &aws_sdk_ec2::Client,
-    id: &str,
-    old: &Tags,
-    new: &Tags,
-) -> Result<()> {
+pub async fn ec2_update(ec2: &aws_sdk_ec2::Client, id: &str, old: &Tags, new: &Tags) -> Result<()> {
     let (removed, changed) = diff(old, new);
     if !removed.is_empty() {
         ec2.delete_tags()
@@ -231,7 +226,10 @@ mod tests {
     fn desired_tags_merge_defaults_user_tags_and_gantry_tags() {
         let config = Value::map([(
             "tags",
-            Value::map([("team", Value::string("ml")), ("env", Value::string("prod"))]),
+            Value::map([
+                ("team", Value::string("ml")),
+                ("env", Value::string("prod")),
+            ]),
         )]);
         let mut ctx = OpContext::new("aws_vpc.main");
         ctx.stack = "llm".into();

@@ -104,7 +104,9 @@ mod tests {
     async fn gives_up_at_the_deadline_naming_what_it_waited_for() {
         let ctx = OpContext::new("x");
         let err = fast(50)
-            .until(&ctx, "cluster gpu to become ACTIVE", || async { Ok(None::<()>) })
+            .until(&ctx, "cluster gpu to become ACTIVE", || async {
+                Ok(None::<()>)
+            })
             .await
             .err();
         let err = err.map(|e| e.message).unwrap_or_default();
@@ -120,7 +122,10 @@ mod tests {
             first_interval: Duration::from_secs(30),
             max_interval: Duration::from_secs(30),
         };
-        let err = wait.until(&ctx, "x", || async { Ok(None::<()>) }).await.err();
+        let err = wait
+            .until(&ctx, "x", || async { Ok(None::<()>) })
+            .await
+            .err();
         assert!(err.is_some_and(|e| e.message.contains("interrupted")));
     }
 }

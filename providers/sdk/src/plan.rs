@@ -235,13 +235,22 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// The type of an object conforming to `schema` (for unknown values of whole blocks).
 pub fn object_type(schema: &Schema) -> Type {
-    Type::Object(
-        schema
-            .attributes
-            .iter()
-            .map(|(n, a)| (n.clone(), crate::types::ObjectAttr::required(a.ty.clone())))
-            .collect(),
-    )
+    let mut attrs: BTreeMap<String, crate::types::ObjectAttr> = schema
+        .attributes
+        .iter()
+        .map(|(n, a)| (n.clone(), crate::types::ObjectAttr::required(a.ty.clone())))
+        .collect();
+    // Blocks too: converting a state to this type must not drop them.
+    for (name, block) in &schema.blocks {
+        let item = object_type(&block.schema);
+        let ty = match block.nesting {
+            Nesting::Single => item,
+            Nesting::List => Type::list(item),
+            Nesting::Set => Type::set(item),
+        };
+        attrs.insert(name.clone(), crate::types::ObjectAttr::optional(ty, None));
+    }
+    Type::Object(attrs)
 }
 
 #[cfg(test)]
@@ -256,6 +265,32 @@ mod tests {
             .attr("cidr_block", Attribute::required(Type::String).force_new())
             .attr("tags", Attribute::optional(Type::map(Type::String)))
             .attr("arn", Attribute::computed(Type::String))
+    }
+
+    #[test]
+    fn object_type_keeps_blocks_so_typing_a_state_drops_none() {
+        use crate::schema::NestedBlock;
+        let schema = schema().block(
+            "rule",
+            NestedBlock {
+                nesting: Nesting::Set,
+                schema: Schema::default()
+                    .attr("ports", Attribute::optional(Type::set(Type::Number))),
+                min_items: 0,
+                max_items: None,
+                force_new: false,
+            },
+        );
+        let json = serde_json::json!({"id": "x", "cidr_block": "10.0.0.0/16", "tags": null, "arn": null,
+            "rule": [{"ports": [443, 22]}]});
+        let typed = Value::from_json(&json)
+            .convert(&object_type(&schema))
+            .unwrap();
+        let rule = Value::set(vec![Value::map([(
+            "ports",
+            Value::set(vec![Value::Number(22.0), Value::Number(443.0)]),
+        )])]);
+        assert_eq!(typed.as_map().unwrap()["rule"], rule);
     }
 
     #[test]

@@ -102,3 +102,61 @@ fn reshape(schema: &Schema, value: &Value) -> Value {
     }
     Value::Map(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gantry_provider::{Attribute, NestedBlock, Type};
+
+    fn schema() -> Schema {
+        Schema::default()
+            .attr("version", Attribute::optional(Type::String))
+            .attr("json", Attribute::computed(Type::String))
+            .block(
+                "statement",
+                NestedBlock {
+                    nesting: Nesting::Set,
+                    schema: Schema::default()
+                        .attr("actions", Attribute::optional(Type::set(Type::String))),
+                    min_items: 0,
+                    max_items: None,
+                    force_new: false,
+                },
+            )
+    }
+
+    fn statement(actions: &[&str]) -> Value {
+        let actions = actions.iter().map(|a| Value::string(*a)).collect();
+        Value::map([("actions", Value::set(actions))])
+    }
+
+    #[test]
+    fn an_unchanged_data_source_keeps_its_last_read_in_the_shape_state_gave() {
+        // As state hands it back: sets and set blocks as lists.
+        let prior = Value::map([
+            ("version", Value::string("1")),
+            ("json", Value::string("{}")),
+            (
+                "statement",
+                Value::List(vec![Value::map([(
+                    "actions",
+                    Value::List(vec![Value::string("b"), Value::string("a")]),
+                )])]),
+            ),
+        ]);
+        let config = Value::map([
+            ("version", Value::string("1")),
+            ("statement", Value::set(vec![statement(&["a", "b"])])),
+        ]);
+        let same = plan(&schema(), Some(&prior), &config);
+        assert_eq!(same.value, prior);
+        let changed = Value::map([
+            ("version", Value::string("2")),
+            ("statement", Value::set(vec![statement(&["a", "b"])])),
+        ]);
+        let planned = plan(&schema(), Some(&prior), &changed);
+        let map = planned.value.as_map().cloned().unwrap_or_default();
+        assert!(map.get("json").is_some_and(Value::is_unknown));
+        assert_eq!(map.get("version"), Some(&Value::string("2")));
+    }
+}

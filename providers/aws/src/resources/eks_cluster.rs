@@ -46,7 +46,10 @@ impl ResourceType for EksCluster {
                     Attribute::optional_computed(Type::String)
                         .describe("Kubernetes version; upgraded in place (UpdateClusterVersion)."),
                 )
-                .attr("enabled_cluster_log_types", Attribute::optional(Type::set(Type::String)))
+                .attr(
+                    "enabled_cluster_log_types",
+                    Attribute::optional(Type::set(Type::String)),
+                )
                 .attr("endpoint", Attribute::computed(Type::String))
                 .attr("status", Attribute::computed(Type::String))
                 .attr("platform_version", Attribute::computed(Type::String))
@@ -57,7 +60,10 @@ impl ResourceType for EksCluster {
                         nesting: Nesting::Single,
                         schema: Schema::default()
                             .attr("subnet_ids", Attribute::required(Type::set(Type::String)))
-                            .attr("security_group_ids", Attribute::optional(Type::set(Type::String)))
+                            .attr(
+                                "security_group_ids",
+                                Attribute::optional(Type::set(Type::String)),
+                            )
                             .attr(
                                 "endpoint_public_access",
                                 Attribute::optional(Type::Bool).with_default(true),
@@ -86,7 +92,10 @@ impl ResourceType for EksCluster {
         let vpc = a.block("vpc_config");
         let vpc_config = VpcConfigRequest::builder()
             .set_subnet_ids(vpc.map(|v| v.strs("subnet_ids")))
-            .set_security_group_ids(vpc.map(|v| v.strs("security_group_ids")).filter(|s| !s.is_empty()))
+            .set_security_group_ids(
+                vpc.map(|v| v.strs("security_group_ids"))
+                    .filter(|s| !s.is_empty()),
+            )
             .set_endpoint_public_access(vpc.and_then(|v| v.bool("endpoint_public_access")))
             .set_endpoint_private_access(vpc.and_then(|v| v.bool("endpoint_private_access")))
             .build();
@@ -115,9 +124,9 @@ impl ResourceType for EksCluster {
         wait_active(cx, &name, CREATE_TIMEOUT).await?;
         let mut state = Obj::from(planned);
         state.set("id", name.as_str());
-        read_into(cx, state.into_value())
-            .await?
-            .ok_or_else(|| ProviderError::fatal(format!("EKS cluster {name} vanished after create")))
+        read_into(cx, state.into_value()).await?.ok_or_else(|| {
+            ProviderError::fatal(format!("EKS cluster {name} vanished after create"))
+        })
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -140,7 +149,10 @@ impl ResourceType for EksCluster {
         }
         let flags = |a: &Attrs<'_>| {
             a.block("vpc_config").map(|v| {
-                (v.bool("endpoint_public_access"), v.bool("endpoint_private_access"))
+                (
+                    v.bool("endpoint_public_access"),
+                    v.bool("endpoint_private_access"),
+                )
             })
         };
         if let Some((public, private)) = flags(&n).filter(|f| Some(*f) != flags(&p)) {
@@ -157,9 +169,15 @@ impl ResourceType for EksCluster {
                 .map_err(|e| sdk_error("UpdateClusterConfig", e))?;
             wait_active(cx, &name, UPDATE_TIMEOUT).await?;
         }
-        let (old_logs, new_logs) = (p.strs("enabled_cluster_log_types"), n.strs("enabled_cluster_log_types"));
+        let (old_logs, new_logs) = (
+            p.strs("enabled_cluster_log_types"),
+            n.strs("enabled_cluster_log_types"),
+        );
         if sorted(&old_logs) != sorted(&new_logs) {
-            let disabled: Vec<String> = old_logs.into_iter().filter(|t| !new_logs.contains(t)).collect();
+            let disabled: Vec<String> = old_logs
+                .into_iter()
+                .filter(|t| !new_logs.contains(t))
+                .collect();
             eks.update_cluster_config()
                 .name(&name)
                 .logging(logging(&new_logs, &disabled))
@@ -194,9 +212,11 @@ impl ResourceType for EksCluster {
                 .map_err(|e| sdk_error("DeleteCluster", e)),
         )?;
         Wait::up_to(DELETE_TIMEOUT)
-            .until(cx.op, &format!("EKS cluster {name} to be deleted"), || async {
-                Ok(describe(cx, &name).await?.is_none().then_some(()))
-            })
+            .until(
+                cx.op,
+                &format!("EKS cluster {name} to be deleted"),
+                || async { Ok(describe(cx, &name).await?.is_none().then_some(())) },
+            )
             .await
     }
 
@@ -246,7 +266,9 @@ fn sorted(items: &[String]) -> Vec<String> {
 fn logging(enabled: &[String], disabled: &[String]) -> Logging {
     let setup = |types: &[String], on: bool| {
         LogSetup::builder()
-            .set_types(Some(types.iter().map(|t| LogType::from(t.as_str())).collect()))
+            .set_types(Some(
+                types.iter().map(|t| LogType::from(t.as_str())).collect(),
+            ))
             .enabled(on)
             .build()
     };
@@ -274,7 +296,12 @@ async fn made_by(cx: &Cx<'_>, name: &str) -> Result<bool> {
 }
 
 /// Brings an EKS object's tags (by ARN) from `old` to `new`.
-pub(super) async fn update_tags(eks: &aws_sdk_eks::Client, arn: &str, old: &Tags, new: &Tags) -> Result<()> {
+pub(super) async fn update_tags(
+    eks: &aws_sdk_eks::Client,
+    arn: &str,
+    old: &Tags,
+    new: &Tags,
+) -> Result<()> {
     let (removed, changed) = tags::diff(old, new);
     if !removed.is_empty() {
         eks.untag_resource()
@@ -315,18 +342,24 @@ async fn describe(cx: &Cx<'_>, name: &str) -> Result<Option<Cluster>> {
 /// to UPDATING before it answers, so this also waits out updates.)
 async fn wait_active(cx: &Cx<'_>, name: &str, timeout: Duration) -> Result<()> {
     Wait::up_to(timeout)
-        .until(cx.op, &format!("EKS cluster {name} to become ACTIVE"), || async {
-            let Some(c) = describe(cx, name).await? else {
-                return Err(ProviderError::not_found(format!("EKS cluster {name} disappeared")));
-            };
-            match c.status() {
-                Some(ClusterStatus::Active) => Ok(Some(())),
-                Some(ClusterStatus::Failed) => Err(ProviderError::fatal(format!(
-                    "EKS cluster {name} is FAILED"
-                ))),
-                _ => Ok(None),
-            }
-        })
+        .until(
+            cx.op,
+            &format!("EKS cluster {name} to become ACTIVE"),
+            || async {
+                let Some(c) = describe(cx, name).await? else {
+                    return Err(ProviderError::not_found(format!(
+                        "EKS cluster {name} disappeared"
+                    )));
+                };
+                match c.status() {
+                    Some(ClusterStatus::Active) => Ok(Some(())),
+                    Some(ClusterStatus::Failed) => Err(ProviderError::fatal(format!(
+                        "EKS cluster {name} is FAILED"
+                    ))),
+                    _ => Ok(None),
+                }
+            },
+        )
         .await
 }
 
@@ -355,7 +388,12 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
     }
     if let Some(v) = c.resources_vpc_config() {
         let prior_vpc = prior.block("vpc_config");
-        let kept = |name: &str| prior_vpc.and_then(|b| b.get(name)).cloned().unwrap_or(Value::Null);
+        let kept = |name: &str| {
+            prior_vpc
+                .and_then(|b| b.get(name))
+                .cloned()
+                .unwrap_or(Value::Null)
+        };
         // A cluster always has subnets; none in the answer means the API left the list out
         // (moto drops both lists after UpdateClusterConfig): keep what state knew.
         let (subnets, groups) = if v.subnet_ids().is_empty() {
@@ -363,7 +401,10 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
         } else {
             (
                 str_set_or_null(v.subnet_ids(), None),
-                str_set_or_null(v.security_group_ids(), prior_vpc.and_then(|b| b.get("security_group_ids"))),
+                str_set_or_null(
+                    v.security_group_ids(),
+                    prior_vpc.and_then(|b| b.get("security_group_ids")),
+                ),
             )
         };
         state.set(
@@ -371,14 +412,23 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
             Value::map([
                 ("subnet_ids", subnets),
                 ("security_group_ids", groups),
-                ("endpoint_public_access", Value::Bool(v.endpoint_public_access())),
-                ("endpoint_private_access", Value::Bool(v.endpoint_private_access())),
+                (
+                    "endpoint_public_access",
+                    Value::Bool(v.endpoint_public_access()),
+                ),
+                (
+                    "endpoint_private_access",
+                    Value::Bool(v.endpoint_private_access()),
+                ),
             ]),
         );
     }
     let setups = c.logging().map(|l| l.cluster_logging()).unwrap_or_default();
     // moto renders each log setup as an empty object: nothing to read, keep what state knew.
-    if setups.iter().any(|s| s.enabled().is_some() || !s.types().is_empty()) {
+    if setups
+        .iter()
+        .any(|s| s.enabled().is_some() || !s.types().is_empty())
+    {
         let enabled: Vec<&str> = setups
             .iter()
             .filter(|s| s.enabled() == Some(true))
@@ -389,7 +439,10 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
             str_set_or_null(&enabled, prior.get("enabled_cluster_log_types")),
         );
     }
-    let cloud: Tags = c.tags().map(|t| t.clone().into_iter().collect()).unwrap_or_default();
+    let cloud: Tags = c
+        .tags()
+        .map(|t| t.clone().into_iter().collect())
+        .unwrap_or_default();
     tags::record(&mut state, &cx.settings.default_tags, &cloud);
     crate::attrs::complete(&mut state, &EksCluster.schema());
     Ok(Some(state.into_value()))
@@ -408,7 +461,10 @@ mod tests {
             (
                 "vpc_config",
                 Value::map([
-                    ("subnet_ids", Value::set(subnets.iter().map(|s| Value::string(*s)).collect())),
+                    (
+                        "subnet_ids",
+                        Value::set(subnets.iter().map(|s| Value::string(*s)).collect()),
+                    ),
                     ("security_group_ids", Value::Null),
                     ("endpoint_public_access", Value::Bool(public)),
                     ("endpoint_private_access", Value::Bool(false)),
@@ -421,7 +477,11 @@ mod tests {
     fn subnets_replace_the_cluster_access_flags_do_not() {
         let schema = EksCluster.schema();
         let prior = state(&["subnet-a", "subnet-b"], true);
-        let flags = EksCluster.plan(&schema, Some(&prior), &state(&["subnet-a", "subnet-b"], false));
+        let flags = EksCluster.plan(
+            &schema,
+            Some(&prior),
+            &state(&["subnet-a", "subnet-b"], false),
+        );
         assert!(flags.is_ok_and(|p| p.requires_replace.is_empty()));
         // (A configuration has no computed attributes.)
         let mut config = state(&["subnet-a", "subnet-c"], true);
@@ -436,7 +496,8 @@ mod tests {
             Some(vec!["vpc_config.subnet_ids".to_owned()])
         );
         // A new cluster gets a new endpoint.
-        let endpoint = moved.and_then(|p| p.value.as_map().and_then(|m| m.get("endpoint")).cloned());
+        let endpoint =
+            moved.and_then(|p| p.value.as_map().and_then(|m| m.get("endpoint")).cloned());
         assert!(endpoint.is_some_and(|e| e.is_unknown()));
     }
 

@@ -29,7 +29,13 @@ const DELETE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
 fn block(nesting: Nesting, schema: Schema, min_items: usize) -> NestedBlock {
     let max_items = (nesting == Nesting::Single).then_some(1);
-    NestedBlock { nesting, schema, min_items, max_items, force_new: false }
+    NestedBlock {
+        nesting,
+        schema,
+        min_items,
+        max_items,
+        force_new: false,
+    }
 }
 
 #[async_trait]
@@ -52,7 +58,10 @@ impl ResourceType for EksNodeGroup {
                 .attr("subnet_ids", fixed(Type::set(Type::String)))
                 .attr("instance_types", chosen(Type::list(Type::String)))
                 .attr("ami_type", chosen(Type::String))
-                .attr("capacity_type", chosen(Type::String).describe("ON_DEMAND or SPOT."))
+                .attr(
+                    "capacity_type",
+                    chosen(Type::String).describe("ON_DEMAND or SPOT."),
+                )
                 .attr("disk_size", chosen(Type::Number))
                 .attr("labels", Attribute::optional(Type::map(Type::String)))
                 .block(
@@ -98,7 +107,11 @@ impl ResourceType for EksNodeGroup {
     fn validate(&self, config: &Value) -> Vec<String> {
         let mut issues = Vec::new();
         if let Some(t) = Attrs(config).block("launch_template") {
-            let given = |n: &str| t.0.as_map().and_then(|m| m.get(n)).is_some_and(|v| !v.is_null());
+            let given = |n: &str| {
+                t.0.as_map()
+                    .and_then(|m| m.get(n))
+                    .is_some_and(|v| !v.is_null())
+            };
             if given("id") == given("name") {
                 issues.push("`launch_template` takes exactly one of `id` and `name`".to_owned());
             }
@@ -115,7 +128,10 @@ impl ResourceType for EksNodeGroup {
         let mut config = config.clone();
         if let (Value::Map(c), Some(p)) = (&mut config, prior) {
             if let Some(lt) = c.get("launch_template").filter(|v| !v.is_null()).cloned() {
-                let before = Attrs(p).get("launch_template").cloned().unwrap_or(Value::Null);
+                let before = Attrs(p)
+                    .get("launch_template")
+                    .cloned()
+                    .unwrap_or(Value::Null);
                 c.insert("launch_template".into(), fill_unset(&lt, &before));
             }
         }
@@ -142,7 +158,10 @@ impl ResourceType for EksNodeGroup {
             .set_ami_type(a.str("ami_type").map(Into::into))
             .set_capacity_type(a.str("capacity_type").map(Into::into))
             .set_disk_size(a.i32("disk_size"))
-            .set_labels(Some(a.str_map("labels").into_iter().collect()).filter(|l: &std::collections::HashMap<_, _>| !l.is_empty()))
+            .set_labels(
+                Some(a.str_map("labels").into_iter().collect())
+                    .filter(|l: &std::collections::HashMap<_, _>| !l.is_empty()),
+            )
             .set_taints(Some(taints(&a)).filter(|t| !t.is_empty()))
             .set_launch_template(a.block("launch_template").map(|t| {
                 LaunchTemplateSpecification::builder()
@@ -158,7 +177,9 @@ impl ResourceType for EksNodeGroup {
             .map_err(|e| sdk_error("CreateNodegroup", e));
         if let Err(e) = created {
             // A retried create finds the group it made (moto ignores the request token).
-            let ours = describe(cx, &cluster, &name).await?.is_some_and(|g| is_ours(cx, &g));
+            let ours = describe(cx, &cluster, &name)
+                .await?
+                .is_some_and(|g| is_ours(cx, &g));
             if e.class != ErrorClass::Conflict || !ours {
                 return Err(e);
             }
@@ -166,9 +187,9 @@ impl ResourceType for EksNodeGroup {
         wait_active(cx, &cluster, &name, CREATE_TIMEOUT).await?;
         let mut state = Obj::from(planned);
         state.set("id", format!("{cluster}:{name}"));
-        read_into(cx, state.into_value())
-            .await?
-            .ok_or_else(|| ProviderError::fatal(format!("node group {cluster}:{name} vanished after create")))
+        read_into(cx, state.into_value()).await?.ok_or_else(|| {
+            ProviderError::fatal(format!("node group {cluster}:{name} vanished after create"))
+        })
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -180,8 +201,14 @@ impl ResourceType for EksNodeGroup {
         let (cluster, name) = split_id(&id)?;
         let eks = &cx.clients().eks;
         let (p, n) = (Attrs(prior), Attrs(planned));
-        let version = |a: &Attrs<'_>| a.block("launch_template").and_then(|t| t.str("version").map(str::to_owned));
-        if let (Some(t), Some(v)) = (n.block("launch_template"), version(&n).filter(|v| Some(v) != version(&p).as_ref())) {
+        let version = |a: &Attrs<'_>| {
+            a.block("launch_template")
+                .and_then(|t| t.str("version").map(str::to_owned))
+        };
+        if let (Some(t), Some(v)) = (
+            n.block("launch_template"),
+            version(&n).filter(|v| Some(v) != version(&p).as_ref()),
+        ) {
             eks.update_nodegroup_version()
                 .cluster_name(cluster)
                 .nodegroup_name(name)
@@ -204,7 +231,11 @@ impl ResourceType for EksNodeGroup {
             eks.update_nodegroup_config()
                 .cluster_name(cluster)
                 .nodegroup_name(name)
-                .set_scaling_config(n.block("scaling_config").filter(|_| scaling_changed).map(|s| scaling(&s)))
+                .set_scaling_config(
+                    n.block("scaling_config")
+                        .filter(|_| scaling_changed)
+                        .map(|s| scaling(&s)),
+                )
                 .set_labels(labels)
                 .set_taints(taints)
                 .send()
@@ -284,7 +315,10 @@ impl ResourceType for EksNodeGroup {
                     Err(e) => return Err(e),
                 };
                 for name in page.nodegroups() {
-                    if describe(cx, &cluster, name).await?.is_some_and(|g| is_ours(cx, &g)) {
+                    if describe(cx, &cluster, name)
+                        .await?
+                        .is_some_and(|g| is_ours(cx, &g))
+                    {
                         wait_active(cx, &cluster, name, CREATE_TIMEOUT).await?;
                         let id = format!("{cluster}:{name}");
                         return read_into(cx, Value::map([("id", Value::string(id))])).await;
@@ -304,7 +338,11 @@ impl ResourceType for EksNodeGroup {
 fn split_id(id: &str) -> Result<(&str, &str)> {
     id.split_once(':')
         .filter(|(c, n)| !c.is_empty() && !n.is_empty())
-        .ok_or_else(|| ProviderError::invalid(format!("node group id `{id}` is not `cluster_name:node_group_name`")))
+        .ok_or_else(|| {
+            ProviderError::invalid(format!(
+                "node group id `{id}` is not `cluster_name:node_group_name`"
+            ))
+        })
 }
 
 fn is_ours(cx: &Cx<'_>, g: &Nodegroup) -> bool {
@@ -336,7 +374,11 @@ fn taints(a: &Attrs<'_>) -> Vec<Taint> {
 }
 
 fn labels_payload(old: &Tags, new: &Tags) -> Option<UpdateLabelsPayload> {
-    let removed: Vec<String> = old.keys().filter(|k| !new.contains_key(*k)).cloned().collect();
+    let removed: Vec<String> = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .cloned()
+        .collect();
     let changed: std::collections::HashMap<String, String> = new
         .iter()
         .filter(|(k, v)| old.get(*k) != Some(*v))
@@ -352,7 +394,11 @@ fn labels_payload(old: &Tags, new: &Tags) -> Option<UpdateLabelsPayload> {
 
 fn taints_payload(old: &[Taint], new: &[Taint]) -> Option<UpdateTaintsPayload> {
     let same_slot = |a: &Taint, b: &Taint| a.key() == b.key() && a.effect() == b.effect();
-    let removed: Vec<Taint> = old.iter().filter(|o| !new.iter().any(|n| same_slot(o, n))).cloned().collect();
+    let removed: Vec<Taint> = old
+        .iter()
+        .filter(|o| !new.iter().any(|n| same_slot(o, n)))
+        .cloned()
+        .collect();
     let changed: Vec<Taint> = new.iter().filter(|n| !old.contains(n)).cloned().collect();
     (!removed.is_empty() || !changed.is_empty()).then(|| {
         UpdateTaintsPayload::builder()
@@ -383,36 +429,52 @@ async fn describe(cx: &Cx<'_>, cluster: &str, name: &str) -> Result<Option<Nodeg
 /// health issues (no capacity for the type shows there).
 async fn wait_active(cx: &Cx<'_>, cluster: &str, name: &str, timeout: Duration) -> Result<()> {
     Wait::up_to(timeout)
-        .until(cx.op, &format!("node group {cluster}:{name} to become ACTIVE"), || async {
-            let Some(g) = describe(cx, cluster, name).await? else {
-                return Err(ProviderError::not_found(format!("node group {cluster}:{name} disappeared")));
-            };
-            match g.status() {
-                Some(NodegroupStatus::Active) => Ok(Some(())),
-                Some(NodegroupStatus::CreateFailed | NodegroupStatus::Degraded) => {
-                    let issues: Vec<String> = g
-                        .health()
-                        .map(|h| h.issues())
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|i| {
+        .until(
+            cx.op,
+            &format!("node group {cluster}:{name} to become ACTIVE"),
+            || async {
+                let Some(g) = describe(cx, cluster, name).await? else {
+                    return Err(ProviderError::not_found(format!(
+                        "node group {cluster}:{name} disappeared"
+                    )));
+                };
+                match g.status() {
+                    Some(NodegroupStatus::Active) => Ok(Some(())),
+                    Some(NodegroupStatus::CreateFailed | NodegroupStatus::Degraded) => {
+                        let issues: Vec<String> = g
+                            .health()
+                            .map(|h| h.issues())
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|i| {
+                                format!(
+                                    "{}: {}",
+                                    i.code().map(|c| c.as_str()).unwrap_or("?"),
+                                    i.message().unwrap_or("")
+                                )
+                            })
+                            .collect();
+                        let capacity = issues.iter().any(|i| {
+                            i.contains("InsufficientFreeAddresses") || i.contains("Capacity")
+                        });
+                        let class = if capacity {
+                            ErrorClass::Capacity
+                        } else {
+                            ErrorClass::Fatal
+                        };
+                        Err(ProviderError::new(
+                            class,
                             format!(
-                                "{}: {}",
-                                i.code().map(|c| c.as_str()).unwrap_or("?"),
-                                i.message().unwrap_or("")
-                            )
-                        })
-                        .collect();
-                    let capacity = issues.iter().any(|i| i.contains("InsufficientFreeAddresses") || i.contains("Capacity"));
-                    let class = if capacity { ErrorClass::Capacity } else { ErrorClass::Fatal };
-                    Err(ProviderError::new(
-                        class,
-                        format!("node group {cluster}:{name} is {}: {}", g.status().map(|s| s.as_str()).unwrap_or("?"), issues.join("; ")),
-                    ))
+                                "node group {cluster}:{name} is {}: {}",
+                                g.status().map(|s| s.as_str()).unwrap_or("?"),
+                                issues.join("; ")
+                            ),
+                        ))
+                    }
+                    _ => Ok(None),
                 }
-                _ => Ok(None),
-            }
-        })
+            },
+        )
         .await
 }
 
@@ -436,9 +498,15 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
         .set("subnet_ids", str_set_or_null(g.subnets(), None))
         .set_strs("instance_types", g.instance_types())
         .set_opt("ami_type", g.ami_type().map(|t| t.as_str().to_owned()))
-        .set_opt("capacity_type", g.capacity_type().map(|t| t.as_str().to_owned()))
+        .set_opt(
+            "capacity_type",
+            g.capacity_type().map(|t| t.as_str().to_owned()),
+        )
         .set("disk_size", num(g.disk_size()));
-    let labels: BTreeMap<String, String> = g.labels().map(|l| l.clone().into_iter().collect()).unwrap_or_default();
+    let labels: BTreeMap<String, String> = g
+        .labels()
+        .map(|l| l.clone().into_iter().collect())
+        .unwrap_or_default();
     state.set(
         "labels",
         if labels.is_empty() && prior.get("labels").is_none() {
@@ -464,7 +532,10 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
             Value::map([
                 ("key", crate::attrs::opt_str(t.key())),
                 ("value", crate::attrs::opt_str(t.value())),
-                ("effect", crate::attrs::opt_str(t.effect().map(|e| e.as_str()))),
+                (
+                    "effect",
+                    crate::attrs::opt_str(t.effect().map(|e| e.as_str())),
+                ),
             ])
         })
         .collect();
@@ -477,7 +548,10 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
         ])
     });
     state.set("launch_template", template);
-    let cloud: Tags = g.tags().map(|t| t.clone().into_iter().collect()).unwrap_or_default();
+    let cloud: Tags = g
+        .tags()
+        .map(|t| t.clone().into_iter().collect())
+        .unwrap_or_default();
     tags::record(&mut state, &cx.settings.default_tags, &cloud);
     crate::attrs::complete(&mut state, &EksNodeGroup.schema());
     Ok(Some(state.into_value()))
@@ -504,12 +578,22 @@ mod tests {
 
     #[test]
     fn label_updates_add_change_and_remove() {
-        let old: Tags = [("a", "1"), ("b", "2")].map(|(k, v)| (k.to_owned(), v.to_owned())).into();
-        let new: Tags = [("a", "1"), ("c", "3")].map(|(k, v)| (k.to_owned(), v.to_owned())).into();
+        let old: Tags = [("a", "1"), ("b", "2")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .into();
+        let new: Tags = [("a", "1"), ("c", "3")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .into();
         let p = labels_payload(&old, &new);
-        assert_eq!(p.as_ref().map(|p| p.remove_labels().to_vec()), Some(vec!["b".to_owned()]));
         assert_eq!(
-            p.as_ref().and_then(|p| p.add_or_update_labels()).and_then(|l| l.get("c")).map(String::as_str),
+            p.as_ref().map(|p| p.remove_labels().to_vec()),
+            Some(vec!["b".to_owned()])
+        );
+        assert_eq!(
+            p.as_ref()
+                .and_then(|p| p.add_or_update_labels())
+                .and_then(|l| l.get("c"))
+                .map(String::as_str),
             Some("3")
         );
         assert!(labels_payload(&old, &old).is_none());
@@ -517,11 +601,20 @@ mod tests {
 
     #[test]
     fn a_taint_changed_in_value_is_updated_not_removed() {
-        let old = vec![taint("gpu", Some("a"), "NO_SCHEDULE"), taint("spot", None, "NO_EXECUTE")];
+        let old = vec![
+            taint("gpu", Some("a"), "NO_SCHEDULE"),
+            taint("spot", None, "NO_EXECUTE"),
+        ];
         let new = vec![taint("gpu", Some("b"), "NO_SCHEDULE")];
         let p = taints_payload(&old, &new);
-        assert_eq!(p.as_ref().map(|p| p.add_or_update_taints().to_vec()), Some(vec![taint("gpu", Some("b"), "NO_SCHEDULE")]));
-        assert_eq!(p.as_ref().map(|p| p.remove_taints().to_vec()), Some(vec![taint("spot", None, "NO_EXECUTE")]));
+        assert_eq!(
+            p.as_ref().map(|p| p.add_or_update_taints().to_vec()),
+            Some(vec![taint("gpu", Some("b"), "NO_SCHEDULE")])
+        );
+        assert_eq!(
+            p.as_ref().map(|p| p.remove_taints().to_vec()),
+            Some(vec![taint("spot", None, "NO_EXECUTE")])
+        );
         assert!(taints_payload(&new, &new).is_none());
     }
 }

@@ -9,9 +9,9 @@ use crate::tags::{self, with_tags};
 use crate::wait::Wait;
 use aws_sdk_ec2::types::{
     AttributeValue, BlockDeviceMapping, EbsBlockDevice, Filter, IamInstanceProfileSpecification,
-    Instance, InstanceAttributeName, InstanceMarketOptionsRequest, InstanceNetworkInterfaceSpecification,
-    InstanceStateName, LaunchTemplateSpecification, Placement, ResourceType as Ec2Type,
-    SpotMarketOptions,
+    Instance, InstanceAttributeName, InstanceMarketOptionsRequest,
+    InstanceNetworkInterfaceSpecification, InstanceStateName, LaunchTemplateSpecification,
+    Placement, ResourceType as Ec2Type, SpotMarketOptions,
 };
 use gantry_provider::provider::Result;
 use gantry_provider::{
@@ -24,12 +24,21 @@ pub struct Ec2Instance;
 
 /// States in which the instance no longer exists for gantry.
 fn is_gone(state: Option<&InstanceStateName>) -> bool {
-    matches!(state, Some(InstanceStateName::Terminated | InstanceStateName::ShuttingDown))
+    matches!(
+        state,
+        Some(InstanceStateName::Terminated | InstanceStateName::ShuttingDown)
+    )
 }
 
 fn block(nesting: Nesting, schema: Schema) -> NestedBlock {
     let max_items = (nesting == Nesting::Single).then_some(1);
-    NestedBlock { nesting, schema, min_items: 0, max_items, force_new: true }
+    NestedBlock {
+        nesting,
+        schema,
+        min_items: 0,
+        max_items,
+        force_new: true,
+    }
 }
 
 fn opt(ty: Type) -> Attribute {
@@ -67,17 +76,24 @@ impl ResourceType for Ec2Instance {
                 .attr("key_name", chosen(Type::String).force_new())
                 .attr(
                     "iam_instance_profile",
-                    opt(Type::String).force_new().describe("Name of the instance profile."),
+                    opt(Type::String)
+                        .force_new()
+                        .describe("Name of the instance profile."),
                 )
                 .attr("placement_group", chosen(Type::String).force_new())
                 .attr("ebs_optimized", chosen(Type::Bool).force_new())
                 .attr(
                     "user_data",
-                    opt(Type::String).force_new().describe("User data, as text (gantry encodes it)."),
+                    opt(Type::String)
+                        .force_new()
+                        .describe("User data, as text (gantry encodes it)."),
                 )
                 .attr("private_ip", Attribute::computed(Type::String))
                 .attr("public_ip", Attribute::computed(Type::String))
-                .attr("primary_network_interface_id", Attribute::computed(Type::String))
+                .attr(
+                    "primary_network_interface_id",
+                    Attribute::computed(Type::String),
+                )
                 .attr("instance_state", Attribute::computed(Type::String))
                 .block(
                     "launch_template",
@@ -153,7 +169,10 @@ impl ResourceType for Ec2Instance {
         let mut config = config.clone();
         if let (Value::Map(c), Some(p)) = (&mut config, prior) {
             let set = c.get("root_block_device").cloned().unwrap_or(Value::Null);
-            let before = Attrs(p).get("root_block_device").cloned().unwrap_or(Value::Null);
+            let before = Attrs(p)
+                .get("root_block_device")
+                .cloned()
+                .unwrap_or(Value::Null);
             c.insert("root_block_device".into(), fill_unset(&set, &before));
         }
         Ok(plan_from_schema(schema, prior, &config))
@@ -187,7 +206,11 @@ impl ResourceType for Ec2Instance {
             );
         }
         if let Some(name) = a.str("iam_instance_profile") {
-            run = run.iam_instance_profile(IamInstanceProfileSpecification::builder().name(name).build());
+            run = run.iam_instance_profile(
+                IamInstanceProfileSpecification::builder()
+                    .name(name)
+                    .build(),
+            );
         }
         if let Some(t) = a.block("launch_template") {
             run = run.launch_template(
@@ -231,7 +254,9 @@ impl ResourceType for Ec2Instance {
         }
         let out = match run.send().await.map_err(|e| sdk_error("RunInstances", e)) {
             Ok(out) => out,
-            Err(e) if e.class == ErrorClass::Capacity => return Err(capacity_error(cx, &a, e).await),
+            Err(e) if e.class == ErrorClass::Capacity => {
+                return Err(capacity_error(cx, &a, e).await)
+            }
             Err(e) => return Err(e),
         };
         let id = out
@@ -256,7 +281,10 @@ impl ResourceType for Ec2Instance {
         let id = Attrs(prior).id()?.to_owned();
         let ec2 = &cx.clients().ec2;
         let (p, n) = (Attrs(prior), Attrs(planned));
-        if let Some(new_type) = n.str("instance_type").filter(|t| Some(*t) != p.str("instance_type")) {
+        if let Some(new_type) = n
+            .str("instance_type")
+            .filter(|t| Some(*t) != p.str("instance_type"))
+        {
             // The type of a running instance cannot change: stop, modify, start.
             ec2.stop_instances()
                 .instance_ids(&id)
@@ -278,7 +306,9 @@ impl ResourceType for Ec2Instance {
             wait_for(cx, &id, InstanceStateName::Running).await?;
         }
         let groups = n.strs("vpc_security_group_ids");
-        if n.get("vpc_security_group_ids").is_some() && n.get("vpc_security_group_ids") != p.get("vpc_security_group_ids") {
+        if n.get("vpc_security_group_ids").is_some()
+            && n.get("vpc_security_group_ids") != p.get("vpc_security_group_ids")
+        {
             ec2.modify_instance_attribute()
                 .instance_id(&id)
                 .set_groups(Some(groups))
@@ -287,7 +317,13 @@ impl ResourceType for Ec2Instance {
                 .map_err(|e| sdk_error("ModifyInstanceAttribute", e))?;
         }
         let old = p.str_map("tags_all");
-        tags::ec2_update(ec2, &id, &old, &tags::merged(&cx.settings.default_tags, planned)).await?;
+        tags::ec2_update(
+            ec2,
+            &id,
+            &old,
+            &tags::merged(&cx.settings.default_tags, planned),
+        )
+        .await?;
         let mut state = Obj::from(planned);
         state.set("id", id.as_str());
         read_into(cx, state.into_value())
@@ -313,7 +349,9 @@ impl ResourceType for Ec2Instance {
             .until(cx.op, &format!("instance {id} to terminate"), || async {
                 Ok(describe(cx, &id)
                     .await?
-                    .is_none_or(|i| i.state().and_then(|s| s.name()) == Some(&InstanceStateName::Terminated))
+                    .is_none_or(|i| {
+                        i.state().and_then(|s| s.name()) == Some(&InstanceStateName::Terminated)
+                    })
                     .then_some(()))
             })
             .await
@@ -332,14 +370,20 @@ impl ResourceType for Ec2Instance {
                 Filter::builder()
                     .name("instance-state-name")
                     .set_values(Some(
-                        ["pending", "running", "stopping", "stopped"].map(str::to_owned).to_vec(),
+                        ["pending", "running", "stopping", "stopped"]
+                            .map(str::to_owned)
+                            .to_vec(),
                     ))
                     .build(),
             )
             .send()
             .await
             .map_err(|e| sdk_error("DescribeInstances", e))?;
-        let found: Vec<&Instance> = out.reservations().iter().flat_map(|r| r.instances()).collect();
+        let found: Vec<&Instance> = out
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .collect();
         let pick = found
             .iter()
             .find(|i| i.client_token() == Some(token))
@@ -350,19 +394,22 @@ impl ResourceType for Ec2Instance {
         wait_for(cx, id, InstanceStateName::Running).await?;
         read_into(cx, Value::map([("id", Value::string(id))])).await
     }
-
 }
 
 /// Set in the configuration, known yet or not.
 fn present(a: &Attrs<'_>, name: &str) -> bool {
-    a.0.as_map().and_then(|m| m.get(name)).is_some_and(|v| !v.is_null())
+    a.0.as_map()
+        .and_then(|m| m.get(name))
+        .is_some_and(|v| !v.is_null())
 }
 
 fn market_options(m: &Attrs<'_>) -> InstanceMarketOptionsRequest {
     let spot = m.block("spot_options").map(|s| {
         SpotMarketOptions::builder()
             .set_max_price(s.str("max_price").map(str::to_owned))
-            .set_instance_interruption_behavior(s.str("instance_interruption_behavior").map(Into::into))
+            .set_instance_interruption_behavior(
+                s.str("instance_interruption_behavior").map(Into::into),
+            )
             .set_spot_instance_type(s.str("spot_instance_type").map(Into::into))
             .build()
     });
@@ -401,10 +448,14 @@ async fn template_data(
 async fn root_device_name(cx: &Cx<'_>, a: &Attrs<'_>) -> Result<String> {
     let image = match a.str("ami") {
         Some(ami) => Some(ami.to_owned()),
-        None => template_data(cx, a).await?.and_then(|d| d.image_id().map(str::to_owned)),
+        None => template_data(cx, a)
+            .await?
+            .and_then(|d| d.image_id().map(str::to_owned)),
     };
     let Some(image) = image else {
-        return Err(ProviderError::invalid("`root_block_device` needs an AMI (`ami` or the launch template's)"));
+        return Err(ProviderError::invalid(
+            "`root_block_device` needs an AMI (`ami` or the launch template's)",
+        ));
     };
     let out = cx
         .clients()
@@ -418,7 +469,9 @@ async fn root_device_name(cx: &Cx<'_>, a: &Attrs<'_>) -> Result<String> {
         .first()
         .and_then(|i| i.root_device_name())
         .map(str::to_owned)
-        .ok_or_else(|| ProviderError::not_found(format!("AMI {image} not found or has no root device")))
+        .ok_or_else(|| {
+            ProviderError::not_found(format!("AMI {image} not found or has no root device"))
+        })
 }
 
 /// A RunInstances capacity error, restated with the instance type and the zone (resolved
@@ -429,7 +482,12 @@ async fn capacity_error(cx: &Cx<'_>, a: &Attrs<'_>, e: ProviderError) -> Provide
     let instance_type = a
         .str("instance_type")
         .map(str::to_owned)
-        .or_else(|| template.as_ref().and_then(|d| d.instance_type()).map(|t| t.as_str().to_owned()))
+        .or_else(|| {
+            template
+                .as_ref()
+                .and_then(|d| d.instance_type())
+                .map(|t| t.as_str().to_owned())
+        })
         .unwrap_or_else(|| "m1.small".to_owned());
     let mut zone = a.str("availability_zone").map(str::to_owned).or_else(|| {
         template
@@ -453,7 +511,12 @@ async fn capacity_error(cx: &Cx<'_>, a: &Attrs<'_>, e: ProviderError) -> Provide
             .send()
             .await
             .ok()
-            .and_then(|o| o.subnets().first().and_then(|s| s.availability_zone()).map(str::to_owned));
+            .and_then(|o| {
+                o.subnets()
+                    .first()
+                    .and_then(|s| s.availability_zone())
+                    .map(str::to_owned)
+            });
     }
     let zone = zone.unwrap_or_else(|| format!("the zone EC2 chose in {}", cx.region()));
     ProviderError {
@@ -492,20 +555,28 @@ async fn wait_for(cx: &Cx<'_>, id: &str, target: InstanceStateName) -> Result<()
     Wait::up_to(Duration::from_secs(15 * 60))
         .until(cx.op, &what, || async {
             let Some(i) = describe(cx, id).await? else {
-                return Err(ProviderError::not_found(format!("instance {id} disappeared")));
+                return Err(ProviderError::not_found(format!(
+                    "instance {id} disappeared"
+                )));
             };
             let state = i.state().and_then(|s| s.name());
             if state == Some(&target) {
                 return Ok(Some(()));
             }
             if is_gone(state) && target != InstanceStateName::Terminated {
-                let reason = i.state_reason().and_then(|r| r.message()).unwrap_or("no reason given");
+                let reason = i
+                    .state_reason()
+                    .and_then(|r| r.message())
+                    .unwrap_or("no reason given");
                 let class = if reason.contains("InsufficientInstanceCapacity") {
                     ErrorClass::Capacity
                 } else {
                     ErrorClass::Fatal
                 };
-                return Err(ProviderError::new(class, format!("instance {id} terminated while starting: {reason}")));
+                return Err(ProviderError::new(
+                    class,
+                    format!("instance {id} terminated while starting: {reason}"),
+                ));
             }
             Ok(None)
         })
@@ -523,7 +594,11 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
     }
     let mut state = Obj::from(&base);
     let placement = i.placement();
-    let mut groups: Vec<&str> = i.security_groups().iter().filter_map(|g| g.group_id()).collect();
+    let mut groups: Vec<&str> = i
+        .security_groups()
+        .iter()
+        .filter_map(|g| g.group_id())
+        .collect();
     let primary = i
         .network_interfaces()
         .iter()
@@ -539,18 +614,35 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
         .set("id", id.as_str())
         .set(
             "arn",
-            format!("arn:aws:ec2:{}:{}:instance/{id}", cx.region(), cx.settings.account_id),
+            format!(
+                "arn:aws:ec2:{}:{}:instance/{id}",
+                cx.region(),
+                cx.settings.account_id
+            ),
         )
         .set("ami", opt_str(i.image_id()))
-        .set("instance_type", opt_str(i.instance_type().map(|t| t.as_str())))
+        .set(
+            "instance_type",
+            opt_str(i.instance_type().map(|t| t.as_str())),
+        )
         .set("subnet_id", opt_str(i.subnet_id()))
-        .set("availability_zone", opt_str(placement.and_then(|p| p.availability_zone())))
+        .set(
+            "availability_zone",
+            opt_str(placement.and_then(|p| p.availability_zone())),
+        )
         .set(
             "placement_group",
-            opt_str(placement.and_then(|p| p.group_name()).filter(|g| !g.is_empty())),
+            opt_str(
+                placement
+                    .and_then(|p| p.group_name())
+                    .filter(|g| !g.is_empty()),
+            ),
         )
         .set("key_name", opt_str(i.key_name()))
-        .set("ebs_optimized", Value::Bool(i.ebs_optimized().unwrap_or(false)))
+        .set(
+            "ebs_optimized",
+            Value::Bool(i.ebs_optimized().unwrap_or(false)),
+        )
         .set_str_set("vpc_security_group_ids", &groups)
         .set("private_ip", opt_str(i.private_ip_address()))
         .set("public_ip", opt_str(i.public_ip_address()))
@@ -558,7 +650,10 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
             "primary_network_interface_id",
             opt_str(primary.and_then(|n| n.network_interface_id())),
         )
-        .set("instance_state", opt_str(i.state().and_then(|s| s.name()).map(|s| s.as_str())));
+        .set(
+            "instance_state",
+            opt_str(i.state().and_then(|s| s.name()).map(|s| s.as_str())),
+        );
     // The profile's ARN ends in its path and name; the name is what is configured.
     let profile = i
         .iam_instance_profile()
@@ -571,7 +666,11 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
     if let Some(text) = user_data(cx, &id).await? {
         state.set("user_data", text);
     }
-    tags::record(&mut state, &cx.settings.default_tags, &tags::from_ec2(i.tags()));
+    tags::record(
+        &mut state,
+        &cx.settings.default_tags,
+        &tags::from_ec2(i.tags()),
+    );
     // The launch template, spot options and attached interfaces are what the create asked
     // for; DescribeInstances does not tell them apart from defaults.
     complete(&mut state, &Ec2Instance.schema());
@@ -590,7 +689,11 @@ async fn user_data(cx: &Cx<'_>, id: &str) -> Result<Option<Value>> {
         .send()
         .await
         .map_err(|e| sdk_error("DescribeInstanceAttribute", e))?;
-    let Some(encoded) = out.user_data().and_then(|u| u.value()).filter(|v| !v.is_empty()) else {
+    let Some(encoded) = out
+        .user_data()
+        .and_then(|u| u.value())
+        .filter(|v| !v.is_empty())
+    else {
         return Ok(Some(Value::Null));
     };
     Ok(aws_smithy_types::base64::decode(encoded)
@@ -637,7 +740,10 @@ async fn root_volume(cx: &Cx<'_>, i: &Instance) -> Result<Option<Value>> {
         ("iops", num(v.iops())),
         ("throughput", num(v.throughput())),
         ("encrypted", v.encrypted().map_or(Value::Null, Value::Bool)),
-        ("delete_on_termination", ebs.delete_on_termination().map_or(Value::Null, Value::Bool)),
+        (
+            "delete_on_termination",
+            ebs.delete_on_termination().map_or(Value::Null, Value::Bool),
+        ),
     ])))
 }
 
@@ -663,13 +769,18 @@ mod tests {
         let s = m.spot_options().map(|s| {
             (
                 s.max_price().map(str::to_owned),
-                s.instance_interruption_behavior().map(|b| b.as_str().to_owned()),
+                s.instance_interruption_behavior()
+                    .map(|b| b.as_str().to_owned()),
                 s.spot_instance_type().map(|t| t.as_str().to_owned()),
             )
         });
         assert_eq!(
             s,
-            Some((Some("32.5".into()), Some("stop".into()), Some("persistent".into())))
+            Some((
+                Some("32.5".into()),
+                Some("stop".into()),
+                Some("persistent".into())
+            ))
         );
     }
 
@@ -689,8 +800,15 @@ mod tests {
         let issues = Ec2Instance.validate(&v);
         assert_eq!(issues.len(), 1, "{issues:?}");
         assert!(issues[0].contains("network_interface"));
-        assert!(Ec2Instance.validate(&Value::map([("ami", Value::string("ami-1"))])).is_empty());
-        assert!(!Ec2Instance.validate(&Value::map([("instance_type", Value::string("p5.48xlarge"))])).is_empty());
+        assert!(Ec2Instance
+            .validate(&Value::map([("ami", Value::string("ami-1"))]))
+            .is_empty());
+        assert!(!Ec2Instance
+            .validate(&Value::map([(
+                "instance_type",
+                Value::string("p5.48xlarge")
+            )]))
+            .is_empty());
     }
 
     #[test]

@@ -132,15 +132,18 @@ impl ResourceType for KmsKey {
             .ok_or_else(|| ProviderError::fatal("CreateKey returned no key"))?;
         let mut state = Obj::from(planned);
         state.set("id", id.as_str());
-        // The key exists from here on: record it even when a setting below fails, so a
-        // retry updates it rather than making another.
-        set_enabled_and_rotation(
-            cx,
-            &id,
-            &Value::map([("is_enabled", Value::Bool(true))]),
-            planned,
-        )
-        .await?;
+        let new_key = Value::map([("is_enabled", Value::Bool(true))]);
+        if let Err(e) = set_enabled_and_rotation(cx, &id, &new_key, planned).await {
+            // The create fails and will be retried with a new key: do not leave this one
+            // behind untracked.
+            let _ = kms
+                .schedule_key_deletion()
+                .key_id(&id)
+                .pending_window_in_days(7)
+                .send()
+                .await;
+            return Err(e);
+        }
         read_into(cx, state.into_value())
             .await?
             .ok_or_else(|| ProviderError::fatal(format!("KMS key {id} vanished after create")))

@@ -39,7 +39,13 @@ const NOT_VERSIONED: &[&str] = &[
 
 fn block(nesting: Nesting, schema: Schema) -> NestedBlock {
     let max_items = (nesting == Nesting::Single).then_some(1);
-    NestedBlock { nesting, schema, min_items: 0, max_items, force_new: false }
+    NestedBlock {
+        nesting,
+        schema,
+        min_items: 0,
+        max_items,
+        force_new: false,
+    }
 }
 
 fn opt(ty: Type) -> Attribute {
@@ -75,21 +81,32 @@ impl ResourceType for LaunchTemplate {
                     "name",
                     Attribute::optional_computed(Type::String)
                         .force_new()
-                        .describe("Name of the template (generated from `name_prefix` or gantry when unset)."),
+                        .describe(
+                        "Name of the template (generated from `name_prefix` or gantry when unset).",
+                    ),
                 )
                 .attr("name_prefix", opt(Type::String).force_new())
-                .attr("description", opt(Type::String).describe("Description of each new version."))
+                .attr(
+                    "description",
+                    opt(Type::String).describe("Description of each new version."),
+                )
                 .attr("image_id", opt(Type::String))
                 .attr("instance_type", opt(Type::String))
                 .attr("key_name", opt(Type::String))
-                .attr("user_data", opt(Type::String).describe("Base64-encoded user data."))
+                .attr(
+                    "user_data",
+                    opt(Type::String).describe("Base64-encoded user data."),
+                )
                 .attr("vpc_security_group_ids", opt(Type::set(Type::String)))
                 .attr("ebs_optimized", opt(Type::Bool))
                 .attr(
                     "update_default_version",
                     opt(Type::Bool).describe("Make each new version the default one."),
                 )
-                .attr("default_version", Attribute::optional_computed(Type::Number))
+                .attr(
+                    "default_version",
+                    Attribute::optional_computed(Type::Number),
+                )
                 .attr("latest_version", Attribute::computed(Type::Number))
                 .block(
                     "iam_instance_profile",
@@ -117,7 +134,10 @@ impl ResourceType for LaunchTemplate {
                         Schema::default()
                             .attr("device_index", opt(Type::Number))
                             .attr("network_card_index", opt(Type::Number))
-                            .attr("interface_type", opt(Type::String).describe("`efa` for an Elastic Fabric Adapter."))
+                            .attr(
+                                "interface_type",
+                                opt(Type::String).describe("`efa` for an Elastic Fabric Adapter."),
+                            )
                             .attr("subnet_id", opt(Type::String))
                             .attr("security_groups", opt(Type::set(Type::String)))
                             .attr("associate_public_ip_address", opt(Type::Bool))
@@ -177,11 +197,15 @@ impl ResourceType for LaunchTemplate {
             issues.push("`name` and `name_prefix` cannot both be set".to_owned());
         }
         if a.bool("update_default_version") == Some(true) && a.get("default_version").is_some() {
-            issues.push("`default_version` and `update_default_version` cannot both be set".to_owned());
+            issues.push(
+                "`default_version` and `update_default_version` cannot both be set".to_owned(),
+            );
         }
         if let Some(p) = a.block("iam_instance_profile") {
             if p.get("name").is_some() == p.get("arn").is_some() {
-                issues.push("`iam_instance_profile` takes exactly one of `name` and `arn`".to_owned());
+                issues.push(
+                    "`iam_instance_profile` takes exactly one of `name` and `arn`".to_owned(),
+                );
             }
         }
         issues
@@ -192,7 +216,10 @@ impl ResourceType for LaunchTemplate {
         let mut config = config.clone();
         if let (Value::Map(c), Some(p)) = (&mut config, prior) {
             let unset = c.get("metadata_options").cloned().unwrap_or(Value::Null);
-            let before = Attrs(p).get("metadata_options").cloned().unwrap_or(Value::Null);
+            let before = Attrs(p)
+                .get("metadata_options")
+                .cloned()
+                .unwrap_or(Value::Null);
             c.insert("metadata_options".into(), fill_unset(&unset, &before));
         }
         let mut planned = plan_from_schema(schema, prior, &config);
@@ -201,7 +228,9 @@ impl ResourceType for LaunchTemplate {
         let (Some(prior), Value::Map(map)) = (prior, &mut planned.value) else {
             return Ok(planned);
         };
-        if planned.requires_replace.is_empty() && versioned(prior) != versioned(&Value::Map(map.clone())) {
+        if planned.requires_replace.is_empty()
+            && versioned(prior) != versioned(&Value::Map(map.clone()))
+        {
             map.insert("latest_version".into(), Value::Unknown(Type::Number));
             if Attrs(&config).bool("update_default_version") == Some(true) {
                 map.insert("default_version".into(), Value::Unknown(Type::Number));
@@ -232,9 +261,9 @@ impl ResourceType for LaunchTemplate {
             .to_owned();
         let mut state = Obj::from(planned);
         state.set("id", id.as_str()).set("name", name.as_str());
-        read_into(cx, state.into_value())
-            .await?
-            .ok_or_else(|| ProviderError::fatal(format!("launch template {id} vanished after create")))
+        read_into(cx, state.into_value()).await?.ok_or_else(|| {
+            ProviderError::fatal(format!("launch template {id} vanished after create"))
+        })
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -256,11 +285,15 @@ impl ResourceType for LaunchTemplate {
                 .send()
                 .await
                 .map_err(|e| sdk_error("CreateLaunchTemplateVersion", e))?;
-            new_version = out.launch_template_version().and_then(|v| v.version_number());
+            new_version = out
+                .launch_template_version()
+                .and_then(|v| v.version_number());
         }
         let default = match (new_version, n.bool("update_default_version")) {
             (Some(v), Some(true)) => Some(v),
-            _ => n.i64("default_version").filter(|d| Some(*d) != p.i64("default_version")),
+            _ => n
+                .i64("default_version")
+                .filter(|d| Some(*d) != p.i64("default_version")),
         };
         if let Some(version) = default {
             ec2.modify_launch_template()
@@ -271,7 +304,13 @@ impl ResourceType for LaunchTemplate {
                 .map_err(|e| sdk_error("ModifyLaunchTemplate", e))?;
         }
         let old = p.str_map("tags_all");
-        tags::ec2_update(ec2, &id, &old, &tags::merged(&cx.settings.default_tags, planned)).await?;
+        tags::ec2_update(
+            ec2,
+            &id,
+            &old,
+            &tags::merged(&cx.settings.default_tags, planned),
+        )
+        .await?;
         let mut state = Obj::from(planned);
         state.set("id", id.as_str());
         read_into(cx, state.into_value())
@@ -303,7 +342,11 @@ impl ResourceType for LaunchTemplate {
             .send()
             .await
             .map_err(|e| sdk_error("DescribeLaunchTemplates", e))?;
-        let Some(id) = out.launch_templates().first().and_then(|t| t.launch_template_id()) else {
+        let Some(id) = out
+            .launch_templates()
+            .first()
+            .and_then(|t| t.launch_template_id())
+        else {
             return Ok(None);
         };
         read_into(cx, Value::map([("id", Value::string(id))])).await
@@ -462,7 +505,10 @@ fn data_to_state(state: &mut Obj, d: &ResponseLaunchTemplateData, prior: &Value)
     let p = Attrs(prior);
     state
         .set("image_id", opt_str(d.image_id()))
-        .set("instance_type", opt_str(d.instance_type().map(|t| t.as_str())))
+        .set(
+            "instance_type",
+            opt_str(d.instance_type().map(|t| t.as_str())),
+        )
         .set("key_name", opt_str(d.key_name()))
         .set("user_data", opt_str(d.user_data()))
         .set("ebs_optimized", opt_bool(d.ebs_optimized()))
@@ -493,7 +539,10 @@ fn data_to_state(state: &mut Obj, d: &ResponseLaunchTemplateData, prior: &Value)
                 ("interface_type", opt_str(n.interface_type())),
                 ("subnet_id", opt_str(n.subnet_id())),
                 ("security_groups", str_set_or_null(n.groups(), prior_groups)),
-                ("associate_public_ip_address", opt_bool(n.associate_public_ip_address())),
+                (
+                    "associate_public_ip_address",
+                    opt_bool(n.associate_public_ip_address()),
+                ),
                 ("delete_on_termination", opt_bool(n.delete_on_termination())),
                 ("description", opt_str(n.description())),
                 ("network_interface_id", opt_str(n.network_interface_id())),
@@ -532,8 +581,14 @@ fn data_to_state(state: &mut Obj, d: &ResponseLaunchTemplateData, prior: &Value)
                     "instance_interruption_behavior",
                     opt_str(s.instance_interruption_behavior().map(|b| b.as_str())),
                 ),
-                ("spot_instance_type", opt_str(s.spot_instance_type().map(|t| t.as_str()))),
-                ("block_duration_minutes", opt_num(s.block_duration_minutes())),
+                (
+                    "spot_instance_type",
+                    opt_str(s.spot_instance_type().map(|t| t.as_str())),
+                ),
+                (
+                    "block_duration_minutes",
+                    opt_num(s.block_duration_minutes()),
+                ),
             ])
         });
         Value::map([
@@ -546,21 +601,39 @@ fn data_to_state(state: &mut Obj, d: &ResponseLaunchTemplateData, prior: &Value)
         .iter()
         // moto copies the template's own tags into its data as a `launch-template`
         // specification, which AWS does not accept there: not the user's.
-        .filter(|t| t.resource_type().is_none_or(|r| *r != Ec2Type::LaunchTemplate))
+        .filter(|t| {
+            t.resource_type()
+                .is_none_or(|r| *r != Ec2Type::LaunchTemplate)
+        })
         .map(|t| {
             Value::map([
-                ("resource_type", opt_str(t.resource_type().map(|r| r.as_str()))),
+                (
+                    "resource_type",
+                    opt_str(t.resource_type().map(|r| r.as_str())),
+                ),
                 ("tags", attrs::str_map(&tags::from_ec2(t.tags()))),
             ])
         })
         .collect();
     let metadata = d.metadata_options().map_or(Value::Null, |m| {
         Value::map([
-            ("http_endpoint", opt_str(m.http_endpoint().map(|v| v.as_str()))),
+            (
+                "http_endpoint",
+                opt_str(m.http_endpoint().map(|v| v.as_str())),
+            ),
             ("http_tokens", opt_str(m.http_tokens().map(|v| v.as_str()))),
-            ("http_put_response_hop_limit", opt_num(m.http_put_response_hop_limit())),
-            ("http_protocol_ipv6", opt_str(m.http_protocol_ipv6().map(|v| v.as_str()))),
-            ("instance_metadata_tags", opt_str(m.instance_metadata_tags().map(|v| v.as_str()))),
+            (
+                "http_put_response_hop_limit",
+                opt_num(m.http_put_response_hop_limit()),
+            ),
+            (
+                "http_protocol_ipv6",
+                opt_str(m.http_protocol_ipv6().map(|v| v.as_str())),
+            ),
+            (
+                "instance_metadata_tags",
+                opt_str(m.instance_metadata_tags().map(|v| v.as_str())),
+            ),
         ])
     });
     state
@@ -605,11 +678,18 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
         .set("id", id.as_str())
         .set(
             "arn",
-            format!("arn:aws:ec2:{}:{}:launch-template/{id}", cx.region(), cx.settings.account_id),
+            format!(
+                "arn:aws:ec2:{}:{}:launch-template/{id}",
+                cx.region(),
+                cx.settings.account_id
+            ),
         )
         .set_opt("name", t.launch_template_name())
         .set("latest_version", attrs::num(latest as f64))
-        .set_opt("default_version", t.default_version_number().map(|v| attrs::num(v as f64)));
+        .set_opt(
+            "default_version",
+            t.default_version_number().map(|v| attrs::num(v as f64)),
+        );
     if let Some(v) = version {
         state.set("description", opt_str(v.version_description()));
         if let Some(d) = v.launch_template_data() {
@@ -666,7 +746,9 @@ mod tests {
         assert_eq!(nic.device_index(), Some(0));
         assert_eq!(nic.groups(), ["sg-1".to_owned()]);
         assert_eq!(
-            d.metadata_options().and_then(|m| m.http_tokens()).map(|t| t.as_str()),
+            d.metadata_options()
+                .and_then(|m| m.http_tokens())
+                .map(|t| t.as_str()),
             Some("required")
         );
         assert!(d.security_group_ids().is_empty());
@@ -687,8 +769,14 @@ mod tests {
         assert_ne!(versioned(&prior), versioned(&Value::Map(retagged.clone())));
         // One update's retries share a token; the next update gets another.
         let planned = Value::Map(retagged);
-        assert_eq!(version_token("lt-1", &prior, &planned), version_token("lt-1", &prior, &planned));
-        assert_ne!(version_token("lt-1", &prior, &planned), version_token("lt-1", &planned, &prior));
+        assert_eq!(
+            version_token("lt-1", &prior, &planned),
+            version_token("lt-1", &prior, &planned)
+        );
+        assert_ne!(
+            version_token("lt-1", &prior, &planned),
+            version_token("lt-1", &planned, &prior)
+        );
         assert!(version_token("lt-0123456789abcdef0", &prior, &planned).len() <= 64);
     }
 

@@ -5,34 +5,36 @@ use crate::clients::Clients;
 use crate::settings::Settings;
 use crate::tags::{self, Tags};
 use gantry_provider::provider::Result;
-use gantry_provider::{async_trait, plan_from_schema, OpContext, PlannedState, ProviderError, Schema, Value};
+use gantry_provider::{
+    async_trait, plan_from_schema, OpContext, PlannedState, ProviderError, Schema, Value,
+};
 
-mod vpc;
-mod iam_role;
-mod iam_policy;
-mod iam_role_policy_attachment;
-mod iam_instance_profile;
-mod kms_key;
-mod s3_bucket;
-mod s3_bucket_versioning;
-mod s3_bucket_server_side_encryption_configuration;
-mod s3_bucket_public_access_block;
-mod naming;
-mod policy_json;
-mod fsx_lustre_file_system;
 mod efs_file_system;
-mod sagemaker_domain;
-mod sagemaker_notebook_instance;
-mod subnet;
-mod internet_gateway;
-mod route_table;
-mod route_table_association;
-mod security_group;
-mod placement_group;
-mod launch_template;
-mod instance;
 mod eks_cluster;
 mod eks_node_group;
+mod fsx_lustre_file_system;
+mod iam_instance_profile;
+mod iam_policy;
+mod iam_role;
+mod iam_role_policy_attachment;
+mod instance;
+mod internet_gateway;
+mod kms_key;
+mod launch_template;
+mod naming;
+mod placement_group;
+mod policy_json;
+mod route_table;
+mod route_table_association;
+mod s3_bucket;
+mod s3_bucket_public_access_block;
+mod s3_bucket_server_side_encryption_configuration;
+mod s3_bucket_versioning;
+mod sagemaker_domain;
+mod sagemaker_notebook_instance;
+mod security_group;
+mod subnet;
+mod vpc;
 
 /// Every resource type of the provider.
 pub fn all() -> Vec<Box<dyn ResourceType>> {
@@ -128,7 +130,8 @@ pub trait ResourceType: Send + Sync {
 
     /// The object with this id, for `gantry import`.
     async fn import(&self, cx: &Cx<'_>, id: &str) -> Result<Option<Value>> {
-        self.read(cx, &Value::map([("id", Value::string(id))])).await
+        self.read(cx, &Value::map([("id", Value::string(id))]))
+            .await
     }
 
     /// The object a killed run created for `cx.op.address` (by token, or by the

@@ -97,7 +97,12 @@ fn sorted_keys(value: Json) -> Json {
     match value {
         Json::Object(map) => {
             let sorted: std::collections::BTreeMap<String, Json> = map.into_iter().collect();
-            Json::Object(sorted.into_iter().map(|(k, v)| (k, sorted_keys(v))).collect())
+            Json::Object(
+                sorted
+                    .into_iter()
+                    .map(|(k, v)| (k, sorted_keys(v)))
+                    .collect(),
+            )
         }
         Json::Array(items) => Json::Array(items.into_iter().map(sorted_keys).collect()),
         other => other,

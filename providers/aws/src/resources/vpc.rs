@@ -24,13 +24,24 @@ impl ResourceType for Vpc {
                 .attr("cidr_block", Attribute::required(Type::String).force_new())
                 .attr(
                     "instance_tenancy",
-                    Attribute::optional(Type::String).with_default("default").force_new(),
+                    Attribute::optional(Type::String)
+                        .with_default("default")
+                        .force_new(),
                 )
-                .attr("enable_dns_support", Attribute::optional(Type::Bool).with_default(true))
-                .attr("enable_dns_hostnames", Attribute::optional(Type::Bool).with_default(false))
+                .attr(
+                    "enable_dns_support",
+                    Attribute::optional(Type::Bool).with_default(true),
+                )
+                .attr(
+                    "enable_dns_hostnames",
+                    Attribute::optional(Type::Bool).with_default(false),
+                )
                 .attr("main_route_table_id", Attribute::computed(Type::String))
                 .attr("default_route_table_id", Attribute::computed(Type::String))
-                .attr("default_security_group_id", Attribute::computed(Type::String))
+                .attr(
+                    "default_security_group_id",
+                    Attribute::computed(Type::String),
+                )
                 .attr("default_network_acl_id", Attribute::computed(Type::String))
                 .attr("dhcp_options_id", Attribute::computed(Type::String))
                 .attr("owner_id", Attribute::computed(Type::String)),
@@ -65,9 +76,9 @@ impl ResourceType for Vpc {
         set_dns(cx, &id, &Value::Null, planned).await?;
         let mut state = Obj::from(planned);
         state.set("id", id.as_str());
-        read_into(cx, state.into_value())
-            .await?
-            .ok_or_else(|| gantry_provider::ProviderError::fatal(format!("VPC {id} vanished after create")))
+        read_into(cx, state.into_value()).await?.ok_or_else(|| {
+            gantry_provider::ProviderError::fatal(format!("VPC {id} vanished after create"))
+        })
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -78,7 +89,13 @@ impl ResourceType for Vpc {
         let id = Attrs(prior).id()?.to_owned();
         set_dns(cx, &id, prior, planned).await?;
         let old = Attrs(prior).str_map("tags_all");
-        tags::ec2_update(&cx.clients().ec2, &id, &old, &tags::merged(&cx.settings.default_tags, planned)).await?;
+        tags::ec2_update(
+            &cx.clients().ec2,
+            &id,
+            &old,
+            &tags::merged(&cx.settings.default_tags, planned),
+        )
+        .await?;
         let mut state = Obj::from(planned);
         state.set("id", id.as_str());
         read_into(cx, state.into_value())
@@ -159,14 +176,26 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
     let owner = vpc.owner_id().unwrap_or_default();
     state
         .set("id", id.as_str())
-        .set("arn", format!("arn:aws:ec2:{}:{owner}:vpc/{id}", cx.region()))
+        .set(
+            "arn",
+            format!("arn:aws:ec2:{}:{owner}:vpc/{id}", cx.region()),
+        )
         .set_opt("cidr_block", vpc.cidr_block())
-        .set_opt("instance_tenancy", vpc.instance_tenancy().map(|t| t.as_str().to_owned()))
+        .set_opt(
+            "instance_tenancy",
+            vpc.instance_tenancy().map(|t| t.as_str().to_owned()),
+        )
         .set_opt("dhcp_options_id", vpc.dhcp_options_id())
         .set("owner_id", owner);
     for (attr, name) in [
-        (aws_sdk_ec2::types::VpcAttributeName::EnableDnsSupport, "enable_dns_support"),
-        (aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames, "enable_dns_hostnames"),
+        (
+            aws_sdk_ec2::types::VpcAttributeName::EnableDnsSupport,
+            "enable_dns_support",
+        ),
+        (
+            aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames,
+            "enable_dns_hostnames",
+        ),
     ] {
         let out = ec2
             .describe_vpc_attribute()
@@ -185,16 +214,31 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
     let tables = ec2
         .describe_route_tables()
         .filters(vpc_filter.clone())
-        .filters(Filter::builder().name("association.main").values("true").build())
+        .filters(
+            Filter::builder()
+                .name("association.main")
+                .values("true")
+                .build(),
+        )
         .send()
         .await
         .map_err(|e| sdk_error("DescribeRouteTables", e))?;
-    let main = tables.route_tables().first().and_then(|t| t.route_table_id());
-    state.set_opt("main_route_table_id", main).set_opt("default_route_table_id", main);
+    let main = tables
+        .route_tables()
+        .first()
+        .and_then(|t| t.route_table_id());
+    state
+        .set_opt("main_route_table_id", main)
+        .set_opt("default_route_table_id", main);
     let groups = ec2
         .describe_security_groups()
         .filters(vpc_filter.clone())
-        .filters(Filter::builder().name("group-name").values("default").build())
+        .filters(
+            Filter::builder()
+                .name("group-name")
+                .values("default")
+                .build(),
+        )
         .send()
         .await
         .map_err(|e| sdk_error("DescribeSecurityGroups", e))?;
@@ -213,6 +257,10 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
         "default_network_acl_id",
         acls.network_acls().first().and_then(|a| a.network_acl_id()),
     );
-    tags::record(&mut state, &cx.settings.default_tags, &tags::from_ec2(vpc.tags()));
+    tags::record(
+        &mut state,
+        &cx.settings.default_tags,
+        &tags::from_ec2(vpc.tags()),
+    );
     Ok(Some(state.into_value()))
 }
