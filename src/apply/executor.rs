@@ -350,13 +350,15 @@ fn prepare(
             errs.pop()
                 .unwrap_or_else(|| Diagnostic::error("configuration could not be evaluated"))
         })?;
-        let schema = provider
-            .schema()
-            .resources
-            .get(&change.type_name)
-            .ok_or_else(|| {
-                Diagnostic::error(format!("unsupported resource type `{}`", change.type_name))
-            })?;
+        let schemas = provider.schema();
+        let schema = if change.managed {
+            schemas.resources.get(&change.type_name)
+        } else {
+            schemas.data_sources.get(&change.type_name)
+        }
+        .ok_or_else(|| {
+            Diagnostic::error(format!("unsupported resource type `{}`", change.type_name))
+        })?;
         conform(schema, &raw).map_err(|issues| {
             Diagnostic::error(format!(
                 "invalid configuration for `{}` at apply",

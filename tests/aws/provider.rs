@@ -159,3 +159,55 @@ resource "aws_vpc" "other" {
         run.both()
     );
 }
+
+#[test]
+fn a_data_source_known_only_at_apply_is_read_then() {
+    let moto = Moto::start();
+    let stack = moto.stack();
+    stack.write(
+        r#"
+resource "aws_s3_bucket" "b" {
+  bucket = "gantry-late-data"
+}
+
+data "aws_iam_policy_document" "read" {
+  statement {
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.b.arn}/*"]
+  }
+}
+
+resource "aws_iam_policy" "read" {
+  name   = "read-late-data"
+  policy = data.aws_iam_policy_document.read.json
+}
+"#,
+    );
+    stack.apply();
+    let arn = stack.state_id("aws_iam_policy.read");
+    let iam = moto.iam();
+    let policy = block_on(iam.get_policy().policy_arn(&arn).send()).expect("policy");
+    let version = policy
+        .policy()
+        .and_then(|p| p.default_version_id())
+        .expect("version")
+        .to_owned();
+    let doc = block_on(
+        iam.get_policy_version()
+            .policy_arn(&arn)
+            .version_id(version)
+            .send(),
+    )
+    .expect("version");
+    let text = doc
+        .policy_version()
+        .and_then(|v| v.document())
+        .unwrap_or_default();
+    // IAM returns policy documents URL-encoded.
+    let text = percent_encoding::percent_decode_str(text).decode_utf8_lossy();
+    assert!(
+        text.contains("arn:aws:s3:::gantry-late-data/*"),
+        "policy document: {text}"
+    );
+    stack.destroy();
+}

@@ -336,4 +336,55 @@ mod tests {
         o.set("id", "vpc-1");
         assert!(o.value().is_wholly_known());
     }
+
+    #[test]
+    fn unset_nested_arguments_keep_the_prior_value() {
+        let config = Value::map([("size", Value::Number(100.0)), ("type", Value::Null)]);
+        let prior = Value::map([("size", Value::Number(8.0)), ("type", Value::string("gp3"))]);
+        assert_eq!(
+            fill_unset(&config, &prior),
+            Value::map([
+                ("size", Value::Number(100.0)),
+                ("type", Value::string("gp3"))
+            ])
+        );
+        assert_eq!(fill_unset(&Value::Null, &prior), prior);
+        let nested = Value::map([(
+            "vpc",
+            Value::map([("subnets", Value::List(vec!["a".into()]))]),
+        )]);
+        assert_eq!(
+            at_path(&nested, "vpc.subnets"),
+            Value::List(vec!["a".into()])
+        );
+    }
+
+    #[test]
+    fn complete_adds_what_is_missing_and_restores_sets() {
+        use gantry_provider::{Attribute, NestedBlock, Nesting, Schema, Type};
+        let schema = Schema::default()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("groups", Attribute::optional(Type::set(Type::String)))
+            .block(
+                "taint",
+                NestedBlock {
+                    nesting: Nesting::Set,
+                    schema: Schema::default().attr("key", Attribute::required(Type::String)),
+                    min_items: 0,
+                    max_items: None,
+                    force_new: false,
+                },
+            );
+        let mut o = Obj::from(&Value::map([(
+            "groups",
+            Value::List(vec!["b".into(), "a".into()]),
+        )]));
+        complete(&mut o, &schema);
+        assert_eq!(o.0.get("id"), Some(&Value::Null));
+        assert_eq!(
+            o.0.get("groups"),
+            Some(&Value::set(vec!["a".into(), "b".into()]))
+        );
+        assert_eq!(o.0.get("taint"), Some(&Value::Set(Vec::new())));
+    }
 }
