@@ -456,6 +456,16 @@ resource "aws_instance" "spot" {
 }
 "##;
 
+/// The idempotency token the create of `address` carried, as state records it.
+pub fn create_token(stack: &Stack<'_>, address: &str) -> String {
+    let text = std::fs::read_to_string(stack.path().join(".gantry/state.json")).expect("state");
+    let state: serde_json::Value = serde_json::from_str(&text).expect("state json");
+    state["resources"][address]["create_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no create_token for {address}:\n{text}"))
+        .to_owned()
+}
+
 fn describe_instance(ec2: &aws_sdk_ec2::Client, id: &str) -> aws_sdk_ec2::types::Instance {
     let out = block_on(ec2.describe_instances().instance_ids(id).send()).expect("describe");
     out.reservations()[0].instances()[0].clone()
@@ -534,6 +544,7 @@ fn instance_lifecycle() {
     assert_eq!(tag_of(i.tags(), "Name").as_deref(), Some("trainer-0"));
     assert_eq!(tag_of(i.tags(), "owner").as_deref(), Some("ml-platform"));
     assert_eq!(tag_of(i.tags(), "gantry:address").as_deref(), Some(addr));
+    assert_eq!(i.client_token(), Some(create_token(&stack, addr).as_str()));
     let root = i
         .block_device_mappings()
         .iter()

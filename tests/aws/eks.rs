@@ -200,6 +200,8 @@ fn eks_cluster_and_node_group_lifecycle() {
         tags.get("gantry:address").map(String::as_str),
         Some(cluster_addr)
     );
+    let token = crate::compute::create_token(&stack, cluster_addr);
+    assert_eq!(c.client_request_token(), Some(token.as_str()));
     assert_eq!(
         stack.state_attr(cluster_addr, "endpoint").as_str(),
         c.endpoint()
