@@ -81,9 +81,43 @@ any difference between the object and its configuration.\n\nExamples:\n  gantry 
         after_help = "The id is printed by the command that found the stack locked.\n\nExamples:\n  gantry force-unlock 6f1c2a54-..."
     )]
     ForceUnlock(ForceUnlockArgs),
+    /// Browse the accelerator catalog: instance types, where they run, what they cost
+    #[command(
+        after_help = "Lists instance types with accelerators on AWS, Google Cloud and Azure, one \
+row per region, cheapest first. Prices are USD per hour from the built-in catalog (its date is \
+printed) plus `gantry.catalog.toml` in --dir and $GANTRY_CATALOG_OVERRIDE.\n\nExamples:\n  \
+gantry catalog --accelerator H100 --cloud aws --region us-east-1\n  gantry catalog --accelerator \
+H100:8 --max-price 40 --spot\n  gantry catalog --accelerator tpu-v5e --cloud gcp --json"
+    )]
+    Catalog(CatalogArgs),
     /// The simulated clouds used by --sim
     #[command(subcommand)]
     Sim(SimCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct CatalogArgs {
+    /// Accelerator name or spec: H100, A100-80GB, L4, tpu-v5e, or with a count: H100:8
+    #[arg(long, short = 'a', value_name = "SPEC")]
+    pub accelerator: Option<String>,
+    /// Cloud: aws, gcp or azure
+    #[arg(long, value_parser = ["aws", "gcp", "azure"])]
+    pub cloud: Option<String>,
+    /// Region, like us-east-1, us-central1 or eastus
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Highest hourly price in USD (spot price with --spot)
+    #[arg(long, value_name = "USD", value_parser = parse_positive_amount)]
+    pub max_price: Option<f64>,
+    /// Show spot (preemptible) prices; types without a spot price are left out
+    #[arg(long)]
+    pub spot: bool,
+    /// Print one JSON object per row
+    #[arg(long)]
+    pub json: bool,
+    /// Stack directory whose `gantry.catalog.toml` overrides entries
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
 }
 
 /// Options of commands that read or change state.
@@ -107,6 +141,10 @@ pub struct EngineArgs {
     /// Only plan or apply this resource (or module) and what it depends on (repeatable)
     #[arg(long, value_name = "ADDR")]
     pub target: Vec<String>,
+    /// Fail the plan when the stack would cost more than this many USD per hour (overrides
+    /// the stack's `budget { max_hourly }`)
+    #[arg(long, value_name = "USD", value_parser = parse_positive_amount)]
+    pub max_hourly: Option<f64>,
 }
 
 #[derive(Args, Debug)]
@@ -243,6 +281,15 @@ pub enum SimCommand {
     Ls(StateDirArgs),
     /// Empty the simulated world
     Reset(StateDirArgs),
+}
+
+fn parse_positive_amount(s: &str) -> Result<f64, String> {
+    s.trim()
+        .trim_start_matches('$')
+        .parse::<f64>()
+        .ok()
+        .filter(|v| *v > 0.0 && v.is_finite())
+        .ok_or_else(|| format!("invalid amount `{s}`; write US dollars like 500 or 12.5"))
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {

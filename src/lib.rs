@@ -6,6 +6,7 @@
 
 pub mod addrs;
 pub mod apply;
+pub mod catalog;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -170,6 +170,7 @@ async fn run(stack: &str, provider: TestProvider, cancel: CancellationToken) -> 
         options: PlanOptions::default(),
         refresh: false,
         parallelism: 8,
+        max_hourly: None,
     };
     let planned = make_plan(&req, &State::new(), &providers).await;
     assert!(

@@ -129,6 +129,7 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
         options,
         refresh: args.engine.refresh,
         parallelism: args.engine.parallelism as usize,
+        max_hourly: args.engine.max_hourly,
     };
     let planned = rt.block_on(make_plan(&request, &state, providers));
     ui.diagnostics(&planned.diagnostics, &planned.stack.sources);

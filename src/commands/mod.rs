@@ -2,6 +2,7 @@
 //! [`ExitStatus`].
 
 pub mod apply;
+pub mod catalog;
 pub mod fmt;
 pub mod graph;
 pub mod plan;
@@ -51,6 +52,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         }
         Command::Import(args) => refresh::run_import(&args, Ui::new(false, cli.no_color)),
         Command::ForceUnlock(args) => state::run_force_unlock(&args, Ui::new(false, cli.no_color)),
+        Command::Catalog(args) => catalog::run(&args, Ui::new(args.json, cli.no_color)),
         Command::Sim(cmd) => state::run_sim(&cmd, Ui::new(false, cli.no_color)),
     }
 }

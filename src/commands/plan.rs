@@ -41,6 +41,7 @@ pub fn run(args: &PlanArgs, ui: Ui) -> ExitStatus {
         },
         refresh: args.engine.refresh,
         parallelism: args.engine.parallelism as usize,
+        max_hourly: args.engine.max_hourly,
     };
     let mut planned = session
         .rt

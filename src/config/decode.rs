@@ -111,9 +111,10 @@ impl Decoder {
                     self.decode_terraform(module, block, diags);
                 }
             }
-            // Budgets are read by the cost layer; the loader only checks the shape.
             "budget" => {
-                self.labels(block, &[], diags);
+                if self.labels(block, &[], diags).is_some() {
+                    self.decode_budget(module, block, diags);
+                }
             }
             other => {
                 let mut d = Diagnostic::error(format!("unsupported block type `{other}`"))
@@ -720,6 +721,52 @@ impl Decoder {
             span,
             body,
         });
+    }
+
+    /// `budget { max_hourly = 500, max_monthly = 300000 }`: literal amounts in USD, so a
+    /// budget cannot be loosened by a variable a CI job passes by mistake.
+    fn decode_budget(&self, module: &mut Module, block: &Block, d: &mut Diagnostics) {
+        let span = self.header_span(block);
+        if let Some(prev) = &module.budget {
+            d.push(duplicate("budget", "budget", span, prev.span));
+            return;
+        }
+        let mut budget = Budget {
+            span,
+            max_hourly: None,
+            max_monthly: None,
+        };
+        const ALLOWED: &[&str] = &["max_hourly", "max_monthly"];
+        for s in block.body.iter() {
+            match s {
+                Structure::Attribute(a) if ALLOWED.contains(&a.key.as_str()) => {
+                    let value_span = self.span(&a.value);
+                    let amount = match &a.value {
+                        Expression::Number(n) => n.value().as_f64().filter(|v| *v > 0.0),
+                        _ => None,
+                    };
+                    let Some(amount) = amount else {
+                        d.push(
+                            Diagnostic::error(format!("invalid `{}`", a.key.as_str()))
+                                .with_span(value_span)
+                                .with_label("expected a positive number of US dollars")
+                                .with_help("write the amount itself, e.g. `max_hourly = 500`"),
+                        );
+                        continue;
+                    };
+                    if a.key.as_str() == "max_hourly" {
+                        budget.max_hourly = Some((amount, value_span));
+                    } else {
+                        budget.max_monthly = Some((amount, value_span));
+                    }
+                }
+                Structure::Attribute(a) => {
+                    d.push(self.unsupported_argument("budget", a.key.as_str(), a, ALLOWED))
+                }
+                Structure::Block(b) => d.push(self.unsupported_block("budget", b, &[])),
+            }
+        }
+        module.budget = Some(budget);
     }
 
     /// `terraform { backend "x" {} required_providers {} required_version = "" }`, accepted

@@ -37,6 +37,8 @@ pub struct Module {
     pub module_calls: IndexMap<String, ModuleCall>,
     pub providers: Vec<ProviderConfig>,
     pub backend: Option<Backend>,
+    /// `budget { max_hourly = 500 }`: a plan costing more fails (root module only).
+    pub budget: Option<Budget>,
 }
 
 /// A `variable` block.
@@ -201,6 +203,16 @@ pub fn provider_key(name: &str, alias: Option<&str>) -> String {
 }
 
 /// A `backend "<kind>" {}` block: where state lives.
+#[derive(Debug)]
+pub struct Budget {
+    pub span: Span,
+    /// USD per hour the whole stack may cost, with the span of its value.
+    pub max_hourly: Option<(f64, Span)>,
+    /// USD per month (the catalog's hours per month) the whole stack may cost.
+    pub max_monthly: Option<(f64, Span)>,
+}
+
+/// A `backend "<kind>" { }` block.
 #[derive(Debug)]
 pub struct Backend {
     pub kind: String,

@@ -1,8 +1,10 @@
 //! Plans: desired configuration vs (refreshed) state, as data. A [`Plan`] lists one
 //! [`ResourceChange`] per resource instance with its [`Action`]; apply works only from it.
 
+pub mod costs;
 pub mod file;
 pub mod planner;
+pub mod preflight;
 pub mod refresh;
 pub mod run;
 
@@ -65,7 +67,6 @@ pub struct ResourceChange {
     pub schema_version: u32,
     /// Why, when it is not obvious: "deleted outside gantry", "--replace".
     pub reason: Option<String>,
-    /// Hourly cost, when the catalog knows it (filled by the AI layer).
     pub create_before_destroy: bool,
 }
 
@@ -94,6 +95,8 @@ pub struct Plan {
     pub outputs: BTreeMap<String, OutputChange>,
     /// A `destroy` plan.
     pub destroy: bool,
+    /// What the resources cost before and after, from the accelerator catalog.
+    pub costs: costs::PlanCosts,
 }
 
 /// Counts for the summary line.

@@ -27,6 +27,8 @@ pub struct PlanRequest<'a> {
     /// Read every tracked resource first (`--refresh=false` skips it).
     pub refresh: bool,
     pub parallelism: usize,
+    /// `--max-hourly`: overrides the stack's `budget { max_hourly }`.
+    pub max_hourly: Option<f64>,
 }
 
 /// A plan and everything apply needs to carry it out.
@@ -140,6 +142,15 @@ pub async fn make_plan(req: &PlanRequest<'_>, state: &State, providers: &Provide
     }
     let mut plan = planner.finish(&dependencies);
     plan.drift = drift;
+    let catalog = crate::catalog::current();
+    plan.costs = super::costs::price_plan(&plan, providers, catalog);
+    if !req.options.destroy && !diags.has_errors() {
+        let limits = budget_limits(&stack, req.max_hourly);
+        if let Some(d) = super::preflight::check_budget(&plan.costs, &limits) {
+            diags.push(d);
+        }
+        super::preflight::check_quotas(&plan, providers, catalog, &mut diags).await;
+    }
     for (name, value) in &evaluation.root_outputs {
         let sensitive = stack.output_sensitive(name);
         let before = state.outputs.get(name).map(|o| Value::from_json(&o.value));
@@ -161,4 +172,20 @@ pub async fn make_plan(req: &PlanRequest<'_>, state: &State, providers: &Provide
     planned.plan = plan;
     planned.diagnostics = diags;
     planned
+}
+
+/// The root module's `budget` block, with `--max-hourly` taking the place of its hourly limit.
+fn budget_limits(stack: &Stack, max_hourly: Option<f64>) -> super::preflight::BudgetLimits {
+    let budget = stack.root().and_then(|m| m.budget.as_ref());
+    let mut limits = super::preflight::BudgetLimits {
+        max_hourly: budget.and_then(|b| b.max_hourly.map(|(v, _)| v)),
+        max_monthly: budget.and_then(|b| b.max_monthly.map(|(v, _)| v)),
+        hourly_span: budget.and_then(|b| b.max_hourly.map(|(_, s)| s)),
+        monthly_span: budget.and_then(|b| b.max_monthly.map(|(_, s)| s)),
+    };
+    if let Some(max) = max_hourly {
+        limits.max_hourly = Some(max);
+        limits.hourly_span = None;
+    }
+    limits
 }

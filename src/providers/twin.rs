@@ -3,7 +3,9 @@
 //! to the simulated world.
 
 use gantry_provider::provider::Result;
-use gantry_provider::{async_trait, OpContext, PlannedState, Provider, ProviderSchema, Value};
+use gantry_provider::{
+    async_trait, OpContext, PlannedState, Provider, ProviderSchema, QuotaQuery, QuotaReading, Value,
+};
 use std::sync::Arc;
 
 pub struct Twin {
@@ -85,5 +87,13 @@ impl Provider for Twin {
 
     fn initial_concurrency(&self) -> Option<usize> {
         self.sim.initial_concurrency()
+    }
+
+    fn region(&self) -> Option<String> {
+        self.sim.region()
+    }
+
+    async fn read_quota(&self, query: &QuotaQuery) -> Result<Option<QuotaReading>> {
+        self.sim.read_quota(query).await
     }
 }

@@ -75,4 +75,5 @@ fn summary_line(errors: usize, warnings: usize) -> String {
         (e, w) => format!("found {} and {}", plural(e, "error"), plural(w, "warning")),
     }
 }
+pub mod money;
 pub mod plan;

@@ -2,7 +2,10 @@
 //! `+ ~ - -/+` markers, attribute-level diffs, `(known after apply)`, `(sensitive value)`,
 //! nested values indented, and the summary line.
 
+use crate::catalog::cost::Cost;
+use crate::plan::costs::{ChangeCost, PlanCosts};
 use crate::plan::{Action, Plan, ResourceChange};
+use crate::ui::money::{usd, usd_delta, usd_whole, usd_whole_delta};
 use gantry_provider::Value;
 use std::fmt::Write;
 
@@ -73,13 +76,28 @@ pub fn render_plan(plan: &Plan) -> String {
         .collect();
     if visible.is_empty() && !plan.has_changes() {
         out.push_str("No changes. Your infrastructure matches the configuration.\n");
+        if plan.costs.any() && !plan.destroy {
+            let c = &plan.costs;
+            let _ = writeln!(
+                out,
+                "\nStack cost: {}/h (~{}/month){}.",
+                usd(c.total_after),
+                usd_whole(c.monthly(c.total_after)),
+                taken_note(c)
+            );
+        }
         return out;
     }
     if !visible.is_empty() {
         out.push_str("gantry will perform the following actions:\n\n");
     }
     for c in visible {
-        render_change(&mut out, c);
+        render_change(
+            &mut out,
+            c,
+            plan.costs.resources.get(&c.address),
+            &plan.costs,
+        );
         out.push('\n');
     }
     let s = plan.summary();
@@ -88,6 +106,9 @@ pub fn render_plan(plan: &Plan) -> String {
         "Plan: {} to add, {} to change, {} to destroy.",
         s.add, s.change, s.destroy
     );
+    if plan.costs.any() {
+        render_cost_summary(&mut out, &plan.costs);
+    }
     let changed_outputs: Vec<_> = plan
         .outputs
         .iter()
@@ -108,7 +129,74 @@ pub fn render_plan(plan: &Plan) -> String {
     out
 }
 
-fn render_change(out: &mut String, c: &ResourceChange) {
+fn taken_note(c: &PlanCosts) -> String {
+    c.taken
+        .as_deref()
+        .map(|t| format!(", catalog prices of {t}"))
+        .unwrap_or_default()
+}
+
+/// `Cost: +$98.32/h (~ +$71,774/month) ...` under the plan summary.
+fn render_cost_summary(out: &mut String, c: &PlanCosts) {
+    let delta = c.delta_hourly();
+    let _ = writeln!(
+        out,
+        "Cost: {}/h (~ {}/month) from this plan; the stack: {}/h (~ {}/month){}.",
+        usd_delta(delta),
+        usd_whole_delta(c.monthly(delta)),
+        usd(c.total_after),
+        usd_whole(c.monthly(c.total_after)),
+        taken_note(c)
+    );
+    let usage: Vec<&str> = c
+        .resources
+        .iter()
+        .filter(|(_, r)| matches!(r.after, Some(Cost::UsageBased { .. })))
+        .map(|(a, _)| a.as_str())
+        .collect();
+    if !usage.is_empty() {
+        let _ = writeln!(out, "Usage-based, not in the total: {}.", usage.join(", "));
+    }
+}
+
+/// `# cost: $98.32/h (~$71,774/month): p5.48xlarge on-demand in us-east-1`.
+fn render_change_cost(out: &mut String, cost: &ChangeCost, costs: &PlanCosts) {
+    let month = |h: f64| usd_whole(costs.monthly(h));
+    let line = match (&cost.before, &cost.after) {
+        (_, Some(Cost::UsageBased { what })) => format!("usage-based ({what})"),
+        (None, Some(after)) => format!(
+            "{}/h (~{}/month): {}",
+            usd(after.hourly()),
+            month(after.hourly()),
+            after.what()
+        ),
+        (Some(before), None) => format!(
+            "{}/h (~{}/month) no longer paid: {}",
+            usd_delta(-before.hourly()),
+            usd_whole_delta(-costs.monthly(before.hourly())),
+            before.what()
+        ),
+        (Some(before), Some(after)) if (before.hourly() - after.hourly()).abs() >= 0.005 => {
+            format!(
+                "{}/h -> {}/h ({}/h): {}",
+                usd(before.hourly()),
+                usd(after.hourly()),
+                usd_delta(after.hourly() - before.hourly()),
+                after.what()
+            )
+        }
+        (_, Some(after)) => format!("{}/h, unchanged: {}", usd(after.hourly()), after.what()),
+        (_, None) => return,
+    };
+    let _ = writeln!(out, "  # cost: {line}");
+}
+
+fn render_change(
+    out: &mut String,
+    c: &ResourceChange,
+    cost: Option<&ChangeCost>,
+    costs: &PlanCosts,
+) {
     let what = match c.action {
         Action::Create => "will be created".to_owned(),
         Action::Update => "will be updated in-place".to_owned(),
@@ -120,6 +208,9 @@ fn render_change(out: &mut String, c: &ResourceChange) {
     let _ = writeln!(out, "  # {} {what}", c.address);
     if let Some(reason) = &c.reason {
         let _ = writeln!(out, "  # ({reason})");
+    }
+    if let Some(cost) = cost {
+        render_change_cost(out, cost, costs);
     }
     let kind = if c.managed { "resource" } else { "data" };
     let _ = writeln!(
@@ -284,6 +375,16 @@ pub fn plan_json_lines(plan: &Plan) -> Vec<serde_json::Value> {
         }));
     }
     for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
+        let cost = plan.costs.resources.get(&c.address).map(|cost| {
+            json!({
+                "before_hourly": cost.before.as_ref().map(Cost::hourly),
+                "after_hourly": cost.after.as_ref().map(Cost::hourly),
+                "delta_hourly": cost.delta_hourly(),
+                "delta_monthly": plan.costs.monthly(cost.delta_hourly()),
+                "usage_based": matches!(cost.after, Some(Cost::UsageBased { .. })),
+                "what": cost.after.as_ref().or(cost.before.as_ref()).map(Cost::what),
+            })
+        });
         out.push(json!({
             "type": "planned_change",
             "address": c.address,
@@ -292,6 +393,7 @@ pub fn plan_json_lines(plan: &Plan) -> Vec<serde_json::Value> {
             "action": c.action,
             "replace_paths": c.requires_replace,
             "reason": c.reason,
+            "cost": cost,
         }));
     }
     for (name, o) in &plan.outputs {
@@ -301,6 +403,20 @@ pub fn plan_json_lines(plan: &Plan) -> Vec<serde_json::Value> {
             "sensitive": o.sensitive,
             "known": o.after.is_wholly_known(),
             "value": if o.sensitive || !o.after.is_wholly_known() { serde_json::Value::Null } else { o.after.to_json() },
+        }));
+    }
+    if plan.costs.any() {
+        let c = &plan.costs;
+        out.push(json!({
+            "type": "cost_summary",
+            "currency": "USD",
+            "total_hourly": c.total_after,
+            "total_monthly": c.monthly(c.total_after),
+            "before_hourly": c.total_before,
+            "delta_hourly": c.delta_hourly(),
+            "delta_monthly": c.monthly(c.delta_hourly()),
+            "hours_per_month": c.hours_per_month,
+            "catalog_taken": c.taken,
         }));
     }
     let s = plan.summary();

@@ -4,6 +4,7 @@
 
 use crate::error::ProviderError;
 use crate::plan::{plan_from_schema, PlannedState};
+use crate::quota::{QuotaQuery, QuotaReading};
 use crate::schema::ProviderSchema;
 use crate::value::Value;
 use async_trait::async_trait;
@@ -116,6 +117,18 @@ pub trait Provider: Send + Sync {
     /// Upgrades state written with an older schema version to the current one.
     fn upgrade_state(&self, _type_name: &str, _from_version: u32, state: Value) -> Result<Value> {
         Ok(state)
+    }
+
+    /// The region (or location) this configuration works in, for prices and quotas.
+    fn region(&self) -> Option<String> {
+        None
+    }
+
+    /// Reads an account quota and its current usage for the quota pre-flight of a plan.
+    /// `Ok(None)`: this provider cannot check that quota (the plan says it was not checked).
+    async fn read_quota(&self, query: &QuotaQuery) -> Result<Option<QuotaReading>> {
+        let _ = query;
+        Ok(None)
     }
 
     /// How many operations may run at once before the provider has said anything about

@@ -113,13 +113,27 @@ impl QuotaRule {
     }
 }
 
+/// An account quota as the simulated cloud's quota service reports it, for the plan's
+/// quota pre-flight (`L-417A185B` = 384 vCPUs). Usage is counted from the world's objects.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceQuota {
+    pub code: String,
+    pub limit: f64,
+    /// Only in this region; every region when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
 /// The contents of `capacity.json`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Tables {
     #[serde(default)]
     pub capacity: Vec<CapacityRule>,
     #[serde(default)]
     pub quota: Vec<QuotaRule>,
+    #[serde(default)]
+    pub service_quotas: Vec<ServiceQuota>,
 }
 
 /// Every knob of a simulated cloud. `Knobs::default()` is a perfect cloud: instant,
@@ -214,6 +228,7 @@ impl Knobs {
             serde_json::from_slice(&bytes).map_err(|source| KnobError::Parse { path, source })?;
         self.tables.capacity.extend(tables.capacity);
         self.tables.quota.extend(tables.quota);
+        self.tables.service_quotas.extend(tables.service_quotas);
         Ok(self)
     }
 
@@ -244,6 +259,11 @@ impl Knobs {
 
     pub fn with_quota(mut self, rule: QuotaRule) -> Knobs {
         self.tables.quota.push(rule);
+        self
+    }
+
+    pub fn with_service_quota(mut self, quota: ServiceQuota) -> Knobs {
+        self.tables.service_quotas.push(quota);
         self
     }
 }

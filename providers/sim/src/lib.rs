@@ -32,8 +32,8 @@ mod refs;
 mod world;
 
 pub use knobs::{
-    CapacityRule, KnobError, Knobs, Latency, QuotaRule, Tables, ENV_FAULT_RATE, ENV_LATENCY,
-    ENV_SEED, TABLES_FILE,
+    CapacityRule, KnobError, Knobs, Latency, QuotaRule, ServiceQuota, Tables, ENV_FAULT_RATE,
+    ENV_LATENCY, ENV_SEED, TABLES_FILE,
 };
 pub use log::{LoadError, LOG_FILE, SNAPSHOT_FILE};
 pub use provider::{SimHooks, SimProvider, DEFAULT_REGION, SEEDED_EPOCH};

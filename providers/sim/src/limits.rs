@@ -111,6 +111,56 @@ pub(crate) fn check_quota(
     Ok(())
 }
 
+/// The family of an instance type: `p` for `p5.48xlarge`, `trn` for `trn1.32xlarge`.
+pub fn instance_family(instance_type: &str) -> &str {
+    let end = instance_type
+        .find(|c: char| !c.is_ascii_lowercase())
+        .unwrap_or(instance_type.len());
+    &instance_type[..end]
+}
+
+/// What the objects of the world use of a quota: every object with an `instance_type` (or
+/// a node group's `instance_types` times `scaling_config.desired_size`) of a counted family,
+/// spot or not as the quota counts.
+pub(crate) fn quota_usage<'o>(
+    objects: impl Iterator<Item = &'o J>,
+    families: &[String],
+    units_per_type: &std::collections::BTreeMap<String, f64>,
+    spot: bool,
+) -> f64 {
+    let mut used = 0.0;
+    for attrs in objects {
+        let (instance_type, count) = match attrs.get("instance_type").and_then(J::as_str) {
+            Some(t) => (t, 1.0),
+            None => {
+                let Some(t) = attrs.pointer("/instance_types/0").and_then(J::as_str) else {
+                    continue;
+                };
+                let n = attrs
+                    .pointer("/scaling_config/0/desired_size")
+                    .and_then(J::as_f64)
+                    .unwrap_or(0.0);
+                (t, n)
+            }
+        };
+        if !families.iter().any(|f| f == instance_family(instance_type)) {
+            continue;
+        }
+        let is_spot = attrs
+            .pointer("/instance_market_options/0/market_type")
+            .and_then(J::as_str)
+            .is_some_and(|m| m.eq_ignore_ascii_case("spot"))
+            || attrs
+                .get("capacity_type")
+                .and_then(J::as_str)
+                .is_some_and(|m| m.eq_ignore_ascii_case("spot"));
+        if is_spot == spot {
+            used += count * units_per_type.get(instance_type).copied().unwrap_or(0.0);
+        }
+    }
+    used
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -125,6 +175,7 @@ mod tests {
                     .in_zone("us-east-1a"),
             ],
             quota: Vec::new(),
+            service_quotas: Vec::new(),
         };
         let here = json!({"instance_type": "p5.48xlarge", "availability_zone": "us-east-1a"});
         let elsewhere = json!({"instance_type": "p5.48xlarge", "availability_zone": "us-east-1b"});
@@ -155,5 +206,31 @@ mod tests {
         assert!(!attr_is(&attrs, "efa", "false"));
         assert!(attr_is(&attrs, "name", "8"));
         assert!(!attr_is(&attrs, "missing", "8"));
+    }
+
+    #[test]
+    fn quota_usage_counts_families_units_and_markets() {
+        let units: std::collections::BTreeMap<String, f64> = [
+            ("p5.48xlarge".to_owned(), 192.0),
+            ("g6.xlarge".to_owned(), 4.0),
+        ]
+        .into();
+        let objects = [
+            json!({"instance_type": "p5.48xlarge"}),
+            json!({"instance_type": "p5.48xlarge",
+                   "instance_market_options": [{"market_type": "spot"}]}),
+            json!({"instance_type": "g6.xlarge"}),
+            json!({"instance_types": ["p5.48xlarge"], "scaling_config": [{"desired_size": 2}]}),
+            json!({"cidr_block": "10.0.0.0/16"}),
+        ];
+        let p = ["p".to_owned()];
+        assert_eq!(quota_usage(objects.iter(), &p, &units, false), 192.0 * 3.0);
+        assert_eq!(quota_usage(objects.iter(), &p, &units, true), 192.0);
+        assert_eq!(
+            quota_usage(objects.iter(), &["g".to_owned()], &units, false),
+            4.0
+        );
+        assert_eq!(instance_family("trn1.32xlarge"), "trn");
+        assert_eq!(instance_family("vt1.3xlarge"), "vt");
     }
 }

@@ -12,7 +12,8 @@ use crate::limits;
 use crate::refs;
 use crate::world::{SimObject, SimWorld, Txn};
 use gantry_provider::{
-    async_trait, ErrorClass, OpContext, Provider, ProviderError, ProviderSchema, Schema, Value,
+    async_trait, ErrorClass, OpContext, Provider, ProviderError, ProviderSchema, QuotaQuery,
+    QuotaReading, Schema, Value,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -454,6 +455,53 @@ impl Provider for SimProvider {
     /// The configuration with computed attributes filled. When it names an `id` of an
     /// object of the same-named resource type in the world, that object's attributes fill
     /// it; otherwise the id is derived from the configuration, so reads are stable.
+    fn region(&self) -> Option<String> {
+        Some(
+            self.region
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+                .unwrap_or_else(|| DEFAULT_REGION.to_owned()),
+        )
+    }
+
+    /// The quota table of `capacity.json` (`service_quotas`); usage is what the world's
+    /// objects in the region use. A code the table does not list is not checked.
+    async fn read_quota(&self, query: &QuotaQuery) -> Result<Option<QuotaReading>> {
+        let region = query.region.clone().or_else(|| self.region());
+        let Some(quota) = self
+            .knobs
+            .tables
+            .service_quotas
+            .iter()
+            .find(|q| q.code == query.code && (q.region.is_none() || q.region == region))
+        else {
+            return Ok(None);
+        };
+        let objects = self.world.list();
+        let in_region = objects
+            .iter()
+            .filter(|o| o.provider == self.name)
+            .filter(|o| {
+                let r = self.region_of(&Value::from_json(&o.attributes));
+                region.as_deref().is_none_or(|want| r == want)
+            })
+            .map(|o| &o.attributes);
+        let used = limits::quota_usage(
+            in_region,
+            &query.families,
+            &query.units_per_type,
+            query.spot,
+        );
+        Ok(Some(QuotaReading {
+            // The engine names the quota from the catalog.
+            name: String::new(),
+            limit: quota.limit,
+            used,
+            request_url: None,
+        }))
+    }
+
     async fn read_data(&self, ctx: &OpContext, type_name: &str, config: &Value) -> Result<Value> {
         self.chaos.before(ctx, "read_data").await?;
         let schema = self.schema.data_sources.get(type_name).ok_or_else(|| {

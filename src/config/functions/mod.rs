@@ -5,6 +5,7 @@
 //! `try` and `can` are not here: they need their arguments unevaluated, so the evaluator
 //! implements them itself.
 
+mod accelerator;
 mod args;
 mod collection;
 mod conversion;
@@ -135,6 +136,7 @@ fn all_functions() -> Vec<FunctionDef> {
         filesystem::functions(),
         conversion::functions(),
         crypto::functions(),
+        accelerator::functions(),
     ]
     .into_iter()
     .flatten()
@@ -233,6 +235,13 @@ mod tests {
         "md5",
         "uuid",
         "timestamp", // crypto and misc
+        "accelerator_instance_type",
+        "accelerator_instance_types",
+        "accelerator_zones",
+        "accelerator_offered",
+        "accelerator_count",
+        "accelerator_topology",
+        "instance_type_info", // accelerator catalog
     ];
 
     #[test]

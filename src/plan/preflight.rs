@@ -1,0 +1,245 @@
+//! Checks a plan must pass before apply creates anything: the stack's budget
+//! (`budget { max_hourly = 500 }` or `--max-hourly`) and the account quotas that govern the
+//! accelerators it asks for (read from the cloud through the provider).
+
+use super::costs::PlanCosts;
+use super::{Action, Plan};
+use crate::catalog::cost::compute_use;
+use crate::catalog::query::units_of;
+use crate::catalog::Catalog;
+use crate::diagnostics::{Diagnostic, Diagnostics, Span};
+use crate::providers::Providers;
+use crate::ui::money::{usd, usd_whole};
+use gantry_provider::{QuotaQuery, QuotaReading};
+use std::collections::BTreeMap;
+
+/// The limits a plan's cost must stay within.
+#[derive(Clone, Debug, Default)]
+pub struct BudgetLimits {
+    pub max_hourly: Option<f64>,
+    pub max_monthly: Option<f64>,
+    /// The `budget` block's value, when the limit comes from the stack.
+    pub hourly_span: Option<Span>,
+    pub monthly_span: Option<Span>,
+}
+
+/// Fails when the stack after this plan costs more than the budget; names the biggest costs.
+pub fn check_budget(costs: &PlanCosts, limits: &BudgetLimits) -> Option<Diagnostic> {
+    let hourly = costs.total_after;
+    let monthly = costs.monthly(hourly);
+    let (over, limit, span) = match (limits.max_hourly, limits.max_monthly) {
+        (Some(max), _) if hourly > max => (
+            format!("{}/h", usd(hourly)),
+            format!("{}/h", usd(max)),
+            limits.hourly_span,
+        ),
+        (_, Some(max)) if monthly > max => (
+            format!("{}/month", usd_whole(monthly)),
+            format!("{}/month", usd_whole(max)),
+            limits.monthly_span,
+        ),
+        _ => return None,
+    };
+    let biggest: Vec<String> = costs
+        .biggest()
+        .into_iter()
+        .take(3)
+        .map(|(address, cost)| format!("{address}: {}/h ({})", usd(cost.hourly()), cost.what()))
+        .collect();
+    let top = biggest.first().cloned().unwrap_or_default();
+    Some(
+        Diagnostic::error(format!("this plan puts the stack at {over}, over its budget of {limit}"))
+            .with_span_opt(span)
+            .with_label("the budget")
+            .with_detail(format!("biggest costs:\n  {}", biggest.join("\n  ")))
+            .with_help(format!(
+                "the biggest cost is {top}; use fewer or smaller instances, spot capacity, or raise the budget"
+            )),
+    )
+}
+
+/// What the plan needs of one quota.
+#[derive(Debug, Default)]
+struct Need {
+    cloud: String,
+    service: String,
+    unit: String,
+    families: Vec<String>,
+    spot: bool,
+    region: Option<String>,
+    amount: f64,
+    /// `aws_instance.gpu[0] (p5.48xlarge: 192 vCPUs)`.
+    users: Vec<String>,
+}
+
+/// Reads the quotas that govern the instances this plan creates (or grows) and fails when
+/// the account has less free than the plan needs. Quotas a provider cannot read are warnings.
+pub async fn check_quotas(
+    plan: &Plan,
+    providers: &Providers,
+    catalog: &Catalog,
+    diags: &mut Diagnostics,
+) {
+    let mut needs: BTreeMap<(String, Option<String>, String), Need> = BTreeMap::new();
+    for change in plan.changes.iter().filter(|c| c.managed) {
+        let grows = matches!(
+            change.action,
+            Action::Create | Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete
+        );
+        if !grows {
+            continue;
+        }
+        let after = change
+            .after
+            .as_ref()
+            .and_then(|v| compute_use(&change.type_name, v));
+        let Some(after) = after else { continue };
+        let Some(instance) = catalog.instance(after.cloud, &after.instance_type) else {
+            continue;
+        };
+        let code = if after.spot {
+            &instance.spot_quota
+        } else {
+            &instance.quota
+        };
+        let Some(quota) = code.as_deref().and_then(|c| catalog.quota(after.cloud, c)) else {
+            continue;
+        };
+        let units = units_of(instance, &quota.unit) * after.count;
+        // What the resource already uses of the same quota is released by the change
+        // (an update or a replacement that deletes first), except create-before-destroy.
+        let released = match change.action {
+            Action::Update | Action::DeleteThenCreate => change
+                .before
+                .as_ref()
+                .and_then(|v| compute_use(&change.type_name, v))
+                .filter(|b| b.spot == after.spot)
+                .and_then(|b| {
+                    catalog
+                        .instance(b.cloud, &b.instance_type)
+                        .filter(|i| i.quota == instance.quota)
+                        .map(|i| units_of(i, &quota.unit) * b.count)
+                })
+                .unwrap_or(0.0),
+            _ => 0.0,
+        };
+        if units - released <= 0.0 {
+            continue;
+        }
+        let region = providers.get(&change.provider).and_then(|p| p.region());
+        let need = needs
+            .entry((change.provider.clone(), region.clone(), quota.code.clone()))
+            .or_insert_with(|| Need {
+                cloud: quota.cloud.clone(),
+                service: quota.service.clone(),
+                unit: quota.unit.clone(),
+                families: quota.families.clone(),
+                spot: quota.spot,
+                region,
+                ..Need::default()
+            });
+        need.amount += units - released;
+        need.users.push(format!(
+            "{} ({} x {}: {} {})",
+            change.address,
+            after.count,
+            after.instance_type,
+            units - released,
+            unit_name(&quota.unit)
+        ));
+    }
+    let reads = needs
+        .into_iter()
+        .map(|((provider_key, _, code), need)| async move {
+            let query = QuotaQuery {
+                service: need.service.clone(),
+                code: code.clone(),
+                region: need.region.clone(),
+                unit: need.unit.clone(),
+                families: need.families.clone(),
+                units_per_type: catalog.quota_units(&need.cloud, &code, &need.unit),
+                spot: need.spot,
+            };
+            let reading = match providers.get(&provider_key) {
+                Some(p) => p.read_quota(&query).await,
+                None => Ok(None),
+            };
+            (code, need, reading)
+        });
+    for (code, need, reading) in futures::future::join_all(reads).await {
+        let where_ = need.region.as_deref().unwrap_or("the configured region");
+        match reading {
+            Ok(Some(reading)) if need.amount > reading.free() => {
+                diags.push(quota_shortfall(catalog, &code, &need, &reading, where_));
+            }
+            Ok(_) => {}
+            Err(e) => diags.push(
+                Diagnostic::warning(format!("could not check quota {code} in {where_}"))
+                    .with_detail(format!("{e}"))
+                    .with_help(format!(
+                        "this plan needs {} {} of it; the apply fails if the account has less",
+                        need.amount,
+                        unit_name(&need.unit)
+                    )),
+            ),
+        }
+    }
+}
+
+fn quota_shortfall(
+    catalog: &Catalog,
+    code: &str,
+    need: &Need,
+    reading: &QuotaReading,
+    where_: &str,
+) -> Diagnostic {
+    let unit = unit_name(&need.unit);
+    let name = if reading.name.is_empty() {
+        catalog
+            .quota(&need.cloud, code)
+            .map(|q| q.name.clone())
+            .unwrap_or_default()
+    } else {
+        reading.name.clone()
+    };
+    let url = reading.request_url.clone().or_else(|| {
+        catalog
+            .quota(&need.cloud, code)
+            .and_then(|q| q.request_url.clone())
+    });
+    let desired = reading.used + need.amount;
+    let mut help = format!("request an increase of {code} to at least {desired}");
+    if let Some(url) = url {
+        help.push_str(&format!(" at {url}"));
+    }
+    if need.cloud == "aws" {
+        help.push_str(&format!(
+            "\n  or: aws service-quotas request-service-quota-increase --service-code {} --quota-code {code} --desired-value {desired}{}",
+            need.service,
+            need.region.as_deref().map(|r| format!(" --region {r}")).unwrap_or_default()
+        ));
+    }
+    Diagnostic::error(format!(
+        "not enough quota: {name} ({code}) in {where_}: this plan needs {} {unit}, {} free",
+        need.amount,
+        reading.free()
+    ))
+    .with_detail(format!(
+        "limit {} {unit}, in use {} {unit}, free {} {unit}, needed {} {unit} by:\n  {}\nnothing was created",
+        reading.limit,
+        reading.used,
+        reading.free(),
+        need.amount,
+        need.users.join("\n  ")
+    ))
+    .with_help(help)
+}
+
+fn unit_name(unit: &str) -> &str {
+    match unit {
+        "vcpus" => "vCPUs",
+        "gpus" => "GPUs",
+        "chips" => "TPU chips",
+        other => other,
+    }
+}
