@@ -251,7 +251,13 @@ fn compute_cost(
     region: Option<&str>,
 ) -> Option<Cost> {
     let instance = catalog.instance(use_.cloud, &use_.instance_type)?;
-    let region = region_in(attrs).or_else(|| region.map(str::to_owned))?;
+    // An AWS resource lives in its provider configuration's region; GCP and Azure resources
+    // name their zone or location themselves.
+    let region = if use_.cloud == "aws" {
+        region.map(str::to_owned).or_else(|| region_in(attrs))?
+    } else {
+        region_in(attrs).or_else(|| region.map(str::to_owned))?
+    };
     let offer = instance.offer(&region)?;
     let (price, market) = if use_.spot {
         (offer.spot?, "spot")

@@ -1,5 +1,7 @@
 //! One integration-test binary (fast to link): CLI runs of the real `gantry` binary.
 
+mod ai;
+mod ai_examples;
 mod cli;
 mod diagnostics;
 mod engine;
