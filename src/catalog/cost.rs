@@ -42,6 +42,8 @@ struct ComputeModel {
     type_path: &'static str,
     /// Path to the number of instances; one when absent.
     count_paths: &'static [&'static str],
+    /// Path to the autoscaling upper bound, when the resource has one.
+    max_paths: &'static [&'static str],
     /// (path, value meaning spot), compared without case.
     spot_when: &'static [(&'static str, &'static str)],
 }
@@ -52,6 +54,7 @@ const COMPUTE: &[ComputeModel] = &[
         cloud: "aws",
         type_path: "instance_type",
         count_paths: &[],
+        max_paths: &[],
         spot_when: &[("instance_market_options.0.market_type", "spot")],
     },
     ComputeModel {
@@ -59,6 +62,7 @@ const COMPUTE: &[ComputeModel] = &[
         cloud: "aws",
         type_path: "instance_types.0",
         count_paths: &["scaling_config.0.desired_size"],
+        max_paths: &["scaling_config.0.max_size"],
         spot_when: &[("capacity_type", "spot")],
     },
     ComputeModel {
@@ -66,6 +70,7 @@ const COMPUTE: &[ComputeModel] = &[
         cloud: "gcp",
         type_path: "machine_type",
         count_paths: &[],
+        max_paths: &[],
         spot_when: &[
             ("scheduling.0.provisioning_model", "spot"),
             ("scheduling.0.preemptible", "true"),
@@ -80,6 +85,7 @@ const COMPUTE: &[ComputeModel] = &[
             "initial_node_count",
             "autoscaling.0.min_node_count",
         ],
+        max_paths: &["autoscaling.0.max_node_count", "autoscaling.0.total_max_node_count"],
         spot_when: &[
             ("node_config.0.spot", "true"),
             ("node_config.0.preemptible", "true"),
@@ -90,6 +96,7 @@ const COMPUTE: &[ComputeModel] = &[
         cloud: "gcp",
         type_path: "accelerator_type",
         count_paths: &[],
+        max_paths: &[],
         spot_when: &[
             ("scheduling_config.0.spot", "true"),
             ("scheduling_config.0.preemptible", "true"),
@@ -100,6 +107,7 @@ const COMPUTE: &[ComputeModel] = &[
         cloud: "azure",
         type_path: "size",
         count_paths: &[],
+        max_paths: &[],
         spot_when: &[("priority", "spot")],
     },
     ComputeModel {
@@ -107,6 +115,7 @@ const COMPUTE: &[ComputeModel] = &[
         cloud: "azure",
         type_path: "vm_size",
         count_paths: &["node_count", "min_count"],
+        max_paths: &["max_count"],
         spot_when: &[("priority", "spot")],
     },
 ];
@@ -153,6 +162,9 @@ pub fn at<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
     let mut v = value;
     for seg in path.split('.') {
         v = match v {
+            // A single nested block is an object, where Terraform's paths index it as a
+            // list of one (`scaling_config.0.desired_size`).
+            Value::Map(m) if seg == "0" && !m.contains_key(seg) => v,
             Value::Map(m) => m.get(seg)?,
             Value::List(items) | Value::Set(items) => items.get(seg.parse::<usize>().ok()?)?,
             _ => return None,
@@ -180,6 +192,8 @@ pub struct ComputeUse {
     pub cloud: &'static str,
     pub instance_type: String,
     pub count: f64,
+    /// The autoscaling upper bound, when above `count`.
+    pub max_count: Option<f64>,
     pub spot: bool,
 }
 
@@ -200,10 +214,16 @@ pub fn compute_use(type_name: &str, attrs: &Value) -> Option<ComputeUse> {
             .and_then(text_of)
             .is_some_and(|v| v.eq_ignore_ascii_case(want))
     });
+    let max_count = model
+        .max_paths
+        .iter()
+        .find_map(|p| at(attrs, p).and_then(Value::as_number))
+        .filter(|max| *max > count);
     Some(ComputeUse {
         cloud: model.cloud,
         instance_type,
         count,
+        max_count,
         spot,
     })
 }
@@ -264,7 +284,7 @@ fn compute_cost(
     } else {
         (offer.on_demand, "on-demand")
     };
-    let what = if use_.count == 1.0 {
+    let mut what = if use_.count == 1.0 {
         format!("{} {market} in {region}", use_.instance_type)
     } else {
         format!(
@@ -272,6 +292,12 @@ fn compute_cost(
             use_.count, use_.instance_type
         )
     };
+    if let Some(max) = use_.max_count {
+        what.push_str(&format!(
+            "; up to {}/h at {max} nodes",
+            crate::ui::money::usd(price * max)
+        ));
+    }
     Some(Cost::Hourly {
         hourly: price * use_.count,
         what,
@@ -330,8 +356,17 @@ mod tests {
                 cloud: "aws",
                 instance_type: "g6.xlarge".into(),
                 count: 3.0,
+                max_count: None,
                 spot: true
             })
+        );
+        let single_block = obj(&[
+            ("instance_types", Value::List(vec!["g6.xlarge".into()])),
+            ("scaling_config", obj(&[("desired_size", Value::Number(2.0))])),
+        ]);
+        assert_eq!(
+            compute_use("aws_eks_node_group", &single_block).map(|u| u.count),
+            Some(2.0)
         );
         let unknown_count = obj(&[
             ("instance_types", Value::List(vec!["g6.xlarge".into()])),

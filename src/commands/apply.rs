@@ -240,6 +240,22 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
         }
     }
     let mut diags = Diagnostics::new();
+    // A whole destroy that succeeded also forgets the data sources it read, as Terraform
+    // does: state is then empty, not left holding reads of deleted objects.
+    if destroy && report.errors.is_empty() && args.engine.target.is_empty() {
+        let data: Vec<String> = journal.with_state(|s| {
+            s.resources
+                .iter()
+                .filter(|(_, r)| r.mode == crate::state::ResourceMode::Data)
+                .map(|(a, _)| a.clone())
+                .collect()
+        });
+        for address in data {
+            if let Err(e) = rt.block_on(journal.append(Record::Deleted { address })) {
+                diags.push(state_error(&e));
+            }
+        }
+    }
     if let Err(e) = rt.block_on(journal.append(Record::Outputs(outputs))) {
         diags.push(state_error(&e));
     }

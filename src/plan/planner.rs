@@ -276,7 +276,9 @@ impl InstanceHook for Planner<'_> {
                 return Planner::open(config);
             }
         };
-        if data && prior.is_none() && !self.options.destroy && conformed.is_wholly_known() {
+        // A data source is read afresh on every plan (what state holds from an earlier
+        // apply-time read is only a cache), at plan time when its configuration is known.
+        if data && !self.options.destroy && conformed.is_wholly_known() {
             if let Some(read) = read_at_plan(provider.as_ref(), type_name, &conformed, &address) {
                 return match read {
                     Ok(value) => InstanceValue {
@@ -298,7 +300,7 @@ impl InstanceHook for Planner<'_> {
         let forced = self.options.replace.iter().any(|r| r == &address);
         let cbd = resource.lifecycle.create_before_destroy;
         let (action, reason) = match prior {
-            None if data => (Action::Read, None),
+            _ if data => (Action::Read, None),
             None => (Action::Create, None),
             Some(_) if forced => (
                 replace_action(cbd),

@@ -172,7 +172,16 @@ pub async fn check_quotas(
             Ok(Some(reading)) if need.amount > reading.free() => {
                 diags.push(quota_shortfall(catalog, &code, &need, &reading, where_));
             }
-            Ok(_) => {}
+            Ok(Some(_)) => {}
+            Ok(None) => diags.push(
+                Diagnostic::warning(format!("quota {code} in {where_} was not checked"))
+                    .with_detail(format!(
+                        "the provider could not find this quota in the account; this plan needs {} {} of it",
+                        need.amount,
+                        unit_name(&need.unit)
+                    ))
+                    .with_help("correct the quota code in a catalog override (gantry.catalog.toml) if the cloud renamed it"),
+            ),
             Err(e) => diags.push(
                 Diagnostic::warning(format!("could not check quota {code} in {where_}"))
                     .with_detail(format!("{e}"))

@@ -1,7 +1,15 @@
 //! Money as plans show it: `$98.32/h`, `$71,774/month`, `+$3.52/h`.
 
-/// Dollars with cents and thousands separators: `$1,234.50`.
+/// Dollars with cents and thousands separators: `$1,234.50`; amounts under ten cents keep
+/// up to four decimals (`$0.005`), so small hourly rates do not show as `$0.00`.
 pub fn usd(amount: f64) -> String {
+    let small = (amount.abs() * 10_000.0).round() / 10_000.0;
+    let whole_cents = ((small * 100.0).round() - small * 100.0).abs() < 1e-9;
+    if small > 0.0 && small < 0.1 && !whole_cents {
+        let text = format!("{small:.4}");
+        let sign = if amount < 0.0 { "-" } else { "" };
+        return format!("{sign}${}", text.trim_end_matches('0'));
+    }
     let cents = (amount.abs() * 100.0).round() as u64;
     let sign = if amount < 0.0 && cents > 0 { "-" } else { "" };
     format!("{sign}${}.{:02}", thousands(cents / 100), cents % 100)
@@ -40,7 +48,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -56,7 +64,11 @@ mod tests {
     fn amounts_render_like_a_bill() {
         assert_eq!(usd(98.32), "$98.32");
         assert_eq!(usd(1234.5), "$1,234.50");
-        assert_eq!(usd(0.004), "$0.00");
+        assert_eq!(usd(0.004), "$0.004");
+        assert_eq!(usd(0.045), "$0.045");
+        assert_eq!(usd(1.0 / 730.0), "$0.0014");
+        assert_eq!(usd(0.05), "$0.05");
+        assert_eq!(usd(0.00001), "$0.00");
         assert_eq!(usd_whole(71_773.6), "$71,774");
         assert_eq!(usd_whole(999.4), "$999");
         assert_eq!(usd_whole(1_000_000.0), "$1,000,000");

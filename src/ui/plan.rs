@@ -76,7 +76,7 @@ pub fn render_plan(plan: &Plan) -> String {
         .collect();
     if visible.is_empty() && !plan.has_changes() {
         out.push_str("No changes. Your infrastructure matches the configuration.\n");
-        if plan.costs.any() && !plan.destroy {
+        if plan.costs.total_after > 0.0 && !plan.destroy {
             let c = &plan.costs;
             let _ = writeln!(
                 out,
@@ -139,15 +139,18 @@ fn taken_note(c: &PlanCosts) -> String {
 /// `Cost: +$98.32/h (~ +$71,774/month) ...` under the plan summary.
 fn render_cost_summary(out: &mut String, c: &PlanCosts) {
     let delta = c.delta_hourly();
-    let _ = writeln!(
-        out,
-        "Cost: {}/h (~ {}/month) from this plan; the stack: {}/h (~ {}/month){}.",
-        usd_delta(delta),
-        usd_whole_delta(c.monthly(delta)),
-        usd(c.total_after),
-        usd_whole(c.monthly(c.total_after)),
-        taken_note(c)
-    );
+    // Only usage-based resources: no hourly figures to add up.
+    if c.total_before > 0.0 || c.total_after > 0.0 {
+        let _ = writeln!(
+            out,
+            "Cost: {}/h (~ {}/month) from this plan; the stack: {}/h (~ {}/month){}.",
+            usd_delta(delta),
+            usd_whole_delta(c.monthly(delta)),
+            usd(c.total_after),
+            usd_whole(c.monthly(c.total_after)),
+            taken_note(c)
+        );
+    }
     let usage: Vec<&str> = c
         .resources
         .iter()

@@ -6,7 +6,9 @@ mod support;
 
 mod example;
 mod provider;
+mod stacks;
 
+mod nat;
 mod network;
 mod network_data;
 mod vpc;
@@ -20,5 +22,6 @@ mod ml;
 mod identity_data;
 
 mod compute;
+mod quota;
 
 mod eks;

@@ -12,7 +12,8 @@ In front of moto's own WSGI app sits a small middleware that
 * injects faults read from the JSON file given by --faults on every request
   (EC2 capacity errors, throttling, EC2 Service Quotas values), and
 * closes gaps of moto 5.2.5 that a Terraform-like provider trips over
-  (placement groups, ClientToken idempotency, availability-zone fields).
+  (placement groups, ClientToken idempotency, availability-zone fields, NAT gateway
+  deletion).
 
 tests/moto/README.md documents the contract, every gap and its fake.
 moto is imported lazily: the module top only imports the standard library.
@@ -305,6 +306,8 @@ class Faults:
     capacity: list[dict] = field(default_factory=list)
     throttle: list[dict] = field(default_factory=list)
     ec2_quotas: dict[str, float] = field(default_factory=dict)
+    # Codes with only an AWS default value (an account that never had an increase).
+    ec2_default_quotas: dict[str, float] = field(default_factory=dict)
     version: tuple = ()  # identifies one write of the file: (sha256, inode, mtime_ns)
 
 
@@ -312,7 +315,7 @@ def validate_faults(doc: Any) -> Faults:
     """Reject typos loudly: a silently ignored fault makes a test pass for the wrong reason."""
     if not isinstance(doc, dict):
         raise FaultsFileError("top level must be a JSON object")
-    unknown = set(doc) - {"capacity", "throttle", "ec2_quotas"}
+    unknown = set(doc) - {"capacity", "throttle", "ec2_quotas", "ec2_default_quotas"}
     if unknown:
         raise FaultsFileError(f"unknown keys {sorted(unknown)}")
     capacity = doc.get("capacity") or []
@@ -324,10 +327,13 @@ def validate_faults(doc: Any) -> Faults:
         if (not isinstance(entry, dict) or not isinstance(entry.get("action"), str)
                 or not isinstance(entry.get("count"), int) or set(entry) - {"action", "count", "service"}):
             raise FaultsFileError(f"throttle entry {entry!r}: needs action (string) and count (integer)")
-    quotas = doc.get("ec2_quotas") or {}
-    if not isinstance(quotas, dict) or not all(isinstance(v, (int, float)) for v in quotas.values()):
-        raise FaultsFileError("ec2_quotas must map quota codes to numbers")
-    return Faults(capacity, throttle, {k: float(v) for k, v in quotas.items()})
+    maps = {}
+    for key in ("ec2_quotas", "ec2_default_quotas"):
+        quotas = doc.get(key) or {}
+        if not isinstance(quotas, dict) or not all(isinstance(v, (int, float)) for v in quotas.values()):
+            raise FaultsFileError(f"{key} must map quota codes to numbers")
+        maps[key] = {k: float(v) for k, v in quotas.items()}
+    return Faults(capacity, throttle, maps["ec2_quotas"], maps["ec2_default_quotas"])
 
 
 class FaultsFile:
@@ -835,6 +841,34 @@ def describe_availability_zones(call: Call) -> Reply:
 
 
 # --------------------------------------------------------------------------
+# DeleteNatGateway (moto keeps the gateway's network interface and Elastic IP association,
+# and answers an unknown id with HTTP 500)
+
+
+def delete_nat_gateway(call: Call, forward: Callable[[], Reply]) -> Reply:
+    """As AWS does when a NAT gateway is deleted: its Elastic IPs are disassociated and its
+    network interface goes away, so the address can be released or given to a new gateway.
+    An unknown id is NatGatewayNotFound."""
+    backend = ec2_backend(call)
+    gateway_id = call.params.get("NatGatewayId", "")
+    gateway = backend.nat_gateways.get(gateway_id)
+    if gateway is None:
+        raise Ec2Error("NatGatewayNotFound", f"The Nat Gateway {gateway_id} was not found")
+    reply = forward()
+    if reply.status != 200:
+        return reply
+    for address in gateway.address_set:
+        association = address.get("associationId")
+        if association:
+            try:
+                backend.disassociate_address(association_id=association)
+            except Exception:  # already disassociated (a repeated delete)
+                pass
+    backend.enis.pop(gateway._eni.id, None)
+    return reply
+
+
+# --------------------------------------------------------------------------
 # EC2 dispatch
 
 
@@ -858,8 +892,10 @@ class Ec2Fakes:
                 return owned[call.action](call)
             if call.action == "RunInstances":
                 return self.idempotency.run(call, lambda: self.run_instances(call, faults, forward))
-            if call.action in ("CreateLaunchTemplate", "CreateLaunchTemplateVersion"):
+            if call.action in ("CreateLaunchTemplate", "CreateLaunchTemplateVersion", "CreateNatGateway"):
                 return self.idempotency.run(call, forward)
+            if call.action == "DeleteNatGateway":
+                return delete_nat_gateway(call, forward)
             if call.action in ("CreateTags", "DeleteTags"):
                 pgs.check_tag_targets(call)
         except Ec2Error as err:
@@ -942,15 +978,15 @@ def service_quotas(call: Call, faults: Faults) -> Reply | None:
     body = call.body_json
     if body.get("ServiceCode") != "ec2":
         return None
-    quotas = faults.ec2_quotas
+    default = call.action in ("GetAWSDefaultServiceQuota", "ListAWSDefaultServiceQuotas")
+    # Default-only codes have no applied value: only the default operations know them.
+    quotas = {**faults.ec2_default_quotas, **faults.ec2_quotas} if default else faults.ec2_quotas
     if call.action in ("GetServiceQuota", "GetAWSDefaultServiceQuota"):
         code = body.get("QuotaCode", "")
         if code not in quotas:
             return no_such_quota(code)
-        default = call.action == "GetAWSDefaultServiceQuota"
         return json_reply(200, {"Quota": ec2_quota(call, code, quotas[code], default)})
     if call.action in ("ListServiceQuotas", "ListAWSDefaultServiceQuotas"):
-        default = call.action == "ListAWSDefaultServiceQuotas"
         codes = sorted(c for c in quotas if body.get("QuotaCode") in (None, c))
         return json_reply(200, page([ec2_quota(call, c, quotas[c], default) for c in codes], body))
     return None

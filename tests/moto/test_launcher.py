@@ -285,6 +285,34 @@ class ClientTokenTest(SharedLauncher):
         self.assertEqual(code, "InvalidLaunchTemplateName.AlreadyExistsException")
 
 
+class NatGatewayTest(SharedLauncher):
+    def test_delete_frees_the_elastic_ip_and_the_interface(self) -> None:
+        subnet = self.subnet_in("us-east-1a")
+        allocation = self.ec2.allocate_address(Domain="vpc")["AllocationId"]
+        first = self.ec2.create_nat_gateway(SubnetId=subnet, AllocationId=allocation)["NatGateway"]
+        eni = first["NatGatewayAddresses"][0]["NetworkInterfaceId"]
+        self.ec2.delete_nat_gateway(NatGatewayId=first["NatGatewayId"])
+        gone = self.ec2.describe_nat_gateways(NatGatewayIds=[first["NatGatewayId"]])["NatGateways"]
+        self.assertEqual(gone[0]["State"], "deleted")
+        address = self.ec2.describe_addresses(AllocationIds=[allocation])["Addresses"][0]
+        self.assertNotIn("AssociationId", address)
+        interfaces = self.ec2.describe_network_interfaces(Filters=[{"Name": "subnet-id", "Values": [subnet]}])
+        self.assertNotIn(eni, [i["NetworkInterfaceId"] for i in interfaces["NetworkInterfaces"]])
+        # The address can go to a new gateway (moto alone: Resource.AlreadyAssociated).
+        second = self.ec2.create_nat_gateway(SubnetId=subnet, AllocationId=allocation)["NatGateway"]
+        self.assertEqual(second["NatGatewayAddresses"][0]["AllocationId"], allocation)
+
+    def test_unknown_id_and_client_token(self) -> None:
+        code, status, _ = error_of(self.ec2.delete_nat_gateway, NatGatewayId="nat-0123456789abcdef0")
+        self.assertEqual((code, status), ("NatGatewayNotFound", 400))
+        subnet = self.subnet_in("us-east-1b")
+        allocation = self.ec2.allocate_address(Domain="vpc")["AllocationId"]
+        create = self.ec2.create_nat_gateway
+        first = create(SubnetId=subnet, AllocationId=allocation, ClientToken="nat-tok-1")["NatGateway"]
+        again = create(SubnetId=subnet, AllocationId=allocation, ClientToken="nat-tok-1")["NatGateway"]
+        self.assertEqual(first["NatGatewayId"], again["NatGatewayId"])
+
+
 class CapacityTest(SharedLauncher):
     def setUp(self) -> None:
         super().setUp()
@@ -398,6 +426,17 @@ class ServiceQuotasTest(SharedLauncher):
         pages = [first["Quotas"][0]["QuotaCode"], second["Quotas"][0]["QuotaCode"]]
         self.assertEqual(pages, ["L-1216C47A", "L-417A185B"])
         self.assertNotIn("NextToken", second)
+
+    def test_default_only_quotas(self) -> None:
+        self.write_faults({"ec2_quotas": {"L-417A185B": 192}, "ec2_default_quotas": {"L-DB2E81BA": 64}})
+        code, status, _ = error_of(self.quotas.get_service_quota, ServiceCode="ec2", QuotaCode="L-DB2E81BA")
+        self.assertEqual((code, status), ("NoSuchResourceException", 400))
+        default = self.quotas.get_aws_default_service_quota(ServiceCode="ec2", QuotaCode="L-DB2E81BA")["Quota"]
+        self.assertEqual((default["Value"], default["QuotaName"]), (64.0, "Running On-Demand G and VT instances"))
+        listed = self.quotas.list_service_quotas(ServiceCode="ec2")["Quotas"]
+        self.assertEqual([q["QuotaCode"] for q in listed], ["L-417A185B"])
+        defaults = self.quotas.list_aws_default_service_quotas(ServiceCode="ec2")["Quotas"]
+        self.assertEqual([q["QuotaCode"] for q in defaults], ["L-417A185B", "L-DB2E81BA"])
 
     def test_other_services_reach_moto(self) -> None:
         quota = self.quotas.get_service_quota(ServiceCode="vpc", QuotaCode="L-F678F1CE")["Quota"]

@@ -61,7 +61,8 @@ pub fn classify(code: &str, status: Option<u16>) -> ErrorClass {
         | "ConcurrentModification"
         | "ConcurrentModificationException"
         | "InvalidGroup.InUse"
-        | "InvalidPlacementGroup.InUse" => ErrorClass::Conflict,
+        | "InvalidPlacementGroup.InUse"
+        | "InvalidIPAddress.InUse" => ErrorClass::Conflict,
         "AccessDenied"
         | "AccessDeniedException"
         | "UnauthorizedOperation"
@@ -229,6 +230,9 @@ mod tests {
             ("DependencyViolation", ErrorClass::Conflict),
             ("ResourceInUse", ErrorClass::Conflict),
             ("ResourceInUseException", ErrorClass::Conflict),
+            ("InvalidIPAddress.InUse", ErrorClass::Conflict),
+            ("InvalidAllocationID.NotFound", ErrorClass::NotFound),
+            ("NatGatewayNotFound", ErrorClass::NotFound),
             ("AccessDenied", ErrorClass::Auth),
             ("UnauthorizedOperation", ErrorClass::Auth),
             ("ExpiredToken", ErrorClass::Auth),

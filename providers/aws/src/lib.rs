@@ -5,13 +5,15 @@
 //! [`settings`] (the `provider "aws"` block and the credential chain), [`clients`] (one SDK
 //! client per service), [`errors`] (AWS error codes to gantry's error classes), [`tags`]
 //! (`default_tags`, `gantry:address`), [`attrs`] (reading and building attribute values) and
-//! [`wait`] (bounded waits for resources that become ready asynchronously).
+//! [`wait`] (bounded waits for resources that become ready asynchronously). [`quota`] reads
+//! EC2 quotas and their usage for the engine's quota pre-flight.
 
 pub mod attrs;
 pub mod clients;
 pub mod data;
 pub mod errors;
 mod provider;
+pub mod quota;
 pub mod resources;
 pub mod settings;
 pub mod tags;

@@ -6,7 +6,8 @@ use crate::settings::{self, Settings};
 use crate::tags;
 use gantry_provider::provider::Result;
 use gantry_provider::{
-    async_trait, OpContext, PlannedState, Provider, ProviderError, ProviderSchema, Value,
+    async_trait, OpContext, PlannedState, Provider, ProviderError, ProviderSchema, QuotaQuery,
+    QuotaReading, Value,
 };
 use std::collections::BTreeMap;
 use tokio::sync::OnceCell;
@@ -205,6 +206,15 @@ impl Provider for AwsProvider {
 
     fn is_local_data_source(&self, type_name: &str) -> bool {
         type_name == "aws_iam_policy_document"
+    }
+
+    fn region(&self) -> Option<String> {
+        // Known once configured; configuring (credentials, STS) is not done for this.
+        self.settings.get().map(|s| s.clients.region.clone())
+    }
+
+    async fn read_quota(&self, query: &QuotaQuery) -> Result<Option<QuotaReading>> {
+        crate::quota::read(self.settings().await?, query).await
     }
 
     fn initial_concurrency(&self) -> Option<usize> {

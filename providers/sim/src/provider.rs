@@ -466,7 +466,7 @@ impl Provider for SimProvider {
     }
 
     /// The quota table of `capacity.json` (`service_quotas`); usage is what the world's
-    /// objects in the region use. A code the table does not list is not checked.
+    /// objects in the region use. A code the table does not list is unlimited.
     async fn read_quota(&self, query: &QuotaQuery) -> Result<Option<QuotaReading>> {
         let region = query.region.clone().or_else(|| self.region());
         let Some(quota) = self
@@ -476,7 +476,13 @@ impl Provider for SimProvider {
             .iter()
             .find(|q| q.code == query.code && (q.region.is_none() || q.region == region))
         else {
-            return Ok(None);
+            // Not in the table: the simulated account has no limit.
+            return Ok(Some(QuotaReading {
+                name: String::new(),
+                limit: f64::INFINITY,
+                used: 0.0,
+                request_url: None,
+            }));
         };
         let objects = self.world.list();
         let in_region = objects

@@ -10,6 +10,7 @@ use gantry_provider::{
 };
 
 mod efs_file_system;
+mod eip;
 mod eks_cluster;
 mod eks_node_group;
 mod fsx_lustre_file_system;
@@ -22,6 +23,7 @@ mod internet_gateway;
 mod kms_key;
 mod launch_template;
 mod naming;
+mod nat_gateway;
 mod placement_group;
 mod policy_json;
 mod route_table;
@@ -55,6 +57,8 @@ pub fn all() -> Vec<Box<dyn ResourceType>> {
         Box::new(sagemaker_notebook_instance::NotebookInstance),
         Box::new(subnet::Subnet),
         Box::new(internet_gateway::InternetGateway),
+        Box::new(eip::Eip),
+        Box::new(nat_gateway::NatGateway),
         Box::new(route_table::RouteTable),
         Box::new(route_table_association::RouteTableAssociation),
         Box::new(security_group::SecurityGroup),

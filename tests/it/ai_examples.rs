@@ -1,0 +1,241 @@
+//! The AI examples (examples/llm-training-aws, examples/inference-aws) and the stack
+//! modules they use, offline under `--sim`: they validate, plan with per-resource costs and
+//! a cost summary, stay within their budgets, apply, plan clean and destroy; the modules'
+//! validation rules reject what AWS would.
+
+use crate::support::{gantry, repo_root};
+use std::path::{Path, PathBuf};
+
+/// A copy of the repository's `examples/NAME` in a temporary directory laid out like the
+/// repository (`examples/NAME` next to a link to `stacks`), so `--sim` state and world stay
+/// out of the repository and the `../../stacks/...` sources resolve.
+struct Example {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+fn example(name: &str) -> Example {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path().join("examples").join(name);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    std::os::unix::fs::symlink(repo_root().join("stacks"), tmp.path().join("stacks"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let src = repo_root().join("examples").join(name);
+    for entry in std::fs::read_dir(&src).unwrap_or_else(|e| panic!("{e}")) {
+        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        if path.extension().and_then(|e| e.to_str()) == Some("hcl") {
+            let file = path.file_name().unwrap_or_else(|| panic!("file name"));
+            std::fs::copy(&path, dir.join(file)).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    Example { _tmp: tmp, dir }
+}
+
+/// A root stack calling the modules through `stacks/` next to it (a link to the repo's).
+fn root_stack(body: &str) -> Example {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path().join("root");
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    std::os::unix::fs::symlink(repo_root().join("stacks"), tmp.path().join("stacks"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let provider = "provider \"aws\" {\n  region = \"us-east-1\"\n}\n";
+    std::fs::write(dir.join("main.hcl"), format!("{provider}{body}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    Example { _tmp: tmp, dir }
+}
+
+fn run_ok(dir: &Path, args: &[&str]) -> String {
+    let run = gantry(dir, args);
+    assert_eq!(run.code, 0, "gantry {args:?}:\n{}", run.transcript());
+    format!("{}{}", run.stdout, run.stderr)
+}
+
+/// validate, plan (costs shown), apply, a clean plan, destroy, nothing in state.
+fn whole_run(name: &str, plan_needles: &[&str]) {
+    let ex = example(name);
+    let dir = ex.dir.as_path();
+    run_ok(dir, &["validate", "."]);
+    let plan = run_ok(dir, &["plan", "--sim", "."]);
+    for needle in plan_needles {
+        assert!(plan.contains(needle), "plan lacks {needle:?}:\n{plan}");
+    }
+    run_ok(dir, &["apply", "--sim", "--auto-approve", "."]);
+    let again = gantry(dir, &["plan", "--sim", "--detailed-exitcode", "."]);
+    assert_eq!(
+        again.code,
+        0,
+        "not clean after apply:\n{}",
+        again.transcript()
+    );
+    run_ok(dir, &["destroy", "--sim", "--auto-approve", "."]);
+    let list = run_ok(dir, &["state", "list", "--dir", ".", "--sim"]);
+    // Data sources read during apply are forgotten by a whole destroy too.
+    assert!(list.trim().is_empty(), "left in state:\n{list}");
+}
+
+/// The cost lines of a plan: each priced resource's header with its `# cost:` line, then
+/// the summary; everything else (ids, attribute diffs) is left out of the snapshot.
+fn cost_lines(plan: &str) -> String {
+    let lines: Vec<&str> = plan.lines().collect();
+    let mut out = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim_start().starts_with("# cost:") {
+            if let Some(header) = i.checked_sub(1).and_then(|h| lines.get(h)) {
+                out.push_str(header);
+                out.push('\n');
+            }
+            out.push_str(line);
+            out.push('\n');
+        } else if line.starts_with("Plan:")
+            || line.starts_with("Cost:")
+            || line.starts_with("Usage-based")
+        {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn example_plans_show_per_resource_and_total_cost() {
+    for name in ["llm-training-aws", "inference-aws"] {
+        let ex = example(name);
+        let plan = run_ok(&ex.dir, &["plan", "--sim", "."]);
+        insta::assert_snapshot!(format!("cost_{name}"), cost_lines(&plan));
+    }
+}
+
+#[test]
+fn llm_training_example_plans_with_costs_applies_and_destroys_under_sim() {
+    whole_run(
+        "llm-training-aws",
+        &[
+            "# cost:",
+            "Cost:",
+            "module.cluster.aws_eks_node_group.gpu will be created",
+            "instance_types  = [\"p5.48xlarge\"]",
+            "Lustre PERSISTENT_2",
+            "NAT gateway",
+            "gpus = 32",
+        ],
+    );
+}
+
+#[test]
+fn inference_example_plans_with_costs_applies_and_destroys_under_sim() {
+    whole_run(
+        "inference-aws",
+        &[
+            "# cost:",
+            "Cost:",
+            "instance_types  = [\"g6.xlarge\"]",
+            "EKS control plane",
+            "instance_type = \"g6.xlarge\"",
+        ],
+    );
+}
+
+/// The node group's price is in the plan: four p5.48xlarge on demand.
+#[test]
+fn llm_training_plan_prices_the_gpu_node_group() {
+    let ex = example("llm-training-aws");
+    let plan = run_ok(&ex.dir, &["plan", "--sim", "."]);
+    let line = plan
+        .lines()
+        .skip_while(|l| !l.contains("module.cluster.aws_eks_node_group.gpu will be created"))
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        line.contains("# cost:") && line.contains("4 x p5.48xlarge on-demand in us-east-1"),
+        "node group not priced: {line:?}\n{plan}"
+    );
+}
+
+/// Ten p5.48xlarge nodes ($550/h) break the example's $500/h budget.
+#[test]
+fn llm_training_budget_stops_a_plan_over_500_an_hour() {
+    let ex = example("llm-training-aws");
+    let run = gantry(&ex.dir, &["plan", "--sim", "--var", "nodes=10", "."]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("over its budget of $500.00/h"),
+        "{}",
+        run.transcript()
+    );
+}
+
+fn rejected(body: &str, needles: &[&str]) {
+    let ex = root_stack(body);
+    let run = gantry(&ex.dir, &["validate", "."]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    for needle in needles {
+        assert!(
+            run.stderr.contains(needle),
+            "lacks {needle:?}:\n{}",
+            run.transcript()
+        );
+    }
+}
+
+#[test]
+fn gpu_cluster_stack_rejects_accelerators_the_region_lacks() {
+    rejected(
+        r#"
+module "gpu" {
+  source     = "../stacks/aws/gpu-cluster"
+  region     = "eu-west-1"
+  subnet_ids = ["subnet-1"]
+}
+"#,
+        &[
+            "invalid value for variable `accelerator`",
+            "No AWS instance type has H100:8 in eu-west-1",
+        ],
+    );
+}
+
+#[test]
+fn gpu_cluster_stack_rejects_efa_on_types_without_it() {
+    rejected(
+        r#"
+module "gpu" {
+  source      = "../stacks/aws/gpu-cluster"
+  accelerator = "L4"
+  subnet_ids  = ["subnet-1"]
+}
+"#,
+        &["efa = true, but g6.xlarge (for L4) has no EFA interfaces"],
+    );
+}
+
+#[test]
+fn gpu_cluster_stack_rejects_inconsistent_node_counts() {
+    rejected(
+        r#"
+module "gpu" {
+  source       = "../stacks/aws/gpu-cluster"
+  subnet_ids   = ["subnet-1"]
+  min_size     = 2
+  desired_size = 1
+  max_size     = 4
+}
+"#,
+        &["desired_size (1) must be between min_size (2) and max_size (4)"],
+    );
+}
+
+#[test]
+fn training_storage_stack_rejects_capacities_lustre_does_not_have() {
+    rejected(
+        r#"
+module "storage" {
+  source           = "../stacks/aws/training-storage"
+  subnet_id        = "subnet-1"
+  storage_capacity = 3600
+}
+"#,
+        &["storage_capacity must be 1200 or a multiple of 2400 (GiB), not 3600"],
+    );
+}
