@@ -85,7 +85,10 @@ const COMPUTE: &[ComputeModel] = &[
             "initial_node_count",
             "autoscaling.0.min_node_count",
         ],
-        max_paths: &["autoscaling.0.max_node_count", "autoscaling.0.total_max_node_count"],
+        max_paths: &[
+            "autoscaling.0.max_node_count",
+            "autoscaling.0.total_max_node_count",
+        ],
         spot_when: &[
             ("node_config.0.spot", "true"),
             ("node_config.0.preemptible", "true"),
@@ -362,7 +365,10 @@ mod tests {
         );
         let single_block = obj(&[
             ("instance_types", Value::List(vec!["g6.xlarge".into()])),
-            ("scaling_config", obj(&[("desired_size", Value::Number(2.0))])),
+            (
+                "scaling_config",
+                obj(&[("desired_size", Value::Number(2.0))]),
+            ),
         ]);
         assert_eq!(
             compute_use("aws_eks_node_group", &single_block).map(|u| u.count),
@@ -374,5 +380,77 @@ mod tests {
         ]);
         assert_eq!(compute_use("aws_eks_node_group", &unknown_count), None);
         assert_eq!(compute_use("aws_vpc", &attrs), None);
+    }
+
+    fn builtin() -> Catalog {
+        Catalog::builtin().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn tpu_slices_and_gcp_node_pools_are_priced_from_their_zone() {
+        let c = builtin();
+        let tpu = obj(&[
+            ("accelerator_type", "v5litepod-16".into()),
+            ("zone", "us-central1-a".into()),
+        ]);
+        let price = c
+            .instance("gcp", "v5litepod-16")
+            .and_then(|i| i.offer("us-central1"))
+            .map(|o| o.on_demand);
+        let cost = resource_cost(&c, "google_tpu_v2_vm", &tpu, Some("us-east-1"));
+        assert_eq!(cost.as_ref().map(Cost::hourly), price);
+        assert!(cost.is_some_and(|c| c.what().contains("in us-central1")));
+        let pool = obj(&[
+            ("location", "us-central1".into()),
+            ("node_count", Value::Number(3.0)),
+            (
+                "node_config",
+                Value::List(vec![obj(&[
+                    ("machine_type", "a3-highgpu-8g".into()),
+                    ("spot", Value::Bool(true)),
+                ])]),
+            ),
+        ]);
+        let spot = c
+            .instance("gcp", "a3-highgpu-8g")
+            .and_then(|i| i.offer("us-central1"))
+            .and_then(|o| o.spot);
+        let cost = resource_cost(&c, "google_container_node_pool", &pool, None);
+        assert_eq!(cost.map(|c| c.hourly()), spot.map(|s| s * 3.0));
+    }
+
+    #[test]
+    fn storage_is_priced_by_capacity_and_tier_and_buckets_by_use() {
+        let c = builtin();
+        let lustre = |throughput: f64| {
+            obj(&[
+                ("deployment_type", "PERSISTENT_2".into()),
+                ("per_unit_storage_throughput", Value::Number(throughput)),
+                ("storage_capacity", Value::Number(2400.0)),
+            ])
+        };
+        let slow = resource_cost(&c, "aws_fsx_lustre_file_system", &lustre(125.0), None);
+        let fast = resource_cost(&c, "aws_fsx_lustre_file_system", &lustre(1000.0), None);
+        let hours = c.hours_per_month();
+        assert_eq!(slow.map(|c| c.hourly()), Some(2400.0 * 0.145 / hours));
+        assert_eq!(fast.map(|c| c.hourly()), Some(2400.0 * 0.600 / hours));
+        let filestore = obj(&[
+            ("tier", "BASIC_SSD".into()),
+            (
+                "file_shares",
+                Value::List(vec![obj(&[("capacity_gb", Value::Number(2560.0))])]),
+            ),
+        ]);
+        let cost = resource_cost(&c, "google_filestore_instance", &filestore, None);
+        assert_eq!(cost.map(|c| c.hourly()), Some(2560.0 * 0.30 / hours));
+        let bucket = resource_cost(&c, "aws_s3_bucket", &obj(&[]), None);
+        assert!(matches!(bucket, Some(Cost::UsageBased { .. })));
+        assert_eq!(resource_cost(&c, "aws_vpc", &obj(&[]), None), None);
+        // An instance type the catalog does not list has no price (and no guess).
+        let cpu = obj(&[("instance_type", "t3.micro".into())]);
+        assert_eq!(
+            resource_cost(&c, "aws_instance", &cpu, Some("us-east-1")),
+            None
+        );
     }
 }
