@@ -239,3 +239,25 @@ module "storage" {
         &["storage_capacity must be 1200 or a multiple of 2400 (GiB), not 3600"],
     );
 }
+
+#[test]
+fn gpu_stacks_reject_a_zone_that_lacks_the_accelerator() {
+    for stack in ["gpu-cluster", "gpu-instances"] {
+        rejected(
+            &format!(
+                r#"
+module "gpu" {{
+  source             = "../stacks/aws/{stack}"
+  accelerator        = "H100:8"
+  zone               = "us-east-1f"
+  subnet_ids         = ["subnet-1"]
+  subnet_id          = "subnet-1"
+  ami_id             = "ami-1"
+  security_group_ids = ["sg-1"]
+}}
+"#
+            ),
+            &["H100:8 is not offered in zone us-east-1f", "us-east-1a"],
+        );
+    }
+}

@@ -112,3 +112,14 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "zone" {
+  description = "Availability zone of the subnet the GPU instances go in, when known: checked against the zones the catalog says offer the instance type"
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.zone == null || contains(try(accelerator_zones("aws", var.accelerator, var.region), []), var.zone)
+    error_message = "${var.accelerator} is not offered in zone ${coalesce(var.zone, "-")} of ${var.region}: it is offered in ${join(", ", try(accelerator_zones("aws", var.accelerator, var.region), []))}; choose a subnet in one of those zones."
+  }
+}
