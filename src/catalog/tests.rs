@@ -120,8 +120,12 @@ fn named_in_stacks() -> (Vec<String>, Vec<String>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let instance = regex::Regex::new(r#""((?:p|g|trn|inf)[0-9][a-z]*\.[0-9]*x?large)""#)
         .unwrap_or_else(|e| panic!("{e}"));
-    let spec = regex::Regex::new(r#"accelerator\s*=\s*"([A-Za-z0-9-]+(?::[0-9]+)?)""#)
-        .unwrap_or_else(|e| panic!("{e}"));
+    // `accelerator = "H100:8"` in module calls, `variable "accelerator" { default = ... }`,
+    // and specs passed to the catalog functions.
+    let spec = regex::Regex::new(
+        r#"(?s)(?:accelerator\s*=\s*|variable "accelerator"\s*\{[^}]*?default\s*=\s*|accelerator_[a-z_]+\("aws",\s*)"([A-Za-z0-9-]+(?::[0-9]+)?)""#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let (mut types, mut specs) = (Vec::new(), Vec::new());
     let mut stack = vec![root.join("stacks"), root.join("examples")];
     while let Some(dir) = stack.pop() {
@@ -147,6 +151,7 @@ fn every_instance_type_and_spec_in_stacks_and_examples_is_in_the_catalog() {
     let c = builtin();
     let (types, specs) = named_in_stacks();
     assert!(!types.is_empty(), "the scan found no instance type at all");
+    assert!(specs.len() >= 4, "the scan found too few specs: {specs:?}");
     for t in types {
         assert!(c.instance("aws", &t).is_some(), "{t} is not in the catalog");
     }
