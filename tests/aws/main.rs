@@ -15,6 +15,7 @@ mod vpc;
 
 mod iam;
 
+mod fsx_dra;
 mod storage;
 
 mod ml;

@@ -186,6 +186,13 @@ fn assert_nothing_left(moto: &Moto) {
     assert!(clusters.clusters().is_empty(), "clusters left");
     let fs = block_on(moto.fsx().describe_file_systems().send()).expect("fsx");
     assert!(fs.file_systems().is_empty(), "file systems left");
+    let dras = block_on(moto.fsx().describe_data_repository_associations().send())
+        .expect("data repository associations");
+    assert!(
+        dras.associations().is_empty(),
+        "data repository associations left: {:?}",
+        dras.associations()
+    );
     let domains = block_on(moto.sagemaker().list_domains().send()).expect("domains");
     assert!(domains.domains().is_empty(), "domains left");
     let roles = block_on(moto.iam().list_roles().send()).expect("roles");
@@ -832,6 +839,18 @@ output "lustre_id" {
 output "scratch_lustre_id" {
   value = module.scratch.lustre_id
 }
+
+output "dra_id" {
+  value = module.storage.data_repository_association_id
+}
+
+output "lustre_data_path" {
+  value = module.storage.lustre_data_path
+}
+
+output "scratch_dra_id" {
+  value = module.scratch.data_repository_association_id
+}
 "#;
 
 #[test]
@@ -903,6 +922,55 @@ fn training_storage_stack_module_applies_reads_back_and_destroys() {
         .expect("data repository");
     assert_eq!(repo.import_path(), Some("s3://ts-scratch-datasets"));
     assert_eq!(repo.export_path(), Some("s3://ts-scratch-datasets"));
+
+    // The PERSISTENT_2 one is linked through a data repository association: the bucket at
+    // /data, every event imported and exported; the SCRATCH_2 one has none.
+    let dra_id = output_str(&stack, "dra_id");
+    let dras = block_on(
+        moto.fsx()
+            .describe_data_repository_associations()
+            .association_ids(&dra_id)
+            .send(),
+    )
+    .expect("data repository association");
+    let dra = &dras.associations()[0];
+    assert_eq!(dra.lifecycle().map(|l| l.as_str()), Some("AVAILABLE"));
+    assert_eq!(dra.file_system_id(), fs.file_system_id());
+    assert_eq!(dra.file_system_path(), Some("/data"));
+    assert_eq!(output_str(&stack, "lustre_data_path"), "/data");
+    let bucket_path = format!("s3://{bucket}");
+    assert_eq!(dra.data_repository_path(), Some(bucket_path.as_str()));
+    assert_eq!(dra.batch_import_meta_data_on_create(), Some(true));
+    let all_events = |events: Option<&[aws_sdk_fsx::types::EventType]>| {
+        events
+            .unwrap_or_default()
+            .iter()
+            .map(|e| e.as_str().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let s3_config = dra.s3().expect("S3 policies");
+    for policy in [
+        s3_config.auto_import_policy().map(|p| p.events()),
+        s3_config.auto_export_policy().map(|p| p.events()),
+    ] {
+        assert_eq!(all_events(policy), ["NEW", "CHANGED", "DELETED"]);
+    }
+    assert_eq!(output(&stack, "scratch_dra_id"), serde_json::Value::Null);
+    // FSx's S3-access role may use the key for this bucket's objects (SSE-KMS).
+    let policy = block_on(
+        moto.kms()
+            .get_key_policy()
+            .key_id(&key_arn)
+            .policy_name("default")
+            .send(),
+    )
+    .expect("key policy");
+    let policy = policy.policy().unwrap_or_default();
+    assert!(
+        policy.contains("AWSServiceRoleForFSxS3Access_*")
+            && policy.contains(&format!("arn:aws:s3:::{bucket}/*")),
+        "{policy}"
+    );
 
     // Something to force-destroy: a checkpoint in two versions.
     for body in ["v1", "v2"] {

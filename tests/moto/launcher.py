@@ -13,7 +13,7 @@ In front of moto's own WSGI app sits a small middleware that
   (EC2 capacity errors, throttling, EC2 Service Quotas values), and
 * closes gaps of moto 5.2.5 that a Terraform-like provider trips over
   (placement groups, ClientToken idempotency, availability-zone fields, NAT gateway
-  deletion).
+  deletion, FSx lifecycle and data repository associations, SageMaker).
 
 tests/moto/README.md documents the contract, every gap and its fake.
 moto is imported lazily: the module top only imports the standard library.
@@ -1045,12 +1045,13 @@ class FsxFakes:
     LustreConfiguration (MountName, DataRepositoryConfiguration); an unknown id is
     FileSystemNotFound. CreateFileSystem checks the subnet and security groups and is
     idempotent per ClientRequestToken. UpdateFileSystem (missing in moto) is implemented for
-    Lustre."""
+    Lustre; data repository associations (missing too) by FsxAssociations."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.extras: dict[tuple, dict] = {}  # (account, region, id) -> what moto lacks
         self.tokens: dict[tuple, tuple[str, str]] = {}  # (account, region, token) -> (request, id)
+        self.associations = FsxAssociations(self)
 
     def handle(self, call: Call, forward: Callable[[], Reply]) -> Reply | None:
         handler = {
@@ -1058,6 +1059,10 @@ class FsxFakes:
             "DescribeFileSystems": self.describe,
             "UpdateFileSystem": self.update,
             "DeleteFileSystem": self.delete,
+            "CreateDataRepositoryAssociation": self.associations.create,
+            "DescribeDataRepositoryAssociations": self.associations.describe,
+            "UpdateDataRepositoryAssociation": self.associations.update,
+            "DeleteDataRepositoryAssociation": self.associations.delete,
         }.get(call.action or "")
         if handler is None:
             return None
@@ -1212,11 +1217,272 @@ class FsxFakes:
         fs_id = call.body_json.get("FileSystemId", "")
         reply = forward()
         extra = self.extras.pop(self.key(call, fs_id), None)
+        if reply.status == 200:
+            self.associations.forget_file_system(call, fs_id)
         if reply.status == 200 and extra is not None:
             ec2 = ec2_backend(call)
             for eni in extra["enis"]:
                 ec2.enis.pop(eni, None)
         return reply
+
+
+# --------------------------------------------------------------------------
+# FSx data repository associations (moto 5.2.5 implements none of the four actions)
+
+DRA_EVENTS = ("NEW", "CHANGED", "DELETED")
+DRA_LIMIT = 8  # associations per file system
+DRA_FILTERS = ("file-system-id", "data-repository-type", "file-cache-id")
+S3_PATH = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/.*)?$")
+
+
+def dra_not_found(association_id: str) -> Reply:
+    return fsx_error("DataRepositoryAssociationNotFound",
+                     f"Data repository association '{association_id}' does not exist.")
+
+
+def dra_path_key(path: str) -> str:
+    """A file system or S3 path without its trailing slash, for overlap checks."""
+    return path.rstrip("/") or "/"
+
+
+def dra_overlap(a: str, b: str) -> bool:
+    """True when one path is the other or lies inside it (`/` holds every path)."""
+    a, b = dra_path_key(a), dra_path_key(b)
+    return a == b or "/" in (a, b) or a.startswith(b + "/") or b.startswith(a + "/")
+
+
+def dra_s3_problem(s3: Any) -> str | None:
+    """What is wrong with an S3DataRepositoryConfiguration, or None."""
+    if not isinstance(s3, dict):
+        return "S3 must be an object"
+    for name in ("AutoImportPolicy", "AutoExportPolicy"):
+        policy = s3.get(name)
+        if policy is None:
+            continue
+        events = policy.get("Events", []) if isinstance(policy, dict) else None
+        if not isinstance(events, list) or len(events) > 3 or len(set(events)) != len(events):
+            return f"{name}.Events must list up to three distinct events"
+        unknown = [e for e in events if e not in DRA_EVENTS]
+        if unknown:
+            return f"{name}.Events: unknown event {unknown[0]!r} (NEW, CHANGED or DELETED)"
+    return None
+
+
+def dra_chunk_problem(body: dict) -> str | None:
+    chunk = body.get("ImportedFileChunkSize")
+    if chunk is not None and (not isinstance(chunk, int) or not 1 <= chunk <= 512000):
+        return "ImportedFileChunkSize must be from 1 to 512000 (MiB)"
+    return None
+
+
+class FsxAssociations:
+    """Per the Amazon FSx API Reference: CreateDataRepositoryAssociation,
+    DescribeDataRepositoryAssociations, UpdateDataRepositoryAssociation and
+    DeleteDataRepositoryAssociation, on Lustre file systems the launcher created. Lifecycle
+    CREATING (create response and the first describe), UPDATING (likewise after an update),
+    DELETING (delete response and the first describe, after which the association is gone),
+    else AVAILABLE. Tags live in moto's FSx tag store under the association's ARN, so
+    TagResource / UntagResource / ListTagsForResource (moto's) work on it."""
+
+    def __init__(self, fsx: "FsxFakes") -> None:
+        self.fsx = fsx
+        # (account, region) -> association id -> the association, in creation order
+        self.scopes: dict[tuple, dict[str, dict]] = {}
+        self.tokens: dict[tuple, tuple[str, str]] = {}  # (account, region, token) -> (request, id)
+
+    def scope(self, call: Call) -> dict[str, dict]:
+        return self.scopes.setdefault((call.account, call.region), {})
+
+    def render(self, call: Call, dra: dict, consume: bool) -> dict:
+        doc = {
+            "AssociationId": dra["id"],
+            "ResourceARN": dra["arn"],
+            "FileSystemId": dra["fs_id"],
+            "Lifecycle": dra["pending"] or "AVAILABLE",
+            "FileSystemPath": dra["fs_path"],
+            "DataRepositoryPath": dra["repo_path"],
+            "BatchImportMetaDataOnCreate": dra["batch"],
+            "ImportedFileChunkSize": dra["chunk"],
+            "Tags": fsx_backend(call).list_tags_for_resource(dra["arn"]),
+            "CreationTime": dra["created"],
+        }
+        if dra["s3"] is not None:
+            doc["S3"] = json.loads(json.dumps(dra["s3"]))
+        if consume:
+            if dra["pending"] == "DELETING":
+                self.forget(call, dra)
+            else:
+                dra["pending"] = None
+        return doc
+
+    def forget(self, call: Call, dra: dict) -> None:
+        self.scope(call).pop(dra["id"], None)
+        backend = fsx_backend(call)
+        backend.untag_resource(dra["arn"], [t["Key"] for t in backend.list_tags_for_resource(dra["arn"])])
+
+    def forget_file_system(self, call: Call, fs_id: str) -> None:
+        """A deleted file system takes its associations with it."""
+        for dra in [d for d in self.scope(call).values() if d["fs_id"] == fs_id]:
+            self.forget(call, dra)
+
+    def create(self, call: Call, forward: Callable[[], Reply]) -> Reply:
+        body = call.body_json
+        token = body.get("ClientRequestToken")
+        request = json.dumps({k: v for k, v in body.items() if k != "ClientRequestToken"}, sort_keys=True)
+        token_key = (call.account, call.region, token)
+        if token and token_key in self.tokens:
+            first_request, dra_id = self.tokens[token_key]
+            dra = self.scope(call).get(dra_id)
+            if dra is not None:
+                if first_request != request:
+                    return fsx_error("IncompatibleParameterError",
+                                     f"The client request token {token} was already used with other parameters.")
+                return json_reply(200, {"Association": self.render(call, dra, consume=False)})
+        problem = self.create_problem(call, body)
+        if problem is not None:
+            return problem
+        fs_id = body["FileSystemId"]
+        dra_id = "dra-" + uuid.uuid4().hex[:17]
+        dra = {
+            "id": dra_id,
+            "arn": f"arn:{partition_of(call.region)}:fsx:{call.region}:{call.account}:association/{fs_id}/{dra_id}",
+            "fs_id": fs_id,
+            "fs_path": body["FileSystemPath"],
+            "repo_path": body["DataRepositoryPath"],
+            "batch": bool(body.get("BatchImportMetaDataOnCreate", False)),
+            "chunk": body.get("ImportedFileChunkSize", 1024),
+            "s3": body.get("S3"),
+            "created": time.time(),
+            "pending": "CREATING",
+        }
+        tags = body.get("Tags") or []
+        if tags:
+            fsx_backend(call).tag_resource(dra["arn"], {t["Key"]: t.get("Value", "") for t in tags})
+        self.scope(call)[dra_id] = dra
+        if token:
+            self.tokens[token_key] = (request, dra_id)
+        return json_reply(200, {"Association": self.render(call, dra, consume=False)})
+
+    def create_problem(self, call: Call, body: dict) -> Reply | None:
+        fs_id = body.get("FileSystemId", "")
+        fs_path = body.get("FileSystemPath")
+        repo_path = body.get("DataRepositoryPath")
+        if not fs_id or not fs_path or not repo_path:
+            return fsx_error("BadRequest", "FileSystemId, FileSystemPath and DataRepositoryPath are required")
+        fs = fsx_backend(call).file_systems.get(fs_id)
+        if fs is None:
+            return fsx_error("FileSystemNotFound", f"File system '{fs_id}' does not exist.")
+        extra = self.fsx.extras.get(self.fsx.key(call, fs_id))
+        config = fs.lustre_configuration or {}
+        deployment = config.get("DeploymentType")
+        # Current FSx: no associations on SCRATCH_1, on Lustre 2.10 (the fake's version for
+        # everything but PERSISTENT_2 unless one is asked for) or next to an ImportPath link.
+        if (fs.file_system_type != "LUSTRE" or extra is None or deployment == "SCRATCH_1"
+                or extra["version"] == "2.10" or "DataRepositoryConfiguration" in config):
+            return fsx_error("BadRequest",
+                             f"Data repository associations are not supported on file system {fs_id} "
+                             f"({deployment}, Lustre {extra['version'] if extra else '?'}); use PERSISTENT_2")
+        if extra["pending"]:
+            return fsx_error("BadRequest", f"File system {fs_id} is {extra['pending']}; wait until it is AVAILABLE")
+        if not fs_path.startswith("/"):
+            return fsx_error("BadRequest", "FileSystemPath must begin with /")
+        match = S3_PATH.match(repo_path)
+        if match is None:
+            return fsx_error("BadRequest", "DataRepositoryPath must be s3://BUCKET or s3://BUCKET/PREFIX")
+        if not self.bucket_exists(call, match.group(1)):
+            return fsx_error("BadRequest", f"The S3 bucket {match.group(1)} does not exist or is not accessible")
+        problem = dra_chunk_problem(body) or (dra_s3_problem(body["S3"]) if "S3" in body else None)
+        if problem:
+            return fsx_error("BadRequest", problem)
+        siblings = [d for d in self.scope(call).values() if d["fs_id"] == fs_id and d["pending"] != "DELETING"]
+        for other in siblings:
+            if dra_overlap(other["fs_path"], fs_path):
+                return fsx_error("BadRequest", f"FileSystemPath {fs_path} overlaps {other['fs_path']} "
+                                               f"of association {other['id']}")
+            if dra_overlap(other["repo_path"][len("s3:/"):], repo_path[len("s3:/"):]):
+                return fsx_error("BadRequest", f"DataRepositoryPath {repo_path} overlaps {other['repo_path']} "
+                                               f"of association {other['id']}")
+        if len(siblings) >= DRA_LIMIT:
+            return fsx_error("ServiceLimitExceeded",
+                             f"File system {fs_id} already has {DRA_LIMIT} data repository associations")
+        return None
+
+    @staticmethod
+    def bucket_exists(call: Call, bucket: str) -> bool:
+        from moto.s3.models import s3_backends
+
+        return bucket in s3_backends[call.account][partition_of(call.region)].buckets
+
+    def describe(self, call: Call, forward: Callable[[], Reply]) -> Reply:
+        body = call.body_json
+        scope = self.scope(call)
+        wanted = body.get("AssociationIds") or []
+        for dra_id in wanted:
+            if dra_id not in scope:
+                return dra_not_found(dra_id)
+        found = [scope[i] for i in wanted] if wanted else list(scope.values())
+        for entry in body.get("Filters") or []:
+            name, values = entry.get("Name"), entry.get("Values") or []
+            if name not in DRA_FILTERS:
+                return fsx_error("BadRequest", f"Filter name {name!r} is not supported here ({', '.join(DRA_FILTERS)})")
+            if name == "data-repository-type" and set(values) - {"S3", "NFS"}:
+                return fsx_error("InvalidDataRepositoryType", f"Data repository type {values} is not supported")
+            if name == "file-system-id":
+                found = [d for d in found if d["fs_id"] in values]
+            elif name == "data-repository-type":
+                found = [d for d in found if "S3" in values]
+            else:
+                found = []  # no File Cache here
+        start = 0
+        if body.get("NextToken"):
+            try:
+                start = int(body["NextToken"])
+            except ValueError:
+                return fsx_error("BadRequest", "Invalid NextToken")
+        limit = body.get("MaxResults") or 25
+        doc: dict[str, Any] = {
+            "Associations": [self.render(call, d, consume=True) for d in found[start:start + limit]],
+        }
+        if start + limit < len(found):
+            doc["NextToken"] = str(start + limit)
+        return json_reply(200, doc)
+
+    def update(self, call: Call, forward: Callable[[], Reply]) -> Reply:
+        body = call.body_json
+        dra_id = body.get("AssociationId", "")
+        dra = self.scope(call).get(dra_id)
+        if dra is None:
+            return dra_not_found(dra_id)
+        if dra["pending"]:
+            return fsx_error("BadRequest", f"Data repository association {dra_id} is {dra['pending']}; "
+                                           "wait until it is AVAILABLE")
+        if "ImportedFileChunkSize" not in body and "S3" not in body:
+            return fsx_error("BadRequest", "Specify ImportedFileChunkSize or S3 to update")
+        problem = dra_chunk_problem(body) or (dra_s3_problem(body["S3"]) if "S3" in body else None)
+        if problem:
+            return fsx_error("BadRequest", problem)
+        if "ImportedFileChunkSize" in body:
+            dra["chunk"] = body["ImportedFileChunkSize"]
+        if "S3" in body:
+            dra["s3"] = body["S3"]
+        dra["pending"] = "UPDATING"
+        return json_reply(200, {"Association": self.render(call, dra, consume=False)})
+
+    def delete(self, call: Call, forward: Callable[[], Reply]) -> Reply:
+        body = call.body_json
+        dra_id = body.get("AssociationId", "")
+        dra = self.scope(call).get(dra_id)
+        if dra is None:
+            return dra_not_found(dra_id)
+        if dra["pending"] in ("CREATING", "UPDATING"):
+            return fsx_error("BadRequest", f"Data repository association {dra_id} is {dra['pending']}; "
+                                           "wait until it is AVAILABLE")
+        dra["pending"] = "DELETING"
+        return json_reply(200, {
+            "AssociationId": dra_id,
+            "Lifecycle": "DELETING",
+            "DeleteDataInFileSystem": bool(body.get("DeleteDataInFileSystem", False)),
+        })
 
 
 # --------------------------------------------------------------------------

@@ -551,6 +551,140 @@ class FsxTest(SharedLauncher):
                          "BadRequest")
 
 
+class FsxAssociationTest(SharedLauncher):
+    def setUp(self) -> None:
+        super().setUp()
+        self.fsx = self.launcher.client("fsx")
+        self.s3 = self.launcher.client("s3")
+        vpc = self.ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+        self.subnet = self.ec2.create_subnet(VpcId=vpc, CidrBlock="10.40.1.0/24")["Subnet"]["SubnetId"]
+        self.bucket = f"dra-{time.monotonic_ns()}"
+        self.s3.create_bucket(Bucket=self.bucket)
+
+    def file_system(self, deployment: str = "PERSISTENT_2", **lustre) -> str:
+        lustre["DeploymentType"] = deployment
+        if deployment.startswith("PERSISTENT"):
+            lustre.setdefault("PerUnitStorageThroughput", 125 if deployment == "PERSISTENT_2" else 50)
+        fs_id = self.fsx.create_file_system(FileSystemType="LUSTRE", StorageCapacity=1200, SubnetIds=[self.subnet],
+                                            LustreConfiguration=lustre)["FileSystem"]["FileSystemId"]
+        self.fsx.describe_file_systems(FileSystemIds=[fs_id])  # CREATING seen once: now AVAILABLE
+        return fs_id
+
+    def associate(self, fs_id: str, path: str = "/data", prefix: str = "", **extra) -> dict:
+        args = dict(FileSystemId=fs_id, FileSystemPath=path, DataRepositoryPath=f"s3://{self.bucket}{prefix}")
+        args.update(extra)
+        return self.fsx.create_data_repository_association(**args)["Association"]
+
+    def describe(self, dra_id: str) -> dict:
+        return self.fsx.describe_data_repository_associations(AssociationIds=[dra_id])["Associations"][0]
+
+    def test_lifecycle_create_describe_update_delete(self) -> None:
+        fs_id = self.file_system()
+        policies = {"AutoImportPolicy": {"Events": ["NEW", "CHANGED", "DELETED"]},
+                    "AutoExportPolicy": {"Events": ["NEW", "CHANGED", "DELETED"]}}
+        created = self.associate(fs_id, S3=policies, BatchImportMetaDataOnCreate=True,
+                                 Tags=[{"Key": "team", "Value": "ml"}])
+        dra_id = created["AssociationId"]
+        self.assertRegex(dra_id, r"^dra-[0-9a-f]{17}$")
+        self.assertEqual(created["Lifecycle"], "CREATING")
+        self.assertEqual(created["ResourceARN"], f"arn:aws:fsx:us-east-1:123456789012:association/{fs_id}/{dra_id}")
+        self.assertEqual(self.describe(dra_id)["Lifecycle"], "CREATING")
+        dra = self.describe(dra_id)
+        self.assertEqual(dra["Lifecycle"], "AVAILABLE")
+        self.assertEqual((dra["FileSystemId"], dra["FileSystemPath"], dra["DataRepositoryPath"]),
+                         (fs_id, "/data", f"s3://{self.bucket}"))
+        self.assertEqual((dra["BatchImportMetaDataOnCreate"], dra["ImportedFileChunkSize"]), (True, 1024))
+        self.assertEqual(dra["S3"], policies)
+        self.assertEqual(dra["Tags"], [{"Key": "team", "Value": "ml"}])
+        self.assertIn("CreationTime", dra)
+
+        # Tags through moto's own TagResource / ListTagsForResource on the association's ARN.
+        self.fsx.tag_resource(ResourceARN=dra["ResourceARN"], Tags=[{"Key": "tier", "Value": "hot"}])
+        self.assertIn({"Key": "tier", "Value": "hot"}, self.describe(dra_id)["Tags"])
+
+        updated = self.fsx.update_data_repository_association(
+            AssociationId=dra_id, ImportedFileChunkSize=2048,
+            S3={"AutoExportPolicy": {"Events": ["NEW"]}})["Association"]
+        self.assertEqual(updated["Lifecycle"], "UPDATING")
+        self.assertEqual(error_of(self.fsx.update_data_repository_association, AssociationId=dra_id,
+                                  ImportedFileChunkSize=10)[:2], ("BadRequest", 400))
+        self.describe(dra_id)
+        dra = self.describe(dra_id)
+        self.assertEqual((dra["Lifecycle"], dra["ImportedFileChunkSize"]), ("AVAILABLE", 2048))
+        self.assertEqual(dra["S3"], {"AutoExportPolicy": {"Events": ["NEW"]}})
+
+        deleted = self.fsx.delete_data_repository_association(AssociationId=dra_id, DeleteDataInFileSystem=True)
+        self.assertEqual((deleted["AssociationId"], deleted["Lifecycle"], deleted["DeleteDataInFileSystem"]),
+                         (dra_id, "DELETING", True))
+        self.assertEqual(self.describe(dra_id)["Lifecycle"], "DELETING")
+        code, status, _ = error_of(self.fsx.describe_data_repository_associations, AssociationIds=[dra_id])
+        self.assertEqual((code, status), ("DataRepositoryAssociationNotFound", 400))
+        self.assertEqual(self.fsx.list_tags_for_resource(ResourceARN=dra["ResourceARN"])["Tags"], [])
+        for call, args in ((self.fsx.update_data_repository_association, {"ImportedFileChunkSize": 1}),
+                           (self.fsx.delete_data_repository_association, {})):
+            self.assertEqual(error_of(call, AssociationId=dra_id, **args)[0], "DataRepositoryAssociationNotFound")
+
+    def test_client_request_token_is_idempotent(self) -> None:
+        fs_id = self.file_system()
+        first = self.associate(fs_id, ClientRequestToken="dra-tok-1")
+        again = self.associate(fs_id, ClientRequestToken="dra-tok-1")
+        self.assertEqual(first["AssociationId"], again["AssociationId"])
+        code, _, _ = error_of(self.associate, fs_id, path="/other", ClientRequestToken="dra-tok-1")
+        self.assertEqual(code, "IncompatibleParameterError")
+
+    def test_only_lustre_2_12_file_systems_that_are_not_scratch_1(self) -> None:
+        for deployment in ("PERSISTENT_1", "SCRATCH_1", "SCRATCH_2"):
+            fs_id = self.file_system(deployment)
+            self.assertEqual(error_of(self.associate, fs_id)[:2], ("BadRequest", 400), deployment)
+        self.assertEqual(error_of(self.associate, "fs-00000000")[0], "FileSystemNotFound")
+        creating = self.fsx.create_file_system(
+            FileSystemType="LUSTRE", StorageCapacity=1200, SubnetIds=[self.subnet],
+            LustreConfiguration={"DeploymentType": "PERSISTENT_2", "PerUnitStorageThroughput": 125},
+        )["FileSystem"]["FileSystemId"]
+        self.assertIn("CREATING", error_of(self.associate, creating)[2])
+
+    def test_paths_events_and_buckets_are_checked(self) -> None:
+        fs_id = self.file_system()
+        self.associate(fs_id, path="/data", prefix="/train")
+        bad = {
+            "relative path": dict(path="data", prefix="/x"),
+            "overlapping file system path": dict(path="/data/sub", prefix="/other"),
+            "overlapping S3 prefix": dict(path="/other", prefix="/train/2024"),
+            "missing bucket": dict(path="/other", DataRepositoryPath="s3://no-such-bucket-here"),
+            "not S3": dict(path="/other", DataRepositoryPath="nfs://server/export"),
+            "unknown event": dict(path="/other", prefix="/x", S3={"AutoExportPolicy": {"Events": ["MOVED"]}}),
+            "chunk size": dict(path="/other", prefix="/x", ImportedFileChunkSize=600000),
+        }
+        for why, args in bad.items():
+            self.assertEqual(error_of(self.associate, fs_id, **args)[0], "BadRequest", why)
+        self.associate(fs_id, path="/other", prefix="/eval")
+
+    def test_describe_filters_and_pages(self) -> None:
+        fs_id = self.file_system()
+        other = self.file_system()
+        ids = [self.associate(fs_id, path=f"/d{i}", prefix=f"/p{i}")["AssociationId"] for i in range(3)]
+        self.associate(other)
+        by_fs = [{"Name": "file-system-id", "Values": [fs_id]}]
+        listed = self.fsx.describe_data_repository_associations(Filters=by_fs)["Associations"]
+        self.assertEqual([d["AssociationId"] for d in listed], ids)
+        page = self.fsx.describe_data_repository_associations(Filters=by_fs, MaxResults=2)
+        self.assertEqual(len(page["Associations"]), 2)
+        rest = self.fsx.describe_data_repository_associations(Filters=by_fs, MaxResults=2,
+                                                               NextToken=page["NextToken"])
+        self.assertEqual([d["AssociationId"] for d in rest["Associations"]], ids[2:])
+        self.assertNotIn("NextToken", rest)
+        code, _, _ = error_of(self.fsx.describe_data_repository_associations,
+                              Filters=[{"Name": "data-repository-type", "Values": ["FTP"]}])
+        self.assertEqual(code, "InvalidDataRepositoryType")
+
+    def test_deleting_the_file_system_deletes_its_associations(self) -> None:
+        fs_id = self.file_system()
+        dra_id = self.associate(fs_id)["AssociationId"]
+        self.fsx.delete_file_system(FileSystemId=fs_id)
+        self.assertEqual(error_of(self.fsx.describe_data_repository_associations, AssociationIds=[dra_id])[0],
+                         "DataRepositoryAssociationNotFound")
+
+
 class SageMakerTest(SharedLauncher):
     def setUp(self) -> None:
         super().setUp()

@@ -44,6 +44,7 @@ pub fn id_style(type_name: &str) -> IdStyle {
         "aws_ebs_volume" => "vol",
         "aws_key_pair" => "key",
         "aws_efs_file_system" | "aws_fsx_lustre_file_system" => "fs",
+        "aws_fsx_data_repository_association" => "dra",
         "aws_placement_group" => return IdStyle::Name,
         _ => "",
     };

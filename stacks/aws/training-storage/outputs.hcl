@@ -26,3 +26,13 @@ output "lustre_dns_name" {
 output "lustre_mount_name" {
   value = one(aws_fsx_lustre_file_system.data[*].mount_name)
 }
+
+output "lustre_data_path" {
+  description = "Where the bucket appears on the file system (PERSISTENT_2), \"/\" (import_path link), or null"
+  value       = local.associate ? var.file_system_path : (local.link ? "/" : null)
+}
+
+output "data_repository_association_id" {
+  description = "The association linking a PERSISTENT_2 file system to the bucket, or null"
+  value       = one(aws_fsx_data_repository_association.data[*].id)
+}

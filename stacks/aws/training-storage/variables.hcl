@@ -99,9 +99,20 @@ variable "data_compression_type" {
 }
 
 variable "link_bucket" {
-  description = "Import from and export to the bucket (PERSISTENT_1 and SCRATCH_2 only: PERSISTENT_2 links through a data repository association, which gantry cannot make yet)"
+  description = "Link the file system to the bucket: import new, changed and deleted objects, export files written (PERSISTENT_2: a data repository association at file_system_path; PERSISTENT_1 and SCRATCH_2: import_path / export_path at the root)"
   type        = bool
   default     = true
+}
+
+variable "file_system_path" {
+  description = "Directory of a PERSISTENT_2 file system where the bucket appears (mount at /fsx: /fsx/data)"
+  type        = string
+  default     = "/data"
+
+  validation {
+    condition     = can(regex("^/", var.file_system_path))
+    error_message = "file_system_path must be an absolute path on the file system, such as /data."
+  }
 }
 
 variable "tags" {

@@ -587,20 +587,21 @@ fn opt<V: Into<Value>>(v: Option<V>) -> Value {
     v.map_or(Value::Null, Into::into)
 }
 
-fn fsx_tags(tags: &Tags) -> Vec<Tag> {
+pub(super) fn fsx_tags(tags: &Tags) -> Vec<Tag> {
     tags.iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect()
 }
 
-fn from_fsx(tags: &[Tag]) -> Tags {
+pub(super) fn from_fsx(tags: &[Tag]) -> Tags {
     tags.iter()
         .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or("").to_owned())))
         .collect()
 }
 
-/// Brings the file system's tags from `old` to `new` (TagResource / UntagResource).
-async fn update_tags(cx: &Cx<'_>, arn: &str, old: &Tags, new: &Tags) -> Result<()> {
+/// Brings an FSx object's tags (a file system, a data repository association) from `old`
+/// to `new` (TagResource / UntagResource on its ARN).
+pub(super) async fn update_tags(cx: &Cx<'_>, arn: &str, old: &Tags, new: &Tags) -> Result<()> {
     let fsx = &cx.clients().fsx;
     let (removed, changed) = tags::diff(old, new);
     if !removed.is_empty() {

@@ -13,6 +13,7 @@ mod efs_file_system;
 mod eip;
 mod eks_cluster;
 mod eks_node_group;
+mod fsx_data_repository_association;
 mod fsx_lustre_file_system;
 mod iam_instance_profile;
 mod iam_policy;
@@ -52,6 +53,7 @@ pub fn all() -> Vec<Box<dyn ResourceType>> {
         Box::new(s3_bucket_server_side_encryption_configuration::S3BucketServerSideEncryptionConfiguration),
         Box::new(s3_bucket_public_access_block::S3BucketPublicAccessBlock),
         Box::new(fsx_lustre_file_system::LustreFileSystem),
+        Box::new(fsx_data_repository_association::FsxDataRepositoryAssociation),
         Box::new(efs_file_system::EfsFileSystem),
         Box::new(sagemaker_domain::SagemakerDomain),
         Box::new(sagemaker_notebook_instance::NotebookInstance),
