@@ -1006,6 +1006,7 @@ module "storage" {
   name          = "ml-test"
   force_destroy = true
   lustre        = false
+  subnet_id     = null
 }
 
 module "platform" {

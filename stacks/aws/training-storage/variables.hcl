@@ -39,9 +39,8 @@ variable "lustre" {
 }
 
 variable "subnet_id" {
-  description = "Subnet of the file system (the GPU nodes' zone; required when lustre = true)"
+  description = "Subnet of the file system (the GPU nodes' zone); pass null when lustre = false"
   type        = string
-  default     = null
 
   validation {
     condition     = !var.lustre || var.subnet_id != null
