@@ -44,8 +44,13 @@ Examples:\n  gantry graph | dot -Tsvg > graph.svg\n  gantry graph --format merma
     Graph(GraphArgs),
     /// Show what apply would change
     #[command(
-        after_help = "Refreshes what state tracks, then compares it with the stack.\n\n\
-Exit codes with --detailed-exitcode: 0 no changes, 1 error, 2 changes.\n\nExamples:\n  gantry plan --sim examples/quickstart\n  gantry plan --detailed-exitcode --json\n  gantry plan --replace 'gantry_data.subnet[\"us-east-1a\"]'"
+        after_help = "Refreshes what state tracks, then compares it with the stack. Each priced \
+resource shows its hourly and monthly cost from the accelerator catalog, and the plan the stack's \
+total and the change it makes. The plan fails, before anything is created, when the stack costs \
+more than its `budget { max_hourly = N }` (or --max-hourly), or when an accelerator quota of the \
+account (AWS Service Quotas; under --sim the `service_quotas` of .gantry/sim/capacity.json) has \
+less free than the plan needs.\n\n\
+Exit codes with --detailed-exitcode: 0 no changes, 1 error, 2 changes.\n\nExamples:\n  gantry plan --sim examples/quickstart\n  gantry plan --detailed-exitcode --json\n  gantry plan --replace 'gantry_data.subnet[\"us-east-1a\"]'\n  gantry plan --sim --max-hourly 250 examples/llm-training-aws"
     )]
     Plan(PlanArgs),
     /// Create, update and delete infrastructure to match the stack
