@@ -73,27 +73,36 @@ impl fmt::Display for Unsatisfied {
 
 const CLOUDS: &[&str] = &["aws", "gcp", "azure"];
 
+fn check_cloud(cloud: Option<&str>) -> Result<(), Unsatisfied> {
+    match cloud {
+        Some(c) if !CLOUDS.contains(&c) => Err(Unsatisfied::UnknownCloud(c.to_owned())),
+        _ => Ok(()),
+    }
+}
+
 impl Catalog {
+    /// An accelerator by name or alias, or the error listing the known ones.
+    fn known_accelerator(&self, name: &str) -> Result<&super::Accelerator, Unsatisfied> {
+        self.accelerator(name)
+            .ok_or_else(|| Unsatisfied::UnknownAccelerator {
+                name: name.to_owned(),
+                known: self
+                    .data()
+                    .accelerators
+                    .iter()
+                    .map(|a| a.name.clone())
+                    .collect(),
+            })
+    }
+
     /// Instance types carrying exactly `spec` (any cloud when `cloud` is `None`).
     pub fn satisfying(
         &self,
         cloud: Option<&str>,
         spec: &Spec,
     ) -> Result<Vec<&InstanceType>, Unsatisfied> {
-        if let Some(c) = cloud.filter(|c| !CLOUDS.contains(c)) {
-            return Err(Unsatisfied::UnknownCloud(c.to_owned()));
-        }
-        let accelerator =
-            self.accelerator(&spec.accelerator)
-                .ok_or_else(|| Unsatisfied::UnknownAccelerator {
-                    name: spec.accelerator.clone(),
-                    known: self
-                        .data()
-                        .accelerators
-                        .iter()
-                        .map(|a| a.name.clone())
-                        .collect(),
-                })?;
+        check_cloud(cloud)?;
+        let accelerator = self.known_accelerator(&spec.accelerator)?;
         Ok(self
             .instances()
             .iter()
@@ -177,25 +186,10 @@ impl Catalog {
     /// Offers matching a filter, cheapest first; the browsing view of `gantry catalog`.
     pub fn offers(&self, filter: &OfferFilter) -> Result<Vec<Offer<'_>>, Unsatisfied> {
         let accelerator = match &filter.accelerator {
-            Some(name) => Some(
-                self.accelerator(name)
-                    .ok_or_else(|| Unsatisfied::UnknownAccelerator {
-                        name: name.clone(),
-                        known: self
-                            .data()
-                            .accelerators
-                            .iter()
-                            .map(|a| a.name.clone())
-                            .collect(),
-                    })?
-                    .name
-                    .clone(),
-            ),
+            Some(name) => Some(self.known_accelerator(name)?.name.clone()),
             None => None,
         };
-        if let Some(c) = filter.cloud.as_deref().filter(|c| !CLOUDS.contains(c)) {
-            return Err(Unsatisfied::UnknownCloud(c.to_owned()));
-        }
+        check_cloud(filter.cloud.as_deref())?;
         let mut offers = Vec::new();
         for i in self.instances() {
             let wanted = accelerator.as_ref().is_none_or(|a| &i.accelerator == a)

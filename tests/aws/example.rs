@@ -11,6 +11,14 @@ fn the_gpu_cluster_example_applies_plans_clean_and_destroys_to_nothing() {
     stack.write(&source);
     let run = stack.apply();
     assert!(run.both().contains("Apply complete!"), "{}", run.both());
+    // The faults file sets no EC2 quota, so Service Quotas knows none: the plan says the P
+    // quota was not checked rather than failing or passing silently.
+    assert!(
+        run.both()
+            .contains("quota L-417A185B in us-east-1 was not checked"),
+        "{}",
+        run.both()
+    );
 
     // Read back through the SDK: two GPU instances from the EFA launch template, in the
     // cluster placement group; the EKS cluster and its GPU node group; Lustre; the bucket.

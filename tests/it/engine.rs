@@ -742,3 +742,82 @@ fn sensitive_outputs_are_redacted_in_human_output() {
         "asked for by name, the value is printed"
     );
 }
+
+/// A data source read during apply (its configuration names a new object) is read again
+/// when that object is replaced by another, never "updated"; a whole destroy forgets it too.
+#[test]
+fn data_sources_are_read_again_after_their_inputs_are_replaced_and_destroy_forgets_them() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(
+        dir,
+        "main.hcl",
+        r#"
+provider "aws" {
+  region = "us-east-1"
+}
+
+variable "bucket" {
+  type    = string
+  default = "reads-after-replace"
+}
+
+resource "aws_s3_bucket" "data" {
+  bucket = var.bucket
+}
+
+data "aws_iam_policy_document" "read" {
+  statement {
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.data.arn}/*"]
+  }
+}
+"#,
+    );
+    let apply = gantry(dir, &["apply", "--sim", "--auto-approve", "."]);
+    assert_eq!(apply.code, 0, "{}", apply.transcript());
+    let listed = gantry(dir, &["state", "list", "--dir", ".", "--sim"]);
+    assert!(
+        listed.stdout.contains("data.aws_iam_policy_document.read"),
+        "{}",
+        listed.stdout
+    );
+
+    let replace = gantry(
+        dir,
+        &[
+            "apply",
+            "--sim",
+            "--auto-approve",
+            "--var",
+            "bucket=renamed",
+            ".",
+        ],
+    );
+    assert_eq!(replace.code, 0, "{}", replace.transcript());
+    assert!(
+        replace
+            .stdout
+            .contains("data.aws_iam_policy_document.read will be read during apply"),
+        "{}",
+        replace.stdout
+    );
+    let renamed = ["--sim", "--var", "bucket=renamed", "."];
+    let plan = gantry(
+        dir,
+        &[&["plan", "--detailed-exitcode"][..], &renamed].concat(),
+    );
+    assert_eq!(plan.code, 0, "{}", plan.transcript());
+
+    let destroy = gantry(
+        dir,
+        &[&["destroy", "--auto-approve"][..], &renamed].concat(),
+    );
+    assert_eq!(destroy.code, 0, "{}", destroy.transcript());
+    let left = gantry(dir, &["state", "list", "--dir", ".", "--sim"]);
+    assert!(
+        left.stdout.trim().is_empty(),
+        "left in state: {}",
+        left.stdout
+    );
+}
