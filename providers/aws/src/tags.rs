@@ -7,6 +7,7 @@ use crate::errors::sdk_error;
 use gantry_provider::provider::Result;
 use gantry_provider::{Attribute, OpContext, Schema, Type, Value};
 use std::collections::BTreeMap;
+use std::future::Future;
 
 pub const ADDRESS_TAG: &str = "gantry:address";
 pub const STACK_TAG: &str = "gantry:stack";
@@ -94,6 +95,37 @@ pub fn diff(old: &Tags, new: &Tags) -> (Vec<String>, Tags) {
     (removed, changed)
 }
 
+/// Brings an object's tags from `old` to `new`: `untag` removes the keys that went, then
+/// `tag` sets the pairs that are new or changed; neither is called with nothing to do.
+pub async fn update_with<U, UFut, UOut, T, TFut, TOut>(
+    old: &Tags,
+    new: &Tags,
+    untag: U,
+    tag: T,
+) -> Result<()>
+where
+    U: FnOnce(Vec<String>) -> UFut,
+    UFut: Future<Output = Result<UOut>>,
+    T: FnOnce(Tags) -> TFut,
+    TFut: Future<Output = Result<TOut>>,
+{
+    let (removed, changed) = diff(old, new);
+    if !removed.is_empty() {
+        untag(removed).await?;
+    }
+    if !changed.is_empty() {
+        tag(changed).await?;
+    }
+    Ok(())
+}
+
+/// True when `found` carries this operation's `gantry:address` and `gantry:stack` (and the
+/// operation has at least one of them to look for).
+pub fn are_ours(op: &OpContext, found: &Tags) -> bool {
+    let wanted = desired(&Tags::new(), &Value::Null, op);
+    !wanted.is_empty() && wanted.iter().all(|(k, v)| found.get(k) == Some(v))
+}
+
 // ---- EC2 ----
 
 /// A TagSpecification for an EC2 create call.
@@ -121,29 +153,32 @@ pub fn from_ec2(tags: &[aws_sdk_ec2::types::Tag]) -> Tags {
 
 /// Brings an EC2 object's tags from `old` to `new` (CreateTags / DeleteTags).
 pub async fn ec2_update(ec2: &aws_sdk_ec2::Client, id: &str, old: &Tags, new: &Tags) -> Result<()> {
-    let (removed, changed) = diff(old, new);
-    if !removed.is_empty() {
-        ec2.delete_tags()
-            .resources(id)
-            .set_tags(Some(
-                removed
-                    .iter()
-                    .map(|k| aws_sdk_ec2::types::Tag::builder().key(k).build())
-                    .collect(),
-            ))
-            .send()
-            .await
-            .map_err(|e| sdk_error("DeleteTags", e))?;
-    }
-    if !changed.is_empty() {
-        ec2.create_tags()
-            .resources(id)
-            .set_tags(Some(ec2_tags(&changed)))
-            .send()
-            .await
-            .map_err(|e| sdk_error("CreateTags", e))?;
-    }
-    Ok(())
+    update_with(
+        old,
+        new,
+        |removed| async move {
+            ec2.delete_tags()
+                .resources(id)
+                .set_tags(Some(
+                    removed
+                        .iter()
+                        .map(|k| aws_sdk_ec2::types::Tag::builder().key(k).build())
+                        .collect(),
+                ))
+                .send()
+                .await
+                .map_err(|e| sdk_error("DeleteTags", e))
+        },
+        |changed| async move {
+            ec2.create_tags()
+                .resources(id)
+                .set_tags(Some(ec2_tags(&changed)))
+                .send()
+                .await
+                .map_err(|e| sdk_error("CreateTags", e))
+        },
+    )
+    .await
 }
 
 /// The EC2 filter that finds objects gantry created for `address`.
@@ -266,6 +301,59 @@ mod tests {
             a.str_map("tags_all"),
             tags(&[("drift", "y"), ("owner", "x"), ("team", "ml")])
         );
+    }
+
+    #[tokio::test]
+    async fn update_with_removes_then_sets_and_skips_empty_steps() {
+        use std::sync::Mutex;
+        let calls = Mutex::new(Vec::new());
+        let run = |old: Tags, new: Tags| {
+            let calls = &calls;
+            async move {
+                update_with(
+                    &old,
+                    &new,
+                    |removed| async move {
+                        calls
+                            .lock()
+                            .map(|mut c| c.push(format!("untag {removed:?}")))
+                            .ok();
+                        Ok(())
+                    },
+                    |changed| async move {
+                        calls
+                            .lock()
+                            .map(|mut c| c.push(format!("tag {changed:?}")))
+                            .ok();
+                        Ok(())
+                    },
+                )
+                .await
+            }
+        };
+        assert_eq!(
+            run(tags(&[("a", "1"), ("b", "2")]), tags(&[("a", "9")])).await,
+            Ok(())
+        );
+        assert_eq!(run(tags(&[("a", "1")]), tags(&[("a", "1")])).await, Ok(()));
+        let calls = calls.into_inner().unwrap_or_default();
+        assert_eq!(calls, vec![r#"untag ["b"]"#, r#"tag {"a": "9"}"#]);
+    }
+
+    #[test]
+    fn our_tags_need_the_address_and_the_stack() {
+        let mut op = OpContext::new("aws_iam_role.r");
+        op.stack = "llm".into();
+        let ours = tags(&[
+            ("gantry:address", "aws_iam_role.r"),
+            ("gantry:stack", "llm"),
+        ]);
+        assert!(are_ours(&op, &ours));
+        assert!(!are_ours(
+            &op,
+            &tags(&[("gantry:address", "aws_iam_role.r")])
+        ));
+        assert!(!are_ours(&OpContext::new(""), &Tags::new()));
     }
 
     #[test]

@@ -63,6 +63,66 @@ impl Wait {
             interval = (interval * 3 / 2).min(self.max_interval);
         }
     }
+
+    /// Polls `describe` until `ready` says the object is there (`Some`). `noun` names it
+    /// ("EFS file system fs-1"): the wait is for "{noun} to become {state}", and an object
+    /// that disappears meanwhile (`describe` gives `None`) is NotFound, "{noun} is gone".
+    /// `ready` also turns a failed state into an error.
+    pub async fn until_ready<T, U, D, DFut, R>(
+        &self,
+        ctx: &OpContext,
+        noun: &str,
+        state: &str,
+        mut describe: D,
+        ready: R,
+    ) -> Result<U>
+    where
+        D: FnMut() -> DFut,
+        DFut: Future<Output = Result<Option<T>>>,
+        R: Fn(T) -> Result<Option<U>>,
+    {
+        let ready = &ready;
+        self.until(ctx, &format!("{noun} to become {state}"), || {
+            let described = describe();
+            async move {
+                let object = described
+                    .await?
+                    .ok_or_else(|| ProviderError::not_found(format!("{noun} is gone")))?;
+                ready(object)
+            }
+        })
+        .await
+    }
+
+    /// Polls `describe` until the object `noun` names is gone (`describe` gives `None`).
+    pub async fn until_gone<T, D, DFut>(
+        &self,
+        ctx: &OpContext,
+        noun: &str,
+        mut describe: D,
+    ) -> Result<()>
+    where
+        D: FnMut() -> DFut,
+        DFut: Future<Output = Result<Option<T>>>,
+    {
+        self.until(ctx, &format!("{noun} to be deleted"), || {
+            let described = describe();
+            async move { Ok(described.await?.is_none().then_some(())) }
+        })
+        .await
+    }
+}
+
+/// Polls `read` until a new object of an eventually consistent API (IAM, S3) can be read,
+/// for up to two minutes, and returns its state. `noun` names it ("IAM role ml").
+pub async fn until_visible<T, F, Fut>(ctx: &OpContext, noun: &str, read: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>>>,
+{
+    Wait::up_to(Duration::from_secs(120))
+        .until(ctx, &format!("{noun} to become visible"), read)
+        .await
 }
 
 /// The first poll interval: 1 s, or `GANTRY_AWS_POLL_MS` (tests against an emulator, where
@@ -111,6 +171,69 @@ mod tests {
             .err();
         let err = err.map(|e| e.message).unwrap_or_default();
         assert!(err.contains("cluster gpu to become ACTIVE"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn until_ready_passes_the_object_to_the_check() {
+        let ctx = OpContext::new("x");
+        let mut polls = 0;
+        let got = fast(2000)
+            .until_ready(
+                &ctx,
+                "thing t-1",
+                "READY",
+                || {
+                    polls += 1;
+                    let n = polls;
+                    async move { Ok(Some(n)) }
+                },
+                |n| Ok((n >= 2).then_some(n * 10)),
+            )
+            .await;
+        assert_eq!(got, Ok(20));
+    }
+
+    #[tokio::test]
+    async fn until_ready_says_the_object_is_gone_when_it_disappears() {
+        let ctx = OpContext::new("x");
+        let err = fast(2000)
+            .until_ready(
+                &ctx,
+                "thing t-1",
+                "READY",
+                || async { Ok(None::<()>) },
+                |()| Ok(Some(())),
+            )
+            .await
+            .err();
+        assert!(err
+            .is_some_and(|e| e.class == ErrorClass::NotFound && e.message == "thing t-1 is gone"));
+    }
+
+    #[tokio::test]
+    async fn until_gone_finishes_once_describe_finds_nothing() {
+        let ctx = OpContext::new("x");
+        let mut polls = 0;
+        let got = fast(2000)
+            .until_gone(&ctx, "thing t-1", || {
+                polls += 1;
+                let n = polls;
+                async move { Ok((n < 3).then_some(n)) }
+            })
+            .await;
+        assert_eq!(got, Ok(()));
+        assert_eq!(polls, 3);
+    }
+
+    #[tokio::test]
+    async fn until_gone_names_the_deletion_on_timeout() {
+        let ctx = OpContext::new("x");
+        let err = fast(50)
+            .until_gone(&ctx, "thing t-1", || async { Ok(Some(())) })
+            .await
+            .err();
+        let err = err.map(|e| e.message).unwrap_or_default();
+        assert!(err.contains("thing t-1 to be deleted"), "{err}");
     }
 
     #[tokio::test]

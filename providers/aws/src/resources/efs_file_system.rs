@@ -3,7 +3,7 @@
 
 use super::{Cx, ResourceType};
 use crate::attrs::{num, Attrs, Obj};
-use crate::errors::{is_not_found, sdk_error};
+use crate::errors::{is_not_found, none_if_not_found, sdk_error};
 use crate::tags::{self, with_tags, Tags};
 use crate::wait::Wait;
 use aws_sdk_efs::types::{
@@ -196,17 +196,11 @@ impl ResourceType for EfsFileSystem {
             .send()
             .await
             .map_err(|e| sdk_error("DeleteFileSystem", e));
-        match sent {
-            Err(e) if is_not_found(&e) => return Ok(()),
-            Err(e) => return Err(e),
-            Ok(_) => {}
+        if none_if_not_found(sent)?.is_none() {
+            return Ok(());
         }
         Wait::up_to(TIMEOUT)
-            .until(
-                cx.op,
-                &format!("EFS file system {id} to be deleted"),
-                || async move { Ok(describe(cx, id).await?.is_none().then_some(())) },
-            )
+            .until_gone(cx.op, &format!("EFS file system {id}"), || describe(cx, id))
             .await
     }
 
@@ -386,34 +380,28 @@ async fn describe(cx: &Cx<'_>, id: &str) -> Result<Option<FileSystemDescription>
         .send()
         .await
         .map_err(|e| sdk_error("DescribeFileSystems", e));
-    match out {
-        Ok(out) => Ok(out
-            .file_systems()
+    Ok(none_if_not_found(out)?.and_then(|out| {
+        out.file_systems()
             .iter()
             .find(|fs| fs.file_system_id() == id && !gone(fs))
-            .cloned()),
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+            .cloned()
+    }))
 }
 
 async fn wait_available(cx: &Cx<'_>, id: &str) -> Result<()> {
     Wait::up_to(TIMEOUT)
-        .until(
+        .until_ready(
             cx.op,
-            &format!("EFS file system {id} to become available"),
-            || async move {
-                let fs = describe(cx, id).await?.ok_or_else(|| {
-                    ProviderError::not_found(format!("EFS file system {id} is gone"))
-                })?;
-                match fs.life_cycle_state() {
-                    LifeCycleState::Available => Ok(Some(())),
-                    LifeCycleState::Error => Err(ProviderError::new(
-                        ErrorClass::Fatal,
-                        format!("EFS file system {id} is in the error state"),
-                    )),
-                    _ => Ok(None),
-                }
+            &format!("EFS file system {id}"),
+            "available",
+            || describe(cx, id),
+            |fs| match fs.life_cycle_state() {
+                LifeCycleState::Available => Ok(Some(())),
+                LifeCycleState::Error => Err(ProviderError::new(
+                    ErrorClass::Fatal,
+                    format!("EFS file system {id} is in the error state"),
+                )),
+                _ => Ok(None),
             },
         )
         .await
@@ -515,24 +503,27 @@ fn from_efs(tags: &[Tag]) -> Tags {
 /// Brings the file system's tags from `old` to `new` (TagResource / UntagResource).
 async fn update_tags(cx: &Cx<'_>, id: &str, old: &Tags, new: &Tags) -> Result<()> {
     let efs = &cx.clients().efs;
-    let (removed, changed) = tags::diff(old, new);
-    if !removed.is_empty() {
-        efs.untag_resource()
-            .resource_id(id)
-            .set_tag_keys(Some(removed))
-            .send()
-            .await
-            .map_err(|e| sdk_error("UntagResource", e))?;
-    }
-    if !changed.is_empty() {
-        efs.tag_resource()
-            .resource_id(id)
-            .set_tags(Some(efs_tags(&changed)?))
-            .send()
-            .await
-            .map_err(|e| sdk_error("TagResource", e))?;
-    }
-    Ok(())
+    tags::update_with(
+        old,
+        new,
+        |removed| async move {
+            efs.untag_resource()
+                .resource_id(id)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .map_err(|e| sdk_error("UntagResource", e))
+        },
+        |changed| async move {
+            efs.tag_resource()
+                .resource_id(id)
+                .set_tags(Some(efs_tags(&changed)?))
+                .send()
+                .await
+                .map_err(|e| sdk_error("TagResource", e))
+        },
+    )
+    .await
 }
 
 #[cfg(test)]

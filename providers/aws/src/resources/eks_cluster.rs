@@ -212,11 +212,9 @@ impl ResourceType for EksCluster {
                 .map_err(|e| sdk_error("DeleteCluster", e)),
         )?;
         Wait::up_to(DELETE_TIMEOUT)
-            .until(
-                cx.op,
-                &format!("EKS cluster {name} to be deleted"),
-                || async { Ok(describe(cx, &name).await?.is_none().then_some(())) },
-            )
+            .until_gone(cx.op, &format!("EKS cluster {name}"), || {
+                describe(cx, &name)
+            })
             .await
     }
 
@@ -302,24 +300,27 @@ pub(super) async fn update_tags(
     old: &Tags,
     new: &Tags,
 ) -> Result<()> {
-    let (removed, changed) = tags::diff(old, new);
-    if !removed.is_empty() {
-        eks.untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(removed))
-            .send()
-            .await
-            .map_err(|e| sdk_error("UntagResource", e))?;
-    }
-    if !changed.is_empty() {
-        eks.tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(changed.into_iter().collect()))
-            .send()
-            .await
-            .map_err(|e| sdk_error("TagResource", e))?;
-    }
-    Ok(())
+    tags::update_with(
+        old,
+        new,
+        |removed| async move {
+            eks.untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .map_err(|e| sdk_error("UntagResource", e))
+        },
+        |changed| async move {
+            eks.tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(changed.into_iter().collect()))
+                .send()
+                .await
+                .map_err(|e| sdk_error("TagResource", e))
+        },
+    )
+    .await
 }
 
 async fn describe(cx: &Cx<'_>, name: &str) -> Result<Option<Cluster>> {

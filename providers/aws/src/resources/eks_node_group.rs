@@ -269,8 +269,8 @@ impl ResourceType for EksNodeGroup {
                 .map_err(|e| sdk_error("DeleteNodegroup", e)),
         )?;
         Wait::up_to(DELETE_TIMEOUT)
-            .until(cx.op, &format!("node group {id} to be deleted"), || async {
-                Ok(describe(cx, cluster, name).await?.is_none().then_some(()))
+            .until_gone(cx.op, &format!("node group {id}"), || {
+                describe(cx, cluster, name)
             })
             .await
     }

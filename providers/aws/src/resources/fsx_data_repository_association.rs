@@ -6,7 +6,7 @@
 use super::fsx_lustre_file_system::{from_fsx, fsx_tags, update_tags};
 use super::{Cx, ResourceType};
 use crate::attrs::{complete, fill_unset, num, opt_str, Attrs, Obj};
-use crate::errors::{is_not_found, sdk_error};
+use crate::errors::{none_if_not_found, sdk_error};
 use crate::tags::{self, with_tags, Tags};
 use crate::wait::Wait;
 use aws_sdk_fsx::types::{
@@ -216,17 +216,15 @@ impl ResourceType for FsxDataRepositoryAssociation {
                 .send()
                 .await
                 .map_err(|e| sdk_error("DeleteDataRepositoryAssociation", e));
-            match sent {
-                Err(e) if is_not_found(&e) => return Ok(()),
-                Err(e) => return Err(e),
-                Ok(_) => {}
+            if none_if_not_found(sent)?.is_none() {
+                return Ok(());
             }
         }
         Wait::up_to(TIMEOUT)
-            .until(
+            .until_gone(
                 cx.op,
-                &format!("FSx data repository association {id} to be deleted"),
-                || async move { Ok(describe(cx, id).await?.is_none().then_some(())) },
+                &format!("FSx data repository association {id}"),
+                || describe(cx, id),
             )
             .await
     }
@@ -415,31 +413,23 @@ async fn describe(cx: &Cx<'_>, id: &str) -> Result<Option<DataRepositoryAssociat
         .send()
         .await
         .map_err(|e| sdk_error("DescribeDataRepositoryAssociations", e));
-    match out {
-        Ok(out) => Ok(out
-            .associations()
+    Ok(none_if_not_found(out)?.and_then(|out| {
+        out.associations()
             .iter()
             .find(|dra| dra.association_id() == Some(id))
-            .cloned()),
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+            .cloned()
+    }))
 }
 
 /// Waits until the association is AVAILABLE (after create and update).
 async fn wait_available(cx: &Cx<'_>, id: &str) -> Result<DataRepositoryAssociation> {
     Wait::up_to(TIMEOUT)
-        .until(
+        .until_ready(
             cx.op,
-            &format!("FSx data repository association {id} to become AVAILABLE"),
-            || async move {
-                let dra = describe(cx, id).await?.ok_or_else(|| {
-                    ProviderError::not_found(format!(
-                        "FSx data repository association {id} is gone"
-                    ))
-                })?;
-                settled(dra)
-            },
+            &format!("FSx data repository association {id}"),
+            "AVAILABLE",
+            || describe(cx, id),
+            settled,
         )
         .await
 }

@@ -3,7 +3,7 @@
 
 use super::{Cx, ResourceType};
 use crate::attrs::{num, Attrs, Obj};
-use crate::errors::{is_not_found, sdk_error};
+use crate::errors::{none_if_not_found, sdk_error};
 use crate::tags::{self, with_tags, Tags};
 use crate::wait::Wait;
 use aws_sdk_fsx::types::{
@@ -233,21 +233,15 @@ impl ResourceType for LustreFileSystem {
                     .build(),
             );
         }
-        match req
+        let sent = req
             .send()
             .await
-            .map_err(|e| sdk_error("DeleteFileSystem", e))
-        {
-            Err(e) if is_not_found(&e) => return Ok(()),
-            Err(e) => return Err(e),
-            Ok(_) => {}
+            .map_err(|e| sdk_error("DeleteFileSystem", e));
+        if none_if_not_found(sent)?.is_none() {
+            return Ok(());
         }
         Wait::up_to(TIMEOUT)
-            .until(
-                cx.op,
-                &format!("FSx file system {id} to be deleted"),
-                || async move { Ok(describe(cx, id).await?.is_none().then_some(())) },
-            )
+            .until_gone(cx.op, &format!("FSx file system {id}"), || describe(cx, id))
             .await
     }
 
@@ -424,30 +418,24 @@ async fn describe(cx: &Cx<'_>, id: &str) -> Result<Option<FileSystem>> {
         .send()
         .await
         .map_err(|e| sdk_error("DescribeFileSystems", e));
-    match out {
-        Ok(out) => Ok(out
-            .file_systems()
+    Ok(none_if_not_found(out)?.and_then(|out| {
+        out.file_systems()
             .iter()
             .find(|fs| fs.file_system_id() == Some(id))
-            .cloned()),
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+            .cloned()
+    }))
 }
 
 /// Waits until the file system is AVAILABLE and no update requested since `since` is still
 /// running (a capacity or throughput change runs as a FILE_SYSTEM_UPDATE action).
 async fn wait_settled(cx: &Cx<'_>, id: &str, since: Option<DateTime>) -> Result<FileSystem> {
     Wait::up_to(TIMEOUT)
-        .until(
+        .until_ready(
             cx.op,
-            &format!("FSx file system {id} to become AVAILABLE"),
-            || async move {
-                let fs = describe(cx, id).await?.ok_or_else(|| {
-                    ProviderError::not_found(format!("FSx file system {id} is gone"))
-                })?;
-                settled(&fs, since)
-            },
+            &format!("FSx file system {id}"),
+            "AVAILABLE",
+            || describe(cx, id),
+            |fs| settled(&fs, since),
         )
         .await
 }
@@ -603,24 +591,27 @@ pub(super) fn from_fsx(tags: &[Tag]) -> Tags {
 /// to `new` (TagResource / UntagResource on its ARN).
 pub(super) async fn update_tags(cx: &Cx<'_>, arn: &str, old: &Tags, new: &Tags) -> Result<()> {
     let fsx = &cx.clients().fsx;
-    let (removed, changed) = tags::diff(old, new);
-    if !removed.is_empty() {
-        fsx.untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(removed))
-            .send()
-            .await
-            .map_err(|e| sdk_error("UntagResource", e))?;
-    }
-    if !changed.is_empty() {
-        fsx.tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(fsx_tags(&changed)))
-            .send()
-            .await
-            .map_err(|e| sdk_error("TagResource", e))?;
-    }
-    Ok(())
+    tags::update_with(
+        old,
+        new,
+        |removed| async move {
+            fsx.untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .map_err(|e| sdk_error("UntagResource", e))
+        },
+        |changed| async move {
+            fsx.tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(fsx_tags(&changed)))
+                .send()
+                .await
+                .map_err(|e| sdk_error("TagResource", e))
+        },
+    )
+    .await
 }
 
 #[cfg(test)]

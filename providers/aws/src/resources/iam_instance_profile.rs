@@ -1,15 +1,15 @@
 //! `aws_iam_instance_profile`: what lets an EC2 instance take a role. The role can be
 //! swapped in place (remove the old one, add the new).
 
+use super::iam_common::{self, Page};
 use super::{naming, Cx, ResourceType};
 use crate::attrs::{Attrs, Obj};
-use crate::errors::{is_not_found, ok_if_not_found, sdk_error};
+use crate::errors::{is_not_found, none_if_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
-use crate::wait::Wait;
+use crate::wait;
 use aws_smithy_types::date_time::Format;
 use gantry_provider::provider::Result;
 use gantry_provider::{async_trait, Attribute, ProviderError, Schema, Type, Value};
-use std::time::Duration;
 
 pub struct IamInstanceProfile;
 
@@ -89,13 +89,10 @@ impl ResourceType for IamInstanceProfile {
         let mut state = Obj::from(planned);
         state.set("id", name.as_str());
         let base = state.into_value();
-        Wait::up_to(Duration::from_secs(120))
-            .until(
-                cx.op,
-                &format!("instance profile {name} to become visible"),
-                || read_into(cx, base.clone()),
-            )
-            .await
+        wait::until_visible(cx.op, &format!("instance profile {name}"), || {
+            read_into(cx, base.clone())
+        })
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -109,26 +106,28 @@ impl ResourceType for IamInstanceProfile {
         if p.str("role") != n.str("role") {
             set_role(cx, &name, p.str("role"), n.str("role")).await?;
         }
-        let (removed, changed) = tags::diff(
+        let profile = name.as_str();
+        tags::update_with(
             &p.str_map("tags_all"),
             &tags::merged(&cx.settings.default_tags, planned),
-        );
-        if !removed.is_empty() {
-            iam.untag_instance_profile()
-                .instance_profile_name(&name)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .map_err(|e| sdk_error("UntagInstanceProfile", e))?;
-        }
-        if !changed.is_empty() {
-            iam.tag_instance_profile()
-                .instance_profile_name(&name)
-                .set_tags(Some(tags::iam_tags(&changed)))
-                .send()
-                .await
-                .map_err(|e| sdk_error("TagInstanceProfile", e))?;
-        }
+            |removed| async move {
+                iam.untag_instance_profile()
+                    .instance_profile_name(profile)
+                    .set_tag_keys(Some(removed))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("UntagInstanceProfile", e))
+            },
+            |changed| async move {
+                iam.tag_instance_profile()
+                    .instance_profile_name(profile)
+                    .set_tags(Some(tags::iam_tags(&changed)))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("TagInstanceProfile", e))
+            },
+        )
+        .await?;
         let mut state = Obj::from(planned);
         state.set("id", name.as_str());
         read_into(cx, state.into_value())
@@ -164,26 +163,23 @@ impl ResourceType for IamInstanceProfile {
     }
 
     async fn find_created(&self, cx: &Cx<'_>, token: &str) -> Result<Option<Value>> {
-        let suffix = naming::suffix(Some(token));
         let iam = &cx.clients().iam;
-        let mut marker: Option<String> = None;
-        loop {
+        let list = |marker| async move {
             let page = iam
                 .list_instance_profiles()
-                .set_marker(marker.clone())
+                .set_marker(marker)
                 .send()
                 .await
                 .map_err(|e| sdk_error("ListInstanceProfiles", e))?;
-            for profile in page.instance_profiles() {
-                let name = profile.instance_profile_name();
-                if name.ends_with(&suffix) || ours(cx, name).await? {
-                    return read_into(cx, Value::map([("id", Value::string(name))])).await;
-                }
-            }
-            match page.marker() {
-                Some(m) if page.is_truncated() => marker = Some(m.to_owned()),
-                _ => return Ok(None),
-            }
+            let profiles = page.instance_profiles().iter();
+            let names = profiles.map(|p| p.instance_profile_name().to_owned());
+            let objects = names.map(|n| (n.clone(), n)).collect();
+            Ok(Page::new(objects, page.marker(), page.is_truncated()))
+        };
+        let tagged = |name: String| async move { ours(cx, &name).await };
+        match iam_common::find_created(token, list, tagged).await? {
+            Some(name) => read_into(cx, Value::map([("id", Value::string(name))])).await,
+            None => Ok(None),
         }
     }
 }
@@ -222,16 +218,14 @@ async fn ours(cx: &Cx<'_>, name: &str) -> Result<bool> {
         .instance_profile_name(name)
         .send()
         .await;
-    let found = match out.map_err(|e| sdk_error("GetInstanceProfile", e)) {
-        Ok(out) => out
-            .instance_profile()
-            .map(|p| tags::from_iam(p.tags()))
-            .unwrap_or_default(),
-        Err(e) if is_not_found(&e) => return Ok(false),
-        Err(e) => return Err(e),
-    };
-    let wanted = tags::desired(&Default::default(), &Value::Null, cx.op);
-    Ok(!wanted.is_empty() && wanted.iter().all(|(k, v)| found.get(k) == Some(v)))
+    let found = out
+        .map(|out| {
+            out.instance_profile()
+                .map(|p| tags::from_iam(p.tags()))
+                .unwrap_or_default()
+        })
+        .map_err(|e| sdk_error("GetInstanceProfile", e));
+    iam_common::ours(cx, found)
 }
 
 /// The profile's state from the API, on top of `base` (which carries at least `id`).
@@ -243,10 +237,8 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
         .instance_profile_name(&name)
         .send()
         .await;
-    let out = match out.map_err(|e| sdk_error("GetInstanceProfile", e)) {
-        Ok(out) => out,
-        Err(e) if is_not_found(&e) => return Ok(None),
-        Err(e) => return Err(e),
+    let Some(out) = none_if_not_found(out.map_err(|e| sdk_error("GetInstanceProfile", e)))? else {
+        return Ok(None);
     };
     let Some(profile) = out.instance_profile() else {
         return Ok(None);

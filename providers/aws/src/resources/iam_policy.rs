@@ -1,16 +1,16 @@
 //! `aws_iam_policy`: a customer managed IAM policy. A new `policy` document becomes a new
 //! default version (IAM keeps at most five: the oldest non-default one is deleted first).
 
+use super::iam_common::{self, Page};
 use super::{naming, policy_json, Cx, ResourceType};
 use crate::attrs::{num, Attrs, Obj};
-use crate::errors::{is_not_found, ok_if_not_found, sdk_error};
+use crate::errors::{is_not_found, none_if_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
-use crate::wait::Wait;
+use crate::wait;
 use aws_sdk_iam::types::PolicyScopeType;
 use aws_smithy_types::date_time::Format;
 use gantry_provider::provider::Result;
 use gantry_provider::{async_trait, Attribute, PlannedState, ProviderError, Schema, Type, Value};
-use std::time::Duration;
 
 /// IAM's limit of versions per managed policy.
 const MAX_VERSIONS: usize = 5;
@@ -113,13 +113,10 @@ impl ResourceType for IamPolicy {
         let mut state = Obj::from(planned);
         state.set("id", arn.as_str());
         let base = state.into_value();
-        Wait::up_to(Duration::from_secs(120))
-            .until(
-                cx.op,
-                &format!("IAM policy {name} to become visible"),
-                || read_into(cx, base.clone()),
-            )
-            .await
+        wait::until_visible(cx.op, &format!("IAM policy {name}"), || {
+            read_into(cx, base.clone())
+        })
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -140,26 +137,28 @@ impl ResourceType for IamPolicy {
                 .await
                 .map_err(|e| sdk_error("CreatePolicyVersion", e))?;
         }
-        let (removed, changed) = tags::diff(
+        let policy = arn.as_str();
+        tags::update_with(
             &p.str_map("tags_all"),
             &tags::merged(&cx.settings.default_tags, planned),
-        );
-        if !removed.is_empty() {
-            iam.untag_policy()
-                .policy_arn(&arn)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .map_err(|e| sdk_error("UntagPolicy", e))?;
-        }
-        if !changed.is_empty() {
-            iam.tag_policy()
-                .policy_arn(&arn)
-                .set_tags(Some(tags::iam_tags(&changed)))
-                .send()
-                .await
-                .map_err(|e| sdk_error("TagPolicy", e))?;
-        }
+            |removed| async move {
+                iam.untag_policy()
+                    .policy_arn(policy)
+                    .set_tag_keys(Some(removed))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("UntagPolicy", e))
+            },
+            |changed| async move {
+                iam.tag_policy()
+                    .policy_arn(policy)
+                    .set_tags(Some(tags::iam_tags(&changed)))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("TagPolicy", e))
+            },
+        )
+        .await?;
         let mut state = Obj::from(planned);
         state.set("id", arn.as_str());
         read_into(cx, state.into_value())
@@ -193,30 +192,26 @@ impl ResourceType for IamPolicy {
     }
 
     async fn find_created(&self, cx: &Cx<'_>, token: &str) -> Result<Option<Value>> {
-        let suffix = naming::suffix(Some(token));
         let iam = &cx.clients().iam;
-        let mut marker: Option<String> = None;
-        loop {
+        let list = |marker| async move {
             let page = iam
                 .list_policies()
                 .scope(PolicyScopeType::Local)
-                .set_marker(marker.clone())
+                .set_marker(marker)
                 .send()
                 .await
                 .map_err(|e| sdk_error("ListPolicies", e))?;
-            for policy in page.policies() {
-                let (Some(name), Some(arn)) = (policy.policy_name(), policy.arn()) else {
-                    continue;
-                };
-                // A generated name carries the token; a given one needs its tags checked.
-                if name.ends_with(&suffix) || ours(cx, arn).await? {
-                    return read_into(cx, Value::map([("id", Value::string(arn))])).await;
-                }
-            }
-            match page.marker() {
-                Some(m) if page.is_truncated() => marker = Some(m.to_owned()),
-                _ => return Ok(None),
-            }
+            let objects = page
+                .policies()
+                .iter()
+                .filter_map(|p| Some((p.policy_name()?.to_owned(), p.arn()?.to_owned())))
+                .collect();
+            Ok(Page::new(objects, page.marker(), page.is_truncated()))
+        };
+        let tagged = |arn: String| async move { ours(cx, &arn).await };
+        match iam_common::find_created(token, list, tagged).await? {
+            Some(arn) => read_into(cx, Value::map([("id", Value::string(arn))])).await,
+            None => Ok(None),
         }
     }
 }
@@ -230,13 +225,10 @@ async fn ours(cx: &Cx<'_>, arn: &str) -> Result<bool> {
         .policy_arn(arn)
         .send()
         .await;
-    let found = match out.map_err(|e| sdk_error("ListPolicyTags", e)) {
-        Ok(out) => tags::from_iam(out.tags()),
-        Err(e) if is_not_found(&e) => return Ok(false),
-        Err(e) => return Err(e),
-    };
-    let wanted = tags::desired(&Default::default(), &Value::Null, cx.op);
-    Ok(!wanted.is_empty() && wanted.iter().all(|(k, v)| found.get(k) == Some(v)))
+    let found = out
+        .map(|out| tags::from_iam(out.tags()))
+        .map_err(|e| sdk_error("ListPolicyTags", e));
+    iam_common::ours(cx, found)
 }
 
 /// The policy's versions: (id, is default, created), oldest first.
@@ -299,10 +291,8 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
     let arn = Attrs(&base).id()?.to_owned();
     let iam = &cx.clients().iam;
     let out = iam.get_policy().policy_arn(&arn).send().await;
-    let out = match out.map_err(|e| sdk_error("GetPolicy", e)) {
-        Ok(out) => out,
-        Err(e) if is_not_found(&e) => return Ok(None),
-        Err(e) => return Err(e),
+    let Some(out) = none_if_not_found(out.map_err(|e| sdk_error("GetPolicy", e)))? else {
+        return Ok(None);
     };
     let Some(policy) = out.policy() else {
         return Ok(None);

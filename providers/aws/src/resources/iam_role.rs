@@ -1,15 +1,15 @@
 //! `aws_iam_role`: an IAM role and its trust policy (`assume_role_policy`, compared by
 //! meaning: a reformatted equal policy is no change).
 
+use super::iam_common::{self, Page};
 use super::{naming, policy_json, Cx, ResourceType};
 use crate::attrs::{num, Attrs, Obj};
-use crate::errors::{is_not_found, ok_if_not_found, sdk_error};
+use crate::errors::{none_if_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
-use crate::wait::Wait;
+use crate::wait;
 use aws_smithy_types::date_time::Format;
 use gantry_provider::provider::Result;
 use gantry_provider::{async_trait, Attribute, PlannedState, ProviderError, Schema, Type, Value};
-use std::time::Duration;
 
 pub struct IamRole;
 
@@ -125,11 +125,10 @@ impl ResourceType for IamRole {
         state.set("id", name.as_str()).set("name", name.as_str());
         let base = state.into_value();
         // IAM is eventually consistent: a new role may not be readable at once.
-        Wait::up_to(Duration::from_secs(120))
-            .until(cx.op, &format!("IAM role {name} to become visible"), || {
-                read_into(cx, base.clone())
-            })
-            .await
+        wait::until_visible(cx.op, &format!("IAM role {name}"), || {
+            read_into(cx, base.clone())
+        })
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -160,25 +159,28 @@ impl ResourceType for IamRole {
                 .await
                 .map_err(|e| sdk_error("UpdateRole", e))?;
         }
-        let old = p.str_map("tags_all");
-        let new = tags::merged(&cx.settings.default_tags, planned);
-        let (removed, changed) = tags::diff(&old, &new);
-        if !removed.is_empty() {
-            iam.untag_role()
-                .role_name(&name)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .map_err(|e| sdk_error("UntagRole", e))?;
-        }
-        if !changed.is_empty() {
-            iam.tag_role()
-                .role_name(&name)
-                .set_tags(Some(tags::iam_tags(&changed)))
-                .send()
-                .await
-                .map_err(|e| sdk_error("TagRole", e))?;
-        }
+        let role = name.as_str();
+        tags::update_with(
+            &p.str_map("tags_all"),
+            &tags::merged(&cx.settings.default_tags, planned),
+            |removed| async move {
+                iam.untag_role()
+                    .role_name(role)
+                    .set_tag_keys(Some(removed))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("UntagRole", e))
+            },
+            |changed| async move {
+                iam.tag_role()
+                    .role_name(role)
+                    .set_tags(Some(tags::iam_tags(&changed)))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("TagRole", e))
+            },
+        )
+        .await?;
         let mut state = Obj::from(planned);
         state.set("id", name.as_str());
         read_into(cx, state.into_value())
@@ -206,27 +208,22 @@ impl ResourceType for IamRole {
     }
 
     async fn find_created(&self, cx: &Cx<'_>, token: &str) -> Result<Option<Value>> {
-        let suffix = naming::suffix(Some(token));
         let iam = &cx.clients().iam;
-        let mut marker: Option<String> = None;
-        loop {
+        let list = |marker| async move {
             let page = iam
                 .list_roles()
-                .set_marker(marker.clone())
+                .set_marker(marker)
                 .send()
                 .await
                 .map_err(|e| sdk_error("ListRoles", e))?;
-            for role in page.roles() {
-                let name = role.role_name();
-                // A generated name carries the token; a given one needs its tags checked.
-                if name.ends_with(&suffix) || ours(cx, name).await? {
-                    return read_into(cx, Value::map([("id", Value::string(name))])).await;
-                }
-            }
-            match page.marker() {
-                Some(m) if page.is_truncated() => marker = Some(m.to_owned()),
-                _ => return Ok(None),
-            }
+            let names = page.roles().iter().map(|r| r.role_name().to_owned());
+            let objects = names.map(|n| (n.clone(), n)).collect();
+            Ok(Page::new(objects, page.marker(), page.is_truncated()))
+        };
+        let tagged = |name: String| async move { ours(cx, &name).await };
+        match iam_common::find_created(token, list, tagged).await? {
+            Some(name) => read_into(cx, Value::map([("id", Value::string(name))])).await,
+            None => Ok(None),
         }
     }
 }
@@ -234,14 +231,14 @@ impl ResourceType for IamRole {
 /// True when the role `name` carries this operation's `gantry:address` and `gantry:stack`.
 async fn ours(cx: &Cx<'_>, name: &str) -> Result<bool> {
     let out = cx.clients().iam.get_role().role_name(name).send().await;
-    let role = match out.map_err(|e| sdk_error("GetRole", e)) {
-        Ok(out) => out.role().cloned(),
-        Err(e) if is_not_found(&e) => return Ok(false),
-        Err(e) => return Err(e),
-    };
-    let found = role.map(|r| tags::from_iam(r.tags())).unwrap_or_default();
-    let wanted = tags::desired(&Default::default(), &Value::Null, cx.op);
-    Ok(!wanted.is_empty() && wanted.iter().all(|(k, v)| found.get(k) == Some(v)))
+    let found = out
+        .map(|out| {
+            out.role()
+                .map(|r| tags::from_iam(r.tags()))
+                .unwrap_or_default()
+        })
+        .map_err(|e| sdk_error("GetRole", e));
+    iam_common::ours(cx, found)
 }
 
 /// Detaches every managed policy and deletes every inline policy of the role.
@@ -290,10 +287,8 @@ async fn detach_all(cx: &Cx<'_>, name: &str) -> Result<()> {
 async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
     let name = Attrs(&base).id()?.to_owned();
     let out = cx.clients().iam.get_role().role_name(&name).send().await;
-    let out = match out.map_err(|e| sdk_error("GetRole", e)) {
-        Ok(out) => out,
-        Err(e) if is_not_found(&e) => return Ok(None),
-        Err(e) => return Err(e),
+    let Some(out) = none_if_not_found(out.map_err(|e| sdk_error("GetRole", e)))? else {
+        return Ok(None);
     };
     let Some(role) = out.role() else {
         return Ok(None);

@@ -179,26 +179,28 @@ impl ResourceType for KmsKey {
                 .map_err(|e| sdk_error("PutKeyPolicy", e))?;
         }
         set_enabled_and_rotation(cx, &id, prior, planned).await?;
-        let (removed, changed) = tags::diff(
+        let key = id.as_str();
+        tags::update_with(
             &p.str_map("tags_all"),
             &tags::merged(&cx.settings.default_tags, planned),
-        );
-        if !removed.is_empty() {
-            kms.untag_resource()
-                .key_id(&id)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .map_err(|e| sdk_error("UntagResource", e))?;
-        }
-        if !changed.is_empty() {
-            kms.tag_resource()
-                .key_id(&id)
-                .set_tags(Some(tags::kms_tags(&changed)))
-                .send()
-                .await
-                .map_err(|e| sdk_error("TagResource", e))?;
-        }
+            |removed| async move {
+                kms.untag_resource()
+                    .key_id(key)
+                    .set_tag_keys(Some(removed))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("UntagResource", e))
+            },
+            |changed| async move {
+                kms.tag_resource()
+                    .key_id(key)
+                    .set_tags(Some(tags::kms_tags(&changed)))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("TagResource", e))
+            },
+        )
+        .await?;
         let mut state = Obj::from(planned);
         state.set("id", id.as_str());
         read_into(cx, state.into_value())

@@ -15,6 +15,7 @@ mod eks_cluster;
 mod eks_node_group;
 mod fsx_data_repository_association;
 mod fsx_lustre_file_system;
+mod iam_common;
 mod iam_instance_profile;
 mod iam_policy;
 mod iam_role;

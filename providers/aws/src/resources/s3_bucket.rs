@@ -6,13 +6,12 @@ use super::{naming, Cx, ResourceType};
 use crate::attrs::{Attrs, Obj};
 use crate::errors::{is_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
-use crate::wait::Wait;
+use crate::wait;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier, Tagging,
 };
 use gantry_provider::provider::Result;
 use gantry_provider::{async_trait, Attribute, ProviderError, Schema, Type, Value};
-use std::time::Duration;
 
 pub struct S3Bucket;
 
@@ -105,13 +104,10 @@ impl ResourceType for S3Bucket {
         let mut state = Obj::from(planned);
         state.set("id", name.as_str());
         let base = state.into_value();
-        Wait::up_to(Duration::from_secs(120))
-            .until(
-                cx.op,
-                &format!("S3 bucket {name} to become visible"),
-                || read_into(cx, base.clone()),
-            )
-            .await
+        wait::until_visible(cx.op, &format!("S3 bucket {name}"), || {
+            read_into(cx, base.clone())
+        })
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {

@@ -3,7 +3,7 @@
 
 use super::{Cx, ResourceType};
 use crate::attrs::{Attrs, Obj};
-use crate::errors::{is_not_found, sdk_error};
+use crate::errors::{none_if_not_found, sdk_error};
 use crate::tags::{self, with_tags, Tags};
 use crate::wait::Wait;
 use aws_sdk_sagemaker::operation::describe_domain::DescribeDomainOutput;
@@ -184,10 +184,8 @@ impl ResourceType for SagemakerDomain {
             .send()
             .await
             .map_err(|e| sdk_error("DeleteDomain", e));
-        match sent {
-            Err(e) if is_not_found(&e) => return Ok(()),
-            Err(e) => return Err(e),
-            Ok(_) => {}
+        if none_if_not_found(sent)?.is_none() {
+            return Ok(());
         }
         Wait::up_to(TIMEOUT)
             .until(
@@ -226,7 +224,7 @@ impl ResourceType for SagemakerDomain {
                 let (Some(id), Some(arn)) = (domain.domain_id(), domain.domain_arn()) else {
                     continue;
                 };
-                if list_tags(cx, arn).await?.get(tags::ADDRESS_TAG) == Some(&cx.op.address) {
+                if made_for_address(cx, arn).await? {
                     return read_into(cx, Value::map([("id", Value::string(id))])).await;
                 }
             }
@@ -297,36 +295,29 @@ async fn describe(cx: &Cx<'_>, id: &str) -> Result<Option<DescribeDomainOutput>>
         .send()
         .await
         .map_err(|e| sdk_error("DescribeDomain", e));
-    match out {
-        Ok(d) => Ok(Some(d)),
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+    none_if_not_found(out)
 }
 
 async fn wait_in_service(cx: &Cx<'_>, id: &str) -> Result<()> {
     Wait::up_to(TIMEOUT)
-        .until(
+        .until_ready(
             cx.op,
-            &format!("SageMaker domain {id} to become InService"),
-            || async move {
-                let d = describe(cx, id).await?.ok_or_else(|| {
-                    ProviderError::not_found(format!("SageMaker domain {id} is gone"))
-                })?;
-                match d.status() {
-                    Some(DomainStatus::InService) => Ok(Some(())),
-                    Some(s @ (DomainStatus::Failed | DomainStatus::UpdateFailed)) => {
-                        Err(ProviderError::new(
-                            ErrorClass::Fatal,
-                            format!(
-                                "SageMaker domain {id} is {}: {}",
-                                s.as_str(),
-                                d.failure_reason().unwrap_or("no reason given")
-                            ),
-                        ))
-                    }
-                    _ => Ok(None),
+            &format!("SageMaker domain {id}"),
+            "InService",
+            || describe(cx, id),
+            |d| match d.status() {
+                Some(DomainStatus::InService) => Ok(Some(())),
+                Some(s @ (DomainStatus::Failed | DomainStatus::UpdateFailed)) => {
+                    Err(ProviderError::new(
+                        ErrorClass::Fatal,
+                        format!(
+                            "SageMaker domain {id} is {}: {}",
+                            s.as_str(),
+                            d.failure_reason().unwrap_or("no reason given")
+                        ),
+                    ))
                 }
+                _ => Ok(None),
             },
         )
         .await
@@ -341,10 +332,7 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
     if d.status() == Some(&DomainStatus::Deleting) {
         return Ok(None);
     }
-    let tags = match d.domain_arn() {
-        Some(arn) => list_tags(cx, arn).await?,
-        None => Tags::new(),
-    };
+    let tags = tags_of(cx, d.domain_arn()).await?;
     Ok(Some(state_of(&base, &d, &tags, &cx.settings.default_tags)))
 }
 
@@ -441,27 +429,44 @@ pub(super) async fn list_tags(cx: &Cx<'_>, arn: &str) -> Result<Tags> {
     Ok(all)
 }
 
+/// The tags on a SageMaker object, none when its Describe call gave no ARN to ask with.
+pub(super) async fn tags_of(cx: &Cx<'_>, arn: Option<&str>) -> Result<Tags> {
+    match arn {
+        Some(arn) => list_tags(cx, arn).await,
+        None => Ok(Tags::new()),
+    }
+}
+
+/// True when the SageMaker object `arn` carries this operation's `gantry:address` tag: the
+/// way to find what a killed run created (SageMaker's create calls take no client token).
+pub(super) async fn made_for_address(cx: &Cx<'_>, arn: &str) -> Result<bool> {
+    Ok(list_tags(cx, arn).await?.get(tags::ADDRESS_TAG) == Some(&cx.op.address))
+}
+
 /// Brings a SageMaker object's tags from `old` to `new` (AddTags / DeleteTags).
 pub(super) async fn update_tags(cx: &Cx<'_>, arn: &str, old: &Tags, new: &Tags) -> Result<()> {
     let sm = &cx.clients().sagemaker;
-    let (removed, changed) = tags::diff(old, new);
-    if !removed.is_empty() {
-        sm.delete_tags()
-            .resource_arn(arn)
-            .set_tag_keys(Some(removed))
-            .send()
-            .await
-            .map_err(|e| sdk_error("DeleteTags", e))?;
-    }
-    if !changed.is_empty() {
-        sm.add_tags()
-            .resource_arn(arn)
-            .set_tags(Some(sagemaker_tags(&changed)))
-            .send()
-            .await
-            .map_err(|e| sdk_error("AddTags", e))?;
-    }
-    Ok(())
+    tags::update_with(
+        old,
+        new,
+        |removed| async move {
+            sm.delete_tags()
+                .resource_arn(arn)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .map_err(|e| sdk_error("DeleteTags", e))
+        },
+        |changed| async move {
+            sm.add_tags()
+                .resource_arn(arn)
+                .set_tags(Some(sagemaker_tags(&changed)))
+                .send()
+                .await
+                .map_err(|e| sdk_error("AddTags", e))
+        },
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `aws_sagemaker_notebook_instance`: a managed Jupyter notebook on an ML instance (GPU
 //! types such as ml.g5.xlarge included).
 
-use super::sagemaker_domain::{list_tags, sagemaker_tags, string_set, update_tags};
+use super::sagemaker_domain::{made_for_address, sagemaker_tags, string_set, tags_of, update_tags};
 use super::{Cx, ResourceType};
 use crate::attrs::{num, Attrs, Obj};
 use crate::errors::sdk_error;
@@ -119,13 +119,11 @@ impl ResourceType for NotebookInstance {
         if let Err(e) = sent {
             // No client token: a retried create finds the name taken. Adopt it when it is
             // the one this address created.
-            let ours = match describe(cx, name).await? {
-                Some(nb) => match nb.notebook_instance_arn() {
-                    Some(arn) => {
-                        list_tags(cx, arn).await?.get(tags::ADDRESS_TAG) == Some(&cx.op.address)
-                    }
-                    None => false,
-                },
+            let arn = describe(cx, name)
+                .await?
+                .and_then(|nb| nb.notebook_instance_arn().map(str::to_owned));
+            let ours = match arn {
+                Some(arn) => made_for_address(cx, &arn).await?,
                 None => false,
             };
             if !ours {
@@ -183,11 +181,9 @@ impl ResourceType for NotebookInstance {
             Ok(_) => {}
         }
         Wait::up_to(TIMEOUT)
-            .until(
-                cx.op,
-                &format!("notebook instance {name} to be deleted"),
-                || async move { Ok(describe(cx, name).await?.is_none().then_some(())) },
-            )
+            .until_gone(cx.op, &format!("notebook instance {name}"), || {
+                describe(cx, name)
+            })
             .await
     }
 
@@ -206,7 +202,7 @@ impl ResourceType for NotebookInstance {
                 else {
                     continue;
                 };
-                if list_tags(cx, arn).await?.get(tags::ADDRESS_TAG) == Some(&cx.op.address) {
+                if made_for_address(cx, arn).await? {
                     return read_into(cx, Value::map([("id", Value::string(name))])).await;
                 }
             }
@@ -282,34 +278,34 @@ async fn describe(cx: &Cx<'_>, name: &str) -> Result<Option<DescribeNotebookInst
 
 /// Waits for one of `targets`; Failed (unless a target) is an error with SageMaker's reason.
 async fn wait_for(cx: &Cx<'_>, name: &str, targets: &[S]) -> Result<S> {
-    let what = format!(
-        "notebook instance {name} to become {}",
-        targets
-            .iter()
-            .map(S::as_str)
-            .collect::<Vec<_>>()
-            .join(" or ")
-    );
+    let states = targets
+        .iter()
+        .map(S::as_str)
+        .collect::<Vec<_>>()
+        .join(" or ");
     Wait::up_to(TIMEOUT)
-        .until(cx.op, &what, || async move {
-            let nb = describe(cx, name).await?.ok_or_else(|| {
-                ProviderError::not_found(format!("notebook instance {name} is gone"))
-            })?;
-            let status = nb.notebook_instance_status().cloned().unwrap_or(S::Pending);
-            if targets.contains(&status) {
-                return Ok(Some(status));
-            }
-            if status == S::Failed {
-                return Err(ProviderError::new(
-                    ErrorClass::Fatal,
-                    format!(
-                        "notebook instance {name} failed: {}",
-                        nb.failure_reason().unwrap_or("no reason given")
-                    ),
-                ));
-            }
-            Ok(None)
-        })
+        .until_ready(
+            cx.op,
+            &format!("notebook instance {name}"),
+            &states,
+            || describe(cx, name),
+            |nb| {
+                let status = nb.notebook_instance_status().cloned().unwrap_or(S::Pending);
+                if targets.contains(&status) {
+                    return Ok(Some(status));
+                }
+                if status == S::Failed {
+                    return Err(ProviderError::new(
+                        ErrorClass::Fatal,
+                        format!(
+                            "notebook instance {name} failed: {}",
+                            nb.failure_reason().unwrap_or("no reason given")
+                        ),
+                    ));
+                }
+                Ok(None)
+            },
+        )
         .await
 }
 
@@ -392,10 +388,7 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
     if nb.notebook_instance_status() == Some(&S::Deleting) {
         return Ok(None);
     }
-    let tags = match nb.notebook_instance_arn() {
-        Some(arn) => list_tags(cx, arn).await?,
-        None => Tags::new(),
-    };
+    let tags = tags_of(cx, nb.notebook_instance_arn()).await?;
     Ok(Some(state_of(&base, &nb, &tags, &cx.settings.default_tags)))
 }
 
