@@ -1,8 +1,9 @@
 //! The apply executor: a concurrent walk of the plan's changes (see the module docs of
 //! [`crate::apply`]).
 
-use super::limiter::Limiter;
-use super::retry::RetryPolicy;
+use super::calls::ProviderCalls;
+use super::operation::{self, StepInputs, StepResult};
+use super::schedule::{schedule, Node, Phase, Schedule};
 use crate::addrs::{parse_resource_instance, ResourceInstanceAddr};
 use crate::config::inputs::InputValue;
 use crate::config::load::Stack;
@@ -15,28 +16,34 @@ use crate::graph::walk::{
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::providers::Providers;
 use futures::stream::{FuturesUnordered, StreamExt};
-use gantry_provider::{
-    async_trait, conform, CancellationToken, ErrorClass, OpContext, Provider, ProviderError, Value,
-};
+use gantry_provider::{async_trait, conform, CancellationToken, Provider, Value};
 use petgraph::graph::NodeIndex;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Durable record of what apply does; the state journal implements it.
 #[async_trait]
 pub trait Recorder: Send + Sync {
-    /// Called, and awaited, before a create: the intent must be durable first.
+    /// Called, and awaited, before a create: the intent (token, configuration,
+    /// dependencies) must be durable first. `change.after` is the planned state sent.
     async fn intent(&self, change: &ResourceChange, token: &str) -> Result<(), String>;
-    /// A create, update or read finished with `value`.
-    async fn applied(
+    /// The create with `token` made the object `value`; `tainted` when it failed after
+    /// the cloud accepted it.
+    async fn created(
         &self,
         change: &ResourceChange,
         value: &Value,
-        token: Option<&str>,
+        token: &str,
+        tainted: bool,
     ) -> Result<(), String>;
-    /// A delete finished.
-    async fn deleted(&self, change: &ResourceChange) -> Result<(), String>;
+    /// The create with `token` made nothing.
+    async fn not_created(&self, token: &str) -> Result<(), String>;
+    /// An update or read finished with `value` (or an object was recorded at a new
+    /// address, such as a deposed one).
+    async fn applied(&self, change: &ResourceChange, value: &Value) -> Result<(), String>;
+    /// The object at `address` was deleted.
+    async fn deleted(&self, address: &str) -> Result<(), String>;
 }
 
 /// Progress of an apply, for the UI.
@@ -72,16 +79,15 @@ pub enum Event {
 #[derive(Clone, Debug)]
 pub struct ApplyOptions {
     pub parallelism: usize,
-    pub retry: RetryPolicy,
-    pub stack_name: String,
+    /// The stack's stable identity (from state), tagged on every object created.
+    pub stack_identity: String,
 }
 
 impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
             parallelism: 256,
-            retry: RetryPolicy::default(),
-            stack_name: String::new(),
+            stack_identity: String::new(),
         }
     }
 }
@@ -89,6 +95,7 @@ impl Default for ApplyOptions {
 /// What happened.
 #[derive(Debug, Default)]
 pub struct ApplyReport {
+    /// Changes carried out completely (both steps of a replacement).
     pub applied: Vec<String>,
     pub errors: Vec<Diagnostic>,
     pub skipped: Vec<String>,
@@ -102,16 +109,12 @@ pub struct ApplyInputs<'a> {
     pub graph: &'a ConfigGraph,
     pub inputs: &'a HashMap<String, InputValue>,
     pub providers: &'a Providers,
+    /// Limits and retries shared with the refresh of the same command.
+    pub calls: &'a ProviderCalls,
     pub recorder: &'a dyn Recorder,
     pub options: &'a ApplyOptions,
     pub cancel: CancellationToken,
     pub events: &'a (dyn Fn(Event) + Sync),
-}
-
-struct Node<'p> {
-    change: &'p ResourceChange,
-    waits_for: usize,
-    dependents: Vec<usize>,
 }
 
 /// Applies `plan`. `evaluation` is the plan's evaluation; it is updated with real values as
@@ -122,96 +125,74 @@ pub async fn apply_plan(
     io: &ApplyInputs<'_>,
 ) -> ApplyReport {
     let mut report = ApplyReport::default();
-    let mut nodes: Vec<Node<'_>> = plan
+    let changes: Vec<&ResourceChange> = plan
         .changes
         .iter()
         .filter(|c| c.action != Action::NoOp)
-        .map(|c| Node {
-            change: c,
-            waits_for: 0,
-            dependents: Vec::new(),
-        })
         .collect();
-    let index: HashMap<&str, usize> = nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.change.address.as_str(), i))
-        .collect();
-    // Edges: creates/updates wait for what they depend on; deletes wait for the deletes of
-    // what depends on them.
-    let mut edges = Vec::new();
-    for (i, n) in nodes.iter().enumerate() {
-        for dep in &n.change.dependencies {
-            let Some(&j) = index.get(dep.as_str()) else {
-                continue;
-            };
-            let both_delete =
-                n.change.action == Action::Delete && nodes[j].change.action == Action::Delete;
-            if both_delete {
-                edges.push((i, j)); // delete the dependent (i) before its dependency (j)
-            } else if n.change.action != Action::Delete && nodes[j].change.action != Action::Delete
-            {
-                edges.push((j, i));
-            }
+    let sched = match schedule(&changes) {
+        Ok(s) => s,
+        Err(cycle) => {
+            report.errors.push(
+                Diagnostic::error("the changes of this plan cannot be ordered")
+                    .with_detail(format!("they wait for each other: {}", cycle.join(", ")))
+                    .with_help("apply part of the change first with `--target`, or set `create_before_destroy` consistently on these resources"),
+            );
+            return report;
         }
-    }
-    edges.sort_unstable();
-    edges.dedup();
-    for (from, to) in edges {
-        nodes[from].dependents.push(to);
-        nodes[to].waits_for += 1;
-    }
-
-    let mut limiter = Limiter::new(io.options.parallelism);
-    for key in io.providers.keys() {
-        if let Some(p) = io.providers.get(&key) {
-            limiter.register(&key, p.initial_concurrency());
-        }
-    }
-    let limiter = Mutex::new(limiter);
-    let mut ready: VecDeque<usize> = (0..nodes.len())
-        .filter(|&i| nodes[i].waits_for == 0)
+    };
+    let mut waits_for = sched.waits_for.clone();
+    let mut steps_left: Vec<usize> = sched.steps.iter().map(Vec::len).collect();
+    let mut deposed_at: HashMap<usize, String> = HashMap::new();
+    let mut ready: VecDeque<usize> = (0..sched.nodes.len())
+        .filter(|&n| waits_for[n] == 0)
         .collect();
-    let mut deferred: Vec<usize> = Vec::new();
     let mut failed: HashSet<usize> = HashSet::new();
     let mut in_flight = FuturesUnordered::new();
     let mut reeval = Reevaluator::new(io.graph);
+    let mut started_steps = 0;
+    let total_steps = sched.nodes.iter().filter(|n| matches!(n, Node::Step { .. })).count();
 
     loop {
         if !io.cancel.is_cancelled() {
-            ready.extend(deferred.drain(..));
-            while in_flight.len() < io.options.parallelism {
-                let Some(i) = ready.pop_front() else { break };
-                let change = nodes[i].change;
-                let acquired = limiter
-                    .lock()
-                    .map(|mut l| l.try_acquire(&change.provider))
-                    .unwrap_or(true);
-                if !acquired {
-                    deferred.push(i);
+            while in_flight.len() < io.options.parallelism.max(1) {
+                let Some(n) = ready.pop_front() else { break };
+                let Node::Step { change: ci, phase } = sched.nodes[n] else {
+                    // A barrier is done as soon as what it waits for is.
+                    release(&sched, n, &mut waits_for, &failed, &mut ready);
                     continue;
-                }
-                let prepared = match prepare(change, evaluation, io, &mut reeval) {
-                    Ok(p) => p,
+                };
+                let change = changes[ci];
+                let step = match start_step(change, phase, evaluation, io, &mut reeval) {
+                    Ok(s) => s,
                     Err(d) => {
-                        if let Ok(mut l) = limiter.lock() {
-                            l.release(&change.provider);
-                        }
+                        (io.events)(Event::Failed {
+                            address: change.address.clone(),
+                            error: d.summary.clone(),
+                        });
                         report.errors.push(d);
-                        failed.insert(i);
-                        skip_dependents(&nodes, i, &mut failed, &mut report, io);
+                        fail_node(&sched, &changes, n, &mut failed, &mut report, io);
                         continue;
                     }
                 };
+                started_steps += 1;
                 (io.events)(Event::Started {
                     address: change.address.clone(),
-                    action: change.action,
+                    action: step_action(change.action, phase),
                 });
-                in_flight.push(run_change(i, change, prepared, io, &limiter));
+                let deposed = deposed_at.get(&ci).cloned();
+                if phase == Phase::Apply && change.action == Action::CreateThenDelete {
+                    deposed_at.insert(ci, crate::plan::deposed::deposed_address(&change.address));
+                }
+                let new_deposed = deposed_at.get(&ci).cloned();
+                in_flight.push(run_step(n, change, phase, step, deposed, new_deposed, io));
             }
         }
         if in_flight.is_empty() {
-            break;
+            if ready.is_empty() || io.cancel.is_cancelled() {
+                break;
+            }
+            continue;
         }
         let next = tokio::select! {
             n = in_flight.next() => n,
@@ -220,17 +201,18 @@ pub async fn apply_plan(
                 continue;
             }
         };
-        let Some((i, started, result)) = next else {
+        let Some((n, started, result)) = next else {
             break;
         };
-        let change = nodes[i].change;
-        if let Ok(mut l) = limiter.lock() {
-            l.release(&change.provider);
-        }
+        let Node::Step { change: ci, phase } = sched.nodes[n] else {
+            continue;
+        };
+        let change = changes[ci];
         match result {
             Ok(value) => {
                 if let (Some(v), Ok(addr)) = (&value, parse_resource_instance(&change.address)) {
-                    set_instance_value(evaluation, &addr, v.clone());
+                    let marked = crate::config::sensitive::mark_paths(v.clone(), &change.sensitive_paths);
+                    set_instance_value(evaluation, &addr, marked);
                     reeval.touch();
                 }
                 let id = value
@@ -241,17 +223,15 @@ pub async fn apply_plan(
                     .map(str::to_owned);
                 (io.events)(Event::Finished {
                     address: change.address.clone(),
-                    action: change.action,
+                    action: step_action(change.action, phase),
                     elapsed: started.elapsed(),
                     id,
                 });
-                report.applied.push(change.address.clone());
-                for &d in &nodes[i].dependents.clone() {
-                    nodes[d].waits_for -= 1;
-                    if nodes[d].waits_for == 0 && !failed.contains(&d) {
-                        ready.push_back(d);
-                    }
+                steps_left[ci] -= 1;
+                if steps_left[ci] == 0 {
+                    report.applied.push(change.address.clone());
                 }
+                release(&sched, n, &mut waits_for, &failed, &mut ready);
             }
             Err(d) => {
                 (io.events)(Event::Failed {
@@ -259,14 +239,12 @@ pub async fn apply_plan(
                     error: d.summary.clone(),
                 });
                 report.errors.push(d);
-                failed.insert(i);
-                skip_dependents(&nodes, i, &mut failed, &mut report, io);
+                fail_node(&sched, &changes, n, &mut failed, &mut report, io);
             }
         }
     }
     // Whatever never started (cancelled) is reported as skipped.
-    report.cancelled |=
-        io.cancel.is_cancelled() && report.applied.len() + failed.len() < nodes.len();
+    report.cancelled |= io.cancel.is_cancelled() && started_steps < total_steps;
     if report.cancelled {
         let done: HashSet<String> = report
             .applied
@@ -274,9 +252,15 @@ pub async fn apply_plan(
             .chain(report.skipped.iter())
             .cloned()
             .collect();
-        for (i, n) in nodes.iter().enumerate() {
-            if !done.contains(&n.change.address) && !failed.contains(&i) {
-                report.skipped.push(n.change.address.clone());
+        let mut failed_changes = HashSet::new();
+        for &n in &failed {
+            if let Node::Step { change, .. } = sched.nodes[n] {
+                failed_changes.insert(change);
+            }
+        }
+        for (i, c) in changes.iter().enumerate() {
+            if !done.contains(&c.address) && !failed_changes.contains(&i) {
+                report.skipped.push(c.address.clone());
             }
         }
     }
@@ -295,25 +279,137 @@ pub async fn apply_plan(
     report
 }
 
-fn skip_dependents(
-    nodes: &[Node<'_>],
-    i: usize,
+/// The action a step shows as: the halves of a replacement show as its delete and create.
+fn step_action(action: Action, phase: Phase) -> Action {
+    match (action, phase) {
+        (Action::DeleteThenCreate | Action::CreateThenDelete, Phase::Apply) => Action::Create,
+        (Action::DeleteThenCreate | Action::CreateThenDelete, Phase::Delete) => Action::Delete,
+        (a, _) => a,
+    }
+}
+
+/// Node `n` is done: what waited only for it is ready.
+fn release(
+    sched: &Schedule,
+    n: usize,
+    waits_for: &mut [usize],
+    failed: &HashSet<usize>,
+    ready: &mut VecDeque<usize>,
+) {
+    for &d in &sched.dependents[n] {
+        waits_for[d] -= 1;
+        if waits_for[d] == 0 && !failed.contains(&d) {
+            ready.push_back(d);
+        }
+    }
+}
+
+/// Node `n` failed: everything downstream is skipped (reported once per change).
+fn fail_node(
+    sched: &Schedule,
+    changes: &[&ResourceChange],
+    n: usize,
     failed: &mut HashSet<usize>,
     report: &mut ApplyReport,
     io: &ApplyInputs<'_>,
 ) {
-    let mut stack = nodes[i].dependents.clone();
+    failed.insert(n);
+    let because = match sched.nodes[n] {
+        Node::Step { change, .. } => changes[change].address.clone(),
+        Node::Barrier => String::new(),
+    };
+    let mut stack = sched.dependents[n].clone();
+    let mut reported: HashSet<usize> = HashSet::new();
     while let Some(d) = stack.pop() {
-        if failed.insert(d) {
-            let address = nodes[d].change.address.clone();
-            (io.events)(Event::Skipped {
-                address: address.clone(),
-                because: nodes[i].change.address.clone(),
-            });
-            report.skipped.push(address);
-            stack.extend(nodes[d].dependents.iter().copied());
+        if !failed.insert(d) {
+            continue;
         }
+        if let Node::Step { change, .. } = sched.nodes[d] {
+            let address = &changes[change].address;
+            if address != &because
+                && reported.insert(change)
+                && !report.skipped.contains(address)
+            {
+                (io.events)(Event::Skipped {
+                    address: address.clone(),
+                    because: because.clone(),
+                });
+                report.skipped.push(address.clone());
+            }
+        }
+        stack.extend(sched.dependents[d].iter().copied());
     }
+}
+
+/// Everything a step carries into its future.
+struct StartedStep {
+    provider: Arc<dyn Provider>,
+    planned: Option<Value>,
+    secrets: Vec<String>,
+}
+
+fn start_step(
+    change: &ResourceChange,
+    phase: Phase,
+    evaluation: &mut Evaluation,
+    io: &ApplyInputs<'_>,
+    reeval: &mut Reevaluator,
+) -> Result<StartedStep, Diagnostic> {
+    let provider = io.providers.get(&change.provider).ok_or_else(|| {
+        Diagnostic::error(format!(
+            "no provider configuration `{}` for `{}`",
+            change.provider, change.address
+        ))
+        .with_help("the stack no longer declares it; add the `provider` block back to apply or destroy what it manages")
+    })?;
+    let secrets = crate::ui::redact::change_secrets(change);
+    let planned = match phase {
+        Phase::Delete => None,
+        Phase::Apply => prepare(change, evaluation, io, reeval)?.planned,
+    };
+    Ok(StartedStep {
+        provider,
+        planned,
+        secrets,
+    })
+}
+
+type Outcome = (usize, Instant, StepResult);
+
+async fn run_step(
+    n: usize,
+    change: &ResourceChange,
+    phase: Phase,
+    step: StartedStep,
+    deposed: Option<String>,
+    new_deposed: Option<String>,
+    io: &ApplyInputs<'_>,
+) -> Outcome {
+    let started = Instant::now();
+    let s = StepInputs {
+        io,
+        calls: io.calls,
+        provider: step.provider,
+        planned: step.planned,
+        secrets: &step.secrets,
+    };
+    let result = match (phase, change.action) {
+        (Phase::Delete, Action::CreateThenDelete) => {
+            operation::delete(&s, change, deposed.as_deref()).await
+        }
+        (Phase::Delete, _) => operation::delete(&s, change, None).await,
+        (Phase::Apply, Action::Update) => operation::update(&s, change).await,
+        (Phase::Apply, Action::Read) => operation::read(&s, change).await,
+        (Phase::Apply, Action::CreateThenDelete) => {
+            let deposed = new_deposed.unwrap_or_default();
+            match operation::depose(&s, change, &deposed).await {
+                Ok(()) => operation::create(&s, change).await,
+                Err(d) => Err(d),
+            }
+        }
+        (Phase::Apply, _) => operation::create(&s, change).await,
+    };
+    (n, started, result)
 }
 
 /// What a change sends to its provider.
@@ -335,7 +431,7 @@ fn prepare(
     }
     let provider = io.providers.get(&change.provider).ok_or_else(|| {
         Diagnostic::error(format!(
-            "no provider `{}` for `{}`",
+            "no provider configuration `{}` for `{}`",
             change.provider, change.address
         ))
     })?;
@@ -350,6 +446,8 @@ fn prepare(
             errs.pop()
                 .unwrap_or_else(|| Diagnostic::error("configuration could not be evaluated"))
         })?;
+        // Marks were recorded as paths at plan time; the provider gets plain values.
+        let (raw, _) = crate::config::sensitive::unmark_paths(raw);
         let schemas = provider.schema();
         let schema = if change.managed {
             schemas.resources.get(&change.type_name)
@@ -386,6 +484,15 @@ fn prepare(
         Action::Update => change.before.as_ref(),
         _ => None,
     };
+    let mut config = config;
+    if let (Some(p), false, Some(res)) = (prior, config_known, resource_of(io.stack, &change.address)) {
+        super::super::plan::ignore::apply(
+            &mut config,
+            p,
+            &res.lifecycle.ignore_changes,
+            res.lifecycle.ignore_all_changes,
+        );
+    }
     let planned = provider
         .plan(&change.type_name, prior, &config)
         .map_err(|e| {
@@ -395,6 +502,12 @@ fn prepare(
     Ok(Prepared {
         planned: Some(planned.value),
     })
+}
+
+/// The `resource` block of an instance address.
+fn resource_of<'s>(stack: &'s Stack, address: &str) -> Option<&'s crate::config::model::Resource> {
+    let addr = parse_resource_instance(address).ok()?;
+    stack.module(&addr.module.path())?.resources.get(&addr.resource)
 }
 
 /// Re-evaluates variables, locals and outputs whose inputs changed since they were last
@@ -500,208 +613,3 @@ impl Reevaluator {
     }
 }
 
-type Outcome = (usize, Instant, Result<Option<Value>, Diagnostic>);
-
-async fn run_change(
-    i: usize,
-    change: &ResourceChange,
-    prepared: Prepared,
-    io: &ApplyInputs<'_>,
-    limiter: &Mutex<Limiter>,
-) -> Outcome {
-    let started = Instant::now();
-    let result = run_change_inner(change, prepared, io, limiter).await;
-    (i, started, result)
-}
-
-async fn run_change_inner(
-    change: &ResourceChange,
-    prepared: Prepared,
-    io: &ApplyInputs<'_>,
-    limiter: &Mutex<Limiter>,
-) -> Result<Option<Value>, Diagnostic> {
-    let provider = io
-        .providers
-        .get(&change.provider)
-        .ok_or_else(|| Diagnostic::error(format!("no provider `{}`", change.provider)))?
-        .clone();
-    let mut ctx = OpContext::new(change.address.clone());
-    ctx.cancel = io.cancel.child_token();
-    ctx.stack.clone_from(&io.options.stack_name);
-    let fail = |what: &str, e: ProviderError| provider_failure(change, what, &e);
-    let record = |e: String| {
-        Diagnostic::error(format!("could not record `{}` in state", change.address)).with_detail(e)
-    };
-    match change.action {
-        Action::NoOp => Ok(change.before.clone()),
-        Action::Delete => {
-            delete(&*provider, &ctx, change, io, limiter)
-                .await
-                .map_err(|e| fail("delete", e))?;
-            io.recorder.deleted(change).await.map_err(record)?;
-            Ok(None)
-        }
-        Action::Update => {
-            let planned = prepared.planned.unwrap_or(Value::Null);
-            let prior = change.before.clone().unwrap_or(Value::Null);
-            let value = with_retries(io, limiter, change, false, || {
-                provider.update(&ctx, &change.type_name, &prior, &planned)
-            })
-            .await
-            .map_err(|e| fail("update", e))?;
-            io.recorder
-                .applied(change, &value, None)
-                .await
-                .map_err(record)?;
-            Ok(Some(value))
-        }
-        Action::Read => {
-            let planned = prepared.planned.unwrap_or(Value::Null);
-            let value = with_retries(io, limiter, change, false, || {
-                provider.read_data(&ctx, &change.type_name, &planned)
-            })
-            .await
-            .map_err(|e| fail("read", e))?;
-            io.recorder
-                .applied(change, &value, None)
-                .await
-                .map_err(record)?;
-            Ok(Some(value))
-        }
-        Action::Create | Action::DeleteThenCreate | Action::CreateThenDelete => {
-            if change.action == Action::DeleteThenCreate {
-                delete(&*provider, &ctx, change, io, limiter)
-                    .await
-                    .map_err(|e| fail("delete", e))?;
-                io.recorder.deleted(change).await.map_err(record)?;
-            }
-            // create_before_destroy: the old object is first recorded as deposed, under its
-            // own address, so that whatever happens next (a crash, a failed delete) it stays
-            // tracked and the next plan deletes it.
-            let deposed = (change.action == Action::CreateThenDelete).then(|| ResourceChange {
-                address: deposed_address(&change.address),
-                ..change.clone()
-            });
-            if let (Some(d), Some(before)) = (&deposed, &change.before) {
-                io.recorder.applied(d, before, None).await.map_err(record)?;
-            }
-            let planned = prepared.planned.unwrap_or(Value::Null);
-            let token = uuid::Uuid::new_v4().to_string();
-            io.recorder.intent(change, &token).await.map_err(record)?;
-            let mut create_ctx = ctx.clone();
-            create_ctx.idempotency_token = Some(token.clone());
-            let value = with_retries(io, limiter, change, false, || {
-                provider.create(&create_ctx, &change.type_name, &planned)
-            })
-            .await
-            .map_err(|e| fail("create", e))?;
-            io.recorder
-                .applied(change, &value, Some(&token))
-                .await
-                .map_err(record)?;
-            if let Some(d) = &deposed {
-                delete(&*provider, &ctx, change, io, limiter)
-                    .await
-                    .map_err(|e| fail("delete the old object of", e))?;
-                io.recorder.deleted(d).await.map_err(record)?;
-            }
-            Ok(Some(value))
-        }
-    }
-}
-
-async fn delete(
-    provider: &dyn Provider,
-    ctx: &OpContext,
-    change: &ResourceChange,
-    io: &ApplyInputs<'_>,
-    limiter: &Mutex<Limiter>,
-) -> Result<(), ProviderError> {
-    let Some(before) = change.before.clone() else {
-        return Ok(());
-    };
-    match with_retries(io, limiter, change, true, || {
-        provider.delete(ctx, &change.type_name, &before)
-    })
-    .await
-    {
-        Err(e) if e.class == ErrorClass::NotFound => Ok(()),
-        other => other,
-    }
-}
-
-async fn with_retries<T, F, Fut>(
-    io: &ApplyInputs<'_>,
-    limiter: &Mutex<Limiter>,
-    change: &ResourceChange,
-    deleting: bool,
-    mut call: F,
-) -> Result<T, ProviderError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, ProviderError>>,
-{
-    let mut attempt = 0;
-    loop {
-        match call().await {
-            Ok(v) => {
-                if let Ok(mut l) = limiter.lock() {
-                    l.succeeded(&change.provider);
-                }
-                return Ok(v);
-            }
-            Err(e) => {
-                if e.class == ErrorClass::Throttled {
-                    if let Ok(mut l) = limiter.lock() {
-                        l.throttled(&change.provider);
-                    }
-                }
-                attempt += 1;
-                let Some(wait) = io.options.retry.delay(&e, attempt, deleting) else {
-                    return Err(e);
-                };
-                if io.cancel.is_cancelled() {
-                    return Err(e);
-                }
-                (io.events)(Event::Retrying {
-                    address: change.address.clone(),
-                    attempt,
-                    error: e.to_string(),
-                    wait,
-                });
-                tokio::time::sleep(wait).await;
-            }
-        }
-    }
-}
-
-/// The state address of an object replaced under `create_before_destroy` until it is deleted.
-pub fn deposed_address(address: &str) -> String {
-    format!("{address} (deposed)")
-}
-
-fn provider_failure(change: &ResourceChange, what: &str, e: &ProviderError) -> Diagnostic {
-    let mut d = Diagnostic::error(format!("failed to {what} `{}`", change.address))
-        .with_label(e.to_string())
-        .with_address(change.address.clone())
-        .with_detail(format!(
-            "{}\nerror class: {}{}",
-            e.message,
-            e.class.as_str(),
-            e.code
-                .as_ref()
-                .map(|c| format!(", cloud code: {c}"))
-                .unwrap_or_default()
-        ));
-    d = match e.class {
-        ErrorClass::Capacity => {
-            d.with_help("no capacity for this machine type here; try another zone or region")
-        }
-        ErrorClass::Quota => d.with_help(
-            "an account quota would be exceeded; request an increase or use fewer instances",
-        ),
-        ErrorClass::Auth => d.with_help("check the credentials and permissions gantry runs with"),
-        _ => d,
-    };
-    d
-}

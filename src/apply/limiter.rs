@@ -73,6 +73,11 @@ impl Limiter {
         }
     }
 
+    /// The overall bound.
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
     pub fn limit(&self, provider: &str) -> usize {
         self.slots.get(provider).map_or(self.max, |s| s.limit)
     }

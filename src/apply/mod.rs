@@ -5,10 +5,13 @@
 //! skipped. Every finished operation is recorded at once through a [`Recorder`] (the state
 //! journal), and a create's intent is recorded before the call.
 
+pub mod calls;
 pub mod executor;
 pub mod limiter;
+pub mod operation;
 pub mod recorder;
 pub mod retry;
+pub mod schedule;
 
 pub use executor::{apply_plan, ApplyOptions, ApplyReport, Event, Recorder};
 

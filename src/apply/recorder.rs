@@ -32,6 +32,7 @@ pub fn resource_state(
         sensitive_paths: change.sensitive_paths.clone(),
         dependencies: change.dependencies.clone(),
         create_token: token.map(str::to_owned),
+        tainted: false,
     }
 }
 
@@ -43,6 +44,12 @@ impl Recorder for JournalRecorder {
             type_name: change.type_name.clone(),
             provider: change.provider.clone(),
             token: token.to_owned(),
+            config: change
+                .after
+                .as_ref()
+                .map_or(serde_json::Value::Null, Value::to_json),
+            dependencies: change.dependencies.clone(),
+            sensitive_paths: change.sensitive_paths.clone(),
         };
         self.journal
             .append(Record::Intent(intent))
@@ -50,25 +57,39 @@ impl Recorder for JournalRecorder {
             .map_err(|e| e.to_string())
     }
 
-    async fn applied(
+    async fn created(
         &self,
         change: &ResourceChange,
         value: &Value,
-        token: Option<&str>,
+        token: &str,
+        tainted: bool,
     ) -> Result<(), String> {
-        let rs = resource_state(change, value, token);
-        let record = if token.is_some() {
-            Record::Created(rs)
-        } else {
-            Record::Updated(rs)
-        };
-        self.journal.append(record).await.map_err(|e| e.to_string())
+        let mut rs = resource_state(change, value, Some(token));
+        rs.tainted = tainted;
+        self.journal
+            .append(Record::Created(rs))
+            .await
+            .map_err(|e| e.to_string())
     }
 
-    async fn deleted(&self, change: &ResourceChange) -> Result<(), String> {
+    async fn not_created(&self, token: &str) -> Result<(), String> {
+        self.journal
+            .resolve_intent(token)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn applied(&self, change: &ResourceChange, value: &Value) -> Result<(), String> {
+        self.journal
+            .append(Record::Updated(resource_state(change, value, None)))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn deleted(&self, address: &str) -> Result<(), String> {
         self.journal
             .append(Record::Deleted {
-                address: change.address.clone(),
+                address: address.to_owned(),
             })
             .await
             .map_err(|e| e.to_string())
@@ -78,61 +99,97 @@ impl Recorder for JournalRecorder {
 /// Outcome of recovering one interrupted create.
 #[derive(Debug)]
 pub enum Recovered {
-    /// The cloud had it: now in state.
-    Adopted(String),
+    /// The cloud had it: now in state (or, for a dry run, would be), with its attributes.
+    Adopted(String, Box<ResourceState>),
     /// Nothing was created.
     NotCreated(String),
-    /// The cloud could not be asked; the intent stays pending for the next run.
+    /// The cloud could not be asked; the intent stays pending, and apply refuses to create
+    /// the address again until it can be checked.
     Unresolved(String, String),
 }
 
-/// Resolves every pending create left by an interrupted run.
-pub async fn recover(
-    journal: &Journal,
-    pending: Vec<Intent>,
-    providers: &Providers,
-) -> Vec<Recovered> {
-    let mut out = Vec::new();
-    for intent in pending {
-        let Some(provider) = providers.get(&intent.provider) else {
-            out.push(Recovered::Unresolved(
-                intent.address,
-                format!("no provider `{}`", intent.provider),
-            ));
-            continue;
-        };
-        let mut ctx = OpContext::new(intent.address.clone());
-        ctx.idempotency_token = Some(intent.token.clone());
-        match provider
-            .find_created(&ctx, &intent.type_name, &intent.token)
-            .await
-        {
-            Ok(Some(value)) => {
-                let schema = provider.schema().resources.get(&intent.type_name);
-                let rs = ResourceState {
-                    address: intent.address.clone(),
-                    mode: ResourceMode::Managed,
-                    type_name: intent.type_name.clone(),
-                    provider: intent.provider.clone(),
-                    schema_version: schema.map_or(0, |s| s.version),
-                    attributes: value.to_json(),
-                    sensitive_paths: schema
-                        .map(gantry_provider::Schema::sensitive_paths)
-                        .unwrap_or_default(),
-                    dependencies: Vec::new(),
-                    create_token: Some(intent.token.clone()),
-                };
-                match journal.append(Record::Created(rs)).await {
-                    Ok(()) => out.push(Recovered::Adopted(intent.address)),
-                    Err(e) => out.push(Recovered::Unresolved(intent.address, e.to_string())),
-                }
-            }
-            Ok(None) => match journal.resolve_intent(&intent.token).await {
-                Ok(()) => out.push(Recovered::NotCreated(intent.address)),
-                Err(e) => out.push(Recovered::Unresolved(intent.address, e.to_string())),
-            },
-            Err(e) => out.push(Recovered::Unresolved(intent.address, e.to_string())),
+impl Recovered {
+    pub fn address(&self) -> &str {
+        match self {
+            Recovered::Adopted(a, _) | Recovered::NotCreated(a) | Recovered::Unresolved(a, _) => a,
         }
     }
-    out
+}
+
+/// Resolves every pending create left by an interrupted run, asking each intent's own
+/// provider configuration (`providers` must be configured from the stack first). With a
+/// journal, what is learnt is recorded; without one (a plan), nothing is written and the
+/// outcomes only say what an apply would record.
+pub async fn recover(
+    journal: Option<&Journal>,
+    pending: Vec<Intent>,
+    providers: &Providers,
+    stack_identity: &str,
+) -> Vec<Recovered> {
+    let lookups = pending.into_iter().map(|intent| async move {
+        let outcome = lookup(&intent, providers, stack_identity).await;
+        let Some(journal) = journal else {
+            return outcome;
+        };
+        let record = match &outcome {
+            Recovered::Adopted(_, rs) => Record::Created((**rs).clone()),
+            Recovered::NotCreated(_) => Record::NotCreated {
+                token: intent.token.clone(),
+            },
+            Recovered::Unresolved(..) => return outcome,
+        };
+        match journal.append(record).await {
+            Ok(()) => outcome,
+            Err(e) => Recovered::Unresolved(intent.address.clone(), e.to_string()),
+        }
+    });
+    futures::future::join_all(lookups).await
+}
+
+/// Asks the intent's provider configuration whether the create happened.
+async fn lookup(intent: &Intent, providers: &Providers, stack_identity: &str) -> Recovered {
+    let Some(provider) = providers.get(&intent.provider) else {
+        return Recovered::Unresolved(
+            intent.address.clone(),
+            format!(
+                "its provider configuration `{}` is not in the stack any more",
+                intent.provider
+            ),
+        );
+    };
+    let mut ctx = OpContext::new(intent.address.clone());
+    ctx.idempotency_token = Some(intent.token.clone());
+    ctx.stack = stack_identity.to_owned();
+    let planned = Value::from_json(&intent.config);
+    match provider
+        .find_created(&ctx, &intent.type_name, &intent.token, &planned)
+        .await
+    {
+        Ok(Some(value)) => {
+            let schema = provider.schema().resources.get(&intent.type_name);
+            let mut sensitive_paths = schema
+                .map(gantry_provider::Schema::sensitive_paths)
+                .unwrap_or_default();
+            for p in &intent.sensitive_paths {
+                if !sensitive_paths.contains(p) {
+                    sensitive_paths.push(p.clone());
+                }
+            }
+            let rs = ResourceState {
+                address: intent.address.clone(),
+                mode: ResourceMode::Managed,
+                type_name: intent.type_name.clone(),
+                provider: intent.provider.clone(),
+                schema_version: schema.map_or(0, |s| s.version),
+                attributes: value.to_json(),
+                sensitive_paths,
+                dependencies: intent.dependencies.clone(),
+                create_token: Some(intent.token.clone()),
+                tainted: false,
+            };
+            Recovered::Adopted(intent.address.clone(), Box::new(rs))
+        }
+        Ok(None) => Recovered::NotCreated(intent.address.clone()),
+        Err(e) => Recovered::Unresolved(intent.address.clone(), e.to_string()),
+    }
 }

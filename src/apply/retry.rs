@@ -1,5 +1,7 @@
 //! Retrying provider calls: exponential backoff with full jitter, bounded attempts, and the
-//! cloud's own `retry_after` when it gives one.
+//! cloud's own `retry_after` when it gives one. A delete that conflicts (a dependency is
+//! still going away: EC2's DependencyViolation while ENIs detach) is retried until a
+//! deadline of minutes, as the cloud needs, not for a fixed number of attempts.
 
 use gantry_provider::{ErrorClass, ProviderError};
 use rand::Rng;
@@ -11,8 +13,9 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     pub base: Duration,
     pub cap: Duration,
-    /// Extra attempts for `Conflict` during deletes (eventual consistency).
-    pub conflict_attempts: u32,
+    /// How long a delete keeps retrying `Conflict` when the resource has no delete timeout
+    /// of its own.
+    pub conflict_for: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -21,35 +24,50 @@ impl Default for RetryPolicy {
             max_attempts: 6,
             base: Duration::from_millis(100),
             cap: Duration::from_secs(10),
-            conflict_attempts: 8,
+            conflict_for: Duration::from_secs(10 * 60),
         }
     }
 }
 
 impl RetryPolicy {
     /// The pause before attempt `attempt` (1-based retry count), or `None` to give up.
+    /// `Conflict` is retried only while deleting (see [`RetryPolicy::conflict_delay`]).
     pub fn delay(&self, error: &ProviderError, attempt: u32, deleting: bool) -> Option<Duration> {
-        let retryable =
-            error.class.is_retryable() || (deleting && error.class == ErrorClass::Conflict);
-        let limit = if error.class == ErrorClass::Conflict {
-            self.conflict_attempts
-        } else {
-            self.max_attempts
-        };
-        if !retryable || attempt >= limit {
+        if deleting && error.class == ErrorClass::Conflict {
+            return self.conflict_delay(error, attempt, Duration::ZERO, None);
+        }
+        if !error.class.is_retryable() || attempt >= self.max_attempts {
             return None;
         }
+        Some(self.backoff(error, attempt))
+    }
+
+    /// The pause before retrying a delete that conflicted, `elapsed` after the first
+    /// attempt, or `None` once `deadline` (else [`RetryPolicy::conflict_for`]) has passed.
+    pub fn conflict_delay(
+        &self,
+        error: &ProviderError,
+        attempt: u32,
+        elapsed: Duration,
+        deadline: Option<Duration>,
+    ) -> Option<Duration> {
+        let deadline = deadline.unwrap_or(self.conflict_for);
+        if error.class != ErrorClass::Conflict || elapsed >= deadline {
+            return None;
+        }
+        Some(self.backoff(error, attempt).min(deadline - elapsed))
+    }
+
+    fn backoff(&self, error: &ProviderError, attempt: u32) -> Duration {
         if let Some(after) = error.retry_after {
-            return Some(after.min(self.cap));
+            return after.min(self.cap);
         }
         let exp = self
             .base
             .saturating_mul(1u32 << attempt.min(16))
             .min(self.cap);
         let millis = u64::try_from(exp.as_millis()).unwrap_or(u64::MAX).max(1);
-        Some(Duration::from_millis(
-            rand::rng().random_range(millis / 2..=millis),
-        ))
+        Duration::from_millis(rand::rng().random_range(millis / 2..=millis))
     }
 }
 
@@ -70,7 +88,20 @@ mod tests {
             p.delay(&conflict, 1, true).is_some(),
             "conflicts retried while deleting"
         );
+        assert!(
+            p.delay(&conflict, 50, true).is_some(),
+            "conflicts while deleting are bounded by time, not attempts"
+        );
         assert!(p.delay(&conflict, 1, false).is_none());
+        let late = p.conflict_delay(&conflict, 3, Duration::from_secs(601), None);
+        assert!(late.is_none(), "ten minutes by default");
+        let near = p.conflict_delay(
+            &conflict,
+            20,
+            Duration::from_millis(9_990),
+            Some(Duration::from_secs(10)),
+        );
+        assert!(near.is_some_and(|d| d <= Duration::from_millis(10)), "{near:?}");
         let throttled = ProviderError::new(ErrorClass::Throttled, "slow")
             .with_retry_after(Duration::from_millis(7));
         assert_eq!(

@@ -1,15 +1,17 @@
 //! `gantry apply` and `gantry destroy`: plan, confirm, then change infrastructure, recording
 //! every finished operation in the state journal as it happens.
 
-use super::session::{cancel_on_ctrl_c, sim_enabled, Session};
+use super::session::{cancel_on_signal, sim_enabled, Session};
 use super::{input_options, ExitStatus};
+use crate::apply::calls::ProviderCalls;
 use crate::apply::executor::{apply_plan, ApplyInputs, ApplyOptions, Event};
 use crate::apply::recorder::{recover, JournalRecorder, Recovered};
+use crate::apply::retry::RetryPolicy;
 use crate::cli::ApplyArgs;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceMap};
 use crate::plan::file::{change_list, stack_digest, PlanFile, PLAN_FILE_FORMAT};
 use crate::plan::planner::PlanOptions;
-use crate::plan::run::{make_plan, PlanRequest};
+use crate::plan::run::{configure, plan_configured, PlanRequest};
 use crate::plan::Action;
 use crate::state::{OutputState, Record, StateError};
 use crate::ui::plan::render_plan_styled;
@@ -70,31 +72,14 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
     let dir = session.dir.clone();
     let rt = &session.rt;
     let providers = &session.providers;
-    // Ctrl-C handling spawns onto the runtime.
+    // Signal handling spawns onto the runtime, and is in place before anything is read: a
+    // SIGTERM while planning stops the command cleanly too.
     let _guard = rt.enter();
+    let cancel = cancel_on_signal();
     let (journal, recovery) = match session.lock.open_journal() {
         Ok(j) => j,
         Err(e) => return fail(state_error(&e)),
     };
-    if !recovery.is_empty() {
-        ui.status(&format!(
-            "Recovering an interrupted run: {} journal record(s) replayed, {} create(s) to look up.",
-            recovery.replayed_records,
-            recovery.pending_creates.len()
-        ));
-        for outcome in rt.block_on(recover(&journal, recovery.pending_creates, providers)) {
-            match outcome {
-                Recovered::Adopted(a) => {
-                    ui.status(&format!("  {a}: found in the cloud, adopted into state"))
-                }
-                Recovered::NotCreated(a) => ui.status(&format!("  {a}: was not created")),
-                Recovered::Unresolved(a, why) => ui.status(&format!(
-                    "  {a}: could not be checked ({why}); will retry next run"
-                )),
-            }
-        }
-    }
-    let state = journal.current();
     let mut inputs = input_options(&args.stack);
     let mut options = PlanOptions {
         replace: args.engine.replace.clone(),
@@ -102,6 +87,7 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
         targets: args.engine.target.clone(),
     };
     if let Some(file) = &saved {
+        let state = journal.current();
         let fresh = file.serial == 0 && state.serial == 0 && state.resources.is_empty();
         if !fresh && (file.lineage != state.lineage || file.serial != state.serial) {
             let _ = rt.block_on(journal.commit());
@@ -131,9 +117,45 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
         parallelism: args.engine.parallelism as usize,
         max_hourly: args.engine.max_hourly,
     };
-    let planned = rt.block_on(make_plan(&request, &state, providers));
+    let calls = ProviderCalls::new(
+        providers,
+        args.engine.parallelism as usize,
+        RetryPolicy::default(),
+        cancel.clone(),
+    );
+    // Providers are configured from the stack before an interrupted run is recovered:
+    // its creates are looked up where they were made (region, account, endpoint, alias).
+    let configured = rt.block_on(configure(&request, providers));
+    let identity = journal.with_state(|s| s.lineage.clone());
+    let mut blocked = BTreeMap::new();
+    if !recovery.is_empty() && configured.ok() {
+        ui.status(&format!(
+            "Recovering an interrupted run: {} journal record(s) replayed, {} create(s) to look up.",
+            recovery.replayed_records,
+            recovery.pending_creates.len()
+        ));
+        let outcomes = rt.block_on(recover(
+            Some(&journal),
+            recovery.pending_creates,
+            providers,
+            &identity,
+        ));
+        report_recovery(&ui, &outcomes, &mut blocked);
+    } else if !recovery.pending_creates.is_empty() {
+        // The stack does not configure: the creates stay pending for the next run.
+        for intent in &recovery.pending_creates {
+            blocked.insert(
+                intent.address.clone(),
+                "the stack's providers could not be configured to look it up".to_owned(),
+            );
+        }
+    }
+    let state = journal.current();
+    let planned = rt.block_on(plan_configured(
+        configured, &request, &state, providers, &calls, &blocked,
+    ));
     ui.diagnostics(&planned.diagnostics, &planned.stack.sources);
-    if planned.diagnostics.has_errors() {
+    if planned.diagnostics.has_errors() || cancel.is_cancelled() {
         let _ = rt.block_on(journal.commit());
         return ExitStatus::Failure;
     }
@@ -155,6 +177,13 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
             );
         }
     }
+    let mut diags = Diagnostics::new();
+    // What refresh read about objects the plan leaves alone goes into state.
+    for rs in &planned.refreshed {
+        if let Err(e) = rt.block_on(journal.append(Record::Updated(rs.clone()))) {
+            diags.push(state_error(&e));
+        }
+    }
     let args_auto_approve = args.auto_approve || saved.is_some();
     if !ui.json {
         ui.data(&render_plan_styled(&plan, ui.color_stdout()));
@@ -162,10 +191,15 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
     if !plan.has_changes() {
         let _ = rt.block_on(journal.commit());
         let _ = session.flush_world();
+        ui.diagnostics(&diags, &planned.stack.sources);
         if ui.json {
             ui.json_line(&json!({"type": "apply_complete", "add": 0, "change": 0, "destroy": 0}));
         }
-        return ExitStatus::Success;
+        return if diags.has_errors() {
+            ExitStatus::Failure
+        } else {
+            ExitStatus::Success
+        };
     }
     if !args_auto_approve {
         match confirm(destroy) {
@@ -190,32 +224,21 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
             "internal error: the plan has no evaluation",
         ));
     };
-    let cancel = cancel_on_ctrl_c();
     let recorder = JournalRecorder {
         journal: journal.clone(),
     };
     let options = ApplyOptions {
         parallelism: args.engine.parallelism as usize,
-        stack_name: dir
-            .canonicalize()
-            .unwrap_or_else(|_| dir.clone())
-            .display()
-            .to_string(),
-        ..ApplyOptions::default()
+        stack_identity: identity,
     };
-    let progress = super::progress::Progress::new(
-        ui,
-        plan.changes
-            .iter()
-            .filter(|c| c.action != Action::NoOp)
-            .count(),
-    );
+    let progress = super::progress::Progress::new(ui, plan.step_count());
     let events = |e: Event| progress.event(&e);
     let io = ApplyInputs {
         stack: &planned.stack,
         graph: &graph,
         inputs: &planned.inputs,
         providers,
+        calls: &calls,
         recorder: &recorder,
         options: &options,
         cancel,
@@ -223,7 +246,8 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
     };
     let report = rt.block_on(apply_plan(&plan, &mut evaluation, &io));
     progress.finish();
-    // Outputs of the root module, as now known.
+    // Outputs of the root module, as now known (the values themselves, marks removed: state
+    // records which are sensitive).
     let mut outputs = BTreeMap::new();
     if !destroy {
         for (name, value) in &report.outputs {
@@ -239,10 +263,9 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
             }
         }
     }
-    let mut diags = Diagnostics::new();
     // A whole destroy that succeeded also forgets the data sources it read, as Terraform
     // does: state is then empty, not left holding reads of deleted objects.
-    if destroy && report.errors.is_empty() && args.engine.target.is_empty() {
+    if destroy && report.errors.is_empty() && args.engine.target.is_empty() && !report.cancelled {
         let data: Vec<String> = journal.with_state(|s| {
             s.resources
                 .iter()
@@ -323,6 +346,24 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
+    }
+}
+
+/// Says what recovery found; addresses it could not check go into `blocked`.
+pub fn report_recovery(ui: &Ui, outcomes: &[Recovered], blocked: &mut BTreeMap<String, String>) {
+    for outcome in outcomes {
+        match outcome {
+            Recovered::Adopted(a, _) => {
+                ui.status(&format!("  {a}: found in the cloud, adopted into state"));
+            }
+            Recovered::NotCreated(a) => ui.status(&format!("  {a}: was not created")),
+            Recovered::Unresolved(a, why) => {
+                ui.status(&format!(
+                    "  {a}: could not be checked ({why}); it will not be created again until it is"
+                ));
+                blocked.insert(a.clone(), why.clone());
+            }
+        }
     }
 }
 

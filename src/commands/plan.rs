@@ -6,8 +6,12 @@ use crate::cli::PlanArgs;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceMap};
 use crate::plan::file::{change_list, stack_digest, variables_json, PlanFile, PLAN_FILE_FORMAT};
 use crate::plan::planner::PlanOptions;
-use crate::plan::run::{make_plan, PlanRequest};
-use crate::state::State;
+use crate::apply::calls::ProviderCalls;
+use crate::apply::recorder::{recover, Recovered};
+use crate::apply::retry::RetryPolicy;
+use crate::plan::run::{configure, plan_configured, PlanRequest};
+use gantry_provider::CancellationToken;
+use std::collections::BTreeMap;
 use crate::ui::plan::{plan_json_lines, render_plan_styled};
 use crate::ui::Ui;
 
@@ -26,8 +30,10 @@ pub fn run(args: &PlanArgs, ui: Ui) -> ExitStatus {
         Err(d) => return fail(d),
     };
     let (sim, dir) = (session.sim, session.dir.clone());
-    let state = match session.lock.read_state() {
-        Ok(s) => s.unwrap_or_else(State::new),
+    // State as an apply would see it: a journal an interrupted run left is replayed (in
+    // memory only; the next apply records it).
+    let (mut state, recovery) = match session.lock.read_state_with_journal() {
+        Ok(s) => s,
         Err(e) => return fail(super::apply::state_error(&e)),
     };
     let inputs = input_options(&args.stack);
@@ -43,9 +49,62 @@ pub fn run(args: &PlanArgs, ui: Ui) -> ExitStatus {
         parallelism: args.engine.parallelism as usize,
         max_hourly: args.engine.max_hourly,
     };
-    let mut planned = session
-        .rt
-        .block_on(make_plan(&request, &state, &session.providers));
+    let providers = &session.providers;
+    let calls = ProviderCalls::new(
+        providers,
+        args.engine.parallelism as usize,
+        RetryPolicy::default(),
+        CancellationToken::new(),
+    );
+    let configured = session.rt.block_on(configure(&request, providers));
+    let mut notes = Diagnostics::new();
+    let mut blocked = BTreeMap::new();
+    if recovery.replayed_records > 0 {
+        notes.push(
+            Diagnostic::warning(format!(
+                "an interrupted run left {} journal record(s); this plan includes them",
+                recovery.replayed_records
+            ))
+            .with_help("`gantry apply` (or `gantry refresh`) writes them into state"),
+        );
+    }
+    if !recovery.pending_creates.is_empty() {
+        if configured.ok() {
+            let outcomes = session.rt.block_on(recover(
+                None,
+                recovery.pending_creates,
+                providers,
+                &state.lineage,
+            ));
+            for outcome in outcomes {
+                match outcome {
+                    Recovered::Adopted(address, rs) => {
+                        notes.push(Diagnostic::warning(format!(
+                            "`{address}` was created by an interrupted run: found in the cloud; `gantry apply` adopts it into state"
+                        )));
+                        state.upsert_resource(*rs);
+                    }
+                    Recovered::NotCreated(_) => {}
+                    Recovered::Unresolved(address, why) => {
+                        blocked.insert(address, why);
+                    }
+                }
+            }
+        } else {
+            for intent in &recovery.pending_creates {
+                blocked.insert(
+                    intent.address.clone(),
+                    "the stack's providers could not be configured to look it up".to_owned(),
+                );
+            }
+        }
+    }
+    let mut planned = session.rt.block_on(plan_configured(
+        configured, &request, &state, providers, &calls, &blocked,
+    ));
+    let mut all = notes;
+    all.extend(std::mem::take(&mut planned.diagnostics));
+    planned.diagnostics = all;
     if let (Some(out), false) = (&args.out, planned.diagnostics.has_errors()) {
         let file = PlanFile {
             format: PLAN_FILE_FORMAT.to_owned(),

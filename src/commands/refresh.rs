@@ -3,7 +3,9 @@
 use super::apply::state_error;
 use super::session::{sim_enabled, Session};
 use super::ExitStatus;
+use crate::apply::calls::ProviderCalls;
 use crate::apply::recorder::recover;
+use crate::apply::retry::RetryPolicy;
 use crate::cli::{ApplyArgs, ImportArgs};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceMap};
 use crate::plan::refresh::refresh;
@@ -34,21 +36,50 @@ pub fn run_refresh(args: &ApplyArgs, ui: Ui) -> ExitStatus {
         return ExitStatus::Failure;
     }
     let (rt, providers) = (&session.rt, &session.providers);
+    let _guard = rt.enter();
+    let cancel = super::session::cancel_on_signal();
     let (journal, recovery) = match session.lock.open_journal() {
         Ok(j) => j,
         Err(e) => return fail(ui, state_error(&e)),
     };
-    rt.block_on(recover(&journal, recovery.pending_creates, providers));
+    if !recovery.pending_creates.is_empty() {
+        let identity = journal.with_state(|s| s.lineage.clone());
+        let outcomes = rt.block_on(recover(
+            Some(&journal),
+            recovery.pending_creates,
+            providers,
+            &identity,
+        ));
+        super::apply::report_recovery(&ui, &outcomes, &mut std::collections::BTreeMap::new());
+    }
     let state = journal.current();
     let mut priors = priors_from_state(&state);
-    crate::plan::refresh::type_priors(providers, &mut priors);
-    let (_, drift, errors) =
-        rt.block_on(refresh(providers, priors, args.engine.parallelism as usize));
-    let mut diags = Diagnostics::new();
-    for (address, e) in errors {
-        diags.push(
-            Diagnostic::error(format!("failed to refresh `{address}`")).with_label(e.to_string()),
-        );
+    let mut diags = crate::plan::refresh::type_priors(providers, &mut priors);
+    let calls = ProviderCalls::new(
+        providers,
+        args.engine.parallelism as usize,
+        RetryPolicy::default(),
+        cancel,
+    );
+    let (refreshed, drift, errors) = rt.block_on(refresh(providers, &calls, priors));
+    for e in &errors {
+        diags.push(e.diagnostic());
+    }
+    // Schema upgrades are written back too.
+    for (address, p) in &refreshed {
+        let Some(current) = state.resources.get(address) else {
+            continue;
+        };
+        if p.managed && p.schema_version != current.schema_version && !drift.iter().any(|d| &d.address == address) {
+            let record = Record::Updated(ResourceState {
+                attributes: p.attributes.to_json(),
+                schema_version: p.schema_version,
+                ..current.clone()
+            });
+            if let Err(e) = rt.block_on(journal.append(record)) {
+                diags.push(state_error(&e));
+            }
+        }
     }
     for d in &drift {
         let Some(current) = state.resources.get(&d.address) else {
@@ -71,6 +102,9 @@ pub fn run_refresh(args: &ApplyArgs, ui: Ui) -> ExitStatus {
                 ));
                 Record::Updated(ResourceState {
                     attributes: after.to_json(),
+                    schema_version: refreshed
+                        .get(&d.address)
+                        .map_or(current.schema_version, |p| p.schema_version),
                     ..current.clone()
                 })
             }
@@ -186,10 +220,21 @@ pub fn run_import(args: &ImportArgs, ui: Ui) -> ExitStatus {
         sensitive_paths: schema.sensitive_paths(),
         dependencies: Vec::new(),
         create_token: None,
+        tainted: false,
     };
-    let result = rt
-        .block_on(journal.append(Record::Updated(rs)))
-        .and_then(|()| rt.block_on(journal.commit()).map(|_| ()));
+    // An interrupted create at this address is settled by the import: the user says which
+    // object it is.
+    let pending: Vec<String> = journal
+        .pending_intents()
+        .into_iter()
+        .filter(|i| i.address == address)
+        .map(|i| i.token)
+        .collect();
+    let mut result = rt.block_on(journal.append(Record::Updated(rs)));
+    for token in pending {
+        result = result.and_then(|()| rt.block_on(journal.resolve_intent(&token)));
+    }
+    let result = result.and_then(|()| rt.block_on(journal.commit()).map(|_| ()));
     if let Some(warning) = session.flush_world() {
         ui.diagnostics(&Diagnostics::from(warning), &SourceMap::new());
     }

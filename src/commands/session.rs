@@ -247,21 +247,50 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Diagnostic> {
         .map_err(|e| Diagnostic::error("cannot start the async runtime").with_detail(e.to_string()))
 }
 
-/// First Ctrl-C cancels (stop starting work, let in-flight operations finish and be
-/// recorded); a second exits at once — the journal keeps state consistent.
-pub fn cancel_on_ctrl_c() -> CancellationToken {
+/// The first Ctrl-C, or a SIGTERM (what CI systems send when a job is cancelled), cancels:
+/// nothing new starts, operations in flight finish or are recorded, state is saved and the
+/// lock released. A second signal exits at once; the journal keeps state consistent even
+/// then.
+pub fn cancel_on_signal() -> CancellationToken {
     let token = CancellationToken::new();
     let t = token.clone();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            crate::ui::Ui::new(false, true).status(
-                "\nInterrupt received: finishing operations in flight and saving state. Press Ctrl-C again to exit at once.",
-            );
+        let mut signals = Signals::new();
+        if let Some(name) = signals.next().await {
+            crate::ui::Ui::new(false, true).status(&format!(
+                "\n{name} received: finishing operations in flight and saving state. Send it again to exit at once."
+            ));
             t.cancel();
-            if tokio::signal::ctrl_c().await.is_ok() {
+            if signals.next().await.is_some() {
                 std::process::exit(130);
             }
         }
     });
     token
+}
+
+/// Ctrl-C and, on Unix, SIGTERM, as one stream of signal names.
+struct Signals {
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        Signals {
+            #[cfg(unix)]
+            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
+        }
+    }
+
+    async fn next(&mut self) -> Option<&'static str> {
+        #[cfg(unix)]
+        if let Some(term) = &mut self.term {
+            return tokio::select! {
+                r = tokio::signal::ctrl_c() => r.ok().map(|()| "Interrupt"),
+                r = term.recv() => r.map(|()| "SIGTERM"),
+            };
+        }
+        tokio::signal::ctrl_c().await.ok().map(|()| "Interrupt")
+    }
 }

@@ -381,6 +381,7 @@ impl Decoder {
             depends_on: Vec::new(),
             provider: None,
             lifecycle: Lifecycle::default(),
+            timeouts: TimeoutsBlock::default(),
             body: BodyConfig::default(),
         };
         let mut seen = Seen::default();
@@ -404,6 +405,13 @@ impl Decoder {
                         diags.push(self.unsupported_block("data", b, &[]));
                     } else {
                         resource.lifecycle = self.decode_lifecycle(b, diags);
+                    }
+                }
+                Structure::Block(b) if b.ident.as_str() == "timeouts" => {
+                    if mode == ResourceMode::Data {
+                        diags.push(self.unsupported_block("data", b, &[]));
+                    } else {
+                        resource.timeouts = self.decode_timeouts(b, diags);
                     }
                 }
                 Structure::Block(b) if matches!(b.ident.as_str(), "provisioner" | "connection") => {
@@ -565,11 +573,15 @@ impl Decoder {
                         Expression::Array(items) => {
                             for item in items.iter() {
                                 match attribute_path(item) {
-                                    Some(path) => lc.ignore_changes.push(path),
+                                    Some(steps) => lc.ignore_changes.push(IgnorePath {
+                                        steps,
+                                        span: self.span(item),
+                                    }),
                                     None => diags.push(
                                         Diagnostic::error("invalid `ignore_changes` entry")
                                             .with_span(self.span(item))
-                                            .with_help("list attribute names: `[tags, ami]`"),
+                                            .with_label("not an attribute path")
+                                            .with_help("list attribute paths: `[tags[\"Name\"], scaling_config[0].desired_size]`"),
                                     ),
                                 }
                             }
@@ -591,6 +603,46 @@ impl Decoder {
             }
         }
         lc
+    }
+
+    /// `timeouts { create = "90m" delete = "1h30m" }`: literal Go-style durations.
+    fn decode_timeouts(&self, block: &Block, diags: &mut Diagnostics) -> TimeoutsBlock {
+        let mut out = TimeoutsBlock {
+            span: Some(self.header_span(block)),
+            entries: Vec::new(),
+        };
+        for s in block.body.iter() {
+            match s {
+                Structure::Attribute(a) => {
+                    let name = a.key.as_str();
+                    if !matches!(name, "create" | "update" | "delete" | "read") {
+                        diags.push(self.unsupported_argument(
+                            "timeouts",
+                            name,
+                            a,
+                            &["create", "update", "delete"],
+                        ));
+                        continue;
+                    }
+                    let span = self.span(&a.value);
+                    let parsed = match &a.value {
+                        Expression::String(text) => parse_duration(text.value()),
+                        _ => Err("a duration string is required".to_owned()),
+                    };
+                    match parsed {
+                        Ok(d) => out.entries.push((name.to_owned(), d, span)),
+                        Err(why) => diags.push(
+                            Diagnostic::error(format!("invalid `{name}` timeout"))
+                                .with_span(span)
+                                .with_label(why)
+                                .with_help("write a duration such as `\"90m\"`, `\"1h30m\"` or `\"45s\"`"),
+                        ),
+                    }
+                }
+                Structure::Block(b) => diags.push(self.unsupported_block("timeouts", b, &[])),
+            }
+        }
+        out
     }
 
     fn decode_module_call(
@@ -982,28 +1034,72 @@ fn missing_argument(block: &str, name: &str, span: Span) -> Diagnostic {
     .with_help(format!("add `{name} = ...` to the block"))
 }
 
-/// `tags` or `tags["x"]` in `ignore_changes`, as a dotted path string.
-fn attribute_path(expr: &Expression) -> Option<String> {
+/// `tags`, `tags["x"]` or `scaling_config[0].desired_size` in `ignore_changes`, as path
+/// steps (a string names a top-level attribute, as Terraform 0.11 wrote them).
+fn attribute_path(expr: &Expression) -> Option<Vec<PathStep>> {
+    use hcl_edit::expr::TraversalOperator as Op;
     match expr {
-        Expression::Variable(v) => Some(v.as_str().to_owned()),
-        Expression::String(s) => Some(s.value().clone()),
+        Expression::Variable(v) => Some(vec![PathStep::Attr(v.as_str().to_owned())]),
+        Expression::String(s) => Some(
+            s.value()
+                .split('.')
+                .map(|p| match p.parse::<usize>() {
+                    Ok(i) => PathStep::Index(i),
+                    Err(_) => PathStep::Attr(p.to_owned()),
+                })
+                .collect(),
+        ),
         Expression::Traversal(t) => {
             let mut out = attribute_path(&t.expr)?;
             for op in &t.operators {
-                match op.value() {
-                    hcl_edit::expr::TraversalOperator::GetAttr(n) => {
-                        out.push('.');
-                        out.push_str(n.as_str());
+                out.push(match op.value() {
+                    Op::GetAttr(n) => PathStep::Attr(n.as_str().to_owned()),
+                    Op::Index(Expression::String(s)) => PathStep::Key(s.value().clone()),
+                    Op::Index(Expression::Number(n)) => {
+                        PathStep::Index(usize::try_from(n.value().as_u64()?).ok()?)
                     }
-                    hcl_edit::expr::TraversalOperator::Index(Expression::String(s)) => {
-                        out.push('.');
-                        out.push_str(s.value());
-                    }
+                    Op::LegacyIndex(n) => PathStep::Index(usize::try_from(*n.value()).ok()?),
                     _ => return None,
-                }
+                });
             }
             Some(out)
         }
         _ => None,
     }
+}
+
+/// A Go-style duration (Terraform's `timeouts` syntax): `90m`, `1h30m`, `1.5h`, `45s`,
+/// `500ms`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("the duration is empty".into());
+    }
+    let mut total = 0.0_f64;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(|| format!("`{text}` has a number without a unit (h, m, s, ms)"))?;
+        let number: f64 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("`{text}` is not a duration"))?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let seconds = match &rest[..unit_len] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 0.001,
+            other => return Err(format!("unknown unit `{other}` in `{text}` (use h, m, s, ms)")),
+        };
+        total += number * seconds;
+        rest = &rest[unit_len..];
+    }
+    if !(total.is_finite() && total > 0.0 && total < 1.0e9) {
+        return Err(format!("`{text}` is not a positive duration"));
+    }
+    Ok(std::time::Duration::from_secs_f64(total))
 }

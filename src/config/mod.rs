@@ -8,5 +8,6 @@ pub mod functions;
 pub mod inputs;
 pub mod load;
 pub mod model;
+pub mod sensitive;
 pub mod sources;
 pub mod typeexpr;

@@ -93,6 +93,7 @@ pub struct Resource {
     pub depends_on: Vec<Expr>,
     pub provider: Option<ProviderRef>,
     pub lifecycle: Lifecycle,
+    pub timeouts: TimeoutsBlock,
     pub body: BodyConfig,
 }
 
@@ -115,9 +116,51 @@ pub struct ProviderRef {
 pub struct Lifecycle {
     pub create_before_destroy: bool,
     pub prevent_destroy: bool,
-    /// Attribute names, or `all` as the single entry for `ignore_changes = all`.
-    pub ignore_changes: Vec<String>,
+    /// Attribute paths whose changes are ignored (`tags["Name"]`,
+    /// `scaling_config[0].desired_size`).
+    pub ignore_changes: Vec<IgnorePath>,
+    /// `ignore_changes = all`.
     pub ignore_all_changes: bool,
+}
+
+/// One entry of `ignore_changes`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IgnorePath {
+    pub steps: Vec<PathStep>,
+    pub span: Span,
+}
+
+/// One step of an attribute path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathStep {
+    /// `.name`, or the first name of the path.
+    Attr(String),
+    /// `["key"]`: a map key.
+    Key(String),
+    /// `[0]`: a list element (for a single nested block, the block itself).
+    Index(usize),
+}
+
+impl std::fmt::Display for IgnorePath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, step) in self.steps.iter().enumerate() {
+            match step {
+                PathStep::Attr(n) if i == 0 => f.write_str(n)?,
+                PathStep::Attr(n) => write!(f, ".{n}")?,
+                PathStep::Key(k) => write!(f, "[{}]", gantry_provider::Value::from(k.as_str()))?,
+                PathStep::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A `timeouts { create = "90m" }` block on a resource.
+#[derive(Clone, Debug, Default)]
+pub struct TimeoutsBlock {
+    pub span: Option<Span>,
+    /// (operation, duration, span of the value).
+    pub entries: Vec<(String, std::time::Duration, Span)>,
 }
 
 /// The arguments of a resource or nested block: attributes and nested blocks, in order.

@@ -2,7 +2,9 @@
 //! [`ResourceChange`] per resource instance with its [`Action`]; apply works only from it.
 
 pub mod costs;
+pub mod deposed;
 pub mod file;
+pub mod ignore;
 pub mod planner;
 pub mod preflight;
 pub mod refresh;
@@ -61,13 +63,22 @@ pub struct ResourceChange {
     /// The conformed configuration (what apply re-evaluates and sends).
     pub config: Option<Value>,
     pub requires_replace: Vec<String>,
-    /// Addresses this instance depends on (for ordering).
+    /// The dependency groups this instance depends on in the stack
+    /// ([`crate::graph::instances`]): its apply step waits for theirs.
     pub dependencies: Vec<String>,
+    /// The dependency groups it depended on when last applied (from state): its delete
+    /// goes before theirs, and, for objects deleted for good, its update too.
+    pub prior_dependencies: Vec<String>,
     pub sensitive_paths: Vec<String>,
     pub schema_version: u32,
     /// Why, when it is not obvious: "deleted outside gantry", "--replace".
     pub reason: Option<String>,
     pub create_before_destroy: bool,
+    /// How long each operation may wait (`timeouts` block, else the type's defaults).
+    pub timeouts: gantry_provider::Timeouts,
+    /// For a delete-then-create replacement: objects that stay and still use the old object
+    /// when it is deleted (its delete will likely be refused; the plan warns).
+    pub still_used_by: Vec<String>,
 }
 
 /// An attribute that changed outside gantry, found by refresh.
@@ -123,6 +134,18 @@ impl Plan {
             }
         }
         s
+    }
+
+    /// How many steps an apply of this plan takes (a replacement is two: delete and create).
+    pub fn step_count(&self) -> usize {
+        self.changes
+            .iter()
+            .map(|c| match c.action {
+                Action::NoOp => 0,
+                a if a.is_replace() => 2,
+                _ => 1,
+            })
+            .sum()
     }
 
     /// True when applying would change infrastructure or outputs.

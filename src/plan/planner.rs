@@ -2,17 +2,24 @@
 //! instance, checks its configuration against the provider's schema, asks the provider for
 //! the planned state, and decides the action. Resources in state but no longer in the
 //! stack are planned for deletion afterwards.
+//!
+//! Sensitive marks come off the configuration here (kept as paths on the change) and go
+//! back onto the value the rest of the stack sees. A destroy plan evaluates the stack
+//! against what state holds, so `count`s and `for_each`es derived from data sources or
+//! other resources are known and every instance can be found.
 
 use super::refresh::Prior;
 use super::{Action, Plan, ResourceChange};
 use crate::addrs::{ResourceInstanceAddr, ResourceMode};
 use crate::config::load::Stack;
 use crate::config::model::Resource;
+use crate::config::sensitive::{mark_paths, union, unmark_paths};
 use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics};
+use crate::graph::instances::groups_of;
 use crate::graph::walk::{InstanceHook, InstanceValue};
 use crate::providers::{provider_name, Providers};
-use gantry_provider::{conform, Value};
-use std::collections::{BTreeMap, HashSet};
+use gantry_provider::{conform, Schema, Timeouts, Value};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 /// Options that change what is planned.
 #[derive(Clone, Debug, Default)]
@@ -31,8 +38,11 @@ pub struct Planner<'a> {
     providers: &'a Providers,
     prior: &'a BTreeMap<String, Prior>,
     options: &'a PlanOptions,
+    /// Addresses an interrupted create may have made, unchecked: never created again.
+    blocked: &'a BTreeMap<String, String>,
     changes: Vec<ResourceChange>,
     seen: HashSet<String>,
+    diags: Diagnostics,
 }
 
 impl<'a> Planner<'a> {
@@ -41,20 +51,24 @@ impl<'a> Planner<'a> {
         providers: &'a Providers,
         prior: &'a BTreeMap<String, Prior>,
         options: &'a PlanOptions,
+        blocked: &'a BTreeMap<String, String>,
     ) -> Planner<'a> {
         Planner {
             stack,
             providers,
             prior,
             options,
+            blocked,
             changes: Vec::new(),
             seen: HashSet::new(),
+            diags: Diagnostics::new(),
         }
     }
 
-    /// The plan: changes for every instance seen, and deletions of everything else in state.
-    /// `dependencies` maps an address to the addresses it depends on (instance graph).
-    pub fn finish(mut self, dependencies: &BTreeMap<String, Vec<String>>) -> Plan {
+    /// The plan: changes for every instance seen, and deletions of everything else in state,
+    /// with problems found on the way (a resource whose provider configuration is gone).
+    /// `dependencies` maps an address to the dependency groups it depends on.
+    pub fn finish(mut self, dependencies: &BTreeMap<String, Vec<String>>) -> (Plan, Diagnostics) {
         for change in &mut self.changes {
             if let Some(deps) = dependencies.get(&change.address) {
                 change.dependencies.clone_from(deps);
@@ -71,6 +85,12 @@ impl<'a> Planner<'a> {
         self.changes
             .retain(|c| !deleted_set.contains(c.address.as_str()));
         for (address, prior) in deleted {
+            if self.providers.get(&prior.provider).is_none() {
+                self.diags.push(missing_provider_config(address, &prior.provider));
+            }
+            if self.options.destroy && self.blocked.contains_key(address) {
+                continue;
+            }
             self.changes.push(ResourceChange {
                 address: address.clone(),
                 managed: true,
@@ -82,10 +102,11 @@ impl<'a> Planner<'a> {
                 after: None,
                 config: None,
                 requires_replace: Vec::new(),
-                dependencies: prior.dependencies.clone(),
+                dependencies: Vec::new(),
+                prior_dependencies: prior.dependencies.clone(),
                 sensitive_paths: prior.sensitive_paths.clone(),
                 schema_version: prior.schema_version,
-                reason: if address.ends_with(" (deposed)") {
+                reason: if super::deposed::is_deposed(address) {
                     Some(
                         "replaced under create_before_destroy; the old object is deleted now"
                             .into(),
@@ -96,11 +117,26 @@ impl<'a> Planner<'a> {
                     Some("no longer in the stack".into())
                 },
                 create_before_destroy: false,
+                timeouts: self.schema_timeouts(&prior.provider, &prior.type_name),
+                still_used_by: Vec::new(),
             });
         }
         if self.options.destroy {
             self.changes.retain(|c| c.action == Action::Delete);
+            for (address, why) in self.blocked {
+                self.diags.push(
+                    Diagnostic::error(format!(
+                        "cannot destroy everything: an interrupted create of `{address}` could not be checked"
+                    ))
+                    .with_address(address.clone())
+                    .with_detail(why.clone())
+                    .with_help(blocked_help(address)),
+                );
+            }
         }
+        let index = GroupIndex::new(&self.changes);
+        propagate_create_before_destroy(&mut self.changes, &index);
+        mark_still_used(&mut self.changes, self.prior, &index);
         if !self.options.targets.is_empty() {
             restrict_to_targets(
                 &mut self.changes,
@@ -109,11 +145,12 @@ impl<'a> Planner<'a> {
             );
         }
         self.changes.sort_by(|a, b| a.address.cmp(&b.address));
-        Plan {
+        let plan = Plan {
             changes: self.changes,
             destroy: self.options.destroy,
             ..Plan::default()
-        }
+        };
+        (plan, self.diags)
     }
 
     /// Addresses whose change does something (not a no-op).
@@ -131,12 +168,71 @@ impl<'a> Planner<'a> {
             closed: false,
         }
     }
+
+    fn schema_timeouts(&self, provider: &str, type_name: &str) -> Timeouts {
+        self.providers
+            .get(provider)
+            .and_then(|p| p.schema().resources.get(type_name).map(|s| s.timeouts))
+            .unwrap_or_default()
+    }
+}
+
+/// A resource whose provider configuration the stack no longer declares: gantry will not
+/// guess another one (a delete sent to the wrong region "succeeds" with NotFound).
+fn missing_provider_config(address: &str, key: &str) -> Diagnostic {
+    Diagnostic::error(format!(
+        "`{address}` is managed by provider configuration `{key}`, which the stack no longer declares"
+    ))
+    .with_address(address.to_owned())
+    .with_help(format!(
+        "add the `provider` block for `{key}` back (it is needed to update or delete the object), or `gantry state rm {address}` to stop managing it"
+    ))
+}
+
+fn blocked_help(address: &str) -> String {
+    format!(
+        "run `gantry apply` again once the cloud can be reached (it looks the object up first); if you know nothing was created, `gantry state resolve {address} --not-created`; if it exists, `gantry import {address} ID`"
+    )
 }
 
 /// `module.x.aws_vpc.main[0]` -> `main`, for display (a deposed address keeps its whole text).
 fn resource_name(address: &str) -> String {
-    crate::addrs::parse_resource_instance(address)
+    crate::addrs::parse_resource_instance(super::deposed::base_of(address))
         .map_or_else(|_| address.to_owned(), |a| a.resource.name)
+}
+
+/// The effective timeouts of a resource: its `timeouts` block over the type's defaults;
+/// entries the type does not have are diagnostics.
+fn effective_timeouts(resource: &Resource, schema: &Schema, diags: &mut Diagnostics) -> Timeouts {
+    let mut t = schema.timeouts;
+    for (op, duration, span) in &resource.timeouts.entries {
+        let slot = match op.as_str() {
+            "create" => &mut t.create,
+            "update" => &mut t.update,
+            "delete" => &mut t.delete,
+            _ => {
+                diags.push(
+                    Diagnostic::error(format!("`{op}` timeouts are not supported"))
+                        .with_span(*span)
+                        .with_help("set `create`, `update` or `delete`"),
+                );
+                continue;
+            }
+        };
+        if slot.is_none() {
+            diags.push(
+                Diagnostic::error(format!(
+                    "`{}` has no `{op}` timeout",
+                    resource.addr.type_name
+                ))
+                .with_span(*span)
+                .with_label("this operation does not wait, so there is nothing to time out"),
+            );
+            continue;
+        }
+        *slot = Some(*duration);
+    }
+    t
 }
 
 impl InstanceHook for Planner<'_> {
@@ -158,7 +254,14 @@ impl InstanceHook for Planner<'_> {
         );
         let Some(provider) = self.providers.get(&provider_key) else {
             let name = provider_name(type_name);
-            diags.push(
+            let known = self.providers.names().any(|n| n == name);
+            let d = if known {
+                Diagnostic::error(format!(
+                    "no provider configuration `{provider_key}` for `{address}`"
+                ))
+                .with_span(resource.span)
+                .with_help(format!("declare `provider \"{name}\" {{ ... }}` for it"))
+            } else {
                 Diagnostic::error(format!(
                     "no provider `{name}` for resource type `{type_name}`"
                 ))
@@ -166,8 +269,9 @@ impl InstanceHook for Planner<'_> {
                 .with_help(format!(
                     "available providers: {}",
                     self.providers.names().collect::<Vec<_>>().join(", ")
-                )),
-            );
+                ))
+            };
+            diags.push(d);
             return Planner::open(config);
         };
         let data = resource.addr.mode == ResourceMode::Data;
@@ -195,12 +299,10 @@ impl InstanceHook for Planner<'_> {
             return Planner::open(config);
         };
         if config.is_unknown() {
-            return InstanceValue {
-                value: config.clone(),
-                closed: false,
-            };
+            return Planner::open(config);
         }
-        let conformed = match conform(schema, config) {
+        let (plain, config_marks) = unmark_paths(config.clone());
+        let conformed = match conform(schema, &plain) {
             Ok(c) => c,
             Err(issues) => {
                 for issue in issues {
@@ -228,42 +330,49 @@ impl InstanceHook for Planner<'_> {
                     .with_address(address.clone()),
             );
         }
-        if self.options.destroy
-            && resource.lifecycle.prevent_destroy
-            && self.prior.contains_key(&address)
-        {
-            diags.push(
-                Diagnostic::error(format!(
-                    "`{address}` has `prevent_destroy` set and cannot be destroyed"
-                ))
-                .with_span(resource.span)
-                .with_address(address.clone())
-                .with_help("remove `prevent_destroy` from its `lifecycle` block first"),
+        let timeouts = if data {
+            Timeouts::default()
+        } else {
+            effective_timeouts(resource, schema, diags)
+        };
+        for path in &resource.lifecycle.ignore_changes {
+            if let Some(why) = super::ignore::check(path, schema) {
+                diags.push(
+                    Diagnostic::error(format!("invalid `ignore_changes` entry `{path}`"))
+                        .with_span(path.span)
+                        .with_label(why),
+                );
+            }
+        }
+        let prior_entry = self.prior.get(&address);
+        let mut sensitive_paths = union(&schema.sensitive_paths(), &config_marks);
+        if let Some(p) = prior_entry {
+            sensitive_paths = union(&sensitive_paths, &p.sensitive_paths);
+        }
+        if self.options.destroy {
+            return self.destroy_value(
+                DestroyInstance {
+                    address: &address,
+                    resource,
+                    provider: provider.as_ref(),
+                    data,
+                    conformed: &conformed,
+                    sensitive_paths: &sensitive_paths,
+                },
+                prior_entry,
+                config,
+                diags,
             );
         }
-        let prior = if self.options.destroy {
-            None
-        } else {
-            self.prior.get(&address)
-        };
+        let prior = prior_entry;
         let mut conformed = conformed;
-        if let (Some(p), Value::Map(cfg)) = (prior, &mut conformed) {
-            let prior_map = p.attributes.as_map();
-            for name in &resource.lifecycle.ignore_changes {
-                let head = name.split('.').next().unwrap_or_default();
-                if let Some(v) = prior_map.and_then(|m| m.get(head)) {
-                    cfg.insert(head.to_owned(), v.clone());
-                }
-            }
-            if resource.lifecycle.ignore_all_changes {
-                if let Some(m) = prior_map {
-                    for (k, v) in m {
-                        if cfg.contains_key(k) {
-                            cfg.insert(k.clone(), v.clone());
-                        }
-                    }
-                }
-            }
+        if let Some(p) = prior {
+            super::ignore::apply(
+                &mut conformed,
+                &p.attributes,
+                &resource.lifecycle.ignore_changes,
+                resource.lifecycle.ignore_all_changes,
+            );
         }
         let planned = match provider.plan(type_name, prior.map(|p| &p.attributes), &conformed) {
             Ok(p) => p,
@@ -278,11 +387,11 @@ impl InstanceHook for Planner<'_> {
         };
         // A data source is read afresh on every plan (what state holds from an earlier
         // apply-time read is only a cache), at plan time when its configuration is known.
-        if data && !self.options.destroy && conformed.is_wholly_known() {
+        if data && conformed.is_wholly_known() {
             if let Some(read) = read_at_plan(provider.as_ref(), type_name, &conformed, &address) {
                 return match read {
                     Ok(value) => InstanceValue {
-                        value,
+                        value: mark_paths(value, &sensitive_paths),
                         closed: true,
                     },
                     Err(e) => {
@@ -306,6 +415,10 @@ impl InstanceHook for Planner<'_> {
                 replace_action(cbd),
                 Some("replacement requested with `--replace`".to_owned()),
             ),
+            Some(p) if p.tainted => (
+                replace_action(cbd),
+                Some("tainted: its create failed after the cloud accepted it, so it is replaced".to_owned()),
+            ),
             Some(_) if !planned.requires_replace.is_empty() => (replace_action(cbd), None),
             Some(p) if p.attributes != planned.value || !planned.value.is_wholly_known() => {
                 (Action::Update, None)
@@ -318,6 +431,21 @@ impl InstanceHook for Planner<'_> {
                     .with_span(resource.span)
                     .with_address(address.clone())
                     .with_help("remove `prevent_destroy` from its `lifecycle` block to allow this, or undo the change that forces replacement"),
+            );
+        }
+        let creates = matches!(
+            action,
+            Action::Create | Action::DeleteThenCreate | Action::CreateThenDelete
+        );
+        if let (true, Some(why)) = (creates, self.blocked.get(&address)) {
+            diags.push(
+                Diagnostic::error(format!(
+                    "`{address}` may already exist: an interrupted run's create could not be checked"
+                ))
+                .with_span(resource.span)
+                .with_address(address.clone())
+                .with_detail(format!("gantry will not create it a second time; looking it up failed: {why}"))
+                .with_help(blocked_help(&address)),
             );
         }
         let value = if action == Action::NoOp {
@@ -337,15 +465,185 @@ impl InstanceHook for Planner<'_> {
             config: Some(conformed),
             requires_replace: planned.requires_replace,
             dependencies: Vec::new(),
-            sensitive_paths: schema.sensitive_paths(),
+            prior_dependencies: if action == Action::NoOp {
+                Vec::new()
+            } else {
+                prior.map(|p| p.dependencies.clone()).unwrap_or_default()
+            },
+            sensitive_paths: sensitive_paths.clone(),
             schema_version: schema.version,
             reason,
             create_before_destroy: cbd,
+            timeouts,
+            still_used_by: Vec::new(),
         });
         InstanceValue {
-            value,
+            value: mark_paths(value, &sensitive_paths),
             closed: true,
         }
+    }
+}
+
+/// One instance met by a destroy plan.
+struct DestroyInstance<'x> {
+    address: &'x str,
+    resource: &'x Resource,
+    provider: &'x dyn gantry_provider::Provider,
+    data: bool,
+    conformed: &'x Value,
+    sensitive_paths: &'x [String],
+}
+
+impl Planner<'_> {
+    /// What an instance is worth to the rest of the stack while planning a destroy: the
+    /// object as state holds it, a data source's last read (or a fresh one), so that
+    /// everything derived from them (`count`, `for_each`) is known.
+    fn destroy_value(
+        &mut self,
+        i: DestroyInstance<'_>,
+        prior: Option<&Prior>,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> InstanceValue {
+        if !i.data && i.resource.lifecycle.prevent_destroy && prior.is_some() {
+            diags.push(
+                Diagnostic::error(format!(
+                    "`{}` has `prevent_destroy` set and cannot be destroyed",
+                    i.address
+                ))
+                .with_span(i.resource.span)
+                .with_address(i.address.to_owned())
+                .with_help("remove `prevent_destroy` from its `lifecycle` block first"),
+            );
+        }
+        if let Some(p) = prior {
+            return InstanceValue {
+                value: mark_paths(p.attributes.clone(), i.sensitive_paths),
+                closed: true,
+            };
+        }
+        if i.data && i.conformed.is_wholly_known() {
+            let type_name = &i.resource.addr.type_name;
+            if let Some(Ok(value)) = read_at_plan(i.provider, type_name, i.conformed, i.address) {
+                return InstanceValue {
+                    value: mark_paths(value, i.sensitive_paths),
+                    closed: true,
+                };
+            }
+        }
+        Planner::open(config)
+    }
+}
+
+/// Changes by the dependency groups they belong to.
+struct GroupIndex {
+    members: HashMap<String, Vec<usize>>,
+}
+
+impl GroupIndex {
+    fn new(changes: &[ResourceChange]) -> GroupIndex {
+        let mut members: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, c) in changes.iter().enumerate() {
+            for key in groups_of_address(&c.address) {
+                members.entry(key).or_default().push(i);
+            }
+        }
+        GroupIndex { members }
+    }
+
+    fn members(&self, key: &str) -> &[usize] {
+        self.members.get(key).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The groups an address belongs to, its own address included (older states recorded
+/// dependencies as instance addresses); a deposed object keeps its address's groups.
+fn groups_of_address(address: &str) -> Vec<String> {
+    let base = super::deposed::base_of(address);
+    let mut g = crate::addrs::parse_resource_instance(base)
+        .map(|a| groups_of(&a))
+        .unwrap_or_default();
+    if !g.iter().any(|k| k == base) {
+        g.push(base.to_owned());
+    }
+    g
+}
+
+/// A create-before-destroy replacement cannot wait for a dependency that is deleted before
+/// it is re-created (its old self would have to go first): as Terraform does, such
+/// dependencies are replaced create-before-destroy too.
+fn propagate_create_before_destroy(changes: &mut [ResourceChange], index: &GroupIndex) {
+    let mut queue: VecDeque<usize> = changes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.action == Action::CreateThenDelete)
+        .map(|(i, _)| i)
+        .collect();
+    while let Some(i) = queue.pop_front() {
+        let keys = changes[i].dependencies.clone();
+        let because = changes[i].address.clone();
+        for key in keys {
+            for &j in index.members(&key) {
+                if changes[j].action == Action::DeleteThenCreate {
+                    changes[j].action = Action::CreateThenDelete;
+                    let why = format!(
+                        "replaced create-before-destroy because `{because}`, which depends on it, is"
+                    );
+                    changes[j].reason = Some(match changes[j].reason.take() {
+                        Some(r) => format!("{r}; {why}"),
+                        None => why,
+                    });
+                    queue.push_back(j);
+                }
+            }
+        }
+    }
+}
+
+/// For each delete-then-create replacement, the objects that use it and stay: its delete
+/// will meet them.
+fn mark_still_used(
+    changes: &mut [ResourceChange],
+    prior: &BTreeMap<String, Prior>,
+    index: &GroupIndex,
+) {
+    let replaced: Vec<usize> = changes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.action == Action::DeleteThenCreate)
+        .map(|(i, _)| i)
+        .collect();
+    if replaced.is_empty() {
+        return;
+    }
+    let mut users: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (address, p) in prior.iter().filter(|(_, p)| p.managed) {
+        for key in &p.dependencies {
+            users.entry(key.as_str()).or_default().push(address.as_str());
+        }
+    }
+    let goes: HashSet<&str> = changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete))
+        .map(|c| c.address.as_str())
+        .collect();
+    let mut found: Vec<(usize, Vec<String>)> = Vec::new();
+    for i in replaced {
+        let mut list: Vec<String> = groups_of_address(&changes[i].address)
+            .iter()
+            .flat_map(|k| users.get(k.as_str()).into_iter().flatten())
+            .filter(|a| !goes.contains(**a) && **a != changes[i].address)
+            .map(|a| (*a).to_owned())
+            .collect();
+        list.sort();
+        list.dedup();
+        if !list.is_empty() {
+            found.push((i, list));
+        }
+    }
+    let _ = index;
+    for (i, list) in found {
+        changes[i].still_used_by = list;
     }
 }
 
@@ -377,8 +675,9 @@ fn replace_action(create_before_destroy: bool) -> Action {
     }
 }
 
-/// Keeps the targeted changes and, transitively, what they depend on (for a destroy: what
-/// depends on them, since dependants must go first).
+/// Keeps the targeted changes and, transitively, what they depend on (for a destroy, and for
+/// deletions: what depends on them, since dependants must go first). Linear in the plan:
+/// each change is visited once through the dependency-group index.
 fn restrict_to_targets(changes: &mut Vec<ResourceChange>, targets: &[String], destroy: bool) {
     let matches = |address: &str| {
         targets.iter().any(|t| {
@@ -388,25 +687,48 @@ fn restrict_to_targets(changes: &mut Vec<ResourceChange>, targets: &[String], de
                     .is_some_and(|rest| rest.starts_with('[') || rest.starts_with('.'))
         })
     };
-    let mut keep: HashSet<String> = changes
-        .iter()
-        .filter(|c| matches(&c.address))
-        .map(|c| c.address.clone())
-        .collect();
-    loop {
-        let before = keep.len();
-        for c in changes.iter() {
-            if destroy || c.action == Action::Delete {
-                if c.dependencies.iter().any(|d| keep.contains(d)) {
-                    keep.insert(c.address.clone());
-                }
-            } else if keep.contains(&c.address) {
-                keep.extend(c.dependencies.iter().cloned());
+    let index = GroupIndex::new(changes);
+    // Who depends on a group, through a deletion (prior dependencies).
+    let mut dependants: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, c) in changes.iter().enumerate() {
+        if destroy || c.action == Action::Delete {
+            for key in &c.prior_dependencies {
+                dependants.entry(key.as_str()).or_default().push(i);
             }
         }
-        if keep.len() == before {
-            break;
+    }
+    let mut keep = vec![false; changes.len()];
+    let mut queue: VecDeque<usize> = VecDeque::new();
+    for (i, c) in changes.iter().enumerate() {
+        if matches(&c.address) {
+            keep[i] = true;
+            queue.push_back(i);
         }
     }
-    changes.retain(|c| keep.contains(&c.address));
+    while let Some(i) = queue.pop_front() {
+        let c = &changes[i];
+        let mut next: Vec<usize> = Vec::new();
+        if !destroy && c.action != Action::Delete {
+            for key in &c.dependencies {
+                next.extend_from_slice(index.members(key));
+            }
+        }
+        for key in groups_of_address(&c.address) {
+            if let Some(d) = dependants.get(key.as_str()) {
+                next.extend_from_slice(d);
+            }
+        }
+        for j in next {
+            if !keep[j] {
+                keep[j] = true;
+                queue.push_back(j);
+            }
+        }
+    }
+    let mut i = 0;
+    changes.retain(|_| {
+        let k = keep[i];
+        i += 1;
+        k
+    });
 }

@@ -2,10 +2,11 @@
 //! outside gantry before planning.
 
 use super::Drift;
+use crate::apply::calls::ProviderCalls;
 use crate::providers::Providers;
+use futures::StreamExt;
 use gantry_provider::{OpContext, ProviderError, Value};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// A resource as state records it, in the shape the planner needs.
 #[derive(Clone, Debug)]
@@ -17,12 +18,21 @@ pub struct Prior {
     pub dependencies: Vec<String>,
     pub schema_version: u32,
     pub sensitive_paths: Vec<String>,
+    /// Created but failed afterwards: the plan replaces it.
+    pub tainted: bool,
 }
 
-/// Gives state attributes their schema types back: JSON has no sets, so a set read from
-/// state is a list until converted, and would otherwise differ from every fresh read.
-pub fn type_priors(providers: &Providers, prior: &mut BTreeMap<String, Prior>) {
-    for p in prior.values_mut() {
+/// Brings state attributes up to the provider's current schema: state written with an older
+/// schema version goes through the provider's `upgrade_state` first, then every value gets
+/// its schema type back (JSON has no sets, so a set read from state is a list until
+/// converted, and would otherwise differ from every fresh read). An upgrade that fails is a
+/// diagnostic; the object is then planned from its state as it is.
+pub fn type_priors(
+    providers: &Providers,
+    prior: &mut BTreeMap<String, Prior>,
+) -> crate::diagnostics::Diagnostics {
+    let mut diags = crate::diagnostics::Diagnostics::new();
+    for (address, p) in prior.iter_mut() {
         let Some(provider) = providers.get(&p.provider) else {
             continue;
         };
@@ -32,54 +42,100 @@ pub fn type_priors(providers: &Providers, prior: &mut BTreeMap<String, Prior>) {
         } else {
             schemas.data_sources.get(&p.type_name)
         };
-        if let Some(schema) = schema {
-            if let Ok(typed) = p
-                .attributes
-                .convert(&gantry_provider::plan::object_type(schema))
-            {
-                p.attributes = typed;
+        let Some(schema) = schema else { continue };
+        if p.managed && p.schema_version < schema.version {
+            match provider.upgrade_state(&p.type_name, p.schema_version, p.attributes.clone()) {
+                Ok(upgraded) => {
+                    p.attributes = upgraded;
+                    p.schema_version = schema.version;
+                }
+                Err(e) => {
+                    diags.push(
+                        crate::diagnostics::Diagnostic::error(format!(
+                            "cannot upgrade the state of `{address}` from schema version {} to {}",
+                            p.schema_version, schema.version
+                        ))
+                        .with_address(address.clone())
+                        .with_label(crate::apply::calls::explain(&e)),
+                    );
+                    continue;
+                }
             }
         }
+        if let Ok(typed) = p
+            .attributes
+            .convert(&gantry_provider::plan::object_type(schema))
+        {
+            p.attributes = typed;
+        }
+    }
+    diags
+}
+
+/// A tracked object that could not be read.
+#[derive(Debug)]
+pub struct RefreshError {
+    pub address: String,
+    pub error: ProviderError,
+}
+
+impl RefreshError {
+    /// The diagnostic: which object, and why (class, the cloud's code, its message).
+    pub fn diagnostic(&self) -> crate::diagnostics::Diagnostic {
+        crate::diagnostics::Diagnostic::error(format!("failed to refresh `{}`", self.address))
+            .with_address(self.address.clone())
+            .with_label(crate::apply::calls::explain(&self.error))
+            .with_help(match self.error.class {
+                gantry_provider::ErrorClass::Throttled | gantry_provider::ErrorClass::Transient => {
+                    "the cloud kept failing after retries; run the command again, or lower `--parallelism`"
+                }
+                gantry_provider::ErrorClass::Auth => {
+                    "check the credentials and permissions gantry runs with"
+                }
+                _ => "run the command again; `--refresh=false` plans from state without reading the cloud",
+            })
     }
 }
 
-/// Reads each managed resource; returns the refreshed set (objects deleted outside gantry
-/// are gone from it) and the drift found. Errors are per resource.
+/// Reads each managed resource through `calls` (the command's per-provider limits, retrying
+/// throttling and transient errors); returns the refreshed set (objects deleted outside
+/// gantry are gone from it) and the drift found. Errors are per resource; a resource whose
+/// provider configuration is gone is an error, never read through another one.
 pub async fn refresh(
     providers: &Providers,
+    calls: &ProviderCalls,
     prior: BTreeMap<String, Prior>,
-    parallelism: usize,
-) -> (
-    BTreeMap<String, Prior>,
-    Vec<Drift>,
-    Vec<(String, ProviderError)>,
-) {
-    let semaphore = Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
-    let mut tasks = tokio::task::JoinSet::new();
+) -> (BTreeMap<String, Prior>, Vec<Drift>, Vec<RefreshError>) {
     let mut out = BTreeMap::new();
+    let mut reads = Vec::new();
+    let mut errors = Vec::new();
     for (address, p) in prior {
-        let Some(provider) = providers.get(&p.provider) else {
-            out.insert(address, p);
-            continue;
-        };
         if !p.managed {
             out.insert(address, p);
             continue;
         }
-        let sem = semaphore.clone();
-        tasks.spawn(async move {
-            let _permit = sem.acquire_owned().await;
+        let Some(provider) = providers.get(&p.provider) else {
+            errors.push(RefreshError {
+                address: address.clone(),
+                error: ProviderError::invalid(format!(
+                    "its provider configuration `{}` is not in the stack any more",
+                    p.provider
+                )),
+            });
+            out.insert(address, p);
+            continue;
+        };
+        reads.push(async move {
             let ctx = OpContext::new(address.clone());
-            let result = provider.read(&ctx, &p.type_name, &p.attributes).await;
+            let result = calls
+                .call(&p.provider, || provider.read(&ctx, &p.type_name, &p.attributes))
+                .await;
             (address, p, result)
         });
     }
     let mut drift = Vec::new();
-    let mut errors = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        let Ok((address, mut p, result)) = joined else {
-            continue;
-        };
+    let mut stream = futures::stream::iter(reads).buffer_unordered(calls_width(calls));
+    while let Some((address, mut p, result)) = stream.next().await {
         match result {
             Ok(Some(current)) => {
                 if current != p.attributes {
@@ -97,12 +153,22 @@ pub async fn refresh(
                 before: p.attributes,
                 after: None,
             }),
-            Err(e) => {
-                errors.push((address.clone(), e));
+            Err(error) => {
+                errors.push(RefreshError {
+                    address: address.clone(),
+                    error,
+                });
                 out.insert(address, p);
             }
         }
     }
     drift.sort_by(|a, b| a.address.cmp(&b.address));
+    errors.sort_by(|a, b| a.address.cmp(&b.address));
     (out, drift, errors)
+}
+
+/// How many reads to keep started at once: the per-provider limits inside `calls` decide
+/// the real concurrency; this only bounds the futures alive.
+fn calls_width(calls: &ProviderCalls) -> usize {
+    calls.max().max(1)
 }

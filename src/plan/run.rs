@@ -4,18 +4,19 @@
 use super::planner::{PlanOptions, Planner};
 use super::refresh::{refresh, Prior};
 use super::Plan;
+use crate::apply::calls::ProviderCalls;
+use crate::apply::retry::RetryPolicy;
 use crate::config::inputs::{InputOptions, InputValue};
 use crate::config::load::Stack;
 use crate::config::sources::ModuleFetcher;
-use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::diagnostics::Diagnostics;
 use crate::graph::build::ConfigGraph;
-use crate::graph::instances::build_instances;
+use crate::graph::instances::dependency_groups;
 use crate::graph::walk::{walk_with, Evaluation, WalkMode};
 use crate::providers::Providers;
 use crate::stack::{prepare, Prepared};
-use crate::state::{ResourceMode, State};
-use gantry_provider::Value;
-use petgraph::visit::EdgeRef;
+use crate::state::{ResourceMode, ResourceState, State};
+use gantry_provider::{CancellationToken, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
@@ -39,6 +40,38 @@ pub struct Planned {
     pub evaluation: Option<Evaluation>,
     pub plan: Plan,
     pub diagnostics: Diagnostics,
+    /// Objects whose state refresh changed (drift, a schema upgrade) and that the plan does
+    /// not otherwise touch: apply records them so state matches what was read.
+    pub refreshed: Vec<ResourceState>,
+}
+
+/// A stack loaded, evaluated as far as its provider blocks, and its providers configured:
+/// the first half of a plan. Apply resolves an interrupted run's creates between the two
+/// halves, with the stack's own provider configurations.
+pub struct Configured {
+    pub stack: Stack,
+    pub graph: Option<ConfigGraph>,
+    pub inputs: HashMap<String, InputValue>,
+    pub diagnostics: Diagnostics,
+}
+
+impl Configured {
+    /// Whether planning can go on.
+    pub fn ok(&self) -> bool {
+        self.graph.is_some() && !self.diagnostics.has_errors()
+    }
+
+    fn into_failed(self) -> Planned {
+        Planned {
+            stack: self.stack,
+            graph: self.graph,
+            inputs: self.inputs,
+            evaluation: None,
+            plan: Plan::default(),
+            diagnostics: self.diagnostics,
+            refreshed: Vec::new(),
+        }
+    }
 }
 
 /// The planner's view of what state tracks.
@@ -57,13 +90,15 @@ pub fn priors_from_state(state: &State) -> BTreeMap<String, Prior> {
                     dependencies: r.dependencies.clone(),
                     schema_version: r.schema_version,
                     sensitive_paths: r.sensitive_paths.clone(),
+                    tainted: r.tainted,
                 },
             )
         })
         .collect()
 }
 
-pub async fn make_plan(req: &PlanRequest<'_>, state: &State, providers: &Providers) -> Planned {
+/// Loads the stack and configures its providers.
+pub async fn configure(req: &PlanRequest<'_>, providers: &Providers) -> Configured {
     let fetcher = ModuleFetcher::default();
     let Prepared {
         stack,
@@ -72,47 +107,86 @@ pub async fn make_plan(req: &PlanRequest<'_>, state: &State, providers: &Provide
         has_cycles,
         diagnostics: mut diags,
     } = prepare(req.path, req.inputs, &fetcher);
-    let mut planned = Planned {
-        stack: Stack::default(),
-        graph: None,
-        inputs: HashMap::new(),
-        evaluation: None,
-        plan: Plan::default(),
-        diagnostics: Diagnostics::new(),
-    };
     let graph = match graph {
         Some(g) if !has_cycles && !diags.has_errors() => g,
         other => {
-            planned.stack = stack;
-            planned.graph = other;
-            planned.diagnostics = diags;
-            return planned;
+            return Configured {
+                stack,
+                graph: other,
+                inputs,
+                diagnostics: diags,
+            }
         }
     };
-    let config_diags = providers.configure_for(&stack, &graph, &inputs).await;
-    let configured = !config_diags.has_errors();
-    diags.extend(config_diags);
-    if !configured {
-        planned.stack = stack;
-        planned.graph = Some(graph);
-        planned.diagnostics = diags;
-        return planned;
+    diags.extend(providers.configure_for(&stack, &graph, &inputs).await);
+    Configured {
+        stack,
+        graph: Some(graph),
+        inputs,
+        diagnostics: diags,
     }
+}
+
+/// Both halves: [`configure`], then [`plan_configured`] against `state`.
+pub async fn make_plan(req: &PlanRequest<'_>, state: &State, providers: &Providers) -> Planned {
+    let configured = configure(req, providers).await;
+    let calls = ProviderCalls::new(
+        providers,
+        req.parallelism,
+        RetryPolicy::default(),
+        CancellationToken::new(),
+    );
+    plan_configured(configured, req, state, providers, &calls, &BTreeMap::new()).await
+}
+
+/// The second half of a plan: refresh what state tracks, walk the graph with the
+/// [`Planner`], attach dependencies, price and check the plan. `blocked` names addresses an
+/// interrupted create may have made that could not be checked: creating them is refused.
+pub async fn plan_configured(
+    configured: Configured,
+    req: &PlanRequest<'_>,
+    state: &State,
+    providers: &Providers,
+    calls: &ProviderCalls,
+    blocked: &BTreeMap<String, String>,
+) -> Planned {
+    if !configured.ok() {
+        return configured.into_failed();
+    }
+    let Configured {
+        stack,
+        graph,
+        inputs,
+        diagnostics: mut diags,
+    } = configured;
+    let Some(graph) = graph else {
+        return Planned {
+            stack,
+            graph: None,
+            inputs,
+            evaluation: None,
+            plan: Plan::default(),
+            diagnostics: diags,
+            refreshed: Vec::new(),
+        };
+    };
     let mut prior = priors_from_state(state);
-    super::refresh::type_priors(providers, &mut prior);
+    diags.extend(super::refresh::type_priors(providers, &mut prior));
+    let versions: BTreeMap<String, u32> = state
+        .resources
+        .iter()
+        .map(|(a, r)| (a.clone(), r.schema_version))
+        .collect();
     let mut drift = Vec::new();
     if req.refresh && !prior.is_empty() {
-        let (refreshed, found, errors) = refresh(providers, prior, req.parallelism).await;
+        let (refreshed, found, errors) = refresh(providers, calls, prior).await;
         prior = refreshed;
         drift = found;
-        for (address, e) in errors {
-            diags.push(
-                Diagnostic::error(format!("failed to refresh `{address}`"))
-                    .with_label(e.to_string()),
-            );
+        for e in &errors {
+            diags.push(e.diagnostic());
         }
     }
-    let mut planner = Planner::new(&stack, providers, &prior, &req.options);
+    let mut planner = Planner::new(&stack, providers, &prior, &req.options, blocked);
     let evaluation = walk_with(
         &stack,
         &graph,
@@ -121,27 +195,24 @@ pub async fn make_plan(req: &PlanRequest<'_>, state: &State, providers: &Provide
         &mut planner,
         &mut diags,
     );
-    let instances = build_instances(&graph, &evaluation);
     // Only changes that do something need their dependencies (a no-op plan of a large stack
-    // then formats no edge at all); each address is formatted once, not once per edge.
+    // then computes none); dependencies are groups, linear in the stack's size.
     let changed = planner.changed_addresses();
-    let names: Vec<String> = instances
-        .graph
-        .node_weights()
-        .map(ToString::to_string)
-        .collect();
+    let groups = dependency_groups(&graph, &evaluation);
     let mut dependencies: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for e in instances.graph.edge_references() {
-        if !changed.contains(&names[e.target().index()]) {
+    for (i, instance) in evaluation.instances.iter().enumerate() {
+        if groups[i].is_empty() {
             continue;
         }
-        dependencies
-            .entry(names[e.target().index()].clone())
-            .or_default()
-            .push(names[e.source().index()].clone());
+        let address = instance.addr.to_string();
+        if changed.contains(&address) {
+            dependencies.insert(address, groups[i].clone());
+        }
     }
-    let mut plan = planner.finish(&dependencies);
+    let (mut plan, finish_diags) = planner.finish(&dependencies);
+    diags.extend(finish_diags);
     plan.drift = drift;
+    let refreshed = refreshed_states(state, &prior, &plan, &versions);
     let catalog = crate::catalog::current();
     plan.costs = super::costs::price_plan(&plan, providers, catalog);
     if !req.options.destroy && !diags.has_errors() {
@@ -151,10 +222,10 @@ pub async fn make_plan(req: &PlanRequest<'_>, state: &State, providers: &Provide
         }
         super::preflight::check_quotas(&plan, providers, catalog, &mut diags).await;
     }
-    for (name, value) in &evaluation.root_outputs {
-        let sensitive = stack.output_sensitive(name);
-        let before = state.outputs.get(name).map(|o| Value::from_json(&o.value));
-        if !req.options.destroy {
+    if !req.options.destroy {
+        for (name, value) in &evaluation.root_outputs {
+            let sensitive = stack.output_sensitive(name);
+            let before = state.outputs.get(name).map(|o| Value::from_json(&o.value));
             plan.outputs.insert(
                 name.clone(),
                 super::OutputChange {
@@ -165,15 +236,51 @@ pub async fn make_plan(req: &PlanRequest<'_>, state: &State, providers: &Provide
             );
         }
     }
-    planned.stack = stack;
-    planned.graph = Some(graph);
-    planned.inputs = inputs;
-    planned.evaluation = Some(evaluation);
-    planned.plan = plan;
-    planned.diagnostics = diags;
-    planned
+    Planned {
+        stack,
+        graph: Some(graph),
+        inputs,
+        evaluation: Some(evaluation),
+        plan,
+        diagnostics: diags,
+        refreshed,
+    }
 }
 
+/// State entries that refresh changed (drift, a schema upgrade) where the plan leaves the
+/// object alone: apply writes them back.
+fn refreshed_states(
+    state: &State,
+    prior: &BTreeMap<String, Prior>,
+    plan: &Plan,
+    versions: &BTreeMap<String, u32>,
+) -> Vec<ResourceState> {
+    let touched: std::collections::HashSet<&str> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != super::Action::NoOp)
+        .map(|c| c.address.as_str())
+        .collect();
+    let mut out = Vec::new();
+    for (address, p) in prior {
+        if !p.managed || touched.contains(address.as_str()) {
+            continue;
+        }
+        let Some(current) = state.resources.get(address) else {
+            continue;
+        };
+        let attributes = p.attributes.to_json();
+        let upgraded = versions.get(address).is_some_and(|v| *v != p.schema_version);
+        if upgraded || attributes != current.attributes {
+            out.push(ResourceState {
+                attributes,
+                schema_version: p.schema_version,
+                ..current.clone()
+            });
+        }
+    }
+    out
+}
 /// The root module's `budget` block, with `--max-hourly` taking the place of its hourly limit.
 fn budget_limits(stack: &Stack, max_hourly: Option<f64>) -> super::preflight::BudgetLimits {
     let budget = stack.root().and_then(|m| m.budget.as_ref());

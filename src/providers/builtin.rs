@@ -158,6 +158,7 @@ impl Provider for GantryProvider {
         _ctx: &OpContext,
         _t: &str,
         _token: &str,
+        _planned: &Value,
     ) -> gantry_provider::provider::Result<Option<Value>> {
         Ok(None)
     }

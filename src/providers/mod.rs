@@ -61,17 +61,16 @@ impl Providers {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The instance for a configuration key; an unknown alias falls back to the default
-    /// configuration of its provider (state written before the block was removed).
+    /// The instance for a configuration key, exactly: a configuration that no block
+    /// declares any more is `None`, never another configuration of the same provider (a
+    /// delete sent to the default region would "succeed" with NotFound and lose track of
+    /// the object).
     pub fn get(&self, key: &str) -> Option<Arc<dyn Provider>> {
         let instances = self
             .instances
             .read()
             .unwrap_or_else(PoisonError::into_inner);
-        instances
-            .get(key)
-            .or_else(|| instances.get(provider_of_key(key)))
-            .cloned()
+        instances.get(key).cloned()
     }
 
     /// Configuration keys with an instance.

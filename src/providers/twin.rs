@@ -66,8 +66,9 @@ impl Provider for Twin {
         ctx: &OpContext,
         type_name: &str,
         token: &str,
+        planned: &Value,
     ) -> Result<Option<Value>> {
-        self.sim.find_created(ctx, type_name, token).await
+        self.sim.find_created(ctx, type_name, token, planned).await
     }
 
     async fn read_data(&self, ctx: &OpContext, type_name: &str, config: &Value) -> Result<Value> {

@@ -51,6 +51,16 @@ pub struct Intent {
     pub provider: String,
     /// The idempotency token passed to the cloud; the created object can be found by it.
     pub token: String,
+    /// The configuration the create is sent with (computed attributes null): recovery looks
+    /// the object up by it where the cloud has names.
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub config: serde_json::Value,
+    /// What the instance depends on, so an adopted object keeps its place in the graph.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<String>,
+    /// Paths of sensitive values in the object, kept when it is adopted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive_paths: Vec<String>,
 }
 
 /// One journal entry.
@@ -419,6 +429,42 @@ fn open(lock: &Arc<LockInner>, options: JournalOptions) -> Result<(Journal, Reco
         }),
     };
     Ok((journal, recovery))
+}
+
+impl StateLock {
+    /// The state as an apply would see it, without changing anything on disk: `state.json`
+    /// (or a new state) with a journal left by an interrupted run replayed in memory, and
+    /// the creates whose outcome that run never learnt. `plan` uses it so it never plans
+    /// against a stale `state.json`.
+    pub fn read_state_with_journal(&self) -> Result<(State, Recovery), StateError> {
+        let dir = &self.inner.dir;
+        let path = dir.join(JOURNAL_FILE);
+        let base = load_state_file(&dir.join(STATE_FILE))?;
+        let state_exists = base.is_some();
+        let replay = match read_optional(&path)? {
+            Some(bytes) => Some(parse_journal(&bytes, &path, base.as_ref())?),
+            None => None,
+        };
+        let mut mem = Mem {
+            state: base.unwrap_or_default(),
+            pending: IndexMap::new(),
+        };
+        let mut recovery = Recovery::default();
+        if let Some(replay) = replay {
+            recovery.discarded_torn_line = replay.torn;
+            recovery.replayed_records = replay.records.len();
+            if let Some(lineage) = replay.lineage {
+                if !state_exists {
+                    mem.state.lineage = lineage;
+                }
+                for record in replay.records {
+                    mem.apply(record);
+                }
+            }
+        }
+        recovery.pending_creates = mem.pending.values().cloned().collect();
+        Ok((mem.state, recovery))
+    }
 }
 
 /// A parsed journal file.
@@ -844,6 +890,9 @@ mod tests {
             type_name: "aws_vpc".into(),
             provider: "aws".into(),
             token: token.into(),
+            config: serde_json::Value::Null,
+            dependencies: Vec::new(),
+            sensitive_paths: Vec::new(),
         }
     }
 

@@ -52,6 +52,11 @@ pub struct ResourceState {
     /// crash finds the object in the cloud by it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_token: Option<String>,
+    /// The create was accepted by the cloud but failed afterwards (a wait, a read-back):
+    /// the object exists but may not be what the stack asked for, so the next plan
+    /// replaces it (Terraform's "tainted").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tainted: bool,
 }
 
 /// `managed` (a `resource` block) or `data` (a `data` block).
@@ -198,6 +203,7 @@ pub(crate) mod tests {
             sensitive_paths: vec![],
             dependencies: vec![],
             create_token: None,
+            tainted: false,
         }
     }
 

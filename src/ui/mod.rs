@@ -77,3 +77,4 @@ fn summary_line(errors: usize, warnings: usize) -> String {
 }
 pub mod money;
 pub mod plan;
+pub mod redact;

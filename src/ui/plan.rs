@@ -455,10 +455,13 @@ mod tests {
                 config: None,
                 requires_replace: Vec::new(),
                 dependencies: Vec::new(),
+                prior_dependencies: Vec::new(),
                 sensitive_paths: vec!["input".into()],
                 schema_version: 0,
                 reason: None,
                 create_before_destroy: false,
+                timeouts: gantry_provider::Timeouts::default(),
+                still_used_by: Vec::new(),
             }],
             ..Plan::default()
         }

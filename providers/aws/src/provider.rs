@@ -180,12 +180,15 @@ impl Provider for AwsProvider {
         ctx: &OpContext,
         type_name: &str,
         token: &str,
+        planned: &Value,
     ) -> Result<Option<Value>> {
         let cx = Cx {
             op: ctx,
             settings: self.settings().await?,
         };
-        self.resource(type_name)?.find_created(&cx, token).await
+        self.resource(type_name)?
+            .find_created(&cx, token, planned)
+            .await
     }
 
     async fn read_data(&self, ctx: &OpContext, type_name: &str, config: &Value) -> Result<Value> {

@@ -1,6 +1,7 @@
-//! Tags: the user's `tags`, the provider's `default_tags`, and the two tags gantry adds to
-//! everything taggable (`gantry:address`, `gantry:stack`) so that an object created by a run
-//! that was killed before it could record it can be found and adopted.
+//! Tags: the user's `tags`, the provider's `default_tags`, and the three tags gantry adds to
+//! everything taggable at create (`gantry:stack`, `gantry:address`, `gantry:token`) so that
+//! an object created by a run that was killed before it could record it can be found and
+//! adopted, and only that object ([`are_ours`]).
 
 use crate::attrs::{str_map, Attrs};
 use crate::errors::sdk_error;
@@ -11,6 +12,7 @@ use std::future::Future;
 
 pub const ADDRESS_TAG: &str = "gantry:address";
 pub const STACK_TAG: &str = "gantry:stack";
+pub const TOKEN_TAG: &str = "gantry:token";
 
 pub type Tags = BTreeMap<String, String>;
 
@@ -35,16 +37,23 @@ pub fn merged(default_tags: &Tags, config: &Value) -> Tags {
     all
 }
 
-/// Everything to put on the object: [`merged`] plus gantry's own tags.
+/// Everything to put on the object: [`merged`] plus gantry's own tags (the token only on a
+/// create, which is the only operation that has one).
 pub fn desired(default_tags: &Tags, config: &Value, ctx: &OpContext) -> Tags {
     let mut all = merged(default_tags, config);
-    if !ctx.address.is_empty() {
-        all.insert(ADDRESS_TAG.to_owned(), ctx.address.clone());
-    }
-    if !ctx.stack.is_empty() {
-        all.insert(STACK_TAG.to_owned(), ctx.stack.clone());
+    for (mark, value) in ctx.identity() {
+        all.insert(tag_of(mark).to_owned(), value.to_owned());
     }
     all
+}
+
+/// The tag key of one of [`OpContext::identity`]'s marks.
+fn tag_of(mark: &str) -> &'static str {
+    match mark {
+        "stack" => STACK_TAG,
+        "address" => ADDRESS_TAG,
+        _ => TOKEN_TAG,
+    }
 }
 
 /// True for tags the user does not manage (gantry's and AWS's own).
@@ -119,11 +128,14 @@ where
     Ok(())
 }
 
-/// True when `found` carries this operation's `gantry:address` and `gantry:stack` (and the
-/// operation has at least one of them to look for).
+/// True when `found` proves the object is the one this create made: it carries this
+/// operation's stack identity, address and token (see [`OpContext::is_ours`]).
 pub fn are_ours(op: &OpContext, found: &Tags) -> bool {
-    let wanted = desired(&Tags::new(), &Value::Null, op);
-    !wanted.is_empty() && wanted.iter().all(|(k, v)| found.get(k) == Some(v))
+    op.is_ours(
+        found.get(STACK_TAG).map(String::as_str),
+        found.get(ADDRESS_TAG).map(String::as_str),
+        found.get(TOKEN_TAG).map(String::as_str),
+    )
 }
 
 // ---- EC2 ----
@@ -341,18 +353,30 @@ mod tests {
     }
 
     #[test]
-    fn our_tags_need_the_address_and_the_stack() {
+    fn our_tags_need_the_stack_the_address_and_the_token() {
         let mut op = OpContext::new("aws_iam_role.r");
         op.stack = "llm".into();
+        op.idempotency_token = Some("tok-1".into());
         let ours = tags(&[
             ("gantry:address", "aws_iam_role.r"),
             ("gantry:stack", "llm"),
+            ("gantry:token", "tok-1"),
         ]);
         assert!(are_ours(&op, &ours));
-        assert!(!are_ours(
-            &op,
-            &tags(&[("gantry:address", "aws_iam_role.r")])
-        ));
+        // A create carries all three; an update carries no token.
+        assert_eq!(desired(&Tags::new(), &Value::Null, &op), ours);
+        for missing in ["gantry:address", "gantry:stack", "gantry:token"] {
+            let mut partial = ours.clone();
+            partial.remove(missing);
+            assert!(!are_ours(&op, &partial), "without {missing}");
+        }
+        // Another stack's object, or a deposed predecessor (another token), is not ours.
+        let mut other_stack = ours.clone();
+        other_stack.insert("gantry:stack".into(), "llm-staging".into());
+        assert!(!are_ours(&op, &other_stack));
+        let mut older = ours.clone();
+        older.insert("gantry:token".into(), "tok-0".into());
+        assert!(!are_ours(&op, &older));
         assert!(!are_ours(&OpContext::new(""), &Tags::new()));
     }
 

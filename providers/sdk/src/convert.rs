@@ -39,6 +39,16 @@ impl Value {
 }
 
 fn convert_at(value: &Value, ty: &Type, path: &mut String) -> Result<Value, ConvertError> {
+    if let Value::Sensitive(inner) = value {
+        // The mark stays on the converted value; an error must not quote the value.
+        return match convert_at(inner, ty, path) {
+            Ok(v) => Ok(Value::sensitive(v)),
+            Err(e) => Err(err(
+                &e.path,
+                format!("{ty} required; the value is sensitive and not shown"),
+            )),
+        };
+    }
     if let Value::Unknown(_) = value {
         return Ok(Value::Unknown(ty.clone()));
     }

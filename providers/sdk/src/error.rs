@@ -24,6 +24,9 @@ pub enum ErrorClass {
     InvalidInput,
     /// Credentials are missing, expired or lack permission.
     Auth,
+    /// A wait for the object to reach a state ran past its timeout (`timeouts { create =
+    /// ... }`). Not retried: the object exists and is still changing in the cloud.
+    Timeout,
     /// Anything else: stop.
     Fatal,
 }
@@ -44,13 +47,14 @@ impl ErrorClass {
             ErrorClass::Conflict => "conflict",
             ErrorClass::InvalidInput => "invalid input",
             ErrorClass::Auth => "auth",
+            ErrorClass::Timeout => "timeout",
             ErrorClass::Fatal => "fatal",
         }
     }
 }
 
 /// An error from a provider operation.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProviderError {
     pub class: ErrorClass,
     /// The cloud's own error code (`InsufficientInstanceCapacity`).
@@ -58,6 +62,11 @@ pub struct ProviderError {
     pub message: String,
     /// How long the API asked us to wait (Throttled).
     pub retry_after: Option<Duration>,
+    /// Set by a create that failed *after* the cloud accepted it (a wait, a read-back, a
+    /// follow-up call): the object's state as far as it is known, at least its `id`. The
+    /// engine records the object in state as tainted (replaced by the next apply) and never
+    /// sends the create again.
+    pub accepted: Option<Box<crate::value::Value>>,
 }
 
 impl ProviderError {
@@ -67,6 +76,7 @@ impl ProviderError {
             code: None,
             message: message.into(),
             retry_after: None,
+            accepted: None,
         }
     }
 
@@ -78,6 +88,18 @@ impl ProviderError {
     pub fn with_retry_after(mut self, after: Duration) -> ProviderError {
         self.retry_after = Some(after);
         self
+    }
+
+    /// Marks the error as happening after the cloud accepted a create: `state` is the new
+    /// object as far as it is known (at least its `id`). See [`ProviderError::accepted`].
+    pub fn after_create(mut self, state: crate::value::Value) -> ProviderError {
+        self.accepted = Some(Box::new(state));
+        self
+    }
+
+    /// A wait that ran out of time (see [`ErrorClass::Timeout`]).
+    pub fn timeout(message: impl Into<String>) -> ProviderError {
+        ProviderError::new(ErrorClass::Timeout, message)
     }
 
     pub fn invalid(message: impl Into<String>) -> ProviderError {

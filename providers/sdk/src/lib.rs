@@ -18,7 +18,7 @@ pub use error::{ErrorClass, ProviderError};
 pub use plan::{conform, plan_from_schema, ConfigIssue, PlannedState};
 pub use provider::{OpContext, Provider};
 pub use quota::{QuotaQuery, QuotaReading};
-pub use schema::{Attribute, NestedBlock, Nesting, ProviderSchema, Schema};
+pub use schema::{Attribute, NestedBlock, Nesting, ProviderSchema, Schema, Timeouts};
 pub use tokio_util::sync::CancellationToken;
 pub use types::{ObjectAttr, Type};
 pub use value::Value;

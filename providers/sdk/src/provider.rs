@@ -8,6 +8,7 @@ use crate::quota::{QuotaQuery, QuotaReading};
 use crate::schema::ProviderSchema;
 use crate::value::Value;
 use async_trait::async_trait;
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// What an operation knows about the run it belongs to.
@@ -16,12 +17,18 @@ pub struct OpContext {
     /// Cancelled on Ctrl-C: long waits should stop and return promptly.
     pub cancel: CancellationToken,
     /// For creates: a token unique to this planned create, stable across retries and across
-    /// a crashed run and its recovery (EC2 ClientToken, GCP requestId).
+    /// a crashed run and its recovery (EC2 ClientToken, GCP requestId). Providers also put
+    /// it on the object ([`OpContext::identity`]) so that recovery can tell this create's
+    /// object from any other.
     pub idempotency_token: Option<String>,
     /// The resource instance address, for `gantry:address` tags and labels.
     pub address: String,
-    /// The stack's name, for the `gantry:stack` tag.
+    /// The stack's stable identity (recorded in state, the same on every machine), for the
+    /// `gantry:stack` tag. Never a local path.
     pub stack: String,
+    /// How long this operation may wait for the object (the resource's `timeouts` block,
+    /// else the type's default); `None`: the provider's own bound.
+    pub timeout: Option<Duration>,
 }
 
 impl OpContext {
@@ -31,7 +38,44 @@ impl OpContext {
             idempotency_token: None,
             address: address.into(),
             stack: String::new(),
+            timeout: None,
         }
+    }
+
+    /// The marks gantry puts on every object it creates (as tags or labels), each present
+    /// only when known: `stack`, `address` and `token`. An object is this create's only
+    /// when it carries all three with these values (see [`OpContext::is_ours`]).
+    pub fn identity(&self) -> Vec<(&'static str, &str)> {
+        let mut out = Vec::with_capacity(3);
+        if !self.stack.is_empty() {
+            out.push(("stack", self.stack.as_str()));
+        }
+        if !self.address.is_empty() {
+            out.push(("address", self.address.as_str()));
+        }
+        if let Some(token) = self.idempotency_token.as_deref().filter(|t| !t.is_empty()) {
+            out.push(("token", token));
+        }
+        out
+    }
+
+    /// True when an object's marks (`stack`, `address`, `token` read back from its tags or
+    /// labels) prove it is the object this create made: all three are known and equal.
+    /// Anything less (another stack's object, a deposed predecessor at the same address,
+    /// an object tagged by hand) is not adopted.
+    pub fn is_ours(&self, stack: Option<&str>, address: Option<&str>, token: Option<&str>) -> bool {
+        let token_wanted = self.idempotency_token.as_deref().unwrap_or_default();
+        !self.stack.is_empty()
+            && !self.address.is_empty()
+            && !token_wanted.is_empty()
+            && stack == Some(self.stack.as_str())
+            && address == Some(self.address.as_str())
+            && token == Some(token_wanted)
+    }
+
+    /// The operation's deadline: `timeout` when the engine gave one, else `default`.
+    pub fn timeout_or(&self, default: Duration) -> Duration {
+        self.timeout.unwrap_or(default)
     }
 }
 
@@ -91,13 +135,26 @@ pub trait Provider: Send + Sync {
         )))
     }
 
-    /// Finds an object a crashed run may have created: by idempotency token, then by the
-    /// `gantry:address` tag. `None` when nothing was created.
+    /// Finds the object a create with this token made, when the engine cannot know whether
+    /// it happened (the run was killed during the call, or the call's answer was lost).
+    /// `ctx` carries the stack identity, address and token (`ctx.idempotency_token ==
+    /// Some(token)`); `planned` is the configuration the create was sent with, so an object
+    /// can be looked up by its name where the cloud has names.
+    ///
+    /// Only an object that provably is this create's may be returned: matched by the cloud's
+    /// own idempotency token, or carrying all three marks of [`OpContext::identity`], or,
+    /// for an object with no identity of its own (an attachment, an association, a setting
+    /// of a parent object), wholly defined by `planned` on parents that are this stack's.
+    /// Never "any object with this address", never a deposed predecessor (its token
+    /// differs).
+    /// `Ok(None)`: no such object exists. An error: the cloud could not be asked; the engine
+    /// then refuses to create the address again until it can.
     async fn find_created(
         &self,
         ctx: &OpContext,
         type_name: &str,
         token: &str,
+        planned: &Value,
     ) -> Result<Option<Value>>;
 
     /// Reads a data source.

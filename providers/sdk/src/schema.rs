@@ -5,6 +5,7 @@
 use crate::types::Type;
 use crate::value::Value;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// The schema of a resource type, data source or provider configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -14,6 +15,39 @@ pub struct Schema {
     pub version: u32,
     pub attributes: BTreeMap<String, Attribute>,
     pub blocks: BTreeMap<String, NestedBlock>,
+    /// How long each operation may wait for the object by default; a resource's
+    /// `timeouts { create = "90m" }` block overrides them. `None`: the operation does not
+    /// wait (and a `timeouts` entry for it is refused).
+    pub timeouts: Timeouts,
+}
+
+/// Default operation timeouts of a resource type (Terraform's `Timeouts()`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    pub create: Option<Duration>,
+    pub update: Option<Duration>,
+    pub delete: Option<Duration>,
+}
+
+impl Timeouts {
+    /// The same timeout for create, update and delete.
+    pub fn all(d: Duration) -> Timeouts {
+        Timeouts {
+            create: Some(d),
+            update: Some(d),
+            delete: Some(d),
+        }
+    }
+
+    /// The default for an operation named as in a `timeouts` block.
+    pub fn get(&self, operation: &str) -> Option<Duration> {
+        match operation {
+            "create" => self.create,
+            "update" => self.update,
+            "delete" => self.delete,
+            _ => None,
+        }
+    }
 }
 
 /// One attribute.
@@ -139,6 +173,12 @@ impl Schema {
 
     pub fn with_version(mut self, version: u32) -> Schema {
         self.version = version;
+        self
+    }
+
+    /// Declares the default operation timeouts (and so that `timeouts { }` is accepted).
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Schema {
+        self.timeouts = timeouts;
         self
     }
 

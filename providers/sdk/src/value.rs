@@ -11,7 +11,12 @@ use std::fmt;
 ///
 /// Lists and tuples share [`Value::List`]; maps and objects share [`Value::Map`], whose keys
 /// are kept sorted as Terraform iterates them. Sets keep their elements sorted and unique.
-#[derive(Clone, Debug, Default)]
+///
+/// [`Value::Sensitive`] marks a value derived from a sensitive variable, output or
+/// attribute, as Terraform's marks do: the evaluator carries the mark through every
+/// operation, displays show `(sensitive value)`, and the engine removes marks (keeping their
+/// paths) before a value reaches a provider. Equality looks through marks.
+#[derive(Clone, Default)]
 pub enum Value {
     /// The absence of a value.
     #[default]
@@ -27,6 +32,8 @@ pub enum Value {
     /// A value that will only be known during apply, of the given type (`Type::Any` when even
     /// the type is unknown).
     Unknown(Type),
+    /// A sensitive value: never shown. Build with [`Value::sensitive`].
+    Sensitive(Box<Value>),
 }
 
 impl Value {
@@ -37,6 +44,89 @@ impl Value {
 
     pub fn string(s: impl Into<String>) -> Value {
         Value::String(s.into())
+    }
+
+    /// Marks `v` sensitive (once: a marked value is not wrapped again).
+    pub fn sensitive(v: Value) -> Value {
+        match v {
+            Value::Sensitive(_) => v,
+            other => Value::Sensitive(Box::new(other)),
+        }
+    }
+
+    /// True when this value itself is marked sensitive (not looking inside collections).
+    pub fn is_sensitive(&self) -> bool {
+        matches!(self, Value::Sensitive(_))
+    }
+
+    /// True when this value or anything inside it is marked sensitive.
+    pub fn contains_sensitive(&self) -> bool {
+        match self {
+            Value::Sensitive(_) => true,
+            Value::List(items) | Value::Set(items) => items.iter().any(Value::contains_sensitive),
+            Value::Map(map) => map.values().any(Value::contains_sensitive),
+            _ => false,
+        }
+    }
+
+    /// The value without its own mark, and whether it had one (marks inside stay).
+    pub fn unmark(self) -> (Value, bool) {
+        match self {
+            Value::Sensitive(inner) => (inner.unmark().0, true),
+            other => (other, false),
+        }
+    }
+
+    /// The value without its own mark, borrowed.
+    pub fn unmarked(&self) -> &Value {
+        match self {
+            Value::Sensitive(inner) => inner.unmarked(),
+            other => other,
+        }
+    }
+
+    /// The value with every mark removed, anywhere inside, and whether there was any.
+    pub fn unmark_deep(self) -> (Value, bool) {
+        match self {
+            Value::Sensitive(inner) => (inner.unmark_deep().0, true),
+            Value::List(items) => {
+                let mut any = false;
+                let items = items
+                    .into_iter()
+                    .map(|v| {
+                        let (v, m) = v.unmark_deep();
+                        any |= m;
+                        v
+                    })
+                    .collect();
+                (Value::List(items), any)
+            }
+            Value::Set(items) => {
+                let mut any = false;
+                let items = items
+                    .into_iter()
+                    .map(|v| {
+                        let (v, m) = v.unmark_deep();
+                        any |= m;
+                        v
+                    })
+                    .collect();
+                (Value::set(items), any)
+            }
+            Value::Map(map) => {
+                let mut any = false;
+                let map = map
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let (v, m) = v.unmark_deep();
+                        any |= m;
+                        (k, v)
+                    })
+                    .collect();
+                (Value::Map(map), any)
+            }
+            other => (other, false),
+        }
     }
 
     /// Builds a set: sorts and removes duplicates.
@@ -63,6 +153,7 @@ impl Value {
     pub fn is_wholly_known(&self) -> bool {
         match self {
             Value::Unknown(_) => false,
+            Value::Sensitive(inner) => inner.is_wholly_known(),
             Value::List(items) | Value::Set(items) => items.iter().all(Value::is_wholly_known),
             Value::Map(map) => map.values().all(Value::is_wholly_known),
             _ => true,
@@ -80,6 +171,7 @@ impl Value {
             Value::Set(_) => "set",
             Value::Map(_) => "object",
             Value::Unknown(_) => "unknown",
+            Value::Sensitive(inner) => inner.type_name(),
         }
     }
 
@@ -98,6 +190,7 @@ impl Value {
                     .collect(),
             ),
             Value::Unknown(ty) => ty.clone(),
+            Value::Sensitive(inner) => inner.type_of(),
         }
     }
 
@@ -140,6 +233,9 @@ impl Value {
     /// A total order over values, used to sort sets and compare keys. Values of different
     /// kinds order by kind; unknowns sort last.
     pub fn total_cmp(&self, other: &Value) -> Ordering {
+        if self.is_sensitive() || other.is_sensitive() {
+            return self.unmarked().total_cmp(other.unmarked());
+        }
         fn rank(v: &Value) -> u8 {
             match v {
                 Value::Null => 0,
@@ -150,6 +246,7 @@ impl Value {
                 Value::Set(_) => 5,
                 Value::Map(_) => 6,
                 Value::Unknown(_) => 7,
+                Value::Sensitive(inner) => rank(inner),
             }
         }
         match (self, other) {
@@ -174,11 +271,13 @@ impl Value {
     }
 
     /// Converts to JSON. Unknown values have no JSON form and become `null`; callers that
-    /// must not lose them check [`Value::is_wholly_known`] first.
+    /// must not lose them check [`Value::is_wholly_known`] first. Sensitive values are
+    /// written as they are (state keeps them; displays redact by path).
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
         match self {
             Value::Null | Value::Unknown(_) => J::Null,
+            Value::Sensitive(inner) => inner.to_json(),
             Value::Bool(b) => J::Bool(*b),
             Value::Number(n) => number_to_json(*n),
             Value::String(s) => J::String(s.clone()),
@@ -273,6 +372,8 @@ pub fn format_number(n: f64) -> String {
 impl PartialEq for Value {
     fn eq(&self, other: &Value) -> bool {
         match (self, other) {
+            (Value::Sensitive(a), b) => **a == *b,
+            (a, Value::Sensitive(b)) => *a == **b,
             (Value::Number(a), Value::Number(b)) => a == b,
             (Value::Unknown(_), _) | (_, Value::Unknown(_)) => false,
             (Value::Null, Value::Null) => true,
@@ -314,6 +415,24 @@ impl fmt::Display for Value {
                 f.write_str("}")
             }
             Value::Unknown(_) => f.write_str("(known after apply)"),
+            Value::Sensitive(_) => f.write_str("(sensitive value)"),
+        }
+    }
+}
+
+impl fmt::Debug for Value {
+    /// As derived, except that a sensitive value never shows (logs use `{:?}`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("Null"),
+            Value::Bool(b) => f.debug_tuple("Bool").field(b).finish(),
+            Value::Number(n) => f.debug_tuple("Number").field(n).finish(),
+            Value::String(s) => f.debug_tuple("String").field(s).finish(),
+            Value::List(items) => f.debug_tuple("List").field(items).finish(),
+            Value::Set(items) => f.debug_tuple("Set").field(items).finish(),
+            Value::Map(map) => f.debug_tuple("Map").field(map).finish(),
+            Value::Unknown(ty) => f.debug_tuple("Unknown").field(ty).finish(),
+            Value::Sensitive(_) => f.write_str("Sensitive(..)"),
         }
     }
 }
@@ -384,6 +503,22 @@ mod tests {
         assert_eq!(format_number(2.5), "2.5");
         assert_eq!(format_number(-0.0), "0");
         assert_eq!(Value::from(10_i64).to_json(), serde_json::json!(10));
+    }
+
+    #[test]
+    fn sensitive_values_never_show_and_compare_through_the_mark() {
+        let secret = Value::sensitive(Value::from("hunter2"));
+        assert_eq!(secret.to_string(), "(sensitive value)");
+        assert_eq!(format!("{secret:?}"), "Sensitive(..)");
+        let nested = Value::map([("password", secret.clone())]);
+        assert!(!format!("{nested} {nested:?}").contains("hunter2"));
+        assert_eq!(secret, Value::from("hunter2"));
+        assert_eq!(Value::sensitive(secret.clone()), secret, "marked once");
+        assert!(nested.contains_sensitive());
+        let (plain, had) = nested.unmark_deep();
+        assert!(had);
+        assert_eq!(plain.as_map().unwrap()["password"].as_str(), Some("hunter2"));
+        assert_eq!(secret.to_json(), serde_json::json!("hunter2"));
     }
 
     #[test]

@@ -440,6 +440,7 @@ impl Provider for SimProvider {
         ctx: &OpContext,
         type_name: &str,
         token: &str,
+        _planned: &Value,
     ) -> Result<Option<Value>> {
         self.chaos.before(ctx, "find_created").await?;
         let schema = self.resource_schema(type_name)?;
@@ -449,7 +450,18 @@ impl Provider for SimProvider {
                 Ok::<_, ProviderError>(txn.by_token(&self.name, type_name, token).cloned())
             })
             .await?;
-        Ok(object.map(|o| fill::typed(schema, &o.attributes)))
+        // The token alone is not proof: the object must also carry this stack's identity
+        // and this address, as a real cloud's tags would.
+        let mut ctx = ctx.clone();
+        ctx.idempotency_token = Some(token.to_owned());
+        let ours = object.filter(|o| {
+            ctx.is_ours(
+                Some(o.stack.as_str()),
+                Some(o.address.as_str()),
+                o.token.as_deref(),
+            )
+        });
+        Ok(ours.map(|o| fill::typed(schema, &o.attributes)))
     }
 
     /// The configuration with computed attributes filled. When it names an `id` of an

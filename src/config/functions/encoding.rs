@@ -103,6 +103,8 @@ pub(super) fn json_text(value: &Value) -> Result<String, String> {
 
 fn write_json(value: &Value, out: &mut String) -> Result<(), String> {
     match value {
+        // Function arguments arrive unmarked; a mark here is only ever the whole result's.
+        Value::Sensitive(inner) => write_json(inner, out)?,
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) if !n.is_finite() => {

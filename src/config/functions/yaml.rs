@@ -118,6 +118,7 @@ impl Emitter {
 
     fn node(&mut self, value: &Value, ctx: Context) -> Result<(), String> {
         match value {
+            Value::Sensitive(inner) => return self.node(inner, ctx),
             Value::Null => self.plain("null", ctx),
             Value::Bool(b) => self.plain(if *b { "true" } else { "false" }, ctx),
             Value::Number(n) if n.is_nan() => return Err("cannot encode NaN as YAML".into()),

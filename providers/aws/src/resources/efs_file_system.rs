@@ -204,7 +204,12 @@ impl ResourceType for EfsFileSystem {
             .await
     }
 
-    async fn find_created(&self, cx: &Cx<'_>, token: &str) -> Result<Option<Value>> {
+    async fn find_created(
+        &self,
+        cx: &Cx<'_>,
+        token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>> {
         // By token when gantry chose it; else by the address tag (a user-chosen token).
         let id = match adopt(cx, token).await? {
             Some(id) => Some(id),

@@ -218,7 +218,12 @@ impl ResourceType for EksCluster {
             .await
     }
 
-    async fn find_created(&self, cx: &Cx<'_>, token: &str) -> Result<Option<Value>> {
+    async fn find_created(
+        &self,
+        cx: &Cx<'_>,
+        token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>> {
         // The cluster made with this token, else one tagged with this address.
         let (mut by_token, mut by_tag) = (None, None);
         let mut next = None;

@@ -280,7 +280,12 @@ impl ResourceType for EksNodeGroup {
         read_into(cx, Value::map([("id", Value::string(id))])).await
     }
 
-    async fn find_created(&self, cx: &Cx<'_>, _token: &str) -> Result<Option<Value>> {
+    async fn find_created(
+        &self,
+        cx: &Cx<'_>,
+        _token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>> {
         // Node groups carry their gantry:address tag from the create call on; look through
         // every cluster's groups for it.
         let eks = &cx.clients().eks;

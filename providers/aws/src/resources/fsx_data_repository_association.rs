@@ -229,7 +229,12 @@ impl ResourceType for FsxDataRepositoryAssociation {
             .await
     }
 
-    async fn find_created(&self, cx: &Cx<'_>, _token: &str) -> Result<Option<Value>> {
+    async fn find_created(
+        &self,
+        cx: &Cx<'_>,
+        _token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>> {
         // DescribeDataRepositoryAssociations does not show the request token: the
         // `gantry:address` tag says which association this address made.
         let mut pages = cx

@@ -245,7 +245,12 @@ impl ResourceType for LustreFileSystem {
             .await
     }
 
-    async fn find_created(&self, cx: &Cx<'_>, _token: &str) -> Result<Option<Value>> {
+    async fn find_created(
+        &self,
+        cx: &Cx<'_>,
+        _token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>> {
         let mut pages = cx
             .clients()
             .fsx

@@ -162,7 +162,12 @@ impl ResourceType for IamInstanceProfile {
         )
     }
 
-    async fn find_created(&self, cx: &Cx<'_>, token: &str) -> Result<Option<Value>> {
+    async fn find_created(
+        &self,
+        cx: &Cx<'_>,
+        token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>> {
         let iam = &cx.clients().iam;
         let list = |marker| async move {
             let page = iam

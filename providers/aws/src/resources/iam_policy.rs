@@ -191,7 +191,12 @@ impl ResourceType for IamPolicy {
         )
     }
 
-    async fn find_created(&self, cx: &Cx<'_>, token: &str) -> Result<Option<Value>> {
+    async fn find_created(
+        &self,
+        cx: &Cx<'_>,
+        token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>> {
         let iam = &cx.clients().iam;
         let list = |marker| async move {
             let page = iam

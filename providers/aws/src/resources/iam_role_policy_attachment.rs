@@ -58,6 +58,17 @@ impl ResourceType for IamRolePolicyAttachment {
         Ok(Some(out.into_value()))
     }
 
+    /// An attachment has no identity of its own: it is the planned policy on the planned
+    /// role (a role this stack made, or named).
+    async fn find_created(
+        &self,
+        cx: &Cx<'_>,
+        _token: &str,
+        planned: &Value,
+    ) -> Result<Option<Value>> {
+        self.read(cx, planned).await
+    }
+
     async fn delete(&self, cx: &Cx<'_>, state: &Value) -> Result<()> {
         let a = Attrs(state);
         ok_if_not_found(

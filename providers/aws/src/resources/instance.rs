@@ -357,7 +357,12 @@ impl ResourceType for Ec2Instance {
             .await
     }
 
-    async fn find_created(&self, cx: &Cx<'_>, token: &str) -> Result<Option<Value>> {
+    async fn find_created(
+        &self,
+        cx: &Cx<'_>,
+        token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>> {
         // RunInstances tags the instance as it creates it, so the address tag finds what a
         // killed run launched; of those, the one launched with this run's ClientToken wins.
         // (The `client-token` filter itself is not implemented by moto 5.2.5.)

@@ -102,7 +102,12 @@ impl ResourceType for InternetGateway {
         )
     }
 
-    async fn find_created(&self, cx: &Cx<'_>, _token: &str) -> Result<Option<Value>> {
+    async fn find_created(
+        &self,
+        cx: &Cx<'_>,
+        _token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>> {
         let out = cx
             .clients()
             .ec2

@@ -233,7 +233,12 @@ impl ResourceType for KmsKey {
         }
     }
 
-    async fn find_created(&self, cx: &Cx<'_>, _token: &str) -> Result<Option<Value>> {
+    async fn find_created(
+        &self,
+        cx: &Cx<'_>,
+        _token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>> {
         // CreateKey takes no idempotency token: look for the `gantry:address` tag.
         let kms = &cx.clients().kms;
         let wanted = tags::desired(&Default::default(), &Value::Null, cx.op);

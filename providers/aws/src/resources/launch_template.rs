@@ -332,7 +332,12 @@ impl ResourceType for LaunchTemplate {
         )
     }
 
-    async fn find_created(&self, cx: &Cx<'_>, _token: &str) -> Result<Option<Value>> {
+    async fn find_created(
+        &self,
+        cx: &Cx<'_>,
+        _token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>> {
         // The template carries its gantry:address tag from the create call on.
         let out = cx
             .clients()

@@ -141,9 +141,13 @@ pub trait ResourceType: Send + Sync {
             .await
     }
 
-    /// The object a killed run created for `cx.op.address` (by token, or by the
-    /// `gantry:address` tag), `None` when there is none.
-    async fn find_created(&self, _cx: &Cx<'_>, _token: &str) -> Result<Option<Value>> {
-        Ok(None)
-    }
+    /// The object the create with `token` made for `cx.op.address`, `None` when there is
+    /// none: see [`gantry_provider::Provider::find_created`] for what may be returned.
+    /// `planned` is the configuration the create was sent with.
+    async fn find_created(
+        &self,
+        cx: &Cx<'_>,
+        token: &str,
+        planned: &Value,
+    ) -> Result<Option<Value>>;
 }

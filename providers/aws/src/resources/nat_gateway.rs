@@ -151,7 +151,12 @@ impl ResourceType for NatGateway {
             .await
     }
 
-    async fn find_created(&self, cx: &Cx<'_>, _token: &str) -> Result<Option<Value>> {
+    async fn find_created(
+        &self,
+        cx: &Cx<'_>,
+        _token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>> {
         // DescribeNatGateways has no client-token filter: the tag set at create finds it.
         let out = cx
             .clients()

@@ -132,6 +132,22 @@ impl ResourceType for RouteTableAssociation {
         };
         read_into(cx, Value::map([("id", Value::string(assoc_id))])).await
     }
+
+    /// An association has no tags or token of its own: it is the one between the planned
+    /// subnet (or gateway) and route table, both of them this stack's objects.
+    async fn find_created(
+        &self,
+        cx: &Cx<'_>,
+        _token: &str,
+        planned: &Value,
+    ) -> Result<Option<Value>> {
+        let a = Attrs(planned);
+        let Some(target) = a.str("subnet_id").or(a.str("gateway_id")) else {
+            return Ok(None);
+        };
+        let table_id = a.req_str("route_table_id")?;
+        self.import(cx, &format!("{target}/{table_id}")).await
+    }
 }
 
 /// `subnet-1/rtb-2` -> (`subnet-1`, `rtb-2`).

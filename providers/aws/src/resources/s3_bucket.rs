@@ -145,7 +145,12 @@ impl ResourceType for S3Bucket {
         )
     }
 
-    async fn find_created(&self, cx: &Cx<'_>, token: &str) -> Result<Option<Value>> {
+    async fn find_created(
+        &self,
+        cx: &Cx<'_>,
+        token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>> {
         let suffix = naming::suffix(Some(token));
         let wanted = tags::desired(&Default::default(), &Value::Null, cx.op);
         let out = cx

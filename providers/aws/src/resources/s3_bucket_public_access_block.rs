@@ -58,6 +58,20 @@ impl ResourceType for S3BucketPublicAccessBlock {
         })
     }
 
+    /// A bucket setting has no identity of its own: it is the planned bucket's public access block
+    /// (the bucket is this stack's; putting it again is idempotent).
+    async fn find_created(
+        &self,
+        cx: &Cx<'_>,
+        _token: &str,
+        planned: &Value,
+    ) -> Result<Option<Value>> {
+        let bucket = Attrs(planned).req_str("bucket")?.to_owned();
+        let mut state = Obj::from(planned);
+        state.set("id", bucket.as_str());
+        read_into(cx, state.into_value()).await
+    }
+
     async fn delete(&self, cx: &Cx<'_>, state: &Value) -> Result<()> {
         let bucket = Attrs(state).id()?;
         ok_if_not_found(

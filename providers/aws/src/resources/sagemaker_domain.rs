@@ -210,7 +210,12 @@ impl ResourceType for SagemakerDomain {
             .await
     }
 
-    async fn find_created(&self, cx: &Cx<'_>, _token: &str) -> Result<Option<Value>> {
+    async fn find_created(
+        &self,
+        cx: &Cx<'_>,
+        _token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>> {
         // CreateDomain takes no client token: find the domain by gantry's address tag.
         let mut pages = cx
             .clients()

@@ -187,7 +187,12 @@ impl ResourceType for NotebookInstance {
             .await
     }
 
-    async fn find_created(&self, cx: &Cx<'_>, _token: &str) -> Result<Option<Value>> {
+    async fn find_created(
+        &self,
+        cx: &Cx<'_>,
+        _token: &str,
+        _planned: &Value,
+    ) -> Result<Option<Value>> {
         let mut pages = cx
             .clients()
             .sagemaker

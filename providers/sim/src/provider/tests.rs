@@ -321,20 +321,33 @@ async fn import_and_find_created() {
     let err = f.aws.import(&c, "aws_vpc", "vpc-nope").await.unwrap_err();
     assert_eq!(err.code.as_deref(), Some("InvalidVpcID.NotFound"));
     assert_eq!(
-        f.aws.find_created(&c, "aws_vpc", "tok-1").await.unwrap(),
+        f.aws.find_created(&c, "aws_vpc", "tok-1", &Value::Null).await.unwrap(),
         Some(v)
     );
     assert_eq!(
-        f.aws.find_created(&c, "aws_vpc", "tok-2").await.unwrap(),
+        f.aws.find_created(&c, "aws_vpc", "tok-2", &Value::Null).await.unwrap(),
         None
     );
     assert_eq!(
-        f.aws.find_created(&c, "aws_subnet", "tok-1").await.unwrap(),
+        f.aws.find_created(&c, "aws_subnet", "tok-1", &Value::Null).await.unwrap(),
+        None
+    );
+    // The token alone proves nothing: another stack's object, or this stack's object at
+    // another address, is never adopted.
+    let mut other_stack = c.clone();
+    other_stack.stack = "staging".into();
+    assert_eq!(
+        f.aws.find_created(&other_stack, "aws_vpc", "tok-1", &Value::Null).await.unwrap(),
+        None
+    );
+    let other_address = ctx("aws_vpc.other", None);
+    assert_eq!(
+        f.aws.find_created(&other_address, "aws_vpc", "tok-1", &Value::Null).await.unwrap(),
         None
     );
     let err = f
         .aws
-        .find_created(&c, "aws_nothing", "tok-1")
+        .find_created(&c, "aws_nothing", "tok-1", &Value::Null)
         .await
         .unwrap_err();
     assert_eq!(err.class, ErrorClass::InvalidInput);
@@ -359,7 +372,9 @@ async fn objects_persist_across_worlds_and_providers() {
     let c = ctx("aws_vpc.main", None);
     assert_eq!(aws.read(&c, "aws_vpc", &v).await.unwrap(), Some(v.clone()));
     assert_eq!(
-        aws.find_created(&c, "aws_subnet", "s").await.unwrap(),
+        aws.find_created(&ctx("aws_subnet.a", None), "aws_subnet", "s", &Value::Null)
+            .await
+            .unwrap(),
         Some(s)
     );
     // The dependency index is rebuilt from disk too.
@@ -421,7 +436,7 @@ async fn fault_rate_one_fails_every_call() {
             f.aws.update(&c, "aws_vpc", &state, &p).await.map(drop),
             f.aws.delete(&c, "aws_vpc", &state).await,
             f.aws.import(&c, "aws_vpc", "vpc-1").await.map(drop),
-            f.aws.find_created(&c, "aws_vpc", "t").await.map(drop),
+            f.aws.find_created(&c, "aws_vpc", "t", &Value::Null).await.map(drop),
             f.aws
                 .read_data(&c, "aws_vpc", &Value::map([("default", Value::from(true))]))
                 .await
