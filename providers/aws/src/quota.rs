@@ -47,6 +47,7 @@ pub async fn read(settings: &Settings, query: &QuotaQuery) -> Result<Option<Quot
         limit,
         used,
         request_url: Some(request_url(&region, &query.code)),
+        request_command: None,
     }))
 }
 

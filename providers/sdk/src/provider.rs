@@ -193,4 +193,29 @@ pub trait Provider: Send + Sync {
     fn initial_concurrency(&self) -> Option<usize> {
         None
     }
+
+    /// The cloud's name in the accelerator catalog (`aws`, `gcp`, `azure`): its instance
+    /// types, rates and quotas are looked up under it. `None`: nothing is priced.
+    fn catalog_cloud(&self) -> Option<&str> {
+        None
+    }
+
+    /// How to find the compute a resource of `type_name` runs (for its price and quota);
+    /// `None` for resources that are priced by the catalog's rates, if at all.
+    fn compute_model(&self, type_name: &str) -> Option<crate::pricing::ComputeModel> {
+        let _ = type_name;
+        None
+    }
+
+    /// The region an object with these attributes lives in, for prices and quotas: its own
+    /// zone or location where it names one, else the configuration's region.
+    fn location_of(&self, type_name: &str, attributes: &Value) -> Option<String> {
+        let _ = (type_name, attributes);
+        self.region()
+    }
+
+    /// What the simulated twin of this provider needs to know about the cloud.
+    fn sim_model(&self) -> Option<std::sync::Arc<dyn crate::sim::SimModel>> {
+        None
+    }
 }

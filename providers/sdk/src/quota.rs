@@ -13,7 +13,8 @@ pub struct QuotaQuery {
     pub service: String,
     /// The cloud's quota code: `L-417A185B`, `NVIDIA_H100_GPUS`, `standardNDSH100v5Family`.
     pub code: String,
-    /// The region the quota applies to; `None`: the provider's configured region.
+    /// Where the quota applies, as the resources needing it are located: a region, or a
+    /// zone for clouds with zonal quotas; `None`: the provider's configured region.
     pub region: Option<String>,
     /// What the quota counts: `vcpus`, `gpus`, `chips`, `instances`.
     pub unit: String,
@@ -36,6 +37,10 @@ pub struct QuotaReading {
     pub used: f64,
     /// Where to request more, when the cloud has a page for it.
     pub request_url: Option<String>,
+    /// A command that requests more (`aws service-quotas request-service-quota-increase
+    /// ...`), `{desired}` standing for the limit the plan needs.
+    #[serde(default)]
+    pub request_command: Option<String>,
 }
 
 impl QuotaReading {

@@ -494,6 +494,7 @@ impl Provider for SimProvider {
                 limit: f64::INFINITY,
                 used: 0.0,
                 request_url: None,
+                request_command: None,
             }));
         };
         let objects = self.world.list();
@@ -517,6 +518,7 @@ impl Provider for SimProvider {
             limit: quota.limit,
             used,
             request_url: None,
+            request_command: None,
         }))
     }
 
