@@ -211,6 +211,24 @@ pub enum StateCommand {
     Pull(StateDirArgs),
     /// Replace the state with a file (refuses another lineage or an older serial)
     Push(StatePushArgs),
+    /// Settle a create an interrupted run left unchecked, when you know its outcome
+    ///
+    /// `gantry apply` looks such creates up in the cloud before it creates anything at
+    /// their address. When the cloud cannot be asked (the account is gone, the endpoint was
+    /// a test server), say what you know: `--not-created` if nothing was made; if the object
+    /// exists, `gantry import ADDRESS ID` adopts it instead.
+    Resolve(StateResolveArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct StateResolveArgs {
+    /// The address of the interrupted create
+    pub address: String,
+    /// Nothing was created: forget the interrupted create
+    #[arg(long, required = true)]
+    pub not_created: bool,
+    #[command(flatten)]
+    pub at: StateDirArgs,
 }
 
 #[derive(Args, Debug)]

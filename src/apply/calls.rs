@@ -134,7 +134,8 @@ impl ProviderCalls {
                     }
                     attempt += 1;
                     let wait = if deleting && e.class == ErrorClass::Conflict {
-                        self.retry.conflict_delay(&e, attempt, started.elapsed(), conflict_for)
+                        self.retry
+                            .conflict_delay(&e, attempt, started.elapsed(), conflict_for)
                     } else {
                         self.retry.delay(&e, attempt, deleting)
                     };
@@ -244,7 +245,10 @@ mod tests {
                 |_| {},
                 || async {
                     n.fetch_add(1, Ordering::SeqCst);
-                    Err(ProviderError::new(ErrorClass::Conflict, "DependencyViolation"))
+                    Err(ProviderError::new(
+                        ErrorClass::Conflict,
+                        "DependencyViolation",
+                    ))
                 },
             )
             .await;

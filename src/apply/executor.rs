@@ -151,7 +151,11 @@ pub async fn apply_plan(
     let mut in_flight = FuturesUnordered::new();
     let mut reeval = Reevaluator::new(io.graph);
     let mut started_steps = 0;
-    let total_steps = sched.nodes.iter().filter(|n| matches!(n, Node::Step { .. })).count();
+    let total_steps = sched
+        .nodes
+        .iter()
+        .filter(|n| matches!(n, Node::Step { .. }))
+        .count();
 
     loop {
         if !io.cancel.is_cancelled() {
@@ -211,7 +215,8 @@ pub async fn apply_plan(
         match result {
             Ok(value) => {
                 if let (Some(v), Ok(addr)) = (&value, parse_resource_instance(&change.address)) {
-                    let marked = crate::config::sensitive::mark_paths(v.clone(), &change.sensitive_paths);
+                    let marked =
+                        crate::config::sensitive::mark_paths(v.clone(), &change.sensitive_paths);
                     set_instance_value(evaluation, &addr, marked);
                     reeval.touch();
                 }
@@ -326,10 +331,7 @@ fn fail_node(
         }
         if let Node::Step { change, .. } = sched.nodes[d] {
             let address = &changes[change].address;
-            if address != &because
-                && reported.insert(change)
-                && !report.skipped.contains(address)
-            {
+            if address != &because && reported.insert(change) && !report.skipped.contains(address) {
                 (io.events)(Event::Skipped {
                     address: address.clone(),
                     because: because.clone(),
@@ -485,7 +487,9 @@ fn prepare(
         _ => None,
     };
     let mut config = config;
-    if let (Some(p), false, Some(res)) = (prior, config_known, resource_of(io.stack, &change.address)) {
+    if let (Some(p), false, Some(res)) =
+        (prior, config_known, resource_of(io.stack, &change.address))
+    {
         super::super::plan::ignore::apply(
             &mut config,
             p,
@@ -507,7 +511,10 @@ fn prepare(
 /// The `resource` block of an instance address.
 fn resource_of<'s>(stack: &'s Stack, address: &str) -> Option<&'s crate::config::model::Resource> {
     let addr = parse_resource_instance(address).ok()?;
-    stack.module(&addr.module.path())?.resources.get(&addr.resource)
+    stack
+        .module(&addr.module.path())?
+        .resources
+        .get(&addr.resource)
 }
 
 /// Re-evaluates variables, locals and outputs whose inputs changed since they were last
@@ -612,4 +619,3 @@ impl Reevaluator {
         self.refresh_nodes(evaluation, io, &all);
     }
 }
-

@@ -77,9 +77,13 @@ pub async fn delete(
     s.calls.acquire(&change.provider).await;
     let result = s
         .calls
-        .retrying(&change.provider, true, conflict_for, on_retry(s, change), || {
-            s.provider.delete(&ctx, &change.type_name, before)
-        })
+        .retrying(
+            &change.provider,
+            true,
+            conflict_for,
+            on_retry(s, change),
+            || s.provider.delete(&ctx, &change.type_name, before),
+        )
         .await;
     s.calls.release(&change.provider);
     match result {
@@ -305,7 +309,11 @@ pub fn failure(
     d
 }
 
-fn delete_failure(s: &StepInputs<'_, '_>, change: &ResourceChange, e: &ProviderError) -> Diagnostic {
+fn delete_failure(
+    s: &StepInputs<'_, '_>,
+    change: &ResourceChange,
+    e: &ProviderError,
+) -> Diagnostic {
     let replacing = change.action == Action::DeleteThenCreate;
     let what = if replacing {
         "delete the old object of"

@@ -101,7 +101,10 @@ mod tests {
             Duration::from_millis(9_990),
             Some(Duration::from_secs(10)),
         );
-        assert!(near.is_some_and(|d| d <= Duration::from_millis(10)), "{near:?}");
+        assert!(
+            near.is_some_and(|d| d <= Duration::from_millis(10)),
+            "{near:?}"
+        );
         let throttled = ProviderError::new(ErrorClass::Throttled, "slow")
             .with_retry_after(Duration::from_millis(7));
         assert_eq!(

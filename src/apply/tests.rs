@@ -53,7 +53,11 @@ struct TestProvider {
 }
 
 impl TestProvider {
-    fn new(log: Arc<Mutex<Vec<String>>>, delay: Duration, on_create: Box<CreateFn>) -> TestProvider {
+    fn new(
+        log: Arc<Mutex<Vec<String>>>,
+        delay: Duration,
+        on_create: Box<CreateFn>,
+    ) -> TestProvider {
         let mut schema = ProviderSchema::default();
         schema
             .resources
@@ -181,8 +185,11 @@ impl Provider for TestProvider {
         });
         if let Some((other, _)) = used_by {
             self.log(format!("delete {} conflict", ctx.address));
-            return Err(ProviderError::new(ErrorClass::Conflict, format!("{id} is used by {other}"))
-                .with_code("DependencyViolation"));
+            return Err(ProviderError::new(
+                ErrorClass::Conflict,
+                format!("{id} is used by {other}"),
+            )
+            .with_code("DependencyViolation"));
         }
         world.remove(&id);
         self.log(format!("delete {}", ctx.address));
@@ -376,7 +383,10 @@ async fn dependencies_are_created_first_and_unknowns_are_completed() {
     assert_eq!(r.report.applied.len(), 4);
     // What b was created with is a's real id, completed at apply.
     let b = &r.state.resources["gantry_data.b"].attributes;
-    assert_eq!(b["input"], r.state.resources["gantry_data.a"].attributes["id"]);
+    assert_eq!(
+        b["input"],
+        r.state.resources["gantry_data.a"].attributes["id"]
+    );
 }
 
 #[tokio::test]
@@ -400,7 +410,10 @@ async fn a_failure_skips_dependants_and_independent_branches_carry_on() {
     assert_eq!(r.report.skipped, vec!["gantry_data.c".to_owned()]);
     assert!(r.log.contains(&"create gantry_data.solo".to_owned()));
     assert!(r.log.contains(&"create gantry_data.a".to_owned()));
-    assert_eq!(r.not_created, 1, "a refused create is recorded as not created");
+    assert_eq!(
+        r.not_created, 1,
+        "a refused create is recorded as not created"
+    );
     assert!(
         !r.log.contains(&"find gantry_data.b".to_owned()),
         "a refusal needs no lookup: nothing was made"
@@ -440,7 +453,10 @@ async fn a_create_whose_answer_was_lost_is_found_not_sent_again() {
     let log = Arc::new(Mutex::new(Vec::new()));
     let lost = Box::new(|addr: &str, _| {
         if addr == "gantry_data.a" {
-            Create::MakeThenFail(ProviderError::new(ErrorClass::Transient, "connection reset"))
+            Create::MakeThenFail(ProviderError::new(
+                ErrorClass::Transient,
+                "connection reset",
+            ))
         } else {
             Create::Ok
         }
@@ -452,8 +468,16 @@ async fn a_create_whose_answer_was_lost_is_found_not_sent_again() {
     )
     .await;
     assert!(r.report.errors.is_empty(), "{:?}", r.report.errors);
-    let creates = r.log.iter().filter(|l| *l == "create gantry_data.a").count();
-    assert_eq!(creates, 1, "the create was accepted: never re-sent ({:?})", r.log);
+    let creates = r
+        .log
+        .iter()
+        .filter(|l| *l == "create gantry_data.a")
+        .count();
+    assert_eq!(
+        creates, 1,
+        "the create was accepted: never re-sent ({:?})",
+        r.log
+    );
     assert!(position(&r.log, "find gantry_data.a") < position(&r.log, "create gantry_data.b"));
     assert!(r.state.resources.contains_key("gantry_data.a"));
 }
@@ -475,8 +499,19 @@ async fn a_transient_failure_that_made_nothing_is_retried_after_a_lookup() {
     )
     .await;
     assert!(r.report.errors.is_empty(), "{:?}", r.report.errors);
-    let a: Vec<&String> = r.log.iter().filter(|l| l.ends_with("gantry_data.a")).collect();
-    assert_eq!(a, ["create gantry_data.a", "find gantry_data.a", "create gantry_data.a"]);
+    let a: Vec<&String> = r
+        .log
+        .iter()
+        .filter(|l| l.ends_with("gantry_data.a"))
+        .collect();
+    assert_eq!(
+        a,
+        [
+            "create gantry_data.a",
+            "find gantry_data.a",
+            "create gantry_data.a"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -498,9 +533,20 @@ async fn a_create_that_cannot_be_checked_stays_pending() {
     assert_eq!(r.report.errors.len(), 1);
     let d = &r.report.errors[0];
     assert!(d.summary.contains("gantry_data.a"), "{}", d.summary);
-    assert!(d.help.as_deref().unwrap_or_default().contains("looks the object up"));
-    assert_eq!(r.not_created, 0, "the intent is not settled: the next run checks it");
-    let creates = r.log.iter().filter(|l| *l == "create gantry_data.a").count();
+    assert!(d
+        .help
+        .as_deref()
+        .unwrap_or_default()
+        .contains("looks the object up"));
+    assert_eq!(
+        r.not_created, 0,
+        "the intent is not settled: the next run checks it"
+    );
+    let creates = r
+        .log
+        .iter()
+        .filter(|l| *l == "create gantry_data.a")
+        .count();
     assert_eq!(creates, 1, "never created twice while unsure");
 }
 
@@ -518,7 +564,13 @@ async fn a_create_that_fails_after_acceptance_is_tainted_and_replaced_next_time(
             }
         }),
     ));
-    let first = apply_with(CHAIN, provider.clone(), State::new(), CancellationToken::new()).await;
+    let first = apply_with(
+        CHAIN,
+        provider.clone(),
+        State::new(),
+        CancellationToken::new(),
+    )
+    .await;
     assert_eq!(first.report.errors.len(), 1);
     assert!(first.report.errors[0]
         .help
@@ -527,7 +579,11 @@ async fn a_create_that_fails_after_acceptance_is_tainted_and_replaced_next_time(
         .contains("tainted"));
     let solo = &first.state.resources["gantry_data.solo"];
     assert!(solo.tainted);
-    let creates = first.log.iter().filter(|l| *l == "create gantry_data.solo").count();
+    let creates = first
+        .log
+        .iter()
+        .filter(|l| *l == "create gantry_data.solo")
+        .count();
     assert_eq!(creates, 1);
     let second = apply_with(CHAIN, provider, first.state, CancellationToken::new()).await;
     let change = second
@@ -537,8 +593,16 @@ async fn a_create_that_fails_after_acceptance_is_tainted_and_replaced_next_time(
         .find(|c| c.address == "gantry_data.solo")
         .unwrap();
     assert_eq!(change.action, Action::DeleteThenCreate);
-    assert!(change.reason.as_deref().unwrap_or_default().contains("tainted"));
-    assert!(second.report.errors.is_empty(), "{:?}", second.report.errors);
+    assert!(change
+        .reason
+        .as_deref()
+        .unwrap_or_default()
+        .contains("tainted"));
+    assert!(
+        second.report.errors.is_empty(),
+        "{:?}",
+        second.report.errors
+    );
     assert!(!second.state.resources["gantry_data.solo"].tainted);
 }
 
@@ -609,13 +673,24 @@ async fn replace_a(a_cbd: bool, b_forces: bool) -> Run {
     .await;
     assert!(first.report.errors.is_empty(), "{:?}", first.report.errors);
     log.lock().unwrap().clear();
-    apply_with(&pair(2, a_cbd, b_forces), provider, first.state, CancellationToken::new()).await
+    apply_with(
+        &pair(2, a_cbd, b_forces),
+        provider,
+        first.state,
+        CancellationToken::new(),
+    )
+    .await
 }
 
 #[tokio::test]
 async fn delete_then_create_deletes_dependants_first_and_recreates_them_after() {
     let r = replace_a(false, true).await;
-    assert!(r.report.errors.is_empty(), "{:?} {:?}", r.report.errors, r.log);
+    assert!(
+        r.report.errors.is_empty(),
+        "{:?} {:?}",
+        r.report.errors,
+        r.log
+    );
     assert_eq!(
         r.log,
         [
@@ -626,19 +701,42 @@ async fn delete_then_create_deletes_dependants_first_and_recreates_them_after() 
         ]
     );
     let b = &r.state.resources["gantry_data.b"].attributes;
-    assert_eq!(b["input"], r.state.resources["gantry_data.a"].attributes["id"]);
+    assert_eq!(
+        b["input"],
+        r.state.resources["gantry_data.a"].attributes["id"]
+    );
 }
 
 #[tokio::test]
 async fn delete_then_create_under_an_object_that_stays_fails_with_a_clear_message() {
     let r = replace_a(false, false).await;
-    let change = r.plan.changes.iter().find(|c| c.address == "gantry_data.a").unwrap();
+    let change = r
+        .plan
+        .changes
+        .iter()
+        .find(|c| c.address == "gantry_data.a")
+        .unwrap();
     assert_eq!(change.still_used_by, ["gantry_data.b"]);
     assert_eq!(r.report.errors.len(), 1, "{:?}", r.log);
     let d = &r.report.errors[0];
-    assert!(d.summary.contains("delete the old object of `gantry_data.a`"), "{}", d.summary);
-    assert!(d.detail.iter().any(|t| t.contains("`gantry_data.b` still uses it")), "{:?}", d.detail);
-    assert!(d.help.as_deref().unwrap_or_default().contains("create_before_destroy"));
+    assert!(
+        d.summary
+            .contains("delete the old object of `gantry_data.a`"),
+        "{}",
+        d.summary
+    );
+    assert!(
+        d.detail
+            .iter()
+            .any(|t| t.contains("`gantry_data.b` still uses it")),
+        "{:?}",
+        d.detail
+    );
+    assert!(d
+        .help
+        .as_deref()
+        .unwrap_or_default()
+        .contains("create_before_destroy"));
     assert!(r.report.skipped.contains(&"gantry_data.b".to_owned()));
     // Nothing was lost: the old a is still in state (its delete failed).
     assert!(r.state.resources.contains_key("gantry_data.a"));
@@ -647,7 +745,12 @@ async fn delete_then_create_under_an_object_that_stays_fails_with_a_clear_messag
 #[tokio::test]
 async fn create_before_destroy_switches_dependants_before_the_old_object_goes() {
     let r = replace_a(true, false).await;
-    assert!(r.report.errors.is_empty(), "{:?} {:?}", r.report.errors, r.log);
+    assert!(
+        r.report.errors.is_empty(),
+        "{:?} {:?}",
+        r.report.errors,
+        r.log
+    );
     assert_eq!(
         r.log,
         [
@@ -656,7 +759,12 @@ async fn create_before_destroy_switches_dependants_before_the_old_object_goes() 
             "delete gantry_data.a"
         ]
     );
-    assert_eq!(r.state.resources.len(), 2, "the deposed object is gone: {:?}", r.state.resources.keys());
+    assert_eq!(
+        r.state.resources.len(),
+        2,
+        "the deposed object is gone: {:?}",
+        r.state.resources.keys()
+    );
 }
 
 #[tokio::test]
@@ -668,9 +776,14 @@ async fn deposed_objects_get_their_own_keys_and_are_never_overwritten() {
             "resource \"gantry_data\" \"a\" {{\n  triggers_replace = {v}\n  lifecycle {{\n    create_before_destroy = true\n  }}\n}}\n"
         )
     };
-    let mut state = apply_with(&stack(1), provider.clone(), State::new(), CancellationToken::new())
-        .await
-        .state;
+    let mut state = apply_with(
+        &stack(1),
+        provider.clone(),
+        State::new(),
+        CancellationToken::new(),
+    )
+    .await
+    .state;
     let mut olds = Vec::new();
     for v in 2..=3 {
         let old_id = state.resources["gantry_data.a"].attributes["id"]
@@ -691,7 +804,12 @@ async fn deposed_objects_get_their_own_keys_and_are_never_overwritten() {
     assert_eq!(deposed.len(), 2, "{:?}", state.resources.keys());
     let mut ids: Vec<String> = deposed
         .iter()
-        .map(|k| state.resources[*k].attributes["id"].as_str().unwrap().to_owned())
+        .map(|k| {
+            state.resources[*k].attributes["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     ids.sort();
     olds.sort();

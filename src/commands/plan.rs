@@ -2,18 +2,18 @@
 
 use super::session::{sim_enabled, Session};
 use super::{input_options, ExitStatus};
+use crate::apply::calls::ProviderCalls;
+use crate::apply::recorder::{recover, Recovered};
+use crate::apply::retry::RetryPolicy;
 use crate::cli::PlanArgs;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceMap};
 use crate::plan::file::{change_list, stack_digest, variables_json, PlanFile, PLAN_FILE_FORMAT};
 use crate::plan::planner::PlanOptions;
-use crate::apply::calls::ProviderCalls;
-use crate::apply::recorder::{recover, Recovered};
-use crate::apply::retry::RetryPolicy;
 use crate::plan::run::{configure, plan_configured, PlanRequest};
-use gantry_provider::CancellationToken;
-use std::collections::BTreeMap;
 use crate::ui::plan::{plan_json_lines, render_plan_styled};
 use crate::ui::Ui;
+use gantry_provider::CancellationToken;
+use std::collections::BTreeMap;
 
 pub fn run(args: &PlanArgs, ui: Ui) -> ExitStatus {
     let fail = |d: Diagnostic| {

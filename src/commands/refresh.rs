@@ -70,7 +70,10 @@ pub fn run_refresh(args: &ApplyArgs, ui: Ui) -> ExitStatus {
         let Some(current) = state.resources.get(address) else {
             continue;
         };
-        if p.managed && p.schema_version != current.schema_version && !drift.iter().any(|d| &d.address == address) {
+        if p.managed
+            && p.schema_version != current.schema_version
+            && !drift.iter().any(|d| &d.address == address)
+        {
             let record = Record::Updated(ResourceState {
                 attributes: p.attributes.to_json(),
                 schema_version: p.schema_version,

@@ -42,17 +42,20 @@ pub fn run_state(cmd: &StateCommand, ui: Ui) -> ExitStatus {
         StateCommand::Show(a) => match read(ui, &a.at) {
             Ok(state) => match ops::show(&state, &a.address) {
                 Some(r) => {
-                    let mut text = format!("# {}:\nresource \"{}\" {{\n", r.address, r.type_name);
-                    let attrs = Value::from_json(&r.attributes);
+                    let tainted = if r.tainted { " (tainted)" } else { "" };
+                    let mut text = format!(
+                        "# {}{tainted}:\nresource \"{}\" {{\n",
+                        r.address, r.type_name
+                    );
+                    // Marked values print as `(sensitive value)`, however deep they sit.
+                    let attrs = crate::config::sensitive::mark_paths(
+                        Value::from_json(&r.attributes),
+                        &r.sensitive_paths,
+                    );
                     if let Some(map) = attrs.as_map() {
                         let width = map.keys().map(String::len).max().unwrap_or(0);
                         for (k, v) in map {
-                            let shown = if r.sensitive_paths.iter().any(|p| p == k) {
-                                "(sensitive value)".to_owned()
-                            } else {
-                                v.to_string()
-                            };
-                            text.push_str(&format!("    {k:<width$} = {shown}\n"));
+                            text.push_str(&format!("    {k:<width$} = {v}\n"));
                         }
                     }
                     text.push_str("}\n");
@@ -92,6 +95,7 @@ pub fn run_state(cmd: &StateCommand, ui: Ui) -> ExitStatus {
             },
             Err(code) => code,
         },
+        StateCommand::Resolve(a) => resolve(ui, a),
         StateCommand::Push(a) => {
             let bytes = match std::fs::read(&a.file) {
                 Ok(b) => b,
@@ -207,6 +211,54 @@ pub fn run_output(args: &OutputArgs, ui: Ui) -> ExitStatus {
         }
     }
     ExitStatus::Success
+}
+
+/// `gantry state resolve ADDRESS --not-created`.
+fn resolve(ui: Ui, a: &crate::cli::StateResolveArgs) -> ExitStatus {
+    let lock = match backend(&a.at).lock(LockInfo::new("state resolve"), Duration::ZERO) {
+        Ok(l) => l,
+        Err(e) => return fail(ui, state_error(&e)),
+    };
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(d) => return fail(ui, d),
+    };
+    let (journal, _) = match lock.open_journal() {
+        Ok(j) => j,
+        Err(e) => return fail(ui, state_error(&e)),
+    };
+    let pending: Vec<String> = journal
+        .pending_intents()
+        .into_iter()
+        .filter(|i| i.address == a.address)
+        .map(|i| i.token)
+        .collect();
+    if pending.is_empty() {
+        let _ = rt.block_on(journal.commit());
+        return fail(
+            ui,
+            Diagnostic::error(format!(
+                "no interrupted create of `{}` is pending",
+                a.address
+            ))
+            .with_help("`gantry plan` names the creates an interrupted run left unchecked"),
+        );
+    }
+    let mut result = Ok(());
+    for token in &pending {
+        result = result.and_then(|()| rt.block_on(journal.resolve_intent(token)));
+    }
+    let result = result.and_then(|()| rt.block_on(journal.commit()).map(|_| ()));
+    match result {
+        Ok(()) => {
+            ui.status(&format!(
+                "Recorded that the interrupted create of `{}` made nothing; `gantry apply` may create it now.",
+                a.address
+            ));
+            ExitStatus::Success
+        }
+        Err(e) => fail(ui, state_error(&e)),
+    }
 }
 
 pub fn run_force_unlock(args: &ForceUnlockArgs, ui: Ui) -> ExitStatus {

@@ -635,7 +635,9 @@ impl Decoder {
                             Diagnostic::error(format!("invalid `{name}` timeout"))
                                 .with_span(span)
                                 .with_label(why)
-                                .with_help("write a duration such as `\"90m\"`, `\"1h30m\"` or `\"45s\"`"),
+                                .with_help(
+                                    "write a duration such as `\"90m\"`, `\"1h30m\"` or `\"45s\"`",
+                                ),
                         ),
                     }
                 }
@@ -1093,7 +1095,11 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
             "m" => 60.0,
             "s" => 1.0,
             "ms" => 0.001,
-            other => return Err(format!("unknown unit `{other}` in `{text}` (use h, m, s, ms)")),
+            other => {
+                return Err(format!(
+                    "unknown unit `{other}` in `{text}` (use h, m, s, ms)"
+                ))
+            }
         };
         total += number * seconds;
         rest = &rest[unit_len..];

@@ -151,6 +151,13 @@ fn collect_secrets(value: &Value, inside: bool, out: &mut Vec<String>) {
     }
 }
 
+/// Every string (and number) inside a mark of `value`.
+pub fn secret_strings(value: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    collect_secrets(value, false, &mut out);
+    out
+}
+
 /// `a` and `b` merged, without duplicates, sorted.
 pub fn union(a: &[String], b: &[String]) -> Vec<String> {
     let mut out: Vec<String> = a.iter().chain(b).cloned().collect();
@@ -171,7 +178,10 @@ mod tests {
     #[test]
     fn marks_become_paths_and_come_back() {
         let v = Value::map([
-            ("input", Value::map([("password", secret("hunter2")), ("user", "ml".into())])),
+            (
+                "input",
+                Value::map([("password", secret("hunter2")), ("user", "ml".into())]),
+            ),
             ("rules", Value::List(vec![Value::from("a"), secret("b")])),
             ("dotted", Value::map([("a.b", secret("c"))])),
         ]);

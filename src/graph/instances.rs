@@ -126,7 +126,13 @@ pub fn group_key(
 pub fn groups_of(addr: &ResourceInstanceAddr) -> Vec<String> {
     let names: Vec<String> = addr.module.0.iter().map(|s| s.name.clone()).collect();
     (0..=names.len())
-        .map(|common| group_key(&addr.module.prefix(common), &names[common..], &addr.resource))
+        .map(|common| {
+            group_key(
+                &addr.module.prefix(common),
+                &names[common..],
+                &addr.resource,
+            )
+        })
         .collect()
 }
 

@@ -296,7 +296,13 @@ impl Walker<'_> {
             }
             NodeKind::Output(name) => {
                 if let Some(out) = module.outputs.get(name) {
-                    let v = self.eval_or_unknown(&ev.values, mid, module, &out.value, None);
+                    let mut v = self.eval_or_unknown(&ev.values, mid, module, &out.value, None);
+                    if out.sensitive {
+                        v = Value::sensitive(v);
+                    } else if v.contains_sensitive() {
+                        self.diags
+                            .push(sensitive_output(out, &ev.values.instance(mid).to_string()));
+                    }
                     if root {
                         ev.root_outputs.insert(name.clone(), v.clone());
                     }
@@ -429,6 +435,15 @@ impl Walker<'_> {
                 None => return Value::Unknown(var.ty.clone()),
             },
         };
+        // A sensitive variable is marked before anything looks at it, so no message quotes it.
+        let raw = if var.sensitive {
+            crate::ui::redact::register(crate::config::sensitive::secret_strings(
+                &Value::sensitive(raw.clone()),
+            ));
+            Value::sensitive(raw)
+        } else {
+            raw
+        };
         let value = match raw.convert(&var.ty) {
             Ok(v) => v,
             Err(e) => {
@@ -443,7 +458,7 @@ impl Walker<'_> {
                 return Value::Unknown(var.ty.clone());
             }
         };
-        if value.is_null() && !var.nullable {
+        if value.unmarked().is_null() && !var.nullable {
             self.diags.push(
                 Diagnostic::error(format!("variable `{}` must not be null", var.name))
                     .with_span_opt(given_span)
@@ -518,7 +533,7 @@ impl Walker<'_> {
                     continue;
                 }
             };
-            match ok.convert(&Type::Bool) {
+            match ok.unmarked().convert(&Type::Bool) {
                 Ok(Value::Bool(true)) | Ok(Value::Unknown(_)) => {}
                 Ok(Value::Bool(false)) => {
                     let message = match ev.eval(&rule.error_message) {
@@ -568,6 +583,27 @@ impl Walker<'_> {
                 return Expansion::Unknown;
             }
         };
+        // How many instances exist, and their keys, show in addresses and plans: they may not
+        // come from a secret (Terraform's rule). Sensitive values of a for_each map are fine.
+        let keys_marked = if is_count {
+            value.contains_sensitive()
+        } else {
+            value.is_sensitive() || keys_sensitive(&value)
+        };
+        if keys_marked {
+            let meta = if is_count { "count" } else { "for_each" };
+            self.diags.push(
+                Diagnostic::error(format!("invalid `{meta}` argument"))
+                    .with_span(expr.span())
+                    .with_label("derived from a sensitive value")
+                    .with_detail(format!(
+                        "sensitive values, or values derived from them, cannot decide `{meta}`: the instance keys would reveal them in every plan"
+                    ))
+                    .with_help("use `nonsensitive(...)` if the value is safe to show"),
+            );
+            return Expansion::Unknown;
+        }
+        let value = value.unmark().0;
         let result = if is_count {
             count_expansion(&value, expr.span())
         } else {
@@ -737,6 +773,28 @@ impl Walker<'_> {
     }
 }
 
+/// True when a map or set's keys carry a sensitive mark.
+fn keys_sensitive(value: &Value) -> bool {
+    match value {
+        Value::Set(items) => items.iter().any(Value::contains_sensitive),
+        _ => false,
+    }
+}
+
+/// An output whose value is derived from a sensitive one but is not declared sensitive.
+fn sensitive_output(out: &crate::config::model::Output, module: &str) -> Diagnostic {
+    let scope = if module.is_empty() {
+        String::new()
+    } else {
+        format!(" of `{module}`")
+    };
+    Diagnostic::error(format!("output `{}`{scope} refers to sensitive values", out.name))
+        .with_span(out.value.span())
+        .with_label("derived from a sensitive value")
+        .with_detail("an output that is not declared sensitive would print it in plans, applies and `gantry output`")
+        .with_help("add `sensitive = true` to the output block (or wrap the value in `nonsensitive(...)` if it reveals nothing)")
+}
+
 /// Every resource has an `id` known after apply. Until provider schemas say which other
 /// attributes are computed, direct references to missing attributes are unknown (the
 /// resolver marks resources open); `id` is added so that it also survives `for` expressions
@@ -773,8 +831,8 @@ pub fn eval_body(ev: &mut Evaluator<'_>, body: &BodyConfig) -> Result<Value, Vec
                 Err(e) => errors.extend(e),
             },
             BlockItem::Dynamic(d) => {
-                let collection = match ev.eval(&d.for_each) {
-                    Ok(v) => v,
+                let (collection, marked) = match ev.eval(&d.for_each) {
+                    Ok(v) => v.unmark(),
                     Err(e) => {
                         errors.push(e);
                         continue;
@@ -818,6 +876,7 @@ pub fn eval_body(ev: &mut Evaluator<'_>, body: &BodyConfig) -> Result<Value, Vec
                 for (k, v) in pairs {
                     let it = Value::map([("key", k), ("value", v)]);
                     match ev.with_local(&d.iterator, it, |ev| eval_body(ev, &d.content)) {
+                        Ok(v) if marked => entry.push(Value::sensitive(v)),
                         Ok(v) => entry.push(v),
                         Err(e) => errors.extend(e),
                     }

@@ -103,14 +103,20 @@ mod tests {
         let prior = Value::map([
             (
                 "scaling_config",
-                Value::map([("desired_size", Value::from(7_i64)), ("max_size", 8_i64.into())]),
+                Value::map([
+                    ("desired_size", Value::from(7_i64)),
+                    ("max_size", 8_i64.into()),
+                ]),
             ),
             ("tags", Value::map([("Name", Value::from("set-by-hand"))])),
         ]);
         let mut config = Value::map([
             (
                 "scaling_config",
-                Value::map([("desired_size", Value::from(2_i64)), ("max_size", 10_i64.into())]),
+                Value::map([
+                    ("desired_size", Value::from(2_i64)),
+                    ("max_size", 10_i64.into()),
+                ]),
             ),
             (
                 "tags",
@@ -123,13 +129,24 @@ mod tests {
                 PathStep::Index(0),
                 PathStep::Attr("desired_size".into()),
             ]),
-            path(vec![PathStep::Attr("tags".into()), PathStep::Key("Name".into())]),
+            path(vec![
+                PathStep::Attr("tags".into()),
+                PathStep::Key("Name".into()),
+            ]),
         ];
         apply(&mut config, &prior, &paths, false);
         let m = config.as_map().unwrap();
         let scaling = m["scaling_config"].as_map().unwrap();
-        assert_eq!(scaling["desired_size"], Value::from(7_i64), "ignored: prior kept");
-        assert_eq!(scaling["max_size"], Value::from(10_i64), "not ignored: config wins");
+        assert_eq!(
+            scaling["desired_size"],
+            Value::from(7_i64),
+            "ignored: prior kept"
+        );
+        assert_eq!(
+            scaling["max_size"],
+            Value::from(10_i64),
+            "not ignored: config wins"
+        );
         let tags = m["tags"].as_map().unwrap();
         assert_eq!(tags["Name"], Value::from("set-by-hand"));
         assert_eq!(tags["team"], Value::from("ml"));
@@ -139,8 +156,14 @@ mod tests {
     fn an_ignored_key_the_object_lacks_is_left_out() {
         let prior = Value::map([("tags", Value::map::<&str>([]))]);
         let mut config = Value::map([("tags", Value::map([("Owner", Value::from("x"))]))]);
-        let p = path(vec![PathStep::Attr("tags".into()), PathStep::Key("Owner".into())]);
+        let p = path(vec![
+            PathStep::Attr("tags".into()),
+            PathStep::Key("Owner".into()),
+        ]);
         apply(&mut config, &prior, &[p], false);
-        assert!(config.as_map().unwrap()["tags"].as_map().unwrap().is_empty());
+        assert!(config.as_map().unwrap()["tags"]
+            .as_map()
+            .unwrap()
+            .is_empty());
     }
 }

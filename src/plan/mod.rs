@@ -79,6 +79,9 @@ pub struct ResourceChange {
     /// For a delete-then-create replacement: objects that stay and still use the old object
     /// when it is deleted (its delete will likely be refused; the plan warns).
     pub still_used_by: Vec<String>,
+    /// The type's schema, for drawing nested blocks as blocks (shared by every change of
+    /// the type).
+    pub schema: Option<std::sync::Arc<gantry_provider::Schema>>,
 }
 
 /// An attribute that changed outside gantry, found by refresh.

@@ -20,6 +20,7 @@ use crate::graph::walk::{InstanceHook, InstanceValue};
 use crate::providers::{provider_name, Providers};
 use gantry_provider::{conform, Schema, Timeouts, Value};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 
 /// Options that change what is planned.
 #[derive(Clone, Debug, Default)]
@@ -43,6 +44,8 @@ pub struct Planner<'a> {
     changes: Vec<ResourceChange>,
     seen: HashSet<String>,
     diags: Diagnostics,
+    /// One shared copy of each type's schema, for the plan's display.
+    schemas: HashMap<(String, String), Arc<Schema>>,
 }
 
 impl<'a> Planner<'a> {
@@ -62,7 +65,26 @@ impl<'a> Planner<'a> {
             changes: Vec::new(),
             seen: HashSet::new(),
             diags: Diagnostics::new(),
+            schemas: HashMap::new(),
         }
+    }
+
+    /// The shared schema of `type_name` as `provider` declares it.
+    fn shape(&mut self, provider: &str, type_name: &str, managed: bool) -> Option<Arc<Schema>> {
+        let key = (provider.to_owned(), type_name.to_owned());
+        if let Some(s) = self.schemas.get(&key) {
+            return Some(s.clone());
+        }
+        let p = self.providers.get(provider)?;
+        let schemas = p.schema();
+        let schema = if managed {
+            schemas.resources.get(type_name)
+        } else {
+            schemas.data_sources.get(type_name)
+        }?;
+        let shared = Arc::new(schema.clone());
+        self.schemas.insert(key, shared.clone());
+        Some(shared)
     }
 
     /// The plan: changes for every instance seen, and deletions of everything else in state,
@@ -84,9 +106,14 @@ impl<'a> Planner<'a> {
         let deleted_set: HashSet<&str> = deleted.iter().map(|(a, _)| a.as_str()).collect();
         self.changes
             .retain(|c| !deleted_set.contains(c.address.as_str()));
-        for (address, prior) in deleted {
+        let deleted: Vec<(&String, &Prior, Option<Arc<Schema>>)> = deleted
+            .into_iter()
+            .map(|(a, p)| (a, p, self.shape(&p.provider, &p.type_name, true)))
+            .collect();
+        for (address, prior, shape) in deleted {
             if self.providers.get(&prior.provider).is_none() {
-                self.diags.push(missing_provider_config(address, &prior.provider));
+                self.diags
+                    .push(missing_provider_config(address, &prior.provider));
             }
             if self.options.destroy && self.blocked.contains_key(address) {
                 continue;
@@ -119,6 +146,7 @@ impl<'a> Planner<'a> {
                 create_before_destroy: false,
                 timeouts: self.schema_timeouts(&prior.provider, &prior.type_name),
                 still_used_by: Vec::new(),
+                schema: shape,
             });
         }
         if self.options.destroy {
@@ -417,7 +445,10 @@ impl InstanceHook for Planner<'_> {
             ),
             Some(p) if p.tainted => (
                 replace_action(cbd),
-                Some("tainted: its create failed after the cloud accepted it, so it is replaced".to_owned()),
+                Some(
+                    "tainted: its create failed after the cloud accepted it, so it is replaced"
+                        .to_owned(),
+                ),
             ),
             Some(_) if !planned.requires_replace.is_empty() => (replace_action(cbd), None),
             Some(p) if p.attributes != planned.value || !planned.value.is_wholly_known() => {
@@ -453,7 +484,7 @@ impl InstanceHook for Planner<'_> {
         } else {
             planned.value.clone()
         };
-        self.changes.push(ResourceChange {
+        let change = ResourceChange {
             address,
             managed: !data,
             type_name: type_name.clone(),
@@ -476,7 +507,12 @@ impl InstanceHook for Planner<'_> {
             create_before_destroy: cbd,
             timeouts,
             still_used_by: Vec::new(),
-        });
+            schema: None,
+        };
+        let mut change = change;
+        change.schema = self.shape(&change.provider, type_name, !data);
+        crate::ui::redact::register(crate::ui::redact::change_secrets(&change));
+        self.changes.push(change);
         InstanceValue {
             value: mark_paths(value, &sensitive_paths),
             closed: true,
@@ -619,12 +655,20 @@ fn mark_still_used(
     let mut users: HashMap<&str, Vec<&str>> = HashMap::new();
     for (address, p) in prior.iter().filter(|(_, p)| p.managed) {
         for key in &p.dependencies {
-            users.entry(key.as_str()).or_default().push(address.as_str());
+            users
+                .entry(key.as_str())
+                .or_default()
+                .push(address.as_str());
         }
     }
     let goes: HashSet<&str> = changes
         .iter()
-        .filter(|c| matches!(c.action, Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete))
+        .filter(|c| {
+            matches!(
+                c.action,
+                Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete
+            )
+        })
         .map(|c| c.address.as_str())
         .collect();
     let mut found: Vec<(usize, Vec<String>)> = Vec::new();

@@ -128,7 +128,9 @@ pub async fn refresh(
         reads.push(async move {
             let ctx = OpContext::new(address.clone());
             let result = calls
-                .call(&p.provider, || provider.read(&ctx, &p.type_name, &p.attributes))
+                .call(&p.provider, || {
+                    provider.read(&ctx, &p.type_name, &p.attributes)
+                })
                 .await;
             (address, p, result)
         });

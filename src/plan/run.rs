@@ -270,7 +270,9 @@ fn refreshed_states(
             continue;
         };
         let attributes = p.attributes.to_json();
-        let upgraded = versions.get(address).is_some_and(|v| *v != p.schema_version);
+        let upgraded = versions
+            .get(address)
+            .is_some_and(|v| *v != p.schema_version);
         if upgraded || attributes != current.attributes {
             out.push(ResourceState {
                 attributes,

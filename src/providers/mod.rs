@@ -147,7 +147,9 @@ impl Providers {
             let key = key.clone();
             let block = block.clone();
             jobs.push(async move {
-                let result = instance.configure(&block.config).await;
+                // Credentials are often sensitive variables: providers get plain values.
+                let config = block.config.clone().unmark_deep().0;
+                let result = instance.configure(&config).await;
                 (key, block, instance, result)
             });
         }

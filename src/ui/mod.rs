@@ -32,14 +32,17 @@ impl Ui {
         let mut sorted: Vec<&crate::diagnostics::Diagnostic> = diags.iter().collect();
         sorted.sort_by_key(|d| d.span.map(|s| (s.file, s.start)));
         if self.json {
+            let mut out = std::io::stdout().lock();
             for d in sorted {
-                self.json_line(&render_json(d, sources));
+                let line = redact::scrub_known(&render_json(d, sources).to_string());
+                let _ = writeln!(out, "{line}");
             }
             return;
         }
         let mut err = std::io::stderr().lock();
         for d in sorted {
-            let _ = writeln!(err, "{}\n", render_human(d, sources, self.color));
+            let text = redact::scrub_known(&render_human(d, sources, self.color));
+            let _ = writeln!(err, "{text}\n");
         }
         let errors = diags.error_count();
         let warnings = diags.iter().count() - errors;
@@ -60,10 +63,10 @@ impl Ui {
         let _ = out.write_all(text.as_bytes());
     }
 
-    /// Writes a status message on stderr.
+    /// Writes a status message on stderr (scrubbed of every known secret).
     pub fn status(&self, text: &str) {
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "{text}");
+        let _ = writeln!(err, "{}", redact::scrub_known(text));
     }
 }
 
@@ -75,6 +78,7 @@ fn summary_line(errors: usize, warnings: usize) -> String {
         (e, w) => format!("found {} and {}", plural(e, "error"), plural(w, "warning")),
     }
 }
+pub mod diff;
 pub mod money;
 pub mod plan;
 pub mod redact;

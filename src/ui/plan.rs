@@ -2,7 +2,9 @@
 //! `+ ~ - -/+` markers, attribute-level diffs, `(known after apply)`, `(sensitive value)`,
 //! nested values indented, and the summary line.
 
+use super::diff::ObjectDiff;
 use crate::catalog::cost::Cost;
+use crate::config::sensitive::mark_paths;
 use crate::plan::costs::{ChangeCost, PlanCosts};
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::ui::money::{usd, usd_delta, usd_whole, usd_whole_delta};
@@ -63,7 +65,13 @@ pub fn render_plan(plan: &Plan) -> String {
                 }
                 Some(after) => {
                     let _ = writeln!(out, "  # {} has changed", d.address);
-                    render_attrs_diff(&mut out, Some(&d.before), Some(after), &[], &[], 4);
+                    let diff = ObjectDiff {
+                        before: Some(&d.before),
+                        after: Some(after),
+                        schema: None,
+                        forces: &[],
+                    };
+                    super::diff::render(&mut out, &diff, 4);
                 }
             }
         }
@@ -223,146 +231,34 @@ fn render_change(
         c.type_name,
         c.name
     );
-    match c.action {
-        Action::Delete => {
-            render_attrs_diff(out, c.before.as_ref(), None, &[], &c.sensitive_paths, 6)
-        }
-        Action::Create | Action::Read => {
-            render_attrs_diff(out, None, c.after.as_ref(), &[], &c.sensitive_paths, 6);
-        }
-        _ => render_attrs_diff(
+    // Values at sensitive paths are marked: they print as `(sensitive value)` however deep.
+    let mark = |v: Option<&Value>| v.map(|v| mark_paths(v.clone(), &c.sensitive_paths));
+    let (before, after) = (mark(c.before.as_ref()), mark(c.after.as_ref()));
+    let (before, after) = match c.action {
+        Action::Delete => (before.as_ref(), None),
+        Action::Create | Action::Read => (None, after.as_ref()),
+        _ => (before.as_ref(), after.as_ref()),
+    };
+    let diff = ObjectDiff {
+        before,
+        after,
+        schema: c.schema.as_deref(),
+        forces: &c.requires_replace,
+    };
+    super::diff::render(out, &diff, 6);
+    if !c.still_used_by.is_empty() {
+        let _ = writeln!(
             out,
-            c.before.as_ref(),
-            c.after.as_ref(),
-            &c.requires_replace,
-            &c.sensitive_paths,
-            6,
-        ),
+            "      # warning: deleted before it is re-created while {} still use{} it; its delete may be refused (set create_before_destroy)",
+            c.still_used_by.join(", "),
+            if c.still_used_by.len() == 1 { "s" } else { "" }
+        );
     }
     out.push_str("    }\n");
 }
 
-/// Attribute lines of an object diff.
-fn render_attrs_diff(
-    out: &mut String,
-    before: Option<&Value>,
-    after: Option<&Value>,
-    forces: &[String],
-    sensitive: &[String],
-    indent: usize,
-) {
-    let empty = std::collections::BTreeMap::new();
-    let b = before.and_then(Value::as_map).unwrap_or(&empty);
-    let a = after.and_then(Value::as_map).unwrap_or(&empty);
-    let mut names: Vec<&String> = b.keys().chain(a.keys()).collect();
-    names.sort();
-    names.dedup();
-    let width = names
-        .iter()
-        .filter(|n| shown(b.get(**n), a.get(**n), before.is_some() && after.is_some()))
-        .map(|n| n.len())
-        .max()
-        .unwrap_or(0);
-    let mut hidden = 0;
-    for name in names {
-        let (bv, av) = (b.get(name), a.get(name));
-        if !shown(bv, av, before.is_some() && after.is_some()) {
-            if before.is_some() && after.is_some() {
-                hidden += 1;
-            }
-            continue;
-        }
-        let secret = sensitive.iter().any(|s| s == name);
-        let pad = " ".repeat(indent);
-        let fmt = |v: &Value| {
-            if secret {
-                "(sensitive value)".to_owned()
-            } else {
-                multiline(v, indent)
-            }
-        };
-        let force = if forces.iter().any(|f| f == name) {
-            " # forces replacement"
-        } else {
-            ""
-        };
-        let line = match (before.is_some(), after.is_some(), bv, av) {
-            (false, _, _, Some(v)) => format!("{pad}+ {name:<width$} = {}", fmt(v)),
-            (_, false, Some(v), _) => format!("{pad}- {name:<width$} = {}", fmt(v)),
-            (_, _, Some(old), Some(new)) => {
-                format!(
-                    "{pad}~ {name:<width$} = {} -> {}{force}",
-                    fmt(old),
-                    fmt(new)
-                )
-            }
-            (_, _, None, Some(v)) => format!("{pad}+ {name:<width$} = {}", fmt(v)),
-            (_, _, Some(v), None) => format!("{pad}- {name:<width$} = {}", fmt(v)),
-            _ => continue,
-        };
-        out.push_str(&line);
-        out.push('\n');
-    }
-    if hidden > 0 {
-        let _ = writeln!(
-            out,
-            "{}# ({hidden} unchanged attribute{} hidden)",
-            " ".repeat(indent + 2),
-            if hidden == 1 { "" } else { "s" }
-        );
-    }
-}
-
-/// Whether an attribute line is worth showing: nulls are hidden, and on updates only
-/// changed attributes are shown.
-fn shown(before: Option<&Value>, after: Option<&Value>, update: bool) -> bool {
-    let present = |v: Option<&Value>| v.is_some_and(|v| !v.is_null());
-    if update {
-        match (before, after) {
-            (Some(b), Some(a)) => b != a || !a.is_wholly_known(),
-            (b, a) => present(b) || present(a),
-        }
-    } else {
-        present(before) || present(after)
-    }
-}
-
 fn inline(v: &Value) -> String {
     v.to_string()
-}
-
-/// A value as HCL, multi-line for non-empty objects and lists.
-fn multiline(v: &Value, indent: usize) -> String {
-    match v {
-        Value::Map(m) if !m.is_empty() && v.to_string().len() > 60 => {
-            let width = m.keys().map(String::len).max().unwrap_or(0);
-            let mut s = String::from("{\n");
-            for (k, item) in m {
-                let _ = writeln!(
-                    s,
-                    "{}  {k:<width$} = {}",
-                    " ".repeat(indent + 4),
-                    multiline(item, indent + 4)
-                );
-            }
-            let _ = write!(s, "{}  }}", " ".repeat(indent));
-            s
-        }
-        Value::List(items) | Value::Set(items) if v.to_string().len() > 60 => {
-            let mut s = String::from("[\n");
-            for item in items {
-                let _ = writeln!(
-                    s,
-                    "{}  {},",
-                    " ".repeat(indent + 4),
-                    multiline(item, indent + 4)
-                );
-            }
-            let _ = write!(s, "{}  ]", " ".repeat(indent));
-            s
-        }
-        other => other.to_string(),
-    }
 }
 
 /// The plan as NDJSON events: one `planned_change` per change, `drift` entries, outputs,
@@ -462,6 +358,7 @@ mod tests {
                 create_before_destroy: false,
                 timeouts: gantry_provider::Timeouts::default(),
                 still_used_by: Vec::new(),
+                schema: None,
             }],
             ..Plan::default()
         }

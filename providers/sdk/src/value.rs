@@ -517,7 +517,10 @@ mod tests {
         assert!(nested.contains_sensitive());
         let (plain, had) = nested.unmark_deep();
         assert!(had);
-        assert_eq!(plain.as_map().unwrap()["password"].as_str(), Some("hunter2"));
+        assert_eq!(
+            plain.as_map().unwrap()["password"].as_str(),
+            Some("hunter2")
+        );
         assert_eq!(secret.to_json(), serde_json::json!("hunter2"));
     }
 

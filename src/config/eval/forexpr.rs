@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 /// the collection is unknown.
 pub fn iterate(collection: &Value) -> Result<Option<Vec<(Value, Value)>>, String> {
     match collection {
+        Value::Sensitive(inner) => iterate(inner),
         Value::Unknown(_) => Ok(None),
         Value::List(items) => Ok(Some(
             items
@@ -37,7 +38,9 @@ impl Evaluator<'_> {
         f: &hcl_edit::expr::ForExpr,
         file: FileId,
     ) -> Result<Value, Diagnostic> {
-        let collection = self.expr(&f.intro.collection_expr, file)?;
+        // Elements keep their own marks; a mark on the collection as a whole, on a key or on
+        // a condition marks the result.
+        let (collection, mut marked) = self.expr(&f.intro.collection_expr, file)?.unmark();
         let pairs = iterate(&collection).map_err(|msg| {
             Diagnostic::error("invalid `for` collection")
                 .with_span(span_of(file, &f.intro.collection_expr))
@@ -56,7 +59,7 @@ impl Evaluator<'_> {
             if let Some(kv) = &key_var {
                 self.locals.push((kv.clone(), k));
             }
-            let result = self.for_item(f, file, &mut list, &mut object, &mut unknown);
+            let result = self.for_item(f, file, &mut list, &mut object, &mut unknown, &mut marked);
             if key_var.is_some() {
                 self.locals.pop();
             }
@@ -66,11 +69,12 @@ impl Evaluator<'_> {
         if unknown {
             return Ok(Value::unknown());
         }
-        Ok(if f.key_expr.is_some() {
+        let out = if f.key_expr.is_some() {
             Value::Map(object)
         } else {
             Value::List(list)
-        })
+        };
+        Ok(if marked { Value::sensitive(out) } else { out })
     }
 
     fn for_item(
@@ -80,9 +84,11 @@ impl Evaluator<'_> {
         list: &mut Vec<Value>,
         object: &mut BTreeMap<String, Value>,
         unknown: &mut bool,
+        marked: &mut bool,
     ) -> Result<(), Diagnostic> {
         if let Some(cond) = &f.cond {
-            let c = self.expr(&cond.expr, file)?;
+            let (c, m) = self.expr(&cond.expr, file)?.unmark_deep();
+            *marked |= m;
             match c.convert(&Type::Bool) {
                 Ok(Value::Bool(true)) => {}
                 Ok(Value::Bool(false)) => return Ok(()),
@@ -102,7 +108,8 @@ impl Evaluator<'_> {
             list.push(value);
             return Ok(());
         };
-        let key = self.expr(key_expr, file)?;
+        let (key, m) = self.expr(key_expr, file)?.unmark_deep();
+        *marked |= m;
         let key = match key.convert(&Type::String) {
             Ok(Value::String(k)) => k,
             Ok(Value::Unknown(_)) => {

@@ -141,36 +141,58 @@ impl<'r> Evaluator<'r> {
             }
             Expression::Traversal(t) => self.traversal(t, file),
             Expression::Conditional(c) => {
-                let cond = self.expr(&c.cond_expr, file)?;
-                match cond.convert(&Type::Bool) {
-                    Ok(Value::Bool(true)) => self.expr(&c.true_expr, file),
-                    Ok(Value::Bool(false)) => self.expr(&c.false_expr, file),
-                    Ok(Value::Unknown(_)) => Ok(Value::unknown()),
-                    Ok(Value::Null) => Err(Diagnostic::error("null condition")
-                        .with_span(span_of(file, &c.cond_expr))
-                        .with_label("the condition is null; it must be true or false")),
-                    _ => Err(Diagnostic::error("invalid condition")
-                        .with_span(span_of(file, &c.cond_expr))
-                        .with_label(format!("a bool is required, got {}", cond.type_name()))),
-                }
+                // A sensitive condition makes the result sensitive: which branch was taken
+                // tells something about the secret.
+                let (cond, marked) = self.expr(&c.cond_expr, file)?.unmark_deep();
+                let result = match cond.convert(&Type::Bool) {
+                    Ok(Value::Bool(true)) => self.expr(&c.true_expr, file)?,
+                    Ok(Value::Bool(false)) => self.expr(&c.false_expr, file)?,
+                    Ok(Value::Unknown(_)) => Value::unknown(),
+                    Ok(Value::Null) => {
+                        return Err(Diagnostic::error("null condition")
+                            .with_span(span_of(file, &c.cond_expr))
+                            .with_label("the condition is null; it must be true or false"))
+                    }
+                    _ => {
+                        return Err(Diagnostic::error("invalid condition")
+                            .with_span(span_of(file, &c.cond_expr))
+                            .with_label(format!("a bool is required, got {}", cond.type_name())))
+                    }
+                };
+                Ok(if marked {
+                    Value::sensitive(result)
+                } else {
+                    result
+                })
             }
             Expression::FuncCall(call) => self.func_call(call, file, span()),
             Expression::UnaryOp(u) => {
-                let operand = self.expr(&u.expr, file)?;
-                ops::unary(*u.operator.value(), operand).map_err(|msg| {
+                let (operand, marked) = self.expr(&u.expr, file)?.unmark_deep();
+                let out = ops::unary(*u.operator.value(), operand).map_err(|msg| {
                     Diagnostic::error("invalid operand")
                         .with_span(span())
-                        .with_label(msg)
-                })
+                        .with_label(if marked {
+                            SENSITIVE_OPERAND.to_owned()
+                        } else {
+                            msg
+                        })
+                })?;
+                Ok(if marked { Value::sensitive(out) } else { out })
             }
             Expression::BinaryOp(b) => {
-                let lhs = self.expr(&b.lhs_expr, file)?;
-                let rhs = self.expr(&b.rhs_expr, file)?;
-                ops::binary(*b.operator.value(), lhs, rhs).map_err(|msg| {
+                let (lhs, lm) = self.expr(&b.lhs_expr, file)?.unmark_deep();
+                let (rhs, rm) = self.expr(&b.rhs_expr, file)?.unmark_deep();
+                let marked = lm || rm;
+                let out = ops::binary(*b.operator.value(), lhs, rhs).map_err(|msg| {
                     Diagnostic::error("invalid operands")
                         .with_span(span())
-                        .with_label(msg)
-                })
+                        .with_label(if marked {
+                            SENSITIVE_OPERAND.to_owned()
+                        } else {
+                            msg
+                        })
+                })?;
+                Ok(if marked { Value::sensitive(out) } else { out })
             }
             Expression::ForExpr(f) => self.for_expr(f, file),
         }
@@ -178,6 +200,7 @@ impl<'r> Evaluator<'r> {
 
     fn object(&mut self, obj: &hcl_edit::expr::Object, file: FileId) -> Result<Value, Diagnostic> {
         let mut out = std::collections::BTreeMap::new();
+        let mut marked = false;
         for (key, value) in obj.iter() {
             let key_value = match key {
                 hcl_edit::expr::ObjectKey::Ident(id) => Value::String(id.as_str().to_owned()),
@@ -185,7 +208,12 @@ impl<'r> Evaluator<'r> {
                 hcl_edit::expr::ObjectKey::Expression(Expression::Variable(v)) => {
                     Value::String(v.as_str().to_owned())
                 }
-                hcl_edit::expr::ObjectKey::Expression(e) => self.expr(e, file)?,
+                hcl_edit::expr::ObjectKey::Expression(e) => {
+                    // A key can hold no mark of its own: the whole object takes it.
+                    let (k, m) = self.expr(e, file)?.unmark_deep();
+                    marked |= m;
+                    k
+                }
             };
             let v = self.expr(value.expr(), file)?;
             match key_value.convert(&Type::String) {
@@ -203,7 +231,11 @@ impl<'r> Evaluator<'r> {
                 }
             }
         }
-        Ok(Value::Map(out))
+        Ok(if marked {
+            Value::sensitive(Value::Map(out))
+        } else {
+            Value::Map(out)
+        })
     }
 
     fn traversal(
@@ -264,6 +296,11 @@ impl<'r> Evaluator<'r> {
             match op.value() {
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
                     let rest = &ops[i + 1..];
+                    let (value, marked) = value.unmark();
+                    if marked {
+                        let out = self.apply_operators(value, &ops[i..], open, span, file)?;
+                        return Ok(Value::sensitive(out));
+                    }
                     let items = match value {
                         Value::Unknown(_) => return Ok(Value::unknown()),
                         Value::Null => Vec::new(),
@@ -335,6 +372,13 @@ impl<'r> Evaluator<'r> {
         for (i, arg) in arg_exprs.iter().enumerate() {
             let v = self.expr(arg, file)?;
             if call.args.expand_final() && i + 1 == arg_exprs.len() {
+                let (v, marked) = v.unmark();
+                let v = match v {
+                    Value::List(items) | Value::Set(items) if marked => {
+                        Value::List(items.into_iter().map(Value::sensitive).collect())
+                    }
+                    other => other,
+                };
                 match v {
                     Value::List(items) | Value::Set(items) => args.extend(items),
                     Value::Unknown(_) => return Ok(Value::unknown()),
@@ -396,6 +440,10 @@ impl<'r> Evaluator<'r> {
         })
     }
 }
+
+/// The label of an operator error on sensitive operands: the usual one would quote them.
+const SENSITIVE_OPERAND: &str =
+    "the operation is invalid for these values (they are sensitive and not shown)";
 
 fn arity_error(name: &str, signature: &str, expected: &str, got: usize, span: Span) -> Diagnostic {
     Diagnostic::error(format!("wrong number of arguments to `{name}`"))

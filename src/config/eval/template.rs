@@ -14,6 +14,8 @@ struct Out {
     text: String,
     unknown: bool,
     strip_next: bool,
+    /// A sensitive value went into the text: the result is sensitive.
+    sensitive: bool,
 }
 
 impl Out {
@@ -49,10 +51,15 @@ impl Evaluator<'_> {
         }
         let mut out = Out::default();
         self.render(&elements, file, &mut out)?;
-        Ok(if out.unknown {
+        let v = if out.unknown {
             Value::Unknown(Type::String)
         } else {
             Value::String(out.text)
+        };
+        Ok(if out.sensitive {
+            Value::sensitive(v)
+        } else {
+            v
         })
     }
 
@@ -79,7 +86,8 @@ impl Evaluator<'_> {
                             out.strip_before();
                         }
                         out.strip_next = d.if_expr.strip.strip_end();
-                        let cond = self.expr(&d.if_expr.cond_expr, file)?;
+                        let (cond, m) = self.expr(&d.if_expr.cond_expr, file)?.unmark_deep();
+                        out.sensitive |= m;
                         match cond.convert(&Type::Bool) {
                             Ok(Value::Bool(true)) => {
                                 self.render(
@@ -117,7 +125,8 @@ impl Evaluator<'_> {
                         if f.strip.strip_start() {
                             out.strip_before();
                         }
-                        let collection = self.expr(&f.collection_expr, file)?;
+                        let (collection, m) = self.expr(&f.collection_expr, file)?.unmark();
+                        out.sensitive |= m;
                         let pairs = super::forexpr::iterate(&collection).map_err(|msg| {
                             Diagnostic::error("invalid template `for` collection")
                                 .with_span(span_of(file, &f.collection_expr))
@@ -159,6 +168,12 @@ impl Evaluator<'_> {
         file: FileId,
         out: &mut Out,
     ) -> Result<(), Diagnostic> {
+        let v = if v.contains_sensitive() {
+            out.sensitive = true;
+            &v.clone().unmark_deep().0
+        } else {
+            v
+        };
         match v.convert(&Type::String) {
             Ok(Value::String(s)) => {
                 out.text.push_str(&s);

@@ -34,6 +34,8 @@ fn fail(summary: &'static str, label: String) -> TraverseError {
 /// `value.name`. On an `open` object (unknown schema) a missing attribute is unknown.
 pub fn get_attr(value: Value, name: &str, open: bool) -> Result<Value, TraverseError> {
     match value {
+        // What is inside a sensitive value is sensitive too.
+        Value::Sensitive(inner) => get_attr(*inner, name, open).map(Value::sensitive),
         Value::Unknown(_) => Ok(Value::unknown()),
         Value::Map(mut map) => match map.remove(name) {
             Some(v) => Ok(v),
@@ -74,6 +76,20 @@ pub fn get_attr(value: Value, name: &str, open: bool) -> Result<Value, TraverseE
 
 /// `value[key]`.
 pub fn index(value: Value, key: &Value, open: bool) -> Result<Value, TraverseError> {
+    if let Value::Sensitive(inner) = value {
+        return index(*inner, key, open).map(Value::sensitive);
+    }
+    if key.contains_sensitive() {
+        // Which element a secret key picks is as secret as the key.
+        let (plain, _) = key.clone().unmark_deep();
+        return match index(value, &plain, open) {
+            Ok(v) => Ok(Value::sensitive(v)),
+            Err(_) => Err(fail(
+                "invalid index",
+                "no element for this key (the key is sensitive and not shown)".to_owned(),
+            )),
+        };
+    }
     if let Value::Unknown(_) = key {
         return Ok(Value::unknown());
     }

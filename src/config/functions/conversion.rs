@@ -16,7 +16,30 @@ pub(super) fn functions() -> Vec<FunctionDef> {
         fixed("tonumber", "tonumber(value)", 1, tonumber).handling_unknown(),
         fixed("toset", "toset(value)", 1, toset).handling_unknown(),
         fixed("tostring", "tostring(value)", 1, tostring).handling_unknown(),
+        fixed("sensitive", "sensitive(value)", 1, sensitive).handling_unknown(),
+        fixed("nonsensitive", "nonsensitive(value)", 1, nonsensitive).handling_unknown(),
+        fixed("issensitive", "issensitive(value)", 1, issensitive).handling_unknown(),
     ]
+}
+
+/// The names of the functions that see their arguments' sensitive marks (every other
+/// function gets them removed, and its result marked when any argument was).
+pub(super) const MARK_AWARE: &[&str] = &["sensitive", "nonsensitive", "issensitive"];
+
+/// `sensitive(value)`: the value, marked sensitive.
+fn sensitive(_: &FnContext<'_>, args: &[Value]) -> Result<Value, FnError> {
+    Ok(Value::sensitive(value(args).clone()))
+}
+
+/// `nonsensitive(value)`: the value with its marks removed, for when the stack author knows
+/// a derived value reveals nothing (a hash of a secret).
+fn nonsensitive(_: &FnContext<'_>, args: &[Value]) -> Result<Value, FnError> {
+    Ok(value(args).clone().unmark_deep().0)
+}
+
+/// `issensitive(value)`: whether the value (or anything in it) is marked sensitive.
+fn issensitive(_: &FnContext<'_>, args: &[Value]) -> Result<Value, FnError> {
+    Ok(Value::Bool(value(args).contains_sensitive()))
 }
 
 fn value(args: &[Value]) -> &Value {

@@ -106,6 +106,33 @@ pub fn call(def: &FunctionDef, ctx: &FnContext<'_>, args: &[Value]) -> Result<Va
             got: args.len(),
         });
     }
+    if conversion::MARK_AWARE.contains(&def.name) {
+        return (def.body)(ctx, args);
+    }
+    // Sensitive marks: the function works on plain values; its result is sensitive when any
+    // argument was (Terraform's rule), and an error never quotes a secret.
+    if args.iter().any(Value::contains_sensitive) {
+        let secrets: Vec<String> = args
+            .iter()
+            .flat_map(crate::config::sensitive::secret_strings)
+            .collect();
+        let plain: Vec<Value> = args.iter().map(|a| a.clone().unmark_deep().0).collect();
+        let scrub = |m: String| crate::ui::redact::scrub(&m, &secrets);
+        return call_plain(def, ctx, &plain)
+            .map(Value::sensitive)
+            .map_err(|e| match e {
+                FnError::Arg { index, message } => FnError::Arg {
+                    index,
+                    message: scrub(message),
+                },
+                FnError::Call(message) => FnError::Call(scrub(message)),
+                other => other,
+            });
+    }
+    call_plain(def, ctx, args)
+}
+
+fn call_plain(def: &FunctionDef, ctx: &FnContext<'_>, args: &[Value]) -> Result<Value, FnError> {
     if !def.handles_unknown && args.iter().any(|a| !a.is_wholly_known()) {
         return Ok(Value::unknown());
     }
@@ -231,6 +258,9 @@ mod tests {
         "tonumber",
         "toset",
         "tostring", // conversion
+        "sensitive",
+        "nonsensitive",
+        "issensitive",
         "sha256",
         "md5",
         "uuid",

@@ -321,15 +321,24 @@ async fn import_and_find_created() {
     let err = f.aws.import(&c, "aws_vpc", "vpc-nope").await.unwrap_err();
     assert_eq!(err.code.as_deref(), Some("InvalidVpcID.NotFound"));
     assert_eq!(
-        f.aws.find_created(&c, "aws_vpc", "tok-1", &Value::Null).await.unwrap(),
+        f.aws
+            .find_created(&c, "aws_vpc", "tok-1", &Value::Null)
+            .await
+            .unwrap(),
         Some(v)
     );
     assert_eq!(
-        f.aws.find_created(&c, "aws_vpc", "tok-2", &Value::Null).await.unwrap(),
+        f.aws
+            .find_created(&c, "aws_vpc", "tok-2", &Value::Null)
+            .await
+            .unwrap(),
         None
     );
     assert_eq!(
-        f.aws.find_created(&c, "aws_subnet", "tok-1", &Value::Null).await.unwrap(),
+        f.aws
+            .find_created(&c, "aws_subnet", "tok-1", &Value::Null)
+            .await
+            .unwrap(),
         None
     );
     // The token alone proves nothing: another stack's object, or this stack's object at
@@ -337,12 +346,18 @@ async fn import_and_find_created() {
     let mut other_stack = c.clone();
     other_stack.stack = "staging".into();
     assert_eq!(
-        f.aws.find_created(&other_stack, "aws_vpc", "tok-1", &Value::Null).await.unwrap(),
+        f.aws
+            .find_created(&other_stack, "aws_vpc", "tok-1", &Value::Null)
+            .await
+            .unwrap(),
         None
     );
     let other_address = ctx("aws_vpc.other", None);
     assert_eq!(
-        f.aws.find_created(&other_address, "aws_vpc", "tok-1", &Value::Null).await.unwrap(),
+        f.aws
+            .find_created(&other_address, "aws_vpc", "tok-1", &Value::Null)
+            .await
+            .unwrap(),
         None
     );
     let err = f
@@ -436,7 +451,10 @@ async fn fault_rate_one_fails_every_call() {
             f.aws.update(&c, "aws_vpc", &state, &p).await.map(drop),
             f.aws.delete(&c, "aws_vpc", &state).await,
             f.aws.import(&c, "aws_vpc", "vpc-1").await.map(drop),
-            f.aws.find_created(&c, "aws_vpc", "t", &Value::Null).await.map(drop),
+            f.aws
+                .find_created(&c, "aws_vpc", "t", &Value::Null)
+                .await
+                .map(drop),
             f.aws
                 .read_data(&c, "aws_vpc", &Value::map([("default", Value::from(true))]))
                 .await
