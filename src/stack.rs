@@ -53,6 +53,9 @@ pub fn prepare_loaded(mut stack: Stack, mut diags: Diagnostics, inputs: &InputOp
             diagnostics: diags,
         };
     }
+    if let Some(d) = crate::state::backend::check(&stack) {
+        diags.push(d);
+    }
     let (values, input_diags) = collect_inputs(&mut stack, inputs);
     diags.extend(input_diags);
     let graph = build(&stack, &mut diags);

@@ -24,7 +24,15 @@ pub struct ProviderCalls {
     retry: RetryPolicy,
     cancel: CancellationToken,
     notify: tokio::sync::Notify,
+    /// Per provider: how many calls in a row ran out of retries on retryable errors. Past
+    /// [`GIVE_UP_AFTER`] the cloud is down for this run and further calls fail at once,
+    /// instead of each waiting out its own backoff.
+    exhausted: Mutex<std::collections::HashMap<String, u32>>,
 }
+
+/// Calls in a row that may exhaust their retries before a provider's remaining calls fail
+/// fast.
+const GIVE_UP_AFTER: u32 = 10;
 
 impl ProviderCalls {
     /// At most `parallelism` calls at once in all; each configuration of `providers` starts
@@ -46,7 +54,19 @@ impl ProviderCalls {
             retry,
             cancel,
             notify: tokio::sync::Notify::new(),
+            exhausted: Mutex::new(std::collections::HashMap::new()),
         }
+    }
+
+    fn exhausted(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, u32>> {
+        self.exhausted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// True once `provider` has failed so consistently that more attempts are pointless.
+    fn given_up(&self, provider: &str) -> bool {
+        self.exhausted().get(provider).copied().unwrap_or(0) >= GIVE_UP_AFTER
     }
 
     /// The overall bound on calls at once (`--parallelism`).
@@ -126,6 +146,7 @@ impl ProviderCalls {
             match call().await {
                 Ok(v) => {
                     self.lock().succeeded(provider);
+                    self.exhausted().remove(provider);
                     return Ok(v);
                 }
                 Err(e) => {
@@ -136,10 +157,15 @@ impl ProviderCalls {
                     let wait = if deleting && e.class == ErrorClass::Conflict {
                         self.retry
                             .conflict_delay(&e, attempt, started.elapsed(), conflict_for)
+                    } else if self.given_up(provider) {
+                        None
                     } else {
                         self.retry.delay(&e, attempt, deleting)
                     };
                     let Some(wait) = wait else {
+                        if e.class.is_retryable() {
+                            *self.exhausted().entry(provider.to_owned()).or_default() += 1;
+                        }
                         return Err(e);
                     };
                     if self.cancel.is_cancelled() {
@@ -230,6 +256,40 @@ mod tests {
             .await;
         assert_eq!(out.unwrap_err().class, ErrorClass::InvalidInput);
         assert_eq!(n.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_provider_that_keeps_failing_fails_fast() {
+        let c = calls();
+        let n = AtomicU32::new(0);
+        for _ in 0..GIVE_UP_AFTER {
+            let out: Result<(), _> = c
+                .call("aws", || async {
+                    n.fetch_add(1, Ordering::SeqCst);
+                    Err(ProviderError::new(ErrorClass::Transient, "503"))
+                })
+                .await;
+            assert!(out.is_err());
+        }
+        let tried = n.load(Ordering::SeqCst);
+        assert!(
+            tried >= GIVE_UP_AFTER * 6,
+            "each call retried in full: {tried}"
+        );
+        let _: Result<(), _> = c
+            .call("aws", || async {
+                n.fetch_add(1, Ordering::SeqCst);
+                Err(ProviderError::new(ErrorClass::Transient, "503"))
+            })
+            .await;
+        assert_eq!(
+            n.load(Ordering::SeqCst),
+            tried + 1,
+            "no more retries once it gave up"
+        );
+        let ok: Result<u32, ProviderError> = c.call("aws", || async { Ok(1) }).await;
+        assert_eq!(ok.unwrap(), 1);
+        assert!(!c.given_up("aws"), "a success resets it");
     }
 
     #[tokio::test]

@@ -263,8 +263,11 @@ pub async fn depose(
     let Some(before) = &change.before else {
         return Ok(());
     };
+    // The old object keeps the dependencies it was applied with: its delete is ordered by
+    // them.
     let old = ResourceChange {
         address: deposed_address.to_owned(),
+        dependencies: change.prior_dependencies.clone(),
         ..change.clone()
     };
     s.io.recorder

@@ -13,6 +13,14 @@ pub struct JournalRecorder {
     pub journal: Journal,
 }
 
+/// The sensitive paths of an object as applied: the plan's, and wherever the cloud's answer
+/// echoes one of the change's secrets.
+pub fn sensitive_paths_of(change: &ResourceChange, value: &Value) -> Vec<String> {
+    let echoed =
+        crate::config::sensitive::paths_holding(value, &crate::ui::redact::change_secrets(change));
+    crate::config::sensitive::union(&change.sensitive_paths, &echoed)
+}
+
 pub fn resource_state(
     change: &ResourceChange,
     value: &Value,
@@ -29,7 +37,7 @@ pub fn resource_state(
         provider: change.provider.clone(),
         schema_version: change.schema_version,
         attributes: value.to_json(),
-        sensitive_paths: change.sensitive_paths.clone(),
+        sensitive_paths: sensitive_paths_of(change, value),
         dependencies: change.dependencies.clone(),
         create_token: token.map(str::to_owned),
         tainted: false,

@@ -158,6 +158,55 @@ pub fn secret_strings(value: &Value) -> Vec<String> {
     out
 }
 
+/// Paths of the string leaves of `value` that hold one of `secrets` (at least four
+/// characters long): a provider that echoes a secret into a computed attribute (`output`
+/// mirroring `input`, a connection string) must not show it there either.
+pub fn paths_holding(value: &Value, secrets: &[String]) -> Vec<String> {
+    let secrets: Vec<&String> = secrets.iter().filter(|s| s.len() >= 4).collect();
+    let mut out = Vec::new();
+    if !secrets.is_empty() {
+        find_holding(value, &secrets, &mut Vec::new(), &mut out);
+    }
+    out
+}
+
+fn find_holding(value: &Value, secrets: &[&String], at: &mut Vec<String>, out: &mut Vec<String>) {
+    match value.unmarked() {
+        Value::String(s) if secrets.iter().any(|x| s.contains(x.as_str())) => out.push(join(at)),
+        Value::List(items) => {
+            for (i, v) in items.iter().enumerate() {
+                at.push(i.to_string());
+                find_holding(v, secrets, at, out);
+                at.pop();
+            }
+        }
+        Value::Set(items) => {
+            if items.iter().any(|v| {
+                !paths_holding(v, &secrets.iter().map(|s| (*s).clone()).collect::<Vec<_>>())
+                    .is_empty()
+            }) {
+                out.push(join(at));
+            }
+        }
+        Value::Map(map) => {
+            for (k, v) in map {
+                if k.contains('.') {
+                    if !paths_holding(v, &secrets.iter().map(|s| (*s).clone()).collect::<Vec<_>>())
+                        .is_empty()
+                    {
+                        out.push(join(at));
+                    }
+                    continue;
+                }
+                at.push(k.clone());
+                find_holding(v, secrets, at, out);
+                at.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
 /// `a` and `b` merged, without duplicates, sorted.
 pub fn union(a: &[String], b: &[String]) -> Vec<String> {
     let mut out: Vec<String> = a.iter().chain(b).cloned().collect();

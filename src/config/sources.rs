@@ -21,8 +21,17 @@ pub fn resolve_module_source(
     if source.starts_with("./") || source.starts_with("../") || source == "." || source == ".." {
         let dir = caller_dir.join(source);
         if !dir.is_dir() {
-            let caller = crate::diagnostics::source::display_path(caller_dir);
-            return Err(format!("no directory `{source}` in `{caller}`"));
+            // Name the directory looked for, relative to where gantry runs: the calling
+            // module's own path may be the current directory, which displays as nothing.
+            let looked = crate::diagnostics::source::display_path(&normalise(&dir));
+            let looked = if looked.is_empty() {
+                ".".to_owned()
+            } else {
+                looked
+            };
+            return Err(format!(
+                "no directory `{looked}` (`{source}` from the calling module's directory)"
+            ));
         }
         return dir
             .canonicalize()
@@ -34,6 +43,22 @@ pub fn resolve_module_source(
     Err(format!(
         "`{source}` is not a supported module source (local paths start with `./` or `../`)"
     ))
+}
+
+/// `a/./b/../c` -> `a/c`, without touching the file system (the directory may not exist).
+fn normalise(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if out.file_name().is_some() => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }
 
 /// A parsed `git::` source.

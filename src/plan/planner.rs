@@ -13,7 +13,7 @@ use super::{Action, Plan, ResourceChange};
 use crate::addrs::{ResourceInstanceAddr, ResourceMode};
 use crate::config::load::Stack;
 use crate::config::model::Resource;
-use crate::config::sensitive::{mark_paths, union, unmark_paths};
+use crate::config::sensitive::{mark_paths, paths_holding, secrets_at, union, unmark_paths};
 use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics};
 use crate::graph::instances::groups_of;
 use crate::graph::walk::{InstanceHook, InstanceValue};
@@ -413,15 +413,27 @@ impl InstanceHook for Planner<'_> {
                 return Planner::open(config);
             }
         };
+        // Wherever the planned object echoes a secret (an `output` mirroring `input`, a URL
+        // with a password in it) it is sensitive too.
+        let mut secrets = secrets_at(&conformed, &sensitive_paths);
+        if let Some(p) = prior {
+            secrets.extend(secrets_at(&p.attributes, &p.sensitive_paths));
+        }
+        let echoed = paths_holding(&planned.value, &secrets);
+        let mut sensitive_paths = union(&sensitive_paths, &echoed);
         // A data source is read afresh on every plan (what state holds from an earlier
         // apply-time read is only a cache), at plan time when its configuration is known.
         if data && conformed.is_wholly_known() {
             if let Some(read) = read_at_plan(provider.as_ref(), type_name, &conformed, &address) {
                 return match read {
-                    Ok(value) => InstanceValue {
-                        value: mark_paths(value, &sensitive_paths),
-                        closed: true,
-                    },
+                    Ok(value) => {
+                        let echoed = paths_holding(&value, &secrets);
+                        sensitive_paths = union(&sensitive_paths, &echoed);
+                        InstanceValue {
+                            value: mark_paths(value, &sensitive_paths),
+                            closed: true,
+                        }
+                    }
                     Err(e) => {
                         diags.push(
                             Diagnostic::error(format!("cannot read `{address}`"))

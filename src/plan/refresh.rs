@@ -84,7 +84,7 @@ impl RefreshError {
     pub fn diagnostic(&self) -> crate::diagnostics::Diagnostic {
         crate::diagnostics::Diagnostic::error(format!("failed to refresh `{}`", self.address))
             .with_address(self.address.clone())
-            .with_label(crate::apply::calls::explain(&self.error))
+            .with_detail(crate::apply::calls::explain(&self.error))
             .with_help(match self.error.class {
                 gantry_provider::ErrorClass::Throttled | gantry_provider::ErrorClass::Transient => {
                     "the cloud kept failing after retries; run the command again, or lower `--parallelism`"

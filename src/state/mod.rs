@@ -18,6 +18,7 @@
 //! The state commands use [`ops`] on a state read and written through the lock.
 //! [`error`] holds the one error type, [`StateError`].
 
+pub mod backend;
 pub mod error;
 pub mod journal;
 pub mod local;

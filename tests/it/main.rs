@@ -7,6 +7,7 @@ mod diagnostics;
 mod engine;
 mod fmt;
 mod graph;
+mod hardening;
 mod inputs;
 mod modules;
 mod support;
