@@ -29,15 +29,17 @@ pub struct Prepared {
 /// Loads the stack at `path`, reads its inputs, builds the graph and reports cycles.
 pub fn prepare(path: &Path, inputs: &InputOptions, fetcher: &ModuleFetcher) -> Prepared {
     let (stack, mut diags) = load_stack(&LoadOptions { path, fetcher });
-    // The catalog (with the stack's override file) must be in place before any
+    // The stack's catalog (with its override files) must be in place before any
     // `accelerator_*` function is evaluated.
     let dir = if path.is_dir() {
         path
     } else {
         path.parent().unwrap_or(path)
     };
-    if let Err(e) = crate::catalog::install_for(dir) {
-        diags.push(crate::catalog::diagnostic(&e));
+    let mut stack = stack;
+    match crate::catalog::Catalog::load(Some(dir)) {
+        Ok(catalog) => stack.catalog = std::sync::Arc::new(catalog),
+        Err(e) => diags.push(crate::catalog::diagnostic(&e)),
     }
     prepare_loaded(stack, diags, inputs)
 }

@@ -5,7 +5,7 @@
 
 use super::model::Rate;
 use super::Catalog;
-use gantry_provider::Value;
+use gantry_provider::{ComputeModel, Value};
 use serde::Serialize;
 
 /// The cost of one resource.
@@ -31,133 +31,6 @@ impl Cost {
             Cost::Hourly { what, .. } | Cost::UsageBased { what } => what,
         }
     }
-}
-
-/// How to read the compute a resource type runs: where its instance type, node count and
-/// spot choice are.
-struct ComputeModel {
-    resource: &'static str,
-    cloud: &'static str,
-    /// Path to the instance type (`instance_types.0` takes a list's first element).
-    type_path: &'static str,
-    /// Path to the number of instances; one when absent.
-    count_paths: &'static [&'static str],
-    /// Path to the autoscaling upper bound, when the resource has one.
-    max_paths: &'static [&'static str],
-    /// (path, value meaning spot), compared without case.
-    spot_when: &'static [(&'static str, &'static str)],
-}
-
-const COMPUTE: &[ComputeModel] = &[
-    ComputeModel {
-        resource: "aws_instance",
-        cloud: "aws",
-        type_path: "instance_type",
-        count_paths: &[],
-        max_paths: &[],
-        spot_when: &[("instance_market_options.0.market_type", "spot")],
-    },
-    ComputeModel {
-        resource: "aws_eks_node_group",
-        cloud: "aws",
-        type_path: "instance_types.0",
-        count_paths: &["scaling_config.0.desired_size"],
-        max_paths: &["scaling_config.0.max_size"],
-        spot_when: &[("capacity_type", "spot")],
-    },
-    ComputeModel {
-        resource: "google_compute_instance",
-        cloud: "gcp",
-        type_path: "machine_type",
-        count_paths: &[],
-        max_paths: &[],
-        spot_when: &[
-            ("scheduling.0.provisioning_model", "spot"),
-            ("scheduling.0.preemptible", "true"),
-        ],
-    },
-    ComputeModel {
-        resource: "google_container_node_pool",
-        cloud: "gcp",
-        type_path: "node_config.0.machine_type",
-        count_paths: &[
-            "node_count",
-            "initial_node_count",
-            "autoscaling.0.min_node_count",
-        ],
-        max_paths: &[
-            "autoscaling.0.max_node_count",
-            "autoscaling.0.total_max_node_count",
-        ],
-        spot_when: &[
-            ("node_config.0.spot", "true"),
-            ("node_config.0.preemptible", "true"),
-        ],
-    },
-    ComputeModel {
-        resource: "google_tpu_v2_vm",
-        cloud: "gcp",
-        type_path: "accelerator_type",
-        count_paths: &[],
-        max_paths: &[],
-        spot_when: &[
-            ("scheduling_config.0.spot", "true"),
-            ("scheduling_config.0.preemptible", "true"),
-        ],
-    },
-    ComputeModel {
-        resource: "azurerm_linux_virtual_machine",
-        cloud: "azure",
-        type_path: "size",
-        count_paths: &[],
-        max_paths: &[],
-        spot_when: &[("priority", "spot")],
-    },
-    ComputeModel {
-        resource: "azurerm_kubernetes_cluster_node_pool",
-        cloud: "azure",
-        type_path: "vm_size",
-        count_paths: &["node_count", "min_count"],
-        max_paths: &["max_count"],
-        spot_when: &[("priority", "spot")],
-    },
-];
-
-/// The cloud a resource type belongs to (`google_*` is `gcp`, `azurerm_*` is `azure`).
-pub fn cloud_of(type_name: &str) -> Option<&'static str> {
-    match type_name.split('_').next()? {
-        "aws" => Some("aws"),
-        "google" => Some("gcp"),
-        "azurerm" => Some("azure"),
-        _ => None,
-    }
-}
-
-/// The region a resource's attributes name (GCP `zone`/`location`, Azure `location`).
-pub fn region_in(attrs: &Value) -> Option<String> {
-    for key in ["region", "zone", "location", "availability_zone"] {
-        if let Some(s) = at(attrs, key)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-        {
-            return Some(zone_to_region(s));
-        }
-    }
-    None
-}
-
-/// `us-central1-a` -> `us-central1`; `us-east-1a` -> `us-east-1`; regions stay as they are.
-fn zone_to_region(zone: &str) -> String {
-    if let Some((region, suffix)) = zone.rsplit_once('-') {
-        if suffix.len() == 1 && suffix.chars().all(|c| c.is_ascii_lowercase()) {
-            return region.to_owned();
-        }
-    }
-    let trimmed = zone.trim_end_matches(|c: char| c.is_ascii_lowercase());
-    if trimmed.len() + 1 == zone.len() && trimmed.ends_with(|c: char| c.is_ascii_digit()) {
-        return trimmed.to_owned();
-    }
-    zone.to_owned()
 }
 
 /// A value at a dotted path; numeric segments index lists and sets.
@@ -192,7 +65,6 @@ fn text_of(v: &Value) -> Option<String> {
 /// What one compute unit of a resource is: its instance type, how many, spot or not.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ComputeUse {
-    pub cloud: &'static str,
     pub instance_type: String,
     pub count: f64,
     /// The autoscaling upper bound, when above `count`.
@@ -200,9 +72,8 @@ pub struct ComputeUse {
     pub spot: bool,
 }
 
-/// The compute a resource runs, when it is a compute resource with known attributes.
-pub fn compute_use(type_name: &str, attrs: &Value) -> Option<ComputeUse> {
-    let model = COMPUTE.iter().find(|m| m.resource == type_name)?;
+/// The compute a resource runs, read with its provider's `model`, when its attributes say.
+pub fn compute_use(model: &ComputeModel, attrs: &Value) -> Option<ComputeUse> {
     let instance_type = at(attrs, model.type_path)?.as_str()?.to_owned();
     let count = if model.count_paths.is_empty() {
         1.0
@@ -223,7 +94,6 @@ pub fn compute_use(type_name: &str, attrs: &Value) -> Option<ComputeUse> {
         .find_map(|p| at(attrs, p).and_then(Value::as_number))
         .filter(|max| *max > count);
     Some(ComputeUse {
-        cloud: model.cloud,
         instance_type,
         count,
         max_count,
@@ -231,19 +101,27 @@ pub fn compute_use(type_name: &str, attrs: &Value) -> Option<ComputeUse> {
     })
 }
 
-/// The cost of a resource in `region`; `None` when the catalog cannot price it (not a
-/// costed type, an instance type it does not list, attributes known only after apply).
+/// What the catalog needs from a resource's provider to price it: the cloud's name in the
+/// catalog, how to read its compute (if it runs any), and the region it lives in.
+#[derive(Clone, Copy, Debug)]
+pub struct Pricing<'a> {
+    pub cloud: &'a str,
+    pub model: Option<&'a ComputeModel>,
+    pub region: Option<&'a str>,
+}
+
+/// The cost of a resource; `None` when the catalog cannot price it (not a costed type, an
+/// instance type it does not list, attributes known only after apply).
 pub fn resource_cost(
     catalog: &Catalog,
+    pricing: &Pricing<'_>,
     type_name: &str,
     attrs: &Value,
-    region: Option<&str>,
 ) -> Option<Cost> {
-    if let Some(use_) = compute_use(type_name, attrs) {
-        return compute_cost(catalog, &use_, attrs, region);
+    if let Some(use_) = pricing.model.and_then(|m| compute_use(m, attrs)) {
+        return compute_cost(catalog, pricing, &use_);
     }
-    let cloud = cloud_of(type_name)?;
-    let rate = best_rate(catalog, cloud, type_name, attrs)?;
+    let rate = best_rate(catalog, pricing.cloud, type_name, attrs)?;
     match rate.unit.as_str() {
         "usage" => Some(Cost::UsageBased {
             what: rate.what.clone(),
@@ -267,21 +145,10 @@ pub fn resource_cost(
     }
 }
 
-fn compute_cost(
-    catalog: &Catalog,
-    use_: &ComputeUse,
-    attrs: &Value,
-    region: Option<&str>,
-) -> Option<Cost> {
-    let instance = catalog.instance(use_.cloud, &use_.instance_type)?;
-    // An AWS resource lives in its provider configuration's region; GCP and Azure resources
-    // name their zone or location themselves.
-    let region = if use_.cloud == "aws" {
-        region.map(str::to_owned).or_else(|| region_in(attrs))?
-    } else {
-        region_in(attrs).or_else(|| region.map(str::to_owned))?
-    };
-    let offer = instance.offer(&region)?;
+fn compute_cost(catalog: &Catalog, pricing: &Pricing<'_>, use_: &ComputeUse) -> Option<Cost> {
+    let instance = catalog.instance(pricing.cloud, &use_.instance_type)?;
+    let region = pricing.region?;
+    let offer = instance.offer(region)?;
     let (price, market) = if use_.spot {
         (offer.spot?, "spot")
     } else {
@@ -334,12 +201,39 @@ mod tests {
         Value::map(entries.iter().map(|(k, v)| (k.to_string(), v.clone())))
     }
 
-    #[test]
-    fn zones_become_regions() {
-        assert_eq!(zone_to_region("us-east-1a"), "us-east-1");
-        assert_eq!(zone_to_region("us-central1-a"), "us-central1");
-        assert_eq!(zone_to_region("us-east-1"), "us-east-1");
-        assert_eq!(zone_to_region("eastus"), "eastus");
+    /// Models as the cloud providers declare them (the GCP ones are what the Google Cloud
+    /// provider will declare; the catalog is already priced for them).
+    const NODE_GROUP: ComputeModel = ComputeModel {
+        type_path: "instance_types.0",
+        count_paths: &["scaling_config.0.desired_size"],
+        max_paths: &["scaling_config.0.max_size"],
+        spot_when: &[("capacity_type", "spot")],
+    };
+    const TPU_VM: ComputeModel = ComputeModel {
+        type_path: "accelerator_type",
+        count_paths: &[],
+        max_paths: &[],
+        spot_when: &[("scheduling_config.0.spot", "true")],
+    };
+    const NODE_POOL: ComputeModel = ComputeModel {
+        type_path: "node_config.0.machine_type",
+        count_paths: &["node_count", "initial_node_count"],
+        max_paths: &["autoscaling.0.max_node_count"],
+        spot_when: &[("node_config.0.spot", "true")],
+    };
+    const INSTANCE: ComputeModel = ComputeModel {
+        type_path: "instance_type",
+        count_paths: &[],
+        max_paths: &[],
+        spot_when: &[],
+    };
+
+    fn aws(model: Option<&ComputeModel>) -> Pricing<'_> {
+        Pricing {
+            cloud: "aws",
+            model,
+            region: Some("us-east-1"),
+        }
     }
 
     #[test]
@@ -352,11 +246,10 @@ mod tests {
                 Value::List(vec![obj(&[("desired_size", Value::Number(3.0))])]),
             ),
         ]);
-        let u = compute_use("aws_eks_node_group", &attrs);
+        let u = compute_use(&NODE_GROUP, &attrs);
         assert_eq!(
             u,
             Some(ComputeUse {
-                cloud: "aws",
                 instance_type: "g6.xlarge".into(),
                 count: 3.0,
                 max_count: None,
@@ -371,15 +264,14 @@ mod tests {
             ),
         ]);
         assert_eq!(
-            compute_use("aws_eks_node_group", &single_block).map(|u| u.count),
+            compute_use(&NODE_GROUP, &single_block).map(|u| u.count),
             Some(2.0)
         );
         let unknown_count = obj(&[
             ("instance_types", Value::List(vec!["g6.xlarge".into()])),
             ("scaling_config", Value::unknown()),
         ]);
-        assert_eq!(compute_use("aws_eks_node_group", &unknown_count), None);
-        assert_eq!(compute_use("aws_vpc", &attrs), None);
+        assert_eq!(compute_use(&NODE_GROUP, &unknown_count), None);
     }
 
     fn builtin() -> Catalog {
@@ -387,21 +279,22 @@ mod tests {
     }
 
     #[test]
-    fn tpu_slices_and_gcp_node_pools_are_priced_from_their_zone() {
+    fn tpu_slices_and_gcp_node_pools_are_priced_where_they_are() {
         let c = builtin();
-        let tpu = obj(&[
-            ("accelerator_type", "v5litepod-16".into()),
-            ("zone", "us-central1-a".into()),
-        ]);
+        let tpu = obj(&[("accelerator_type", "v5litepod-16".into())]);
         let price = c
             .instance("gcp", "v5litepod-16")
             .and_then(|i| i.offer("us-central1"))
             .map(|o| o.on_demand);
-        let cost = resource_cost(&c, "google_tpu_v2_vm", &tpu, Some("us-east-1"));
+        let gcp = |model| Pricing {
+            cloud: "gcp",
+            model: Some(model),
+            region: Some("us-central1"),
+        };
+        let cost = resource_cost(&c, &gcp(&TPU_VM), "google_tpu_v2_vm", &tpu);
         assert_eq!(cost.as_ref().map(Cost::hourly), price);
         assert!(cost.is_some_and(|c| c.what().contains("in us-central1")));
         let pool = obj(&[
-            ("location", "us-central1".into()),
             ("node_count", Value::Number(3.0)),
             (
                 "node_config",
@@ -415,7 +308,7 @@ mod tests {
             .instance("gcp", "a3-highgpu-8g")
             .and_then(|i| i.offer("us-central1"))
             .and_then(|o| o.spot);
-        let cost = resource_cost(&c, "google_container_node_pool", &pool, None);
+        let cost = resource_cost(&c, &gcp(&NODE_POOL), "google_container_node_pool", &pool);
         assert_eq!(cost.map(|c| c.hourly()), spot.map(|s| s * 3.0));
     }
 
@@ -429,8 +322,9 @@ mod tests {
                 ("storage_capacity", Value::Number(2400.0)),
             ])
         };
-        let slow = resource_cost(&c, "aws_fsx_lustre_file_system", &lustre(125.0), None);
-        let fast = resource_cost(&c, "aws_fsx_lustre_file_system", &lustre(1000.0), None);
+        let fsx = "aws_fsx_lustre_file_system";
+        let slow = resource_cost(&c, &aws(None), fsx, &lustre(125.0));
+        let fast = resource_cost(&c, &aws(None), fsx, &lustre(1000.0));
         let hours = c.hours_per_month();
         assert_eq!(slow.map(|c| c.hourly()), Some(2400.0 * 0.145 / hours));
         assert_eq!(fast.map(|c| c.hourly()), Some(2400.0 * 0.600 / hours));
@@ -441,16 +335,29 @@ mod tests {
                 Value::List(vec![obj(&[("capacity_gb", Value::Number(2560.0))])]),
             ),
         ]);
-        let cost = resource_cost(&c, "google_filestore_instance", &filestore, None);
+        let gcp = Pricing {
+            cloud: "gcp",
+            model: None,
+            region: Some("us-central1"),
+        };
+        let cost = resource_cost(&c, &gcp, "google_filestore_instance", &filestore);
         assert_eq!(cost.map(|c| c.hourly()), Some(2560.0 * 0.30 / hours));
-        let bucket = resource_cost(&c, "aws_s3_bucket", &obj(&[]), None);
+        let bucket = resource_cost(&c, &aws(None), "aws_s3_bucket", &obj(&[]));
         assert!(matches!(bucket, Some(Cost::UsageBased { .. })));
-        assert_eq!(resource_cost(&c, "aws_vpc", &obj(&[]), None), None);
+        assert_eq!(resource_cost(&c, &aws(None), "aws_vpc", &obj(&[])), None);
         // An instance type the catalog does not list has no price (and no guess).
         let cpu = obj(&[("instance_type", "t3.micro".into())]);
         assert_eq!(
-            resource_cost(&c, "aws_instance", &cpu, Some("us-east-1")),
+            resource_cost(&c, &aws(Some(&INSTANCE)), "aws_instance", &cpu),
             None
         );
+        // Without a region there is no price to pick.
+        let p5 = obj(&[("instance_type", "p5.48xlarge".into())]);
+        let nowhere = Pricing {
+            region: None,
+            ..aws(Some(&INSTANCE))
+        };
+        assert_eq!(resource_cost(&c, &nowhere, "aws_instance", &p5), None);
+        assert!(resource_cost(&c, &aws(Some(&INSTANCE)), "aws_instance", &p5).is_some());
     }
 }

@@ -126,32 +126,23 @@ impl Catalog {
     }
 }
 
-static CURRENT: OnceLock<Catalog> = OnceLock::new();
-
-/// Makes `catalog` the one this process uses (the first call wins: one run, one stack).
-pub fn install(catalog: Catalog) {
-    let _ = CURRENT.set(catalog);
+/// The built-in data, parsed once (it is embedded in the binary and never changes; a stack's
+/// own catalog, with its override files, lives in its [`crate::config::load::Stack`]).
+pub fn builtin() -> &'static Catalog {
+    builtin_shared()
 }
 
-/// The catalog of this run: the installed one, else the built-in data.
-pub fn current() -> &'static Catalog {
-    CURRENT.get_or_init(|| match Catalog::builtin() {
-        Ok(c) => c,
+/// [`builtin`], shared.
+pub fn builtin_shared() -> &'static std::sync::Arc<Catalog> {
+    static BUILTIN: OnceLock<std::sync::Arc<Catalog>> = OnceLock::new();
+    BUILTIN.get_or_init(|| match Catalog::builtin() {
+        Ok(c) => std::sync::Arc::new(c),
         Err(e) => {
             // The built-in data is checked by the test suite; an empty catalog beats a panic.
             tracing::error!("the built-in catalog is invalid: {e}");
-            Catalog::default()
+            std::sync::Arc::new(Catalog::default())
         }
     })
-}
-
-/// Loads the catalog for a stack in `dir` (with its override files) and installs it.
-pub fn install_for(dir: &Path) -> Result<(), CatalogError> {
-    if CURRENT.get().is_some() {
-        return Ok(());
-    }
-    install(Catalog::load(Some(dir))?);
-    Ok(())
 }
 
 /// A catalog error as the user sees it.

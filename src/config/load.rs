@@ -13,11 +13,25 @@ use std::path::{Path, PathBuf};
 const MAX_MODULE_DEPTH: usize = 24;
 
 /// Every module of a stack, decoded, with the sources they came from.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Stack {
     pub root_dir: PathBuf,
     pub sources: SourceMap,
     pub modules: BTreeMap<ModulePath, Module>,
+    /// The accelerator catalog this stack sees: the built-in data with the stack's override
+    /// files (`gantry.catalog.toml`, `$GANTRY_CATALOG_OVERRIDE`).
+    pub catalog: std::sync::Arc<crate::catalog::Catalog>,
+}
+
+impl Default for Stack {
+    fn default() -> Stack {
+        Stack {
+            root_dir: PathBuf::new(),
+            sources: SourceMap::default(),
+            modules: BTreeMap::new(),
+            catalog: crate::catalog::builtin_shared().clone(),
+        }
+    }
 }
 
 impl Stack {

@@ -141,6 +141,10 @@ impl<'a> Scope<'a> {
 }
 
 impl Resolver for Scope<'_> {
+    fn catalog(&self) -> Option<&crate::catalog::Catalog> {
+        Some(&self.stack.catalog)
+    }
+
     fn resolve(&self, r: &Reference) -> Result<Resolved<'_>, Diagnostic> {
         let m = self.module;
         let unknown = || Ok(Value::unknown().into());

@@ -2,7 +2,7 @@
 //! change this plan makes to it.
 
 use super::{Action, Plan};
-use crate::catalog::cost::{resource_cost, Cost};
+use crate::catalog::cost::{resource_cost, Cost, Pricing};
 use crate::catalog::Catalog;
 use crate::providers::Providers;
 use serde::Serialize;
@@ -62,26 +62,31 @@ impl PlanCosts {
     }
 }
 
-/// Prices every managed resource of `plan`. The region is the resource's own (zone,
-/// location) or its provider configuration's.
+/// Prices every managed resource of `plan`, as its provider describes it (the cloud's name
+/// in the catalog, how to read its compute, where it lives).
 pub fn price_plan(plan: &Plan, providers: &Providers, catalog: &Catalog) -> PlanCosts {
     let mut costs = PlanCosts {
         hours_per_month: catalog.hours_per_month(),
         taken: catalog.data().taken.clone(),
         ..PlanCosts::default()
     };
-    let mut regions: BTreeMap<&str, Option<String>> = BTreeMap::new();
     for change in plan.changes.iter().filter(|c| c.managed) {
-        if crate::catalog::cost::cloud_of(&change.type_name).is_none() {
+        let Some(provider) = providers.get(&change.provider) else {
             continue;
-        }
-        let region = regions
-            .entry(change.provider.as_str())
-            .or_insert_with(|| providers.get(&change.provider).and_then(|p| p.region()))
-            .clone();
+        };
+        let Some(cloud) = provider.catalog_cloud() else {
+            continue;
+        };
+        let model = provider.compute_model(&change.type_name);
         let price = |v: &Option<gantry_provider::Value>| {
-            v.as_ref()
-                .and_then(|v| resource_cost(catalog, &change.type_name, v, region.as_deref()))
+            let v = v.as_ref()?;
+            let region = provider.location_of(&change.type_name, v);
+            let pricing = Pricing {
+                cloud,
+                model: model.as_ref(),
+                region: region.as_deref(),
+            };
+            resource_cost(catalog, &pricing, &change.type_name, v)
         };
         let after = if change.action == Action::Delete {
             None

@@ -89,12 +89,22 @@ pub async fn check_quotas(
         if !grows {
             continue;
         }
-        let after = change
-            .after
-            .as_ref()
-            .and_then(|v| compute_use(&change.type_name, v));
-        let Some(after) = after else { continue };
-        let Some(instance) = catalog.instance(after.cloud, &after.instance_type) else {
+        let Some(provider) = providers.get(&change.provider) else {
+            continue;
+        };
+        let (Some(cloud), Some(model)) = (
+            provider.catalog_cloud(),
+            provider.compute_model(&change.type_name),
+        ) else {
+            continue;
+        };
+        let Some(after_value) = change.after.as_ref() else {
+            continue;
+        };
+        let Some(after) = compute_use(&model, after_value) else {
+            continue;
+        };
+        let Some(instance) = catalog.instance(cloud, &after.instance_type) else {
             continue;
         };
         let code = if after.spot {
@@ -102,7 +112,7 @@ pub async fn check_quotas(
         } else {
             &instance.quota
         };
-        let Some(quota) = code.as_deref().and_then(|c| catalog.quota(after.cloud, c)) else {
+        let Some(quota) = code.as_deref().and_then(|c| catalog.quota(cloud, c)) else {
             continue;
         };
         let units = units_of(instance, &quota.unit) * after.count;
@@ -112,11 +122,11 @@ pub async fn check_quotas(
             Action::Update | Action::DeleteThenCreate => change
                 .before
                 .as_ref()
-                .and_then(|v| compute_use(&change.type_name, v))
+                .and_then(|v| compute_use(&model, v))
                 .filter(|b| b.spot == after.spot)
                 .and_then(|b| {
                     catalog
-                        .instance(b.cloud, &b.instance_type)
+                        .instance(cloud, &b.instance_type)
                         .filter(|i| i.quota == instance.quota)
                         .map(|i| units_of(i, &quota.unit) * b.count)
                 })
@@ -126,7 +136,7 @@ pub async fn check_quotas(
         if units - released <= 0.0 {
             continue;
         }
-        let region = providers.get(&change.provider).and_then(|p| p.region());
+        let region = provider.location_of(&change.type_name, after_value);
         let need = needs
             .entry((change.provider.clone(), region.clone(), quota.code.clone()))
             .or_insert_with(|| Need {
@@ -221,11 +231,11 @@ fn quota_shortfall(
     if let Some(url) = url {
         help.push_str(&format!(" at {url}"));
     }
-    if need.cloud == "aws" {
+    // The command is the provider's: each cloud has its own CLI.
+    if let Some(command) = &reading.request_command {
         help.push_str(&format!(
-            "\n  or: aws service-quotas request-service-quota-increase --service-code {} --quota-code {code} --desired-value {desired}{}",
-            need.service,
-            need.region.as_deref().map(|r| format!(" --region {r}")).unwrap_or_default()
+            "\n  or: {}",
+            command.replace("{desired}", &desired.to_string())
         ));
     }
     Diagnostic::error(format!(

@@ -213,7 +213,8 @@ pub async fn plan_configured(
     diags.extend(finish_diags);
     plan.drift = drift;
     let refreshed = refreshed_states(state, &prior, &plan, &versions);
-    let catalog = crate::catalog::current();
+    let catalog = stack.catalog.clone();
+    let catalog = catalog.as_ref();
     plan.costs = super::costs::price_plan(&plan, providers, catalog);
     if !req.options.destroy && !diags.has_errors() {
         let limits = budget_limits(&stack, req.max_hourly);

@@ -94,7 +94,41 @@ impl Provider for Twin {
         self.sim.region()
     }
 
+    /// The simulated account's numbers, with the real cloud's way to ask for more.
     async fn read_quota(&self, query: &QuotaQuery) -> Result<Option<QuotaReading>> {
-        self.sim.read_quota(query).await
+        let mut reading = self.sim.read_quota(query).await?;
+        if let Some(r) = &mut reading {
+            if r.request_command.is_none() {
+                let mut q = query.clone();
+                q.region = q.region.or_else(|| self.sim.region());
+                r.request_command = self.real.quota_request_command(&q);
+            }
+        }
+        Ok(reading)
+    }
+
+    fn quota_request_command(&self, query: &QuotaQuery) -> Option<String> {
+        self.real.quota_request_command(query)
+    }
+
+    fn catalog_cloud(&self) -> Option<&str> {
+        self.real.catalog_cloud()
+    }
+
+    fn compute_model(&self, type_name: &str) -> Option<gantry_provider::ComputeModel> {
+        self.real.compute_model(type_name)
+    }
+
+    /// Where the real provider says, from the object's own attributes; an object that lives
+    /// in its configuration's region is in the simulated configuration's (the real provider
+    /// is never configured under `--sim`).
+    fn location_of(&self, type_name: &str, attributes: &Value) -> Option<String> {
+        self.real
+            .location_of(type_name, attributes)
+            .or_else(|| self.sim.region())
+    }
+
+    fn sim_model(&self) -> Option<Arc<dyn gantry_provider::SimModel>> {
+        self.real.sim_model()
     }
 }

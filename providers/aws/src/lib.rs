@@ -12,6 +12,7 @@ pub mod attrs;
 pub mod clients;
 pub mod data;
 pub mod errors;
+pub mod pricing;
 mod provider;
 pub mod quota;
 pub mod resources;

@@ -225,4 +225,17 @@ impl Provider for AwsProvider {
         // engine's AIMD limiter find the rate.
         Some(32)
     }
+
+    fn catalog_cloud(&self) -> Option<&str> {
+        Some("aws")
+    }
+
+    fn quota_request_command(&self, query: &QuotaQuery) -> Option<String> {
+        let region = query.region.clone().or_else(|| self.region());
+        Some(crate::quota::request_command(query, region.as_deref()))
+    }
+
+    fn compute_model(&self, type_name: &str) -> Option<gantry_provider::ComputeModel> {
+        crate::pricing::compute_model(type_name)
+    }
 }

@@ -47,7 +47,7 @@ pub async fn read(settings: &Settings, query: &QuotaQuery) -> Result<Option<Quot
         limit,
         used,
         request_url: Some(request_url(&region, &query.code)),
-        request_command: None,
+        request_command: Some(request_command(query, Some(&region))),
     }))
 }
 
@@ -231,6 +231,15 @@ async fn default_vcpus(
         }
     }
     Ok(vcpus)
+}
+
+/// The AWS CLI command that requests more of the quota (`{desired}` for the new limit).
+pub fn request_command(query: &QuotaQuery, region: Option<&str>) -> String {
+    let region = region.map(|r| format!(" --region {r}")).unwrap_or_default();
+    format!(
+        "aws service-quotas request-service-quota-increase --service-code {} --quota-code {} --desired-value {{desired}}{region}",
+        query.service, query.code
+    )
 }
 
 /// The Service Quotas console page of the quota, in the quota's region.

@@ -1,7 +1,8 @@
 //! How a provider's resources are priced and located: the engine prices a planned resource
 //! from the accelerator catalog (instance types, TPU slices, rates) but only the provider
 //! knows where in its resources the instance type, the node count and the spot choice are,
-//! and where an object lives. The engine holds no per-cloud rules.
+//! and where an object lives ([`crate::Provider::location_of`]). The engine holds no
+//! per-cloud rules.
 
 /// Where a compute resource keeps what it runs. Paths are dotted (`scaling_config.0.desired_size`);
 /// a numeric segment indexes a list (or, for a single nested block, the block itself).
@@ -15,7 +16,4 @@ pub struct ComputeModel {
     pub max_paths: &'static [&'static str],
     /// `(path, value)` pairs meaning spot capacity, compared without case.
     pub spot_when: &'static [(&'static str, &'static str)],
-    /// Whether the resource names its own location (`zone`, `location`) rather than living in
-    /// its provider configuration's region.
-    pub located_by_attributes: bool,
 }

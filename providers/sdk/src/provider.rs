@@ -188,6 +188,13 @@ pub trait Provider: Send + Sync {
         Ok(None)
     }
 
+    /// The command that asks the cloud for more of a quota (`{desired}` stands for the
+    /// limit needed), for the message of a plan that needs more than the account has.
+    fn quota_request_command(&self, query: &QuotaQuery) -> Option<String> {
+        let _ = query;
+        None
+    }
+
     /// How many operations may run at once before the provider has said anything about
     /// throttling (`None`: no limit of its own).
     fn initial_concurrency(&self) -> Option<usize> {

@@ -50,6 +50,12 @@ impl<'a> From<&'a Value> for Resolved<'a> {
 pub trait Resolver {
     /// The value of `reference`, or a diagnostic (undeclared name, with a suggestion).
     fn resolve(&self, reference: &Reference) -> Result<Resolved<'_>, Diagnostic>;
+
+    /// The accelerator catalog the `accelerator_*` functions read (the stack's own);
+    /// `None`: the built-in data.
+    fn catalog(&self) -> Option<&crate::catalog::Catalog> {
+        None
+    }
 }
 
 /// A resolver for constant expressions: every reference is an error.
@@ -398,6 +404,10 @@ impl<'r> Evaluator<'r> {
             module_dir,
             apply_time: self.apply_time,
             render_template: &render,
+            catalog: self
+                .resolver
+                .catalog()
+                .unwrap_or_else(|| crate::catalog::builtin()),
         };
         functions::call(def, &ctx, &args).map_err(|e| match e {
             FnError::Arity { expected, got } => {

@@ -67,17 +67,19 @@ fn where_args(args: &[Value]) -> Result<(String, Spec, String), FnError> {
     Ok((string(args, 0)?, spec_arg(args, 1)?, string(args, 2)?))
 }
 
-fn accelerator_instance_type(_: &FnContext<'_>, args: &[Value]) -> Result<Value, FnError> {
+fn accelerator_instance_type(ctx: &FnContext<'_>, args: &[Value]) -> Result<Value, FnError> {
     let (cloud, spec, region) = where_args(args)?;
-    let offer = catalog::current()
+    let offer = ctx
+        .catalog
         .choose(&cloud, &spec, &region)
         .map_err(|e| FnError::call(e.to_string()))?;
     Ok(Value::from(offer.instance.type_name.as_str()))
 }
 
-fn accelerator_instance_types(_: &FnContext<'_>, args: &[Value]) -> Result<Value, FnError> {
+fn accelerator_instance_types(ctx: &FnContext<'_>, args: &[Value]) -> Result<Value, FnError> {
     let (cloud, spec, region) = where_args(args)?;
-    let offers = catalog::current()
+    let offers = ctx
+        .catalog
         .offers_for(&cloud, &spec, &region)
         .map_err(|e| FnError::call(e.to_string()))?;
     Ok(Value::List(
@@ -88,9 +90,10 @@ fn accelerator_instance_types(_: &FnContext<'_>, args: &[Value]) -> Result<Value
     ))
 }
 
-fn accelerator_zones(_: &FnContext<'_>, args: &[Value]) -> Result<Value, FnError> {
+fn accelerator_zones(ctx: &FnContext<'_>, args: &[Value]) -> Result<Value, FnError> {
     let (cloud, spec, region) = where_args(args)?;
-    let offer = catalog::current()
+    let offer = ctx
+        .catalog
         .choose(&cloud, &spec, &region)
         .map_err(|e| FnError::call(e.to_string()))?;
     Ok(Value::List(
@@ -103,9 +106,9 @@ fn accelerator_zones(_: &FnContext<'_>, args: &[Value]) -> Result<Value, FnError
     ))
 }
 
-fn accelerator_offered(_: &FnContext<'_>, args: &[Value]) -> Result<Value, FnError> {
+fn accelerator_offered(ctx: &FnContext<'_>, args: &[Value]) -> Result<Value, FnError> {
     let (cloud, spec, region) = where_args(args)?;
-    match catalog::current().choose(&cloud, &spec, &region) {
+    match ctx.catalog.choose(&cloud, &spec, &region) {
         Ok(_) => Ok(Value::Bool(true)),
         Err(catalog::Unsatisfied::NotOffered { .. }) => Ok(Value::Bool(false)),
         Err(e) => Err(FnError::call(e.to_string())),
@@ -117,9 +120,9 @@ fn accelerator_count(_: &FnContext<'_>, args: &[Value]) -> Result<Value, FnError
 }
 
 /// The TPU slice topology for a chip count: `tpu-v5e:16` -> `4x4`.
-fn accelerator_topology(_: &FnContext<'_>, args: &[Value]) -> Result<Value, FnError> {
+fn accelerator_topology(ctx: &FnContext<'_>, args: &[Value]) -> Result<Value, FnError> {
     let spec = spec_arg(args, 0)?;
-    let catalog = catalog::current();
+    let catalog = ctx.catalog;
     let slices = catalog
         .satisfying(None, &spec)
         .map_err(|e| FnError::call(e.to_string()))?;
@@ -159,10 +162,10 @@ fn tpu_sizes(catalog: &Catalog, accelerator: &str) -> String {
         .join(", ")
 }
 
-fn instance_type_info(_: &FnContext<'_>, args: &[Value]) -> Result<Value, FnError> {
+fn instance_type_info(ctx: &FnContext<'_>, args: &[Value]) -> Result<Value, FnError> {
     let cloud = string(args, 0)?;
     let type_name = string(args, 1)?;
-    let catalog = catalog::current();
+    let catalog = ctx.catalog;
     let instance = catalog.instance(&cloud, &type_name).ok_or_else(|| {
         FnError::arg(
             1,

@@ -255,6 +255,7 @@ mod tests {
             module_dir: dir.path(),
             apply_time: true,
             render_template: &render,
+            catalog: crate::catalog::builtin(),
         };
         let def = super::super::lookup("templatefile").unwrap();
         assert_eq!(
@@ -265,6 +266,7 @@ mod tests {
             module_dir: dir.path(),
             apply_time: true,
             render_template: &failing,
+            catalog: crate::catalog::builtin(),
         };
         assert_eq!(
             super::super::call(def, &ctx, &[s("t.tftpl"), vars]),

@@ -38,6 +38,8 @@ pub struct FnContext<'a> {
     /// Renders a template file's text with the given variables (for `templatefile`); the
     /// evaluator provides it because it owns template evaluation.
     pub render_template: &'a dyn Fn(&str, &Value) -> Result<Value, String>,
+    /// The accelerator catalog of the stack being evaluated.
+    pub catalog: &'a crate::catalog::Catalog,
 }
 
 /// Why a call failed. The evaluator turns this into a diagnostic pointing at the call

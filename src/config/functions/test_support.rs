@@ -16,6 +16,7 @@ pub(super) fn context(dir: &Path) -> FnContext<'_> {
         module_dir: dir,
         apply_time: true,
         render_template: &echo_template,
+        catalog: crate::catalog::builtin(),
     }
 }
 
