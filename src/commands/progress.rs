@@ -1,21 +1,33 @@
 //! Live progress of an apply: on a terminal (indicatif), one live line per operation in
 //! flight with its elapsed time under a total bar, and a line per finished operation; plain
-//! log lines otherwise; NDJSON under `--json`.
+//! log lines otherwise; NDJSON under `--json`. Off a terminal (a CI log), an operation that
+//! takes a while says so at a steady interval (`Still creating... [1m0s elapsed]`, as
+//! Terraform does), so a ten-minute file system create never looks like a hung job.
 
 use crate::apply::executor::Event;
 use crate::plan::Action;
 use crate::ui::Ui;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
-use std::sync::Mutex;
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How often a long operation reports that it is still going, off a terminal
+/// (`GANTRY_PROGRESS_INTERVAL_MS` overrides it, for tests).
+const STILL_GOING_EVERY: Duration = Duration::from_secs(10);
+
+/// Operations in flight: what each is doing and since when.
+type Running = Arc<Mutex<BTreeMap<String, (Action, Instant)>>>;
 
 pub struct Progress {
     ui: Ui,
     bar: Option<ProgressBar>,
     multi: Option<MultiProgress>,
     in_flight: Mutex<HashMap<String, ProgressBar>>,
+    running: Running,
+    ticker: Mutex<Option<(mpsc::Sender<()>, std::thread::JoinHandle<()>)>>,
 }
 
 fn verb(action: Action) -> (&'static str, &'static str) {
@@ -43,15 +55,41 @@ impl Progress {
             }
             bar
         });
+        let running: Running = Arc::default();
+        let ticker = multi.is_none().then(|| start_ticker(ui, running.clone()));
         Progress {
             ui,
             bar,
             multi,
             in_flight: Mutex::new(HashMap::new()),
+            running,
+            ticker: Mutex::new(ticker),
+        }
+    }
+
+    fn track(&self, address: &str, action: Option<Action>) {
+        let mut running = self
+            .running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match action {
+            Some(a) => {
+                running.insert(address.to_owned(), (a, Instant::now()));
+            }
+            None => {
+                running.remove(address);
+            }
         }
     }
 
     pub fn event(&self, e: &Event) {
+        match e {
+            Event::Started { address, action } => self.track(address, Some(*action)),
+            Event::Finished { address, .. } | Event::Failed { address, .. } => {
+                self.track(address, None);
+            }
+            _ => {}
+        }
         if self.ui.json {
             let line = match e {
                 Event::Started { address, action } => {
@@ -118,6 +156,7 @@ impl Progress {
                 elapsed,
                 id,
             } => {
+                self.done(address);
                 if let Some(bar) = &self.bar {
                     bar.inc(1);
                 }
@@ -164,6 +203,15 @@ impl Progress {
     }
 
     pub fn finish(&self) {
+        let ticker = self
+            .ticker
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some((stop, handle)) = ticker {
+            drop(stop);
+            let _ = handle.join();
+        }
         if let Ok(mut map) = self.in_flight.lock() {
             for (_, line) in map.drain() {
                 line.finish_and_clear();
@@ -172,5 +220,73 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// Every interval, one line per operation running longer than it: `aws_fsx_lustre_file_system.data:
+/// Still creating... [1m0s elapsed]` (a JSON `apply_progress` object under `--json`).
+fn start_ticker(ui: Ui, running: Running) -> (mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+    let every = std::env::var("GANTRY_PROGRESS_INTERVAL_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|ms| *ms > 0)
+        .map_or(STILL_GOING_EVERY, Duration::from_millis);
+    let (stop, stopped) = mpsc::channel::<()>();
+    let handle = std::thread::spawn(move || {
+        // The channel disconnects when the apply finishes.
+        while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+            let now: Vec<(String, Action, Duration)> = running
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .iter()
+                .map(|(a, (action, since))| (a.clone(), *action, since.elapsed()))
+                .filter(|(_, _, elapsed)| *elapsed >= every)
+                .collect();
+            for (address, action, elapsed) in now {
+                if ui.json {
+                    ui.json_line(&json!({"type": "apply_progress", "address": address,
+                        "action": action, "elapsed_seconds": elapsed.as_secs()}));
+                } else {
+                    ui.status(&format!(
+                        "{address}: {} [{} elapsed]",
+                        still(action),
+                        elapsed_text(elapsed)
+                    ));
+                }
+            }
+        }
+    });
+    (stop, handle)
+}
+
+fn still(action: Action) -> &'static str {
+    match action {
+        Action::Create => "Still creating...",
+        Action::Update => "Still modifying...",
+        Action::Delete => "Still destroying...",
+        Action::Read => "Still reading...",
+        _ => "Still working...",
+    }
+}
+
+/// `1m0s`, `45s`, `1h2m3s`: Terraform's elapsed format.
+fn elapsed_text(d: Duration) -> String {
+    let s = d.as_secs();
+    match (s / 3600, (s % 3600) / 60, s % 60) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, s) => format!("{m}m{s}s"),
+        (h, m, s) => format!("{h}h{m}m{s}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elapsed_reads_like_terraform() {
+        assert_eq!(elapsed_text(Duration::from_secs(45)), "45s");
+        assert_eq!(elapsed_text(Duration::from_secs(60)), "1m0s");
+        assert_eq!(elapsed_text(Duration::from_secs(3723)), "1h2m3s");
     }
 }

@@ -4,6 +4,7 @@
 //! `--sim` every instance is a simulated twin built from the same schema.
 
 pub mod builtin;
+pub mod clouds;
 pub mod resolve;
 pub mod twin;
 
@@ -29,15 +30,13 @@ pub struct Providers {
 }
 
 impl Providers {
-    /// The real providers.
+    /// The real providers: the built-in one and every cloud this build includes.
     pub fn real() -> Providers {
         let mut p = Providers::default();
         p.register(Arc::new(|| {
             Arc::new(builtin::GantryProvider::new()) as Arc<dyn Provider>
         }));
-        p.register(Arc::new(|| {
-            Arc::new(gantry_aws::AwsProvider::new()) as Arc<dyn Provider>
-        }));
+        clouds::register(&mut p);
         p
     }
 

@@ -562,3 +562,43 @@ fn sigterm_stops_like_an_interrupt() {
     ok(&gantry(dir, &["apply", "--sim", "--auto-approve", "."]));
     assert_eq!(state_list(dir).len(), 40);
 }
+
+#[test]
+fn long_operations_say_they_are_still_going_in_ci_logs() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(
+        dir,
+        "main.hcl",
+        "resource \"gantry_data\" \"slow\" {\n  input = 1\n}\n",
+    );
+    // Not a terminal (the test captures stderr): plain lines at a steady interval.
+    let run = gantry_env(
+        dir,
+        &["apply", "--sim", "--auto-approve", "."],
+        &[
+            ("GANTRY_SIM_LATENCY_MS", "700"),
+            ("GANTRY_PROGRESS_INTERVAL_MS", "200"),
+        ],
+    );
+    ok(&run);
+    assert!(
+        run.stderr.contains("gantry_data.slow: Still creating... ["),
+        "{}",
+        run.stderr
+    );
+    let json = gantry_env(
+        dir,
+        &["destroy", "--sim", "--auto-approve", "--json", "."],
+        &[
+            ("GANTRY_SIM_LATENCY_MS", "700"),
+            ("GANTRY_PROGRESS_INTERVAL_MS", "200"),
+        ],
+    );
+    ok(&json);
+    assert!(
+        json.stdout.contains("\"type\":\"apply_progress\""),
+        "{}",
+        json.stdout
+    );
+}
