@@ -218,6 +218,8 @@ impl Mem {
 }
 
 /// What the log was given and has not made durable yet.
+// Nearly every entry is a `Record`, so boxing it would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 enum Queued {
     Record(Record),
