@@ -32,7 +32,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// Records between automatic compactions unless configured otherwise.
@@ -158,12 +158,18 @@ struct Shared {
     open: OpenFlag,
 }
 
-/// Marks the lock's journal as open while it exists.
-struct OpenFlag(Arc<LockInner>);
+/// Marks the lock's journal as open until the commit, or until it is dropped.
+struct OpenFlag {
+    lock: Arc<LockInner>,
+    released: AtomicBool,
+}
 
 impl OpenFlag {
     fn release(&self) {
-        self.0.journal_open.store(false, Ordering::SeqCst);
+        // Once only: after a commit the lock may already have opened the next journal.
+        if !self.released.swap(true, Ordering::SeqCst) {
+            self.lock.journal_open.store(false, Ordering::SeqCst);
+        }
     }
 }
 
@@ -461,7 +467,10 @@ fn open(lock: &Arc<LockInner>, options: JournalOptions) -> Result<(Journal, Reco
             inner: Mutex::new(inner),
             compact_every: options.compact_every.max(1),
             grow_with_state: options.grow_with_state,
-            open: OpenFlag(Arc::clone(lock)),
+            open: OpenFlag {
+                lock: Arc::clone(lock),
+                released: AtomicBool::new(false),
+            },
         }),
     };
     Ok((journal, loaded.recovery))
@@ -1012,6 +1021,22 @@ mod tests {
         assert!(LocalBackend::new(tmp.path())
             .lock(LockInfo::new("plan"), Duration::ZERO)
             .is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_committed_journal_does_not_release_the_next_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let lock = lock(tmp.path());
+        let (first, _) = lock.open_journal().unwrap();
+        first.commit().await.unwrap();
+        let (second, _) = lock.open_journal().unwrap();
+        drop(first);
+        assert!(matches!(
+            lock.open_journal(),
+            Err(StateError::JournalAlreadyOpen { .. })
+        ));
+        drop(second);
+        assert!(lock.open_journal().is_ok());
     }
 
     #[tokio::test]
