@@ -6,12 +6,17 @@
 //! (`{"op":"created",...}`); the first line is `{"op":"begin","lineage":..,"base_serial":..}`
 //! naming the `state.json` the records apply to.
 //!
-//! Appends are **group-committed**: one writer thread takes every line queued by concurrent
-//! [`Journal::append`] calls, writes them with one `write`, fsyncs once and acknowledges them
-//! all. The cost of an append does not depend on the size of the state. Every
-//! [`JournalOptions::compact_every`] records, and at [`Journal::commit`], the merged state is
-//! written to `state.json` (serial + 1, atomically, previous file kept as the backup) and a
-//! new journal is started that carries only the intents still pending.
+//! The file mechanics are the shared [`gantry_grouplog`] crate's (the simulated world's log
+//! uses the same): appends are **group-committed** by its writer thread, which takes every
+//! line queued by concurrent [`Journal::append`] calls, writes them with one `write`,
+//! fsyncs once and acknowledges them all, so the cost of an append does not depend on the
+//! size of the state. This module keeps the records, the `begin` header and two models:
+//! the state with every *durable* record applied (what [`Journal::current`] shows), and the
+//! records queued but not yet durable, in log order. Every
+//! [`JournalOptions::compact_every`] records, and at [`Journal::commit`], a compaction is
+//! queued under the same lock as the records: the merged state (serial + 1) is written to
+//! `state.json` atomically, the previous file kept as the backup, and a new journal is
+//! started that carries only the intents still pending.
 //!
 //! After a crash, [`StateLock::open_journal`] replays the journal onto `state.json` and
 //! reports the intents that have no result yet ([`Recovery::pending_creates`]): objects that
@@ -20,21 +25,15 @@
 //! `state.json` replays harmlessly onto it.
 
 use super::error::StateError;
-use super::local::{
-    load_state_file, open_private, persist_state, read_optional, remove_if_exists, sync_dir,
-    LockInner, StateLock, JOURNAL_FILE, STATE_FILE,
-};
+use super::local::{load_state_file, LockInner, StateLock, BACKUP_FILE, JOURNAL_FILE, STATE_FILE};
 use super::model::{strip_position, OutputState, ResourceState, State};
+use gantry_grouplog::{Compaction, GroupLog, LogContent, LogError, Options, Ticket};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
-use tokio::sync::oneshot;
+use std::collections::{BTreeMap, VecDeque};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// Records between automatic compactions unless configured otherwise.
 pub const DEFAULT_COMPACT_EVERY: usize = 10_000;
@@ -134,7 +133,7 @@ impl Default for JournalOptions {
 /// The state lock stays held while any handle exists. Dropping every handle without
 /// [`commit`](Journal::commit) leaves the journal on disk, exactly as a crash would, and the
 /// next [`StateLock::open_journal`] recovers it; dropping the last handle waits for the
-/// writer thread to finish the write in progress.
+/// writer thread to finish the writes queued.
 #[derive(Clone)]
 pub struct Journal {
     shared: Arc<Shared>,
@@ -143,53 +142,45 @@ pub struct Journal {
 impl std::fmt::Debug for Journal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Journal")
-            .field("path", &self.shared.core.path)
+            .field("path", &self.shared.log.path())
             .finish_non_exhaustive()
     }
 }
 
-/// Owned by the handles; stops and joins the writer when the last one goes.
+/// Owned by the handles. Fields drop in order: the log first (its writer finishes what is
+/// queued and stops), then the flag, which lets the lock open a journal again and keeps
+/// the lock held until then.
 struct Shared {
-    core: Arc<Core>,
-    tx: Option<mpsc::Sender<Msg>>,
-    writer: Option<JoinHandle<()>>,
+    log: GroupLog,
+    inner: Mutex<Inner>,
+    compact_every: usize,
+    grow_with_state: bool,
+    open: OpenFlag,
 }
 
-impl Drop for Shared {
-    fn drop(&mut self) {
-        drop(self.tx.take());
-        if let Some(writer) = self.writer.take() {
-            let _ = writer.join();
+/// Marks the lock's journal as open until the commit, or until it is dropped.
+struct OpenFlag {
+    lock: Arc<LockInner>,
+    released: AtomicBool,
+}
+
+impl OpenFlag {
+    fn release(&self) {
+        // Once only: after a commit the lock may already have opened the next journal.
+        if !self.released.swap(true, Ordering::SeqCst) {
+            self.lock.journal_open.store(false, Ordering::SeqCst);
         }
     }
 }
 
-/// State shared by the handles and the writer thread.
-struct Core {
-    path: PathBuf,
-    mem: Mutex<Mem>,
-    fsyncs: AtomicU64,
-    compactions: AtomicU64,
-    closed: Mutex<Option<String>>,
-}
-
-impl Core {
-    fn mem(&self) -> MutexGuard<'_, Mem> {
-        self.mem.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn closed_error(&self) -> StateError {
-        let reason = self
-            .closed
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .unwrap_or_else(|| "the journal writer stopped".into());
-        StateError::JournalClosed { reason }
+impl Drop for OpenFlag {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 
-/// The state with every durable record applied, and the intents still pending.
+/// A state and the intents pending in it.
+#[derive(Clone)]
 struct Mem {
     state: State,
     pending: IndexMap<String, Intent>,
@@ -223,19 +214,116 @@ impl Mem {
             }
         }
     }
+
+    fn apply_queued(&mut self, queued: Queued) {
+        match queued {
+            Queued::Record(record) => self.apply(record),
+            Queued::Compacted { serial } => self.state.serial = serial,
+        }
+    }
 }
 
-// Nearly every message is an `Append`, so boxing the record would only add an allocation.
+/// What the log was given and has not made durable yet.
+// Nearly every entry is a `Record`, so boxing it would only add an allocation.
 #[allow(clippy::large_enum_variant)]
-enum Msg {
-    Append {
-        line: Vec<u8>,
-        record: Record,
-        ack: oneshot::Sender<Result<(), StateError>>,
+#[derive(Clone)]
+enum Queued {
+    Record(Record),
+    /// A compaction writing `state.json` with this serial.
+    Compacted {
+        serial: u64,
     },
-    Commit {
-        ack: oneshot::Sender<Result<State, StateError>>,
-    },
+}
+
+/// Guarded by one lock: records are queued to the log in the order they are listed here.
+struct Inner {
+    /// Every durable record applied.
+    mem: Mem,
+    /// Queued after those, in log order, each with its ticket.
+    queued: VecDeque<(Ticket, Queued)>,
+    since_compact: usize,
+    /// Whether records were queued since `state.json` was last (queued to be) written.
+    dirty: bool,
+    state_exists: bool,
+    /// `state.json.backup` was (queued to be) written by this run already.
+    backed_up: bool,
+}
+
+impl Inner {
+    /// Moves what the log has made durable from the queue into the model, in log order.
+    fn catch_up(&mut self, durable: Ticket) {
+        while self.queued.front().is_some_and(|(t, _)| *t <= durable) {
+            if let Some((_, queued)) = self.queued.pop_front() {
+                self.mem.apply_queued(queued);
+            }
+        }
+    }
+
+    /// The model once everything queued is durable: what a compaction must write.
+    fn projected(&self) -> Mem {
+        let mut mem = self.mem.clone();
+        for (_, queued) in &self.queued {
+            mem.apply_queued(queued.clone());
+        }
+        mem
+    }
+
+    /// Queues the compaction of every record queued so far: `state.json` with serial + 1,
+    /// then a journal holding only the pending intents (none at all if there are none).
+    fn queue_compaction(&mut self, log: &GroupLog) -> Result<Ticket, StateError> {
+        let mut next = self.projected();
+        next.state.serial += 1;
+        let mut carried = Vec::new();
+        for intent in next.pending.values() {
+            carried.extend(encode(&WireOut::Intent(intent))?);
+        }
+        // The backup keeps the state as it was before this run: later compactions of the
+        // same run would only copy snapshots nobody asked for (and double the bytes an
+        // apply writes).
+        let keep_backup = self.state_exists && !self.backed_up;
+        let ticket = log.compact(Compaction {
+            snapshot: Some(next.state.to_json_pretty()?),
+            keep_backup,
+            header: begin_line(&next.state)?,
+            carried,
+        })?;
+        self.backed_up |= keep_backup;
+        self.state_exists = true;
+        self.since_compact = 0;
+        self.dirty = false;
+        let serial = next.state.serial;
+        self.queued
+            .push_back((ticket, Queued::Compacted { serial }));
+        Ok(ticket)
+    }
+}
+
+impl From<LogError> for StateError {
+    fn from(e: LogError) -> Self {
+        match e {
+            LogError::Io {
+                action,
+                path,
+                source,
+            } => StateError::Io {
+                action,
+                path,
+                source,
+            },
+            LogError::Corrupt {
+                path,
+                line,
+                column,
+                message,
+            } => StateError::Corrupt {
+                path,
+                line,
+                column,
+                message,
+            },
+            LogError::Closed { reason } => StateError::JournalClosed { reason },
+        }
+    }
 }
 
 /// The on-disk form of a record, borrowed for writing.
@@ -347,88 +435,45 @@ impl StateLock {
 }
 
 fn open(lock: &Arc<LockInner>, options: JournalOptions) -> Result<(Journal, Recovery), StateError> {
-    let dir = lock.dir.clone();
-    let path = dir.join(JOURNAL_FILE);
-    let base = load_state_file(&dir.join(STATE_FILE))?;
-    let state_exists = base.is_some();
-    let replay = match read_optional(&path)? {
-        Some(bytes) => Some(parse_journal(&bytes, &path, base.as_ref())?),
-        None => None,
-    };
-    let mut recovery = Recovery::default();
-    let mut file = None;
-    let mut mem = Mem {
-        state: base.unwrap_or_default(),
-        pending: IndexMap::new(),
-    };
-    if let Some(replay) = replay {
-        recovery.discarded_torn_line = replay.torn;
-        recovery.replayed_records = replay.records.len();
-        if let Some(lineage) = replay.lineage {
-            if !state_exists {
-                // A new stack that crashed before its first compaction.
-                mem.state.lineage = lineage;
-            }
-            for record in replay.records {
-                mem.apply(record);
-            }
-            if replay.torn {
-                OpenOptions::new()
-                    .write(true)
-                    .open(&path)
-                    .and_then(|f| {
-                        f.set_len(replay.valid_len as u64)
-                            .and_then(|()| f.sync_all())
-                    })
-                    .map_err(|e| StateError::io("truncate the torn last line of", &path, e))?;
-            }
-            file = Some(
-                open_private(OpenOptions::new().append(true), &path)
-                    .map_err(|e| StateError::io("open", &path, e))?,
-            );
+    let dir = &lock.dir;
+    let loaded = load(dir)?;
+    if let Some(content) = &loaded.journal {
+        if loaded.header {
+            content.repair()?;
         } else {
             // Not even the header survived: nothing was ever acknowledged.
-            remove_if_exists(&path)?;
-            sync_dir(&dir)?;
+            content.discard()?;
         }
     }
-    recovery.pending_creates = mem.pending.values().cloned().collect();
-    let core = Arc::new(Core {
-        path: path.clone(),
-        mem: Mutex::new(mem),
-        fsyncs: AtomicU64::new(0),
-        compactions: AtomicU64::new(0),
-        closed: Mutex::new(None),
-    });
-    let compact_every = options.compact_every.max(1);
-    let grow_with_state = options.grow_with_state;
-    let writer = Writer {
-        dir,
-        path,
-        file,
-        core: Arc::clone(&core),
-        lock: Arc::clone(lock),
-        compact_every,
-        grow_with_state,
+    let log = GroupLog::open(
+        Options::new(dir, JOURNAL_FILE, STATE_FILE)
+            .backup_file(BACKUP_FILE)
+            .remove_empty_log()
+            .thread_name("gantry-journal"),
+        begin_line(&loaded.mem.state)?,
+    )?;
+    let replayed = loaded.recovery.replayed_records;
+    let inner = Inner {
+        mem: loaded.mem,
+        queued: VecDeque::new(),
+        since_compact: replayed,
+        dirty: replayed > 0,
+        state_exists: loaded.state_exists,
         backed_up: false,
-        since_compact: recovery.replayed_records,
-        dirty: recovery.replayed_records > 0,
-        state_exists,
-        failed: None,
     };
-    let (tx, rx) = mpsc::channel();
-    let handle = std::thread::Builder::new()
-        .name("gantry-journal".into())
-        .spawn(move || writer.run(rx))
-        .map_err(|e| StateError::io("start the journal writer for", &core.path, e))?;
     let journal = Journal {
         shared: Arc::new(Shared {
-            core,
-            tx: Some(tx),
-            writer: Some(handle),
+            log,
+            inner: Mutex::new(inner),
+            compact_every: options.compact_every.max(1),
+            grow_with_state: options.grow_with_state,
+            open: OpenFlag {
+                lock: Arc::clone(lock),
+                released: AtomicBool::new(false),
+            },
         }),
     };
-    Ok((journal, recovery))
+    Ok((journal, loaded.recovery))
 }
 
 impl StateLock {
@@ -437,34 +482,58 @@ impl StateLock {
     /// the creates whose outcome that run never learnt. `plan` uses it so it never plans
     /// against a stale `state.json`.
     pub fn read_state_with_journal(&self) -> Result<(State, Recovery), StateError> {
-        let dir = &self.inner.dir;
-        let path = dir.join(JOURNAL_FILE);
-        let base = load_state_file(&dir.join(STATE_FILE))?;
-        let state_exists = base.is_some();
-        let replay = match read_optional(&path)? {
-            Some(bytes) => Some(parse_journal(&bytes, &path, base.as_ref())?),
-            None => None,
-        };
-        let mut mem = Mem {
-            state: base.unwrap_or_default(),
-            pending: IndexMap::new(),
-        };
-        let mut recovery = Recovery::default();
-        if let Some(replay) = replay {
-            recovery.discarded_torn_line = replay.torn;
-            recovery.replayed_records = replay.records.len();
-            if let Some(lineage) = replay.lineage {
-                if !state_exists {
-                    mem.state.lineage = lineage;
-                }
-                for record in replay.records {
-                    mem.apply(record);
-                }
+        let loaded = load(&self.inner.dir)?;
+        Ok((loaded.mem.state, loaded.recovery))
+    }
+}
+
+/// `state.json` (or a new state) with the journal replayed onto it, in memory.
+struct Loaded {
+    mem: Mem,
+    recovery: Recovery,
+    state_exists: bool,
+    /// The journal file, if there is one.
+    journal: Option<LogContent>,
+    /// Whether its `begin` header survived.
+    header: bool,
+}
+
+fn load(dir: &Path) -> Result<Loaded, StateError> {
+    let base = load_state_file(&dir.join(STATE_FILE))?;
+    let state_exists = base.is_some();
+    let journal = LogContent::read(dir.join(JOURNAL_FILE))?;
+    let replay = match &journal {
+        Some(content) => Some(parse_journal(content, base.as_ref())?),
+        None => None,
+    };
+    let mut mem = Mem {
+        state: base.unwrap_or_default(),
+        pending: IndexMap::new(),
+    };
+    let mut recovery = Recovery::default();
+    let mut header = false;
+    if let (Some(content), Some(replay)) = (&journal, replay) {
+        recovery.discarded_torn_line = content.is_torn();
+        recovery.replayed_records = replay.records.len();
+        if let Some(lineage) = replay.lineage {
+            header = true;
+            if !state_exists {
+                // A new stack that crashed before its first compaction.
+                mem.state.lineage = lineage;
+            }
+            for record in replay.records {
+                mem.apply(record);
             }
         }
-        recovery.pending_creates = mem.pending.values().cloned().collect();
-        Ok((mem.state, recovery))
     }
+    recovery.pending_creates = mem.pending.values().cloned().collect();
+    Ok(Loaded {
+        mem,
+        recovery,
+        state_exists,
+        journal,
+        header,
+    })
 }
 
 /// A parsed journal file.
@@ -472,33 +541,15 @@ struct Replay {
     /// The header's lineage; `None` when no complete line survived.
     lineage: Option<String>,
     records: Vec<Record>,
-    /// Whether a partial last line was found.
-    torn: bool,
-    /// Length of the complete lines.
-    valid_len: usize,
 }
 
-fn parse_journal(bytes: &[u8], path: &Path, base: Option<&State>) -> Result<Replay, StateError> {
-    let corrupt = |line: usize, column: usize, message: String| StateError::Corrupt {
-        path: path.to_path_buf(),
-        line,
-        column,
-        message,
-    };
-    let valid_len = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let torn = valid_len < bytes.len();
+fn parse_journal(content: &LogContent, base: Option<&State>) -> Result<Replay, StateError> {
     let mut lineage = None;
     let mut records = Vec::new();
-    for (index, line) in bytes[..valid_len].split(|&b| b == b'\n').enumerate() {
-        let number = index + 1;
-        // Blocks that never reached the disk read back as zeros after a crash; serde_json
-        // never writes a raw NUL, so such a line is a hole, not a record.
-        if line.contains(&0) || line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let wire: WireIn = serde_json::from_slice(line).map_err(|e| {
-            corrupt(
-                number,
+    // Torn last lines and zeroed holes are left out by `lines`: see gantry_grouplog.
+    for line in content.lines() {
+        let wire: WireIn = serde_json::from_slice(line.bytes).map_err(|e| {
+            line.corrupt(
                 e.column(),
                 format!("invalid journal record: {}", strip_position(&e.to_string())),
             )
@@ -511,19 +562,17 @@ fn parse_journal(bytes: &[u8], path: &Path, base: Option<&State>) -> Result<Repl
                 },
                 false,
             ) => {
-                check_base(&l, base_serial, base).map_err(|m| corrupt(number, 1, m))?;
+                check_base(&l, base_serial, base).map_err(|m| line.corrupt(1, m))?;
                 lineage = Some(l);
                 continue;
             }
             (WireIn::Begin { .. }, true) => {
-                return Err(corrupt(number, 1, "a second `begin` record".into()))
+                return Err(line.corrupt(1, "a second `begin` record").into())
             }
             (_, false) => {
-                return Err(corrupt(
-                    number,
-                    1,
-                    "the journal does not start with a `begin` record".into(),
-                ))
+                return Err(line
+                    .corrupt(1, "the journal does not start with a `begin` record")
+                    .into())
             }
             (WireIn::Intent(i), true) => Record::Intent(i),
             (WireIn::Created(r), true) => Record::Created(r),
@@ -534,12 +583,7 @@ fn parse_journal(bytes: &[u8], path: &Path, base: Option<&State>) -> Result<Repl
         };
         records.push(record);
     }
-    Ok(Replay {
-        lineage,
-        records,
-        torn,
-        valid_len,
-    })
+    Ok(Replay { lineage, records })
 }
 
 /// Whether a journal with this header applies to `base` (the parsed `state.json`).
@@ -562,19 +606,51 @@ fn check_base(lineage: &str, base_serial: u64, base: Option<&State>) -> Result<(
     }
 }
 
+impl Shared {
+    /// The models, caught up with what the log has made durable.
+    fn inner(&self) -> MutexGuard<'_, Inner> {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.catch_up(self.log.durable());
+        inner
+    }
+
+    /// Queues `record` (encoded as `line`) under the models' lock, so the log's order is
+    /// the order of `queued`, and a compaction when one is due.
+    fn enqueue(&self, line: Vec<u8>, record: Record) -> Result<Ticket, StateError> {
+        let mut inner = self.inner();
+        let ticket = self.log.append(line)?;
+        inner.queued.push_back((ticket, Queued::Record(record)));
+        inner.since_compact += 1;
+        inner.dirty = true;
+        let threshold = if self.grow_with_state {
+            // Counted on the durable state: the records in flight are few.
+            self.compact_every.max(2 * inner.mem.state.resources.len())
+        } else {
+            self.compact_every
+        };
+        if inner.since_compact >= threshold {
+            if let Err(e) = inner.queue_compaction(&self.log) {
+                // The record itself is queued and may well become durable; refuse only
+                // what comes after it.
+                let _ = self
+                    .log
+                    .close(format!("compacting into state.json failed: {e}"));
+            }
+        }
+        Ok(ticket)
+    }
+}
+
 impl Journal {
     /// Appends a record and returns once it is durable (written and fsync'd), and applied
     /// to [`current`](Journal::current). Concurrent calls share one fsync.
     pub async fn append(&self, record: Record) -> Result<(), StateError> {
         let line = encode(&WireOut::from(&record))?;
-        let (ack, done) = oneshot::channel();
-        let Some(tx) = &self.shared.tx else {
-            return Err(self.shared.core.closed_error());
-        };
-        tx.send(Msg::Append { line, record, ack })
-            .map_err(|_| self.shared.core.closed_error())?;
-        done.await
-            .unwrap_or_else(|_| Err(self.shared.core.closed_error()))
+        let ticket = self.shared.enqueue(line, record)?;
+        let result = self.shared.log.wait(ticket).await;
+        // Catch up, so the record shows in `current` when this returns.
+        drop(self.shared.inner());
+        Ok(result?)
     }
 
     /// Records that the create behind the intent with `token` did not happen.
@@ -593,280 +669,63 @@ impl Journal {
     /// so the next [`StateLock::open_journal`] reports them again. When nothing was recorded
     /// since the last write of an existing `state.json`, it is left as is.
     pub async fn commit(&self) -> Result<State, StateError> {
-        let (ack, done) = oneshot::channel();
-        let Some(tx) = &self.shared.tx else {
-            return Err(self.shared.core.closed_error());
+        let shared = &self.shared;
+        let (compacted, closed) = {
+            let mut inner = shared.inner();
+            shared.log.check()?;
+            let compacted = if inner.dirty || !inner.state_exists {
+                Some(inner.queue_compaction(&shared.log)?)
+            } else if inner.projected().pending.is_empty() {
+                // Nothing to carry: restart the log empty, which removes the file.
+                let header = begin_line(&inner.mem.state)?;
+                Some(shared.log.compact(Compaction {
+                    header,
+                    ..Compaction::default()
+                })?)
+            } else {
+                None
+            };
+            (compacted, shared.log.close("it was committed")?)
         };
-        tx.send(Msg::Commit { ack })
-            .map_err(|_| self.shared.core.closed_error())?;
-        done.await
-            .unwrap_or_else(|_| Err(self.shared.core.closed_error()))
+        if let Some(compacted) = compacted {
+            // Its own error (the failed write) rather than "closed".
+            shared.log.wait(compacted).await?;
+        }
+        shared.log.wait(closed).await?;
+        shared.open.release();
+        Ok(shared.inner().mem.state.clone())
     }
 
     /// A copy of the state with every durable record applied.
     pub fn current(&self) -> State {
-        self.shared.core.mem().state.clone()
+        self.shared.inner().mem.state.clone()
     }
 
     /// Runs `f` on the current state without copying it. Appends wait while `f` runs, so keep
     /// it short.
     pub fn with_state<R>(&self, f: impl FnOnce(&State) -> R) -> R {
-        f(&self.shared.core.mem().state)
+        f(&self.shared.inner().mem.state)
     }
 
     /// Intents with no result yet, oldest first.
     pub fn pending_intents(&self) -> Vec<Intent> {
-        self.shared.core.mem().pending.values().cloned().collect()
+        self.shared.inner().mem.pending.values().cloned().collect()
     }
 
     /// How many times the journal file was fsync'd for appends (a metric; group commit
     /// keeps it far below the number of records).
     pub fn fsync_count(&self) -> u64 {
-        self.shared.core.fsyncs.load(Ordering::SeqCst)
+        self.shared.log.fsync_count()
     }
 
     /// How many times the journal was compacted into `state.json`, including at commit.
     pub fn compaction_count(&self) -> u64 {
-        self.shared.core.compactions.load(Ordering::SeqCst)
+        self.shared.log.compaction_count()
     }
 
     /// The journal file.
     pub fn path(&self) -> &Path {
-        &self.shared.core.path
-    }
-}
-
-/// The writer thread: the only code that touches the journal file and, while the journal is
-/// open, `state.json`.
-struct Writer {
-    dir: PathBuf,
-    path: PathBuf,
-    /// The journal opened for appending; `None` until the first record after a compaction.
-    file: Option<File>,
-    core: Arc<Core>,
-    /// Keeps the state lock held while the writer runs.
-    lock: Arc<LockInner>,
-    compact_every: usize,
-    grow_with_state: bool,
-    /// `state.json.backup` was written by this run already.
-    backed_up: bool,
-    since_compact: usize,
-    /// Whether records were applied since `state.json` was last written.
-    dirty: bool,
-    state_exists: bool,
-    /// Set after a failed write or compaction: the file may be in any state, so stop.
-    failed: Option<String>,
-}
-
-type Batch = Vec<(Vec<u8>, Record, oneshot::Sender<Result<(), StateError>>)>;
-
-impl Writer {
-    fn run(mut self, rx: mpsc::Receiver<Msg>) {
-        while let Ok(first) = rx.recv() {
-            let mut batch: Batch = Vec::new();
-            let mut commit = None;
-            match first {
-                Msg::Append { line, record, ack } => batch.push((line, record, ack)),
-                Msg::Commit { ack } => commit = Some(ack),
-            }
-            while commit.is_none() && batch.len() < self.compact_every {
-                match rx.try_recv() {
-                    Ok(Msg::Append { line, record, ack }) => batch.push((line, record, ack)),
-                    Ok(Msg::Commit { ack }) => commit = Some(ack),
-                    Err(_) => break,
-                }
-            }
-            if !batch.is_empty() {
-                self.write_batch(batch);
-            }
-            if let Some(ack) = commit {
-                let result = match &self.failed {
-                    Some(reason) => Err(StateError::JournalClosed {
-                        reason: reason.clone(),
-                    }),
-                    None => self.commit(),
-                };
-                let done = result.is_ok();
-                if done {
-                    self.close("it was committed".into());
-                }
-                let _ = ack.send(result);
-                if done {
-                    break;
-                }
-            }
-        }
-        self.lock.journal_open.store(false, Ordering::SeqCst);
-    }
-
-    fn close(&self, reason: String) {
-        *self.core.closed.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason);
-    }
-
-    fn fail(&mut self, reason: String) {
-        self.close(reason.clone());
-        self.failed = Some(reason);
-    }
-
-    fn write_batch(&mut self, batch: Batch) {
-        if let Some(reason) = &self.failed {
-            for (_, _, ack) in batch {
-                let _ = ack.send(Err(StateError::JournalClosed {
-                    reason: reason.clone(),
-                }));
-            }
-            return;
-        }
-        let mut buf =
-            Vec::with_capacity(batch.iter().map(|(l, _, _)| l.len()).sum::<usize>() + 128);
-        let mut records = Vec::with_capacity(batch.len());
-        let mut acks = Vec::with_capacity(batch.len());
-        for (line, record, ack) in batch {
-            buf.extend_from_slice(&line);
-            records.push(record);
-            acks.push(ack);
-        }
-        if let Err(e) = self.write_durably(buf) {
-            self.fail(format!("an earlier write failed: {e}"));
-            for ack in acks {
-                let _ = ack.send(Err(clone_error(&e)));
-            }
-            return;
-        }
-        self.core.fsyncs.fetch_add(1, Ordering::SeqCst);
-        let count = records.len();
-        {
-            let mut mem = self.core.mem();
-            for record in records {
-                mem.apply(record);
-            }
-        }
-        self.dirty = true;
-        self.since_compact += count;
-        for ack in acks {
-            let _ = ack.send(Ok(()));
-        }
-        let threshold = if self.grow_with_state {
-            self.compact_every
-                .max(2 * self.core.mem().state.resources.len())
-        } else {
-            self.compact_every
-        };
-        if self.since_compact >= threshold {
-            if let Err(e) = self.compact(false) {
-                self.fail(format!("compacting into state.json failed: {e}"));
-            }
-        }
-    }
-
-    /// Appends `lines` to the journal (creating it with its header first if needed) and
-    /// fsyncs.
-    fn write_durably(&mut self, lines: Vec<u8>) -> Result<(), StateError> {
-        let path = &self.path;
-        if let Some(file) = &mut self.file {
-            return file
-                .write_all(&lines)
-                .and_then(|()| file.sync_data())
-                .map_err(|e| StateError::io("append to", path, e));
-        }
-        let mut bytes = begin_line(&self.core.mem().state)?;
-        bytes.extend_from_slice(&lines);
-        let mut file = open_private(
-            OpenOptions::new().append(true).create(true).truncate(false),
-            path,
-        )
-        .map_err(|e| StateError::io("create", path, e))?;
-        file.set_len(0)
-            .and_then(|()| file.write_all(&bytes))
-            .and_then(|()| file.sync_all())
-            .map_err(|e| StateError::io("write", path, e))?;
-        sync_dir(&self.dir)?;
-        self.file = Some(file);
-        Ok(())
-    }
-
-    /// Writes the merged state as `state.json` with serial + 1 and starts over with a
-    /// journal holding only the pending intents (none at all if there are none).
-    fn compact(&mut self, last: bool) -> Result<(), StateError> {
-        let (bytes, carried, next) = {
-            let mem = self.core.mem();
-            let mut next = mem.state.clone();
-            next.serial += 1;
-            let bytes = next.to_json_pretty()?;
-            let mut carried = Vec::new();
-            if !mem.pending.is_empty() {
-                carried = begin_line(&next)?;
-                for intent in mem.pending.values() {
-                    carried.extend(encode(&WireOut::Intent(intent))?);
-                }
-            }
-            (bytes, carried, next.serial)
-        };
-        let state_path = self.dir.join(STATE_FILE);
-        // The backup keeps the state as it was before this run: later compactions of the
-        // same run would only copy snapshots nobody asked for (and double the bytes an
-        // apply writes).
-        let old = if self.backed_up {
-            None
-        } else {
-            read_optional(&state_path)?
-        };
-        persist_state(&self.dir, old.as_deref(), &bytes)?;
-        self.backed_up |= old.is_some();
-        self.state_exists = true;
-        self.core.mem().state.serial = next;
-        self.file = None;
-        if carried.is_empty() {
-            remove_if_exists(&self.path)?;
-            sync_dir(&self.dir)?;
-        } else {
-            let tmp = self.dir.join(format!(".{JOURNAL_FILE}.tmp"));
-            remove_if_exists(&tmp)?;
-            let mut file = open_private(OpenOptions::new().append(true).create_new(true), &tmp)
-                .map_err(|e| StateError::io("create", &tmp, e))?;
-            file.write_all(&carried)
-                .and_then(|()| file.sync_all())
-                .map_err(|e| StateError::io("write", &tmp, e))?;
-            fs::rename(&tmp, &self.path)
-                .map_err(|e| StateError::io("rename into place", &self.path, e))?;
-            sync_dir(&self.dir)?;
-            if !last {
-                self.file = Some(file);
-            }
-        }
-        self.since_compact = 0;
-        self.dirty = false;
-        self.core.compactions.fetch_add(1, Ordering::SeqCst);
-        Ok(())
-    }
-
-    fn commit(&mut self) -> Result<State, StateError> {
-        if self.dirty || !self.state_exists {
-            self.compact(true)?;
-        } else if self.core.mem().pending.is_empty() {
-            self.file = None;
-            remove_if_exists(&self.path)?;
-            sync_dir(&self.dir)?;
-        }
-        Ok(self.core.mem().state.clone())
-    }
-}
-
-/// `io::Error` is not `Clone`; every waiter of a failed batch gets an equivalent error.
-fn clone_error(e: &StateError) -> StateError {
-    match e {
-        StateError::Io {
-            action,
-            path,
-            source,
-        } => StateError::Io {
-            action,
-            path: path.clone(),
-            source: std::io::Error::new(source.kind(), source.to_string()),
-        },
-        other => StateError::JournalClosed {
-            reason: other.to_string(),
-        },
+        self.shared.log.path()
     }
 }
 
@@ -874,8 +733,11 @@ fn clone_error(e: &StateError) -> StateError {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::state::local::{LocalBackend, LockInfo, BACKUP_FILE};
+    use crate::state::local::{LocalBackend, LockInfo};
     use crate::state::model::tests::resource;
+    use std::fs::{self, File, OpenOptions};
+    use std::io::Write;
+    use std::path::PathBuf;
     use std::time::Duration;
 
     fn lock(dir: &Path) -> StateLock {
@@ -989,6 +851,52 @@ mod tests {
         }
         // Nothing was written to state.json yet: appends do not rewrite the state.
         assert!(!tmp.path().join(STATE_FILE).exists());
+    }
+
+    /// Compactions queued while other appends are in flight: each snapshot must hold
+    /// exactly the records before it, so a crash afterwards recovers every record.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_appends_across_compactions_lose_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let lock = lock(tmp.path());
+        let (journal, _) = lock
+            .open_journal_with(JournalOptions {
+                compact_every: 7,
+                grow_with_state: false,
+            })
+            .unwrap();
+        let tasks: Vec<_> = (0..100)
+            .map(|i| {
+                let journal = journal.clone();
+                tokio::spawn(async move {
+                    let (addr, token) = (format!("aws_vpc.v[{i}]"), format!("t{i}"));
+                    let intent = Record::Intent(intent(&addr, &token));
+                    journal.append(intent).await.unwrap();
+                    if i % 10 != 0 {
+                        let done = Record::Created(created(&addr, &token));
+                        journal.append(done).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert!(journal.compaction_count() >= 20, "190 records, every 7");
+        assert_eq!(journal.with_state(|s| s.resources.len()), 90);
+        drop(journal);
+        // Crash: whatever state.json and the journal hold now must be everything.
+        let (journal, recovery) = lock.open_journal().unwrap();
+        assert_eq!(journal.with_state(|s| s.resources.len()), 90);
+        let mut pending: Vec<String> = recovery
+            .pending_creates
+            .into_iter()
+            .map(|i| i.token)
+            .collect();
+        pending.sort();
+        let mut expected: Vec<String> = (0..100).step_by(10).map(|i| format!("t{i}")).collect();
+        expected.sort();
+        assert_eq!(pending, expected);
     }
 
     #[tokio::test]
@@ -1113,6 +1021,22 @@ mod tests {
         assert!(LocalBackend::new(tmp.path())
             .lock(LockInfo::new("plan"), Duration::ZERO)
             .is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_committed_journal_does_not_release_the_next_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let lock = lock(tmp.path());
+        let (first, _) = lock.open_journal().unwrap();
+        first.commit().await.unwrap();
+        let (second, _) = lock.open_journal().unwrap();
+        drop(first);
+        assert!(matches!(
+            lock.open_journal(),
+            Err(StateError::JournalAlreadyOpen { .. })
+        ));
+        drop(second);
+        assert!(lock.open_journal().is_ok());
     }
 
     #[tokio::test]

@@ -1,8 +1,11 @@
 //! Simulated clouds for `--sim`: a twin of every cloud provider, generic over schemas.
 //!
 //! A [`SimWorld`] is the simulated cloud of one stack, persisted in a directory
-//! (`<stack>/.gantry/sim/`) with an append-only, group-committed log, so that whatever an
-//! operation reported survives a crash of the process. A [`SimProvider`] is built from a
+//! (`<stack>/.gantry/sim/`) with an append-only, group-committed log (`world.ndjson`,
+//! compacted into `world.json`), so that whatever an operation reported survives a crash
+//! of the process. The log's mechanics are the shared [`gantry_grouplog`] crate, the same
+//! that keeps gantry's state journal; `log` holds the world's record format and `world`
+//! its in-memory model. A [`SimProvider`] is built from a
 //! real provider's name and [`gantry_provider::ProviderSchema`] and implements
 //! [`gantry_provider::Provider`] for every resource type and data source in it: realistic
 //! ids and computed attributes, idempotent creates, referential integrity, and the latency,

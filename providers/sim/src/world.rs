@@ -2,20 +2,20 @@
 //! persisted in a directory (`<stack>/.gantry/sim/`).
 //!
 //! The world is an in-memory map of [`SimObject`]s plus indexes (idempotency tokens, ids,
-//! who references whom). Every change is a [`log::Op`] queued to the append-only log under
-//! the world's lock, so the log's order is the order changes became visible; the operation
-//! then waits for the log to be durable up to its change before returning. Reads wait for
-//! what they saw to be durable as well, so nothing is ever reported that a crash could
-//! take back.
+//! who references whom). Every change is a [`log::Op`] applied and queued to the
+//! append-only log (the shared [`GroupLog`]) under the world's lock, so the log's order is
+//! the order changes became visible; the operation then waits, outside the lock, for the
+//! log to be durable up to its change before returning. Reads wait for what they saw to be
+//! durable as well, so nothing is ever reported that a crash could take back. A compaction
+//! is queued under the lock too, so its snapshot holds exactly the records before it.
 
-use crate::log::{self, Durable, LoadError, LogStats, Msg, Op, Record, SnapshotRef};
+use crate::log::{self, Op, Record, SnapshotRef};
 use crate::refs;
+use gantry_grouplog::{Announced, Compaction, GroupLog, LogError, Ticket};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
-use tokio::sync::{oneshot, watch};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// The log is compacted into `world.json` once it has grown past this many bytes.
 pub const DEFAULT_COMPACT_AFTER: u64 = 8 << 20;
@@ -68,9 +68,9 @@ pub enum WorldError {
         source: std::io::Error,
     },
     #[error("cannot load the sim world: {0}")]
-    Load(#[from] LoadError),
+    Load(#[source] LogError),
     #[error("the sim world's storage failed: {0}")]
-    Storage(Arc<str>),
+    Storage(#[source] LogError),
     #[error("cannot encode a sim world record: {0}")]
     Encode(#[from] serde_json::Error),
 }
@@ -160,6 +160,8 @@ struct Inner {
     prefixes: BTreeMap<String, String>,
     /// The sequence number of the last queued record.
     seq: u64,
+    /// The log's ticket for that record: what an operation waits for.
+    last: Ticket,
     /// Bytes in the log since the last compaction.
     log_bytes: u64,
     compact_after: u64,
@@ -167,44 +169,30 @@ struct Inner {
     /// snapshot too, so rewriting the whole world costs at most as much as the log did:
     /// the bytes an apply writes stay linear in its size.
     snapshot_bytes: u64,
-    tx: Option<mpsc::Sender<Msg>>,
 }
 
 impl Inner {
-    fn sender(&self) -> Result<&mpsc::Sender<Msg>, WorldError> {
-        self.tx
-            .as_ref()
-            .ok_or_else(|| WorldError::Storage("the sim world is closed".into()))
-    }
-
-    /// Queues the compaction of everything so far; `done` hears when it is durable.
-    fn queue_compaction(
-        &mut self,
-        done: Option<oneshot::Sender<Result<(), Arc<str>>>>,
-    ) -> Result<(), WorldError> {
+    /// Queues the compaction of everything so far; its ticket is done once it is durable.
+    fn queue_compaction(&mut self, log: &GroupLog) -> Result<Ticket, WorldError> {
         let snapshot = serde_json::to_vec(&SnapshotRef::new(
             self.seq,
             self.state.objects.values(),
             self.state.external.iter(),
         ))?;
         let snapshot_len = snapshot.len() as u64;
-        self.sender()?
-            .send(Msg::Compact {
-                seq: self.seq,
-                snapshot,
-                done,
-            })
-            .map_err(|_| stopped())?;
+        let ticket = log
+            .compact(Compaction::snapshot(snapshot))
+            .map_err(WorldError::Storage)?;
         self.log_bytes = 0;
         self.snapshot_bytes = snapshot_len;
-        Ok(())
+        Ok(ticket)
     }
 }
 
 /// Loads the snapshot and replays the log: the state, its sequence number, and whether a
 /// torn final line was found (and, with `repair`, cut off).
 fn replay(dir: &Path, repair: bool) -> Result<(State, u64, bool), WorldError> {
-    let loaded = log::load(dir, repair)?;
+    let loaded = log::load(dir, repair).map_err(WorldError::Load)?;
     let mut state = State::default();
     let mut seq = loaded.snapshot.seq;
     for object in loaded.snapshot.objects {
@@ -218,17 +206,12 @@ fn replay(dir: &Path, repair: bool) -> Result<(State, u64, bool), WorldError> {
     Ok((state, seq, loaded.torn_tail))
 }
 
-fn stopped() -> WorldError {
-    WorldError::Storage("the sim world's log writer has stopped".into())
-}
-
 /// The simulated cloud: every object the simulated providers made, durable on disk.
 pub struct SimWorld {
     dir: PathBuf,
     inner: Mutex<Inner>,
-    durable: watch::Receiver<Durable>,
-    stats: Arc<LogStats>,
-    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Dropped after `inner`: its writer finishes what is queued, then stops.
+    log: GroupLog,
     repaired_torn_log: bool,
 }
 
@@ -242,13 +225,7 @@ impl std::fmt::Debug for SimWorld {
 
 /// Marks an operation that is about to queue a record, so the log writer waits for it and
 /// commits it with the others (group commit). Dropping it withdraws the mark.
-pub(crate) struct Intent<'a>(&'a AtomicUsize);
-
-impl Drop for Intent<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
+pub(crate) type Intent<'a> = Announced<'a>;
 
 impl SimWorld {
     /// Opens (or creates) the world stored in `dir`: loads `world.json`, replays
@@ -263,21 +240,19 @@ impl SimWorld {
         let (state, seq, repaired_torn_log) = replay(&dir, true)?;
         let log_bytes = std::fs::metadata(dir.join(log::LOG_FILE)).map_or(0, |m| m.len());
         let snapshot_bytes = std::fs::metadata(dir.join(log::SNAPSHOT_FILE)).map_or(0, |m| m.len());
-        let started = log::start(&dir, seq)?;
+        let log = GroupLog::open(log::options(&dir), Vec::new()).map_err(WorldError::Load)?;
         Ok(SimWorld {
             dir,
             inner: Mutex::new(Inner {
                 state,
                 prefixes: BTreeMap::new(),
                 seq,
+                last: Ticket::default(),
                 log_bytes,
                 compact_after: DEFAULT_COMPACT_AFTER,
                 snapshot_bytes,
-                tx: Some(started.tx),
             }),
-            durable: started.durable,
-            stats: started.stats,
-            writer: Mutex::new(Some(started.handle)),
+            log,
             repaired_torn_log,
         })
     }
@@ -355,20 +330,14 @@ impl SimWorld {
             if inner.log_bytes == 0 && self.dir.join(log::SNAPSHOT_FILE).exists() {
                 return Ok(());
             }
-            let (tx, rx) = oneshot::channel();
-            inner.queue_compaction(Some(tx))?;
-            rx
+            inner.queue_compaction(&self.log)?
         };
-        match done.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(WorldError::Storage(e)),
-            Err(_) => Err(stopped()),
-        }
+        self.log.wait(done).await.map_err(WorldError::Storage)
     }
 
     /// How many times the log has been fsynced since the world was opened.
     pub fn fsync_count(&self) -> u64 {
-        self.stats.fsyncs.load(Ordering::Relaxed)
+        self.log.fsync_count()
     }
 
     /// Compacts the log automatically once it holds more than `bytes`.
@@ -385,8 +354,7 @@ impl SimWorld {
     }
 
     pub(crate) fn intent(&self) -> Intent<'_> {
-        self.stats.pending.fetch_add(1, Ordering::AcqRel);
-        Intent(&self.stats.pending)
+        self.log.announce()
     }
 
     /// Runs `f` under the world's lock, then waits until everything it saw or changed is
@@ -396,58 +364,27 @@ impl SimWorld {
         intent: Option<Intent<'_>>,
         f: impl FnOnce(&mut Txn<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
-        if let Some(error) = &self.durable.borrow().error {
-            return Err(WorldError::Storage(Arc::clone(error)).into());
-        }
-        let (result, seq) = {
+        // A log that failed or stopped refuses everything: say so before doing anything.
+        self.log.check().map_err(WorldError::Storage)?;
+        let (result, last) = {
             let mut inner = self.lock();
-            let mut txn = Txn { inner: &mut inner };
+            let mut txn = Txn {
+                inner: &mut inner,
+                log: &self.log,
+            };
             let result = f(&mut txn);
-            (result, inner.seq)
+            (result, inner.last)
         };
         drop(intent);
-        self.wait_durable(seq).await?;
+        self.log.wait(last).await.map_err(WorldError::Storage)?;
         result
-    }
-
-    async fn wait_durable(&self, seq: u64) -> Result<(), WorldError> {
-        let mut rx = self.durable.clone();
-        let waited = rx
-            .wait_for(|d| d.seq >= seq || d.error.is_some())
-            .await
-            .map(|d| (d.seq, d.error.clone()));
-        // The writer has stopped when waiting fails: judge by its last word.
-        let outcome = waited.unwrap_or_else(|_| {
-            let d = rx.borrow();
-            (d.seq, d.error.clone())
-        });
-        match outcome {
-            (durable, _) if durable >= seq => Ok(()),
-            (_, Some(error)) => Err(WorldError::Storage(error)),
-            (_, None) => Err(stopped()),
-        }
-    }
-}
-
-impl Drop for SimWorld {
-    /// Stops the writer after it has written everything queued.
-    fn drop(&mut self) {
-        self.lock().tx = None;
-        let handle = self
-            .writer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(handle) = handle {
-            // A panicked writer has nothing left to write.
-            let _ = handle.join();
-        }
     }
 }
 
 /// The world seen and changed under its lock, by one operation.
 pub(crate) struct Txn<'a> {
     inner: &'a mut Inner,
+    log: &'a GroupLog,
 }
 
 impl Txn<'_> {
@@ -539,18 +476,12 @@ impl Txn<'_> {
         };
         let line = log::encode(&record)?;
         let len = line.len() as u64;
-        inner
-            .sender()?
-            .send(Msg::Append {
-                seq: record.seq,
-                line,
-            })
-            .map_err(|_| stopped())?;
+        inner.last = self.log.append(line).map_err(WorldError::Storage)?;
         inner.seq = record.seq;
         inner.log_bytes += len;
         inner.state.apply(record.op);
         if inner.log_bytes >= inner.compact_after.max(inner.snapshot_bytes) {
-            inner.queue_compaction(None)?;
+            inner.queue_compaction(self.log)?;
         }
         Ok(())
     }
@@ -561,6 +492,7 @@ impl Txn<'_> {
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::sync::Arc;
 
     fn object(type_name: &str, id: &str, attributes: serde_json::Value) -> SimObject {
         SimObject {
@@ -743,6 +675,26 @@ mod tests {
             log > 200 && log < snapshot,
             "past compact_after but smaller than the snapshot: not compacted ({log} bytes)"
         );
+    }
+
+    #[tokio::test]
+    async fn after_a_failed_write_every_operation_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("sim");
+        let world = SimWorld::open(&dir).unwrap();
+        put(&world, object("aws_vpc", "vpc-1", json!({}))).await;
+        // A compaction cannot write world.json into a directory that is gone.
+        std::fs::remove_dir_all(&dir).unwrap();
+        let err = world.flush().await.unwrap_err();
+        assert!(matches!(err, WorldError::Storage(_)), "{err}");
+        let err = world
+            .transact(Some(world.intent()), |txn| {
+                txn.put(object("aws_vpc", "vpc-2", json!({})))
+            })
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("an earlier write failed"), "{err}");
+        assert!(world.remove("aws", "aws_vpc", "vpc-1").await.is_err());
     }
 
     #[tokio::test]
