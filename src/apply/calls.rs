@@ -10,6 +10,17 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// What a call does, for how hard it may be retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallKind {
+    /// Changes nothing (a read, a lookup): retried the longest.
+    Read,
+    /// Changes something (update): retried a bounded number of times.
+    Write,
+    /// Deletes: `Conflict` is retried too (dependencies still going away), until a deadline.
+    Delete,
+}
+
 /// A retry about to happen, for progress output.
 #[derive(Clone, Debug)]
 pub struct Retry {
@@ -24,15 +35,16 @@ pub struct ProviderCalls {
     retry: RetryPolicy,
     cancel: CancellationToken,
     notify: tokio::sync::Notify,
-    /// Per provider: how many calls in a row ran out of retries on retryable errors. Past
-    /// [`GIVE_UP_AFTER`] the cloud is down for this run and further calls fail at once,
-    /// instead of each waiting out its own backoff.
+    /// Per provider: how many attempts in a row, across all calls, failed with a transient
+    /// error. Past [`GIVE_UP_AFTER`] the cloud is down for this run and calls stop retrying,
+    /// instead of each waiting out its own backoff. Any success resets it.
     exhausted: Mutex<std::collections::HashMap<String, u32>>,
 }
 
-/// Calls in a row that may exhaust their retries before a provider's remaining calls fail
-/// fast.
-const GIVE_UP_AFTER: u32 = 10;
+/// Failed attempts in a row (no success between them) after which a provider's calls stop
+/// retrying. At a 30% fault rate this never happens (0.3^60); a cloud that answers nothing
+/// but errors reaches it within a few rounds of retries.
+const GIVE_UP_AFTER: u32 = 60;
 
 impl ProviderCalls {
     /// At most `parallelism` calls at once in all; each configuration of `providers` starts
@@ -126,12 +138,12 @@ impl ProviderCalls {
     }
 
     /// Runs `call` until it succeeds, fails for good, or the retry policy gives up.
-    /// `deleting` retries `Conflict` too (dependencies still going away), for up to
-    /// `conflict_for` when given. `on_retry` hears about each retry before its pause.
+    /// A delete retries `Conflict` too, for up to `conflict_for` when given. `on_retry` hears
+    /// about each retry before its pause.
     pub async fn retrying<T, F, Fut>(
         &self,
         provider: &str,
-        deleting: bool,
+        kind: CallKind,
         conflict_for: Option<Duration>,
         mut on_retry: impl FnMut(&Retry),
         mut call: F,
@@ -153,19 +165,24 @@ impl ProviderCalls {
                     if e.class == ErrorClass::Throttled {
                         self.lock().throttled(provider);
                     }
+                    // Throttling says the cloud is there, only busy: it never counts
+                    // towards giving up.
+                    if e.class == ErrorClass::Transient {
+                        *self.exhausted().entry(provider.to_owned()).or_default() += 1;
+                    }
                     attempt += 1;
+                    let deleting = kind == CallKind::Delete;
                     let wait = if deleting && e.class == ErrorClass::Conflict {
                         self.retry
                             .conflict_delay(&e, attempt, started.elapsed(), conflict_for)
                     } else if self.given_up(provider) {
                         None
+                    } else if kind == CallKind::Read {
+                        self.retry.read_delay(&e, attempt)
                     } else {
                         self.retry.delay(&e, attempt, deleting)
                     };
                     let Some(wait) = wait else {
-                        if e.class.is_retryable() {
-                            *self.exhausted().entry(provider.to_owned()).or_default() += 1;
-                        }
                         return Err(e);
                     };
                     if self.cancel.is_cancelled() {
@@ -185,14 +202,17 @@ impl ProviderCalls {
         }
     }
 
-    /// [`retrying`](Self::retrying) inside one slot of the provider's limit.
+    /// [`retrying`](Self::retrying) a call that changes nothing, inside one slot of the
+    /// provider's limit.
     pub async fn call<T, F, Fut>(&self, provider: &str, call: F) -> Result<T, ProviderError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, ProviderError>>,
     {
         self.acquire(provider).await;
-        let out = self.retrying(provider, false, None, |_| {}, call).await;
+        let out = self
+            .retrying(provider, CallKind::Read, None, |_| {}, call)
+            .await;
         self.release(provider);
         out
     }
@@ -262,7 +282,8 @@ mod tests {
     async fn a_provider_that_keeps_failing_fails_fast() {
         let c = calls();
         let n = AtomicU32::new(0);
-        for _ in 0..GIVE_UP_AFTER {
+        let mut calls_made = 0;
+        while !c.given_up("aws") {
             let out: Result<(), _> = c
                 .call("aws", || async {
                     n.fetch_add(1, Ordering::SeqCst);
@@ -270,12 +291,10 @@ mod tests {
                 })
                 .await;
             assert!(out.is_err());
+            calls_made += 1;
         }
         let tried = n.load(Ordering::SeqCst);
-        assert!(
-            tried >= GIVE_UP_AFTER * 6,
-            "each call retried in full: {tried}"
-        );
+        assert_eq!(tried, GIVE_UP_AFTER, "{calls_made} calls");
         let _: Result<(), _> = c
             .call("aws", || async {
                 n.fetch_add(1, Ordering::SeqCst);
@@ -290,6 +309,19 @@ mod tests {
         let ok: Result<u32, ProviderError> = c.call("aws", || async { Ok(1) }).await;
         assert_eq!(ok.unwrap(), 1);
         assert!(!c.given_up("aws"), "a success resets it");
+        // Failures mixed with successes never add up to giving up.
+        for i in 0..(GIVE_UP_AFTER * 3) {
+            let _: Result<(), _> = c
+                .call("aws", || async move {
+                    if i % 3 == 0 {
+                        Ok(())
+                    } else {
+                        Err(ProviderError::invalid("x"))
+                    }
+                })
+                .await;
+        }
+        assert!(!c.given_up("aws"));
     }
 
     #[tokio::test]
@@ -300,7 +332,7 @@ mod tests {
         let out: Result<(), _> = c
             .retrying(
                 "aws",
-                true,
+                CallKind::Delete,
                 Some(Duration::from_millis(60)),
                 |_| {},
                 || async {

@@ -11,7 +11,7 @@
 //!   already accepted is never sent again. If the lookup fails too, the intent stays
 //!   pending and the next run resolves it before it creates anything at that address.
 
-use super::calls::{explain, ProviderCalls, Retry};
+use super::calls::{explain, CallKind, ProviderCalls, Retry};
 use super::executor::{ApplyInputs, Event};
 use crate::diagnostics::Diagnostic;
 use crate::plan::{Action, ResourceChange};
@@ -79,7 +79,7 @@ pub async fn delete(
         .calls
         .retrying(
             &change.provider,
-            true,
+            CallKind::Delete,
             conflict_for,
             on_retry(s, change),
             || s.provider.delete(&ctx, &change.type_name, before),
@@ -220,9 +220,13 @@ pub async fn update(s: &StepInputs<'_, '_>, change: &ResourceChange) -> StepResu
     s.calls.acquire(&change.provider).await;
     let result = s
         .calls
-        .retrying(&change.provider, false, None, on_retry(s, change), || {
-            s.provider.update(&ctx, &change.type_name, &prior, &planned)
-        })
+        .retrying(
+            &change.provider,
+            CallKind::Write,
+            None,
+            on_retry(s, change),
+            || s.provider.update(&ctx, &change.type_name, &prior, &planned),
+        )
         .await;
     s.calls.release(&change.provider);
     let value = result.map_err(|e| failure(s, change, "update", &e))?;
@@ -240,9 +244,13 @@ pub async fn read(s: &StepInputs<'_, '_>, change: &ResourceChange) -> StepResult
     s.calls.acquire(&change.provider).await;
     let result = s
         .calls
-        .retrying(&change.provider, false, None, on_retry(s, change), || {
-            s.provider.read_data(&ctx, &change.type_name, &planned)
-        })
+        .retrying(
+            &change.provider,
+            CallKind::Read,
+            None,
+            on_retry(s, change),
+            || s.provider.read_data(&ctx, &change.type_name, &planned),
+        )
         .await;
     s.calls.release(&change.provider);
     let value = result.map_err(|e| failure(s, change, "read", &e))?;

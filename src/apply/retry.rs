@@ -11,6 +11,9 @@ use std::time::Duration;
 #[derive(Clone, Copy, Debug)]
 pub struct RetryPolicy {
     pub max_attempts: u32,
+    /// Attempts for calls that change nothing (reads, lookups): retrying them is free of
+    /// risk, and a refresh of thousands of objects must ride out a bad minute.
+    pub read_attempts: u32,
     pub base: Duration,
     pub cap: Duration,
     /// How long a delete keeps retrying `Conflict` when the resource has no delete timeout
@@ -21,7 +24,8 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 6,
+            max_attempts: 10,
+            read_attempts: 12,
             base: Duration::from_millis(100),
             cap: Duration::from_secs(10),
             conflict_for: Duration::from_secs(10 * 60),
@@ -37,6 +41,14 @@ impl RetryPolicy {
             return self.conflict_delay(error, attempt, Duration::ZERO, None);
         }
         if !error.class.is_retryable() || attempt >= self.max_attempts {
+            return None;
+        }
+        Some(self.backoff(error, attempt))
+    }
+
+    /// [`RetryPolicy::delay`] for a call that changes nothing: more attempts.
+    pub fn read_delay(&self, error: &ProviderError, attempt: u32) -> Option<Duration> {
+        if !error.class.is_retryable() || attempt >= self.read_attempts {
             return None;
         }
         Some(self.backoff(error, attempt))
@@ -80,7 +92,7 @@ mod tests {
         let p = RetryPolicy::default();
         let transient = ProviderError::new(ErrorClass::Transient, "x");
         assert!(p.delay(&transient, 1, false).is_some());
-        assert!(p.delay(&transient, 6, false).is_none(), "bounded attempts");
+        assert!(p.delay(&transient, 10, false).is_none(), "bounded attempts");
         let invalid = ProviderError::invalid("bad");
         assert!(p.delay(&invalid, 1, false).is_none());
         let conflict = ProviderError::new(ErrorClass::Conflict, "in use");

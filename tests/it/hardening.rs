@@ -482,7 +482,7 @@ fn refresh_retries_faults_and_says_why_when_it_gives_up() {
     write(
         dir,
         "main.hcl",
-        "resource \"gantry_data\" \"x\" {\n  count = 150\n  input = count.index\n}\n",
+        "resource \"gantry_data\" \"x\" {\n  count = 80\n  input = count.index\n}\n",
     );
     ok(&gantry(dir, &["apply", "--sim", "--auto-approve", "."]));
     // 30% of calls fail transiently or are throttled: reads are retried like writes.
@@ -492,7 +492,13 @@ fn refresh_retries_faults_and_says_why_when_it_gives_up() {
     let destroy = gantry_env(dir, &["destroy", "--sim", "--auto-approve", "."], &faults);
     ok(&destroy);
     assert!(state_list(dir).is_empty());
-    // Every call failing: the error names the cause.
+    // Every call failing: the error names the cause, and the run gives up instead of
+    // waiting out every object's retries.
+    write(
+        dir,
+        "main.hcl",
+        "resource \"gantry_data\" \"x\" {\n  count = 12\n  input = count.index\n}\n",
+    );
     ok(&gantry(dir, &["apply", "--sim", "--auto-approve", "."]));
     let broken = gantry_env(
         dir,
