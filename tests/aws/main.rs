@@ -26,3 +26,5 @@ mod compute;
 mod quota;
 
 mod eks;
+
+mod soak;
