@@ -58,18 +58,20 @@ impl ResourceType for S3BucketPublicAccessBlock {
         })
     }
 
-    /// A bucket setting has no identity of its own: it is the planned bucket's public access block
-    /// (the bucket is this stack's; putting it again is idempotent).
+    /// A bucket setting has no identity of its own: it is the planned bucket's setting,
+    /// adopted when the bucket carries this stack's `gantry:stack` tag and already holds what
+    /// was planned (else the create is sent again, which is idempotent).
     async fn find_created(
         &self,
         cx: &Cx<'_>,
         _token: &str,
         planned: &Value,
     ) -> Result<Option<Value>> {
-        let bucket = Attrs(planned).req_str("bucket")?.to_owned();
+        let bucket = Attrs(planned).req_str("bucket")?;
         let mut state = Obj::from(planned);
-        state.set("id", bucket.as_str());
-        read_into(cx, state.into_value()).await
+        state.set("id", bucket);
+        let read = read_into(cx, state.into_value());
+        super::s3_bucket::adopt_setting(cx, planned, &SWITCHES, read).await
     }
 
     async fn delete(&self, cx: &Cx<'_>, state: &Value) -> Result<()> {
