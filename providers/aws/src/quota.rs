@@ -47,7 +47,7 @@ pub async fn read(settings: &Settings, query: &QuotaQuery) -> Result<Option<Quot
         limit,
         used,
         request_url: Some(request_url(&region, &query.code)),
-        request_command: None,
+        request_command: Some(request_command(&region, &query.code)),
     }))
 }
 
@@ -240,6 +240,15 @@ fn request_url(region: &str, code: &str) -> String {
     )
 }
 
+/// The AWS CLI command that asks for more: `{desired}` stands for the limit the plan needs
+/// (the engine fills it in).
+fn request_command(region: &str, code: &str) -> String {
+    format!(
+        "aws service-quotas request-service-quota-increase --service-code ec2 \
+         --quota-code {code} --desired-value {{desired}} --region {region}"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,6 +309,15 @@ mod tests {
         assert_eq!(
             request_url("us-west-2", "L-417A185B"),
             "https://us-west-2.console.aws.amazon.com/servicequotas/home/services/ec2/quotas/L-417A185B?region=us-west-2"
+        );
+    }
+
+    #[test]
+    fn the_request_command_names_the_quota_region_and_leaves_the_value_to_fill() {
+        assert_eq!(
+            request_command("us-west-2", "L-417A185B"),
+            "aws service-quotas request-service-quota-increase --service-code ec2 \
+             --quota-code L-417A185B --desired-value {desired} --region us-west-2"
         );
     }
 }
