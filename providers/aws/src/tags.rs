@@ -138,6 +138,16 @@ pub fn are_ours(op: &OpContext, found: &Tags) -> bool {
     )
 }
 
+/// True when `found` carries an identity tag (stack, address or token) whose value is not
+/// this operation's. An object the cloud's own idempotency token ties to this create is
+/// still not adopted then: its marks say it is another stack's or address's, and the
+/// contradiction is not resolved by guessing.
+pub fn contradict(op: &OpContext, found: &Tags) -> bool {
+    op.identity()
+        .into_iter()
+        .any(|(mark, value)| found.get(tag_of(mark)).is_some_and(|v| v != value))
+}
+
 /// True when a parent object (the bucket of a bucket setting, the role of a policy
 /// attachment, the route table of an association) belongs to this operation's stack:
 /// objects without an identity of their own are adopted only on parents this stack made.
@@ -420,6 +430,27 @@ mod tests {
         older.insert("gantry:token".into(), "tok-0".into());
         assert!(!are_ours(&op, &older));
         assert!(!are_ours(&OpContext::new(""), &Tags::new()));
+    }
+
+    #[test]
+    fn marks_that_name_another_stack_address_or_token_contradict() {
+        let mut op = OpContext::new("aws_instance.gpu");
+        op.stack = "llm".into();
+        op.idempotency_token = Some("tok-1".into());
+        // No marks at all (an emulator that dropped them, a tag call that never ran): no
+        // contradiction; the matching ones: none either.
+        assert!(!contradict(&op, &Tags::new()));
+        assert!(!contradict(
+            &op,
+            &tags(&[("gantry:address", "aws_instance.gpu")])
+        ));
+        for (key, other) in [
+            ("gantry:stack", "llm-staging"),
+            ("gantry:address", "aws_instance.cpu"),
+            ("gantry:token", "tok-0"),
+        ] {
+            assert!(contradict(&op, &tags(&[(key, other)])), "{key}");
+        }
     }
 
     #[test]

@@ -336,8 +336,9 @@ async fn put_lifecycle(cx: &Cx<'_>, id: &str, policies: Vec<LifecyclePolicy>) ->
 }
 
 /// The file system EFS made for CreationToken `creation_token`, when it is this create's:
-/// the token is this create's own (EFS keys file systems by it), or the file system carries
-/// this create's stack, address and token.
+/// the token is this create's own (EFS keys file systems by it) and its tags do not name
+/// another stack or address, or the file system carries this create's stack, address and
+/// token.
 async fn made_with(cx: &Cx<'_>, creation_token: &str) -> Result<Option<String>> {
     let out = cx
         .clients()
@@ -351,7 +352,12 @@ async fn made_with(cx: &Cx<'_>, creation_token: &str) -> Result<Option<String>> 
     let found = out
         .file_systems()
         .iter()
-        .filter(|fs| !gone(fs) && (own_token || tags::are_ours(cx.op, &from_efs(fs.tags()))))
+        .filter(|fs| {
+            let found = from_efs(fs.tags());
+            let ours =
+                (own_token && !tags::contradict(cx.op, &found)) || tags::are_ours(cx.op, &found);
+            !gone(fs) && ours
+        })
         .map(|fs| fs.file_system_id().to_owned())
         .collect();
     Ok(only_one("EFS file system", found))

@@ -274,17 +274,19 @@ fn logging(enabled: &[String], disabled: &[String]) -> Logging {
     Logging::builder().set_cluster_logging(Some(setups)).build()
 }
 
-/// True when the cluster is this create's: made with its clientRequestToken, or tagged with
-/// its stack, address and token. A cluster of that name with another token (another stack's,
-/// or a deposed predecessor) is not.
+/// True when the cluster is this create's: made with its clientRequestToken (and not
+/// tagged as another stack's or address's), or tagged with its stack, address and token. A
+/// cluster of that name with another token (another stack's, or a deposed predecessor) is
+/// not.
 fn is_ours(cx: &Cx<'_>, c: &Cluster) -> bool {
-    let by_token = cx
-        .token()
-        .is_some_and(|t| c.client_request_token() == Some(t));
     let cloud: Tags = c
         .tags()
         .map(|t| t.clone().into_iter().collect())
         .unwrap_or_default();
+    let by_token = cx
+        .token()
+        .is_some_and(|t| c.client_request_token() == Some(t))
+        && !tags::contradict(cx.op, &cloud);
     by_token || tags::are_ours(cx.op, &cloud)
 }
 

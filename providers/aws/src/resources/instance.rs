@@ -311,50 +311,30 @@ impl ResourceType for Ec2Instance {
     }
 
     /// The instance launched with this create's token: EC2 records the ClientToken on the
-    /// instance, and RunInstances tagged it with this create's stack, address and token.
-    /// Found pending, it is waited for until it runs.
+    /// instance (the `client-token` filter finds it), and RunInstances tagged it with this
+    /// create's stack, address and token (which find it where an API keeps no token). One
+    /// launched with another token (another stack's, or a deposed predecessor's) is never
+    /// returned. Found pending, it is waited for until it runs.
     async fn find_created(
         &self,
         cx: &Cx<'_>,
         token: &str,
         _planned: &Value,
     ) -> Result<Option<Value>> {
-        // The `client-token` filter would do on AWS, but moto 5.2.5 does not implement it:
-        // filter on the identity tags and check both marks on what comes back.
-        let Some(mut filters) = tags::ec2_identity_filters(cx.op) else {
-            return Ok(None);
-        };
-        filters.push(
-            Filter::builder()
-                .name("instance-state-name")
-                .set_values(Some(
-                    ["pending", "running", "stopping", "stopped"]
-                        .map(str::to_owned)
-                        .to_vec(),
-                ))
-                .build(),
-        );
-        let mut pages = cx
-            .clients()
-            .ec2
-            .describe_instances()
-            .set_filters(Some(filters))
-            .into_paginator()
-            .send();
-        let mut found = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeInstances", e))?;
-            found.extend(
-                page.reservations()
-                    .iter()
-                    .flat_map(|r| r.instances())
-                    .filter(|i| {
-                        // A ClientToken EC2 recorded must be this create's too.
-                        let token_ok = i.client_token().is_none_or(|t| t.is_empty() || t == token);
-                        token_ok && tags::are_ours(cx.op, &tags::from_ec2(i.tags()))
-                    })
-                    .filter_map(|i| i.instance_id().map(str::to_owned)),
-            );
+        let by_token = Filter::builder().name("client-token").values(token).build();
+        let mut found = live_instances(cx, vec![by_token], |i| {
+            i.client_token() == Some(token) && !tags::contradict(cx.op, &tags::from_ec2(i.tags()))
+        })
+        .await?;
+        if found.is_empty() {
+            if let Some(filters) = tags::ec2_identity_filters(cx.op) {
+                found = live_instances(cx, filters, |i| {
+                    // A ClientToken EC2 recorded must be this create's too.
+                    let token_ok = i.client_token().is_none_or(|t| t.is_empty() || t == token);
+                    token_ok && tags::are_ours(cx.op, &tags::from_ec2(i.tags()))
+                })
+                .await?;
+            }
         }
         let Some(id) = only_one("instance", found) else {
             return Ok(None);
@@ -362,6 +342,44 @@ impl ResourceType for Ec2Instance {
         wait_for(cx, &id, InstanceStateName::Running, CREATE_TIMEOUT).await?;
         read_into(cx, Value::map([("id", Value::string(id))])).await
     }
+}
+
+/// The ids of instances that are not terminated or shutting down, match `filters` and pass
+/// `keep`, paging through DescribeInstances.
+async fn live_instances(
+    cx: &Cx<'_>,
+    mut filters: Vec<Filter>,
+    keep: impl Fn(&Instance) -> bool,
+) -> Result<Vec<String>> {
+    filters.push(
+        Filter::builder()
+            .name("instance-state-name")
+            .set_values(Some(
+                ["pending", "running", "stopping", "stopped"]
+                    .map(str::to_owned)
+                    .to_vec(),
+            ))
+            .build(),
+    );
+    let mut pages = cx
+        .clients()
+        .ec2
+        .describe_instances()
+        .set_filters(Some(filters))
+        .into_paginator()
+        .send();
+    let mut found = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("DescribeInstances", e))?;
+        found.extend(
+            page.reservations()
+                .iter()
+                .flat_map(|r| r.instances())
+                .filter(|i| keep(i))
+                .filter_map(|i| i.instance_id().map(str::to_owned)),
+        );
+    }
+    Ok(found)
 }
 
 /// The RunInstances request for `planned` (`root_device`: the AMI's root device name,
