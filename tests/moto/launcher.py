@@ -44,7 +44,7 @@ import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Iterable
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 from xml.sax.saxutils import escape
 
 LOG = logging.getLogger("gantry.moto")
@@ -886,6 +886,42 @@ class Idempotency:
 
 
 # --------------------------------------------------------------------------
+# DescribeInstances' `client-token` filter (moto answers it with HTTP 500)
+
+
+def describe_instances_by_client_token(call: Call, forward: Callable[[Call], Reply]) -> Reply | None:
+    """DescribeInstances with a `client-token` filter: the instances launched with one of the
+    tokens, the other filters and parameters applied by moto. None without such a filter."""
+    filters = members(call.params, "Filter")
+    tokens = [set(indexed(f, "Value")) for f in filters if f.get("Name") == "client-token"]
+    if not tokens:
+        return None
+    ids = [i.id for i in ec2_backend(call).all_instances()
+           if all(getattr(i, "client_token", None) in wanted for wanted in tokens)]
+    if not ids:
+        return ec2_reply("DescribeInstances", "<reservationSet/>")
+    # The same request without the token filter, restricted to those instances.
+    params = {k: v for k, v in call.params.items() if not k.startswith("Filter.")}
+    for n, f in enumerate((f for f in filters if f.get("Name") != "client-token"), start=1):
+        params[f"Filter.{n}.Name"] = f.get("Name", "")
+        for m, value in enumerate(indexed(f, "Value"), start=1):
+            params[f"Filter.{n}.Value.{m}"] = value
+    wanted_ids = set(indexed(call.params, "InstanceId"))
+    ids = [i for i in ids if not wanted_ids or i in wanted_ids]
+    if not ids:
+        return ec2_reply("DescribeInstances", "<reservationSet/>")
+    params = {k: v for k, v in params.items() if not k.startswith("InstanceId.")}
+    for n, instance_id in enumerate(ids, start=1):
+        params[f"InstanceId.{n}"] = instance_id
+    body = urlencode(params).encode()
+    environ = dict(call.environ, CONTENT_LENGTH=str(len(body)), QUERY_STRING="",
+                   CONTENT_TYPE="application/x-www-form-urlencoded")
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["REQUEST_METHOD"] = "POST"
+    return forward(dataclasses.replace(call, environ=environ, params=params))
+
+
+# --------------------------------------------------------------------------
 # DescribeAvailabilityZones (moto omits OptInStatus, GroupName, NetworkBorderGroup
 # and ignores unknown zone names and filters)
 
@@ -969,7 +1005,8 @@ def delete_nat_gateway(call: Call, forward: Callable[[], Reply]) -> Reply:
 
 
 class Ec2Fakes:
-    def __init__(self) -> None:
+    def __init__(self, moto: Callable[[Call], Reply]) -> None:
+        self.moto = moto  # runs a request through moto
         self.placement_groups = PlacementGroups()
         self.idempotency = Idempotency()
 
@@ -992,6 +1029,8 @@ class Ec2Fakes:
                 return self.idempotency.run(call, forward)
             if call.action == "DeleteNatGateway":
                 return delete_nat_gateway(call, forward)
+            if call.action == "DescribeInstances":
+                return describe_instances_by_client_token(call, self.moto)
             if call.action in ("CreateTags", "DeleteTags"):
                 pgs.check_tag_targets(call)
         except Ec2Error as err:
@@ -1898,7 +1937,7 @@ class LauncherApp:
     def __init__(self, moto_app: Callable, faults: FaultsFile, latency: float = 0.0):
         self.moto_app = moto_app
         self.faults = faults
-        self.ec2 = Ec2Fakes()
+        self.ec2 = Ec2Fakes(self.forward)
         self.fsx = FsxFakes()
         self.sagemaker = SageMakerFakes()
         self.eks = EksFakes(self.forward)

@@ -275,6 +275,27 @@ class ClientTokenTest(SharedLauncher):
         )
         self.assertEqual((code, status), ("IdempotentParameterMismatch", 400))
 
+    def test_describe_instances_by_client_token(self) -> None:
+        ours = self.ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1, ClientToken="token-filter-a",
+                                      InstanceType="t3.micro")["Instances"][0]["InstanceId"]
+        other = self.ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1, ClientToken="token-filter-b",
+                                       InstanceType="t3.small")["Instances"][0]["InstanceId"]
+
+        def found(**kwargs) -> list[str]:
+            out = self.ec2.describe_instances(**kwargs)
+            return sorted(i["InstanceId"] for r in out["Reservations"] for i in r["Instances"])
+
+        by_token = [{"Name": "client-token", "Values": ["token-filter-a"]}]
+        self.assertEqual(found(Filters=by_token), [ours])
+        both = [{"Name": "client-token", "Values": ["token-filter-a", "token-filter-b"]}]
+        self.assertEqual(found(Filters=both), sorted([ours, other]))
+        # Combined with moto's own filters and instance ids.
+        typed = both + [{"Name": "instance-type", "Values": ["t3.small"]}]
+        self.assertEqual(found(Filters=typed), [other])
+        self.assertEqual(found(Filters=both, InstanceIds=[ours]), [ours])
+        self.assertEqual(found(Filters=[{"Name": "client-token", "Values": ["nobody"]}]), [])
+        self.ec2.terminate_instances(InstanceIds=[ours, other])
+
     def test_create_launch_template_is_idempotent(self) -> None:
         data = {"InstanceType": "p5.48xlarge"}
         create = self.ec2.create_launch_template
