@@ -26,3 +26,7 @@ mod compute;
 mod quota;
 
 mod eks;
+
+// Crash adoption and what follows an accepted create, on the provider directly.
+mod accepted;
+mod adoption;
