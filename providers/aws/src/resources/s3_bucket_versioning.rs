@@ -2,9 +2,10 @@
 //! be unversioned again, so (as in Terraform) destroying this resource suspends versioning,
 //! and `status = "Disabled"` is only meaningful for a bucket that was never versioned.
 
-use super::{Cx, ResourceType};
+use super::{accepted, after_accept, Cx, ResourceType};
 use crate::attrs::{Attrs, Obj};
 use crate::errors::{is_not_found, ok_if_not_found, sdk_error};
+use crate::wait::read_back;
 use aws_sdk_s3::types::{BucketVersioningStatus, MfaDelete, VersioningConfiguration};
 use gantry_provider::provider::Result;
 use gantry_provider::{
@@ -63,11 +64,13 @@ impl ResourceType for S3BucketVersioning {
     async fn create(&self, cx: &Cx<'_>, planned: &Value) -> Result<Value> {
         let bucket = Attrs(planned).req_str("bucket")?.to_owned();
         put(cx, &bucket, &Value::Null, planned).await?;
-        let mut state = Obj::from(planned);
-        state.set("id", bucket.as_str());
-        read_into(cx, state.into_value())
-            .await?
-            .ok_or_else(|| ProviderError::not_found(format!("S3 bucket {bucket} is gone")))
+        let known = accepted(planned, &bucket);
+        let noun = format!("versioning of S3 bucket {bucket}");
+        after_accept(
+            known.clone(),
+            read_back(cx.op, &noun, || read_into(cx, known.clone())),
+        )
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
