@@ -653,8 +653,7 @@ fn s3_bucket_adoption() {
                 &planned(&aws, "aws_s3_bucket", &bucket("adopt-b")),
             )
             .await
-            .err()
-            .expect("another stack's bucket is refused");
+            .expect_err("another stack's bucket is refused");
         assert_eq!(
             refused.class,
             gantry_provider::ErrorClass::Conflict,
