@@ -751,9 +751,11 @@ resource "aws_instance" "never_launched" {
 "#;
 
 /// A run killed between RunInstances and recording the result leaves a journal intent and
-/// a running instance. The next run must adopt that instance (by its ClientToken, or by its
-/// gantry:address tag when the token does not match) instead of launching a second one, and
-/// launch only what was never launched.
+/// a running instance. The next run must adopt that instance (by its ClientToken, EC2's own
+/// idempotency token) instead of launching a second one, launch only what was never
+/// launched, and never adopt an instance another create launched for the same address (the
+/// gantry:address tag alone proves nothing: it may be a deposed predecessor's or another
+/// stack's).
 #[test]
 fn instance_crash_recovery_adopts_what_a_killed_run_launched() {
     let moto = Moto::start();
@@ -792,8 +794,9 @@ fn instance_crash_recovery_adopts_what_a_killed_run_launched() {
         "aws_instance.by_token",
         "11111111-1111-4111-8111-111111111111",
     );
-    // Launched by an earlier attempt with another token: only the tag ties it to the address.
-    let by_tag = launch(
+    // Launched by another create (another token) for the same address: only the address tag
+    // ties it to the address, which does not make it this create's.
+    let stray = launch(
         "aws_instance.by_tag",
         "33333333-3333-4333-8333-333333333333",
     );
@@ -821,10 +824,11 @@ fn instance_crash_recovery_adopts_what_a_killed_run_launched() {
         "{}",
         run.both()
     );
-    assert_eq!(
-        stack.state_id("aws_instance.by_tag"),
+    let by_tag = stack.state_id("aws_instance.by_tag");
+    assert_ne!(
         by_tag,
-        "{}",
+        stray,
+        "adopted another create's instance:\n{}",
         run.both()
     );
     let launched = stack.state_id("aws_instance.never_launched");
@@ -833,13 +837,15 @@ fn instance_crash_recovery_adopts_what_a_killed_run_launched() {
         .filter_map(|i| i.instance_id().map(str::to_owned))
         .collect();
     live.sort();
-    let mut expected = vec![by_token, by_tag, launched];
+    let mut expected = vec![by_token, by_tag, launched, stray.clone()];
     expected.sort();
     assert_eq!(
         live, expected,
-        "one instance per address, none launched twice"
+        "one instance per address, none launched twice, the stray left alone"
     );
     stack.assert_no_changes();
+    // The stray is not the stack's to delete: its owner (here, the test) removes it.
+    block_on(ec2.terminate_instances().instance_ids(&stray).send()).expect("terminate");
     stack.destroy();
     assert_nothing_left(&ec2);
 }

@@ -2,9 +2,10 @@
 //! its cluster), read back with the SDK, never through gantry.
 //!
 //! moto 5.2.5 gaps met here (also in providers/aws/README.md):
-//! - UpdateClusterVersion, UpdateNodegroupVersion and DescribeUpdate are not implemented
-//!   (HTTP 404): a Kubernetes version change is checked to plan as an in-place update, not
-//!   applied.
+//! - UpdateClusterVersion is not implemented (HTTP 404): a Kubernetes version change is
+//!   checked to plan as an in-place update, not applied. UpdateNodegroupVersion and
+//!   DescribeUpdate are the launcher's fakes; node group updates followed by their update id
+//!   are tested in accepted.rs.
 //! - UpdateClusterConfig replaces the whole VPC config with the request's, so DescribeCluster
 //!   then lists no subnets or security groups (gantry keeps what state knew: a cluster always
 //!   has subnets); the subnets are checked before that update only.
@@ -14,7 +15,8 @@
 //!   group tags are set at create and read back, not changed in place.
 //! - CreateCluster / CreateNodegroup ignore clientRequestToken (a retry gets
 //!   ResourceInUseException): gantry then adopts the object if its token or tag is its own.
-//! - Everything is ACTIVE at once, so the waits return on their first poll.
+//! - moto makes everything ACTIVE at once; the launcher shows new clusters and node groups
+//!   CREATING once, so the waits poll at least twice.
 
 use crate::support::{block_on, Moto, Stack};
 

@@ -27,4 +27,9 @@ mod quota;
 
 mod eks;
 
+// Crash adoption and what follows an accepted create, on the provider directly.
+mod accepted;
+mod adoption;
+
+// SIGKILL at random moments, then everything in moto compared with state.
 mod soak;

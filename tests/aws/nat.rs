@@ -428,8 +428,9 @@ fn network_only() -> String {
 }
 
 /// A run killed after AllocateAddress and CreateNatGateway but before recording them: the
-/// next apply adopts both through their `gantry:address` tags (neither call can be looked
-/// up by token) instead of allocating a second address and gateway.
+/// next apply adopts both through the identity tags the create calls put on them (stack,
+/// address, token: neither object can be looked up by its token) instead of allocating a
+/// second address and gateway.
 #[test]
 fn crash_recovery_adopts_the_address_and_gateway_a_killed_run_made() {
     let moto = Moto::start();
@@ -438,10 +439,22 @@ fn crash_recovery_adopts_the_address_and_gateway_a_killed_run_made() {
     stack.write(&network_only());
     stack.apply();
     let subnet = id(&stack, "aws_subnet.public");
-    let tagged = |kind: aws_sdk_ec2::types::ResourceType, address: &str| {
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(stack.path().join(".gantry/state.json")).expect("state"),
+    )
+    .expect("state json");
+    // The stack's identity is its state's lineage.
+    let lineage = state["lineage"].as_str().expect("lineage").to_owned();
+    let (eip_token, nat_token) = (
+        "55555555-5555-4555-8555-555555555555",
+        "66666666-6666-4666-8666-666666666666",
+    );
+    let tagged = |kind: aws_sdk_ec2::types::ResourceType, address: &str, token: &str| {
         aws_sdk_ec2::types::TagSpecification::builder()
             .resource_type(kind)
+            .tags(Tag::builder().key("gantry:stack").value(&lineage).build())
             .tags(Tag::builder().key("gantry:address").value(address).build())
+            .tags(Tag::builder().key("gantry:token").value(token).build())
             .build()
     };
     let eip = block_on(
@@ -450,6 +463,7 @@ fn crash_recovery_adopts_the_address_and_gateway_a_killed_run_made() {
             .tag_specifications(tagged(
                 aws_sdk_ec2::types::ResourceType::ElasticIp,
                 "aws_eip.nat",
+                eip_token,
             ))
             .send(),
     )
@@ -461,9 +475,11 @@ fn crash_recovery_adopts_the_address_and_gateway_a_killed_run_made() {
         ec2.create_nat_gateway()
             .subnet_id(&subnet)
             .allocation_id(&eip)
+            .client_token(nat_token)
             .tag_specifications(tagged(
                 aws_sdk_ec2::types::ResourceType::Natgateway,
                 "aws_nat_gateway.nat",
+                nat_token,
             ))
             .send(),
     )
@@ -472,18 +488,14 @@ fn crash_recovery_adopts_the_address_and_gateway_a_killed_run_made() {
     .and_then(|g| g.nat_gateway_id())
     .expect("NAT id")
     .to_owned();
-    let state: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(stack.path().join(".gantry/state.json")).expect("state"),
-    )
-    .expect("state json");
     let intent = |address: &str, kind: &str, token: &str| {
         serde_json::json!({"op": "intent", "address": address, "type": kind, "provider": "aws", "token": token})
             .to_string()
     };
     let journal = [
         serde_json::json!({"op": "begin", "lineage": state["lineage"], "base_serial": state["serial"]}).to_string(),
-        intent("aws_eip.nat", "aws_eip", "55555555-5555-4555-8555-555555555555"),
-        intent("aws_nat_gateway.nat", "aws_nat_gateway", "66666666-6666-4666-8666-666666666666"),
+        intent("aws_eip.nat", "aws_eip", eip_token),
+        intent("aws_nat_gateway.nat", "aws_nat_gateway", nat_token),
     ];
     std::fs::write(
         stack.path().join(".gantry/journal.ndjson"),

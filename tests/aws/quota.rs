@@ -120,6 +120,14 @@ fn reads_the_limit_and_the_vcpus_in_use_by_family_and_purchase_option() {
                 && url.contains("us-east-1"),
             "{url}"
         );
+        // The command that asks for more, the limit left for the engine to fill in.
+        assert_eq!(
+            reading.request_command.as_deref(),
+            Some(
+                "aws service-quotas request-service-quota-increase --service-code ec2 \
+                 --quota-code L-417A185B --desired-value {desired} --region us-east-1"
+            )
+        );
 
         // One on-demand p5.48xlarge, one spot p5.48xlarge, one on-demand g6.xlarge.
         let ami = an_ami(&ec2).await;
@@ -186,6 +194,12 @@ fn reads_the_limit_and_the_vcpus_in_use_by_family_and_purchase_option() {
         assert!(
             reading.request_url.is_some_and(|u| u.contains("us-west-2")),
             "request URL names the quota's region"
+        );
+        assert!(
+            reading
+                .request_command
+                .is_some_and(|c| c.ends_with("--region us-west-2")),
+            "request command names the quota's region"
         );
 
         // A terminated instance no longer counts.

@@ -49,16 +49,28 @@ fn inventory(moto: &Moto) -> Vec<Object> {
     block_on(async {
         let mut out = Vec::new();
         let vpcs = ec2.describe_vpcs().send().await.expect("DescribeVpcs");
-        for v in vpcs.vpcs().iter().filter(|v| !v.is_default().unwrap_or(false)) {
+        for v in vpcs
+            .vpcs()
+            .iter()
+            .filter(|v| !v.is_default().unwrap_or(false))
+        {
             out.push(object("vpc", v.vpc_id().unwrap_or(""), &ec2_tags(v.tags())));
         }
-        let subnets = ec2.describe_subnets().send().await.expect("DescribeSubnets");
+        let subnets = ec2
+            .describe_subnets()
+            .send()
+            .await
+            .expect("DescribeSubnets");
         for s in subnets
             .subnets()
             .iter()
             .filter(|s| !s.default_for_az().unwrap_or(false))
         {
-            out.push(object("subnet", s.subnet_id().unwrap_or(""), &ec2_tags(s.tags())));
+            out.push(object(
+                "subnet",
+                s.subnet_id().unwrap_or(""),
+                &ec2_tags(s.tags()),
+            ));
         }
         let groups = ec2
             .describe_security_groups()
@@ -70,20 +82,32 @@ fn inventory(moto: &Moto) -> Vec<Object> {
             .iter()
             .filter(|g| g.group_name() != Some("default"))
         {
-            out.push(object("security_group", g.group_id().unwrap_or(""), &ec2_tags(g.tags())));
+            out.push(object(
+                "security_group",
+                g.group_id().unwrap_or(""),
+                &ec2_tags(g.tags()),
+            ));
         }
         let reservations = ec2
             .describe_instances()
             .send()
             .await
             .expect("DescribeInstances");
-        for i in reservations.reservations().iter().flat_map(|r| r.instances()) {
+        for i in reservations
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+        {
             let gone = i
                 .state()
                 .and_then(|s| s.name())
                 .is_some_and(|n| n.as_str() == "terminated" || n.as_str() == "shutting-down");
             if !gone {
-                out.push(object("instance", i.instance_id().unwrap_or(""), &ec2_tags(i.tags())));
+                out.push(object(
+                    "instance",
+                    i.instance_id().unwrap_or(""),
+                    &ec2_tags(i.tags()),
+                ));
             }
         }
         let igws = ec2
@@ -93,9 +117,9 @@ fn inventory(moto: &Moto) -> Vec<Object> {
             .expect("DescribeInternetGateways");
         for g in igws.internet_gateways() {
             let attached_to_default = g.attachments().iter().any(|a| {
-                vpcs.vpcs().iter().any(|v| {
-                    v.is_default().unwrap_or(false) && v.vpc_id() == a.vpc_id()
-                })
+                vpcs.vpcs()
+                    .iter()
+                    .any(|v| v.is_default().unwrap_or(false) && v.vpc_id() == a.vpc_id())
             });
             if !attached_to_default {
                 out.push(object(
@@ -113,7 +137,11 @@ fn inventory(moto: &Moto) -> Vec<Object> {
         for t in tables.route_tables() {
             let main = t.associations().iter().any(|a| a.main().unwrap_or(false));
             if !main {
-                out.push(object("route_table", t.route_table_id().unwrap_or(""), &ec2_tags(t.tags())));
+                out.push(object(
+                    "route_table",
+                    t.route_table_id().unwrap_or(""),
+                    &ec2_tags(t.tags()),
+                ));
             }
         }
         let templates = ec2
@@ -134,9 +162,18 @@ fn inventory(moto: &Moto) -> Vec<Object> {
             .await
             .expect("DescribePlacementGroups");
         for g in pgs.placement_groups() {
-            out.push(object("placement_group", g.group_name().unwrap_or(""), &ec2_tags(g.tags())));
+            out.push(object(
+                "placement_group",
+                g.group_name().unwrap_or(""),
+                &ec2_tags(g.tags()),
+            ));
         }
-        let roles = iam.list_roles().max_items(1000).send().await.expect("ListRoles");
+        let roles = iam
+            .list_roles()
+            .max_items(1000)
+            .send()
+            .await
+            .expect("ListRoles");
         for r in roles
             .roles()
             .iter()
@@ -215,7 +252,13 @@ fn kill_after(stack: &Stack<'_>, moto: &Moto, args: &[&str], after: Duration) {
 
 /// Runs the trials: kill, finish, compare moto with state. Objects carrying `ignore` as
 /// their stack identity (a neighbour stack's) are left out of the comparison.
-fn soak(moto: &Moto, stack: &Stack<'_>, expected: usize, window_ms: (u64, u64), ignore: Option<&str>) {
+fn soak(
+    moto: &Moto,
+    stack: &Stack<'_>,
+    expected: usize,
+    window_ms: (u64, u64),
+    ignore: Option<&str>,
+) {
     let ours = |objects: Vec<Object>| -> Vec<Object> {
         objects
             .into_iter()
@@ -231,10 +274,20 @@ fn soak(moto: &Moto, stack: &Stack<'_>, expected: usize, window_ms: (u64, u64), 
         // Most trials kill an apply; every fourth kills a destroy, so deletes are killed
         // half-way too.
         let verb = if trial % 4 == 3 { "destroy" } else { "apply" };
-        kill_after(stack, moto, &[verb, "--auto-approve"], Duration::from_millis(delay));
+        kill_after(
+            stack,
+            moto,
+            &[verb, "--auto-approve"],
+            Duration::from_millis(delay),
+        );
         let finish = stack.gantry(&["apply", "--auto-approve"]);
         let when = format!("trial {trial} (killed {verb} after {delay} ms)");
-        assert_eq!(finish.code, 0, "{when}: the next apply failed:\n{}", finish.both());
+        assert_eq!(
+            finish.code,
+            0,
+            "{when}: the next apply failed:\n{}",
+            finish.both()
+        );
         let (lineage, ids) = state_ids(stack);
         assert_eq!(ids.len(), expected, "{when}: {:?}", ids.keys());
         let objects = ours(inventory(moto));
@@ -258,7 +311,10 @@ fn soak(moto: &Moto, stack: &Stack<'_>, expected: usize, window_ms: (u64, u64), 
             );
         }
         for (address, id) in &ids {
-            if INVENTORIED.iter().any(|t| address.starts_with(&format!("{t}."))) {
+            if INVENTORIED
+                .iter()
+                .any(|t| address.starts_with(&format!("{t}.")))
+            {
                 assert_eq!(
                     seen.get(id.as_str()).copied(),
                     Some(1),
@@ -351,7 +407,11 @@ fn sigkill_at_random_moments_of_a_crowded_stack_loses_nothing_and_adopts_nothing
     let stack = moto.stack();
     stack.write(CROWD);
     soak(&moto, &stack, 62, (300, 2500), Some(&neighbour_lineage));
-    assert_eq!(theirs(inventory(&moto)), before, "the neighbour's objects are untouched");
+    assert_eq!(
+        theirs(inventory(&moto)),
+        before,
+        "the neighbour's objects are untouched"
+    );
     neighbour.assert_no_changes();
     neighbour.destroy();
 }

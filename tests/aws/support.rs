@@ -28,6 +28,9 @@ pub struct Moto {
     child: Child,
     pub url: String,
     dir: tempfile::TempDir,
+    /// SDK configuration for this server, loaded once at start (outside any runtime), so
+    /// the client constructors below work inside async tests too.
+    config: aws_types::SdkConfig,
 }
 
 impl Moto {
@@ -63,7 +66,13 @@ impl Moto {
             .strip_prefix("ready ")
             .unwrap_or_else(|| panic!("unexpected launcher output: {line:?}"))
             .to_owned();
-        Moto { child, url, dir }
+        let config = sdk_config(&url);
+        Moto {
+            child,
+            url,
+            dir,
+            config,
+        }
     }
 
     /// Environment for `gantry` and SDK clients: moto's endpoint, fake credentials, no
@@ -95,14 +104,7 @@ impl Moto {
 
     /// SDK configuration pointing at this server, for independent reads.
     pub fn sdk(&self) -> aws_types::SdkConfig {
-        let creds = aws_sdk_sts::config::Credentials::new("testing", "testing", None, None, "test");
-        block_on(
-            aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .region(aws_config::Region::new("us-east-1"))
-                .endpoint_url(&self.url)
-                .credentials_provider(creds)
-                .load(),
-        )
+        self.config.clone()
     }
 
     pub fn ec2(&self) -> aws_sdk_ec2::Client {
@@ -147,6 +149,18 @@ impl Moto {
             moto: self,
         }
     }
+}
+
+/// SDK configuration pointing at `url`, with the launcher's fake credentials.
+fn sdk_config(url: &str) -> aws_types::SdkConfig {
+    let creds = aws_sdk_sts::config::Credentials::new("testing", "testing", None, None, "test");
+    block_on(
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(url)
+            .credentials_provider(creds)
+            .load(),
+    )
 }
 
 impl Drop for Moto {
@@ -289,4 +303,66 @@ impl Stack<'_> {
         assert_eq!(run.code, 0, "import failed:\n{}", run.both());
         assert_eq!(self.state_id(address), id);
     }
+}
+
+/// The provider itself (no `gantry` binary), configured as a `provider "aws"` block pointing
+/// at this server would configure it, for tests that call its operations directly.
+pub async fn provider(moto: &Moto) -> gantry_aws::AwsProvider {
+    use gantry_provider::{Provider, Value};
+    // Waits poll every 50 ms, as for the binary (`Moto::env`). nextest runs every test in a
+    // process of its own, so no other thread reads the environment meanwhile.
+    if std::env::var_os("GANTRY_AWS_POLL_MS").is_none() {
+        std::env::set_var("GANTRY_AWS_POLL_MS", "50");
+    }
+    let provider = gantry_aws::AwsProvider::new();
+    let config = Value::map([
+        ("region", Value::string("us-east-1")),
+        ("endpoint_url", Value::string(&moto.url)),
+        ("access_key", Value::string("testing")),
+        ("secret_key", Value::string("testing")),
+        ("max_retries", Value::Number(2.0)),
+    ]);
+    provider.configure(&config).await.expect("configure");
+    provider
+}
+
+/// An operation of stack `stack` at `address`, a create with `token` (when given).
+pub fn op(stack: &str, address: &str, token: Option<&str>) -> gantry_provider::OpContext {
+    let mut ctx = gantry_provider::OpContext::new(address);
+    ctx.stack = stack.to_owned();
+    ctx.idempotency_token = token.map(str::to_owned);
+    ctx
+}
+
+/// What the engine hands a create: `config` (blocks as lists of objects, as evaluated)
+/// conformed to the type's schema and planned by the provider.
+pub fn planned(
+    provider: &gantry_aws::AwsProvider,
+    type_name: &str,
+    config: &gantry_provider::Value,
+) -> gantry_provider::Value {
+    use gantry_provider::Provider;
+    let schema = provider
+        .schema()
+        .resources
+        .get(type_name)
+        .unwrap_or_else(|| panic!("no type {type_name}"));
+    let config = gantry_provider::conform(schema, config)
+        .unwrap_or_else(|issues| panic!("{type_name} config: {issues:?}"));
+    let problems = provider.validate(type_name, &config);
+    assert!(problems.is_empty(), "{type_name}: {problems:?}");
+    provider
+        .plan(type_name, None, &config)
+        .unwrap_or_else(|e| panic!("{type_name} plan: {e}"))
+        .value
+}
+
+/// The `id` of a state.
+pub fn id_of(state: &gantry_provider::Value) -> String {
+    state
+        .as_map()
+        .and_then(|m| m.get("id"))
+        .and_then(gantry_provider::Value::as_str)
+        .unwrap_or_else(|| panic!("no id in {state:?}"))
+        .to_owned()
 }

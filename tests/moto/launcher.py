@@ -10,10 +10,12 @@ EOF (the test process that owns the pipe died or finished) or on SIGTERM/SIGINT.
 In front of moto's own WSGI app sits a small middleware that
 
 * injects faults read from the JSON file given by --faults on every request
-  (EC2 capacity errors, throttling, EC2 Service Quotas values), and
+  (EC2 capacity errors, throttling, any error for the next N calls of an action, EC2
+  Service Quotas values, EKS updates and deletions that fail), and
 * closes gaps of moto 5.2.5 that a Terraform-like provider trips over
   (placement groups, ClientToken idempotency, availability-zone fields, NAT gateway
-  deletion, FSx lifecycle and data repository associations, SageMaker).
+  deletion, FSx lifecycle and data repository associations, SageMaker, EKS lifecycle
+  states, node group updates and DescribeUpdate).
 
 tests/moto/README.md documents the contract, every gap and its fake.
 moto is imported lazily: the module top only imports the standard library.
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 import fnmatch
 import hashlib
 import http
@@ -41,7 +44,7 @@ import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Iterable
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 from xml.sax.saxutils import escape
 
 LOG = logging.getLogger("gantry.moto")
@@ -217,7 +220,56 @@ def parse_call(environ: dict) -> Call:
     query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
     if environ.get("REQUEST_METHOD") == "GET" and "Action" in query:
         return Call(environ, "query", query["Action"], service, region, params=query)
+    if service == "eks":
+        # REST-JSON: the action is in the method and path; bodies are small JSON documents.
+        action = eks_action(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""))
+        try:
+            doc = json.loads(read_body(environ) or b"{}")
+        except ValueError:
+            doc = {}
+        return Call(environ, "rest", action, service, region, params=query,
+                    body_json=doc if isinstance(doc, dict) else {})
     return Call(environ, "rest", None, service, region)
+
+
+# The EKS API Reference's request paths: (method, path pattern) -> action.
+EKS_ROUTES = [
+    ("POST", r"/clusters", "CreateCluster"),
+    ("GET", r"/clusters", "ListClusters"),
+    ("GET", r"/clusters/(?P<cluster>[^/]+)", "DescribeCluster"),
+    ("DELETE", r"/clusters/(?P<cluster>[^/]+)", "DeleteCluster"),
+    ("POST", r"/clusters/(?P<cluster>[^/]+)/update-config", "UpdateClusterConfig"),
+    ("POST", r"/clusters/(?P<cluster>[^/]+)/updates", "UpdateClusterVersion"),
+    ("GET", r"/clusters/(?P<cluster>[^/]+)/updates", "ListUpdates"),
+    ("GET", r"/clusters/(?P<cluster>[^/]+)/updates/(?P<update>[^/]+)", "DescribeUpdate"),
+    ("POST", r"/clusters/(?P<cluster>[^/]+)/node-groups", "CreateNodegroup"),
+    ("GET", r"/clusters/(?P<cluster>[^/]+)/node-groups", "ListNodegroups"),
+    ("GET", r"/clusters/(?P<cluster>[^/]+)/node-groups/(?P<nodegroup>[^/]+)", "DescribeNodegroup"),
+    ("DELETE", r"/clusters/(?P<cluster>[^/]+)/node-groups/(?P<nodegroup>[^/]+)", "DeleteNodegroup"),
+    ("POST", r"/clusters/(?P<cluster>[^/]+)/node-groups/(?P<nodegroup>[^/]+)/update-config",
+     "UpdateNodegroupConfig"),
+    ("POST", r"/clusters/(?P<cluster>[^/]+)/node-groups/(?P<nodegroup>[^/]+)/update-version",
+     "UpdateNodegroupVersion"),
+    ("POST", r"/tags/(?P<arn>.+)", "TagResource"),
+    ("DELETE", r"/tags/(?P<arn>.+)", "UntagResource"),
+    ("GET", r"/tags/(?P<arn>.+)", "ListTagsForResource"),
+]
+
+
+def eks_route(method: str, path: str) -> tuple[str, dict[str, str]] | None:
+    """The EKS action of a request and its path parameters (URL-decoded)."""
+    from urllib.parse import unquote
+
+    for verb, pattern, action in EKS_ROUTES:
+        match = re.fullmatch(pattern, path.rstrip("/") or "/")
+        if verb == method and match:
+            return action, {k: unquote(v) for k, v in match.groupdict().items()}
+    return None
+
+
+def eks_action(method: str, path: str) -> str | None:
+    route = eks_route(method, path)
+    return route[0] if route else None
 
 
 def account_for(environ: dict) -> str:
@@ -305,17 +357,52 @@ class FaultsFileError(Exception):
 class Faults:
     capacity: list[dict] = field(default_factory=list)
     throttle: list[dict] = field(default_factory=list)
+    # Any error, for the next `count` calls of an action (IAM propagation refusals...).
+    errors: list[dict] = field(default_factory=list)
     ec2_quotas: dict[str, float] = field(default_factory=dict)
     # Codes with only an AWS default value (an account that never had an increase).
     ec2_default_quotas: dict[str, float] = field(default_factory=dict)
+    # EKS operations that fail in the service after the call was accepted.
+    eks_failures: list[dict] = field(default_factory=list)
     version: tuple = ()  # identifies one write of the file: (sha256, inode, mtime_ns)
+
+
+EKS_FAILING_OPERATIONS = ("UpdateNodegroupConfig", "UpdateNodegroupVersion", "DeleteNodegroup", "DeleteCluster")
+
+
+def validate_error_entries(entries: Any) -> list[dict]:
+    if not isinstance(entries, list):
+        raise FaultsFileError("errors must be a list")
+    for entry in entries:
+        if (not isinstance(entry, dict) or not isinstance(entry.get("action"), str)
+                or not isinstance(entry.get("count"), int) or not isinstance(entry.get("code"), str)
+                or not isinstance(entry.get("message", ""), str)
+                or not isinstance(entry.get("status", 400), int)
+                or set(entry) - {"action", "count", "code", "message", "status", "service"}):
+            raise FaultsFileError(
+                f"errors entry {entry!r}: needs action, code (strings) and count (integer); "
+                "message, status and service are optional")
+    return entries
+
+
+def validate_eks_failures(entries: Any) -> list[dict]:
+    if not isinstance(entries, list):
+        raise FaultsFileError("eks_failures must be a list")
+    for entry in entries:
+        if (not isinstance(entry, dict) or entry.get("operation") not in EKS_FAILING_OPERATIONS
+                or not isinstance(entry.get("cluster"), str)
+                or set(entry) - {"operation", "cluster", "nodegroup", "code", "message"}):
+            raise FaultsFileError(
+                f"eks_failures entry {entry!r}: needs operation (one of {list(EKS_FAILING_OPERATIONS)}) "
+                "and cluster; nodegroup, code and message are optional")
+    return entries
 
 
 def validate_faults(doc: Any) -> Faults:
     """Reject typos loudly: a silently ignored fault makes a test pass for the wrong reason."""
     if not isinstance(doc, dict):
         raise FaultsFileError("top level must be a JSON object")
-    unknown = set(doc) - {"capacity", "throttle", "ec2_quotas", "ec2_default_quotas"}
+    unknown = set(doc) - {"capacity", "throttle", "errors", "ec2_quotas", "ec2_default_quotas", "eks_failures"}
     if unknown:
         raise FaultsFileError(f"unknown keys {sorted(unknown)}")
     capacity = doc.get("capacity") or []
@@ -333,7 +420,9 @@ def validate_faults(doc: Any) -> Faults:
         if not isinstance(quotas, dict) or not all(isinstance(v, (int, float)) for v in quotas.values()):
             raise FaultsFileError(f"{key} must map quota codes to numbers")
         maps[key] = {k: float(v) for k, v in quotas.items()}
-    return Faults(capacity, throttle, maps["ec2_quotas"], maps["ec2_default_quotas"])
+    errors = validate_error_entries(doc.get("errors") or [])
+    eks_failures = validate_eks_failures(doc.get("eks_failures") or [])
+    return Faults(capacity, throttle, errors, maps["ec2_quotas"], maps["ec2_default_quotas"], eks_failures)
 
 
 class FaultsFile:
@@ -370,23 +459,30 @@ class FaultsFile:
 
     def take_throttle(self, faults: Faults, call: Call) -> bool:
         """True if this call is one of the next `count` calls of a throttled action."""
-        for index, entry in enumerate(faults.throttle):
+        return self.take(faults.throttle, "throttle", faults.version, call) is not None
+
+    def take_error(self, faults: Faults, call: Call) -> dict | None:
+        """The `errors` entry this call is one of the next `count` calls of, if any."""
+        return self.take(faults.errors, "errors", faults.version, call)
+
+    def take(self, entries: list[dict], kind: str, version: tuple, call: Call) -> dict | None:
+        for index, entry in enumerate(entries):
             if entry["action"] != call.action:
                 continue
             if entry.get("service") and entry["service"] != call.service:
                 continue
-            key = (faults.version, index)
+            key = (version, kind, index)
             with self.lock:
                 if self.used.get(key, 0) < entry["count"]:
                     self.used[key] = self.used.get(key, 0) + 1
-                    return True
-        return False
+                    return entry
+        return None
 
 
 def throttle_reply(call: Call) -> Reply:
     if call.is_ec2:
         return ec2_error_reply(503, "RequestLimitExceeded", "Request limit exceeded.")
-    if call.protocol == "json":
+    if call.protocol in ("json", "rest"):
         return json_error_reply(400, "ThrottlingException", "Rate exceeded")
     return query_error_reply(400, "Throttling", "Rate exceeded", call)
 
@@ -790,6 +886,42 @@ class Idempotency:
 
 
 # --------------------------------------------------------------------------
+# DescribeInstances' `client-token` filter (moto answers it with HTTP 500)
+
+
+def describe_instances_by_client_token(call: Call, forward: Callable[[Call], Reply]) -> Reply | None:
+    """DescribeInstances with a `client-token` filter: the instances launched with one of the
+    tokens, the other filters and parameters applied by moto. None without such a filter."""
+    filters = members(call.params, "Filter")
+    tokens = [set(indexed(f, "Value")) for f in filters if f.get("Name") == "client-token"]
+    if not tokens:
+        return None
+    ids = [i.id for i in ec2_backend(call).all_instances()
+           if all(getattr(i, "client_token", None) in wanted for wanted in tokens)]
+    if not ids:
+        return ec2_reply("DescribeInstances", "<reservationSet/>")
+    # The same request without the token filter, restricted to those instances.
+    params = {k: v for k, v in call.params.items() if not k.startswith("Filter.")}
+    for n, f in enumerate((f for f in filters if f.get("Name") != "client-token"), start=1):
+        params[f"Filter.{n}.Name"] = f.get("Name", "")
+        for m, value in enumerate(indexed(f, "Value"), start=1):
+            params[f"Filter.{n}.Value.{m}"] = value
+    wanted_ids = set(indexed(call.params, "InstanceId"))
+    ids = [i for i in ids if not wanted_ids or i in wanted_ids]
+    if not ids:
+        return ec2_reply("DescribeInstances", "<reservationSet/>")
+    params = {k: v for k, v in params.items() if not k.startswith("InstanceId.")}
+    for n, instance_id in enumerate(ids, start=1):
+        params[f"InstanceId.{n}"] = instance_id
+    body = urlencode(params).encode()
+    environ = dict(call.environ, CONTENT_LENGTH=str(len(body)), QUERY_STRING="",
+                   CONTENT_TYPE="application/x-www-form-urlencoded")
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["REQUEST_METHOD"] = "POST"
+    return forward(dataclasses.replace(call, environ=environ, params=params))
+
+
+# --------------------------------------------------------------------------
 # DescribeAvailabilityZones (moto omits OptInStatus, GroupName, NetworkBorderGroup
 # and ignores unknown zone names and filters)
 
@@ -873,7 +1005,8 @@ def delete_nat_gateway(call: Call, forward: Callable[[], Reply]) -> Reply:
 
 
 class Ec2Fakes:
-    def __init__(self) -> None:
+    def __init__(self, moto: Callable[[Call], Reply]) -> None:
+        self.moto = moto  # runs a request through moto
         self.placement_groups = PlacementGroups()
         self.idempotency = Idempotency()
 
@@ -896,6 +1029,8 @@ class Ec2Fakes:
                 return self.idempotency.run(call, forward)
             if call.action == "DeleteNatGateway":
                 return delete_nat_gateway(call, forward)
+            if call.action == "DescribeInstances":
+                return describe_instances_by_client_token(call, self.moto)
             if call.action in ("CreateTags", "DeleteTags"):
                 pgs.check_tag_targets(call)
         except Ec2Error as err:
@@ -1491,6 +1626,235 @@ class FsxAssociations:
 SAGEMAKER_TARGET = "SageMaker"
 
 
+# --------------------------------------------------------------------------
+# EKS (moto 5.2.5 gaps): lifecycle states, node group updates, failures after acceptance
+
+
+def eks_backend(call: Call) -> Any:
+    from moto.eks.models import eks_backends
+
+    return eks_backends[call.account][call.region]
+
+
+def eks_not_found(message: str) -> Reply:
+    return json_error_reply(404, "ResourceNotFoundException", message)
+
+
+class EksFakes:
+    """Per the Amazon EKS API Reference, where moto 5.2.5 differs:
+
+    * CreateCluster and CreateNodegroup answer with status CREATING, and the first
+      DescribeCluster / DescribeNodegroup after shows CREATING too (moto: ACTIVE at once).
+    * UpdateNodegroupConfig (moto applies it and answers an update that is already
+      Successful, then forgets it) and UpdateNodegroupVersion (missing in moto: it sets the
+      group's launch template version, Kubernetes version or release version) answer an
+      update that is InProgress; the first DescribeNodegroup after shows the group UPDATING.
+      DescribeUpdate (missing in moto) shows such an update InProgress the first time, then
+      Successful, or Failed with the error of an `eks_failures` fault.
+    * DeleteNodegroup / DeleteCluster under an `eks_failures` fault do not delete: they
+      answer DELETING, the first describe after shows DELETING, later ones DELETE_FAILED
+      (a node group) or FAILED (a cluster, the status EKS has for it) with the fault's error
+      as a health issue.
+    """
+
+    def __init__(self, moto: Callable[[Call], Reply]) -> None:
+        self.moto = moto  # runs a request through moto
+        self.lock = threading.Lock()
+        self.creating: set[tuple] = set()  # (account, region, cluster[, nodegroup])
+        self.updating: set[tuple] = set()
+        self.updates: dict[tuple, dict] = {}  # (account, region, cluster, update id) -> state
+        self.delete_failures: dict[tuple, dict] = {}  # object key -> {"fault", "seen"}
+
+    def handle(self, call: Call, faults: Faults, forward: Callable[[], Reply]) -> Reply | None:
+        route = eks_route(call.environ.get("REQUEST_METHOD", ""), call.environ.get("PATH_INFO", ""))
+        if route is None:
+            return None
+        action, path = route
+        handler = {
+            "CreateCluster": self.create,
+            "CreateNodegroup": self.create,
+            "DescribeCluster": self.describe,
+            "DescribeNodegroup": self.describe,
+            "UpdateNodegroupConfig": self.update_config,
+            "UpdateNodegroupVersion": self.update_version,
+            "DescribeUpdate": self.describe_update,
+            "DeleteNodegroup": self.delete,
+            "DeleteCluster": self.delete,
+        }.get(action)
+        if handler is None:
+            return None
+        with self.lock:
+            return handler(call, faults, path, forward)
+
+    @staticmethod
+    def key(call: Call, path: dict[str, str]) -> tuple:
+        nodegroup = path.get("nodegroup")
+        base = (call.account, call.region, path.get("cluster"))
+        return base + (nodegroup,) if nodegroup else base
+
+    @staticmethod
+    def field(action: str) -> str:
+        return "nodegroup" if "Nodegroup" in action else "cluster"
+
+    @staticmethod
+    def decode(reply: Reply) -> dict:
+        try:
+            doc = json.loads(reply.body or b"{}")
+        except ValueError:
+            return {}
+        return doc if isinstance(doc, dict) else {}
+
+    def create(self, call: Call, faults: Faults, path: dict, forward: Callable[[], Reply]) -> Reply:
+        reply = forward()
+        doc = self.decode(reply)
+        kind = self.field(call.action or "")
+        if reply.status != 200 or kind not in doc:
+            return reply
+        if kind == "nodegroup":
+            path = dict(path, nodegroup=doc[kind].get("nodegroupName", ""))
+        else:
+            path = dict(path, cluster=doc[kind].get("name", ""))
+        key = self.key(call, path)
+        # A new object of an old name starts afresh.
+        self.delete_failures.pop(key, None)
+        self.updating.discard(key)
+        self.creating.add(key)
+        doc[kind]["status"] = "CREATING"
+        return json_reply(200, doc)
+
+    def describe(self, call: Call, faults: Faults, path: dict, forward: Callable[[], Reply]) -> Reply:
+        reply = forward()
+        doc = self.decode(reply)
+        kind = self.field(call.action or "")
+        if reply.status != 200 or kind not in doc:
+            return reply
+        key = self.key(call, path)
+        failure = self.delete_failures.get(key)
+        if key in self.creating:
+            self.creating.discard(key)
+            doc[kind]["status"] = "CREATING"
+        elif key in self.updating:
+            self.updating.discard(key)
+            doc[kind]["status"] = "UPDATING"
+        elif failure is not None:
+            doc[kind]["status"] = self.after_failed_delete(kind, failure, doc[kind])
+        return json_reply(200, doc)
+
+    @staticmethod
+    def after_failed_delete(kind: str, failure: dict, obj: dict) -> str:
+        """DELETING for the first describe after the delete, then the failure."""
+        if not failure["seen"]:
+            failure["seen"] = True
+            return "DELETING"
+        fault = failure["fault"]
+        if kind == "nodegroup":
+            code = fault.get("code", "Ec2SecurityGroupDeletionFailure")
+            message = fault.get("message", "Could not delete the remote access security group")
+        else:
+            code = fault.get("code", "ClusterUnreachable")
+            message = fault.get("message", "The cluster could not be deleted")
+        obj["health"] = {"issues": [{"code": code, "message": message, "resourceIds": []}]}
+        return "DELETE_FAILED" if kind == "nodegroup" else "FAILED"
+
+    @staticmethod
+    def failure(faults: Faults, operation: str, path: dict) -> dict | None:
+        for entry in faults.eks_failures:
+            if entry["operation"] != operation or entry["cluster"] != path.get("cluster"):
+                continue
+            if entry.get("nodegroup") not in (None, path.get("nodegroup")):
+                continue
+            return entry
+        return None
+
+    def record_update(self, call: Call, faults: Faults, path: dict, update: dict) -> Reply:
+        update = dict(update, status="InProgress", errors=[])
+        update["createdAt"] = time.time()
+        key = (call.account, call.region, path["cluster"], update["id"])
+        self.updates[key] = {
+            "update": update,
+            "nodegroup": path.get("nodegroup"),
+            "described": False,
+            "fault": self.failure(faults, call.action or "", path),
+        }
+        # An update of a group means its create is over (EKS refuses updates before).
+        self.creating.discard(self.key(call, path))
+        self.updating.add(self.key(call, path))
+        return json_reply(200, {"update": update})
+
+    def update_config(self, call: Call, faults: Faults, path: dict, forward: Callable[[], Reply]) -> Reply:
+        reply = forward()
+        doc = self.decode(reply)
+        if reply.status != 200 or "update" not in doc:
+            return reply
+        return self.record_update(call, faults, path, doc["update"])
+
+    def update_version(self, call: Call, faults: Faults, path: dict, forward: Callable[[], Reply]) -> Reply:
+        cluster = eks_backend(call).clusters.get(path["cluster"])
+        if cluster is None:
+            return eks_not_found(f"No cluster found for name: {path['cluster']}.")
+        nodegroup = cluster.nodegroups.get(path["nodegroup"])
+        if nodegroup is None:
+            return eks_not_found(f"No node group found for name: {path['nodegroup']}.")
+        body = call.body_json
+        params = []
+        template = body.get("launchTemplate")
+        if template:
+            if not nodegroup.launch_template:
+                return json_error_reply(400, "InvalidParameterException",
+                                        "The node group was not created with a launch template")
+            nodegroup.launch_template = dict(nodegroup.launch_template, **template)
+            params.append({"type": "LaunchTemplateVersion", "value": str(template.get("version", ""))})
+        for name, param in (("version", "Version"), ("releaseVersion", "ReleaseVersion")):
+            if body.get(name):
+                setattr(nodegroup, "version" if name == "version" else "release_version", body[name])
+                params.append({"type": param, "value": body[name]})
+        if not params:
+            return json_error_reply(400, "InvalidParameterException", "No changes needed for the node group")
+        update = {"id": str(uuid.uuid4()), "type": "VersionUpdate", "params": params}
+        return self.record_update(call, faults, path, update)
+
+    def describe_update(self, call: Call, faults: Faults, path: dict, forward: Callable[[], Reply]) -> Reply:
+        key = (call.account, call.region, path["cluster"], path["update"])
+        state = self.updates.get(key)
+        if state is None or state["nodegroup"] != call.params.get("nodegroupName"):
+            return eks_not_found(f"No update found for ID: {path['update']}.")
+        update = dict(state["update"])
+        if state["described"]:
+            fault = state["fault"]
+            if fault is None:
+                update["status"] = "Successful"
+            else:
+                update["status"] = "Failed"
+                update["errors"] = [{
+                    "errorCode": fault.get("code", "NodeCreationFailure"),
+                    "errorMessage": fault.get("message", "Instances failed to join the kubernetes cluster"),
+                    "resourceIds": [state["nodegroup"] or path["cluster"]],
+                }]
+            state["update"] = update
+        state["described"] = True
+        return json_reply(200, {"update": update})
+
+    def delete(self, call: Call, faults: Faults, path: dict, forward: Callable[[], Reply]) -> Reply:
+        fault = self.failure(faults, call.action or "", path)
+        if fault is None:
+            self.delete_failures.pop(self.key(call, path), None)
+            return forward()
+        # The object as moto describes it (same path, GET): the delete's answer.
+        environ = dict(call.environ, REQUEST_METHOD="GET", CONTENT_LENGTH="0")
+        environ["wsgi.input"] = io.BytesIO(b"")
+        described = self.moto(dataclasses.replace(call, environ=environ))
+        doc = self.decode(described)
+        kind = self.field(call.action or "")
+        if described.status != 200 or kind not in doc:
+            return described  # moto's own not-found answer
+        key = self.key(call, path)
+        self.creating.discard(key)
+        self.updating.discard(key)
+        self.delete_failures[key] = {"fault": fault, "seen": False}
+        doc[kind]["status"] = "DELETING"
+        return json_reply(200, doc)
+
+
 def sagemaker_backend(call: Call) -> Any:
     from moto.sagemaker.models import sagemaker_backends
 
@@ -1573,9 +1937,10 @@ class LauncherApp:
     def __init__(self, moto_app: Callable, faults: FaultsFile, latency: float = 0.0):
         self.moto_app = moto_app
         self.faults = faults
-        self.ec2 = Ec2Fakes()
+        self.ec2 = Ec2Fakes(self.forward)
         self.fsx = FsxFakes()
         self.sagemaker = SageMakerFakes()
+        self.eks = EksFakes(self.forward)
         self.latency = latency
         # moto's request handling is not thread-safe (S3's responses share one handler
         # object, so concurrent S3 calls can get each other's bodies): one request at a time
@@ -1618,7 +1983,7 @@ class LauncherApp:
         return reply.send(start_response)
 
     def intercept(self, call: Call) -> Reply | None:
-        if call.protocol == "rest":
+        if call.protocol == "rest" and call.service != "eks":
             return None
         try:
             faults = self.faults.load()
@@ -1627,6 +1992,11 @@ class LauncherApp:
             return error_reply(call, 400, "LauncherFaultsFileInvalid", f"faults file {self.faults.path}: {err}")
         if self.faults.take_throttle(faults, call):
             return throttle_reply(call)
+        injected = self.faults.take_error(faults, call)
+        if injected is not None:
+            return error_reply(call, injected.get("status", 400), injected["code"], injected.get("message", ""))
+        if call.service == "eks" and call.protocol == "rest":
+            return self.eks.handle(call, faults, lambda: self.forward(call))
         if call.protocol == "json" and call.target_prefix == SERVICE_QUOTAS_TARGET:
             return service_quotas(call, faults)
         if call.protocol == "json" and call.target_prefix == FSX_TARGET:

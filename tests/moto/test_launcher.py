@@ -275,6 +275,27 @@ class ClientTokenTest(SharedLauncher):
         )
         self.assertEqual((code, status), ("IdempotentParameterMismatch", 400))
 
+    def test_describe_instances_by_client_token(self) -> None:
+        ours = self.ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1, ClientToken="token-filter-a",
+                                      InstanceType="t3.micro")["Instances"][0]["InstanceId"]
+        other = self.ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1, ClientToken="token-filter-b",
+                                       InstanceType="t3.small")["Instances"][0]["InstanceId"]
+
+        def found(**kwargs) -> list[str]:
+            out = self.ec2.describe_instances(**kwargs)
+            return sorted(i["InstanceId"] for r in out["Reservations"] for i in r["Instances"])
+
+        by_token = [{"Name": "client-token", "Values": ["token-filter-a"]}]
+        self.assertEqual(found(Filters=by_token), [ours])
+        both = [{"Name": "client-token", "Values": ["token-filter-a", "token-filter-b"]}]
+        self.assertEqual(found(Filters=both), sorted([ours, other]))
+        # Combined with moto's own filters and instance ids.
+        typed = both + [{"Name": "instance-type", "Values": ["t3.small"]}]
+        self.assertEqual(found(Filters=typed), [other])
+        self.assertEqual(found(Filters=both, InstanceIds=[ours]), [ours])
+        self.assertEqual(found(Filters=[{"Name": "client-token", "Values": ["nobody"]}]), [])
+        self.ec2.terminate_instances(InstanceIds=[ours, other])
+
     def test_create_launch_template_is_idempotent(self) -> None:
         data = {"InstanceType": "p5.48xlarge"}
         create = self.ec2.create_launch_template
@@ -721,6 +742,165 @@ class SageMakerTest(SharedLauncher):
         self.assertEqual(error_of(self.sm.update_notebook_instance, NotebookInstanceName="nb-missing",
                                   InstanceType="ml.t3.medium")[2], "RecordNotFound")
         self.sm.delete_notebook_instance(NotebookInstanceName="nb-update")
+
+
+class InjectedErrorTest(SharedLauncher):
+    def test_the_next_calls_of_an_action_fail_with_the_given_error(self) -> None:
+        message = ("Value (gpu-node) for parameter iamInstanceProfile.name is invalid. "
+                   "Invalid IAM Instance Profile name")
+        self.write_faults({"errors": [{"action": "RunInstances", "count": 2, "code": "InvalidParameterValue",
+                                       "message": message}]})
+        for _ in range(2):
+            code, status, text = error_of(self.ec2.run_instances, ImageId=AMI, MinCount=1, MaxCount=1)
+            self.assertEqual((code, status, text), ("InvalidParameterValue", 400, message))
+        self.ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1)
+
+    def test_rest_json_actions_get_the_rest_json_shape(self) -> None:
+        eks = self.launcher.client("eks")
+        message = ("Role with arn: arn:aws:iam::123456789012:role/eks, could not be assumed because it does "
+                   "not exist or the trusted entity is not correct")
+        self.write_faults({"errors": [{"action": "CreateCluster", "count": 1, "code": "InvalidParameterException",
+                                       "message": message}]})
+        request = {"name": "injected", "roleArn": "arn:aws:iam::123456789012:role/eks",
+                   "resourcesVpcConfig": {"subnetIds": ["subnet-1"]}}
+        self.assertEqual(error_of(eks.create_cluster, **request), ("InvalidParameterException", 400, message))
+        eks.create_cluster(**request)
+        eks.delete_cluster(name="injected")
+
+    def test_entries_are_checked(self) -> None:
+        self.write_faults({"errors": [{"action": "RunInstances", "count": 1}]})
+        code, _, message = error_of(self.ec2.describe_vpcs)
+        self.assertEqual(code, "LauncherFaultsFileInvalid")
+        self.assertIn("errors entry", message)
+        self.write_faults({"eks_failures": [{"operation": "CreateCluster", "cluster": "x"}]})
+        code, _, message = error_of(self.ec2.describe_vpcs)
+        self.assertEqual(code, "LauncherFaultsFileInvalid")
+        self.assertIn("eks_failures entry", message)
+
+
+class EksTest(SharedLauncher):
+    ROLE = "arn:aws:iam::123456789012:role/eks"
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.eks = self.launcher.client("eks")
+        self.vpc = self.ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
+        self.subnet = self.ec2.create_subnet(VpcId=self.vpc, CidrBlock="10.50.1.0/24")["Subnet"]["SubnetId"]
+
+    def cluster(self, name: str) -> None:
+        created = self.eks.create_cluster(name=name, roleArn=self.ROLE,
+                                          resourcesVpcConfig={"subnetIds": [self.subnet]})
+        self.assertEqual(created["cluster"]["status"], "CREATING")
+
+    def nodegroup(self, cluster: str, name: str, **extra) -> None:
+        created = self.eks.create_nodegroup(clusterName=cluster, nodegroupName=name, nodeRole=self.ROLE,
+                                            subnets=[self.subnet], **extra)
+        self.assertEqual(created["nodegroup"]["status"], "CREATING")
+
+    def statuses(self, cluster: str, nodegroup: str | None = None, times: int = 2) -> list[str]:
+        if nodegroup is None:
+            return [self.eks.describe_cluster(name=cluster)["cluster"]["status"] for _ in range(times)]
+        return [self.eks.describe_nodegroup(clusterName=cluster, nodegroupName=nodegroup)["nodegroup"]["status"]
+                for _ in range(times)]
+
+    def update_statuses(self, cluster: str, nodegroup: str, update: str, times: int = 2) -> list[dict]:
+        return [self.eks.describe_update(name=cluster, nodegroupName=nodegroup, updateId=update)["update"]
+                for _ in range(times)]
+
+    def test_new_clusters_and_node_groups_are_creating_once(self) -> None:
+        self.cluster("lifecycle")
+        self.assertEqual(self.statuses("lifecycle"), ["CREATING", "ACTIVE"])
+        self.nodegroup("lifecycle", "gpu")
+        self.assertEqual(self.statuses("lifecycle", "gpu"), ["CREATING", "ACTIVE"])
+
+    def test_a_node_group_config_update_is_followed_by_its_id(self) -> None:
+        self.cluster("config")
+        self.nodegroup("config", "gpu", scalingConfig={"minSize": 1, "maxSize": 2, "desiredSize": 1})
+        self.statuses("config", "gpu")
+        update = self.eks.update_nodegroup_config(clusterName="config", nodegroupName="gpu",
+                                                  scalingConfig={"minSize": 1, "maxSize": 4, "desiredSize": 3})
+        update = update["update"]
+        self.assertEqual((update["status"], update["type"]), ("InProgress", "ConfigUpdate"))
+        self.assertEqual(self.statuses("config", "gpu"), ["UPDATING", "ACTIVE"])
+        seen = self.update_statuses("config", "gpu", update["id"])
+        self.assertEqual([u["status"] for u in seen], ["InProgress", "Successful"])
+        self.assertEqual(seen[1]["errors"], [])
+        described = self.eks.describe_nodegroup(clusterName="config", nodegroupName="gpu")["nodegroup"]
+        self.assertEqual(described["scalingConfig"]["desiredSize"], 3)
+        # The update belongs to that node group of that cluster only.
+        self.assertEqual(error_of(self.eks.describe_update, name="config", updateId=update["id"])[:2],
+                         ("ResourceNotFoundException", 404))
+        self.assertEqual(error_of(self.eks.describe_update, name="config", nodegroupName="gpu",
+                                  updateId="nope")[:2], ("ResourceNotFoundException", 404))
+
+    def test_a_node_group_version_update_sets_the_launch_template_version(self) -> None:
+        template = self.ec2.create_launch_template(LaunchTemplateName="eks-nodes",
+                                                   LaunchTemplateData={"InstanceType": "g5.xlarge"})
+        template_id = template["LaunchTemplate"]["LaunchTemplateId"]
+        self.cluster("version")
+        self.nodegroup("version", "lt", launchTemplate={"id": template_id, "version": "1"})
+        self.nodegroup("version", "plain")
+        update = self.eks.update_nodegroup_version(clusterName="version", nodegroupName="lt",
+                                                   launchTemplate={"id": template_id, "version": "2"})["update"]
+        self.assertEqual((update["status"], update["type"]), ("InProgress", "VersionUpdate"))
+        self.assertEqual(update["params"], [{"type": "LaunchTemplateVersion", "value": "2"}])
+        seen = self.update_statuses("version", "lt", update["id"])
+        self.assertEqual([u["status"] for u in seen], ["InProgress", "Successful"])
+        group = self.eks.describe_nodegroup(clusterName="version", nodegroupName="lt")["nodegroup"]
+        self.assertEqual(group["launchTemplate"]["version"], "2")
+        code, status, _ = error_of(self.eks.update_nodegroup_version, clusterName="version",
+                                   nodegroupName="plain", launchTemplate={"id": template_id, "version": "2"})
+        self.assertEqual((code, status), ("InvalidParameterException", 400))
+        self.assertEqual(error_of(self.eks.update_nodegroup_version, clusterName="version",
+                                  nodegroupName="missing", version="1.31")[:2],
+                         ("ResourceNotFoundException", 404))
+
+    def test_a_failing_update_fails_after_it_was_accepted(self) -> None:
+        self.cluster("failing")
+        self.nodegroup("failing", "gpu")
+        self.write_faults({"eks_failures": [{"operation": "UpdateNodegroupConfig", "cluster": "failing",
+                                             "nodegroup": "gpu", "code": "NodeCreationFailure",
+                                             "message": "Instances failed to join the kubernetes cluster"}]})
+        update = self.eks.update_nodegroup_config(clusterName="failing", nodegroupName="gpu",
+                                                  labels={"addOrUpdateLabels": {"gpu": "h100"}})["update"]
+        self.assertEqual(update["status"], "InProgress")
+        seen = self.update_statuses("failing", "gpu", update["id"], times=3)
+        self.assertEqual([u["status"] for u in seen], ["InProgress", "Failed", "Failed"])
+        self.assertEqual(seen[1]["errors"], [{"errorCode": "NodeCreationFailure",
+                                              "errorMessage": "Instances failed to join the kubernetes cluster",
+                                              "resourceIds": ["gpu"]}])
+        # The group itself is back to ACTIVE: only the update says it failed.
+        self.assertEqual(self.statuses("failing", "gpu"), ["UPDATING", "ACTIVE"])
+
+    def test_a_failing_node_group_delete_ends_in_delete_failed(self) -> None:
+        self.cluster("undeletable")
+        self.nodegroup("undeletable", "gpu")
+        self.write_faults({"eks_failures": [{"operation": "DeleteNodegroup", "cluster": "undeletable",
+                                             "nodegroup": "gpu", "message": "sg-0123 is in use"}]})
+        deleted = self.eks.delete_nodegroup(clusterName="undeletable", nodegroupName="gpu")
+        self.assertEqual(deleted["nodegroup"]["status"], "DELETING")
+        self.assertEqual(self.statuses("undeletable", "gpu"), ["DELETING", "DELETE_FAILED"])
+        group = self.eks.describe_nodegroup(clusterName="undeletable", nodegroupName="gpu")["nodegroup"]
+        self.assertEqual(group["health"]["issues"],
+                         [{"code": "Ec2SecurityGroupDeletionFailure", "message": "sg-0123 is in use",
+                           "resourceIds": []}])
+        # Without the fault the delete goes through.
+        self.write_faults({})
+        self.eks.delete_nodegroup(clusterName="undeletable", nodegroupName="gpu")
+        self.assertEqual(error_of(self.eks.describe_nodegroup, clusterName="undeletable",
+                                  nodegroupName="gpu")[:2], ("ResourceNotFoundException", 404))
+
+    def test_a_failing_cluster_delete_ends_in_failed(self) -> None:
+        self.cluster("stuck")
+        self.write_faults({"eks_failures": [{"operation": "DeleteCluster", "cluster": "stuck"}]})
+        self.assertEqual(self.eks.delete_cluster(name="stuck")["cluster"]["status"], "DELETING")
+        self.assertEqual(self.statuses("stuck"), ["DELETING", "FAILED"])
+        issues = self.eks.describe_cluster(name="stuck")["cluster"]["health"]["issues"]
+        self.assertEqual([i["code"] for i in issues], ["ClusterUnreachable"])
+        self.write_faults({})
+        self.eks.delete_cluster(name="stuck")
+        self.assertEqual(error_of(self.eks.describe_cluster, name="stuck")[:2],
+                         ("ResourceNotFoundException", 404))
 
 
 class LifecycleTest(unittest.TestCase):

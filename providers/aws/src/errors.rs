@@ -180,6 +180,51 @@ pub fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
+/// True when a create was refused only because IAM has not yet propagated a role or
+/// instance profile made moments ago to the service that uses it: EC2 does not know the
+/// instance profile yet, EKS or SageMaker cannot assume the role yet, FSx cannot find it.
+/// Such a refusal goes away within a minute or two, so the create is worth sending again
+/// ([`crate::wait::through_iam_propagation`]); the texts are the ones Terraform's AWS
+/// provider retries on.
+pub fn is_iam_propagation(err: &ProviderError) -> bool {
+    // Only refusals of the request: a throttle or a 5xx is the engine's to retry.
+    const REFUSALS: &[&str] = &[
+        "InvalidParameterValue",
+        "InvalidParameterException",
+        "InvalidRequestException",
+        "ValidationException",
+        "BadRequest",
+    ];
+    // EC2 RunInstances / CreateLaunchTemplate: the instance profile (or its role) is not
+    // visible to EC2 yet.
+    const INSTANCE_PROFILE: &[&str] = &[
+        "invalid iam instance profile",
+        "for parameter iaminstanceprofile",
+        "has no associated iam roles",
+    ];
+    // EKS CreateCluster / CreateNodegroup, SageMaker, FSx: the role is not visible, or not
+    // assumable, yet.
+    const ROLE: &[&str] = &[
+        "cannot be assumed",
+        "could not be assumed",
+        "could not assume role",
+        "unable to assume role",
+        "not authorized to assume",
+        "error in role params",
+        "trusted entity is not correct",
+        "doesn't have the amazon eks managed policies",
+        "iam role's policy must include",
+        "cannot be found",
+        "does not exist",
+    ];
+    if !REFUSALS.contains(&err.code.as_deref().unwrap_or("")) {
+        return false;
+    }
+    let text = err.message.to_ascii_lowercase();
+    INSTANCE_PROFILE.iter().any(|m| text.contains(m))
+        || (text.contains("role") && ROLE.iter().any(|m| text.contains(m)))
+}
+
 /// True when `err` says the object does not exist.
 pub fn is_not_found(err: &ProviderError) -> bool {
     err.class == ErrorClass::NotFound
@@ -255,6 +300,103 @@ mod tests {
             ErrorClass::InvalidInput
         );
         assert_eq!(classify("", None), ErrorClass::InvalidInput);
+    }
+
+    #[test]
+    fn iam_propagation_is_recognised_in_the_services_own_words() {
+        let propagating = [
+            (
+                "RunInstances",
+                "InvalidParameterValue",
+                "Value (gpu-node) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name",
+            ),
+            (
+                "RunInstances",
+                "InvalidParameterValue",
+                "Invalid IAM Instance Profile ARN: arn:aws:iam::123456789012:instance-profile/gpu-node",
+            ),
+            (
+                "CreateLaunchTemplate",
+                "InvalidParameterValue",
+                "IAM Instance Profile \"arn:aws:iam::123456789012:instance-profile/gpu\" has no associated IAM Roles",
+            ),
+            (
+                "CreateCluster",
+                "InvalidParameterException",
+                "Role with arn: arn:aws:iam::123456789012:role/eks-cluster, could not be assumed because it does not exist or the trusted entity is not correct",
+            ),
+            (
+                "CreateCluster",
+                "InvalidParameterException",
+                "roleArn, arn:aws:iam::123456789012:role/eks-cluster, does not exist",
+            ),
+            (
+                "CreateCluster",
+                "InvalidParameterException",
+                "Error in role params",
+            ),
+            (
+                "CreateCluster",
+                "InvalidParameterException",
+                "The provided role doesn't have the Amazon EKS Managed Policies associated with it. Please ensure the following policy is attached: arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
+            ),
+            (
+                "CreateNodegroup",
+                "InvalidParameterException",
+                "The role with name eks-nodes cannot be found.",
+            ),
+            (
+                "CreateNodegroup",
+                "InvalidRequestException",
+                "The provided role arn:aws:iam::123456789012:role/eks-nodes cannot be assumed by EKS",
+            ),
+            (
+                "CreateNotebookInstance",
+                "ValidationException",
+                "Could not assume role arn:aws:iam::123456789012:role/sagemaker. Please ensure that the role exists and allows principal 'sagemaker.amazonaws.com' to assume the role.",
+            ),
+            (
+                "CreateFileSystem",
+                "BadRequest",
+                "The role with name AWSServiceRoleForFSxS3Access_fs-0123456789abcdef0 cannot be found.",
+            ),
+        ];
+        for (op, code, message) in propagating {
+            let e = service_error(op, code, message, Some(400));
+            assert!(is_iam_propagation(&e), "{op}: {message}");
+        }
+        let refusals = [
+            (
+                "RunInstances",
+                "InvalidParameterValue",
+                "Invalid value 'p9.huge' for InstanceType.",
+            ),
+            (
+                "CreateCluster",
+                "InvalidParameterException",
+                "Subnet subnet-0123 does not exist",
+            ),
+            (
+                "CreateNodegroup",
+                "ResourceInUseException",
+                "NodeGroup already exists with name gpu and cluster name ml",
+            ),
+            // The right words under a code that is not a refusal: not ours to retry.
+            (
+                "RunInstances",
+                "RequestLimitExceeded",
+                "Invalid IAM Instance Profile name",
+            ),
+            (
+                "CreateCluster",
+                "AccessDeniedException",
+                "User is not authorized to perform iam:PassRole on role eks",
+            ),
+        ];
+        for (op, code, message) in refusals {
+            let e = service_error(op, code, message, Some(400));
+            assert!(!is_iam_propagation(&e), "{op}: {message}");
+        }
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! client per service), [`errors`] (AWS error codes to gantry's error classes), [`tags`]
 //! (`default_tags`, `gantry:address`), [`attrs`] (reading and building attribute values) and
 //! [`wait`] (bounded waits for resources that become ready asynchronously). [`quota`] reads
-//! EC2 quotas and their usage for the engine's quota pre-flight.
+//! EC2 quotas and their usage for the engine's quota pre-flight; [`sim_model`] tells the
+//! simulated twin what AWS objects look like.
 
 pub mod attrs;
 pub mod clients;
@@ -17,7 +18,9 @@ mod provider;
 pub mod quota;
 pub mod resources;
 pub mod settings;
+pub mod sim_model;
 pub mod tags;
 pub mod wait;
 
 pub use provider::AwsProvider;
+pub use sim_model::AwsSimModel;

@@ -6,10 +6,11 @@ use crate::settings::{self, Settings};
 use crate::tags;
 use gantry_provider::provider::Result;
 use gantry_provider::{
-    async_trait, OpContext, PlannedState, Provider, ProviderError, ProviderSchema, QuotaQuery,
-    QuotaReading, Value,
+    async_trait, ComputeModel, OpContext, PlannedState, Provider, ProviderError, ProviderSchema,
+    QuotaQuery, QuotaReading, SimModel, Value,
 };
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use tokio::sync::OnceCell;
 
 /// One configured AWS provider (one `provider "aws"` block: one region and identity).
@@ -235,7 +236,152 @@ impl Provider for AwsProvider {
         Some(crate::quota::request_command(query, region.as_deref()))
     }
 
-    fn compute_model(&self, type_name: &str) -> Option<gantry_provider::ComputeModel> {
+    fn compute_model(&self, type_name: &str) -> Option<ComputeModel> {
         crate::pricing::compute_model(type_name)
+    }
+
+    /// Every AWS resource lives in its provider configuration's region (a subnet's zone is
+    /// inside it): prices and quotas are the region's.
+    fn location_of(&self, _type_name: &str, _attributes: &Value) -> Option<String> {
+        self.region()
+    }
+
+    fn sim_model(&self) -> Option<Arc<dyn SimModel>> {
+        Some(Arc::new(crate::sim_model::AwsSimModel))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The value at a `ComputeModel` path (dotted; a number indexes a list, or selects a
+    /// single nested block itself), as the engine reads it.
+    fn at<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+        path.split('.')
+            .try_fold(value, |v, part| match part.parse::<usize>() {
+                Ok(i) => match v {
+                    Value::List(items) | Value::Set(items) => items.get(i),
+                    single @ Value::Map(_) if i == 0 => Some(single),
+                    _ => None,
+                },
+                Err(_) => v.as_map()?.get(part),
+            })
+    }
+
+    #[test]
+    fn the_seam_names_the_cloud_and_where_compute_is_described() {
+        let aws = AwsProvider::new();
+        assert_eq!(aws.catalog_cloud(), Some("aws"));
+        assert!(aws.sim_model().is_some());
+        assert_eq!(aws.compute_model("aws_vpc"), None);
+        // Not configured: no region to locate anything in yet.
+        assert_eq!(aws.location_of("aws_instance", &Value::Null), None);
+        for t in ["aws_instance", "aws_eks_node_group"] {
+            let model = aws.compute_model(t);
+            assert!(model.is_some(), "{t}");
+        }
+    }
+
+    #[test]
+    fn compute_paths_point_into_the_resources_schemas() {
+        let spot_instance = Value::map([
+            ("instance_type", Value::string("p5.48xlarge")),
+            (
+                "instance_market_options",
+                Value::List(vec![Value::map([("market_type", Value::string("spot"))])]),
+            ),
+        ]);
+        let model = crate::pricing::compute_model("aws_instance").expect("instance model");
+        assert_eq!(
+            at(&spot_instance, model.type_path).and_then(Value::as_str),
+            Some("p5.48xlarge")
+        );
+        let (path, value) = model.spot_when[0];
+        assert_eq!(
+            at(&spot_instance, path).and_then(Value::as_str),
+            Some(value)
+        );
+        let group = Value::map([
+            (
+                "instance_types",
+                Value::List(vec![Value::string("p4d.24xlarge")]),
+            ),
+            (
+                "scaling_config",
+                Value::map([
+                    ("desired_size", Value::Number(2.0)),
+                    ("min_size", Value::Number(0.0)),
+                    ("max_size", Value::Number(4.0)),
+                ]),
+            ),
+            ("capacity_type", Value::string("SPOT")),
+        ]);
+        let model = crate::pricing::compute_model("aws_eks_node_group").expect("node group model");
+        assert_eq!(
+            at(&group, model.type_path).and_then(Value::as_str),
+            Some("p4d.24xlarge")
+        );
+        assert_eq!(at(&group, model.count_paths[0]), Some(&Value::Number(2.0)));
+        assert_eq!(at(&group, model.max_paths[0]), Some(&Value::Number(4.0)));
+        let (path, value) = model.spot_when[0];
+        let found = at(&group, path).and_then(Value::as_str).unwrap_or_default();
+        assert!(found.eq_ignore_ascii_case(value));
+        // The paths name attributes and blocks the schemas declare.
+        let aws = AwsProvider::new();
+        let schema = |t: &str| aws.schema().resources.get(t).cloned().unwrap_or_default();
+        assert!(schema("aws_instance")
+            .attributes
+            .contains_key("instance_type"));
+        assert!(schema("aws_instance")
+            .blocks
+            .contains_key("instance_market_options"));
+        let group_schema = schema("aws_eks_node_group");
+        assert!(group_schema.attributes.contains_key("instance_types"));
+        assert!(group_schema.attributes.contains_key("capacity_type"));
+        assert!(group_schema.blocks.contains_key("scaling_config"));
+    }
+
+    #[test]
+    fn every_type_that_waits_declares_terraforms_timeouts() {
+        use std::time::Duration;
+        let min = |m: u64| Some(Duration::from_secs(m * 60));
+        let aws = AwsProvider::new();
+        let timeouts = |t: &str| {
+            aws.schema()
+                .resources
+                .get(t)
+                .map(|s| s.timeouts)
+                .unwrap_or_default()
+        };
+        let expected = [
+            ("aws_instance", (min(10), min(10), min(20))),
+            ("aws_eks_cluster", (min(30), min(60), min(15))),
+            ("aws_eks_node_group", (min(60), min(60), min(60))),
+            ("aws_fsx_lustre_file_system", (min(30), min(30), min(30))),
+            (
+                "aws_fsx_data_repository_association",
+                (min(10), min(10), min(10)),
+            ),
+            ("aws_efs_file_system", (min(10), min(10), min(10))),
+            ("aws_sagemaker_domain", (min(20), min(20), min(20))),
+            (
+                "aws_sagemaker_notebook_instance",
+                (min(60), min(60), min(10)),
+            ),
+            ("aws_nat_gateway", (min(10), min(10), min(30))),
+            ("aws_subnet", (min(10), None, min(20))),
+            ("aws_placement_group", (min(5), None, min(5))),
+        ];
+        for (t, (create, update, delete)) in expected {
+            let got = timeouts(t);
+            assert_eq!(
+                (got.create, got.update, got.delete),
+                (create, update, delete),
+                "{t}"
+            );
+        }
+        // A type that never waits declares none.
+        assert_eq!(timeouts("aws_vpc"), gantry_provider::Timeouts::default());
     }
 }

@@ -311,4 +311,13 @@ mod tests {
             "https://us-west-2.console.aws.amazon.com/servicequotas/home/services/ec2/quotas/L-417A185B?region=us-west-2"
         );
     }
+
+    #[test]
+    fn the_request_command_names_the_quota_region_and_leaves_the_value_to_fill() {
+        assert_eq!(
+            request_command(&query("vcpus", &[]), Some("us-west-2")),
+            "aws service-quotas request-service-quota-increase --service-code ec2 \
+             --quota-code L-417A185B --desired-value {desired} --region us-west-2"
+        );
+    }
 }

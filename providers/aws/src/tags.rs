@@ -138,6 +138,23 @@ pub fn are_ours(op: &OpContext, found: &Tags) -> bool {
     )
 }
 
+/// True when `found` carries an identity tag (stack, address or token) whose value is not
+/// this operation's. An object the cloud's own idempotency token ties to this create is
+/// still not adopted then: its marks say it is another stack's or address's, and the
+/// contradiction is not resolved by guessing.
+pub fn contradict(op: &OpContext, found: &Tags) -> bool {
+    op.identity()
+        .into_iter()
+        .any(|(mark, value)| found.get(tag_of(mark)).is_some_and(|v| v != value))
+}
+
+/// True when a parent object (the bucket of a bucket setting, the role of a policy
+/// attachment, the route table of an association) belongs to this operation's stack:
+/// objects without an identity of their own are adopted only on parents this stack made.
+pub fn stack_owns(op: &OpContext, found: &Tags) -> bool {
+    !op.stack.is_empty() && found.get(STACK_TAG) == Some(&op.stack)
+}
+
 // ---- EC2 ----
 
 /// A TagSpecification for an EC2 create call.
@@ -193,12 +210,47 @@ pub async fn ec2_update(ec2: &aws_sdk_ec2::Client, id: &str, old: &Tags, new: &T
     .await
 }
 
-/// The EC2 filter that finds objects gantry created for `address`.
-pub fn ec2_address_filter(address: &str) -> aws_sdk_ec2::types::Filter {
-    aws_sdk_ec2::types::Filter::builder()
-        .name(format!("tag:{ADDRESS_TAG}"))
-        .values(address)
-        .build()
+/// EC2 filters on the three identity tags of this create, so a Describe call returns only
+/// what it made (callers still check [`are_ours`] on what comes back); `None` when the
+/// operation lacks a mark, as then nothing can be proven to be its object.
+pub fn ec2_identity_filters(op: &OpContext) -> Option<Vec<aws_sdk_ec2::types::Filter>> {
+    let marks = op.identity();
+    (marks.len() == 3).then(|| {
+        marks
+            .into_iter()
+            .map(|(mark, value)| {
+                aws_sdk_ec2::types::Filter::builder()
+                    .name(format!("tag:{}", tag_of(mark)))
+                    .values(value)
+                    .build()
+            })
+            .collect()
+    })
+}
+
+/// The tags of any EC2 object by id (DescribeTags), for objects whose Describe call is not
+/// at hand (a subnet or gateway an association names).
+pub async fn ec2_tags_of(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<Tags> {
+    let mut pages = ec2
+        .describe_tags()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("resource-id")
+                .values(id)
+                .build(),
+        )
+        .into_paginator()
+        .send();
+    let mut found = Tags::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("DescribeTags", e))?;
+        found.extend(
+            page.tags()
+                .iter()
+                .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or("").to_owned()))),
+        );
+    }
+    Ok(found)
 }
 
 // ---- IAM, S3, KMS ----
@@ -378,6 +430,67 @@ mod tests {
         older.insert("gantry:token".into(), "tok-0".into());
         assert!(!are_ours(&op, &older));
         assert!(!are_ours(&OpContext::new(""), &Tags::new()));
+    }
+
+    #[test]
+    fn marks_that_name_another_stack_address_or_token_contradict() {
+        let mut op = OpContext::new("aws_instance.gpu");
+        op.stack = "llm".into();
+        op.idempotency_token = Some("tok-1".into());
+        // No marks at all (an emulator that dropped them, a tag call that never ran): no
+        // contradiction; the matching ones: none either.
+        assert!(!contradict(&op, &Tags::new()));
+        assert!(!contradict(
+            &op,
+            &tags(&[("gantry:address", "aws_instance.gpu")])
+        ));
+        for (key, other) in [
+            ("gantry:stack", "llm-staging"),
+            ("gantry:address", "aws_instance.cpu"),
+            ("gantry:token", "tok-0"),
+        ] {
+            assert!(contradict(&op, &tags(&[(key, other)])), "{key}");
+        }
+    }
+
+    #[test]
+    fn identity_filters_need_every_mark() {
+        let mut op = OpContext::new("aws_vpc.main");
+        op.stack = "llm".into();
+        assert!(ec2_identity_filters(&op).is_none());
+        op.idempotency_token = Some("tok-1".into());
+        let filters = ec2_identity_filters(&op).unwrap_or_default();
+        let pairs: Vec<(String, Vec<String>)> = filters
+            .iter()
+            .map(|f| (f.name().unwrap_or("").to_owned(), f.values().to_vec()))
+            .collect();
+        assert_eq!(
+            pairs,
+            vec![
+                ("tag:gantry:stack".to_owned(), vec!["llm".to_owned()]),
+                (
+                    "tag:gantry:address".to_owned(),
+                    vec!["aws_vpc.main".to_owned()]
+                ),
+                ("tag:gantry:token".to_owned(), vec!["tok-1".to_owned()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_parent_is_the_stacks_by_its_stack_tag_alone() {
+        let mut op = OpContext::new("aws_s3_bucket_versioning.v");
+        assert!(!stack_owns(&op, &tags(&[("gantry:stack", "")])));
+        op.stack = "llm".into();
+        assert!(stack_owns(
+            &op,
+            &tags(&[
+                ("gantry:stack", "llm"),
+                ("gantry:address", "aws_s3_bucket.b")
+            ])
+        ));
+        assert!(!stack_owns(&op, &tags(&[("gantry:stack", "other")])));
+        assert!(!stack_owns(&op, &Tags::new()));
     }
 
     #[test]

@@ -1,11 +1,20 @@
 //! Bounded waits for objects that become ready asynchronously (EKS clusters, node groups,
 //! FSx file systems, SageMaker domains): poll with a growing interval until the check says
-//! done, the deadline passes, or the run is cancelled.
+//! done, the deadline passes (a [`ErrorClass::Timeout`] error), or the run is cancelled.
+//!
+//! Also here: reading a new object back while the API may not show it yet ([`read_back`]),
+//! and sending a create again while IAM has not yet propagated a role or instance profile
+//! it names ([`through_iam_propagation`]).
 
+use crate::errors::{is_iam_propagation, is_not_found};
 use gantry_provider::provider::Result;
 use gantry_provider::{ErrorClass, OpContext, ProviderError};
 use std::future::Future;
 use std::time::{Duration, Instant};
+
+/// How long a new object may stay invisible to reads, and a role or instance profile to
+/// the services that use it: Terraform's `propagationTimeout`.
+pub const PROPAGATION: Duration = Duration::from_secs(120);
 
 /// How long and how often to poll.
 #[derive(Clone, Copy, Debug)]
@@ -25,8 +34,15 @@ impl Wait {
         }
     }
 
+    /// A wait bounded by the operation's `timeouts` entry, else by `default` (the type's
+    /// default for the operation, Terraform's where it has one).
+    pub fn for_op(ctx: &OpContext, default: Duration) -> Wait {
+        Wait::up_to(ctx.timeout_or(default))
+    }
+
     /// Polls `check` until it returns `Some`. `what` names the wait in logs and errors
-    /// ("EKS cluster gpu to become ACTIVE").
+    /// ("EKS cluster gpu to become ACTIVE"). Running out of time is [`ErrorClass::Timeout`]:
+    /// the object exists and is still changing, so the call is not simply retried.
     pub async fn until<T, F, Fut>(&self, ctx: &OpContext, what: &str, mut check: F) -> Result<T>
     where
         F: FnMut() -> Fut,
@@ -41,24 +57,16 @@ impl Wait {
             }
             let elapsed = start.elapsed();
             if elapsed >= self.timeout {
-                return Err(ProviderError::new(
-                    ErrorClass::Transient,
-                    format!(
-                        "timed out after {}s waiting for {what}",
-                        self.timeout.as_secs()
-                    ),
-                ));
+                return Err(ProviderError::timeout(format!(
+                    "timed out after {} waiting for {what}",
+                    human(self.timeout)
+                )));
             }
             tracing::info!(what, elapsed_s = elapsed.as_secs(), "still waiting");
             let pause = interval.min(self.timeout - elapsed);
             tokio::select! {
                 () = tokio::time::sleep(pause) => {}
-                () = ctx.cancel.cancelled() => {
-                    return Err(ProviderError::new(
-                        ErrorClass::Transient,
-                        format!("interrupted while waiting for {what}"),
-                    ));
-                }
+                () = ctx.cancel.cancelled() => return Err(interrupted(what)),
             }
             interval = (interval * 3 / 2).min(self.max_interval);
         }
@@ -113,16 +121,80 @@ impl Wait {
     }
 }
 
-/// Polls `read` until a new object of an eventually consistent API (IAM, S3) can be read,
-/// for up to two minutes, and returns its state. `noun` names it ("IAM role ml").
-pub async fn until_visible<T, F, Fut>(ctx: &OpContext, noun: &str, read: F) -> Result<T>
+/// The error of a wait the run's cancellation (Ctrl-C) stopped.
+fn interrupted(what: &str) -> ProviderError {
+    ProviderError::new(
+        ErrorClass::Transient,
+        format!("interrupted while waiting for {what}"),
+    )
+}
+
+/// A duration as people write it in a `timeouts` block (`90m`, `45s`; `250ms` below a
+/// second).
+fn human(d: Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        0 => format!("{}ms", d.as_millis()),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// Reads an object back right after the create the cloud accepted: an eventually
+/// consistent API (EC2, IAM, S3...) may not show it yet, so "not there" (`None`, or a
+/// NotFound error from any call `read` makes) is polled past, with backoff, for up to
+/// [`PROPAGATION`]. `noun` names the object ("VPC vpc-1").
+pub async fn read_back<T, F, Fut>(ctx: &OpContext, noun: &str, mut read: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Option<T>>>,
 {
-    Wait::up_to(Duration::from_secs(120))
-        .until(ctx, &format!("{noun} to become visible"), read)
+    Wait::up_to(PROPAGATION)
+        .until(ctx, &format!("{noun} to become visible"), || {
+            let attempt = read();
+            async move {
+                match attempt.await {
+                    Err(e) if is_not_found(&e) => Ok(None),
+                    other => other,
+                }
+            }
+        })
         .await
+}
+
+/// Sends a create (`send`) that the service may refuse for a while because a role or
+/// instance profile it names was made moments ago and has not reached it yet (see
+/// [`is_iam_propagation`]): such refusals are retried with backoff for up to
+/// [`PROPAGATION`], as Terraform does; any other outcome is returned at once. `what` names
+/// the call in logs ("RunInstances").
+pub async fn through_iam_propagation<T, F, Fut>(
+    ctx: &OpContext,
+    what: &str,
+    mut send: F,
+) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let start = Instant::now();
+    let mut interval = poll_floor();
+    loop {
+        let e = match send().await {
+            Err(e) if is_iam_propagation(&e) => e,
+            other => return other,
+        };
+        let elapsed = start.elapsed();
+        if elapsed >= PROPAGATION {
+            return Err(e);
+        }
+        tracing::info!(what, error = %e, "waiting for IAM to propagate");
+        tokio::select! {
+            () = tokio::time::sleep(interval.min(PROPAGATION - elapsed)) => {}
+            () = ctx.cancel.cancelled() => return Err(e),
+        }
+        interval = (interval * 3 / 2).min(Duration::from_secs(10));
+    }
 }
 
 /// The first poll interval: 1 s, or `GANTRY_AWS_POLL_MS` (tests against an emulator, where
@@ -169,8 +241,121 @@ mod tests {
             })
             .await
             .err();
-        let err = err.map(|e| e.message).unwrap_or_default();
-        assert!(err.contains("cluster gpu to become ACTIVE"), "{err}");
+        let err = err.expect("a timeout");
+        assert_eq!(err.class, ErrorClass::Timeout);
+        assert!(
+            err.message.contains("cluster gpu to become ACTIVE"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("50ms"), "{}", err.message);
+    }
+
+    #[test]
+    fn durations_read_as_in_a_timeouts_block() {
+        assert_eq!(human(Duration::from_millis(250)), "250ms");
+        assert_eq!(human(Duration::from_secs(45)), "45s");
+        assert_eq!(human(Duration::from_secs(30 * 60)), "30m");
+        assert_eq!(human(Duration::from_secs(2 * 3600)), "2h");
+    }
+
+    #[tokio::test]
+    async fn the_operation_timeout_bounds_the_wait() {
+        let mut ctx = OpContext::new("x");
+        assert_eq!(
+            Wait::for_op(&ctx, Duration::from_secs(600)).timeout,
+            Duration::from_secs(600)
+        );
+        ctx.timeout = Some(Duration::ZERO);
+        let err = Wait::for_op(&ctx, Duration::from_secs(600))
+            .until(&ctx, "x", || async { Ok(None::<()>) })
+            .await
+            .err();
+        assert!(err.is_some_and(|e| e.class == ErrorClass::Timeout));
+    }
+
+    #[tokio::test]
+    async fn read_back_polls_past_not_found_and_stops_on_other_errors() {
+        let ctx = OpContext::new("x");
+        let mut reads = 0;
+        let got = read_back(&ctx, "VPC vpc-1", || {
+            reads += 1;
+            let n = reads;
+            async move {
+                match n {
+                    1 => Err(ProviderError::not_found("InvalidVpcID.NotFound")),
+                    2 => Ok(None),
+                    _ => Ok(Some(n)),
+                }
+            }
+        })
+        .await;
+        assert_eq!(got, Ok(3));
+        let err = read_back(&ctx, "VPC vpc-1", || async {
+            Err::<Option<()>, _>(ProviderError::new(ErrorClass::Auth, "denied"))
+        })
+        .await
+        .err();
+        assert!(err.is_some_and(|e| e.class == ErrorClass::Auth));
+    }
+
+    fn propagation_error() -> ProviderError {
+        crate::errors::service_error(
+            "RunInstances",
+            "InvalidParameterValue",
+            "Value (gpu) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name",
+            Some(400),
+        )
+    }
+
+    #[tokio::test]
+    async fn creates_are_sent_again_while_iam_propagates_and_only_then() {
+        let ctx = OpContext::new("x");
+        let mut sends = 0;
+        let got = through_iam_propagation(&ctx, "RunInstances", || {
+            sends += 1;
+            let n = sends;
+            async move {
+                if n < 3 {
+                    Err(propagation_error())
+                } else {
+                    Ok(n)
+                }
+            }
+        })
+        .await;
+        assert_eq!(got, Ok(3));
+        let mut sends = 0;
+        let err = through_iam_propagation(&ctx, "RunInstances", || {
+            sends += 1;
+            async {
+                Err::<(), _>(crate::errors::service_error(
+                    "RunInstances",
+                    "InvalidParameterValue",
+                    "Invalid value 'p9.huge' for InstanceType.",
+                    Some(400),
+                ))
+            }
+        })
+        .await
+        .err();
+        assert_eq!(sends, 1);
+        assert!(err.is_some_and(|e| e.class == ErrorClass::InvalidInput));
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_run_stops_waiting_for_iam() {
+        let ctx = OpContext::new("x");
+        ctx.cancel.cancel();
+        let mut sends = 0;
+        let err = through_iam_propagation(&ctx, "RunInstances", || {
+            sends += 1;
+            async { Err::<(), _>(propagation_error()) }
+        })
+        .await
+        .err();
+        assert_eq!(sends, 1);
+        assert!(err.is_some_and(|e| e.code.as_deref() == Some("InvalidParameterValue")));
     }
 
     #[tokio::test]

@@ -1,11 +1,11 @@
 //! `aws_efs_file_system`: an EFS file system (shared home directories, checkpoints, the
 //! storage behind a SageMaker domain).
 
-use super::{Cx, ResourceType};
+use super::{accepted, after_accept, only_one, Cx, ResourceType};
 use crate::attrs::{num, Attrs, Obj};
 use crate::errors::{is_not_found, none_if_not_found, sdk_error};
 use crate::tags::{self, with_tags, Tags};
-use crate::wait::Wait;
+use crate::wait::{read_back, Wait};
 use aws_sdk_efs::types::{
     FileSystemDescription, LifeCycleState, LifecyclePolicy, PerformanceMode, Tag, ThroughputMode,
     TransitionToArchiveRules, TransitionToIaRules, TransitionToPrimaryStorageClassRules,
@@ -13,13 +13,14 @@ use aws_sdk_efs::types::{
 use gantry_provider::provider::Result;
 use gantry_provider::{
     async_trait, Attribute, ErrorClass, NestedBlock, Nesting, ObjectAttr, ProviderError, Schema,
-    Type, Value,
+    Timeouts, Type, Value,
 };
 use std::time::Duration;
 
 pub struct EfsFileSystem;
 
-/// EFS is usually available within seconds; Terraform waits up to 10 minutes.
+/// EFS is usually available within seconds; Terraform waits up to 10 minutes (it has no
+/// `timeouts` block for this type; gantry accepts one).
 const TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
 /// The three transitions a lifecycle policy can name, one per `lifecycle_policy` block.
@@ -101,6 +102,7 @@ impl ResourceType for EfsFileSystem {
                     },
                 ),
         )
+        .with_timeouts(Timeouts::all(TIMEOUT))
     }
 
     fn validate(&self, config: &Value) -> Vec<String> {
@@ -132,22 +134,23 @@ impl ResourceType for EfsFileSystem {
             Ok(out) => out.file_system_id().to_owned(),
             // A retry of a create that went through: EFS keys file systems by token.
             Err(e) if e.code.as_deref() == Some("FileSystemAlreadyExists") => {
-                adopt(cx, &token).await?.ok_or(e)?
+                made_with(cx, &token).await?.ok_or(e)?
             }
             Err(e) => return Err(e),
         };
-        wait_available(cx, &id).await?;
-        let policies = lifecycle_policies(&a);
-        if !policies.is_empty() {
-            put_lifecycle(cx, &id, policies).await?;
-        }
-        let mut state = Obj::from(planned);
-        state
-            .set("id", id.as_str())
-            .set("creation_token", token.as_str());
-        read_into(cx, state.into_value()).await?.ok_or_else(|| {
-            ProviderError::fatal(format!("EFS file system {id} vanished after create"))
+        let mut known = Obj::from(&accepted(planned, &id));
+        known.set("creation_token", token.as_str());
+        let known = known.into_value();
+        after_accept(known.clone(), async {
+            wait_available(cx, &id, TIMEOUT).await?;
+            let policies = lifecycle_policies(&a);
+            if !policies.is_empty() {
+                put_lifecycle(cx, &id, policies).await?;
+            }
+            let noun = format!("EFS file system {id}");
+            read_back(cx.op, &noun, || read_into(cx, known.clone())).await
         })
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -172,7 +175,7 @@ impl ResourceType for EfsFileSystem {
                 .send()
                 .await
                 .map_err(|e| sdk_error("UpdateFileSystem", e))?;
-            wait_available(cx, &id).await?;
+            wait_available(cx, &id, TIMEOUT).await?;
         }
         if p.get("lifecycle_policy") != n.get("lifecycle_policy") {
             // An empty list removes every policy.
@@ -199,23 +202,23 @@ impl ResourceType for EfsFileSystem {
         if none_if_not_found(sent)?.is_none() {
             return Ok(());
         }
-        Wait::up_to(TIMEOUT)
+        Wait::for_op(cx.op, TIMEOUT)
             .until_gone(cx.op, &format!("EFS file system {id}"), || describe(cx, id))
             .await
     }
 
+    /// The file system made with the create's CreationToken (EFS's own idempotency token:
+    /// `creation_token`, else this create's token) that this create made: with gantry's
+    /// token that alone proves it, with a `creation_token` the stack chose (which any other
+    /// create could use too) it must also carry this create's stack, address and token.
     async fn find_created(
         &self,
         cx: &Cx<'_>,
         token: &str,
-        _planned: &Value,
+        planned: &Value,
     ) -> Result<Option<Value>> {
-        // By token when gantry chose it; else by the address tag (a user-chosen token).
-        let id = match adopt(cx, token).await? {
-            Some(id) => Some(id),
-            None => find_by_address(cx).await?,
-        };
-        match id {
+        let creation_token = Attrs(planned).str("creation_token").unwrap_or(token);
+        match made_with(cx, creation_token).await? {
             Some(id) => read_into(cx, Value::map([("id", Value::string(id))])).await,
             None => Ok(None),
         }
@@ -332,40 +335,32 @@ async fn put_lifecycle(cx: &Cx<'_>, id: &str, policies: Vec<LifecyclePolicy>) ->
     Ok(())
 }
 
-/// The file system created with `token` if gantry created it for this address.
-async fn adopt(cx: &Cx<'_>, token: &str) -> Result<Option<String>> {
+/// The file system EFS made for CreationToken `creation_token`, when it is this create's:
+/// the token is this create's own (EFS keys file systems by it) and its tags do not name
+/// another stack or address, or the file system carries this create's stack, address and
+/// token.
+async fn made_with(cx: &Cx<'_>, creation_token: &str) -> Result<Option<String>> {
     let out = cx
         .clients()
         .efs
         .describe_file_systems()
-        .creation_token(token)
+        .creation_token(creation_token)
         .send()
         .await
         .map_err(|e| sdk_error("DescribeFileSystems", e))?;
-    Ok(out
+    let own_token = cx.token() == Some(creation_token);
+    let found = out
         .file_systems()
         .iter()
-        .find(|fs| from_efs(fs.tags()).get(tags::ADDRESS_TAG) == Some(&cx.op.address))
-        .map(|fs| fs.file_system_id().to_owned()))
-}
-
-async fn find_by_address(cx: &Cx<'_>) -> Result<Option<String>> {
-    let mut pages = cx
-        .clients()
-        .efs
-        .describe_file_systems()
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| sdk_error("DescribeFileSystems", e))?;
-        let ours = page.file_systems().iter().find(|fs| {
-            !gone(fs) && from_efs(fs.tags()).get(tags::ADDRESS_TAG) == Some(&cx.op.address)
-        });
-        if let Some(fs) = ours {
-            return Ok(Some(fs.file_system_id().to_owned()));
-        }
-    }
-    Ok(None)
+        .filter(|fs| {
+            let found = from_efs(fs.tags());
+            let ours =
+                (own_token && !tags::contradict(cx.op, &found)) || tags::are_ours(cx.op, &found);
+            !gone(fs) && ours
+        })
+        .map(|fs| fs.file_system_id().to_owned())
+        .collect();
+    Ok(only_one("EFS file system", found))
 }
 
 fn gone(fs: &FileSystemDescription) -> bool {
@@ -393,8 +388,8 @@ async fn describe(cx: &Cx<'_>, id: &str) -> Result<Option<FileSystemDescription>
     }))
 }
 
-async fn wait_available(cx: &Cx<'_>, id: &str) -> Result<()> {
-    Wait::up_to(TIMEOUT)
+async fn wait_available(cx: &Cx<'_>, id: &str, default: Duration) -> Result<()> {
+    Wait::for_op(cx.op, default)
         .until_ready(
             cx.op,
             &format!("EFS file system {id}"),

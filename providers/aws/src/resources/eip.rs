@@ -3,10 +3,11 @@
 //! not this resource's job here (a NAT gateway takes it through its `allocation_id`), so the
 //! association attributes are read-only.
 
-use super::{Cx, ResourceType};
+use super::{accepted, after_accept, only_one, Cx, ResourceType};
 use crate::attrs::{opt_str, Attrs, Obj};
 use crate::errors::{none_if_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
+use crate::wait::read_back;
 use aws_sdk_ec2::types::{Address, DomainType, ResourceType as Ec2Type};
 use gantry_provider::provider::Result;
 use gantry_provider::{async_trait, Attribute, ProviderError, Schema, Type, Value};
@@ -71,7 +72,7 @@ impl ResourceType for Eip {
     async fn create(&self, cx: &Cx<'_>, planned: &Value) -> Result<Value> {
         let a = Attrs(planned);
         // AllocateAddress takes no ClientToken: a run killed after this call finds the
-        // address again through its gantry:address tag (find_created).
+        // address again through its identity tags (find_created).
         let out = cx
             .clients()
             .ec2
@@ -88,11 +89,14 @@ impl ResourceType for Eip {
             .allocation_id()
             .ok_or_else(|| ProviderError::fatal("AllocateAddress returned no allocation id"))?
             .to_owned();
-        let mut state = Obj::from(planned);
-        state.set("id", id.as_str());
-        read_into(cx, state.into_value())
-            .await?
-            .ok_or_else(|| ProviderError::fatal(format!("Elastic IP {id} vanished after create")))
+        let known = accepted(planned, &id);
+        after_accept(
+            known.clone(),
+            read_back(cx.op, &format!("Elastic IP {id}"), || {
+                read_into(cx, known.clone())
+            }),
+        )
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -141,24 +145,35 @@ impl ResourceType for Eip {
         )
     }
 
+    /// The address tagged with this create's stack, address and token.
     async fn find_created(
         &self,
         cx: &Cx<'_>,
         _token: &str,
         _planned: &Value,
     ) -> Result<Option<Value>> {
+        let Some(filters) = tags::ec2_identity_filters(cx.op) else {
+            return Ok(None);
+        };
+        // DescribeAddresses is not paginated: every address of the region comes at once.
         let out = cx
             .clients()
             .ec2
             .describe_addresses()
-            .filters(tags::ec2_address_filter(&cx.op.address))
+            .set_filters(Some(filters))
             .send()
             .await
             .map_err(|e| sdk_error("DescribeAddresses", e))?;
-        let Some(id) = out.addresses().first().and_then(|a| a.allocation_id()) else {
-            return Ok(None);
-        };
-        read_into(cx, Value::map([("id", Value::string(id))])).await
+        let found = out
+            .addresses()
+            .iter()
+            .filter(|a| tags::are_ours(cx.op, &tags::from_ec2(a.tags())))
+            .filter_map(|a| a.allocation_id().map(str::to_owned))
+            .collect();
+        match only_one("Elastic IP", found) {
+            Some(id) => read_into(cx, Value::map([("id", Value::string(id))])).await,
+            None => Ok(None),
+        }
     }
 }
 

@@ -1,16 +1,18 @@
 //! `aws_eks_cluster`: a Kubernetes control plane. Creating, updating and deleting one takes
 //! minutes: every change waits (bounded) until the cluster is ACTIVE again, or gone.
 
-use super::{Cx, ResourceType};
+use super::{accepted, after_accept, Cx, ResourceType};
 use crate::attrs::{replace_on_change, str_set_or_null, Attrs, Obj};
 use crate::errors::{is_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags, Tags};
-use crate::wait::Wait;
-use aws_sdk_eks::types::{Cluster, ClusterStatus, LogSetup, LogType, Logging, VpcConfigRequest};
+use crate::wait::{read_back, through_iam_propagation, Wait};
+use aws_sdk_eks::types::{
+    Cluster, ClusterStatus, LogSetup, LogType, Logging, Update, UpdateStatus, VpcConfigRequest,
+};
 use gantry_provider::provider::Result;
 use gantry_provider::{
     async_trait, plan_from_schema, Attribute, ErrorClass, NestedBlock, Nesting, ObjectAttr,
-    PlannedState, ProviderError, Schema, Type, Value,
+    PlannedState, ProviderError, Schema, Timeouts, Type, Value,
 };
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -20,6 +22,7 @@ pub struct EksCluster;
 /// vpc_config arguments that UpdateClusterConfig cannot change.
 const REPLACE_PATHS: &[&str] = &["vpc_config.subnet_ids", "vpc_config.security_group_ids"];
 
+/// Terraform's defaults.
 const CREATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const UPDATE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
@@ -78,6 +81,11 @@ impl ResourceType for EksCluster {
                     },
                 ),
         )
+        .with_timeouts(Timeouts {
+            create: Some(CREATE_TIMEOUT),
+            update: Some(UPDATE_TIMEOUT),
+            delete: Some(DELETE_TIMEOUT),
+        })
     }
 
     fn plan(&self, schema: &Schema, prior: Option<&Value>, config: &Value) -> Result<PlannedState> {
@@ -89,6 +97,7 @@ impl ResourceType for EksCluster {
     async fn create(&self, cx: &Cx<'_>, planned: &Value) -> Result<Value> {
         let a = Attrs(planned);
         let name = a.req_str("name")?.to_owned();
+        let role_arn = a.req_str("role_arn")?;
         let vpc = a.block("vpc_config");
         let vpc_config = VpcConfigRequest::builder()
             .set_subnet_ids(vpc.map(|v| v.strs("subnet_ids")))
@@ -100,20 +109,23 @@ impl ResourceType for EksCluster {
             .set_endpoint_private_access(vpc.and_then(|v| v.bool("endpoint_private_access")))
             .build();
         let log_types = a.strs("enabled_cluster_log_types");
-        let created = cx
-            .clients()
-            .eks
-            .create_cluster()
-            .name(&name)
-            .role_arn(a.req_str("role_arn")?)
-            .set_version(a.str("version").map(str::to_owned))
-            .resources_vpc_config(vpc_config)
-            .set_logging((!log_types.is_empty()).then(|| logging(&log_types, &[])))
-            .set_client_request_token(cx.token().map(str::to_owned))
-            .set_tags(Some(cx.tags(planned).into_iter().collect()))
-            .send()
-            .await
-            .map_err(|e| sdk_error("CreateCluster", e));
+        let eks = &cx.clients().eks;
+        let send = || {
+            eks.create_cluster()
+                .name(&name)
+                .role_arn(role_arn)
+                .set_version(a.str("version").map(str::to_owned))
+                .resources_vpc_config(vpc_config.clone())
+                .set_logging((!log_types.is_empty()).then(|| logging(&log_types, &[])))
+                .set_client_request_token(cx.token().map(str::to_owned))
+                .set_tags(Some(cx.tags(planned).into_iter().collect()))
+                .send()
+        };
+        // EKS may not be able to assume a role made moments ago yet.
+        let created = through_iam_propagation(cx.op, "CreateCluster", || async {
+            send().await.map_err(|e| sdk_error("CreateCluster", e))
+        })
+        .await;
         if let Err(e) = created {
             // A retry of a create that went through finds the cluster it made (AWS answers
             // such a retry itself; moto does not look the token up).
@@ -121,12 +133,13 @@ impl ResourceType for EksCluster {
                 return Err(e);
             }
         }
-        wait_active(cx, &name, CREATE_TIMEOUT).await?;
-        let mut state = Obj::from(planned);
-        state.set("id", name.as_str());
-        read_into(cx, state.into_value()).await?.ok_or_else(|| {
-            ProviderError::fatal(format!("EKS cluster {name} vanished after create"))
+        let known = accepted(planned, &name);
+        after_accept(known.clone(), async {
+            wait_active(cx, &name, CREATE_TIMEOUT).await?;
+            let noun = format!("EKS cluster {name}");
+            read_back(cx.op, &noun, || read_into(cx, known.clone())).await
         })
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -139,13 +152,14 @@ impl ResourceType for EksCluster {
         let (p, n) = (Attrs(prior), Attrs(planned));
         // EKS runs one update at a time: each waits for ACTIVE before the next.
         if let Some(version) = n.str("version").filter(|v| Some(*v) != p.str("version")) {
-            eks.update_cluster_version()
+            let out = eks
+                .update_cluster_version()
                 .name(&name)
                 .version(version)
                 .send()
                 .await
                 .map_err(|e| sdk_error("UpdateClusterVersion", e))?;
-            wait_active(cx, &name, UPDATE_TIMEOUT).await?;
+            wait_updated(cx, &name, out.update()).await?;
         }
         let flags = |a: &Attrs<'_>| {
             a.block("vpc_config").map(|v| {
@@ -156,7 +170,8 @@ impl ResourceType for EksCluster {
             })
         };
         if let Some((public, private)) = flags(&n).filter(|f| Some(*f) != flags(&p)) {
-            eks.update_cluster_config()
+            let out = eks
+                .update_cluster_config()
                 .name(&name)
                 .resources_vpc_config(
                     VpcConfigRequest::builder()
@@ -167,7 +182,7 @@ impl ResourceType for EksCluster {
                 .send()
                 .await
                 .map_err(|e| sdk_error("UpdateClusterConfig", e))?;
-            wait_active(cx, &name, UPDATE_TIMEOUT).await?;
+            wait_updated(cx, &name, out.update()).await?;
         }
         let (old_logs, new_logs) = (
             p.strs("enabled_cluster_log_types"),
@@ -178,13 +193,14 @@ impl ResourceType for EksCluster {
                 .into_iter()
                 .filter(|t| !new_logs.contains(t))
                 .collect();
-            eks.update_cluster_config()
+            let out = eks
+                .update_cluster_config()
                 .name(&name)
                 .logging(logging(&new_logs, &disabled))
                 .send()
                 .await
                 .map_err(|e| sdk_error("UpdateClusterConfig", e))?;
-            wait_active(cx, &name, UPDATE_TIMEOUT).await?;
+            wait_updated(cx, &name, out.update()).await?;
         }
         if let Some(arn) = p.str("arn") {
             let new = tags::merged(&cx.settings.default_tags, planned);
@@ -211,50 +227,23 @@ impl ResourceType for EksCluster {
                 .map(|_| ())
                 .map_err(|e| sdk_error("DeleteCluster", e)),
         )?;
-        Wait::up_to(DELETE_TIMEOUT)
-            .until_gone(cx.op, &format!("EKS cluster {name}"), || {
-                describe(cx, &name)
-            })
-            .await
+        wait_deleted(cx, &name).await
     }
 
+    /// The cluster with the planned name, when it was made with this create's token (EKS
+    /// records the clientRequestToken) or carries this create's stack, address and token.
+    /// Found still CREATING, it is waited for until ACTIVE.
     async fn find_created(
         &self,
         cx: &Cx<'_>,
-        token: &str,
-        _planned: &Value,
+        _token: &str,
+        planned: &Value,
     ) -> Result<Option<Value>> {
-        // The cluster made with this token, else one tagged with this address.
-        let (mut by_token, mut by_tag) = (None, None);
-        let mut next = None;
-        loop {
-            let page = cx
-                .clients()
-                .eks
-                .list_clusters()
-                .set_next_token(next)
-                .send()
-                .await
-                .map_err(|e| sdk_error("ListClusters", e))?;
-            for name in page.clusters() {
-                let Some(c) = describe(cx, name).await? else {
-                    continue;
-                };
-                if c.client_request_token() == Some(token) {
-                    by_token = Some(name.clone());
-                } else if is_ours(cx, &c) && by_tag.is_none() {
-                    by_tag = Some(name.clone());
-                }
-            }
-            next = page.next_token().map(str::to_owned);
-            if next.is_none() {
-                break;
-            }
-        }
-        let Some(name) = by_token.or(by_tag) else {
+        let name = Attrs(planned).req_str("name")?;
+        if !made_by(cx, name).await? {
             return Ok(None);
-        };
-        wait_active(cx, &name, CREATE_TIMEOUT).await?;
+        }
+        wait_active(cx, name, CREATE_TIMEOUT).await?;
         read_into(cx, Value::map([("id", Value::string(name))])).await
     }
 }
@@ -285,17 +274,25 @@ fn logging(enabled: &[String], disabled: &[String]) -> Logging {
     Logging::builder().set_cluster_logging(Some(setups)).build()
 }
 
+/// True when the cluster is this create's: made with its clientRequestToken (and not
+/// tagged as another stack's or address's), or tagged with its stack, address and token. A
+/// cluster of that name with another token (another stack's, or a deposed predecessor) is
+/// not.
 fn is_ours(cx: &Cx<'_>, c: &Cluster) -> bool {
-    c.tags()
-        .and_then(|t| t.get(tags::ADDRESS_TAG))
-        .is_some_and(|a| *a == cx.op.address)
+    let cloud: Tags = c
+        .tags()
+        .map(|t| t.clone().into_iter().collect())
+        .unwrap_or_default();
+    let by_token = cx
+        .token()
+        .is_some_and(|t| c.client_request_token() == Some(t))
+        && !tags::contradict(cx.op, &cloud);
+    by_token || tags::are_ours(cx.op, &cloud)
 }
 
-/// Whether the existing cluster `name` is the one this create made (same token or tag).
+/// Whether the existing cluster `name` is the one this create made.
 async fn made_by(cx: &Cx<'_>, name: &str) -> Result<bool> {
-    Ok(describe(cx, name).await?.is_some_and(|c| {
-        (cx.token().is_some() && c.client_request_token() == cx.token()) || is_ours(cx, &c)
-    }))
+    Ok(describe(cx, name).await?.is_some_and(|c| is_ours(cx, &c)))
 }
 
 /// Brings an EKS object's tags (by ARN) from `old` to `new`.
@@ -344,10 +341,10 @@ async fn describe(cx: &Cx<'_>, name: &str) -> Result<Option<Cluster>> {
     }
 }
 
-/// Waits until the cluster is ACTIVE; FAILED is an error. (An update call moves the cluster
-/// to UPDATING before it answers, so this also waits out updates.)
-async fn wait_active(cx: &Cx<'_>, name: &str, timeout: Duration) -> Result<()> {
-    Wait::up_to(timeout)
+/// Waits until the cluster is ACTIVE (up to the operation's timeout, else `default`);
+/// FAILED is an error with EKS's health issues.
+async fn wait_active(cx: &Cx<'_>, name: &str, default: Duration) -> Result<()> {
+    Wait::for_op(cx.op, default)
         .until(
             cx.op,
             &format!("EKS cluster {name} to become ACTIVE"),
@@ -359,14 +356,138 @@ async fn wait_active(cx: &Cx<'_>, name: &str, timeout: Duration) -> Result<()> {
                 };
                 match c.status() {
                     Some(ClusterStatus::Active) => Ok(Some(())),
-                    Some(ClusterStatus::Failed) => Err(ProviderError::fatal(format!(
-                        "EKS cluster {name} is FAILED"
-                    ))),
+                    Some(ClusterStatus::Failed) => Err(failed(name, &c)),
                     _ => Ok(None),
                 }
             },
         )
         .await
+}
+
+/// Waits until the cluster is gone. A cluster whose deletion failed (EKS shows it FAILED)
+/// is an error with its health issues instead of a wait to the deadline.
+async fn wait_deleted(cx: &Cx<'_>, name: &str) -> Result<()> {
+    Wait::for_op(cx.op, DELETE_TIMEOUT)
+        .until(
+            cx.op,
+            &format!("EKS cluster {name} to be deleted"),
+            || async {
+                match describe(cx, name).await? {
+                    None => Ok(Some(())),
+                    Some(c) if c.status() == Some(&ClusterStatus::Failed) => Err(failed(name, &c)),
+                    Some(_) => Ok(None),
+                }
+            },
+        )
+        .await
+}
+
+/// The error of a cluster EKS shows as FAILED, with its health issues.
+fn failed(name: &str, c: &Cluster) -> ProviderError {
+    let issues: Vec<String> = c
+        .health()
+        .map(|h| h.issues())
+        .unwrap_or_default()
+        .iter()
+        .map(|i| {
+            format!(
+                "{}: {}",
+                i.code().map_or("?", |c| c.as_str()),
+                i.message().unwrap_or("")
+            )
+        })
+        .collect();
+    let detail = if issues.is_empty() {
+        "no health issues given".to_owned()
+    } else {
+        issues.join("; ")
+    };
+    ProviderError::fatal(format!("EKS cluster {name} is FAILED: {detail}"))
+}
+
+/// Waits for a cluster update: by its id when EKS returned one (DescribeUpdate until
+/// Successful), else until the cluster is ACTIVE again (an update moves it to UPDATING
+/// before the call answers; moto answers UpdateClusterConfig without an update).
+async fn wait_updated(cx: &Cx<'_>, name: &str, update: Option<&Update>) -> Result<()> {
+    match update.and_then(Update::id) {
+        Some(id) => wait_update(cx, name, None, id, UPDATE_TIMEOUT).await,
+        None => wait_active(cx, name, UPDATE_TIMEOUT).await,
+    }
+}
+
+/// Polls DescribeUpdate for update `id` of the cluster (or of its node group `nodegroup`)
+/// until it is Successful; Failed or Cancelled is an error with EKS's error details.
+pub(super) async fn wait_update(
+    cx: &Cx<'_>,
+    cluster: &str,
+    nodegroup: Option<&str>,
+    id: &str,
+    default: Duration,
+) -> Result<()> {
+    let of = match nodegroup {
+        Some(ng) => format!("node group {cluster}:{ng}"),
+        None => format!("EKS cluster {cluster}"),
+    };
+    let eks = &cx.clients().eks;
+    Wait::for_op(cx.op, default)
+        .until(cx.op, &format!("update {id} of {of} to finish"), || async {
+            let out = eks
+                .describe_update()
+                .name(cluster)
+                .set_nodegroup_name(nodegroup.map(str::to_owned))
+                .update_id(id)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeUpdate", e))?;
+            let update = out.update().ok_or_else(|| {
+                ProviderError::not_found(format!("EKS has no update {id} of {of}"))
+            })?;
+            update_outcome(&of, update)
+        })
+        .await
+}
+
+/// `Some` once the update succeeded, `None` while it runs, an error when it failed or was
+/// cancelled (with EKS's error codes and messages).
+pub(super) fn update_outcome(of: &str, update: &Update) -> Result<Option<()>> {
+    let status = update.status();
+    match status {
+        Some(UpdateStatus::Successful) => return Ok(Some(())),
+        Some(UpdateStatus::Failed | UpdateStatus::Cancelled) => {}
+        _ => return Ok(None),
+    }
+    let errors: Vec<String> = update
+        .errors()
+        .iter()
+        .map(|e| {
+            format!(
+                "{}: {}",
+                e.error_code().map_or("?", |c| c.as_str()),
+                e.error_message().unwrap_or("")
+            )
+        })
+        .collect();
+    let capacity = errors
+        .iter()
+        .any(|e| e.contains("InsufficientFreeAddresses") || e.contains("Capacity"));
+    let class = if capacity {
+        ErrorClass::Capacity
+    } else {
+        ErrorClass::Fatal
+    };
+    let detail = if errors.is_empty() {
+        "no error details given".to_owned()
+    } else {
+        errors.join("; ")
+    };
+    Err(ProviderError::new(
+        class,
+        format!(
+            "update {} of {of} is {}: {detail}",
+            update.id().unwrap_or("?"),
+            status.map_or("?", |s| s.as_str())
+        ),
+    ))
 }
 
 /// The cluster's state from the API, on top of `base` (which carries at least `id`).
@@ -505,6 +626,66 @@ mod tests {
         let endpoint =
             moved.and_then(|p| p.value.as_map().and_then(|m| m.get("endpoint")).cloned());
         assert!(endpoint.is_some_and(|e| e.is_unknown()));
+    }
+
+    fn update(status: UpdateStatus, errors: &[(&str, &str)]) -> Update {
+        let errors = errors
+            .iter()
+            .map(|(code, message)| {
+                aws_sdk_eks::types::ErrorDetail::builder()
+                    .error_code((*code).into())
+                    .error_message(*message)
+                    .build()
+            })
+            .collect();
+        Update::builder()
+            .id("u-1")
+            .status(status)
+            .set_errors(Some(errors))
+            .build()
+    }
+
+    #[test]
+    fn an_update_is_done_when_successful_and_an_error_when_it_fails() {
+        let of = "node group ml:gpu";
+        assert_eq!(
+            update_outcome(of, &update(UpdateStatus::InProgress, &[])),
+            Ok(None)
+        );
+        assert_eq!(
+            update_outcome(of, &update(UpdateStatus::Successful, &[])),
+            Ok(Some(()))
+        );
+        let failed = update_outcome(
+            of,
+            &update(
+                UpdateStatus::Failed,
+                &[(
+                    "NodeCreationFailure",
+                    "Instances failed to join the kubernetes cluster",
+                )],
+            ),
+        )
+        .err();
+        assert!(failed.as_ref().is_some_and(|e| e.class == ErrorClass::Fatal
+            && e.message
+                .contains("update u-1 of node group ml:gpu is Failed")
+            && e.message
+                .contains("NodeCreationFailure: Instances failed to join")));
+        let no_room = update_outcome(
+            of,
+            &update(
+                UpdateStatus::Failed,
+                &[(
+                    "InsufficientFreeAddresses",
+                    "subnet-1 has no free addresses",
+                )],
+            ),
+        )
+        .err();
+        assert!(no_room.is_some_and(|e| e.class == ErrorClass::Capacity));
+        let cancelled = update_outcome(of, &update(UpdateStatus::Cancelled, &[])).err();
+        assert!(cancelled.is_some_and(|e| e.message.contains("Cancelled")));
     }
 
     #[test]

@@ -2,12 +2,12 @@
 //! demand, optionally from a launch template) in an EKS cluster. Its id is
 //! `cluster_name:node_group_name`, as in Terraform.
 
-use super::eks_cluster::update_tags;
-use super::{Cx, ResourceType};
+use super::eks_cluster::{update_tags, wait_update};
+use super::{accepted, after_accept, Cx, ResourceType};
 use crate::attrs::{fill_unset, replace_on_change, str_set_or_null, Attrs, Obj};
 use crate::errors::{is_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags, Tags};
-use crate::wait::Wait;
+use crate::wait::{read_back, through_iam_propagation, Wait};
 use aws_sdk_eks::types::{
     LaunchTemplateSpecification, Nodegroup, NodegroupScalingConfig, NodegroupStatus, Taint,
     UpdateLabelsPayload, UpdateTaintsPayload,
@@ -15,7 +15,7 @@ use aws_sdk_eks::types::{
 use gantry_provider::provider::Result;
 use gantry_provider::{
     async_trait, plan_from_schema, Attribute, ErrorClass, NestedBlock, Nesting, PlannedState,
-    ProviderError, Schema, Type, Value,
+    ProviderError, Schema, Timeouts, Type, Value,
 };
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -23,6 +23,7 @@ use std::time::Duration;
 pub struct EksNodeGroup;
 
 const REPLACE_PATHS: &[&str] = &["launch_template.id", "launch_template.name"];
+/// Terraform's defaults.
 const CREATE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 const UPDATE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
@@ -102,6 +103,11 @@ impl ResourceType for EksNodeGroup {
                     ),
                 ),
         )
+        .with_timeouts(Timeouts {
+            create: Some(CREATE_TIMEOUT),
+            update: Some(UPDATE_TIMEOUT),
+            delete: Some(DELETE_TIMEOUT),
+        })
     }
 
     fn validate(&self, config: &Value) -> Vec<String> {
@@ -145,36 +151,40 @@ impl ResourceType for EksNodeGroup {
         let cluster = a.req_str("cluster_name")?.to_owned();
         let name = a.req_str("node_group_name")?.to_owned();
         let instance_types = a.strs("instance_types");
-        let created = cx
-            .clients()
-            .eks
-            .create_nodegroup()
-            .cluster_name(&cluster)
-            .nodegroup_name(&name)
-            .node_role(a.req_str("node_role_arn")?)
-            .set_subnets(Some(a.strs("subnet_ids")))
-            .set_scaling_config(a.block("scaling_config").map(|s| scaling(&s)))
-            .set_instance_types((!instance_types.is_empty()).then_some(instance_types))
-            .set_ami_type(a.str("ami_type").map(Into::into))
-            .set_capacity_type(a.str("capacity_type").map(Into::into))
-            .set_disk_size(a.i32("disk_size"))
-            .set_labels(
-                Some(a.str_map("labels").into_iter().collect())
-                    .filter(|l: &std::collections::HashMap<_, _>| !l.is_empty()),
-            )
-            .set_taints(Some(taints(&a)).filter(|t| !t.is_empty()))
-            .set_launch_template(a.block("launch_template").map(|t| {
-                LaunchTemplateSpecification::builder()
-                    .set_id(t.str("id").map(str::to_owned))
-                    .set_name(t.str("name").map(str::to_owned))
-                    .set_version(t.str("version").map(str::to_owned))
-                    .build()
-            }))
-            .set_client_request_token(cx.token().map(str::to_owned))
-            .set_tags(Some(cx.tags(planned).into_iter().collect()))
-            .send()
-            .await
-            .map_err(|e| sdk_error("CreateNodegroup", e));
+        let node_role = a.req_str("node_role_arn")?;
+        let eks = &cx.clients().eks;
+        let send = || {
+            eks.create_nodegroup()
+                .cluster_name(&cluster)
+                .nodegroup_name(&name)
+                .node_role(node_role)
+                .set_subnets(Some(a.strs("subnet_ids")))
+                .set_scaling_config(a.block("scaling_config").map(|s| scaling(&s)))
+                .set_instance_types((!instance_types.is_empty()).then(|| instance_types.clone()))
+                .set_ami_type(a.str("ami_type").map(Into::into))
+                .set_capacity_type(a.str("capacity_type").map(Into::into))
+                .set_disk_size(a.i32("disk_size"))
+                .set_labels(
+                    Some(a.str_map("labels").into_iter().collect())
+                        .filter(|l: &std::collections::HashMap<_, _>| !l.is_empty()),
+                )
+                .set_taints(Some(taints(&a)).filter(|t| !t.is_empty()))
+                .set_launch_template(a.block("launch_template").map(|t| {
+                    LaunchTemplateSpecification::builder()
+                        .set_id(t.str("id").map(str::to_owned))
+                        .set_name(t.str("name").map(str::to_owned))
+                        .set_version(t.str("version").map(str::to_owned))
+                        .build()
+                }))
+                .set_client_request_token(cx.token().map(str::to_owned))
+                .set_tags(Some(cx.tags(planned).into_iter().collect()))
+                .send()
+        };
+        // EKS may not be able to assume (or find) a node role made moments ago yet.
+        let created = through_iam_propagation(cx.op, "CreateNodegroup", || async {
+            send().await.map_err(|e| sdk_error("CreateNodegroup", e))
+        })
+        .await;
         if let Err(e) = created {
             // A retried create finds the group it made (moto ignores the request token).
             let ours = describe(cx, &cluster, &name)
@@ -184,12 +194,14 @@ impl ResourceType for EksNodeGroup {
                 return Err(e);
             }
         }
-        wait_active(cx, &cluster, &name, CREATE_TIMEOUT).await?;
-        let mut state = Obj::from(planned);
-        state.set("id", format!("{cluster}:{name}"));
-        read_into(cx, state.into_value()).await?.ok_or_else(|| {
-            ProviderError::fatal(format!("node group {cluster}:{name} vanished after create"))
+        let id = format!("{cluster}:{name}");
+        let known = accepted(planned, &id);
+        after_accept(known.clone(), async {
+            wait_active(cx, &cluster, &name, CREATE_TIMEOUT).await?;
+            let noun = format!("node group {id}");
+            read_back(cx.op, &noun, || read_into(cx, known.clone())).await
         })
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -209,7 +221,8 @@ impl ResourceType for EksNodeGroup {
             n.block("launch_template"),
             version(&n).filter(|v| Some(v) != version(&p).as_ref()),
         ) {
-            eks.update_nodegroup_version()
+            let out = eks
+                .update_nodegroup_version()
                 .cluster_name(cluster)
                 .nodegroup_name(name)
                 .launch_template(
@@ -222,13 +235,14 @@ impl ResourceType for EksNodeGroup {
                 .send()
                 .await
                 .map_err(|e| sdk_error("UpdateNodegroupVersion", e))?;
-            wait_active(cx, cluster, name, UPDATE_TIMEOUT).await?;
+            wait_updated(cx, cluster, name, out.update()).await?;
         }
         let scaling_changed = p.get("scaling_config") != n.get("scaling_config");
         let labels = labels_payload(&p.str_map("labels"), &n.str_map("labels"));
         let taints = taints_payload(&taints(&p), &taints(&n));
         if scaling_changed || labels.is_some() || taints.is_some() {
-            eks.update_nodegroup_config()
+            let out = eks
+                .update_nodegroup_config()
                 .cluster_name(cluster)
                 .nodegroup_name(name)
                 .set_scaling_config(
@@ -241,7 +255,7 @@ impl ResourceType for EksNodeGroup {
                 .send()
                 .await
                 .map_err(|e| sdk_error("UpdateNodegroupConfig", e))?;
-            wait_active(cx, cluster, name, UPDATE_TIMEOUT).await?;
+            wait_updated(cx, cluster, name, out.update()).await?;
         }
         if let Some(arn) = p.str("arn") {
             let new = tags::merged(&cx.settings.default_tags, planned);
@@ -268,11 +282,7 @@ impl ResourceType for EksNodeGroup {
                 .map(|_| ())
                 .map_err(|e| sdk_error("DeleteNodegroup", e)),
         )?;
-        Wait::up_to(DELETE_TIMEOUT)
-            .until_gone(cx.op, &format!("node group {id}"), || {
-                describe(cx, cluster, name)
-            })
-            .await
+        wait_deleted(cx, cluster, name).await
     }
 
     async fn import(&self, cx: &Cx<'_>, id: &str) -> Result<Option<Value>> {
@@ -280,62 +290,26 @@ impl ResourceType for EksNodeGroup {
         read_into(cx, Value::map([("id", Value::string(id))])).await
     }
 
+    /// The group with the planned cluster and name, when it carries this create's stack,
+    /// address and token (DescribeNodegroup does not show the clientRequestToken). Found
+    /// still CREATING, it is waited for until ACTIVE.
     async fn find_created(
         &self,
         cx: &Cx<'_>,
         _token: &str,
-        _planned: &Value,
+        planned: &Value,
     ) -> Result<Option<Value>> {
-        // Node groups carry their gantry:address tag from the create call on; look through
-        // every cluster's groups for it.
-        let eks = &cx.clients().eks;
-        let mut clusters = Vec::new();
-        let mut next = None;
-        loop {
-            let page = eks
-                .list_clusters()
-                .set_next_token(next)
-                .send()
-                .await
-                .map_err(|e| sdk_error("ListClusters", e))?;
-            clusters.extend(page.clusters().iter().cloned());
-            next = page.next_token().map(str::to_owned);
-            if next.is_none() {
-                break;
-            }
+        let a = Attrs(planned);
+        let (cluster, name) = (a.req_str("cluster_name")?, a.req_str("node_group_name")?);
+        let ours = describe(cx, cluster, name)
+            .await?
+            .is_some_and(|g| is_ours(cx, &g));
+        if !ours {
+            return Ok(None);
         }
-        for cluster in clusters {
-            let mut next = None;
-            loop {
-                let page = match eks
-                    .list_nodegroups()
-                    .cluster_name(&cluster)
-                    .set_next_token(next)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("ListNodegroups", e))
-                {
-                    Ok(page) => page,
-                    Err(e) if is_not_found(&e) => break,
-                    Err(e) => return Err(e),
-                };
-                for name in page.nodegroups() {
-                    if describe(cx, &cluster, name)
-                        .await?
-                        .is_some_and(|g| is_ours(cx, &g))
-                    {
-                        wait_active(cx, &cluster, name, CREATE_TIMEOUT).await?;
-                        let id = format!("{cluster}:{name}");
-                        return read_into(cx, Value::map([("id", Value::string(id))])).await;
-                    }
-                }
-                next = page.next_token().map(str::to_owned);
-                if next.is_none() {
-                    break;
-                }
-            }
-        }
-        Ok(None)
+        wait_active(cx, cluster, name, CREATE_TIMEOUT).await?;
+        let id = format!("{cluster}:{name}");
+        read_into(cx, Value::map([("id", Value::string(id))])).await
     }
 }
 
@@ -350,10 +324,14 @@ fn split_id(id: &str) -> Result<(&str, &str)> {
         })
 }
 
+/// True when the group carries this create's stack, address and token: a group of the same
+/// name made by another stack, or by a deposed predecessor (another token), is not ours.
 fn is_ours(cx: &Cx<'_>, g: &Nodegroup) -> bool {
-    g.tags()
-        .and_then(|t| t.get(tags::ADDRESS_TAG))
-        .is_some_and(|a| *a == cx.op.address)
+    let cloud: Tags = g
+        .tags()
+        .map(|t| t.clone().into_iter().collect())
+        .unwrap_or_default();
+    tags::are_ours(cx.op, &cloud)
 }
 
 fn scaling(s: &Attrs<'_>) -> NodegroupScalingConfig {
@@ -430,10 +408,11 @@ async fn describe(cx: &Cx<'_>, cluster: &str, name: &str) -> Result<Option<Nodeg
     }
 }
 
-/// Waits until the group is ACTIVE; a failed create or update is an error with EKS's
-/// health issues (no capacity for the type shows there).
-async fn wait_active(cx: &Cx<'_>, cluster: &str, name: &str, timeout: Duration) -> Result<()> {
-    Wait::up_to(timeout)
+/// Waits until the group is ACTIVE (up to the operation's timeout, else `default`); a
+/// failed create or a degraded group is an error with EKS's health issues (no capacity for
+/// the type shows there).
+async fn wait_active(cx: &Cx<'_>, cluster: &str, name: &str, default: Duration) -> Result<()> {
+    Wait::for_op(cx.op, default)
         .until(
             cx.op,
             &format!("node group {cluster}:{name} to become ACTIVE"),
@@ -446,41 +425,86 @@ async fn wait_active(cx: &Cx<'_>, cluster: &str, name: &str, timeout: Duration) 
                 match g.status() {
                     Some(NodegroupStatus::Active) => Ok(Some(())),
                     Some(NodegroupStatus::CreateFailed | NodegroupStatus::Degraded) => {
-                        let issues: Vec<String> = g
-                            .health()
-                            .map(|h| h.issues())
-                            .unwrap_or_default()
-                            .iter()
-                            .map(|i| {
-                                format!(
-                                    "{}: {}",
-                                    i.code().map(|c| c.as_str()).unwrap_or("?"),
-                                    i.message().unwrap_or("")
-                                )
-                            })
-                            .collect();
-                        let capacity = issues.iter().any(|i| {
-                            i.contains("InsufficientFreeAddresses") || i.contains("Capacity")
-                        });
-                        let class = if capacity {
-                            ErrorClass::Capacity
-                        } else {
-                            ErrorClass::Fatal
-                        };
-                        Err(ProviderError::new(
-                            class,
-                            format!(
-                                "node group {cluster}:{name} is {}: {}",
-                                g.status().map(|s| s.as_str()).unwrap_or("?"),
-                                issues.join("; ")
-                            ),
-                        ))
+                        Err(unhealthy(cluster, name, &g))
                     }
                     _ => Ok(None),
                 }
             },
         )
         .await
+}
+
+/// Waits until the group is gone; DELETE_FAILED is an error with EKS's health issues (a
+/// security group or an instance it could not remove) rather than a wait to the deadline.
+async fn wait_deleted(cx: &Cx<'_>, cluster: &str, name: &str) -> Result<()> {
+    Wait::for_op(cx.op, DELETE_TIMEOUT)
+        .until(
+            cx.op,
+            &format!("node group {cluster}:{name} to be deleted"),
+            || async {
+                match describe(cx, cluster, name).await? {
+                    None => Ok(Some(())),
+                    Some(g) if g.status() == Some(&NodegroupStatus::DeleteFailed) => {
+                        Err(unhealthy(cluster, name, &g))
+                    }
+                    Some(_) => Ok(None),
+                }
+            },
+        )
+        .await
+}
+
+/// Waits for a node group update by the id UpdateNodegroupConfig or
+/// UpdateNodegroupVersion returned (DescribeUpdate until Successful); without one (an API
+/// that gives none), until the group is ACTIVE again.
+async fn wait_updated(
+    cx: &Cx<'_>,
+    cluster: &str,
+    name: &str,
+    update: Option<&aws_sdk_eks::types::Update>,
+) -> Result<()> {
+    match update.and_then(|u| u.id()) {
+        Some(id) => wait_update(cx, cluster, Some(name), id, UPDATE_TIMEOUT).await,
+        None => wait_active(cx, cluster, name, UPDATE_TIMEOUT).await,
+    }
+}
+
+/// The error of a group in a failed state, with its health issues; no capacity (or no free
+/// addresses) in the subnets is a Capacity error, so the engine can fail over.
+fn unhealthy(cluster: &str, name: &str, g: &Nodegroup) -> ProviderError {
+    let issues: Vec<String> = g
+        .health()
+        .map(|h| h.issues())
+        .unwrap_or_default()
+        .iter()
+        .map(|i| {
+            format!(
+                "{}: {}",
+                i.code().map_or("?", |c| c.as_str()),
+                i.message().unwrap_or("")
+            )
+        })
+        .collect();
+    let capacity = issues
+        .iter()
+        .any(|i| i.contains("InsufficientFreeAddresses") || i.contains("Capacity"));
+    let class = if capacity {
+        ErrorClass::Capacity
+    } else {
+        ErrorClass::Fatal
+    };
+    let detail = if issues.is_empty() {
+        "no health issues given".to_owned()
+    } else {
+        issues.join("; ")
+    };
+    ProviderError::new(
+        class,
+        format!(
+            "node group {cluster}:{name} is {}: {detail}",
+            g.status().map_or("?", |s| s.as_str()),
+        ),
+    )
 }
 
 /// The group's state from the API, on top of `base` (which carries at least `id`).

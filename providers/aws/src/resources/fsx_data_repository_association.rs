@@ -4,19 +4,19 @@
 //! ones use `import_path` / `export_path`.
 
 use super::fsx_lustre_file_system::{from_fsx, fsx_tags, update_tags};
-use super::{Cx, ResourceType};
+use super::{accepted, after_accept, only_one, Cx, ResourceType};
 use crate::attrs::{complete, fill_unset, num, opt_str, Attrs, Obj};
 use crate::errors::{none_if_not_found, sdk_error};
 use crate::tags::{self, with_tags, Tags};
 use crate::wait::Wait;
 use aws_sdk_fsx::types::{
     AutoExportPolicy, AutoImportPolicy, DataRepositoryAssociation, DataRepositoryLifecycle,
-    EventType, S3DataRepositoryConfiguration,
+    EventType, Filter, FilterName, S3DataRepositoryConfiguration,
 };
 use gantry_provider::provider::Result;
 use gantry_provider::{
     async_trait, plan_from_schema, Attribute, ErrorClass, NestedBlock, Nesting, PlannedState,
-    ProviderError, Schema, Type, Value,
+    ProviderError, Schema, Timeouts, Type, Value,
 };
 use std::time::Duration;
 
@@ -105,6 +105,7 @@ impl ResourceType for FsxDataRepositoryAssociation {
                     ),
                 ),
         )
+        .with_timeouts(Timeouts::all(TIMEOUT))
     }
 
     fn validate(&self, config: &Value) -> Vec<String> {
@@ -148,8 +149,12 @@ impl ResourceType for FsxDataRepositoryAssociation {
                 ProviderError::fatal("CreateDataRepositoryAssociation returned no association id")
             })?
             .to_owned();
-        let dra = wait_available(cx, &id).await?;
-        Ok(state_of(planned, &dra, &cx.settings.default_tags))
+        let known = accepted(planned, &id);
+        after_accept(known, async {
+            let dra = wait_available(cx, &id).await?;
+            Ok(state_of(planned, &dra, &cx.settings.default_tags))
+        })
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -220,7 +225,7 @@ impl ResourceType for FsxDataRepositoryAssociation {
                 return Ok(());
             }
         }
-        Wait::up_to(TIMEOUT)
+        Wait::for_op(cx.op, TIMEOUT)
             .until_gone(
                 cx.op,
                 &format!("FSx data repository association {id}"),
@@ -229,31 +234,53 @@ impl ResourceType for FsxDataRepositoryAssociation {
             .await
     }
 
+    /// The association of the planned file system tagged with this create's stack,
+    /// address and token (DescribeDataRepositoryAssociations does not show the request
+    /// token), paging through the file system's associations. One being deleted is none.
     async fn find_created(
         &self,
         cx: &Cx<'_>,
         _token: &str,
-        _planned: &Value,
+        planned: &Value,
     ) -> Result<Option<Value>> {
-        // DescribeDataRepositoryAssociations does not show the request token: the
-        // `gantry:address` tag says which association this address made.
+        let file_system = Attrs(planned).req_str("file_system_id")?;
         let mut pages = cx
             .clients()
             .fsx
             .describe_data_repository_associations()
+            .filters(
+                Filter::builder()
+                    .name(FilterName::FileSystemId)
+                    .values(file_system)
+                    .build(),
+            )
             .into_paginator()
             .send();
+        let mut found = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeDataRepositoryAssociations", e))?;
-            let ours = page.associations().iter().find(|dra| {
-                !is_going(dra)
-                    && from_fsx(dra.tags()).get(tags::ADDRESS_TAG) == Some(&cx.op.address)
-            });
-            if let Some(dra) = ours {
-                return Ok(Some(state_of(&Value::Null, dra, &cx.settings.default_tags)));
-            }
+            let page = page.map_err(|e| sdk_error("DescribeDataRepositoryAssociations", e));
+            // The file system is gone: so is anything it held.
+            let Some(page) = none_if_not_found(page)? else {
+                return Ok(None);
+            };
+            found.extend(
+                page.associations()
+                    .iter()
+                    .filter(|dra| !is_going(dra) && tags::are_ours(cx.op, &from_fsx(dra.tags())))
+                    .cloned(),
+            );
         }
-        Ok(None)
+        let ids = found
+            .iter()
+            .filter_map(|d| d.association_id().map(str::to_owned))
+            .collect();
+        let Some(id) = only_one("FSx data repository association", ids) else {
+            return Ok(None);
+        };
+        Ok(found
+            .iter()
+            .find(|d| d.association_id() == Some(id.as_str()))
+            .map(|d| state_of(planned, d, &cx.settings.default_tags)))
     }
 }
 
@@ -428,7 +455,7 @@ async fn describe(cx: &Cx<'_>, id: &str) -> Result<Option<DataRepositoryAssociat
 
 /// Waits until the association is AVAILABLE (after create and update).
 async fn wait_available(cx: &Cx<'_>, id: &str) -> Result<DataRepositoryAssociation> {
-    Wait::up_to(TIMEOUT)
+    Wait::for_op(cx.op, TIMEOUT)
         .until_ready(
             cx.op,
             &format!("FSx data repository association {id}"),

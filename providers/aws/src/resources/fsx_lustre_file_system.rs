@@ -1,11 +1,11 @@
 //! `aws_fsx_lustre_file_system`: an FSx for Lustre file system, the fast scratch or
 //! persistent storage next to a training cluster (optionally linked to an S3 bucket).
 
-use super::{Cx, ResourceType};
+use super::{accepted, after_accept, only_one, Cx, ResourceType};
 use crate::attrs::{num, Attrs, Obj};
 use crate::errors::{none_if_not_found, sdk_error};
 use crate::tags::{self, with_tags, Tags};
-use crate::wait::Wait;
+use crate::wait::{through_iam_propagation, Wait};
 use aws_sdk_fsx::types::{
     AdministrativeActionType, AutoImportPolicyType, CreateFileSystemLustreConfiguration,
     DataCompressionType, DeleteFileSystemLustreConfiguration, FileSystem, FileSystemLifecycle,
@@ -16,7 +16,7 @@ use aws_smithy_types::DateTime;
 use gantry_provider::provider::Result;
 use gantry_provider::{
     async_trait, plan_from_schema, Attribute, ErrorClass, PlannedState, ProviderError, Schema,
-    Type, Value,
+    Timeouts, Type, Value,
 };
 use std::time::{Duration, SystemTime};
 
@@ -115,6 +115,7 @@ impl ResourceType for LustreFileSystem {
                 .attr("owner_id", Attribute::computed(Type::String))
                 .attr("vpc_id", Attribute::computed(Type::String)),
         )
+        .with_timeouts(Timeouts::all(TIMEOUT))
     }
 
     fn validate(&self, config: &Value) -> Vec<String> {
@@ -139,33 +140,42 @@ impl ResourceType for LustreFileSystem {
             .i32("storage_capacity")
             .ok_or_else(|| ProviderError::invalid("`storage_capacity` is required"))?;
         let security_groups = a.strs("security_group_ids");
-        let out = cx
-            .clients()
-            .fsx
-            .create_file_system()
-            // FSx returns the same file system for a retried request with this token.
-            .set_client_request_token(cx.token().map(str::to_owned))
-            .file_system_type(FileSystemType::Lustre)
-            .storage_capacity(capacity)
-            .storage_type(StorageType::from(a.str("storage_type").unwrap_or("SSD")))
-            .set_subnet_ids(Some(a.strs("subnet_ids")))
-            .set_security_group_ids((!security_groups.is_empty()).then_some(security_groups))
-            .set_kms_key_id(a.str("kms_key_id").map(str::to_owned))
-            .set_file_system_type_version(a.str("file_system_type_version").map(str::to_owned))
-            .lustre_configuration(lustre_create_config(&a))
-            .set_tags(Some(fsx_tags(&cx.tags(planned))))
-            .send()
-            .await
-            .map_err(|e| sdk_error("CreateFileSystem", e))?;
-        let id = out
+        let fsx = &cx.clients().fsx;
+        let send = || {
+            fsx.create_file_system()
+                // FSx returns the same file system for a retried request with this token.
+                .set_client_request_token(cx.token().map(str::to_owned))
+                .file_system_type(FileSystemType::Lustre)
+                .storage_capacity(capacity)
+                .storage_type(StorageType::from(a.str("storage_type").unwrap_or("SSD")))
+                .set_subnet_ids(Some(a.strs("subnet_ids")))
+                .set_security_group_ids(
+                    (!security_groups.is_empty()).then(|| security_groups.clone()),
+                )
+                .set_kms_key_id(a.str("kms_key_id").map(str::to_owned))
+                .set_file_system_type_version(a.str("file_system_type_version").map(str::to_owned))
+                .lustre_configuration(lustre_create_config(&a))
+                .set_tags(Some(fsx_tags(&cx.tags(planned))))
+                .send()
+        };
+        // FSx may not find a (service-linked) role made moments ago yet.
+        let out = through_iam_propagation(cx.op, "CreateFileSystem", || async {
+            send().await.map_err(|e| sdk_error("CreateFileSystem", e))
+        })
+        .await?;
+        let created = out
             .file_system()
-            .and_then(FileSystem::file_system_id)
-            .ok_or_else(|| ProviderError::fatal("CreateFileSystem returned no file system id"))?
-            .to_owned();
-        let fs = wait_settled(cx, &id, None).await?;
-        let mut state = Obj::from(planned);
-        state.set("id", id.as_str());
-        Ok(to_state(cx, &state.into_value(), &fs).await)
+            .filter(|fs| fs.file_system_id().is_some())
+            .ok_or_else(|| ProviderError::fatal("CreateFileSystem returned no file system id"))?;
+        let id = created.file_system_id().unwrap_or_default().to_owned();
+        // What the create answered is the state known so far (ARN, DNS name).
+        let known =
+            state_of(&accepted(planned, &id), created, &cx.settings.default_tags).into_value();
+        after_accept(known.clone(), async {
+            let fs = wait_settled(cx, &id, None, TIMEOUT).await?;
+            Ok(to_state(cx, &known, &fs).await)
+        })
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -197,7 +207,7 @@ impl ResourceType for LustreFileSystem {
             req.send()
                 .await
                 .map_err(|e| sdk_error("UpdateFileSystem", e))?;
-            wait_settled(cx, &id, Some(started)).await?;
+            wait_settled(cx, &id, Some(started), TIMEOUT).await?;
         }
         let mut state = Obj::from(planned);
         state.set("id", id.as_str());
@@ -217,7 +227,7 @@ impl ResourceType for LustreFileSystem {
             fs.lifecycle(),
             Some(FileSystemLifecycle::Creating | FileSystemLifecycle::Updating)
         ) {
-            wait_settled(cx, id, None).await.ok();
+            wait_settled(cx, id, None, TIMEOUT).await.ok();
         }
         let mut req = cx.clients().fsx.delete_file_system().file_system_id(id);
         // Scratch file systems take no Lustre configuration at all; persistent ones would
@@ -240,11 +250,14 @@ impl ResourceType for LustreFileSystem {
         if none_if_not_found(sent)?.is_none() {
             return Ok(());
         }
-        Wait::up_to(TIMEOUT)
+        Wait::for_op(cx.op, TIMEOUT)
             .until_gone(cx.op, &format!("FSx file system {id}"), || describe(cx, id))
             .await
     }
 
+    /// The file system tagged with this create's stack, address and token (FSx keeps the
+    /// ClientRequestToken to itself: DescribeFileSystems cannot be asked by it), paging
+    /// through every file system of the region. One being deleted is none.
     async fn find_created(
         &self,
         cx: &Cx<'_>,
@@ -257,20 +270,34 @@ impl ResourceType for LustreFileSystem {
             .describe_file_systems()
             .into_paginator()
             .send();
+        let mut found = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| sdk_error("DescribeFileSystems", e))?;
-            let ours = page.file_systems().iter().find(|fs| {
-                fs.lifecycle() != Some(&FileSystemLifecycle::Deleting)
-                    && from_fsx(fs.tags()).get(tags::ADDRESS_TAG) == Some(&cx.op.address)
-            });
-            if let Some(fs) = ours {
-                let id = fs.file_system_id().unwrap_or_default();
-                return Ok(Some(
-                    to_state(cx, &Value::map([("id", Value::string(id))]), fs).await,
-                ));
-            }
+            found.extend(
+                page.file_systems()
+                    .iter()
+                    .filter(|fs| {
+                        fs.lifecycle() != Some(&FileSystemLifecycle::Deleting)
+                            && tags::are_ours(cx.op, &from_fsx(fs.tags()))
+                    })
+                    .cloned(),
+            );
         }
-        Ok(None)
+        let ids = found
+            .iter()
+            .filter_map(|fs| fs.file_system_id().map(str::to_owned))
+            .collect();
+        let Some(id) = only_one("FSx file system", ids) else {
+            return Ok(None);
+        };
+        let base = Value::map([("id", Value::string(&id))]);
+        match found
+            .iter()
+            .find(|fs| fs.file_system_id() == Some(id.as_str()))
+        {
+            Some(fs) => Ok(Some(to_state(cx, &base, fs).await)),
+            None => Ok(None),
+        }
     }
 }
 
@@ -431,10 +458,16 @@ async fn describe(cx: &Cx<'_>, id: &str) -> Result<Option<FileSystem>> {
     }))
 }
 
-/// Waits until the file system is AVAILABLE and no update requested since `since` is still
-/// running (a capacity or throughput change runs as a FILE_SYSTEM_UPDATE action).
-async fn wait_settled(cx: &Cx<'_>, id: &str, since: Option<DateTime>) -> Result<FileSystem> {
-    Wait::up_to(TIMEOUT)
+/// Waits (up to the operation's timeout, else `default`) until the file system is
+/// AVAILABLE and no update requested since `since` is still running (a capacity or
+/// throughput change runs as a FILE_SYSTEM_UPDATE action).
+async fn wait_settled(
+    cx: &Cx<'_>,
+    id: &str,
+    since: Option<DateTime>,
+    default: Duration,
+) -> Result<FileSystem> {
+    Wait::for_op(cx.op, default)
         .until_ready(
             cx.op,
             &format!("FSx file system {id}"),

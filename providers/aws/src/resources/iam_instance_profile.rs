@@ -1,12 +1,12 @@
 //! `aws_iam_instance_profile`: what lets an EC2 instance take a role. The role can be
 //! swapped in place (remove the old one, add the new).
 
-use super::iam_common::{self, Page};
-use super::{naming, Cx, ResourceType};
+use super::iam_common;
+use super::{accepted, after_accept, naming, Cx, ResourceType};
 use crate::attrs::{Attrs, Obj};
 use crate::errors::{is_not_found, none_if_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
-use crate::wait;
+use crate::wait::read_back;
 use aws_smithy_types::date_time::Format;
 use gantry_provider::provider::Result;
 use gantry_provider::{async_trait, Attribute, ProviderError, Schema, Type, Value};
@@ -61,12 +61,7 @@ impl ResourceType for IamInstanceProfile {
 
     async fn create(&self, cx: &Cx<'_>, planned: &Value) -> Result<Value> {
         let a = Attrs(planned);
-        let name = naming::unique(
-            a.str("name"),
-            a.str("name_prefix"),
-            "terraform-",
-            cx.token(),
-        );
+        let name = iam_common::planned_name(planned, cx.token());
         let created = cx
             .clients()
             .iam
@@ -83,14 +78,17 @@ impl ResourceType for IamInstanceProfile {
                 return Err(e);
             }
         }
-        if let Some(role) = a.str("role") {
-            set_role(cx, &name, None, Some(role)).await?;
-        }
-        let mut state = Obj::from(planned);
-        state.set("id", name.as_str());
-        let base = state.into_value();
-        wait::until_visible(cx.op, &format!("instance profile {name}"), || {
-            read_into(cx, base.clone())
+        let known = accepted(planned, &name);
+        let noun = format!("instance profile {name}");
+        after_accept(known.clone(), async {
+            if let Some(role) = a.str("role") {
+                // A retried create may have added it already (a second role is refused).
+                let holds = read_back(cx.op, &noun, || read_into(cx, known.clone())).await?;
+                if Attrs(&holds).str("role") != Some(role) {
+                    set_role(cx, &name, None, Some(role)).await?;
+                }
+            }
+            read_back(cx.op, &noun, || read_into(cx, known.clone())).await
         })
         .await
     }
@@ -162,30 +160,19 @@ impl ResourceType for IamInstanceProfile {
         )
     }
 
+    /// The profile with the planned name (or the one `name_prefix` and this create's token
+    /// make), when it carries this create's stack, address and token.
     async fn find_created(
         &self,
         cx: &Cx<'_>,
         token: &str,
-        _planned: &Value,
+        planned: &Value,
     ) -> Result<Option<Value>> {
-        let iam = &cx.clients().iam;
-        let list = |marker| async move {
-            let page = iam
-                .list_instance_profiles()
-                .set_marker(marker)
-                .send()
-                .await
-                .map_err(|e| sdk_error("ListInstanceProfiles", e))?;
-            let profiles = page.instance_profiles().iter();
-            let names = profiles.map(|p| p.instance_profile_name().to_owned());
-            let objects = names.map(|n| (n.clone(), n)).collect();
-            Ok(Page::new(objects, page.marker(), page.is_truncated()))
-        };
-        let tagged = |name: String| async move { ours(cx, &name).await };
-        match iam_common::find_created(token, list, tagged).await? {
-            Some(name) => read_into(cx, Value::map([("id", Value::string(name))])).await,
-            None => Ok(None),
+        let name = iam_common::planned_name(planned, Some(token));
+        if !ours(cx, &name).await? {
+            return Ok(None);
         }
+        read_into(cx, Value::map([("id", Value::string(name))])).await
     }
 }
 
@@ -214,7 +201,7 @@ async fn set_role(cx: &Cx<'_>, profile: &str, old: Option<&str>, new: Option<&st
     Ok(())
 }
 
-/// True when the profile carries this operation's `gantry:address` and `gantry:stack`.
+/// True when the profile carries this create's stack, address and token.
 async fn ours(cx: &Cx<'_>, name: &str) -> Result<bool> {
     let out = cx
         .clients()

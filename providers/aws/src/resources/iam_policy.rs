@@ -1,12 +1,12 @@
 //! `aws_iam_policy`: a customer managed IAM policy. A new `policy` document becomes a new
 //! default version (IAM keeps at most five: the oldest non-default one is deleted first).
 
-use super::iam_common::{self, Page};
-use super::{naming, policy_json, Cx, ResourceType};
+use super::iam_common;
+use super::{accepted, after_accept, naming, policy_json, Cx, ResourceType};
 use crate::attrs::{num, Attrs, Obj};
 use crate::errors::{is_not_found, none_if_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
-use crate::wait;
+use crate::wait::read_back;
 use aws_sdk_iam::types::PolicyScopeType;
 use aws_smithy_types::date_time::Format;
 use gantry_provider::provider::Result;
@@ -72,12 +72,7 @@ impl ResourceType for IamPolicy {
 
     async fn create(&self, cx: &Cx<'_>, planned: &Value) -> Result<Value> {
         let a = Attrs(planned);
-        let name = naming::unique(
-            a.str("name"),
-            a.str("name_prefix"),
-            "terraform-",
-            cx.token(),
-        );
+        let name = iam_common::planned_name(planned, cx.token());
         let path = a.str("path").unwrap_or("/");
         let out = cx
             .clients()
@@ -95,27 +90,23 @@ impl ResourceType for IamPolicy {
             Ok(out) => out
                 .policy()
                 .and_then(|p| p.arn())
-                .unwrap_or_default()
+                .ok_or_else(|| ProviderError::fatal("CreatePolicy returned no policy ARN"))?
                 .to_owned(),
             // A retried create whose first attempt went through finds its own policy.
-            Err(e)
-                if e.code.as_deref() == Some("EntityAlreadyExists")
-                    && !cx.settings.account_id.is_empty() =>
-            {
-                let arn = format!("arn:aws:iam::{}:policy{path}{name}", cx.settings.account_id);
-                if !ours(cx, &arn).await? {
-                    return Err(e);
+            Err(e) if e.code.as_deref() == Some("EntityAlreadyExists") => {
+                match arn_of(cx, &name, path).await? {
+                    Some(arn) if ours(cx, &arn).await? => arn,
+                    _ => return Err(e),
                 }
-                arn
             }
             Err(e) => return Err(e),
         };
-        let mut state = Obj::from(planned);
-        state.set("id", arn.as_str());
-        let base = state.into_value();
-        wait::until_visible(cx.op, &format!("IAM policy {name}"), || {
-            read_into(cx, base.clone())
-        })
+        let known = accepted(planned, &arn);
+        let noun = format!("IAM policy {name}");
+        after_accept(
+            known.clone(),
+            read_back(cx.op, &noun, || read_into(cx, known.clone())),
+        )
         .await
     }
 
@@ -191,37 +182,50 @@ impl ResourceType for IamPolicy {
         )
     }
 
+    /// The policy with the planned name (or the one `name_prefix` and this create's token
+    /// make) and path, when it carries this create's stack, address and token.
     async fn find_created(
         &self,
         cx: &Cx<'_>,
         token: &str,
-        _planned: &Value,
+        planned: &Value,
     ) -> Result<Option<Value>> {
-        let iam = &cx.clients().iam;
-        let list = |marker| async move {
-            let page = iam
-                .list_policies()
-                .scope(PolicyScopeType::Local)
-                .set_marker(marker)
-                .send()
-                .await
-                .map_err(|e| sdk_error("ListPolicies", e))?;
-            let objects = page
-                .policies()
-                .iter()
-                .filter_map(|p| Some((p.policy_name()?.to_owned(), p.arn()?.to_owned())))
-                .collect();
-            Ok(Page::new(objects, page.marker(), page.is_truncated()))
-        };
-        let tagged = |arn: String| async move { ours(cx, &arn).await };
-        match iam_common::find_created(token, list, tagged).await? {
-            Some(arn) => read_into(cx, Value::map([("id", Value::string(arn))])).await,
-            None => Ok(None),
+        let name = iam_common::planned_name(planned, Some(token));
+        let path = Attrs(planned).str("path").unwrap_or("/");
+        match arn_of(cx, &name, path).await? {
+            Some(arn) if ours(cx, &arn).await? => {
+                read_into(cx, Value::map([("id", Value::string(arn))])).await
+            }
+            _ => Ok(None),
         }
     }
 }
 
-/// True when the policy carries this operation's `gantry:address` and `gantry:stack`.
+/// The ARN of the customer managed policy `name` under `path`, paging through ListPolicies
+/// (the account id is not always known, so the ARN is not built by hand).
+async fn arn_of(cx: &Cx<'_>, name: &str, path: &str) -> Result<Option<String>> {
+    let mut pages = cx
+        .clients()
+        .iam
+        .list_policies()
+        .scope(PolicyScopeType::Local)
+        .path_prefix(path)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("ListPolicies", e))?;
+        let found = page
+            .policies()
+            .iter()
+            .find(|p| p.policy_name() == Some(name) && p.path().unwrap_or("/") == path);
+        if let Some(arn) = found.and_then(|p| p.arn()) {
+            return Ok(Some(arn.to_owned()));
+        }
+    }
+    Ok(None)
+}
+
+/// True when the policy carries this create's stack, address and token.
 async fn ours(cx: &Cx<'_>, arn: &str) -> Result<bool> {
     let out = cx
         .clients()

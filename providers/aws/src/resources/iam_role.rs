@@ -1,12 +1,12 @@
 //! `aws_iam_role`: an IAM role and its trust policy (`assume_role_policy`, compared by
 //! meaning: a reformatted equal policy is no change).
 
-use super::iam_common::{self, Page};
-use super::{naming, policy_json, Cx, ResourceType};
+use super::iam_common;
+use super::{accepted, after_accept, naming, policy_json, Cx, ResourceType};
 use crate::attrs::{num, Attrs, Obj};
 use crate::errors::{none_if_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
-use crate::wait;
+use crate::wait::read_back;
 use aws_smithy_types::date_time::Format;
 use gantry_provider::provider::Result;
 use gantry_provider::{async_trait, Attribute, PlannedState, ProviderError, Schema, Type, Value};
@@ -96,12 +96,7 @@ impl ResourceType for IamRole {
 
     async fn create(&self, cx: &Cx<'_>, planned: &Value) -> Result<Value> {
         let a = Attrs(planned);
-        let name = naming::unique(
-            a.str("name"),
-            a.str("name_prefix"),
-            "terraform-",
-            cx.token(),
-        );
+        let name = iam_common::planned_name(planned, cx.token());
         let created = cx
             .clients()
             .iam
@@ -121,13 +116,15 @@ impl ResourceType for IamRole {
                 return Err(e);
             }
         }
-        let mut state = Obj::from(planned);
-        state.set("id", name.as_str()).set("name", name.as_str());
-        let base = state.into_value();
+        let mut known = Obj::from(&accepted(planned, &name));
+        known.set("name", name.as_str());
+        let known = known.into_value();
         // IAM is eventually consistent: a new role may not be readable at once.
-        wait::until_visible(cx.op, &format!("IAM role {name}"), || {
-            read_into(cx, base.clone())
-        })
+        let noun = format!("IAM role {name}");
+        after_accept(
+            known.clone(),
+            read_back(cx.op, &noun, || read_into(cx, known.clone())),
+        )
         .await
     }
 
@@ -207,33 +204,23 @@ impl ResourceType for IamRole {
         )
     }
 
+    /// The role with the planned name (or the one `name_prefix` and this create's token
+    /// make), when it carries this create's stack, address and token.
     async fn find_created(
         &self,
         cx: &Cx<'_>,
         token: &str,
-        _planned: &Value,
+        planned: &Value,
     ) -> Result<Option<Value>> {
-        let iam = &cx.clients().iam;
-        let list = |marker| async move {
-            let page = iam
-                .list_roles()
-                .set_marker(marker)
-                .send()
-                .await
-                .map_err(|e| sdk_error("ListRoles", e))?;
-            let names = page.roles().iter().map(|r| r.role_name().to_owned());
-            let objects = names.map(|n| (n.clone(), n)).collect();
-            Ok(Page::new(objects, page.marker(), page.is_truncated()))
-        };
-        let tagged = |name: String| async move { ours(cx, &name).await };
-        match iam_common::find_created(token, list, tagged).await? {
-            Some(name) => read_into(cx, Value::map([("id", Value::string(name))])).await,
-            None => Ok(None),
+        let name = iam_common::planned_name(planned, Some(token));
+        if !ours(cx, &name).await? {
+            return Ok(None);
         }
+        read_into(cx, Value::map([("id", Value::string(name))])).await
     }
 }
 
-/// True when the role `name` carries this operation's `gantry:address` and `gantry:stack`.
+/// True when the role `name` carries this create's stack, address and token.
 async fn ours(cx: &Cx<'_>, name: &str) -> Result<bool> {
     let out = cx.clients().iam.get_role().role_name(name).send().await;
     let found = out

@@ -1,10 +1,11 @@
 //! `aws_iam_role_policy_attachment`: a managed policy attached to a role. Its id (and
-//! import id) is `ROLE-NAME/POLICY-ARN`. Attaching is idempotent, so a create replayed after
-//! a crash needs no lookup (the default `find_created`, none, is right).
+//! import id) is `ROLE-NAME/POLICY-ARN`. Attaching is idempotent: an attachment a killed run
+//! made is adopted only on a role of this stack (find_created), else attached again.
 
 use super::{Cx, ResourceType};
 use crate::attrs::{Attrs, Obj};
-use crate::errors::{is_not_found, ok_if_not_found, sdk_error};
+use crate::errors::{is_not_found, none_if_not_found, ok_if_not_found, sdk_error};
+use crate::tags;
 use gantry_provider::provider::Result;
 use gantry_provider::{async_trait, Attribute, ProviderError, Schema, Type, Value};
 
@@ -59,13 +60,30 @@ impl ResourceType for IamRolePolicyAttachment {
     }
 
     /// An attachment has no identity of its own: it is the planned policy on the planned
-    /// role (a role this stack made, or named).
+    /// role, provided the role carries this stack's `gantry:stack` tag. On a role the stack
+    /// does not own the same attachment may be anyone's: none is adopted (attaching again
+    /// is harmless, and destroying this address then cannot detach someone else's).
     async fn find_created(
         &self,
         cx: &Cx<'_>,
         _token: &str,
         planned: &Value,
     ) -> Result<Option<Value>> {
+        let role = Attrs(planned).req_str("role")?;
+        let out = cx.clients().iam.get_role().role_name(role).send().await;
+        let role_tags = out
+            .map(|out| {
+                out.role()
+                    .map(|r| tags::from_iam(r.tags()))
+                    .unwrap_or_default()
+            })
+            .map_err(|e| sdk_error("GetRole", e));
+        let Some(role_tags) = none_if_not_found(role_tags)? else {
+            return Ok(None);
+        };
+        if !tags::stack_owns(cx.op, &role_tags) {
+            return Ok(None);
+        }
         self.read(cx, planned).await
     }
 

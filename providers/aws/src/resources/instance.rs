@@ -2,11 +2,11 @@
 //! on demand or spot. No capacity for the type in the zone is a Capacity error naming both,
 //! so the engine can fail over.
 
-use super::{Cx, ResourceType};
+use super::{accepted, after_accept, only_one, Cx, ResourceType};
 use crate::attrs::{complete, fill_unset, opt_str, Attrs, Obj};
 use crate::errors::{is_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
-use crate::wait::Wait;
+use crate::wait::{read_back, through_iam_propagation, Wait};
 use aws_sdk_ec2::types::{
     AttributeValue, BlockDeviceMapping, EbsBlockDevice, Filter, IamInstanceProfileSpecification,
     Instance, InstanceAttributeName, InstanceMarketOptionsRequest,
@@ -16,11 +16,17 @@ use aws_sdk_ec2::types::{
 use gantry_provider::provider::Result;
 use gantry_provider::{
     async_trait, plan_from_schema, Attribute, ErrorClass, NestedBlock, Nesting, PlannedState,
-    ProviderError, Schema, Type, Value,
+    ProviderError, Schema, Timeouts, Type, Value,
 };
 use std::time::Duration;
 
 pub struct Ec2Instance;
+
+/// Terraform's defaults: launching (and stopping and starting for a type change) takes
+/// minutes, terminating a GPU instance longer.
+const CREATE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+const UPDATE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+const DELETE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 
 /// States in which the instance no longer exists for gantry.
 fn is_gone(state: Option<&InstanceStateName>) -> bool {
@@ -139,6 +145,11 @@ impl ResourceType for Ec2Instance {
                     ),
                 ),
         )
+        .with_timeouts(Timeouts {
+            create: Some(CREATE_TIMEOUT),
+            update: Some(UPDATE_TIMEOUT),
+            delete: Some(DELETE_TIMEOUT),
+        })
     }
 
     fn validate(&self, config: &Value) -> Vec<String> {
@@ -180,79 +191,20 @@ impl ResourceType for Ec2Instance {
 
     async fn create(&self, cx: &Cx<'_>, planned: &Value) -> Result<Value> {
         let a = Attrs(planned);
-        let ec2 = &cx.clients().ec2;
-        let mut run = ec2
-            .run_instances()
-            .min_count(1)
-            .max_count(1)
-            .set_image_id(a.str("ami").map(str::to_owned))
-            .set_instance_type(a.str("instance_type").map(Into::into))
-            .set_subnet_id(a.str("subnet_id").map(str::to_owned))
-            .set_key_name(a.str("key_name").map(str::to_owned))
-            .set_ebs_optimized(a.bool("ebs_optimized"))
-            .set_user_data(a.str("user_data").map(aws_smithy_types::base64::encode))
-            .set_client_token(cx.token().map(str::to_owned))
-            .tag_specifications(tags::ec2_spec(Ec2Type::Instance, &cx.tags(planned)));
-        let groups = a.strs("vpc_security_group_ids");
-        if !groups.is_empty() {
-            run = run.set_security_group_ids(Some(groups));
-        }
-        if a.get("availability_zone").is_some() || a.get("placement_group").is_some() {
-            run = run.placement(
-                Placement::builder()
-                    .set_availability_zone(a.str("availability_zone").map(str::to_owned))
-                    .set_group_name(a.str("placement_group").map(str::to_owned))
-                    .build(),
-            );
-        }
-        if let Some(name) = a.str("iam_instance_profile") {
-            run = run.iam_instance_profile(
-                IamInstanceProfileSpecification::builder()
-                    .name(name)
-                    .build(),
-            );
-        }
-        if let Some(t) = a.block("launch_template") {
-            run = run.launch_template(
-                LaunchTemplateSpecification::builder()
-                    .set_launch_template_id(t.str("id").map(str::to_owned))
-                    .set_launch_template_name(t.str("name").map(str::to_owned))
-                    .set_version(t.str("version").map(str::to_owned))
-                    .build(),
-            );
-        }
-        if let Some(m) = a.block("instance_market_options") {
-            run = run.instance_market_options(market_options(&m));
-        }
-        for n in a.blocks("network_interface") {
-            run = run.network_interfaces(
-                InstanceNetworkInterfaceSpecification::builder()
-                    .set_network_interface_id(n.str("network_interface_id").map(str::to_owned))
-                    .set_device_index(n.i32("device_index"))
-                    .set_network_card_index(n.i32("network_card_index"))
-                    .set_delete_on_termination(n.bool("delete_on_termination"))
-                    .build(),
-            );
-        }
-        if let Some(root) = a.block("root_block_device") {
-            let device = root_device_name(cx, &a).await?;
-            run = run.block_device_mappings(
-                BlockDeviceMapping::builder()
-                    .device_name(device)
-                    .ebs(
-                        EbsBlockDevice::builder()
-                            .set_volume_size(root.i32("volume_size"))
-                            .set_volume_type(root.str("volume_type").map(Into::into))
-                            .set_iops(root.i32("iops"))
-                            .set_throughput(root.i32("throughput"))
-                            .set_encrypted(root.bool("encrypted"))
-                            .set_delete_on_termination(root.bool("delete_on_termination"))
-                            .build(),
-                    )
-                    .build(),
-            );
-        }
-        let out = match run.send().await.map_err(|e| sdk_error("RunInstances", e)) {
+        let root_device = match a.block("root_block_device") {
+            Some(_) => Some(root_device_name(cx, &a).await?),
+            None => None,
+        };
+        // EC2 may not know an instance profile made moments ago yet; the ClientToken makes
+        // sending the request again safe.
+        let sent = through_iam_propagation(cx.op, "RunInstances", || async {
+            run_request(cx, &a, planned, root_device.as_deref())
+                .send()
+                .await
+                .map_err(|e| sdk_error("RunInstances", e))
+        })
+        .await;
+        let out = match sent {
             Ok(out) => out,
             Err(e) if e.class == ErrorClass::Capacity => {
                 return Err(capacity_error(cx, &a, e).await)
@@ -265,12 +217,13 @@ impl ResourceType for Ec2Instance {
             .and_then(|i| i.instance_id())
             .ok_or_else(|| ProviderError::fatal("RunInstances returned no instance"))?
             .to_owned();
-        wait_for(cx, &id, InstanceStateName::Running).await?;
-        let mut state = Obj::from(planned);
-        state.set("id", id.as_str());
-        read_into(cx, state.into_value())
-            .await?
-            .ok_or_else(|| ProviderError::fatal(format!("instance {id} vanished after launch")))
+        let known = accepted(planned, &id);
+        after_accept(known.clone(), async {
+            wait_for(cx, &id, InstanceStateName::Running, CREATE_TIMEOUT).await?;
+            let noun = format!("instance {id}");
+            read_back(cx.op, &noun, || read_into(cx, known.clone())).await
+        })
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -291,7 +244,7 @@ impl ResourceType for Ec2Instance {
                 .send()
                 .await
                 .map_err(|e| sdk_error("StopInstances", e))?;
-            wait_for(cx, &id, InstanceStateName::Stopped).await?;
+            wait_for(cx, &id, InstanceStateName::Stopped, UPDATE_TIMEOUT).await?;
             ec2.modify_instance_attribute()
                 .instance_id(&id)
                 .instance_type(AttributeValue::builder().value(new_type).build())
@@ -303,7 +256,7 @@ impl ResourceType for Ec2Instance {
                 .send()
                 .await
                 .map_err(|e| sdk_error("StartInstances", e))?;
-            wait_for(cx, &id, InstanceStateName::Running).await?;
+            wait_for(cx, &id, InstanceStateName::Running, UPDATE_TIMEOUT).await?;
         }
         let groups = n.strs("vpc_security_group_ids");
         if n.get("vpc_security_group_ids").is_some()
@@ -345,7 +298,7 @@ impl ResourceType for Ec2Instance {
         ok_if_not_found(terminated)?;
         // Wait until it is gone, so what it used (subnet, security groups, placement group)
         // can be deleted after it.
-        Wait::up_to(Duration::from_secs(20 * 60))
+        Wait::for_op(cx.op, DELETE_TIMEOUT)
             .until(cx.op, &format!("instance {id} to terminate"), || async {
                 Ok(describe(cx, &id)
                     .await?
@@ -357,48 +310,159 @@ impl ResourceType for Ec2Instance {
             .await
     }
 
+    /// The instance launched with this create's token: EC2 records the ClientToken on the
+    /// instance (the `client-token` filter finds it), and RunInstances tagged it with this
+    /// create's stack, address and token (which find it where an API keeps no token). One
+    /// launched with another token (another stack's, or a deposed predecessor's) is never
+    /// returned. Found pending, it is waited for until it runs.
     async fn find_created(
         &self,
         cx: &Cx<'_>,
         token: &str,
         _planned: &Value,
     ) -> Result<Option<Value>> {
-        // RunInstances tags the instance as it creates it, so the address tag finds what a
-        // killed run launched; of those, the one launched with this run's ClientToken wins.
-        // (The `client-token` filter itself is not implemented by moto 5.2.5.)
-        let out = cx
-            .clients()
-            .ec2
-            .describe_instances()
-            .filters(tags::ec2_address_filter(&cx.op.address))
-            .filters(
-                Filter::builder()
-                    .name("instance-state-name")
-                    .set_values(Some(
-                        ["pending", "running", "stopping", "stopped"]
-                            .map(str::to_owned)
-                            .to_vec(),
-                    ))
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribeInstances", e))?;
-        let found: Vec<&Instance> = out
-            .reservations()
-            .iter()
-            .flat_map(|r| r.instances())
-            .collect();
-        let pick = found
-            .iter()
-            .find(|i| i.client_token() == Some(token))
-            .or_else(|| found.first());
-        let Some(id) = pick.and_then(|i| i.instance_id()) else {
+        let by_token = Filter::builder().name("client-token").values(token).build();
+        let mut found = live_instances(cx, vec![by_token], |i| {
+            i.client_token() == Some(token) && !tags::contradict(cx.op, &tags::from_ec2(i.tags()))
+        })
+        .await?;
+        if found.is_empty() {
+            if let Some(filters) = tags::ec2_identity_filters(cx.op) {
+                found = live_instances(cx, filters, |i| {
+                    // A ClientToken EC2 recorded must be this create's too.
+                    let token_ok = i.client_token().is_none_or(|t| t.is_empty() || t == token);
+                    token_ok && tags::are_ours(cx.op, &tags::from_ec2(i.tags()))
+                })
+                .await?;
+            }
+        }
+        let Some(id) = only_one("instance", found) else {
             return Ok(None);
         };
-        wait_for(cx, id, InstanceStateName::Running).await?;
+        wait_for(cx, &id, InstanceStateName::Running, CREATE_TIMEOUT).await?;
         read_into(cx, Value::map([("id", Value::string(id))])).await
     }
+}
+
+/// The ids of instances that are not terminated or shutting down, match `filters` and pass
+/// `keep`, paging through DescribeInstances.
+async fn live_instances(
+    cx: &Cx<'_>,
+    mut filters: Vec<Filter>,
+    keep: impl Fn(&Instance) -> bool,
+) -> Result<Vec<String>> {
+    filters.push(
+        Filter::builder()
+            .name("instance-state-name")
+            .set_values(Some(
+                ["pending", "running", "stopping", "stopped"]
+                    .map(str::to_owned)
+                    .to_vec(),
+            ))
+            .build(),
+    );
+    let mut pages = cx
+        .clients()
+        .ec2
+        .describe_instances()
+        .set_filters(Some(filters))
+        .into_paginator()
+        .send();
+    let mut found = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("DescribeInstances", e))?;
+        found.extend(
+            page.reservations()
+                .iter()
+                .flat_map(|r| r.instances())
+                .filter(|i| keep(i))
+                .filter_map(|i| i.instance_id().map(str::to_owned)),
+        );
+    }
+    Ok(found)
+}
+
+/// The RunInstances request for `planned` (`root_device`: the AMI's root device name,
+/// when a `root_block_device` block sizes it).
+fn run_request(
+    cx: &Cx<'_>,
+    a: &Attrs<'_>,
+    planned: &Value,
+    root_device: Option<&str>,
+) -> aws_sdk_ec2::operation::run_instances::builders::RunInstancesFluentBuilder {
+    let mut run = cx
+        .clients()
+        .ec2
+        .run_instances()
+        .min_count(1)
+        .max_count(1)
+        .set_image_id(a.str("ami").map(str::to_owned))
+        .set_instance_type(a.str("instance_type").map(Into::into))
+        .set_subnet_id(a.str("subnet_id").map(str::to_owned))
+        .set_key_name(a.str("key_name").map(str::to_owned))
+        .set_ebs_optimized(a.bool("ebs_optimized"))
+        .set_user_data(a.str("user_data").map(aws_smithy_types::base64::encode))
+        .set_client_token(cx.token().map(str::to_owned))
+        .tag_specifications(tags::ec2_spec(Ec2Type::Instance, &cx.tags(planned)));
+    let groups = a.strs("vpc_security_group_ids");
+    if !groups.is_empty() {
+        run = run.set_security_group_ids(Some(groups));
+    }
+    if a.get("availability_zone").is_some() || a.get("placement_group").is_some() {
+        run = run.placement(
+            Placement::builder()
+                .set_availability_zone(a.str("availability_zone").map(str::to_owned))
+                .set_group_name(a.str("placement_group").map(str::to_owned))
+                .build(),
+        );
+    }
+    if let Some(name) = a.str("iam_instance_profile") {
+        run = run.iam_instance_profile(
+            IamInstanceProfileSpecification::builder()
+                .name(name)
+                .build(),
+        );
+    }
+    if let Some(t) = a.block("launch_template") {
+        run = run.launch_template(
+            LaunchTemplateSpecification::builder()
+                .set_launch_template_id(t.str("id").map(str::to_owned))
+                .set_launch_template_name(t.str("name").map(str::to_owned))
+                .set_version(t.str("version").map(str::to_owned))
+                .build(),
+        );
+    }
+    if let Some(m) = a.block("instance_market_options") {
+        run = run.instance_market_options(market_options(&m));
+    }
+    for n in a.blocks("network_interface") {
+        run = run.network_interfaces(
+            InstanceNetworkInterfaceSpecification::builder()
+                .set_network_interface_id(n.str("network_interface_id").map(str::to_owned))
+                .set_device_index(n.i32("device_index"))
+                .set_network_card_index(n.i32("network_card_index"))
+                .set_delete_on_termination(n.bool("delete_on_termination"))
+                .build(),
+        );
+    }
+    if let (Some(root), Some(device)) = (a.block("root_block_device"), root_device) {
+        run = run.block_device_mappings(
+            BlockDeviceMapping::builder()
+                .device_name(device)
+                .ebs(
+                    EbsBlockDevice::builder()
+                        .set_volume_size(root.i32("volume_size"))
+                        .set_volume_type(root.str("volume_type").map(Into::into))
+                        .set_iops(root.i32("iops"))
+                        .set_throughput(root.i32("throughput"))
+                        .set_encrypted(root.bool("encrypted"))
+                        .set_delete_on_termination(root.bool("delete_on_termination"))
+                        .build(),
+                )
+                .build(),
+        );
+    }
+    run
 }
 
 /// Set in the configuration, known yet or not.
@@ -553,11 +617,17 @@ async fn describe(cx: &Cx<'_>, id: &str) -> Result<Option<Instance>> {
         .cloned())
 }
 
-/// Waits until the instance is in `target`. An instance that terminates on the way (a spot
-/// request that could not be fulfilled, a launch that failed) is an error with AWS's reason.
-async fn wait_for(cx: &Cx<'_>, id: &str, target: InstanceStateName) -> Result<()> {
+/// Waits (up to the operation's timeout, else `default`) until the instance is in `target`.
+/// An instance that terminates on the way (a spot request that could not be fulfilled, a
+/// launch that failed) is an error with AWS's reason.
+async fn wait_for(
+    cx: &Cx<'_>,
+    id: &str,
+    target: InstanceStateName,
+    default: Duration,
+) -> Result<()> {
     let what = format!("instance {id} to be {}", target.as_str());
-    Wait::up_to(Duration::from_secs(15 * 60))
+    Wait::for_op(cx.op, default)
         .until(cx.op, &what, || async {
             let Some(i) = describe(cx, id).await? else {
                 return Err(ProviderError::not_found(format!(

@@ -1,10 +1,11 @@
 //! `aws_internet_gateway`: a VPC's way to the internet. `vpc_id` changes in place: the
 //! gateway is detached from the old VPC and attached to the new one.
 
-use super::{Cx, ResourceType};
+use super::{accepted, after_accept, only_one, Cx, ResourceType};
 use crate::attrs::{Attrs, Obj};
 use crate::errors::{none_if_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
+use crate::wait::read_back;
 use aws_sdk_ec2::types::ResourceType as Ec2Type;
 use gantry_provider::provider::Result;
 use gantry_provider::{async_trait, Attribute, ProviderError, Schema, Type, Value};
@@ -33,7 +34,7 @@ impl ResourceType for InternetGateway {
     async fn create(&self, cx: &Cx<'_>, planned: &Value) -> Result<Value> {
         let ec2 = &cx.clients().ec2;
         // No ClientToken on CreateInternetGateway: a killed run's gateway is found again by
-        // its gantry:address tag (find_created).
+        // its identity tags (find_created).
         let out = ec2
             .create_internet_gateway()
             .tag_specifications(tags::ec2_spec(Ec2Type::InternetGateway, &cx.tags(planned)))
@@ -45,14 +46,15 @@ impl ResourceType for InternetGateway {
             .and_then(|g| g.internet_gateway_id())
             .ok_or_else(|| ProviderError::fatal("CreateInternetGateway returned no id"))?
             .to_owned();
-        if let Some(vpc) = Attrs(planned).str("vpc_id") {
-            attach(cx, &id, vpc).await?;
-        }
-        let mut state = Obj::from(planned);
-        state.set("id", id.as_str());
-        read_into(cx, state.into_value()).await?.ok_or_else(|| {
-            ProviderError::fatal(format!("internet gateway {id} vanished after create"))
+        let known = accepted(planned, &id);
+        after_accept(known.clone(), async {
+            if let Some(vpc) = Attrs(planned).str("vpc_id") {
+                attach(cx, &id, vpc).await?;
+            }
+            let noun = format!("internet gateway {id}");
+            read_back(cx.op, &noun, || read_into(cx, known.clone())).await
         })
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -102,28 +104,37 @@ impl ResourceType for InternetGateway {
         )
     }
 
+    /// The gateway tagged with this create's stack, address and token.
     async fn find_created(
         &self,
         cx: &Cx<'_>,
         _token: &str,
         _planned: &Value,
     ) -> Result<Option<Value>> {
-        let out = cx
+        let Some(filters) = tags::ec2_identity_filters(cx.op) else {
+            return Ok(None);
+        };
+        let mut pages = cx
             .clients()
             .ec2
             .describe_internet_gateways()
-            .filters(tags::ec2_address_filter(&cx.op.address))
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribeInternetGateways", e))?;
-        let Some(id) = out
-            .internet_gateways()
-            .first()
-            .and_then(|g| g.internet_gateway_id())
-        else {
-            return Ok(None);
-        };
-        read_into(cx, Value::map([("id", Value::string(id))])).await
+            .set_filters(Some(filters))
+            .into_paginator()
+            .send();
+        let mut found = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("DescribeInternetGateways", e))?;
+            found.extend(
+                page.internet_gateways()
+                    .iter()
+                    .filter(|g| tags::are_ours(cx.op, &tags::from_ec2(g.tags())))
+                    .filter_map(|g| g.internet_gateway_id().map(str::to_owned)),
+            );
+        }
+        match only_one("internet gateway", found) {
+            Some(id) => read_into(cx, Value::map([("id", Value::string(id))])).await,
+            None => Ok(None),
+        }
     }
 }
 

@@ -1,13 +1,16 @@
 //! `aws_kms_key`: a KMS key. Deleting schedules the deletion (`deletion_window_in_days`,
 //! 7 to 30 days; KMS cannot delete at once), and a key pending deletion reads as gone.
 
-use super::{policy_json, Cx, ResourceType};
+use super::{accepted, after_accept, only_one, policy_json, Cx, ResourceType};
 use crate::attrs::{num, Attrs, Obj};
 use crate::errors::{is_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
+use crate::wait::read_back;
 use aws_sdk_kms::types::{KeyMetadata, KeySpec, KeyState, KeyUsageType};
 use gantry_provider::provider::Result;
-use gantry_provider::{async_trait, Attribute, PlannedState, ProviderError, Schema, Type, Value};
+use gantry_provider::{
+    async_trait, Attribute, ErrorClass, PlannedState, ProviderError, Schema, Type, Value,
+};
 
 pub struct KmsKey;
 
@@ -130,23 +133,14 @@ impl ResourceType for KmsKey {
             .key_metadata()
             .map(|m| m.key_id().to_owned())
             .ok_or_else(|| ProviderError::fatal("CreateKey returned no key"))?;
-        let mut state = Obj::from(planned);
-        state.set("id", id.as_str());
-        let new_key = Value::map([("is_enabled", Value::Bool(true))]);
-        if let Err(e) = set_enabled_and_rotation(cx, &id, &new_key, planned).await {
-            // The create fails and will be retried with a new key: do not leave this one
-            // behind untracked.
-            let _ = kms
-                .schedule_key_deletion()
-                .key_id(&id)
-                .pending_window_in_days(7)
-                .send()
-                .await;
-            return Err(e);
-        }
-        read_into(cx, state.into_value())
-            .await?
-            .ok_or_else(|| ProviderError::fatal(format!("KMS key {id} vanished after create")))
+        let known = accepted(planned, &id);
+        after_accept(known.clone(), async {
+            let new_key = Value::map([("is_enabled", Value::Bool(true))]);
+            set_enabled_and_rotation(cx, &id, &new_key, planned).await?;
+            let noun = format!("KMS key {id}");
+            read_back(cx.op, &noun, || read_into(cx, known.clone())).await
+        })
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -233,45 +227,41 @@ impl ResourceType for KmsKey {
         }
     }
 
+    /// The key tagged with this create's stack, address and token. CreateKey takes no
+    /// idempotency token and keys have no name, so every key of the account and region is
+    /// looked at (paging through ListKeys), each by its tags.
     async fn find_created(
         &self,
         cx: &Cx<'_>,
         _token: &str,
         _planned: &Value,
     ) -> Result<Option<Value>> {
-        // CreateKey takes no idempotency token: look for the `gantry:address` tag.
-        let kms = &cx.clients().kms;
-        let wanted = tags::desired(&Default::default(), &Value::Null, cx.op);
-        if wanted.is_empty() {
+        if cx.op.identity().len() < 3 {
             return Ok(None);
         }
-        let mut marker: Option<String> = None;
-        loop {
-            let page = kms
-                .list_keys()
-                .set_marker(marker.clone())
-                .send()
-                .await
-                .map_err(|e| sdk_error("ListKeys", e))?;
-            for key in page.keys() {
-                let Some(id) = key.key_id() else { continue };
-                let found = match key_tags(cx, id).await {
+        let mut pages = cx.clients().kms.list_keys().into_paginator().send();
+        let mut found = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("ListKeys", e))?;
+            for id in page.keys().iter().filter_map(|k| k.key_id()) {
+                let key_tags = match key_tags(cx, id).await {
                     Ok(t) => t,
-                    // Keys of AWS services, or pending deletion, may refuse: not ours.
-                    Err(_) => continue,
-                };
-                if wanted.iter().all(|(k, v)| found.get(k) == Some(v)) {
-                    if let Some(state) =
-                        read_into(cx, Value::map([("id", Value::string(id))])).await?
-                    {
-                        return Ok(Some(state));
+                    // Keys of other principals or AWS services may refuse (AccessDenied), and
+                    // a key may go while we look: neither is ours.
+                    Err(e) if matches!(e.class, ErrorClass::Auth | ErrorClass::NotFound) => {
+                        continue
                     }
+                    Err(e) => return Err(e),
+                };
+                if tags::are_ours(cx.op, &key_tags) {
+                    found.push(id.to_owned());
                 }
             }
-            match page.next_marker() {
-                Some(m) if page.truncated() => marker = Some(m.to_owned()),
-                _ => return Ok(None),
-            }
+        }
+        // A key pending deletion reads as gone.
+        match only_one("KMS key", found) {
+            Some(id) => read_into(cx, Value::map([("id", Value::string(id))])).await,
+            None => Ok(None),
         }
     }
 }

@@ -2,10 +2,11 @@
 //! EFA, volumes, spot options). Every change but tags makes a new version, as in AWS;
 //! `update_default_version` makes it the default.
 
-use super::{Cx, ResourceType};
+use super::{accepted, after_accept, only_one, Cx, ResourceType};
 use crate::attrs::{self, fill_unset, opt_str, str_set_or_null, Attrs, Obj};
-use crate::errors::{is_not_found, ok_if_not_found, sdk_error};
+use crate::errors::{is_not_found, none_if_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
+use crate::wait::{read_back, through_iam_propagation};
 use aws_sdk_ec2::types::{
     Filter, LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
     LaunchTemplateIamInstanceProfileSpecificationRequest,
@@ -242,28 +243,37 @@ impl ResourceType for LaunchTemplate {
     async fn create(&self, cx: &Cx<'_>, planned: &Value) -> Result<Value> {
         let a = Attrs(planned);
         let name = template_name(&a, cx.token());
-        let out = cx
-            .clients()
-            .ec2
-            .create_launch_template()
-            .launch_template_name(&name)
-            .set_version_description(a.str("description").map(str::to_owned))
-            .launch_template_data(request_data(&a))
-            .set_client_token(cx.token().map(str::to_owned))
-            .tag_specifications(tags::ec2_spec(Ec2Type::LaunchTemplate, &cx.tags(planned)))
-            .send()
-            .await
-            .map_err(|e| sdk_error("CreateLaunchTemplate", e))?;
+        let ec2 = &cx.clients().ec2;
+        let send = || {
+            ec2.create_launch_template()
+                .launch_template_name(&name)
+                .set_version_description(a.str("description").map(str::to_owned))
+                .launch_template_data(request_data(&a))
+                .set_client_token(cx.token().map(str::to_owned))
+                .tag_specifications(tags::ec2_spec(Ec2Type::LaunchTemplate, &cx.tags(planned)))
+                .send()
+        };
+        // EC2 may not know an instance profile made moments ago yet.
+        let out = through_iam_propagation(cx.op, "CreateLaunchTemplate", || async {
+            send()
+                .await
+                .map_err(|e| sdk_error("CreateLaunchTemplate", e))
+        })
+        .await?;
         let id = out
             .launch_template()
             .and_then(|t| t.launch_template_id())
             .ok_or_else(|| ProviderError::fatal("CreateLaunchTemplate returned no template id"))?
             .to_owned();
-        let mut state = Obj::from(planned);
-        state.set("id", id.as_str()).set("name", name.as_str());
-        read_into(cx, state.into_value()).await?.ok_or_else(|| {
-            ProviderError::fatal(format!("launch template {id} vanished after create"))
-        })
+        let mut known = Obj::from(&accepted(planned, &id));
+        known.set("name", name.as_str());
+        let known = known.into_value();
+        let noun = format!("launch template {id}");
+        after_accept(
+            known.clone(),
+            read_back(cx.op, &noun, || read_into(cx, known.clone())),
+        )
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -332,29 +342,37 @@ impl ResourceType for LaunchTemplate {
         )
     }
 
+    /// The template with the planned name (or the one `name_prefix` and this create's
+    /// token make), when it carries this create's stack, address and token.
     async fn find_created(
         &self,
         cx: &Cx<'_>,
-        _token: &str,
-        _planned: &Value,
+        token: &str,
+        planned: &Value,
     ) -> Result<Option<Value>> {
-        // The template carries its gantry:address tag from the create call on.
+        let name = template_name(&Attrs(planned), Some(token));
         let out = cx
             .clients()
             .ec2
             .describe_launch_templates()
-            .filters(tags::ec2_address_filter(&cx.op.address))
+            .launch_template_names(&name)
             .send()
             .await
-            .map_err(|e| sdk_error("DescribeLaunchTemplates", e))?;
-        let Some(id) = out
-            .launch_templates()
-            .first()
-            .and_then(|t| t.launch_template_id())
-        else {
+            .map_err(|e| sdk_error("DescribeLaunchTemplates", e));
+        // An unknown name is InvalidLaunchTemplateName.NotFoundException.
+        let Some(out) = none_if_not_found(out)? else {
             return Ok(None);
         };
-        read_into(cx, Value::map([("id", Value::string(id))])).await
+        let found = out
+            .launch_templates()
+            .iter()
+            .filter(|t| tags::are_ours(cx.op, &tags::from_ec2(t.tags())))
+            .filter_map(|t| t.launch_template_id().map(str::to_owned))
+            .collect();
+        match only_one("launch template", found) {
+            Some(id) => read_into(cx, Value::map([("id", Value::string(id))])).await,
+            None => Ok(None),
+        }
     }
 }
 

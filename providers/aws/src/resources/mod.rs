@@ -1,6 +1,7 @@
 //! Resource types, one file each, with Terraform's names. Each implements
 //! [`ResourceType`]; [`all`] lists them for the provider.
 
+use crate::attrs::Obj;
 use crate::clients::Clients;
 use crate::settings::Settings;
 use crate::tags::{self, Tags};
@@ -8,6 +9,7 @@ use gantry_provider::provider::Result;
 use gantry_provider::{
     async_trait, plan_from_schema, OpContext, PlannedState, ProviderError, Schema, Value,
 };
+use std::future::Future;
 
 mod efs_file_system;
 mod eip;
@@ -97,6 +99,40 @@ impl Cx<'_> {
     pub fn region(&self) -> &str {
         &self.settings.clients.region
     }
+}
+
+/// What a create knows of its object once the cloud accepted it: the planned values
+/// (unknowns dropped) with the new `id`.
+pub fn accepted(planned: &Value, id: &str) -> Value {
+    let mut known = Obj::from(planned);
+    known.set("id", id);
+    known.into_value()
+}
+
+/// Runs what a create does after the call the cloud accepted (waits, read-back, tags,
+/// attribute changes): an error among those steps carries `known`
+/// ([`ProviderError::after_create`]), so the engine records the object, tainted, and never
+/// sends the create again. Cancellation during a wait is such an error too.
+pub async fn after_accept<T>(known: Value, steps: impl Future<Output = Result<T>>) -> Result<T> {
+    steps.await.map_err(|e| match e.accepted {
+        Some(_) => e,
+        None => e.after_create(known),
+    })
+}
+
+/// The one object a lookup found for a create, warning about others: a create carries a
+/// token unique to it, so two matches mean an earlier attempt of this very create was
+/// carried out twice (an SDK retry of a call without an idempotency token) and the extra
+/// one needs a hand.
+pub fn only_one(what: &str, mut found: Vec<String>) -> Option<String> {
+    if found.len() > 1 {
+        tracing::warn!(
+            what,
+            ids = ?found,
+            "several objects carry this create's token; adopting the first, delete the others"
+        );
+    }
+    (!found.is_empty()).then(|| found.swap_remove(0))
 }
 
 /// One AWS resource type.

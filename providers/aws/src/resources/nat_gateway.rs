@@ -3,19 +3,23 @@
 //! is `available`, delete until it is `deleted` (only then is its Elastic IP free to
 //! release).
 
-use super::{Cx, ResourceType};
+use super::{accepted, after_accept, only_one, Cx, ResourceType};
 use crate::attrs::{opt_str, Attrs, Obj};
 use crate::errors::{none_if_not_found, ok_if_not_found, sdk_error, service_error};
 use crate::tags::{self, with_tags};
-use crate::wait::Wait;
+use crate::wait::{read_back, Wait};
 use aws_sdk_ec2::types::{
     ConnectivityType, NatGateway as ApiGateway, NatGatewayState, ResourceType as Ec2Type,
 };
 use gantry_provider::provider::Result;
-use gantry_provider::{async_trait, Attribute, ProviderError, Schema, Type, Value};
+use gantry_provider::{async_trait, Attribute, ProviderError, Schema, Timeouts, Type, Value};
 use std::time::Duration;
 
 pub struct NatGateway;
+
+/// Terraform's defaults: a gateway takes a minute or two to come up, longer to go.
+const CREATE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+const DELETE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 const CONNECTIVITY_TYPES: [&str; 2] = ["public", "private"];
 
@@ -56,6 +60,12 @@ impl ResourceType for NatGateway {
                 .attr("network_interface_id", Attribute::computed(Type::String))
                 .attr("public_ip", Attribute::computed(Type::String)),
         )
+        .with_timeouts(Timeouts {
+            create: Some(CREATE_TIMEOUT),
+            // Accepted as in Terraform; only tags change in place, which does not wait.
+            update: Some(CREATE_TIMEOUT),
+            delete: Some(DELETE_TIMEOUT),
+        })
     }
 
     fn validate(&self, config: &Value) -> Vec<String> {
@@ -98,12 +108,13 @@ impl ResourceType for NatGateway {
             .and_then(|g| g.nat_gateway_id())
             .ok_or_else(|| ProviderError::fatal("CreateNatGateway returned no id"))?
             .to_owned();
-        wait_available(cx, &id).await?;
-        let mut state = Obj::from(planned);
-        state.set("id", id.as_str());
-        read_into(cx, state.into_value())
-            .await?
-            .ok_or_else(|| ProviderError::fatal(format!("NAT gateway {id} vanished after create")))
+        let known = accepted(planned, &id);
+        after_accept(known.clone(), async {
+            wait_available(cx, &id).await?;
+            let noun = format!("NAT gateway {id}");
+            read_back(cx.op, &noun, || read_into(cx, known.clone())).await
+        })
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -136,8 +147,8 @@ impl ResourceType for NatGateway {
                 .map(|_| ())
                 .map_err(|e| sdk_error("DeleteNatGateway", e)),
         )?;
-        // Terraform's default delete timeout: deleting takes a few minutes on AWS.
-        Wait::up_to(Duration::from_secs(30 * 60))
+        // Deleting takes a few minutes on AWS.
+        Wait::for_op(cx.op, DELETE_TIMEOUT)
             .until(cx.op, &format!("NAT gateway {id} to be deleted"), || {
                 let ec2 = ec2.clone();
                 let id = id.to_owned();
@@ -151,30 +162,39 @@ impl ResourceType for NatGateway {
             .await
     }
 
+    /// The gateway tagged with this create's stack, address and token (a retried
+    /// CreateNatGateway with this ClientToken returns it too, but DescribeNatGateways cannot
+    /// be asked by token). One already deleted or failed is none.
     async fn find_created(
         &self,
         cx: &Cx<'_>,
         _token: &str,
         _planned: &Value,
     ) -> Result<Option<Value>> {
-        // DescribeNatGateways has no client-token filter: the tag set at create finds it.
-        let out = cx
+        let Some(filters) = tags::ec2_identity_filters(cx.op) else {
+            return Ok(None);
+        };
+        let mut pages = cx
             .clients()
             .ec2
             .describe_nat_gateways()
-            .filter(tags::ec2_address_filter(&cx.op.address))
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribeNatGateways", e))?;
-        let Some(id) = out
-            .nat_gateways()
-            .iter()
-            .find(|g| !is_gone(g))
-            .and_then(|g| g.nat_gateway_id())
-        else {
-            return Ok(None);
-        };
-        read_into(cx, Value::map([("id", Value::string(id))])).await
+            .set_filter(Some(filters))
+            .into_paginator()
+            .send();
+        let mut found = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("DescribeNatGateways", e))?;
+            found.extend(
+                page.nat_gateways()
+                    .iter()
+                    .filter(|g| !is_gone(g) && tags::are_ours(cx.op, &tags::from_ec2(g.tags())))
+                    .filter_map(|g| g.nat_gateway_id().map(str::to_owned)),
+            );
+        }
+        match only_one("NAT gateway", found) {
+            Some(id) => read_into(cx, Value::map([("id", Value::string(id))])).await,
+            None => Ok(None),
+        }
     }
 }
 
@@ -205,8 +225,7 @@ async fn describe(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<Option<ApiGatew
 /// failure code and message (`Gateway.NotAttached`: the VPC has no internet gateway).
 async fn wait_available(cx: &Cx<'_>, id: &str) -> Result<()> {
     let ec2 = cx.clients().ec2.clone();
-    // Terraform's default create timeout.
-    Wait::up_to(Duration::from_secs(10 * 60))
+    Wait::for_op(cx.op, CREATE_TIMEOUT)
         .until(
             cx.op,
             &format!("NAT gateway {id} to become available"),

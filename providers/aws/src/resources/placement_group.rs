@@ -2,19 +2,23 @@
 //! low-latency network segment, what EFA training jobs want), `spread` or `partition`.
 //! As in Terraform the id is the group's name; every argument forces a new group.
 
-use super::{Cx, ResourceType};
+use super::{accepted, after_accept, Cx, ResourceType};
 use crate::attrs::{num, Attrs, Obj};
 use crate::errors::{none_if_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
-use crate::wait::Wait;
+use crate::wait::{read_back, Wait};
 use aws_sdk_ec2::types::{
     PlacementGroupState, PlacementStrategy, ResourceType as Ec2Type, SpreadLevel,
 };
 use gantry_provider::provider::Result;
-use gantry_provider::{async_trait, Attribute, ProviderError, Schema, Type, Value};
+use gantry_provider::{async_trait, Attribute, ProviderError, Schema, Timeouts, Type, Value};
 use std::time::Duration;
 
 pub struct PlacementGroup;
+
+/// Terraform's waits: a group is `available` (or gone) within seconds.
+const CREATE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+const DELETE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 #[async_trait]
 impl ResourceType for PlacementGroup {
@@ -43,6 +47,11 @@ impl ResourceType for PlacementGroup {
                         .describe("`host` or `rack` for a `spread` group (AWS's default: rack)."),
                 ),
         )
+        .with_timeouts(Timeouts {
+            create: Some(CREATE_TIMEOUT),
+            update: None,
+            delete: Some(DELETE_TIMEOUT),
+        })
     }
 
     fn validate(&self, config: &Value) -> Vec<String> {
@@ -79,8 +88,9 @@ impl ResourceType for PlacementGroup {
         let a = Attrs(planned);
         let name = a.req_str("name")?;
         // CreatePlacementGroup takes no ClientToken; the name is unique per region, and a
-        // killed run's group is found again by its gantry:address tag (find_created).
-        cx.clients()
+        // killed run's group is found again by its name and identity tags (find_created).
+        let out = cx
+            .clients()
             .ec2
             .create_placement_group()
             .group_name(name)
@@ -95,28 +105,19 @@ impl ResourceType for PlacementGroup {
             .send()
             .await
             .map_err(|e| sdk_error("CreatePlacementGroup", e))?;
-        let ec2 = cx.clients().ec2.clone();
-        Wait::up_to(Duration::from_secs(300))
-            .until(
-                cx.op,
-                &format!("placement group {name} to become available"),
-                || {
-                    let ec2 = ec2.clone();
-                    let name = name.to_owned();
-                    async move {
-                        let group = describe(&ec2, &name).await?;
-                        Ok(group
-                            .filter(|g| g.state() == Some(&PlacementGroupState::Available))
-                            .map(|_| ()))
-                    }
-                },
-            )
-            .await?;
-        let mut state = Obj::from(planned);
-        state.set("id", name);
-        read_into(cx, state.into_value()).await?.ok_or_else(|| {
-            ProviderError::fatal(format!("placement group {name} vanished after create"))
+        // The id is the name (as in Terraform); the group id is known from the answer.
+        let mut known = Obj::from(&accepted(planned, name));
+        known.set_opt(
+            "placement_group_id",
+            out.placement_group().and_then(|g| g.group_id()),
+        );
+        let known = known.into_value();
+        after_accept(known.clone(), async {
+            wait_for(cx, name, Presence::Available).await?;
+            let noun = format!("placement group {name}");
+            read_back(cx.op, &noun, || read_into(cx, known.clone())).await
         })
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -139,7 +140,7 @@ impl ResourceType for PlacementGroup {
 
     async fn delete(&self, cx: &Cx<'_>, state: &Value) -> Result<()> {
         let name = Attrs(state).id()?;
-        let ec2 = cx.clients().ec2.clone();
+        let ec2 = &cx.clients().ec2;
         // InvalidPlacementGroup.InUse (instances still in it) is a Conflict: the engine
         // retries while they terminate.
         ok_if_not_found(
@@ -150,43 +151,58 @@ impl ResourceType for PlacementGroup {
                 .map(|_| ())
                 .map_err(|e| sdk_error("DeletePlacementGroup", e)),
         )?;
-        Wait::up_to(Duration::from_secs(300))
-            .until(
-                cx.op,
-                &format!("placement group {name} to be deleted"),
-                || {
-                    let ec2 = ec2.clone();
-                    let name = name.to_owned();
-                    async move {
-                        let group = describe(&ec2, &name).await?;
-                        Ok(group
-                            .is_none_or(|g| g.state() == Some(&PlacementGroupState::Deleted))
-                            .then_some(()))
-                    }
-                },
-            )
-            .await
+        wait_for(cx, name, Presence::Gone).await
     }
 
+    /// The group with the planned name, when it carries this create's stack, address and
+    /// token (a group of that name made by anyone else is not adopted).
     async fn find_created(
         &self,
         cx: &Cx<'_>,
         _token: &str,
-        _planned: &Value,
+        planned: &Value,
     ) -> Result<Option<Value>> {
-        let out = cx
-            .clients()
-            .ec2
-            .describe_placement_groups()
-            .filters(tags::ec2_address_filter(&cx.op.address))
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribePlacementGroups", e))?;
-        let Some(name) = out.placement_groups().first().and_then(|g| g.group_name()) else {
+        let name = Attrs(planned).req_str("name")?;
+        let group = describe(&cx.clients().ec2, name).await?;
+        let ours = group.is_some_and(|g| {
+            g.state() != Some(&PlacementGroupState::Deleted)
+                && tags::are_ours(cx.op, &tags::from_ec2(g.tags()))
+        });
+        if !ours {
             return Ok(None);
-        };
+        }
         read_into(cx, Value::map([("id", Value::string(name))])).await
     }
+}
+
+/// What [`wait_for`] waits for.
+#[derive(Clone, Copy, PartialEq)]
+enum Presence {
+    Available,
+    Gone,
+}
+
+/// Waits until the group is `available` (after a create) or gone (after a delete).
+async fn wait_for(cx: &Cx<'_>, name: &str, want: Presence) -> Result<()> {
+    let (what, timeout) = match want {
+        Presence::Available => ("become available", CREATE_TIMEOUT),
+        Presence::Gone => ("be deleted", DELETE_TIMEOUT),
+    };
+    let ec2 = &cx.clients().ec2;
+    Wait::for_op(cx.op, timeout)
+        .until(
+            cx.op,
+            &format!("placement group {name} to {what}"),
+            || async move {
+                let state = describe(ec2, name).await?.and_then(|g| g.state().cloned());
+                let done = match want {
+                    Presence::Available => state == Some(PlacementGroupState::Available),
+                    Presence::Gone => state.is_none_or(|s| s == PlacementGroupState::Deleted),
+                };
+                Ok(done.then_some(()))
+            },
+        )
+        .await
 }
 
 /// The group named `name`, `None` when there is none.

@@ -7,10 +7,11 @@
 //! block list from an empty one, so no `route` blocks means no routes, as Terraform's
 //! `route = []` does.) The implicit `local` route and propagated routes are never shown.
 
-use super::{Cx, ResourceType};
+use super::{accepted, after_accept, only_one, Cx, ResourceType};
 use crate::attrs::{Attrs, Obj};
 use crate::errors::{none_if_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
+use crate::wait::read_back;
 use aws_sdk_ec2::types::{ResourceType as Ec2Type, RouteOrigin};
 use gantry_provider::provider::Result;
 use gantry_provider::{
@@ -239,18 +240,17 @@ impl ResourceType for RouteTable {
             .and_then(|t| t.route_table_id())
             .ok_or_else(|| ProviderError::fatal("CreateRouteTable returned no id"))?
             .to_owned();
-        // A retried create (same token) returns the same table, which may already hold
-        // some routes: only what is missing is added.
-        let existing = read_into(cx, Value::map([("id", Value::string(&id))]))
-            .await?
-            .map(|v| routes_of(&v))
-            .unwrap_or_default();
-        apply_routes(cx, &id, &existing, &routes_of(planned)).await?;
-        let mut state = Obj::from(planned);
-        state.set("id", id.as_str());
-        read_into(cx, state.into_value())
-            .await?
-            .ok_or_else(|| ProviderError::fatal(format!("route table {id} vanished after create")))
+        let known = accepted(planned, &id);
+        let noun = format!("route table {id}");
+        after_accept(known.clone(), async {
+            // A retried create (same token) returns the same table, which may already hold
+            // some routes: only what is missing is added.
+            let base = Value::map([("id", Value::string(&id))]);
+            let existing = read_back(cx.op, &noun, || read_into(cx, base.clone())).await?;
+            apply_routes(cx, &id, &routes_of(&existing), &routes_of(planned)).await?;
+            read_back(cx.op, &noun, || read_into(cx, known.clone())).await
+        })
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -310,24 +310,38 @@ impl ResourceType for RouteTable {
         )
     }
 
+    /// The table tagged with this create's stack, address and token (CreateRouteTable's
+    /// ClientToken is not something DescribeRouteTables can filter on).
     async fn find_created(
         &self,
         cx: &Cx<'_>,
         _token: &str,
         _planned: &Value,
     ) -> Result<Option<Value>> {
-        let out = cx
+        let Some(filters) = tags::ec2_identity_filters(cx.op) else {
+            return Ok(None);
+        };
+        let mut pages = cx
             .clients()
             .ec2
             .describe_route_tables()
-            .filters(tags::ec2_address_filter(&cx.op.address))
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribeRouteTables", e))?;
-        let Some(id) = out.route_tables().first().and_then(|t| t.route_table_id()) else {
-            return Ok(None);
-        };
-        read_into(cx, Value::map([("id", Value::string(id))])).await
+            .set_filters(Some(filters))
+            .into_paginator()
+            .send();
+        let mut found = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("DescribeRouteTables", e))?;
+            found.extend(
+                page.route_tables()
+                    .iter()
+                    .filter(|t| tags::are_ours(cx.op, &tags::from_ec2(t.tags())))
+                    .filter_map(|t| t.route_table_id().map(str::to_owned)),
+            );
+        }
+        match only_one("route table", found) {
+            Some(id) => read_into(cx, Value::map([("id", Value::string(id))])).await,
+            None => Ok(None),
+        }
     }
 }
 

@@ -3,13 +3,15 @@
 //! changing `route_table_id` uses ReplaceRouteTableAssociation, which gives the association
 //! a new id. Import takes `subnet-id/rtb-id` or `gateway-id/rtb-id`, as Terraform does.
 //!
-//! Associations cannot be tagged, so a run killed between AssociateRouteTable and recording
-//! it cannot find it again (find_created has no address to search by); the next apply's
-//! AssociateRouteTable then fails with `Resource.AlreadyAssociated`, naming the subnet.
+//! Associations cannot be tagged and have no token: a run killed between AssociateRouteTable
+//! and recording it finds the association again as the one between the planned subnet (or
+//! gateway) and route table, when both carry this stack's `gantry:stack` tag (find_created).
 
-use super::{Cx, ResourceType};
+use super::{accepted, after_accept, Cx, ResourceType};
 use crate::attrs::{Attrs, Obj};
 use crate::errors::{none_if_not_found, ok_if_not_found, sdk_error};
+use crate::tags;
+use crate::wait::read_back;
 use aws_sdk_ec2::types::{Filter, RouteTable};
 use gantry_provider::provider::Result;
 use gantry_provider::{async_trait, Attribute, ProviderError, Schema, Type, Value};
@@ -58,13 +60,13 @@ impl ResourceType for RouteTableAssociation {
         let id = out.association_id().ok_or_else(|| {
             ProviderError::fatal("AssociateRouteTable returned no association id")
         })?;
-        let mut state = Obj::from(planned);
-        state.set("id", id);
-        read_into(cx, state.into_value()).await?.ok_or_else(|| {
-            ProviderError::fatal(format!(
-                "route table association {id} vanished after create"
-            ))
-        })
+        let known = accepted(planned, id);
+        let noun = format!("route table association {id}");
+        after_accept(
+            known.clone(),
+            read_back(cx.op, &noun, || read_into(cx, known.clone())),
+        )
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -134,7 +136,10 @@ impl ResourceType for RouteTableAssociation {
     }
 
     /// An association has no tags or token of its own: it is the one between the planned
-    /// subnet (or gateway) and route table, both of them this stack's objects.
+    /// subnet (or gateway) and route table, provided both carry this stack's `gantry:stack`
+    /// tag. Between objects the stack does not own, an existing association may be anyone's:
+    /// none is adopted, and a create sent again fails with `Resource.AlreadyAssociated`
+    /// instead of taking it over.
     async fn find_created(
         &self,
         cx: &Cx<'_>,
@@ -146,6 +151,12 @@ impl ResourceType for RouteTableAssociation {
             return Ok(None);
         };
         let table_id = a.req_str("route_table_id")?;
+        let ec2 = &cx.clients().ec2;
+        for parent in [target, table_id] {
+            if !tags::stack_owns(cx.op, &tags::ec2_tags_of(ec2, parent).await?) {
+                return Ok(None);
+            }
+        }
         self.import(cx, &format!("{target}/{table_id}")).await
     }
 }

@@ -2,16 +2,16 @@
 //! separate resources, as in Terraform's AWS provider v4+). With `force_destroy`, destroy
 //! empties it first, every object version and delete marker included.
 
-use super::{naming, Cx, ResourceType};
+use super::{accepted, after_accept, naming, Cx, ResourceType};
 use crate::attrs::{Attrs, Obj};
 use crate::errors::{is_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
-use crate::wait;
+use crate::wait::read_back;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier, Tagging,
 };
 use gantry_provider::provider::Result;
-use gantry_provider::{async_trait, Attribute, ProviderError, Schema, Type, Value};
+use gantry_provider::{async_trait, Attribute, ErrorClass, ProviderError, Schema, Type, Value};
 
 pub struct S3Bucket;
 
@@ -73,13 +73,17 @@ impl ResourceType for S3Bucket {
     }
 
     async fn create(&self, cx: &Cx<'_>, planned: &Value) -> Result<Value> {
-        let a = Attrs(planned);
-        let name = naming::unique(
-            a.str("bucket"),
-            a.str("bucket_prefix"),
-            "terraform-",
-            cx.token(),
-        );
+        let (name, generated) = planned_name(planned, cx.token());
+        // Bucket names are global and us-east-1 answers a CreateBucket for a bucket the
+        // account already owns with success: look first, so another stack's bucket (or one
+        // made by hand) is never taken over and retagged.
+        match owner(cx, &name, generated).await? {
+            Owner::Nobody => {}
+            Owner::ThisCreate => {
+                tracing::info!(bucket = %name, "bucket made by an earlier attempt of this create")
+            }
+            Owner::Someone => return Err(not_ours(&name)),
+        }
         let s3 = &cx.clients().s3;
         let mut create = s3.create_bucket().bucket(&name);
         // us-east-1 is the default location and must not be named.
@@ -96,16 +100,20 @@ impl ResourceType for S3Bucket {
             .map_err(|e| sdk_error("CreateBucket", e))
         {
             Ok(_) => {}
-            // A retried create whose first attempt went through.
-            Err(e) if e.code.as_deref() == Some("BucketAlreadyOwnedByYou") => {}
+            // A retried create whose first attempt went through (seen above as this
+            // create's, or made between the look and the call by this create's retry).
+            Err(e) if e.code.as_deref() == Some("BucketAlreadyOwnedByYou") => {
+                if owner(cx, &name, generated).await? != Owner::ThisCreate {
+                    return Err(not_ours(&name));
+                }
+            }
             Err(e) => return Err(e),
         }
-        put_tags(cx, &name, &cx.tags(planned)).await?;
-        let mut state = Obj::from(planned);
-        state.set("id", name.as_str());
-        let base = state.into_value();
-        wait::until_visible(cx.op, &format!("S3 bucket {name}"), || {
-            read_into(cx, base.clone())
+        let known = accepted(planned, &name);
+        after_accept(known.clone(), async {
+            put_tags(cx, &name, &cx.tags(planned)).await?;
+            let noun = format!("S3 bucket {name}");
+            read_back(cx.op, &noun, || read_into(cx, known.clone())).await
         })
         .await
     }
@@ -145,34 +153,82 @@ impl ResourceType for S3Bucket {
         )
     }
 
+    /// The bucket with the planned name (or the one `bucket_prefix` and this create's token
+    /// make), when it is this create's: tagged with its stack, address and token, or, for a
+    /// name made from the token, not tagged by gantry at all yet (a run killed between
+    /// CreateBucket and PutBucketTagging).
     async fn find_created(
         &self,
         cx: &Cx<'_>,
         token: &str,
-        _planned: &Value,
+        planned: &Value,
     ) -> Result<Option<Value>> {
-        let suffix = naming::suffix(Some(token));
-        let wanted = tags::desired(&Default::default(), &Value::Null, cx.op);
-        let out = cx
-            .clients()
-            .s3
-            .list_buckets()
-            .send()
-            .await
-            .map_err(|e| sdk_error("ListBuckets", e))?;
-        for bucket in out.buckets() {
-            let Some(name) = bucket.name() else { continue };
-            let mine = name.ends_with(&suffix)
-                || (!wanted.is_empty() && {
-                    let found = bucket_tags(cx, name).await.unwrap_or_default();
-                    wanted.iter().all(|(k, v)| found.get(k) == Some(v))
-                });
-            if mine {
-                return read_into(cx, Value::map([("id", Value::string(name))])).await;
-            }
+        let (name, generated) = planned_name(planned, Some(token));
+        if owner(cx, &name, generated).await? != Owner::ThisCreate {
+            return Ok(None);
         }
-        Ok(None)
+        read_into(cx, Value::map([("id", Value::string(name))])).await
     }
+}
+
+/// The bucket name a create of `planned` asks for, and whether it was made from the
+/// create's token (no `bucket` given): `bucket`, else `bucket_prefix` (or `terraform-`) and
+/// a suffix from the token.
+fn planned_name(planned: &Value, token: Option<&str>) -> (String, bool) {
+    let a = Attrs(planned);
+    let given = a.str("bucket");
+    let name = naming::unique(given, a.str("bucket_prefix"), "terraform-", token);
+    (name, given.is_none())
+}
+
+/// Whose a bucket of a given name is, as far as a create can tell.
+#[derive(Debug, PartialEq, Eq)]
+enum Owner {
+    /// No such bucket.
+    Nobody,
+    /// Made by this create (an earlier attempt, or a killed run).
+    ThisCreate,
+    /// Another stack's, another create's, made by hand, or another account's.
+    Someone,
+}
+
+/// Whose the bucket `name` is. A name made from the create's token is proof on its own
+/// while the bucket carries no gantry tags yet (tags come in a second call); otherwise the
+/// bucket must carry this create's stack, address and token.
+async fn owner(cx: &Cx<'_>, name: &str, generated: bool) -> Result<Owner> {
+    let head = cx.clients().s3.head_bucket().bucket(name).send().await;
+    match head.map_err(|e| sdk_error("HeadBucket", e)) {
+        Ok(_) => {}
+        Err(e) if is_not_found(&e) => return Ok(Owner::Nobody),
+        // 403: the name is another account's bucket.
+        Err(e) if e.class == ErrorClass::Auth => return Ok(Owner::Someone),
+        Err(e) => return Err(e),
+    }
+    let found = match bucket_tags(cx, name).await {
+        Ok(t) => t,
+        Err(e) if is_not_found(&e) => return Ok(Owner::Nobody),
+        Err(e) => return Err(e),
+    };
+    let untouched = !found.keys().any(|k| k.starts_with("gantry:"));
+    Ok(
+        if tags::are_ours(cx.op, &found) || (generated && untouched) {
+            Owner::ThisCreate
+        } else {
+            Owner::Someone
+        },
+    )
+}
+
+/// A create refused because the bucket exists and is not this create's.
+fn not_ours(name: &str) -> ProviderError {
+    ProviderError::new(
+        ErrorClass::Conflict,
+        format!(
+            "S3 bucket {name} already exists and was not made by this create (another stack's, \
+             made by hand, or another account's): choose another name, or `gantry import` it"
+        ),
+    )
+    .with_code("BucketAlreadyExists")
 }
 
 /// Why `name` is not a valid bucket name, if it is not (the common rules).
@@ -195,6 +251,56 @@ fn bucket_name_problem(name: &str) -> Option<String> {
         ));
     }
     None
+}
+
+/// Whether the bucket carries this stack's `gantry:stack` tag: the settings resources
+/// (versioning, encryption, public access block) adopt only settings of such buckets.
+pub(super) async fn stack_owns(cx: &Cx<'_>, name: &str) -> Result<bool> {
+    match bucket_tags(cx, name).await {
+        Ok(found) => Ok(tags::stack_owns(cx.op, &found)),
+        Err(e) if is_not_found(&e) || e.class == ErrorClass::Auth => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// What find_created of a bucket setting (versioning, encryption, public access block)
+/// returns: the setting as `read` finds it, but only on a bucket of this stack and only when
+/// it already is what `planned` asks for in every attribute of `compared` (else the create
+/// was not carried out, and putting the setting again is harmless).
+pub(super) async fn adopt_setting<F>(
+    cx: &Cx<'_>,
+    planned: &Value,
+    compared: &[&str],
+    read: F,
+) -> Result<Option<Value>>
+where
+    F: std::future::Future<Output = Result<Option<Value>>>,
+{
+    let bucket = Attrs(planned).req_str("bucket")?;
+    if !stack_owns(cx, bucket).await? {
+        return Ok(None);
+    }
+    let Some(found) = read.await? else {
+        return Ok(None);
+    };
+    let same = |name: &&str| {
+        let get = |v: &Value| normal(Attrs(v).get(name).cloned().unwrap_or(Value::Null));
+        get(&found) == get(planned)
+    };
+    Ok(compared.iter().all(same).then_some(found))
+}
+
+/// A value compared by content: unknowns as null, blocks as sets (their order, and whether
+/// the schema keeps them as a list or a set, says nothing about the setting).
+fn normal(v: Value) -> Value {
+    match v {
+        Value::Unknown(_) => Value::Null,
+        Value::List(items) | Value::Set(items) => {
+            Value::set(items.into_iter().map(normal).collect())
+        }
+        Value::Map(m) => Value::Map(m.into_iter().map(|(k, v)| (k, normal(v))).collect()),
+        other => other,
+    }
 }
 
 /// Replaces the bucket's whole tag set (S3 has no per-key tag calls).

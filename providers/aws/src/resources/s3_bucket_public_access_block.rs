@@ -1,11 +1,12 @@
 //! `aws_s3_bucket_public_access_block`: a bucket's four public access switches.
 
-use super::{Cx, ResourceType};
+use super::{accepted, after_accept, Cx, ResourceType};
 use crate::attrs::{Attrs, Obj};
 use crate::errors::{is_not_found, ok_if_not_found, sdk_error};
+use crate::wait::read_back;
 use aws_sdk_s3::types::PublicAccessBlockConfiguration;
 use gantry_provider::provider::Result;
-use gantry_provider::{async_trait, Attribute, ProviderError, Schema, Type, Value};
+use gantry_provider::{async_trait, Attribute, Schema, Type, Value};
 
 pub struct S3BucketPublicAccessBlock;
 
@@ -37,11 +38,13 @@ impl ResourceType for S3BucketPublicAccessBlock {
     async fn create(&self, cx: &Cx<'_>, planned: &Value) -> Result<Value> {
         let bucket = Attrs(planned).req_str("bucket")?.to_owned();
         put(cx, &bucket, planned).await?;
-        let mut state = Obj::from(planned);
-        state.set("id", bucket.as_str());
-        read_into(cx, state.into_value()).await?.ok_or_else(|| {
-            ProviderError::not_found(format!("S3 bucket {bucket} has no public access block"))
-        })
+        let known = accepted(planned, &bucket);
+        let noun = format!("public access block of S3 bucket {bucket}");
+        after_accept(
+            known.clone(),
+            read_back(cx.op, &noun, || read_into(cx, known.clone())),
+        )
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -51,25 +54,29 @@ impl ResourceType for S3BucketPublicAccessBlock {
     async fn update(&self, cx: &Cx<'_>, prior: &Value, planned: &Value) -> Result<Value> {
         let bucket = Attrs(prior).id()?.to_owned();
         put(cx, &bucket, planned).await?;
-        let mut state = Obj::from(planned);
-        state.set("id", bucket.as_str());
-        read_into(cx, state.into_value()).await?.ok_or_else(|| {
-            ProviderError::not_found(format!("S3 bucket {bucket} has no public access block"))
-        })
+        let known = accepted(planned, &bucket);
+        let noun = format!("public access block of S3 bucket {bucket}");
+        after_accept(
+            known.clone(),
+            read_back(cx.op, &noun, || read_into(cx, known.clone())),
+        )
+        .await
     }
 
-    /// A bucket setting has no identity of its own: it is the planned bucket's public access block
-    /// (the bucket is this stack's; putting it again is idempotent).
+    /// A bucket setting has no identity of its own: it is the planned bucket's setting,
+    /// adopted when the bucket carries this stack's `gantry:stack` tag and already holds what
+    /// was planned (else the create is sent again, which is idempotent).
     async fn find_created(
         &self,
         cx: &Cx<'_>,
         _token: &str,
         planned: &Value,
     ) -> Result<Option<Value>> {
-        let bucket = Attrs(planned).req_str("bucket")?.to_owned();
+        let bucket = Attrs(planned).req_str("bucket")?;
         let mut state = Obj::from(planned);
-        state.set("id", bucket.as_str());
-        read_into(cx, state.into_value()).await
+        state.set("id", bucket);
+        let read = read_into(cx, state.into_value());
+        super::s3_bucket::adopt_setting(cx, planned, &SWITCHES, read).await
     }
 
     async fn delete(&self, cx: &Cx<'_>, state: &Value) -> Result<()> {

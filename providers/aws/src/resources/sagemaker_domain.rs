@@ -1,25 +1,27 @@
 //! `aws_sagemaker_domain`: a SageMaker Studio domain (the ML platform's front door: user
 //! profiles, apps and a home EFS file system in a VPC).
 
-use super::{Cx, ResourceType};
+use super::{accepted, after_accept, only_one, Cx, ResourceType};
 use crate::attrs::{Attrs, Obj};
 use crate::errors::{none_if_not_found, sdk_error};
 use crate::tags::{self, with_tags, Tags};
-use crate::wait::Wait;
+use crate::wait::{read_back, through_iam_propagation, Wait};
 use aws_sdk_sagemaker::operation::describe_domain::DescribeDomainOutput;
 use aws_sdk_sagemaker::types::{
     AppNetworkAccessType, AuthMode, DomainStatus, RetentionPolicy, RetentionType, Tag, UserSettings,
 };
 use gantry_provider::provider::Result;
 use gantry_provider::{
-    async_trait, Attribute, ErrorClass, NestedBlock, Nesting, ProviderError, Schema, Type, Value,
+    async_trait, Attribute, ErrorClass, NestedBlock, Nesting, ProviderError, Schema, Timeouts,
+    Type, Value,
 };
 use std::time::Duration;
 
 pub struct SagemakerDomain;
 
-/// Terraform waits up to 10 minutes for InService and for deletion.
-const TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// Terraform waits up to 20 minutes for InService and for deletion (it has no `timeouts`
+/// block for this type; gantry accepts one).
+const TIMEOUT: Duration = Duration::from_secs(20 * 60);
 
 #[async_trait]
 impl ResourceType for SagemakerDomain {
@@ -90,6 +92,7 @@ impl ResourceType for SagemakerDomain {
                     ),
                 ),
         )
+        .with_timeouts(Timeouts::all(TIMEOUT))
     }
 
     fn validate(&self, config: &Value) -> Vec<String> {
@@ -98,36 +101,48 @@ impl ResourceType for SagemakerDomain {
 
     async fn create(&self, cx: &Cx<'_>, planned: &Value) -> Result<Value> {
         let a = Attrs(planned);
-        let out = cx
-            .clients()
-            .sagemaker
-            .create_domain()
-            .domain_name(a.req_str("domain_name")?)
-            .auth_mode(AuthMode::from(a.req_str("auth_mode")?))
-            .vpc_id(a.req_str("vpc_id")?)
-            .set_subnet_ids(Some(a.strs("subnet_ids")))
-            .set_kms_key_id(a.str("kms_key_id").map(str::to_owned))
-            .set_app_network_access_type(
-                a.str("app_network_access_type")
-                    .map(AppNetworkAccessType::from),
-            )
-            .set_default_user_settings(user_settings(&a))
-            .set_tags(Some(sagemaker_tags(&cx.tags(planned))))
-            .send()
-            .await
-            .map_err(|e| sdk_error("CreateDomain", e))?;
+        let (name, auth, vpc) = (
+            a.req_str("domain_name")?,
+            a.req_str("auth_mode")?,
+            a.req_str("vpc_id")?,
+        );
+        let sm = &cx.clients().sagemaker;
+        let send = || {
+            sm.create_domain()
+                .domain_name(name)
+                .auth_mode(AuthMode::from(auth))
+                .vpc_id(vpc)
+                .set_subnet_ids(Some(a.strs("subnet_ids")))
+                .set_kms_key_id(a.str("kms_key_id").map(str::to_owned))
+                .set_app_network_access_type(
+                    a.str("app_network_access_type")
+                        .map(AppNetworkAccessType::from),
+                )
+                .set_default_user_settings(user_settings(&a))
+                .set_tags(Some(sagemaker_tags(&cx.tags(planned))))
+                .send()
+        };
+        // SageMaker may not be able to assume an execution role made moments ago yet (it
+        // refuses the request: nothing is created, so sending it again is safe).
+        let out = through_iam_propagation(cx.op, "CreateDomain", || async {
+            send().await.map_err(|e| sdk_error("CreateDomain", e))
+        })
+        .await?;
         // The id is the last part of the ARN (…:domain/d-xxxxxxxxxxxx) when not given.
         let id = out
             .domain_id()
             .or_else(|| out.domain_arn().and_then(|arn| arn.rsplit('/').next()))
             .ok_or_else(|| ProviderError::fatal("CreateDomain returned no domain id"))?
             .to_owned();
-        wait_in_service(cx, &id).await?;
-        let mut state = Obj::from(planned);
-        state.set("id", id.as_str());
-        read_into(cx, state.into_value()).await?.ok_or_else(|| {
-            ProviderError::fatal(format!("SageMaker domain {id} vanished after create"))
+        let mut known = Obj::from(&accepted(planned, &id));
+        known.set_opt("arn", out.domain_arn());
+        let known = known.into_value();
+        after_accept(known.clone(), async {
+            wait_in_service(cx, &id, TIMEOUT).await?;
+            let noun = format!("SageMaker domain {id}");
+            read_back(cx.op, &noun, || read_into(cx, known.clone())).await
         })
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -154,7 +169,7 @@ impl ResourceType for SagemakerDomain {
                 .send()
                 .await
                 .map_err(|e| sdk_error("UpdateDomain", e))?;
-            wait_in_service(cx, &id).await?;
+            wait_in_service(cx, &id, TIMEOUT).await?;
         }
         let mut state = Obj::from(planned);
         state.set("id", id.as_str());
@@ -187,7 +202,7 @@ impl ResourceType for SagemakerDomain {
         if none_if_not_found(sent)?.is_none() {
             return Ok(());
         }
-        Wait::up_to(TIMEOUT)
+        Wait::for_op(cx.op, TIMEOUT)
             .until(
                 cx.op,
                 &format!("SageMaker domain {id} to be deleted"),
@@ -210,31 +225,40 @@ impl ResourceType for SagemakerDomain {
             .await
     }
 
+    /// The domain with the planned name tagged with this create's stack, address and
+    /// token (CreateDomain takes no client token), paging through ListDomains. One being
+    /// deleted is none.
     async fn find_created(
         &self,
         cx: &Cx<'_>,
         _token: &str,
-        _planned: &Value,
+        planned: &Value,
     ) -> Result<Option<Value>> {
-        // CreateDomain takes no client token: find the domain by gantry's address tag.
+        let name = Attrs(planned).req_str("domain_name")?;
         let mut pages = cx
             .clients()
             .sagemaker
             .list_domains()
             .into_paginator()
             .send();
+        let mut found = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| sdk_error("ListDomains", e))?;
             for domain in page.domains() {
                 let (Some(id), Some(arn)) = (domain.domain_id(), domain.domain_arn()) else {
                     continue;
                 };
-                if made_for_address(cx, arn).await? {
-                    return read_into(cx, Value::map([("id", Value::string(id))])).await;
+                let candidate = domain.domain_name() == Some(name)
+                    && domain.status() != Some(&DomainStatus::Deleting);
+                if candidate && made_by(cx, arn).await? {
+                    found.push(id.to_owned());
                 }
             }
         }
-        Ok(None)
+        match only_one("SageMaker domain", found) {
+            Some(id) => read_into(cx, Value::map([("id", Value::string(id))])).await,
+            None => Ok(None),
+        }
     }
 }
 
@@ -303,8 +327,8 @@ async fn describe(cx: &Cx<'_>, id: &str) -> Result<Option<DescribeDomainOutput>>
     none_if_not_found(out)
 }
 
-async fn wait_in_service(cx: &Cx<'_>, id: &str) -> Result<()> {
-    Wait::up_to(TIMEOUT)
+async fn wait_in_service(cx: &Cx<'_>, id: &str, default: Duration) -> Result<()> {
+    Wait::for_op(cx.op, default)
         .until_ready(
             cx.op,
             &format!("SageMaker domain {id}"),
@@ -442,10 +466,12 @@ pub(super) async fn tags_of(cx: &Cx<'_>, arn: Option<&str>) -> Result<Tags> {
     }
 }
 
-/// True when the SageMaker object `arn` carries this operation's `gantry:address` tag: the
-/// way to find what a killed run created (SageMaker's create calls take no client token).
-pub(super) async fn made_for_address(cx: &Cx<'_>, arn: &str) -> Result<bool> {
-    Ok(list_tags(cx, arn).await?.get(tags::ADDRESS_TAG) == Some(&cx.op.address))
+/// True when the SageMaker object `arn` carries this create's stack, address and token:
+/// the way to find what a killed run created (SageMaker's create calls take no client
+/// token). One that is gone is not.
+pub(super) async fn made_by(cx: &Cx<'_>, arn: &str) -> Result<bool> {
+    Ok(none_if_not_found(list_tags(cx, arn).await)?
+        .is_some_and(|found| tags::are_ours(cx.op, &found)))
 }
 
 /// Brings a SageMaker object's tags from `old` to `new` (AddTags / DeleteTags).

@@ -1,12 +1,12 @@
 //! `aws_sagemaker_notebook_instance`: a managed Jupyter notebook on an ML instance (GPU
 //! types such as ml.g5.xlarge included).
 
-use super::sagemaker_domain::{made_for_address, sagemaker_tags, string_set, tags_of, update_tags};
-use super::{Cx, ResourceType};
+use super::sagemaker_domain::{made_by, sagemaker_tags, string_set, tags_of, update_tags};
+use super::{accepted, after_accept, Cx, ResourceType};
 use crate::attrs::{num, Attrs, Obj};
 use crate::errors::sdk_error;
 use crate::tags::{self, with_tags, Tags};
-use crate::wait::Wait;
+use crate::wait::{read_back, through_iam_propagation, Wait};
 use aws_sdk_sagemaker::operation::describe_notebook_instance::DescribeNotebookInstanceOutput;
 use aws_sdk_sagemaker::types::{
     DirectInternetAccess, InstanceType, NotebookInstanceStatus as S, RootAccess,
@@ -14,14 +14,17 @@ use aws_sdk_sagemaker::types::{
 use gantry_provider::provider::Result;
 use gantry_provider::{
     async_trait, plan_from_schema, Attribute, ErrorClass, PlannedState, ProviderError, Schema,
-    Type, Value,
+    Timeouts, Type, Value,
 };
 use std::time::Duration;
 
 pub struct NotebookInstance;
 
-/// Starting, stopping and updating a notebook instance take minutes each.
-const TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// Starting, stopping and updating a notebook instance take minutes each: Terraform waits
+/// up to 60 minutes for InService and 10 for a deletion (it has no `timeouts` block for this
+/// type; gantry accepts one).
+const TIMEOUT: Duration = Duration::from_secs(60 * 60);
+const DELETE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
 /// The attributes UpdateNotebookInstance changes (the instance must be stopped for it).
 const UPDATABLE: [&str; 5] = [
@@ -69,6 +72,11 @@ impl ResourceType for NotebookInstance {
                     Attribute::optional(Type::String).with_default("Enabled").force_new(),
                 ),
         )
+        .with_timeouts(Timeouts {
+            create: Some(TIMEOUT),
+            update: Some(TIMEOUT),
+            delete: Some(DELETE_TIMEOUT),
+        })
     }
 
     fn validate(&self, config: &Value) -> Vec<String> {
@@ -94,48 +102,62 @@ impl ResourceType for NotebookInstance {
         let a = Attrs(planned);
         let name = a.req_str("name")?;
         let groups = a.strs("security_groups");
-        let sent = cx
-            .clients()
-            .sagemaker
-            .create_notebook_instance()
-            .notebook_instance_name(name)
-            .instance_type(InstanceType::from(a.req_str("instance_type")?))
-            .role_arn(a.req_str("role_arn")?)
-            .set_subnet_id(a.str("subnet_id").map(str::to_owned))
-            .set_security_group_ids((!groups.is_empty()).then_some(groups))
-            .set_kms_key_id(a.str("kms_key_id").map(str::to_owned))
-            .set_lifecycle_config_name(a.str("lifecycle_config_name").map(str::to_owned))
-            .set_volume_size_in_gb(a.i32("volume_size"))
-            .set_root_access(a.str("root_access").map(RootAccess::from))
-            .set_direct_internet_access(
-                a.str("direct_internet_access")
-                    .map(DirectInternetAccess::from),
-            )
-            .set_platform_identifier(a.str("platform_identifier").map(str::to_owned))
-            .set_tags(Some(sagemaker_tags(&cx.tags(planned))))
-            .send()
-            .await
-            .map_err(|e| sdk_error("CreateNotebookInstance", e));
-        if let Err(e) = sent {
-            // No client token: a retried create finds the name taken. Adopt it when it is
-            // the one this address created.
-            let arn = describe(cx, name)
-                .await?
-                .and_then(|nb| nb.notebook_instance_arn().map(str::to_owned));
-            let ours = match arn {
-                Some(arn) => made_for_address(cx, &arn).await?,
-                None => false,
-            };
-            if !ours {
-                return Err(e);
-            }
-        }
-        wait_for(cx, name, &[S::InService]).await?;
-        let mut state = Obj::from(planned);
-        state.set("id", name);
-        read_into(cx, state.into_value()).await?.ok_or_else(|| {
-            ProviderError::fatal(format!("notebook instance {name} vanished after create"))
+        let (instance_type, role) = (a.req_str("instance_type")?, a.req_str("role_arn")?);
+        let sm = &cx.clients().sagemaker;
+        let send = || {
+            sm.create_notebook_instance()
+                .notebook_instance_name(name)
+                .instance_type(InstanceType::from(instance_type))
+                .role_arn(role)
+                .set_subnet_id(a.str("subnet_id").map(str::to_owned))
+                .set_security_group_ids((!groups.is_empty()).then(|| groups.clone()))
+                .set_kms_key_id(a.str("kms_key_id").map(str::to_owned))
+                .set_lifecycle_config_name(a.str("lifecycle_config_name").map(str::to_owned))
+                .set_volume_size_in_gb(a.i32("volume_size"))
+                .set_root_access(a.str("root_access").map(RootAccess::from))
+                .set_direct_internet_access(
+                    a.str("direct_internet_access")
+                        .map(DirectInternetAccess::from),
+                )
+                .set_platform_identifier(a.str("platform_identifier").map(str::to_owned))
+                .set_tags(Some(sagemaker_tags(&cx.tags(planned))))
+                .send()
+        };
+        // SageMaker may not be able to assume a role made moments ago yet (a refusal:
+        // nothing is created, so sending the request again is safe).
+        let sent = through_iam_propagation(cx.op, "CreateNotebookInstance", || async {
+            send()
+                .await
+                .map_err(|e| sdk_error("CreateNotebookInstance", e))
         })
+        .await;
+        let arn = match sent {
+            Ok(out) => out.notebook_instance_arn().map(str::to_owned),
+            // No client token: a retried create finds the name taken. Adopt it when it is
+            // the one this create made.
+            Err(e) => {
+                let arn = describe(cx, name)
+                    .await?
+                    .and_then(|nb| nb.notebook_instance_arn().map(str::to_owned));
+                let ours = match &arn {
+                    Some(arn) => made_by(cx, arn).await?,
+                    None => false,
+                };
+                if !ours {
+                    return Err(e);
+                }
+                arn
+            }
+        };
+        let mut known = Obj::from(&accepted(planned, name));
+        known.set_opt("arn", arn);
+        let known = known.into_value();
+        after_accept(known.clone(), async {
+            wait_for(cx, name, &[S::InService]).await?;
+            let noun = format!("notebook instance {name}");
+            read_back(cx.op, &noun, || read_into(cx, known.clone())).await
+        })
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -180,39 +202,34 @@ impl ResourceType for NotebookInstance {
             Err(e) => return Err(e),
             Ok(_) => {}
         }
-        Wait::up_to(TIMEOUT)
+        Wait::for_op(cx.op, DELETE_TIMEOUT)
             .until_gone(cx.op, &format!("notebook instance {name}"), || {
                 describe(cx, name)
             })
             .await
     }
 
+    /// The instance with the planned name, when it carries this create's stack, address
+    /// and token (CreateNotebookInstance takes no client token).
     async fn find_created(
         &self,
         cx: &Cx<'_>,
         _token: &str,
-        _planned: &Value,
+        planned: &Value,
     ) -> Result<Option<Value>> {
-        let mut pages = cx
-            .clients()
-            .sagemaker
-            .list_notebook_instances()
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("ListNotebookInstances", e))?;
-            for nb in page.notebook_instances() {
-                let (Some(name), Some(arn)) =
-                    (nb.notebook_instance_name(), nb.notebook_instance_arn())
-                else {
-                    continue;
-                };
-                if made_for_address(cx, arn).await? {
-                    return read_into(cx, Value::map([("id", Value::string(name))])).await;
-                }
-            }
+        let name = Attrs(planned).req_str("name")?;
+        let Some(nb) = describe(cx, name).await? else {
+            return Ok(None);
+        };
+        let going = nb.notebook_instance_status() == Some(&S::Deleting);
+        let ours = match nb.notebook_instance_arn() {
+            Some(arn) if !going => made_by(cx, arn).await?,
+            _ => false,
+        };
+        if !ours {
+            return Ok(None);
         }
-        Ok(None)
+        read_into(cx, Value::map([("id", Value::string(name))])).await
     }
 }
 
@@ -288,7 +305,7 @@ async fn wait_for(cx: &Cx<'_>, name: &str, targets: &[S]) -> Result<S> {
         .map(S::as_str)
         .collect::<Vec<_>>()
         .join(" or ");
-    Wait::up_to(TIMEOUT)
+    Wait::for_op(cx.op, TIMEOUT)
         .until_ready(
             cx.op,
             &format!("notebook instance {name}"),

@@ -12,10 +12,11 @@
 //! omitted blocks from an empty list, so no `egress` blocks means no egress rules
 //! (Terraform's `egress = []`).
 
-use super::{naming, Cx, ResourceType};
+use super::{accepted, after_accept, naming, only_one, Cx, ResourceType};
 use crate::attrs::{Attrs, Obj};
 use crate::errors::{none_if_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
+use crate::wait::read_back;
 use aws_sdk_ec2::types::{
     IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType as Ec2Type, UserIdGroupPair,
 };
@@ -420,7 +421,7 @@ impl ResourceType for SecurityGroup {
             cx.token(),
         );
         // CreateSecurityGroup has no ClientToken; the name is unique per VPC and a killed
-        // run's group is found again by its gantry:address tag (find_created).
+        // run's group is found again by its name and identity tags (find_created).
         let out = cx
             .clients()
             .ec2
@@ -436,13 +437,19 @@ impl ResourceType for SecurityGroup {
             .group_id()
             .ok_or_else(|| ProviderError::fatal("CreateSecurityGroup returned no group id"))?
             .to_owned();
-        // Also removes the default allow-all egress rule, unless an egress block asks for it.
-        sync_rules(cx, &id, planned).await?;
-        let mut state = Obj::from(planned);
-        state.set("id", id.as_str()).set("name", name.as_str());
-        read_into(cx, state.into_value()).await?.ok_or_else(|| {
-            ProviderError::fatal(format!("security group {id} vanished after create"))
+        let mut known = Obj::from(&accepted(planned, &id));
+        known.set("name", name.as_str());
+        let known = known.into_value();
+        let noun = format!("security group {id}");
+        after_accept(known.clone(), async {
+            // The rules are changed from what EC2 shows: wait until it shows the group.
+            read_back(cx.op, &noun, || describe(cx, &id)).await?;
+            // Also removes the default allow-all egress rule, unless an egress block asks
+            // for it.
+            sync_rules(cx, &id, planned).await?;
+            read_back(cx.op, &noun, || read_into(cx, known.clone())).await
         })
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -485,24 +492,51 @@ impl ResourceType for SecurityGroup {
         )
     }
 
+    /// The group with the planned name (or the one `name_prefix` and this create's token
+    /// make) tagged with this create's stack, address and token.
     async fn find_created(
         &self,
         cx: &Cx<'_>,
-        _token: &str,
-        _planned: &Value,
+        token: &str,
+        planned: &Value,
     ) -> Result<Option<Value>> {
-        let out = cx
+        let Some(mut filters) = tags::ec2_identity_filters(cx.op) else {
+            return Ok(None);
+        };
+        let a = Attrs(planned);
+        let name = naming::unique(
+            a.str("name"),
+            a.str("name_prefix"),
+            "terraform-",
+            Some(token),
+        );
+        filters.push(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-name")
+                .values(&name)
+                .build(),
+        );
+        let mut pages = cx
             .clients()
             .ec2
             .describe_security_groups()
-            .filters(tags::ec2_address_filter(&cx.op.address))
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribeSecurityGroups", e))?;
-        let Some(id) = out.security_groups().first().and_then(|g| g.group_id()) else {
-            return Ok(None);
-        };
-        read_into(cx, Value::map([("id", Value::string(id))])).await
+            .set_filters(Some(filters))
+            .into_paginator()
+            .send();
+        let mut found = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("DescribeSecurityGroups", e))?;
+            found.extend(
+                page.security_groups()
+                    .iter()
+                    .filter(|g| tags::are_ours(cx.op, &tags::from_ec2(g.tags())))
+                    .filter_map(|g| g.group_id().map(str::to_owned)),
+            );
+        }
+        match only_one("security group", found) {
+            Some(id) => read_into(cx, Value::map([("id", Value::string(id))])).await,
+            None => Ok(None),
+        }
     }
 }
 

@@ -1,16 +1,21 @@
 //! `aws_subnet`: a range of a VPC's addresses in one Availability Zone.
 
-use super::{Cx, ResourceType};
+use super::{accepted, after_accept, only_one, Cx, ResourceType};
 use crate::attrs::{Attrs, Obj};
 use crate::errors::{none_if_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
-use crate::wait::Wait;
+use crate::wait::{read_back, Wait};
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType as Ec2Type, SubnetState};
 use gantry_provider::provider::Result;
-use gantry_provider::{async_trait, Attribute, ProviderError, Schema, Type, Value};
+use gantry_provider::{async_trait, Attribute, ProviderError, Schema, Timeouts, Type, Value};
 use std::time::Duration;
 
 pub struct Subnet;
+
+/// Terraform's defaults: a new subnet is `available` within seconds; a delete waits out
+/// the network interfaces that still use the subnet (DependencyViolation, retried).
+const CREATE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+const DELETE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 
 #[async_trait]
 impl ResourceType for Subnet {
@@ -39,6 +44,11 @@ impl ResourceType for Subnet {
                     Attribute::optional(Type::Bool).with_default(false),
                 ),
         )
+        .with_timeouts(Timeouts {
+            create: Some(CREATE_TIMEOUT),
+            update: None,
+            delete: Some(DELETE_TIMEOUT),
+        })
     }
 
     fn validate(&self, config: &Value) -> Vec<String> {
@@ -53,7 +63,7 @@ impl ResourceType for Subnet {
         let a = Attrs(planned);
         let ec2 = &cx.clients().ec2;
         // CreateSubnet takes no ClientToken; a run killed after this call finds the subnet
-        // again through its gantry:address tag (find_created).
+        // again through its identity tags (find_created).
         let out = ec2
             .create_subnet()
             .vpc_id(a.req_str("vpc_id")?)
@@ -69,15 +79,18 @@ impl ResourceType for Subnet {
             .and_then(|s| s.subnet_id())
             .ok_or_else(|| ProviderError::fatal("CreateSubnet returned no subnet id"))?
             .to_owned();
-        wait_available(cx, &id).await?;
-        if a.bool("map_public_ip_on_launch") == Some(true) {
-            set_map_public_ip(cx, &id, true).await?;
-        }
-        let mut state = Obj::from(planned);
-        state.set("id", id.as_str());
-        read_into(cx, state.into_value())
-            .await?
-            .ok_or_else(|| ProviderError::fatal(format!("subnet {id} vanished after create")))
+        let known = accepted(planned, &id);
+        after_accept(known.clone(), async {
+            wait_available(cx, &id).await?;
+            if a.bool("map_public_ip_on_launch") == Some(true) {
+                set_map_public_ip(cx, &id, true).await?;
+            }
+            read_back(cx.op, &format!("subnet {id}"), || {
+                read_into(cx, known.clone())
+            })
+            .await
+        })
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -120,24 +133,37 @@ impl ResourceType for Subnet {
         )
     }
 
+    /// The subnet tagged with this create's stack, address and token.
     async fn find_created(
         &self,
         cx: &Cx<'_>,
         _token: &str,
         _planned: &Value,
     ) -> Result<Option<Value>> {
-        let out = cx
+        let Some(filters) = tags::ec2_identity_filters(cx.op) else {
+            return Ok(None);
+        };
+        let mut pages = cx
             .clients()
             .ec2
             .describe_subnets()
-            .filters(tags::ec2_address_filter(&cx.op.address))
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribeSubnets", e))?;
-        let Some(id) = out.subnets().first().and_then(|s| s.subnet_id()) else {
-            return Ok(None);
-        };
-        read_into(cx, Value::map([("id", Value::string(id))])).await
+            .set_filters(Some(filters))
+            .into_paginator()
+            .send();
+        let mut found = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("DescribeSubnets", e))?;
+            found.extend(
+                page.subnets()
+                    .iter()
+                    .filter(|s| tags::are_ours(cx.op, &tags::from_ec2(s.tags())))
+                    .filter_map(|s| s.subnet_id().map(str::to_owned)),
+            );
+        }
+        match only_one("subnet", found) {
+            Some(id) => read_into(cx, Value::map([("id", Value::string(id))])).await,
+            None => Ok(None),
+        }
     }
 }
 
@@ -157,7 +183,7 @@ async fn set_map_public_ip(cx: &Cx<'_>, id: &str, on: bool) -> Result<()> {
 /// yet visible to Describe calls).
 async fn wait_available(cx: &Cx<'_>, id: &str) -> Result<()> {
     let ec2 = cx.clients().ec2.clone();
-    Wait::up_to(Duration::from_secs(600))
+    Wait::for_op(cx.op, CREATE_TIMEOUT)
         .until(cx.op, &format!("subnet {id} to become available"), || {
             let ec2 = ec2.clone();
             let id = id.to_owned();

@@ -1,12 +1,13 @@
 //! `aws_vpc`: a virtual network.
 
-use super::{Cx, ResourceType};
+use super::{accepted, after_accept, only_one, Cx, ResourceType};
 use crate::attrs::{Attrs, Obj};
 use crate::errors::{ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
+use crate::wait::read_back;
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType as Ec2Type};
 use gantry_provider::provider::Result;
-use gantry_provider::{async_trait, Attribute, Schema, Type, Value};
+use gantry_provider::{async_trait, Attribute, ProviderError, Schema, Type, Value};
 
 pub struct Vpc;
 
@@ -60,6 +61,8 @@ impl ResourceType for Vpc {
     async fn create(&self, cx: &Cx<'_>, planned: &Value) -> Result<Value> {
         let a = Attrs(planned);
         let ec2 = &cx.clients().ec2;
+        // CreateVpc takes no ClientToken: the identity tags it carries from this call on let
+        // find_created tell this create's VPC from any other.
         let out = ec2
             .create_vpc()
             .cidr_block(a.req_str("cidr_block")?)
@@ -71,14 +74,14 @@ impl ResourceType for Vpc {
         let id = out
             .vpc()
             .and_then(|v| v.vpc_id())
-            .unwrap_or_default()
+            .ok_or_else(|| ProviderError::fatal("CreateVpc returned no VPC id"))?
             .to_owned();
-        set_dns(cx, &id, &Value::Null, planned).await?;
-        let mut state = Obj::from(planned);
-        state.set("id", id.as_str());
-        read_into(cx, state.into_value()).await?.ok_or_else(|| {
-            gantry_provider::ProviderError::fatal(format!("VPC {id} vanished after create"))
+        let known = accepted(planned, &id);
+        after_accept(known.clone(), async {
+            set_dns(cx, &id, &Value::Null, planned).await?;
+            read_back(cx.op, &format!("VPC {id}"), || read_into(cx, known.clone())).await
         })
+        .await
     }
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
@@ -100,7 +103,7 @@ impl ResourceType for Vpc {
         state.set("id", id.as_str());
         read_into(cx, state.into_value())
             .await?
-            .ok_or_else(|| gantry_provider::ProviderError::not_found(format!("VPC {id} is gone")))
+            .ok_or_else(|| ProviderError::not_found(format!("VPC {id} is gone")))
     }
 
     async fn delete(&self, cx: &Cx<'_>, state: &Value) -> Result<()> {
@@ -117,24 +120,37 @@ impl ResourceType for Vpc {
         )
     }
 
+    /// The VPC tagged with this create's stack, address and token.
     async fn find_created(
         &self,
         cx: &Cx<'_>,
         _token: &str,
         _planned: &Value,
     ) -> Result<Option<Value>> {
-        let out = cx
+        let Some(filters) = tags::ec2_identity_filters(cx.op) else {
+            return Ok(None);
+        };
+        let mut pages = cx
             .clients()
             .ec2
             .describe_vpcs()
-            .filters(tags::ec2_address_filter(&cx.op.address))
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribeVpcs", e))?;
-        let Some(id) = out.vpcs().first().and_then(|v| v.vpc_id()) else {
-            return Ok(None);
-        };
-        read_into(cx, Value::map([("id", Value::string(id))])).await
+            .set_filters(Some(filters))
+            .into_paginator()
+            .send();
+        let mut found = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("DescribeVpcs", e))?;
+            found.extend(
+                page.vpcs()
+                    .iter()
+                    .filter(|v| tags::are_ours(cx.op, &tags::from_ec2(v.tags())))
+                    .filter_map(|v| v.vpc_id().map(str::to_owned)),
+            );
+        }
+        match only_one("VPC", found) {
+            Some(id) => read_into(cx, Value::map([("id", Value::string(id))])).await,
+            None => Ok(None),
+        }
     }
 }
 
