@@ -65,10 +65,13 @@ pub fn providers(
         let (name, world, knobs) = (name.to_owned(), world.clone(), knobs.clone());
         sim.register(Arc::new(move || {
             let real = factory();
-            let twin = SimProvider::new(&name, real.schema().clone(), world.clone(), knobs.clone())
-                .with_hook("gantry_data", Arc::new(GantryDataHook))
-                .with_hook("aws_availability_zones", Arc::new(AwsDataHook))
-                .with_hook("aws_caller_identity", Arc::new(AwsDataHook));
+            let mut twin =
+                SimProvider::new(&name, real.schema().clone(), world.clone(), knobs.clone())
+                    .with_hook("gantry_data", Arc::new(GantryDataHook));
+            // The real provider says what its cloud looks like; the simulator knows none.
+            if let Some(model) = real.sim_model() {
+                twin = twin.with_model(model);
+            }
             Arc::new(crate::providers::twin::Twin {
                 real,
                 sim: Arc::new(twin),
@@ -98,57 +101,6 @@ impl SimHooks for GantryDataHook {
         attributes: &mut serde_json::Value,
     ) -> gantry_provider::provider::Result<()> {
         mirror_input(attributes);
-        Ok(())
-    }
-}
-
-/// AWS data sources whose simulated answers must look like AWS's for stacks to evaluate:
-/// zones to spread subnets over, an account id for bucket names.
-struct AwsDataHook;
-
-impl SimHooks for AwsDataHook {
-    fn on_read_data(
-        &self,
-        type_name: &str,
-        attributes: &mut serde_json::Value,
-    ) -> gantry_provider::provider::Result<()> {
-        let Some(map) = attributes.as_object_mut() else {
-            return Ok(());
-        };
-        let region = map
-            .get("region")
-            .and_then(|r| r.as_str())
-            .filter(|r| !r.is_empty())
-            .unwrap_or("us-east-1")
-            .to_owned();
-        match type_name {
-            "aws_availability_zones" => {
-                let letters = ["a", "b", "c", "d"];
-                let short: String = region.split('-').map(|p| &p[..p.len().min(3)]).collect();
-                map.insert(
-                    "names".into(),
-                    letters.iter().map(|l| format!("{region}{l}")).collect(),
-                );
-                map.insert(
-                    "zone_ids".into(),
-                    (1..=letters.len())
-                        .map(|i| format!("{short}-az{i}"))
-                        .collect(),
-                );
-                map.insert("group_names".into(), serde_json::json!([region]));
-            }
-            "aws_caller_identity" => {
-                let account = "123456789012";
-                map.insert("account_id".into(), account.into());
-                map.insert("id".into(), account.into());
-                map.insert(
-                    "arn".into(),
-                    format!("arn:aws:iam::{account}:user/gantry-sim").into(),
-                );
-                map.insert("user_id".into(), "AIDASIMULATEDUSER".into());
-            }
-            _ => {}
-        }
         Ok(())
     }
 }

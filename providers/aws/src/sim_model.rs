@@ -71,6 +71,21 @@ impl SimModel for AwsSimModel {
         Some(code.to_owned())
     }
 
+    fn duplicate_code(&self, type_name: &str) -> Option<String> {
+        let code = match type_name {
+            "aws_iam_role" | "aws_iam_policy" | "aws_iam_instance_profile" => {
+                "EntityAlreadyExists".to_owned()
+            }
+            "aws_s3_bucket" => "BucketAlreadyOwnedByYou".to_owned(),
+            "aws_eks_cluster" | "aws_eks_node_group" => "ResourceInUseException".to_owned(),
+            other => {
+                let camel = ec2_not_found(other)?;
+                camel.replace("ID.NotFound", ".Duplicate")
+            }
+        };
+        Some(code)
+    }
+
     fn computed(
         &self,
         object: &SimObjectFacts<'_>,
@@ -250,11 +265,11 @@ fn arn(o: &SimObjectFacts<'_>) -> Option<String> {
 // ---- per type ----
 
 fn instance(o: &SimObjectFacts<'_>, name: &str, world: &dyn SimWorldView) -> Option<Value> {
-    let subnet = Attrs(o.planned)
-        .str("subnet_id")
-        .and_then(|s| world.object(s));
+    let subnet_id = instance_subnet(o, world);
+    let subnet = subnet_id.as_deref().and_then(|s| world.object(s));
     let subnet = subnet.as_ref().map(Attrs);
     match name {
+        "subnet_id" => subnet_id.map(Value::string),
         "private_ip" => Some(Value::string(private_ip(o, subnet, name))),
         "private_dns" => Some(Value::string(private_dns(
             &private_ip(o, subnet, "private_ip"),
@@ -280,6 +295,25 @@ fn instance(o: &SimObjectFacts<'_>, name: &str, world: &dyn SimWorldView) -> Opt
         "instance_state" => Some(Value::string("running")),
         _ => None,
     }
+}
+
+/// The subnet an instance lands in: its own `subnet_id`, else the first network interface of
+/// its launch template (how EFA instances are launched).
+fn instance_subnet(o: &SimObjectFacts<'_>, world: &dyn SimWorldView) -> Option<String> {
+    let a = Attrs(o.planned);
+    if let Some(s) = a.str("subnet_id") {
+        return Some(s.to_owned());
+    }
+    let template_id = a.block("launch_template")?.str("id")?.to_owned();
+    let template = world.object(&template_id)?;
+    let interfaces = template
+        .as_map()?
+        .get("network_interfaces")?
+        .as_seq()?
+        .to_vec();
+    interfaces
+        .iter()
+        .find_map(|i| Attrs(i).str("subnet_id").map(str::to_owned))
 }
 
 fn subnet(o: &SimObjectFacts<'_>, name: &str) -> Option<Value> {

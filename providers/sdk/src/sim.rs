@@ -50,6 +50,13 @@ pub trait SimModel: Send + Sync {
         None
     }
 
+    /// The error code the cloud answers when an object of `type_name` with this id already
+    /// exists.
+    fn duplicate_code(&self, type_name: &str) -> Option<String> {
+        let _ = type_name;
+        None
+    }
+
     /// A realistic value of computed attribute `name` of a new object, or `None` to let the
     /// simulator generate a generic one. `world` resolves references (the subnet an
     /// instance is in, for its IP).

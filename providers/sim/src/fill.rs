@@ -1,10 +1,11 @@
-//! Filling in what the cloud computes, from the schema alone: every computed attribute that
-//! the plan left unknown or null gets a realistic value (ids, ARNs, endpoints, timestamps,
-//! zeros), and stored JSON is turned back into values of the schema's types (sets stay
-//! sets), so that reading an object gives exactly what creating it returned.
+//! Filling in what the cloud computes: every computed attribute that the plan left unknown
+//! or null gets a value, first from the provider's [`SimModel`] (an IP inside the subnet, an
+//! ARN, an endpoint that looks like the cloud's), else a generic one from its name and type
+//! (ids, endpoints, timestamps, zeros); and stored JSON is turned back into values of the
+//! schema's types (sets stay sets), so that reading an object gives exactly what creating it
+//! returned.
 
-use crate::ids;
-use gantry_provider::{Nesting, Schema, Type, Value};
+use gantry_provider::{Nesting, Schema, SimModel, SimObjectFacts, SimWorldView, Type, Value};
 use std::collections::BTreeMap;
 
 /// What generated values are made from.
@@ -15,6 +16,23 @@ pub struct Generator<'a> {
     pub region: &'a str,
     /// The creation time, RFC 3339.
     pub now: &'a str,
+    /// The provider's description of its cloud, if it gave one.
+    pub model: Option<&'a dyn SimModel>,
+    /// The world, for the model to resolve references.
+    pub world: &'a dyn SimWorldView,
+    /// The configuration being filled.
+    pub planned: &'a Value,
+    /// A number unique to the object, for addresses derived from it.
+    pub serial: u64,
+}
+
+/// A world with nothing in it (tests, data sources).
+pub struct EmptyWorld;
+
+impl SimWorldView for EmptyWorld {
+    fn object(&self, _id: &str) -> Option<Value> {
+        None
+    }
 }
 
 /// `planned` (an object conforming to `schema`) with computed attributes filled: from
@@ -106,8 +124,25 @@ fn strip_unknown(v: &Value) -> Value {
     }
 }
 
-/// A realistic value for the computed attribute `name` of type `ty`.
+/// A value for the computed attribute `name` of type `ty`: the provider's model's, else a
+/// generic one.
 pub fn generate(name: &str, ty: &Type, gen: &Generator<'_>) -> Value {
+    if let Some(model) = gen.model {
+        let facts = SimObjectFacts {
+            type_name: gen.type_name,
+            id: gen.id,
+            region: gen.region,
+            planned: gen.planned,
+            serial: gen.serial,
+        };
+        if let Some(v) = model.computed(&facts, name, gen.world) {
+            return v.convert(ty).unwrap_or(v);
+        }
+    }
+    generic(name, ty, gen)
+}
+
+fn generic(name: &str, ty: &Type, gen: &Generator<'_>) -> Value {
     match ty {
         Type::String => Value::String(generate_string(name, gen)),
         Type::Number => Value::Number(0.0),
@@ -118,10 +153,10 @@ pub fn generate(name: &str, ty: &Type, gen: &Generator<'_>) -> Value {
         Type::Object(attrs) => Value::Map(
             attrs
                 .iter()
-                .map(|(n, a)| (n.clone(), generate(n, &a.ty, gen)))
+                .map(|(n, a)| (n.clone(), generic(n, &a.ty, gen)))
                 .collect(),
         ),
-        Type::Tuple(types) => Value::List(types.iter().map(|t| generate(name, t, gen)).collect()),
+        Type::Tuple(types) => Value::List(types.iter().map(|t| generic(name, t, gen)).collect()),
         Type::Any => Value::Null,
     }
 }
@@ -130,8 +165,6 @@ fn generate_string(name: &str, gen: &Generator<'_>) -> String {
     let id = gen.id;
     match name {
         "id" => id.to_owned(),
-        "arn" => ids::arn(gen.type_name, id, gen.region).unwrap_or_else(|| format!("{id}-arn")),
-        "owner_id" | "account_id" => ids::SIM_ACCOUNT.to_owned(),
         "region" => gen.region.to_owned(),
         _ if name == "endpoint" || name.ends_with("_endpoint") => {
             format!("https://{id}.sim.gantry.dev")
@@ -195,12 +228,30 @@ mod tests {
     use super::*;
     use gantry_provider::{Attribute, NestedBlock};
 
+    /// A model that knows one thing: ARNs.
+    struct Arns;
+
+    impl SimModel for Arns {
+        fn computed(
+            &self,
+            o: &SimObjectFacts<'_>,
+            name: &str,
+            _world: &dyn SimWorldView,
+        ) -> Option<Value> {
+            (name == "arn").then(|| Value::from(format!("arn:test:{}:{}", o.region, o.id)))
+        }
+    }
+
     fn gen() -> Generator<'static> {
         Generator {
-            type_name: "aws_vpc",
+            type_name: "test_vpc",
             id: "vpc-00000000000000001",
             region: "eu-west-1",
             now: "2025-01-01T00:00:00Z",
+            model: Some(&Arns),
+            world: &EmptyWorld,
+            planned: &Value::Null,
+            serial: 1,
         }
     }
 
@@ -251,14 +302,15 @@ mod tests {
         assert_eq!(s("id"), "vpc-00000000000000001");
         assert_eq!(
             s("arn"),
-            "arn:aws:ec2:eu-west-1:123456789012:vpc/vpc-00000000000000001"
+            "arn:test:eu-west-1:vpc-00000000000000001",
+            "the model's"
         );
         assert_eq!(
             s("dns_endpoint"),
             "https://vpc-00000000000000001.sim.gantry.dev"
         );
         assert_eq!(s("created_at"), "2025-01-01T00:00:00Z");
-        assert_eq!(s("owner_id"), "123456789012");
+        assert_eq!(s("owner_id"), "vpc-00000000000000001-owner_id", "generic");
         assert_eq!(s("name"), "vpc-00000000000000001-name");
         assert_eq!(
             s("main_route_table_id"),

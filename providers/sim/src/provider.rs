@@ -6,14 +6,14 @@
 
 use crate::chaos::Chaos;
 use crate::fill::{self, Generator};
-use crate::ids::{self, Entropy, IdStyle};
+use crate::ids::{self, Entropy};
 use crate::knobs::Knobs;
 use crate::limits;
 use crate::refs;
 use crate::world::{SimObject, SimWorld, Txn};
 use gantry_provider::{
-    async_trait, ErrorClass, OpContext, Provider, ProviderError, ProviderSchema, QuotaQuery,
-    QuotaReading, Schema, Value,
+    async_trait, ErrorClass, IdStyle, OpContext, Provider, ProviderError, ProviderSchema,
+    QuotaQuery, QuotaReading, Schema, SimModel, SimWorldView, Value,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -62,6 +62,8 @@ pub struct SimProvider {
     chaos: Chaos,
     hooks: HashMap<String, Arc<dyn SimHooks>>,
     region: Mutex<Option<String>>,
+    /// What the real provider says its cloud looks like: ids, codes, computed values.
+    model: Option<Arc<dyn SimModel>>,
 }
 
 impl std::fmt::Debug for SimProvider {
@@ -82,12 +84,7 @@ impl SimProvider {
         knobs: Knobs,
     ) -> SimProvider {
         let name = name.into();
-        for type_name in schema.resources.keys() {
-            if let IdStyle::Prefixed(prefix) = ids::id_style(type_name) {
-                world.register_prefix(&prefix, type_name);
-            }
-        }
-        SimProvider {
+        let provider = SimProvider {
             ids: Entropy::new(knobs.seed),
             chaos: Chaos::new(&knobs, &name),
             name,
@@ -96,7 +93,43 @@ impl SimProvider {
             knobs,
             hooks: HashMap::new(),
             region: Mutex::new(None),
+            model: None,
+        };
+        provider.register_prefixes();
+        provider
+    }
+
+    /// Makes the twin look like the cloud `model` describes (the real provider's
+    /// [`Provider::sim_model`]).
+    pub fn with_model(mut self, model: Arc<dyn SimModel>) -> SimProvider {
+        self.model = Some(model);
+        self.register_prefixes();
+        self
+    }
+
+    /// Tells the world which type each id prefix belongs to, so references are checked.
+    fn register_prefixes(&self) {
+        for type_name in self.schema.resources.keys() {
+            if let IdStyle::Prefixed(prefix) = self.id_style(type_name) {
+                self.world.register_prefix(&prefix, type_name);
+            }
         }
+    }
+
+    /// How ids of `type_name` look: as the model says, else `<initials>-<hex>`.
+    fn id_style(&self, type_name: &str) -> IdStyle {
+        self.model
+            .as_ref()
+            .and_then(|m| m.id_style(type_name))
+            .unwrap_or_else(|| IdStyle::Prefixed(ids::initials(type_name)))
+    }
+
+    /// The cloud's code for a missing object of `type_name`.
+    fn not_found_code(&self, type_name: &str) -> String {
+        self.model
+            .as_ref()
+            .and_then(|m| m.not_found_code(type_name))
+            .unwrap_or_else(|| "ResourceNotFound".to_owned())
     }
 
     /// Adds behaviour for `type_name` (a resource type or data source).
@@ -151,10 +184,9 @@ impl SimProvider {
         if let Some(region) = attr("region") {
             return region.to_owned();
         }
-        if let Some(zone) = attr("availability_zone") {
-            let region = zone.trim_end_matches(|c: char| c.is_ascii_lowercase());
-            if region.ends_with(|c: char| c.is_ascii_digit()) {
-                return region.to_owned();
+        if let Some(zone) = attr("availability_zone").or_else(|| attr("zone")) {
+            if let Some(region) = self.model.as_ref().and_then(|m| m.region_of_zone(zone)) {
+                return region;
             }
         }
         self.region
@@ -176,12 +208,13 @@ impl SimProvider {
         if let Some(id) = string_attr(planned, "id") {
             return id.to_owned();
         }
-        let prefix = match ids::id_style(type_name) {
-            IdStyle::Name => match string_attr(planned, "name") {
+        let (prefix, template) = match self.id_style(type_name) {
+            IdStyle::Attribute(attr) => match string_attr(planned, &attr) {
                 Some(name) => return name.to_owned(),
-                None => ids::initials(type_name),
+                None => (ids::initials(type_name), None),
             },
-            IdStyle::Prefixed(prefix) => prefix,
+            IdStyle::Template(t) => (ids::initials(type_name), Some(t)),
+            IdStyle::Prefixed(prefix) => (prefix, None),
         };
         let basis = ctx.idempotency_token.as_deref().unwrap_or(&ctx.address);
         let mut attempt: u32 = 0;
@@ -192,7 +225,11 @@ impl SimProvider {
                 basis.as_bytes(),
                 &attempt.to_le_bytes(),
             ]);
-            let id = ids::format_id(&prefix, bits);
+            let generated = ids::format_id(&prefix, bits);
+            let id = match &template {
+                Some(t) => fill_template(t, planned, &generated),
+                None => generated,
+            };
             if !txn.id_exists(&id) {
                 return id;
             }
@@ -200,13 +237,66 @@ impl SimProvider {
         }
     }
 
-    fn not_found(type_name: &str, id: &str) -> ProviderError {
+    fn not_found(&self, type_name: &str, id: &str) -> ProviderError {
         ProviderError::not_found(format!(
             "The {} ID '{id}' does not exist",
             ids::short_type(type_name).replace('_', " ")
         ))
-        .with_code(ids::not_found_code(type_name))
+        .with_code(self.not_found_code(type_name))
     }
+
+    /// Fills in what computed attributes the plan left open.
+    #[allow(clippy::too_many_arguments)]
+    fn generator<'g>(
+        &'g self,
+        type_name: &'g str,
+        id: &'g str,
+        region: &'g str,
+        now: &'g str,
+        planned: &'g Value,
+        world: &'g dyn SimWorldView,
+    ) -> Generator<'g> {
+        Generator {
+            type_name,
+            id,
+            region,
+            now,
+            model: self.model.as_deref(),
+            world,
+            planned,
+            serial: ids::stable_hash(&[id.as_bytes()]),
+        }
+    }
+}
+
+/// The world as a model sees it while an object is made.
+struct TxnView<'t, 'w>(&'t Txn<'w>);
+
+impl SimWorldView for TxnView<'_, '_> {
+    fn object(&self, id: &str) -> Option<Value> {
+        self.0.by_id(id).map(|o| Value::from_json(&o.attributes))
+    }
+}
+
+/// `{name}` in `template` replaced by the planned attribute, `{id}` by `generated`.
+fn fill_template(template: &str, planned: &Value, generated: &str) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
+        let key = &rest[start + 1..start + end];
+        if key == "id" {
+            out.push_str(generated);
+        } else {
+            out.push_str(string_attr(planned, key).unwrap_or(generated));
+        }
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A known, non-empty string attribute of an object value.
@@ -264,12 +354,8 @@ impl Provider for SimProvider {
                     }
                 }
                 let id = self.choose_id(txn, type_name, planned, ctx);
-                let gen = Generator {
-                    type_name,
-                    id: &id,
-                    region: &region,
-                    now: &now,
-                };
+                let view = TxnView(txn);
+                let gen = self.generator(type_name, &id, &region, &now, planned, &view);
                 let mut attributes = fill::fill(schema, planned, None, &gen).to_json();
                 limits::check_capacity(&self.knobs.tables, type_name, None, &attributes)?;
                 if let Some(hook) = self.hook(type_name) {
@@ -277,13 +363,20 @@ impl Provider for SimProvider {
                 }
                 let id = settle_id(&mut attributes, id);
                 if txn.get(&self.name, type_name, &id).is_some() {
+                    let code = self
+                        .model
+                        .as_ref()
+                        .and_then(|m| m.duplicate_code(type_name))
+                        .unwrap_or_else(|| "ResourceAlreadyExists".to_owned());
                     return Err(ProviderError::new(
                         ErrorClass::Conflict,
                         format!("{type_name} `{id}` already exists"),
                     )
-                    .with_code(format!("Invalid{}.Duplicate", ids::camel(type_name))));
+                    .with_code(code));
                 }
-                refs::check_references(txn, &id, &attributes)?;
+                // Only what the configuration names must exist: computed attributes the
+                // model filled in (a VPC's main route table) are the cloud's own.
+                refs::check_references(txn, &id, &planned.to_json(), &|t| self.not_found_code(t))?;
                 limits::check_quota(
                     &self.knobs.tables,
                     txn,
@@ -350,14 +443,10 @@ impl Provider for SimProvider {
                 let current = txn
                     .get(&self.name, type_name, id)
                     .cloned()
-                    .ok_or_else(|| SimProvider::not_found(type_name, id))?;
+                    .ok_or_else(|| self.not_found(type_name, id))?;
                 let current_value = fill::typed(schema, &current.attributes);
-                let gen = Generator {
-                    type_name,
-                    id,
-                    region: &region,
-                    now: &now,
-                };
+                let view = TxnView(txn);
+                let gen = self.generator(type_name, id, &region, &now, planned, &view);
                 let mut attributes =
                     fill::fill(schema, planned, Some(&current_value), &gen).to_json();
                 if let Some(hook) = self.hook(type_name) {
@@ -367,7 +456,7 @@ impl Provider for SimProvider {
                 if let Some(map) = attributes.as_object_mut() {
                     map.insert("id".to_owned(), serde_json::Value::String(id.to_owned()));
                 }
-                refs::check_references(txn, id, &attributes)?;
+                refs::check_references(txn, id, &planned.to_json(), &|t| self.not_found_code(t))?;
                 limits::check_capacity(
                     &self.knobs.tables,
                     type_name,
@@ -431,7 +520,7 @@ impl Provider for SimProvider {
                 Ok::<_, ProviderError>(txn.get(&self.name, type_name, id).cloned())
             })
             .await?
-            .ok_or_else(|| SimProvider::not_found(type_name, id))?;
+            .ok_or_else(|| self.not_found(type_name, id))?;
         Ok(fill::typed(schema, &object.attributes))
     }
 
@@ -542,15 +631,15 @@ impl Provider for SimProvider {
             None => None,
         };
         let prior = existing.map(|o| fill::typed(schema, &o.attributes));
-        let id = match (configured_id, ids::id_style(type_name)) {
+        let id = match (configured_id, self.id_style(type_name)) {
             (Some(id), _) => id.to_owned(),
-            (None, IdStyle::Name) if string_attr(config, "name").is_some() => {
-                string_attr(config, "name").unwrap_or_default().to_owned()
+            (None, IdStyle::Attribute(attr)) if string_attr(config, &attr).is_some() => {
+                string_attr(config, &attr).unwrap_or_default().to_owned()
             }
             (None, style) => {
                 let prefix = match style {
                     IdStyle::Prefixed(p) => p,
-                    IdStyle::Name => ids::initials(type_name),
+                    _ => ids::initials(type_name),
                 };
                 let seed = self.knobs.seed.unwrap_or(0).to_le_bytes();
                 let config_json = serde_json::to_vec(&config.to_json()).unwrap_or_default();
@@ -566,13 +655,24 @@ impl Provider for SimProvider {
         };
         let region = self.region_of(config);
         let now = ids::rfc3339(self.now());
-        let gen = Generator {
-            type_name,
-            id: &id,
-            region: &region,
-            now: &now,
+        let mut filled = {
+            let gen = self.generator(type_name, &id, &region, &now, config, &fill::EmptyWorld);
+            fill::fill(schema, config, prior.as_ref(), &gen)
         };
-        let mut attributes = fill::fill(schema, config, prior.as_ref(), &gen).to_json();
+        // What the cloud would answer about the account and region (zones, identity).
+        if let (Some(answer), Value::Map(out)) = (
+            self.model
+                .as_ref()
+                .and_then(|m| m.read_data(type_name, config, &region)),
+            &mut filled,
+        ) {
+            if let Some(answer) = answer.as_map() {
+                for (k, v) in answer {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        let mut attributes = filled.to_json();
         if let Some(hook) = self.hook(type_name) {
             hook.on_read_data(type_name, &mut attributes)?;
         }

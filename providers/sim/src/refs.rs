@@ -72,11 +72,13 @@ fn push(out: &mut Vec<Reference>, path: String, id: &str) {
     }
 }
 
-/// Fails with `NotFound` (`InvalidVpcID.NotFound`) when `attributes` names a missing object.
+/// Fails with `NotFound` (the cloud's code, `InvalidVpcID.NotFound` on AWS) when
+/// `attributes` names a missing object.
 pub(crate) fn check_references(
     txn: &Txn<'_>,
     own_id: &str,
     attributes: &serde_json::Value,
+    not_found_code: &dyn Fn(&str) -> String,
 ) -> Result<(), ProviderError> {
     for r in referenced_ids(attributes) {
         if r.id == own_id || txn.id_exists(&r.id) {
@@ -90,7 +92,7 @@ pub(crate) fn check_references(
             ErrorClass::NotFound,
             format!("The {kind} ID '{}' does not exist (`{}`)", r.id, r.path),
         )
-        .with_code(ids::not_found_code(target)));
+        .with_code(not_found_code(target)));
     }
     Ok(())
 }

@@ -459,6 +459,12 @@ impl Txn<'_> {
         Ok(Some(object))
     }
 
+    /// The object with this id, whatever its type (ids are unique across types in a cloud).
+    pub fn by_id(&self, id: &str) -> Option<&SimObject> {
+        let key = self.inner.state.ids.get(id)?.iter().next()?;
+        self.inner.state.objects.get(key)
+    }
+
     /// Remembers an id that exists outside the world.
     pub fn add_external(&mut self, id: &str) -> Result<(), WorldError> {
         if self.inner.state.external.contains(id) {

@@ -72,6 +72,11 @@ fn aws_schema() -> ProviderSchema {
     s
 }
 
+/// AWS as the AWS provider describes it to its twin.
+fn model() -> Arc<dyn SimModel> {
+    Arc::new(gantry_aws::sim_model::AwsSimModel)
+}
+
 struct Fixture {
     _dir: tempfile::TempDir,
     world: Arc<SimWorld>,
@@ -81,7 +86,7 @@ struct Fixture {
 fn fixture(knobs: Knobs) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let world = Arc::new(SimWorld::open(dir.path()).unwrap());
-    let aws = SimProvider::new("aws", aws_schema(), Arc::clone(&world), knobs);
+    let aws = SimProvider::new("aws", aws_schema(), Arc::clone(&world), knobs).with_model(model());
     Fixture {
         _dir: dir,
         world,
@@ -375,7 +380,8 @@ async fn objects_persist_across_worlds_and_providers() {
         let world = Arc::new(SimWorld::open(dir.path()).unwrap());
         let f = Fixture {
             _dir: tempfile::tempdir().unwrap(),
-            aws: SimProvider::new("aws", aws_schema(), Arc::clone(&world), Knobs::new()),
+            aws: SimProvider::new("aws", aws_schema(), Arc::clone(&world), Knobs::new())
+                .with_model(model()),
             world,
         };
         let v = vpc(&f, "v").await;
@@ -383,7 +389,8 @@ async fn objects_persist_across_worlds_and_providers() {
         (v, s)
     };
     let world = Arc::new(SimWorld::open(dir.path()).unwrap());
-    let aws = SimProvider::new("aws", aws_schema(), Arc::clone(&world), Knobs::new());
+    let aws =
+        SimProvider::new("aws", aws_schema(), Arc::clone(&world), Knobs::new()).with_model(model());
     let c = ctx("aws_vpc.main", None);
     assert_eq!(aws.read(&c, "aws_vpc", &v).await.unwrap(), Some(v.clone()));
     assert_eq!(
@@ -401,12 +408,9 @@ async fn objects_persist_across_worlds_and_providers() {
 async fn hundreds_of_concurrent_creates_persist_with_few_fsyncs() {
     let dir = tempfile::tempdir().unwrap();
     let world = Arc::new(SimWorld::open(dir.path()).unwrap());
-    let aws = Arc::new(SimProvider::new(
-        "aws",
-        aws_schema(),
-        Arc::clone(&world),
-        Knobs::new(),
-    ));
+    let aws = Arc::new(
+        SimProvider::new("aws", aws_schema(), Arc::clone(&world), Knobs::new()).with_model(model()),
+    );
     let tasks: Vec<_> = (0..300)
         .map(|i| {
             let aws = Arc::clone(&aws);
@@ -712,6 +716,7 @@ async fn hooks_shape_what_a_type_does() {
     let dir = tempfile::tempdir().unwrap();
     let world = Arc::new(SimWorld::open(dir.path()).unwrap());
     let p = SimProvider::new("aws", aws_schema(), Arc::clone(&world), Knobs::new())
+        .with_model(model())
         .with_hook("gantry_data", Arc::new(Echo));
     let input = Value::map([("a", Value::from(1_i64))]);
     let plan = planned(&p, "gantry_data", &[("input", input.clone())]);
