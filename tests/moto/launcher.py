@@ -1931,6 +1931,37 @@ def fix_s3_body(environ: dict, body: bytes) -> bytes:
     return body.replace(b"GetBucketVersioningResponse", b"VersioningConfiguration")
 
 
+S3_CREATE_TAG = re.compile(
+    rb"<Tag>\s*<Key>(?P<key>[^<]*)</Key>\s*<Value>(?P<value>[^<]*)</Value>\s*</Tag>"
+)
+
+
+def s3_create_bucket_tags(environ: dict) -> tuple[str, dict[str, str]] | None:
+    """The bucket and tags of a CreateBucket whose CreateBucketConfiguration carries Tags
+    (the S3 API reference: tags applied atomically at creation), or None. Only a PUT of a
+    bucket path (path-style, no sub-resource) with a small body is inspected, so object
+    uploads stream to moto untouched."""
+    if environ.get("REQUEST_METHOD") != "PUT" or environ.get("QUERY_STRING"):
+        return None
+    path = environ.get("PATH_INFO", "")
+    bucket = path.strip("/")
+    if not bucket or "/" in bucket:
+        return None
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    if length <= 0 or length > 65536:
+        return None
+    body = read_body(environ)
+    if b"<Tags>" not in body:
+        return None
+    unescape = lambda b: (b.decode("utf-8", "replace").replace("&lt;", "<").replace("&gt;", ">")
+                          .replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&"))
+    tags = {unescape(m.group("key")): unescape(m.group("value")) for m in S3_CREATE_TAG.finditer(body)}
+    return bucket, tags
+
+
 class LauncherApp:
     """WSGI app: faults and fakes first, everything else to moto."""
 
@@ -1968,6 +1999,7 @@ class LauncherApp:
                 captured["status"], captured["headers"] = status, list(headers)
                 return lambda data: None
 
+            create_tags = s3_create_bucket_tags(environ) if call.service == "s3" else None
             with self.moto_lock:
                 chunks = self.moto_app(environ, capture)
                 try:
@@ -1975,6 +2007,12 @@ class LauncherApp:
                 finally:
                     if hasattr(chunks, "close"):
                         chunks.close()
+                if create_tags and captured["status"].startswith("200"):
+                    # moto 5.2.5 ignores CreateBucketConfiguration's Tags: apply them in
+                    # the same step, as S3 does, before anyone can see the bucket untagged.
+                    from moto.s3.models import s3_backends
+                    bucket, tags = create_tags
+                    s3_backends[call.account][partition_of(call.region)].put_bucket_tagging(bucket, tags)
             body = fix_s3_body(environ, body)
             headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
             headers.append(("Content-Length", str(len(body))))

@@ -121,6 +121,26 @@ class SharedLauncher(unittest.TestCase):
         return subnet["Subnet"]["SubnetId"]
 
 
+class S3CreateBucketTagsTest(SharedLauncher):
+    def test_tags_given_at_create_are_on_the_bucket_at_once(self) -> None:
+        s3 = self.launcher.client("s3")
+        s3.create_bucket(
+            Bucket="tagged-at-create",
+            CreateBucketConfiguration={"Tags": [
+                {"Key": "gantry:stack", "Value": "lineage-1"},
+                {"Key": "team", "Value": "ml & <infra>"},
+            ]},
+        )
+        tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket="tagged-at-create")["TagSet"]}
+        self.assertEqual(tags, {"gantry:stack": "lineage-1", "team": "ml & <infra>"})
+        s3.create_bucket(Bucket="untagged")
+        with self.assertRaises(s3.exceptions.ClientError):
+            s3.get_bucket_tagging(Bucket="untagged")
+        # Object uploads are not touched.
+        s3.put_object(Bucket="untagged", Key="k", Body=b"<Tags>not a bucket</Tags>")
+        self.assertEqual(s3.get_object(Bucket="untagged", Key="k")["Body"].read(), b"<Tags>not a bucket</Tags>")
+
+
 class ReadyLineTest(SharedLauncher):
     def test_ready_line_names_a_serving_port(self) -> None:
         self.assertRegex(self.launcher.ready_line, READY)

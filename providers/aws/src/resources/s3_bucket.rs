@@ -85,15 +85,18 @@ impl ResourceType for S3Bucket {
             Owner::Someone => return Err(not_ours(&name)),
         }
         let s3 = &cx.clients().s3;
-        let mut create = s3.create_bucket().bucket(&name);
+        // Tags go on at creation (CreateBucketConfiguration.Tags), so a run killed right
+        // after the call leaves a bucket that already proves whose it is.
+        let mut config = CreateBucketConfiguration::builder()
+            .set_tags(Some(tags::s3_tags(&cx.tags(planned))));
         // us-east-1 is the default location and must not be named.
         if cx.region() != "us-east-1" {
-            create = create.create_bucket_configuration(
-                CreateBucketConfiguration::builder()
-                    .location_constraint(BucketLocationConstraint::from(cx.region()))
-                    .build(),
-            );
+            config = config.location_constraint(BucketLocationConstraint::from(cx.region()));
         }
+        let create = s3
+            .create_bucket()
+            .bucket(&name)
+            .create_bucket_configuration(config.build());
         match create
             .send()
             .await
@@ -111,7 +114,6 @@ impl ResourceType for S3Bucket {
         }
         let known = accepted(planned, &name);
         after_accept(known.clone(), async {
-            put_tags(cx, &name, &cx.tags(planned)).await?;
             let noun = format!("S3 bucket {name}");
             read_back(cx.op, &noun, || read_into(cx, known.clone())).await
         })
