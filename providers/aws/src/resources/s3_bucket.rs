@@ -87,8 +87,8 @@ impl ResourceType for S3Bucket {
         let s3 = &cx.clients().s3;
         // Tags go on at creation (CreateBucketConfiguration.Tags), so a run killed right
         // after the call leaves a bucket that already proves whose it is.
-        let mut config = CreateBucketConfiguration::builder()
-            .set_tags(Some(tags::s3_tags(&cx.tags(planned))));
+        let mut config =
+            CreateBucketConfiguration::builder().set_tags(Some(tags::s3_tags(&cx.tags(planned))));
         // us-east-1 is the default location and must not be named.
         if cx.region() != "us-east-1" {
             config = config.location_constraint(BucketLocationConstraint::from(cx.region()));
