@@ -174,3 +174,128 @@ pub async fn refresh(
 fn calls_width(calls: &ProviderCalls) -> usize {
     calls.max().max(1)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use gantry_provider::{
+        async_trait, Attribute, OpContext, Provider, ProviderSchema, Schema, Type,
+    };
+    use std::sync::Arc;
+
+    /// A provider whose `disk` type renamed `size` to `size_gib` in schema version 2.
+    struct Renamed {
+        schema: ProviderSchema,
+    }
+
+    #[async_trait]
+    impl Provider for Renamed {
+        fn name(&self) -> &str {
+            "test"
+        }
+        fn schema(&self) -> &ProviderSchema {
+            &self.schema
+        }
+        fn upgrade_state(
+            &self,
+            _t: &str,
+            from: u32,
+            state: Value,
+        ) -> gantry_provider::provider::Result<Value> {
+            let Value::Map(mut m) = state else {
+                return Err(ProviderError::invalid("not an object"));
+            };
+            if from < 2 {
+                let size = m.remove("size").unwrap_or_default();
+                m.insert("size_gib".into(), size);
+            }
+            Ok(Value::Map(m))
+        }
+        async fn create(
+            &self,
+            _: &OpContext,
+            _: &str,
+            p: &Value,
+        ) -> gantry_provider::provider::Result<Value> {
+            Ok(p.clone())
+        }
+        async fn read(
+            &self,
+            _: &OpContext,
+            _: &str,
+            s: &Value,
+        ) -> gantry_provider::provider::Result<Option<Value>> {
+            Ok(Some(s.clone()))
+        }
+        async fn update(
+            &self,
+            _: &OpContext,
+            _: &str,
+            _: &Value,
+            p: &Value,
+        ) -> gantry_provider::provider::Result<Value> {
+            Ok(p.clone())
+        }
+        async fn delete(
+            &self,
+            _: &OpContext,
+            _: &str,
+            _: &Value,
+        ) -> gantry_provider::provider::Result<()> {
+            Ok(())
+        }
+        async fn find_created(
+            &self,
+            _: &OpContext,
+            _: &str,
+            _: &str,
+            _: &Value,
+        ) -> gantry_provider::provider::Result<Option<Value>> {
+            Ok(None)
+        }
+    }
+
+    #[test]
+    fn state_from_an_older_schema_version_is_upgraded_before_planning() {
+        let mut schema = ProviderSchema::default();
+        schema.resources.insert(
+            "test_disk".into(),
+            Schema::default()
+                .attr("id", Attribute::computed(Type::String))
+                .attr("size_gib", Attribute::required(Type::Number))
+                .with_version(2),
+        );
+        let mut providers = Providers::default();
+        providers.insert(Arc::new(Renamed { schema }));
+        let old = |version| Prior {
+            type_name: "test_disk".into(),
+            provider: "test".into(),
+            managed: true,
+            attributes: Value::map([("id", Value::from("d-1")), ("size", Value::from(100_i64))]),
+            dependencies: Vec::new(),
+            schema_version: version,
+            sensitive_paths: Vec::new(),
+            tainted: false,
+        };
+        let mut prior = BTreeMap::from([("test_disk.a".to_owned(), old(1))]);
+        let diags = type_priors(&providers, &mut prior);
+        assert!(!diags.has_errors());
+        let p = &prior["test_disk.a"];
+        assert_eq!(p.schema_version, 2);
+        assert_eq!(
+            p.attributes.as_map().unwrap()["size_gib"],
+            Value::from(100_i64)
+        );
+        // Already current: left alone (the rename would lose the value otherwise).
+        let mut current = BTreeMap::from([("test_disk.b".to_owned(), old(2))]);
+        type_priors(&providers, &mut current);
+        assert_eq!(current["test_disk.b"].schema_version, 2);
+        assert!(current["test_disk.b"]
+            .attributes
+            .as_map()
+            .unwrap()
+            .get("size_gib")
+            .is_none_or(Value::is_null));
+    }
+}

@@ -31,5 +31,8 @@ mod eks;
 mod accepted;
 mod adoption;
 
+// Replacements in Terraform's two orders.
+mod replace;
+
 // SIGKILL at random moments, then everything in moto compared with state.
 mod soak;

@@ -608,3 +608,112 @@ fn long_operations_say_they_are_still_going_in_ci_logs() {
         json.stdout
     );
 }
+
+#[test]
+fn every_example_plans_its_destroy_and_destroys_to_nothing() {
+    let examples = super::support::repo_root().join("examples");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&examples).unwrap_or_else(|e| panic!("{e}")) {
+        let example = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        if !example.is_dir() {
+            continue;
+        }
+        // Examples call the modules of `stacks/` by relative path: keep the layout.
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let stacks = super::support::repo_root().join("stacks");
+        std::os::unix::fs::symlink(&stacks, tmp.path().join("stacks"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let dir = &tmp
+            .path()
+            .join("examples")
+            .join(example.file_name().unwrap_or_default());
+        std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{e}"));
+        copy_dir(&example, dir);
+        let name = example.display().to_string();
+        let apply = gantry(dir, &["apply", "--sim", "--auto-approve", "."]);
+        assert_eq!(apply.code, 0, "{name}: {}", apply.transcript());
+        let plan = gantry(dir, &["plan", "--sim", "--destroy", "."]);
+        assert_eq!(plan.code, 0, "{name}: {}", plan.transcript());
+        assert!(
+            plan.stdout.contains("to destroy."),
+            "{name}: {}",
+            plan.stdout
+        );
+        let destroy = gantry(dir, &["destroy", "--sim", "--auto-approve", "."]);
+        assert_eq!(destroy.code, 0, "{name}: {}", destroy.transcript());
+        assert!(state_list(dir).is_empty(), "{name}: {:?}", state_list(dir));
+        assert_eq!(world_len(dir), 0, "{name}");
+        seen += 1;
+    }
+    assert!(seen >= 4, "examples found: {seen}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{e}")) {
+        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        let target = to.join(path.file_name().unwrap_or_default());
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n == ".gantry") {
+                continue;
+            }
+            std::fs::create_dir_all(&target).unwrap_or_else(|e| panic!("{e}"));
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
+
+#[test]
+fn the_cluster_autoscaler_idiom_ignores_only_the_node_count() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    let stack = |desired: u32, max: u32| {
+        format!(
+            r#"
+resource "aws_vpc" "main" {{
+  cidr_block = "10.0.0.0/16"
+}}
+
+resource "aws_subnet" "a" {{
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.0.1.0/24"
+}}
+
+resource "aws_eks_node_group" "gpu" {{
+  cluster_name    = "train"
+  node_group_name = "gpu"
+  node_role_arn   = "arn:aws:iam::123456789012:role/node"
+  subnet_ids      = [aws_subnet.a.id]
+  instance_types  = ["g6.xlarge"]
+
+  scaling_config {{
+    desired_size = {desired}
+    min_size     = 1
+    max_size     = {max}
+  }}
+
+  lifecycle {{
+    ignore_changes = [scaling_config[0].desired_size]
+  }}
+}}
+"#
+        )
+    };
+    write(dir, "main.hcl", &stack(2, 8));
+    ok(&gantry(dir, &["apply", "--sim", "--auto-approve", "."]));
+    // The autoscaler's business: no change.
+    write(dir, "main.hcl", &stack(5, 8));
+    let plan = gantry(dir, &["plan", "--sim", "--detailed-exitcode", "."]);
+    assert_eq!(plan.code, 0, "{}", plan.transcript());
+    // The stack's business: the bound changes, the count is left as it is.
+    write(dir, "main.hcl", &stack(5, 10));
+    let plan = gantry(dir, &["plan", "--sim", "--detailed-exitcode", "."]);
+    assert_eq!(plan.code, 2, "{}", plan.transcript());
+    assert!(
+        plan.stdout.contains("~ max_size = 8 -> 10"),
+        "{}",
+        plan.stdout
+    );
+    assert!(!plan.stdout.contains("desired_size"), "{}", plan.stdout);
+}
