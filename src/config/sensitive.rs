@@ -162,7 +162,11 @@ pub fn secret_strings(value: &Value) -> Vec<String> {
 /// characters long): a provider that echoes a secret into a computed attribute (`output`
 /// mirroring `input`, a connection string) must not show it there either.
 pub fn paths_holding(value: &Value, secrets: &[String]) -> Vec<String> {
-    let secrets: Vec<&String> = secrets.iter().filter(|s| s.len() >= 4).collect();
+    let secrets: Vec<&str> = secrets
+        .iter()
+        .map(String::as_str)
+        .filter(|s| s.len() >= 4)
+        .collect();
     let mut out = Vec::new();
     if !secrets.is_empty() {
         find_holding(value, &secrets, &mut Vec::new(), &mut out);
@@ -170,9 +174,16 @@ pub fn paths_holding(value: &Value, secrets: &[String]) -> Vec<String> {
     out
 }
 
-fn find_holding(value: &Value, secrets: &[&String], at: &mut Vec<String>, out: &mut Vec<String>) {
+/// True when a string anywhere in `value` holds one of `secrets`.
+fn holds(value: &Value, secrets: &[&str]) -> bool {
+    let mut found = Vec::new();
+    find_holding(value, secrets, &mut Vec::new(), &mut found);
+    !found.is_empty()
+}
+
+fn find_holding(value: &Value, secrets: &[&str], at: &mut Vec<String>, out: &mut Vec<String>) {
     match value.unmarked() {
-        Value::String(s) if secrets.iter().any(|x| s.contains(x.as_str())) => out.push(join(at)),
+        Value::String(s) if secrets.iter().any(|x| s.contains(x)) => out.push(join(at)),
         Value::List(items) => {
             for (i, v) in items.iter().enumerate() {
                 at.push(i.to_string());
@@ -180,20 +191,12 @@ fn find_holding(value: &Value, secrets: &[&String], at: &mut Vec<String>, out: &
                 at.pop();
             }
         }
-        Value::Set(items) => {
-            if items.iter().any(|v| {
-                !paths_holding(v, &secrets.iter().map(|s| (*s).clone()).collect::<Vec<_>>())
-                    .is_empty()
-            }) {
-                out.push(join(at));
-            }
-        }
+        // Set elements have no stable index: one holding a secret marks the whole set.
+        Value::Set(items) if items.iter().any(|v| holds(v, secrets)) => out.push(join(at)),
         Value::Map(map) => {
             for (k, v) in map {
                 if k.contains('.') {
-                    if !paths_holding(v, &secrets.iter().map(|s| (*s).clone()).collect::<Vec<_>>())
-                        .is_empty()
-                    {
+                    if holds(v, secrets) {
                         out.push(join(at));
                     }
                     continue;

@@ -132,14 +132,14 @@ fn render_block(
         // Set elements have no identity but their content: unchanged ones are hidden,
         // others show as removed and added.
         for o in &old {
-            if !new.iter().any(|n| *n == *o) {
+            if !new.contains(o) {
                 pairs.push((Some(o), None));
             } else {
                 pairs.push((Some(o), Some(o)));
             }
         }
         for n in &new {
-            if !old.iter().any(|o| *o == *n) {
+            if !old.contains(n) {
                 pairs.push((None, Some(n)));
             }
         }

@@ -482,6 +482,7 @@ impl<T: Into<Value>> From<Vec<T>> for Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
