@@ -234,7 +234,10 @@ fn create_before_destroy_moves_users_to_the_new_group_before_the_old_one_goes() 
         instance,
         "updated in place"
     );
-    assert_eq!(instance_groups(&moto, &instance), std::slice::from_ref(&new_group));
+    assert_eq!(
+        instance_groups(&moto, &instance),
+        std::slice::from_ref(&new_group)
+    );
     assert!(
         !group_exists(&moto, &old_group),
         "the old group was deleted"
