@@ -560,8 +560,9 @@ fn create_before_destroy_never_loses_the_old_object() {
 }
 
 /// Ctrl-C: stop starting work, finish what is in flight, save state, release the lock.
-#[test]
-fn interrupt_saves_state_and_releases_the_lock() {
+/// Sends `signal` to an apply in progress: it must stop starting work, save what was done
+/// (nothing created is missing from state), release the lock and exit 1, saying `banner`.
+pub fn stop_apply_with(signal: &str, banner: &str) {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let dir = tmp.path();
     write(
@@ -580,19 +581,20 @@ fn interrupt_saves_state_and_releases_the_lock() {
         ])
         .current_dir(dir)
         .env("GANTRY_SIM_LATENCY_MS", "50")
+        .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("{e}"));
     std::thread::sleep(Duration::from_millis(400));
-    let interrupted = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+    let sent = Command::new("kill")
+        .args([signal, &child.id().to_string()])
         .status();
-    assert!(interrupted.is_ok_and(|s| s.success()));
+    assert!(sent.is_ok_and(|s| s.success()));
     let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("Interrupt received"), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "an orderly exit: {stderr}");
+    assert!(stderr.contains(banner), "{stderr}");
     assert!(stderr.contains("Apply interrupted"), "{stderr}");
     let state = lines(&gantry(dir, &["state", "list", "--dir", ".", "--sim"]));
     assert!(
@@ -614,6 +616,11 @@ fn interrupt_saves_state_and_releases_the_lock() {
         lines(&gantry(dir, &["state", "list", "--dir", ".", "--sim"])).len(),
         40
     );
+}
+
+#[test]
+fn interrupt_saves_state_and_releases_the_lock() {
+    stop_apply_with("-INT", "Interrupt received");
 }
 
 #[test]

@@ -90,27 +90,11 @@ impl Value {
         match self {
             Value::Sensitive(inner) => (inner.unmark_deep().0, true),
             Value::List(items) => {
-                let mut any = false;
-                let items = items
-                    .into_iter()
-                    .map(|v| {
-                        let (v, m) = v.unmark_deep();
-                        any |= m;
-                        v
-                    })
-                    .collect();
+                let (items, any) = unmark_all(items);
                 (Value::List(items), any)
             }
             Value::Set(items) => {
-                let mut any = false;
-                let items = items
-                    .into_iter()
-                    .map(|v| {
-                        let (v, m) = v.unmark_deep();
-                        any |= m;
-                        v
-                    })
-                    .collect();
+                let (items, any) = unmark_all(items);
                 (Value::set(items), any)
             }
             Value::Map(map) => {
@@ -306,6 +290,20 @@ impl Value {
             ),
         }
     }
+}
+
+/// Every element unmarked deep, and whether any had a mark.
+fn unmark_all(items: Vec<Value>) -> (Vec<Value>, bool) {
+    let mut any = false;
+    let items = items
+        .into_iter()
+        .map(|v| {
+            let (v, m) = v.unmark_deep();
+            any |= m;
+            v
+        })
+        .collect();
+    (items, any)
 }
 
 fn number_to_json(n: f64) -> serde_json::Value {

@@ -467,19 +467,7 @@ pub(super) fn update_outcome(of: &str, update: &Update) -> Result<Option<()>> {
             )
         })
         .collect();
-    let capacity = errors
-        .iter()
-        .any(|e| e.contains("InsufficientFreeAddresses") || e.contains("Capacity"));
-    let class = if capacity {
-        ErrorClass::Capacity
-    } else {
-        ErrorClass::Fatal
-    };
-    let detail = if errors.is_empty() {
-        "no error details given".to_owned()
-    } else {
-        errors.join("; ")
-    };
+    let (class, detail) = eks_problems(&errors, "no error details given");
     Err(ProviderError::new(
         class,
         format!(
@@ -698,4 +686,24 @@ mod tests {
         assert_eq!(setups[1].enabled(), Some(false));
         assert_eq!(setups[1].types(), [LogType::Scheduler]);
     }
+}
+
+/// The class and the text of the problems EKS reports for a failed update or deletion
+/// (update errors, node group health issues): capacity when it ran out of addresses or
+/// capacity, else fatal.
+pub(super) fn eks_problems(problems: &[String], none: &str) -> (ErrorClass, String) {
+    let capacity = problems
+        .iter()
+        .any(|p| p.contains("InsufficientFreeAddresses") || p.contains("Capacity"));
+    let class = if capacity {
+        ErrorClass::Capacity
+    } else {
+        ErrorClass::Fatal
+    };
+    let detail = if problems.is_empty() {
+        none.to_owned()
+    } else {
+        problems.join("; ")
+    };
+    (class, detail)
 }

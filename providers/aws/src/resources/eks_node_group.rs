@@ -485,19 +485,7 @@ fn unhealthy(cluster: &str, name: &str, g: &Nodegroup) -> ProviderError {
             )
         })
         .collect();
-    let capacity = issues
-        .iter()
-        .any(|i| i.contains("InsufficientFreeAddresses") || i.contains("Capacity"));
-    let class = if capacity {
-        ErrorClass::Capacity
-    } else {
-        ErrorClass::Fatal
-    };
-    let detail = if issues.is_empty() {
-        "no health issues given".to_owned()
-    } else {
-        issues.join("; ")
-    };
+    let (class, detail) = super::eks_cluster::eks_problems(&issues, "no health issues given");
     ProviderError::new(
         class,
         format!(

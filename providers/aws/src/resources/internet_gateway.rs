@@ -1,7 +1,7 @@
 //! `aws_internet_gateway`: a VPC's way to the internet. `vpc_id` changes in place: the
 //! gateway is detached from the old VPC and attached to the new one.
 
-use super::{accepted, after_accept, only_one, Cx, ResourceType};
+use super::{accepted, after_accept, ec2_ours, Cx, ResourceType};
 use crate::attrs::{Attrs, Obj};
 use crate::errors::{none_if_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
@@ -114,24 +114,27 @@ impl ResourceType for InternetGateway {
         let Some(filters) = tags::ec2_identity_filters(cx.op) else {
             return Ok(None);
         };
-        let mut pages = cx
+        let pages = cx
             .clients()
             .ec2
             .describe_internet_gateways()
             .set_filters(Some(filters))
             .into_paginator()
             .send();
-        let mut found = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeInternetGateways", e))?;
-            found.extend(
+        let found = ec2_ours(
+            cx,
+            "internet gateway",
+            "DescribeInternetGateways",
+            pages,
+            |page| {
                 page.internet_gateways()
                     .iter()
-                    .filter(|g| tags::are_ours(cx.op, &tags::from_ec2(g.tags())))
-                    .filter_map(|g| g.internet_gateway_id().map(str::to_owned)),
-            );
-        }
-        match only_one("internet gateway", found) {
+                    .map(|o| (o.tags(), o.internet_gateway_id()))
+                    .collect()
+            },
+        )
+        .await?;
+        match found {
             Some(id) => read_into(cx, Value::map([("id", Value::string(id))])).await,
             None => Ok(None),
         }

@@ -135,6 +135,48 @@ pub fn only_one(what: &str, mut found: Vec<String>) -> Option<String> {
     (!found.is_empty()).then(|| found.swap_remove(0))
 }
 
+/// One page of an EC2 Describe call, as each object's tags and id.
+pub type Tagged<'p> = Vec<(&'p [aws_sdk_ec2::types::Tag], Option<&'p str>)>;
+
+/// The id of the object this create made among the pages of an EC2 Describe call filtered
+/// by its gantry tags ([`tags::ec2_identity_filters`]): the one whose tags carry all three
+/// marks (the filter narrows; [`tags::are_ours`] decides). `what` names the object kind in
+/// warnings, `op` the API call in errors.
+pub async fn ec2_ours<T, E>(
+    cx: &Cx<'_>,
+    what: &str,
+    op: &str,
+    mut pages: aws_smithy_async::future::pagination_stream::PaginationStream<
+        std::result::Result<
+            T,
+            aws_smithy_runtime_api::client::result::SdkError<
+                E,
+                aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+            >,
+        >,
+    >,
+    items: impl for<'p> Fn(&'p T) -> Tagged<'p>,
+) -> Result<Option<String>>
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
+{
+    let mut found = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| crate::errors::sdk_error(op, e))?;
+        found.extend(
+            items(&page)
+                .into_iter()
+                .filter(|(t, _)| tags::are_ours(cx.op, &tags::from_ec2(t)))
+                .filter_map(|(_, id)| id.map(str::to_owned)),
+        );
+    }
+    Ok(only_one(what, found))
+}
+
 /// One AWS resource type.
 #[async_trait]
 pub trait ResourceType: Send + Sync {

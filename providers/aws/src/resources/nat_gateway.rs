@@ -3,7 +3,7 @@
 //! is `available`, delete until it is `deleted` (only then is its Elastic IP free to
 //! release).
 
-use super::{accepted, after_accept, only_one, Cx, ResourceType};
+use super::{accepted, after_accept, ec2_ours, Cx, ResourceType};
 use crate::attrs::{opt_str, Attrs, Obj};
 use crate::errors::{none_if_not_found, ok_if_not_found, sdk_error, service_error};
 use crate::tags::{self, with_tags};
@@ -174,24 +174,22 @@ impl ResourceType for NatGateway {
         let Some(filters) = tags::ec2_identity_filters(cx.op) else {
             return Ok(None);
         };
-        let mut pages = cx
+        let pages = cx
             .clients()
             .ec2
             .describe_nat_gateways()
             .set_filter(Some(filters))
             .into_paginator()
             .send();
-        let mut found = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeNatGateways", e))?;
-            found.extend(
-                page.nat_gateways()
-                    .iter()
-                    .filter(|g| !is_gone(g) && tags::are_ours(cx.op, &tags::from_ec2(g.tags())))
-                    .filter_map(|g| g.nat_gateway_id().map(str::to_owned)),
-            );
-        }
-        match only_one("NAT gateway", found) {
+        let found = ec2_ours(cx, "NAT gateway", "DescribeNatGateways", pages, |page| {
+            page.nat_gateways()
+                .iter()
+                .filter(|g| !is_gone(g))
+                .map(|g| (g.tags(), g.nat_gateway_id()))
+                .collect()
+        })
+        .await?;
+        match found {
             Some(id) => read_into(cx, Value::map([("id", Value::string(id))])).await,
             None => Ok(None),
         }

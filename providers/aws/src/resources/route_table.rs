@@ -7,7 +7,7 @@
 //! block list from an empty one, so no `route` blocks means no routes, as Terraform's
 //! `route = []` does.) The implicit `local` route and propagated routes are never shown.
 
-use super::{accepted, after_accept, only_one, Cx, ResourceType};
+use super::{accepted, after_accept, ec2_ours, Cx, ResourceType};
 use crate::attrs::{Attrs, Obj};
 use crate::errors::{none_if_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
@@ -321,24 +321,21 @@ impl ResourceType for RouteTable {
         let Some(filters) = tags::ec2_identity_filters(cx.op) else {
             return Ok(None);
         };
-        let mut pages = cx
+        let pages = cx
             .clients()
             .ec2
             .describe_route_tables()
             .set_filters(Some(filters))
             .into_paginator()
             .send();
-        let mut found = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeRouteTables", e))?;
-            found.extend(
-                page.route_tables()
-                    .iter()
-                    .filter(|t| tags::are_ours(cx.op, &tags::from_ec2(t.tags())))
-                    .filter_map(|t| t.route_table_id().map(str::to_owned)),
-            );
-        }
-        match only_one("route table", found) {
+        let found = ec2_ours(cx, "route table", "DescribeRouteTables", pages, |page| {
+            page.route_tables()
+                .iter()
+                .map(|o| (o.tags(), o.route_table_id()))
+                .collect()
+        })
+        .await?;
+        match found {
             Some(id) => read_into(cx, Value::map([("id", Value::string(id))])).await,
             None => Ok(None),
         }

@@ -12,7 +12,7 @@
 //! omitted blocks from an empty list, so no `egress` blocks means no egress rules
 //! (Terraform's `egress = []`).
 
-use super::{accepted, after_accept, naming, only_one, Cx, ResourceType};
+use super::{accepted, after_accept, ec2_ours, naming, Cx, ResourceType};
 use crate::attrs::{Attrs, Obj};
 use crate::errors::{none_if_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
@@ -516,24 +516,27 @@ impl ResourceType for SecurityGroup {
                 .values(&name)
                 .build(),
         );
-        let mut pages = cx
+        let pages = cx
             .clients()
             .ec2
             .describe_security_groups()
             .set_filters(Some(filters))
             .into_paginator()
             .send();
-        let mut found = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeSecurityGroups", e))?;
-            found.extend(
+        let found = ec2_ours(
+            cx,
+            "security group",
+            "DescribeSecurityGroups",
+            pages,
+            |page| {
                 page.security_groups()
                     .iter()
-                    .filter(|g| tags::are_ours(cx.op, &tags::from_ec2(g.tags())))
-                    .filter_map(|g| g.group_id().map(str::to_owned)),
-            );
-        }
-        match only_one("security group", found) {
+                    .map(|g| (g.tags(), g.group_id()))
+                    .collect()
+            },
+        )
+        .await?;
+        match found {
             Some(id) => read_into(cx, Value::map([("id", Value::string(id))])).await,
             None => Ok(None),
         }

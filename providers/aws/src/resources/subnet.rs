@@ -1,6 +1,6 @@
 //! `aws_subnet`: a range of a VPC's addresses in one Availability Zone.
 
-use super::{accepted, after_accept, only_one, Cx, ResourceType};
+use super::{accepted, after_accept, ec2_ours, Cx, ResourceType};
 use crate::attrs::{Attrs, Obj};
 use crate::errors::{none_if_not_found, ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
@@ -143,24 +143,21 @@ impl ResourceType for Subnet {
         let Some(filters) = tags::ec2_identity_filters(cx.op) else {
             return Ok(None);
         };
-        let mut pages = cx
+        let pages = cx
             .clients()
             .ec2
             .describe_subnets()
             .set_filters(Some(filters))
             .into_paginator()
             .send();
-        let mut found = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeSubnets", e))?;
-            found.extend(
-                page.subnets()
-                    .iter()
-                    .filter(|s| tags::are_ours(cx.op, &tags::from_ec2(s.tags())))
-                    .filter_map(|s| s.subnet_id().map(str::to_owned)),
-            );
-        }
-        match only_one("subnet", found) {
+        let found = ec2_ours(cx, "subnet", "DescribeSubnets", pages, |page| {
+            page.subnets()
+                .iter()
+                .map(|o| (o.tags(), o.subnet_id()))
+                .collect()
+        })
+        .await?;
+        match found {
             Some(id) => read_into(cx, Value::map([("id", Value::string(id))])).await,
             None => Ok(None),
         }

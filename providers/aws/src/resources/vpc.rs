@@ -1,6 +1,6 @@
 //! `aws_vpc`: a virtual network.
 
-use super::{accepted, after_accept, only_one, Cx, ResourceType};
+use super::{accepted, after_accept, ec2_ours, Cx, ResourceType};
 use crate::attrs::{Attrs, Obj};
 use crate::errors::{ok_if_not_found, sdk_error};
 use crate::tags::{self, with_tags};
@@ -130,24 +130,18 @@ impl ResourceType for Vpc {
         let Some(filters) = tags::ec2_identity_filters(cx.op) else {
             return Ok(None);
         };
-        let mut pages = cx
+        let pages = cx
             .clients()
             .ec2
             .describe_vpcs()
             .set_filters(Some(filters))
             .into_paginator()
             .send();
-        let mut found = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeVpcs", e))?;
-            found.extend(
-                page.vpcs()
-                    .iter()
-                    .filter(|v| tags::are_ours(cx.op, &tags::from_ec2(v.tags())))
-                    .filter_map(|v| v.vpc_id().map(str::to_owned)),
-            );
-        }
-        match only_one("VPC", found) {
+        let found = ec2_ours(cx, "VPC", "DescribeVpcs", pages, |page| {
+            page.vpcs().iter().map(|o| (o.tags(), o.vpc_id())).collect()
+        })
+        .await?;
+        match found {
             Some(id) => read_into(cx, Value::map([("id", Value::string(id))])).await,
             None => Ok(None),
         }
