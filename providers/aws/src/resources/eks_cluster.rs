@@ -563,6 +563,26 @@ async fn read_into(cx: &Cx<'_>, base: Value) -> Result<Option<Value>> {
     Ok(Some(state.into_value()))
 }
 
+/// The class and the text of the problems EKS reports for a failed update or deletion
+/// (update errors, node group health issues): capacity when it ran out of addresses or
+/// capacity, else fatal.
+pub(super) fn eks_problems(problems: &[String], none: &str) -> (ErrorClass, String) {
+    let capacity = problems
+        .iter()
+        .any(|p| p.contains("InsufficientFreeAddresses") || p.contains("Capacity"));
+    let class = if capacity {
+        ErrorClass::Capacity
+    } else {
+        ErrorClass::Fatal
+    };
+    let detail = if problems.is_empty() {
+        none.to_owned()
+    } else {
+        problems.join("; ")
+    };
+    (class, detail)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -686,24 +706,4 @@ mod tests {
         assert_eq!(setups[1].enabled(), Some(false));
         assert_eq!(setups[1].types(), [LogType::Scheduler]);
     }
-}
-
-/// The class and the text of the problems EKS reports for a failed update or deletion
-/// (update errors, node group health issues): capacity when it ran out of addresses or
-/// capacity, else fatal.
-pub(super) fn eks_problems(problems: &[String], none: &str) -> (ErrorClass, String) {
-    let capacity = problems
-        .iter()
-        .any(|p| p.contains("InsufficientFreeAddresses") || p.contains("Capacity"));
-    let class = if capacity {
-        ErrorClass::Capacity
-    } else {
-        ErrorClass::Fatal
-    };
-    let detail = if problems.is_empty() {
-        none.to_owned()
-    } else {
-        problems.join("; ")
-    };
-    (class, detail)
 }
