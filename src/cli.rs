@@ -98,6 +98,34 @@ H100:8 --max-price 40 --spot\n  gantry catalog --accelerator tpu-v5e --cloud gcp
     /// The simulated clouds used by --sim
     #[command(subcommand)]
     Sim(SimCommand),
+    /// Print a shell completion script
+    #[command(
+        after_help = "Completes subcommands, flags and their fixed values.\n\nExamples:\n  \
+gantry completions bash > ~/.local/share/bash-completion/completions/gantry\n  \
+gantry completions zsh > \"${fpath[1]}/_gantry\"\n  \
+gantry completions fish > ~/.config/fish/completions/gantry.fish"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command into a directory
+    #[command(
+        after_help = "Examples:\n  gantry man | man -l -\n  gantry man --out-dir /usr/local/share/man/man1"
+    )]
+    Man(ManArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// Write gantry.1 and a page per subcommand (gantry-plan.1, ...) into this directory
+    /// instead of printing gantry.1
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -200,16 +228,31 @@ pub struct OutputArgs {
 #[derive(Subcommand, Debug)]
 pub enum StateCommand {
     /// List tracked resource instances
+    #[command(
+        after_help = "Examples:\n  gantry state list\n  gantry state list module.network\n  gantry state list --sim --dir examples/quickstart"
+    )]
     List(StateListArgs),
     /// Show one resource instance's attributes
+    #[command(
+        after_help = "Sensitive attributes show as `(sensitive value)`.\n\nExamples:\n  gantry state show aws_vpc.main\n  gantry state show 'aws_subnet.private[\"us-east-1a\"]'"
+    )]
     Show(StateAddrArgs),
     /// Forget resource instances (they are not deleted)
+    #[command(
+        after_help = "The objects stay in the cloud; the next plan creates new ones unless the \
+resource blocks are removed too.\n\nExamples:\n  gantry state rm aws_instance.debug\n  gantry state rm 'aws_subnet.private[0]' 'aws_subnet.private[1]'"
+    )]
     Rm(StateAddrsArgs),
     /// Rename a resource instance in state
+    #[command(
+        after_help = "Examples:\n  gantry state mv aws_vpc.main module.network.aws_vpc.main\n  gantry state mv 'aws_subnet.a[0]' 'aws_subnet.a[\"us-east-1a\"]'"
+    )]
     Mv(StateMvArgs),
     /// Print the state file
+    #[command(after_help = "Examples:\n  gantry state pull > backup.json")]
     Pull(StateDirArgs),
     /// Replace the state with a file (refuses another lineage or an older serial)
+    #[command(after_help = "Examples:\n  gantry state push backup.json")]
     Push(StatePushArgs),
     /// Settle a create an interrupted run left unchecked, when you know its outcome
     ///
@@ -217,6 +260,7 @@ pub enum StateCommand {
     /// their address. When the cloud cannot be asked (the account is gone, the endpoint was
     /// a test server), say what you know: `--not-created` if nothing was made; if the object
     /// exists, `gantry import ADDRESS ID` adopts it instead.
+    #[command(after_help = "Examples:\n  gantry state resolve aws_instance.trainer --not-created")]
     Resolve(StateResolveArgs),
 }
 
@@ -236,6 +280,7 @@ pub struct StateDirArgs {
     /// Stack directory
     #[arg(long, default_value = ".")]
     pub dir: PathBuf,
+    /// The state of the simulated clouds (.gantry/sim) rather than the real ones
     #[arg(long)]
     pub sim: bool,
 }
@@ -301,8 +346,10 @@ pub struct ForceUnlockArgs {
 #[derive(Subcommand, Debug)]
 pub enum SimCommand {
     /// List every object in the simulated world
+    #[command(after_help = "Examples:\n  gantry sim ls --dir examples/quickstart")]
     Ls(StateDirArgs),
     /// Empty the simulated world
+    #[command(after_help = "Examples:\n  gantry sim reset --dir examples/quickstart")]
     Reset(StateDirArgs),
 }
 

@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod catalog;
+pub mod docs;
 pub mod fmt;
 pub mod graph;
 pub mod plan;
@@ -54,7 +55,18 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::ForceUnlock(args) => state::run_force_unlock(&args, Ui::new(false, cli.no_color)),
         Command::Catalog(args) => catalog::run(&args, Ui::new(args.json, cli.no_color)),
         Command::Sim(cmd) => state::run_sim(&cmd, Ui::new(false, cli.no_color)),
+        Command::Completions(args) => docs::run_completions(&args),
+        Command::Man(args) => docs::run_man(&args, Ui::new(false, cli.no_color)),
     }
+}
+
+/// Reports one diagnostic that has no source location and fails the command.
+pub(crate) fn fail(ui: Ui, d: crate::diagnostics::Diagnostic) -> ExitStatus {
+    ui.diagnostics(
+        &crate::diagnostics::Diagnostics::from(d),
+        &crate::diagnostics::SourceMap::new(),
+    );
+    ExitStatus::Failure
 }
 
 fn input_options(args: &StackArgs) -> InputOptions {

@@ -2,7 +2,7 @@
 
 use super::apply::state_error;
 use super::session::{sim_enabled, Session};
-use super::ExitStatus;
+use super::{fail, ExitStatus};
 use crate::apply::calls::ProviderCalls;
 use crate::apply::recorder::recover;
 use crate::apply::retry::RetryPolicy;
@@ -13,11 +13,6 @@ use crate::plan::run::priors_from_state;
 use crate::state::{Record, ResourceMode, ResourceState};
 use crate::ui::Ui;
 use gantry_provider::OpContext;
-
-fn fail(ui: Ui, d: Diagnostic) -> ExitStatus {
-    ui.diagnostics(&Diagnostics::from(d), &SourceMap::new());
-    ExitStatus::Failure
-}
 
 pub fn run_refresh(args: &ApplyArgs, ui: Ui) -> ExitStatus {
     let session = match Session::open(

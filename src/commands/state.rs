@@ -3,18 +3,13 @@
 
 use super::apply::state_error;
 use super::session::{runtime, sim_enabled, state_dir};
-use super::ExitStatus;
+use super::{fail, ExitStatus};
 use crate::cli::{ForceUnlockArgs, OutputArgs, SimCommand, StateCommand, StateDirArgs};
-use crate::diagnostics::{Diagnostic, Diagnostics, SourceMap};
+use crate::diagnostics::Diagnostic;
 use crate::state::{force_unlock, ops, LocalBackend, LockInfo, State};
 use crate::ui::Ui;
 use gantry_provider::Value;
 use std::time::Duration;
-
-fn fail(ui: Ui, d: Diagnostic) -> ExitStatus {
-    ui.diagnostics(&Diagnostics::from(d), &SourceMap::new());
-    ExitStatus::Failure
-}
 
 fn backend(at: &StateDirArgs) -> LocalBackend {
     LocalBackend::new(state_dir(&at.dir, sim_enabled(at.sim)))

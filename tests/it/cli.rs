@@ -4,12 +4,30 @@ use crate::support::{gantry, repo_root};
 
 #[test]
 fn every_command_has_help_with_examples() {
-    for cmd in ["validate", "fmt", "graph"] {
-        let run = gantry(&repo_root(), &[cmd, "--help"]);
-        assert_eq!(run.code, 0, "{cmd}: {}", run.transcript());
+    use clap::CommandFactory;
+    fn paths(command: &clap::Command, prefix: &[String], out: &mut Vec<Vec<String>>) {
+        for sub in command.get_subcommands() {
+            let mut path = prefix.to_vec();
+            path.push(sub.get_name().to_owned());
+            if sub.has_subcommands() {
+                paths(sub, &path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    let mut commands = Vec::new();
+    paths(&gantry::cli::Cli::command(), &[], &mut commands);
+    assert!(commands.len() > 20, "{commands:?}");
+    for path in commands {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let run = gantry(&repo_root(), &args);
+        assert_eq!(run.code, 0, "{path:?}: {}", run.transcript());
         assert!(
             run.stdout.contains("Examples:"),
-            "{cmd} --help has no examples:\n{}",
+            "`gantry {}` --help has no examples:\n{}",
+            path.join(" "),
             run.stdout
         );
         assert!(run.stdout.contains("Usage: gantry"), "{}", run.stdout);

@@ -4,6 +4,7 @@ mod ai;
 mod ai_examples;
 mod cli;
 mod diagnostics;
+mod docs;
 mod engine;
 mod fmt;
 mod graph;
