@@ -1,4 +1,5 @@
-//! `gantry fmt`: rewrite `*.hcl` files in the canonical format, or check that they are.
+//! `gantry fmt`: rewrite `*.hcl` (and Terraform `*.tf`, `*.tfvars`) files in the canonical
+//! format, or check that they are.
 
 use super::ExitStatus;
 use crate::cli::FmtArgs;
@@ -88,7 +89,7 @@ fn hcl_files(path: &Path, recursive: bool) -> std::io::Result<Vec<PathBuf>> {
                 if recursive && !name.starts_with('.') && name != "target" {
                     dirs.push(p);
                 }
-            } else if name.ends_with(".hcl") {
+            } else if is_formattable(name) {
                 out.push(p);
             }
         }
@@ -102,4 +103,9 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let tmp = path.with_extension("hcl.fmt-tmp");
     std::fs::write(&tmp, text)?;
     std::fs::rename(&tmp, path)
+}
+
+/// The files `gantry fmt` formats: gantry's `*.hcl` and Terraform's `*.tf` and `*.tfvars`.
+fn is_formattable(name: &str) -> bool {
+    name.ends_with(".hcl") || name.ends_with(".tf") || name.ends_with(".tfvars")
 }

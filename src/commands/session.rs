@@ -66,8 +66,10 @@ pub fn providers(
         sim.register(Arc::new(move || {
             let real = factory();
             let mut twin =
-                SimProvider::new(&name, real.schema().clone(), world.clone(), knobs.clone())
-                    .with_hook("gantry_data", Arc::new(GantryDataHook));
+                SimProvider::new(&name, real.schema().clone(), world.clone(), knobs.clone());
+            for (_, type_name) in crate::providers::builtin::BUILTIN_TYPES {
+                twin = twin.with_hook(type_name, Arc::new(GantryDataHook));
+            }
             // The real provider says what its cloud looks like; the simulator knows none.
             if let Some(model) = real.sim_model() {
                 twin = twin.with_model(model);
@@ -81,7 +83,8 @@ pub fn providers(
     Ok((sim, Some(world)))
 }
 
-/// `gantry_data` in the simulated world behaves as the real one: `output` is `input`.
+/// `gantry_data` (and `terraform_data`) in the simulated world behave as the real one:
+/// `output` is `input`.
 struct GantryDataHook;
 
 impl SimHooks for GantryDataHook {

@@ -1,6 +1,7 @@
 //! Values for the root module's input variables, from every source Terraform users know,
 //! in Terraform's precedence (later wins): `GANTRY_VAR_<name>` environment variables,
-//! `*.auto.vars.hcl` files in the stack directory (sorted), `--var-file` files, `--var`.
+//! `terraform.tfvars`, then `*.auto.vars.hcl` and `*.auto.tfvars` files in the stack
+//! directory (sorted by name), `--var-file` files, `--var`.
 
 use super::eval::eval_constant;
 use super::load::{parse_error, Stack};
@@ -164,6 +165,8 @@ fn raw_value(
     }
 }
 
+/// The variable files loaded without being named: Terraform's `terraform.tfvars` first, then
+/// every `*.auto.vars.hcl` and `*.auto.tfvars`, sorted by name.
 fn auto_var_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
@@ -173,10 +176,14 @@ fn auto_var_files(dir: &Path) -> Vec<PathBuf> {
         .filter(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.ends_with(".auto.vars.hcl"))
+                .is_some_and(|n| n.ends_with(".auto.vars.hcl") || n.ends_with(".auto.tfvars"))
         })
         .collect();
     files.sort();
+    let tfvars = dir.join("terraform.tfvars");
+    if tfvars.is_file() {
+        files.insert(0, tfvars);
+    }
     files
 }
 

@@ -84,15 +84,17 @@ pub fn load_stack(opts: &LoadOptions<'_>) -> (Stack, Diagnostics) {
     } else {
         diags.push(
             Diagnostic::error(format!("no stack at `{}`", path.display()))
-                .with_help("pass a directory of `*.hcl` files or a single `.hcl` file"),
+                .with_help("pass a directory of `*.hcl` or `*.tf` files, or a single file"),
         );
         return (stack, diags);
     };
     stack.root_dir = absolute(&root_dir);
     if files.is_empty() {
         diags.push(
-            Diagnostic::error(format!("no `*.hcl` files in `{}`", path.display()))
-                .with_help("a stack is a directory of `.hcl` files; see `examples/quickstart`"),
+            Diagnostic::error(format!("no `*.hcl` or `*.tf` files in `{}`", path.display()))
+                .with_help(
+                    "a stack is a directory of `.hcl` (or Terraform `.tf`) files; see `examples/quickstart`",
+                ),
         );
         return (stack, diags);
     }
@@ -136,8 +138,9 @@ pub fn load_stack(opts: &LoadOptions<'_>) -> (Stack, Diagnostics) {
                 Ok(f) if !f.is_empty() => f,
                 Ok(_) => {
                     diags.push(
-                        module_error("module source not found", call.source_span)
-                            .with_label(format!("no `*.hcl` files in `{}`", dir.display())),
+                        module_error("module source not found", call.source_span).with_label(
+                            format!("no `*.hcl` or `*.tf` files in `{}`", dir.display()),
+                        ),
                     );
                     continue;
                 }
@@ -187,6 +190,16 @@ pub fn load_module(
         };
         let id = sources.add(file, text);
         let text = sources.get(id).map_or("", |f| f.text.as_str());
+        if is_json_configuration(file) {
+            diags.push(
+                Diagnostic::error(format!(
+                    "`{}`: JSON configuration syntax is not supported",
+                    file.display()
+                ))
+                .with_help("write the file in HCL (`.tf` or `.hcl`); `hcl2json`'s inverse, or rewriting the blocks by hand, does it"),
+            );
+            continue;
+        }
         match hcl_edit::parser::parse_body(text) {
             Ok(body) => decode_file(&mut module, id, &body, diags),
             Err(e) => diags.push(parse_error(&e, id, text)),
@@ -220,7 +233,10 @@ pub fn parse_error(
         })
 }
 
-/// The configuration files of a directory: `*.hcl` except variable files, sorted.
+/// The configuration files of a directory, sorted: `*.hcl` except variable files, and
+/// Terraform's `*.tf` (a Terraform stack is a gantry stack). `*.tf.json` files are listed
+/// too, so that loading them reports that their syntax is unsupported rather than skipping
+/// part of the stack without a word.
 pub fn stack_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir)? {
@@ -228,16 +244,23 @@ pub fn stack_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
             continue;
         };
-        if name.ends_with(".hcl")
-            && !name.ends_with(".vars.hcl")
-            && !name.starts_with('.')
-            && path.is_file()
-        {
+        if is_configuration_name(name) && !name.starts_with('.') && path.is_file() {
             files.push(path);
         }
     }
     files.sort();
     Ok(files)
+}
+
+/// Whether a file name is a configuration file (not a variable file).
+pub fn is_configuration_name(name: &str) -> bool {
+    (name.ends_with(".hcl") && !name.ends_with(".vars.hcl"))
+        || name.ends_with(".tf")
+        || name.ends_with(".tf.json")
+}
+
+fn is_json_configuration(file: &Path) -> bool {
+    file.to_str().is_some_and(|f| f.ends_with(".tf.json"))
 }
 
 fn absolute(path: &Path) -> PathBuf {

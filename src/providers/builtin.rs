@@ -1,13 +1,19 @@
-//! The built-in `gantry` provider and its one resource, `gantry_data` (Terraform's
-//! `terraform_data`): stores `input`, exposes it as `output`, and is replaced whenever
-//! `triggers_replace` changes. It needs no cloud; its state is its only storage.
+//! The built-in `gantry` provider and its one resource, `gantry_data`: stores `input`,
+//! exposes it as `output`, and is replaced whenever `triggers_replace` changes. It needs no
+//! cloud; its state is its only storage. The same provider is also registered as
+//! `terraform` with `terraform_data`, so Terraform stacks that use it load unchanged.
 
 use gantry_provider::{
     async_trait, Attribute, OpContext, PlannedState, Provider, ProviderError, ProviderSchema,
     Schema, Type, Value,
 };
 
+/// The types the built-in providers hold: each provider name with its one resource type.
+pub const BUILTIN_TYPES: [(&str, &str); 2] =
+    [("gantry", "gantry_data"), ("terraform", "terraform_data")];
+
 pub struct GantryProvider {
+    name: &'static str,
     schema: ProviderSchema,
 }
 
@@ -18,12 +24,18 @@ impl Default for GantryProvider {
 }
 
 impl GantryProvider {
+    /// The `gantry` provider.
     pub fn new() -> GantryProvider {
+        GantryProvider::named(BUILTIN_TYPES[0])
+    }
+
+    /// The built-in provider under one of its names ([`BUILTIN_TYPES`]).
+    pub fn named((name, type_name): (&'static str, &'static str)) -> GantryProvider {
         let mut schema = ProviderSchema::default();
         schema
             .resources
-            .insert("gantry_data".to_owned(), gantry_data_schema());
-        GantryProvider { schema }
+            .insert(type_name.to_owned(), gantry_data_schema());
+        GantryProvider { name, schema }
     }
 }
 
@@ -71,7 +83,7 @@ fn with_id(planned: &Value, id: String) -> Value {
 #[async_trait]
 impl Provider for GantryProvider {
     fn name(&self) -> &str {
-        "gantry"
+        self.name
     }
 
     fn schema(&self) -> &ProviderSchema {

@@ -33,9 +33,11 @@ impl Providers {
     /// The real providers: the built-in one and every cloud this build includes.
     pub fn real() -> Providers {
         let mut p = Providers::default();
-        p.register(Arc::new(|| {
-            Arc::new(builtin::GantryProvider::new()) as Arc<dyn Provider>
-        }));
+        for names in builtin::BUILTIN_TYPES {
+            p.register(Arc::new(move || {
+                Arc::new(builtin::GantryProvider::named(names)) as Arc<dyn Provider>
+            }));
+        }
         clouds::register(&mut p);
         p
     }

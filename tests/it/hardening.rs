@@ -4,7 +4,7 @@
 //! against stale state, `ignore_changes` and `timeouts` work as written, and SIGTERM is an
 //! orderly stop.
 
-use super::support::{gantry, gantry_env, Run};
+use super::support::{copy_dir, gantry, gantry_env, Run};
 use std::path::Path;
 
 fn write(dir: &Path, name: &str, text: &str) {
@@ -600,22 +600,6 @@ fn every_example_plans_its_destroy_and_destroys_to_nothing() {
         seen += 1;
     }
     assert!(seen >= 4, "examples found: {seen}");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{e}")) {
-        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
-        let target = to.join(path.file_name().unwrap_or_default());
-        if path.is_dir() {
-            if path.file_name().is_some_and(|n| n == ".gantry") {
-                continue;
-            }
-            std::fs::create_dir_all(&target).unwrap_or_else(|e| panic!("{e}"));
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap_or_else(|e| panic!("{e}"));
-        }
-    }
 }
 
 #[test]

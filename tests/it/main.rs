@@ -12,3 +12,4 @@ mod hardening;
 mod inputs;
 mod modules;
 mod support;
+mod terraform;
