@@ -58,6 +58,7 @@ pub fn prepare_loaded(mut stack: Stack, mut diags: Diagnostics, inputs: &InputOp
     if let Some(d) = crate::state::backend::check(&stack) {
         diags.push(d);
     }
+    diags.extend(crate::plan::refactor::check(&stack));
     let (values, input_diags) = collect_inputs(&mut stack, inputs);
     diags.extend(input_diags);
     let graph = build(&stack, &mut diags);

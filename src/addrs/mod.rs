@@ -4,7 +4,9 @@
 
 mod parse;
 
-pub use parse::{parse_resource_instance, AddrParseError};
+pub use parse::{
+    parse_move_endpoint, parse_resource_instance, AddrParseError, MoveEndpoint, MoveTarget,
+};
 
 use std::fmt;
 

@@ -219,6 +219,10 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
             }
         }
     }
+    if let Err(e) = rt.block_on(record_refactoring(&journal, &plan.refactoring)) {
+        let _ = rt.block_on(journal.commit());
+        return fail(state_error(&e));
+    }
     let (Some(graph), Some(mut evaluation)) = (planned.graph, planned.evaluation) else {
         return fail(Diagnostic::error(
             "internal error: the plan has no evaluation",
@@ -315,6 +319,7 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
         ui.json_line(&json!({
             "type": if diags.has_errors() { "apply_errored" } else { "apply_complete" },
             "add": added, "change": changed, "destroy": destroyed,
+            "move": plan.refactoring.moved.len(), "forget": plan.refactoring.forgotten.len(),
             "skipped": report.skipped, "cancelled": report.cancelled,
         }));
     } else {
@@ -326,7 +331,14 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
                 report.skipped.len()
             ));
         } else {
-            ui.status(&format!("{word} complete! Resources: {added} added, {changed} changed, {destroyed} destroyed."));
+            let mut refactored = String::new();
+            if !plan.refactoring.moved.is_empty() {
+                refactored.push_str(&format!(", {} moved", plan.refactoring.moved.len()));
+            }
+            if !plan.refactoring.forgotten.is_empty() {
+                refactored.push_str(&format!(", {} forgotten", plan.refactoring.forgotten.len()));
+            }
+            ui.status(&format!("{word} complete! Resources: {added} added, {changed} changed, {destroyed} destroyed{refactored}."));
             if !destroy && !report.outputs.is_empty() {
                 let mut text = String::from("\nOutputs:\n\n");
                 for (name, value) in &report.outputs {
@@ -390,4 +402,36 @@ fn confirm(destroy: bool) -> Result<bool, Diagnostic> {
         .read_line(&mut line)
         .map_err(|e| Diagnostic::error("cannot read the answer").with_detail(e.to_string()))?;
     Ok(line.trim() == "yes")
+}
+
+/// Writes what `moved` and `removed` blocks do to state, before any operation: each
+/// instance move is one journal record, then the forgotten instances, then dependencies
+/// renamed by the moves.
+async fn record_refactoring(
+    journal: &crate::state::Journal,
+    refactoring: &crate::plan::refactor::Refactoring,
+) -> Result<(), StateError> {
+    for (from, to) in &refactoring.moved {
+        journal
+            .append(Record::Moved {
+                from: from.clone(),
+                to: to.clone(),
+            })
+            .await?;
+    }
+    for address in &refactoring.forgotten {
+        journal
+            .append(Record::Deleted {
+                address: address.clone(),
+            })
+            .await?;
+    }
+    for (address, dependencies) in &refactoring.dependencies {
+        let current = journal.with_state(|s| s.resources.get(address).cloned());
+        if let Some(mut resource) = current {
+            resource.dependencies.clone_from(dependencies);
+            journal.append(Record::Updated(resource)).await?;
+        }
+    }
+    Ok(())
 }

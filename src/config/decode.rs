@@ -20,6 +20,8 @@ const TOP_LEVEL_BLOCKS: &[&str] = &[
     "backend",
     "terraform",
     "budget",
+    "moved",
+    "removed",
 ];
 
 /// Decodes the top-level body of one file into `module`.
@@ -114,6 +116,16 @@ impl Decoder {
             "budget" => {
                 if self.labels(block, &[], diags).is_some() {
                     self.decode_budget(module, block, diags);
+                }
+            }
+            "moved" => {
+                if self.labels(block, &[], diags).is_some() {
+                    self.decode_moved(module, block, diags);
+                }
+            }
+            "removed" => {
+                if self.labels(block, &[], diags).is_some() {
+                    self.decode_removed(module, block, diags);
                 }
             }
             other => {
@@ -821,6 +833,134 @@ impl Decoder {
             }
         }
         module.budget = Some(budget);
+    }
+
+    /// `moved { from = ADDRESS  to = ADDRESS }`.
+    fn decode_moved(&self, module: &mut Module, block: &Block, d: &mut Diagnostics) {
+        let span = self.header_span(block);
+        let (mut from, mut to) = (None, None);
+        const ALLOWED: &[&str] = &["from", "to"];
+        for s in block.body.iter() {
+            match s {
+                Structure::Attribute(a) if a.key.as_str() == "from" => {
+                    from = self.move_endpoint(&a.value, d);
+                }
+                Structure::Attribute(a) if a.key.as_str() == "to" => {
+                    to = self.move_endpoint(&a.value, d);
+                }
+                Structure::Attribute(a) => {
+                    d.push(self.unsupported_argument("moved", a.key.as_str(), a, ALLOWED))
+                }
+                Structure::Block(b) => d.push(self.unsupported_block("moved", b, &[])),
+            }
+        }
+        match (from, to) {
+            (Some((from, from_span)), Some((to, to_span))) => module.moved.push(Moved {
+                from,
+                from_span,
+                to,
+                to_span,
+                span,
+            }),
+            (f, t) => {
+                let missing: Vec<&str> = [(f.is_none(), "from"), (t.is_none(), "to")]
+                    .into_iter()
+                    .filter_map(|(m, n)| m.then_some(n))
+                    .collect();
+                // An endpoint that failed to parse has its own diagnostic already.
+                let written = |name: &str| {
+                    block
+                        .body
+                        .iter()
+                        .any(|s| matches!(s, Structure::Attribute(a) if a.key.as_str() == name))
+                };
+                if missing.iter().any(|n| !written(n)) {
+                    d.push(
+                        Diagnostic::error("incomplete `moved` block")
+                            .with_span(span)
+                            .with_label(format!("missing `{}`", missing.join("` and `")))
+                            .with_help(
+                                "write both: `moved { from = aws_vpc.old  to = aws_vpc.new }`",
+                            ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// `removed { from = ADDRESS  lifecycle { destroy = BOOL } }`.
+    fn decode_removed(&self, module: &mut Module, block: &Block, d: &mut Diagnostics) {
+        let span = self.header_span(block);
+        let mut from = None;
+        let mut from_written = false;
+        let mut destroy = true;
+        for s in block.body.iter() {
+            match s {
+                Structure::Attribute(a) if a.key.as_str() == "from" => {
+                    from_written = true;
+                    from = self.move_endpoint(&a.value, d);
+                }
+                Structure::Attribute(a) => {
+                    d.push(self.unsupported_argument("removed", a.key.as_str(), a, &["from"]))
+                }
+                Structure::Block(b) if b.ident.as_str() == "lifecycle" => {
+                    for s in b.body.iter() {
+                        match s {
+                            Structure::Attribute(a) if a.key.as_str() == "destroy" => {
+                                destroy = self.literal_bool(&a.value, d);
+                            }
+                            Structure::Attribute(a) => d.push(self.unsupported_argument(
+                                "lifecycle",
+                                a.key.as_str(),
+                                a,
+                                &["destroy"],
+                            )),
+                            Structure::Block(b) => {
+                                d.push(self.unsupported_block("lifecycle", b, &[]))
+                            }
+                        }
+                    }
+                }
+                Structure::Block(b) => d.push(self.unsupported_block("removed", b, &["lifecycle"])),
+            }
+        }
+        match from {
+            Some((from, from_span)) => module.removed.push(Removed {
+                from,
+                from_span,
+                destroy,
+                span,
+            }),
+            None if !from_written => d.push(
+                Diagnostic::error("incomplete `removed` block")
+                    .with_span(span)
+                    .with_label("missing `from`")
+                    .with_help("write `removed { from = aws_instance.old  lifecycle { destroy = false } }`"),
+            ),
+            None => {}
+        }
+    }
+
+    /// The address written as a `moved`/`removed` endpoint, or a diagnostic.
+    fn move_endpoint(
+        &self,
+        value: &Expression,
+        d: &mut Diagnostics,
+    ) -> Option<(crate::addrs::MoveEndpoint, Span)> {
+        let span = self.span(value);
+        let text = value.to_string();
+        match crate::addrs::parse_move_endpoint(text.trim()) {
+            Ok(endpoint) => Some((endpoint, span)),
+            Err(e) => {
+                d.push(
+                    Diagnostic::error("invalid address")
+                        .with_span(span)
+                        .with_label(e.reason)
+                        .with_help("write a resource (`aws_vpc.a`, `aws_vpc.a[0]`) or a module (`module.net`, `module.net[\"a\"]`), without quotes"),
+                );
+                None
+            }
+        }
     }
 
     /// `terraform { backend "x" {} required_providers {} required_version = "" }`, accepted

@@ -2,7 +2,7 @@
 //! source span of everything, before any evaluation. Expressions stay as syntax ([`Expr`])
 //! and are evaluated later, per module and resource instance.
 
-use crate::addrs::{ResourceAddr, ResourceMode};
+use crate::addrs::{MoveEndpoint, ResourceAddr, ResourceMode};
 use crate::diagnostics::{FileId, Span};
 use gantry_provider::Type;
 use indexmap::IndexMap;
@@ -39,6 +39,32 @@ pub struct Module {
     pub backend: Option<Backend>,
     /// `budget { max_hourly = 500 }`: a plan costing more fails (root module only).
     pub budget: Option<Budget>,
+    /// `moved` blocks, in source order.
+    pub moved: Vec<Moved>,
+    /// `removed` blocks, in source order.
+    pub removed: Vec<Removed>,
+}
+
+/// A `moved { from = aws_vpc.a  to = module.net.aws_vpc.a }` block: objects state tracks
+/// at `from` are tracked at `to` from now on, without touching the cloud.
+#[derive(Debug)]
+pub struct Moved {
+    pub from: MoveEndpoint,
+    pub from_span: Span,
+    pub to: MoveEndpoint,
+    pub to_span: Span,
+    /// The block header.
+    pub span: Span,
+}
+
+/// A `removed { from = aws_instance.debug  lifecycle { destroy = false } }` block: the
+/// objects at `from` are forgotten (`destroy = false`) or destroyed.
+#[derive(Debug)]
+pub struct Removed {
+    pub from: MoveEndpoint,
+    pub from_span: Span,
+    pub destroy: bool,
+    pub span: Span,
 }
 
 /// A `variable` block.

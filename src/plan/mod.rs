@@ -7,6 +7,7 @@ pub mod file;
 pub mod ignore;
 pub mod planner;
 pub mod preflight;
+pub mod refactor;
 pub mod refresh;
 pub mod run;
 
@@ -111,6 +112,9 @@ pub struct Plan {
     pub destroy: bool,
     /// What the resources cost before and after, from the accelerator catalog.
     pub costs: costs::PlanCosts,
+    /// What `moved` and `removed` blocks do to state (the changes above use the new
+    /// addresses).
+    pub refactoring: refactor::Refactoring,
 }
 
 /// Counts for the summary line.
@@ -151,10 +155,11 @@ impl Plan {
             .sum()
     }
 
-    /// True when applying would change infrastructure or outputs.
+    /// True when applying would change infrastructure, outputs or what state tracks where.
     pub fn has_changes(&self) -> bool {
         let s = self.summary();
         s.add + s.change + s.destroy > 0
+            || !self.refactoring.is_empty()
             || self
                 .outputs
                 .values()

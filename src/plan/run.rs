@@ -170,6 +170,10 @@ pub async fn plan_configured(
             refreshed: Vec::new(),
         };
     };
+    // `moved` and `removed` blocks apply to a copy of state: the plan is made against it.
+    let (refactored, refactoring, refactor_diags) = super::refactor::resolve(&stack, state);
+    diags.extend(refactor_diags);
+    let state = &refactored;
     let mut prior = priors_from_state(state);
     diags.extend(super::refresh::type_priors(providers, &mut prior));
     let versions: BTreeMap<String, u32> = state
@@ -212,6 +216,7 @@ pub async fn plan_configured(
     let (mut plan, finish_diags) = planner.finish(&dependencies);
     diags.extend(finish_diags);
     plan.drift = drift;
+    plan.refactoring = refactoring;
     let refreshed = refreshed_states(state, &prior, &plan, &versions);
     let catalog = stack.catalog.clone();
     let catalog = catalog.as_ref();

@@ -77,6 +77,9 @@ pub enum Record {
         /// Its address.
         address: String,
     },
+    /// An object is tracked at another address (a `moved` block): one record, so no crash
+    /// can leave it tracked at neither. Replaying it when `from` is gone does nothing.
+    Moved { from: String, to: String },
     /// The root module outputs, replacing the previous ones.
     Outputs(BTreeMap<String, OutputState>),
     /// The create behind the intent with this token did not happen (recovery looked it up
@@ -207,6 +210,14 @@ impl Mem {
             Record::Updated(resource) => self.state.upsert_resource(resource),
             Record::Deleted { address } => {
                 self.state.resources.remove(&address);
+            }
+            Record::Moved { from, to } => {
+                if !self.state.resources.contains_key(&to) {
+                    if let Some(mut resource) = self.state.resources.remove(&from) {
+                        resource.address.clone_from(&to);
+                        self.state.upsert_resource(resource);
+                    }
+                }
             }
             Record::Outputs(outputs) => self.state.outputs = outputs,
             Record::NotCreated { token } => {
@@ -340,6 +351,10 @@ enum WireOut<'a> {
     Deleted {
         address: &'a str,
     },
+    Moved {
+        from: &'a str,
+        to: &'a str,
+    },
     Outputs {
         outputs: &'a BTreeMap<String, OutputState>,
     },
@@ -362,6 +377,10 @@ enum WireIn {
     Deleted {
         address: String,
     },
+    Moved {
+        from: String,
+        to: String,
+    },
     Outputs {
         outputs: BTreeMap<String, OutputState>,
     },
@@ -377,6 +396,7 @@ impl<'a> From<&'a Record> for WireOut<'a> {
             Record::Created(r) => WireOut::Created(r),
             Record::Updated(r) => WireOut::Updated(r),
             Record::Deleted { address } => WireOut::Deleted { address },
+            Record::Moved { from, to } => WireOut::Moved { from, to },
             Record::Outputs(outputs) => WireOut::Outputs { outputs },
             Record::NotCreated { token } => WireOut::NotCreated { token },
         }
@@ -578,6 +598,7 @@ fn parse_journal(content: &LogContent, base: Option<&State>) -> Result<Replay, S
             (WireIn::Created(r), true) => Record::Created(r),
             (WireIn::Updated(r), true) => Record::Updated(r),
             (WireIn::Deleted { address }, true) => Record::Deleted { address },
+            (WireIn::Moved { from, to }, true) => Record::Moved { from, to },
             (WireIn::Outputs { outputs }, true) => Record::Outputs(outputs),
             (WireIn::NotCreated { token }, true) => Record::NotCreated { token },
         };
@@ -897,6 +918,44 @@ mod tests {
         let mut expected: Vec<String> = (0..100).step_by(10).map(|i| format!("t{i}")).collect();
         expected.sort();
         assert_eq!(pending, expected);
+    }
+
+    #[tokio::test]
+    async fn a_move_is_one_record_that_survives_a_crash_and_replays_idempotently() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let lock = lock(dir);
+        let mut base = State::new();
+        base.upsert_resource(resource("aws_vpc.old"));
+        base.upsert_resource(resource("aws_vpc.other"));
+        lock.write_state(&base).unwrap();
+        let (journal, _) = lock.open_journal().unwrap();
+        let moved = Record::Moved {
+            from: "aws_vpc.old".into(),
+            to: "module.net.aws_vpc.main".into(),
+        };
+        journal.append(moved.clone()).await.unwrap();
+        // Replaying the same move, or a move onto a tracked address, changes nothing.
+        journal.append(moved).await.unwrap();
+        journal
+            .append(Record::Moved {
+                from: "aws_vpc.other".into(),
+                to: "module.net.aws_vpc.main".into(),
+            })
+            .await
+            .unwrap();
+        drop(journal); // a crash: nothing committed
+        let (journal, recovery) = lock.open_journal().unwrap();
+        assert_eq!(recovery.replayed_records, 3);
+        let state = journal.current();
+        assert_eq!(
+            state.resources.keys().collect::<Vec<_>>(),
+            ["aws_vpc.other", "module.net.aws_vpc.main"]
+        );
+        assert_eq!(
+            state.resources["module.net.aws_vpc.main"].address,
+            "module.net.aws_vpc.main"
+        );
     }
 
     #[tokio::test]

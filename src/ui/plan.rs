@@ -9,6 +9,7 @@ use crate::plan::costs::{ChangeCost, PlanCosts};
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::ui::money::{usd, usd_delta, usd_whole, usd_whole_delta};
 use gantry_provider::Value;
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// The plan for a terminal: change markers coloured (`+` green, `~` yellow, `-` red) and the
@@ -96,8 +97,24 @@ pub fn render_plan(plan: &Plan) -> String {
         }
         return out;
     }
-    if !visible.is_empty() {
+    let refactoring = &plan.refactoring;
+    if !visible.is_empty() || !refactoring.is_empty() {
         out.push_str("gantry will perform the following actions:\n\n");
+    }
+    let moved_from: BTreeMap<&str, &str> = refactoring
+        .moved
+        .iter()
+        .map(|(from, to)| (to.as_str(), from.as_str()))
+        .collect();
+    for (from, to) in &refactoring.moved {
+        let unchanged = plan
+            .changes
+            .iter()
+            .find(|c| &c.address == to)
+            .is_none_or(|c| c.action == Action::NoOp);
+        if unchanged {
+            let _ = writeln!(out, "  # {from} has moved to {to}\n");
+        }
     }
     for c in visible {
         render_change(
@@ -105,13 +122,25 @@ pub fn render_plan(plan: &Plan) -> String {
             c,
             plan.costs.resources.get(&c.address),
             &plan.costs,
+            moved_from.get(c.address.as_str()).copied(),
         );
         out.push('\n');
     }
+    for address in &refactoring.forgotten {
+        let _ = writeln!(
+            out,
+            "  # {address} will no longer be managed by gantry\n  # (a `removed` block with destroy = false: the object stays in the cloud)\n"
+        );
+    }
     let s = plan.summary();
+    let forget = if refactoring.forgotten.is_empty() {
+        String::new()
+    } else {
+        format!(", {} to forget", refactoring.forgotten.len())
+    };
     let _ = writeln!(
         out,
-        "Plan: {} to add, {} to change, {} to destroy.",
+        "Plan: {} to add, {} to change, {} to destroy{forget}.",
         s.add, s.change, s.destroy
     );
     if plan.costs.any() {
@@ -207,6 +236,7 @@ fn render_change(
     c: &ResourceChange,
     cost: Option<&ChangeCost>,
     costs: &PlanCosts,
+    moved_from: Option<&str>,
 ) {
     let what = match c.action {
         Action::Create => "will be created".to_owned(),
@@ -217,6 +247,9 @@ fn render_change(
         Action::NoOp => "is unchanged".to_owned(),
     };
     let _ = writeln!(out, "  # {} {what}", c.address);
+    if let Some(from) = moved_from {
+        let _ = writeln!(out, "  # (moved from {from})");
+    }
     if let Some(reason) = &c.reason {
         let _ = writeln!(out, "  # ({reason})");
     }
@@ -295,6 +328,12 @@ pub fn plan_json_lines(plan: &Plan) -> Vec<serde_json::Value> {
             "cost": cost,
         }));
     }
+    for (from, to) in &plan.refactoring.moved {
+        out.push(json!({"type": "resource_moved", "from": from, "to": to}));
+    }
+    for address in &plan.refactoring.forgotten {
+        out.push(json!({"type": "resource_forgotten", "address": address}));
+    }
     for (name, o) in &plan.outputs {
         out.push(json!({
             "type": "output",
@@ -324,6 +363,8 @@ pub fn plan_json_lines(plan: &Plan) -> Vec<serde_json::Value> {
         "add": s.add,
         "change": s.change,
         "destroy": s.destroy,
+        "move": plan.refactoring.moved.len(),
+        "forget": plan.refactoring.forgotten.len(),
         "has_changes": plan.has_changes(),
     }));
     out

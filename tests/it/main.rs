@@ -11,5 +11,6 @@ mod graph;
 mod hardening;
 mod inputs;
 mod modules;
+mod refactor;
 mod support;
 mod terraform;
