@@ -195,6 +195,10 @@ pub struct PlanArgs {
     /// Save the plan to FILE; `gantry apply FILE` applies exactly it
     #[arg(long = "out", short = 'o', value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Write resource blocks for `import` blocks whose targets the stack does not declare
+    /// (a new file; review it, then plan again)
+    #[arg(long, value_name = "FILE")]
+    pub generate_config_out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

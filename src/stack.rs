@@ -59,6 +59,7 @@ pub fn prepare_loaded(mut stack: Stack, mut diags: Diagnostics, inputs: &InputOp
         diags.push(d);
     }
     diags.extend(crate::plan::refactor::check(&stack));
+    diags.extend(crate::plan::imports::check(&stack));
     let (values, input_diags) = collect_inputs(&mut stack, inputs);
     diags.extend(input_diags);
     let graph = build(&stack, &mut diags);

@@ -294,6 +294,7 @@ async fn apply_with(
         refresh: false,
         parallelism: 8,
         max_hourly: None,
+        generate_config_out: None,
     };
     let planned = make_plan(&req, &state, &providers).await;
     assert!(

@@ -116,6 +116,7 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
         refresh: args.engine.refresh,
         parallelism: args.engine.parallelism as usize,
         max_hourly: args.engine.max_hourly,
+        generate_config_out: None,
     };
     let calls = ProviderCalls::new(
         providers,
@@ -219,7 +220,7 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
             }
         }
     }
-    if let Err(e) = rt.block_on(record_refactoring(&journal, &plan.refactoring)) {
+    if let Err(e) = rt.block_on(record_refactoring(&journal, &plan)) {
         let _ = rt.block_on(journal.commit());
         return fail(state_error(&e));
     }
@@ -320,6 +321,7 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
             "type": if diags.has_errors() { "apply_errored" } else { "apply_complete" },
             "add": added, "change": changed, "destroy": destroyed,
             "move": plan.refactoring.moved.len(), "forget": plan.refactoring.forgotten.len(),
+            "import": plan.imports.len(),
             "skipped": report.skipped, "cancelled": report.cancelled,
         }));
     } else {
@@ -332,6 +334,9 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
             ));
         } else {
             let mut refactored = String::new();
+            if !plan.imports.is_empty() {
+                refactored.push_str(&format!(", {} imported", plan.imports.len()));
+            }
             if !plan.refactoring.moved.is_empty() {
                 refactored.push_str(&format!(", {} moved", plan.refactoring.moved.len()));
             }
@@ -404,13 +409,15 @@ fn confirm(destroy: bool) -> Result<bool, Diagnostic> {
     Ok(line.trim() == "yes")
 }
 
-/// Writes what `moved` and `removed` blocks do to state, before any operation: each
-/// instance move is one journal record, then the forgotten instances, then dependencies
-/// renamed by the moves.
+/// Writes what `moved`, `removed` and `import` blocks do to state, before any operation:
+/// each instance move is one journal record, then the forgotten instances, dependencies
+/// renamed by the moves, and the imported objects (which settle any interrupted create at
+/// their address: the user said which object it is).
 async fn record_refactoring(
     journal: &crate::state::Journal,
-    refactoring: &crate::plan::refactor::Refactoring,
+    plan: &crate::plan::Plan,
 ) -> Result<(), StateError> {
+    let refactoring = &plan.refactoring;
     for (from, to) in &refactoring.moved {
         journal
             .append(Record::Moved {
@@ -431,6 +438,20 @@ async fn record_refactoring(
         if let Some(mut resource) = current {
             resource.dependencies.clone_from(dependencies);
             journal.append(Record::Updated(resource)).await?;
+        }
+    }
+    for object in &plan.imports {
+        journal
+            .append(Record::Updated(object.state.clone()))
+            .await?;
+        let pending: Vec<String> = journal
+            .pending_intents()
+            .into_iter()
+            .filter(|i| i.address == object.address)
+            .map(|i| i.token)
+            .collect();
+        for token in pending {
+            journal.resolve_intent(&token).await?;
         }
     }
     Ok(())

@@ -48,6 +48,7 @@ pub fn run(args: &PlanArgs, ui: Ui) -> ExitStatus {
         refresh: args.engine.refresh,
         parallelism: args.engine.parallelism as usize,
         max_hourly: args.engine.max_hourly,
+        generate_config_out: args.generate_config_out.clone(),
     };
     let providers = &session.providers;
     let calls = ProviderCalls::new(

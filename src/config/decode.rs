@@ -22,6 +22,7 @@ const TOP_LEVEL_BLOCKS: &[&str] = &[
     "budget",
     "moved",
     "removed",
+    "import",
 ];
 
 /// Decodes the top-level body of one file into `module`.
@@ -126,6 +127,11 @@ impl Decoder {
             "removed" => {
                 if self.labels(block, &[], diags).is_some() {
                     self.decode_removed(module, block, diags);
+                }
+            }
+            "import" => {
+                if self.labels(block, &[], diags).is_some() {
+                    self.decode_import(module, block, diags);
                 }
             }
             other => {
@@ -938,6 +944,67 @@ impl Decoder {
                     .with_help("write `removed { from = aws_instance.old  lifecycle { destroy = false } }`"),
             ),
             None => {}
+        }
+    }
+
+    /// `import { to = ADDRESS  id = EXPR }`.
+    fn decode_import(&self, module: &mut Module, block: &Block, d: &mut Diagnostics) {
+        let span = self.header_span(block);
+        let (mut to, mut id) = (None, None);
+        let mut to_written = false;
+        for s in block.body.iter() {
+            match s {
+                Structure::Attribute(a) if a.key.as_str() == "to" => {
+                    to_written = true;
+                    let to_span = self.span(&a.value);
+                    let text = a.value.to_string();
+                    match crate::addrs::parse_resource_instance(text.trim()) {
+                        Ok(addr) if addr.resource.mode == ResourceMode::Managed => {
+                            to = Some((addr, to_span));
+                        }
+                        Ok(_) => d.push(
+                            Diagnostic::error("a data source cannot be imported")
+                                .with_span(to_span)
+                                .with_label("`to` names a `data` block")
+                                .with_help("import into a `resource` block"),
+                        ),
+                        Err(e) => d.push(
+                            Diagnostic::error("invalid address")
+                                .with_span(to_span)
+                                .with_label(e.reason)
+                                .with_help("write the resource instance, without quotes: `to = aws_vpc.main` or `to = aws_subnet.private[\"a\"]`"),
+                        ),
+                    }
+                }
+                Structure::Attribute(a) if a.key.as_str() == "id" => id = Some(self.expr(&a.value)),
+                Structure::Attribute(a) => {
+                    d.push(self.unsupported_argument("import", a.key.as_str(), a, &["to", "id"]))
+                }
+                Structure::Block(b) => d.push(self.unsupported_block("import", b, &[])),
+            }
+        }
+        match (to, id) {
+            (Some((to, to_span)), Some(id)) => module.imports.push(Import {
+                to,
+                to_span,
+                id,
+                span,
+            }),
+            (to, id) if id.is_none() || !to_written => {
+                let missing = match (to_written, id.is_some()) {
+                    (false, false) => "`to` and `id`",
+                    (false, true) => "`to`",
+                    _ => "`id`",
+                };
+                d.push(
+                    Diagnostic::error("incomplete `import` block")
+                        .with_span(span)
+                        .with_label(format!("missing {missing}"))
+                        .with_help("write both: `import { to = aws_vpc.main  id = \"vpc-0123\" }`"),
+                );
+                let _ = to;
+            }
+            _ => {}
         }
     }
 

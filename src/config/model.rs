@@ -2,7 +2,7 @@
 //! source span of everything, before any evaluation. Expressions stay as syntax ([`Expr`])
 //! and are evaluated later, per module and resource instance.
 
-use crate::addrs::{MoveEndpoint, ResourceAddr, ResourceMode};
+use crate::addrs::{MoveEndpoint, ResourceAddr, ResourceInstanceAddr, ResourceMode};
 use crate::diagnostics::{FileId, Span};
 use gantry_provider::Type;
 use indexmap::IndexMap;
@@ -43,6 +43,19 @@ pub struct Module {
     pub moved: Vec<Moved>,
     /// `removed` blocks, in source order.
     pub removed: Vec<Removed>,
+    /// `import` blocks, in source order (root module only).
+    pub imports: Vec<Import>,
+}
+
+/// An `import { to = aws_vpc.main  id = "vpc-0123" }` block: the object with that cloud id
+/// is taken under management at `to` by the next apply, as a planned change.
+#[derive(Debug)]
+pub struct Import {
+    pub to: ResourceInstanceAddr,
+    pub to_span: Span,
+    /// The cloud id: a string, from constants and `var.*`.
+    pub id: Expr,
+    pub span: Span,
 }
 
 /// A `moved { from = aws_vpc.a  to = module.net.aws_vpc.a }` block: objects state tracks

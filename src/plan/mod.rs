@@ -4,7 +4,9 @@
 pub mod costs;
 pub mod deposed;
 pub mod file;
+pub mod generate;
 pub mod ignore;
+pub mod imports;
 pub mod planner;
 pub mod preflight;
 pub mod refactor;
@@ -115,6 +117,8 @@ pub struct Plan {
     /// What `moved` and `removed` blocks do to state (the changes above use the new
     /// addresses).
     pub refactoring: refactor::Refactoring,
+    /// Objects `import` blocks take under management (the changes above plan them).
+    pub imports: Vec<imports::ImportedObject>,
 }
 
 /// Counts for the summary line.
@@ -160,6 +164,7 @@ impl Plan {
         let s = self.summary();
         s.add + s.change + s.destroy > 0
             || !self.refactoring.is_empty()
+            || !self.imports.is_empty()
             || self
                 .outputs
                 .values()

@@ -30,6 +30,9 @@ pub struct PlanRequest<'a> {
     pub parallelism: usize,
     /// `--max-hourly`: overrides the stack's `budget { max_hourly }`.
     pub max_hourly: Option<f64>,
+    /// `plan --generate-config-out FILE`: write resource blocks for import targets the
+    /// stack does not declare.
+    pub generate_config_out: Option<std::path::PathBuf>,
 }
 
 /// A plan and everything apply needs to carry it out.
@@ -173,6 +176,35 @@ pub async fn plan_configured(
     // `moved` and `removed` blocks apply to a copy of state: the plan is made against it.
     let (refactored, refactoring, refactor_diags) = super::refactor::resolve(&stack, state);
     diags.extend(refactor_diags);
+    let mut refactored = refactored;
+    let imports = if req.options.destroy {
+        super::imports::Imports::default()
+    } else {
+        super::imports::import_targets(
+            &stack,
+            &inputs,
+            &mut refactored,
+            providers,
+            calls,
+            req.generate_config_out.is_some(),
+            &mut diags,
+        )
+        .await
+    };
+    if let (Some(file), false) = (&req.generate_config_out, imports.undeclared.is_empty()) {
+        match super::imports::write_generated(file, &imports.undeclared) {
+            Ok(n) => diags.push(
+                crate::diagnostics::Diagnostic::warning(format!(
+                    "wrote {n} resource block{} to `{}`",
+                    if n == 1 { "" } else { "s" },
+                    file.display()
+                ))
+                .with_detail("their imports are not in this plan")
+                .with_help("review the file (sensitive arguments are left as null), then run `gantry plan` again"),
+            ),
+            Err(d) => diags.push(d),
+        }
+    }
     let state = &refactored;
     let mut prior = priors_from_state(state);
     diags.extend(super::refresh::type_priors(providers, &mut prior));
@@ -217,6 +249,8 @@ pub async fn plan_configured(
     diags.extend(finish_diags);
     plan.drift = drift;
     plan.refactoring = refactoring;
+    super::imports::check_planned(&stack, &imports.objects, &plan, &mut diags);
+    plan.imports = imports.objects;
     let refreshed = refreshed_states(state, &prior, &plan, &versions);
     let catalog = stack.catalog.clone();
     let catalog = catalog.as_ref();

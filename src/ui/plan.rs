@@ -98,7 +98,7 @@ pub fn render_plan(plan: &Plan) -> String {
         return out;
     }
     let refactoring = &plan.refactoring;
-    if !visible.is_empty() || !refactoring.is_empty() {
+    if !visible.is_empty() || !refactoring.is_empty() || !plan.imports.is_empty() {
         out.push_str("gantry will perform the following actions:\n\n");
     }
     let moved_from: BTreeMap<&str, &str> = refactoring
@@ -106,6 +106,25 @@ pub fn render_plan(plan: &Plan) -> String {
         .iter()
         .map(|(from, to)| (to.as_str(), from.as_str()))
         .collect();
+    let imported: BTreeMap<&str, &str> = plan
+        .imports
+        .iter()
+        .map(|i| (i.address.as_str(), i.id.as_str()))
+        .collect();
+    for object in &plan.imports {
+        let unchanged = plan
+            .changes
+            .iter()
+            .find(|c| c.address == object.address)
+            .is_none_or(|c| c.action == Action::NoOp);
+        if unchanged {
+            let _ = writeln!(
+                out,
+                "  # {} will be imported\n  # (id \"{}\", no changes to it)\n",
+                object.address, object.id
+            );
+        }
+    }
     for (from, to) in &refactoring.moved {
         let unchanged = plan
             .changes
@@ -123,6 +142,7 @@ pub fn render_plan(plan: &Plan) -> String {
             plan.costs.resources.get(&c.address),
             &plan.costs,
             moved_from.get(c.address.as_str()).copied(),
+            imported.get(c.address.as_str()).copied(),
         );
         out.push('\n');
     }
@@ -138,9 +158,14 @@ pub fn render_plan(plan: &Plan) -> String {
     } else {
         format!(", {} to forget", refactoring.forgotten.len())
     };
+    let import = if plan.imports.is_empty() {
+        String::new()
+    } else {
+        format!("{} to import, ", plan.imports.len())
+    };
     let _ = writeln!(
         out,
-        "Plan: {} to add, {} to change, {} to destroy{forget}.",
+        "Plan: {import}{} to add, {} to change, {} to destroy{forget}.",
         s.add, s.change, s.destroy
     );
     if plan.costs.any() {
@@ -237,6 +262,7 @@ fn render_change(
     cost: Option<&ChangeCost>,
     costs: &PlanCosts,
     moved_from: Option<&str>,
+    imported_id: Option<&str>,
 ) {
     let what = match c.action {
         Action::Create => "will be created".to_owned(),
@@ -249,6 +275,9 @@ fn render_change(
     let _ = writeln!(out, "  # {} {what}", c.address);
     if let Some(from) = moved_from {
         let _ = writeln!(out, "  # (moved from {from})");
+    }
+    if let Some(id) = imported_id {
+        let _ = writeln!(out, "  # (imported from \"{id}\")");
     }
     if let Some(reason) = &c.reason {
         let _ = writeln!(out, "  # ({reason})");
@@ -334,6 +363,9 @@ pub fn plan_json_lines(plan: &Plan) -> Vec<serde_json::Value> {
     for address in &plan.refactoring.forgotten {
         out.push(json!({"type": "resource_forgotten", "address": address}));
     }
+    for object in &plan.imports {
+        out.push(json!({"type": "resource_imported", "address": object.address, "id": object.id}));
+    }
     for (name, o) in &plan.outputs {
         out.push(json!({
             "type": "output",
@@ -365,6 +397,7 @@ pub fn plan_json_lines(plan: &Plan) -> Vec<serde_json::Value> {
         "destroy": s.destroy,
         "move": plan.refactoring.moved.len(),
         "forget": plan.refactoring.forgotten.len(),
+        "import": plan.imports.len(),
         "has_changes": plan.has_changes(),
     }));
     out

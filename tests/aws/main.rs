@@ -34,5 +34,8 @@ mod adoption;
 // Replacements in Terraform's two orders.
 mod replace;
 
+// import blocks and generated configuration, with objects made by boto3.
+mod imports;
+
 // SIGKILL at random moments, then everything in moto compared with state.
 mod soak;

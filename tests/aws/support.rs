@@ -96,6 +96,26 @@ impl Moto {
         .collect()
     }
 
+    /// Runs a Python script with boto3 against this server (the test venv's Python), as a
+    /// user making objects by hand would; returns its stdout. `session` is a ready
+    /// `boto3.Session` in the script.
+    pub fn boto3(&self, script: &str) -> String {
+        let program = format!(
+            "import boto3, json\nsession = boto3.Session(aws_access_key_id='testing', aws_secret_access_key='testing', region_name='us-east-1')\nENDPOINT = {:?}\ndef client(name):\n    return session.client(name, endpoint_url=ENDPOINT)\n{script}",
+            self.url
+        );
+        let out = Command::new(python())
+            .args(["-c", &program])
+            .output()
+            .expect("run python");
+        assert!(
+            out.status.success(),
+            "boto3 script failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
     /// Writes the launcher's fault file (capacity errors, throttling, EC2 quotas).
     pub fn set_faults(&self, json: &serde_json::Value) {
         std::fs::write(self.dir.path().join("faults.json"), json.to_string())

@@ -1,5 +1,6 @@
 //! `gantry completions` and `gantry man`: generated from the clap definitions, checked by the
 //! shells and the man tooling that will read them.
+#![allow(clippy::unwrap_used)]
 
 use crate::support::{gantry, repo_root};
 use clap::CommandFactory;

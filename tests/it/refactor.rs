@@ -288,3 +288,171 @@ fn squeeze(text: &str) -> String {
     }
     out
 }
+
+/// Makes a `gantry_data` object in the simulated world that state does not track (as if
+/// made by hand), and returns its id.
+fn untracked_object(dir: &Path, input: &str) -> String {
+    write(
+        dir,
+        "main.hcl",
+        &format!("resource \"gantry_data\" \"tmp\" {{ input = \"{input}\" }}"),
+    );
+    ok(&gantry(dir, &["apply", "--sim", "--auto-approve"]));
+    let show = gantry(dir, &["state", "show", "--sim", "gantry_data.tmp"]);
+    let id = squeeze(&show.stdout)
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("id = \"")
+                .map(|r| r.trim_end_matches('"').to_owned())
+        })
+        .unwrap_or_else(|| panic!("no id in {}", show.stdout));
+    ok(&gantry(dir, &["state", "rm", "--sim", "gantry_data.tmp"]));
+    id
+}
+
+#[test]
+fn import_blocks_plan_apply_and_then_do_nothing() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    let id = untracked_object(dir, "by hand");
+    let objects = world_ids(dir);
+    write(
+        dir,
+        "main.hcl",
+        &format!(
+            r#"
+variable "legacy_id" {{
+  type    = string
+  default = "{id}"
+}}
+resource "gantry_data" "legacy" {{ input = "adopted" }}
+import {{
+  to = gantry_data.legacy
+  id = var.legacy_id
+}}
+"#
+        ),
+    );
+    let plan = gantry(dir, &["plan", "--sim", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}", plan.transcript());
+    assert!(
+        plan.stdout.contains(&format!(
+            "# gantry_data.legacy will be updated in-place\n  # (imported from \"{id}\")"
+        )),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 1 to import, 0 to add, 1 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    let other = gantry(
+        dir,
+        &["plan", "--sim", "--var", "legacy_id=d-0000000000000000"],
+    );
+    assert_eq!(other.code, 1, "{}", other.transcript());
+    assert!(
+        other
+            .stderr
+            .contains("cannot import `d-0000000000000000` as `gantry_data.legacy`"),
+        "{}",
+        other.stderr
+    );
+    ok(&gantry(dir, &["apply", "--sim", "--auto-approve"]));
+    let show = gantry(dir, &["state", "show", "--sim", "gantry_data.legacy"]);
+    assert!(
+        squeeze(&show.stdout).contains(&format!("id = \"{id}\"")),
+        "{}",
+        show.stdout
+    );
+    assert!(
+        squeeze(&show.stdout).contains("input = \"adopted\""),
+        "{}",
+        show.stdout
+    );
+    // The same object: nothing was created.
+    assert_eq!(world_ids(dir), objects);
+    let again = gantry(dir, &["plan", "--sim", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}", again.transcript());
+}
+#[test]
+fn import_blocks_that_cannot_mean_anything_are_errors() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    let id = untracked_object(dir, "spare");
+    write(
+        dir,
+        "main.hcl",
+        r#"
+module "net" { source = "./net" }
+resource "gantry_data" "pool" { count = 1 }
+locals { id = "d-1" }
+import {
+  to = gantry_data.pool[5]
+  id = "d-5"
+}
+import {
+  to = gantry_data.pool[0]
+  id = local.id
+}
+import {
+  to = gantry_data.pool[0]
+  id = "d-0"
+}
+"#,
+    );
+    write(
+        dir,
+        "net/main.hcl",
+        r#"
+resource "gantry_data" "x" {}
+import {
+  to = gantry_data.x
+  id = "d-x"
+}
+"#,
+    );
+    let run = gantry(dir, &["plan", "--sim"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    for expected in [
+        "`import` blocks belong in the root module",
+        "`gantry_data.pool[0]` is imported twice",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}\n{}", run.stderr);
+    }
+    // Without the configuration mistakes, the plan-time ones.
+    write(dir, "net/main.hcl", r#"resource "gantry_data" "x" {}"#);
+    write(
+        dir,
+        "main.hcl",
+        &format!(
+            r#"
+module "net" {{ source = "./net" }}
+resource "gantry_data" "pool" {{ count = 1 }}
+locals {{ id = "d-1" }}
+import {{
+  to = gantry_data.pool[5]
+  id = "{id}"
+}}
+import {{
+  to = gantry_data.pool[0]
+  id = local.id
+}}
+"#
+        ),
+    );
+    let run = gantry(dir, &["plan", "--sim"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    for expected in [
+        "the import target `gantry_data.pool[5]` is not an instance of its resource",
+        "an import id may use constants and `var.*` only",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}\n{}", run.stderr);
+    }
+    let apply = gantry(dir, &["apply", "--sim", "--auto-approve"]);
+    assert_eq!(apply.code, 1, "{}", apply.transcript());
+    assert!(state_list(dir).is_empty());
+}
