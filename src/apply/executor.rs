@@ -11,7 +11,8 @@ use crate::diagnostics::Diagnostic;
 use crate::graph::build::ConfigGraph;
 use crate::graph::nodes::{ConfigNode, NodeKind};
 use crate::graph::walk::{
-    evaluate_instance_config, reevaluate_value_node, set_instance_value, Evaluation,
+    check_instance_conditions, evaluate_instance_config, reevaluate_value_node, set_instance_value,
+    Evaluation,
 };
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::providers::Providers;
@@ -214,11 +215,31 @@ pub async fn apply_plan(
         let change = changes[ci];
         match result {
             Ok(value) => {
+                let mut broken = Vec::new();
                 if let (Some(v), Ok(addr)) = (&value, parse_resource_instance(&change.address)) {
                     let marked =
                         crate::config::sensitive::mark_paths(v.clone(), &change.sensitive_paths);
+                    if phase == Phase::Apply {
+                        broken = check_instance_conditions(
+                            io.stack,
+                            evaluation,
+                            &addr,
+                            Some(marked.clone()),
+                        );
+                    }
                     set_instance_value(evaluation, &addr, marked);
                     reeval.touch();
+                }
+                // A false postcondition: the object exists (state has it) but what depends
+                // on it must not be built on it.
+                if let Some(first) = broken.first() {
+                    (io.events)(Event::Failed {
+                        address: change.address.clone(),
+                        error: first.summary.clone(),
+                    });
+                    report.errors.extend(broken);
+                    fail_node(&sched, &changes, n, &mut failed, &mut report, io);
+                    continue;
                 }
                 let id = value
                     .as_ref()
@@ -430,6 +451,20 @@ fn prepare(
 ) -> Result<Prepared, Diagnostic> {
     if change.action == Action::Delete {
         return Ok(Prepared { planned: None });
+    }
+    // Preconditions again, now that what they read may be known: nothing is sent when one
+    // is false.
+    if let (Some(res), Ok(addr)) = (
+        resource_of(io.stack, &change.address),
+        parse_resource_instance(&change.address),
+    ) {
+        if !res.lifecycle.preconditions.is_empty() {
+            reeval.refresh_for(evaluation, io, &addr);
+            let broken = check_instance_conditions(io.stack, evaluation, &addr, None);
+            if let Some(first) = broken.into_iter().next() {
+                return Err(first);
+            }
+        }
     }
     let provider = io.providers.get(&change.provider).ok_or_else(|| {
         Diagnostic::error(format!(

@@ -296,6 +296,12 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
     for d in report.errors {
         diags.push(d);
     }
+    // Check blocks, on what the apply left (a false assertion warns, as in Terraform).
+    if !destroy {
+        for d in crate::graph::walk::evaluate_checks(&planned.stack, &evaluation) {
+            diags.push(d);
+        }
+    }
     ui.diagnostics(&diags, &planned.stack.sources);
     let applied: std::collections::HashSet<&str> =
         report.applied.iter().map(String::as_str).collect();

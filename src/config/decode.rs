@@ -23,6 +23,7 @@ const TOP_LEVEL_BLOCKS: &[&str] = &[
     "moved",
     "removed",
     "import",
+    "check",
 ];
 
 /// Decodes the top-level body of one file into `module`.
@@ -132,6 +133,11 @@ impl Decoder {
             "import" => {
                 if self.labels(block, &[], diags).is_some() {
                     self.decode_import(module, block, diags);
+                }
+            }
+            "check" => {
+                if let Some(l) = self.labels(block, &["name"], diags) {
+                    self.decode_check(module, block, l[0], diags);
                 }
             }
             other => {
@@ -253,7 +259,10 @@ impl Decoder {
         module.variables.insert(name.to_owned(), var);
     }
 
+    /// A `validation`, `precondition`, `postcondition` or `assert` block: a condition and
+    /// the message shown when it is false.
     fn decode_validation(&self, block: &Block, diags: &mut Diagnostics) -> Option<Validation> {
+        let kind = block.ident.as_str();
         let mut condition = None;
         let mut error_message = None;
         for s in block.body.iter() {
@@ -262,13 +271,13 @@ impl Decoder {
                     "condition" => condition = Some(self.expr(&a.value)),
                     "error_message" => error_message = Some(self.expr(&a.value)),
                     other => diags.push(self.unsupported_argument(
-                        "validation",
+                        kind,
                         other,
                         a,
                         &["condition", "error_message"],
                     )),
                 },
-                Structure::Block(b) => diags.push(self.unsupported_block("validation", b, &[])),
+                Structure::Block(b) => diags.push(self.unsupported_block(kind, b, &[])),
             }
         }
         let span = self.span(&block.ident);
@@ -278,11 +287,11 @@ impl Decoder {
                 error_message,
             }),
             (None, _) => {
-                diags.push(missing_argument("validation", "condition", span));
+                diags.push(missing_argument(kind, "condition", span));
                 None
             }
             (_, None) => {
-                diags.push(missing_argument("validation", "error_message", span));
+                diags.push(missing_argument(kind, "error_message", span));
                 None
             }
         }
@@ -326,6 +335,7 @@ impl Decoder {
         let mut output_description = None;
         let mut sensitive = false;
         let mut depends_on = Vec::new();
+        let mut preconditions = Vec::new();
         let mut seen = Seen::default();
         for s in block.body.iter() {
             match s {
@@ -347,7 +357,14 @@ impl Decoder {
                         )),
                     }
                 }
-                Structure::Block(b) => d.push(self.unsupported_block("output", b, &[])),
+                Structure::Block(b) if b.ident.as_str() == "precondition" => {
+                    if let Some(c) = self.decode_validation(b, d) {
+                        preconditions.push(c);
+                    }
+                }
+                Structure::Block(b) => {
+                    d.push(self.unsupported_block("output", b, &["precondition"]))
+                }
             }
         }
         let Some(value) = value else {
@@ -363,6 +380,7 @@ impl Decoder {
                 description: output_description,
                 sensitive,
                 depends_on,
+                preconditions,
             },
         );
     }
@@ -617,7 +635,21 @@ impl Decoder {
                         &["create_before_destroy", "prevent_destroy", "ignore_changes"],
                     )),
                 },
-                Structure::Block(b) => diags.push(self.unsupported_block("lifecycle", b, &[])),
+                Structure::Block(b) if b.ident.as_str() == "precondition" => {
+                    if let Some(c) = self.decode_validation(b, diags) {
+                        lc.preconditions.push(c);
+                    }
+                }
+                Structure::Block(b) if b.ident.as_str() == "postcondition" => {
+                    if let Some(c) = self.decode_validation(b, diags) {
+                        lc.postconditions.push(c);
+                    }
+                }
+                Structure::Block(b) => diags.push(self.unsupported_block(
+                    "lifecycle",
+                    b,
+                    &["precondition", "postcondition"],
+                )),
             }
         }
         lc
@@ -945,6 +977,47 @@ impl Decoder {
             ),
             None => {}
         }
+    }
+
+    /// `check "NAME" { assert { condition = ...  error_message = ... } }`.
+    fn decode_check(&self, module: &mut Module, block: &Block, name: &str, d: &mut Diagnostics) {
+        let span = self.header_span(block);
+        if let Some(prev) = module.checks.iter().find(|c| c.name == name) {
+            d.push(duplicate("check", name, span, prev.span));
+            return;
+        }
+        let mut asserts = Vec::new();
+        for s in block.body.iter() {
+            match s {
+                Structure::Block(b) if b.ident.as_str() == "assert" => {
+                    if let Some(c) = self.decode_validation(b, d) {
+                        asserts.push(c);
+                    }
+                }
+                Structure::Block(b) if b.ident.as_str() == "data" => d.push(
+                    Diagnostic::error("data sources inside `check` blocks are not supported")
+                        .with_span(self.header_span(b))
+                        .with_help("declare the data source at the top level and refer to it from the assert"),
+                ),
+                Structure::Block(b) => d.push(self.unsupported_block("check", b, &["assert"])),
+                Structure::Attribute(a) => {
+                    d.push(self.unsupported_argument("check", a.key.as_str(), a, &[]))
+                }
+            }
+        }
+        if asserts.is_empty() {
+            d.push(
+                Diagnostic::error(format!("check `{name}` has no `assert` block"))
+                    .with_span(span)
+                    .with_help("add `assert { condition = ...  error_message = \"...\" }`"),
+            );
+            return;
+        }
+        module.checks.push(Check {
+            name: name.to_owned(),
+            span,
+            asserts,
+        });
     }
 
     /// `import { to = ADDRESS  id = EXPR }`.

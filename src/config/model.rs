@@ -45,6 +45,17 @@ pub struct Module {
     pub removed: Vec<Removed>,
     /// `import` blocks, in source order (root module only).
     pub imports: Vec<Import>,
+    /// `check` blocks: assertions reported as warnings.
+    pub checks: Vec<Check>,
+}
+
+/// A `check "NAME" { assert { ... } }` block: its assertions are evaluated at the end of
+/// every plan and apply, and a false one is a warning, never an error (as in Terraform).
+#[derive(Debug)]
+pub struct Check {
+    pub name: String,
+    pub span: Span,
+    pub asserts: Vec<Validation>,
 }
 
 /// An `import { to = aws_vpc.main  id = "vpc-0123" }` block: the object with that cloud id
@@ -95,7 +106,8 @@ pub struct Variable {
     pub validations: Vec<Validation>,
 }
 
-/// A `validation { condition, error_message }` block.
+/// A `validation { condition, error_message }` block (and `precondition`, `postcondition`,
+/// `assert`: the same shape).
 #[derive(Debug)]
 pub struct Validation {
     pub condition: Expr,
@@ -119,6 +131,8 @@ pub struct Output {
     pub description: Option<String>,
     pub sensitive: bool,
     pub depends_on: Vec<Expr>,
+    /// `precondition` blocks: checked before the value is taken; false is an error.
+    pub preconditions: Vec<Validation>,
 }
 
 /// A `resource` or `data` block.
@@ -160,6 +174,10 @@ pub struct Lifecycle {
     pub ignore_changes: Vec<IgnorePath>,
     /// `ignore_changes = all`.
     pub ignore_all_changes: bool,
+    /// Checked before the instance is planned (and again at apply when unknown at plan).
+    pub preconditions: Vec<Validation>,
+    /// Checked on the planned object (`self`), and on the object apply made.
+    pub postconditions: Vec<Validation>,
 }
 
 /// One entry of `ignore_changes`.

@@ -71,6 +71,7 @@ pub fn build(stack: &Stack, diags: &mut Diagnostics) -> ConfigGraph {
             path,
             module,
             diags,
+            allow_self: false,
         };
         b.module_edges();
     }
@@ -91,6 +92,8 @@ struct EdgeBuilder<'a> {
     path: &'a ModulePath,
     module: &'a Module,
     diags: &'a mut Diagnostics,
+    /// References are being read from a postcondition, where `self` is valid.
+    allow_self: bool,
 }
 
 impl EdgeBuilder<'_> {
@@ -145,6 +148,10 @@ impl EdgeBuilder<'_> {
             for d in &o.depends_on {
                 self.depends_on_edges(me, d);
             }
+            for c in &o.preconditions {
+                self.expr_edges(me, &c.condition, &[], Repetition::None);
+                self.expr_edges(me, &c.error_message, &[], Repetition::None);
+            }
         }
         for (addr, r) in &module.resources {
             let Some(me) = self.idx(NodeKind::Resource(addr.clone())) else {
@@ -158,6 +165,16 @@ impl EdgeBuilder<'_> {
             for d in &r.depends_on {
                 self.depends_on_edges(me, d);
             }
+            for c in &r.lifecycle.preconditions {
+                self.expr_edges(me, &c.condition, &[], rep);
+                self.expr_edges(me, &c.error_message, &[], rep);
+            }
+            self.allow_self = true;
+            for c in &r.lifecycle.postconditions {
+                self.expr_edges(me, &c.condition, &[], rep);
+                self.expr_edges(me, &c.error_message, &[], rep);
+            }
+            self.allow_self = false;
             if let Some(p) = &r.provider {
                 self.check_provider_ref(p);
             }
@@ -167,6 +184,14 @@ impl EdgeBuilder<'_> {
                 continue;
             };
             self.body_edges(me, &p.body, &mut Vec::new(), Repetition::None);
+        }
+        // Check assertions have no node (they are evaluated after everything else), but
+        // what they name must exist.
+        for check in &module.checks {
+            for a in &check.asserts {
+                self.resolve_refs(&a.condition, &[], Repetition::None);
+                self.resolve_refs(&a.error_message, &[], Repetition::None);
+            }
         }
         for (name, call) in &module.module_calls {
             let Some(me) = self.idx(NodeKind::ModuleCall(name.clone())) else {
@@ -428,6 +453,11 @@ impl EdgeBuilder<'_> {
                     "each.value"
                 };
                 self.diags.push(meta_misuse(name, "for_each", span));
+                Vec::new()
+            }
+            Subject::SelfValue if !self.allow_self => {
+                self.diags
+                    .push(crate::graph::scope::self_outside_postcondition(span));
                 Vec::new()
             }
             _ => Vec::new(),

@@ -5,6 +5,7 @@
 //! draws it as DOT or Mermaid.
 
 pub mod build;
+pub mod conditions;
 pub mod cycle;
 pub mod expand;
 pub mod instances;

@@ -77,6 +77,8 @@ pub struct Scope<'a> {
     module: &'a Module,
     repetition: Option<(InstanceKey, Option<Value>)>,
     var_override: Option<(&'a str, Value)>,
+    /// What `self` is (a postcondition's resource instance).
+    self_value: Option<Value>,
 }
 
 impl<'a> Scope<'a> {
@@ -93,7 +95,14 @@ impl<'a> Scope<'a> {
             module,
             repetition: None,
             var_override: None,
+            self_value: None,
         }
+    }
+
+    /// Makes `self` resolve to `value` (a resource instance's postconditions).
+    pub fn with_self(mut self, value: Value) -> Scope<'a> {
+        self.self_value = Some(value);
+        self
     }
 
     /// Binds `count.index` (for an integer key) or `each.key` / `each.value`.
@@ -219,6 +228,21 @@ impl Resolver for Scope<'_> {
                 Ok(Value::String(p.display().to_string()).into())
             }
             Subject::Workspace => Ok(Value::from("default").into()),
+            Subject::SelfValue => match &self.self_value {
+                Some(v) => Ok(Resolved {
+                    value: std::borrow::Cow::Borrowed(v),
+                    open: true,
+                }),
+                None => Err(self_outside_postcondition(r.span)),
+            },
         }
     }
+}
+
+/// `self` names a resource instance only inside its own `postcondition` blocks.
+pub fn self_outside_postcondition(span: crate::diagnostics::Span) -> Diagnostic {
+    Diagnostic::error("invalid reference to `self`")
+        .with_span(span)
+        .with_label("`self` is only valid in a resource's `postcondition` blocks")
+        .with_help("refer to the resource by its address, e.g. `aws_vpc.main.id`")
 }

@@ -3,6 +3,7 @@
 //! into resource instances with typed addresses.
 
 use super::build::ConfigGraph;
+use super::conditions::{self, ConditionKind};
 use super::expand::{count_expansion, for_each_expansion, Expansion};
 use super::nodes::NodeKind;
 use super::scope::{ModuleId, Scope, Values};
@@ -296,6 +297,19 @@ impl Walker<'_> {
             }
             NodeKind::Output(name) => {
                 if let Some(out) = module.outputs.get(name) {
+                    if !out.preconditions.is_empty() {
+                        let scope = Scope::new(&ev.values, self.stack, mid, module);
+                        let checked = conditions::check(
+                            &scope,
+                            &module.dir,
+                            &out.preconditions,
+                            ConditionKind::OutputPrecondition,
+                            &qualified(ev.values.instance(mid), "output", name),
+                        );
+                        for d in checked.diagnostics {
+                            self.diags.push(d);
+                        }
+                    }
                     let mut v = self.eval_or_unknown(&ev.values, mid, module, &out.value, None);
                     if out.sensitive {
                         v = Value::sensitive(v);
@@ -709,8 +723,26 @@ impl Walker<'_> {
         }
         let mut per_instance = Vec::with_capacity(keys.len());
         for (key, each) in keys {
-            let scope =
-                Scope::new(&ev.values, self.stack, mid, module).with_repetition(key.clone(), each);
+            let scope = Scope::new(&ev.values, self.stack, mid, module)
+                .with_repetition(key.clone(), each.clone());
+            if !res.lifecycle.preconditions.is_empty() && exp != Expansion::Unknown {
+                let subject = ResourceInstanceAddr {
+                    module: module_instance.clone(),
+                    resource: res.addr.clone(),
+                    key: key.clone(),
+                }
+                .to_string();
+                let checked = conditions::check(
+                    &scope,
+                    &module.dir,
+                    &res.lifecycle.preconditions,
+                    ConditionKind::ResourcePrecondition,
+                    &subject,
+                );
+                for d in checked.diagnostics {
+                    self.diags.push(d);
+                }
+            }
             let mut evaluator = Evaluator::new(&scope, &module.dir);
             let config = match eval_body(&mut evaluator, &res.body) {
                 Ok(v) => v,
@@ -728,13 +760,13 @@ impl Walker<'_> {
                     Value::unknown()
                 }
             };
-            per_instance.push((key, config));
+            per_instance.push((key, each, config));
         }
         let skip_instances =
             exp == Expansion::Unknown || ev.values.unknown_instances.contains(&mid);
         let mut closed = false;
         let mut values = Vec::with_capacity(per_instance.len());
-        for (key, config) in per_instance {
+        for (key, each, config) in per_instance {
             let addr = ResourceInstanceAddr {
                 module: module_instance.clone(),
                 resource: res.addr.clone(),
@@ -745,6 +777,21 @@ impl Walker<'_> {
                 continue;
             }
             let iv = hook.instance(&addr, res, &config, self.diags);
+            if !res.lifecycle.postconditions.is_empty() {
+                let scope = Scope::new(&ev.values, self.stack, mid, module)
+                    .with_repetition(key.clone(), each)
+                    .with_self(iv.value.clone());
+                let checked = conditions::check(
+                    &scope,
+                    &module.dir,
+                    &res.lifecycle.postconditions,
+                    ConditionKind::ResourcePostcondition,
+                    &addr.to_string(),
+                );
+                for d in checked.diagnostics {
+                    self.diags.push(d);
+                }
+            }
             closed = iv.closed;
             ev.instances_by_node
                 .entry(idx)
@@ -921,6 +968,104 @@ pub fn reevaluate_value_node(
     }
 }
 
+/// `output.NAME` or `check.NAME`, inside its module instance: `module.net[0].output.id`.
+fn qualified(instance: &ModuleInstance, kind: &str, name: &str) -> String {
+    if instance.is_root() {
+        format!("{kind}.{name}")
+    } else {
+        format!("{instance}.{kind}.{name}")
+    }
+}
+
+/// Evaluates every `check` block's assertions in every instance of its module, against the
+/// values as they are now: false ones are warnings; unknown ones are left for apply.
+pub fn evaluate_checks(stack: &Stack, ev: &Evaluation) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (path, module) in &stack.modules {
+        if module.checks.is_empty() {
+            continue;
+        }
+        for &mid in ev.values.instances_of(path) {
+            let scope = Scope::new(&ev.values, stack, mid, module);
+            for check in &module.checks {
+                let subject = qualified(ev.values.instance(mid), "check", &check.name);
+                let checked = conditions::check(
+                    &scope,
+                    &module.dir,
+                    &check.asserts,
+                    ConditionKind::CheckAssertion,
+                    &subject,
+                );
+                out.extend(checked.diagnostics);
+            }
+        }
+    }
+    out
+}
+
+/// Checks a resource instance's conditions during apply: its preconditions before its
+/// operation (`self_value` `None`), or its postconditions on the object the operation left
+/// (`Some`). Conditions still unknown are passed.
+pub fn check_instance_conditions(
+    stack: &Stack,
+    ev: &Evaluation,
+    addr: &ResourceInstanceAddr,
+    self_value: Option<Value>,
+) -> Vec<Diagnostic> {
+    let path = addr.module.path();
+    let (Some(module), Some(mid)) = (stack.module(&path), ev.values.lookup(&addr.module)) else {
+        return Vec::new();
+    };
+    let Some(res) = module.resources.get(&addr.resource) else {
+        return Vec::new();
+    };
+    let (rules, kind) = if self_value.is_some() {
+        (
+            &res.lifecycle.postconditions,
+            ConditionKind::ResourcePostcondition,
+        )
+    } else {
+        (
+            &res.lifecycle.preconditions,
+            ConditionKind::ResourcePrecondition,
+        )
+    };
+    if rules.is_empty() {
+        return Vec::new();
+    }
+    let each = instance_each(stack, ev, addr, res, module, mid);
+    let mut scope =
+        Scope::new(&ev.values, stack, mid, module).with_repetition(addr.key.clone(), each);
+    if let Some(v) = self_value {
+        scope = scope.with_self(v);
+    }
+    conditions::check(&scope, &module.dir, rules, kind, &addr.to_string()).diagnostics
+}
+
+/// `each.value` of a `for_each` instance, as the values are now.
+fn instance_each(
+    stack: &Stack,
+    ev: &Evaluation,
+    addr: &ResourceInstanceAddr,
+    res: &Resource,
+    module: &Module,
+    mid: ModuleId,
+) -> Option<Value> {
+    match &addr.key {
+        InstanceKey::Str(k) => {
+            let exp_value = res.for_each.as_ref().map(|e| {
+                let scope = Scope::new(&ev.values, stack, mid, module);
+                Evaluator::new(&scope, &module.dir).eval(e)
+            });
+            match exp_value {
+                Some(Ok(Value::Map(m))) => m.get(k).cloned(),
+                _ => Some(Value::String(k.clone())),
+            }
+        }
+        _ => None,
+    }
+}
+
 /// Evaluates one resource instance's configuration against the values as they are now.
 pub fn evaluate_instance_config(
     stack: &Stack,
@@ -938,19 +1083,7 @@ pub fn evaluate_instance_config(
             "`{addr}` is no longer in the stack"
         ))]);
     };
-    let each = match &addr.key {
-        InstanceKey::Str(k) => {
-            let exp_value = res.for_each.as_ref().map(|e| {
-                let scope = Scope::new(&ev.values, stack, mid, module);
-                Evaluator::new(&scope, &module.dir).eval(e)
-            });
-            match exp_value {
-                Some(Ok(Value::Map(m))) => m.get(k).cloned(),
-                _ => Some(Value::String(k.clone())),
-            }
-        }
-        _ => None,
-    };
+    let each = instance_each(stack, ev, addr, res, module, mid);
     let scope = Scope::new(&ev.values, stack, mid, module).with_repetition(addr.key.clone(), each);
     let mut evaluator = Evaluator::new(&scope, &module.dir).at_apply_time(true);
     eval_body(&mut evaluator, &res.body)

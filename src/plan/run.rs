@@ -245,6 +245,11 @@ pub async fn plan_configured(
             dependencies.insert(address, groups[i].clone());
         }
     }
+    if !req.options.destroy {
+        for d in crate::graph::walk::evaluate_checks(&stack, &evaluation) {
+            diags.push(d);
+        }
+    }
     let (mut plan, finish_diags) = planner.finish(&dependencies);
     diags.extend(finish_diags);
     plan.drift = drift;

@@ -3,6 +3,7 @@
 mod ai;
 mod ai_examples;
 mod cli;
+mod conditions;
 mod diagnostics;
 mod docs;
 mod engine;

@@ -26,6 +26,8 @@ pub enum Subject {
     Path(String),
     /// `terraform.workspace`.
     Workspace,
+    /// `self`: the resource instance itself, in its `postcondition` blocks.
+    SelfValue,
 }
 
 /// One reference found in an expression.
@@ -99,11 +101,7 @@ pub fn parse_subject(
             Some("workspace") => (Subject::Workspace, 1),
             _ => return Err(need("`.workspace`", "terraform.workspace")),
         },
-        "self" => {
-            return Err(Diagnostic::error("invalid reference to `self`")
-                .with_span(root_span)
-                .with_label("`self` is only valid in provisioners, which gantry does not run"))
-        }
+        "self" => (Subject::SelfValue, 0),
         type_name => {
             let name =
                 attr(0).ok_or_else(|| need("a resource name", &format!("{type_name}.NAME")))?;
