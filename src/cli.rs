@@ -266,6 +266,30 @@ resource blocks are removed too.\n\nExamples:\n  gantry state rm aws_instance.de
     /// exists, `gantry import ADDRESS ID` adopts it instead.
     #[command(after_help = "Examples:\n  gantry state resolve aws_instance.trainer --not-created")]
     Resolve(StateResolveArgs),
+    /// Take over a Terraform state (format version 4): nothing in the cloud is touched
+    ///
+    /// Every managed resource of a type gantry supports is converted through gantry's
+    /// schema and tracked at the same address; data sources are read again by the next
+    /// plan. The stack must declare every resource taken over (a directory of `.tf` files
+    /// loads as it is), gantry's state must be empty, and resources of unsupported types
+    /// refuse the takeover unless --skip-unsupported. Then `gantry plan` should show no
+    /// changes.
+    #[command(
+        after_help = "Examples:\n  gantry state takeover terraform.tfstate\n  terraform state pull | gantry state takeover -\n  gantry state takeover --skip-unsupported old/terraform.tfstate"
+    )]
+    Takeover(StateTakeoverArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct StateTakeoverArgs {
+    /// The Terraform state file, or `-` for standard input
+    pub file: PathBuf,
+    /// Leave out resources of types gantry does not support (they stay in the cloud,
+    /// untracked by gantry)
+    #[arg(long)]
+    pub skip_unsupported: bool,
+    #[command(flatten)]
+    pub at: StateDirArgs,
 }
 
 #[derive(Args, Debug)]

@@ -11,6 +11,7 @@ pub mod progress;
 pub mod refresh;
 pub mod session;
 pub mod state;
+pub mod takeover;
 pub mod validate;
 
 use crate::cli::{Cli, Command, StackArgs};

@@ -11,7 +11,7 @@ use crate::ui::Ui;
 use gantry_provider::Value;
 use std::time::Duration;
 
-fn backend(at: &StateDirArgs) -> LocalBackend {
+pub(super) fn backend(at: &StateDirArgs) -> LocalBackend {
     LocalBackend::new(state_dir(&at.dir, sim_enabled(at.sim)))
 }
 
@@ -91,6 +91,7 @@ pub fn run_state(cmd: &StateCommand, ui: Ui) -> ExitStatus {
             Err(code) => code,
         },
         StateCommand::Resolve(a) => resolve(ui, a),
+        StateCommand::Takeover(a) => super::takeover::run(ui, a),
         StateCommand::Push(a) => {
             let bytes = match std::fs::read(&a.file) {
                 Ok(b) => b,

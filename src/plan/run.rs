@@ -173,23 +173,38 @@ pub async fn plan_configured(
             refreshed: Vec::new(),
         };
     };
-    // `moved` and `removed` blocks apply to a copy of state: the plan is made against it.
-    let (refactored, refactoring, refactor_diags) = super::refactor::resolve(&stack, state);
-    diags.extend(refactor_diags);
-    let mut refactored = refactored;
-    let imports = if req.options.destroy {
-        super::imports::Imports::default()
+    // `moved`, `removed` and `import` blocks apply to a copy of state: the plan is made
+    // against it. Most stacks have none, and plan against state as it is.
+    let refactors = stack
+        .modules
+        .values()
+        .any(|m| !m.moved.is_empty() || !m.removed.is_empty() || !m.imports.is_empty());
+    let refactored;
+    let (state, refactoring, imports) = if refactors {
+        let (mut copy, refactoring, refactor_diags) = super::refactor::resolve(&stack, state);
+        diags.extend(refactor_diags);
+        let imports = if req.options.destroy {
+            super::imports::Imports::default()
+        } else {
+            super::imports::import_targets(
+                &stack,
+                &inputs,
+                &mut copy,
+                providers,
+                calls,
+                req.generate_config_out.is_some(),
+                &mut diags,
+            )
+            .await
+        };
+        refactored = copy;
+        (&refactored, refactoring, imports)
     } else {
-        super::imports::import_targets(
-            &stack,
-            &inputs,
-            &mut refactored,
-            providers,
-            calls,
-            req.generate_config_out.is_some(),
-            &mut diags,
+        (
+            state,
+            super::refactor::Refactoring::default(),
+            super::imports::Imports::default(),
         )
-        .await
     };
     if let (Some(file), false) = (&req.generate_config_out, imports.undeclared.is_empty()) {
         match super::imports::write_generated(file, &imports.undeclared) {
@@ -205,7 +220,6 @@ pub async fn plan_configured(
             Err(d) => diags.push(d),
         }
     }
-    let state = &refactored;
     let mut prior = priors_from_state(state);
     diags.extend(super::refresh::type_priors(providers, &mut prior));
     let versions: BTreeMap<String, u32> = state

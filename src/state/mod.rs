@@ -29,6 +29,7 @@ pub mod journal;
 pub mod local;
 pub mod model;
 pub mod ops;
+pub mod takeover;
 
 pub use error::StateError;
 pub use journal::{Intent, Journal, JournalOptions, Record, Recovery, DEFAULT_COMPACT_EVERY};

@@ -37,5 +37,8 @@ mod replace;
 // import blocks and generated configuration, with objects made by boto3.
 mod imports;
 
+// Taking over a Terraform state written for objects boto3 made.
+mod takeover;
+
 // SIGKILL at random moments, then everything in moto compared with state.
 mod soak;
