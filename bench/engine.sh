@@ -4,7 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
-bin="$(pwd)/${CARGO_TARGET_DIR:-target}/release/gantry"
+target_dir="${CARGO_TARGET_DIR:-target}"
+case "$target_dir" in /*) ;; *) target_dir="$(pwd)/$target_dir" ;; esac
+bin="$target_dir/release/gantry"
+[ -x "$bin" ] || { echo "no release binary at $bin" >&2; exit 1; }
 work="${BENCH_DIR:-bench/generated}/engine"
 rm -rf "$work"; mkdir -p "$work"
 
@@ -25,7 +28,10 @@ apply_time() { # DIR LATENCY PARALLELISM
   rm -rf "$1/.gantry"
   local start end
   start=$(date +%s.%N)
-  GANTRY_SIM_LATENCY_MS="$2" "$bin" apply --sim --auto-approve --parallelism "$3" "$1" >/dev/null 2>&1
+  if ! GANTRY_SIM_LATENCY_MS="$2" "$bin" apply --sim --auto-approve --parallelism "$3" "$1" >/dev/null 2>&1; then
+    echo "FAILED: apply of $1" >&2
+    exit 1
+  fi
   end=$(date +%s.%N)
   python3 -c "print(f'{($end - $start) * 1000:.0f} ms')"
 }

@@ -7,7 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
-bin="$(pwd)/${CARGO_TARGET_DIR:-target}/release/gantry"
+target_dir="${CARGO_TARGET_DIR:-target}"
+case "$target_dir" in /*) ;; *) target_dir="$(pwd)/$target_dir" ;; esac
+bin="$target_dir/release/gantry"
+[ -x "$bin" ] || { echo "no release binary at $bin" >&2; exit 1; }
 n="${N:-10000}"
 runs="${RUNS:-5}"
 base="${BENCH_DIR:-bench/generated}/plan-$n"
