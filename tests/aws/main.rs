@@ -36,6 +36,7 @@ mod replace;
 
 // import blocks and generated configuration, with objects made by boto3.
 mod imports;
+mod refactor;
 
 // Taking over a Terraform state written for objects boto3 made.
 mod takeover;
