@@ -98,6 +98,9 @@ H100:8 --max-price 40 --spot\n  gantry catalog --accelerator tpu-v5e --cloud gcp
     /// The simulated clouds used by --sim
     #[command(subcommand)]
     Sim(SimCommand),
+    /// The stack modules shipped with gantry (`source = "gantry/aws/network"`)
+    #[command(subcommand)]
+    Modules(ModulesCommand),
     /// Print a shell completion script
     #[command(
         after_help = "Completes subcommands, flags and their fixed values.\n\nExamples:\n  \
@@ -111,6 +114,26 @@ gantry completions fish > ~/.config/fish/completions/gantry.fish"
         after_help = "Examples:\n  gantry man | man -l -\n  gantry man --out-dir /usr/local/share/man/man1"
     )]
     Man(ManArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ModulesCommand {
+    /// List the shipped modules, with the source to write for each
+    #[command(after_help = "Examples:\n  gantry modules list")]
+    List,
+    /// Copy a shipped module's files into a directory, to read or fork it
+    #[command(
+        after_help = "A stack that uses `source = \"gantry/aws/network\"` gets the module of the gantry that runs it; an exported copy is yours (`source = \"./network\"`).\n\nExamples:\n  gantry modules export aws/network ./network\n  gantry modules export gantry/aws/gpu-cluster vendor/gpu-cluster"
+    )]
+    Export(ModulesExportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ModulesExportArgs {
+    /// The module: `aws/network` (or its source, `gantry/aws/network`)
+    pub name: String,
+    /// Where to write its files (created if missing)
+    pub dir: PathBuf,
 }
 
 #[derive(Args, Debug)]

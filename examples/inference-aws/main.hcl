@@ -34,14 +34,14 @@ provider "aws" {
 }
 
 module "network" {
-  source     = "../../stacks/aws/network"
+  source     = "gantry/aws/network"
   name       = var.name
   cidr_block = "10.20.0.0/16"
   zone_count = 3
 }
 
 module "cluster" {
-  source             = "../../stacks/aws/gpu-cluster"
+  source             = "gantry/aws/gpu-cluster"
   name               = var.name
   region             = var.region
   accelerator        = var.accelerator

@@ -43,13 +43,13 @@ provider "aws" {
 }
 
 module "network" {
-  source     = "../../stacks/aws/network"
+  source     = "gantry/aws/network"
   name       = var.name
   zone_count = 2
 }
 
 module "cluster" {
-  source             = "../../stacks/aws/gpu-cluster"
+  source             = "gantry/aws/gpu-cluster"
   name               = var.name
   region             = var.region
   accelerator        = var.accelerator
@@ -63,7 +63,7 @@ module "cluster" {
 
 # Lustre sits in the nodes' zone (the first private subnet) so reads never cross zones.
 module "storage" {
-  source                      = "../../stacks/aws/training-storage"
+  source                      = "gantry/aws/training-storage"
   name                        = var.name
   subnet_id                   = module.network.private_subnet_ids[0]
   security_group_ids          = [module.network.efa_security_group_id]
@@ -72,7 +72,7 @@ module "storage" {
 }
 
 module "platform" {
-  source             = "../../stacks/aws/ml-platform"
+  source             = "gantry/aws/ml-platform"
   name               = var.name
   vpc_id             = module.network.vpc_id
   subnet_ids         = module.network.private_subnet_ids

@@ -1,13 +1,51 @@
-//! `gantry completions` and `gantry man`: shell completion scripts and manual pages,
+//! What ships with the binary: `gantry modules` (the stack modules compiled in), and
+//! `gantry completions` and `gantry man` (shell completion scripts and manual pages,
 //! generated from the same clap definitions that parse the command line, so they never
-//! disagree with it.
+//! disagree with it).
 
 use super::{fail, ExitStatus};
-use crate::cli::{Cli, CompletionsArgs, ManArgs};
+use crate::cli::{Cli, CompletionsArgs, ManArgs, ModulesCommand};
+use crate::config::shipped;
 use crate::diagnostics::Diagnostic;
 use crate::ui::Ui;
 use clap::CommandFactory;
 use std::path::Path;
+
+pub fn run_modules(cmd: &ModulesCommand, ui: Ui) -> ExitStatus {
+    match cmd {
+        ModulesCommand::List => {
+            let mut text = String::new();
+            for name in shipped::names() {
+                text.push_str(&format!("{}{name}\n", shipped::PREFIX));
+            }
+            ui.data(&text);
+            ExitStatus::Success
+        }
+        ModulesCommand::Export(args) => {
+            let name = args
+                .name
+                .strip_prefix(shipped::PREFIX)
+                .unwrap_or(&args.name);
+            match shipped::export(name, &args.dir) {
+                Ok(n) => {
+                    ui.status(&format!(
+                        "Wrote {n} files of {}{name} to {}; use it with `source = \"./{}\"` (a path relative to the calling stack).",
+                        shipped::PREFIX,
+                        args.dir.display(),
+                        args.dir.display()
+                    ));
+                    ExitStatus::Success
+                }
+                Err(e) => fail(
+                    ui,
+                    Diagnostic::error(format!("cannot export `{}`", args.name))
+                        .with_detail(e)
+                        .with_help("`gantry modules list` shows what is shipped"),
+                ),
+            }
+        }
+    }
+}
 
 pub fn run_completions(args: &CompletionsArgs) -> ExitStatus {
     let mut command = Cli::command();

@@ -56,6 +56,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::ForceUnlock(args) => state::run_force_unlock(&args, Ui::new(false, cli.no_color)),
         Command::Catalog(args) => catalog::run(&args, Ui::new(args.json, cli.no_color)),
         Command::Sim(cmd) => state::run_sim(&cmd, Ui::new(false, cli.no_color)),
+        Command::Modules(cmd) => docs::run_modules(&cmd, Ui::new(false, cli.no_color)),
         Command::Completions(args) => docs::run_completions(&args),
         Command::Man(args) => docs::run_man(&args, Ui::new(false, cli.no_color)),
     }

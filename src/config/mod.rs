@@ -9,5 +9,6 @@ pub mod inputs;
 pub mod load;
 pub mod model;
 pub mod sensitive;
+pub mod shipped;
 pub mod sources;
 pub mod typeexpr;

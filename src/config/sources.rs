@@ -1,5 +1,6 @@
-//! Module sources: relative paths, and `git::URL?ref=TAG` (optionally `//subdir`) fetched
-//! with the git CLI into `.gantry/modules/` next to the root stack.
+//! Module sources: relative paths, the modules shipped with gantry (`gantry/aws/network`,
+//! see [`super::shipped`]), and `git::URL?ref=TAG` (optionally `//subdir`) fetched with the
+//! git CLI into `.gantry/modules/` next to the root stack.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -40,8 +41,11 @@ pub fn resolve_module_source(
     if let Some(rest) = source.strip_prefix("git::") {
         return fetch_git(rest, root_dir, fetcher);
     }
+    if let Some(name) = source.strip_prefix(super::shipped::PREFIX) {
+        return super::shipped::resolve(name, root_dir);
+    }
     Err(format!(
-        "`{source}` is not a supported module source (local paths start with `./` or `../`)"
+        "`{source}` is not a supported module source (local paths start with `./` or `../`, shipped modules with `gantry/`, git sources with `git::`)"
     ))
 }
 

@@ -13,5 +13,6 @@ mod hardening;
 mod inputs;
 mod modules;
 mod refactor;
+mod shipped;
 mod support;
 mod terraform;
