@@ -33,6 +33,10 @@ pub struct PlanCosts {
     pub hours_per_month: f64,
     /// The date the catalog's prices were taken.
     pub taken: Option<String>,
+    /// The budget the plan was checked against (`budget { }` or `--max-hourly`), USD per
+    /// hour and per month.
+    pub budget_hourly: Option<f64>,
+    pub budget_monthly: Option<f64>,
 }
 
 impl PlanCosts {
@@ -42,6 +46,18 @@ impl PlanCosts {
 
     pub fn monthly(&self, hourly: f64) -> f64 {
         hourly * self.hours_per_month
+    }
+
+    /// Whether the stack after the plan stays within its budget (`None`: no budget).
+    pub fn within_budget(&self) -> Option<bool> {
+        if self.budget_hourly.is_none() && self.budget_monthly.is_none() {
+            return None;
+        }
+        let hourly_ok = self.budget_hourly.is_none_or(|max| self.total_after <= max);
+        let monthly_ok = self
+            .budget_monthly
+            .is_none_or(|max| self.monthly(self.total_after) <= max);
+        Some(hourly_ok && monthly_ok)
     }
 
     /// True when some resource has a price (the plan then shows a cost section).
@@ -108,4 +124,26 @@ pub fn price_plan(plan: &Plan, providers: &Providers, catalog: &Catalog) -> Plan
             .insert(change.address.clone(), ChangeCost { before, after });
     }
     costs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_verdict_checks_every_limit_given() {
+        let mut c = PlanCosts {
+            total_after: 221.0,
+            hours_per_month: 730.0,
+            ..PlanCosts::default()
+        };
+        assert_eq!(c.within_budget(), None);
+        c.budget_hourly = Some(500.0);
+        assert_eq!(c.within_budget(), Some(true));
+        c.budget_monthly = Some(100_000.0); // 221 x 730 = 161,330
+        assert_eq!(c.within_budget(), Some(false));
+        c.budget_monthly = None;
+        c.budget_hourly = Some(221.0);
+        assert_eq!(c.within_budget(), Some(true), "at the limit is within it");
+    }
 }

@@ -274,6 +274,11 @@ pub async fn plan_configured(
     let catalog = stack.catalog.clone();
     let catalog = catalog.as_ref();
     plan.costs = super::costs::price_plan(&plan, providers, catalog);
+    if !req.options.destroy {
+        let limits = budget_limits(&stack, req.max_hourly);
+        plan.costs.budget_hourly = limits.max_hourly;
+        plan.costs.budget_monthly = limits.max_monthly;
+    }
     if !req.options.destroy && !diags.has_errors() {
         let limits = budget_limits(&stack, req.max_hourly);
         if let Some(d) = super::preflight::check_budget(&plan.costs, &limits) {

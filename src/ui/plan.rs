@@ -222,6 +222,17 @@ fn render_cost_summary(out: &mut String, c: &PlanCosts) {
     if !usage.is_empty() {
         let _ = writeln!(out, "Usage-based, not in the total: {}.", usage.join(", "));
     }
+    if let Some(within) = c.within_budget() {
+        let mut limits = Vec::new();
+        if let Some(max) = c.budget_hourly {
+            limits.push(format!("{}/h", usd(max)));
+        }
+        if let Some(max) = c.budget_monthly {
+            limits.push(format!("{}/month", usd_whole(max)));
+        }
+        let verdict = if within { "within" } else { "OVER" };
+        let _ = writeln!(out, "Budget: {verdict} {}.", limits.join(" and "));
+    }
 }
 
 /// `# cost: $98.32/h (~$71,774/month): p5.48xlarge on-demand in us-east-1`.
@@ -387,6 +398,9 @@ pub fn plan_json_lines(plan: &Plan) -> Vec<serde_json::Value> {
             "delta_monthly": c.monthly(c.delta_hourly()),
             "hours_per_month": c.hours_per_month,
             "catalog_taken": c.taken,
+            "budget_hourly": c.budget_hourly,
+            "budget_monthly": c.budget_monthly,
+            "within_budget": c.within_budget(),
         }));
     }
     let s = plan.summary();

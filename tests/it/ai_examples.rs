@@ -259,3 +259,42 @@ module "gpu" {{
         );
     }
 }
+
+/// The README's first command, as written there, on a copy of the stack it names: a GPU
+/// training stack planned with its costs and budget, and applied under `--sim`.
+#[test]
+fn the_readme_first_command_plans_a_gpu_stack_with_costs_and_applies_it() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap_or_default();
+    let command = readme
+        .lines()
+        .find(|l| l.starts_with("cargo run -q -- "))
+        .unwrap_or_else(|| panic!("no `cargo run` command in the README"));
+    let args: Vec<&str> = command["cargo run -q -- ".len()..]
+        .split_whitespace()
+        .collect();
+    let stack = args.last().copied().unwrap_or_default();
+    assert_eq!(
+        args[..args.len() - 1],
+        ["apply", "--sim", "--auto-approve"],
+        "{command}"
+    );
+    let name = stack
+        .strip_prefix("examples/")
+        .unwrap_or_else(|| panic!("{stack}"));
+    let ex = example(name);
+    let mut run_args = args[..args.len() - 1].to_vec();
+    run_args.push(".");
+    let out = run_ok(&ex.dir, &run_args);
+    for needle in [
+        "aws_eks_node_group.gpu will be created",
+        "# cost: $220.16/h",
+        "p5.48xlarge",
+        "Budget: within $500.00/h.",
+        "Apply complete!",
+    ] {
+        assert!(
+            out.contains(needle),
+            "the first command's output lacks {needle:?}:\n{out}"
+        );
+    }
+}
