@@ -121,7 +121,7 @@ pub fn load_stack(opts: &LoadOptions<'_>) -> (Stack, Diagnostics) {
                     diags.push(
                         module_error("module source not found", call.source_span)
                             .with_label(message)
-                            .with_help("a source is a relative path (`./modules/net`) or `git::URL?ref=TAG`"),
+                            .with_help("a source is a relative path (`./modules/net`), a module shipped with gantry (`gantry/aws/network`) or `git::URL?ref=TAG`"),
                     );
                     continue;
                 }
