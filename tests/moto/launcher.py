@@ -366,6 +366,8 @@ class Faults:
     eks_failures: list[dict] = field(default_factory=list)
     # Seconds of AWS time per transition, replacing AWS_SECONDS (scaled by --aws-timings).
     aws_timings: dict[str, float] = field(default_factory=dict)
+    # Replaces --max-rps while the file says so (0: no limit); None: --max-rps as given.
+    max_rps: float | None = None
     version: tuple = ()  # identifies one write of the file: (sha256, inode, mtime_ns)
 
 
@@ -405,7 +407,7 @@ def validate_faults(doc: Any) -> Faults:
     if not isinstance(doc, dict):
         raise FaultsFileError("top level must be a JSON object")
     unknown = set(doc) - {"capacity", "throttle", "errors", "ec2_quotas", "ec2_default_quotas", "eks_failures",
-                          "aws_timings"}
+                          "aws_timings", "max_rps"}
     if unknown:
         raise FaultsFileError(f"unknown keys {sorted(unknown)}")
     capacity = doc.get("capacity") or []
@@ -430,8 +432,11 @@ def validate_faults(doc: Any) -> Faults:
             or not all(isinstance(v, (int, float)) and v >= 0 for v in timings.values())):
         raise FaultsFileError(f"aws_timings must map transitions ({', '.join(AWS_SECONDS)}) "
                               "to seconds (numbers, at least 0)")
+    max_rps = doc.get("max_rps")
+    if max_rps is not None and (isinstance(max_rps, bool) or not isinstance(max_rps, (int, float)) or max_rps < 0):
+        raise FaultsFileError("max_rps must be a number of requests per second, at least 0 (0: no limit)")
     return Faults(capacity, throttle, errors, maps["ec2_quotas"], maps["ec2_default_quotas"], eks_failures,
-                  {k: float(v) for k, v in timings.items()})
+                  {k: float(v) for k, v in timings.items()}, None if max_rps is None else float(max_rps))
 
 
 class FaultsFile:
@@ -2489,7 +2494,10 @@ class LauncherApp:
         self.fsx = FsxFakes(self.transitions)
         self.sagemaker = SageMakerFakes(self.transitions)
         self.eks = EksFakes(self.forward, self.transitions)
-        self.rate = rate
+        self.rate = rate  # --max-rps
+        # The faults file's max_rps -> its buckets (of one second's worth of tokens).
+        self.file_rates: dict[float, RateLimit] = {}
+        self.rates_lock = threading.Lock()
         self.stats = RequestStats()
         self.latency = latency
         # moto's request handling is not thread-safe (S3's responses share one handler
@@ -2507,7 +2515,8 @@ class LauncherApp:
         call = None
         try:
             call = parse_call(environ)
-            throttled = self.rate is not None and not self.rate.admit((call.account, call.region))
+            rate = self.rate_limit()
+            throttled = rate is not None and not rate.admit((call.account, call.region))
             self.stats.count(call, throttled)
             reply = throttle_reply(call) if throttled else self.intercept(call)
         except Exception:
@@ -2542,6 +2551,20 @@ class LauncherApp:
             start_response(captured["status"], headers)
             return [body]
         return reply.send(start_response)
+
+    def rate_limit(self) -> RateLimit | None:
+        """--max-rps, unless the faults file's `max_rps` replaces it (0: no limit). A
+        broken faults file leaves --max-rps (intercept reports the file)."""
+        try:
+            override = self.faults.load().max_rps
+        except FaultsFileError:
+            return self.rate
+        if override is None:
+            return self.rate
+        if override == 0:
+            return None
+        with self.rates_lock:
+            return self.file_rates.setdefault(override, RateLimit(override, override))
 
     def intercept(self, call: Call) -> Reply | None:
         if call.protocol == "rest" and call.service != "eks":

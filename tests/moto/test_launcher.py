@@ -1297,6 +1297,52 @@ class RateLimitTest(unittest.TestCase):
         self.assertEqual(len([b for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("patient-")]), 5)
 
 
+class RateLimitFaultsFileTest(unittest.TestCase):
+    """The faults file's `max_rps` replaces --max-rps while it says so: 0 lifts the limit
+    (a benchmark measures the same moto unthrottled), another number sets a bucket of one
+    second's worth of tokens, no key goes back to --max-rps."""
+
+    def setUp(self) -> None:
+        self.tmp = tempfile.TemporaryDirectory()
+        self.faults = os.path.join(self.tmp.name, "faults.json")
+        self.launcher = Launcher(self.faults, extra=["--max-rps", "0.5", "--burst", "3"])
+        self.sts = self.launcher.client("sts")
+
+    def tearDown(self) -> None:
+        self.launcher.stop()
+        self.tmp.cleanup()
+
+    def write(self, doc: dict) -> None:
+        with open(self.faults + ".tmp", "w") as handle:
+            json.dump(doc, handle)
+        os.replace(self.faults + ".tmp", self.faults)
+
+    def passing(self, calls: int) -> int:
+        """How many of `calls` back-to-back calls go through."""
+        ok = 0
+        for _ in range(calls):
+            try:
+                self.sts.get_caller_identity()
+                ok += 1
+            except ClientError as err:
+                self.assertEqual(err.response["Error"]["Code"], "Throttling")
+        return ok
+
+    def test_the_faults_file_lifts_or_replaces_the_limit(self) -> None:
+        self.assertEqual(self.passing(5), 3, "--max-rps 0.5 --burst 3")
+        self.write({"max_rps": 0})
+        self.assertEqual(self.passing(20), 20, "no limit")
+        self.write({"max_rps": 2})
+        self.assertEqual(self.passing(5), 2, "a bucket of two tokens at 2/s")
+        self.write({})
+        self.assertEqual(self.passing(3), 0, "--max-rps again: its bucket is still empty")
+        self.write({"max_rps": -1})
+        time.sleep(2.1)  # a token of --max-rps back, so the call gets as far as the file
+        code, status, message = error_of(self.launcher.client("iam").list_roles)
+        self.assertEqual((code, status), ("LauncherFaultsFileInvalid", 400))
+        self.assertIn("max_rps", message)
+
+
 class LifecycleTest(unittest.TestCase):
     def test_exits_on_stdin_eof(self) -> None:
         launcher = Launcher()
