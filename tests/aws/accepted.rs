@@ -4,6 +4,9 @@
 //!   fails returns its error with the object (`accepted`, at least its id): the object
 //!   exists and the engine records it, tainted, instead of creating another;
 //! - a read-back right after a create polls past NotFound;
+//! - throttling of a step after acceptance is retried far longer than the SDK's usual
+//!   attempts (nothing else could retry it), while the create call itself still goes back
+//!   to the engine;
 //! - a create the service refuses while IAM propagates a new role or instance profile is
 //!   sent again until it goes through (other refusals are not);
 //! - an EKS node group update is followed by its update id (DescribeUpdate), so an update
@@ -237,6 +240,51 @@ fn a_create_whose_follow_up_call_fails_reports_the_object() {
             .await
             .expect("the VPC exists");
         assert_eq!(vpcs.vpcs().len(), 1);
+    });
+}
+
+#[test]
+fn throttling_after_a_create_was_accepted_is_ridden_out() {
+    let moto = Moto::start();
+    block_on(async {
+        let aws = provider(&moto).await;
+        // Turning DNS hostnames on (ModifyVpcAttribute, after CreateVpc was accepted) is
+        // throttled four times: more than the three attempts of max_retries = 2, which is
+        // what a call that the engine can retry gets. Failing here would leave the VPC
+        // tainted, to be replaced on the next apply.
+        moto.set_faults(&serde_json::json!({
+            "throttle": [{"action": "ModifyVpcAttribute", "count": 4}]
+        }));
+        let config = Value::map([
+            ("cidr_block", s("10.7.0.0/16")),
+            ("enable_dns_hostnames", Value::Bool(true)),
+        ]);
+        let vpc = create(&aws, &create_op("aws_vpc.main"), "aws_vpc", &config)
+            .await
+            .expect("the throttled step is retried until it goes through");
+        let hostnames = moto
+            .ec2()
+            .describe_vpc_attribute()
+            .vpc_id(id_of(&vpc))
+            .attribute(aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames)
+            .send()
+            .await
+            .expect("the VPC exists");
+        assert_eq!(
+            hostnames.enable_dns_hostnames().and_then(|v| v.value()),
+            Some(true)
+        );
+        // The create call itself, throttled as often, goes back to the engine after the
+        // SDK's three attempts (the engine retries it with its own backoff and slows down),
+        // and nothing was created.
+        moto.set_faults(&serde_json::json!({
+            "throttle": [{"action": "CreateVpc", "count": 3}]
+        }));
+        let e = create(&aws, &create_op("aws_vpc.other"), "aws_vpc", &config)
+            .await
+            .expect_err("throttled");
+        assert_eq!(e.class, ErrorClass::Throttled, "{e}");
+        assert!(e.accepted.is_none(), "{e:?}");
     });
 }
 

@@ -364,6 +364,10 @@ class Faults:
     ec2_default_quotas: dict[str, float] = field(default_factory=dict)
     # EKS operations that fail in the service after the call was accepted.
     eks_failures: list[dict] = field(default_factory=list)
+    # Seconds of AWS time per transition, replacing AWS_SECONDS (scaled by --aws-timings).
+    aws_timings: dict[str, float] = field(default_factory=dict)
+    # Replaces --max-rps while the file says so (0: no limit); None: --max-rps as given.
+    max_rps: float | None = None
     version: tuple = ()  # identifies one write of the file: (sha256, inode, mtime_ns)
 
 
@@ -402,7 +406,8 @@ def validate_faults(doc: Any) -> Faults:
     """Reject typos loudly: a silently ignored fault makes a test pass for the wrong reason."""
     if not isinstance(doc, dict):
         raise FaultsFileError("top level must be a JSON object")
-    unknown = set(doc) - {"capacity", "throttle", "errors", "ec2_quotas", "ec2_default_quotas", "eks_failures"}
+    unknown = set(doc) - {"capacity", "throttle", "errors", "ec2_quotas", "ec2_default_quotas", "eks_failures",
+                          "aws_timings", "max_rps"}
     if unknown:
         raise FaultsFileError(f"unknown keys {sorted(unknown)}")
     capacity = doc.get("capacity") or []
@@ -422,7 +427,16 @@ def validate_faults(doc: Any) -> Faults:
         maps[key] = {k: float(v) for k, v in quotas.items()}
     errors = validate_error_entries(doc.get("errors") or [])
     eks_failures = validate_eks_failures(doc.get("eks_failures") or [])
-    return Faults(capacity, throttle, errors, maps["ec2_quotas"], maps["ec2_default_quotas"], eks_failures)
+    timings = doc.get("aws_timings") or {}
+    if (not isinstance(timings, dict) or set(timings) - set(AWS_SECONDS)
+            or not all(isinstance(v, (int, float)) and v >= 0 for v in timings.values())):
+        raise FaultsFileError(f"aws_timings must map transitions ({', '.join(AWS_SECONDS)}) "
+                              "to seconds (numbers, at least 0)")
+    max_rps = doc.get("max_rps")
+    if max_rps is not None and (isinstance(max_rps, bool) or not isinstance(max_rps, (int, float)) or max_rps < 0):
+        raise FaultsFileError("max_rps must be a number of requests per second, at least 0 (0: no limit)")
+    return Faults(capacity, throttle, errors, maps["ec2_quotas"], maps["ec2_default_quotas"], eks_failures,
+                  {k: float(v) for k, v in timings.items()}, None if max_rps is None else float(max_rps))
 
 
 class FaultsFile:
@@ -479,12 +493,256 @@ class FaultsFile:
         return None
 
 
+def s3_error_reply(call: Call, status: int, code: str, message: str) -> Reply:
+    """S3's REST error shape: <Error><Code/><Message/><RequestId/></Error> (no body for HEAD)."""
+    body = "" if call.environ.get("REQUEST_METHOD") == "HEAD" else (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
+        f"<RequestId>{request_id()}</RequestId></Error>")
+    reply = xml_reply(status, body)
+    reply.headers.append(("x-amz-request-id", request_id()))
+    return reply
+
+
 def throttle_reply(call: Call) -> Reply:
+    """The service's own "slow down" answer, in its protocol's shape and status."""
     if call.is_ec2:
         return ec2_error_reply(503, "RequestLimitExceeded", "Request limit exceeded.")
+    if call.service == "s3" and call.protocol == "rest":
+        return s3_error_reply(call, 503, "SlowDown", "Please reduce your request rate.")
     if call.protocol in ("json", "rest"):
         return json_error_reply(400, "ThrottlingException", "Rate exceeded")
     return query_error_reply(400, "Throttling", "Rate exceeded", call)
+
+
+# --------------------------------------------------------------------------
+# AWS timings (--aws-timings SCALE): transitional states that last, as on AWS
+
+# Typical seconds AWS keeps an object in a transitional state (tests/moto/README.md gives
+# the basis of each figure). --aws-timings SCALE multiplies them; the faults file's
+# `aws_timings` replaces any of them. Keys are "<object>:<operation>".
+AWS_SECONDS: dict[str, float] = {
+    "eks-cluster:create": 600,  # CREATING -> ACTIVE
+    "eks-cluster:delete": 300,  # DELETING -> gone
+    "eks-nodegroup:create": 240,  # CREATING -> ACTIVE
+    "eks-nodegroup:update": 300,  # UPDATING -> ACTIVE (the update InProgress -> Successful)
+    "eks-nodegroup:delete": 240,  # DELETING -> gone
+    "fsx-lustre:create": 600,  # CREATING -> AVAILABLE
+    "fsx-lustre:update": 300,  # UPDATING -> AVAILABLE
+    "fsx-lustre:delete": 300,  # DELETING -> gone
+    "sagemaker-domain:create": 240,  # Pending -> InService
+    "sagemaker-domain:delete": 180,  # Deleting -> gone
+    "sagemaker-notebook:create": 180,  # Pending -> InService
+    "sagemaker-notebook:start": 180,  # Pending -> InService
+    "sagemaker-notebook:stop": 60,  # Stopping -> Stopped
+    "sagemaker-notebook:update": 60,  # Updating -> Stopped
+    "sagemaker-notebook:delete": 60,  # Deleting -> gone
+    "ec2-instance:run": 30,  # pending -> running
+    "ec2-instance:start": 30,  # pending -> running
+    "ec2-instance:stop": 60,  # stopping -> stopped
+    "ec2-instance:terminate": 60,  # shutting-down -> terminated
+    "nat-gateway:create": 90,  # pending -> available
+    "nat-gateway:delete": 60,  # deleting -> deleted
+}
+
+# Turns time.monotonic() readings into Unix times, for reports that line up with a
+# benchmark's own clock.
+EPOCH = time.time() - time.monotonic()
+
+
+@dataclass
+class Hold:
+    """One object in a transitional state."""
+
+    transition: str  # "eks-cluster:create"
+    state: str  # what describes show meanwhile ("CREATING")
+    ends: float | None  # time.monotonic() deadline; None: until one describe has shown it
+    finish: Callable[[], None] | None = None  # moves moto's object on (or deletes it)
+    record: dict | None = None  # its entry in Transitions.log (timed holds)
+
+
+class Transitions:
+    """Objects in transitional states, keyed (service, account, region, kind, name...).
+
+    A scale of 0 (the default) times nothing: the transitions the launcher always showed
+    (EKS and FSx creates and updates) are seen by exactly one describe, and every other
+    change is immediate, as in moto. With a scale above 0 each transition lasts
+    AWS_SECONDS x scale: moto's object is put in the transitional state (so moto's own
+    checks, filters and lists see it too), describes show it until the time is up, and
+    the first request to the service after that runs `finish` (the final state; for a
+    delete, the deletion in moto). So clients wait as long as on AWS, scaled.
+    """
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+        self.lock = threading.Lock()
+        self.holds: dict[tuple, Hold] = {}
+        self.finished: dict[tuple, dict] = {}  # key -> record, until a describe sees it done
+        self.log: list[dict] = []  # every timed hold, for /_gantry/stats
+
+    @property
+    def timed(self) -> bool:
+        return self.scale > 0
+
+    def seconds(self, transition: str, faults: Faults) -> float:
+        """How long `transition` lasts here: AWS's seconds (or the faults file's) x scale."""
+        return faults.aws_timings.get(transition, AWS_SECONDS[transition]) * self.scale
+
+    def begin(self, key: tuple, transition: str, state: str, faults: Faults,
+              finish: Callable[[], None] | None = None) -> None:
+        """A timed transition: `key` shows `state` for the transition's time, then `finish`
+        runs. It replaces any transition of the same object, unfinished (an instance
+        terminated while pending never becomes running)."""
+        now = time.monotonic()
+        ends = now + self.seconds(transition, faults)
+        record = {"transition": transition, "object": "/".join(key[4:]), "state": state,
+                  "began": round(now + EPOCH, 3), "ends": round(ends + EPOCH, 3),
+                  "finished": None, "observed": None}
+        with self.lock:
+            self.holds[key] = Hold(transition, state, ends, finish, record)
+            self.finished.pop(key, None)
+            self.log.append(record)
+
+    def begin_once(self, key: tuple, transition: str, state: str) -> None:
+        """Scale 0: the next describe of `key` shows `state`, later ones do not."""
+        with self.lock:
+            self.holds[key] = Hold(transition, state, None)
+
+    def state(self, key: tuple) -> str | None:
+        """The transitional state of `key` now, or None; consumes nothing."""
+        with self.lock:
+            hold = self.holds.get(key)
+        return hold.state if hold else None
+
+    def shown(self, key: tuple) -> str | None:
+        """What a describe of `key` shows now: its transitional state, or None once over.
+        A once-only hold ends with the describe that shows it. The first describe after a
+        timed hold finished is logged as the moment a client saw it done (`observed`)."""
+        with self.lock:
+            hold = self.holds.get(key)
+            if hold is None:
+                record = self.finished.pop(key, None)
+                if record is not None:
+                    record["observed"] = round(time.time(), 3)
+                return None
+            if hold.ends is None:
+                del self.holds[key]
+            return hold.state
+
+    def cancel(self, key: tuple) -> None:
+        """The object left its transition another way (deleted at once, failed)."""
+        with self.lock:
+            self.holds.pop(key, None)
+            self.finished.pop(key, None)
+
+    def settle(self, service: str) -> None:
+        """Ends every timed hold of `service` whose time is up. Run first by every request
+        to the service, so what moto answers is already the final state. `finish` runs
+        under the lock (it takes no other lock), so no describe sees a half-finished
+        object."""
+        now = time.monotonic()
+        with self.lock:
+            due = [k for k, h in self.holds.items() if k[0] == service and h.ends is not None and h.ends <= now]
+            for key in due:
+                hold = self.holds.pop(key)
+                if hold.finish is not None:
+                    try:
+                        hold.finish()
+                    except Exception:  # the object went another way meanwhile
+                        LOG.info("finishing %s of %s: %s", hold.transition, key, traceback.format_exc(limit=1))
+                if hold.record is not None:
+                    hold.record["finished"] = round(time.time(), 3)
+                    self.finished[key] = hold.record
+
+    def observe(self, service: str, account: str, region: str, kind: str, names: Iterable[str]) -> None:
+        """A describe that names these objects saw them as they are now."""
+        for name in names:
+            self.shown((service, account, region, kind, name))
+
+
+# --------------------------------------------------------------------------
+# Request rate (--max-rps) and request counts (/_gantry/stats)
+
+
+class RateLimit:
+    """--max-rps RATE [--burst N]: one token bucket per account and region, as AWS meters
+    EC2 (and most services') API requests per account per Region. A request that finds
+    the bucket empty gets its service's throttling error (throttle_reply) and takes no
+    token, so a client must back off to get through. IAM's global endpoint signs for
+    us-east-1 and shares that region's bucket; S3 shares it too. One bucket for every
+    service is stricter than AWS (which has buckets per service and action class); it
+    makes the bound simple: N calls need at least (N - burst) / RATE seconds."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = max(burst, 1.0)
+        self.lock = threading.Lock()
+        self.buckets: dict[tuple, tuple[float, float]] = {}  # key -> (tokens, as of)
+
+    def admit(self, key: tuple) -> bool:
+        now = time.monotonic()
+        with self.lock:
+            tokens, since = self.buckets.get(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - since) * self.rate)
+            admitted = tokens >= 1.0
+            self.buckets[key] = (tokens - 1.0 if admitted else tokens, now)
+        return admitted
+
+
+STATS_PATH = "/_gantry/stats"  # "_" cannot start a bucket name, so no S3 path is shadowed
+S3_PARAMS = {"prefix", "delimiter", "encoding-type", "max-keys", "list-type", "continuation-token",
+             "start-after", "fetch-owner", "versionId", "key-marker", "version-id-marker", "uploadId",
+             "partNumber", "max-uploads", "upload-id-marker", "max-parts", "part-number-marker"}
+
+
+def call_name(call: Call) -> str:
+    """"SERVICE Action" for counting. S3 names no action in its requests: the SDK's
+    `x-id` query parameter when sent, else the method, what the path names (service,
+    bucket, object) and the sub-resources (`s3 GET bucket?tagging`)."""
+    service = call.service or "?"
+    if call.action:
+        return f"{service} {call.action}"
+    method = call.environ.get("REQUEST_METHOD", "")
+    query = parse_qsl(call.environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    if service == "s3":
+        explicit = [v for k, v in query if k == "x-id"]
+        if explicit:
+            return f"s3 {explicit[0]}"
+        parts = call.environ.get("PATH_INFO", "").strip("/").split("/", 1)
+        target = "object" if len(parts) == 2 and parts[1] else "bucket" if parts[0] else "service"
+        subresources = sorted(k for k, _ in query if k not in S3_PARAMS)
+        return f"s3 {method} {target}" + ("?" + "&".join(subresources) if subresources else "")
+    return f"{service} {method} {call.environ.get('PATH_INFO', '')}"
+
+
+class RequestStats:
+    """Requests per "SERVICE Action" since the launcher started, and those that --max-rps
+    refused: a benchmark reads them from GET /_gantry/stats (before and after a command)
+    to count the calls the command made instead of guessing."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.requests: dict[str, int] = {}
+        self.throttled: dict[str, int] = {}
+
+    def count(self, call: Call, throttled: bool) -> None:
+        name = call_name(call)
+        with self.lock:
+            table = self.throttled if throttled else self.requests
+            table[name] = table.get(name, 0) + 1
+
+    def reply(self, transitions: Transitions) -> Reply:
+        with self.lock:
+            doc = {
+                "requests": dict(sorted(self.requests.items())),
+                "throttled": dict(sorted(self.throttled.items())),
+                "total": sum(self.requests.values()),
+                "throttled_total": sum(self.throttled.values()),
+            }
+        with transitions.lock:
+            doc["transitions"] = [dict(r) for r in transitions.log]
+        doc["time"] = round(time.time(), 3)
+        return Reply(200, [("Content-Type", "application/json")], json.dumps(doc).encode())
 
 
 # --------------------------------------------------------------------------
@@ -977,18 +1235,37 @@ def describe_availability_zones(call: Call) -> Reply:
 # and answers an unknown id with HTTP 500)
 
 
-def delete_nat_gateway(call: Call, forward: Callable[[], Reply]) -> Reply:
+def delete_nat_gateway(call: Call, forward: Callable[[], Reply], transitions: Transitions, faults: Faults) -> Reply:
     """As AWS does when a NAT gateway is deleted: its Elastic IPs are disassociated and its
     network interface goes away, so the address can be released or given to a new gateway.
-    An unknown id is NatGatewayNotFound."""
+    An unknown id is NatGatewayNotFound. Timed (--aws-timings), the gateway is `deleting`
+    for a while first and keeps its address and interface until it is `deleted`."""
     backend = ec2_backend(call)
     gateway_id = call.params.get("NatGatewayId", "")
     gateway = backend.nat_gateways.get(gateway_id)
     if gateway is None:
         raise Ec2Error("NatGatewayNotFound", f"The Nat Gateway {gateway_id} was not found")
+    if transitions.timed and gateway.state != "deleted":
+        dry_run_check(call)
+        if gateway.state != "deleting":
+            gateway.state = "deleting"
+
+            def finish() -> None:
+                gateway.state = "deleted"
+                release_nat_gateway(backend, gateway)
+
+            key = ("ec2", call.account, call.region, "nat-gateway", gateway_id)
+            transitions.begin(key, "nat-gateway:delete", "deleting", faults, finish)
+        return ec2_reply("DeleteNatGateway", f"<natGatewayId>{escape(gateway_id)}</natGatewayId>")
     reply = forward()
     if reply.status != 200:
         return reply
+    release_nat_gateway(backend, gateway)
+    return reply
+
+
+def release_nat_gateway(backend: Any, gateway: Any) -> None:
+    """A deleted gateway's Elastic IPs are disassociated and its interface is gone."""
     for address in gateway.address_set:
         association = address.get("associationId")
         if association:
@@ -997,7 +1274,18 @@ def delete_nat_gateway(call: Call, forward: Callable[[], Reply]) -> Reply:
             except Exception:  # already disassociated (a repeated delete)
                 pass
     backend.enis.pop(gateway._eni.id, None)
-    return reply
+
+
+NAT_GATEWAY_ID = re.compile(rb"<natGatewayId>(nat-[0-9a-f]+)</natGatewayId>")
+
+# EC2 instance transitions under --aws-timings: action -> (transition, state meanwhile
+# (name, code), final state (name, code)), per the EC2 instance lifecycle.
+INSTANCE_TRANSITIONS = {
+    "RunInstances": ("ec2-instance:run", ("pending", 0), ("running", 16)),
+    "StartInstances": ("ec2-instance:start", ("pending", 0), ("running", 16)),
+    "StopInstances": ("ec2-instance:stop", ("stopping", 64), ("stopped", 80)),
+    "TerminateInstances": ("ec2-instance:terminate", ("shutting-down", 32), ("terminated", 48)),
+}
 
 
 # --------------------------------------------------------------------------
@@ -1005,14 +1293,16 @@ def delete_nat_gateway(call: Call, forward: Callable[[], Reply]) -> Reply:
 
 
 class Ec2Fakes:
-    def __init__(self, moto: Callable[[Call], Reply]) -> None:
+    def __init__(self, moto: Callable[[Call], Reply], transitions: Transitions) -> None:
         self.moto = moto  # runs a request through moto
+        self.transitions = transitions
         self.placement_groups = PlacementGroups()
         self.idempotency = Idempotency()
 
     def handle(self, call: Call, faults: Faults, forward: Callable[[], Reply]) -> Reply | None:
         """A reply for the actions the launcher owns or alters; None passes the call to moto."""
         teach_moto_placement_groups()
+        self.transitions.settle("ec2")
         pgs = self.placement_groups
         owned = {
             "CreatePlacementGroup": pgs.create,
@@ -1025,17 +1315,32 @@ class Ec2Fakes:
                 return owned[call.action](call)
             if call.action == "RunInstances":
                 return self.idempotency.run(call, lambda: self.run_instances(call, faults, forward))
-            if call.action in ("CreateLaunchTemplate", "CreateLaunchTemplateVersion", "CreateNatGateway"):
+            if call.action in ("CreateLaunchTemplate", "CreateLaunchTemplateVersion"):
                 return self.idempotency.run(call, forward)
+            if call.action == "CreateNatGateway":
+                return self.idempotency.run(call, lambda: self.create_nat_gateway(call, faults, forward))
             if call.action == "DeleteNatGateway":
-                return delete_nat_gateway(call, forward)
+                return delete_nat_gateway(call, forward, self.transitions, faults)
+            if call.action in ("StartInstances", "StopInstances", "TerminateInstances") and self.transitions.timed:
+                return self.change_instances(call, faults, forward)
             if call.action == "DescribeInstances":
-                return describe_instances_by_client_token(call, self.moto)
+                reply = describe_instances_by_client_token(call, self.moto)
+                if self.transitions.timed:
+                    reply = reply or forward()
+                    self.observe(call, "instance", indexed(call.params, "InstanceId"))
+                return reply
+            if call.action == "DescribeNatGateways" and self.transitions.timed:
+                reply = forward()
+                self.observe(call, "nat-gateway", indexed(call.params, "NatGatewayId"))
+                return reply
             if call.action in ("CreateTags", "DeleteTags"):
                 pgs.check_tag_targets(call)
         except Ec2Error as err:
             return ec2_error_reply(err.status, err.code, err.message)
         return None
+
+    def observe(self, call: Call, kind: str, ids: list[str]) -> None:
+        self.transitions.observe("ec2", call.account, call.region, kind, ids)
 
     def run_instances(self, call: Call, faults: Faults, forward: Callable[[], Reply]) -> Reply:
         backend = ec2_backend(call)
@@ -1044,6 +1349,56 @@ class Ec2Fakes:
         reply = forward()
         if reply.status == 200 and launch.placement_group:
             reply = join_placement_group(reply, backend, launch.placement_group)
+        if reply.status == 200 and self.transitions.timed:
+            # moto's answer already says pending (as EC2's does); moto's instance does not.
+            ids = [m.decode() for m in INSTANCE_ID.findall(reply.body)]
+            self.hold_instances(call, faults, backend, ids, INSTANCE_TRANSITIONS["RunInstances"])
+        return reply
+
+    def change_instances(self, call: Call, faults: Faults, forward: Callable[[], Reply]) -> Reply:
+        """Start, stop, terminate under --aws-timings: moto changes the state at once (its
+        answer already names the transitional state); the instance then shows that state
+        for its time. One already in the final state stays there."""
+        backend = ec2_backend(call)
+        transition = INSTANCE_TRANSITIONS[call.action or ""]
+        ids = indexed(call.params, "InstanceId")
+        before = {}
+        for instance_id in ids:
+            try:
+                before[instance_id] = backend.get_instance(instance_id)._state.name
+            except Exception:
+                pass  # moto answers the unknown id
+        reply = forward()
+        if reply.status == 200:
+            moving = [i for i in ids if before.get(i) not in (None, transition[2][0])]
+            self.hold_instances(call, faults, backend, moving, transition)
+        return reply
+
+    def hold_instances(self, call: Call, faults: Faults, backend: Any, ids: list[str], transition: tuple) -> None:
+        name, (state, code), (final, final_code) = transition
+        for instance_id in ids:
+            instance = backend.get_instance(instance_id)
+            instance._state.name, instance._state.code = state, code
+
+            def finish(instance: Any = instance) -> None:
+                instance._state.name, instance._state.code = final, final_code
+
+            key = ("ec2", call.account, call.region, "instance", instance_id)
+            self.transitions.begin(key, name, state, faults, finish)
+
+    def create_nat_gateway(self, call: Call, faults: Faults, forward: Callable[[], Reply]) -> Reply:
+        reply = forward()
+        if reply.status != 200 or not self.transitions.timed:
+            return reply
+        match = NAT_GATEWAY_ID.search(reply.body)
+        gateway = ec2_backend(call).nat_gateways.get(match.group(1).decode()) if match else None
+        if gateway is None:
+            return reply
+        gateway.state = "pending"
+        key = ("ec2", call.account, call.region, "nat-gateway", gateway.id)
+        self.transitions.begin(key, "nat-gateway:create", "pending", faults,
+                               lambda: setattr(gateway, "state", "available"))
+        reply.body = reply.body.replace(b"<state>available</state>", b"<state>pending</state>", 1)
         return reply
 
 
@@ -1180,15 +1535,20 @@ class FsxFakes:
     LustreConfiguration (MountName, DataRepositoryConfiguration); an unknown id is
     FileSystemNotFound. CreateFileSystem checks the subnet and security groups and is
     idempotent per ClientRequestToken. UpdateFileSystem (missing in moto) is implemented for
-    Lustre; data repository associations (missing too) by FsxAssociations."""
+    Lustre; data repository associations (missing too) by FsxAssociations. Under
+    --aws-timings, CREATING and UPDATING last their time, and a deleted file system is
+    DELETING (with its network interfaces) for a while before it is gone."""
 
-    def __init__(self) -> None:
+    def __init__(self, transitions: Transitions) -> None:
+        self.transitions = transitions
         self.lock = threading.Lock()
         self.extras: dict[tuple, dict] = {}  # (account, region, id) -> what moto lacks
         self.tokens: dict[tuple, tuple[str, str]] = {}  # (account, region, token) -> (request, id)
         self.associations = FsxAssociations(self)
 
-    def handle(self, call: Call, forward: Callable[[], Reply]) -> Reply | None:
+    def handle(self, call: Call, faults: Faults, forward: Callable[[], Reply]) -> Reply | None:
+        with self.lock:
+            self.transitions.settle("fsx")
         handler = {
             "CreateFileSystem": self.create,
             "DescribeFileSystems": self.describe,
@@ -1202,10 +1562,20 @@ class FsxFakes:
         if handler is None:
             return None
         with self.lock:
+            if handler.__self__ is self:
+                return handler(call, faults, forward)
             return handler(call, forward)
 
     def key(self, call: Call, fs_id: str) -> tuple:
         return (call.account, call.region, fs_id)
+
+    @staticmethod
+    def hold_key(call: Call, fs_id: str) -> tuple:
+        return ("fsx", call.account, call.region, "file-system", fs_id)
+
+    def pending(self, call: Call, fs_id: str) -> str | None:
+        """CREATING, UPDATING or DELETING while the file system is in that state."""
+        return self.transitions.state(self.hold_key(call, fs_id))
 
     def render(self, call: Call, fs: Any, consume: bool) -> dict:
         doc = fs.to_dict()
@@ -1213,25 +1583,34 @@ class FsxFakes:
         extra = self.extras.get(self.key(call, fs.file_system_id))
         if extra is None:
             return doc
+        key = self.hold_key(call, fs.file_system_id)
+        # A transition is seen by one describe at scale 0; timed, until its time is up.
+        pending = self.transitions.shown(key) if consume else self.transitions.state(key)
+        if pending != "UPDATING":
+            for action in extra["actions"]:
+                if action["Status"] == "IN_PROGRESS":
+                    action["Status"] = "COMPLETED"
         doc.update(
             OwnerId=call.account,
             CreationTime=extra["created"],
-            Lifecycle=extra["pending"] or "AVAILABLE",
+            Lifecycle=pending or "AVAILABLE",
             VpcId=extra["vpc_id"],
             NetworkInterfaceIds=extra["enis"],
             FileSystemTypeVersion=extra["version"],
         )
         if extra["actions"]:
             doc["AdministrativeActions"] = [dict(a) for a in extra["actions"]]
-        if consume:
-            # A transition is seen by one describe, then it is over.
-            extra["pending"] = None
-            for action in extra["actions"]:
-                if action["Status"] == "IN_PROGRESS":
-                    action["Status"] = "COMPLETED"
         return doc
 
-    def create(self, call: Call, forward: Callable[[], Reply]) -> Reply | None:
+    def begin(self, call: Call, faults: Faults, fs_id: str, operation: str, state: str,
+              finish: Callable[[], None] | None = None) -> None:
+        key = self.hold_key(call, fs_id)
+        if self.transitions.timed:
+            self.transitions.begin(key, f"fsx-lustre:{operation}", state, faults, finish)
+        else:
+            self.transitions.begin_once(key, f"fsx-lustre:{operation}", state)
+
+    def create(self, call: Call, faults: Faults, forward: Callable[[], Reply]) -> Reply | None:
         body = call.body_json
         if body.get("FileSystemType") != "LUSTRE":
             return None
@@ -1275,17 +1654,17 @@ class FsxFakes:
         ]
         self.extras[self.key(call, fs_id)] = {
             "created": created,
-            "pending": "CREATING",
             "vpc_id": subnets[0].vpc_id,
             "enis": enis,
             "version": body.get("FileSystemTypeVersion") or ("2.12" if deployment == "PERSISTENT_2" else "2.10"),
             "actions": [],
         }
+        self.begin(call, faults, fs_id, "create", "CREATING")
         if token:
             self.tokens[token_key] = (request, fs_id)
         return json_reply(200, {"FileSystem": self.render(call, fs, consume=False)})
 
-    def describe(self, call: Call, forward: Callable[[], Reply]) -> Reply:
+    def describe(self, call: Call, faults: Faults, forward: Callable[[], Reply]) -> Reply:
         file_systems = fsx_backend(call).file_systems
         wanted = call.body_json.get("FileSystemIds") or []
         for fs_id in wanted:
@@ -1303,7 +1682,7 @@ class FsxFakes:
             doc.pop("NextToken", None)
         return json_reply(200, doc)
 
-    def update(self, call: Call, forward: Callable[[], Reply]) -> Reply:
+    def update(self, call: Call, faults: Faults, forward: Callable[[], Reply]) -> Reply:
         body = call.body_json
         fs_id = body.get("FileSystemId", "")
         fs = fsx_backend(call).file_systems.get(fs_id)
@@ -1312,8 +1691,9 @@ class FsxFakes:
         extra = self.extras.get(self.key(call, fs_id))
         if fs.file_system_type != "LUSTRE" or extra is None:
             return fsx_error("BadRequest", "the moto launcher implements UpdateFileSystem for Lustre file systems it created")
-        if extra["pending"]:
-            return fsx_error("BadRequest", f"File system {fs_id} is {extra['pending']}; wait until it is AVAILABLE")
+        pending = self.pending(call, fs_id)
+        if pending:
+            return fsx_error("BadRequest", f"File system {fs_id} is {pending}; wait until it is AVAILABLE")
         lustre = body.get("LustreConfiguration") or {}
         capacity = body.get("StorageCapacity")
         config = fs.lustre_configuration
@@ -1345,20 +1725,35 @@ class FsxFakes:
             "Status": "IN_PROGRESS",
             "TargetFileSystemValues": target,
         })
-        extra["pending"] = "UPDATING"
+        self.begin(call, faults, fs_id, "update", "UPDATING")
         return json_reply(200, {"FileSystem": self.render(call, fs, consume=False)})
 
-    def delete(self, call: Call, forward: Callable[[], Reply]) -> Reply:
+    def delete(self, call: Call, faults: Faults, forward: Callable[[], Reply]) -> Reply:
         fs_id = call.body_json.get("FileSystemId", "")
-        reply = forward()
+        timed = self.transitions.timed and self.key(call, fs_id) in self.extras
+        if not timed:
+            self.transitions.cancel(self.hold_key(call, fs_id))
+            reply = forward()
+            if reply.status == 200:
+                self.forget(call, fs_id)
+            return reply
+        # Timed: DELETING for a while (network interfaces still there), then gone.
+        if self.pending(call, fs_id) != "DELETING":
+            def finish() -> None:
+                fsx_backend(call).delete_file_system(fs_id, "", None, None, None)
+                self.forget(call, fs_id)
+
+            self.begin(call, faults, fs_id, "delete", "DELETING", finish)
+        return json_reply(200, {"FileSystemId": fs_id, "Lifecycle": "DELETING"})
+
+    def forget(self, call: Call, fs_id: str) -> None:
+        """A deleted file system takes its associations and network interfaces with it."""
         extra = self.extras.pop(self.key(call, fs_id), None)
-        if reply.status == 200:
-            self.associations.forget_file_system(call, fs_id)
-        if reply.status == 200 and extra is not None:
+        self.associations.forget_file_system(call, fs_id)
+        if extra is not None:
             ec2 = ec2_backend(call)
             for eni in extra["enis"]:
                 ec2.enis.pop(eni, None)
-        return reply
 
 
 # --------------------------------------------------------------------------
@@ -1517,8 +1912,9 @@ class FsxAssociations:
             return fsx_error("BadRequest",
                              f"Data repository associations are not supported on file system {fs_id} "
                              f"({deployment}, Lustre {extra['version'] if extra else '?'}); use PERSISTENT_2")
-        if extra["pending"]:
-            return fsx_error("BadRequest", f"File system {fs_id} is {extra['pending']}; wait until it is AVAILABLE")
+        pending = self.fsx.pending(call, fs_id)
+        if pending:
+            return fsx_error("BadRequest", f"File system {fs_id} is {pending}; wait until it is AVAILABLE")
         if not fs_path.startswith("/"):
             return fsx_error("BadRequest", "FileSystemPath must begin with /")
         match = S3_PATH.match(repo_path)
@@ -1655,13 +2051,17 @@ class EksFakes:
       answer DELETING, the first describe after shows DELETING, later ones DELETE_FAILED
       (a node group) or FAILED (a cluster, the status EKS has for it) with the fault's error
       as a health issue.
+
+    Under --aws-timings the states above last their time instead of one describe (moto's
+    object carries them too, so moto refuses a node group for a cluster still CREATING),
+    and DeleteCluster / DeleteNodegroup leave the object DELETING for a while (listed,
+    described, still blocking its cluster's deletion) before it is gone.
     """
 
-    def __init__(self, moto: Callable[[Call], Reply]) -> None:
+    def __init__(self, moto: Callable[[Call], Reply], transitions: Transitions) -> None:
         self.moto = moto  # runs a request through moto
+        self.transitions = transitions
         self.lock = threading.Lock()
-        self.creating: set[tuple] = set()  # (account, region, cluster[, nodegroup])
-        self.updating: set[tuple] = set()
         self.updates: dict[tuple, dict] = {}  # (account, region, cluster, update id) -> state
         self.delete_failures: dict[tuple, dict] = {}  # object key -> {"fault", "seen"}
 
@@ -1681,9 +2081,10 @@ class EksFakes:
             "DeleteNodegroup": self.delete,
             "DeleteCluster": self.delete,
         }.get(action)
-        if handler is None:
-            return None
         with self.lock:
+            self.transitions.settle("eks")
+            if handler is None:
+                return None
             return handler(call, faults, path, forward)
 
     @staticmethod
@@ -1691,6 +2092,40 @@ class EksFakes:
         nodegroup = path.get("nodegroup")
         base = (call.account, call.region, path.get("cluster"))
         return base + (nodegroup,) if nodegroup else base
+
+    @staticmethod
+    def hold_key(call: Call, path: dict[str, str]) -> tuple:
+        nodegroup = path.get("nodegroup")
+        if nodegroup:
+            return ("eks", call.account, call.region, "nodegroup", path.get("cluster", ""), nodegroup)
+        return ("eks", call.account, call.region, "cluster", path.get("cluster", ""))
+
+    @staticmethod
+    def model(call: Call, path: dict[str, str]) -> Any:
+        """moto's cluster or node group, or None."""
+        cluster = eks_backend(call).clusters.get(path.get("cluster"))
+        if cluster is None or not path.get("nodegroup"):
+            return cluster
+        return cluster.nodegroups.get(path["nodegroup"])
+
+    def transition(self, call: Call, faults: Faults, path: dict, operation: str, state: str,
+                   finish: Callable[[], None] | None = None) -> None:
+        """The cluster or node group `path` names enters `state`: timed, moto's object shows
+        it until `finish` (default: back to ACTIVE); at scale 0, the next describe shows it."""
+        key = self.hold_key(call, path)
+        name = f"eks-{key[3]}:{operation}"
+        if not self.transitions.timed:
+            self.transitions.begin_once(key, name, state)
+            return
+        obj = self.model(call, path)
+        obj.status = state
+        self.transitions.begin(key, name, state, faults, finish or (lambda: setattr(obj, "status", "ACTIVE")))
+
+    def described(self, call: Call) -> Reply:
+        """The object as moto describes it (the same path, GET): the answer of a delete."""
+        environ = dict(call.environ, REQUEST_METHOD="GET", CONTENT_LENGTH="0")
+        environ["wsgi.input"] = io.BytesIO(b"")
+        return self.moto(dataclasses.replace(call, environ=environ))
 
     @staticmethod
     def field(action: str) -> str:
@@ -1714,11 +2149,9 @@ class EksFakes:
             path = dict(path, nodegroup=doc[kind].get("nodegroupName", ""))
         else:
             path = dict(path, cluster=doc[kind].get("name", ""))
-        key = self.key(call, path)
         # A new object of an old name starts afresh.
-        self.delete_failures.pop(key, None)
-        self.updating.discard(key)
-        self.creating.add(key)
+        self.delete_failures.pop(self.key(call, path), None)
+        self.transition(call, faults, path, "create", "CREATING")
         doc[kind]["status"] = "CREATING"
         return json_reply(200, doc)
 
@@ -1728,22 +2161,22 @@ class EksFakes:
         kind = self.field(call.action or "")
         if reply.status != 200 or kind not in doc:
             return reply
-        key = self.key(call, path)
-        failure = self.delete_failures.get(key)
-        if key in self.creating:
-            self.creating.discard(key)
-            doc[kind]["status"] = "CREATING"
-        elif key in self.updating:
-            self.updating.discard(key)
-            doc[kind]["status"] = "UPDATING"
-        elif failure is not None:
+        failure = self.delete_failures.get(self.key(call, path))
+        state = self.transitions.shown(self.hold_key(call, path))
+        if failure is not None:
             doc[kind]["status"] = self.after_failed_delete(kind, failure, doc[kind])
+        elif state:
+            doc[kind]["status"] = state
         return json_reply(200, doc)
 
     @staticmethod
     def after_failed_delete(kind: str, failure: dict, obj: dict) -> str:
-        """DELETING for the first describe after the delete, then the failure."""
-        if not failure["seen"]:
+        """DELETING for the first describe after the delete (timed: until the delete's time
+        is up), then the failure."""
+        if failure["ends"] is not None:
+            if time.monotonic() < failure["ends"]:
+                return "DELETING"
+        elif not failure["seen"]:
             failure["seen"] = True
             return "DELETING"
         fault = failure["fault"]
@@ -1770,15 +2203,17 @@ class EksFakes:
         update = dict(update, status="InProgress", errors=[])
         update["createdAt"] = time.time()
         key = (call.account, call.region, path["cluster"], update["id"])
+        timed = self.transitions.timed
         self.updates[key] = {
             "update": update,
             "nodegroup": path.get("nodegroup"),
             "described": False,
+            # Timed: InProgress until the group's UPDATING is over; else for one describe.
+            "ends": time.monotonic() + self.transitions.seconds("eks-nodegroup:update", faults) if timed else None,
             "fault": self.failure(faults, call.action or "", path),
         }
         # An update of a group means its create is over (EKS refuses updates before).
-        self.creating.discard(self.key(call, path))
-        self.updating.add(self.key(call, path))
+        self.transition(call, faults, path, "update", "UPDATING")
         return json_reply(200, {"update": update})
 
     def update_config(self, call: Call, faults: Faults, path: dict, forward: Callable[[], Reply]) -> Reply:
@@ -1819,7 +2254,8 @@ class EksFakes:
         if state is None or state["nodegroup"] != call.params.get("nodegroupName"):
             return eks_not_found(f"No update found for ID: {path['update']}.")
         update = dict(state["update"])
-        if state["described"]:
+        done = state["described"] if state["ends"] is None else time.monotonic() >= state["ends"]
+        if done:
             fault = state["fault"]
             if fault is None:
                 update["status"] = "Successful"
@@ -1836,22 +2272,35 @@ class EksFakes:
 
     def delete(self, call: Call, faults: Faults, path: dict, forward: Callable[[], Reply]) -> Reply:
         fault = self.failure(faults, call.action or "", path)
-        if fault is None:
+        timed = self.transitions.timed
+        if fault is None and not timed:
             self.delete_failures.pop(self.key(call, path), None)
+            self.transitions.cancel(self.hold_key(call, path))
             return forward()
-        # The object as moto describes it (same path, GET): the delete's answer.
-        environ = dict(call.environ, REQUEST_METHOD="GET", CONTENT_LENGTH="0")
-        environ["wsgi.input"] = io.BytesIO(b"")
-        described = self.moto(dataclasses.replace(call, environ=environ))
+        obj = self.model(call, path)
+        if obj is None or (fault is None and not path.get("nodegroup") and obj.nodegroup_count):
+            return forward()  # moto's own answer: not found, or the cluster has node groups
+        described = self.described(call)
         doc = self.decode(described)
         kind = self.field(call.action or "")
         if described.status != 200 or kind not in doc:
-            return described  # moto's own not-found answer
-        key = self.key(call, path)
-        self.creating.discard(key)
-        self.updating.discard(key)
-        self.delete_failures[key] = {"fault": fault, "seen": False}
+            return described
         doc[kind]["status"] = "DELETING"
+        key = self.key(call, path)
+        if fault is not None:
+            self.transitions.cancel(self.hold_key(call, path))
+            ends = time.monotonic() + self.transitions.seconds(f"eks-{kind}:delete", faults) if timed else None
+            self.delete_failures[key] = {"fault": fault, "seen": False, "ends": ends}
+            return json_reply(200, doc)
+        # Timed: DELETING (listed, described, blocking its cluster) until its time is up.
+        self.delete_failures.pop(key, None)
+        if self.transitions.state(self.hold_key(call, path)) != "DELETING":
+            backend = eks_backend(call)
+            if path.get("nodegroup"):
+                remove = lambda: backend.delete_nodegroup(path["cluster"], path["nodegroup"])  # noqa: E731
+            else:
+                remove = lambda: backend.delete_cluster(path["cluster"])  # noqa: E731
+            self.transition(call, faults, path, "delete", "DELETING", remove)
         return json_reply(200, doc)
 
 
@@ -1861,20 +2310,90 @@ def sagemaker_backend(call: Call) -> Any:
     return sagemaker_backends[call.account][call.region]
 
 
+# SageMaker transitions under --aws-timings: action -> (transition, state meanwhile, final
+# state; None: the object is deleted at the end).
+SAGEMAKER_TRANSITIONS = {
+    "CreateDomain": ("sagemaker-domain:create", "Pending", "InService"),
+    "DeleteDomain": ("sagemaker-domain:delete", "Deleting", None),
+    "CreateNotebookInstance": ("sagemaker-notebook:create", "Pending", "InService"),
+    "StartNotebookInstance": ("sagemaker-notebook:start", "Pending", "InService"),
+    "StopNotebookInstance": ("sagemaker-notebook:stop", "Stopping", "Stopped"),
+    "UpdateNotebookInstance": ("sagemaker-notebook:update", "Updating", "Stopped"),
+    "DeleteNotebookInstance": ("sagemaker-notebook:delete", "Deleting", None),
+}
+
+
 class SageMakerFakes:
     """DescribeDomain and DeleteDomain answer an unknown DomainId with ResourceNotFound (HTTP
     400), as the SageMaker API Reference lists, instead of moto's ValidationException.
-    UpdateNotebookInstance is implemented on moto's notebook instances."""
+    UpdateNotebookInstance is implemented on moto's notebook instances. Under
+    --aws-timings, domains and notebook instances pass through their transitional
+    statuses (SAGEMAKER_TRANSITIONS) for their time, deletions included; moto makes every
+    change at once."""
 
-    def handle(self, call: Call) -> Reply | None:
-        if call.action in ("DescribeDomain", "DeleteDomain"):
-            domain_id = call.body_json.get("DomainId", "")
-            if domain_id not in sagemaker_backend(call).domains:
-                return json_error_reply(400, "ResourceNotFound", f"Domain {domain_id} not found")
+    def __init__(self, transitions: Transitions) -> None:
+        self.transitions = transitions
+        self.lock = threading.Lock()
+
+    def handle(self, call: Call, faults: Faults, forward: Callable[[], Reply]) -> Reply | None:
+        with self.lock:
+            self.transitions.settle("sagemaker")
+            if call.action in ("DescribeDomain", "DeleteDomain"):
+                domain_id = call.body_json.get("DomainId", "")
+                if domain_id not in sagemaker_backend(call).domains:
+                    return json_error_reply(400, "ResourceNotFound", f"Domain {domain_id} not found")
+            if not self.transitions.timed:
+                return self.update_notebook_instance(call) if call.action == "UpdateNotebookInstance" else None
+            return self.timed(call, faults, forward)
+
+    def timed(self, call: Call, faults: Faults, forward: Callable[[], Reply]) -> Reply | None:
+        body = call.body_json
+        backend = sagemaker_backend(call)
+        if call.action in ("DescribeDomain", "DescribeNotebookInstance"):
+            reply = forward()
+            kind, name = self.object_of(call, body)
+            self.transitions.observe("sagemaker", call.account, call.region, kind, [name])
+            return reply
+        if call.action == "DeleteDomain":
+            domain = backend.domains[body["DomainId"]]
+            if domain.status != "Deleting":
+                self.hold(call, faults, domain, lambda: backend.domains.pop(domain.id, None))
+            return json_reply(200, {})
+        if call.action == "DeleteNotebookInstance":
+            nb = backend.notebook_instances.get(body.get("NotebookInstanceName", ""))
+            if nb is None or not nb.is_deletable:
+                return forward()  # moto's own refusal
+            self.hold(call, faults, nb, lambda: backend.notebook_instances.pop(nb.notebook_instance_name, None))
+            return json_reply(200, {})
+        if call.action not in SAGEMAKER_TRANSITIONS:
             return None
-        if call.action == "UpdateNotebookInstance":
-            return self.update_notebook_instance(call)
-        return None
+        reply = self.update_notebook_instance(call) if call.action == "UpdateNotebookInstance" else forward()
+        if reply.status != 200:
+            return reply
+        if call.action == "CreateDomain":
+            obj = backend.domains.get(json.loads(reply.body)["DomainArn"].split("/")[-1])
+        else:
+            obj = backend.notebook_instances.get(body.get("NotebookInstanceName", ""))
+        if obj is not None:
+            self.hold(call, faults, obj)
+        return reply
+
+    @staticmethod
+    def object_of(call: Call, body: dict) -> tuple[str, str]:
+        if "Domain" in (call.action or ""):
+            return "domain", body.get("DomainId", "")
+        return "notebook", body.get("NotebookInstanceName", "")
+
+    def hold(self, call: Call, faults: Faults, obj: Any, remove: Callable[[], Any] | None = None) -> None:
+        """moto's domain or notebook instance shows the action's transitional status until
+        its time is up, then its final one (or it is deleted: `remove`)."""
+        transition, state, final = SAGEMAKER_TRANSITIONS[call.action or ""]
+        kind = "domain" if transition.startswith("sagemaker-domain") else "notebook"
+        name = obj.id if kind == "domain" else obj.notebook_instance_name
+        obj.status = state
+        finish = remove if final is None else (lambda: setattr(obj, "status", final))
+        key = ("sagemaker", call.account, call.region, kind, name)
+        self.transitions.begin(key, transition, state, faults, finish)
 
     def update_notebook_instance(self, call: Call) -> Reply:
         body = call.body_json
@@ -1963,15 +2482,23 @@ def s3_create_bucket_tags(environ: dict) -> tuple[str, dict[str, str]] | None:
 
 
 class LauncherApp:
-    """WSGI app: faults and fakes first, everything else to moto."""
+    """WSGI app: the request rate and counts, then faults and fakes, everything else to
+    moto."""
 
-    def __init__(self, moto_app: Callable, faults: FaultsFile, latency: float = 0.0):
+    def __init__(self, moto_app: Callable, faults: FaultsFile, latency: float = 0.0,
+                 aws_timings: float = 0.0, rate: RateLimit | None = None):
         self.moto_app = moto_app
         self.faults = faults
-        self.ec2 = Ec2Fakes(self.forward)
-        self.fsx = FsxFakes()
-        self.sagemaker = SageMakerFakes()
-        self.eks = EksFakes(self.forward)
+        self.transitions = Transitions(aws_timings)
+        self.ec2 = Ec2Fakes(self.forward, self.transitions)
+        self.fsx = FsxFakes(self.transitions)
+        self.sagemaker = SageMakerFakes(self.transitions)
+        self.eks = EksFakes(self.forward, self.transitions)
+        self.rate = rate  # --max-rps
+        # The faults file's max_rps -> its buckets (of one second's worth of tokens).
+        self.file_rates: dict[float, RateLimit] = {}
+        self.rates_lock = threading.Lock()
+        self.stats = RequestStats()
         self.latency = latency
         # moto's request handling is not thread-safe (S3's responses share one handler
         # object, so concurrent S3 calls can get each other's bodies): one request at a time
@@ -1979,6 +2506,8 @@ class LauncherApp:
         self.moto_lock = threading.Lock()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == STATS_PATH and not header(environ, "Authorization"):
+            return self.stats.reply(self.transitions).send(start_response)
         if self.latency:
             # A real AWS endpoint answers in tens of milliseconds; moto on loopback in
             # one. Benchmarks that compare sequential and parallel clients need the former.
@@ -1986,7 +2515,10 @@ class LauncherApp:
         call = None
         try:
             call = parse_call(environ)
-            reply = self.intercept(call)
+            rate = self.rate_limit()
+            throttled = rate is not None and not rate.admit((call.account, call.region))
+            self.stats.count(call, throttled)
+            reply = throttle_reply(call) if throttled else self.intercept(call)
         except Exception:
             LOG.error("launcher failed on a request:\n%s", traceback.format_exc())
             if call is None:
@@ -2020,6 +2552,20 @@ class LauncherApp:
             return [body]
         return reply.send(start_response)
 
+    def rate_limit(self) -> RateLimit | None:
+        """--max-rps, unless the faults file's `max_rps` replaces it (0: no limit). A
+        broken faults file leaves --max-rps (intercept reports the file)."""
+        try:
+            override = self.faults.load().max_rps
+        except FaultsFileError:
+            return self.rate
+        if override is None:
+            return self.rate
+        if override == 0:
+            return None
+        with self.rates_lock:
+            return self.file_rates.setdefault(override, RateLimit(override, override))
+
     def intercept(self, call: Call) -> Reply | None:
         if call.protocol == "rest" and call.service != "eks":
             return None
@@ -2038,9 +2584,9 @@ class LauncherApp:
         if call.protocol == "json" and call.target_prefix == SERVICE_QUOTAS_TARGET:
             return service_quotas(call, faults)
         if call.protocol == "json" and call.target_prefix == FSX_TARGET:
-            return self.fsx.handle(call, lambda: self.forward(call))
+            return self.fsx.handle(call, faults, lambda: self.forward(call))
         if call.protocol == "json" and call.target_prefix == SAGEMAKER_TARGET:
-            return self.sagemaker.handle(call)
+            return self.sagemaker.handle(call, faults, lambda: self.forward(call))
         if call.is_ec2:
             return self.ec2.handle(call, faults, lambda: self.forward(call))
         return None
@@ -2075,9 +2621,31 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     parser.add_argument("--latency-ms", type=float, default=0.0,
                         help="delay every response by this many milliseconds (benchmarks: AWS-like round trips)")
+    parser.add_argument("--aws-timings", type=scale, default=0.0, metavar="SCALE",
+                        help="hold EKS, FSx, SageMaker, EC2 instance and NAT gateway objects in their "
+                             "transitional states for AWS's typical time x SCALE (e.g. 1/20); 0 (default): "
+                             "moto's at-once changes")
+    parser.add_argument("--max-rps", type=float, default=None, metavar="RATE",
+                        help="answer requests above RATE per second (token bucket per account and region) "
+                             "with the service's throttling error")
+    parser.add_argument("--burst", type=float, default=None, metavar="N",
+                        help="token bucket size for --max-rps (default: RATE, one second's worth)")
     parser.add_argument("--ignore-stdin", action="store_true",
                         help="do not exit on stdin EOF (for running by hand or under nohup)")
     return parser.parse_args(argv)
+
+
+def scale(text: str) -> float:
+    """A scale as a number or a fraction ("0.05", "1/20"), at least 0."""
+    from fractions import Fraction
+
+    try:
+        value = float(Fraction(text))
+    except (ValueError, ZeroDivisionError) as err:
+        raise argparse.ArgumentTypeError(f"not a number or fraction: {text!r}") from err
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be at least 0")
+    return value
 
 
 def configure_logging(verbose: bool) -> None:
@@ -2096,7 +2664,10 @@ def build_server(args: argparse.Namespace) -> Any:
     )
 
     moto_app = DomainDispatcherApplication(create_backend_app)
-    app = LauncherApp(moto_app, FaultsFile(args.faults), args.latency_ms / 1000.0)
+    rate = None
+    if args.max_rps:
+        rate = RateLimit(args.max_rps, args.burst if args.burst is not None else args.max_rps)
+    app = LauncherApp(moto_app, FaultsFile(args.faults), args.latency_ms / 1000.0, args.aws_timings, rate)
     return make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
 
 

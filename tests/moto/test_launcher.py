@@ -92,6 +92,7 @@ def setUpModule() -> None:
 
 
 def tearDownModule() -> None:
+    stop_timed_launcher()
     SHARED["launcher"].stop()
     SHARED["tmp"].cleanup()
 
@@ -921,6 +922,425 @@ class EksTest(SharedLauncher):
         self.eks.delete_cluster(name="stuck")
         self.assertEqual(error_of(self.eks.describe_cluster, name="stuck")[:2],
                          ("ResourceNotFoundException", 404))
+
+
+# --------------------------------------------------------------------------
+# --aws-timings: transitional states that last
+
+TIMED: dict = {}
+# The timed launcher runs at --aws-timings 1/2 and each test's faults file sets every
+# transition to AWS_HOLD seconds of "AWS time": HOLD seconds here (so both the scale and
+# the faults file's aws_timings are exercised).
+AWS_HOLD = 1.6
+HOLD = AWS_HOLD / 2
+TRANSITIONS = [
+    "eks-cluster:create", "eks-cluster:delete", "eks-nodegroup:create", "eks-nodegroup:update",
+    "eks-nodegroup:delete", "fsx-lustre:create", "fsx-lustre:update", "fsx-lustre:delete",
+    "sagemaker-domain:create", "sagemaker-domain:delete", "sagemaker-notebook:create",
+    "sagemaker-notebook:start", "sagemaker-notebook:stop", "sagemaker-notebook:update",
+    "sagemaker-notebook:delete", "ec2-instance:run", "ec2-instance:start", "ec2-instance:stop",
+    "ec2-instance:terminate", "nat-gateway:create", "nat-gateway:delete",
+]
+
+
+def stop_timed_launcher() -> None:
+    if "launcher" in TIMED:
+        TIMED.pop("launcher").stop()
+        TIMED.pop("tmp").cleanup()
+
+
+def stats_of(launcher: Launcher) -> dict:
+    import urllib.request
+
+    with urllib.request.urlopen(launcher.url + "/_gantry/stats") as answer:
+        return json.load(answer)
+
+
+class TimedLauncher(unittest.TestCase):
+    """Tests against a launcher started with --aws-timings 1/2 (shared by these tests)."""
+
+    def setUp(self) -> None:
+        if "launcher" not in TIMED:
+            TIMED["tmp"] = tempfile.TemporaryDirectory()
+            TIMED["faults"] = os.path.join(TIMED["tmp"].name, "faults.json")
+            TIMED["launcher"] = Launcher(TIMED["faults"], extra=["--aws-timings", "1/2"])
+        self.launcher: Launcher = TIMED["launcher"]
+        tmp = TIMED["faults"] + ".tmp"
+        with open(tmp, "w") as handle:
+            json.dump({"aws_timings": {t: AWS_HOLD for t in TRANSITIONS}}, handle)
+        os.replace(tmp, TIMED["faults"])
+        self.ec2 = self.launcher.client("ec2")
+        self.vpc = self.ec2.create_vpc(CidrBlock="10.60.0.0/16")["Vpc"]["VpcId"]
+        self.subnet = self.ec2.create_subnet(VpcId=self.vpc, CidrBlock="10.60.1.0/24")["Subnet"]["SubnetId"]
+
+    def until(self, read, want, started: float, limit: float = 10.0) -> list:
+        """Reads until `read()` gives `want`; every value seen before it, in order (repeats
+        collapsed). Fails if `want` comes sooner than HOLD after `started` or not at all."""
+        seen: list = []
+        while time.monotonic() - started < limit:
+            value = read()
+            if not seen or seen[-1] != value:
+                seen.append(value)
+            if value == want:
+                self.assertGreaterEqual(time.monotonic() - started, HOLD - 0.05, seen)
+                return seen
+            time.sleep(0.05)
+        self.fail(f"never {want!r}: {seen}")
+
+
+class TimedEksTest(TimedLauncher):
+    ROLE = "arn:aws:iam::123456789012:role/eks"
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.eks = self.launcher.client("eks")
+
+    def status(self, cluster: str, nodegroup: str | None = None) -> str:
+        try:
+            if nodegroup is None:
+                return self.eks.describe_cluster(name=cluster)["cluster"]["status"]
+            return self.eks.describe_nodegroup(clusterName=cluster, nodegroupName=nodegroup)["nodegroup"]["status"]
+        except ClientError as err:
+            return err.response["Error"]["Code"]
+
+    def test_create_and_delete_last_their_time(self) -> None:
+        started = time.monotonic()
+        created = self.eks.create_cluster(name="timed", roleArn=self.ROLE,
+                                          resourcesVpcConfig={"subnetIds": [self.subnet]})
+        self.assertEqual(created["cluster"]["status"], "CREATING")
+        # moto's cluster is CREATING too, so a node group is refused until it is ACTIVE.
+        code, status, message = error_of(self.eks.create_nodegroup, clusterName="timed", nodegroupName="gpu",
+                                         nodeRole=self.ROLE, subnets=[self.subnet])
+        self.assertEqual((code, status), ("InvalidRequestException", 400), message)
+        self.assertEqual(self.until(lambda: self.status("timed"), "ACTIVE", started), ["CREATING", "ACTIVE"])
+
+        started = time.monotonic()
+        self.eks.create_nodegroup(clusterName="timed", nodegroupName="gpu", nodeRole=self.ROLE,
+                                  subnets=[self.subnet])
+        self.assertEqual(self.until(lambda: self.status("timed", "gpu"), "ACTIVE", started),
+                         ["CREATING", "ACTIVE"])
+
+        started = time.monotonic()
+        deleting = self.eks.delete_nodegroup(clusterName="timed", nodegroupName="gpu")
+        self.assertEqual(deleting["nodegroup"]["status"], "DELETING")
+        # Still listed, and still blocking the cluster's deletion, until it is gone.
+        self.assertEqual(self.eks.list_nodegroups(clusterName="timed")["nodegroups"], ["gpu"])
+        self.assertEqual(error_of(self.eks.delete_cluster, name="timed")[:2], ("ResourceInUseException", 409))
+        self.assertEqual(self.eks.delete_nodegroup(clusterName="timed", nodegroupName="gpu")["nodegroup"]["status"],
+                         "DELETING")
+        self.assertEqual(self.until(lambda: self.status("timed", "gpu"), "ResourceNotFoundException", started),
+                         ["DELETING", "ResourceNotFoundException"])
+        self.assertEqual(self.eks.list_nodegroups(clusterName="timed")["nodegroups"], [])
+
+        started = time.monotonic()
+        self.assertEqual(self.eks.delete_cluster(name="timed")["cluster"]["status"], "DELETING")
+        self.assertIn("timed", self.eks.list_clusters()["clusters"])
+        self.assertEqual(self.until(lambda: self.status("timed"), "ResourceNotFoundException", started),
+                         ["DELETING", "ResourceNotFoundException"])
+
+    def test_a_node_group_update_is_in_progress_for_its_time(self) -> None:
+        self.eks.create_cluster(name="timed-update", roleArn=self.ROLE, resourcesVpcConfig={"subnetIds": [self.subnet]})
+        self.until(lambda: self.status("timed-update"), "ACTIVE", time.monotonic() - HOLD)
+        self.eks.create_nodegroup(clusterName="timed-update", nodegroupName="gpu", nodeRole=self.ROLE,
+                                  subnets=[self.subnet], scalingConfig={"minSize": 1, "maxSize": 2, "desiredSize": 1})
+        self.until(lambda: self.status("timed-update", "gpu"), "ACTIVE", time.monotonic() - HOLD)
+        started = time.monotonic()
+        update = self.eks.update_nodegroup_config(clusterName="timed-update", nodegroupName="gpu",
+                                                  scalingConfig={"minSize": 1, "maxSize": 4, "desiredSize": 2})
+        update_id = update["update"]["id"]
+        read = lambda: self.eks.describe_update(name="timed-update", nodegroupName="gpu",  # noqa: E731
+                                                updateId=update_id)["update"]["status"]
+        self.assertEqual(self.until(read, "Successful", started), ["InProgress", "Successful"])
+        self.assertEqual(self.status("timed-update", "gpu"), "ACTIVE")
+
+    def test_a_failing_delete_is_deleting_for_its_time_then_fails(self) -> None:
+        self.eks.create_cluster(name="timed-fail", roleArn=self.ROLE, resourcesVpcConfig={"subnetIds": [self.subnet]})
+        self.until(lambda: self.status("timed-fail"), "ACTIVE", time.monotonic() - HOLD)
+        with open(TIMED["faults"], "w") as handle:
+            json.dump({"aws_timings": {t: AWS_HOLD for t in TRANSITIONS},
+                       "eks_failures": [{"operation": "DeleteCluster", "cluster": "timed-fail"}]}, handle)
+        started = time.monotonic()
+        self.eks.delete_cluster(name="timed-fail")
+        self.assertEqual(self.until(lambda: self.status("timed-fail"), "FAILED", started), ["DELETING", "FAILED"])
+
+
+class TimedFsxTest(TimedLauncher):
+    def test_create_update_delete_last_their_time(self) -> None:
+        fsx = self.launcher.client("fsx")
+        started = time.monotonic()
+        created = fsx.create_file_system(FileSystemType="LUSTRE", StorageCapacity=1200, SubnetIds=[self.subnet],
+                                         LustreConfiguration={"DeploymentType": "PERSISTENT_2",
+                                                              "PerUnitStorageThroughput": 125})["FileSystem"]
+        fs_id = created["FileSystemId"]
+        self.assertEqual(created["Lifecycle"], "CREATING")
+
+        def lifecycle() -> str:
+            try:
+                return fsx.describe_file_systems(FileSystemIds=[fs_id])["FileSystems"][0]["Lifecycle"]
+            except ClientError as err:
+                return err.response["Error"]["Code"]
+
+        self.assertEqual(self.until(lifecycle, "AVAILABLE", started), ["CREATING", "AVAILABLE"])
+
+        started = time.monotonic()
+        fsx.update_file_system(FileSystemId=fs_id, StorageCapacity=2400)
+        self.assertEqual(error_of(fsx.update_file_system, FileSystemId=fs_id, StorageCapacity=4800)[0], "BadRequest")
+        action = lambda: fsx.describe_file_systems(FileSystemIds=[fs_id])["FileSystems"][0][  # noqa: E731
+            "AdministrativeActions"][0]["Status"]
+        self.assertEqual(action(), "IN_PROGRESS")
+        self.assertEqual(self.until(lifecycle, "AVAILABLE", started), ["UPDATING", "AVAILABLE"])
+        self.assertEqual(action(), "COMPLETED")
+
+        enis = created["NetworkInterfaceIds"]
+        started = time.monotonic()
+        self.assertEqual(fsx.delete_file_system(FileSystemId=fs_id)["Lifecycle"], "DELETING")
+        # Its network interfaces stay until it is gone (the subnet cannot go before).
+        self.assertEqual(len(self.ec2.describe_network_interfaces(NetworkInterfaceIds=enis)["NetworkInterfaces"]), 2)
+        self.assertEqual(self.until(lifecycle, "FileSystemNotFound", started), ["DELETING", "FileSystemNotFound"])
+        remaining = self.ec2.describe_network_interfaces(Filters=[{"Name": "subnet-id", "Values": [self.subnet]}])
+        self.assertEqual(remaining["NetworkInterfaces"], [])
+
+
+class TimedSageMakerTest(TimedLauncher):
+    def test_domain_is_pending_then_in_service_and_deleting_then_gone(self) -> None:
+        sm = self.launcher.client("sagemaker")
+        started = time.monotonic()
+        created = sm.create_domain(DomainName="timed", AuthMode="IAM", VpcId=self.vpc, SubnetIds=[self.subnet],
+                                   DefaultUserSettings={"ExecutionRole": "arn:aws:iam::123456789012:role/x"})
+        domain_id = created["DomainArn"].rsplit("/", 1)[1]
+
+        def status() -> str:
+            try:
+                return sm.describe_domain(DomainId=domain_id)["Status"]
+            except ClientError as err:
+                return err.response["Error"]["Code"]
+
+        self.assertEqual(self.until(status, "InService", started), ["Pending", "InService"])
+        started = time.monotonic()
+        sm.delete_domain(DomainId=domain_id)
+        self.assertEqual([d["Status"] for d in sm.list_domains()["Domains"] if d["DomainId"] == domain_id],
+                         ["Deleting"])
+        self.assertEqual(self.until(status, "ResourceNotFound", started), ["Deleting", "ResourceNotFound"])
+
+    def test_notebook_instance_lifecycle(self) -> None:
+        sm = self.launcher.client("sagemaker")
+        name = "timed-notebook"
+
+        def status() -> str:
+            try:
+                return sm.describe_notebook_instance(NotebookInstanceName=name)["NotebookInstanceStatus"]
+            except ClientError as err:
+                return err.response["Error"]["Code"]
+
+        started = time.monotonic()
+        sm.create_notebook_instance(NotebookInstanceName=name, InstanceType="ml.t3.medium",
+                                    RoleArn="arn:aws:iam::123456789012:role/x")
+        self.assertEqual(self.until(status, "InService", started), ["Pending", "InService"])
+        started = time.monotonic()
+        sm.stop_notebook_instance(NotebookInstanceName=name)
+        # Not deletable while Stopping, as on SageMaker.
+        self.assertEqual(error_of(sm.delete_notebook_instance, NotebookInstanceName=name)[0], "ValidationException")
+        self.assertEqual(self.until(status, "Stopped", started), ["Stopping", "Stopped"])
+        started = time.monotonic()
+        sm.update_notebook_instance(NotebookInstanceName=name, VolumeSizeInGB=10)
+        self.assertEqual(self.until(status, "Stopped", started)[0], "Updating")
+        started = time.monotonic()
+        sm.delete_notebook_instance(NotebookInstanceName=name)
+        self.assertEqual(self.until(status, "ValidationException", started), ["Deleting", "ValidationException"])
+
+
+class TimedEc2Test(TimedLauncher):
+    def state(self, instance_id: str) -> str:
+        found = self.ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+        return found["State"]["Name"]
+
+    def test_instances_pend_stop_and_shut_down_for_their_time(self) -> None:
+        started = time.monotonic()
+        instance = self.ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1, SubnetId=self.subnet)["Instances"][0]
+        instance_id = instance["InstanceId"]
+        self.assertEqual(instance["State"]["Name"], "pending")
+        pending = self.ec2.describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["pending"]}])
+        self.assertIn(instance_id, [i["InstanceId"] for r in pending["Reservations"] for i in r["Instances"]])
+        self.assertEqual(self.until(lambda: self.state(instance_id), "running", started), ["pending", "running"])
+        started = time.monotonic()
+        self.ec2.stop_instances(InstanceIds=[instance_id])
+        self.assertEqual(self.until(lambda: self.state(instance_id), "stopped", started), ["stopping", "stopped"])
+        started = time.monotonic()
+        self.ec2.start_instances(InstanceIds=[instance_id])
+        self.assertEqual(self.until(lambda: self.state(instance_id), "running", started), ["pending", "running"])
+        started = time.monotonic()
+        terminating = self.ec2.terminate_instances(InstanceIds=[instance_id])["TerminatingInstances"][0]
+        self.assertEqual(terminating["CurrentState"]["Name"], "shutting-down")
+        self.assertEqual(self.until(lambda: self.state(instance_id), "terminated", started),
+                         ["shutting-down", "terminated"])
+        # Terminating a terminated instance starts nothing.
+        self.ec2.terminate_instances(InstanceIds=[instance_id])
+        self.assertEqual(self.state(instance_id), "terminated")
+
+    def test_nat_gateway_pends_and_keeps_its_address_while_deleting(self) -> None:
+        allocation = self.ec2.allocate_address(Domain="vpc")["AllocationId"]
+        started = time.monotonic()
+        gateway = self.ec2.create_nat_gateway(SubnetId=self.subnet, AllocationId=allocation)["NatGateway"]
+        gateway_id = gateway["NatGatewayId"]
+        self.assertEqual(gateway["State"], "pending")
+        state = lambda: self.ec2.describe_nat_gateways(NatGatewayIds=[gateway_id])["NatGateways"][0]["State"]  # noqa: E731
+        self.assertEqual(self.until(state, "available", started), ["pending", "available"])
+        started = time.monotonic()
+        self.ec2.delete_nat_gateway(NatGatewayId=gateway_id)
+        associated = lambda: "AssociationId" in self.ec2.describe_addresses(  # noqa: E731
+            AllocationIds=[allocation])["Addresses"][0]
+        self.assertTrue(associated())
+        self.assertEqual(self.until(state, "deleted", started), ["deleting", "deleted"])
+        self.assertFalse(associated())
+        self.ec2.release_address(AllocationId=allocation)
+
+
+class TimedStatsTest(TimedLauncher):
+    def test_stats_count_requests_and_log_transitions(self) -> None:
+        before = stats_of(self.launcher)
+        started = time.monotonic()
+        instance_id = self.ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1,
+                                             SubnetId=self.subnet)["Instances"][0]["InstanceId"]
+        self.until(lambda: self.ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0][
+            "Instances"][0]["State"]["Name"], "running", started)
+        after = stats_of(self.launcher)
+        self.assertEqual(after["requests"]["ec2 RunInstances"] - before["requests"].get("ec2 RunInstances", 0), 1)
+        self.assertGreaterEqual(after["total"] - before["total"], 3)
+        record = [r for r in after["transitions"] if r["object"] == instance_id][0]
+        self.assertEqual((record["transition"], record["state"]), ("ec2-instance:run", "pending"))
+        self.assertAlmostEqual(record["ends"] - record["began"], HOLD, delta=0.01)
+        self.assertGreaterEqual(record["finished"], record["ends"])
+        self.assertGreaterEqual(record["observed"], record["finished"])
+
+    def test_unknown_transitions_in_the_faults_file_fail_loudly(self) -> None:
+        with open(TIMED["faults"], "w") as handle:
+            json.dump({"aws_timings": {"eks-cluster:creation": 1}}, handle)
+        code, status, message = error_of(self.ec2.describe_vpcs)
+        self.assertEqual((code, status), ("LauncherFaultsFileInvalid", 400))
+        self.assertIn("eks-cluster:create", message)
+
+
+class UntimedTest(SharedLauncher):
+    def test_without_timings_changes_are_at_once(self) -> None:
+        """--aws-timings 0 (the default) keeps moto's at-once changes outside the launcher's
+        once-only EKS and FSx states."""
+        subnet = self.subnet_in("us-east-1a")
+        instance = self.ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1, SubnetId=subnet)["Instances"][0]
+        described = self.ec2.describe_instances(InstanceIds=[instance["InstanceId"]])
+        self.assertEqual(described["Reservations"][0]["Instances"][0]["State"]["Name"], "running")
+        self.ec2.terminate_instances(InstanceIds=[instance["InstanceId"]])
+        described = self.ec2.describe_instances(InstanceIds=[instance["InstanceId"]])
+        self.assertEqual(described["Reservations"][0]["Instances"][0]["State"]["Name"], "terminated")
+        sm = self.launcher.client("sagemaker")
+        sm.create_notebook_instance(NotebookInstanceName="untimed", InstanceType="ml.t3.medium",
+                                    RoleArn="arn:aws:iam::123456789012:role/x")
+        self.assertEqual(sm.describe_notebook_instance(NotebookInstanceName="untimed")["NotebookInstanceStatus"],
+                         "InService")
+        self.assertEqual([r for r in stats_of(self.launcher)["transitions"]], [])
+
+
+# --------------------------------------------------------------------------
+# --max-rps: throttling by a token bucket
+
+
+class RateLimitTest(unittest.TestCase):
+    """A launcher at 0.5 requests/s with a bucket of 3: three calls pass, then every
+    protocol gets its service's throttling error until a token comes back (2 s)."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.launcher = Launcher(extra=["--max-rps", "0.5", "--burst", "3"])
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.launcher.stop()
+
+    def test_each_protocol_gets_its_throttling_error(self) -> None:
+        # Load moto's EC2 models in another region (its own bucket) first: seconds.
+        self.launcher.client("ec2", region="eu-west-1").describe_vpcs()
+        ec2 = self.launcher.client("ec2")
+        for _ in range(3):
+            ec2.describe_vpcs()
+        started = time.monotonic()
+        refused = [
+            error_of(ec2.describe_vpcs)[:2],
+            error_of(self.launcher.client("iam").list_roles)[:2],
+            error_of(self.launcher.client("sts").get_caller_identity)[:2],
+            error_of(self.launcher.client("sagemaker").list_domains)[:2],
+            error_of(self.launcher.client("eks").list_clusters)[:2],
+            error_of(self.launcher.client("s3").list_buckets)[:2],
+        ]
+        self.assertLess(time.monotonic() - started, 1.5, "a token came back meanwhile")
+        self.assertEqual(refused, [
+            ("RequestLimitExceeded", 503),
+            ("Throttling", 400),
+            ("Throttling", 400),
+            ("ThrottlingException", 400),
+            ("ThrottlingException", 400),
+            ("SlowDown", 503),
+        ])
+        # Another region of the account has its own bucket.
+        self.launcher.client("ec2", region="eu-west-1").describe_vpcs()
+        time.sleep(2.1)
+        ec2.describe_vpcs()  # one token back
+        self.assertEqual(error_of(ec2.describe_vpcs)[0], "RequestLimitExceeded")
+        stats = stats_of(self.launcher)
+        self.assertEqual(stats["throttled"]["ec2 DescribeVpcs"], 2)
+        self.assertEqual(stats["throttled"]["s3 GET service"], 1)
+        self.assertEqual(stats["throttled_total"], 7)
+
+    def test_sdk_retries_ride_out_throttling(self) -> None:
+        # The standard retry mode backs off (up to 20 s) until a token comes back.
+        s3 = self.launcher.client("s3", region="ap-south-1", retries=10)
+        for n in range(5):
+            s3.create_bucket(Bucket=f"patient-{n}", CreateBucketConfiguration={"LocationConstraint": "ap-south-1"})
+        self.assertEqual(len([b for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("patient-")]), 5)
+
+
+class RateLimitFaultsFileTest(unittest.TestCase):
+    """The faults file's `max_rps` replaces --max-rps while it says so: 0 lifts the limit
+    (a benchmark measures the same moto unthrottled), another number sets a bucket of one
+    second's worth of tokens, no key goes back to --max-rps."""
+
+    def setUp(self) -> None:
+        self.tmp = tempfile.TemporaryDirectory()
+        self.faults = os.path.join(self.tmp.name, "faults.json")
+        self.launcher = Launcher(self.faults, extra=["--max-rps", "0.5", "--burst", "3"])
+        self.sts = self.launcher.client("sts")
+
+    def tearDown(self) -> None:
+        self.launcher.stop()
+        self.tmp.cleanup()
+
+    def write(self, doc: dict) -> None:
+        with open(self.faults + ".tmp", "w") as handle:
+            json.dump(doc, handle)
+        os.replace(self.faults + ".tmp", self.faults)
+
+    def passing(self, calls: int) -> int:
+        """How many of `calls` back-to-back calls go through."""
+        ok = 0
+        for _ in range(calls):
+            try:
+                self.sts.get_caller_identity()
+                ok += 1
+            except ClientError as err:
+                self.assertEqual(err.response["Error"]["Code"], "Throttling")
+        return ok
+
+    def test_the_faults_file_lifts_or_replaces_the_limit(self) -> None:
+        self.assertEqual(self.passing(5), 3, "--max-rps 0.5 --burst 3")
+        self.write({"max_rps": 0})
+        self.assertEqual(self.passing(20), 20, "no limit")
+        self.write({"max_rps": 2})
+        self.assertEqual(self.passing(5), 2, "a bucket of two tokens at 2/s")
+        self.write({})
+        self.assertEqual(self.passing(3), 0, "--max-rps again: its bucket is still empty")
+        self.write({"max_rps": -1})
+        time.sleep(2.1)  # a token of --max-rps back, so the call gets as far as the file
+        code, status, message = error_of(self.launcher.client("iam").list_roles)
+        self.assertEqual((code, status), ("LauncherFaultsFileInvalid", 400))
+        self.assertIn("max_rps", message)
 
 
 class LifecycleTest(unittest.TestCase):

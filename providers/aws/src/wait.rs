@@ -1,6 +1,9 @@
 //! Bounded waits for objects that become ready asynchronously (EKS clusters, node groups,
 //! FSx file systems, SageMaker domains): poll with a growing interval until the check says
 //! done, the deadline passes (a [`ErrorClass::Timeout`] error), or the run is cancelled.
+//! The interval is a fixed share of the time waited so far (see [`Wait::interval`]), so a
+//! wait ends at most about 5% after the object got ready, whether it took 20 seconds or
+//! 20 minutes, without polling a long wait more often than every 15 s.
 //!
 //! Also here: reading a new object back while the API may not show it yet ([`read_back`]),
 //! and sending a create again while IAM has not yet propagated a role or instance profile
@@ -10,7 +13,9 @@ use crate::errors::{is_iam_propagation, is_not_found};
 use gantry_provider::provider::Result;
 use gantry_provider::{ErrorClass, OpContext, ProviderError};
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// tokio's clock, which tests can pause and advance.
+use tokio::time::Instant;
 
 /// How long a new object may stay invisible to reads, and a role or instance profile to
 /// the services that use it: Terraform's `propagationTimeout`.
@@ -20,12 +25,23 @@ pub const PROPAGATION: Duration = Duration::from_secs(120);
 #[derive(Clone, Copy, Debug)]
 pub struct Wait {
     pub timeout: Duration,
+    /// The shortest pause between polls (the first one's).
     pub first_interval: Duration,
+    /// The longest pause between polls.
     pub max_interval: Duration,
 }
 
+/// The pause before the next poll is the time waited so far divided by this (see
+/// [`Wait::interval`]).
+const LATENESS_DIVISOR: u32 = 20;
+
+/// Polls that fail with a throttling or transient error, in a row, that a wait rides out
+/// before it gives up with the last of them.
+const FAILED_POLLS_TOLERATED: u32 = 10;
+
 impl Wait {
-    /// A wait of at most `timeout`, polling after 1 s, then backing off to every 15 s.
+    /// A wait of at most `timeout`, polling after 1 s, then every twentieth of the time
+    /// waited so far, at most every 15 s.
     pub fn up_to(timeout: Duration) -> Wait {
         Wait {
             timeout,
@@ -40,20 +56,48 @@ impl Wait {
         Wait::up_to(ctx.timeout_or(default))
     }
 
+    /// The pause before the next poll, `elapsed` into the wait: a twentieth of `elapsed`,
+    /// between `first_interval` and `max_interval`. An object that got ready between two
+    /// polls is therefore seen at most `max(first_interval, elapsed / 20)` later: about 5%
+    /// of a wait's length, where a geometric backoff (x1.5 per poll) is up to 50% late (a
+    /// 21 s wait seen at 32 s). The number of polls grows with the logarithm of the wait's
+    /// length until the cap, then by one per 15 s: 97 for a 10-minute EKS cluster at the
+    /// defaults (1 s, 15 s), where the x1.5 backoff made 46, and a fixed 10 s makes 60.
+    pub fn interval(&self, elapsed: Duration) -> Duration {
+        (elapsed / LATENESS_DIVISOR)
+            .min(self.max_interval)
+            .max(self.first_interval)
+    }
+
     /// Polls `check` until it returns `Some`. `what` names the wait in logs and errors
     /// ("EKS cluster gpu to become ACTIVE"). Running out of time is [`ErrorClass::Timeout`]:
     /// the object exists and is still changing, so the call is not simply retried.
+    /// A poll that fails with a throttling or transient error (after the SDK's own
+    /// retries) does not end the wait, which has the object's acceptance behind it and may
+    /// have minutes to go: polling goes on, and only [`FAILED_POLLS_TOLERATED`] such
+    /// failures in a row end it, with the last error. Any other error ends it at once.
     pub async fn until<T, F, Fut>(&self, ctx: &OpContext, what: &str, mut check: F) -> Result<T>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<Option<T>>>,
     {
         let start = Instant::now();
-        let mut interval = self.first_interval;
+        let mut failed_in_a_row = 0;
         loop {
-            if let Some(done) = check().await? {
-                tracing::debug!(what, elapsed = ?start.elapsed(), "wait finished");
-                return Ok(done);
+            match check().await {
+                Ok(Some(done)) => {
+                    tracing::debug!(what, elapsed = ?start.elapsed(), "wait finished");
+                    return Ok(done);
+                }
+                Ok(None) => failed_in_a_row = 0,
+                Err(e)
+                    if matches!(e.class, ErrorClass::Throttled | ErrorClass::Transient)
+                        && failed_in_a_row + 1 < FAILED_POLLS_TOLERATED =>
+                {
+                    failed_in_a_row += 1;
+                    tracing::info!(what, error = %e, "a poll failed; polling on");
+                }
+                Err(e) => return Err(e),
             }
             let elapsed = start.elapsed();
             if elapsed >= self.timeout {
@@ -63,12 +107,11 @@ impl Wait {
                 )));
             }
             tracing::info!(what, elapsed_s = elapsed.as_secs(), "still waiting");
-            let pause = interval.min(self.timeout - elapsed);
+            let pause = self.interval(elapsed).min(self.timeout - elapsed);
             tokio::select! {
                 () = tokio::time::sleep(pause) => {}
                 () = ctx.cancel.cancelled() => return Err(interrupted(what)),
             }
-            interval = (interval * 3 / 2).min(self.max_interval);
         }
     }
 
@@ -249,6 +292,119 @@ mod tests {
             err.message
         );
         assert!(err.message.contains("50ms"), "{}", err.message);
+    }
+
+    /// Waits (defaults: 1 s floor, 15 s cap) for a check that says done once `ready` has
+    /// passed on tokio's clock; gives when the wait saw it and how many polls it made.
+    async fn seen_after(ready: Duration) -> (Duration, u32) {
+        let ctx = OpContext::new("x");
+        let wait = Wait {
+            timeout: Duration::from_secs(3600),
+            first_interval: Duration::from_secs(1),
+            max_interval: Duration::from_secs(15),
+        };
+        let start = Instant::now();
+        let mut polls = 0;
+        wait.until(&ctx, "thing", || {
+            polls += 1;
+            let done = start.elapsed() >= ready;
+            async move { Ok(done.then_some(())) }
+        })
+        .await
+        .expect("the wait ends once the object is ready");
+        (start.elapsed(), polls)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_sees_the_object_ready_within_a_twentieth_of_its_length() {
+        // A geometric backoff (x1.5 from 1 s) would see the 21 s object at 32 s and the
+        // 100 s one at 107 s.
+        for secs in [3, 21, 45, 100, 240, 600, 1800] {
+            let ready = Duration::from_secs(secs);
+            let (seen, _) = seen_after(ready).await;
+            let late = seen - ready;
+            let allowed = (ready / 20).clamp(Duration::from_secs(1), Duration::from_secs(15));
+            assert!(late <= allowed, "ready at {ready:?}, seen at {seen:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_long_wait_polls_a_bounded_number_of_times() {
+        // A 10-minute EKS cluster: every second for the first 20 s, then a twentieth of the
+        // time waited, every 15 s from 300 s on.
+        let (_, polls) = seen_after(Duration::from_secs(600)).await;
+        // 97 at these defaults (a x1.5 backoff: 46, but up to half the wait late).
+        assert!(polls <= 100, "{polls} polls");
+        // An hour polls at the cap: at most one more poll per 15 s.
+        let (_, hour) = seen_after(Duration::from_secs(3600)).await;
+        assert!(hour <= polls + 3000 / 15 + 1, "{hour} polls");
+    }
+
+    #[test]
+    fn the_interval_is_a_twentieth_of_the_time_waited_within_its_bounds() {
+        let w = Wait {
+            timeout: Duration::from_secs(600),
+            first_interval: Duration::from_secs(1),
+            max_interval: Duration::from_secs(15),
+        };
+        assert_eq!(w.interval(Duration::ZERO), Duration::from_secs(1));
+        assert_eq!(w.interval(Duration::from_secs(60)), Duration::from_secs(3));
+        assert_eq!(
+            w.interval(Duration::from_secs(3600)),
+            Duration::from_secs(15)
+        );
+        // A floor above the cap (GANTRY_AWS_POLL_MS=20000) is the interval, not a panic.
+        let slow = Wait {
+            first_interval: Duration::from_secs(20),
+            ..w
+        };
+        assert_eq!(
+            slow.interval(Duration::from_secs(3600)),
+            Duration::from_secs(20)
+        );
+    }
+
+    #[tokio::test]
+    async fn throttled_or_failing_polls_do_not_end_a_wait() {
+        let ctx = OpContext::new("x");
+        let mut polls = 0;
+        let got = fast(5000)
+            .until(&ctx, "thing", || {
+                polls += 1;
+                let n = polls;
+                async move {
+                    match n {
+                        1 | 3 => Err(ProviderError::new(ErrorClass::Throttled, "Rate exceeded")),
+                        2 => Err(ProviderError::new(ErrorClass::Transient, "503")),
+                        4 => Ok(None),
+                        _ => Ok(Some(n)),
+                    }
+                }
+            })
+            .await;
+        assert_eq!(got, Ok(5));
+        // Any other error ends it at once.
+        let mut polls = 0;
+        let err = fast(5000)
+            .until(&ctx, "thing", || {
+                polls += 1;
+                async { Err::<Option<()>, _>(ProviderError::new(ErrorClass::Auth, "denied")) }
+            })
+            .await
+            .err();
+        assert_eq!(polls, 1);
+        assert!(err.is_some_and(|e| e.class == ErrorClass::Auth));
+        // A cloud that answers nothing but errors ends it after FAILED_POLLS_TOLERATED.
+        let mut polls = 0;
+        let err = fast(60_000)
+            .until(&ctx, "thing", || {
+                polls += 1;
+                async { Err::<Option<()>, _>(ProviderError::new(ErrorClass::Transient, "503")) }
+            })
+            .await
+            .err();
+        assert_eq!(polls, FAILED_POLLS_TOLERATED);
+        assert!(err.is_some_and(|e| e.class == ErrorClass::Transient && e.message == "503"));
     }
 
     #[test]

@@ -112,12 +112,16 @@ pub fn accepted(planned: &Value, id: &str) -> Value {
 /// Runs what a create does after the call the cloud accepted (waits, read-back, tags,
 /// attribute changes): an error among those steps carries `known`
 /// ([`ProviderError::after_create`]), so the engine records the object, tainted, and never
-/// sends the create again. Cancellation during a wait is such an error too.
+/// sends the create again. Cancellation during a wait is such an error too. Since nothing
+/// retries these steps, their SDK calls ride out throttling and transient errors far
+/// longer than other calls ([`crate::clients::after_accept_scope`]).
 pub async fn after_accept<T>(known: Value, steps: impl Future<Output = Result<T>>) -> Result<T> {
-    steps.await.map_err(|e| match e.accepted {
-        Some(_) => e,
-        None => e.after_create(known),
-    })
+    crate::clients::after_accept_scope(steps)
+        .await
+        .map_err(|e| match e.accepted {
+            Some(_) => e,
+            None => e.after_create(known),
+        })
 }
 
 /// The one object a lookup found for a create, warning about others: a create carries a
