@@ -15,13 +15,13 @@ cargo build -q
 GANTRY="$CARGO_TARGET_DIR/debug/gantry"
 RUNS="${RUNS:-3}"
 
-start_moto() { # latency_ms -> sets MOTO_URL, MOTO_PID
+start_moto() { # latency_ms -> sets MOTO_URL, LAUNCHER_PID
   coproc MOTO { exec "$PY" tests/moto/launcher.py --port 0 --latency-ms "$1"; }
   read -r line <&"${MOTO[0]}"
   MOTO_URL="${line#ready }"
-  MOTO_PID=$MOTO_PID
+  LAUNCHER_PID=$MOTO_PID # bash unsets MOTO_PID once the coprocess exits
 }
-stop_moto() { kill "$MOTO_PID" 2>/dev/null || true; wait "$MOTO_PID" 2>/dev/null || true; }
+stop_moto() { [ -n "${LAUNCHER_PID:-}" ] || return 0; kill "$LAUNCHER_PID" 2>/dev/null || true; wait "$LAUNCHER_PID" 2>/dev/null || true; LAUNCHER_PID=; }
 trap stop_moto EXIT
 
 now() { date +%s.%N; }

@@ -1,9 +1,21 @@
 """What a user might write instead of gantry: the example GPU stack
 (examples/aws-gpu-cluster) created and then deleted with plain boto3, one call after
-another, waiting where the objects need it. bench/aws.sh times it against gantry on the
-same moto launcher.
+another, waiting where the objects need it. bench/aws.sh and bench/aws_timings.sh time it
+against gantry on the same moto launcher.
 
-    python bench/aws_boto3_baseline.py http://127.0.0.1:PORT
+    python bench/aws_boto3_baseline.py http://127.0.0.1:PORT [SCALE]
+
+It waits the way a careful script does: for each object to be ready before using it
+(FSx AVAILABLE, instances running, the EKS cluster ACTIVE before its node group, the node
+group ACTIVE, the SageMaker domain InService) and, when deleting, for each object to be
+gone before deleting what it uses (the node group before its cluster, the cluster,
+instances, file system and domain before the security group, subnets and roles). It
+polls like boto3's waiters: every 30 s for EKS (cluster_active, nodegroup_active,
+cluster_deleted, nodegroup_deleted), 15 s for EC2 instances (instance_running,
+instance_terminated), and 30 s for FSx and the SageMaker domain, which have no waiter;
+with the launcher's --aws-timings SCALE, pass the same SCALE and the delays shrink with
+it (30 s x 1/20 = 1.5 s). Without SCALE it polls every 0.05 s (instances: 1 s), for moto
+without timings, where everything is ready at once.
 """
 
 import json
@@ -13,8 +25,20 @@ import time
 import boto3
 
 ENDPOINT = sys.argv[1]
+SCALE = float(__import__("fractions").Fraction(sys.argv[2])) if len(sys.argv) > 2 else 0.0
 REGION = "us-east-1"
 NAME = "llm-train"
+
+
+def delay(waiter_seconds: float, unscaled: float = 0.05) -> float:
+    """The poll interval of a boto3 waiter that sleeps `waiter_seconds` on AWS; `unscaled`
+    without SCALE."""
+    return waiter_seconds * SCALE if SCALE > 0 else unscaled
+
+
+def waiter(waiter_seconds: float, unscaled: float = 0.05) -> dict:
+    """WaiterConfig for a boto3 waiter whose delay on AWS is `waiter_seconds`."""
+    return {"Delay": delay(waiter_seconds, unscaled), "MaxAttempts": 100000}
 
 
 def client(service):
@@ -22,12 +46,22 @@ def client(service):
                         aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
-def wait_for(check, what, timeout=600):
+def wait_for(check, what, waiter_seconds=30, timeout=3600):
     start = time.time()
     while not check():
         if time.time() - start > timeout:
             raise TimeoutError(what)
-        time.sleep(0.05)
+        time.sleep(delay(waiter_seconds))
+
+
+def gone(describe, missing: str) -> bool:
+    try:
+        describe()
+    except Exception as err:  # botocore ClientError
+        if getattr(err, "response", {}).get("Error", {}).get("Code") == missing:
+            return True
+        raise
+    return False
 
 
 def assume(service):
@@ -98,17 +132,19 @@ def create():
     for _ in range(2):
         out = ec2.run_instances(MinCount=1, MaxCount=1, LaunchTemplate={"LaunchTemplateId": lt, "Version": "1"})
         instances += [i["InstanceId"] for i in out["Instances"]]
-    ec2.get_waiter("instance_running").wait(InstanceIds=instances, WaiterConfig={"Delay": 1})
+    ec2.get_waiter("instance_running").wait(InstanceIds=instances,
+                                            WaiterConfig=waiter(15, unscaled=1))
     ids["instances"] = instances
     eks.create_cluster(name=NAME, roleArn=roles["cluster"], version="1.31",
                        resourcesVpcConfig={"subnetIds": subnets, "securityGroupIds": [sg], "endpointPrivateAccess": True})
-    wait_for(lambda: eks.describe_cluster(name=NAME)["cluster"]["status"] == "ACTIVE", "eks")
+    eks.get_waiter("cluster_active").wait(name=NAME, WaiterConfig=waiter(30))
     eks.create_nodegroup(clusterName=NAME, nodegroupName="gpu", nodeRole=roles["node"], subnets=[subnets[0]],
                          instanceTypes=["p5.48xlarge"], amiType="AL2_x86_64_GPU", capacityType="ON_DEMAND",
                          scalingConfig={"desiredSize": 2, "minSize": 0, "maxSize": 4},
                          labels={"nvidia.com/gpu.present": "true"},
                          taints=[{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}])
-    wait_for(lambda: eks.describe_nodegroup(clusterName=NAME, nodegroupName="gpu")["nodegroup"]["status"] == "ACTIVE", "nodegroup")
+    eks.get_waiter("nodegroup_active").wait(clusterName=NAME, nodegroupName="gpu",
+                                            WaiterConfig=waiter(30))
     domain = sm.create_domain(DomainName=NAME, AuthMode="IAM", VpcId=vpc, SubnetIds=subnets,
                               DefaultUserSettings={"ExecutionRole": roles["sagemaker"], "SecurityGroups": [sg]})
     ids["domain"] = domain["DomainArn"].split("/")[-1]
@@ -120,13 +156,19 @@ def destroy(ids, attachments):
     ec2, iam, s3, kms = client("ec2"), client("iam"), client("s3"), client("kms")
     fsx, eks, sm = client("fsx"), client("eks"), client("sagemaker")
     sm.delete_domain(DomainId=ids["domain"], RetentionPolicy={"HomeEfsFileSystem": "Delete"})
+    wait_for(lambda: gone(lambda: sm.describe_domain(DomainId=ids["domain"]), "ResourceNotFound"), "domain deleted")
     eks.delete_nodegroup(clusterName=NAME, nodegroupName="gpu")
-    wait_for(lambda: not eks.list_nodegroups(clusterName=NAME)["nodegroups"], "nodegroup deleted")
+    eks.get_waiter("nodegroup_deleted").wait(clusterName=NAME, nodegroupName="gpu",
+                                             WaiterConfig=waiter(30))
     eks.delete_cluster(name=NAME)
+    eks.get_waiter("cluster_deleted").wait(name=NAME, WaiterConfig=waiter(30))
     ec2.terminate_instances(InstanceIds=ids["instances"])
-    ec2.get_waiter("instance_terminated").wait(InstanceIds=ids["instances"], WaiterConfig={"Delay": 1})
+    ec2.get_waiter("instance_terminated").wait(InstanceIds=ids["instances"],
+                                               WaiterConfig=waiter(15, unscaled=1))
     ec2.delete_launch_template(LaunchTemplateId=ids["lt"])
     fsx.delete_file_system(FileSystemId=ids["fsx"])
+    wait_for(lambda: gone(lambda: fsx.describe_file_systems(FileSystemIds=[ids["fsx"]]), "FileSystemNotFound"),
+             "file system deleted")
     s3.delete_public_access_block(Bucket=ids["bucket"])
     s3.delete_bucket_encryption(Bucket=ids["bucket"])
     s3.delete_bucket(Bucket=ids["bucket"])
