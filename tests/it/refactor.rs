@@ -1,7 +1,7 @@
 //! `moved` and `removed` blocks end to end under `--sim`: a stack is refactored without
 //! destroying anything, and a resource is let go of without destroying it.
 
-use crate::support::{gantry, Run};
+use crate::support::{gantry, squeeze, Run};
 use std::path::Path;
 
 fn write(dir: &Path, name: &str, text: &str) {
@@ -276,17 +276,6 @@ moved {
     ] {
         assert!(run.stderr.contains(expected), "{expected}\n{}", run.stderr);
     }
-}
-
-fn squeeze(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c == ' ' && out.ends_with(' ') {
-            continue;
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Makes a `gantry_data` object in the simulated world that state does not track (as if

@@ -1,7 +1,7 @@
 //! Coming from Terraform: a directory of `*.tf` files is a stack, `terraform.tfvars` and
 //! `*.auto.tfvars` are read in Terraform's order, `terraform_data` works as `gantry_data`.
 
-use crate::support::{copy_dir, fixtures, gantry};
+use crate::support::{copy_dir, fixtures, gantry, squeeze};
 use std::path::Path;
 
 fn terraform_stack() -> tempfile::TempDir {
@@ -116,16 +116,4 @@ fn fmt_formats_tf_and_tfvars_files() {
     assert_eq!(fix.code, 0, "{}", fix.transcript());
     let text = std::fs::read_to_string(Path::new(dir).join("terraform.tfvars")).unwrap_or_default();
     assert_eq!(text, "a   = 1\nbee = 2\n");
-}
-
-/// The text with runs of spaces made one, so assertions do not depend on column alignment.
-fn squeeze(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c == ' ' && out.ends_with(' ') {
-            continue;
-        }
-        out.push(c);
-    }
-    out
 }
