@@ -58,6 +58,7 @@ impl Recorder for JournalRecorder {
                 .map_or(serde_json::Value::Null, Value::to_json),
             dependencies: change.dependencies.clone(),
             sensitive_paths: change.sensitive_paths.clone(),
+            sent_at_ms: Some(crate::state::journal::now_ms()),
         };
         self.journal
             .append(Record::Intent(intent))
@@ -154,6 +155,9 @@ pub async fn recover(
     futures::future::join_all(lookups).await
 }
 
+/// How long after a create was sent an object it made may still be invisible to lookups.
+const CREATE_SETTLE_MS: u64 = 5_000;
+
 /// Asks the intent's provider configuration whether the create happened.
 async fn lookup(intent: &Intent, providers: &Providers, stack_identity: &str) -> Recovered {
     let Some(provider) = providers.get(&intent.provider) else {
@@ -169,10 +173,24 @@ async fn lookup(intent: &Intent, providers: &Providers, stack_identity: &str) ->
     ctx.idempotency_token = Some(intent.token.clone());
     ctx.stack = stack_identity.to_owned();
     let planned = Value::from_json(&intent.config);
-    match provider
+    let mut found = provider
         .find_created(&ctx, &intent.type_name, &intent.token, &planned)
-        .await
-    {
+        .await;
+    // A create sent moments before the crash may not be visible yet (the request still
+    // queued at the endpoint, or eventual consistency): look again once it has settled.
+    if matches!(found, Ok(None)) {
+        if let Some(sent) = intent.sent_at_ms {
+            let settled = sent.saturating_add(CREATE_SETTLE_MS);
+            let now = crate::state::journal::now_ms();
+            if now < settled {
+                tokio::time::sleep(std::time::Duration::from_millis(settled - now)).await;
+                found = provider
+                    .find_created(&ctx, &intent.type_name, &intent.token, &planned)
+                    .await;
+            }
+        }
+    }
+    match found {
         Ok(Some(value)) => {
             let schema = provider.schema().resources.get(&intent.type_name);
             let mut sensitive_paths = schema

@@ -60,6 +60,17 @@ pub struct Intent {
     /// Paths of sensitive values in the object, kept when it is adopted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sensitive_paths: Vec<String>,
+    /// When the create was about to be sent (Unix milliseconds): a create sent just before a
+    /// crash may still be landing in the cloud, so recovery looks again until it has settled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at_ms: Option<u64>,
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// One journal entry.
@@ -776,6 +787,7 @@ mod tests {
             config: serde_json::Value::Null,
             dependencies: Vec::new(),
             sensitive_paths: Vec::new(),
+            sent_at_ms: None,
         }
     }
 
