@@ -91,7 +91,9 @@ async fn adoption(aws: &AwsProvider, type_name: &str, configs: [Value; 3]) {
 }
 
 async fn adoption_with(aws: &AwsProvider, type_name: &str, configs: [Value; 3], tokens: &Tokens) {
-    let address = format!("{type_name}.this");
+    // A for_each address: brackets and quotes, which EC2 filters and moto's `fnmatch`
+    // would read as wildcards or character classes if an address were sent as a filter.
+    let address = format!("{type_name}.this[\"gpu[0]\"]");
     let [mine, theirs, deposed] = &configs;
     let this = op(STACK, &address, Some(tokens.this));
     let other = op(OTHER_STACK, &address, Some(tokens.theirs));
@@ -128,6 +130,14 @@ async fn adoption_with(aws: &AwsProvider, type_name: &str, configs: [Value; 3], 
         (
             "another address",
             op(STACK, &format!("{type_name}.other"), Some(tokens.this)),
+        ),
+        (
+            "an address that, read as a pattern, matches this one",
+            op(
+                STACK,
+                &format!("{type_name}.this[\"gpu*\"]"),
+                Some(tokens.this),
+            ),
         ),
         ("another token", op(STACK, &address, Some(tokens.new))),
     ];

@@ -210,14 +210,20 @@ pub async fn ec2_update(ec2: &aws_sdk_ec2::Client, id: &str, old: &Tags, new: &T
     .await
 }
 
-/// EC2 filters on the three identity tags of this create, so a Describe call returns only
-/// what it made (callers still check [`are_ours`] on what comes back); `None` when the
-/// operation lacks a mark, as then nothing can be proven to be its object.
+/// EC2 filters that narrow a Describe call to what this create made: its stack and token
+/// tags (callers still check [`are_ours`], all three marks, on what comes back); `None`
+/// when the operation lacks a mark, as then nothing can be proven to be its object.
+///
+/// The address is checked only client-side: EC2 reads `*` and `?` in filter values as
+/// wildcards, and moto reads them with `fnmatch`, where `aws_subnet.private[0]` is a
+/// character class that never matches the literal address. Stack identities and tokens are
+/// UUIDs, which no filter syntax reads specially.
 pub fn ec2_identity_filters(op: &OpContext) -> Option<Vec<aws_sdk_ec2::types::Filter>> {
     let marks = op.identity();
     (marks.len() == 3).then(|| {
         marks
             .into_iter()
+            .filter(|(mark, _)| *mark != "address")
             .map(|(mark, value)| {
                 aws_sdk_ec2::types::Filter::builder()
                     .name(format!("tag:{}", tag_of(mark)))
@@ -454,7 +460,7 @@ mod tests {
     }
 
     #[test]
-    fn identity_filters_need_every_mark() {
+    fn identity_filters_need_every_mark_and_leave_the_address_to_are_ours() {
         let mut op = OpContext::new("aws_vpc.main");
         op.stack = "llm".into();
         assert!(ec2_identity_filters(&op).is_none());
@@ -468,10 +474,6 @@ mod tests {
             pairs,
             vec![
                 ("tag:gantry:stack".to_owned(), vec!["llm".to_owned()]),
-                (
-                    "tag:gantry:address".to_owned(),
-                    vec!["aws_vpc.main".to_owned()]
-                ),
                 ("tag:gantry:token".to_owned(), vec!["tok-1".to_owned()]),
             ]
         );

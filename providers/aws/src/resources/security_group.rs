@@ -500,7 +500,7 @@ impl ResourceType for SecurityGroup {
         token: &str,
         planned: &Value,
     ) -> Result<Option<Value>> {
-        let Some(mut filters) = tags::ec2_identity_filters(cx.op) else {
+        let Some(filters) = tags::ec2_identity_filters(cx.op) else {
             return Ok(None);
         };
         let a = Attrs(planned);
@@ -510,12 +510,6 @@ impl ResourceType for SecurityGroup {
             "terraform-",
             Some(token),
         );
-        filters.push(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("group-name")
-                .values(&name)
-                .build(),
-        );
         let pages = cx
             .clients()
             .ec2
@@ -523,6 +517,8 @@ impl ResourceType for SecurityGroup {
             .set_filters(Some(filters))
             .into_paginator()
             .send();
+        // The name is compared here, not in a `group-name` filter: names may hold `*`, `?`
+        // or `[`, which filters read as wildcards.
         let found = ec2_ours(
             cx,
             "security group",
@@ -531,6 +527,7 @@ impl ResourceType for SecurityGroup {
             |page| {
                 page.security_groups()
                     .iter()
+                    .filter(|g| g.group_name() == Some(name.as_str()))
                     .map(|g| (g.tags(), g.group_id()))
                     .collect()
             },
