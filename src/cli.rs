@@ -63,6 +63,21 @@ Ctrl-C exits at once.\n\nExamples:\n  gantry apply --sim examples/quickstart\n  
     /// Delete everything the stack created
     #[command(after_help = "Examples:\n  gantry destroy --sim --auto-approve examples/quickstart")]
     Destroy(ApplyArgs),
+    /// Show a saved plan or the state, for people, tools (--json) or a pull request (--markdown)
+    #[command(
+        after_help = "With PLANFILE (from `gantry plan --out PLANFILE`), shows exactly the plan \
+`gantry apply PLANFILE` would apply; without it, what the state of the stack in --dir tracks. \
+--json prints a versioned document (format_version 1.x) described by the JSON Schemas \
+schemas/plan.schema.json and schemas/state.schema.json: changes with before/after values, \
+drift, cost per change and in total, the budget verdict and quota checks; sensitive values are \
+null and their paths listed. --markdown prints a report for a pull-request comment: summary, \
+cost and budget, destroyed and replaced resources first, a collapsible section per module, \
+drift apart; it stays under GitHub's 65,536-character limit and says what it left out.\n\n\
+Examples:\n  gantry plan --sim --out plan.bin examples/llm-training-aws\n  gantry show plan.bin\n  \
+gantry show --markdown plan.bin > plan.md\n  gantry show --json plan.bin | jq .summary\n  \
+gantry show --sim --dir examples/llm-training-aws"
+    )]
+    Show(ShowArgs),
     /// Print the stack's outputs
     #[command(
         after_help = "Examples:\n  gantry output\n  gantry output total_gpus --raw\n  gantry output --json"
@@ -233,6 +248,24 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation
     #[arg(long)]
     pub auto_approve: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    /// A plan file from `gantry plan --out FILE`; without it, the state of the stack in --dir
+    pub planfile: Option<PathBuf>,
+    /// Stack directory, when showing the state
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// The state of the simulated clouds (.gantry/sim), when showing the state
+    #[arg(long)]
+    pub sim: bool,
+    /// Print the versioned JSON document (schemas/plan.schema.json, schemas/state.schema.json)
+    #[arg(long, conflicts_with = "markdown")]
+    pub json: bool,
+    /// Print a GitHub-flavoured markdown report for a pull-request comment
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 #[derive(Args, Debug)]

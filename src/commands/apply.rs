@@ -9,7 +9,7 @@ use crate::apply::recorder::{recover, JournalRecorder, Recovered};
 use crate::apply::retry::RetryPolicy;
 use crate::cli::ApplyArgs;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceMap};
-use crate::plan::file::{change_list, stack_digest, PlanFile, PLAN_FILE_FORMAT};
+use crate::plan::file::{change_list, stack_digest, PlanFile, PlanFileError};
 use crate::plan::planner::PlanOptions;
 use crate::plan::run::{configure, plan_configured, PlanRequest};
 use crate::plan::Action;
@@ -31,21 +31,63 @@ fn saved_plan(args: &ApplyArgs) -> Result<Option<PlanFile>, Diagnostic> {
     if !path.is_file() || path.extension().is_some_and(|e| e == "hcl") {
         return Ok(None);
     }
-    let bytes = std::fs::read(path).map_err(|e| {
-        Diagnostic::error(format!("cannot read `{}`", path.display())).with_detail(e.to_string())
-    })?;
-    let file: PlanFile = serde_json::from_slice(&bytes).map_err(|e| {
-        Diagnostic::error(format!("`{}` is not a gantry plan file", path.display()))
-            .with_detail(e.to_string())
-            .with_help("make one with `gantry plan --out FILE`, or pass a stack directory")
-    })?;
-    if file.format != PLAN_FILE_FORMAT {
-        return Err(Diagnostic::error(format!(
-            "unsupported plan file format `{}`",
-            file.format
-        )));
+    read_plan_file(path).map(Some)
+}
+
+/// Checks that a saved plan is applied with the inputs it was made with: every sensitive
+/// value given again and equal to the one planned (by digest), and no variable set now that
+/// was not set then.
+fn check_inputs_match(
+    file: &PlanFile,
+    inputs: &std::collections::HashMap<String, crate::config::inputs::InputValue>,
+) -> Result<(), Diagnostic> {
+    for (name, digest) in &file.sensitive_variables {
+        let given = inputs
+            .get(name)
+            .map(|v| crate::plan::file::sensitive_digest(&file.salt, name, &v.value));
+        if given.as_deref() != Some(digest.as_str()) {
+            let what = if given.is_none() {
+                "was not given"
+            } else {
+                "has another value than when the plan was made"
+            };
+            return Err(Diagnostic::error(format!(
+                "the sensitive variable `{name}` {what}"
+            ))
+            .with_detail("plan files do not hold sensitive values: apply needs them again")
+            .with_help(format!(
+                "give the value the plan was made with: --var {name}=..., --var-file, or GANTRY_VAR_{name}"
+            )));
+        }
     }
-    Ok(Some(file))
+    let mut extra: Vec<&String> = inputs
+        .keys()
+        .filter(|k| !file.variables.contains_key(*k) && !file.sensitive_variables.contains_key(*k))
+        .collect();
+    extra.sort();
+    if let Some(name) = extra.first() {
+        return Err(Diagnostic::error(format!(
+            "the variable `{name}` is set now but was not when the plan was made"
+        ))
+        .with_help("a saved plan applies with its own inputs: drop the value, or run `gantry plan --out FILE` with it"));
+    }
+    Ok(())
+}
+
+/// A plan file, or the diagnostic that says why it cannot be used.
+pub(super) fn read_plan_file(path: &std::path::Path) -> Result<PlanFile, Diagnostic> {
+    PlanFile::read(path).map_err(|e| {
+        let help = match &e {
+            PlanFileError::Read { .. } => "check the path",
+            PlanFileError::NotAPlan { .. } => {
+                "make one with `gantry plan --out FILE`, or pass a stack directory"
+            }
+            PlanFileError::Format { .. } => {
+                "plan files are read by the gantry that wrote them: run `gantry plan --out FILE` again"
+            }
+        };
+        Diagnostic::error(e.to_string()).with_help(help)
+    })
 }
 
 pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
@@ -88,21 +130,22 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
     };
     if let Some(file) = &saved {
         let state = journal.current();
-        let fresh = file.serial == 0 && state.serial == 0 && state.resources.is_empty();
+        // A plan made before any state existed holds a lineage nobody wrote; it still fits
+        // a state that tracks nothing (one a failed command wrote, say).
+        let fresh = file.serial == 0 && state.resources.is_empty();
         if !fresh && (file.lineage != state.lineage || file.serial != state.serial) {
             let _ = rt.block_on(journal.commit());
             return fail(Diagnostic::error("the saved plan is stale: state changed since it was made")
                 .with_detail(format!("plan made at state serial {} (lineage {}); state is now at serial {} (lineage {})", file.serial, file.lineage, state.serial, state.lineage))
                 .with_help("run `gantry plan --out FILE` again"));
         }
-        inputs = crate::config::inputs::InputOptions {
-            preset: file
-                .variables
-                .iter()
-                .map(|(k, v)| (k.clone(), gantry_provider::Value::from_json(v)))
-                .collect(),
-            ..crate::config::inputs::InputOptions::default()
-        };
+        // The saved values win; sensitive ones were not saved and come from this command
+        // line or environment again (checked against their digests below).
+        inputs.preset = file
+            .variables
+            .iter()
+            .map(|(k, v)| (k.clone(), gantry_provider::Value::from_json(v)))
+            .collect();
         options = PlanOptions {
             replace: file.replace.clone(),
             destroy: file.destroy,
@@ -162,6 +205,10 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
     }
     let plan = planned.plan;
     if let Some(file) = &saved {
+        if let Err(d) = check_inputs_match(file, &planned.inputs) {
+            let _ = rt.block_on(journal.commit());
+            return fail(d);
+        }
         let stale = if stack_digest(&planned.stack) != file.stack_digest {
             Some("the stack's files changed since the plan was made")
         } else if change_list(&plan) != file.changes {

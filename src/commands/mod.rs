@@ -10,6 +10,7 @@ pub mod plan;
 pub mod progress;
 pub mod refresh;
 pub mod session;
+pub mod show;
 pub mod state;
 pub mod takeover;
 pub mod validate;
@@ -47,6 +48,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Plan(args) => plan::run(&args, Ui::new(args.stack.json, cli.no_color)),
         Command::Apply(args) => apply::run(&args, Ui::new(args.stack.json, cli.no_color), false),
         Command::Destroy(args) => apply::run(&args, Ui::new(args.stack.json, cli.no_color), true),
+        Command::Show(args) => show::run(&args, Ui::new(false, cli.no_color)),
         Command::Output(args) => state::run_output(&args, Ui::new(args.json, cli.no_color)),
         Command::State(cmd) => state::run_state(&cmd, Ui::new(false, cli.no_color)),
         Command::Refresh(args) => {

@@ -7,10 +7,11 @@ use crate::apply::recorder::{recover, Recovered};
 use crate::apply::retry::RetryPolicy;
 use crate::cli::PlanArgs;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceMap};
+use crate::plan::document::PlanDocument;
 use crate::plan::file::{change_list, stack_digest, variables_json, PlanFile, PLAN_FILE_FORMAT};
 use crate::plan::planner::PlanOptions;
 use crate::plan::run::{configure, plan_configured, PlanRequest};
-use crate::ui::plan::{plan_json_lines, render_plan_styled};
+use crate::ui::plan::{plan_json_lines, render_plan, render_plan_styled};
 use crate::ui::Ui;
 use gantry_provider::CancellationToken;
 use std::collections::BTreeMap;
@@ -107,24 +108,32 @@ pub fn run(args: &PlanArgs, ui: Ui) -> ExitStatus {
     all.extend(std::mem::take(&mut planned.diagnostics));
     planned.diagnostics = all;
     if let (Some(out), false) = (&args.out, planned.diagnostics.has_errors()) {
+        let salt = uuid::Uuid::new_v4().to_string();
+        let (variables, sensitive_variables) = variables_json(
+            &planned
+                .inputs
+                .iter()
+                .map(|(k, v)| (k.clone(), v.value.clone()))
+                .collect(),
+            |name, value| value.contains_sensitive() || planned.stack.variable_sensitive(name),
+            &salt,
+        );
         let file = PlanFile {
             format: PLAN_FILE_FORMAT.to_owned(),
             stack_dir: dir.canonicalize().unwrap_or_else(|_| dir.clone()),
             stack_digest: stack_digest(&planned.stack),
             sim,
-            variables: variables_json(
-                &planned
-                    .inputs
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.value.clone()))
-                    .collect(),
-            ),
+            variables,
+            sensitive_variables,
+            salt,
             lineage: state.lineage.clone(),
             serial: state.serial,
             destroy: args.destroy,
             replace: args.engine.replace.clone(),
             targets: args.engine.target.clone(),
             changes: change_list(&planned.plan),
+            plan: PlanDocument::from_plan(&planned.plan),
+            rendered: render_plan(&planned.plan),
         };
         let written = serde_json::to_vec_pretty(&file)
             .map_err(|e| e.to_string())

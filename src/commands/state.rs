@@ -37,24 +37,7 @@ pub fn run_state(cmd: &StateCommand, ui: Ui) -> ExitStatus {
         StateCommand::Show(a) => match read(ui, &a.at) {
             Ok(state) => match ops::show(&state, &a.address) {
                 Some(r) => {
-                    let tainted = if r.tainted { " (tainted)" } else { "" };
-                    let mut text = format!(
-                        "# {}{tainted}:\nresource \"{}\" {{\n",
-                        r.address, r.type_name
-                    );
-                    // Marked values print as `(sensitive value)`, however deep they sit.
-                    let attrs = crate::config::sensitive::mark_paths(
-                        Value::from_json(&r.attributes),
-                        &r.sensitive_paths,
-                    );
-                    if let Some(map) = attrs.as_map() {
-                        let width = map.keys().map(String::len).max().unwrap_or(0);
-                        for (k, v) in map {
-                            text.push_str(&format!("    {k:<width$} = {v}\n"));
-                        }
-                    }
-                    text.push_str("}\n");
-                    ui.data(&text);
+                    ui.data(&crate::ui::state::render_resource(r));
                     ExitStatus::Success
                 }
                 None => fail(

@@ -43,6 +43,13 @@ impl Stack {
         self.modules.get(path)
     }
 
+    /// Whether the root variable `name` is declared `sensitive`.
+    pub fn variable_sensitive(&self, name: &str) -> bool {
+        self.root()
+            .and_then(|m| m.variables.get(name))
+            .is_some_and(|v| v.sensitive)
+    }
+
     /// Whether the root output `name` is declared `sensitive`.
     pub fn output_sensitive(&self, name: &str) -> bool {
         self.root()

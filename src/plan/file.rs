@@ -2,7 +2,11 @@
 //! was made from: the stack's sources (a digest), the input values, the state's lineage and
 //! serial, and the options. Apply re-plans from exactly those inputs and refuses the file
 //! when the stack or the state changed since, or when the new plan's changes differ.
+//!
+//! The file also carries the plan itself, redacted ([`PlanDocument`], and the text `gantry
+//! plan` printed), for `gantry show PLANFILE`: a CI job can review exactly what it applies.
 
+use super::document::PlanDocument;
 use super::{Action, Plan};
 use crate::config::load::Stack;
 use gantry_provider::Value;
@@ -11,7 +15,7 @@ use sha2::Digest;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub const PLAN_FILE_FORMAT: &str = "gantry-plan/1";
+pub const PLAN_FILE_FORMAT: &str = "gantry-plan/2";
 
 /// The saved plan.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -20,7 +24,15 @@ pub struct PlanFile {
     pub stack_dir: PathBuf,
     pub stack_digest: String,
     pub sim: bool,
+    /// The input values the plan was made with, except sensitive ones.
     pub variables: BTreeMap<String, serde_json::Value>,
+    /// Sensitive input values are not saved: apply must be given them again, and checks each
+    /// against its digest here ([`sensitive_digest`]), so the plan file holds no secret.
+    #[serde(default)]
+    pub sensitive_variables: BTreeMap<String, String>,
+    /// A random salt for those digests, fresh for every plan file.
+    #[serde(default)]
+    pub salt: String,
     pub lineage: String,
     pub serial: u64,
     pub destroy: bool,
@@ -28,6 +40,51 @@ pub struct PlanFile {
     pub targets: Vec<String>,
     /// Address and action of every change, sorted by address.
     pub changes: Vec<(String, Action)>,
+    /// The plan, redacted (`gantry show --json PLANFILE`).
+    pub plan: PlanDocument,
+    /// The plan as `gantry plan` printed it, without colour (`gantry show PLANFILE`).
+    pub rendered: String,
+}
+
+/// Why a plan file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanFileError {
+    #[error("cannot read `{path}`: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("`{path}` is not a gantry plan file: {detail}")]
+    NotAPlan { path: PathBuf, detail: String },
+    #[error("`{path}` is a plan file of format `{found}`; this gantry reads `{PLAN_FILE_FORMAT}`")]
+    Format { path: PathBuf, found: String },
+}
+
+impl PlanFile {
+    /// Reads a plan file, checking its format before its fields.
+    pub fn read(path: &Path) -> Result<PlanFile, PlanFileError> {
+        let bytes = std::fs::read(path).map_err(|source| PlanFileError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let not_a_plan = |detail: String| PlanFileError::NotAPlan {
+            path: path.to_owned(),
+            detail,
+        };
+        let json: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| not_a_plan(e.to_string()))?;
+        let found = json
+            .get("format")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| not_a_plan("it has no `format`".to_owned()))?;
+        if found != PLAN_FILE_FORMAT {
+            return Err(PlanFileError::Format {
+                path: path.to_owned(),
+                found: found.to_owned(),
+            });
+        }
+        serde_json::from_value(json).map_err(|e| not_a_plan(e.to_string()))
+    }
 }
 
 /// A digest of every source file of the stack (paths relative to the stack, and contents).
@@ -70,11 +127,34 @@ pub fn change_list(plan: &Plan) -> Vec<(String, Action)> {
     v
 }
 
-/// Input values as JSON (unknown values cannot be saved and are left out).
-pub fn variables_json(values: &BTreeMap<String, Value>) -> BTreeMap<String, serde_json::Value> {
-    values
-        .iter()
-        .filter(|(_, v)| v.is_wholly_known())
-        .map(|(k, v)| (k.clone(), v.to_json()))
-        .collect()
+/// Input values as JSON (unknown values cannot be saved and are left out), split into the
+/// plain ones and digests of the sensitive ones.
+pub fn variables_json(
+    values: &BTreeMap<String, Value>,
+    is_sensitive: impl Fn(&str, &Value) -> bool,
+    salt: &str,
+) -> (
+    BTreeMap<String, serde_json::Value>,
+    BTreeMap<String, String>,
+) {
+    let mut plain = BTreeMap::new();
+    let mut digests = BTreeMap::new();
+    for (name, value) in values.iter().filter(|(_, v)| v.is_wholly_known()) {
+        if is_sensitive(name, value) {
+            digests.insert(name.clone(), sensitive_digest(salt, name, value));
+        } else {
+            plain.insert(name.clone(), value.to_json());
+        }
+    }
+    (plain, digests)
+}
+
+/// A salted SHA-256 of one sensitive input value (its JSON form).
+pub fn sensitive_digest(salt: &str, name: &str, value: &Value) -> String {
+    let mut h = sha2::Sha256::new();
+    for part in [salt, name, &value.to_json().to_string()] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -3,6 +3,7 @@
 
 pub mod costs;
 pub mod deposed;
+pub mod document;
 pub mod file;
 pub mod generate;
 pub mod ignore;
@@ -119,6 +120,8 @@ pub struct Plan {
     pub refactoring: refactor::Refactoring,
     /// Objects `import` blocks take under management (the changes above plan them).
     pub imports: Vec<imports::ImportedObject>,
+    /// The account quotas the plan's accelerators need, as read before apply.
+    pub quotas: Vec<preflight::QuotaCheck>,
 }
 
 /// Counts for the summary line.
@@ -157,6 +160,23 @@ impl Plan {
                 _ => 1,
             })
             .sum()
+    }
+
+    /// The address each `moved` block's object had before, by its new address.
+    pub fn moved_from(&self) -> BTreeMap<&str, &str> {
+        self.refactoring
+            .moved
+            .iter()
+            .map(|(from, to)| (to.as_str(), from.as_str()))
+            .collect()
+    }
+
+    /// The cloud id each `import` block takes its object from, by address.
+    pub fn imported_ids(&self) -> BTreeMap<&str, &str> {
+        self.imports
+            .iter()
+            .map(|i| (i.address.as_str(), i.id.as_str()))
+            .collect()
     }
 
     /// True when applying would change infrastructure, outputs or what state tracks where.

@@ -58,6 +58,36 @@ pub fn check_budget(costs: &PlanCosts, limits: &BudgetLimits) -> Option<Diagnost
     )
 }
 
+/// What the plan needs of one quota and what the account has free, as a report shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuotaCheck {
+    /// `L-417A185B`.
+    pub code: String,
+    /// The quota's name, as the cloud or the catalog gives it.
+    pub name: String,
+    pub region: Option<String>,
+    /// `vCPUs`, `GPUs`.
+    pub unit: String,
+    pub needed: f64,
+    /// `None` when the quota could not be read.
+    pub limit: Option<f64>,
+    pub used: Option<f64>,
+    pub outcome: QuotaOutcome,
+    /// `aws_instance.gpu[0] (2 x p5.48xlarge: 384 vCPUs)`.
+    pub needed_by: Vec<String>,
+}
+
+/// How a quota check ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuotaOutcome {
+    /// Enough is free.
+    Enough,
+    /// Less is free than the plan needs (an error).
+    Short,
+    /// The provider could not find or read the quota (a warning).
+    Unchecked,
+}
+
 /// What the plan needs of one quota.
 #[derive(Debug, Default)]
 struct Need {
@@ -79,7 +109,7 @@ pub async fn check_quotas(
     providers: &Providers,
     catalog: &Catalog,
     diags: &mut Diagnostics,
-) {
+) -> Vec<QuotaCheck> {
     let mut needs: BTreeMap<(String, Option<String>, String), Need> = BTreeMap::new();
     for change in plan.changes.iter().filter(|c| c.managed) {
         let grows = matches!(
@@ -176,13 +206,40 @@ pub async fn check_quotas(
             };
             (code, need, reading)
         });
+    let mut checks = Vec::new();
     for (code, need, reading) in futures::future::join_all(reads).await {
         let where_ = need.region.as_deref().unwrap_or("the configured region");
-        match reading {
-            Ok(Some(reading)) if need.amount > reading.free() => {
-                diags.push(quota_shortfall(catalog, &code, &need, &reading, where_));
+        let catalog_name = || {
+            catalog
+                .quota(&need.cloud, &code)
+                .map(|q| q.name.clone())
+                .unwrap_or_default()
+        };
+        let mut check = QuotaCheck {
+            code: code.clone(),
+            name: catalog_name(),
+            region: need.region.clone(),
+            unit: unit_name(&need.unit).to_owned(),
+            needed: need.amount,
+            limit: None,
+            used: None,
+            outcome: QuotaOutcome::Unchecked,
+            needed_by: need.users.clone(),
+        };
+        match &reading {
+            Ok(Some(reading)) => {
+                if !reading.name.is_empty() {
+                    check.name = reading.name.clone();
+                }
+                check.limit = Some(reading.limit);
+                check.used = Some(reading.used);
+                check.outcome = if need.amount > reading.free() {
+                    diags.push(quota_shortfall(catalog, &code, &need, reading, where_));
+                    QuotaOutcome::Short
+                } else {
+                    QuotaOutcome::Enough
+                };
             }
-            Ok(Some(_)) => {}
             Ok(None) => diags.push(
                 Diagnostic::warning(format!("quota {code} in {where_} was not checked"))
                     .with_detail(format!(
@@ -202,7 +259,9 @@ pub async fn check_quotas(
                     )),
             ),
         }
+        checks.push(check);
     }
+    checks
 }
 
 fn quota_shortfall(

@@ -284,7 +284,7 @@ pub async fn plan_configured(
         if let Some(d) = super::preflight::check_budget(&plan.costs, &limits) {
             diags.push(d);
         }
-        super::preflight::check_quotas(&plan, providers, catalog, &mut diags).await;
+        plan.quotas = super::preflight::check_quotas(&plan, providers, catalog, &mut diags).await;
     }
     if !req.options.destroy {
         for (name, value) in &evaluation.root_outputs {

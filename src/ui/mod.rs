@@ -79,6 +79,8 @@ fn summary_line(errors: usize, warnings: usize) -> String {
     }
 }
 pub mod diff;
+pub mod markdown;
 pub mod money;
 pub mod plan;
 pub mod redact;
+pub mod state;

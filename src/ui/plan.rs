@@ -9,7 +9,6 @@ use crate::plan::costs::{ChangeCost, PlanCosts};
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::ui::money::{usd, usd_delta, usd_whole, usd_whole_delta};
 use gantry_provider::Value;
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// The plan for a terminal: change markers coloured (`+` green, `~` yellow, `-` red) and the
@@ -101,16 +100,8 @@ pub fn render_plan(plan: &Plan) -> String {
     if !visible.is_empty() || !refactoring.is_empty() || !plan.imports.is_empty() {
         out.push_str("gantry will perform the following actions:\n\n");
     }
-    let moved_from: BTreeMap<&str, &str> = refactoring
-        .moved
-        .iter()
-        .map(|(from, to)| (to.as_str(), from.as_str()))
-        .collect();
-    let imported: BTreeMap<&str, &str> = plan
-        .imports
-        .iter()
-        .map(|i| (i.address.as_str(), i.id.as_str()))
-        .collect();
+    let moved_from = plan.moved_from();
+    let imported = plan.imported_ids();
     for object in &plan.imports {
         let unchanged = plan
             .changes

@@ -2,6 +2,7 @@
 
 mod ai;
 mod ai_examples;
+mod ci_recipes;
 mod cli;
 mod conditions;
 mod diagnostics;
@@ -14,5 +15,6 @@ mod inputs;
 mod modules;
 mod refactor;
 mod shipped;
+mod show;
 mod support;
 mod terraform;
