@@ -1,5 +1,5 @@
 //! Values for the root module's input variables, from every source Terraform users know,
-//! in Terraform's precedence (later wins): `GANTRY_VAR_<name>` environment variables,
+//! in Terraform's precedence (later wins): `TF_VAR_<name>` then `GANTRY_VAR_<name>` environment variables,
 //! `terraform.tfvars`, then `*.auto.vars.hcl` and `*.auto.tfvars` files in the stack
 //! directory (sorted by name), `--var-file` files, `--var`.
 
@@ -40,6 +40,9 @@ pub struct InputValue {
     pub span: Span,
 }
 
+/// Environment variable prefixes that set root variables, the later winning.
+const ENV_PREFIXES: [&str; 2] = ["TF_VAR_", "GANTRY_VAR_"];
+
 /// Collects input values for the root module's variables.
 pub fn collect_inputs(
     stack: &mut Stack,
@@ -63,14 +66,20 @@ pub fn collect_inputs(
         .unwrap_or_default();
     let is_string = |name: &str| string_vars.iter().any(|s| s == name);
 
-    let mut env: Vec<&(String, String)> = opts
+    // Terraform's `TF_VAR_<name>` too, so a CI job or shell set up for Terraform works;
+    // `GANTRY_VAR_<name>` wins over it.
+    let mut env: Vec<(usize, &str, &str, &str)> = opts
         .env
         .iter()
-        .filter(|(k, _)| k.starts_with("GANTRY_VAR_"))
+        .filter_map(|(k, v)| {
+            ENV_PREFIXES.iter().enumerate().find_map(|(rank, prefix)| {
+                k.strip_prefix(prefix)
+                    .map(|name| (rank, name, k.as_str(), v.as_str()))
+            })
+        })
         .collect();
     env.sort();
-    for (key, raw) in env {
-        let name = &key["GANTRY_VAR_".len()..];
+    for (_, name, key, raw) in env {
         // Environment variables for other stacks are common: skip unknown names silently,
         // as Terraform does.
         if !declared.iter().any(|d| d == name) {

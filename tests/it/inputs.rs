@@ -21,11 +21,20 @@ fn later_sources_win() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let dir = tmp.path();
     write(dir, "main.hcl", "variable \"n\" {\n  type = number\n}\n\nresource \"gantry_data\" \"x\" {\n  count = var.n\n}\n");
-    let env = [("GANTRY_VAR_n", "1")];
+    assert_eq!(
+        instances(&gantry_env(
+            dir,
+            &["validate", "--json", "."],
+            &[("TF_VAR_n", "5")]
+        )),
+        5,
+        "Terraform's environment variable"
+    );
+    let env = [("TF_VAR_n", "5"), ("GANTRY_VAR_n", "1")];
     assert_eq!(
         instances(&gantry_env(dir, &["validate", "--json", "."], &env)),
         1,
-        "environment"
+        "GANTRY_VAR_ beats TF_VAR_"
     );
     write(dir, "b.auto.vars.hcl", "n = 2\n");
     assert_eq!(
