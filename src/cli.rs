@@ -116,6 +116,9 @@ H100:8 --max-price 40 --spot\n  gantry catalog --accelerator tpu-v5e --cloud gcp
     /// The stack modules shipped with gantry (`source = "gantry/aws/network"`)
     #[command(subcommand)]
     Modules(ModulesCommand),
+    /// Workspaces: several states for one stack (dev, staging, prod), as in Terraform
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
     /// Print a shell completion script
     #[command(
         after_help = "Completes subcommands, flags and their fixed values.\n\nExamples:\n  \
@@ -129,6 +132,58 @@ gantry completions fish > ~/.config/fish/completions/gantry.fish"
         after_help = "Examples:\n  gantry man | man -l -\n  gantry man --out-dir /usr/local/share/man/man1"
     )]
     Man(ManArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WorkspaceCommand {
+    /// List the workspaces; `*` marks the current one
+    #[command(
+        after_help = "Examples:\n  gantry workspace list\n  gantry workspace list --dir examples/llm-training-aws"
+    )]
+    List(WorkspaceDirArgs),
+    /// Print the current workspace (GANTRY_WORKSPACE or TF_WORKSPACE, else the selected one)
+    #[command(after_help = "Examples:\n  gantry workspace show")]
+    Show(WorkspaceDirArgs),
+    /// Create a workspace with an empty state, and select it
+    #[command(
+        after_help = "Its state lives in .gantry/workspaces/NAME (.gantry/sim/workspaces/NAME under --sim); \
+`terraform.workspace` reads its name.\n\nExamples:\n  gantry workspace new staging\n  gantry apply --sim --auto-approve"
+    )]
+    New(WorkspaceNameArgs),
+    /// Select the workspace later commands use
+    #[command(
+        after_help = "Examples:\n  gantry workspace select default\n  GANTRY_WORKSPACE=prod gantry plan   # for one command"
+    )]
+    Select(WorkspaceNameArgs),
+    /// Delete a workspace whose states track nothing (destroy it first), or any with --force
+    #[command(
+        after_help = "The default and the current workspace cannot be deleted.\n\nExamples:\n  gantry workspace delete staging"
+    )]
+    Delete(WorkspaceDeleteArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct WorkspaceDirArgs {
+    /// Stack directory
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct WorkspaceNameArgs {
+    /// Workspace name: letters, digits, `-`, `_`, `.`
+    pub name: String,
+    #[command(flatten)]
+    pub at: WorkspaceDirArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct WorkspaceDeleteArgs {
+    #[command(flatten)]
+    pub workspace: WorkspaceNameArgs,
+    /// Delete even when its state still tracks resources (they stay in the cloud, untracked)
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -129,6 +129,23 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
         targets: args.engine.target.clone(),
     };
     if let Some(file) = &saved {
+        let workspace = match super::session::current_workspace(&dir, sim) {
+            Ok((name, _)) => name,
+            Err(d) => return fail(d),
+        };
+        if workspace != file.workspace {
+            let _ = rt.block_on(journal.commit());
+            return fail(
+                Diagnostic::error(format!(
+                    "the saved plan was made in workspace `{}`, but the current workspace is `{workspace}`",
+                    file.workspace
+                ))
+                .with_help(format!(
+                    "select it (`gantry workspace select {}` or GANTRY_WORKSPACE={}) to apply this plan",
+                    file.workspace, file.workspace
+                )),
+            );
+        }
         let state = journal.current();
         // A plan made before any state existed holds a lineage nobody wrote; it still fits
         // a state that tracks nothing (one a failed command wrote, say).

@@ -14,6 +14,7 @@ pub mod show;
 pub mod state;
 pub mod takeover;
 pub mod validate;
+pub mod workspace;
 
 use crate::cli::{Cli, Command, StackArgs};
 use crate::config::inputs::InputOptions;
@@ -58,6 +59,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::ForceUnlock(args) => state::run_force_unlock(&args, Ui::new(false, cli.no_color)),
         Command::Catalog(args) => catalog::run(&args, Ui::new(args.json, cli.no_color)),
         Command::Sim(cmd) => state::run_sim(&cmd, Ui::new(false, cli.no_color)),
+        Command::Workspace(cmd) => workspace::run(&cmd, Ui::new(false, cli.no_color)),
         Command::Modules(cmd) => docs::run_modules(&cmd, Ui::new(false, cli.no_color)),
         Command::Completions(args) => docs::run_completions(&args),
         Command::Man(args) => docs::run_man(&args, Ui::new(false, cli.no_color)),

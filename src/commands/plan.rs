@@ -126,6 +126,7 @@ pub fn run(args: &PlanArgs, ui: Ui) -> ExitStatus {
             variables,
             sensitive_variables,
             salt,
+            workspace: planned.stack.workspace.clone(),
             lineage: state.lineage.clone(),
             serial: state.serial,
             destroy: args.destroy,

@@ -3,7 +3,7 @@
 
 use crate::diagnostics::Diagnostic;
 use crate::providers::Providers;
-use crate::state::{LocalBackend, LockInfo, StateLock};
+use crate::state::{workspace, LocalBackend, LockInfo, StateLock};
 use gantry_provider::{CancellationToken, Provider};
 use gantry_sim::{Knobs, SimHooks, SimProvider, SimWorld};
 use std::path::{Path, PathBuf};
@@ -19,15 +19,39 @@ pub fn stack_dir(path: &Path) -> PathBuf {
     }
 }
 
-/// `.gantry/` next to the stack, or `.gantry/sim/` for the simulated clouds: the two never
-/// share state.
-pub fn state_dir(stack: &Path, sim: bool) -> PathBuf {
+/// `.gantry/` next to the stack, or `.gantry/sim/` for the simulated clouds (the two never
+/// share state): where the default workspace's state and the simulated world live.
+pub fn base_state_dir(stack: &Path, sim: bool) -> PathBuf {
     let base = stack.join(".gantry");
     if sim {
         base.join("sim")
     } else {
         base
     }
+}
+
+/// The state directory of the stack's current workspace ([`workspace`]); an error when that
+/// workspace does not exist or its name is invalid.
+pub fn state_dir(stack: &Path, sim: bool) -> Result<PathBuf, Diagnostic> {
+    let (name, dir) = current_workspace(stack, sim)?;
+    if !workspace::exists(&stack.join(".gantry"), &name) {
+        return Err(workspace_error(&workspace::WorkspaceError::Missing {
+            name,
+        }));
+    }
+    Ok(dir)
+}
+
+/// The current workspace's name and state directory.
+pub fn current_workspace(stack: &Path, sim: bool) -> Result<(String, PathBuf), Diagnostic> {
+    let gantry_dir = stack.join(".gantry");
+    let name = workspace::selected(&gantry_dir).map_err(|e| workspace_error(&e))?;
+    let dir = workspace::state_dir(&gantry_dir, sim, &name);
+    Ok((name, dir))
+}
+
+pub fn workspace_error(e: &workspace::WorkspaceError) -> Diagnostic {
+    Diagnostic::error(e.to_string()).with_help(e.help())
 }
 
 /// `--sim` on the command line or `GANTRY_SIM=1` in the environment.
@@ -45,7 +69,7 @@ pub fn providers(
     if !sim {
         return Ok((real, None));
     }
-    let dir = state_dir(stack, true);
+    let dir = base_state_dir(stack, true);
     let world = SimWorld::open(&dir).map_err(|e| {
         Diagnostic::error("cannot open the simulated world")
             .with_detail(e.to_string())
@@ -128,6 +152,9 @@ pub struct Session {
     pub world: Option<Arc<SimWorld>>,
     /// Held for the whole command; released when the session is dropped.
     pub lock: StateLock,
+    /// Under `--sim` in a workspace other than `default`: the simulated world's lock (the
+    /// default workspace's), as every workspace shares one simulated cloud.
+    _world_lock: Option<StateLock>,
 }
 
 impl Session {
@@ -140,7 +167,17 @@ impl Session {
         wait: std::time::Duration,
     ) -> Result<Session, Diagnostic> {
         let dir = stack_dir(path);
-        let lock = LocalBackend::new(state_dir(&dir, sim))
+        let state = state_dir(&dir, sim)?;
+        let base = base_state_dir(&dir, sim);
+        let world_lock = if sim && state != base {
+            let lock = LocalBackend::new(&base)
+                .lock(LockInfo::new(operation), wait)
+                .map_err(|e| Diagnostic::error(e.to_string()))?;
+            Some(lock)
+        } else {
+            None
+        };
+        let lock = LocalBackend::new(state)
             .lock(LockInfo::new(operation), wait)
             .map_err(|e| Diagnostic::error(e.to_string()))?;
         let rt = runtime()?;
@@ -155,6 +192,7 @@ impl Session {
             providers,
             world,
             lock,
+            _world_lock: world_lock,
         })
     }
 

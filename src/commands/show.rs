@@ -28,7 +28,10 @@ pub fn run(args: &ShowArgs, ui: Ui) -> ExitStatus {
             }
         }
         None => {
-            let backend = LocalBackend::new(state_dir(&args.dir, sim_enabled(args.sim)));
+            let backend = match state_dir(&args.dir, sim_enabled(args.sim)) {
+                Ok(dir) => LocalBackend::new(dir),
+                Err(d) => return fail(ui, d),
+            };
             let state = match backend.read_state() {
                 Ok(s) => s.unwrap_or_else(State::new),
                 Err(e) => return fail(ui, super::apply::state_error(&e)),

@@ -2,7 +2,7 @@
 //! `gantry sim ls|reset`: small commands over the state and the simulated world.
 
 use super::apply::state_error;
-use super::session::{runtime, sim_enabled, state_dir};
+use super::session::{base_state_dir, runtime, sim_enabled, state_dir};
 use super::{fail, ExitStatus};
 use crate::cli::{ForceUnlockArgs, OutputArgs, SimCommand, StateCommand, StateDirArgs};
 use crate::diagnostics::Diagnostic;
@@ -11,12 +11,13 @@ use crate::ui::Ui;
 use gantry_provider::Value;
 use std::time::Duration;
 
-pub(super) fn backend(at: &StateDirArgs) -> LocalBackend {
-    LocalBackend::new(state_dir(&at.dir, sim_enabled(at.sim)))
+pub(super) fn backend(at: &StateDirArgs) -> Result<LocalBackend, Diagnostic> {
+    state_dir(&at.dir, sim_enabled(at.sim)).map(LocalBackend::new)
 }
 
 fn read(ui: Ui, at: &StateDirArgs) -> Result<State, ExitStatus> {
-    match backend(at).read_state() {
+    let backend = backend(at).map_err(|d| fail(ui, d))?;
+    match backend.read_state() {
         Ok(Some(s)) => Ok(s),
         Ok(None) => Ok(State::new()),
         Err(e) => Err(fail(ui, state_error(&e))),
@@ -90,7 +91,11 @@ pub fn run_state(cmd: &StateCommand, ui: Ui) -> ExitStatus {
                 Ok(s) => s,
                 Err(e) => return fail(ui, state_error(&e)),
             };
-            let lock = match backend(&a.at).lock(LockInfo::new("state push"), Duration::ZERO) {
+            let backend = match backend(&a.at) {
+                Ok(b) => b,
+                Err(d) => return fail(ui, d),
+            };
+            let lock = match backend.lock(LockInfo::new("state push"), Duration::ZERO) {
                 Ok(l) => l,
                 Err(e) => return fail(ui, state_error(&e)),
             };
@@ -116,7 +121,11 @@ fn mutate(
     operation: &str,
     f: impl FnOnce(&mut State) -> Result<String, crate::state::StateError>,
 ) -> ExitStatus {
-    let lock = match backend(at).lock(LockInfo::new(operation), Duration::ZERO) {
+    let backend = match backend(at) {
+        Ok(b) => b,
+        Err(d) => return fail(ui, d),
+    };
+    let lock = match backend.lock(LockInfo::new(operation), Duration::ZERO) {
         Ok(l) => l,
         Err(e) => return fail(ui, state_error(&e)),
     };
@@ -194,7 +203,11 @@ pub fn run_output(args: &OutputArgs, ui: Ui) -> ExitStatus {
 
 /// `gantry state resolve ADDRESS --not-created`.
 fn resolve(ui: Ui, a: &crate::cli::StateResolveArgs) -> ExitStatus {
-    let lock = match backend(&a.at).lock(LockInfo::new("state resolve"), Duration::ZERO) {
+    let backend = match backend(&a.at) {
+        Ok(b) => b,
+        Err(d) => return fail(ui, d),
+    };
+    let lock = match backend.lock(LockInfo::new("state resolve"), Duration::ZERO) {
         Ok(l) => l,
         Err(e) => return fail(ui, state_error(&e)),
     };
@@ -241,7 +254,10 @@ fn resolve(ui: Ui, a: &crate::cli::StateResolveArgs) -> ExitStatus {
 }
 
 pub fn run_force_unlock(args: &ForceUnlockArgs, ui: Ui) -> ExitStatus {
-    let dir = state_dir(&args.at.dir, sim_enabled(args.at.sim));
+    let dir = match state_dir(&args.at.dir, sim_enabled(args.at.sim)) {
+        Ok(d) => d,
+        Err(d) => return fail(ui, d),
+    };
     match force_unlock(&dir, &args.id) {
         Ok(info) => {
             ui.status(&format!(
@@ -257,7 +273,7 @@ pub fn run_force_unlock(args: &ForceUnlockArgs, ui: Ui) -> ExitStatus {
 pub fn run_sim(cmd: &SimCommand, ui: Ui) -> ExitStatus {
     match cmd {
         SimCommand::Ls(at) => {
-            let dir = state_dir(&at.dir, true);
+            let dir = base_state_dir(&at.dir, true);
             match gantry_sim::SimWorld::peek(&dir) {
                 Ok(objects) => {
                     if ui.json {
@@ -278,7 +294,7 @@ pub fn run_sim(cmd: &SimCommand, ui: Ui) -> ExitStatus {
             }
         }
         SimCommand::Reset(at) => {
-            let dir = state_dir(&at.dir, true);
+            let dir = base_state_dir(&at.dir, true);
             // Not while a `--sim` run has the world open.
             let _lock =
                 match LocalBackend::new(&dir).lock(LockInfo::new("sim reset"), Duration::ZERO) {

@@ -98,9 +98,11 @@ pub fn run(ui: Ui, args: &StateTakeoverArgs) -> ExitStatus {
             .with_help("the next apply would destroy them: put the Terraform configuration (`.tf` files load as they are) in the stack directory first"),
         );
     }
-    let lock = match super::state::backend(&args.at)
-        .lock(LockInfo::new("state takeover"), Duration::ZERO)
-    {
+    let backend = match super::state::backend(&args.at) {
+        Ok(b) => b,
+        Err(d) => return fail(ui, d),
+    };
+    let lock = match backend.lock(LockInfo::new("state takeover"), Duration::ZERO) {
         Ok(l) => l,
         Err(e) => return fail(ui, state_error(&e)),
     };

@@ -21,11 +21,14 @@ pub struct Stack {
     /// The accelerator catalog this stack sees: the built-in data with the stack's override
     /// files (`gantry.catalog.toml`, `$GANTRY_CATALOG_OVERRIDE`).
     pub catalog: std::sync::Arc<crate::catalog::Catalog>,
+    /// The workspace in use (`terraform.workspace`): see [`crate::state::workspace`].
+    pub workspace: String,
 }
 
 impl Default for Stack {
     fn default() -> Stack {
         Stack {
+            workspace: crate::state::workspace::DEFAULT.to_owned(),
             root_dir: PathBuf::new(),
             sources: SourceMap::default(),
             modules: BTreeMap::new(),
@@ -96,6 +99,10 @@ pub fn load_stack(opts: &LoadOptions<'_>) -> (Stack, Diagnostics) {
         return (stack, diags);
     };
     stack.root_dir = absolute(&root_dir);
+    match crate::state::workspace::selected(&stack.root_dir.join(".gantry")) {
+        Ok(name) => stack.workspace = name,
+        Err(e) => diags.push(Diagnostic::error(e.to_string()).with_help(e.help())),
+    }
     if files.is_empty() {
         diags.push(
             Diagnostic::error(format!("no `*.hcl` or `*.tf` files in `{}`", path.display()))

@@ -227,7 +227,7 @@ impl Resolver for Scope<'_> {
                 };
                 Ok(Value::String(p.display().to_string()).into())
             }
-            Subject::Workspace => Ok(Value::from("default").into()),
+            Subject::Workspace => Ok(Value::from(self.stack.workspace.as_str()).into()),
             Subject::SelfValue => match &self.self_value {
                 Some(v) => Ok(Resolved {
                     value: std::borrow::Cow::Borrowed(v),

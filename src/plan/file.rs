@@ -33,6 +33,8 @@ pub struct PlanFile {
     /// A random salt for those digests, fresh for every plan file.
     #[serde(default)]
     pub salt: String,
+    /// The workspace whose state the plan was made from.
+    pub workspace: String,
     pub lineage: String,
     pub serial: u64,
     pub destroy: bool,

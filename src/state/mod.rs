@@ -30,6 +30,7 @@ pub mod local;
 pub mod model;
 pub mod ops;
 pub mod takeover;
+pub mod workspace;
 
 pub use error::StateError;
 pub use journal::{Intent, Journal, JournalOptions, Record, Recovery, DEFAULT_COMPACT_EVERY};

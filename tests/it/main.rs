@@ -18,3 +18,4 @@ mod shipped;
 mod show;
 mod support;
 mod terraform;
+mod workspaces;
