@@ -28,7 +28,14 @@ fi
 export GANTRY_TEST_PYTHON="$VENV/bin/python"
 
 log "moto launcher self-test"
-"$GANTRY_TEST_PYTHON" -m unittest tests/moto/test_launcher.py 2>&1 | tail -n 3
+selftest_log=$(mktemp)
+if "$GANTRY_TEST_PYTHON" -m unittest tests/moto/test_launcher.py >"$selftest_log" 2>&1; then
+  tail -n 3 "$selftest_log"
+else
+  # The whole report: which test failed and why.
+  cat "$selftest_log"
+  exit 1
+fi
 
 log "cargo fmt --check"
 cargo fmt --all -- --check
