@@ -119,6 +119,25 @@ H100:8 --max-price 40 --spot\n  gantry catalog --accelerator tpu-v5e --cloud gcp
     /// Workspaces: several states for one stack (dev, staging, prod), as in Terraform
     #[command(subcommand)]
     Workspace(WorkspaceCommand),
+    /// Prepare the stack's state backend: record --backend-config values, check the backend
+    /// answers, and move state to it with --migrate-state
+    #[command(
+        after_help = "The `backend \"KIND\" { }` block (top level or inside `terraform { }`) says where \
+state lives: `local` (`.gantry/` next to the stack, also when there is no block) or `s3`. Values \
+kept out of the stack (credentials, a bucket per environment) are given here with --backend-config \
+and recorded in `.gantry/backend.json` (private to you) for later commands, as Terraform's \
+`-backend-config`.\n\n\
+After changing the backend block, `gantry init --migrate-state` copies the current workspace's \
+state from the backend `gantry init` last recorded (or local state) to the new one, under both \
+locks, verifies the copy and leaves the old state where it was. It refuses when the old state has \
+an unfinished journal (run `gantry apply` first) or the new backend already holds another \
+stack's state.\n\n\
+Remote state is locked with a lock object next to it whose heartbeat a running command renews; \
+a lock whose heartbeat stopped for `lock_stale_after_seconds` (default 60) is taken over by a \
+command waiting with --lock-timeout. Plans take no lock.\n\n\
+Examples:\n  gantry init\n  gantry init --backend-config bucket=tfstate-prod --backend-config region=us-east-1\n  gantry init --backend-config prod.s3.tfbackend\n  gantry init --migrate-state"
+    )]
+    Init(InitArgs),
     /// Print a shell completion script
     #[command(
         after_help = "Completes subcommands, flags and their fixed values.\n\nExamples:\n  \
@@ -160,6 +179,24 @@ pub enum WorkspaceCommand {
         after_help = "The default and the current workspace cannot be deleted.\n\nExamples:\n  gantry workspace delete staging"
     )]
     Delete(WorkspaceDeleteArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Stack directory
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// A backend setting, KEY=VALUE (nested: endpoints.s3=URL), or a file of `key = "value"`
+    /// lines (repeatable; later values win)
+    #[arg(long = "backend-config", value_name = "KEY=VALUE|FILE")]
+    pub backend_config: Vec<String>,
+    /// Copy the current workspace's state from the previously recorded backend (or local
+    /// state) to the one the stack now names
+    #[arg(long)]
+    pub migrate_state: bool,
+    /// Wait this long for each state lock (e.g. 30s, 2m); default: fail at once
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    pub lock_timeout: std::time::Duration,
 }
 
 #[derive(Args, Debug)]
@@ -249,7 +286,8 @@ pub struct CatalogArgs {
 /// Options of commands that read or change state.
 #[derive(Args, Debug, Clone)]
 pub struct EngineArgs {
-    /// Use the simulated clouds (also: GANTRY_SIM=1); state is kept apart in .gantry/sim
+    /// Use the simulated clouds (also: GANTRY_SIM=1); state is kept apart in .gantry/sim, also
+    /// when the stack names a remote backend (the simulation never touches real state)
     #[arg(long)]
     pub sim: bool,
     /// Operations in flight at most

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod docs;
 pub mod fmt;
 pub mod graph;
+pub mod init;
 pub mod plan;
 pub mod progress;
 pub mod refresh;
@@ -60,6 +61,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Catalog(args) => catalog::run(&args, Ui::new(args.json, cli.no_color)),
         Command::Sim(cmd) => state::run_sim(&cmd, Ui::new(false, cli.no_color)),
         Command::Workspace(cmd) => workspace::run(&cmd, Ui::new(false, cli.no_color)),
+        Command::Init(args) => init::run(&args, Ui::new(false, cli.no_color)),
         Command::Modules(cmd) => docs::run_modules(&cmd, Ui::new(false, cli.no_color)),
         Command::Completions(args) => docs::run_completions(&args),
         Command::Man(args) => docs::run_man(&args, Ui::new(false, cli.no_color)),

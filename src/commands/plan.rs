@@ -1,6 +1,6 @@
 //! `gantry plan`: what apply would do.
 
-use super::session::{sim_enabled, Session};
+use super::session::{sim_enabled, Access, Session};
 use super::{input_options, ExitStatus};
 use crate::apply::calls::ProviderCalls;
 use crate::apply::recorder::{recover, Recovered};
@@ -21,11 +21,12 @@ pub fn run(args: &PlanArgs, ui: Ui) -> ExitStatus {
         ui.diagnostics(&Diagnostics::from(d), &SourceMap::new());
         ExitStatus::Failure
     };
-    let session = match Session::open(
+    let session = match Session::open_with(
         &args.stack.dir,
         sim_enabled(args.engine.sim),
         "plan",
         args.engine.lock_timeout,
+        Access::ReadOnly,
     ) {
         Ok(s) => s,
         Err(d) => return fail(d),

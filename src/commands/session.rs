@@ -3,6 +3,7 @@
 
 use crate::diagnostics::Diagnostic;
 use crate::providers::Providers;
+use crate::state::remote::{self, lock as remote_lock, session as remote_session, Remote};
 use crate::state::{workspace, LocalBackend, LockInfo, StateLock};
 use gantry_provider::{CancellationToken, Provider};
 use gantry_sim::{Knobs, SimHooks, SimProvider, SimWorld};
@@ -52,6 +53,94 @@ pub fn current_workspace(stack: &Path, sim: bool) -> Result<(String, PathBuf), D
 
 pub fn workspace_error(e: &workspace::WorkspaceError) -> Diagnostic {
     Diagnostic::error(e.to_string()).with_help(e.help())
+}
+
+/// How a command uses state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Takes the lock: the command may write.
+    Locked,
+    /// Reads a consistent copy without the (remote) lock: plans, `state list`. Local state
+    /// is still locked for the command, as the simulated world is compacted by plans.
+    ReadOnly,
+}
+
+/// The state of the stack in `dir` for `operation`: the local backend's directory, or a
+/// remote backend's working copy (locked remotely too) or read copy. Under `--sim` state is
+/// always local (`.gantry/sim/`): the simulated clouds never touch a real backend.
+pub fn open_state(
+    dir: &Path,
+    sim: bool,
+    operation: &str,
+    wait: std::time::Duration,
+    access: Access,
+) -> Result<StateLock, Diagnostic> {
+    let settings = if sim { None } else { remote::resolve(dir)? };
+    open_backend(dir, sim, settings.as_ref(), operation, wait, access)
+}
+
+/// [`open_state`] for the backend `settings` describe (`None`: local state).
+pub fn open_backend(
+    dir: &Path,
+    sim: bool,
+    settings: Option<&remote::config::BackendSettings>,
+    operation: &str,
+    wait: std::time::Duration,
+    access: Access,
+) -> Result<StateLock, Diagnostic> {
+    let lock_error = |e: crate::state::StateError| Diagnostic::error(e.to_string());
+    let Some(settings) = settings else {
+        return LocalBackend::new(state_dir(dir, sim)?)
+            .lock(LockInfo::new(operation), wait)
+            .map_err(lock_error);
+    };
+    let (name, _) = current_workspace(dir, false)?;
+    if !workspace::exists(&dir.join(".gantry"), &name) {
+        return Err(workspace_error(&workspace::WorkspaceError::Missing {
+            name,
+        }));
+    }
+    let remote = connect(settings, &name)?;
+    let work = remote_dir(dir, &name);
+    match access {
+        Access::Locked => {
+            // The local lock keeps two commands in this checkout off one working copy.
+            let local = LocalBackend::new(&work)
+                .lock(LockInfo::new(operation), wait)
+                .map_err(lock_error)?;
+            let held =
+                remote_lock::acquire(&remote, local.info().clone(), wait).map_err(lock_error)?;
+            let snapshot = remote_session::materialize(&remote, &work).map_err(lock_error)?;
+            Ok(local.attach_remote(remote_session::RemoteSession::new(remote, held, snapshot)))
+        }
+        Access::ReadOnly => {
+            let read = work.join("read");
+            let local = LocalBackend::new(&read)
+                .lock(LockInfo::new(operation), wait)
+                .map_err(lock_error)?;
+            remote_session::materialize(&remote, &read).map_err(lock_error)?;
+            Ok(local)
+        }
+    }
+}
+
+/// Connects to a remote backend for `workspace`.
+pub fn connect(
+    settings: &remote::config::BackendSettings,
+    workspace: &str,
+) -> Result<std::sync::Arc<Remote>, Diagnostic> {
+    Remote::connect(settings, workspace).map_err(|m| {
+        Diagnostic::error(format!("cannot use the `{}` state backend", settings.kind))
+            .with_detail(m)
+            .with_help(
+                "check the `backend` block and the values `gantry init --backend-config` recorded",
+            )
+    })
+}
+
+/// A remote backend's working copy for `workspace`: `.gantry/remote/<workspace>/`.
+pub fn remote_dir(stack: &Path, workspace: &str) -> PathBuf {
+    stack.join(".gantry").join("remote").join(workspace)
 }
 
 /// `--sim` on the command line or `GANTRY_SIM=1` in the environment.
@@ -166,20 +255,27 @@ impl Session {
         operation: &str,
         wait: std::time::Duration,
     ) -> Result<Session, Diagnostic> {
+        Session::open_with(path, sim, operation, wait, Access::Locked)
+    }
+
+    /// [`Session::open`] with the state access the command needs.
+    pub fn open_with(
+        path: &Path,
+        sim: bool,
+        operation: &str,
+        wait: std::time::Duration,
+        access: Access,
+    ) -> Result<Session, Diagnostic> {
         let dir = stack_dir(path);
-        let state = state_dir(&dir, sim)?;
-        let base = base_state_dir(&dir, sim);
-        let world_lock = if sim && state != base {
-            let lock = LocalBackend::new(&base)
+        let world_lock = if sim && state_dir(&dir, sim)? != base_state_dir(&dir, sim) {
+            let lock = LocalBackend::new(base_state_dir(&dir, sim))
                 .lock(LockInfo::new(operation), wait)
                 .map_err(|e| Diagnostic::error(e.to_string()))?;
             Some(lock)
         } else {
             None
         };
-        let lock = LocalBackend::new(state)
-            .lock(LockInfo::new(operation), wait)
-            .map_err(|e| Diagnostic::error(e.to_string()))?;
+        let lock = open_state(&dir, sim, operation, wait, access)?;
         let rt = runtime()?;
         let (providers, world) = {
             let _guard = rt.enter();

@@ -2,11 +2,11 @@
 //! document, or as a pull-request report.
 
 use super::apply::read_plan_file;
-use super::session::{sim_enabled, state_dir};
+use super::session::{open_state, sim_enabled, stack_dir, Access};
 use super::{fail, ExitStatus};
 use crate::cli::ShowArgs;
 use crate::plan::document::StateDocument;
-use crate::state::{LocalBackend, State};
+use crate::state::State;
 use crate::ui::markdown::{plan_report, state_report};
 use crate::ui::Ui;
 
@@ -28,8 +28,14 @@ pub fn run(args: &ShowArgs, ui: Ui) -> ExitStatus {
             }
         }
         None => {
-            let backend = match state_dir(&args.dir, sim_enabled(args.sim)) {
-                Ok(dir) => LocalBackend::new(dir),
+            let backend = match open_state(
+                &stack_dir(&args.dir),
+                sim_enabled(args.sim),
+                "show",
+                std::time::Duration::ZERO,
+                Access::ReadOnly,
+            ) {
+                Ok(copy) => copy,
                 Err(d) => return fail(ui, d),
             };
             let state = match backend.read_state() {

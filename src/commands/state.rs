@@ -2,22 +2,39 @@
 //! `gantry sim ls|reset`: small commands over the state and the simulated world.
 
 use super::apply::state_error;
-use super::session::{base_state_dir, runtime, sim_enabled, state_dir};
+use super::session::{
+    base_state_dir, open_state, runtime, sim_enabled, stack_dir, state_dir, Access,
+};
 use super::{fail, ExitStatus};
 use crate::cli::{ForceUnlockArgs, OutputArgs, SimCommand, StateCommand, StateDirArgs};
 use crate::diagnostics::Diagnostic;
-use crate::state::{force_unlock, ops, LocalBackend, LockInfo, State};
+use crate::state::{force_unlock, ops, LocalBackend, LockInfo, State, StateLock};
 use crate::ui::Ui;
 use gantry_provider::Value;
 use std::time::Duration;
 
-pub(super) fn backend(at: &StateDirArgs) -> Result<LocalBackend, Diagnostic> {
-    state_dir(&at.dir, sim_enabled(at.sim)).map(LocalBackend::new)
+/// The state of the stack `at` names, locked for `operation` (with a remote backend, its
+/// working copy).
+pub(super) fn lock(at: &StateDirArgs, operation: &str) -> Result<StateLock, Diagnostic> {
+    open_state(
+        &stack_dir(&at.dir),
+        sim_enabled(at.sim),
+        operation,
+        Duration::ZERO,
+        Access::Locked,
+    )
 }
 
 fn read(ui: Ui, at: &StateDirArgs) -> Result<State, ExitStatus> {
-    let backend = backend(at).map_err(|d| fail(ui, d))?;
-    match backend.read_state() {
+    let copy = open_state(
+        &stack_dir(&at.dir),
+        sim_enabled(at.sim),
+        "state read",
+        Duration::ZERO,
+        Access::ReadOnly,
+    )
+    .map_err(|d| fail(ui, d))?;
+    match copy.read_state() {
         Ok(Some(s)) => Ok(s),
         Ok(None) => Ok(State::new()),
         Err(e) => Err(fail(ui, state_error(&e))),
@@ -91,13 +108,9 @@ pub fn run_state(cmd: &StateCommand, ui: Ui) -> ExitStatus {
                 Ok(s) => s,
                 Err(e) => return fail(ui, state_error(&e)),
             };
-            let backend = match backend(&a.at) {
-                Ok(b) => b,
-                Err(d) => return fail(ui, d),
-            };
-            let lock = match backend.lock(LockInfo::new("state push"), Duration::ZERO) {
+            let lock = match lock(&a.at, "state push") {
                 Ok(l) => l,
-                Err(e) => return fail(ui, state_error(&e)),
+                Err(d) => return fail(ui, d),
             };
             let current = match lock.read_state() {
                 Ok(c) => c,
@@ -121,13 +134,9 @@ fn mutate(
     operation: &str,
     f: impl FnOnce(&mut State) -> Result<String, crate::state::StateError>,
 ) -> ExitStatus {
-    let backend = match backend(at) {
-        Ok(b) => b,
-        Err(d) => return fail(ui, d),
-    };
-    let lock = match backend.lock(LockInfo::new(operation), Duration::ZERO) {
+    let lock = match lock(at, operation) {
         Ok(l) => l,
-        Err(e) => return fail(ui, state_error(&e)),
+        Err(d) => return fail(ui, d),
     };
     let mut state = match lock.read_state() {
         Ok(Some(s)) => s,
@@ -203,13 +212,9 @@ pub fn run_output(args: &OutputArgs, ui: Ui) -> ExitStatus {
 
 /// `gantry state resolve ADDRESS --not-created`.
 fn resolve(ui: Ui, a: &crate::cli::StateResolveArgs) -> ExitStatus {
-    let backend = match backend(&a.at) {
-        Ok(b) => b,
-        Err(d) => return fail(ui, d),
-    };
-    let lock = match backend.lock(LockInfo::new("state resolve"), Duration::ZERO) {
+    let lock = match lock(&a.at, "state resolve") {
         Ok(l) => l,
-        Err(e) => return fail(ui, state_error(&e)),
+        Err(d) => return fail(ui, d),
     };
     let rt = match runtime() {
         Ok(rt) => rt,
@@ -254,11 +259,24 @@ fn resolve(ui: Ui, a: &crate::cli::StateResolveArgs) -> ExitStatus {
 }
 
 pub fn run_force_unlock(args: &ForceUnlockArgs, ui: Ui) -> ExitStatus {
-    let dir = match state_dir(&args.at.dir, sim_enabled(args.at.sim)) {
-        Ok(d) => d,
-        Err(d) => return fail(ui, d),
+    let stack = stack_dir(&args.at.dir);
+    let sim = sim_enabled(args.at.sim);
+    let remote = match (!sim).then(|| crate::state::remote::resolve(&stack)) {
+        Some(Ok(settings)) => settings,
+        Some(Err(d)) => return fail(ui, d),
+        None => None,
     };
-    match force_unlock(&dir, &args.id) {
+    let result = match remote {
+        Some(settings) => match force_unlock_remote(&stack, &settings, &args.id) {
+            Ok(r) => r,
+            Err(d) => return fail(ui, d),
+        },
+        None => match state_dir(&args.at.dir, sim) {
+            Ok(dir) => force_unlock(&dir, &args.id),
+            Err(d) => return fail(ui, d),
+        },
+    };
+    match result {
         Ok(info) => {
             ui.status(&format!(
                 "Lock {} (held by {} for `{}`) released.",
@@ -268,6 +286,19 @@ pub fn run_force_unlock(args: &ForceUnlockArgs, ui: Ui) -> ExitStatus {
         }
         Err(e) => fail(ui, state_error(&e)),
     }
+}
+
+fn force_unlock_remote(
+    stack: &std::path::Path,
+    settings: &crate::state::remote::config::BackendSettings,
+    id: &str,
+) -> Result<Result<LockInfo, crate::state::StateError>, Diagnostic> {
+    let (workspace, _) = super::session::current_workspace(stack, false)?;
+    let remote = crate::state::remote::Remote::connect(settings, &workspace).map_err(|m| {
+        Diagnostic::error(format!("cannot use the `{}` state backend", settings.kind))
+            .with_detail(m)
+    })?;
+    Ok(crate::state::remote::lock::force_unlock(&remote, id))
 }
 
 pub fn run_sim(cmd: &SimCommand, ui: Ui) -> ExitStatus {

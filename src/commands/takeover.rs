@@ -9,10 +9,9 @@ use crate::config::sources::ModuleFetcher;
 use crate::diagnostics::Diagnostic;
 use crate::providers::{provider_name, Providers};
 use crate::state::takeover::{convert, into_state, parse, TypeInfo};
-use crate::state::{LockInfo, State};
+use crate::state::State;
 use crate::ui::Ui;
 use std::io::Read;
-use std::time::Duration;
 
 /// How many addresses a refusal lists before it says how many more there are.
 const LISTED: usize = 20;
@@ -98,13 +97,9 @@ pub fn run(ui: Ui, args: &StateTakeoverArgs) -> ExitStatus {
             .with_help("the next apply would destroy them: put the Terraform configuration (`.tf` files load as they are) in the stack directory first"),
         );
     }
-    let backend = match super::state::backend(&args.at) {
-        Ok(b) => b,
-        Err(d) => return fail(ui, d),
-    };
-    let lock = match backend.lock(LockInfo::new("state takeover"), Duration::ZERO) {
+    let lock = match super::state::lock(&args.at, "state takeover") {
         Ok(l) => l,
-        Err(e) => return fail(ui, state_error(&e)),
+        Err(d) => return fail(ui, d),
     };
     let current = match lock.read_state() {
         Ok(c) => c,

@@ -176,6 +176,48 @@ pub enum StateError {
         incoming: u64,
     },
 
+    /// A remote backend's store failed or answered something gantry cannot use.
+    #[error("state backend {location}: {message}")]
+    Remote {
+        /// Where the state is: `s3://bucket/key`.
+        location: String,
+        /// What went wrong.
+        message: String,
+    },
+
+    /// A remote backend's lock is held by another run.
+    #[error(
+        "state is locked in {location}{}: {}{}{}",
+        Waited(*waited),
+        HolderText(holder),
+        HeartbeatText(*heartbeat_age, *stale_after),
+        RemoteLockHint(holder, *stale_after)
+    )]
+    RemoteLocked {
+        location: String,
+        /// Who holds it, as its lock object records.
+        holder: LockInfo,
+        /// How long ago the holder's heartbeat was, by this machine's clock.
+        heartbeat_age: Option<Duration>,
+        /// After how long without a heartbeat the holder counts as gone.
+        stale_after: Duration,
+        /// How long this run waited (`--lock-timeout`), if at all.
+        waited: Option<Duration>,
+    },
+
+    /// This run's lock on a remote backend was taken over or could not be kept.
+    #[error("this run lost the state lock on {location}: {reason}\nhint: nothing more is written; run the command again (the next run recovers what this one recorded)")]
+    LockLost { location: String, reason: String },
+
+    /// The journal could not be copied to the remote backend, so the records it holds were
+    /// not acknowledged (and the creates they announce were not sent).
+    #[error("could not copy the state journal to the state backend: {message}")]
+    JournalCopy { message: String },
+
+    /// A fenced state write found a newer state than the one this run read.
+    #[error("refusing to overwrite the state in {location}: it changed since this run read it (another run took the lock)\nhint: run the command again; it starts from the newer state")]
+    Fenced { location: String },
+
     /// Encoding state as JSON failed (not expected for valid values).
     #[error("could not encode state as JSON: {0}")]
     Encode(#[source] serde_json::Error),
@@ -219,6 +261,56 @@ impl fmt::Display for HolderText<'_> {
             "held by {} (pid {}) for `{}` since {}, lock id {}",
             h.who, h.pid, h.operation, h.created, h.id
         )
+    }
+}
+
+/// ` after waiting 30s`, when the run waited.
+struct Waited(Option<Duration>);
+
+impl fmt::Display for Waited {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(w) => write!(f, " (waited {:.0?})", w),
+            None => Ok(()),
+        }
+    }
+}
+
+/// `; last heartbeat 3s ago`.
+struct HeartbeatText(Option<Duration>, Duration);
+
+impl fmt::Display for HeartbeatText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(age) if age >= self.1 => write!(
+                f,
+                "; its heartbeat stopped {}s ago, so its runner is probably gone",
+                age.as_secs()
+            ),
+            Some(age) => write!(f, "; last heartbeat {}s ago (alive)", age.as_secs()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What to do about a remote lock.
+struct RemoteLockHint<'a>(&'a LockInfo, Duration);
+
+impl fmt::Display for RemoteLockHint<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "\nhint: wait with `--lock-timeout` (a lock whose heartbeat stops for {}s is taken over)",
+            self.1.as_secs()
+        )?;
+        if !self.0.id.is_empty() {
+            write!(
+                f,
+                ", or if its runner is gone, `gantry force-unlock {}`",
+                self.0.id
+            )?;
+        }
+        Ok(())
     }
 }
 

@@ -344,6 +344,7 @@ impl From<LogError> for StateError {
                 message,
             },
             LogError::Closed { reason } => StateError::JournalClosed { reason },
+            LogError::Mirror { target: _, message } => StateError::JournalCopy { message },
         }
     }
 }
@@ -476,13 +477,14 @@ fn open(lock: &Arc<LockInner>, options: JournalOptions) -> Result<(Journal, Reco
             content.discard()?;
         }
     }
-    let log = GroupLog::open(
-        Options::new(dir, JOURNAL_FILE, STATE_FILE)
-            .backup_file(BACKUP_FILE)
-            .remove_empty_log()
-            .thread_name("gantry-journal"),
-        begin_line(&loaded.mem.state)?,
-    )?;
+    let mut log_options = Options::new(dir, JOURNAL_FILE, STATE_FILE)
+        .backup_file(BACKUP_FILE)
+        .remove_empty_log()
+        .thread_name("gantry-journal");
+    if let Some(remote) = &lock.remote {
+        log_options = log_options.mirror(Arc::clone(remote) as Arc<dyn gantry_grouplog::Mirror>);
+    }
+    let log = GroupLog::open(log_options, begin_line(&loaded.mem.state)?)?;
     let replayed = loaded.recovery.replayed_records;
     let inner = Inner {
         mem: loaded.mem,
@@ -763,7 +765,7 @@ impl Journal {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::state::local::{LocalBackend, LockInfo};
     use crate::state::model::tests::resource;
@@ -778,7 +780,7 @@ mod tests {
             .unwrap()
     }
 
-    fn intent(address: &str, token: &str) -> Intent {
+    pub(crate) fn intent(address: &str, token: &str) -> Intent {
         Intent {
             address: address.into(),
             type_name: "aws_vpc".into(),

@@ -13,6 +13,7 @@
 
 use super::error::StateError;
 use super::model::State;
+use super::remote::RemoteSession;
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -61,7 +62,7 @@ impl LockInfo {
     }
 
     /// Placeholder for a holder that has not (yet) written its information.
-    fn unknown() -> LockInfo {
+    pub(crate) fn unknown() -> LockInfo {
         LockInfo {
             id: String::new(),
             operation: String::new(),
@@ -139,6 +140,7 @@ impl LocalBackend {
                 dir: self.dir.clone(),
                 info,
                 journal_open: AtomicBool::new(false),
+                remote: None,
             }),
         })
     }
@@ -217,6 +219,9 @@ pub(crate) struct LockInner {
     info: LockInfo,
     /// Whether a journal writer is running under this lock.
     pub(crate) journal_open: AtomicBool,
+    /// With a remote backend, this directory is the run's working copy and every write is
+    /// forwarded there ([`super::remote`]).
+    pub(crate) remote: Option<Arc<RemoteSession>>,
 }
 
 impl Drop for LockInner {
@@ -241,6 +246,20 @@ impl StateLock {
     /// Reads `state.json`; `None` when there is no state yet.
     pub fn read_state(&self) -> Result<Option<State>, StateError> {
         load_state_file(&self.inner.dir.join(STATE_FILE))
+    }
+
+    /// Makes this lock's directory the working copy of a locked remote backend: later
+    /// writes of state and journal are forwarded to it. Only before any journal is open.
+    pub fn attach_remote(mut self, session: RemoteSession) -> StateLock {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.remote = Some(Arc::new(session));
+        }
+        self
+    }
+
+    /// The remote backend this lock's directory mirrors, if any.
+    pub fn remote(&self) -> Option<&Arc<RemoteSession>> {
+        self.inner.remote.as_ref()
     }
 
     /// Writes `state` as `state.json`, atomically, after saving the current file as
@@ -268,7 +287,13 @@ impl StateLock {
         };
         let mut new = state.clone();
         new.serial = state.serial.max(floor);
-        persist_state(dir, old.as_deref(), &new.to_json_pretty()?)?;
+        let bytes = new.to_json_pretty()?;
+        if let Some(remote) = &self.inner.remote {
+            // The remote copy is the truth: only once it holds the new state does the
+            // working copy follow.
+            remote.push_state(&bytes)?;
+        }
+        persist_state(dir, old.as_deref(), &bytes)?;
         Ok(new.serial)
     }
 }
@@ -346,7 +371,7 @@ pub(crate) fn open_private(options: &mut OpenOptions, path: &Path) -> io::Result
 }
 
 /// Creates `dir` and missing parents with mode 0700; an existing directory is left as is.
-fn create_dir_private(dir: &Path) -> Result<(), StateError> {
+pub(crate) fn create_dir_private(dir: &Path) -> Result<(), StateError> {
     if dir.is_dir() {
         return Ok(());
     }

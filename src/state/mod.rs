@@ -29,6 +29,7 @@ pub mod journal;
 pub mod local;
 pub mod model;
 pub mod ops;
+pub mod remote;
 pub mod takeover;
 pub mod workspace;
 

@@ -43,3 +43,6 @@ mod takeover;
 
 // SIGKILL at random moments, then everything in moto compared with state.
 mod soak;
+
+// backend "s3": shared state, locks, takeovers and fencing.
+mod remote_state;

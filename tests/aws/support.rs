@@ -213,6 +213,16 @@ impl Run {
     }
 }
 
+/// Waits for a spawned `gantry` and collects what it printed.
+pub fn finish(child: std::process::Child) -> Run {
+    let out = child.wait_with_output().expect("wait for gantry");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 /// A stack directory with a `main.hcl`.
 pub struct Stack<'m> {
     dir: tempfile::TempDir,
@@ -234,7 +244,16 @@ impl Stack<'_> {
         self.gantry_env(args, &[])
     }
 
-    pub fn gantry_env(&self, args: &[&str], extra: &[(&str, &str)]) -> Run {
+    /// `gantry ARGS` in the stack directory, against moto, started and left running; its
+    /// output is captured for [`finish`].
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        let mut cmd = self.command(args, &[]);
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        cmd.spawn().expect("spawn gantry")
+    }
+
+    fn command(&self, args: &[&str], extra: &[(&str, &str)]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_gantry"));
         cmd.args(args)
             .current_dir(self.dir.path())
@@ -250,7 +269,11 @@ impl Stack<'_> {
         for (k, v) in extra {
             cmd.env(k, v);
         }
-        let out = cmd.output().expect("run gantry");
+        cmd
+    }
+
+    pub fn gantry_env(&self, args: &[&str], extra: &[(&str, &str)]) -> Run {
+        let out = self.command(args, extra).output().expect("run gantry");
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -305,13 +305,13 @@ fn a_backend_gantry_does_not_implement_is_an_error() {
     write(
         dir,
         "main.hcl",
-        "terraform {\n  backend \"s3\" {\n    bucket = \"tfstate\"\n    key    = \"llm\"\n  }\n}\nresource \"gantry_data\" \"x\" {}\n",
+        "terraform {\n  backend \"gcs\" {\n    bucket = \"tfstate\"\n    prefix = \"llm\"\n  }\n}\nresource \"gantry_data\" \"x\" {}\n",
     );
     for args in [&["validate", "."][..], &["plan", "--sim", "."][..]] {
         let run = gantry(dir, args);
         assert_eq!(run.code, 1, "{}", run.transcript());
         assert!(
-            run.stderr.contains("state backend `s3` is not supported"),
+            run.stderr.contains("state backend `gcs` is not supported"),
             "{}",
             run.stderr
         );
@@ -321,6 +321,48 @@ fn a_backend_gantry_does_not_implement_is_an_error() {
         !dir.join(".gantry/sim/state.json").exists(),
         "no local state was made"
     );
+}
+
+#[test]
+fn backend_arguments_are_checked_where_they_are_written() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(
+        dir,
+        "main.hcl",
+        "terraform {\n  backend \"s3\" {\n    bukcet = \"tfstate\"\n    key    = \"llm\"\n  }\n}\nresource \"gantry_data\" \"x\" {}\n",
+    );
+    let run = gantry(dir, &["validate", "."]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("unsupported argument `bukcet`"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("main.hcl:3:"), "{}", run.stderr);
+    // Backend settings are read before variables exist.
+    write(
+        dir,
+        "main.hcl",
+        "variable \"b\" {}\nterraform {\n  backend \"s3\" {\n    bucket = var.b\n    key    = \"llm\"\n  }\n}\n",
+    );
+    let run = gantry(dir, &["init", "--dir", "."]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(run.stderr.contains("main.hcl:4:"), "{}", run.stderr);
+    assert!(run.stderr.contains("must be a constant"), "{}", run.stderr);
+    assert!(run.stderr.contains("bucket = var.b"), "{}", run.stderr);
+    // --backend-config without a remote backend block.
+    write(dir, "main.hcl", "resource \"gantry_data\" \"x\" {}\n");
+    let run = gantry(dir, &["init", "--dir", ".", "--backend-config", "bucket=x"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("needs a remote `backend` block"),
+        "{}",
+        run.stderr
+    );
+    let run = gantry(dir, &["init", "--dir", "."]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(run.stderr.contains("Backend `local`"), "{}", run.stderr);
 }
 
 #[test]

@@ -36,6 +36,15 @@ pub enum LogError {
         message: String,
     },
 
+    /// The mirror ([`Mirror`](crate::Mirror)) refused a write.
+    #[error("could not copy the log to {target}: {message}")]
+    Mirror {
+        /// What the mirror copies to, e.g. the log file it mirrors.
+        target: String,
+        /// The mirror's error.
+        message: String,
+    },
+
     /// The log accepts no more records: it was closed, or an earlier write failed and the
     /// files may be in any state, so nothing more may be built on them.
     #[error("the log is closed: {reason}")]
@@ -86,6 +95,10 @@ impl LogError {
                 message: message.clone(),
             },
             LogError::Closed { reason } => LogError::closed(reason.clone()),
+            LogError::Mirror { target, message } => LogError::Mirror {
+                target: target.clone(),
+                message: message.clone(),
+            },
         }
     }
 }

@@ -51,7 +51,20 @@ pub use files::read_optional;
 pub use replay::{Line, LogContent};
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
+
+/// A copy of the log kept somewhere else (a remote state backend). The writer thread calls
+/// it after each local write and before acknowledging anything, so a record is reported
+/// durable only once the mirror holds it too; an error fails the log like a failed write.
+pub trait Mirror: Send + Sync {
+    /// `bytes` were appended to the log; `starts_log` when they begin a new log file (the
+    /// header is then their first line).
+    fn appended(&self, bytes: &[u8], starts_log: bool) -> Result<(), String>;
+    /// A compaction replaced the snapshot (when `snapshot` is `Some`) and started a new log
+    /// holding `log` (header and carried lines), or no log at all (`None`).
+    fn compacted(&self, snapshot: Option<&[u8]>, log: Option<&[u8]>) -> Result<(), String>;
+}
 
 /// The longest the writer waits for announced appends before writing a batch, unless
 /// configured otherwise.
@@ -63,7 +76,7 @@ pub const DEFAULT_COMMIT_DELAY: Duration = Duration::from_millis(2);
 pub struct Ticket(pub(crate) u64);
 
 /// Where a log lives and how it behaves; see the builder methods.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
     pub(crate) dir: PathBuf,
     pub(crate) log_file: String,
@@ -72,6 +85,18 @@ pub struct Options {
     pub(crate) remove_empty_log: bool,
     pub(crate) commit_delay: Duration,
     pub(crate) thread_name: String,
+    pub(crate) mirror: Option<Arc<dyn Mirror>>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("dir", &self.dir)
+            .field("log_file", &self.log_file)
+            .field("snapshot_file", &self.snapshot_file)
+            .field("mirrored", &self.mirror.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Options {
@@ -86,6 +111,7 @@ impl Options {
             remove_empty_log: false,
             commit_delay: DEFAULT_COMMIT_DELAY,
             thread_name: "grouplog".to_owned(),
+            mirror: None,
         }
     }
 
@@ -112,6 +138,12 @@ impl Options {
     /// The writer thread's name, as debuggers and panics show it.
     pub fn thread_name(mut self, name: &str) -> Options {
         self.thread_name = name.to_owned();
+        self
+    }
+
+    /// Keeps a copy of every write in `mirror`; see [`Mirror`].
+    pub fn mirror(mut self, mirror: Arc<dyn Mirror>) -> Options {
+        self.mirror = Some(mirror);
         self
     }
 

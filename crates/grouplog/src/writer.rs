@@ -166,10 +166,10 @@ impl Writer {
     fn write(&mut self, lines: &[u8]) -> Result<(), LogError> {
         if let Some(file) = &mut self.file {
             // fdatasync: the data and the file size, which is all an append changes.
-            return file
-                .write_all(lines)
+            file.write_all(lines)
                 .and_then(|()| file.sync_data())
-                .map_err(|e| LogError::io("append to", &self.path, e));
+                .map_err(|e| LogError::io("append to", &self.path, e))?;
+            return self.mirror(|m| m.appended(lines, false));
         }
         let mut bytes = self.header.clone();
         bytes.extend_from_slice(lines);
@@ -186,7 +186,21 @@ impl Writer {
             .map_err(|e| LogError::io("write", path, e))?;
         sync_dir(&self.options.dir)?;
         self.file = Some(file);
-        Ok(())
+        self.mirror(|m| m.appended(&bytes, true))
+    }
+
+    /// Hands a write that is durable locally to the mirror, if there is one.
+    fn mirror(
+        &self,
+        call: impl FnOnce(&dyn crate::Mirror) -> Result<(), String>,
+    ) -> Result<(), LogError> {
+        match &self.options.mirror {
+            Some(mirror) => call(mirror.as_ref()).map_err(|message| LogError::Mirror {
+                target: self.path.display().to_string(),
+                message,
+            }),
+            None => Ok(()),
+        }
     }
 
     fn compact(&mut self, ticket: u64, compaction: Compaction) {
@@ -223,12 +237,13 @@ impl Writer {
         self.header = compaction.header;
         if compaction.carried.is_empty() && self.options.remove_empty_log {
             remove_if_exists(&self.path)?;
-            return sync_dir(dir);
+            sync_dir(dir)?;
+            return self.mirror(|m| m.compacted(compaction.snapshot.as_deref(), None));
         }
         let mut bytes = self.header.clone();
         bytes.extend_from_slice(&compaction.carried);
         self.file = Some(write_atomic(dir, &self.options.log_file, &bytes)?);
-        Ok(())
+        self.mirror(|m| m.compacted(compaction.snapshot.as_deref(), Some(&bytes)))
     }
 
     fn publish(&self, ticket: u64) {

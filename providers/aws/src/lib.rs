@@ -7,7 +7,8 @@
 //! (`default_tags`, `gantry:address`), [`attrs`] (reading and building attribute values) and
 //! [`wait`] (bounded waits for resources that become ready asynchronously). [`quota`] reads
 //! EC2 quotas and their usage for the engine's quota pre-flight; [`sim_model`] tells the
-//! simulated twin what AWS objects look like.
+//! simulated twin what AWS objects look like; [`state_store`] is the S3 object store behind
+//! `backend "s3"`.
 
 pub mod attrs;
 pub mod clients;
@@ -19,6 +20,7 @@ pub mod quota;
 pub mod resources;
 pub mod settings;
 pub mod sim_model;
+pub mod state_store;
 pub mod tags;
 pub mod wait;
 

@@ -140,18 +140,13 @@ pub async fn configure(config: &Value) -> Result<Settings> {
     };
     if let Some(role) = a.block("assume_role") {
         let role_arn = role.req_str("role_arn")?;
-        let mut builder = aws_config::sts::AssumeRoleProvider::builder(role_arn)
-            .session_name(role.str("session_name").unwrap_or("gantry"));
-        if let Some(id) = role.str("external_id") {
-            builder = builder.external_id(id);
-        }
-        let assumed = builder.configure(&sdk).build().await;
-        sdk = sdk
-            .into_builder()
-            .credentials_provider(
-                aws_credential_types::provider::SharedCredentialsProvider::new(assumed),
-            )
-            .build();
+        sdk = assume_role(
+            sdk,
+            role_arn,
+            role.str("session_name").unwrap_or("gantry"),
+            role.str("external_id"),
+        )
+        .await;
     }
     check_credentials(&sdk).await?;
     let endpoint = sdk.endpoint_url().map(str::to_owned);
@@ -220,6 +215,27 @@ async fn caller_account(clients: &Clients) -> Result<String> {
 }
 
 /// Endpoints where bucket subdomains cannot resolve: IP addresses and localhost.
+/// `sdk` with credentials of `role_arn`, assumed through STS with the credentials `sdk`
+/// had (refreshed as they expire).
+pub async fn assume_role(
+    sdk: aws_types::SdkConfig,
+    role_arn: &str,
+    session_name: &str,
+    external_id: Option<&str>,
+) -> aws_types::SdkConfig {
+    let mut builder =
+        aws_config::sts::AssumeRoleProvider::builder(role_arn).session_name(session_name);
+    if let Some(id) = external_id {
+        builder = builder.external_id(id);
+    }
+    let assumed = builder.configure(&sdk).build().await;
+    sdk.into_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(assumed),
+        )
+        .build()
+}
+
 fn is_local_endpoint(url: &str) -> bool {
     let host = url
         .split("://")

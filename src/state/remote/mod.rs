@@ -1,0 +1,303 @@
+//! Remote state backends: state, its journal and its lock in an object store shared by a
+//! team and its CI (`backend "s3"`), safe against killed runners, lost responses and runs
+//! that lost their lock.
+//!
+//! # Design
+//!
+//! A remote backend keeps, under the state key `K` (Terraform's layout: `key` for the
+//! `default` workspace, `<workspace_key_prefix>/<workspace>/<key>` for the others):
+//!
+//! | object | contents |
+//! |---|---|
+//! | `K` | the state, exactly as `state.json` |
+//! | `K.lock` | the lock ([`lock`]): holder, operation, host, start time, heartbeat |
+//! | `K.journal/NNNNNNNNNNNN` | journal segments: each group commit of the journal, in order |
+//!
+//! **A run works on a local copy.** After taking the lock, the run copies `K` and the
+//! journal into a working directory (`.gantry/remote/<workspace>/`) and runs the very same
+//! state and journal code as the local backend there ([`super::journal`], on
+//! [`gantry_grouplog`]). Every write is then forwarded before it counts:
+//!
+//! * each journal batch, once fsync'd locally, is uploaded as the next segment *before* its
+//!   records are acknowledged ([`gantry_grouplog::Mirror`]): an intent is on the remote store
+//!   before the cloud call it announces is sent;
+//! * a compaction uploads the new state (fenced), then the new journal's first segment
+//!   (starting with its `begin` line), then deletes the older segments;
+//! * a state command's write (`state rm`, `push`, ...) uploads the state (fenced).
+//!
+//! **Recovery from any machine.** The next run, wherever it runs, reads `K` and the segments
+//! from the last one that starts with a `begin` line, concatenates them into its local
+//! journal and replays it as the local backend does: the intents without a result are
+//! looked up in the cloud by token, so nothing a killed runner created is lost. A crash
+//! between the state upload and the deletes of a compaction leaves segments whose records
+//! the state already holds; replay is idempotent, as for local state.
+//!
+//! **Fencing.** Every state upload is conditional on the version this run read or last
+//! wrote (`If-Match`, or "only if absent" for a new state); every segment is created "only
+//! if absent". A run whose lock was taken over (its runner paused past the stale period)
+//! therefore can never overwrite the newer state, nor slip a segment between its
+//! successor's: its write fails, and it stops.
+//!
+//! Plans take no lock: they copy `K` and the journal into their own directory
+//! (`.gantry/remote/<workspace>/read/`), so many CI jobs can plan at once; a saved plan
+//! records the lineage and serial it was made from and `apply PLANFILE` refuses a stale one.
+
+pub mod config;
+pub mod lock;
+pub mod session;
+#[cfg(test)]
+mod tests;
+
+use crate::state::error::StateError;
+use config::BackendSettings;
+use gantry_provider::{ObjectStore, StoreError};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use config::{parse_overrides, resolve, Recorded, BACKEND_FILE};
+pub use session::RemoteSession;
+
+/// The backend kinds with a remote store in this build.
+pub const REMOTE_KINDS: &[&str] = &["s3"];
+
+/// The objects of one workspace's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keys {
+    pub state: String,
+    pub lock: String,
+    /// Segments are `<journal><12-digit sequence>`.
+    pub journal: String,
+}
+
+impl Keys {
+    pub fn for_state(state: String) -> Keys {
+        Keys {
+            lock: format!("{state}.lock"),
+            journal: format!("{state}.journal/"),
+            state,
+        }
+    }
+}
+
+/// A connected remote backend for one workspace.
+#[derive(Debug)]
+pub struct Remote {
+    pub store: Arc<dyn ObjectStore>,
+    pub keys: Keys,
+    pub stale_after: Duration,
+    rt: BackendRuntime,
+}
+
+/// The backend's own runtime: its store client lives on it, so the client keeps working
+/// whichever runtime (or none) the caller is on.
+#[derive(Debug)]
+struct BackendRuntime(Option<tokio::runtime::Runtime>);
+
+impl BackendRuntime {
+    fn start() -> Result<BackendRuntime, String> {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("gantry-backend")
+            .enable_all()
+            .build()
+            .map(|rt| BackendRuntime(Some(rt)))
+            .map_err(|e| format!("cannot start the backend's runtime: {e}"))
+    }
+}
+
+impl Drop for BackendRuntime {
+    fn drop(&mut self) {
+        // May be dropped on an async task; a plain drop would block there and panic.
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl Remote {
+    /// Connects to the backend `settings` describe for `workspace`.
+    pub fn connect(settings: &BackendSettings, workspace: &str) -> Result<Arc<Remote>, String> {
+        let rt = BackendRuntime::start()?;
+        let stale_after = settings.stale_after()?;
+        let (store, keys) = match settings.kind.as_str() {
+            "s3" => s3(settings, workspace, &rt)?,
+            other => {
+                return Err(format!(
+                    "state backend `{other}` is not supported by this version of gantry (supported: local, {})",
+                    REMOTE_KINDS.join(", ")
+                ))
+            }
+        };
+        Ok(Arc::new(Remote {
+            store,
+            keys,
+            stale_after,
+            rt,
+        }))
+    }
+
+    /// A backend on an object store of the caller's (other backends, tests).
+    pub fn with_store(
+        store: Arc<dyn ObjectStore>,
+        keys: Keys,
+        stale_after: Duration,
+    ) -> Result<Arc<Remote>, String> {
+        Ok(Arc::new(Remote {
+            store,
+            keys,
+            stale_after,
+            rt: BackendRuntime::start()?,
+        }))
+    }
+
+    /// `s3://bucket/key`, for messages.
+    pub fn location(&self) -> String {
+        format!("{}/{}", self.store.location(), self.keys.state)
+    }
+
+    /// A store error as a state error naming this backend.
+    pub fn error(&self, e: &StoreError) -> StateError {
+        StateError::Remote {
+            location: self.location(),
+            message: e.to_string(),
+        }
+    }
+
+    /// Runs `f` to completion on the backend's runtime, from sync code or from an async
+    /// task alike.
+    pub fn block_on<F>(&self, f: F) -> F::Output
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
+        let rt = self.runtime();
+        if tokio::runtime::Handle::try_current().is_err() {
+            return rt.block_on(f);
+        }
+        // Blocking inside a runtime is not allowed: wait on a thread of our own.
+        std::thread::scope(|s| match s.spawn(|| rt.block_on(f)).join() {
+            Ok(out) => out,
+            Err(panic) => std::panic::resume_unwind(panic),
+        })
+    }
+
+    pub(crate) fn spawn<F>(&self, f: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.runtime().spawn(f)
+    }
+
+    fn runtime(&self) -> &tokio::runtime::Runtime {
+        match &self.rt.0 {
+            Some(rt) => rt,
+            // Taken only in drop.
+            None => unreachable!("the backend runtime is gone"),
+        }
+    }
+}
+
+/// The state key of `workspace` under Terraform's S3 layout.
+pub fn s3_state_key(key: &str, workspace_key_prefix: &str, workspace: &str) -> String {
+    if workspace == crate::state::workspace::DEFAULT {
+        key.to_owned()
+    } else {
+        format!("{workspace_key_prefix}/{workspace}/{key}")
+    }
+}
+
+#[cfg(feature = "aws")]
+fn s3(
+    settings: &BackendSettings,
+    workspace: &str,
+    rt: &BackendRuntime,
+) -> Result<(Arc<dyn ObjectStore>, Keys), String> {
+    use gantry_aws::state_store::{S3BackendSettings, S3Store};
+    check_known(settings, config::S3_ARGUMENTS)?;
+    let key = settings.required("key")?.to_owned();
+    if key.starts_with('/') || key.ends_with('/') {
+        return Err(format!(
+            "`key` must not begin or end with `/` (got `{key}`)"
+        ));
+    }
+    let prefix = settings.get("workspace_key_prefix").unwrap_or("env:");
+    if settings.bool("use_lockfile")? == Some(false) {
+        return Err("`use_lockfile = false` would leave the state unlocked; gantry always locks S3 state with a lock object next to it".into());
+    }
+    if settings.get("dynamodb_table").is_some() {
+        return Err("`dynamodb_table` locking is deprecated in Terraform and not supported: gantry locks S3 state with a lock object next to it (remove the argument)".into());
+    }
+    let s3 = S3BackendSettings {
+        bucket: settings.required("bucket")?.to_owned(),
+        region: settings.get("region").map(str::to_owned),
+        endpoint: settings
+            .get("endpoints.s3")
+            .or_else(|| settings.get("endpoint"))
+            .map(str::to_owned),
+        use_path_style: settings.bool("use_path_style")?.unwrap_or(false)
+            || settings.bool("force_path_style")?.unwrap_or(false),
+        profile: settings.get("profile").map(str::to_owned),
+        access_key: settings.get("access_key").map(str::to_owned),
+        secret_key: settings.get("secret_key").map(str::to_owned),
+        assume_role_arn: settings.get("assume_role.role_arn").map(str::to_owned),
+        assume_role_session_name: settings.get("assume_role.session_name").map(str::to_owned),
+        assume_role_external_id: settings.get("assume_role.external_id").map(str::to_owned),
+        encrypt: settings.bool("encrypt")?.unwrap_or(false),
+        kms_key_id: settings.get("kms_key_id").map(str::to_owned),
+    };
+    let runtime = match &rt.0 {
+        Some(rt) => rt,
+        None => return Err("the backend runtime is gone".into()),
+    };
+    let store = runtime.block_on(S3Store::connect(&s3))?;
+    Ok((
+        Arc::new(store),
+        Keys::for_state(s3_state_key(&key, prefix, workspace)),
+    ))
+}
+
+#[cfg(not(feature = "aws"))]
+fn s3(
+    _: &BackendSettings,
+    _: &str,
+    _: &BackendRuntime,
+) -> Result<(Arc<dyn ObjectStore>, Keys), String> {
+    Err("this build of gantry has no AWS support (built without the `aws` feature), so it cannot use `backend \"s3\"`".into())
+}
+
+/// An argument gantry does not know is an error: silently ignoring `sse_customer_key` or a
+/// misspelt `bukcet` would keep state somewhere, or some way, the user did not ask for.
+fn check_known(settings: &BackendSettings, known: &[&str]) -> Result<(), String> {
+    for key in settings.values.keys() {
+        if !known.contains(&key.as_str()) {
+            return Err(format!(
+                "unsupported argument `{key}` in `backend \"{}\"`; supported: {}",
+                settings.kind,
+                known.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+
+    #[test]
+    fn workspaces_follow_terraform_s3_layout() {
+        assert_eq!(
+            s3_state_key("llm/terraform.tfstate", "env:", "default"),
+            "llm/terraform.tfstate"
+        );
+        assert_eq!(
+            s3_state_key("llm/terraform.tfstate", "env:", "staging"),
+            "env:/staging/llm/terraform.tfstate"
+        );
+        let keys = Keys::for_state("a/b".into());
+        assert_eq!(keys.lock, "a/b.lock");
+        assert_eq!(keys.journal, "a/b.journal/");
+    }
+}
