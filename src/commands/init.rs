@@ -183,8 +183,9 @@ fn migrate(
         }
     }
     let serial = to.write_state(&state).map_err(|e| state_error(&e))?;
-    verify(dir, new, &state, serial)?;
+    // Read back as any later command will: through the backend, not this lock's copy.
     drop(to);
+    verify(dir, new, &state, serial)?;
     drop(from);
     ui.status(&format!(
         "Copied the state ({} resources, serial {serial}) from {} to {}; the old state was left as it was.",

@@ -415,3 +415,83 @@ fn a_held_lock_is_reported_and_force_unlock_refuses_a_live_one() {
     assert!(object(&moto, &lock).is_none(), "the lock was not released");
     b.destroy();
 }
+
+#[test]
+fn state_migrates_from_local_to_s3_and_back_and_the_old_state_stays() {
+    let moto = Moto::start();
+    make_bucket(&moto);
+    let key = "migrated.tfstate";
+    let body = vpcs("migrated", 2);
+    let stack = moto.stack();
+    stack.write(&body);
+    stack.apply();
+    let local_state = std::fs::read(stack.path().join(".gantry/state.json")).expect("local state");
+
+    // The backend block appears: without --migrate-state, init refuses to strand the state.
+    stack.write(&config(&moto, key, &body));
+    let refused = stack.gantry(&["init"]);
+    assert_ne!(refused.code, 0, "{}", refused.both());
+    assert!(
+        refused.stderr.contains("--migrate-state"),
+        "{}",
+        refused.both()
+    );
+    assert!(object(&moto, key).is_none());
+    let migrated = stack.gantry(&["init", "--migrate-state"]);
+    ok(&migrated, "init --migrate-state");
+    let remote = state(&moto, key);
+    let local: serde_json::Value = serde_json::from_slice(&local_state).expect("json");
+    assert_eq!(remote["lineage"], local["lineage"]);
+    assert_eq!(state_vpc_ids(&remote), state_vpc_ids(&local));
+    assert_eq!(
+        std::fs::read(stack.path().join(".gantry/state.json")).expect("old state"),
+        local_state,
+        "the old state was changed"
+    );
+    stack.assert_no_changes();
+
+    // An apply against the bucket, then back to local state.
+    stack.write(&config(&moto, key, &vpcs("migrated", 3)));
+    stack.apply();
+    stack.write(&vpcs("migrated", 3));
+    ok(
+        &stack.gantry(&["init", "--migrate-state"]),
+        "init --migrate-state back",
+    );
+    let back: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(stack.path().join(".gantry/state.json")).expect("local state"),
+    )
+    .expect("json");
+    assert_eq!(state_vpc_ids(&back).len(), 3);
+    assert_eq!(state_vpc_ids(&back), moto_vpc_ids(&moto, "migrated"));
+    assert!(
+        object(&moto, key).is_some(),
+        "the old (remote) state was removed"
+    );
+    stack.assert_no_changes();
+    stack.destroy();
+}
+
+#[test]
+fn a_saved_plan_is_refused_once_another_machine_changed_the_state() {
+    let moto = Moto::start();
+    make_bucket(&moto);
+    let key = "planned.tfstate";
+    let a = machine(&moto, &config(&moto, key, &vpcs("planned", 1)));
+    let b = machine(&moto, &config(&moto, key, &vpcs("planned", 1)));
+    ok(&a.gantry(&["plan", "--out", "tfplan"]), "plan --out");
+    b.apply();
+    let stale = a.gantry(&["apply", "tfplan"]);
+    assert_ne!(stale.code, 0, "{}", stale.both());
+    assert!(
+        stale.stderr.contains("the saved plan is stale"),
+        "{}",
+        stale.both()
+    );
+    assert_eq!(
+        moto_vpc_ids(&moto, "planned").len(),
+        1,
+        "the stale plan created a VPC"
+    );
+    b.destroy();
+}
