@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# What keeping state in a `backend "s3"` bucket costs: wall time of the apply that creates a
+# 1,000-resource stack (gantry_data, so only state is stored remotely: no cloud calls) and of
+# a no-op plan, with local state and with the state in moto's S3, with LATENCY_MS added to
+# every S3 request (0 and 20 by default).
+#
+#   bash bench/remote_state.sh          # RUNS=3 LATENCIES="0 20"
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${GANTRY_TEST_PYTHON:-$HOME/.cache/gantry/venv/bin/python}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gantry/target}"
+# The debug build, as bench/aws.sh: the release build of the AWS SDK takes most of an hour.
+cargo build -q
+GANTRY="$CARGO_TARGET_DIR/debug/gantry"
+RUNS="${RUNS:-3}"
+N="${RESOURCES:-1000}"
+
+start_moto() { # latency_ms -> sets MOTO_URL, LAUNCHER_PID
+  coproc MOTO { exec "$PY" tests/moto/launcher.py --port 0 --latency-ms "$1"; }
+  read -r line <&"${MOTO[0]}"
+  MOTO_URL="${line#ready }"
+  LAUNCHER_PID=$MOTO_PID
+}
+stop_moto() { [ -n "${LAUNCHER_PID:-}" ] || return 0; kill "$LAUNCHER_PID" 2>/dev/null || true; wait "$LAUNCHER_PID" 2>/dev/null || true; LAUNCHER_PID=; }
+trap stop_moto EXIT
+now() { date +%s.%N; }
+
+stack() { # dir, backend block (may be empty)
+  mkdir -p "$1"
+  printf '%s\nresource "gantry_data" "r" {\n  count = %s\n  input = { index = count.index, name = "r-${count.index}" }\n}\n' "$2" "$N" >"$1/main.hcl"
+}
+
+for latency in ${LATENCIES:-0 20}; do
+  for run in $(seq "$RUNS"); do
+    start_moto "$latency"
+    export AWS_ENDPOINT_URL="$MOTO_URL" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+      AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+    "$PY" -c "import boto3; boto3.client('s3', endpoint_url='$MOTO_URL').create_bucket(Bucket='bench')"
+    work=$(mktemp -d)
+    stack "$work/local" ""
+    stack "$work/s3" "terraform {
+  backend \"s3\" {
+    bucket         = \"bench\"
+    key            = \"bench.tfstate\"
+    use_path_style = true
+  }
+}"
+    "$GANTRY" init --dir "$work/s3" >/dev/null 2>&1
+    for kind in local s3; do
+      t0=$(now); "$GANTRY" apply --auto-approve "$work/$kind" >/dev/null 2>&1
+      t1=$(now); "$GANTRY" plan "$work/$kind" >/dev/null 2>&1
+      t2=$(now)
+      printf 'latency_ms=%s run=%s backend=%s apply_s=%.2f noop_plan_s=%.2f\n' \
+        "$latency" "$run" "$kind" "$(echo "$t1 - $t0" | bc)" "$(echo "$t2 - $t1" | bc)"
+    done
+    stop_moto
+    rm -rf "$work"
+  done
+done
