@@ -31,7 +31,9 @@ fn saved_plan(args: &ApplyArgs) -> Result<Option<PlanFile>, Diagnostic> {
     if !path.is_file() || path.extension().is_some_and(|e| e == "hcl") {
         return Ok(None);
     }
-    read_plan_file(path).map(Some)
+    let codec =
+        super::session::stack_codec(&std::path::PathBuf::from("."), sim_enabled(args.engine.sim))?;
+    read_plan_file(path, &codec).map(Some)
 }
 
 /// Checks that a saved plan is applied with the inputs it was made with: every sensitive
@@ -75,8 +77,11 @@ fn check_inputs_match(
 }
 
 /// A plan file, or the diagnostic that says why it cannot be used.
-pub(super) fn read_plan_file(path: &std::path::Path) -> Result<PlanFile, Diagnostic> {
-    PlanFile::read(path).map_err(|e| {
+pub(super) fn read_plan_file(
+    path: &std::path::Path,
+    codec: &crate::state::encryption::Codec,
+) -> Result<PlanFile, Diagnostic> {
+    PlanFile::read_with(path, codec).map_err(|e| {
         let help = match &e {
             PlanFileError::Read { .. } => "check the path",
             PlanFileError::NotAPlan { .. } => {
@@ -84,6 +89,9 @@ pub(super) fn read_plan_file(path: &std::path::Path) -> Result<PlanFile, Diagnos
             }
             PlanFileError::Format { .. } => {
                 "plan files are read by the gantry that wrote them: run `gantry plan --out FILE` again"
+            }
+            PlanFileError::Sealed(_) => {
+                "run apply in the stack's directory, with the encryption configuration the plan was written with"
             }
         };
         Diagnostic::error(e.to_string()).with_help(help)

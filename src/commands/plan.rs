@@ -139,6 +139,12 @@ pub fn run(args: &PlanArgs, ui: Ui) -> ExitStatus {
         };
         let written = serde_json::to_vec_pretty(&file)
             .map_err(|e| e.to_string())
+            .and_then(|bytes| {
+                let codec = super::session::stack_codec(&dir, sim).map_err(|d| d.summary)?;
+                codec
+                    .seal_plan(bytes, &file.lineage, file.serial)
+                    .map_err(|e| e.to_string())
+            })
             .and_then(|bytes| std::fs::write(out, bytes).map_err(|e| e.to_string()));
         if let Err(e) = written {
             return fail(

@@ -3,6 +3,7 @@
 
 use crate::diagnostics::Diagnostic;
 use crate::providers::Providers;
+use crate::state::encryption::{codec_for, Codec};
 use crate::state::remote::{self, lock as remote_lock, session as remote_session, Remote};
 use crate::state::{workspace, LocalBackend, LockInfo, StateLock};
 use gantry_provider::{CancellationToken, Provider};
@@ -89,12 +90,14 @@ pub fn open_backend(
     access: Access,
 ) -> Result<StateLock, Diagnostic> {
     let lock_error = |e: crate::state::StateError| Diagnostic::error(e.to_string());
+    let (name, _) = current_workspace(dir, sim && settings.is_none())?;
+    let codec = codec_for(dir, &name)?;
     let Some(settings) = settings else {
         return LocalBackend::new(state_dir(dir, sim)?)
+            .with_codec(codec)
             .lock(LockInfo::new(operation), wait)
             .map_err(lock_error);
     };
-    let (name, _) = current_workspace(dir, false)?;
     if !workspace::exists(&dir.join(".gantry"), &name) {
         return Err(workspace_error(&workspace::WorkspaceError::Missing {
             name,
@@ -106,19 +109,22 @@ pub fn open_backend(
         Access::Locked => {
             // The local lock keeps two commands in this checkout off one working copy.
             let local = LocalBackend::new(&work)
+                .with_codec(Arc::clone(&codec))
                 .lock(LockInfo::new(operation), wait)
                 .map_err(lock_error)?;
             let held =
                 remote_lock::acquire(&remote, local.info().clone(), wait).map_err(lock_error)?;
-            let snapshot = remote_session::materialize(&remote, &work).map_err(lock_error)?;
+            let snapshot =
+                remote_session::materialize(&remote, &work, &codec).map_err(lock_error)?;
             Ok(local.attach_remote(remote_session::RemoteSession::new(remote, held, snapshot)))
         }
         Access::ReadOnly => {
             let read = work.join("read");
             let local = LocalBackend::new(&read)
+                .with_codec(Arc::clone(&codec))
                 .lock(LockInfo::new(operation), wait)
                 .map_err(lock_error)?;
-            remote_session::materialize(&remote, &read).map_err(lock_error)?;
+            remote_session::materialize(&remote, &read, &codec).map_err(lock_error)?;
             Ok(local)
         }
     }
@@ -136,6 +142,12 @@ pub fn connect(
                 "check the `backend` block and the values `gantry init --backend-config` recorded",
             )
     })
+}
+
+/// The encryption of the stack in `dir` for its current workspace (plan files use it).
+pub fn stack_codec(dir: &Path, sim: bool) -> Result<Arc<Codec>, Diagnostic> {
+    let (name, _) = current_workspace(dir, sim)?;
+    codec_for(dir, &name)
 }
 
 /// A remote backend's working copy for `workspace`: `.gantry/remote/<workspace>/`.

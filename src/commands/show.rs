@@ -13,7 +13,11 @@ use crate::ui::Ui;
 pub fn run(args: &ShowArgs, ui: Ui) -> ExitStatus {
     match &args.planfile {
         Some(path) => {
-            let file = match read_plan_file(path) {
+            let codec = match super::session::stack_codec(&args.dir, sim_enabled(args.sim)) {
+                Ok(c) => c,
+                Err(d) => return fail(ui, d),
+            };
+            let file = match read_plan_file(path, &codec) {
                 Ok(f) => f,
                 Err(d) => return fail(ui, d),
             };

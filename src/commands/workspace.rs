@@ -109,7 +109,8 @@ fn delete(ui: Ui, stack: &Path, name: &str, force: bool) -> Result<(), Diagnosti
         if !dir.is_dir() {
             continue;
         }
-        let backend = LocalBackend::new(&dir);
+        let codec = crate::state::encryption::codec_for(stack, name)?;
+        let backend = LocalBackend::new(&dir).with_codec(codec);
         let lock = backend
             .lock(LockInfo::new("workspace delete"), Duration::ZERO)
             .map_err(|e| state_error(&e))?;

@@ -1103,8 +1103,8 @@ impl Decoder {
         }
     }
 
-    /// `terraform { backend "x" {} required_providers {} required_version = "" }`, accepted
-    /// so Terraform stacks load unchanged.
+    /// `terraform { backend "x" {} encryption {} required_providers {} required_version = "" }`,
+    /// accepted so Terraform and OpenTofu stacks load unchanged.
     fn decode_terraform(&self, module: &mut Module, block: &Block, diags: &mut Diagnostics) {
         for s in block.body.iter() {
             match s {
@@ -1114,6 +1114,8 @@ impl Decoder {
                     }
                 }
                 Structure::Block(b) if b.ident.as_str() == "required_providers" => {}
+                // Read by the state layer before anything else (`state::encryption`).
+                Structure::Block(b) if b.ident.as_str() == "encryption" => {}
                 Structure::Attribute(a) if a.key.as_str() == "required_version" => {}
                 Structure::Attribute(a) => diags.push(self.unsupported_argument(
                     "terraform",
@@ -1124,7 +1126,7 @@ impl Decoder {
                 Structure::Block(b) => diags.push(self.unsupported_block(
                     "terraform",
                     b,
-                    &["backend", "required_providers"],
+                    &["backend", "encryption", "required_providers"],
                 )),
             }
         }

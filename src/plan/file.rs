@@ -60,15 +60,28 @@ pub enum PlanFileError {
     NotAPlan { path: PathBuf, detail: String },
     #[error("`{path}` is a plan file of format `{found}`; this gantry reads `{PLAN_FILE_FORMAT}`")]
     Format { path: PathBuf, found: String },
+    #[error("{0}")]
+    Sealed(String),
 }
 
 impl PlanFile {
     /// Reads a plan file, checking its format before its fields.
     pub fn read(path: &Path) -> Result<PlanFile, PlanFileError> {
-        let bytes = std::fs::read(path).map_err(|source| PlanFileError::Read {
+        PlanFile::read_with(path, &crate::state::encryption::Codec::default())
+    }
+
+    /// Reads a plan file that may be encrypted (the `plan` method of `codec`).
+    pub fn read_with(
+        path: &Path,
+        codec: &crate::state::encryption::Codec,
+    ) -> Result<PlanFile, PlanFileError> {
+        let sealed = std::fs::read(path).map_err(|source| PlanFileError::Read {
             path: path.to_owned(),
             source,
         })?;
+        let bytes = codec
+            .open_plan(&sealed, path)
+            .map_err(|e| PlanFileError::Sealed(e.to_string()))?;
         let not_a_plan = |detail: String| PlanFileError::NotAPlan {
             path: path.to_owned(),
             detail,

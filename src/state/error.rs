@@ -209,6 +209,11 @@ pub enum StateError {
     #[error("this run lost the state lock on {location}: {reason}\nhint: nothing more is written; run the command again (the next run recovers what this one recorded)")]
     LockLost { location: String, reason: String },
 
+    /// Encrypted state, journal or plan that cannot be opened, or plain data the encryption
+    /// configuration refuses. The file is left as it is.
+    #[error("{}: {message}\nhint: the file was left as it is", path.display())]
+    Encryption { path: PathBuf, message: String },
+
     /// The journal could not be copied to the remote backend, so the records it holds were
     /// not acknowledged (and the creates they announce were not sent).
     #[error("could not copy the state journal to the state backend: {message}")]

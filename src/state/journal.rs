@@ -24,8 +24,11 @@
 //! (records set or remove whole values), so a journal that survived a compaction's rename of
 //! `state.json` replays harmlessly onto it.
 
+use super::encryption::Codec;
 use super::error::StateError;
-use super::local::{load_state_file, LockInner, StateLock, BACKUP_FILE, JOURNAL_FILE, STATE_FILE};
+use super::local::{
+    load_state_file_with, LockInner, StateLock, BACKUP_FILE, JOURNAL_FILE, STATE_FILE,
+};
 use super::model::{strip_position, OutputState, ResourceState, State};
 use gantry_grouplog::{Compaction, GroupLog, LogContent, LogError, Options, Ticket};
 use indexmap::IndexMap;
@@ -166,6 +169,8 @@ impl std::fmt::Debug for Journal {
 /// the lock held until then.
 struct Shared {
     log: GroupLog,
+    /// Seals record lines and snapshots when state is encrypted.
+    codec: Arc<Codec>,
     inner: Mutex<Inner>,
     compact_every: usize,
     grow_with_state: bool,
@@ -267,6 +272,8 @@ struct Inner {
     /// Whether records were queued since `state.json` was last (queued to be) written.
     dirty: bool,
     state_exists: bool,
+    /// The `base_serial` of the log's current `begin` line: sealed lines are bound to it.
+    header_serial: u64,
     /// `state.json.backup` was (queued to be) written by this run already.
     backed_up: bool,
 }
@@ -292,19 +299,20 @@ impl Inner {
 
     /// Queues the compaction of every record queued so far: `state.json` with serial + 1,
     /// then a journal holding only the pending intents (none at all if there are none).
-    fn queue_compaction(&mut self, log: &GroupLog) -> Result<Ticket, StateError> {
+    fn queue_compaction(&mut self, log: &GroupLog, codec: &Codec) -> Result<Ticket, StateError> {
         let mut next = self.projected();
         next.state.serial += 1;
+        let (lineage, serial) = (next.state.lineage.clone(), next.state.serial);
         let mut carried = Vec::new();
         for intent in next.pending.values() {
-            carried.extend(encode(&WireOut::Intent(intent))?);
+            carried.extend(codec.seal_line(encode(&WireOut::Intent(intent))?, &lineage, serial)?);
         }
         // The backup keeps the state as it was before this run: later compactions of the
         // same run would only copy snapshots nobody asked for (and double the bytes an
         // apply writes).
         let keep_backup = self.state_exists && !self.backed_up;
         let ticket = log.compact(Compaction {
-            snapshot: Some(next.state.to_json_pretty()?),
+            snapshot: Some(codec.seal_state(next.state.to_json_pretty()?, &lineage, serial)?),
             keep_backup,
             header: begin_line(&next.state)?,
             carried,
@@ -313,7 +321,7 @@ impl Inner {
         self.state_exists = true;
         self.since_compact = 0;
         self.dirty = false;
-        let serial = next.state.serial;
+        self.header_serial = serial;
         self.queued
             .push_back((ticket, Queued::Compacted { serial }));
         Ok(ticket)
@@ -468,7 +476,7 @@ impl StateLock {
 
 fn open(lock: &Arc<LockInner>, options: JournalOptions) -> Result<(Journal, Recovery), StateError> {
     let dir = &lock.dir;
-    let loaded = load(dir)?;
+    let loaded = load(dir, &lock.codec)?;
     if let Some(content) = &loaded.journal {
         if loaded.header {
             content.repair()?;
@@ -486,17 +494,21 @@ fn open(lock: &Arc<LockInner>, options: JournalOptions) -> Result<(Journal, Reco
     }
     let log = GroupLog::open(log_options, begin_line(&loaded.mem.state)?)?;
     let replayed = loaded.recovery.replayed_records;
+    // Appends go on after the header of a journal left behind, else a new one's.
+    let header_serial = loaded.header_serial.unwrap_or(loaded.mem.state.serial);
     let inner = Inner {
         mem: loaded.mem,
         queued: VecDeque::new(),
         since_compact: replayed,
         dirty: replayed > 0,
         state_exists: loaded.state_exists,
+        header_serial,
         backed_up: false,
     };
     let journal = Journal {
         shared: Arc::new(Shared {
             log,
+            codec: Arc::clone(&lock.codec),
             inner: Mutex::new(inner),
             compact_every: options.compact_every.max(1),
             grow_with_state: options.grow_with_state,
@@ -515,7 +527,7 @@ impl StateLock {
     /// the creates whose outcome that run never learnt. `plan` uses it so it never plans
     /// against a stale `state.json`.
     pub fn read_state_with_journal(&self) -> Result<(State, Recovery), StateError> {
-        let loaded = load(&self.inner.dir)?;
+        let loaded = load(&self.inner.dir, &self.inner.codec)?;
         Ok((loaded.mem.state, loaded.recovery))
     }
 }
@@ -529,14 +541,16 @@ struct Loaded {
     journal: Option<LogContent>,
     /// Whether its `begin` header survived.
     header: bool,
+    /// The `base_serial` of that header.
+    header_serial: Option<u64>,
 }
 
-fn load(dir: &Path) -> Result<Loaded, StateError> {
-    let base = load_state_file(&dir.join(STATE_FILE))?;
+fn load(dir: &Path, codec: &Codec) -> Result<Loaded, StateError> {
+    let base = load_state_file_with(&dir.join(STATE_FILE), codec)?;
     let state_exists = base.is_some();
     let journal = LogContent::read(dir.join(JOURNAL_FILE))?;
     let replay = match &journal {
-        Some(content) => Some(parse_journal(content, base.as_ref())?),
+        Some(content) => Some(parse_journal(content, base.as_ref(), codec)?),
         None => None,
     };
     let mut mem = Mem {
@@ -545,11 +559,13 @@ fn load(dir: &Path) -> Result<Loaded, StateError> {
     };
     let mut recovery = Recovery::default();
     let mut header = false;
+    let mut header_serial = None;
     if let (Some(content), Some(replay)) = (&journal, replay) {
         recovery.discarded_torn_line = content.is_torn();
         recovery.replayed_records = replay.records.len();
         if let Some(lineage) = replay.lineage {
             header = true;
+            header_serial = Some(replay.base_serial);
             if !state_exists {
                 // A new stack that crashed before its first compaction.
                 mem.state.lineage = lineage;
@@ -566,6 +582,7 @@ fn load(dir: &Path) -> Result<Loaded, StateError> {
         state_exists,
         journal,
         header,
+        header_serial,
     })
 }
 
@@ -573,15 +590,28 @@ fn load(dir: &Path) -> Result<Loaded, StateError> {
 struct Replay {
     /// The header's lineage; `None` when no complete line survived.
     lineage: Option<String>,
+    /// The header's `base_serial`.
+    base_serial: u64,
     records: Vec<Record>,
 }
 
-fn parse_journal(content: &LogContent, base: Option<&State>) -> Result<Replay, StateError> {
-    let mut lineage = None;
+fn parse_journal(
+    content: &LogContent,
+    base: Option<&State>,
+    codec: &Codec,
+) -> Result<Replay, StateError> {
+    let mut lineage: Option<String> = None;
+    let mut header_serial = 0;
     let mut records = Vec::new();
     // Torn last lines and zeroed holes are left out by `lines`: see gantry_grouplog.
     for line in content.lines() {
-        let wire: WireIn = serde_json::from_slice(line.bytes).map_err(|e| {
+        let bytes = match &lineage {
+            Some(l) => codec
+                .open_line(line.bytes, l, header_serial)
+                .map_err(|m| line.corrupt(1, m))?,
+            None => std::borrow::Cow::Borrowed(line.bytes),
+        };
+        let wire: WireIn = serde_json::from_slice(&bytes).map_err(|e| {
             line.corrupt(
                 e.column(),
                 format!("invalid journal record: {}", strip_position(&e.to_string())),
@@ -597,6 +627,7 @@ fn parse_journal(content: &LogContent, base: Option<&State>) -> Result<Replay, S
             ) => {
                 check_base(&l, base_serial, base).map_err(|m| line.corrupt(1, m))?;
                 lineage = Some(l);
+                header_serial = base_serial;
                 continue;
             }
             (WireIn::Begin { .. }, true) => {
@@ -617,7 +648,11 @@ fn parse_journal(content: &LogContent, base: Option<&State>) -> Result<Replay, S
         };
         records.push(record);
     }
-    Ok(Replay { lineage, records })
+    Ok(Replay {
+        lineage,
+        base_serial: header_serial,
+        records,
+    })
 }
 
 /// Whether a journal with this header applies to `base` (the parsed `state.json`).
@@ -652,6 +687,9 @@ impl Shared {
     /// the order of `queued`, and a compaction when one is due.
     fn enqueue(&self, line: Vec<u8>, record: Record) -> Result<Ticket, StateError> {
         let mut inner = self.inner();
+        let line = self
+            .codec
+            .seal_line(line, &inner.mem.state.lineage, inner.header_serial)?;
         let ticket = self.log.append(line)?;
         inner.queued.push_back((ticket, Queued::Record(record)));
         inner.since_compact += 1;
@@ -663,7 +701,7 @@ impl Shared {
             self.compact_every
         };
         if inner.since_compact >= threshold {
-            if let Err(e) = inner.queue_compaction(&self.log) {
+            if let Err(e) = inner.queue_compaction(&self.log, &self.codec) {
                 // The record itself is queued and may well become durable; refuse only
                 // what comes after it.
                 let _ = self
@@ -708,7 +746,7 @@ impl Journal {
             let mut inner = shared.inner();
             shared.log.check()?;
             let compacted = if inner.dirty || !inner.state_exists {
-                Some(inner.queue_compaction(&shared.log)?)
+                Some(inner.queue_compaction(&shared.log, &shared.codec)?)
             } else if inner.projected().pending.is_empty() {
                 // Nothing to carry: restart the log empty, which removes the file.
                 let header = begin_line(&inner.mem.state)?;
@@ -767,7 +805,7 @@ impl Journal {
 #[allow(clippy::unwrap_used)]
 pub(crate) mod tests {
     use super::*;
-    use crate::state::local::{LocalBackend, LockInfo};
+    use crate::state::local::{load_state_file, LocalBackend, LockInfo};
     use crate::state::model::tests::resource;
     use std::fs::{self, File, OpenOptions};
     use std::io::Write;

@@ -11,6 +11,7 @@
 // the workspace `rust-version` still says 1.85 and needs raising to 1.89.
 #![allow(clippy::incompatible_msrv)]
 
+use super::encryption::Codec;
 use super::error::StateError;
 use super::model::State;
 use super::remote::RemoteSession;
@@ -77,12 +78,22 @@ impl LockInfo {
 #[derive(Debug, Clone)]
 pub struct LocalBackend {
     dir: PathBuf,
+    codec: Arc<Codec>,
 }
 
 impl LocalBackend {
     /// A backend in `dir`; nothing is touched until it is used.
     pub fn new(dir: impl Into<PathBuf>) -> LocalBackend {
-        LocalBackend { dir: dir.into() }
+        LocalBackend {
+            dir: dir.into(),
+            codec: Codec::none(),
+        }
+    }
+
+    /// State and journal written and read through `codec` (encryption).
+    pub fn with_codec(mut self, codec: Arc<Codec>) -> LocalBackend {
+        self.codec = codec;
+        self
     }
 
     /// The backend directory.
@@ -93,7 +104,7 @@ impl LocalBackend {
     /// Reads `state.json` without locking (writes are atomic renames, so a reader always
     /// sees a whole file). `None` when there is no state yet.
     pub fn read_state(&self) -> Result<Option<State>, StateError> {
-        load_state_file(&self.dir.join(STATE_FILE))
+        load_state_file_with(&self.dir.join(STATE_FILE), &self.codec)
     }
 
     /// Takes the exclusive state lock, creating the directory (mode 0700) if needed.
@@ -141,6 +152,7 @@ impl LocalBackend {
                 info,
                 journal_open: AtomicBool::new(false),
                 remote: None,
+                codec: Arc::clone(&self.codec),
             }),
         })
     }
@@ -222,6 +234,8 @@ pub(crate) struct LockInner {
     /// With a remote backend, this directory is the run's working copy and every write is
     /// forwarded there ([`super::remote`]).
     pub(crate) remote: Option<Arc<RemoteSession>>,
+    /// How state and journal are sealed and opened.
+    pub(crate) codec: Arc<Codec>,
 }
 
 impl Drop for LockInner {
@@ -245,7 +259,7 @@ impl StateLock {
 
     /// Reads `state.json`; `None` when there is no state yet.
     pub fn read_state(&self) -> Result<Option<State>, StateError> {
-        load_state_file(&self.inner.dir.join(STATE_FILE))
+        load_state_file_with(&self.inner.dir.join(STATE_FILE), &self.inner.codec)
     }
 
     /// Makes this lock's directory the working copy of a locked remote backend: later
@@ -282,12 +296,17 @@ impl StateLock {
         let path = dir.join(STATE_FILE);
         let old = read_optional(&path)?;
         let floor = match &old {
-            Some(bytes) => State::from_json(bytes, &path)?.serial.saturating_add(1),
+            Some(bytes) => State::from_json(&self.inner.codec.open_state(bytes, &path)?, &path)?
+                .serial
+                .saturating_add(1),
             None => 1,
         };
         let mut new = state.clone();
         new.serial = state.serial.max(floor);
-        let bytes = new.to_json_pretty()?;
+        let bytes = self
+            .inner
+            .codec
+            .seal_state(new.to_json_pretty()?, &new.lineage, new.serial)?;
         if let Some(remote) = &self.inner.remote {
             // The remote copy is the truth: only once it holds the new state does the
             // working copy follow.
@@ -298,10 +317,19 @@ impl StateLock {
     }
 }
 
-/// Reads and validates a state file; `None` if it does not exist.
+/// Reads and validates a plain state file; `None` if it does not exist.
+#[cfg(test)]
 pub(crate) fn load_state_file(path: &Path) -> Result<Option<State>, StateError> {
+    load_state_file_with(path, &Codec::default())
+}
+
+/// Reads, opens (decrypts) and validates a state file; `None` if it does not exist.
+pub(crate) fn load_state_file_with(
+    path: &Path,
+    codec: &Codec,
+) -> Result<Option<State>, StateError> {
     match read_optional(path)? {
-        Some(bytes) => State::from_json(&bytes, path).map(Some),
+        Some(bytes) => State::from_json(&codec.open_state(&bytes, path)?, path).map(Some),
         None => Ok(None),
     }
 }

@@ -24,6 +24,7 @@
 //! [`error`] holds the one error type, [`StateError`].
 
 pub mod backend;
+pub mod encryption;
 pub mod error;
 pub mod journal;
 pub mod local;

@@ -495,3 +495,39 @@ fn a_saved_plan_is_refused_once_another_machine_changed_the_state() {
     );
     b.destroy();
 }
+
+#[test]
+fn encrypted_state_in_the_bucket_is_read_only_with_the_key() {
+    let moto = Moto::start();
+    make_bucket(&moto);
+    let key = "sealed.tfstate";
+    let encryption = "key_provider \"pbkdf2\" \"team\" {\n  passphrase = \"a team passphrase for CI\"\n  iterations = 200000\n}\nmethod \"aes_gcm\" \"team\" {\n  keys = key_provider.pbkdf2.team\n}\nstate {\n  method   = method.aes_gcm.team\n  enforced = true\n}\n";
+    let env = [("GANTRY_ENCRYPTION", encryption)];
+    let hcl = config(&moto, key, &vpcs("sealed", 2));
+    let a = machine(&moto, &hcl);
+    ok(
+        &a.gantry_env(&["apply", "--auto-approve"], &env),
+        "encrypted apply",
+    );
+    let stored = object(&moto, key).expect("state");
+    let text = String::from_utf8_lossy(&stored);
+    assert!(text.starts_with("{\"gantry_encrypted\":1,"), "{text}");
+    for id in moto_vpc_ids(&moto, "sealed") {
+        assert!(!text.contains(&id), "the bucket holds {id} in the clear");
+    }
+    let b = machine(&moto, &hcl);
+    let plan = b.gantry_env(&["plan", "--detailed-exitcode"], &env);
+    assert_eq!(plan.code, 0, "{}", plan.both());
+    let refused = b.gantry(&["plan"]);
+    assert_ne!(refused.code, 0, "{}", refused.both());
+    assert!(
+        refused.stderr.contains("no encryption is configured"),
+        "{}",
+        refused.both()
+    );
+    ok(
+        &b.gantry_env(&["destroy", "--auto-approve"], &env),
+        "encrypted destroy",
+    );
+    assert!(moto_vpc_ids(&moto, "sealed").is_empty());
+}

@@ -7,6 +7,7 @@ mod cli;
 mod conditions;
 mod diagnostics;
 mod docs;
+mod encryption;
 mod engine;
 mod fmt;
 mod graph;

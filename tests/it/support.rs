@@ -37,7 +37,11 @@ pub fn gantry_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gantry"));
     cmd.args(args).current_dir(dir).env("NO_COLOR", "1");
     for (k, _) in std::env::vars() {
-        if k.starts_with("GANTRY_") || k.starts_with("TF_VAR_") || k == "TF_WORKSPACE" {
+        if k.starts_with("GANTRY_")
+            || k.starts_with("TF_VAR_")
+            || k == "TF_WORKSPACE"
+            || k == "TF_ENCRYPTION"
+        {
             cmd.env_remove(k);
         }
     }

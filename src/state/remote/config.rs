@@ -179,7 +179,7 @@ fn detach_first((diags, sources): (Diagnostics, SourceMap)) -> Diagnostic {
 
 /// A diagnostic that stands without its source map: `file:line:col: summary`, the source
 /// line in its detail.
-fn detach(mut d: Diagnostic, sources: &SourceMap) -> Diagnostic {
+pub(crate) fn detach(mut d: Diagnostic, sources: &SourceMap) -> Diagnostic {
     let Some(span) = d.span.take() else {
         return d;
     };

@@ -29,7 +29,11 @@ pub struct Snapshot {
 
 /// Copies the remote state and journal into `dir`, replacing whatever local copy is
 /// there, and says what was read.
-pub fn materialize(remote: &Arc<Remote>, dir: &Path) -> Result<Snapshot, StateError> {
+pub fn materialize(
+    remote: &Arc<Remote>,
+    dir: &Path,
+    codec: &crate::state::encryption::Codec,
+) -> Result<Snapshot, StateError> {
     let r = Arc::clone(remote);
     let (state, segments) = remote
         .block_on(async move {
@@ -81,7 +85,7 @@ pub fn materialize(remote: &Arc<Remote>, dir: &Path) -> Result<Snapshot, StateEr
         // Segments without a beginning were written by a run after its successor had
         // compacted everything (it had lost the lock without knowing yet). What they record
         // (creates above all) must not be lost: replay them onto the current state.
-        None if !segments.is_empty() => Some(orphan_journal(remote, dir, &segments)?),
+        None if !segments.is_empty() => Some(orphan_journal(remote, dir, &segments, codec)?),
         None => None,
     };
     match journal {
@@ -101,9 +105,10 @@ fn orphan_journal(
     remote: &Remote,
     dir: &Path,
     segments: &[(String, Vec<u8>)],
+    codec: &crate::state::encryption::Codec,
 ) -> Result<Vec<u8>, StateError> {
     let path = dir.join(STATE_FILE);
-    let Some(state) = crate::state::local::load_state_file(&path)? else {
+    let Some(state) = crate::state::local::load_state_file_with(&path, codec)? else {
         return Err(StateError::Remote {
             location: remote.location(),
             message: format!(

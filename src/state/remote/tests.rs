@@ -135,7 +135,7 @@ fn open(remote: &Arc<Remote>, dir: &std::path::Path, wait: Duration) -> crate::s
         .lock(LockInfo::new("apply"), Duration::ZERO)
         .unwrap();
     let held = acquire(remote, local.info().clone(), wait).unwrap();
-    let snapshot = materialize(remote, dir).unwrap();
+    let snapshot = materialize(remote, dir, &crate::state::encryption::Codec::default()).unwrap();
     local.attach_remote(RemoteSession::new(Arc::clone(remote), held, snapshot))
 }
 

@@ -1,0 +1,253 @@
+//! The cryptography of encrypted state, journal lines and plan files: keys derived from a
+//! passphrase with PBKDF2-HMAC-SHA512, sealed with AES-256-GCM (aws-lc-rs), and the
+//! envelope that carries what a reader needs (key provider, salt, iterations, nonce) and
+//! what is bound to the ciphertext as associated data (kind, lineage, serial, workspace).
+
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// The bytes every sealed file starts with, so a reader tells sealed from plain at once.
+pub const MAGIC: &str = "{\"gantry_encrypted\":1,";
+
+/// A passphrase-based key provider: `key_provider "pbkdf2" "NAME" { passphrase = ... }`.
+#[derive(Clone)]
+pub struct Pbkdf2 {
+    /// `pbkdf2.NAME`, recorded in every envelope.
+    pub name: String,
+    pub passphrase: String,
+    pub iterations: u32,
+    /// Derived keys by salt: each key is derived once per run.
+    cache: Arc<Mutex<HashMap<Vec<u8>, [u8; 32]>>>,
+    /// The salt this run writes with, chosen once.
+    write_salt: Arc<Mutex<Option<Vec<u8>>>>,
+}
+
+impl std::fmt::Debug for Pbkdf2 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the passphrase.
+        f.debug_struct("Pbkdf2")
+            .field("name", &self.name)
+            .field("iterations", &self.iterations)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The minimum passphrase length (OpenTofu's).
+pub const MIN_PASSPHRASE: usize = 16;
+/// PBKDF2 iterations unless configured (OpenTofu's default, OWASP's for SHA-512).
+pub const DEFAULT_ITERATIONS: u32 = 600_000;
+
+impl Pbkdf2 {
+    pub fn new(name: String, passphrase: String, iterations: u32) -> Pbkdf2 {
+        Pbkdf2 {
+            name,
+            passphrase,
+            iterations,
+            cache: Arc::default(),
+            write_salt: Arc::default(),
+        }
+    }
+
+    fn key(&self, salt: &[u8], iterations: u32) -> Result<[u8; 32], SealError> {
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(key) = cache.get(salt) {
+            return Ok(*key);
+        }
+        let rounds = NonZeroU32::new(iterations).ok_or(SealError::Malformed("zero iterations"))?;
+        let mut key = [0u8; 32];
+        aws_lc_rs::pbkdf2::derive(
+            aws_lc_rs::pbkdf2::PBKDF2_HMAC_SHA512,
+            rounds,
+            salt,
+            self.passphrase.as_bytes(),
+            &mut key,
+        );
+        cache.insert(salt.to_vec(), key);
+        Ok(key)
+    }
+
+    fn salt_for_writing(&self) -> Result<Vec<u8>, SealError> {
+        let mut salt = self
+            .write_salt
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(s) = &*salt {
+            return Ok(s.clone());
+        }
+        let mut fresh = vec![0u8; 32];
+        SystemRandom::new()
+            .fill(&mut fresh)
+            .map_err(|_| SealError::Random)?;
+        *salt = Some(fresh.clone());
+        Ok(fresh)
+    }
+}
+
+/// What a sealed file or line is bound to: a ciphertext made for one of these opens only
+/// for exactly the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Binding {
+    /// `state`, `plan` or `journal`.
+    pub kind: String,
+    pub lineage: String,
+    pub serial: u64,
+    pub workspace: String,
+}
+
+/// A sealed file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Envelope {
+    pub gantry_encrypted: u32,
+    pub method: String,
+    pub key_provider: String,
+    pub salt: String,
+    pub iterations: u32,
+    #[serde(flatten)]
+    pub binding: Binding,
+    pub nonce: String,
+    pub ciphertext: String,
+}
+
+/// Why sealing or opening failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    #[error("the system random generator failed")]
+    Random,
+    #[error("the sealed data is malformed: {0}")]
+    Malformed(&'static str),
+    /// Wrong key, or the bytes were changed.
+    #[error(
+        "decryption failed: the passphrase is wrong, or the file was changed after it was written"
+    )]
+    Rejected,
+}
+
+/// The associated data: the binding and the key parameters, in a fixed order.
+fn aad(binding: &Binding, key_provider: &str, salt: &str, iterations: u32) -> Vec<u8> {
+    format!(
+        "gantry-encryption/1\0{}\0{}\0{}\0{}\0{key_provider}\0{salt}\0{iterations}",
+        binding.kind, binding.lineage, binding.serial, binding.workspace
+    )
+    .into_bytes()
+}
+
+fn cipher(key: &[u8; 32]) -> Result<LessSafeKey, SealError> {
+    UnboundKey::new(&AES_256_GCM, key)
+        .map(LessSafeKey::new)
+        .map_err(|_| SealError::Malformed("bad key length"))
+}
+
+/// Seals `plaintext` for `binding` under `provider`'s key for this run.
+pub fn seal(provider: &Pbkdf2, binding: Binding, plaintext: &[u8]) -> Result<Envelope, SealError> {
+    let salt = provider.salt_for_writing()?;
+    let key = provider.key(&salt, provider.iterations)?;
+    let mut nonce = [0u8; NONCE_LEN];
+    SystemRandom::new()
+        .fill(&mut nonce)
+        .map_err(|_| SealError::Random)?;
+    let salt_text = B64.encode(&salt);
+    let associated = aad(&binding, &provider.name, &salt_text, provider.iterations);
+    let mut in_out = plaintext.to_vec();
+    cipher(&key)?
+        .seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(&associated[..]),
+            &mut in_out,
+        )
+        .map_err(|_| SealError::Malformed("sealing failed"))?;
+    Ok(Envelope {
+        gantry_encrypted: 1,
+        method: "aes_gcm".into(),
+        key_provider: provider.name.clone(),
+        salt: salt_text,
+        iterations: provider.iterations,
+        binding,
+        nonce: B64.encode(nonce),
+        ciphertext: B64.encode(&in_out),
+    })
+}
+
+/// Opens an envelope with `provider` (which must be the one it names).
+pub fn open(provider: &Pbkdf2, envelope: &Envelope) -> Result<Vec<u8>, SealError> {
+    let salt = B64
+        .decode(&envelope.salt)
+        .map_err(|_| SealError::Malformed("salt is not base64"))?;
+    let nonce: [u8; NONCE_LEN] = B64
+        .decode(&envelope.nonce)
+        .ok()
+        .and_then(|n| n.try_into().ok())
+        .ok_or(SealError::Malformed("bad nonce"))?;
+    let mut in_out = B64
+        .decode(&envelope.ciphertext)
+        .map_err(|_| SealError::Malformed("ciphertext is not base64"))?;
+    let key = provider.key(&salt, envelope.iterations)?;
+    let associated = aad(
+        &envelope.binding,
+        &envelope.key_provider,
+        &envelope.salt,
+        envelope.iterations,
+    );
+    let plain = cipher(&key)?
+        .open_in_place(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(&associated[..]),
+            &mut in_out,
+        )
+        .map_err(|_| SealError::Rejected)?;
+    Ok(plain.to_vec())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn binding() -> Binding {
+        Binding {
+            kind: "state".into(),
+            lineage: "L".into(),
+            serial: 3,
+            workspace: "default".into(),
+        }
+    }
+
+    #[test]
+    fn sealed_data_opens_only_with_its_key_and_binding() {
+        let p = Pbkdf2::new("pbkdf2.k".into(), "correct horse battery".into(), 1000);
+        let env = seal(&p, binding(), b"{\"secret\":1}").unwrap();
+        assert!(!env.ciphertext.contains("secret"));
+        assert_eq!(open(&p, &env).unwrap(), b"{\"secret\":1}");
+        let wrong = Pbkdf2::new("pbkdf2.k".into(), "incorrect horse battery".into(), 1000);
+        assert!(matches!(open(&wrong, &env), Err(SealError::Rejected)));
+        // Relabelled as a newer serial or another workspace: refused.
+        let mut newer = env.clone();
+        newer.binding.serial = 4;
+        assert!(matches!(open(&p, &newer), Err(SealError::Rejected)));
+        let mut other = env.clone();
+        other.binding.workspace = "prod".into();
+        assert!(matches!(open(&p, &other), Err(SealError::Rejected)));
+        // One byte changed.
+        let mut bytes = B64.decode(&env.ciphertext).unwrap();
+        bytes[0] ^= 1;
+        let mut tampered = env.clone();
+        tampered.ciphertext = B64.encode(bytes);
+        assert!(matches!(open(&p, &tampered), Err(SealError::Rejected)));
+    }
+
+    #[test]
+    fn a_run_derives_its_key_once_and_nonces_differ() {
+        let p = Pbkdf2::new("pbkdf2.k".into(), "correct horse battery".into(), 1000);
+        let a = seal(&p, binding(), b"x").unwrap();
+        let b = seal(&p, binding(), b"x").unwrap();
+        assert_eq!(a.salt, b.salt);
+        assert_ne!(a.nonce, b.nonce);
+        assert_eq!(p.cache.lock().unwrap().len(), 1);
+        assert!(!format!("{p:?}").contains("horse"));
+    }
+}
