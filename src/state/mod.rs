@@ -21,6 +21,10 @@
 //! [`gantry_grouplog`] crate, which also keeps the simulated cloud's world; [`journal`]
 //! owns what the lines mean.
 //! The state commands use [`ops`] on a state read and written through the lock.
+//!
+//! A remote backend ([`remote`], `backend "s3"`) runs this same code on a working copy in
+//! `.gantry/remote/<workspace>/`, forwarding every write to the store, fenced, under a lock
+//! object with a heartbeat; [`encryption`] seals what reaches the disk or the store.
 //! [`error`] holds the one error type, [`StateError`].
 
 pub mod backend;
