@@ -98,12 +98,17 @@ pub fn open_backend(
             .lock(LockInfo::new(operation), wait)
             .map_err(lock_error);
     };
-    if !workspace::exists(&dir.join(".gantry"), &name) {
-        return Err(workspace_error(&workspace::WorkspaceError::Missing {
-            name,
-        }));
-    }
     let remote = connect(settings, &name)?;
+    let gantry = dir.join(".gantry");
+    if !workspace::exists(&gantry, &name) {
+        // A workspace another machine made exists in the backend: this checkout learns it.
+        if !remote.state_exists().map_err(lock_error)? {
+            return Err(workspace_error(&workspace::WorkspaceError::Missing {
+                name,
+            }));
+        }
+        workspace::create(&gantry, &name).map_err(|e| workspace_error(&e))?;
+    }
     let work = remote_dir(dir, &name);
     match access {
         Access::Locked => {

@@ -33,9 +33,21 @@ fn current(stack: &Path) -> Result<String, Diagnostic> {
     workspace::selected(&gantry_dir(stack)).map_err(|e| workspace_error(&e))
 }
 
+/// With a remote backend, the workspaces whose state is in it (`None`: local state).
+fn remote_workspaces(stack: &Path) -> Result<Option<Vec<String>>, Diagnostic> {
+    let Some(settings) = crate::state::remote::resolve(stack)? else {
+        return Ok(None);
+    };
+    let remote = super::session::connect(&settings, workspace::DEFAULT)?;
+    remote.workspaces().map(Some).map_err(|e| state_error(&e))
+}
+
 fn list(ui: Ui, stack: &Path) -> Result<(), Diagnostic> {
     let current = current(stack)?;
-    let names = workspace::list(&gantry_dir(stack)).map_err(|e| workspace_error(&e))?;
+    let mut names = workspace::list(&gantry_dir(stack)).map_err(|e| workspace_error(&e))?;
+    names.extend(remote_workspaces(stack)?.unwrap_or_default());
+    names[1..].sort();
+    names.dedup();
     for name in names {
         let mark = if name == current { "*" } else { " " };
         ui.data(&format!("{mark} {name}\n"));
@@ -78,9 +90,13 @@ fn select(ui: Ui, stack: &Path, name: &str) -> Result<(), Diagnostic> {
     }
     workspace::check_name(name).map_err(|e| workspace_error(&e))?;
     if !workspace::exists(&gantry_dir(stack), name) {
-        return Err(workspace_error(&WorkspaceError::Missing {
-            name: name.to_owned(),
-        }));
+        let in_backend = remote_workspaces(stack)?.is_some_and(|w| w.iter().any(|n| n == name));
+        if !in_backend {
+            return Err(workspace_error(&WorkspaceError::Missing {
+                name: name.to_owned(),
+            }));
+        }
+        workspace::create(&gantry_dir(stack), name).map_err(|e| workspace_error(&e))?;
     }
     workspace::select(&gantry_dir(stack), name).map_err(|e| workspace_error(&e))?;
     ui.status(&format!("Switched to workspace \"{name}\"."));

@@ -198,6 +198,17 @@ fn s3_state_round_trips_between_machines_keeps_workspaces_apart_and_destroys() {
     assert_eq!(state_vpc_ids(&staging).len(), 1);
     assert_eq!(moto_vpc_ids(&moto, "ws-staging").len(), 1);
     assert_eq!(state(&moto, key), default_state, "default state changed");
+    // The other machine learns the workspace from the bucket.
+    let listed = b.gantry(&["workspace", "list"]);
+    ok(&listed, "workspace list");
+    assert!(listed.stdout.contains("staging"), "{}", listed.stdout);
+    let plan = b.gantry_env(
+        &["plan", "--detailed-exitcode"],
+        &[("GANTRY_WORKSPACE", "staging")],
+    );
+    assert_eq!(plan.code, 0, "{}", plan.both());
+    let missing = b.gantry_env(&["plan"], &[("GANTRY_WORKSPACE", "nowhere")]);
+    assert_ne!(missing.code, 0, "{}", missing.both());
 
     // state push through the backend, then destroy both workspaces to nothing.
     let file = a.path().join("staging.json");

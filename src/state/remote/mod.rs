@@ -86,7 +86,16 @@ pub struct Remote {
     pub store: Arc<dyn ObjectStore>,
     pub keys: Keys,
     pub stale_after: Duration,
+    /// Where the other workspaces' states are, to list them.
+    layout: Option<WorkspaceLayout>,
     rt: BackendRuntime,
+}
+
+/// Terraform's layout of workspaces in a bucket: `<prefix>/<workspace>/<key>`.
+#[derive(Debug, Clone)]
+struct WorkspaceLayout {
+    prefix: String,
+    key: String,
 }
 
 /// The backend's own runtime: its store client lives on it, so the client keeps working
@@ -120,7 +129,7 @@ impl Remote {
     pub fn connect(settings: &BackendSettings, workspace: &str) -> Result<Arc<Remote>, String> {
         let rt = BackendRuntime::start()?;
         let stale_after = settings.stale_after()?;
-        let (store, keys) = match settings.kind.as_str() {
+        let (store, keys, layout) = match settings.kind.as_str() {
             "s3" => s3(settings, workspace, &rt)?,
             other => {
                 return Err(format!(
@@ -133,8 +142,41 @@ impl Remote {
             store,
             keys,
             stale_after,
+            layout,
             rt,
         }))
+    }
+
+    /// Whether this workspace has a state in the store.
+    pub fn state_exists(&self) -> Result<bool, StateError> {
+        let store = Arc::clone(&self.store);
+        let key = self.keys.state.clone();
+        self.block_on(async move { store.get(&key).await })
+            .map(|o| o.is_some())
+            .map_err(|e| self.error(&e))
+    }
+
+    /// The workspaces other than `default` that have a state in the store.
+    pub fn workspaces(&self) -> Result<Vec<String>, StateError> {
+        let Some(layout) = self.layout.clone() else {
+            return Ok(Vec::new());
+        };
+        let store = Arc::clone(&self.store);
+        let prefix = format!("{}/", layout.prefix);
+        let keys = self
+            .block_on(async move { store.list(&prefix).await })
+            .map_err(|e| self.error(&e))?;
+        let suffix = format!("/{}", layout.key);
+        let mut names: Vec<String> = keys
+            .iter()
+            .filter_map(|k| k.strip_prefix(&format!("{}/", layout.prefix)))
+            .filter_map(|rest| rest.strip_suffix(&suffix))
+            .filter(|name| !name.is_empty() && !name.contains('/'))
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
     }
 
     /// A backend on an object store of the caller's (other backends, tests).
@@ -147,6 +189,7 @@ impl Remote {
             store,
             keys,
             stale_after,
+            layout: None,
             rt: BackendRuntime::start()?,
         }))
     }
@@ -213,7 +256,7 @@ fn s3(
     settings: &BackendSettings,
     workspace: &str,
     rt: &BackendRuntime,
-) -> Result<(Arc<dyn ObjectStore>, Keys), String> {
+) -> Result<(Arc<dyn ObjectStore>, Keys, Option<WorkspaceLayout>), String> {
     use gantry_aws::state_store::{S3BackendSettings, S3Store};
     check_known(settings, config::S3_ARGUMENTS)?;
     let key = settings.required("key")?.to_owned();
@@ -255,6 +298,10 @@ fn s3(
     Ok((
         Arc::new(store),
         Keys::for_state(s3_state_key(&key, prefix, workspace)),
+        Some(WorkspaceLayout {
+            prefix: prefix.to_owned(),
+            key,
+        }),
     ))
 }
 
@@ -263,7 +310,7 @@ fn s3(
     _: &BackendSettings,
     _: &str,
     _: &BackendRuntime,
-) -> Result<(Arc<dyn ObjectStore>, Keys), String> {
+) -> Result<(Arc<dyn ObjectStore>, Keys, Option<WorkspaceLayout>), String> {
     Err("this build of gantry has no AWS support (built without the `aws` feature), so it cannot use `backend \"s3\"`".into())
 }
 
