@@ -542,3 +542,41 @@ fn encrypted_state_in_the_bucket_is_read_only_with_the_key() {
     );
     assert!(moto_vpc_ids(&moto, "sealed").is_empty());
 }
+
+#[test]
+fn state_sealed_with_a_kms_data_key_reads_back_and_fails_clearly_without_the_key() {
+    let moto = Moto::start();
+    let key_id = moto.boto3("print(client('kms').create_key()['KeyMetadata']['KeyId'])");
+    let stack = moto.stack();
+    stack.write(&format!(
+        "terraform {{\n  encryption {{\n    key_provider \"aws_kms\" \"k\" {{\n      kms_key_id = \"{key_id}\"\n    }}\n    method \"aes_gcm\" \"k\" {{\n      keys = key_provider.aws_kms.k\n    }}\n    state {{\n      method   = method.aes_gcm.k\n      enforced = true\n    }}\n  }}\n}}\n\n{}",
+        vpcs("kms", 2)
+    ));
+    stack.apply();
+    let path = stack.path().join(".gantry/state.json");
+    let sealed = std::fs::read(&path).expect("state");
+    let envelope: serde_json::Value = serde_json::from_slice(&sealed).expect("envelope");
+    assert_eq!(envelope["key_provider"], "aws_kms.k");
+    let text = String::from_utf8_lossy(&sealed);
+    for id in moto_vpc_ids(&moto, "kms") {
+        assert!(!text.contains(&id), "{id} in the clear");
+    }
+    stack.assert_no_changes();
+    // KMS refuses to decrypt the data key (as it does for a disabled key; moto does not
+    // check key states, so the launcher answers for it): a clear error, the file as it was.
+    moto.set_faults(&serde_json::json!({"errors": [{
+        "action": "Decrypt", "count": 10, "code": "DisabledException",
+        "message": format!("arn:aws:kms:us-east-1:123456789012:key/{key_id} is disabled."),
+    }]}));
+    let refused = stack.gantry(&["plan"]);
+    assert_ne!(refused.code, 0, "{}", refused.both());
+    assert!(
+        refused.stderr.contains("Decrypt") && refused.stderr.contains("is disabled"),
+        "{}",
+        refused.both()
+    );
+    assert_eq!(std::fs::read(&path).expect("state"), sealed);
+    moto.set_faults(&serde_json::json!({}));
+    stack.destroy();
+    assert!(moto_vpc_ids(&moto, "kms").is_empty());
+}

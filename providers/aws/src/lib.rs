@@ -8,7 +8,7 @@
 //! [`wait`] (bounded waits for resources that become ready asynchronously). [`quota`] reads
 //! EC2 quotas and their usage for the engine's quota pre-flight; [`sim_model`] tells the
 //! simulated twin what AWS objects look like; [`state_store`] is the S3 object store behind
-//! `backend "s3"`.
+//! `backend "s3"`, [`state_keys`] the KMS data keys of the `aws_kms` key provider.
 
 pub mod attrs;
 pub mod clients;
@@ -20,6 +20,7 @@ pub mod quota;
 pub mod resources;
 pub mod settings;
 pub mod sim_model;
+pub mod state_keys;
 pub mod state_store;
 pub mod tags;
 pub mod wait;

@@ -20,7 +20,7 @@
 //!
 //! Values are constants: the block is needed before any variable can be read.
 
-use super::seal::{Pbkdf2, DEFAULT_ITERATIONS, MIN_PASSPHRASE};
+use super::seal::{AwsKms, KeyProvider, Pbkdf2, DEFAULT_ITERATIONS, MIN_PASSPHRASE};
 use super::{Method, Target};
 use crate::config::model::span_of;
 use crate::diagnostics::{Diagnostic, FileId};
@@ -39,7 +39,7 @@ pub enum Origin {
 /// The blocks of one or more encryption bodies, merged.
 #[derive(Default)]
 pub struct Blocks {
-    providers: BTreeMap<String, (Pbkdf2, Origin, Option<std::ops::Range<usize>>)>,
+    providers: BTreeMap<String, (KeyProvider, Origin, Option<std::ops::Range<usize>>)>,
     methods: BTreeMap<String, (MethodDecl, Origin, Option<std::ops::Range<usize>>)>,
     state: Option<(TargetDecl, Origin)>,
     plan: Option<(TargetDecl, Origin)>,
@@ -150,14 +150,55 @@ impl Blocks {
                 let full = format!("key_provider.pbkdf2.{name}");
                 self.providers.insert(
                     full,
-                    (Pbkdf2::new(format!("pbkdf2.{name}"), passphrase, iterations), origin, span),
+                    (
+                        KeyProvider::Pbkdf2(Pbkdf2::new(
+                            format!("pbkdf2.{name}"),
+                            passphrase,
+                            iterations,
+                        )),
+                        origin,
+                        span,
+                    ),
+                );
+            }
+            ("key_provider", [kind, name]) if kind == "aws_kms" => {
+                let key_id = attrs.get("kms_key_id").and_then(|e| string(e)).ok_or_else(|| {
+                    error(origin, span.clone(), format!("`key_provider \"aws_kms\" \"{name}\"` needs `kms_key_id` as a string"))
+                })?;
+                let region = match attrs.get("region") {
+                    None => None,
+                    Some(e) => Some(string(e).ok_or_else(|| {
+                        error(origin, span.clone(), "`region` must be a string".into())
+                    })?),
+                };
+                if let Some(spec) = attrs.get("key_spec") {
+                    if string(spec).as_deref() != Some("AES_256") {
+                        return Err(error(
+                            origin,
+                            span,
+                            "`key_spec` must be \"AES_256\" (the key of aes_gcm)".into(),
+                        ));
+                    }
+                }
+                for key in attrs.keys() {
+                    if !["kms_key_id", "region", "key_spec"].contains(key) {
+                        return Err(error(origin, span, format!("unsupported argument `{key}` in `key_provider \"aws_kms\"` (supported: kms_key_id, region, key_spec)")));
+                    }
+                }
+                self.providers.insert(
+                    format!("key_provider.aws_kms.{name}"),
+                    (
+                        KeyProvider::AwsKms(AwsKms::new(format!("aws_kms.{name}"), key_id, region)),
+                        origin,
+                        span,
+                    ),
                 );
             }
             ("key_provider", [kind, _]) => {
                 return Err(error(
                     origin,
                     span,
-                    format!("key provider `{kind}` is not supported by this version of gantry (supported: pbkdf2)"),
+                    format!("key provider `{kind}` is not supported by this version of gantry (supported: pbkdf2, aws_kms)"),
                 ))
             }
             ("method", [kind, name]) if kind == "aes_gcm" => {

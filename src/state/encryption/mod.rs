@@ -1,9 +1,10 @@
 //! Client-side encryption of state, the journal and saved plans, OpenTofu-style
 //! ([`config`]): the bytes that reach the disk or a remote backend are sealed with
-//! AES-256-GCM under a key derived from a passphrase ([`seal`]).
+//! AES-256-GCM under a key derived from a passphrase (`pbkdf2`) or a data key from AWS KMS
+//! (`aws_kms`) ([`seal`]).
 //!
 //! * A sealed state file is one JSON envelope (it starts with [`seal::MAGIC`]) naming the
-//!   method, the key provider and its salt, and binding the lineage, serial and workspace
+//!   method, the key provider and its key material (salt or encrypted data key), and binding the lineage, serial and workspace
 //!   as associated data: a ciphertext relabelled with another serial or workspace, or with
 //!   one byte changed, does not open, and a state sealed for another workspace is refused.
 //! * Journal records are sealed one line each (`{"op":"sealed",...}`), bound to the
@@ -19,7 +20,7 @@ pub mod config;
 pub mod seal;
 
 use crate::state::error::StateError;
-use seal::{Binding, Envelope, Pbkdf2, SealError, MAGIC};
+use seal::{Binding, Envelope, KeyProvider, SealError, MAGIC};
 use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
@@ -28,7 +29,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub enum Method {
     Unencrypted,
-    AesGcm(Pbkdf2),
+    AesGcm(KeyProvider),
 }
 
 /// What one kind of file is written and read with.
@@ -46,17 +47,17 @@ impl Target {
     }
 
     /// The key provider named `name` among the primary and fallback methods.
-    fn provider(&self, name: &str) -> Option<&Pbkdf2> {
+    fn provider(&self, name: &str) -> Option<&KeyProvider> {
         [Some(&self.primary), self.fallback.as_ref()]
             .into_iter()
             .flatten()
             .find_map(|m| match m {
-                Method::AesGcm(p) if p.name == name => Some(p),
+                Method::AesGcm(p) if p.name() == name => Some(p),
                 _ => None,
             })
     }
 
-    fn sealing(&self) -> Option<&Pbkdf2> {
+    fn sealing(&self) -> Option<&KeyProvider> {
         match &self.primary {
             Method::AesGcm(p) => Some(p),
             Method::Unencrypted => None,
@@ -288,7 +289,11 @@ fn check_inner(plain: &[u8], binding: &Binding, path: &Path) -> Result<(), State
     }
 }
 
-fn sealed_bytes(provider: &Pbkdf2, binding: Binding, plain: &[u8]) -> Result<Vec<u8>, StateError> {
+fn sealed_bytes(
+    provider: &KeyProvider,
+    binding: Binding,
+    plain: &[u8],
+) -> Result<Vec<u8>, StateError> {
     let envelope = seal::seal(provider, binding, plain)
         .map_err(|e| encryption_error(Path::new("-"), &e.to_string()))?;
     let mut out = serde_json::to_vec(&envelope).map_err(StateError::Encode)?;
@@ -357,7 +362,11 @@ mod tests {
     use super::*;
 
     fn provider(name: &str, pass: &str) -> Method {
-        Method::AesGcm(Pbkdf2::new(name.into(), pass.into(), 1000))
+        Method::AesGcm(KeyProvider::Pbkdf2(seal::Pbkdf2::new(
+            name.into(),
+            pass.into(),
+            1000,
+        )))
     }
 
     fn codec(primary: Method, fallback: Option<Method>, ws: &str) -> Codec {

@@ -1,7 +1,8 @@
 //! The cryptography of encrypted state, journal lines and plan files: keys derived from a
-//! passphrase with PBKDF2-HMAC-SHA512, sealed with AES-256-GCM (aws-lc-rs), and the
-//! envelope that carries what a reader needs (key provider, salt, iterations, nonce) and
-//! what is bound to the ciphertext as associated data (kind, lineage, serial, workspace).
+//! passphrase with PBKDF2-HMAC-SHA512 or data keys from AWS KMS, sealed with AES-256-GCM
+//! (aws-lc-rs), and the envelope that carries what a reader needs (key provider, its key
+//! material: a salt or an encrypted data key, nonce) and what is bound to the ciphertext as
+//! associated data (kind, lineage, serial, workspace).
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
@@ -89,6 +90,135 @@ impl Pbkdf2 {
     }
 }
 
+/// An `aws_kms` key provider: one data key per run from `GenerateDataKey`, its encrypted
+/// copy in every envelope, `Decrypt` to read.
+#[derive(Clone)]
+pub struct AwsKms {
+    /// `aws_kms.NAME`.
+    pub name: String,
+    pub key_id: String,
+    pub region: Option<String>,
+    /// Plain data keys by their encrypted copy.
+    cache: Arc<Mutex<HashMap<Vec<u8>, [u8; 32]>>>,
+    /// This run's data key and its encrypted copy.
+    write: Arc<Mutex<Option<(Vec<u8>, [u8; 32])>>>,
+}
+
+impl std::fmt::Debug for AwsKms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsKms")
+            .field("name", &self.name)
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AwsKms {
+    pub fn new(name: String, key_id: String, region: Option<String>) -> AwsKms {
+        AwsKms {
+            name,
+            key_id,
+            region,
+            cache: Arc::default(),
+            write: Arc::default(),
+        }
+    }
+
+    fn key_for_writing(&self) -> Result<([u8; 32], Vec<u8>), SealError> {
+        let mut write = self.write.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((blob, key)) = &*write {
+            return Ok((*key, blob.clone()));
+        }
+        let (plain, blob) =
+            kms_generate(self.region.as_deref(), &self.key_id).map_err(SealError::KeyProvider)?;
+        let key = data_key(plain)?;
+        *write = Some((blob.clone(), key));
+        Ok((key, blob))
+    }
+
+    fn key_for_reading(&self, blob: &[u8]) -> Result<[u8; 32], SealError> {
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(key) = cache.get(blob) {
+            return Ok(*key);
+        }
+        let key =
+            data_key(kms_decrypt(self.region.as_deref(), blob).map_err(SealError::KeyProvider)?)?;
+        cache.insert(blob.to_vec(), key);
+        Ok(key)
+    }
+}
+
+fn data_key(plain: Vec<u8>) -> Result<[u8; 32], SealError> {
+    plain
+        .try_into()
+        .map_err(|_| SealError::Malformed("KMS returned a data key that is not 256 bits"))
+}
+
+#[cfg(feature = "aws")]
+fn kms_generate(region: Option<&str>, key_id: &str) -> Result<(Vec<u8>, Vec<u8>), String> {
+    gantry_aws::state_keys::generate_data_key_blocking(region, key_id)
+}
+
+#[cfg(feature = "aws")]
+fn kms_decrypt(region: Option<&str>, blob: &[u8]) -> Result<Vec<u8>, String> {
+    gantry_aws::state_keys::decrypt_data_key_blocking(region, blob)
+}
+
+#[cfg(not(feature = "aws"))]
+fn kms_generate(_: Option<&str>, _: &str) -> Result<(Vec<u8>, Vec<u8>), String> {
+    Err(NO_AWS.into())
+}
+
+#[cfg(not(feature = "aws"))]
+fn kms_decrypt(_: Option<&str>, _: &[u8]) -> Result<Vec<u8>, String> {
+    Err(NO_AWS.into())
+}
+
+#[cfg(not(feature = "aws"))]
+const NO_AWS: &str =
+    "this build has no AWS support (the `aws` feature), so it cannot use `aws_kms`";
+
+/// Where a method's keys come from.
+#[derive(Debug, Clone)]
+pub enum KeyProvider {
+    Pbkdf2(Pbkdf2),
+    AwsKms(AwsKms),
+}
+
+impl KeyProvider {
+    /// `pbkdf2.NAME`, `aws_kms.NAME`: recorded in every envelope.
+    pub fn name(&self) -> &str {
+        match self {
+            KeyProvider::Pbkdf2(p) => &p.name,
+            KeyProvider::AwsKms(k) => &k.name,
+        }
+    }
+
+    /// This run's key, the key material stored with it (base64), and the iterations.
+    fn key_for_writing(&self) -> Result<([u8; 32], String, u32), SealError> {
+        match self {
+            KeyProvider::Pbkdf2(p) => {
+                let salt = p.salt_for_writing()?;
+                Ok((p.key(&salt, p.iterations)?, B64.encode(&salt), p.iterations))
+            }
+            KeyProvider::AwsKms(k) => {
+                let (key, blob) = k.key_for_writing()?;
+                Ok((key, B64.encode(blob), 0))
+            }
+        }
+    }
+
+    fn key_for_reading(&self, material: &str, iterations: u32) -> Result<[u8; 32], SealError> {
+        let bytes = B64
+            .decode(material)
+            .map_err(|_| SealError::Malformed("key material is not base64"))?;
+        match self {
+            KeyProvider::Pbkdf2(p) => p.key(&bytes, iterations),
+            KeyProvider::AwsKms(k) => k.key_for_reading(&bytes),
+        }
+    }
+}
+
 /// What a sealed file or line is bound to: a ciphertext made for one of these opens only
 /// for exactly the same.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,7 +236,9 @@ pub struct Envelope {
     pub gantry_encrypted: u32,
     pub method: String,
     pub key_provider: String,
-    pub salt: String,
+    /// The pbkdf2 salt, or the KMS-encrypted data key (base64).
+    pub key_material: String,
+    /// PBKDF2 iterations (0 for KMS).
     pub iterations: u32,
     #[serde(flatten)]
     pub binding: Binding,
@@ -126,12 +258,15 @@ pub enum SealError {
         "decryption failed: the passphrase is wrong, or the file was changed after it was written"
     )]
     Rejected,
+    /// The key provider could not give a key (KMS refused or could not be reached).
+    #[error("{0}")]
+    KeyProvider(String),
 }
 
 /// The associated data: the binding and the key parameters, in a fixed order.
-fn aad(binding: &Binding, key_provider: &str, salt: &str, iterations: u32) -> Vec<u8> {
+fn aad(binding: &Binding, key_provider: &str, material: &str, iterations: u32) -> Vec<u8> {
     format!(
-        "gantry-encryption/1\0{}\0{}\0{}\0{}\0{key_provider}\0{salt}\0{iterations}",
+        "gantry-encryption/1\0{}\0{}\0{}\0{}\0{key_provider}\0{material}\0{iterations}",
         binding.kind, binding.lineage, binding.serial, binding.workspace
     )
     .into_bytes()
@@ -144,15 +279,17 @@ fn cipher(key: &[u8; 32]) -> Result<LessSafeKey, SealError> {
 }
 
 /// Seals `plaintext` for `binding` under `provider`'s key for this run.
-pub fn seal(provider: &Pbkdf2, binding: Binding, plaintext: &[u8]) -> Result<Envelope, SealError> {
-    let salt = provider.salt_for_writing()?;
-    let key = provider.key(&salt, provider.iterations)?;
+pub fn seal(
+    provider: &KeyProvider,
+    binding: Binding,
+    plaintext: &[u8],
+) -> Result<Envelope, SealError> {
+    let (key, material, iterations) = provider.key_for_writing()?;
     let mut nonce = [0u8; NONCE_LEN];
     SystemRandom::new()
         .fill(&mut nonce)
         .map_err(|_| SealError::Random)?;
-    let salt_text = B64.encode(&salt);
-    let associated = aad(&binding, &provider.name, &salt_text, provider.iterations);
+    let associated = aad(&binding, provider.name(), &material, iterations);
     let mut in_out = plaintext.to_vec();
     cipher(&key)?
         .seal_in_place_append_tag(
@@ -164,9 +301,9 @@ pub fn seal(provider: &Pbkdf2, binding: Binding, plaintext: &[u8]) -> Result<Env
     Ok(Envelope {
         gantry_encrypted: 1,
         method: "aes_gcm".into(),
-        key_provider: provider.name.clone(),
-        salt: salt_text,
-        iterations: provider.iterations,
+        key_provider: provider.name().to_owned(),
+        key_material: material,
+        iterations,
         binding,
         nonce: B64.encode(nonce),
         ciphertext: B64.encode(&in_out),
@@ -174,10 +311,7 @@ pub fn seal(provider: &Pbkdf2, binding: Binding, plaintext: &[u8]) -> Result<Env
 }
 
 /// Opens an envelope with `provider` (which must be the one it names).
-pub fn open(provider: &Pbkdf2, envelope: &Envelope) -> Result<Vec<u8>, SealError> {
-    let salt = B64
-        .decode(&envelope.salt)
-        .map_err(|_| SealError::Malformed("salt is not base64"))?;
+pub fn open(provider: &KeyProvider, envelope: &Envelope) -> Result<Vec<u8>, SealError> {
     let nonce: [u8; NONCE_LEN] = B64
         .decode(&envelope.nonce)
         .ok()
@@ -186,11 +320,11 @@ pub fn open(provider: &Pbkdf2, envelope: &Envelope) -> Result<Vec<u8>, SealError
     let mut in_out = B64
         .decode(&envelope.ciphertext)
         .map_err(|_| SealError::Malformed("ciphertext is not base64"))?;
-    let key = provider.key(&salt, envelope.iterations)?;
+    let key = provider.key_for_reading(&envelope.key_material, envelope.iterations)?;
     let associated = aad(
         &envelope.binding,
         &envelope.key_provider,
-        &envelope.salt,
+        &envelope.key_material,
         envelope.iterations,
     );
     let plain = cipher(&key)?
@@ -219,11 +353,19 @@ mod tests {
 
     #[test]
     fn sealed_data_opens_only_with_its_key_and_binding() {
-        let p = Pbkdf2::new("pbkdf2.k".into(), "correct horse battery".into(), 1000);
+        let p = KeyProvider::Pbkdf2(Pbkdf2::new(
+            "pbkdf2.k".into(),
+            "correct horse battery".into(),
+            1000,
+        ));
         let env = seal(&p, binding(), b"{\"secret\":1}").unwrap();
         assert!(!env.ciphertext.contains("secret"));
         assert_eq!(open(&p, &env).unwrap(), b"{\"secret\":1}");
-        let wrong = Pbkdf2::new("pbkdf2.k".into(), "incorrect horse battery".into(), 1000);
+        let wrong = KeyProvider::Pbkdf2(Pbkdf2::new(
+            "pbkdf2.k".into(),
+            "incorrect horse battery".into(),
+            1000,
+        ));
         assert!(matches!(open(&wrong, &env), Err(SealError::Rejected)));
         // Relabelled as a newer serial or another workspace: refused.
         let mut newer = env.clone();
@@ -242,12 +384,13 @@ mod tests {
 
     #[test]
     fn a_run_derives_its_key_once_and_nonces_differ() {
-        let p = Pbkdf2::new("pbkdf2.k".into(), "correct horse battery".into(), 1000);
+        let inner = Pbkdf2::new("pbkdf2.k".into(), "correct horse battery".into(), 1000);
+        let p = KeyProvider::Pbkdf2(inner.clone());
         let a = seal(&p, binding(), b"x").unwrap();
         let b = seal(&p, binding(), b"x").unwrap();
-        assert_eq!(a.salt, b.salt);
+        assert_eq!(a.key_material, b.key_material);
         assert_ne!(a.nonce, b.nonce);
-        assert_eq!(p.cache.lock().unwrap().len(), 1);
+        assert_eq!(inner.cache.lock().unwrap().len(), 1);
         assert!(!format!("{p:?}").contains("horse"));
     }
 }
