@@ -123,7 +123,15 @@ fn read_copy(dir: &Path, settings: Option<&BackendSettings>) -> Result<Option<St
         std::time::Duration::ZERO,
         Access::ReadOnly,
     )?;
-    copy.read_state().map_err(|e| state_error(&e))
+    // With the journal: resources only an interrupted run recorded count too.
+    let (state, recovery) = copy
+        .read_state_with_journal()
+        .map_err(|e| state_error(&e))?;
+    let nothing = state.resources.is_empty() && recovery.is_empty();
+    if nothing && copy.read_state().map_err(|e| state_error(&e))?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(state))
 }
 
 fn state_error(e: &StateError) -> Diagnostic {

@@ -121,6 +121,9 @@ pub fn open_backend(
                 remote_lock::acquire(&remote, local.info().clone(), wait).map_err(lock_error)?;
             let snapshot =
                 remote_session::materialize(&remote, &work, &codec).map_err(lock_error)?;
+            // What was read counts only if the lock was still ours after reading it (a
+            // runner paused meanwhile may have lost it).
+            held.check().map_err(lock_error)?;
             Ok(local.attach_remote(remote_session::RemoteSession::new(remote, held, snapshot)))
         }
         Access::ReadOnly => {

@@ -324,6 +324,43 @@ fn a_backend_gantry_does_not_implement_is_an_error() {
 }
 
 #[test]
+fn a_backend_changed_or_removed_since_init_is_an_error_not_another_state() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir.join(".gantry")).unwrap_or_else(|e| panic!("{e}"));
+    write(
+        dir,
+        ".gantry/backend.json",
+        r#"{"kind":"s3","overrides":{},"settings":{"bucket":"tfstate","key":"llm"}}"#,
+    );
+    write(
+        dir,
+        "main.hcl",
+        "terraform {\n  backend \"s3\" {\n    bucket = \"tfstate\"\n    key    = \"other\"\n  }\n}\nresource \"gantry_data\" \"x\" {}\n",
+    );
+    let run = gantry(dir, &["plan", "."]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("settings changed since `gantry init`"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("main.hcl:2:"), "{}", run.stderr);
+    write(dir, "main.hcl", "resource \"gantry_data\" \"x\" {}\n");
+    let run = gantry(dir, &["plan", "."]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("no longer names the `s3` backend"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !dir.join(".gantry/state.json").exists(),
+        "fell back to local state"
+    );
+}
+
+#[test]
 fn backend_arguments_are_checked_where_they_are_written() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let dir = tmp.path();

@@ -337,8 +337,13 @@ impl Blocks {
 
     pub fn add_env(&mut self, name: &'static str, text: &str) -> Result<(), Diagnostic> {
         let body = hcl_edit::parser::parse_body(text).map_err(|e| {
-            Diagnostic::error(format!("{name} is not an encryption configuration"))
-                .with_detail(e.to_string())
+            // Not the parser's text: it quotes the line, which may hold the passphrase.
+            let at = e.location();
+            Diagnostic::error(format!(
+                "{name} is not an encryption configuration (syntax error at line {}, column {})",
+                at.line(),
+                at.column()
+            ))
                 .with_help("it holds the body of an `encryption { }` block: key_provider, method, state and plan blocks")
         })?;
         self.add(&body, Origin::Env(name))

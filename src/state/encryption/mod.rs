@@ -261,7 +261,15 @@ impl Codec {
         let plain = seal::open(provider, &envelope).map_err(|e| match e {
             SealError::Rejected => encryption_error(
                 path,
-                &format!("cannot decrypt the {kind} with key provider `{}`: the passphrase is wrong, or the file was changed after it was written", envelope.key_provider),
+                &format!(
+                    "cannot decrypt the {kind} with key provider `{}`: {}, or the file was changed after it was written",
+                    envelope.key_provider,
+                    if envelope.key_provider.starts_with("pbkdf2.") {
+                        "the passphrase is wrong"
+                    } else {
+                        "the key is not the one it was written with"
+                    }
+                ),
             ),
             e => encryption_error(path, &e.to_string()),
         })?;
@@ -317,19 +325,27 @@ pub fn codec_for(
     let mut blocks = config::Blocks::default();
     let mut sources = crate::diagnostics::SourceMap::new();
     let mut found = false;
-    let files = crate::config::load::stack_files(stack_dir).unwrap_or_default();
+    // A file that cannot be read or parsed is an error here: carrying on without its
+    // `encryption` block would write state in the clear.
+    let files = crate::config::load::stack_files(stack_dir).map_err(|e| {
+        crate::diagnostics::Diagnostic::error(format!("cannot read `{}`", stack_dir.display()))
+            .with_detail(e.to_string())
+    })?;
     for file in files {
-        let Ok(text) = std::fs::read_to_string(&file) else {
-            continue;
-        };
+        let text = std::fs::read_to_string(&file).map_err(|e| {
+            crate::diagnostics::Diagnostic::error(format!("cannot read `{}`", file.display()))
+                .with_detail(e.to_string())
+        })?;
         if !text.contains("encryption") {
             continue;
         }
         let id = sources.add(&file, text.clone());
-        let Ok(body) = hcl_edit::parser::parse_body(&text) else {
-            // Syntax errors are reported by the stack loader with their positions.
-            continue;
-        };
+        let body = hcl_edit::parser::parse_body(&text).map_err(|e| {
+            crate::state::remote::config::detach(
+                crate::config::load::parse_error(&e, id, &text),
+                &sources,
+            )
+        })?;
         for terraform in body.get_blocks("terraform") {
             for block in terraform.body.get_blocks("encryption") {
                 found = true;

@@ -101,8 +101,15 @@ pub struct AwsKms {
     /// Plain data keys by their encrypted copy.
     cache: Arc<Mutex<HashMap<Vec<u8>, [u8; 32]>>>,
     /// This run's data key and its encrypted copy.
-    write: Arc<Mutex<Option<(Vec<u8>, [u8; 32])>>>,
+    write: Arc<Mutex<Option<DataKey>>>,
 }
+
+/// An encrypted data key and its plaintext.
+type DataKey = (Vec<u8>, [u8; 32]);
+
+/// The most PBKDF2 iterations a reader derives with: an envelope asking for more (written
+/// by someone who can write the store, to stall every read) is refused.
+const MAX_ITERATIONS: u32 = 10_000_000;
 
 impl std::fmt::Debug for AwsKms {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -213,6 +220,9 @@ impl KeyProvider {
             .decode(material)
             .map_err(|_| SealError::Malformed("key material is not base64"))?;
         match self {
+            KeyProvider::Pbkdf2(_) if iterations > MAX_ITERATIONS => Err(SealError::Malformed(
+                "the envelope asks for more PBKDF2 iterations than gantry ever writes",
+            )),
             KeyProvider::Pbkdf2(p) => p.key(&bytes, iterations),
             KeyProvider::AwsKms(k) => k.key_for_reading(&bytes),
         }
@@ -254,9 +264,7 @@ pub enum SealError {
     #[error("the sealed data is malformed: {0}")]
     Malformed(&'static str),
     /// Wrong key, or the bytes were changed.
-    #[error(
-        "decryption failed: the passphrase is wrong, or the file was changed after it was written"
-    )]
+    #[error("decryption failed: the key is wrong, or the data was changed after it was written")]
     Rejected,
     /// The key provider could not give a key (KMS refused or could not be reached).
     #[error("{0}")]

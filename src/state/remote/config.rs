@@ -223,7 +223,7 @@ fn resolve_with_sources(
         return Err((diags, sources));
     }
     let Some(block) = &module.backend else {
-        return Ok(None);
+        return no_block(stack_dir, with_recorded, &sources, diags);
     };
     let mut settings = match block_settings(block) {
         Ok(s) => s,
@@ -232,8 +232,11 @@ fn resolve_with_sources(
             return Err((diags, sources));
         }
     };
-    if settings.kind == "local" || !with_recorded {
+    if !with_recorded {
         return Ok((settings.kind != "local").then_some(settings));
+    }
+    if settings.kind == "local" {
+        return no_block(stack_dir, with_recorded, &sources, diags);
     }
     let recorded = Recorded::read(&stack_dir.join(".gantry")).map_err(|d| {
         diags.push(d);
@@ -252,8 +255,49 @@ fn resolve_with_sources(
             return Err((diags, sources));
         }
         settings.values.extend(recorded.overrides);
+        if settings.values != recorded.settings {
+            diags.push(
+                Diagnostic::error(format!(
+                    "the `backend \"{}\"` settings changed since `gantry init`",
+                    settings.kind
+                ))
+                .with_span(block.span)
+                .with_help("run `gantry init --migrate-state` to move the state, or `gantry init` to use the new settings"),
+            );
+            return Err((diags, sources));
+        }
     }
     Ok(Some(settings))
+}
+
+/// No remote backend in the stack: local state, unless `gantry init` recorded one (the
+/// block was removed: using local state now would start from nothing).
+fn no_block(
+    stack_dir: &Path,
+    with_recorded: bool,
+    sources: &SourceMap,
+    mut diags: Diagnostics,
+) -> Result<Option<BackendSettings>, (Diagnostics, SourceMap)> {
+    if !with_recorded {
+        return Ok(None);
+    }
+    match Recorded::read(&stack_dir.join(".gantry")) {
+        Ok(None) => Ok(None),
+        Ok(Some(recorded)) => {
+            diags.push(
+                Diagnostic::error(format!(
+                    "the stack no longer names the `{}` backend `gantry init` set up",
+                    recorded.kind
+                ))
+                .with_help("run `gantry init --migrate-state` to bring the state back to local state, or `gantry init` to start over locally"),
+            );
+            Err((diags, sources.clone()))
+        }
+        Err(d) => {
+            diags.push(d);
+            Err((diags, sources.clone()))
+        }
+    }
 }
 
 /// The arguments of one backend block, flattened, as constants.
@@ -332,9 +376,10 @@ pub fn parse_overrides(args: &[String]) -> Result<BTreeMap<String, String>, Diag
                 .with_detail(e.to_string())
                 .with_help("pass KEY=VALUE, or the path of a file of `key = \"value\"` lines")
         })?;
-        let body: hcl::Body = hcl::from_str(&text).map_err(|e| {
+        // Not the parser's text: it quotes the line, which may hold a secret key.
+        let body: hcl::Body = hcl::from_str(&text).map_err(|_| {
             Diagnostic::error(format!("`{arg}` is not a backend settings file"))
-                .with_detail(e.to_string())
+                .with_help("it holds `key = \"value\"` lines and blocks of them, in HCL")
         })?;
         flatten_hcl(&body, "", &mut out).map_err(|what| {
             Diagnostic::error(format!("`{arg}`: {what}"))

@@ -350,9 +350,9 @@ async fn heartbeat(remote: Arc<Remote>, mut body: LockBody, state: Arc<Beat>) {
                 state.beat_ok();
             }
             Err(StoreError::PreconditionFailed { .. }) => {
-                // Ours if the write went through and only its answer was lost.
                 match remote.store.get(&remote.keys.lock).await {
-                    Ok(Some(obj)) if obj.bytes == bytes => {
+                    // Still ours: an earlier beat whose answer was lost went through.
+                    Ok(Some(obj)) if holder(&obj).is_some_and(|h| h.info.id == body.info.id) => {
                         *version = obj.version;
                         last_ok = Instant::now();
                         state.beat_ok();

@@ -91,6 +91,9 @@ pub struct Remote {
     rt: BackendRuntime,
 }
 
+/// A connected store, its keys for one workspace, and where the other workspaces are.
+type Connected = (Arc<dyn ObjectStore>, Keys, Option<WorkspaceLayout>);
+
 /// Terraform's layout of workspaces in a bucket: `<prefix>/<workspace>/<key>`.
 #[derive(Debug, Clone)]
 struct WorkspaceLayout {
@@ -256,7 +259,7 @@ fn s3(
     settings: &BackendSettings,
     workspace: &str,
     rt: &BackendRuntime,
-) -> Result<(Arc<dyn ObjectStore>, Keys, Option<WorkspaceLayout>), String> {
+) -> Result<Connected, String> {
     use gantry_aws::state_store::{S3BackendSettings, S3Store};
     check_known(settings, config::S3_ARGUMENTS)?;
     let key = settings.required("key")?.to_owned();
@@ -306,11 +309,7 @@ fn s3(
 }
 
 #[cfg(not(feature = "aws"))]
-fn s3(
-    _: &BackendSettings,
-    _: &str,
-    _: &BackendRuntime,
-) -> Result<(Arc<dyn ObjectStore>, Keys, Option<WorkspaceLayout>), String> {
+fn s3(_: &BackendSettings, _: &str, _: &BackendRuntime) -> Result<Connected, String> {
     Err("this build of gantry has no AWS support (built without the `aws` feature), so it cannot use `backend \"s3\"`".into())
 }
 

@@ -37,17 +37,27 @@ pub fn materialize(
     let r = Arc::clone(remote);
     let (state, segments) = remote
         .block_on(async move {
-            let state = r.store.get(&r.keys.state).await?;
-            let keys = r.store.list(&r.keys.journal).await?;
-            let mut segments = Vec::with_capacity(keys.len());
-            for key in keys {
-                // A segment deleted between list and get was compacted away meanwhile (only
-                // possible for unlocked readers): skip it.
-                if let Some(obj) = r.store.get(&key).await? {
-                    segments.push((key, obj.bytes));
+            // An unlocked reader (a plan) may race a compaction: read until the state did
+            // not change while the journal was read, so the two belong together.
+            let mut attempts = 0;
+            loop {
+                let state = r.store.get(&r.keys.state).await?;
+                let keys = r.store.list(&r.keys.journal).await?;
+                let mut segments = Vec::with_capacity(keys.len());
+                for key in keys {
+                    if let Some(obj) = r.store.get(&key).await? {
+                        segments.push((key, obj.bytes));
+                    }
+                }
+                let again = r.store.get(&r.keys.state).await?;
+                let version = |o: &Option<gantry_provider::StoredObject>| {
+                    o.as_ref().map(|o| o.version.clone())
+                };
+                attempts += 1;
+                if version(&state) == version(&again) || attempts >= 5 {
+                    break Ok::<_, StoreError>((again, segments));
                 }
             }
-            Ok::<_, StoreError>((state, segments))
         })
         .map_err(|e| remote.error(&e))?;
     crate::state::local::create_dir_private(dir)?;
@@ -70,7 +80,11 @@ pub fn materialize(
                 location: remote.location(),
                 message: format!("`{key}` is not a journal segment gantry wrote; move it away"),
             })?;
-        next_segment = next_segment.max(seq + 1);
+        let after = seq.checked_add(1).ok_or_else(|| StateError::Remote {
+            location: remote.location(),
+            message: format!("`{key}` has the largest sequence number there is; move it away"),
+        })?;
+        next_segment = next_segment.max(after);
     }
     let base = segments
         .iter()
@@ -248,7 +262,9 @@ impl RemoteSession {
         let r = Arc::clone(&self.remote);
         self.remote
             .block_on(async move {
-                for key in old {
+                // Newest first: stopped half-way, what is left still starts with its
+                // `begin` segment and replays (idempotently) as the journal it was.
+                for key in old.into_iter().rev() {
                     r.store.delete(&key, Precondition::None).await?;
                 }
                 Ok::<_, StoreError>(())
@@ -270,6 +286,7 @@ impl gantry_grouplog::Mirror for RemoteSession {
     }
 
     fn compacted(&self, snapshot: Option<&[u8]>, log: Option<&[u8]>) -> Result<(), String> {
+        self.lock.check().map_err(|e| e.to_string())?;
         if let Some(snapshot) = snapshot {
             self.push_state(snapshot).map_err(|e| e.to_string())?;
         }
