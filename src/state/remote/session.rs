@@ -135,10 +135,20 @@ fn orphan_journal(
         "{} journal segment(s) of a run that lost its lock are replayed",
         segments.len()
     );
+    // Sealed records are bound to the base serial of the journal they were written to: the
+    // synthesised `begin` must name it, or they would not open.
+    let sealed_serial = segments
+        .first()
+        .and_then(|(_, bytes)| bytes.split(|b| *b == b'\n').next())
+        .filter(|line| line.starts_with(b"{\"op\":\"sealed\""))
+        .and_then(|line| serde_json::from_slice::<serde_json::Value>(line).ok())
+        .filter(|v| v["lineage"].as_str() == Some(state.lineage.as_str()))
+        .and_then(|v| v["serial"].as_u64())
+        .filter(|serial| *serial <= state.serial);
     let mut journal = serde_json::to_vec(&serde_json::json!({
         "op": "begin",
         "lineage": state.lineage,
-        "base_serial": state.serial,
+        "base_serial": sealed_serial.unwrap_or(state.serial),
     }))
     .map_err(StateError::Encode)?;
     journal.push(b'\n');

@@ -367,3 +367,53 @@ fn segments_without_a_beginning_are_replayed_not_dropped() {
     assert_eq!(recovery.pending_creates.len(), 1);
     assert_eq!(recovery.pending_creates[0].token, "tz");
 }
+
+#[test]
+fn sealed_segments_without_a_beginning_are_replayed_too() {
+    use crate::state::encryption::{seal, Codec, Method, Target};
+    let store = Arc::new(MemoryStore::default());
+    let remote = remote(&store, Duration::from_secs(60));
+    let codec = Codec::new(
+        Some(Target {
+            primary: Method::AesGcm(seal::KeyProvider::Pbkdf2(seal::Pbkdf2::new(
+                "pbkdf2.k".into(),
+                "a long enough passphrase".into(),
+                1000,
+            ))),
+            fallback: None,
+            enforced: true,
+        }),
+        None,
+        "default",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let local = LocalBackend::new(dir.path())
+        .with_codec(Arc::new(codec.clone()))
+        .lock(LockInfo::new("apply"), Duration::ZERO)
+        .unwrap();
+    let held = acquire(&remote, local.info().clone(), Duration::ZERO).unwrap();
+    let snapshot = materialize(&remote, dir.path(), &codec).unwrap();
+    let lock = local.attach_remote(RemoteSession::new(Arc::clone(&remote), held, snapshot));
+    let mut state = State::new();
+    state.serial = 3;
+    lock.write_state(&state).unwrap();
+    let lineage = lock.read_state().unwrap().unwrap().lineage;
+    drop(lock);
+    // A run that lost its lock sealed an intent against base serial 2, after compaction.
+    let line =
+        br#"{"op":"intent","address":"aws_vpc.z","type":"aws_vpc","provider":"aws","token":"tz"}"#;
+    let sealed = codec.seal_line(line.to_vec(), &lineage, 2).unwrap();
+    store.objects.lock().unwrap().insert(
+        "team/app.tfstate.journal/000000000004".into(),
+        (sealed, 999),
+    );
+    let next = tempfile::tempdir().unwrap();
+    materialize(&remote, next.path(), &codec).unwrap();
+    let reader = LocalBackend::new(next.path())
+        .with_codec(Arc::new(codec))
+        .lock(LockInfo::new("plan"), Duration::ZERO)
+        .unwrap();
+    let (_, recovery) = reader.read_state_with_journal().unwrap();
+    assert_eq!(recovery.pending_creates.len(), 1);
+    assert_eq!(recovery.pending_creates[0].token, "tz");
+}
