@@ -31,8 +31,12 @@ fn saved_plan(args: &ApplyArgs) -> Result<Option<PlanFile>, Diagnostic> {
     if !path.is_file() || path.extension().is_some_and(|e| e == "hcl") {
         return Ok(None);
     }
-    let codec =
-        super::session::stack_codec(&std::path::PathBuf::from("."), sim_enabled(args.engine.sim))?;
+    // A sealed plan names its stack, whose configuration opens it; a plain one needs none.
+    let stack = std::fs::read(path)
+        .ok()
+        .and_then(|bytes| crate::state::encryption::sealed_plan_stack_dir(&bytes))
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
+    let codec = super::session::stack_codec(&stack, sim_enabled(args.engine.sim))?;
     read_plan_file(path, &codec).map(Some)
 }
 

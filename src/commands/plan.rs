@@ -142,7 +142,7 @@ pub fn run(args: &PlanArgs, ui: Ui) -> ExitStatus {
             .and_then(|bytes| {
                 let codec = super::session::stack_codec(&dir, sim).map_err(|d| d.summary)?;
                 codec
-                    .seal_plan(bytes, &file.lineage, file.serial)
+                    .seal_plan(bytes, &file.lineage, file.serial, &file.stack_dir)
                     .map_err(|e| e.to_string())
             })
             .and_then(|bytes| std::fs::write(out, bytes).map_err(|e| e.to_string()));

@@ -218,3 +218,32 @@ fn encryption_configuration_errors_name_the_place() {
     assert_eq!(run.code, 1, "{}", run.transcript());
     assert!(run.stderr.contains("GANTRY_ENCRYPTION"), "{}", run.stderr);
 }
+
+#[test]
+fn a_sealed_plan_applies_from_where_it_was_planned_with_its_stacks_configuration() {
+    // As the CI recipes run it: plan `infra` from the repository root, apply the file there.
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = tmp.path();
+    let infra = root.join("infra");
+    std::fs::create_dir(&infra).unwrap_or_else(|e| panic!("{e}"));
+    let method = "method.aes_gcm.k";
+    write(
+        &infra,
+        &stack(
+            &format!(
+                "{}{}",
+                aes("k", "correct horse battery staple"),
+                target(method, None)
+            ),
+            "1",
+        ),
+    );
+    ok(root, &["plan", "--sim", "--out", "tfplan", "infra"], &[]);
+    let plan = std::fs::read(root.join("tfplan")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(plan.starts_with(b"{\"gantry_encrypted\":1,"));
+    ok(root, &["apply", "tfplan"], &[]);
+    assert_eq!(
+        gantry(&infra, &["plan", "--sim", "--detailed-exitcode"]).code,
+        0
+    );
+}

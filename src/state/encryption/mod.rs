@@ -137,11 +137,17 @@ impl Codec {
         plain: Vec<u8>,
         lineage: &str,
         serial: u64,
+        stack_dir: &Path,
     ) -> Result<Vec<u8>, StateError> {
         let Some(provider) = self.plan.as_ref().and_then(Target::sealing) else {
             return Ok(plain);
         };
-        sealed_bytes(provider, self.binding("plan", lineage, serial), &plain)
+        let mut envelope = seal::seal(provider, self.binding("plan", lineage, serial), &plain)
+            .map_err(|e| encryption_error(stack_dir, &e.to_string()))?;
+        envelope.stack_dir = Some(stack_dir.display().to_string());
+        let mut out = serde_json::to_vec(&envelope).map_err(StateError::Encode)?;
+        out.push(b'\n');
+        Ok(out)
     }
 
     /// The plain bytes of a saved plan.
@@ -276,6 +282,15 @@ impl Codec {
         check_inner(&plain, &envelope.binding, path)?;
         Ok(Cow::Owned(plain))
     }
+}
+
+/// The stack directory a sealed plan file names, if it is one.
+pub fn sealed_plan_stack_dir(bytes: &[u8]) -> Option<std::path::PathBuf> {
+    if !bytes.starts_with(MAGIC.as_bytes()) {
+        return None;
+    }
+    let envelope: Envelope = serde_json::from_slice(bytes).ok()?;
+    envelope.stack_dir.map(std::path::PathBuf::from)
 }
 
 /// The sealed state names its lineage and serial outside; the plain JSON inside must agree.

@@ -254,6 +254,10 @@ pub struct Envelope {
     pub binding: Binding,
     pub nonce: String,
     pub ciphertext: String,
+    /// A saved plan's stack directory, so `apply PLANFILE` finds the configuration that
+    /// opens it. A hint, not bound: changing it only makes the plan fail to open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_dir: Option<String>,
 }
 
 /// Why sealing or opening failed.
@@ -315,6 +319,7 @@ pub fn seal(
         binding,
         nonce: B64.encode(nonce),
         ciphertext: B64.encode(&in_out),
+        stack_dir: None,
     })
 }
 
