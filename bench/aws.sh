@@ -5,30 +5,14 @@
 # moto response, to stand in for the round trip to a real AWS endpoint.
 #
 #   bash bench/aws.sh            # LATENCY_MS=0 and 50, 3 runs each
-set -euo pipefail
-cd "$(dirname "$0")/.."
-PY="${GANTRY_TEST_PYTHON:-$HOME/.cache/gantry/venv/bin/python}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gantry/target}"
-# The debug build: a release build of the AWS SDK crates takes most of an hour on two cores,
-# and the time measured here is API round trips and waiting, not gantry's own CPU.
-cargo build -q
-GANTRY="$CARGO_TARGET_DIR/debug/gantry"
-RUNS="${RUNS:-3}"
+source "$(dirname "$0")/lib.sh"
 
-start_moto() { # latency_ms -> sets MOTO_URL, LAUNCHER_PID
-  coproc MOTO { exec "$PY" tests/moto/launcher.py --port 0 --latency-ms "$1"; }
-  read -r line <&"${MOTO[0]}"
-  MOTO_URL="${line#ready }"
-  LAUNCHER_PID=$MOTO_PID # bash unsets MOTO_PID once the coprocess exits
-}
-stop_moto() { [ -n "${LAUNCHER_PID:-}" ] || return 0; kill "$LAUNCHER_PID" 2>/dev/null || true; wait "$LAUNCHER_PID" 2>/dev/null || true; LAUNCHER_PID=; }
 trap stop_moto EXIT
 
-now() { date +%s.%N; }
 
 for latency in ${LATENCIES:-0 50}; do
   for run in $(seq "$RUNS"); do
-    start_moto "$latency"
+    start_moto --latency-ms "$latency"
     work=$(mktemp -d)
     cp examples/aws-gpu-cluster/*.hcl "$work/"
     export AWS_ENDPOINT_URL="$MOTO_URL" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
@@ -37,7 +21,7 @@ for latency in ${LATENCIES:-0 50}; do
     t1=$(now); "$GANTRY" destroy --auto-approve "$work" >/dev/null
     t2=$(now)
     stop_moto
-    start_moto "$latency"
+    start_moto --latency-ms "$latency"
     boto=$("$PY" bench/aws_boto3_baseline.py "$MOTO_URL")
     stop_moto
     rm -rf "$work"

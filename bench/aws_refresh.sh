@@ -14,13 +14,7 @@
 # with the limit lifted (the faults file's max_rps), to show what moto and gantry manage
 # unthrottled. The debug build is used (the measured time is the rate bound and waiting;
 # CPU cost shows in the unthrottled plan).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-PY="${GANTRY_TEST_PYTHON:-$HOME/.cache/gantry/venv/bin/python}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gantry/target}"
-cargo build -q
-GANTRY="$CARGO_TARGET_DIR/debug/gantry"
-RUNS="${RUNS:-3}"
+source "$(dirname "$0")/lib.sh"
 RATE="${RATE:-100}"
 VPCS="${VPCS:-4}" SUBNETS="${SUBNETS:-400}" SGS="${SGS:-800}" ROLES="${ROLES:-500}" BUCKETS="${BUCKETS:-300}"
 OUT="${OUT:-$(mktemp -d)}"
@@ -74,7 +68,6 @@ LAUNCHER_PID=$MOTO_PID
 stop_moto() { kill "$LAUNCHER_PID" 2>/dev/null || true; wait "$LAUNCHER_PID" 2>/dev/null || true; rm -rf "$work"; }
 trap stop_moto EXIT
 stats() { "$PY" -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1] + "/_gantry/stats").read().decode())' "$MOTO_URL"; }
-now() { date +%s.%N; }
 export AWS_ENDPOINT_URL="$MOTO_URL" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
   AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 

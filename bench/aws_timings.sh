@@ -24,25 +24,12 @@
 #
 # The debug build is used: what is measured is waiting on transitional states, not
 # gantry's CPU.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-PY="${GANTRY_TEST_PYTHON:-$HOME/.cache/gantry/venv/bin/python}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gantry/target}"
-cargo build -q
-GANTRY="$CARGO_TARGET_DIR/debug/gantry"
-RUNS="${RUNS:-3}"
+source "$(dirname "$0")/lib.sh"
 SCALE="${SCALE:-1/20}"
 OUT="${OUT:-$(mktemp -d)}"
 mkdir -p "$OUT"
 STACK=examples/aws-gpu-cluster
 
-start_moto() { # sets MOTO_URL, LAUNCHER_PID
-  coproc MOTO { exec "$PY" tests/moto/launcher.py --port 0 --aws-timings "$SCALE"; }
-  read -r line <&"${MOTO[0]}"
-  MOTO_URL="${line#ready }"
-  LAUNCHER_PID=$MOTO_PID # bash unsets MOTO_PID once the coprocess exits
-}
-stop_moto() { [ -n "${LAUNCHER_PID:-}" ] || return 0; kill "$LAUNCHER_PID" 2>/dev/null || true; wait "$LAUNCHER_PID" 2>/dev/null || true; LAUNCHER_PID=; }
 trap stop_moto EXIT
 warm_up() { # one cheap call per service, so moto has imported its models before timing
   "$PY" - "$MOTO_URL" <<'EOF'
@@ -61,7 +48,6 @@ client("sagemaker").list_domains()
 EOF
 }
 stats() { "$PY" -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1] + "/_gantry/stats").read().decode())' "$MOTO_URL"; }
-now() { date +%s.%N; }
 
 "$GANTRY" graph "$STACK" > "$OUT/graph.dot"
 scale=$("$PY" -c 'import sys, fractions; print(float(fractions.Fraction(sys.argv[1])))' "$SCALE")
@@ -69,7 +55,7 @@ export GANTRY_AWS_POLL_MS="${GANTRY_AWS_POLL_MS:-$("$PY" -c 'import sys; print(m
 echo "scale=$SCALE GANTRY_AWS_POLL_MS=$GANTRY_AWS_POLL_MS output=$OUT" >&2
 
 for run in $(seq "$RUNS"); do
-  start_moto
+  start_moto --aws-timings "$SCALE"
   warm_up
   work=$(mktemp -d)
   cp "$STACK"/*.hcl "$work/"
@@ -85,7 +71,7 @@ for run in $(seq "$RUNS"); do
     --stats "$OUT/run$run.stats.json" --start "$t0" --end "$t1" > "$OUT/run$run.create.json"
   "$PY" bench/critical_path.py --graph "$OUT/graph.dot" --scale "$scale" --phase delete \
     --stats "$OUT/run$run.stats.json" --start "$t1" --end "$t2" > "$OUT/run$run.delete.json"
-  start_moto
+  start_moto --aws-timings "$SCALE"
   warm_up
   "$PY" bench/aws_boto3_baseline.py "$MOTO_URL" "$SCALE" > "$OUT/run$run.boto3.json"
   stop_moto

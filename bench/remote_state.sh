@@ -5,25 +5,10 @@
 # every S3 request (0 and 20 by default).
 #
 #   bash bench/remote_state.sh          # RUNS=3 LATENCIES="0 20"
-set -euo pipefail
-cd "$(dirname "$0")/.."
-PY="${GANTRY_TEST_PYTHON:-$HOME/.cache/gantry/venv/bin/python}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gantry/target}"
-# The debug build, as bench/aws.sh: the release build of the AWS SDK takes most of an hour.
-cargo build -q
-GANTRY="$CARGO_TARGET_DIR/debug/gantry"
-RUNS="${RUNS:-3}"
+source "$(dirname "$0")/lib.sh"
 N="${RESOURCES:-1000}"
 
-start_moto() { # latency_ms -> sets MOTO_URL, LAUNCHER_PID
-  coproc MOTO { exec "$PY" tests/moto/launcher.py --port 0 --latency-ms "$1"; }
-  read -r line <&"${MOTO[0]}"
-  MOTO_URL="${line#ready }"
-  LAUNCHER_PID=$MOTO_PID
-}
-stop_moto() { [ -n "${LAUNCHER_PID:-}" ] || return 0; kill "$LAUNCHER_PID" 2>/dev/null || true; wait "$LAUNCHER_PID" 2>/dev/null || true; LAUNCHER_PID=; }
 trap stop_moto EXIT
-now() { date +%s.%N; }
 
 stack() { # dir, backend block (may be empty)
   mkdir -p "$1"
@@ -32,7 +17,7 @@ stack() { # dir, backend block (may be empty)
 
 for latency in ${LATENCIES:-0 20}; do
   for run in $(seq "$RUNS"); do
-    start_moto "$latency"
+    start_moto --latency-ms "$latency"
     export AWS_ENDPOINT_URL="$MOTO_URL" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
       AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
     "$PY" -c "import boto3; boto3.client('s3', endpoint_url='$MOTO_URL').create_bucket(Bucket='bench')"

@@ -34,6 +34,12 @@ impl MemoryStore {
             .map(|(b, _)| b.clone())
     }
 
+    /// Writes behind gantry's back, as another run (or a person) would: a new version.
+    fn write_behind(&self, key: &str, bytes: Vec<u8>) {
+        let v = self.versions.fetch_add(1, Ordering::SeqCst) + 1;
+        self.objects.lock().unwrap().insert(key.into(), (bytes, v));
+    }
+
     fn keys(&self) -> Vec<String> {
         self.objects.lock().unwrap().keys().cloned().collect()
     }
@@ -196,7 +202,7 @@ fn a_crashed_runs_intents_reach_the_next_machine_and_commit_cleans_up() {
         serde_json::from_slice(&store.bytes(lock_key).unwrap()).unwrap();
     body["heartbeat_unix_ms"] = serde_json::json!(0);
     let id = body["id"].as_str().unwrap().to_owned();
-    store.objects.lock().unwrap().get_mut(lock_key).unwrap().0 = serde_json::to_vec(&body).unwrap();
+    store.write_behind(lock_key, serde_json::to_vec(&body).unwrap());
     force_unlock(&remote2, &id).unwrap();
 
     let lock2 = open(&remote2, two.path(), Duration::ZERO);
@@ -235,20 +241,7 @@ fn a_state_write_is_fenced_on_the_version_the_run_read() {
     let ours = store.bytes("team/app.tfstate").unwrap();
     // Another run (which took the lock over) writes a newer state.
     let newer = b"{\"newer\":true}".to_vec();
-    store
-        .objects
-        .lock()
-        .unwrap()
-        .get_mut("team/app.tfstate")
-        .unwrap()
-        .0 = newer.clone();
-    store
-        .objects
-        .lock()
-        .unwrap()
-        .get_mut("team/app.tfstate")
-        .unwrap()
-        .1 += 1000;
+    store.write_behind("team/app.tfstate", newer.clone());
     let mut state = State::from_json(&ours, std::path::Path::new("s")).unwrap();
     state
         .resources
@@ -320,10 +313,7 @@ fn a_stale_lock_is_taken_over_by_a_waiting_run_and_a_live_one_never_is() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as u64);
-    store.objects.lock().unwrap().insert(
-        "team/app.tfstate.lock".into(),
-        (serde_json::to_vec(&dead).unwrap(), 5000),
-    );
+    store.write_behind("team/app.tfstate.lock", serde_json::to_vec(&dead).unwrap());
     // Without waiting it is reported, with how old its heartbeat is.
     let err = acquire(&remote, local.info().clone(), Duration::ZERO).unwrap_err();
     assert!(err.to_string().contains("held by ci@runner-7"), "{err}");
@@ -356,11 +346,7 @@ fn segments_without_a_beginning_are_replayed_not_dropped() {
     .unwrap();
     let mut bytes = line;
     bytes.push(b'\n');
-    store
-        .objects
-        .lock()
-        .unwrap()
-        .insert("team/app.tfstate.journal/000000000007".into(), (bytes, 999));
+    store.write_behind("team/app.tfstate.journal/000000000007", bytes);
     let next = tempfile::tempdir().unwrap();
     let lock = open(&remote, next.path(), Duration::ZERO);
     let (_, recovery) = lock.read_state_with_journal().unwrap();
@@ -403,10 +389,7 @@ fn sealed_segments_without_a_beginning_are_replayed_too() {
     let line =
         br#"{"op":"intent","address":"aws_vpc.z","type":"aws_vpc","provider":"aws","token":"tz"}"#;
     let sealed = codec.seal_line(line.to_vec(), &lineage, 2).unwrap();
-    store.objects.lock().unwrap().insert(
-        "team/app.tfstate.journal/000000000004".into(),
-        (sealed, 999),
-    );
+    store.write_behind("team/app.tfstate.journal/000000000004", sealed);
     let next = tempfile::tempdir().unwrap();
     materialize(&remote, next.path(), &codec).unwrap();
     let reader = LocalBackend::new(next.path())
