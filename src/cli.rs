@@ -341,6 +341,12 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation
     #[arg(long)]
     pub auto_approve: bool,
+    /// When the cloud has no capacity for a create, keep cycling through its `failover`
+    /// alternatives (or retrying it as written) until this long has passed (e.g. 2h, 30m),
+    /// pausing 30s between rounds, doubling up to 5m (GANTRY_CAPACITY_BACKOFF sets the first
+    /// pause); a `failover` block's own `wait_for_capacity` wins
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub wait_for_capacity: Option<std::time::Duration>,
 }
 
 #[derive(Args, Debug)]

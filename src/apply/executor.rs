@@ -2,6 +2,7 @@
 //! [`crate::apply`]).
 
 use super::calls::ProviderCalls;
+use super::failover::PreparedChoice;
 use super::operation::{self, StepInputs, StepResult};
 use super::schedule::{schedule, Node, Phase, Schedule};
 use crate::addrs::{parse_resource_instance, ResourceInstanceAddr};
@@ -11,9 +12,10 @@ use crate::diagnostics::Diagnostic;
 use crate::graph::build::ConfigGraph;
 use crate::graph::nodes::{ConfigNode, NodeKind};
 use crate::graph::walk::{
-    check_instance_conditions, evaluate_instance_config, reevaluate_value_node, set_instance_value,
-    Evaluation,
+    check_instance_conditions, evaluate_instance_alternatives, evaluate_instance_config,
+    reevaluate_value_node, set_instance_value, Evaluation,
 };
+use crate::plan::failover::FailoverPlan;
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::providers::Providers;
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -74,6 +76,33 @@ pub enum Event {
         address: String,
         because: String,
     },
+    /// A failover choice was refused (no capacity, no quota); the next one is tried.
+    FailoverRefused {
+        address: String,
+        /// 0: as written; `n`: the `n`th alternative.
+        alternative: usize,
+        label: String,
+        /// The error class (`capacity`, `quota`) and the cloud's code.
+        class: String,
+        code: Option<String>,
+        error: String,
+        /// Where it was refused (the choice's zone or region), when known.
+        location: Option<String>,
+    },
+    /// Every choice was refused; the next round starts after `wait`.
+    WaitingForCapacity {
+        address: String,
+        round: u32,
+        wait: Duration,
+    },
+    /// The create succeeded with this choice after others were refused.
+    FailoverHeld {
+        address: String,
+        alternative: usize,
+        label: String,
+        /// How many creates were refused before it.
+        refused: usize,
+    },
 }
 
 /// Knobs of one apply.
@@ -82,6 +111,11 @@ pub struct ApplyOptions {
     pub parallelism: usize,
     /// The stack's stable identity (from state), tagged on every object created.
     pub stack_identity: String,
+    /// `--wait-for-capacity`: keep cycling through a create's choices until then when the
+    /// cloud has no capacity (a `failover` block's own `wait_for_capacity` wins).
+    pub wait_for_capacity: Option<Duration>,
+    /// The first pause between rounds of waiting for capacity; it doubles up to 5 minutes.
+    pub capacity_backoff: Duration,
 }
 
 impl Default for ApplyOptions {
@@ -89,6 +123,8 @@ impl Default for ApplyOptions {
         ApplyOptions {
             parallelism: 256,
             stack_identity: String::new(),
+            wait_for_capacity: None,
+            capacity_backoff: Duration::from_secs(30),
         }
     }
 }
@@ -368,6 +404,8 @@ fn fail_node(
 struct StartedStep {
     provider: Arc<dyn Provider>,
     planned: Option<Value>,
+    /// A create's failover choices, in the order to try them.
+    choices: Vec<PreparedChoice>,
     secrets: Vec<String>,
 }
 
@@ -386,13 +424,17 @@ fn start_step(
         .with_help("the stack no longer declares it; add the `provider` block back to apply or destroy what it manages")
     })?;
     let secrets = crate::ui::redact::change_secrets(change);
-    let planned = match phase {
-        Phase::Delete => None,
-        Phase::Apply => prepare(change, evaluation, io, reeval)?.planned,
+    let (planned, choices) = match phase {
+        Phase::Delete => (None, Vec::new()),
+        Phase::Apply => {
+            let p = prepare(change, evaluation, io, reeval)?;
+            (p.planned, p.choices)
+        }
     };
     Ok(StartedStep {
         provider,
         planned,
+        choices,
         secrets,
     })
 }
@@ -414,6 +456,7 @@ async fn run_step(
         calls: io.calls,
         provider: step.provider,
         planned: step.planned,
+        choices: step.choices,
         secrets: &step.secrets,
     };
     let result = match (phase, change.action) {
@@ -439,6 +482,8 @@ async fn run_step(
 struct Prepared {
     /// The planned state to create or update to.
     planned: Option<Value>,
+    /// For a create with failover: each choice's planned state, in the order to try them.
+    choices: Vec<PreparedChoice>,
 }
 
 /// Completes a change's configuration: when planning left unknowns (ids of resources created
@@ -450,7 +495,10 @@ fn prepare(
     reeval: &mut Reevaluator,
 ) -> Result<Prepared, Diagnostic> {
     if change.action == Action::Delete {
-        return Ok(Prepared { planned: None });
+        return Ok(Prepared {
+            planned: None,
+            choices: Vec::new(),
+        });
     }
     // Preconditions again, now that what they read may be known: nothing is sent when one
     // is false.
@@ -538,9 +586,147 @@ fn prepare(
             Diagnostic::error(format!("provider could not plan `{}`", change.address))
                 .with_label(e.to_string())
         })?;
+    let choices = match failover_of(change, io) {
+        Some(f) => prepare_choices(
+            change,
+            &f,
+            &config,
+            evaluation,
+            io,
+            reeval,
+            provider.as_ref(),
+        )?,
+        None => Vec::new(),
+    };
     Ok(Prepared {
         planned: Some(planned.value),
+        choices,
     })
+}
+
+/// The failover a create runs with: its block's, or, under `--wait-for-capacity`, the
+/// resource as written retried until the deadline.
+pub(super) fn failover_of(change: &ResourceChange, io: &ApplyInputs<'_>) -> Option<FailoverPlan> {
+    let creates = matches!(
+        change.action,
+        Action::Create | Action::DeleteThenCreate | Action::CreateThenDelete
+    );
+    if !creates || !change.managed {
+        return None;
+    }
+    let mut f = match &change.failover {
+        Some(f) => f.clone(),
+        None => {
+            io.options.wait_for_capacity?;
+            let mut f = FailoverPlan {
+                on: vec![crate::config::model::FailoverOn::Capacity],
+                order: crate::config::model::FailoverOrder::Stack,
+                wait_for_capacity: None,
+                choices: crate::plan::failover::choices(&[]),
+                attempts: Vec::new(),
+                held: None,
+            };
+            f.order_attempts();
+            f
+        }
+    };
+    if f.wait_for_capacity.is_none() {
+        f.wait_for_capacity = io.options.wait_for_capacity;
+    }
+    Some(f)
+}
+
+/// Each failover choice's planned state, in the order apply tries them. Alternatives whose
+/// values were unknown while planning (a subnet made in this apply) are evaluated again.
+fn prepare_choices(
+    change: &ResourceChange,
+    f: &FailoverPlan,
+    config: &Value,
+    evaluation: &mut Evaluation,
+    io: &ApplyInputs<'_>,
+    reeval: &mut Reevaluator,
+    provider: &dyn Provider,
+) -> Result<Vec<PreparedChoice>, Diagnostic> {
+    let known = f
+        .choices
+        .iter()
+        .all(|c| c.overrides.values().all(Value::is_wholly_known));
+    let mut overrides: Vec<_> = f.choices.iter().map(|c| c.overrides.clone()).collect();
+    if !known {
+        let addr = parse_resource_instance(&change.address)
+            .map_err(|e| Diagnostic::error(e.to_string()))?;
+        reeval.refresh_for(evaluation, io, &addr);
+        let alternatives =
+            evaluate_instance_alternatives(io.stack, evaluation, &addr).map_err(|mut errs| {
+                errs.pop().unwrap_or_else(|| {
+                    Diagnostic::error("failover alternatives could not be evaluated")
+                })
+            })?;
+        if alternatives.len() + 1 != overrides.len() {
+            return Err(Diagnostic::error(format!(
+                "the failover alternatives of `{}` changed during apply",
+                change.address
+            )));
+        }
+        for (i, alt) in alternatives.into_iter().enumerate() {
+            overrides[i + 1] = alt.overrides;
+        }
+    }
+    let schemas = provider.schema();
+    let schema = schemas.resources.get(&change.type_name).ok_or_else(|| {
+        Diagnostic::error(format!("unsupported resource type `{}`", change.type_name))
+    })?;
+    let mut out = Vec::new();
+    for &i in &f.attempts {
+        let overlaid = crate::plan::failover::with_overrides(config, &overrides[i], Some(schema));
+        let conformed = conform(schema, &overlaid).map_err(|issues| {
+            Diagnostic::error(format!(
+                "invalid failover alternative {i} of `{}`",
+                change.address
+            ))
+            .with_detail(
+                issues
+                    .iter()
+                    .map(|i| i.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
+        if !conformed.is_wholly_known() {
+            return Err(Diagnostic::error(format!(
+                "failover alternative {i} of `{}` is still unknown during apply",
+                change.address
+            )));
+        }
+        let planned = provider
+            .plan(&change.type_name, None, &conformed)
+            .map_err(|e| {
+                Diagnostic::error(format!(
+                    "provider could not plan failover alternative {i} of `{}`",
+                    change.address
+                ))
+                .with_label(e.to_string())
+            })?;
+        let label = if i == 0 {
+            "as written".to_owned()
+        } else {
+            crate::plan::failover::label(&overrides[i])
+        };
+        out.push(PreparedChoice {
+            alternative: i,
+            label,
+            location: provider.location_of(&change.type_name, &planned.value),
+            placement: crate::state::Placement {
+                alternative: i,
+                overrides: overrides[i]
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            },
+            planned: planned.value,
+        });
+    }
+    Ok(out)
 }
 
 /// The `resource` block of an instance address.

@@ -7,6 +7,7 @@
 
 pub mod calls;
 pub mod executor;
+pub mod failover;
 pub mod limiter;
 pub mod operation;
 pub mod recorder;

@@ -29,6 +29,8 @@ pub struct StepInputs<'a, 'io> {
     pub provider: Arc<dyn Provider>,
     /// The planned state to create or update to, with the configuration completed.
     pub planned: Option<Value>,
+    /// A create's failover choices, in the order to try them (empty: no failover).
+    pub choices: Vec<super::failover::PreparedChoice>,
     /// Secrets of this change, scrubbed from every message shown.
     pub secrets: &'a [String],
 }
@@ -54,6 +56,43 @@ fn on_retry<'a>(s: &'a StepInputs<'_, '_>, change: &'a ResourceChange) -> impl F
 
 fn record_failed(change: &ResourceChange, e: String) -> Diagnostic {
     Diagnostic::error(format!("could not record `{}` in state", change.address)).with_detail(e)
+}
+
+/// Deletes the object a refused failover attempt left (created, then failed for lack of
+/// capacity), recorded in state as tainted until it is gone.
+pub async fn delete_attempt(
+    s: &StepInputs<'_, '_>,
+    change: &ResourceChange,
+    object: &Value,
+) -> Result<(), Diagnostic> {
+    let ctx = ctx_for(s, change, "delete");
+    s.calls.acquire(&change.provider).await;
+    let result = s
+        .calls
+        .retrying(
+            &change.provider,
+            CallKind::Delete,
+            change.timeouts.delete,
+            on_retry(s, change),
+            || s.provider.delete(&ctx, &change.type_name, object),
+        )
+        .await;
+    s.calls.release(&change.provider);
+    match result {
+        Ok(()) => {}
+        Err(e) if e.class == ErrorClass::NotFound => {}
+        Err(e) => {
+            return Err(
+                failure(s, change, "delete the failed failover attempt of", &e).with_help(
+                    "it stays in state as tainted: the next `gantry apply` deletes and replaces it",
+                ),
+            )
+        }
+    }
+    s.io.recorder
+        .deleted(&change.address)
+        .await
+        .map_err(|e| record_failed(change, e))
 }
 
 /// Deletes the object the change's delete step removes: the prior object, or, under
@@ -99,16 +138,48 @@ pub async fn delete(
     Ok(None)
 }
 
-/// Creates the object (the create half of a replacement too).
+/// Creates the object (the create half of a replacement too), trying its failover
+/// choices in turn when it has them.
 pub async fn create(s: &StepInputs<'_, '_>, change: &ResourceChange) -> StepResult {
+    if !s.choices.is_empty() {
+        return super::failover::create_with_failover(s, change).await;
+    }
     let planned = s.planned.clone().unwrap_or(Value::Null);
+    match create_once(s, change, &planned, None).await {
+        CreateOutcome::Done(r) => r,
+        CreateOutcome::Refused(e) | CreateOutcome::Accepted(_, e) => {
+            Err(failure(s, change, "create", &e))
+        }
+    }
+}
+
+/// How one create call ended, for failover to act on.
+pub enum CreateOutcome {
+    /// Created and recorded, or failed in a way failover does not handle.
+    Done(StepResult),
+    /// Refused with an error failover reacts to; nothing exists, and that is recorded.
+    Refused(ProviderError),
+    /// Accepted by the cloud and then failed with an error failover reacts to: the object
+    /// exists and is recorded in state as tainted.
+    Accepted(Value, ProviderError),
+}
+
+/// Sends one create of `planned`, recorded as `change` (its placement included).
+/// `failover_on` names the refusals returned to the caller rather than failed.
+pub async fn create_once(
+    s: &StepInputs<'_, '_>,
+    change: &ResourceChange,
+    planned: &Value,
+    failover_on: Option<&dyn Fn(ErrorClass) -> bool>,
+) -> CreateOutcome {
+    let planned = planned.clone();
     let token = uuid::Uuid::new_v4().to_string();
     let mut recorded = change.clone();
     recorded.after = Some(planned.clone());
-    s.io.recorder
-        .intent(&recorded, &token)
-        .await
-        .map_err(|e| record_failed(change, e))?;
+    if let Err(e) = s.io.recorder.intent(&recorded, &token).await {
+        return CreateOutcome::Done(Err(record_failed(change, e)));
+    }
+    let fails_over = |e: &ProviderError| failover_on.is_some_and(|f| f(e.class));
     let mut ctx = ctx_for(s, change, "create");
     ctx.idempotency_token = Some(token.clone());
     let policy = *s.calls.retry_policy();
@@ -120,32 +191,48 @@ pub async fn create(s: &StepInputs<'_, '_>, change: &ResourceChange) -> StepResu
         let e = match result {
             Ok(value) => {
                 s.calls.succeeded(&change.provider);
-                return created(s, change, value, &token, None).await;
+                return CreateOutcome::Done(created(s, &recorded, value, &token, None).await);
             }
             Err(e) => e,
         };
         if let Some(state) = e.accepted.clone() {
-            return created(s, change, *state, &token, Some(&e)).await;
+            if fails_over(&e) {
+                if let Err(d) =
+                    s.io.recorder
+                        .created(&recorded, &state, &token, true)
+                        .await
+                        .map_err(|r| record_failed(change, r))
+                {
+                    return CreateOutcome::Done(Err(d));
+                }
+                return CreateOutcome::Accepted(*state, e);
+            }
+            return CreateOutcome::Done(created(s, &recorded, *state, &token, Some(&e)).await);
         }
         if e.class == ErrorClass::Throttled {
             // Refused before it was carried out: retry as is, more slowly.
             s.calls.throttled(&change.provider);
         } else if refused(&e) {
             let _ = s.io.recorder.not_created(&token).await;
-            return Err(failure(s, change, "create", &e));
+            if fails_over(&e) {
+                return CreateOutcome::Refused(e);
+            }
+            return CreateOutcome::Done(Err(failure(s, change, "create", &e)));
         } else {
             // The cloud may or may not have made it: look before sending it again.
             match find(s, change, &ctx, &token, &planned).await {
-                Ok(Some(value)) => return created(s, change, value, &token, None).await,
+                Ok(Some(value)) => {
+                    return CreateOutcome::Done(created(s, &recorded, value, &token, None).await)
+                }
                 Ok(None) => {}
-                Err(lookup) => return Err(unresolved(s, change, &e, &lookup)),
+                Err(lookup) => return CreateOutcome::Done(Err(unresolved(s, change, &e, &lookup))),
             }
         }
         attempt += 1;
         let wait = policy.delay(&e, attempt, false);
         let Some(wait) = wait.filter(|_| !s.io.cancel.is_cancelled()) else {
             let _ = s.io.recorder.not_created(&token).await;
-            return Err(failure(s, change, "create", &e));
+            return CreateOutcome::Done(Err(failure(s, change, "create", &e)));
         };
         on_retry(s, change)(&Retry {
             attempt,
@@ -156,7 +243,7 @@ pub async fn create(s: &StepInputs<'_, '_>, change: &ResourceChange) -> StepResu
             () = tokio::time::sleep(wait) => {}
             () = s.io.cancel.cancelled() => {
                 let _ = s.io.recorder.not_created(&token).await;
-                return Err(failure(s, change, "create", &e));
+                return CreateOutcome::Done(Err(failure(s, change, "create", &e)));
             }
         }
     }

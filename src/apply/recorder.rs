@@ -41,6 +41,7 @@ pub fn resource_state(
         dependencies: change.dependencies.clone(),
         create_token: token.map(str::to_owned),
         tainted: false,
+        placement: change.placement.clone(),
     }
 }
 
@@ -59,6 +60,7 @@ impl Recorder for JournalRecorder {
             dependencies: change.dependencies.clone(),
             sensitive_paths: change.sensitive_paths.clone(),
             sent_at_ms: Some(crate::state::journal::now_ms()),
+            placement: change.placement.clone(),
         };
         self.journal
             .append(Record::Intent(intent))
@@ -212,6 +214,7 @@ async fn lookup(intent: &Intent, providers: &Providers, stack_identity: &str) ->
                 dependencies: intent.dependencies.clone(),
                 create_token: Some(intent.token.clone()),
                 tainted: false,
+                placement: intent.placement.clone(),
             };
             Recovered::Adopted(intent.address.clone(), Box::new(rs))
         }

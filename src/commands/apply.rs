@@ -308,9 +308,15 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
     let recorder = JournalRecorder {
         journal: journal.clone(),
     };
+    let capacity_backoff = match capacity_backoff() {
+        Ok(b) => b,
+        Err(d) => return fail(d),
+    };
     let options = ApplyOptions {
         parallelism: args.engine.parallelism as usize,
         stack_identity: identity,
+        wait_for_capacity: args.wait_for_capacity,
+        capacity_backoff,
     };
     let progress = super::progress::Progress::new(ui, plan.step_count());
     let events = |e: Event| progress.event(&e);
@@ -537,4 +543,17 @@ async fn record_refactoring(
         }
     }
     Ok(())
+}
+
+/// The first pause between rounds of waiting for capacity: `GANTRY_CAPACITY_BACKOFF`
+/// (a duration such as `5s`), else 30 seconds.
+fn capacity_backoff() -> Result<std::time::Duration, Diagnostic> {
+    match std::env::var("GANTRY_CAPACITY_BACKOFF") {
+        Err(_) => Ok(ApplyOptions::default().capacity_backoff),
+        Ok(text) => crate::config::decode::parse_duration(&text).map_err(|why| {
+            Diagnostic::error(format!("invalid GANTRY_CAPACITY_BACKOFF `{text}`"))
+                .with_label(why)
+                .with_help("write a duration such as `5s` or `1m`")
+        }),
+    }
 }

@@ -117,6 +117,32 @@ impl Progress {
                 Event::Skipped { address, because } => {
                     json!({"type": "apply_skipped", "address": address, "because": because})
                 }
+                Event::FailoverRefused {
+                    address,
+                    alternative,
+                    label,
+                    class,
+                    code,
+                    error,
+                    location,
+                } => {
+                    json!({"type": "failover_refused", "address": address, "alternative": alternative, "label": label, "class": class, "code": code, "error": error, "location": location})
+                }
+                Event::WaitingForCapacity {
+                    address,
+                    round,
+                    wait,
+                } => {
+                    json!({"type": "failover_waiting", "address": address, "round": round, "wait_ms": wait.as_millis() as u64})
+                }
+                Event::FailoverHeld {
+                    address,
+                    alternative,
+                    label,
+                    refused,
+                } => {
+                    json!({"type": "failover_held", "address": address, "alternative": alternative, "label": label, "refused": refused})
+                }
             };
             self.ui.json_line(&line);
             return;
@@ -180,6 +206,42 @@ impl Progress {
             Event::Skipped { address, because } => {
                 format!("{address}: skipped because `{because}` failed")
             }
+            Event::FailoverRefused {
+                address,
+                alternative,
+                label,
+                code,
+                error,
+                location,
+                ..
+            } => {
+                let which = if *alternative == 0 {
+                    "as written".to_owned()
+                } else {
+                    format!("alternative {alternative} ({label})")
+                };
+                let code = code.as_deref().map(|c| format!("{c}: ")).unwrap_or_default();
+                let place = location.as_deref().map(|l| format!(" in {l}")).unwrap_or_default();
+                format!("{address}: {which} refused{place}: {code}{error}")
+            }
+            Event::WaitingForCapacity {
+                address,
+                round,
+                wait,
+            } => format!(
+                "{address}: no capacity anywhere it may go; round {} in {:.0}s",
+                round + 1,
+                wait.as_secs_f64()
+            ),
+            Event::FailoverHeld {
+                address,
+                alternative,
+                label,
+                refused,
+            } => format!(
+                "{address}: created with failover alternative {alternative} ({label}) after {refused} refusal{}",
+                if *refused == 1 { "" } else { "s" }
+            ),
         };
         match &self.multi {
             Some(multi) => {

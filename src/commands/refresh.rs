@@ -219,6 +219,7 @@ pub fn run_import(args: &ImportArgs, ui: Ui) -> ExitStatus {
         dependencies: Vec::new(),
         create_token: None,
         tainted: false,
+        placement: None,
     };
     // An interrupted create at this address is settled by the import: the user says which
     // object it is.

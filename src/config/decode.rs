@@ -419,6 +419,7 @@ impl Decoder {
             lifecycle: Lifecycle::default(),
             timeouts: TimeoutsBlock::default(),
             body: BodyConfig::default(),
+            failover: None,
         };
         let mut seen = Seen::default();
         for s in block.body.iter() {
@@ -448,6 +449,20 @@ impl Decoder {
                         diags.push(self.unsupported_block("data", b, &[]));
                     } else {
                         resource.timeouts = self.decode_timeouts(b, diags);
+                    }
+                }
+                Structure::Block(b) if b.ident.as_str() == "failover" => {
+                    if mode == ResourceMode::Data {
+                        diags.push(self.unsupported_block("data", b, &[]));
+                    } else if let Some(prev) = &resource.failover {
+                        diags.push(duplicate(
+                            "block",
+                            "failover",
+                            self.header_span(b),
+                            prev.span,
+                        ));
+                    } else {
+                        resource.failover = self.decode_failover(b, diags);
                     }
                 }
                 Structure::Block(b) if matches!(b.ident.as_str(), "provisioner" | "connection") => {
@@ -653,6 +668,133 @@ impl Decoder {
             }
         }
         lc
+    }
+
+    /// `failover { on = [...] order = "..." wait_for_capacity = "..." alternative { } }`;
+    /// `on`, `order` and the wait are literals (they shape the plan before anything is
+    /// evaluated), the alternatives are expressions evaluated per instance.
+    fn decode_failover(&self, block: &Block, diags: &mut Diagnostics) -> Option<Failover> {
+        let mut out = Failover {
+            span: self.header_span(block),
+            on: vec![FailoverOn::Capacity],
+            order: FailoverOrder::Stack,
+            wait_for_capacity: None,
+            alternatives: Vec::new(),
+            alternatives_expr: None,
+        };
+        let mut seen = Seen::default();
+        for s in block.body.iter() {
+            match s {
+                Structure::Attribute(a) => {
+                    if !seen.insert(a.key.as_str(), self.span(a), diags) {
+                        continue;
+                    }
+                    let span = self.span(&a.value);
+                    match a.key.as_str() {
+                        "on" => {
+                            let Expression::Array(items) = &a.value else {
+                                diags.push(
+                                    Diagnostic::error("`on` must be a list")
+                                        .with_span(span)
+                                        .with_help("write `on = [\"capacity\"]` or `on = [\"capacity\", \"quota\"]`"),
+                                );
+                                continue;
+                            };
+                            out.on.clear();
+                            for item in items.iter() {
+                                match item {
+                                    Expression::String(t) if t.value() == "capacity" => {
+                                        out.on.push(FailoverOn::Capacity);
+                                    }
+                                    Expression::String(t) if t.value() == "quota" => {
+                                        out.on.push(FailoverOn::Quota);
+                                    }
+                                    other => diags.push(
+                                        Diagnostic::error("unknown failover trigger")
+                                            .with_span(self.span(other))
+                                            .with_label("expected \"capacity\" or \"quota\"")
+                                            .with_help("failover reacts to the cloud having no capacity (\"capacity\") or an account quota being reached (\"quota\")"),
+                                    ),
+                                }
+                            }
+                            if out.on.is_empty() {
+                                diags.push(
+                                    Diagnostic::error("`on` lists no trigger")
+                                        .with_span(span)
+                                        .with_help("write `on = [\"capacity\"]`"),
+                                );
+                            }
+                        }
+                        "order" => match &a.value {
+                            Expression::String(t) if t.value() == "stack" => {
+                                out.order = FailoverOrder::Stack;
+                            }
+                            Expression::String(t) if t.value() == "cost" => {
+                                out.order = FailoverOrder::Cost;
+                            }
+                            _ => diags.push(
+                                Diagnostic::error("invalid failover `order`")
+                                    .with_span(span)
+                                    .with_label("expected \"stack\" or \"cost\"")
+                                    .with_help("\"stack\" tries the alternatives as written, \"cost\" the cheapest first"),
+                            ),
+                        },
+                        "wait_for_capacity" => {
+                            let parsed = match &a.value {
+                                Expression::String(text) => parse_duration(text.value()),
+                                _ => Err("a duration string is required".to_owned()),
+                            };
+                            match parsed {
+                                Ok(d) => out.wait_for_capacity = Some(d),
+                                Err(why) => diags.push(
+                                    Diagnostic::error("invalid `wait_for_capacity`")
+                                        .with_span(span)
+                                        .with_label(why)
+                                        .with_help("write a duration such as `\"2h\"` or `\"30m\"`"),
+                                ),
+                            }
+                        }
+                        "alternatives" => out.alternatives_expr = Some(self.expr(&a.value)),
+                        other => diags.push(self.unsupported_argument(
+                            "failover",
+                            other,
+                            a,
+                            &["on", "order", "wait_for_capacity", "alternatives"],
+                        )),
+                    }
+                }
+                Structure::Block(b) if b.ident.as_str() == "alternative" => {
+                    let mut body = BodyConfig::default();
+                    let mut seen = Seen::default();
+                    for inner in b.body.iter() {
+                        match inner {
+                            Structure::Attribute(a) => {
+                                if seen.insert(a.key.as_str(), self.span(a), diags) {
+                                    self.add_attribute(&mut body, a);
+                                }
+                            }
+                            Structure::Block(nested) => self.add_block(&mut body, nested, diags),
+                        }
+                    }
+                    out.alternatives.push(AlternativeBlock {
+                        span: self.header_span(b),
+                        body,
+                    });
+                }
+                Structure::Block(b) => {
+                    diags.push(self.unsupported_block("failover", b, &["alternative"]));
+                }
+            }
+        }
+        if out.alternatives.is_empty() && out.alternatives_expr.is_none() {
+            diags.push(
+                Diagnostic::error("`failover` block without alternatives")
+                    .with_span(out.span)
+                    .with_help("add `alternative { availability_zone = \"...\" }` blocks, or `alternatives = [...]`"),
+            );
+            return None;
+        }
+        Some(out)
     }
 
     /// `timeouts { create = "90m" delete = "1h30m" }`: literal Go-style durations.

@@ -148,6 +148,69 @@ pub struct Resource {
     pub lifecycle: Lifecycle,
     pub timeouts: TimeoutsBlock,
     pub body: BodyConfig,
+    /// `failover { ... }`: where else to create it when the cloud has no capacity.
+    pub failover: Option<Failover>,
+}
+
+/// Which refusals of a create make apply try the next alternative.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailoverOn {
+    Capacity,
+    Quota,
+}
+
+impl FailoverOn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailoverOn::Capacity => "capacity",
+            FailoverOn::Quota => "quota",
+        }
+    }
+}
+
+/// The order alternatives are tried in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailoverOrder {
+    /// As written: the resource's own arguments first, then each alternative.
+    #[default]
+    Stack,
+    /// Cheapest first, by the catalog's hourly prices.
+    Cost,
+}
+
+/// A resource's `failover` block:
+///
+/// ```hcl
+/// failover {
+///   on                = ["capacity"]   # and/or "quota"
+///   order             = "cost"         # or "stack" (the default)
+///   wait_for_capacity = "2h"           # keep cycling until then
+///   alternative { availability_zone = "us-east-1b"  subnet_id = aws_subnet.b.id }
+///   alternatives = [for z in local.zones : { availability_zone = z }]
+/// }
+/// ```
+///
+/// Each alternative overrides some top-level arguments of the resource; the resource as
+/// written is the first choice.
+#[derive(Debug, Clone)]
+pub struct Failover {
+    pub span: Span,
+    pub on: Vec<FailoverOn>,
+    pub order: FailoverOrder,
+    pub wait_for_capacity: Option<std::time::Duration>,
+    /// `alternative { }` blocks, in order.
+    pub alternatives: Vec<AlternativeBlock>,
+    /// `alternatives = [ { ... }, ... ]`, tried after the blocks.
+    pub alternatives_expr: Option<Expr>,
+}
+
+/// One `alternative { }` block.
+#[derive(Debug, Clone)]
+pub struct AlternativeBlock {
+    pub span: Span,
+    pub body: BodyConfig,
 }
 
 impl Resource {

@@ -162,6 +162,14 @@ impl EdgeBuilder<'_> {
                 self.expr_edges(me, e, &[], Repetition::None);
             }
             self.body_edges(me, &r.body, &mut Vec::new(), rep);
+            if let Some(f) = &r.failover {
+                for alt in &f.alternatives {
+                    self.body_edges(me, &alt.body, &mut Vec::new(), rep);
+                }
+                if let Some(e) = &f.alternatives_expr {
+                    self.expr_edges(me, e, &[], rep);
+                }
+            }
             for d in &r.depends_on {
                 self.depends_on_edges(me, d);
             }

@@ -4,6 +4,7 @@
 //! [`instances`] builds the instance graph the engine plans and applies, and [`render`]
 //! draws it as DOT or Mermaid.
 
+pub mod alternatives;
 pub mod build;
 pub mod conditions;
 pub mod cycle;

@@ -2,6 +2,7 @@
 //! every object in every module instance, expanding `count`, `for_each` and module calls
 //! into resource instances with typed addresses.
 
+use super::alternatives::{eval_alternatives, Alternative};
 use super::build::ConfigGraph;
 use super::conditions::{self, ConditionKind};
 use super::expand::{count_expansion, for_each_expansion, Expansion};
@@ -63,6 +64,7 @@ pub trait InstanceHook {
         addr: &ResourceInstanceAddr,
         resource: &Resource,
         config: &Value,
+        alternatives: &[Alternative],
         diags: &mut Diagnostics,
     ) -> InstanceValue;
 }
@@ -84,6 +86,7 @@ impl InstanceHook for ConfigHook {
         _addr: &ResourceInstanceAddr,
         _resource: &Resource,
         config: &Value,
+        _alternatives: &[Alternative],
         _diags: &mut Diagnostics,
     ) -> InstanceValue {
         InstanceValue {
@@ -744,29 +747,47 @@ impl Walker<'_> {
                 }
             }
             let mut evaluator = Evaluator::new(&scope, &module.dir);
+            let instance_addr = || {
+                ResourceInstanceAddr {
+                    module: module_instance.clone(),
+                    resource: res.addr.clone(),
+                    key: key.clone(),
+                }
+                .to_string()
+            };
             let config = match eval_body(&mut evaluator, &res.body) {
                 Ok(v) => v,
                 Err(errors) => {
                     for d in errors {
-                        self.diags.push(d.with_address(format!(
-                            "{}",
-                            ResourceInstanceAddr {
-                                module: module_instance.clone(),
-                                resource: res.addr.clone(),
-                                key: key.clone()
-                            }
-                        )));
+                        self.diags.push(d.with_address(instance_addr()));
                     }
                     Value::unknown()
                 }
             };
-            per_instance.push((key, each, config));
+            let alternatives = match &res.failover {
+                None => Vec::new(),
+                Some(f) if exp == Expansion::Unknown => {
+                    // Checked once more when the instances are known.
+                    let _ = eval_alternatives(&mut evaluator, f);
+                    Vec::new()
+                }
+                Some(f) => match eval_alternatives(&mut evaluator, f) {
+                    Ok(a) => a,
+                    Err(errors) => {
+                        for d in errors {
+                            self.diags.push(d.with_address(instance_addr()));
+                        }
+                        Vec::new()
+                    }
+                },
+            };
+            per_instance.push((key, each, config, alternatives));
         }
         let skip_instances =
             exp == Expansion::Unknown || ev.values.unknown_instances.contains(&mid);
         let mut closed = false;
         let mut values = Vec::with_capacity(per_instance.len());
-        for (key, each, config) in per_instance {
+        for (key, each, config, alternatives) in per_instance {
             let addr = ResourceInstanceAddr {
                 module: module_instance.clone(),
                 resource: res.addr.clone(),
@@ -776,7 +797,7 @@ impl Walker<'_> {
                 values.push((key, with_computed_id(config)));
                 continue;
             }
-            let iv = hook.instance(&addr, res, &config, self.diags);
+            let iv = hook.instance(&addr, res, &config, &alternatives, self.diags);
             if !res.lifecycle.postconditions.is_empty() {
                 let scope = Scope::new(&ev.values, self.stack, mid, module)
                     .with_repetition(key.clone(), each)
@@ -1087,6 +1108,33 @@ pub fn evaluate_instance_config(
     let scope = Scope::new(&ev.values, stack, mid, module).with_repetition(addr.key.clone(), each);
     let mut evaluator = Evaluator::new(&scope, &module.dir).at_apply_time(true);
     eval_body(&mut evaluator, &res.body)
+}
+
+/// Evaluates one resource instance's `failover` alternatives against the values as they
+/// are now (at apply, once what they reference exists).
+pub fn evaluate_instance_alternatives(
+    stack: &Stack,
+    ev: &Evaluation,
+    addr: &ResourceInstanceAddr,
+) -> Result<Vec<Alternative>, Vec<Diagnostic>> {
+    let path = addr.module.path();
+    let (Some(module), Some(mid)) = (stack.module(&path), ev.values.lookup(&addr.module)) else {
+        return Err(vec![Diagnostic::error(format!(
+            "`{addr}` is no longer in the stack"
+        ))]);
+    };
+    let Some(res) = module.resources.get(&addr.resource) else {
+        return Err(vec![Diagnostic::error(format!(
+            "`{addr}` is no longer in the stack"
+        ))]);
+    };
+    let Some(failover) = &res.failover else {
+        return Ok(Vec::new());
+    };
+    let each = instance_each(stack, ev, addr, res, module, mid);
+    let scope = Scope::new(&ev.values, stack, mid, module).with_repetition(addr.key.clone(), each);
+    let mut evaluator = Evaluator::new(&scope, &module.dir).at_apply_time(true);
+    eval_alternatives(&mut evaluator, failover)
 }
 
 /// Records the applied value of one resource instance, so that references see it.

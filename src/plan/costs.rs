@@ -1,10 +1,12 @@
 //! Prices a plan: the cost of every resource before and after it, the stack's total and the
 //! change this plan makes to it.
 
-use super::{Action, Plan};
+use super::failover::with_overrides;
+use super::{Action, Plan, ResourceChange};
 use crate::catalog::cost::{resource_cost, Cost, Pricing};
 use crate::catalog::Catalog;
 use crate::providers::Providers;
+use gantry_provider::Value;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -79,7 +81,8 @@ impl PlanCosts {
 }
 
 /// Prices every managed resource of `plan`, as its provider describes it (the cloud's name
-/// in the catalog, how to read its compute, where it lives).
+/// in the catalog, how to read its compute, where it lives). A create with failover
+/// alternatives is priced as the choice apply tries first.
 pub fn price_plan(plan: &Plan, providers: &Providers, catalog: &Catalog) -> PlanCosts {
     let mut costs = PlanCosts {
         hours_per_month: catalog.hours_per_month(),
@@ -87,27 +90,11 @@ pub fn price_plan(plan: &Plan, providers: &Providers, catalog: &Catalog) -> Plan
         ..PlanCosts::default()
     };
     for change in plan.changes.iter().filter(|c| c.managed) {
-        let Some(provider) = providers.get(&change.provider) else {
-            continue;
-        };
-        let Some(cloud) = provider.catalog_cloud() else {
-            continue;
-        };
-        let model = provider.compute_model(&change.type_name);
-        let price = |v: &Option<gantry_provider::Value>| {
-            let v = v.as_ref()?;
-            let region = provider.location_of(&change.type_name, v);
-            let pricing = Pricing {
-                cloud,
-                model: model.as_ref(),
-                region: region.as_deref(),
-            };
-            resource_cost(catalog, &pricing, &change.type_name, v)
-        };
+        let price = |v: &Option<Value>| price_value(change, v.as_ref()?, providers, catalog);
         let after = if change.action == Action::Delete {
             None
         } else {
-            price(&change.after)
+            price(&first_choice(change))
         };
         let before = if change.action == Action::NoOp {
             after.clone()
@@ -124,6 +111,68 @@ pub fn price_plan(plan: &Plan, providers: &Providers, catalog: &Catalog) -> Plan
             .insert(change.address.clone(), ChangeCost { before, after });
     }
     costs
+}
+
+/// The planned object apply creates first: for a create with failover, the first choice
+/// it tries.
+fn first_choice(change: &ResourceChange) -> Option<Value> {
+    let after = change.after.as_ref()?;
+    let Some(f) = change.failover.as_ref().filter(|_| creates(change.action)) else {
+        return Some(after.clone());
+    };
+    let first = f.attempts.first().and_then(|&i| f.choices.get(i))?;
+    Some(with_overrides(
+        after,
+        &first.overrides,
+        change.schema.as_deref(),
+    ))
+}
+
+fn creates(action: Action) -> bool {
+    matches!(
+        action,
+        Action::Create | Action::DeleteThenCreate | Action::CreateThenDelete
+    )
+}
+
+/// What one object of `change`'s type costs as `value` describes it.
+pub fn price_value(
+    change: &ResourceChange,
+    value: &Value,
+    providers: &Providers,
+    catalog: &Catalog,
+) -> Option<Cost> {
+    let provider = providers.get(&change.provider)?;
+    let cloud = provider.catalog_cloud()?;
+    let model = provider.compute_model(&change.type_name);
+    let region = provider.location_of(&change.type_name, value);
+    let pricing = Pricing {
+        cloud,
+        model: model.as_ref(),
+        region: region.as_deref(),
+    };
+    resource_cost(catalog, &pricing, &change.type_name, value)
+}
+
+/// Prices every failover choice of the plan's creates and orders their attempts (cheapest
+/// first under `order = "cost"`).
+pub fn price_choices(plan: &mut Plan, providers: &Providers, catalog: &Catalog) {
+    for change in plan.changes.iter_mut().filter(|c| creates(c.action)) {
+        let (Some(after), Some(mut f)) = (change.after.clone(), change.failover.take()) else {
+            continue;
+        };
+        for choice in &mut f.choices {
+            let value = with_overrides(&after, &choice.overrides, change.schema.as_deref());
+            choice.hourly = price_value(change, &value, providers, catalog).map(|c| c.hourly());
+        }
+        let held_first = f.attempts.first().copied().filter(|&i| Some(i) == f.held);
+        f.order_attempts();
+        if let Some(held) = held_first {
+            f.attempts.retain(|&i| i != held);
+            f.attempts.insert(0, held);
+        }
+        change.failover = Some(f);
+    }
 }
 
 #[cfg(test)]

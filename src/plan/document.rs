@@ -83,6 +83,60 @@ pub struct ResourceChangeDoc {
     /// Dotted paths in `before` and `after` whose values are sensitive (written as null).
     pub sensitive_paths: Vec<String>,
     pub cost: Option<ChangeCostDoc>,
+    /// A create's failover alternatives, or the one that holds an existing object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failover: Option<FailoverDoc>,
+}
+
+/// A resource's `failover` choices as planned.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FailoverDoc {
+    /// `capacity`, `quota`.
+    pub on: Vec<String>,
+    /// `stack` or `cost`.
+    pub order: String,
+    pub wait_for_capacity_seconds: Option<u64>,
+    /// Every choice in the stack's order (0: as written).
+    pub choices: Vec<FailoverChoiceDoc>,
+    /// Choice numbers in the order apply tries them.
+    pub attempts: Vec<usize>,
+    /// The choice that holds the existing object.
+    pub held: Option<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FailoverChoiceDoc {
+    pub alternative: usize,
+    pub label: String,
+    pub hourly: Option<f64>,
+    /// Why apply will not try it.
+    pub skipped: Option<String>,
+}
+
+impl FailoverDoc {
+    pub fn of(f: &super::failover::FailoverPlan) -> FailoverDoc {
+        FailoverDoc {
+            on: f.on.iter().map(|o| o.as_str().to_owned()).collect(),
+            order: match f.order {
+                crate::config::model::FailoverOrder::Stack => "stack",
+                crate::config::model::FailoverOrder::Cost => "cost",
+            }
+            .to_owned(),
+            wait_for_capacity_seconds: f.wait_for_capacity.map(|d| d.as_secs()),
+            choices: f
+                .choices
+                .iter()
+                .map(|c| FailoverChoiceDoc {
+                    alternative: c.alternative,
+                    label: c.label.clone(),
+                    hourly: c.hourly,
+                    skipped: c.skipped.clone(),
+                })
+                .collect(),
+            attempts: f.attempts.clone(),
+            held: f.held,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -309,6 +363,7 @@ fn change_doc(
         after: after.map(|a| a.0),
         sensitive_paths: c.sensitive_paths.clone(),
         cost,
+        failover: c.failover.as_ref().map(FailoverDoc::of),
     }
 }
 
@@ -387,6 +442,9 @@ pub struct StateResourceDoc {
     pub values: serde_json::Value,
     pub sensitive_paths: Vec<String>,
     pub dependencies: Vec<String>,
+    /// The `failover` alternative that holds it (0: as written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failover_alternative: Option<usize>,
 }
 
 impl StateDocument {
@@ -408,6 +466,7 @@ impl StateDocument {
                 values: redacted(&Value::from_json(&r.attributes), &r.sensitive_paths).0,
                 sensitive_paths: r.sensitive_paths.clone(),
                 dependencies: r.dependencies.clone(),
+                failover_alternative: r.placement.as_ref().map(|p| p.alternative),
             })
             .collect();
         resources.sort_by(|a, b| a.address.cmp(&b.address));

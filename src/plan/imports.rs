@@ -176,6 +176,7 @@ pub async fn import_targets(
             dependencies: Vec::new(),
             create_token: None,
             tainted: false,
+            placement: None,
         };
         state.upsert_resource(object.clone());
         found.objects.push(ImportedObject {

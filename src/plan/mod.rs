@@ -4,6 +4,7 @@
 pub mod costs;
 pub mod deposed;
 pub mod document;
+pub mod failover;
 pub mod file;
 pub mod generate;
 pub mod ignore;
@@ -86,6 +87,11 @@ pub struct ResourceChange {
     /// The type's schema, for drawing nested blocks as blocks (shared by every change of
     /// the type).
     pub schema: Option<std::sync::Arc<gantry_provider::Schema>>,
+    /// The `failover` alternatives a create may fall back to.
+    pub failover: Option<failover::FailoverPlan>,
+    /// The alternative that holds the object: from state for one that exists, set by apply
+    /// for the create it is about to send.
+    pub placement: Option<crate::state::Placement>,
 }
 
 /// An attribute that changed outside gantry, found by refresh.

@@ -15,6 +15,7 @@ use crate::config::load::Stack;
 use crate::config::model::Resource;
 use crate::config::sensitive::{mark_paths, paths_holding, secrets_at, union, unmark_paths};
 use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics};
+use crate::graph::alternatives::Alternative;
 use crate::graph::instances::groups_of;
 use crate::graph::walk::{InstanceHook, InstanceValue};
 use crate::providers::{provider_name, Providers};
@@ -147,6 +148,8 @@ impl<'a> Planner<'a> {
                 timeouts: self.schema_timeouts(&prior.provider, &prior.type_name),
                 still_used_by: Vec::new(),
                 schema: shape,
+                failover: None,
+                placement: prior.placement.clone(),
             });
         }
         if self.options.destroy {
@@ -269,6 +272,7 @@ impl InstanceHook for Planner<'_> {
         addr: &ResourceInstanceAddr,
         resource: &Resource,
         config: &Value,
+        alternatives: &[Alternative],
         diags: &mut Diagnostics,
     ) -> InstanceValue {
         let address = addr.to_string();
@@ -394,6 +398,57 @@ impl InstanceHook for Planner<'_> {
         }
         let prior = prior_entry;
         let mut conformed = conformed;
+        let forced = self.options.replace.iter().any(|r| r == &address);
+        let mut failover = if data {
+            None
+        } else {
+            super::failover::plan_for(resource, alternatives)
+        };
+        let mut placement = None;
+        let mut placement_lost = false;
+        if let Some(f) = &mut failover {
+            let issues =
+                super::failover::check_overrides(alternatives, schema, type_name, &address);
+            if !issues.is_empty() {
+                for d in issues {
+                    diags.push(d);
+                }
+                return Planner::open(config);
+            }
+            // An object that exists keeps the alternative it was created with.
+            if let Some(p) = prior.filter(|p| !forced && !p.tainted) {
+                match super::failover::held_choice(p.placement.as_ref(), &f.choices) {
+                    Some(i) => {
+                        f.held = Some(i);
+                        placement = Some(f.placement(i));
+                        if i > 0 {
+                            let overlaid = super::failover::with_overrides(
+                                &plain,
+                                &f.choices[i].overrides,
+                                Some(schema),
+                            );
+                            match conform(schema, &overlaid) {
+                                Ok(c) => conformed = c,
+                                Err(issues) => {
+                                    for issue in issues {
+                                        diags.push(
+                                            Diagnostic::error(issue.message)
+                                                .with_span(resource.span)
+                                                .with_address(address.clone())
+                                                .with_label(
+                                                    "with the failover alternative that holds it",
+                                                ),
+                                        );
+                                    }
+                                    return Planner::open(config);
+                                }
+                            }
+                        }
+                    }
+                    None => placement_lost = true,
+                }
+            }
+        }
         if let Some(p) = prior {
             super::ignore::apply(
                 &mut conformed,
@@ -446,7 +501,6 @@ impl InstanceHook for Planner<'_> {
                 };
             }
         }
-        let forced = self.options.replace.iter().any(|r| r == &address);
         let cbd = resource.lifecycle.create_before_destroy;
         let (action, reason) = match prior {
             _ if data => (Action::Read, None),
@@ -461,6 +515,10 @@ impl InstanceHook for Planner<'_> {
                     "tainted: its create failed after the cloud accepted it, so it is replaced"
                         .to_owned(),
                 ),
+            ),
+            Some(_) if !planned.requires_replace.is_empty() && placement_lost => (
+                replace_action(cbd),
+                Some("the failover alternative it was created with is no longer in the stack, so it is placed as written".to_owned()),
             ),
             Some(_) if !planned.requires_replace.is_empty() => (replace_action(cbd), None),
             Some(p) if p.attributes != planned.value || !planned.value.is_wholly_known() => {
@@ -496,6 +554,17 @@ impl InstanceHook for Planner<'_> {
         } else {
             planned.value.clone()
         };
+        if let Some(f) = &mut failover {
+            // A replacement tries the alternative that held the old object first.
+            if let (true, false, Some(held)) = (action.is_replace(), forced, f.held) {
+                f.attempts.retain(|&i| i != held);
+                f.attempts.insert(0, held);
+            }
+        }
+        let value = match &failover {
+            Some(f) if creates => super::failover::hide_overridden(value, f),
+            _ => value,
+        };
         let change = ResourceChange {
             address,
             managed: !data,
@@ -520,6 +589,8 @@ impl InstanceHook for Planner<'_> {
             timeouts,
             still_used_by: Vec::new(),
             schema: None,
+            failover,
+            placement: if creates { None } else { placement },
         };
         let mut change = change;
         change.schema = self.shape(&change.provider, type_name, !data);

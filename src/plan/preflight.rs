@@ -116,7 +116,8 @@ pub async fn check_quotas(
             change.action,
             Action::Create | Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete
         );
-        if !grows {
+        // Failover creates are checked choice by choice ([`check_choice_quotas`]).
+        if !grows || (change.failover.is_some() && change.action != Action::Update) {
             continue;
         }
         let Some(provider) = providers.get(&change.provider) else {
@@ -260,6 +261,84 @@ pub async fn check_quotas(
             ),
         }
         checks.push(check);
+    }
+    checks
+}
+
+/// Checks each failover choice of the plan's creates against the quota it needs, alone:
+/// a choice the account cannot hold is skipped (apply does not try it). When no choice
+/// fits, the plan fails with the shortfall of the first.
+pub async fn check_choice_quotas(
+    plan: &mut Plan,
+    providers: &Providers,
+    catalog: &Catalog,
+    diags: &mut Diagnostics,
+) -> Vec<QuotaCheck> {
+    let mut checks = Vec::new();
+    for ci in 0..plan.changes.len() {
+        let change = &plan.changes[ci];
+        let creates = matches!(
+            change.action,
+            Action::Create | Action::DeleteThenCreate | Action::CreateThenDelete
+        );
+        let (true, Some(f), Some(after)) = (creates, change.failover.clone(), change.after.clone())
+        else {
+            continue;
+        };
+        let mut f = f;
+        let mut first_shortfall: Option<Diagnostics> = None;
+        for &i in &f.attempts.clone() {
+            let mut one = change.clone();
+            one.failover = None;
+            one.after = Some(super::failover::with_overrides(
+                &after,
+                &f.choices[i].overrides,
+                change.schema.as_deref(),
+            ));
+            let scratch = Plan {
+                changes: vec![one],
+                ..Plan::default()
+            };
+            let mut found = Diagnostics::default();
+            let mut read = check_quotas(&scratch, providers, catalog, &mut found).await;
+            let short = read.iter().find(|c| c.outcome == QuotaOutcome::Short);
+            if let Some(short) = short {
+                f.choices[i].skipped = Some(format!(
+                    "quota {} in {}: needs {} {}, {} free",
+                    short.code,
+                    short.region.as_deref().unwrap_or("the configured region"),
+                    short.needed,
+                    short.unit,
+                    short.limit.unwrap_or(0.0) - short.used.unwrap_or(0.0)
+                ));
+                if first_shortfall.is_none() {
+                    first_shortfall = Some(found);
+                }
+            } else {
+                // Warnings (a quota that could not be read) stay.
+                for d in found.iter() {
+                    diags.push(d.clone());
+                }
+                checks.append(&mut read);
+            }
+        }
+        let held_first = f.attempts.first().copied().filter(|&i| Some(i) == f.held);
+        f.order_attempts();
+        if let Some(held) = held_first.filter(|h| f.attempts.contains(h)) {
+            f.attempts.retain(|&i| i != held);
+            f.attempts.insert(0, held);
+        }
+        if f.attempts.is_empty() {
+            if let Some(found) = first_shortfall {
+                for d in found.iter() {
+                    diags.push(d.clone().with_detail(format!(
+                        "no failover alternative of `{}` fits the account's quotas either",
+                        change.address
+                    )));
+                }
+            }
+        }
+        plan.changes[ci].failover = Some(f);
     }
     checks
 }

@@ -20,6 +20,8 @@ pub struct Prior {
     pub sensitive_paths: Vec<String>,
     /// Created but failed afterwards: the plan replaces it.
     pub tainted: bool,
+    /// The `failover` alternative that holds it.
+    pub placement: Option<crate::state::Placement>,
 }
 
 /// Brings state attributes up to the provider's current schema: state written with an older
@@ -277,6 +279,7 @@ mod tests {
             schema_version: version,
             sensitive_paths: Vec::new(),
             tainted: false,
+            placement: None,
         };
         let mut prior = BTreeMap::from([("test_disk.a".to_owned(), old(1))]);
         let diags = type_priors(&providers, &mut prior);

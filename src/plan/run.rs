@@ -94,6 +94,7 @@ pub fn priors_from_state(state: &State) -> BTreeMap<String, Prior> {
                     schema_version: r.schema_version,
                     sensitive_paths: r.sensitive_paths.clone(),
                     tainted: r.tainted,
+                    placement: r.placement.clone(),
                 },
             )
         })
@@ -273,6 +274,7 @@ pub async fn plan_configured(
     let refreshed = refreshed_states(state, &prior, &plan, &versions);
     let catalog = stack.catalog.clone();
     let catalog = catalog.as_ref();
+    super::costs::price_choices(&mut plan, providers, catalog);
     plan.costs = super::costs::price_plan(&plan, providers, catalog);
     if !req.options.destroy {
         let limits = budget_limits(&stack, req.max_hourly);
@@ -285,6 +287,16 @@ pub async fn plan_configured(
             diags.push(d);
         }
         plan.quotas = super::preflight::check_quotas(&plan, providers, catalog, &mut diags).await;
+        let choices =
+            super::preflight::check_choice_quotas(&mut plan, providers, catalog, &mut diags).await;
+        if !choices.is_empty() || plan.changes.iter().any(|c| c.failover.is_some()) {
+            plan.quotas.extend(choices);
+            // The first choice may have been skipped: price what apply tries first.
+            let (hourly, monthly) = (plan.costs.budget_hourly, plan.costs.budget_monthly);
+            plan.costs = super::costs::price_plan(&plan, providers, catalog);
+            plan.costs.budget_hourly = hourly;
+            plan.costs.budget_monthly = monthly;
+        }
     }
     if !req.options.destroy {
         for (name, value) in &evaluation.root_outputs {

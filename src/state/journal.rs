@@ -67,6 +67,9 @@ pub struct Intent {
     /// crash may still be landing in the cloud, so recovery looks again until it has settled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_at_ms: Option<u64>,
+    /// The `failover` alternative this create tries, so an adopted object keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<super::model::Placement>,
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -828,6 +831,7 @@ pub(crate) mod tests {
             dependencies: Vec::new(),
             sensitive_paths: Vec::new(),
             sent_at_ms: None,
+            placement: None,
         }
     }
 

@@ -57,6 +57,21 @@ pub struct ResourceState {
     /// replaces it (Terraform's "tainted").
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tainted: bool,
+    /// For a resource with a `failover` block: the alternative it was created with, kept by
+    /// later plans so it does not move back when capacity returns elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
+}
+
+/// Which of a resource's `failover` alternatives holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placement {
+    /// 0: the resource as written; 1..: its alternatives in the stack's order.
+    pub alternative: usize,
+    /// The arguments that alternative overrode, as applied (empty for 0). Later plans
+    /// find the alternative again by these, so reordering the blocks keeps the placement.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub overrides: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `managed` (a `resource` block) or `data` (a `data` block).
@@ -204,6 +219,7 @@ pub(crate) mod tests {
             dependencies: vec![],
             create_token: None,
             tainted: false,
+            placement: None,
         }
     }
 

@@ -151,6 +151,7 @@ pub fn convert(
                 create_token: None,
                 // Terraform's own word for an object whose create failed half-way.
                 tainted: instance.status.as_deref() == Some("tainted"),
+                placement: None,
             });
         }
     }

@@ -657,6 +657,7 @@ impl ResourceChangeDoc {
             after_unknown: Vec::new(),
             sensitive_paths: sensitive_paths.to_vec(),
             cost: None,
+            failover: None,
         }
     }
 }

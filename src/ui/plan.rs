@@ -287,6 +287,9 @@ fn render_change(
     if let Some(cost) = cost {
         render_change_cost(out, cost, costs);
     }
+    if let Some(f) = &c.failover {
+        render_failover(out, c, f);
+    }
     let kind = if c.managed { "resource" } else { "data" };
     let _ = writeln!(
         out,
@@ -319,6 +322,68 @@ fn render_change(
         );
     }
     out.push_str("    }\n");
+}
+
+/// A create's failover choices in the order apply tries them, with their prices; for an
+/// object that exists, the alternative that holds it.
+fn render_failover(out: &mut String, c: &ResourceChange, f: &crate::plan::failover::FailoverPlan) {
+    let creates = matches!(
+        c.action,
+        Action::Create | Action::DeleteThenCreate | Action::CreateThenDelete
+    );
+    if !creates {
+        if let Some(held) = f.held.filter(|&h| h > 0) {
+            let label = f.choices.get(held).map_or("", |c| c.label.as_str());
+            let _ = writeln!(out, "  # (placed by failover alternative {held}: {label})");
+        }
+        return;
+    }
+    let on =
+        f.on.iter()
+            .map(|o| o.as_str())
+            .collect::<Vec<_>>()
+            .join(" or ");
+    let order = match f.order {
+        crate::config::model::FailoverOrder::Stack => "in the stack's order",
+        crate::config::model::FailoverOrder::Cost => "cheapest first",
+    };
+    let wait = f
+        .wait_for_capacity
+        .map(|d| format!(", waiting up to {}", humantime_short(d)))
+        .unwrap_or_default();
+    let _ = writeln!(out, "  # failover on {on}, {order}{wait}:");
+    let price = |h: Option<f64>| h.map(|h| format!("{}/h", usd(h))).unwrap_or_default();
+    for (n, &i) in f.attempts.iter().enumerate() {
+        let choice = &f.choices[i];
+        let name = if i == 0 {
+            "as written".to_owned()
+        } else {
+            format!("alternative {i}: {}", choice.label)
+        };
+        let _ = writeln!(out, "  #   {}. {name}  {}", n + 1, price(choice.hourly));
+    }
+    for choice in f.choices.iter().filter(|c| c.skipped.is_some()) {
+        let name = if choice.alternative == 0 {
+            "as written".to_owned()
+        } else {
+            format!("alternative {}: {}", choice.alternative, choice.label)
+        };
+        let _ = writeln!(
+            out,
+            "  #   -  {name}  skipped: {}",
+            choice.skipped.as_deref().unwrap_or_default()
+        );
+    }
+}
+
+/// `2h`, `30m`, `45s`.
+fn humantime_short(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        s if s >= 3600 && s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s >= 60 && s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
 }
 
 fn inline(v: &Value) -> String {
@@ -357,6 +422,7 @@ pub fn plan_json_lines(plan: &Plan) -> Vec<serde_json::Value> {
             "replace_paths": c.requires_replace,
             "reason": c.reason,
             "cost": cost,
+            "failover": c.failover.as_ref().map(crate::plan::document::FailoverDoc::of),
         }));
     }
     for (from, to) in &plan.refactoring.moved {
@@ -438,6 +504,8 @@ mod tests {
                 timeouts: gantry_provider::Timeouts::default(),
                 still_used_by: Vec::new(),
                 schema: None,
+                failover: None,
+                placement: None,
             }],
             ..Plan::default()
         }

@@ -57,6 +57,10 @@ pub struct CapacityRule {
     /// The cloud's error code; `InsufficientInstanceCapacity` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    /// The shortage ends at this time (Unix milliseconds): capacity comes back, as it does
+    /// for a team waiting for it. Forever when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_unix_ms: Option<u64>,
 }
 
 /// At most `limit` objects whose `attribute` is `value` may exist at once.
@@ -81,6 +85,7 @@ impl CapacityRule {
             zone_attribute: None,
             zone: None,
             code: None,
+            until_unix_ms: None,
         }
     }
 

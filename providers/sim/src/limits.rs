@@ -21,7 +21,13 @@ fn attr_is(attributes: &J, attribute: &str, value: &str) -> bool {
 }
 
 fn capacity_matches(rule: &CapacityRule, type_name: &str, attributes: &J) -> bool {
-    rule.type_name == type_name
+    let over = rule.until_unix_ms.is_some_and(|until| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .is_ok_and(|now| now.as_millis() >= u128::from(until))
+    });
+    !over
+        && rule.type_name == type_name
         && attr_is(attributes, &rule.attribute, &rule.value)
         && match (&rule.zone, rule.zone_attribute()) {
             (Some(zone), Some(zone_attr)) => attr_is(attributes, zone_attr, zone),

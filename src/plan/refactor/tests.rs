@@ -47,6 +47,7 @@ fn state(entries: &[(&str, &[&str])]) -> State {
             dependencies: deps.iter().map(|d| (*d).to_owned()).collect(),
             create_token: None,
             tainted: false,
+            placement: None,
         });
     }
     state

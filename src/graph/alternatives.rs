@@ -1,0 +1,73 @@
+//! Evaluates a resource instance's `failover` alternatives: each one an object of argument
+//! overrides, in the order the stack writes them (`alternative` blocks, then the
+//! `alternatives` list).
+
+use super::walk::eval_body;
+use crate::config::eval::Evaluator;
+use crate::config::model::Failover;
+use crate::diagnostics::Diagnostic;
+use gantry_provider::Value;
+
+/// One evaluated alternative: the arguments it overrides, and where it is written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alternative {
+    pub overrides: std::collections::BTreeMap<String, Value>,
+    pub span: crate::diagnostics::Span,
+}
+
+/// Evaluates every alternative of `failover` in the instance's scope. Values inside an
+/// alternative may be unknown until apply (a subnet made in this apply); how many
+/// alternatives there are must be known while planning.
+pub fn eval_alternatives(
+    ev: &mut Evaluator<'_>,
+    failover: &Failover,
+) -> Result<Vec<Alternative>, Vec<Diagnostic>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for block in &failover.alternatives {
+        match eval_body(ev, &block.body) {
+            Ok(Value::Map(overrides)) => out.push(Alternative {
+                overrides,
+                span: block.span,
+            }),
+            Ok(_) => {}
+            Err(e) => errors.extend(e),
+        }
+    }
+    if let Some(expr) = &failover.alternatives_expr {
+        match ev.eval(expr).map(Value::unmark) {
+            Ok((Value::List(items) | Value::Set(items), _)) => {
+                for (i, item) in items.into_iter().enumerate() {
+                    match item.unmark().0 {
+                        Value::Map(overrides) => out.push(Alternative {
+                            overrides,
+                            span: expr.span(),
+                        }),
+                        other => errors.push(
+                            Diagnostic::error(format!("alternative {i} is not an object"))
+                                .with_span(expr.span())
+                                .with_label(format!("got {}", other.type_name()))
+                                .with_help("each alternative is an object of the arguments it overrides: `{ availability_zone = \"us-east-1b\" }`"),
+                        ),
+                    }
+                }
+            }
+            Ok((Value::Unknown(_), _)) => errors.push(
+                Diagnostic::error("the failover alternatives are not known while planning")
+                    .with_span(expr.span())
+                    .with_help("derive `alternatives` from variables, locals or data sources known before apply; values inside an alternative may be known after apply"),
+            ),
+            Ok((other, _)) => errors.push(
+                Diagnostic::error("`alternatives` must be a list of objects")
+                    .with_span(expr.span())
+                    .with_label(format!("got {}", other.type_name())),
+            ),
+            Err(d) => errors.push(d),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
