@@ -220,8 +220,14 @@ impl Progress {
                 } else {
                     format!("alternative {alternative} ({label})")
                 };
-                let code = code.as_deref().map(|c| format!("{c}: ")).unwrap_or_default();
-                let place = location.as_deref().map(|l| format!(" in {l}")).unwrap_or_default();
+                let code = code
+                    .as_deref()
+                    .map(|c| format!("{c}: "))
+                    .unwrap_or_default();
+                let place = location
+                    .as_deref()
+                    .map(|l| format!(" in {l}"))
+                    .unwrap_or_default();
                 format!("{address}: {which} refused{place}: {code}{error}")
             }
             Event::WaitingForCapacity {
@@ -229,7 +235,7 @@ impl Progress {
                 round,
                 wait,
             } => format!(
-                "{address}: no capacity anywhere it may go; round {} in {:.0}s",
+                "{address}: no capacity anywhere it may go; round {} in {:.1}s",
                 round + 1,
                 wait.as_secs_f64()
             ),
@@ -238,10 +244,17 @@ impl Progress {
                 alternative,
                 label,
                 refused,
-            } => format!(
-                "{address}: created with failover alternative {alternative} ({label}) after {refused} refusal{}",
-                if *refused == 1 { "" } else { "s" }
-            ),
+            } => {
+                let which = if *alternative == 0 {
+                    "as written".to_owned()
+                } else {
+                    format!("with failover alternative {alternative} ({label})")
+                };
+                format!(
+                    "{address}: created {which} after {refused} refusal{}",
+                    if *refused == 1 { "" } else { "s" }
+                )
+            }
         };
         match &self.multi {
             Some(multi) => {

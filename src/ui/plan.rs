@@ -352,7 +352,7 @@ fn render_failover(out: &mut String, c: &ResourceChange, f: &crate::plan::failov
         .map(|d| format!(", waiting up to {}", humantime_short(d)))
         .unwrap_or_default();
     let _ = writeln!(out, "  # failover on {on}, {order}{wait}:");
-    let price = |h: Option<f64>| h.map(|h| format!("{}/h", usd(h))).unwrap_or_default();
+    let price = |h: Option<f64>| h.map(|h| format!(" ({}/h)", usd(h))).unwrap_or_default();
     for (n, &i) in f.attempts.iter().enumerate() {
         let choice = &f.choices[i];
         let name = if i == 0 {
@@ -360,7 +360,7 @@ fn render_failover(out: &mut String, c: &ResourceChange, f: &crate::plan::failov
         } else {
             format!("alternative {i}: {}", choice.label)
         };
-        let _ = writeln!(out, "  #   {}. {name}  {}", n + 1, price(choice.hourly));
+        let _ = writeln!(out, "  #   {}. {name}{}", n + 1, price(choice.hourly));
     }
     for choice in f.choices.iter().filter(|c| c.skipped.is_some()) {
         let name = if choice.alternative == 0 {
@@ -370,7 +370,7 @@ fn render_failover(out: &mut String, c: &ResourceChange, f: &crate::plan::failov
         };
         let _ = writeln!(
             out,
-            "  #   -  {name}  skipped: {}",
+            "  #   -  {name}: skipped, {}",
             choice.skipped.as_deref().unwrap_or_default()
         );
     }

@@ -9,6 +9,7 @@ mod diagnostics;
 mod docs;
 mod encryption;
 mod engine;
+mod failover;
 mod fmt;
 mod graph;
 mod hardening;

@@ -1,0 +1,475 @@
+//! Capacity failover under `--sim`: a resource's `failover` alternatives tried in order on
+//! a capacity error, ordered by cost, skipped when the quota pre-flight knows they cannot
+//! fit, kept across plans, re-placed on `--replace`, waited for with a deadline, and safe
+//! to kill in the middle.
+
+use crate::support::{gantry, gantry_env, Run};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Two subnets in two zones and a trainer that may go to either, or to a smaller type.
+fn stack(failover_extra: &str) -> String {
+    format!(
+        r#"
+provider "aws" {{
+  region = "us-east-1"
+}}
+
+resource "aws_vpc" "main" {{
+  cidr_block = "10.0.0.0/16"
+}}
+
+resource "aws_subnet" "a" {{
+  vpc_id            = aws_vpc.main.id
+  cidr_block        = "10.0.1.0/24"
+  availability_zone = "us-east-1a"
+}}
+
+resource "aws_subnet" "b" {{
+  vpc_id            = aws_vpc.main.id
+  cidr_block        = "10.0.2.0/24"
+  availability_zone = "us-east-1b"
+}}
+
+resource "aws_instance" "trainer" {{
+  ami           = "ami-0123456789abcdef0"
+  instance_type = "p5.48xlarge"
+  subnet_id     = aws_subnet.a.id
+
+  failover {{
+    {failover_extra}
+    alternative {{
+      subnet_id = aws_subnet.b.id
+    }}
+    alternative {{
+      instance_type = "p4d.24xlarge"
+    }}
+  }}
+}}
+
+# Depends on the trainer's zone: it must see the choice that held.
+resource "gantry_data" "job" {{
+  input = {{
+    zone = aws_instance.trainer.availability_zone
+    type = aws_instance.trainer.instance_type
+  }}
+}}
+
+output "zone" {{
+  value = aws_instance.trainer.availability_zone
+}}
+"#
+    )
+}
+
+fn tables(dir: &Path, json: &str) {
+    std::fs::create_dir_all(dir.join(".gantry/sim")).unwrap_or_else(|e| panic!("{e}"));
+    write(&dir.join(".gantry/sim"), "capacity.json", json);
+}
+
+const NO_P5_IN_1A: &str = r#"{"capacity": [{"type": "aws_instance", "attribute": "instance_type", "value": "p5.48xlarge", "zone": "us-east-1a"}]}"#;
+const NO_P5_ANYWHERE: &str = r#"{"capacity": [{"type": "aws_instance", "attribute": "instance_type", "value": "p5.48xlarge"}]}"#;
+
+fn apply(dir: &Path, extra: &[&str]) -> Run {
+    let mut args = vec!["apply", "--sim", "--auto-approve"];
+    args.extend_from_slice(extra);
+    args.push(".");
+    gantry(dir, &args)
+}
+
+fn output(dir: &Path, name: &str) -> String {
+    let out = gantry(dir, &["output", "--sim", "--raw", "--dir", ".", name]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    out.stdout.trim().to_owned()
+}
+
+fn state(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join(".gantry/sim/state.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The world's objects of one type: (id, address).
+fn world(dir: &Path, type_name: &str) -> Vec<(String, String)> {
+    gantry(dir, &["sim", "ls", "--dir", "."])
+        .stdout
+        .lines()
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            (cols.first() == Some(&type_name)).then(|| {
+                (
+                    cols[1].to_owned(),
+                    cols.get(2).copied().unwrap_or("").to_owned(),
+                )
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn a_capacity_error_fails_over_to_the_next_zone_and_dependants_see_it() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(dir, "main.hcl", &stack(""));
+    tables(dir, NO_P5_IN_1A);
+    let plan = gantry(dir, &["plan", "--sim", "."]);
+    assert_eq!(plan.code, 0, "{}", plan.transcript());
+    let text = crate::support::squeeze(&plan.stdout);
+    assert!(
+        text.contains("# failover on capacity, in the stack's order:"),
+        "{text}"
+    );
+    assert!(text.contains("# 1. as written ($55.04/h)"), "{text}");
+    assert!(
+        text.contains("# 2. alternative 1: subnet_id = (known after apply) ($55.04/h)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# 3. alternative 2: instance_type = \"p4d.24xlarge\" ($21.96/h)"),
+        "{text}"
+    );
+
+    let run = apply(dir, &[]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stderr.contains(
+            "aws_instance.trainer: as written refused in us-east-1: InsufficientInstanceCapacity"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("created with failover alternative 1 (subnet_id = \"subnet-"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(output(dir, "zone"), "us-east-1b");
+    let s = state(dir);
+    let trainer = &s["resources"]["aws_instance.trainer"];
+    assert_eq!(trainer["placement"]["alternative"], 1);
+    assert_eq!(
+        trainer["placement"]["overrides"]["subnet_id"],
+        s["resources"]["aws_subnet.b"]["attributes"]["id"]
+    );
+    assert_eq!(
+        s["resources"]["gantry_data.job"]["attributes"]["output"]["zone"], "us-east-1b",
+        "the dependant was completed with the choice that held"
+    );
+    assert_eq!(
+        world(dir, "aws_instance").len(),
+        1,
+        "one instance, no leftovers"
+    );
+
+    // Capacity comes back in us-east-1a: the trainer stays where it is.
+    tables(dir, "{}");
+    let again = gantry(dir, &["plan", "--sim", "--detailed-exitcode", "."]);
+    assert_eq!(again.code, 0, "no changes: {}", again.transcript());
+
+    // Asked to, it is placed afresh, and the first choice holds now.
+    let replaced = apply(dir, &["--replace", "aws_instance.trainer"]);
+    assert_eq!(replaced.code, 0, "{}", replaced.transcript());
+    assert_eq!(output(dir, "zone"), "us-east-1a");
+    assert_eq!(
+        state(dir)["resources"]["aws_instance.trainer"]["placement"]["alternative"],
+        0
+    );
+    assert_eq!(world(dir, "aws_instance").len(), 1);
+}
+
+#[test]
+fn order_by_cost_tries_the_cheapest_first_and_the_plan_prices_it() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(dir, "main.hcl", &stack("order = \"cost\""));
+    let plan = gantry(dir, &["plan", "--sim", "--json", "."]);
+    assert_eq!(plan.code, 0, "{}", plan.transcript());
+    let change = plan
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["type"] == "planned_change" && v["address"] == "aws_instance.trainer")
+        .unwrap_or_else(|| panic!("{}", plan.stdout));
+    let f = &change["failover"];
+    assert_eq!(f["order"], "cost");
+    assert_eq!(f["attempts"], serde_json::json!([2, 0, 1]), "{f}");
+    let cents = |v: &serde_json::Value| (v.as_f64().unwrap_or(-1.0) * 100.0).round();
+    assert_eq!(cents(&f["choices"][2]["hourly"]), 2196.0, "{f}");
+    assert_eq!(cents(&f["choices"][0]["hourly"]), 5504.0, "{f}");
+    assert_eq!(
+        cents(&change["cost"]["after_hourly"]),
+        2196.0,
+        "priced as the choice tried first"
+    );
+    let run = apply(dir, &[]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert_eq!(
+        state(dir)["resources"]["aws_instance.trainer"]["attributes"]["instance_type"],
+        "p4d.24xlarge"
+    );
+}
+
+#[test]
+fn a_choice_the_quota_cannot_hold_is_skipped_before_anything_is_created() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(dir, "main.hcl", &stack(""));
+    // 100 vCPUs of P instances: a p5.48xlarge (192) cannot fit, a p4d.24xlarge (96) can.
+    tables(
+        dir,
+        r#"{"service_quotas": [{"code": "L-417A185B", "limit": 100}]}"#,
+    );
+    let plan = gantry(dir, &["plan", "--sim", "."]);
+    assert_eq!(plan.code, 0, "{}", plan.transcript());
+    let text = crate::support::squeeze(&plan.stdout);
+    assert!(
+        text.contains("# 1. alternative 2: instance_type = \"p4d.24xlarge\" ($21.96/h)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "- as written: skipped, quota L-417A185B in us-east-1: needs 192 vCPUs, 100 free"
+        ),
+        "{text}"
+    );
+    let run = gantry_env(
+        dir,
+        &["apply", "--sim", "--auto-approve", "--json", "."],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        !run.stdout.contains("failover_refused"),
+        "nothing was refused, the skipped choices were never sent: {}",
+        run.stdout
+    );
+    assert_eq!(
+        state(dir)["resources"]["aws_instance.trainer"]["attributes"]["instance_type"],
+        "p4d.24xlarge"
+    );
+
+    // No choice fits: the plan fails with the shortfall, and nothing is created.
+    let none = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write(none.path(), "main.hcl", &stack(""));
+    tables(
+        none.path(),
+        r#"{"service_quotas": [{"code": "L-417A185B", "limit": 10}]}"#,
+    );
+    let short = gantry(none.path(), &["plan", "--sim", "."]);
+    assert_eq!(short.code, 1, "{}", short.transcript());
+    assert!(
+        short.stderr.contains("not enough quota")
+            && short
+                .stderr
+                .contains("no failover alternative of `aws_instance.trainer` fits"),
+        "{}",
+        short.stderr
+    );
+}
+
+#[test]
+fn every_choice_refused_fails_naming_each_attempt_and_leaves_nothing() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(dir, "main.hcl", &stack(""));
+    tables(
+        dir,
+        r#"{"capacity": [{"type": "aws_instance", "attribute": "ami", "value": "ami-0123456789abcdef0"}]}"#,
+    );
+    let run = apply(dir, &["--json"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    let events: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &serde_json::Value| v["type"] == "failover_refused")
+        .collect();
+    let tried: Vec<u64> = events
+        .iter()
+        .filter_map(|e| e["alternative"].as_u64())
+        .collect();
+    assert_eq!(tried, vec![0, 1, 2], "{}", run.stdout);
+    assert!(events
+        .iter()
+        .all(|e| e["class"] == "capacity" && e["code"] == "InsufficientInstanceCapacity"));
+    assert!(
+        run.stdout.contains("all 3 failover attempts were refused"),
+        "{}",
+        run.stdout
+    );
+    assert!(world(dir, "aws_instance").is_empty());
+    assert!(state(dir)["resources"]
+        .get("aws_instance.trainer")
+        .is_none());
+}
+
+#[test]
+fn waiting_for_capacity_cycles_until_it_comes_back_or_the_deadline() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    // No p5.48xlarge anywhere, and no other choice: only waiting helps.
+    write(
+        dir,
+        "main.hcl",
+        &stack("").replace(
+            "    alternative {\n      instance_type = \"p4d.24xlarge\"\n    }\n",
+            "",
+        ),
+    );
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or_default();
+    tables(
+        dir,
+        &format!(
+            r#"{{"capacity": [{{"type": "aws_instance", "attribute": "instance_type", "value": "p5.48xlarge", "until_unix_ms": {}}}]}}"#,
+            now_ms + 2500
+        ),
+    );
+    let run = gantry_env(
+        dir,
+        &[
+            "apply",
+            "--sim",
+            "--auto-approve",
+            "--wait-for-capacity",
+            "2m",
+            ".",
+        ],
+        &[("GANTRY_CAPACITY_BACKOFF", "500ms")],
+    );
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stderr
+            .contains("no capacity anywhere it may go; round 2 in 0.5s")
+            && run
+                .stderr
+                .contains("aws_instance.trainer: created as written after"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(world(dir, "aws_instance").len(), 1);
+
+    // A deadline that passes first: the error says so.
+    let only_p5 = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write(
+        only_p5.path(),
+        "main.hcl",
+        &stack("wait_for_capacity = \"2s\"").replace(
+            "    alternative {\n      instance_type = \"p4d.24xlarge\"\n    }\n",
+            "",
+        ),
+    );
+    tables(only_p5.path(), NO_P5_ANYWHERE);
+    let run = gantry_env(
+        only_p5.path(),
+        &["apply", "--sim", "--auto-approve", "--json", "."],
+        &[("GANTRY_CAPACITY_BACKOFF", "500ms")],
+    );
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    let waits = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains("\"failover_waiting\""))
+        .count();
+    assert!(waits >= 2, "it waited in rounds: {}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("no capacity came free before the deadline"),
+        "{}",
+        run.stdout
+    );
+    assert!(world(only_p5.path(), "aws_instance").is_empty());
+}
+
+/// SIGKILL at varied moments of a failover, then apply again: exactly one instance, in
+/// state with the choice it was created with, and the plan after is empty.
+#[test]
+fn a_failover_killed_at_any_moment_leaks_nothing_and_duplicates_nothing() {
+    for (trial, after_ms) in [250_u64, 450, 650, 900, 1200].into_iter().enumerate() {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let dir = tmp.path();
+        write(dir, "main.hcl", &stack(""));
+        tables(dir, NO_P5_ANYWHERE);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gantry"))
+            .args(["apply", "--sim", "--auto-approve", "."])
+            .current_dir(dir)
+            .env("GANTRY_SIM_LATENCY_MS", "120")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        std::thread::sleep(Duration::from_millis(after_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let finish = apply(dir, &[]);
+        assert_eq!(finish.code, 0, "trial {trial}: {}", finish.transcript());
+        let instances = world(dir, "aws_instance");
+        assert_eq!(instances.len(), 1, "trial {trial}: {instances:?}");
+        let s = state(dir);
+        let trainer = &s["resources"]["aws_instance.trainer"];
+        assert_eq!(trainer["attributes"]["id"], instances[0].0.as_str());
+        assert_eq!(trainer["attributes"]["instance_type"], "p4d.24xlarge");
+        assert_eq!(trainer["placement"]["alternative"], 2, "trial {trial}");
+        let again = gantry(dir, &["plan", "--sim", "--detailed-exitcode", "."]);
+        assert_eq!(again.code, 0, "trial {trial}: {}", again.transcript());
+    }
+}
+
+#[test]
+fn bad_failover_blocks_are_errors_with_their_place() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(
+        dir,
+        "main.hcl",
+        &stack("on = [\"capacty\"]\n    order = \"random\"\n    wait_for_capacity = \"soon\""),
+    );
+    let run = gantry(dir, &["validate", "."]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    for expected in [
+        "unknown failover trigger",
+        "expected \"capacity\" or \"quota\"",
+        "invalid failover `order`",
+        "invalid `wait_for_capacity`",
+        "main.hcl:",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
+    write(
+        dir,
+        "main.hcl",
+        &stack("").replace(
+            "instance_type = \"p4d.24xlarge\"",
+            "instance_typ = \"p4d.24xlarge\"",
+        ),
+    );
+    let run = gantry(dir, &["plan", "--sim", "."]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr
+            .contains("`instance_typ` is not an argument of `aws_instance`")
+            && run.stderr.contains("did you mean `instance_type`?"),
+        "{}",
+        run.stderr
+    );
+    write(
+        dir,
+        "main.hcl",
+        "resource \"gantry_data\" \"x\" {\n  failover {\n    on = [\"capacity\"]\n  }\n}\n",
+    );
+    let run = gantry(dir, &["validate", "."]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("`failover` block without alternatives"),
+        "{}",
+        run.stderr
+    );
+}
