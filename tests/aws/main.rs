@@ -23,6 +23,7 @@ mod ml;
 mod identity_data;
 
 mod compute;
+mod failover;
 mod quota;
 
 mod eks;

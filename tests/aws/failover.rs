@@ -1,0 +1,168 @@
+//! Capacity failover against moto: the launcher refuses p5.48xlarge in one zone (EC2's
+//! `InsufficientInstanceCapacity`), gantry creates the instance with the next alternative,
+//! and boto3, an independent client, reads back that exactly one instance exists, where
+//! the alternative put it, tagged with the stack and address. A run killed in the middle of
+//! a failover is finished by the next apply without a second instance.
+
+use crate::support::{block_on, Moto};
+use std::time::Duration;
+
+const STACK: &str = r#"
+provider "aws" {
+  region = "us-east-1"
+}
+
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+}
+
+resource "aws_subnet" "a" {
+  vpc_id            = aws_vpc.main.id
+  cidr_block        = "10.0.1.0/24"
+  availability_zone = "us-east-1a"
+}
+
+resource "aws_subnet" "b" {
+  vpc_id            = aws_vpc.main.id
+  cidr_block        = "10.0.2.0/24"
+  availability_zone = "us-east-1b"
+}
+
+resource "aws_instance" "trainer" {
+  ami           = "__AMI__"
+  instance_type = "p5.48xlarge"
+  subnet_id     = aws_subnet.a.id
+
+  failover {
+    alternative {
+      subnet_id = aws_subnet.b.id
+    }
+    alternative {
+      instance_type = "p4d.24xlarge"
+    }
+  }
+}
+
+output "zone" {
+  value = aws_instance.trainer.availability_zone
+}
+"#;
+
+fn ami(moto: &Moto) -> String {
+    let images = block_on(moto.ec2().describe_images().owners("amazon").send()).expect("images");
+    images
+        .images()
+        .iter()
+        .find(|i| i.root_device_name().is_some())
+        .and_then(|i| i.image_id())
+        .expect("an AMI")
+        .to_owned()
+}
+
+/// Instances not terminated, as boto3 sees them: one JSON line each with id, type, zone,
+/// subnet and the gantry address tag.
+fn live_instances(moto: &Moto) -> Vec<serde_json::Value> {
+    let out = moto.boto3(
+        "ec2 = client('ec2')\n\
+         for r in ec2.describe_instances()['Reservations']:\n\
+         \x20   for i in r['Instances']:\n\
+         \x20       if i['State']['Name'] in ('terminated', 'shutting-down'):\n\
+         \x20           continue\n\
+         \x20       tags = {t['Key']: t['Value'] for t in i.get('Tags', [])}\n\
+         \x20       print(json.dumps({'id': i['InstanceId'], 'type': i['InstanceType'], 'zone': i['Placement']['AvailabilityZone'], 'subnet': i.get('SubnetId'), 'address': tags.get('gantry:address')}))\n",
+    );
+    out.lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect()
+}
+
+#[test]
+fn no_capacity_in_the_first_zone_puts_the_instance_in_the_next() {
+    let moto = Moto::start();
+    let ami = ami(&moto);
+    moto.set_faults(&serde_json::json!({
+        "capacity": [{"instance_type": "p5.48xlarge", "zone": "us-east-1a"}]
+    }));
+    let stack = moto.stack();
+    stack.write(&STACK.replace("__AMI__", &ami));
+    let run = stack.gantry(&["apply", "--auto-approve", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    let refused: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == "failover_refused")
+        .collect();
+    assert_eq!(refused.len(), 1, "{}", run.stdout);
+    assert_eq!(refused[0]["code"], "InsufficientInstanceCapacity");
+    assert_eq!(refused[0]["class"], "capacity");
+    assert!(
+        refused[0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("us-east-1a")),
+        "the zone is named: {}",
+        refused[0]
+    );
+    assert!(run.stdout.contains("\"failover_held\""), "{}", run.stdout);
+
+    let live = live_instances(&moto);
+    assert_eq!(live.len(), 1, "exactly one instance: {live:?}");
+    assert_eq!(live[0]["zone"], "us-east-1b");
+    assert_eq!(live[0]["type"], "p5.48xlarge");
+    assert_eq!(
+        live[0]["subnet"].as_str(),
+        Some(stack.state_id("aws_subnet.b").as_str())
+    );
+    assert_eq!(live[0]["address"], "aws_instance.trainer");
+    assert_eq!(
+        stack.state_id("aws_instance.trainer"),
+        live[0]["id"].as_str().unwrap_or_default()
+    );
+    // Capacity returns to us-east-1a: the refreshed plan keeps the instance where it is.
+    moto.set_faults(&serde_json::json!({}));
+    stack.assert_no_changes();
+
+    stack.destroy();
+    assert!(live_instances(&moto).is_empty());
+}
+
+/// SIGKILL at several moments of a failover (the first two choices refused everywhere),
+/// then apply again: one p4d.24xlarge, the one state records, and nothing else running.
+#[test]
+fn a_failover_killed_midway_is_finished_without_a_second_instance() {
+    let moto = Moto::start();
+    let ami = ami(&moto);
+    moto.set_faults(&serde_json::json!({
+        "capacity": [{"instance_type": "p5.48xlarge"}]
+    }));
+    let mut cut_midway = 0;
+    for (trial, after_ms) in [1200_u64, 1700, 2200, 2700].into_iter().enumerate() {
+        let stack = moto.stack();
+        stack.write(&STACK.replace("__AMI__", &ami));
+        let mut child = stack.spawn(&["apply", "--auto-approve"]);
+        std::thread::sleep(Duration::from_millis(after_ms));
+        let _ = child.kill();
+        let killed = child.wait_with_output().expect("killed run");
+        let said = String::from_utf8_lossy(&killed.stderr);
+        if said.contains("refused") && !said.contains("Apply complete") {
+            cut_midway += 1;
+        }
+        let finish = stack.gantry(&["apply", "--auto-approve"]);
+        assert_eq!(finish.code, 0, "trial {trial}: {}", finish.both());
+        let live = live_instances(&moto);
+        assert_eq!(live.len(), 1, "trial {trial}: {live:?}");
+        assert_eq!(live[0]["type"], "p4d.24xlarge");
+        assert_eq!(
+            stack.state_id("aws_instance.trainer"),
+            live[0]["id"].as_str().unwrap_or_default(),
+            "trial {trial}"
+        );
+        stack.assert_no_changes();
+        stack.destroy();
+        assert!(live_instances(&moto).is_empty(), "trial {trial}");
+    }
+    assert!(
+        cut_midway > 0,
+        "no trial was killed between a refusal and the end: move the kill times"
+    );
+}
