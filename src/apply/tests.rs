@@ -310,6 +310,7 @@ async fn apply_with(
     let options = ApplyOptions {
         parallelism: 8,
         stack_identity: "test".into(),
+        ..ApplyOptions::default()
     };
     let calls = ProviderCalls::new(
         &providers,
@@ -851,4 +852,101 @@ resource "gantry_data" "node" {
             .unwrap(),
     );
     assert!(last_net < first_node, "every net before any node");
+}
+
+/// A failover choice the cloud accepted and then failed for lack of capacity (a node group
+/// whose instances never came): the object is deleted before the next choice is tried, so
+/// nothing is left behind, and the choice that held is what state records.
+#[tokio::test]
+async fn a_failover_attempt_accepted_then_out_of_capacity_is_deleted_before_the_next() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let provider = Arc::new(TestProvider::new(
+        log.clone(),
+        Duration::ZERO,
+        Box::new(|_addr: &str, attempt| {
+            if attempt == 1 {
+                Create::Accepted(
+                    ProviderError::new(ErrorClass::Capacity, "no capacity in zone a")
+                        .with_code("AsgInstanceLaunchFailures"),
+                )
+            } else {
+                Create::Ok
+            }
+        }),
+    ));
+    let stack = r#"
+resource "gantry_data" "pool" {
+  input = "zone-a"
+  failover {
+    alternative {
+      input = "zone-b"
+    }
+  }
+}
+"#;
+    let run = apply_with(
+        stack,
+        provider.clone(),
+        State::new(),
+        CancellationToken::new(),
+    )
+    .await;
+    assert!(run.report.errors.is_empty(), "{:?}", run.report.errors);
+    assert_eq!(
+        run.log,
+        vec![
+            "create gantry_data.pool".to_owned(),
+            "delete gantry_data.pool".to_owned(),
+            "create gantry_data.pool".to_owned(),
+        ]
+    );
+    let pool = &run.state.resources["gantry_data.pool"];
+    assert!(!pool.tainted);
+    assert_eq!(pool.attributes["input"], "zone-b");
+    assert_eq!(pool.placement.as_ref().map(|p| p.alternative), Some(1));
+    let world = provider.world.lock().unwrap();
+    assert_eq!(world.len(), 1, "the failed attempt is gone: {world:?}");
+}
+
+/// A failover attempt's object that cannot be deleted stays in state, tainted: the apply
+/// fails rather than leave it behind untracked or try elsewhere on top of it.
+#[tokio::test]
+async fn a_failed_attempt_that_cannot_be_deleted_stays_tracked() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let provider = TestProvider::new(
+        log.clone(),
+        Duration::ZERO,
+        Box::new(|_addr: &str, _attempt| {
+            Create::Accepted(ProviderError::new(ErrorClass::Capacity, "no capacity"))
+        }),
+    );
+    // The first object made is `gantry_data.pool#0`.
+    provider
+        .undeletable
+        .lock()
+        .unwrap()
+        .push("gantry_data.pool#0".into());
+    let provider = Arc::new(provider);
+    let stack = r#"
+resource "gantry_data" "pool" {
+  input = "zone-a"
+  failover {
+    alternative {
+      input = "zone-b"
+    }
+  }
+}
+"#;
+    let run = apply_with(stack, provider, State::new(), CancellationToken::new()).await;
+    assert_eq!(run.report.errors.len(), 1);
+    assert!(run.report.errors[0]
+        .summary
+        .contains("delete the failed failover attempt of"));
+    let pool = &run.state.resources["gantry_data.pool"];
+    assert!(pool.tainted, "tracked, and replaced by the next apply");
+    assert_eq!(
+        run.log.iter().filter(|l| l.starts_with("create")).count(),
+        1,
+        "nothing tried on top of it"
+    );
 }
