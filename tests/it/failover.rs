@@ -473,3 +473,52 @@ fn bad_failover_blocks_are_errors_with_their_place() {
         run.stderr
     );
 }
+
+/// `examples/train-anywhere` under `--sim` with no H100 capacity in its first two zones:
+/// the plan shows each choice's price, the apply puts both nodes in the third zone as spot
+/// (the cheapest choice left), and a second plan keeps them there.
+#[test]
+fn the_train_anywhere_example_applies_with_its_first_two_zones_full() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    let src = crate::support::repo_root().join("examples/train-anywhere/main.hcl");
+    std::fs::copy(src, dir.join("main.hcl")).unwrap_or_else(|e| panic!("{e}"));
+    tables(
+        dir,
+        r#"{"capacity": [
+            {"type": "aws_instance", "attribute": "instance_type", "value": "p5.48xlarge", "zone": "us-east-1a"},
+            {"type": "aws_instance", "attribute": "instance_type", "value": "p5.48xlarge", "zone": "us-east-1b"}]}"#,
+    );
+    let plan = gantry(dir, &["plan", "--sim", "."]);
+    assert_eq!(plan.code, 0, "{}", plan.transcript());
+    let text = crate::support::squeeze(&plan.stdout);
+    for needle in [
+        "# failover on capacity, cheapest first:",
+        "# 1. as written ($22.02/h)",
+        "instance_market_options = null ($55.04/h)",
+        "Budget: within",
+    ] {
+        assert!(text.contains(needle), "plan lacks {needle:?}:\n{text}");
+    }
+    let run = apply(dir, &["--json"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let refused = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains("\"failover_refused\""))
+        .count();
+    assert_eq!(refused, 4, "two refusals per node: {}", run.stdout);
+    let s = state(dir);
+    for node in ["aws_instance.node[0]", "aws_instance.node[1]"] {
+        let attrs = &s["resources"][node]["attributes"];
+        assert_eq!(attrs["availability_zone"], "us-east-1c", "{node}");
+        assert_eq!(
+            attrs["instance_market_options"]["market_type"], "spot",
+            "{node}"
+        );
+    }
+    assert_eq!(world(dir, "aws_instance").len(), 2);
+    tables(dir, "{}");
+    let again = gantry(dir, &["plan", "--sim", "--detailed-exitcode", "."]);
+    assert_eq!(again.code, 0, "{}", again.transcript());
+}

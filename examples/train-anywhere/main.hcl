@@ -1,0 +1,107 @@
+# Train anywhere there is room: N nodes of H100x8, each created wherever capacity is.
+#
+# Each node is tried, cheapest first, as spot in the first zone that offers H100s, then
+# spot in the next zones, then on demand; a choice the account's quota cannot hold is
+# skipped before anything is created. The zone that holds is kept by later plans (no
+# moving back when capacity returns); `--replace` places a node afresh.
+#
+#   gantry plan --sim examples/train-anywhere       # the choices, their prices, the budget
+#   gantry apply --sim examples/train-anywhere --wait-for-capacity 2h
+#
+# Alternatives here span the zones and purchase options of one AWS region. Failover across
+# regions and clouds (module-level alternatives) is not built yet: see the README.
+
+budget {
+  max_hourly = 500
+}
+
+variable "region" {
+  type    = string
+  default = "us-east-1"
+}
+
+variable "accelerator" {
+  description = "GPUs per node"
+  type        = string
+  default     = "H100:8"
+}
+
+variable "nodes" {
+  description = "Training nodes"
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.nodes >= 1 && var.nodes <= 16
+    error_message = "nodes must be between 1 and 16."
+  }
+}
+
+variable "ami" {
+  description = "The training image (a Deep Learning AMI in the region)"
+  type        = string
+  default     = "ami-0123456789abcdef0"
+}
+
+provider "aws" {
+  region = var.region
+  default_tags {
+    tags = { project = "train-anywhere", managed-by = "gantry" }
+  }
+}
+
+locals {
+  instance_type = accelerator_instance_type("aws", var.accelerator, var.region)
+  zones         = accelerator_zones("aws", var.accelerator, var.region)
+}
+
+resource "aws_vpc" "train" {
+  cidr_block = "10.60.0.0/16"
+}
+
+resource "aws_subnet" "zone" {
+  for_each          = toset(local.zones)
+  vpc_id            = aws_vpc.train.id
+  availability_zone = each.key
+  cidr_block        = cidrsubnet("10.60.0.0/16", 8, index(local.zones, each.key))
+}
+
+resource "aws_instance" "node" {
+  count         = var.nodes
+  ami           = var.ami
+  instance_type = local.instance_type
+  subnet_id     = aws_subnet.zone[local.zones[0]].id
+
+  # As written: spot in the first zone.
+  instance_market_options {
+    market_type = "spot"
+  }
+
+  failover {
+    on    = ["capacity"]
+    order = "cost"
+
+    # Spot in every other zone that offers the accelerator.
+    alternatives = [for z in slice(local.zones, 1, length(local.zones)) : {
+      subnet_id = aws_subnet.zone[z].id
+    }]
+
+    # On demand, in the first zone and then the second.
+    alternative {
+      instance_market_options = null
+    }
+    alternative {
+      instance_market_options = null
+      subnet_id               = aws_subnet.zone[local.zones[length(local.zones) > 1 ? 1 : 0]].id
+    }
+  }
+
+  tags = {
+    Name = "train-node-${count.index}"
+  }
+}
+
+output "placement" {
+  description = "Where each node runs"
+  value       = [for n in aws_instance.node : "${n.id} ${n.subnet_id} ${n.instance_type}"]
+}
