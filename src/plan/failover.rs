@@ -370,7 +370,7 @@ mod tests {
         .into_iter()
         .collect();
         let out = with_overrides(&config, &o, Some(&schema));
-        let m = out.as_map().unwrap();
+        let m = out.as_map().expect("an object");
         assert_eq!(m["availability_zone"], Value::from("b"));
         assert_eq!(m["instance_type"], Value::from("p5.48xlarge"));
         assert!(matches!(&m["instance_market_options"], Value::List(l) if l.len() == 1));
