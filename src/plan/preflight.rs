@@ -265,9 +265,11 @@ pub async fn check_quotas(
     checks
 }
 
-/// Checks each failover choice of the plan's creates against the quota it needs, alone:
-/// a choice the account cannot hold is skipped (apply does not try it). When no choice
-/// fits, the plan fails with the shortfall of the first.
+/// Checks each failover choice of the plan's creates against the quota it needs, on top
+/// of what the plan's other creates already claim of it (the resources without failover,
+/// and the choice each earlier failover create tries first): a choice the account cannot
+/// hold is skipped (apply does not try it). When no choice fits, the plan fails with the
+/// shortfall of the first.
 pub async fn check_choice_quotas(
     plan: &mut Plan,
     providers: &Providers,
@@ -275,6 +277,12 @@ pub async fn check_choice_quotas(
     diags: &mut Diagnostics,
 ) -> Vec<QuotaCheck> {
     let mut checks = Vec::new();
+    let mut claimed: BTreeMap<(String, Option<String>), f64> = BTreeMap::new();
+    for q in &plan.quotas {
+        *claimed
+            .entry((q.code.clone(), q.region.clone()))
+            .or_default() += q.needed;
+    }
     for ci in 0..plan.changes.len() {
         let change = &plan.changes[ci];
         let creates = matches!(
@@ -287,6 +295,9 @@ pub async fn check_choice_quotas(
         };
         let mut f = f;
         let mut first_shortfall: Option<Diagnostics> = None;
+        // What the other creates claim; this one's own first choice is added after.
+        let base = claimed.clone();
+        let mut own_claim: Option<Vec<(String, Option<String>, f64)>> = None;
         for &i in &f.attempts.clone() {
             let mut one = change.clone();
             one.failover = None;
@@ -301,26 +312,69 @@ pub async fn check_choice_quotas(
             };
             let mut found = Diagnostics::default();
             let mut read = check_quotas(&scratch, providers, catalog, &mut found).await;
-            let short = read.iter().find(|c| c.outcome == QuotaOutcome::Short);
+            let free_for = |c: &QuotaCheck| {
+                let others = base
+                    .get(&(c.code.clone(), c.region.clone()))
+                    .copied()
+                    .unwrap_or(0.0);
+                (c.limit.unwrap_or(0.0) - c.used.unwrap_or(0.0) - others).max(0.0)
+            };
+            let short = read.iter().find(|c| {
+                c.outcome == QuotaOutcome::Short
+                    || (c.outcome == QuotaOutcome::Enough && c.needed > free_for(c))
+            });
             if let Some(short) = short {
+                let others = base
+                    .get(&(short.code.clone(), short.region.clone()))
+                    .copied()
+                    .unwrap_or(0.0);
+                let by_others = if others > 0.0 && short.outcome != QuotaOutcome::Short {
+                    format!(" after {others} {} for the rest of this plan", short.unit)
+                } else {
+                    String::new()
+                };
                 f.choices[i].skipped = Some(format!(
-                    "quota {} in {}: needs {} {}, {} free",
+                    "quota {} in {}: needs {} {}, {} free{by_others}",
                     short.code,
                     short.region.as_deref().unwrap_or("the configured region"),
                     short.needed,
                     short.unit,
-                    short.limit.unwrap_or(0.0) - short.used.unwrap_or(0.0)
+                    free_for(short)
                 ));
                 if first_shortfall.is_none() {
-                    first_shortfall = Some(found);
+                    let mut shortfall = found;
+                    if short.outcome != QuotaOutcome::Short {
+                        shortfall.push(Diagnostic::error(format!(
+                            "not enough quota: {} ({}) in {}: `{}` needs {} {}, {} free after the rest of this plan",
+                            short.name,
+                            short.code,
+                            short.region.as_deref().unwrap_or("the configured region"),
+                            change.address,
+                            short.needed,
+                            short.unit,
+                            free_for(short)
+                        )));
+                    }
+                    first_shortfall = Some(shortfall);
                 }
             } else {
                 // Warnings (a quota that could not be read) stay.
                 for d in found.iter() {
                     diags.push(d.clone());
                 }
+                // The first choice that fits is what this create claims.
+                if own_claim.is_none() {
+                    own_claim = Some(
+                        read.iter()
+                            .map(|c| (c.code.clone(), c.region.clone(), c.needed))
+                            .collect(),
+                    );
+                }
                 checks.append(&mut read);
             }
+        }
+        for (code, region, needed) in own_claim.unwrap_or_default() {
+            *claimed.entry((code, region)).or_default() += needed;
         }
         let held_first = f.attempts.first().copied().filter(|&i| Some(i) == f.held);
         f.order_attempts();

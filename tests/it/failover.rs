@@ -522,3 +522,55 @@ fn the_train_anywhere_example_applies_with_its_first_two_zones_full() {
     let again = gantry(dir, &["plan", "--sim", "--detailed-exitcode", "."]);
     assert_eq!(again.code, 0, "{}", again.transcript());
 }
+
+/// The quota pre-flight counts what the plan's other creates claim: with 300 vCPUs of P
+/// instances, the first of two trainers takes a p5.48xlarge (192) and the second, for which
+/// 108 are left, is planned as the p4d.24xlarge (96) alternative.
+#[test]
+fn failover_choices_share_the_quota_with_the_rest_of_the_plan() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(
+        dir,
+        "main.hcl",
+        r#"
+provider "aws" {
+  region = "us-east-1"
+}
+
+resource "aws_instance" "trainer" {
+  count         = 2
+  ami           = "ami-0123456789abcdef0"
+  instance_type = "p5.48xlarge"
+
+  failover {
+    alternative {
+      instance_type = "p4d.24xlarge"
+    }
+  }
+}
+"#,
+    );
+    tables(
+        dir,
+        r#"{"service_quotas": [{"code": "L-417A185B", "limit": 300}]}"#,
+    );
+    let plan = gantry(dir, &["plan", "--sim", "."]);
+    assert_eq!(plan.code, 0, "{}", plan.transcript());
+    let text = crate::support::squeeze(&plan.stdout);
+    assert!(
+        text.contains("- as written: skipped, quota L-417A185B in us-east-1: needs 192 vCPUs, 108 free after 192 vCPUs for the rest of this plan"),
+        "{text}"
+    );
+    let run = apply(dir, &[]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let s = state(dir);
+    assert_eq!(
+        s["resources"]["aws_instance.trainer[0]"]["attributes"]["instance_type"],
+        "p5.48xlarge"
+    );
+    assert_eq!(
+        s["resources"]["aws_instance.trainer[1]"]["attributes"]["instance_type"],
+        "p4d.24xlarge"
+    );
+}
