@@ -2,7 +2,7 @@
 //! [`crate::apply`]).
 
 use super::calls::ProviderCalls;
-use super::failover::PreparedChoice;
+use super::failover::{PreparedChoice, PreparedFailover};
 use super::operation::{self, StepInputs, StepResult};
 use super::schedule::{schedule, Node, Phase, Schedule};
 use crate::addrs::{parse_resource_instance, ResourceInstanceAddr};
@@ -404,8 +404,8 @@ fn fail_node(
 struct StartedStep {
     provider: Arc<dyn Provider>,
     planned: Option<Value>,
-    /// A create's failover choices, in the order to try them.
-    choices: Vec<PreparedChoice>,
+    /// A create's failover, ready to try.
+    failover: Option<PreparedFailover>,
     secrets: Vec<String>,
 }
 
@@ -424,17 +424,17 @@ fn start_step(
         .with_help("the stack no longer declares it; add the `provider` block back to apply or destroy what it manages")
     })?;
     let secrets = crate::ui::redact::change_secrets(change);
-    let (planned, choices) = match phase {
-        Phase::Delete => (None, Vec::new()),
+    let (planned, failover) = match phase {
+        Phase::Delete => (None, None),
         Phase::Apply => {
             let p = prepare(change, evaluation, io, reeval)?;
-            (p.planned, p.choices)
+            (p.planned, p.failover)
         }
     };
     Ok(StartedStep {
         provider,
         planned,
-        choices,
+        failover,
         secrets,
     })
 }
@@ -456,7 +456,7 @@ async fn run_step(
         calls: io.calls,
         provider: step.provider,
         planned: step.planned,
-        choices: step.choices,
+        failover: step.failover,
         secrets: &step.secrets,
     };
     let result = match (phase, change.action) {
@@ -482,8 +482,8 @@ async fn run_step(
 struct Prepared {
     /// The planned state to create or update to.
     planned: Option<Value>,
-    /// For a create with failover: each choice's planned state, in the order to try them.
-    choices: Vec<PreparedChoice>,
+    /// For a create with failover: its choices, planned, in the order to try them.
+    failover: Option<PreparedFailover>,
 }
 
 /// Completes a change's configuration: when planning left unknowns (ids of resources created
@@ -497,7 +497,7 @@ fn prepare(
     if change.action == Action::Delete {
         return Ok(Prepared {
             planned: None,
-            choices: Vec::new(),
+            failover: None,
         });
     }
     // Preconditions again, now that what they read may be known: nothing is sent when one
@@ -542,19 +542,8 @@ fn prepare(
         .ok_or_else(|| {
             Diagnostic::error(format!("unsupported resource type `{}`", change.type_name))
         })?;
-        conform(schema, &raw).map_err(|issues| {
-            Diagnostic::error(format!(
-                "invalid configuration for `{}` at apply",
-                change.address
-            ))
-            .with_detail(
-                issues
-                    .iter()
-                    .map(|i| i.message.clone())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )
-        })?
+        conform(schema, &raw)
+            .map_err(|issues| invalid_config(&format!("`{}`", change.address), &issues))?
     };
     if !config.is_wholly_known() {
         return Err(Diagnostic::error(format!(
@@ -569,44 +558,66 @@ fn prepare(
         Action::Update => change.before.as_ref(),
         _ => None,
     };
+    let ignore = |config: &mut Value| {
+        if let (Some(p), Some(res)) = (prior, resource_of(io.stack, &change.address)) {
+            super::super::plan::ignore::apply(
+                config,
+                p,
+                &res.lifecycle.ignore_changes,
+                res.lifecycle.ignore_all_changes,
+            );
+        }
+    };
     let mut config = config;
-    if let (Some(p), false, Some(res)) =
-        (prior, config_known, resource_of(io.stack, &change.address))
-    {
-        super::super::plan::ignore::apply(
-            &mut config,
-            p,
-            &res.lifecycle.ignore_changes,
-            res.lifecycle.ignore_all_changes,
-        );
+    if !config_known {
+        ignore(&mut config);
     }
+    // The alternatives as known now: values unknown while planning (a subnet made in this
+    // apply) are evaluated again.
+    let overrides = match &change.failover {
+        Some(f) => current_overrides(change, f, evaluation, io, reeval)?,
+        None => vec![BTreeMap::new()],
+    };
+    let schemas = provider.schema();
+    let schema = schemas.resources.get(&change.type_name);
+    // An object a failover alternative placed is updated with that alternative.
+    let held = change.failover.as_ref().and_then(|f| f.held);
+    let update_config = match (change.action, held, schema) {
+        (Action::Update, Some(h), Some(schema)) if h > 0 => {
+            let mut c = overlay(change, schema, &config, &overrides[h], h)?;
+            ignore(&mut c);
+            c
+        }
+        _ => config.clone(),
+    };
     let planned = provider
-        .plan(&change.type_name, prior, &config)
+        .plan(&change.type_name, prior, &update_config)
         .map_err(|e| {
             Diagnostic::error(format!("provider could not plan `{}`", change.address))
                 .with_label(e.to_string())
         })?;
-    let choices = match failover_of(change, io) {
-        Some(f) => prepare_choices(
-            change,
-            &f,
-            &config,
-            evaluation,
-            io,
-            reeval,
-            provider.as_ref(),
-        )?,
-        None => Vec::new(),
+    let failover = match (failover_of(change, io), schema) {
+        (Some(plan), Some(schema)) => {
+            let choices = plan
+                .attempts
+                .iter()
+                .map(|&i| {
+                    prepare_choice(change, schema, provider.as_ref(), &config, &overrides[i], i)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Some(PreparedFailover { plan, choices })
+        }
+        _ => None,
     };
     Ok(Prepared {
         planned: Some(planned.value),
-        choices,
+        failover,
     })
 }
 
 /// The failover a create runs with: its block's, or, under `--wait-for-capacity`, the
 /// resource as written retried until the deadline.
-pub(super) fn failover_of(change: &ResourceChange, io: &ApplyInputs<'_>) -> Option<FailoverPlan> {
+fn failover_of(change: &ResourceChange, io: &ApplyInputs<'_>) -> Option<FailoverPlan> {
     let creates = matches!(
         change.action,
         Action::Create | Action::DeleteThenCreate | Action::CreateThenDelete
@@ -614,21 +625,11 @@ pub(super) fn failover_of(change: &ResourceChange, io: &ApplyInputs<'_>) -> Opti
     if !creates || !change.managed {
         return None;
     }
-    let mut f = match &change.failover {
-        Some(f) => f.clone(),
-        None => {
-            io.options.wait_for_capacity?;
-            let mut f = FailoverPlan {
-                on: vec![crate::config::model::FailoverOn::Capacity],
-                order: crate::config::model::FailoverOrder::Stack,
-                wait_for_capacity: None,
-                choices: crate::plan::failover::choices(&[]),
-                attempts: Vec::new(),
-                held: None,
-            };
-            f.order_attempts();
-            f
-        }
+    let Some(mut f) = change.failover.clone() else {
+        return io
+            .options
+            .wait_for_capacity
+            .map(crate::plan::failover::as_written_only);
     };
     if f.wait_for_capacity.is_none() {
         f.wait_for_capacity = io.options.wait_for_capacity;
@@ -636,97 +637,106 @@ pub(super) fn failover_of(change: &ResourceChange, io: &ApplyInputs<'_>) -> Opti
     Some(f)
 }
 
-/// Each failover choice's planned state, in the order apply tries them. Alternatives whose
-/// values were unknown while planning (a subnet made in this apply) are evaluated again.
-fn prepare_choices(
+/// Each choice's overrides as known now (index 0: none).
+fn current_overrides(
     change: &ResourceChange,
     f: &FailoverPlan,
-    config: &Value,
     evaluation: &mut Evaluation,
     io: &ApplyInputs<'_>,
     reeval: &mut Reevaluator,
-    provider: &dyn Provider,
-) -> Result<Vec<PreparedChoice>, Diagnostic> {
-    let known = f
-        .choices
-        .iter()
-        .all(|c| c.overrides.values().all(Value::is_wholly_known));
+) -> Result<Vec<BTreeMap<String, Value>>, Diagnostic> {
     let mut overrides: Vec<_> = f.choices.iter().map(|c| c.overrides.clone()).collect();
-    if !known {
-        let addr = parse_resource_instance(&change.address)
-            .map_err(|e| Diagnostic::error(e.to_string()))?;
-        reeval.refresh_for(evaluation, io, &addr);
-        let alternatives =
-            evaluate_instance_alternatives(io.stack, evaluation, &addr).map_err(|mut errs| {
-                errs.pop().unwrap_or_else(|| {
-                    Diagnostic::error("failover alternatives could not be evaluated")
-                })
-            })?;
-        if alternatives.len() + 1 != overrides.len() {
-            return Err(Diagnostic::error(format!(
-                "the failover alternatives of `{}` changed during apply",
-                change.address
-            )));
-        }
-        for (i, alt) in alternatives.into_iter().enumerate() {
-            overrides[i + 1] = alt.overrides;
-        }
+    if overrides
+        .iter()
+        .all(|o| o.values().all(Value::is_wholly_known))
+    {
+        return Ok(overrides);
     }
-    let schemas = provider.schema();
-    let schema = schemas.resources.get(&change.type_name).ok_or_else(|| {
-        Diagnostic::error(format!("unsupported resource type `{}`", change.type_name))
+    let addr =
+        parse_resource_instance(&change.address).map_err(|e| Diagnostic::error(e.to_string()))?;
+    reeval.refresh_for(evaluation, io, &addr);
+    let alternatives =
+        evaluate_instance_alternatives(io.stack, evaluation, &addr).map_err(|mut errs| {
+            errs.pop().unwrap_or_else(|| {
+                Diagnostic::error("failover alternatives could not be evaluated")
+            })
+        })?;
+    if alternatives.len() + 1 != overrides.len() {
+        return Err(Diagnostic::error(format!(
+            "the failover alternatives of `{}` changed during apply",
+            change.address
+        )));
+    }
+    for (i, alt) in alternatives.into_iter().enumerate() {
+        overrides[i + 1] = alt.overrides;
+    }
+    Ok(overrides)
+}
+
+/// `config` with one choice's overrides, conformed and wholly known.
+fn overlay(
+    change: &ResourceChange,
+    schema: &gantry_provider::Schema,
+    config: &Value,
+    overrides: &BTreeMap<String, Value>,
+    alternative: usize,
+) -> Result<Value, Diagnostic> {
+    let overlaid = crate::plan::failover::with_overrides(config, overrides, Some(schema));
+    let conformed = conform(schema, &overlaid).map_err(|issues| {
+        invalid_config(
+            &format!("failover alternative {alternative} of `{}`", change.address),
+            &issues,
+        )
     })?;
-    let mut out = Vec::new();
-    for &i in &f.attempts {
-        let overlaid = crate::plan::failover::with_overrides(config, &overrides[i], Some(schema));
-        let conformed = conform(schema, &overlaid).map_err(|issues| {
+    if !conformed.is_wholly_known() {
+        return Err(Diagnostic::error(format!(
+            "failover alternative {alternative} of `{}` is still unknown during apply",
+            change.address
+        ))
+        .with_help(
+            "this is a bug in gantry or a provider: a value it depends on was never known",
+        ));
+    }
+    Ok(conformed)
+}
+
+/// One failover choice, planned and ready to send.
+fn prepare_choice(
+    change: &ResourceChange,
+    schema: &gantry_provider::Schema,
+    provider: &dyn Provider,
+    config: &Value,
+    overrides: &BTreeMap<String, Value>,
+    alternative: usize,
+) -> Result<PreparedChoice, Diagnostic> {
+    let conformed = overlay(change, schema, config, overrides, alternative)?;
+    let planned = provider
+        .plan(&change.type_name, None, &conformed)
+        .map_err(|e| {
             Diagnostic::error(format!(
-                "invalid failover alternative {i} of `{}`",
+                "provider could not plan failover alternative {alternative} of `{}`",
                 change.address
             ))
-            .with_detail(
-                issues
-                    .iter()
-                    .map(|i| i.message.clone())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )
+            .with_label(e.to_string())
         })?;
-        if !conformed.is_wholly_known() {
-            return Err(Diagnostic::error(format!(
-                "failover alternative {i} of `{}` is still unknown during apply",
-                change.address
-            )));
-        }
-        let planned = provider
-            .plan(&change.type_name, None, &conformed)
-            .map_err(|e| {
-                Diagnostic::error(format!(
-                    "provider could not plan failover alternative {i} of `{}`",
-                    change.address
-                ))
-                .with_label(e.to_string())
-            })?;
-        let label = if i == 0 {
-            "as written".to_owned()
-        } else {
-            crate::plan::failover::label(&overrides[i])
-        };
-        out.push(PreparedChoice {
-            alternative: i,
-            label,
-            location: provider.location_of(&change.type_name, &planned.value),
-            placement: crate::state::Placement {
-                alternative: i,
-                overrides: overrides[i]
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.to_json()))
-                    .collect(),
-            },
-            planned: planned.value,
-        });
-    }
-    Ok(out)
+    Ok(PreparedChoice {
+        alternative,
+        label: crate::plan::failover::label(overrides),
+        location: provider.location_of(&change.type_name, &planned.value),
+        placement: crate::plan::failover::placement_of(alternative, overrides),
+        planned: planned.value,
+    })
+}
+
+/// A configuration the schema refuses, with every issue.
+fn invalid_config(what: &str, issues: &[gantry_provider::ConfigIssue]) -> Diagnostic {
+    Diagnostic::error(format!("invalid configuration for {what} at apply")).with_detail(
+        issues
+            .iter()
+            .map(|i| i.message.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+    )
 }
 
 /// The `resource` block of an instance address.

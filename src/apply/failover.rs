@@ -14,6 +14,7 @@ use super::operation::{
     create_once, delete_attempt, failure, CreateOutcome, StepInputs, StepResult,
 };
 use crate::diagnostics::Diagnostic;
+use crate::plan::failover::{choice_name, FailoverPlan};
 use crate::plan::ResourceChange;
 use crate::state::Placement;
 use gantry_provider::{ErrorClass, ProviderError, Value};
@@ -42,20 +43,27 @@ struct Refusal {
     error: ProviderError,
 }
 
-/// Creates `change`, trying each of `s.choices` in turn.
-pub async fn create_with_failover(s: &StepInputs<'_, '_>, change: &ResourceChange) -> StepResult {
-    let Some(plan) = super::executor::failover_of(change, s.io) else {
-        return Err(Diagnostic::error(format!(
-            "`{}` has failover choices but no failover plan",
-            change.address
-        )));
-    };
+/// A create's failover: the plan's choices, completed and planned for apply.
+#[derive(Clone, Debug)]
+pub struct PreparedFailover {
+    pub plan: FailoverPlan,
+    /// In the order to try them.
+    pub choices: Vec<PreparedChoice>,
+}
+
+/// Creates `change`, trying each choice in turn.
+pub async fn create_with_failover(
+    s: &StepInputs<'_, '_>,
+    change: &ResourceChange,
+    failover: &PreparedFailover,
+) -> StepResult {
+    let plan = &failover.plan;
     let deadline = plan.wait_for_capacity.map(|d| Instant::now() + d);
     let triggers = |class: ErrorClass| plan.triggers(class);
     let mut refusals: Vec<Refusal> = Vec::new();
     let mut round: u32 = 0;
     loop {
-        for choice in &s.choices {
+        for choice in &failover.choices {
             let mut attempt = change.clone();
             attempt.placement = Some(choice.placement.clone());
             let error = match create_once(s, &attempt, &choice.planned, Some(&triggers)).await {
@@ -155,13 +163,8 @@ fn all_refused(
         .iter()
         .map(|r| {
             format!(
-                "{} ({}): {}{}",
-                if r.alternative == 0 {
-                    "as written".to_owned()
-                } else {
-                    format!("alternative {}", r.alternative)
-                },
-                r.label,
+                "{}: {}{}",
+                choice_name(r.alternative, &r.label),
                 r.error
                     .code
                     .as_deref()

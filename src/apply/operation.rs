@@ -29,8 +29,8 @@ pub struct StepInputs<'a, 'io> {
     pub provider: Arc<dyn Provider>,
     /// The planned state to create or update to, with the configuration completed.
     pub planned: Option<Value>,
-    /// A create's failover choices, in the order to try them (empty: no failover).
-    pub choices: Vec<super::failover::PreparedChoice>,
+    /// A create's failover, ready to try (`None`: the create is sent once).
+    pub failover: Option<super::failover::PreparedFailover>,
     /// Secrets of this change, scrubbed from every message shown.
     pub secrets: &'a [String],
 }
@@ -58,13 +58,14 @@ fn record_failed(change: &ResourceChange, e: String) -> Diagnostic {
     Diagnostic::error(format!("could not record `{}` in state", change.address)).with_detail(e)
 }
 
-/// Deletes the object a refused failover attempt left (created, then failed for lack of
-/// capacity), recorded in state as tainted until it is gone.
-pub async fn delete_attempt(
+/// Sends the delete of `object`, retried as deletes are; an object already gone counts as
+/// deleted.
+async fn send_delete(
     s: &StepInputs<'_, '_>,
     change: &ResourceChange,
     object: &Value,
-) -> Result<(), Diagnostic> {
+    conflict_for: Option<Duration>,
+) -> Result<(), ProviderError> {
     let ctx = ctx_for(s, change, "delete");
     s.calls.acquire(&change.provider).await;
     let result = s
@@ -72,23 +73,32 @@ pub async fn delete_attempt(
         .retrying(
             &change.provider,
             CallKind::Delete,
-            change.timeouts.delete,
+            conflict_for,
             on_retry(s, change),
             || s.provider.delete(&ctx, &change.type_name, object),
         )
         .await;
     s.calls.release(&change.provider);
     match result {
-        Ok(()) => {}
-        Err(e) if e.class == ErrorClass::NotFound => {}
-        Err(e) => {
-            return Err(
-                failure(s, change, "delete the failed failover attempt of", &e).with_help(
-                    "it stays in state as tainted: the next `gantry apply` deletes and replaces it",
-                ),
-            )
-        }
+        Err(e) if e.class == ErrorClass::NotFound => Ok(()),
+        other => other,
     }
+}
+
+/// Deletes the object a refused failover attempt left (created, then failed for lack of
+/// capacity), recorded in state as tainted until it is gone.
+pub async fn delete_attempt(
+    s: &StepInputs<'_, '_>,
+    change: &ResourceChange,
+    object: &Value,
+) -> Result<(), Diagnostic> {
+    send_delete(s, change, object, change.timeouts.delete)
+        .await
+        .map_err(|e| {
+            failure(s, change, "delete the failed failover attempt of", &e).with_help(
+                "it stays in state as tainted: the next `gantry apply` deletes and replaces it",
+            )
+        })?;
     s.io.recorder
         .deleted(&change.address)
         .await
@@ -105,7 +115,6 @@ pub async fn delete(
     let Some(before) = change.before.as_ref() else {
         return Ok(None);
     };
-    let ctx = ctx_for(s, change, "delete");
     // Something that stays still uses the object: a conflict will not go away by waiting
     // long, so give it a short while (dependencies detaching) and then say what holds it.
     let conflict_for = if change.still_used_by.is_empty() {
@@ -113,23 +122,9 @@ pub async fn delete(
     } else {
         Some(Duration::from_secs(30).min(s.calls.retry_policy().conflict_for))
     };
-    s.calls.acquire(&change.provider).await;
-    let result = s
-        .calls
-        .retrying(
-            &change.provider,
-            CallKind::Delete,
-            conflict_for,
-            on_retry(s, change),
-            || s.provider.delete(&ctx, &change.type_name, before),
-        )
-        .await;
-    s.calls.release(&change.provider);
-    match result {
-        Ok(()) => {}
-        Err(e) if e.class == ErrorClass::NotFound => {}
-        Err(e) => return Err(delete_failure(s, change, &e)),
-    }
+    send_delete(s, change, before, conflict_for)
+        .await
+        .map_err(|e| delete_failure(s, change, &e))?;
     let address = deposed.unwrap_or(&change.address);
     s.io.recorder
         .deleted(address)
@@ -141,8 +136,8 @@ pub async fn delete(
 /// Creates the object (the create half of a replacement too), trying its failover
 /// choices in turn when it has them.
 pub async fn create(s: &StepInputs<'_, '_>, change: &ResourceChange) -> StepResult {
-    if !s.choices.is_empty() {
-        return super::failover::create_with_failover(s, change).await;
+    if let Some(failover) = &s.failover {
+        return super::failover::create_with_failover(s, change, failover).await;
     }
     let planned = s.planned.clone().unwrap_or(Value::Null);
     match create_once(s, change, &planned, None).await {

@@ -854,6 +854,18 @@ resource "gantry_data" "node" {
     assert!(last_net < first_node, "every net before any node");
 }
 
+/// A pool that may go to zone b when zone a has no room.
+const POOL_WITH_FAILOVER: &str = r#"
+resource "gantry_data" "pool" {
+  input = "zone-a"
+  failover {
+    alternative {
+      input = "zone-b"
+    }
+  }
+}
+"#;
+
 /// A failover choice the cloud accepted and then failed for lack of capacity (a node group
 /// whose instances never came): the object is deleted before the next choice is tried, so
 /// nothing is left behind, and the choice that held is what state records.
@@ -874,18 +886,8 @@ async fn a_failover_attempt_accepted_then_out_of_capacity_is_deleted_before_the_
             }
         }),
     ));
-    let stack = r#"
-resource "gantry_data" "pool" {
-  input = "zone-a"
-  failover {
-    alternative {
-      input = "zone-b"
-    }
-  }
-}
-"#;
     let run = apply_with(
-        stack,
+        POOL_WITH_FAILOVER,
         provider.clone(),
         State::new(),
         CancellationToken::new(),
@@ -927,17 +929,13 @@ async fn a_failed_attempt_that_cannot_be_deleted_stays_tracked() {
         .unwrap()
         .push("gantry_data.pool#0".into());
     let provider = Arc::new(provider);
-    let stack = r#"
-resource "gantry_data" "pool" {
-  input = "zone-a"
-  failover {
-    alternative {
-      input = "zone-b"
-    }
-  }
-}
-"#;
-    let run = apply_with(stack, provider, State::new(), CancellationToken::new()).await;
+    let run = apply_with(
+        POOL_WITH_FAILOVER,
+        provider,
+        State::new(),
+        CancellationToken::new(),
+    )
+    .await;
     assert_eq!(run.report.errors.len(), 1);
     assert!(run.report.errors[0]
         .summary

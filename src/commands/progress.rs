@@ -5,6 +5,7 @@
 //! Terraform does), so a ten-minute file system create never looks like a hung job.
 
 use crate::apply::executor::Event;
+use crate::plan::failover::choice_name;
 use crate::plan::Action;
 use crate::ui::Ui;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -215,11 +216,7 @@ impl Progress {
                 location,
                 ..
             } => {
-                let which = if *alternative == 0 {
-                    "as written".to_owned()
-                } else {
-                    format!("alternative {alternative} ({label})")
-                };
+                let which = choice_name(*alternative, label);
                 let code = code
                     .as_deref()
                     .map(|c| format!("{c}: "))
@@ -245,10 +242,9 @@ impl Progress {
                 label,
                 refused,
             } => {
-                let which = if *alternative == 0 {
-                    "as written".to_owned()
-                } else {
-                    format!("with failover alternative {alternative} ({label})")
+                let which = match alternative {
+                    0 => choice_name(0, label),
+                    _ => format!("with failover {}", choice_name(*alternative, label)),
                 };
                 format!(
                     "{address}: created {which} after {refused} refusal{}",

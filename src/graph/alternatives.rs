@@ -5,14 +5,24 @@
 use super::walk::eval_body;
 use crate::config::eval::Evaluator;
 use crate::config::model::Failover;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, Span};
 use gantry_provider::Value;
 
 /// One evaluated alternative: the arguments it overrides, and where it is written.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Alternative {
     pub overrides: std::collections::BTreeMap<String, Value>,
-    pub span: crate::diagnostics::Span,
+    /// The `alternative` block, or the `alternatives` expression.
+    pub span: Span,
+    /// Where each override is written, when it is an argument of a block.
+    pub key_spans: std::collections::BTreeMap<String, Span>,
+}
+
+impl Alternative {
+    /// Where the override `key` is written (the alternative itself when not known).
+    pub fn span_of(&self, key: &str) -> Span {
+        self.key_spans.get(key).copied().unwrap_or(self.span)
+    }
 }
 
 /// Evaluates every alternative of `failover` in the instance's scope. Values inside an
@@ -29,6 +39,12 @@ pub fn eval_alternatives(
             Ok(Value::Map(overrides)) => out.push(Alternative {
                 overrides,
                 span: block.span,
+                key_spans: block
+                    .body
+                    .attributes
+                    .iter()
+                    .map(|(k, a)| (k.clone(), a.span))
+                    .collect(),
             }),
             Ok(_) => {}
             Err(e) => errors.extend(e),
@@ -42,6 +58,7 @@ pub fn eval_alternatives(
                         Value::Map(overrides) => out.push(Alternative {
                             overrides,
                             span: expr.span(),
+                            key_spans: std::collections::BTreeMap::new(),
                         }),
                         other => errors.push(
                             Diagnostic::error(format!("alternative {i} is not an object"))

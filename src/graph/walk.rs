@@ -1093,21 +1093,9 @@ pub fn evaluate_instance_config(
     ev: &Evaluation,
     addr: &ResourceInstanceAddr,
 ) -> Result<Value, Vec<Diagnostic>> {
-    let path = addr.module.path();
-    let (Some(module), Some(mid)) = (stack.module(&path), ev.values.lookup(&addr.module)) else {
-        return Err(vec![Diagnostic::error(format!(
-            "`{addr}` is no longer in the stack"
-        ))]);
-    };
-    let Some(res) = module.resources.get(&addr.resource) else {
-        return Err(vec![Diagnostic::error(format!(
-            "`{addr}` is no longer in the stack"
-        ))]);
-    };
-    let each = instance_each(stack, ev, addr, res, module, mid);
-    let scope = Scope::new(&ev.values, stack, mid, module).with_repetition(addr.key.clone(), each);
-    let mut evaluator = Evaluator::new(&scope, &module.dir).at_apply_time(true);
-    eval_body(&mut evaluator, &res.body)
+    with_instance_evaluator(stack, ev, addr, |evaluator, res| {
+        eval_body(evaluator, &res.body)
+    })
 }
 
 /// Evaluates one resource instance's `failover` alternatives against the values as they
@@ -1117,24 +1105,35 @@ pub fn evaluate_instance_alternatives(
     ev: &Evaluation,
     addr: &ResourceInstanceAddr,
 ) -> Result<Vec<Alternative>, Vec<Diagnostic>> {
+    with_instance_evaluator(stack, ev, addr, |evaluator, res| match &res.failover {
+        Some(failover) => eval_alternatives(evaluator, failover),
+        None => Ok(Vec::new()),
+    })
+}
+
+/// Runs `f` with an apply-time evaluator in one resource instance's scope.
+fn with_instance_evaluator<T>(
+    stack: &Stack,
+    ev: &Evaluation,
+    addr: &ResourceInstanceAddr,
+    f: impl FnOnce(&mut Evaluator<'_>, &Resource) -> Result<T, Vec<Diagnostic>>,
+) -> Result<T, Vec<Diagnostic>> {
     let path = addr.module.path();
-    let (Some(module), Some(mid)) = (stack.module(&path), ev.values.lookup(&addr.module)) else {
-        return Err(vec![Diagnostic::error(format!(
+    let gone = || {
+        vec![Diagnostic::error(format!(
             "`{addr}` is no longer in the stack"
-        ))]);
+        ))]
+    };
+    let (Some(module), Some(mid)) = (stack.module(&path), ev.values.lookup(&addr.module)) else {
+        return Err(gone());
     };
     let Some(res) = module.resources.get(&addr.resource) else {
-        return Err(vec![Diagnostic::error(format!(
-            "`{addr}` is no longer in the stack"
-        ))]);
-    };
-    let Some(failover) = &res.failover else {
-        return Ok(Vec::new());
+        return Err(gone());
     };
     let each = instance_each(stack, ev, addr, res, module, mid);
     let scope = Scope::new(&ev.values, stack, mid, module).with_repetition(addr.key.clone(), each);
     let mut evaluator = Evaluator::new(&scope, &module.dir).at_apply_time(true);
-    eval_alternatives(&mut evaluator, failover)
+    f(&mut evaluator, res)
 }
 
 /// Records the applied value of one resource instance, so that references see it.

@@ -1,7 +1,6 @@
 //! Prices a plan: the cost of every resource before and after it, the stack's total and the
 //! change this plan makes to it.
 
-use super::failover::with_overrides;
 use super::{Action, Plan, ResourceChange};
 use crate::catalog::cost::{resource_cost, Cost, Pricing};
 use crate::catalog::Catalog;
@@ -116,16 +115,10 @@ pub fn price_plan(plan: &Plan, providers: &Providers, catalog: &Catalog) -> Plan
 /// The planned object apply creates first: for a create with failover, the first choice
 /// it tries.
 fn first_choice(change: &ResourceChange) -> Option<Value> {
-    let after = change.after.as_ref()?;
-    let Some(f) = change.failover.as_ref().filter(|_| creates(change.action)) else {
-        return Some(after.clone());
-    };
-    let first = f.attempts.first().and_then(|&i| f.choices.get(i))?;
-    Some(with_overrides(
-        after,
-        &first.overrides,
-        change.schema.as_deref(),
-    ))
+    match change.failover.as_ref().filter(|_| creates(change.action)) {
+        Some(f) => f.first()?.planned.clone(),
+        None => change.after.clone(),
+    }
 }
 
 fn creates(action: Action) -> bool {
@@ -158,19 +151,17 @@ pub fn price_value(
 /// first under `order = "cost"`).
 pub fn price_choices(plan: &mut Plan, providers: &Providers, catalog: &Catalog) {
     for change in plan.changes.iter_mut().filter(|c| creates(c.action)) {
-        let (Some(after), Some(mut f)) = (change.after.clone(), change.failover.take()) else {
+        let Some(mut f) = change.failover.take() else {
             continue;
         };
         for choice in &mut f.choices {
-            let value = with_overrides(&after, &choice.overrides, change.schema.as_deref());
-            choice.hourly = price_value(change, &value, providers, catalog).map(|c| c.hourly());
+            choice.hourly = choice
+                .planned
+                .as_ref()
+                .and_then(|v| price_value(change, v, providers, catalog))
+                .map(|c| c.hourly());
         }
-        let held_first = f.attempts.first().copied().filter(|&i| Some(i) == f.held);
         f.order_attempts();
-        if let Some(held) = held_first {
-            f.attempts.retain(|&i| i != held);
-            f.attempts.insert(0, held);
-        }
         change.failover = Some(f);
     }
 }

@@ -8,14 +8,17 @@
 //! - An object that exists keeps the choice it was created with ([`Placement`] in state):
 //!   the plan applies that choice's overrides, so capacity coming back in the first zone
 //!   never moves it. `--replace` places it afresh.
-//! - While a create is pending, what its alternatives override is unknown to the rest of
-//!   the stack: dependants are completed at apply with the choice that held.
+//! - Every choice is planned by the provider while planning (an alternative that is not a
+//!   valid configuration is an error now, not at apply). While a create is pending, every
+//!   attribute on which the choices differ is unknown to the rest of the stack: dependants
+//!   are completed at apply with the choice that held.
 
+use super::refresh::Prior;
 use crate::config::model::{FailoverOn, FailoverOrder, Resource};
 use crate::diagnostics::{did_you_mean, Diagnostic};
 use crate::graph::alternatives::Alternative;
 use crate::state::Placement;
-use gantry_provider::{ErrorClass, Schema, Value};
+use gantry_provider::{conform, ErrorClass, Provider, Schema, Value};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -33,6 +36,10 @@ pub struct FailoverPlan {
     pub attempts: Vec<usize>,
     /// The choice that holds the object, when it exists.
     pub held: Option<usize>,
+    /// A choice tried before the others when it is not skipped: on a replacement, the one
+    /// that held the old object.
+    #[serde(skip)]
+    pub prefer: Option<usize>,
 }
 
 fn seconds<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
@@ -56,6 +63,9 @@ pub struct Choice {
     pub hourly: Option<f64>,
     /// Why apply will not try it (a quota it cannot fit).
     pub skipped: Option<String>,
+    /// The object the provider plans for a create with this choice (set while planning).
+    #[serde(skip)]
+    pub planned: Option<Value>,
 }
 
 impl FailoverPlan {
@@ -69,20 +79,9 @@ impl FailoverPlan {
 
     /// What state records for an object created with choice `index`.
     pub fn placement(&self, index: usize) -> Placement {
-        let overrides = self
-            .choices
-            .get(index)
-            .map(|c| {
-                c.overrides
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.to_json()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        Placement {
-            alternative: index,
-            overrides,
-        }
+        let none = BTreeMap::new();
+        let overrides = self.choices.get(index).map_or(&none, |c| &c.overrides);
+        placement_of(index, overrides)
     }
 
     /// Every argument some alternative overrides.
@@ -93,8 +92,8 @@ impl FailoverPlan {
             .collect()
     }
 
-    /// Orders the attempts: by cost when asked (unpriced last, the stack's order among
-    /// equals), without the skipped choices.
+    /// Orders the attempts: the preferred choice first, then by cost when asked (unpriced
+    /// last, the stack's order among equals), without the skipped choices.
     pub fn order_attempts(&mut self) {
         let mut attempts: Vec<usize> = (0..self.choices.len())
             .filter(|&i| self.choices[i].skipped.is_none())
@@ -110,7 +109,36 @@ impl FailoverPlan {
                 }
             });
         }
+        if let Some(first) = self.prefer.filter(|p| attempts.contains(p)) {
+            attempts.retain(|&i| i != first);
+            attempts.insert(0, first);
+        }
         self.attempts = attempts;
+    }
+
+    /// The choice apply tries first.
+    pub fn first(&self) -> Option<&Choice> {
+        self.attempts.first().and_then(|&i| self.choices.get(i))
+    }
+}
+
+/// What state records for an object created with `alternative` and its `overrides`.
+pub fn placement_of(alternative: usize, overrides: &BTreeMap<String, Value>) -> Placement {
+    Placement {
+        alternative,
+        overrides: overrides
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_json()))
+            .collect(),
+    }
+}
+
+/// `as written`, or `alternative 2 (instance_type = "p4d.24xlarge")`.
+pub fn choice_name(alternative: usize, label: &str) -> String {
+    if alternative == 0 {
+        "as written".to_owned()
+    } else {
+        format!("alternative {alternative} ({label})")
     }
 }
 
@@ -119,9 +147,10 @@ pub fn choices(alternatives: &[Alternative]) -> Vec<Choice> {
     let mut out = vec![Choice {
         alternative: 0,
         overrides: BTreeMap::new(),
-        label: "as written".to_owned(),
+        label: label(&BTreeMap::new()),
         hourly: None,
         skipped: None,
+        planned: None,
     }];
     for (i, alt) in alternatives.iter().enumerate() {
         out.push(Choice {
@@ -130,6 +159,7 @@ pub fn choices(alternatives: &[Alternative]) -> Vec<Choice> {
             label: label(&alt.overrides),
             hourly: None,
             skipped: None,
+            planned: None,
         });
     }
     out
@@ -145,13 +175,33 @@ pub fn plan_for(resource: &Resource, alternatives: &[Alternative]) -> Option<Fai
         choices: choices(alternatives),
         attempts: Vec::new(),
         held: None,
+        prefer: None,
     };
     plan.order_attempts();
     Some(plan)
 }
 
+/// The failover of a create without a `failover` block under `--wait-for-capacity`: the
+/// resource as written, retried on capacity errors until the deadline.
+pub fn as_written_only(wait_for_capacity: Duration) -> FailoverPlan {
+    let mut plan = FailoverPlan {
+        on: vec![FailoverOn::Capacity],
+        order: FailoverOrder::Stack,
+        wait_for_capacity: Some(wait_for_capacity),
+        choices: choices(&[]),
+        attempts: Vec::new(),
+        held: None,
+        prefer: None,
+    };
+    plan.order_attempts();
+    plan
+}
+
 /// `availability_zone = "us-east-1b", subnet_id = (known after apply)`.
 pub fn label(overrides: &BTreeMap<String, Value>) -> String {
+    if overrides.is_empty() {
+        return "as written".to_owned();
+    }
     overrides
         .iter()
         .map(|(k, v)| {
@@ -190,7 +240,7 @@ pub fn check_overrides(
                 continue;
             }
             let mut d = Diagnostic::error(format!("`{key}` is not an argument of `{type_name}`"))
-                .with_span(alt.span)
+                .with_span(alt.span_of(key))
                 .with_address(address.to_owned())
                 .with_label("in this failover alternative");
             d = match did_you_mean(key, arguments.iter().copied()) {
@@ -245,17 +295,151 @@ pub fn held_choice(placement: Option<&Placement>, choices: &[Choice]) -> Option<
 }
 
 /// The value the rest of the stack sees of a resource about to be created with failover:
-/// what any alternative overrides is known only once a choice holds.
-pub fn hide_overridden(value: Value, plan: &FailoverPlan) -> Value {
+/// every attribute on which its choices differ (or that one overrides) is known only once a
+/// choice holds.
+pub fn hide_differences(value: Value, plan: &FailoverPlan) -> Value {
     let Value::Map(mut map) = value else {
         return value;
     };
-    for key in plan.overridden_keys() {
-        if let Some(v) = map.get_mut(key) {
+    let overridden = plan.overridden_keys();
+    for (key, v) in &mut map {
+        let differs = plan
+            .choices
+            .iter()
+            .filter_map(|c| c.planned.as_ref())
+            .any(|p| p.as_map().and_then(|m| m.get(key)) != Some(&*v));
+        if differs || overridden.contains(key.as_str()) {
             *v = Value::unknown();
         }
     }
     Value::Map(map)
+}
+
+/// What planning one resource instance needs to know of its failover.
+pub struct InstanceInputs<'a> {
+    pub resource: &'a Resource,
+    pub alternatives: &'a [Alternative],
+    pub schema: &'a Schema,
+    pub provider: &'a dyn Provider,
+    pub address: &'a str,
+    /// The instance's configuration as written, unmarked.
+    pub config: &'a Value,
+    /// The object state holds, if any.
+    pub prior: Option<&'a Prior>,
+    /// `--replace` names it: placed afresh.
+    pub forced: bool,
+}
+
+/// An instance's failover, planned.
+pub struct InstanceFailover {
+    pub plan: FailoverPlan,
+    /// For an object that exists: the configuration with the choice that holds it (what
+    /// the plan compares with the object).
+    pub held_config: Option<Value>,
+    pub placement: Option<Placement>,
+    /// The object was placed by an alternative the stack no longer lists.
+    pub placement_lost: bool,
+}
+
+/// Plans the failover of one instance: checks and plans every choice, and finds the one
+/// that holds an existing object. `None` when the resource has no `failover` block.
+pub fn plan_instance(i: &InstanceInputs<'_>) -> Result<Option<InstanceFailover>, Vec<Diagnostic>> {
+    let type_name = &i.resource.addr.type_name;
+    let Some(mut plan) = plan_for(i.resource, i.alternatives) else {
+        return Ok(None);
+    };
+    let issues = check_overrides(i.alternatives, i.schema, type_name, i.address);
+    if !issues.is_empty() {
+        return Err(issues);
+    }
+    let mut configs = Vec::with_capacity(plan.choices.len());
+    let mut errors = Vec::new();
+    // The resource as written is checked by the planner itself: report only what an
+    // alternative adds.
+    let mut as_written_problems = Vec::new();
+    for choice in &mut plan.choices {
+        let alt = choice
+            .alternative
+            .checked_sub(1)
+            .map(|n| &i.alternatives[n]);
+        let at = |message: String, key: &str| {
+            Diagnostic::error(message)
+                .with_span(alt.map_or(i.resource.span, |a| a.span_of(key)))
+                .with_address(i.address.to_owned())
+                .with_label(format!(
+                    "with failover {}",
+                    choice_name(choice.alternative, &choice.label)
+                ))
+        };
+        let overlaid = with_overrides(i.config, &choice.overrides, Some(i.schema));
+        match conform(i.schema, &overlaid) {
+            Ok(conformed) => {
+                match i.provider.plan(type_name, None, &conformed) {
+                    Ok(p) => choice.planned = Some(p.value),
+                    Err(e) => errors.push(at(
+                        format!("provider could not plan `{}`: {e}", i.address),
+                        "",
+                    )),
+                }
+                let problems = i.provider.validate(type_name, &conformed);
+                if alt.is_none() {
+                    as_written_problems = problems;
+                } else {
+                    for message in problems {
+                        if !as_written_problems.contains(&message) {
+                            errors.push(at(message, ""));
+                        }
+                    }
+                }
+                configs.push(conformed);
+            }
+            Err(issues) => {
+                errors.extend(issues.into_iter().map(|issue| {
+                    let head = issue.path.split('.').next().unwrap_or_default().to_owned();
+                    at(issue.message, &head)
+                }));
+                configs.push(Value::Null);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut out = InstanceFailover {
+        plan,
+        held_config: None,
+        placement: None,
+        placement_lost: false,
+    };
+    // An object that exists keeps the alternative it was created with.
+    if let Some(p) = i.prior.filter(|p| !i.forced && !p.tainted) {
+        match held_choice(p.placement.as_ref(), &out.plan.choices) {
+            Some(held) => {
+                out.plan.held = Some(held);
+                out.placement = Some(out.plan.placement(held));
+                out.held_config = Some(configs.swap_remove(held));
+            }
+            None => out.placement_lost = true,
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Completes an instance's failover once its action is known: a replacement tries the
+/// choice that held the old object first, and a create hides from the rest of the stack
+/// what depends on the choice. Returns the value the rest of the stack sees.
+pub fn finish(plan: &mut FailoverPlan, action: super::Action, forced: bool, value: Value) -> Value {
+    use super::Action;
+    if action.is_replace() && !forced {
+        plan.prefer = plan.held;
+        plan.order_attempts();
+    }
+    match action {
+        Action::Create | Action::DeleteThenCreate | Action::CreateThenDelete => {
+            hide_differences(value, plan)
+        }
+        _ => value,
+    }
 }
 
 #[cfg(test)]
@@ -270,6 +454,7 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), v.clone()))
                 .collect(),
             span: Span::new(crate::diagnostics::FileId(0), 0..0),
+            key_spans: BTreeMap::new(),
         }
     }
 
@@ -288,6 +473,7 @@ mod tests {
             choices,
             attempts: Vec::new(),
             held: None,
+            prefer: None,
         };
         p.order_attempts();
         p
@@ -302,6 +488,46 @@ mod tests {
         assert_eq!(p.attempts, vec![2, 0, 3, 1]);
         let p = plan(FailoverOrder::Stack, &[Some(98.0), None, Some(55.0)]);
         assert_eq!(p.attempts, vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn a_preferred_choice_goes_first_unless_skipped() {
+        let mut p = plan(FailoverOrder::Cost, &[Some(98.0), Some(40.0), Some(55.0)]);
+        assert_eq!(p.attempts, vec![1, 2, 0]);
+        p.prefer = Some(2);
+        p.order_attempts();
+        assert_eq!(p.attempts, vec![2, 1, 0]);
+        p.choices[2].skipped = Some("quota".into());
+        p.order_attempts();
+        assert_eq!(p.attempts, vec![1, 0]);
+    }
+
+    #[test]
+    fn dependants_see_unknown_wherever_the_choices_differ() {
+        let mut p = plan(FailoverOrder::Stack, &[None, None]);
+        p.choices[0].planned = Some(Value::map([
+            ("availability_zone", Value::from("a")),
+            ("instance_type", Value::from("p5")),
+            ("ami", Value::from("ami-1")),
+        ]));
+        p.choices[1].planned = Some(Value::map([
+            ("availability_zone", Value::from("b")),
+            ("instance_type", Value::from("p5")),
+            ("ami", Value::from("ami-1")),
+        ]));
+        // Alternative 1 overrides availability_zone itself here; make the zone differ
+        // through planning alone by overriding another key.
+        p.choices[1].overrides = [("subnet_id".to_owned(), Value::from("s-b"))]
+            .into_iter()
+            .collect();
+        let seen = hide_differences(p.choices[0].planned.clone().unwrap_or_default(), &p);
+        let m = seen.as_map().expect("an object");
+        assert!(
+            m["availability_zone"].is_unknown(),
+            "derived from the subnet"
+        );
+        assert_eq!(m["instance_type"], Value::from("p5"));
+        assert_eq!(m["ami"], Value::from("ami-1"));
     }
 
     #[test]

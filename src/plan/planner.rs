@@ -399,65 +399,59 @@ impl InstanceHook for Planner<'_> {
         let prior = prior_entry;
         let mut conformed = conformed;
         let forced = self.options.replace.iter().any(|r| r == &address);
-        let mut failover = if data {
-            None
-        } else {
-            super::failover::plan_for(resource, alternatives)
-        };
         let mut placement = None;
         let mut placement_lost = false;
-        if let Some(f) = &mut failover {
-            let issues =
-                super::failover::check_overrides(alternatives, schema, type_name, &address);
-            if !issues.is_empty() {
-                for d in issues {
-                    diags.push(d);
+        let mut failover = None;
+        // What the object is planned with: the configuration as written, or, for an object
+        // a failover alternative placed, with that alternative's overrides. The change
+        // keeps the configuration as written, which apply lays each choice over.
+        let mut plan_config = None;
+        if !data {
+            let inputs = super::failover::InstanceInputs {
+                resource,
+                alternatives,
+                schema,
+                provider: provider.as_ref(),
+                address: &address,
+                config: &plain,
+                prior,
+                forced,
+            };
+            match super::failover::plan_instance(&inputs) {
+                Ok(None) => {}
+                Ok(Some(f)) => {
+                    plan_config = f.held_config;
+                    placement = f.placement;
+                    placement_lost = f.placement_lost;
+                    failover = Some(f.plan);
                 }
-                return Planner::open(config);
-            }
-            // An object that exists keeps the alternative it was created with.
-            if let Some(p) = prior.filter(|p| !forced && !p.tainted) {
-                match super::failover::held_choice(p.placement.as_ref(), &f.choices) {
-                    Some(i) => {
-                        f.held = Some(i);
-                        placement = Some(f.placement(i));
-                        if i > 0 {
-                            let overlaid = super::failover::with_overrides(
-                                &plain,
-                                &f.choices[i].overrides,
-                                Some(schema),
-                            );
-                            match conform(schema, &overlaid) {
-                                Ok(c) => conformed = c,
-                                Err(issues) => {
-                                    for issue in issues {
-                                        diags.push(
-                                            Diagnostic::error(issue.message)
-                                                .with_span(resource.span)
-                                                .with_address(address.clone())
-                                                .with_label(
-                                                    "with the failover alternative that holds it",
-                                                ),
-                                        );
-                                    }
-                                    return Planner::open(config);
-                                }
-                            }
-                        }
+                Err(errors) => {
+                    for d in errors {
+                        diags.push(d);
                     }
-                    None => placement_lost = true,
+                    return Planner::open(config);
                 }
             }
         }
-        if let Some(p) = prior {
-            super::ignore::apply(
-                &mut conformed,
-                &p.attributes,
-                &resource.lifecycle.ignore_changes,
-                resource.lifecycle.ignore_all_changes,
-            );
-        }
-        let planned = match provider.plan(type_name, prior.map(|p| &p.attributes), &conformed) {
+        let ignore = |config: &mut Value| {
+            if let Some(p) = prior {
+                super::ignore::apply(
+                    config,
+                    &p.attributes,
+                    &resource.lifecycle.ignore_changes,
+                    resource.lifecycle.ignore_all_changes,
+                );
+            }
+        };
+        ignore(&mut conformed);
+        let plan_config = match plan_config {
+            Some(mut held) => {
+                ignore(&mut held);
+                held
+            }
+            None => conformed.clone(),
+        };
+        let planned = match provider.plan(type_name, prior.map(|p| &p.attributes), &plan_config) {
             Ok(p) => p,
             Err(e) => {
                 diags.push(
@@ -516,10 +510,6 @@ impl InstanceHook for Planner<'_> {
                         .to_owned(),
                 ),
             ),
-            Some(_) if !planned.requires_replace.is_empty() && placement_lost => (
-                replace_action(cbd),
-                Some("the failover alternative it was created with is no longer in the stack, so it is placed as written".to_owned()),
-            ),
             Some(_) if !planned.requires_replace.is_empty() => (replace_action(cbd), None),
             Some(p) if p.attributes != planned.value || !planned.value.is_wholly_known() => {
                 (Action::Update, None)
@@ -554,16 +544,17 @@ impl InstanceHook for Planner<'_> {
         } else {
             planned.value.clone()
         };
-        if let Some(f) = &mut failover {
-            // A replacement tries the alternative that held the old object first.
-            if let (true, false, Some(held)) = (action.is_replace(), forced, f.held) {
-                f.attempts.retain(|&i| i != held);
-                f.attempts.insert(0, held);
-            }
-        }
-        let value = match &failover {
-            Some(f) if creates => super::failover::hide_overridden(value, f),
-            _ => value,
+        let value = match &mut failover {
+            Some(f) => super::failover::finish(f, action, forced, value),
+            None => value,
+        };
+        // Said whenever it shows: the object moves back to what the stack writes.
+        let reason = match (placement_lost, action) {
+            (true, a) if a != Action::NoOp && reason.is_none() => Some(
+                "the failover alternative it was created with is no longer in the stack, so it is planned as written"
+                    .to_owned(),
+            ),
+            _ => reason,
         };
         let change = ResourceChange {
             address,

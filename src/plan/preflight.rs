@@ -289,8 +289,7 @@ pub async fn check_choice_quotas(
             change.action,
             Action::Create | Action::DeleteThenCreate | Action::CreateThenDelete
         );
-        let (true, Some(f), Some(after)) = (creates, change.failover.clone(), change.after.clone())
-        else {
+        let (true, Some(f)) = (creates, change.failover.clone()) else {
             continue;
         };
         let mut f = f;
@@ -301,11 +300,7 @@ pub async fn check_choice_quotas(
         for &i in &f.attempts.clone() {
             let mut one = change.clone();
             one.failover = None;
-            one.after = Some(super::failover::with_overrides(
-                &after,
-                &f.choices[i].overrides,
-                change.schema.as_deref(),
-            ));
+            one.after.clone_from(&f.choices[i].planned);
             let scratch = Plan {
                 changes: vec![one],
                 ..Plan::default()
@@ -376,12 +371,7 @@ pub async fn check_choice_quotas(
         for (code, region, needed) in own_claim.unwrap_or_default() {
             *claimed.entry((code, region)).or_default() += needed;
         }
-        let held_first = f.attempts.first().copied().filter(|&i| Some(i) == f.held);
         f.order_attempts();
-        if let Some(held) = held_first.filter(|h| f.attempts.contains(h)) {
-            f.attempts.retain(|&i| i != held);
-            f.attempts.insert(0, held);
-        }
         if f.attempts.is_empty() {
             if let Some(found) = first_shortfall {
                 for d in found.iter() {

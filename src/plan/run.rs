@@ -275,27 +275,24 @@ pub async fn plan_configured(
     let catalog = stack.catalog.clone();
     let catalog = catalog.as_ref();
     super::costs::price_choices(&mut plan, providers, catalog);
+    // Quotas first: a failover choice they cannot hold is skipped, and the plan is priced
+    // (and held to its budget) as the choice apply tries first.
+    let checked = !req.options.destroy && !diags.has_errors();
+    if checked {
+        plan.quotas = super::preflight::check_quotas(&plan, providers, catalog, &mut diags).await;
+        let choices =
+            super::preflight::check_choice_quotas(&mut plan, providers, catalog, &mut diags).await;
+        plan.quotas.extend(choices);
+    }
     plan.costs = super::costs::price_plan(&plan, providers, catalog);
     if !req.options.destroy {
         let limits = budget_limits(&stack, req.max_hourly);
         plan.costs.budget_hourly = limits.max_hourly;
         plan.costs.budget_monthly = limits.max_monthly;
-    }
-    if !req.options.destroy && !diags.has_errors() {
-        let limits = budget_limits(&stack, req.max_hourly);
-        if let Some(d) = super::preflight::check_budget(&plan.costs, &limits) {
-            diags.push(d);
-        }
-        plan.quotas = super::preflight::check_quotas(&plan, providers, catalog, &mut diags).await;
-        let choices =
-            super::preflight::check_choice_quotas(&mut plan, providers, catalog, &mut diags).await;
-        if !choices.is_empty() || plan.changes.iter().any(|c| c.failover.is_some()) {
-            plan.quotas.extend(choices);
-            // The first choice may have been skipped: price what apply tries first.
-            let (hourly, monthly) = (plan.costs.budget_hourly, plan.costs.budget_monthly);
-            plan.costs = super::costs::price_plan(&plan, providers, catalog);
-            plan.costs.budget_hourly = hourly;
-            plan.costs.budget_monthly = monthly;
+        if checked {
+            if let Some(d) = super::preflight::check_budget(&plan.costs, &limits) {
+                diags.push(d);
+            }
         }
     }
     if !req.options.destroy {

@@ -460,6 +460,24 @@ fn bad_failover_blocks_are_errors_with_their_place() {
         "{}",
         run.stderr
     );
+    // An alternative the type refuses is an error while planning, at the alternative.
+    write(
+        dir,
+        "main.hcl",
+        &stack("").replace(
+            "instance_type = \"p4d.24xlarge\"",
+            "instance_type = [\"p4d.24xlarge\"]",
+        ),
+    );
+    let run = gantry(dir, &["plan", "--sim", "."]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("with failover alternative 2")
+            && run.stderr.contains("main.hcl:")
+            && run.stderr.contains("instance_type = [\"p4d.24xlarge\"]"),
+        "{}",
+        run.stderr
+    );
     write(
         dir,
         "main.hcl",
@@ -573,4 +591,51 @@ resource "aws_instance" "trainer" {
         s["resources"]["aws_instance.trainer[1]"]["attributes"]["instance_type"],
         "p4d.24xlarge"
     );
+}
+
+/// A replacement tries the choice that held the old object first, and when that one is
+/// refused, "as written" really is the resource as written (not the held choice again).
+#[test]
+fn a_replacement_tries_the_held_choice_first_then_the_others_as_written() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(dir, "main.hcl", &stack(""));
+    tables(dir, NO_P5_IN_1A);
+    let run = apply(dir, &[]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert_eq!(output(dir, "zone"), "us-east-1b");
+
+    // A new image forces a replacement; now us-east-1b is full and us-east-1a has room.
+    write(
+        dir,
+        "main.hcl",
+        &stack("").replace("ami-0123456789abcdef0", "ami-0fedcba9876543210"),
+    );
+    tables(
+        dir,
+        r#"{"capacity": [{"type": "aws_instance", "attribute": "instance_type", "value": "p5.48xlarge", "zone": "us-east-1b"}]}"#,
+    );
+    let plan = gantry(dir, &["plan", "--sim", "--json", "."]);
+    assert_eq!(plan.code, 0, "{}", plan.transcript());
+    let change = plan
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["type"] == "planned_change" && v["address"] == "aws_instance.trainer")
+        .unwrap_or_else(|| panic!("{}", plan.stdout));
+    assert_eq!(change["action"], "delete_then_create");
+    assert_eq!(change["failover"]["attempts"], serde_json::json!([1, 0, 2]));
+    let run = apply(dir, &[]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("alternative 1 (subnet_id = \"subnet-"),
+        "the held choice was tried first: {}",
+        run.stderr
+    );
+    assert_eq!(output(dir, "zone"), "us-east-1a");
+    assert_eq!(
+        state(dir)["resources"]["aws_instance.trainer"]["placement"]["alternative"],
+        0
+    );
+    assert_eq!(world(dir, "aws_instance").len(), 1);
 }
