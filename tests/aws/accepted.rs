@@ -320,19 +320,7 @@ fn creates_refused_while_iam_propagates_are_sent_again() {
     block_on(async {
         let aws = provider(&moto).await;
         let subnet = network(&aws).await;
-        let images = moto
-            .ec2()
-            .describe_images()
-            .owners("amazon")
-            .send()
-            .await
-            .expect("images");
-        let ami = images
-            .images()
-            .iter()
-            .find_map(|i| i.image_id())
-            .expect("an AMI")
-            .to_owned();
+        let ami = crate::support::an_ami(&moto.ec2()).await;
         moto.iam()
             .create_instance_profile()
             .instance_profile_name("gpu-node")

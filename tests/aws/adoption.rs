@@ -364,20 +364,7 @@ fn launch_template_adoption() {
 fn instance_adoption() {
     run(|moto| async move {
         let aws = provider(&moto).await;
-        let images = moto
-            .ec2()
-            .describe_images()
-            .owners("amazon")
-            .send()
-            .await
-            .expect("images");
-        let ami = images
-            .images()
-            .iter()
-            .find(|i| i.root_device_name().is_some())
-            .and_then(|i| i.image_id())
-            .expect("an AMI")
-            .to_owned();
+        let ami = crate::support::an_ami(&moto.ec2()).await;
         let instance = Value::map([("ami", s(&ami)), ("instance_type", s("t3.micro"))]);
         adoption(
             &aws,

@@ -120,14 +120,7 @@ fn ami_and_keys(moto: &Moto) -> String {
     for key in ["ops", "ops-2"] {
         block_on(ec2.create_key_pair().key_name(key).send()).expect("key pair");
     }
-    let images = block_on(ec2.describe_images().owners("amazon").send()).expect("images");
-    images
-        .images()
-        .iter()
-        .find(|i| i.root_device_name().is_some())
-        .and_then(|i| i.image_id())
-        .expect("an AMI")
-        .to_owned()
+    moto.an_ami()
 }
 
 /// Nothing gantry made is left: no VPC, launch template or live instance with its tag.

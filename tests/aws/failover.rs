@@ -4,7 +4,7 @@
 //! the alternative put it, tagged with the stack and address. A run killed in the middle of
 //! a failover is finished by the next apply without a second instance.
 
-use crate::support::{block_on, Moto};
+use crate::support::Moto;
 use std::time::Duration;
 
 const STACK: &str = r#"
@@ -48,17 +48,6 @@ output "zone" {
 }
 "#;
 
-fn ami(moto: &Moto) -> String {
-    let images = block_on(moto.ec2().describe_images().owners("amazon").send()).expect("images");
-    images
-        .images()
-        .iter()
-        .find(|i| i.root_device_name().is_some())
-        .and_then(|i| i.image_id())
-        .expect("an AMI")
-        .to_owned()
-}
-
 /// Instances not terminated, as boto3 sees them: one JSON line each with id, type, zone,
 /// subnet and the gantry address tag.
 fn live_instances(moto: &Moto) -> Vec<serde_json::Value> {
@@ -79,7 +68,7 @@ fn live_instances(moto: &Moto) -> Vec<serde_json::Value> {
 #[test]
 fn no_capacity_in_the_first_zone_puts_the_instance_in_the_next() {
     let moto = Moto::start();
-    let ami = ami(&moto);
+    let ami = moto.an_ami();
     moto.set_faults(&serde_json::json!({
         "capacity": [{"instance_type": "p5.48xlarge", "zone": "us-east-1a"}]
     }));
@@ -131,7 +120,7 @@ fn no_capacity_in_the_first_zone_puts_the_instance_in_the_next() {
 #[test]
 fn a_failover_killed_midway_is_finished_without_a_second_instance() {
     let moto = Moto::start();
-    let ami = ami(&moto);
+    let ami = moto.an_ami();
     moto.set_faults(&serde_json::json!({
         "capacity": [{"instance_type": "p5.48xlarge"}]
     }));

@@ -81,22 +81,6 @@ async fn launch(ec2: &aws_sdk_ec2::Client, ami: &str, instance_type: &str, spot:
         .to_owned()
 }
 
-async fn an_ami(ec2: &aws_sdk_ec2::Client) -> String {
-    let images = ec2
-        .describe_images()
-        .owners("amazon")
-        .send()
-        .await
-        .expect("images");
-    images
-        .images()
-        .iter()
-        .find(|i| i.root_device_name().is_some())
-        .and_then(|i| i.image_id())
-        .expect("an AMI")
-        .to_owned()
-}
-
 #[test]
 fn reads_the_limit_and_the_vcpus_in_use_by_family_and_purchase_option() {
     let moto = Moto::start();
@@ -130,7 +114,7 @@ fn reads_the_limit_and_the_vcpus_in_use_by_family_and_purchase_option() {
         );
 
         // One on-demand p5.48xlarge, one spot p5.48xlarge, one on-demand g6.xlarge.
-        let ami = an_ami(&ec2).await;
+        let ami = crate::support::an_ami(&ec2).await;
         let p5 = launch(&ec2, &ami, "p5.48xlarge", false).await;
         launch(&ec2, &ami, "p5.48xlarge", true).await;
         launch(&ec2, &ami, "g6.xlarge", false).await;

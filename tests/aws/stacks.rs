@@ -692,22 +692,11 @@ output "private_subnet_ids" {
 }
 "#;
 
-fn an_ami(moto: &Moto) -> String {
-    let images = block_on(moto.ec2().describe_images().owners("amazon").send()).expect("images");
-    images
-        .images()
-        .iter()
-        .find(|i| i.root_device_name().is_some())
-        .and_then(|i| i.image_id())
-        .expect("an AMI")
-        .to_owned()
-}
-
 #[test]
 fn gpu_instances_stack_module_checks_quota_applies_and_destroys() {
     let moto = Moto::start();
     let ec2 = moto.ec2();
-    let ami = an_ami(&moto);
+    let ami = moto.an_ami();
     let stack = moto.stack();
     write_root(&stack, &GPU_INSTANCES.replace("__AMI__", &ami));
 

@@ -116,6 +116,11 @@ impl Moto {
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
+    /// An Amazon machine image moto ships (one with a root device, as RunInstances needs).
+    pub fn an_ami(&self) -> String {
+        block_on(an_ami(&self.ec2()))
+    }
+
     /// Writes the launcher's fault file (capacity errors, throttling, EC2 quotas).
     pub fn set_faults(&self, json: &serde_json::Value) {
         std::fs::write(self.dir.path().join("faults.json"), json.to_string())
@@ -407,5 +412,22 @@ pub fn id_of(state: &gantry_provider::Value) -> String {
         .and_then(|m| m.get("id"))
         .and_then(gantry_provider::Value::as_str)
         .unwrap_or_else(|| panic!("no id in {state:?}"))
+        .to_owned()
+}
+
+/// An Amazon machine image moto ships (one with a root device, as RunInstances needs).
+pub async fn an_ami(ec2: &aws_sdk_ec2::Client) -> String {
+    let images = ec2
+        .describe_images()
+        .owners("amazon")
+        .send()
+        .await
+        .expect("images");
+    images
+        .images()
+        .iter()
+        .find(|i| i.root_device_name().is_some())
+        .and_then(|i| i.image_id())
+        .expect("an AMI")
         .to_owned()
 }
