@@ -60,20 +60,23 @@ pub async fn create_with_failover(
     let plan = &failover.plan;
     let deadline = plan.wait_for_capacity.map(|d| Instant::now() + d);
     let triggers = |class: ErrorClass| plan.triggers(class);
+    // The refusals of the latest round (what the final error lists), and how many in all.
     let mut refusals: Vec<Refusal> = Vec::new();
+    let mut refused_in_all = 0;
     let mut round: u32 = 0;
     loop {
+        refusals.clear();
         for choice in &failover.choices {
             let mut attempt = change.clone();
             attempt.placement = Some(choice.placement.clone());
             let error = match create_once(s, &attempt, &choice.planned, Some(&triggers)).await {
                 CreateOutcome::Done(result) => {
-                    if result.is_ok() && !refusals.is_empty() {
+                    if result.is_ok() && refused_in_all > 0 {
                         (s.io.events)(Event::FailoverHeld {
                             address: change.address.clone(),
                             alternative: choice.alternative,
                             label: choice.label.clone(),
-                            refused: refusals.len(),
+                            refused: refused_in_all,
                         });
                     }
                     return result;
@@ -95,13 +98,14 @@ pub async fn create_with_failover(
                 label: choice.label.clone(),
                 error,
             });
+            refused_in_all += 1;
             if s.io.cancel.is_cancelled() {
-                return Err(all_refused(s, change, &refusals, false));
+                return Err(all_refused(s, change, &refusals, round, false));
             }
         }
         let now = Instant::now();
         let Some(left) = deadline.and_then(|d| d.checked_duration_since(now)) else {
-            return Err(all_refused(s, change, &refusals, deadline.is_some()));
+            return Err(all_refused(s, change, &refusals, round, deadline.is_some()));
         };
         let wait = backoff(s.io.options.capacity_backoff, round).min(left);
         round += 1;
@@ -112,7 +116,7 @@ pub async fn create_with_failover(
         });
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
-            () = s.io.cancel.cancelled() => return Err(all_refused(s, change, &refusals, false)),
+            () = s.io.cancel.cancelled() => return Err(all_refused(s, change, &refusals, round, false)),
         }
     }
 }
@@ -144,17 +148,22 @@ fn all_refused(
     s: &StepInputs<'_, '_>,
     change: &ResourceChange,
     refusals: &[Refusal],
+    rounds_waited: u32,
     waited: bool,
 ) -> Diagnostic {
     let Some(last) = refusals.last() else {
         return Diagnostic::error(format!("failed to create `{}`", change.address));
     };
     let mut d = failure(s, change, "create", &last.error);
+    let rounds = match rounds_waited {
+        0 => String::new(),
+        n => format!(", in each of {} rounds", n + 1),
+    };
     d.summary = if refusals.len() == 1 {
-        format!("failed to create `{}`", change.address)
+        format!("failed to create `{}`{rounds}", change.address)
     } else {
         format!(
-            "failed to create `{}`: all {} failover attempts were refused",
+            "failed to create `{}`: all {} failover attempts were refused{rounds}",
             change.address,
             refusals.len()
         )

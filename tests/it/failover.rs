@@ -386,6 +386,14 @@ fn waiting_for_capacity_cycles_until_it_comes_back_or_the_deadline() {
         "{}",
         run.stdout
     );
+    assert!(
+        run.stdout.contains(&format!(
+            "failed to create `aws_instance.trainer`: all 2 failover attempts were refused, in each of {} rounds",
+            waits + 1
+        )),
+        "the error counts the rounds and lists the last one's attempts: {}",
+        run.stdout
+    );
     assert!(world(only_p5.path(), "aws_instance").is_empty());
 }
 
