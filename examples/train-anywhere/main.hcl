@@ -1,15 +1,15 @@
 # Train anywhere there is room: N nodes of H100x8, each created wherever capacity is.
 #
 # Each node is tried, cheapest first, as spot in the first zone that offers H100s, then
-# spot in the next zones, then on demand; a choice the account's quota cannot hold is
-# skipped before anything is created. The zone that holds is kept by later plans (no
+# spot in the region's other zones, then spot in a second region, then on demand; a choice
+# the account's quota cannot hold is skipped before anything is created. The zone that holds is kept by later plans (no
 # moving back when capacity returns); `--replace` places a node afresh.
 #
 #   gantry plan --sim examples/train-anywhere       # the choices, their prices, the budget
 #   gantry apply --sim examples/train-anywhere --wait-for-capacity 2h
 #
-# Alternatives here span the zones and purchase options of one AWS region. Failover across
-# regions and clouds (module-level alternatives) is not built yet: see the README.
+# Alternatives here span the zones of two AWS regions and the purchase options. Failover to
+# Google Cloud and Azure (module-level alternatives) is not built yet: see the README.
 
 budget {
   max_hourly = 500
@@ -18,6 +18,12 @@ budget {
 variable "region" {
   type    = string
   default = "us-east-1"
+}
+
+variable "west_region" {
+  description = "The region nodes go to when the first has no room"
+  type        = string
+  default     = "us-west-2"
 }
 
 variable "accelerator" {
@@ -43,8 +49,22 @@ variable "ami" {
   default     = "ami-0123456789abcdef0"
 }
 
+variable "west_ami" {
+  description = "The same image in the second region (AMI ids are per region)"
+  type        = string
+  default     = "ami-0fedcba9876543210"
+}
+
 provider "aws" {
   region = var.region
+  default_tags {
+    tags = { project = "train-anywhere", managed-by = "gantry" }
+  }
+}
+
+provider "aws" {
+  alias  = "west"
+  region = var.west_region
   default_tags {
     tags = { project = "train-anywhere", managed-by = "gantry" }
   }
@@ -53,6 +73,7 @@ provider "aws" {
 locals {
   instance_type = accelerator_instance_type("aws", var.accelerator, var.region)
   zones         = accelerator_zones("aws", var.accelerator, var.region)
+  west_zone     = accelerator_zones("aws", var.accelerator, var.west_region)[0]
 }
 
 resource "aws_vpc" "train" {
@@ -64,6 +85,18 @@ resource "aws_subnet" "zone" {
   vpc_id            = aws_vpc.train.id
   availability_zone = each.key
   cidr_block        = cidrsubnet("10.60.0.0/16", 8, index(local.zones, each.key))
+}
+
+resource "aws_vpc" "west" {
+  provider   = aws.west
+  cidr_block = "10.61.0.0/16"
+}
+
+resource "aws_subnet" "west" {
+  provider          = aws.west
+  vpc_id            = aws_vpc.west.id
+  availability_zone = local.west_zone
+  cidr_block        = "10.61.0.0/24"
 }
 
 resource "aws_instance" "node" {
@@ -85,6 +118,13 @@ resource "aws_instance" "node" {
     alternatives = [for z in slice(local.zones, 1, length(local.zones)) : {
       subnet_id = aws_subnet.zone[z].id
     }]
+
+    # Spot in the second region, with its own provider configuration and image.
+    alternative {
+      provider  = aws.west
+      ami       = var.west_ami
+      subnet_id = aws_subnet.west.id
+    }
 
     # On demand, in the first zone and then the second.
     alternative {

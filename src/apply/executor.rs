@@ -602,7 +602,14 @@ fn prepare(
                 .attempts
                 .iter()
                 .map(|&i| {
-                    prepare_choice(change, schema, provider.as_ref(), &config, &overrides[i], i)
+                    let key = plan.choices[i].provider.as_deref().unwrap_or(&change.provider);
+                    let provider = io.providers.get(key).ok_or_else(|| {
+                        Diagnostic::error(format!(
+                            "no provider configuration `{key}` for failover alternative {i} of `{}`",
+                            change.address
+                        ))
+                    })?;
+                    prepare_choice(change, schema, (key, provider), &config, &overrides[i], i)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             Some(PreparedFailover { plan, choices })
@@ -704,11 +711,12 @@ fn overlay(
 fn prepare_choice(
     change: &ResourceChange,
     schema: &gantry_provider::Schema,
-    provider: &dyn Provider,
+    (provider_key, provider): (&str, Arc<dyn Provider>),
     config: &Value,
     overrides: &BTreeMap<String, Value>,
     alternative: usize,
 ) -> Result<PreparedChoice, Diagnostic> {
+    let named = (provider_key != change.provider).then_some(provider_key);
     let conformed = overlay(change, schema, config, overrides, alternative)?;
     let planned = provider
         .plan(&change.type_name, None, &conformed)
@@ -721,10 +729,12 @@ fn prepare_choice(
         })?;
     Ok(PreparedChoice {
         alternative,
-        label: crate::plan::failover::label(overrides),
+        label: crate::plan::failover::choice_label(overrides, named),
         location: provider.location_of(&change.type_name, &planned.value),
-        placement: crate::plan::failover::placement_of(alternative, overrides),
+        placement: crate::plan::failover::placement_of(alternative, overrides, named),
         planned: planned.value,
+        provider_key: provider_key.to_owned(),
+        provider,
     })
 }
 

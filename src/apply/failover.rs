@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
 /// One failover choice, ready to send.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct PreparedChoice {
     /// 0: as written; `n`: the `n`th alternative.
     pub alternative: usize,
@@ -34,6 +34,10 @@ pub struct PreparedChoice {
     /// What state records when it holds.
     pub placement: Placement,
     pub planned: Value,
+    /// The provider configuration it is created with: the resource's, or the one the
+    /// alternative names.
+    pub provider_key: String,
+    pub provider: std::sync::Arc<dyn gantry_provider::Provider>,
 }
 
 /// A refused attempt, for the final error.
@@ -44,7 +48,7 @@ struct Refusal {
 }
 
 /// A create's failover: the plan's choices, completed and planned for apply.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct PreparedFailover {
     pub plan: FailoverPlan,
     /// In the order to try them.
@@ -69,6 +73,16 @@ pub async fn create_with_failover(
         for choice in &failover.choices {
             let mut attempt = change.clone();
             attempt.placement = Some(choice.placement.clone());
+            attempt.provider.clone_from(&choice.provider_key);
+            // Sent, recorded and limited as the choice's provider configuration.
+            let s = &StepInputs {
+                io: s.io,
+                calls: s.calls,
+                provider: choice.provider.clone(),
+                planned: None,
+                failover: None,
+                secrets: s.secrets,
+            };
             let error = match create_once(s, &attempt, &choice.planned, Some(&triggers)).await {
                 CreateOutcome::Done(result) => {
                     if result.is_ok() && refused_in_all > 0 {

@@ -765,9 +765,15 @@ impl Decoder {
                 }
                 Structure::Block(b) if b.ident.as_str() == "alternative" => {
                     let mut body = BodyConfig::default();
+                    let mut provider = None;
                     let mut seen = Seen::default();
                     for inner in b.body.iter() {
                         match inner {
+                            Structure::Attribute(a) if a.key.as_str() == "provider" => {
+                                if seen.insert("provider", self.span(a), diags) {
+                                    provider = self.provider_ref(&a.value, diags);
+                                }
+                            }
                             Structure::Attribute(a) => {
                                 if seen.insert(a.key.as_str(), self.span(a), diags) {
                                     self.add_attribute(&mut body, a);
@@ -779,6 +785,7 @@ impl Decoder {
                     out.alternatives.push(AlternativeBlock {
                         span: self.header_span(b),
                         body,
+                        provider,
                     });
                 }
                 Structure::Block(b) => {

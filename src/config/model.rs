@@ -192,8 +192,9 @@ pub enum FailoverOrder {
 /// }
 /// ```
 ///
-/// Each alternative overrides some top-level arguments of the resource; the resource as
-/// written is the first choice.
+/// Each alternative overrides some top-level arguments of the resource, and an
+/// `alternative` block may name another provider configuration (`provider = aws.west`);
+/// the resource as written is the first choice.
 #[derive(Debug, Clone)]
 pub struct Failover {
     pub span: Span,
@@ -202,7 +203,8 @@ pub struct Failover {
     pub wait_for_capacity: Option<std::time::Duration>,
     /// `alternative { }` blocks, in order.
     pub alternatives: Vec<AlternativeBlock>,
-    /// `alternatives = [ { ... }, ... ]`, tried after the blocks.
+    /// `alternatives = [ { ... }, ... ]`, in the stack's order where it is written among
+    /// the blocks.
     pub alternatives_expr: Option<Expr>,
 }
 
@@ -211,6 +213,9 @@ pub struct Failover {
 pub struct AlternativeBlock {
     pub span: Span,
     pub body: BodyConfig,
+    /// `provider = aws.west`: create it with another provider configuration (another
+    /// region or account).
+    pub provider: Option<ProviderRef>,
 }
 
 impl Resource {

@@ -1,6 +1,6 @@
 //! Evaluates a resource instance's `failover` alternatives: each one an object of argument
-//! overrides, in the order the stack writes them (`alternative` blocks, then the
-//! `alternatives` list).
+//! overrides, in the order the stack writes them (the `alternatives` list's objects where
+//! the list stands among the `alternative` blocks).
 
 use super::walk::eval_body;
 use crate::config::eval::Evaluator;
@@ -16,6 +16,8 @@ pub struct Alternative {
     pub span: Span,
     /// Where each override is written, when it is an argument of a block.
     pub key_spans: std::collections::BTreeMap<String, Span>,
+    /// `provider = aws.west` in the block: the provider configuration to create it with.
+    pub provider: Option<crate::config::model::ProviderRef>,
 }
 
 impl Alternative {
@@ -45,20 +47,30 @@ pub fn eval_alternatives(
                     .iter()
                     .map(|(k, a)| (k.clone(), a.span))
                     .collect(),
+                provider: block.provider.clone(),
             }),
             Ok(_) => {}
             Err(e) => errors.extend(e),
         }
     }
     if let Some(expr) = &failover.alternatives_expr {
+        // The list's alternatives go where the list is written among the blocks.
+        let at = failover
+            .alternatives
+            .iter()
+            .take_while(|b| (b.span.file.0, b.span.start) < (expr.span().file.0, expr.span().start))
+            .count()
+            .min(out.len());
+        let mut listed = Vec::new();
         match ev.eval(expr).map(Value::unmark) {
             Ok((Value::List(items) | Value::Set(items), _)) => {
                 for (i, item) in items.into_iter().enumerate() {
                     match item.unmark().0 {
-                        Value::Map(overrides) => out.push(Alternative {
+                        Value::Map(overrides) => listed.push(Alternative {
                             overrides,
                             span: expr.span(),
                             key_spans: std::collections::BTreeMap::new(),
+                            provider: None,
                         }),
                         other => errors.push(
                             Diagnostic::error(format!("alternative {i} is not an object"))
@@ -81,6 +93,7 @@ pub fn eval_alternatives(
             ),
             Err(d) => errors.push(d),
         }
+        out.splice(at..at, listed);
     }
     if errors.is_empty() {
         Ok(out)

@@ -165,6 +165,9 @@ impl EdgeBuilder<'_> {
             if let Some(f) = &r.failover {
                 for alt in &f.alternatives {
                     self.body_edges(me, &alt.body, &mut Vec::new(), rep);
+                    if let Some(p) = &alt.provider {
+                        self.check_provider_ref(p);
+                    }
                 }
                 if let Some(e) = &f.alternatives_expr {
                     self.expr_edges(me, e, &[], rep);

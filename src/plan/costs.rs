@@ -89,16 +89,20 @@ pub fn price_plan(plan: &Plan, providers: &Providers, catalog: &Catalog) -> Plan
         ..PlanCosts::default()
     };
     for change in plan.changes.iter().filter(|c| c.managed) {
-        let price = |v: &Option<Value>| price_value(change, v.as_ref()?, providers, catalog);
         let after = if change.action == Action::Delete {
             None
         } else {
-            price(&first_choice(change))
+            first_choice(change).and_then(|(provider, v)| {
+                price_value(provider, &change.type_name, &v, providers, catalog)
+            })
         };
         let before = if change.action == Action::NoOp {
             after.clone()
         } else {
-            price(&change.before)
+            let before = change.before.as_ref();
+            before.and_then(|v| {
+                price_value(&change.provider, &change.type_name, v, providers, catalog)
+            })
         };
         if before.is_none() && after.is_none() {
             continue;
@@ -112,12 +116,16 @@ pub fn price_plan(plan: &Plan, providers: &Providers, catalog: &Catalog) -> Plan
     costs
 }
 
-/// The planned object apply creates first: for a create with failover, the first choice
-/// it tries.
-fn first_choice(change: &ResourceChange) -> Option<Value> {
+/// The planned object apply creates first, and its provider configuration: for a create
+/// with failover, the first choice it tries.
+fn first_choice(change: &ResourceChange) -> Option<(&str, Value)> {
     match change.failover.as_ref().filter(|_| creates(change.action)) {
-        Some(f) => f.first()?.planned.clone(),
-        None => change.after.clone(),
+        Some(f) => {
+            let first = f.first()?;
+            let provider = first.provider.as_deref().unwrap_or(&change.provider);
+            Some((provider, first.planned.clone()?))
+        }
+        None => Some((&change.provider, change.after.clone()?)),
     }
 }
 
@@ -128,23 +136,25 @@ fn creates(action: Action) -> bool {
     )
 }
 
-/// What one object of `change`'s type costs as `value` describes it.
+/// What one object of `type_name` costs as `value` describes it, created with the
+/// provider configuration `provider_key` (which says where it lives).
 pub fn price_value(
-    change: &ResourceChange,
+    provider_key: &str,
+    type_name: &str,
     value: &Value,
     providers: &Providers,
     catalog: &Catalog,
 ) -> Option<Cost> {
-    let provider = providers.get(&change.provider)?;
+    let provider = providers.get(provider_key)?;
     let cloud = provider.catalog_cloud()?;
-    let model = provider.compute_model(&change.type_name);
-    let region = provider.location_of(&change.type_name, value);
+    let model = provider.compute_model(type_name);
+    let region = provider.location_of(type_name, value);
     let pricing = Pricing {
         cloud,
         model: model.as_ref(),
         region: region.as_deref(),
     };
-    resource_cost(catalog, &pricing, &change.type_name, value)
+    resource_cost(catalog, &pricing, type_name, value)
 }
 
 /// Prices every failover choice of the plan's creates and orders their attempts (cheapest
@@ -155,10 +165,11 @@ pub fn price_choices(plan: &mut Plan, providers: &Providers, catalog: &Catalog) 
             continue;
         };
         for choice in &mut f.choices {
+            let provider = choice.provider.as_deref().unwrap_or(&change.provider);
             choice.hourly = choice
                 .planned
                 .as_ref()
-                .and_then(|v| price_value(change, v, providers, catalog))
+                .and_then(|v| price_value(provider, &change.type_name, v, providers, catalog))
                 .map(|c| c.hourly());
         }
         f.order_attempts();

@@ -14,6 +14,7 @@
 //!   are completed at apply with the choice that held.
 
 use super::refresh::Prior;
+use crate::config::model::ProviderRef;
 use crate::config::model::{FailoverOn, FailoverOrder, Resource};
 use crate::diagnostics::{did_you_mean, Diagnostic};
 use crate::graph::alternatives::Alternative;
@@ -21,6 +22,7 @@ use crate::state::Placement;
 use gantry_provider::{conform, ErrorClass, Provider, Schema, Value};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A create's alternatives, as apply will try them.
@@ -66,6 +68,9 @@ pub struct Choice {
     /// The object the provider plans for a create with this choice (set while planning).
     #[serde(skip)]
     pub planned: Option<Value>,
+    /// The provider configuration it is created with (`aws.west`), when the alternative
+    /// names another than the resource's.
+    pub provider: Option<String>,
 }
 
 impl FailoverPlan {
@@ -80,8 +85,9 @@ impl FailoverPlan {
     /// What state records for an object created with choice `index`.
     pub fn placement(&self, index: usize) -> Placement {
         let none = BTreeMap::new();
-        let overrides = self.choices.get(index).map_or(&none, |c| &c.overrides);
-        placement_of(index, overrides)
+        let choice = self.choices.get(index);
+        let overrides = choice.map_or(&none, |c| &c.overrides);
+        placement_of(index, overrides, choice.and_then(|c| c.provider.as_deref()))
     }
 
     /// Every argument some alternative overrides.
@@ -123,13 +129,18 @@ impl FailoverPlan {
 }
 
 /// What state records for an object created with `alternative` and its `overrides`.
-pub fn placement_of(alternative: usize, overrides: &BTreeMap<String, Value>) -> Placement {
+pub fn placement_of(
+    alternative: usize,
+    overrides: &BTreeMap<String, Value>,
+    provider: Option<&str>,
+) -> Placement {
     Placement {
         alternative,
         overrides: overrides
             .iter()
             .map(|(k, v)| (k.clone(), v.to_json()))
             .collect(),
+        provider: provider.map(str::to_owned),
     }
 }
 
@@ -151,6 +162,7 @@ pub fn choices(alternatives: &[Alternative]) -> Vec<Choice> {
         hourly: None,
         skipped: None,
         planned: None,
+        provider: None,
     }];
     for (i, alt) in alternatives.iter().enumerate() {
         out.push(Choice {
@@ -160,6 +172,7 @@ pub fn choices(alternatives: &[Alternative]) -> Vec<Choice> {
             hourly: None,
             skipped: None,
             planned: None,
+            provider: None,
         });
     }
     out
@@ -195,6 +208,16 @@ pub fn as_written_only(wait_for_capacity: Duration) -> FailoverPlan {
     };
     plan.order_attempts();
     plan
+}
+
+/// `provider = aws.west, subnet_id = "subnet-0a1b"`: a choice's label with the provider
+/// configuration it names, if any.
+pub fn choice_label(overrides: &BTreeMap<String, Value>, provider: Option<&str>) -> String {
+    match (provider, overrides.is_empty()) {
+        (None, _) => label(overrides),
+        (Some(key), true) => format!("provider = {key}"),
+        (Some(key), false) => format!("provider = {key}, {}", label(overrides)),
+    }
 }
 
 /// `availability_zone = "us-east-1b", subnet_id = (known after apply)`.
@@ -287,7 +310,8 @@ pub fn held_choice(placement: Option<&Placement>, choices: &[Choice]) -> Option<
         return Some(0);
     };
     choices.iter().position(|c| {
-        c.overrides.len() == p.overrides.len()
+        c.provider == p.provider
+            && c.overrides.len() == p.overrides.len()
             && c.overrides
                 .iter()
                 .all(|(k, v)| p.overrides.get(k) == Some(&v.to_json()))
@@ -315,12 +339,18 @@ pub fn hide_differences(value: Value, plan: &FailoverPlan) -> Value {
     Value::Map(map)
 }
 
+/// A provider configuration and its key (`aws.west`).
+pub type KeyedProvider = (String, Arc<dyn Provider>);
+
 /// What planning one resource instance needs to know of its failover.
 pub struct InstanceInputs<'a> {
     pub resource: &'a Resource,
     pub alternatives: &'a [Alternative],
     pub schema: &'a Schema,
-    pub provider: &'a dyn Provider,
+    /// The resource's own provider configuration.
+    pub provider: &'a Arc<dyn Provider>,
+    /// Resolves an alternative's `provider = aws.west` to its key and provider.
+    pub resolve: &'a dyn Fn(&ProviderRef) -> Result<KeyedProvider, Diagnostic>,
     pub address: &'a str,
     /// The instance's configuration as written, unmarked.
     pub config: &'a Value,
@@ -339,6 +369,8 @@ pub struct InstanceFailover {
     pub placement: Option<Placement>,
     /// The object was placed by an alternative the stack no longer lists.
     pub placement_lost: bool,
+    /// The provider configuration of the choice that holds it, when not the resource's.
+    pub held_provider: Option<KeyedProvider>,
 }
 
 /// Plans the failover of one instance: checks and plans every choice, and finds the one
@@ -357,11 +389,32 @@ pub fn plan_instance(i: &InstanceInputs<'_>) -> Result<Option<InstanceFailover>,
     // The resource as written is checked by the planner itself: report only what an
     // alternative adds.
     let mut as_written_problems = Vec::new();
+    let mut providers = Vec::with_capacity(plan.choices.len());
     for choice in &mut plan.choices {
         let alt = choice
             .alternative
             .checked_sub(1)
             .map(|n| &i.alternatives[n]);
+        let provider = match alt.and_then(|a| a.provider.as_ref()) {
+            None => None,
+            Some(r) => match (i.resolve)(r) {
+                Ok((key, p)) => {
+                    choice.label = choice_label(&choice.overrides, Some(&key));
+                    choice.provider = Some(key.clone());
+                    Some((key, p))
+                }
+                Err(d) => {
+                    errors.push(d.with_address(i.address.to_owned()));
+                    providers.push(None);
+                    configs.push(Value::Null);
+                    continue;
+                }
+            },
+        };
+        let plan_with: &dyn Provider = provider
+            .as_ref()
+            .map_or(i.provider.as_ref(), |(_, p)| p.as_ref());
+        providers.push(provider.clone());
         let at = |message: String, key: &str| {
             Diagnostic::error(message)
                 .with_span(alt.map_or(i.resource.span, |a| a.span_of(key)))
@@ -374,14 +427,14 @@ pub fn plan_instance(i: &InstanceInputs<'_>) -> Result<Option<InstanceFailover>,
         let overlaid = with_overrides(i.config, &choice.overrides, Some(i.schema));
         match conform(i.schema, &overlaid) {
             Ok(conformed) => {
-                match i.provider.plan(type_name, None, &conformed) {
+                match plan_with.plan(type_name, None, &conformed) {
                     Ok(p) => choice.planned = Some(p.value),
                     Err(e) => errors.push(at(
                         format!("provider could not plan `{}`: {e}", i.address),
                         "",
                     )),
                 }
-                let problems = i.provider.validate(type_name, &conformed);
+                let problems = plan_with.validate(type_name, &conformed);
                 if alt.is_none() {
                     as_written_problems = problems;
                 } else {
@@ -410,6 +463,7 @@ pub fn plan_instance(i: &InstanceInputs<'_>) -> Result<Option<InstanceFailover>,
         held_config: None,
         placement: None,
         placement_lost: false,
+        held_provider: None,
     };
     // An object that exists keeps the alternative it was created with.
     if let Some(p) = i.prior.filter(|p| !i.forced && !p.tainted) {
@@ -418,6 +472,7 @@ pub fn plan_instance(i: &InstanceInputs<'_>) -> Result<Option<InstanceFailover>,
                 out.plan.held = Some(held);
                 out.placement = Some(out.plan.placement(held));
                 out.held_config = Some(configs.swap_remove(held));
+                out.held_provider = providers.swap_remove(held);
             }
             None => out.placement_lost = true,
         }
@@ -455,6 +510,7 @@ mod tests {
                 .collect(),
             span: Span::new(crate::diagnostics::FileId(0), 0..0),
             key_spans: BTreeMap::new(),
+            provider: None,
         }
     }
 
@@ -553,19 +609,28 @@ mod tests {
             )]
             .into_iter()
             .collect(),
+            provider: None,
         };
         assert_eq!(held_choice(Some(&placed), &choices), Some(2));
+        // The same overrides with another provider configuration are another choice.
+        let elsewhere = Placement {
+            provider: Some("aws.west".into()),
+            ..placed.clone()
+        };
+        assert_eq!(held_choice(Some(&elsewhere), &choices), None);
         assert_eq!(held_choice(None, &choices), Some(0));
         let gone = Placement {
             alternative: 3,
             overrides: [("availability_zone".to_owned(), serde_json::json!("c"))]
                 .into_iter()
                 .collect(),
+            provider: None,
         };
         assert_eq!(held_choice(Some(&gone), &choices), None);
         let as_written = Placement {
             alternative: 0,
             overrides: serde_json::Map::new(),
+            provider: None,
         };
         assert_eq!(held_choice(Some(&as_written), &choices), Some(0));
     }

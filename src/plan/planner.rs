@@ -406,12 +406,39 @@ impl InstanceHook for Planner<'_> {
         // a failover alternative placed, with that alternative's overrides. The change
         // keeps the configuration as written, which apply lays each choice over.
         let mut plan_config = None;
+        // The provider configuration that holds it, when its alternative names another.
+        let mut held_provider = None;
         if !data {
+            let module = addr.module.path();
+            let resolve = |r: &crate::config::model::ProviderRef| {
+                let key =
+                    crate::providers::resolve::config_key(self.stack, &module, type_name, Some(r));
+                match self.providers.get(&key) {
+                    Some(p) if p.schema().resources.contains_key(type_name) => Ok((key, p)),
+                    Some(p) => Err(Diagnostic::error(format!(
+                        "provider `{key}` has no resource type `{type_name}`"
+                    ))
+                    .with_span(r.span)
+                    .with_help(format!(
+                        "a failover alternative can name another configuration of `{}` only",
+                        p.name()
+                    ))),
+                    None => Err(
+                        Diagnostic::error(format!("no provider configuration `{key}`"))
+                            .with_span(r.span)
+                            .with_help(format!(
+                                "declare `provider \"{}\" {{ alias = ... }}` for it",
+                                r.name
+                            )),
+                    ),
+                }
+            };
             let inputs = super::failover::InstanceInputs {
                 resource,
                 alternatives,
                 schema,
-                provider: provider.as_ref(),
+                provider: &provider,
+                resolve: &resolve,
                 address: &address,
                 config: &plain,
                 prior,
@@ -421,6 +448,7 @@ impl InstanceHook for Planner<'_> {
                 Ok(None) => {}
                 Ok(Some(f)) => {
                     plan_config = f.held_config;
+                    held_provider = f.held_provider;
                     placement = f.placement;
                     placement_lost = f.placement_lost;
                     failover = Some(f.plan);
@@ -451,7 +479,11 @@ impl InstanceHook for Planner<'_> {
             }
             None => conformed.clone(),
         };
-        let planned = match provider.plan(type_name, prior.map(|p| &p.attributes), &plan_config) {
+        let (provider_key, plan_with) = match held_provider {
+            Some((key, p)) => (key, p),
+            None => (provider_key, provider.clone()),
+        };
+        let planned = match plan_with.plan(type_name, prior.map(|p| &p.attributes), &plan_config) {
             Ok(p) => p,
             Err(e) => {
                 diags.push(

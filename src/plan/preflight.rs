@@ -301,6 +301,9 @@ pub async fn check_choice_quotas(
             let mut one = change.clone();
             one.failover = None;
             one.after.clone_from(&f.choices[i].planned);
+            if let Some(provider) = &f.choices[i].provider {
+                one.provider.clone_from(provider);
+            }
             let scratch = Plan {
                 changes: vec![one],
                 ..Plan::default()

@@ -72,6 +72,9 @@ pub struct Placement {
     /// find the alternative again by these, so reordering the blocks keeps the placement.
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub overrides: serde_json::Map<String, serde_json::Value>,
+    /// The provider configuration the alternative named (`aws.west`), when it named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
 }
 
 /// `managed` (a `resource` block) or `data` (a `data` block).

@@ -51,15 +51,19 @@ output "zone" {
 /// Instances not terminated, as boto3 sees them: one JSON line each with id, type, zone,
 /// subnet and the gantry address tag.
 fn live_instances(moto: &Moto) -> Vec<serde_json::Value> {
-    let out = moto.boto3(
-        "ec2 = client('ec2')\n\
+    live_instances_in(moto, "us-east-1")
+}
+
+fn live_instances_in(moto: &Moto, region: &str) -> Vec<serde_json::Value> {
+    let out = moto.boto3(&format!(
+        "ec2 = session.client('ec2', endpoint_url=ENDPOINT, region_name='{region}')\n\
          for r in ec2.describe_instances()['Reservations']:\n\
          \x20   for i in r['Instances']:\n\
          \x20       if i['State']['Name'] in ('terminated', 'shutting-down'):\n\
          \x20           continue\n\
-         \x20       tags = {t['Key']: t['Value'] for t in i.get('Tags', [])}\n\
-         \x20       print(json.dumps({'id': i['InstanceId'], 'type': i['InstanceType'], 'zone': i['Placement']['AvailabilityZone'], 'subnet': i.get('SubnetId'), 'address': tags.get('gantry:address')}))\n",
-    );
+         \x20       tags = {{t['Key']: t['Value'] for t in i.get('Tags', [])}}\n\
+         \x20       print(json.dumps({{'id': i['InstanceId'], 'type': i['InstanceType'], 'zone': i['Placement']['AvailabilityZone'], 'subnet': i.get('SubnetId'), 'address': tags.get('gantry:address')}}))\n",
+    ));
     out.lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
         .collect()
@@ -154,4 +158,99 @@ fn a_failover_killed_midway_is_finished_without_a_second_instance() {
         cut_midway > 0,
         "no trial was killed between a refusal and the end: move the kill times"
     );
+}
+
+const TWO_REGIONS: &str = r#"
+provider "aws" {
+  region = "us-east-1"
+}
+
+provider "aws" {
+  alias  = "west"
+  region = "us-west-2"
+}
+
+resource "aws_vpc" "east" {
+  cidr_block = "10.0.0.0/16"
+}
+
+resource "aws_subnet" "east" {
+  vpc_id            = aws_vpc.east.id
+  cidr_block        = "10.0.1.0/24"
+  availability_zone = "us-east-1a"
+}
+
+resource "aws_vpc" "west" {
+  provider   = aws.west
+  cidr_block = "10.1.0.0/16"
+}
+
+resource "aws_subnet" "west" {
+  provider          = aws.west
+  vpc_id            = aws_vpc.west.id
+  cidr_block        = "10.1.1.0/24"
+  availability_zone = "us-west-2a"
+}
+
+resource "aws_instance" "trainer" {
+  ami           = "__AMI__"
+  instance_type = "p5.48xlarge"
+  subnet_id     = aws_subnet.east.id
+
+  failover {
+    alternative {
+      provider  = aws.west
+      ami       = "__WEST_AMI__"
+      subnet_id = aws_subnet.west.id
+    }
+  }
+}
+"#;
+
+/// No p5.48xlarge in us-east-1: the alternative naming `aws.west` creates the instance in
+/// us-west-2, which boto3 finds there (and nothing in us-east-1); later plans keep it and
+/// destroy removes it through the same configuration.
+#[test]
+fn no_capacity_in_the_region_puts_the_instance_in_the_alternative_region() {
+    let moto = Moto::start();
+    let east_ami = moto.an_ami();
+    let west_ami = moto.boto3(
+        "ec2 = session.client('ec2', endpoint_url=ENDPOINT, region_name='us-west-2')\n\
+         imgs = [i for i in ec2.describe_images(Owners=['amazon'])['Images'] if i.get('RootDeviceName')]\n\
+         print(imgs[0]['ImageId'])\n",
+    );
+    moto.set_faults(&serde_json::json!({
+        "capacity": [{"instance_type": "p5.48xlarge", "zone": "us-east-1a"}]
+    }));
+    let stack = moto.stack();
+    stack.write(
+        &TWO_REGIONS
+            .replace("__AMI__", &east_ami)
+            .replace("__WEST_AMI__", &west_ami),
+    );
+    let run = stack.gantry(&["apply", "--auto-approve"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert!(
+        run.both()
+            .contains("created with failover alternative 1 (provider = aws.west"),
+        "{}",
+        run.both()
+    );
+    assert!(live_instances_in(&moto, "us-east-1").is_empty());
+    let west = live_instances_in(&moto, "us-west-2");
+    assert_eq!(west.len(), 1, "{west:?}");
+    assert_eq!(west[0]["zone"], "us-west-2a");
+    assert_eq!(west[0]["address"], "aws_instance.trainer");
+    assert_eq!(
+        stack.state_id("aws_instance.trainer"),
+        west[0]["id"].as_str().unwrap_or_default()
+    );
+    assert_eq!(
+        stack.state_attr("aws_instance.trainer", "availability_zone"),
+        "us-west-2a"
+    );
+    moto.set_faults(&serde_json::json!({}));
+    stack.assert_no_changes();
+    stack.destroy();
+    assert!(live_instances_in(&moto, "us-west-2").is_empty());
 }

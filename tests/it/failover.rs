@@ -522,6 +522,7 @@ fn the_train_anywhere_example_applies_with_its_first_two_zones_full() {
         "# failover on capacity, cheapest first:",
         "# 1. as written ($22.02/h)",
         "instance_market_options = null ($55.04/h)",
+        "provider = aws.west, ami = \"ami-0fedcba9876543210\", subnet_id = (known after apply) ($22.02/h)",
         "Budget: within",
     ] {
         assert!(text.contains(needle), "plan lacks {needle:?}:\n{text}");
@@ -547,6 +548,31 @@ fn the_train_anywhere_example_applies_with_its_first_two_zones_full() {
     tables(dir, "{}");
     let again = gantry(dir, &["plan", "--sim", "--detailed-exitcode", "."]);
     assert_eq!(again.code, 0, "{}", again.transcript());
+
+    // The whole first region full: a node placed afresh goes to the second region.
+    tables(
+        dir,
+        r#"{"capacity": [
+            {"type": "aws_instance", "attribute": "instance_type", "value": "p5.48xlarge", "zone": "us-east-1a"},
+            {"type": "aws_instance", "attribute": "instance_type", "value": "p5.48xlarge", "zone": "us-east-1b"},
+            {"type": "aws_instance", "attribute": "instance_type", "value": "p5.48xlarge", "zone": "us-east-1c"}]}"#,
+    );
+    let moved = apply(dir, &["--replace", "aws_instance.node[1]"]);
+    assert_eq!(moved.code, 0, "{}", moved.transcript());
+    let s = state(dir);
+    let node = &s["resources"]["aws_instance.node[1]"];
+    assert_eq!(node["provider"], "aws.west");
+    assert!(
+        node["attributes"]["availability_zone"]
+            .as_str()
+            .is_some_and(|z| z.starts_with("us-west-2")),
+        "{node}"
+    );
+    assert_eq!(
+        s["resources"]["aws_instance.node[0]"]["attributes"]["availability_zone"], "us-east-1c",
+        "the other node was not touched"
+    );
+    assert_eq!(world(dir, "aws_instance").len(), 2);
 }
 
 /// The quota pre-flight counts what the plan's other creates claim: with 300 vCPUs of P
@@ -646,4 +672,109 @@ fn a_replacement_tries_the_held_choice_first_then_the_others_as_written() {
         0
     );
     assert_eq!(world(dir, "aws_instance").len(), 1);
+}
+
+/// An alternative may name another provider configuration: no capacity in us-east-1, and
+/// the trainer is created in us-west-2 through `aws.west`, kept there by later plans, and
+/// destroyed through it.
+#[test]
+fn an_alternative_in_another_region_uses_its_provider_configuration() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(
+        dir,
+        "main.hcl",
+        r#"
+provider "aws" {
+  region = "us-east-1"
+}
+
+provider "aws" {
+  alias  = "west"
+  region = "us-west-2"
+}
+
+resource "aws_vpc" "east" {
+  cidr_block = "10.0.0.0/16"
+}
+
+resource "aws_vpc" "west" {
+  provider   = aws.west
+  cidr_block = "10.1.0.0/16"
+}
+
+resource "aws_subnet" "east" {
+  vpc_id            = aws_vpc.east.id
+  cidr_block        = "10.0.1.0/24"
+  availability_zone = "us-east-1a"
+}
+
+resource "aws_subnet" "west" {
+  provider          = aws.west
+  vpc_id            = aws_vpc.west.id
+  cidr_block        = "10.1.1.0/24"
+  availability_zone = "us-west-2a"
+}
+
+resource "aws_instance" "trainer" {
+  ami           = "ami-0123456789abcdef0"
+  instance_type = "p5.48xlarge"
+  subnet_id     = aws_subnet.east.id
+
+  failover {
+    alternative {
+      provider  = aws.west
+      subnet_id = aws_subnet.west.id
+    }
+  }
+}
+
+output "zone" {
+  value = aws_instance.trainer.availability_zone
+}
+"#,
+    );
+    tables(dir, NO_P5_IN_1A);
+    let plan = gantry(dir, &["plan", "--sim", "."]);
+    assert_eq!(plan.code, 0, "{}", plan.transcript());
+    assert!(
+        crate::support::squeeze(&plan.stdout)
+            .contains("# 2. alternative 1: provider = aws.west, subnet_id = (known after apply)"),
+        "{}",
+        plan.stdout
+    );
+    let run = apply(dir, &[]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert_eq!(output(dir, "zone"), "us-west-2a");
+    let s = state(dir);
+    let trainer = &s["resources"]["aws_instance.trainer"];
+    assert_eq!(trainer["provider"], "aws.west");
+    assert_eq!(trainer["placement"]["provider"], "aws.west");
+    tables(dir, "{}");
+    let again = gantry(dir, &["plan", "--sim", "--detailed-exitcode", "."]);
+    assert_eq!(again.code, 0, "kept in us-west-2: {}", again.transcript());
+    let gone = gantry(dir, &["destroy", "--sim", "--auto-approve", "."]);
+    assert_eq!(gone.code, 0, "{}", gone.transcript());
+    assert!(world(dir, "aws_instance").is_empty());
+
+    // An alternative naming a provider configuration the stack does not declare.
+    write(
+        dir,
+        "main.hcl",
+        &std::fs::read_to_string(dir.join("main.hcl"))
+            .unwrap_or_default()
+            .replace(
+                "      provider  = aws.west",
+                "      provider  = aws.central",
+            ),
+    );
+    let bad = gantry(dir, &["plan", "--sim", "."]);
+    assert_eq!(bad.code, 1, "{}", bad.transcript());
+    assert!(
+        bad.stderr
+            .contains("reference to undeclared provider configuration `aws.central`")
+            && bad.stderr.contains("main.hcl:"),
+        "{}",
+        bad.stderr
+    );
 }
