@@ -75,6 +75,17 @@ fn tables(dir: &Path, json: &str) {
 const NO_P5_IN_1A: &str = r#"{"capacity": [{"type": "aws_instance", "attribute": "instance_type", "value": "p5.48xlarge", "zone": "us-east-1a"}]}"#;
 const NO_P5_ANYWHERE: &str = r#"{"capacity": [{"type": "aws_instance", "attribute": "instance_type", "value": "p5.48xlarge"}]}"#;
 
+/// The trainer's `planned_change` event of `gantry plan --json`.
+fn planned_trainer(dir: &Path) -> serde_json::Value {
+    let plan = gantry(dir, &["plan", "--sim", "--json", "."]);
+    assert_eq!(plan.code, 0, "{}", plan.transcript());
+    plan.stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["type"] == "planned_change" && v["address"] == "aws_instance.trainer")
+        .unwrap_or_else(|| panic!("{}", plan.stdout))
+}
+
 fn apply(dir: &Path, extra: &[&str]) -> Run {
     let mut args = vec!["apply", "--sim", "--auto-approve"];
     args.extend_from_slice(extra);
@@ -188,14 +199,7 @@ fn order_by_cost_tries_the_cheapest_first_and_the_plan_prices_it() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let dir = tmp.path();
     write(dir, "main.hcl", &stack("order = \"cost\""));
-    let plan = gantry(dir, &["plan", "--sim", "--json", "."]);
-    assert_eq!(plan.code, 0, "{}", plan.transcript());
-    let change = plan
-        .stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|v| v["type"] == "planned_change" && v["address"] == "aws_instance.trainer")
-        .unwrap_or_else(|| panic!("{}", plan.stdout));
+    let change = planned_trainer(dir);
     let f = &change["failover"];
     assert_eq!(f["order"], "cost");
     assert_eq!(f["attempts"], serde_json::json!([2, 0, 1]), "{f}");
@@ -649,14 +653,7 @@ fn a_replacement_tries_the_held_choice_first_then_the_others_as_written() {
         dir,
         r#"{"capacity": [{"type": "aws_instance", "attribute": "instance_type", "value": "p5.48xlarge", "zone": "us-east-1b"}]}"#,
     );
-    let plan = gantry(dir, &["plan", "--sim", "--json", "."]);
-    assert_eq!(plan.code, 0, "{}", plan.transcript());
-    let change = plan
-        .stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|v| v["type"] == "planned_change" && v["address"] == "aws_instance.trainer")
-        .unwrap_or_else(|| panic!("{}", plan.stdout));
+    let change = planned_trainer(dir);
     assert_eq!(change["action"], "delete_then_create");
     assert_eq!(change["failover"]["attempts"], serde_json::json!([1, 0, 2]));
     let run = apply(dir, &[]);
