@@ -254,3 +254,122 @@ fn no_capacity_in_the_region_puts_the_instance_in_the_alternative_region() {
     stack.destroy();
     assert!(live_instances_in(&moto, "us-west-2").is_empty());
 }
+
+const NODE_GROUP: &str = r#"
+provider "aws" {
+  region = "us-east-1"
+}
+
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+}
+
+resource "aws_subnet" "a" {
+  vpc_id            = aws_vpc.main.id
+  cidr_block        = "10.0.1.0/24"
+  availability_zone = "us-east-1a"
+}
+
+resource "aws_subnet" "b" {
+  vpc_id            = aws_vpc.main.id
+  cidr_block        = "10.0.2.0/24"
+  availability_zone = "us-east-1b"
+}
+
+resource "aws_iam_role" "cluster" {
+  name = "eks-cluster"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "eks.amazonaws.com" } }]
+  })
+}
+
+resource "aws_iam_role" "node" {
+  name = "eks-node"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }]
+  })
+}
+
+resource "aws_eks_cluster" "gpu" {
+  name     = "gpu"
+  role_arn = aws_iam_role.cluster.arn
+
+  vpc_config {
+    subnet_ids = [aws_subnet.a.id, aws_subnet.b.id]
+  }
+}
+
+resource "aws_eks_node_group" "h100" {
+  cluster_name    = aws_eks_cluster.gpu.name
+  node_group_name = "h100"
+  node_role_arn   = aws_iam_role.node.arn
+  subnet_ids      = [aws_subnet.a.id]
+  instance_types  = ["p5.48xlarge"]
+
+  scaling_config {
+    desired_size = 2
+    min_size     = 1
+    max_size     = 2
+  }
+
+  failover {
+    alternative {
+      subnet_ids = [aws_subnet.b.id]
+    }
+  }
+}
+"#;
+
+/// A node group EKS accepts and then fails for lack of capacity (CREATE_FAILED with an
+/// InsufficientInstanceCapacity health issue, as the launcher does for a type with no
+/// capacity in its subnets' zones) is deleted before the alternative is created: boto3
+/// finds one ACTIVE group, in the alternative's subnet.
+#[test]
+fn a_node_group_that_failed_for_capacity_is_deleted_and_recreated_in_the_next_zone() {
+    let moto = Moto::start();
+    moto.set_faults(&serde_json::json!({
+        "capacity": [{"instance_type": "p5.48xlarge", "zone": "us-east-1a"}]
+    }));
+    let stack = moto.stack();
+    stack.write(NODE_GROUP);
+    let run = stack.gantry(&["apply", "--auto-approve", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    let refused: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == "failover_refused")
+        .collect();
+    assert_eq!(refused.len(), 1, "{}", run.stdout);
+    assert_eq!(refused[0]["class"], "capacity");
+    assert!(
+        refused[0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("InsufficientInstanceCapacity") && e.contains("us-east-1a")),
+        "{}",
+        refused[0]
+    );
+    let groups = moto.boto3(
+        "eks = client('eks')\n\
+         for name in eks.list_nodegroups(clusterName='gpu')['nodegroups']:\n\
+         \x20   g = eks.describe_nodegroup(clusterName='gpu', nodegroupName=name)['nodegroup']\n\
+         \x20   print(json.dumps({'name': name, 'status': g['status'], 'subnets': g['subnets']}))\n",
+    );
+    let groups: Vec<serde_json::Value> = groups
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(groups.len(), 1, "the failed group is gone: {groups:?}");
+    assert_eq!(groups[0]["status"], "ACTIVE");
+    assert_eq!(
+        groups[0]["subnets"],
+        serde_json::json!([stack.state_id("aws_subnet.b")])
+    );
+    let state = stack.state_attr("aws_eks_node_group.h100", "subnet_ids");
+    assert_eq!(state, serde_json::json!([stack.state_id("aws_subnet.b")]));
+    moto.set_faults(&serde_json::json!({}));
+    stack.assert_no_changes();
+    stack.destroy();
+}

@@ -2047,6 +2047,11 @@ class EksFakes:
       update that is InProgress; the first DescribeNodegroup after shows the group UPDATING.
       DescribeUpdate (missing in moto) shows such an update InProgress the first time, then
       Successful, or Failed with the error of an `eks_failures` fault.
+    * CreateNodegroup whose instance types have no capacity (the `capacity` faults, as for
+      RunInstances) in any of its subnets' zones: the group is created (CREATING, as
+      above), then shows CREATE_FAILED with EKS's `AsgInstanceLaunchFailures` health issue
+      naming InsufficientInstanceCapacity, the type and the zone, as EKS does when its Auto
+      Scaling group cannot launch a node; it can be deleted as any group.
     * DeleteNodegroup / DeleteCluster under an `eks_failures` fault do not delete: they
       answer DELETING, the first describe after shows DELETING, later ones DELETE_FAILED
       (a node group) or FAILED (a cluster, the status EKS has for it) with the fault's error
@@ -2064,6 +2069,7 @@ class EksFakes:
         self.lock = threading.Lock()
         self.updates: dict[tuple, dict] = {}  # (account, region, cluster, update id) -> state
         self.delete_failures: dict[tuple, dict] = {}  # object key -> {"fault", "seen"}
+        self.create_failures: dict[tuple, dict] = {}  # node group key -> its health issue
 
     def handle(self, call: Call, faults: Faults, forward: Callable[[], Reply]) -> Reply | None:
         route = eks_route(call.environ.get("REQUEST_METHOD", ""), call.environ.get("PATH_INFO", ""))
@@ -2151,9 +2157,37 @@ class EksFakes:
             path = dict(path, cluster=doc[kind].get("name", ""))
         # A new object of an old name starts afresh.
         self.delete_failures.pop(self.key(call, path), None)
+        self.create_failures.pop(self.key(call, path), None)
+        if kind == "nodegroup":
+            issue = self.launch_failure(call, faults, doc[kind])
+            if issue is not None:
+                self.create_failures[self.key(call, path)] = issue
         self.transition(call, faults, path, "create", "CREATING")
         doc[kind]["status"] = "CREATING"
         return json_reply(200, doc)
+
+    @staticmethod
+    def launch_failure(call: Call, faults: Faults, group: dict) -> dict | None:
+        """The health issue of a node group none of whose instance types has capacity in any
+        of its subnets' zones, or None."""
+        types = group.get("instanceTypes") or ["t3.medium"]
+        backend = ec2_backend(call)
+        zones = [zone_of_subnet(backend, s) for s in group.get("subnets") or []]
+        if not zones or not all(
+            any(capacity_blocks(e, t, z) for e in faults.capacity) for t in types for z in zones
+        ):
+            return None
+        spot = group.get("capacityType") == "SPOT"
+        message = (
+            "Could not launch Spot Instances. InsufficientInstanceCapacity - There is no Spot capacity "
+            f"available that matches your request ({types[0]} in {zones[0]}). Launching EC2 instance failed."
+            if spot else
+            f"Could not launch On-Demand Instances. InsufficientInstanceCapacity - We currently do not have "
+            f"sufficient {types[0]} capacity in the Availability Zone you requested ({zones[0]}). Our system "
+            "will be working on provisioning additional capacity. Launching EC2 instance failed."
+        )
+        asg = f"eks-{group.get('nodegroupName', '')}-{uuid.uuid4()}"
+        return {"code": "AsgInstanceLaunchFailures", "message": message, "resourceIds": [asg]}
 
     def describe(self, call: Call, faults: Faults, path: dict, forward: Callable[[], Reply]) -> Reply:
         reply = forward()
@@ -2162,11 +2196,15 @@ class EksFakes:
         if reply.status != 200 or kind not in doc:
             return reply
         failure = self.delete_failures.get(self.key(call, path))
+        launch = self.create_failures.get(self.key(call, path))
         state = self.transitions.shown(self.hold_key(call, path))
         if failure is not None:
             doc[kind]["status"] = self.after_failed_delete(kind, failure, doc[kind])
         elif state:
             doc[kind]["status"] = state
+        elif launch is not None:
+            doc[kind]["status"] = "CREATE_FAILED"
+            doc[kind]["health"] = {"issues": [launch]}
         return json_reply(200, doc)
 
     @staticmethod
@@ -2271,6 +2309,7 @@ class EksFakes:
         return json_reply(200, {"update": update})
 
     def delete(self, call: Call, faults: Faults, path: dict, forward: Callable[[], Reply]) -> Reply:
+        self.create_failures.pop(self.key(call, path), None)
         fault = self.failure(faults, call.action or "", path)
         timed = self.transitions.timed
         if fault is None and not timed:

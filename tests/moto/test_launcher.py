@@ -834,6 +834,25 @@ class EksTest(SharedLauncher):
         self.nodegroup("lifecycle", "gpu")
         self.assertEqual(self.statuses("lifecycle", "gpu"), ["CREATING", "ACTIVE"])
 
+    def test_a_node_group_without_capacity_in_its_zones_fails_to_create(self) -> None:
+        zone = self.ec2.describe_subnets(SubnetIds=[self.subnet])["Subnets"][0]["AvailabilityZone"]
+        self.write_faults({"capacity": [{"instance_type": "p5.48xlarge", "zone": zone}]})
+        self.cluster("full")
+        self.statuses("full")
+        self.nodegroup("full", "gpu", instanceTypes=["p5.48xlarge"])
+        self.assertEqual(self.statuses("full", "gpu"), ["CREATING", "CREATE_FAILED"])
+        issues = self.eks.describe_nodegroup(clusterName="full", nodegroupName="gpu")["nodegroup"]["health"]["issues"]
+        self.assertEqual(issues[0]["code"], "AsgInstanceLaunchFailures")
+        self.assertIn(f"InsufficientInstanceCapacity - We currently do not have sufficient p5.48xlarge capacity in "
+                      f"the Availability Zone you requested ({zone})", issues[0]["message"])
+        # Other types launch there; a failed group is deleted like any other.
+        self.nodegroup("full", "cpu", instanceTypes=["m5.large"])
+        self.assertEqual(self.statuses("full", "cpu"), ["CREATING", "ACTIVE"])
+        self.eks.delete_nodegroup(clusterName="full", nodegroupName="gpu")
+        self.assertEqual(error_of(self.eks.describe_nodegroup, clusterName="full", nodegroupName="gpu")[0],
+                         "ResourceNotFoundException")
+        self.write_faults({})
+
     def test_a_node_group_config_update_is_followed_by_its_id(self) -> None:
         self.cluster("config")
         self.nodegroup("config", "gpu", scalingConfig={"minSize": 1, "maxSize": 2, "desiredSize": 1})
