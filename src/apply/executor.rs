@@ -416,10 +416,14 @@ fn start_step(
     io: &ApplyInputs<'_>,
     reeval: &mut Reevaluator,
 ) -> Result<StartedStep, Diagnostic> {
-    let provider = io.providers.get(&change.provider).ok_or_else(|| {
+    let key = match phase {
+        Phase::Delete => change.prior_provider(),
+        Phase::Apply => &change.provider,
+    };
+    let provider = io.providers.get(key).ok_or_else(|| {
         Diagnostic::error(format!(
-            "no provider configuration `{}` for `{}`",
-            change.provider, change.address
+            "no provider configuration `{key}` for `{}`",
+            change.address
         ))
         .with_help("the stack no longer declares it; add the `provider` block back to apply or destroy what it manages")
     })?;
@@ -461,9 +465,9 @@ async fn run_step(
     };
     let result = match (phase, change.action) {
         (Phase::Delete, Action::CreateThenDelete) => {
-            operation::delete(&s, change, deposed.as_deref()).await
+            operation::delete(&s, &change.prior_side(), deposed.as_deref()).await
         }
-        (Phase::Delete, _) => operation::delete(&s, change, None).await,
+        (Phase::Delete, _) => operation::delete(&s, &change.prior_side(), None).await,
         (Phase::Apply, Action::Update) => operation::update(&s, change).await,
         (Phase::Apply, Action::Read) => operation::read(&s, change).await,
         (Phase::Apply, Action::CreateThenDelete) => {

@@ -358,7 +358,7 @@ pub async fn depose(
     let old = ResourceChange {
         address: deposed_address.to_owned(),
         dependencies: change.prior_dependencies.clone(),
-        ..change.clone()
+        ..change.prior_side().into_owned()
     };
     s.io.recorder
         .applied(&old, before)

@@ -347,8 +347,9 @@ pub struct InstanceInputs<'a> {
     pub resource: &'a Resource,
     pub alternatives: &'a [Alternative],
     pub schema: &'a Schema,
-    /// The resource's own provider configuration.
+    /// The resource's own provider configuration, and its key.
     pub provider: &'a Arc<dyn Provider>,
+    pub provider_key: &'a str,
     /// Resolves an alternative's `provider = aws.west` to its key and provider.
     pub resolve: &'a dyn Fn(&ProviderRef) -> Result<KeyedProvider, Diagnostic>,
     pub address: &'a str,
@@ -398,6 +399,8 @@ pub fn plan_instance(i: &InstanceInputs<'_>) -> Result<Option<InstanceFailover>,
         let provider = match alt.and_then(|a| a.provider.as_ref()) {
             None => None,
             Some(r) => match (i.resolve)(r) {
+                // Naming the resource's own configuration changes nothing.
+                Ok((key, _)) if key == i.provider_key => None,
                 Ok((key, p)) => {
                     choice.label = choice_label(&choice.overrides, Some(&key));
                     choice.provider = Some(key.clone());

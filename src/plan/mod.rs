@@ -92,6 +92,30 @@ pub struct ResourceChange {
     /// The alternative that holds the object: from state for one that exists, set by apply
     /// for the create it is about to send.
     pub placement: Option<crate::state::Placement>,
+    /// The provider configuration the existing object lives in, when it is not `provider`
+    /// (a failover alternative created it through another): its delete goes there.
+    pub prior_provider: Option<String>,
+}
+
+impl ResourceChange {
+    /// The key of the provider configuration the existing object is read and deleted
+    /// through.
+    pub fn prior_provider(&self) -> &str {
+        self.prior_provider.as_deref().unwrap_or(&self.provider)
+    }
+
+    /// The change as the existing object's side of it (its delete, its deposed record):
+    /// with the provider configuration the object lives in.
+    pub fn prior_side(&self) -> std::borrow::Cow<'_, ResourceChange> {
+        match &self.prior_provider {
+            None => std::borrow::Cow::Borrowed(self),
+            Some(p) => std::borrow::Cow::Owned(ResourceChange {
+                provider: p.clone(),
+                prior_provider: None,
+                ..self.clone()
+            }),
+        }
+    }
 }
 
 /// An attribute that changed outside gantry, found by refresh.

@@ -150,6 +150,7 @@ impl<'a> Planner<'a> {
                 schema: shape,
                 failover: None,
                 placement: prior.placement.clone(),
+                prior_provider: None,
             });
         }
         if self.options.destroy {
@@ -438,6 +439,7 @@ impl InstanceHook for Planner<'_> {
                 alternatives,
                 schema,
                 provider: &provider,
+                provider_key: &provider_key,
                 resolve: &resolve,
                 address: &address,
                 config: &plain,
@@ -543,6 +545,15 @@ impl InstanceHook for Planner<'_> {
                 ),
             ),
             Some(_) if !planned.requires_replace.is_empty() => (replace_action(cbd), None),
+            // Placed through another provider configuration (another region) by a failover
+            // alternative the plan no longer uses: it cannot be updated where it is.
+            Some(p) if p.placement.as_ref().is_some_and(|pl| pl.provider.is_some()) && p.provider != provider_key => (
+                replace_action(cbd),
+                Some(format!(
+                    "it lives in provider configuration `{}`, and the plan places it with `{provider_key}`",
+                    p.provider
+                )),
+            ),
             Some(p) if p.attributes != planned.value || !planned.value.is_wholly_known() => {
                 (Action::Update, None)
             }
@@ -588,6 +599,10 @@ impl InstanceHook for Planner<'_> {
             ),
             _ => reason,
         };
+        let prior_provider = prior
+            .map(|p| &p.provider)
+            .filter(|p| **p != provider_key)
+            .cloned();
         let change = ResourceChange {
             address,
             managed: !data,
@@ -614,6 +629,7 @@ impl InstanceHook for Planner<'_> {
             schema: None,
             failover,
             placement: if creates { None } else { placement },
+            prior_provider,
         };
         let mut change = change;
         change.schema = self.shape(&change.provider, type_name, !data);

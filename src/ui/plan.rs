@@ -506,6 +506,7 @@ mod tests {
                 schema: None,
                 failover: None,
                 placement: None,
+                prior_provider: None,
             }],
             ..Plan::default()
         }

@@ -251,8 +251,29 @@ fn no_capacity_in_the_region_puts_the_instance_in_the_alternative_region() {
     );
     moto.set_faults(&serde_json::json!({}));
     stack.assert_no_changes();
+
+    // Placed afresh with room in us-east-1 again: the us-west-2 instance is terminated
+    // where it lives (through aws.west), not looked for in us-east-1 and leaked.
+    let replaced = stack.gantry(&[
+        "apply",
+        "--auto-approve",
+        "--replace",
+        "aws_instance.trainer",
+    ]);
+    assert_eq!(replaced.code, 0, "{}", replaced.both());
+    assert!(
+        live_instances_in(&moto, "us-west-2").is_empty(),
+        "left running in us-west-2: {:?}",
+        live_instances_in(&moto, "us-west-2")
+    );
+    let east = live_instances_in(&moto, "us-east-1");
+    assert_eq!(east.len(), 1, "{east:?}");
+    assert_eq!(
+        stack.state_id("aws_instance.trainer"),
+        east[0]["id"].as_str().unwrap_or_default()
+    );
     stack.destroy();
-    assert!(live_instances_in(&moto, "us-west-2").is_empty());
+    assert!(live_instances_in(&moto, "us-east-1").is_empty());
 }
 
 const NODE_GROUP: &str = r#"

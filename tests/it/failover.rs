@@ -671,17 +671,7 @@ fn a_replacement_tries_the_held_choice_first_then_the_others_as_written() {
     assert_eq!(world(dir, "aws_instance").len(), 1);
 }
 
-/// An alternative may name another provider configuration: no capacity in us-east-1, and
-/// the trainer is created in us-west-2 through `aws.west`, kept there by later plans, and
-/// destroyed through it.
-#[test]
-fn an_alternative_in_another_region_uses_its_provider_configuration() {
-    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let dir = tmp.path();
-    write(
-        dir,
-        "main.hcl",
-        r#"
+const TWO_REGIONS: &str = r#"
 provider "aws" {
   region = "us-east-1"
 }
@@ -729,8 +719,16 @@ resource "aws_instance" "trainer" {
 output "zone" {
   value = aws_instance.trainer.availability_zone
 }
-"#,
-    );
+"#;
+
+/// An alternative may name another provider configuration: no capacity in us-east-1, and
+/// the trainer is created in us-west-2 through `aws.west`, kept there by later plans, and
+/// destroyed through it.
+#[test]
+fn an_alternative_in_another_region_uses_its_provider_configuration() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(dir, "main.hcl", TWO_REGIONS);
     tables(dir, NO_P5_IN_1A);
     let plan = gantry(dir, &["plan", "--sim", "."]);
     assert_eq!(plan.code, 0, "{}", plan.transcript());
@@ -750,6 +748,27 @@ output "zone" {
     tables(dir, "{}");
     let again = gantry(dir, &["plan", "--sim", "--detailed-exitcode", "."]);
     assert_eq!(again.code, 0, "kept in us-west-2: {}", again.transcript());
+
+    // Placed afresh with us-east-1 open again: the old instance is deleted where it lives
+    // (us-west-2, through aws.west), the new one made as written.
+    let west_id = world(dir, "aws_instance")
+        .first()
+        .map(|(id, _)| id.clone())
+        .unwrap_or_default();
+    let replaced = apply(dir, &["--replace", "aws_instance.trainer"]);
+    assert_eq!(replaced.code, 0, "{}", replaced.transcript());
+    assert_eq!(output(dir, "zone"), "us-east-1a");
+    let instances = world(dir, "aws_instance");
+    assert_eq!(
+        instances.len(),
+        1,
+        "the us-west-2 instance is gone: {instances:?}"
+    );
+    assert_ne!(instances[0].0, west_id);
+    assert_eq!(
+        state(dir)["resources"]["aws_instance.trainer"]["provider"],
+        "aws"
+    );
     let gone = gantry(dir, &["destroy", "--sim", "--auto-approve", "."]);
     assert_eq!(gone.code, 0, "{}", gone.transcript());
     assert!(world(dir, "aws_instance").is_empty());
@@ -774,4 +793,103 @@ output "zone" {
         "{}",
         bad.stderr
     );
+}
+
+/// An object a provider alternative placed in us-west-2 whose alternative is then removed
+/// from the stack: the plan replaces it, saying why, and the new one is made as written.
+#[test]
+fn removing_the_region_alternative_that_holds_an_object_replaces_it() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(dir, "main.hcl", TWO_REGIONS);
+    tables(dir, NO_P5_IN_1A);
+    assert_eq!(apply(dir, &[]).code, 0);
+    assert_eq!(output(dir, "zone"), "us-west-2a");
+    tables(dir, "{}");
+    write(
+        dir,
+        "main.hcl",
+        &TWO_REGIONS.replace("provider  = aws.west", "provider  = aws"),
+    );
+    let plan = gantry(dir, &["plan", "--sim", "."]);
+    assert_eq!(plan.code, 0, "{}", plan.transcript());
+    assert!(
+        plan.stdout.contains("aws_instance.trainer must be replaced")
+            && plan.stdout.contains(
+                "the failover alternative it was created with is no longer in the stack, so it is planned as written"
+            )
+            && plan.stdout.contains("2. alternative 1: subnet_id = "),
+        "naming the resource's own provider configuration is no provider override: {}",
+        plan.stdout
+    );
+    let run = apply(dir, &[]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert_eq!(output(dir, "zone"), "us-east-1a");
+    assert_eq!(world(dir, "aws_instance").len(), 1);
+}
+
+/// An object an alternative placed through another provider configuration, whose
+/// alternative is gone and whose arguments all still match: it cannot be updated in
+/// place through the other configuration, so the plan replaces it, saying why.
+#[test]
+fn an_object_left_in_another_region_is_replaced_not_updated_across_regions() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    let stack = r#"
+provider "aws" {
+  region = "us-east-1"
+}
+
+provider "aws" {
+  alias  = "west"
+  region = "us-west-2"
+}
+
+resource "aws_s3_bucket" "data" {
+  bucket = "train-data-1234"
+  failover {
+    alternative {
+      provider = aws.west
+    }
+  }
+}
+"#;
+    write(dir, "main.hcl", stack);
+    // The simulated S3 refuses this bucket in us-east-1 (a stand-in for any refusal).
+    tables(
+        dir,
+        r#"{"capacity": [{"type": "aws_s3_bucket", "attribute": "bucket", "value": "train-data-1234",
+            "zone_attribute": "region", "zone": "us-east-1", "code": "ServiceUnavailable"}]}"#,
+    );
+    let run = apply(dir, &[]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert_eq!(
+        state(dir)["resources"]["aws_s3_bucket.data"]["provider"],
+        "aws.west"
+    );
+    tables(dir, "{}");
+    write(
+        dir,
+        "main.hcl",
+        &stack.replace("provider = aws.west", "provider = aws"),
+    );
+    let plan = gantry(dir, &["plan", "--sim", "."]);
+    assert_eq!(plan.code, 0, "{}", plan.transcript());
+    assert!(
+        plan.stdout.contains("aws_s3_bucket.data must be replaced")
+            && plan.stdout.contains(
+                "it lives in provider configuration `aws.west`, and the plan places it with `aws`"
+            ),
+        "{}",
+        plan.stdout
+    );
+    let run = apply(dir, &[]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let s = state(dir);
+    assert_eq!(s["resources"]["aws_s3_bucket.data"]["provider"], "aws");
+    assert_eq!(
+        s["resources"]["aws_s3_bucket.data"]["attributes"]["region"],
+        "us-east-1"
+    );
+    assert_eq!(world(dir, "aws_s3_bucket").len(), 1);
 }
