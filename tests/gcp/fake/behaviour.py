@@ -1,0 +1,75 @@
+"""What the fake knows beyond the discovery documents, by method id: the values a server
+computes on insert, and how the faults a test injects read. Kept small on purpose: the
+routes, schemas and operations all come from the documents (discovery.py, server.py).
+"""
+
+import ipaddress
+
+
+def on_insert(method_id, obj, key):
+    """Values the server computes for a new object (output-only fields the schema names
+    but whose value the documents do not give)."""
+    if method_id == "compute.subnetworks.insert" and "ipCidrRange" in obj:
+        net = ipaddress.ip_network(obj["ipCidrRange"], strict=False)
+        obj["ipCidrRange"] = str(net)
+        obj["gatewayAddress"] = str(next(net.hosts()))
+        obj.setdefault("privateIpGoogleAccess", False)
+        obj.setdefault("stackType", "IPV4_ONLY")
+        obj.setdefault("purpose", "PRIVATE")
+    if method_id == "compute.networks.insert":
+        obj.setdefault("routingConfig", {"routingMode": "REGIONAL"})
+        obj.setdefault("networkFirewallPolicyEnforcementOrder", "AFTER_CLASSIC_FIREWALL")
+    if method_id == "compute.firewalls.insert":
+        obj.setdefault("priority", 1000)
+        obj.setdefault("direction", "INGRESS")
+        obj.setdefault("disabled", False)
+        if obj["direction"] == "INGRESS" and "sourceRanges" not in obj and "sourceTags" not in obj \
+                and "sourceServiceAccounts" not in obj:
+            obj["sourceRanges"] = ["0.0.0.0/0"]
+
+
+def on_patch(method_id, obj, changes):
+    """(http code, reason, message) when the server refuses a change before it starts the
+    operation; None when it accepts it."""
+    if method_id == "compute.subnetworks.patch" and changes.get("ipCidrRange", obj.get("ipCidrRange")) != obj.get("ipCidrRange"):
+        return (400, "invalid", "Invalid value for field 'resource.ipCidrRange': the range of "
+                "an existing subnetwork is changed with expandIpCidrRange")
+    return None
+
+
+def call_fault(fault):
+    """(http code, reason, message) for a fault that fails the call itself."""
+    kind = fault["kind"]
+    if kind == "throttle":
+        return (429, "rateLimitExceeded",
+                "Rate Limit Exceeded: Quota exceeded for quota metric 'Queries' and limit "
+                "'Queries per minute' of service 'compute.googleapis.com'")
+    if kind == "permission":
+        return (403, "forbidden",
+                f"Required '{fault.get('permission', 'compute.networks.create')}' permission for "
+                f"'{fault.get('resource', 'projects/-')}'")
+    if kind == "quota" and fault.get("at") == "call":
+        return (403, "quotaExceeded",
+                f"Quota '{fault.get('metric', 'CPUS')}' exceeded.  Limit: "
+                f"{fault.get('limit', 8.0)} in region {fault.get('region', 'us-central1')}.")
+    return None
+
+
+def operation_fault(fault, where):
+    """(code, message, http code) for a fault the operation reports when it finishes, as
+    Compute Engine reports stockouts and most quota errors."""
+    if fault is None:
+        return None
+    kind = fault["kind"]
+    zone = where.get("zone") or fault.get("zone") or "us-central1-a"
+    if kind == "stockout":
+        return ("ZONE_RESOURCE_POOL_EXHAUSTED",
+                f"The zone 'projects/{fault.get('project', '-')}/zones/{zone}' does not have "
+                "enough resources available to fulfill the request.  Try a different zone, "
+                "or try again later.", 503)
+    if kind == "quota" and fault.get("at") != "call":
+        region = fault.get("region") or zone.rsplit("-", 1)[0]
+        return ("QUOTA_EXCEEDED",
+                f"Quota '{fault.get('metric', 'NVIDIA_H100_GPUS')}' exceeded.  Limit: "
+                f"{fault.get('limit', 0.0)} in region {region}.", 403)
+    return None

@@ -1,0 +1,221 @@
+"""Google's published API contract, read from the discovery documents that ship with
+google-api-python-client: the routes of every method and the JSON schemas its requests
+and responses follow. Nothing in here names a resource type: what the fake serves is what
+the documents describe.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import googleapiclient
+
+DOCUMENTS = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents"
+
+
+class ContractError(Exception):
+    """A request the real API would reject as malformed (HTTP 400 invalid)."""
+
+    def __init__(self, message, reason="invalid"):
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass
+class Method:
+    api: "Api"
+    id: str  # compute.networks.insert
+    resource: str  # networks, globalOperations
+    verb: str  # insert, get, list, delete, patch, setLabels, ...
+    http_method: str
+    template: str  # projects/{project}/global/networks/{network}
+    regex: re.Pattern
+    params: list
+    parameters: dict
+    request: str | None
+    response: str | None
+
+
+@dataclass
+class Api:
+    name: str
+    version: str
+    service_path: str
+    schemas: dict
+    methods: list = field(default_factory=list)
+
+    @property
+    def mount(self):
+        """Where the fake serves this API: `/<name>/` + the document's service path."""
+        return f"/{self.name}/{self.service_path}"
+
+
+def _template_regex(template):
+    out, names = "", []
+    for part in re.split(r"(\{\+?[A-Za-z0-9_]+\})", template):
+        m = re.fullmatch(r"\{(\+?)([A-Za-z0-9_]+)\}", part)
+        if m:
+            names.append(m.group(2))
+            out += "(.+)" if m.group(1) else "([^/]+)"
+        else:
+            out += re.escape(part)
+    return re.compile(out + r"$"), names
+
+
+def _walk(resources, prefix=""):
+    for name, res in (resources or {}).items():
+        for verb, m in (res.get("methods") or {}).items():
+            yield name, verb, m
+        yield from _walk(res.get("resources"), prefix + name + ".")
+
+
+def load(name_version):
+    """Loads `compute.v1` (etc.) from the documents google-api-python-client ships."""
+    doc = json.loads((DOCUMENTS / f"{name_version}.json").read_text())
+    api = Api(doc["name"], doc["version"], doc.get("servicePath", ""), doc["schemas"])
+    for resource, verb, m in _walk(doc.get("resources")):
+        template = m.get("flatPath") or m["path"]
+        regex, names = _template_regex(template)
+        api.methods.append(
+            Method(
+                api=api,
+                id=m["id"],
+                resource=resource,
+                verb=verb,
+                http_method=m["httpMethod"],
+                template=template,
+                regex=regex,
+                params=names,
+                parameters=m.get("parameters", {}),
+                request=(m.get("request") or {}).get("$ref"),
+                response=(m.get("response") or {}).get("$ref"),
+            )
+        )
+    # Literal segments win over variables (`.../networks/{network}` against
+    # `.../networks/{network}/addPeering`): longest literal text first.
+    api.methods.sort(key=lambda m: -len(re.sub(r"\{[^}]*\}", "", m.template)))
+    return api
+
+
+def route(apis, http_method, path):
+    """The method a request path names, with its path parameters."""
+    for api in apis:
+        if not path.startswith(api.mount):
+            continue
+        rest = path[len(api.mount):]
+        for m in api.methods:
+            if m.http_method != http_method:
+                continue
+            found = m.regex.match(rest)
+            if found:
+                return m, dict(zip(m.params, found.groups()))
+    return None, None
+
+
+# --- request validation ----------------------------------------------------------------
+
+_INT64 = re.compile(r"-?[0-9]+$")
+
+
+def validate(api, schema_name, value, where):
+    """Checks a request body against a schema as Google's JSON parser does: unknown
+    fields and wrong types are rejected; int64 may come as a string or a number; an enum
+    may come as its name or its number (protobuf JSON)."""
+    _check(api, {"$ref": schema_name}, value, where)
+
+
+def _check(api, prop, value, where):
+    if "$ref" in prop:
+        schema = api.schemas[prop["$ref"]]
+        if schema.get("type") == "object" and "properties" in schema:
+            if not isinstance(value, dict):
+                raise ContractError(f"Invalid value at '{where}': expected an object")
+            for key, item in value.items():
+                sub = schema["properties"].get(key)
+                if sub is None:
+                    raise ContractError(
+                        f"Invalid JSON payload received. Unknown name \"{key}\" at '{where}': "
+                        "Cannot find field."
+                    )
+                _check(api, sub, item, f"{where}.{key}")
+            return
+        return _check(api, schema, value, where)
+    kind = prop.get("type")
+    if value is None:
+        return
+    if kind == "object":
+        if not isinstance(value, dict):
+            raise ContractError(f"Invalid value at '{where}': expected an object")
+        extra = prop.get("additionalProperties")
+        for key, item in value.items():
+            if extra is not None:
+                _check(api, extra, item, f"{where}[{key!r}]")
+            elif key not in prop.get("properties", {}):
+                raise ContractError(
+                    f"Invalid JSON payload received. Unknown name \"{key}\" at '{where}'"
+                )
+            else:
+                _check(api, prop["properties"][key], item, f"{where}.{key}")
+    elif kind == "array":
+        if not isinstance(value, list):
+            raise ContractError(f"Invalid value at '{where}': expected a list")
+        for i, item in enumerate(value):
+            _check(api, prop.get("items", {}), item, f"{where}[{i}]")
+    elif kind == "string":
+        fmt = prop.get("format")
+        if fmt in ("int64", "uint64"):
+            if not (isinstance(value, int) and not isinstance(value, bool)) and not (
+                isinstance(value, str) and _INT64.match(value)
+            ):
+                raise ContractError(f"Invalid value at '{where}' ({fmt}): {value!r}")
+        elif "enum" in prop:
+            if isinstance(value, int) and not isinstance(value, bool):
+                if not 0 <= value < len(prop["enum"]):
+                    raise ContractError(f"Invalid value at '{where}' (enum): {value}")
+            elif value not in prop["enum"]:
+                raise ContractError(
+                    f"Invalid value at '{where}' ({'|'.join(prop['enum'])}): {value!r}"
+                )
+        elif not isinstance(value, str):
+            raise ContractError(f"Invalid value at '{where}' (TYPE_STRING): {value!r}")
+    elif kind == "integer":
+        ok = (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, str) and _INT64.match(value)
+        )
+        if not ok:
+            raise ContractError(f"Invalid value at '{where}' (TYPE_INT32): {value!r}")
+    elif kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ContractError(f"Invalid value at '{where}' (TYPE_DOUBLE): {value!r}")
+    elif kind == "boolean":
+        if not isinstance(value, bool):
+            raise ContractError(f"Invalid value at '{where}' (TYPE_BOOL): {value!r}")
+
+
+def enum_names(api, schema_name, value):
+    """Rewrites enum numbers to their names, as the server stores them."""
+    return _names(api, {"$ref": schema_name}, value)
+
+
+def _names(api, prop, value):
+    if "$ref" in prop:
+        return _names(api, api.schemas[prop["$ref"]], value)
+    if isinstance(value, dict):
+        props = prop.get("properties", {})
+        extra = prop.get("additionalProperties")
+        return {
+            k: _names(api, props.get(k) or extra or {}, v) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_names(api, prop.get("items", {}), v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and "enum" in prop:
+        return prop["enum"][value]
+    return value
+
+
+def read_only_fields(api, schema_name):
+    """The fields a schema marks as output only: the server sets them, a request's are
+    ignored."""
+    props = api.schemas.get(schema_name, {}).get("properties", {})
+    return {k for k, p in props.items() if p.get("readOnly")}
