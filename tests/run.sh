@@ -15,15 +15,19 @@ if ! cargo nextest --version >/dev/null 2>&1; then
 fi
 command -v git >/dev/null || { echo "git is required for module-source tests" >&2; exit 1; }
 
-# moto server (the AWS API on loopback) in a virtual environment of its own, pinned; the
-# AWS end-to-end tests start one per test through tests/moto/launcher.py.
+# The Python test servers in a virtual environment of their own, pinned: moto server (the
+# AWS API on loopback; tests/moto/launcher.py starts one per AWS test) and
+# google-api-python-client (its discovery documents drive the Google Cloud contract fake,
+# tests/gcp/fake, and it reads back what gantry made).
 VENV="${GANTRY_TEST_VENV:-$HOME/.cache/gantry/venv}"
-REQS=tests/moto/requirements.txt
-if ! cmp -s "$REQS" "$VENV/.requirements" 2>/dev/null; then
-  log "installing moto into $VENV"
+REQS=(tests/moto/requirements.txt tests/gcp/fake/requirements.txt)
+if ! cat "${REQS[@]}" | cmp -s - "$VENV/.requirements" 2>/dev/null; then
+  log "installing moto and google-api-python-client into $VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQS"
-  cp "$REQS" "$VENV/.requirements"
+  for r in "${REQS[@]}"; do
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$r"
+  done
+  cat "${REQS[@]}" > "$VENV/.requirements"
 fi
 export GANTRY_TEST_PYTHON="$VENV/bin/python"
 
@@ -33,6 +37,14 @@ if "$GANTRY_TEST_PYTHON" -m unittest tests/moto/test_launcher.py >"$selftest_log
   tail -n 3 "$selftest_log"
 else
   # The whole report: which test failed and why.
+  cat "$selftest_log"
+  exit 1
+fi
+
+log "Google Cloud contract fake self-test (through google-api-python-client)"
+if "$GANTRY_TEST_PYTHON" -m unittest tests/gcp/fake/test_fake.py >"$selftest_log" 2>&1; then
+  tail -n 3 "$selftest_log"
+else
   cat "$selftest_log"
   exit 1
 fi

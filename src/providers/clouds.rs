@@ -13,5 +13,9 @@ pub fn register(providers: &mut Providers) {
     providers.register(Arc::new(|| {
         Arc::new(gantry_aws::AwsProvider::new()) as Arc<dyn Provider>
     }));
+    #[cfg(feature = "gcp")]
+    providers.register(Arc::new(|| {
+        Arc::new(gantry_gcp::GcpProvider::new()) as Arc<dyn Provider>
+    }));
     let _ = providers;
 }

@@ -2,6 +2,7 @@
 //! trait shared by the engine and by every cloud provider. It depends on nothing heavy so
 //! that provider crates (and their big cloud SDKs) never rebuild when the engine changes.
 
+pub mod attrs;
 pub mod convert;
 pub mod error;
 pub mod plan;

@@ -6,9 +6,10 @@ routes, schemas and operations all come from the documents (discovery.py, server
 import ipaddress
 
 
-def on_insert(method_id, obj, key):
+def on_insert(method_id, obj, key, lookup):
     """Values the server computes for a new object (output-only fields the schema names
-    but whose value the documents do not give)."""
+    but whose value the documents do not give), or (http code, reason, message) when the
+    server refuses it. `lookup(link)` is the stored object a reference names."""
     if method_id == "compute.subnetworks.insert" and "ipCidrRange" in obj:
         net = ipaddress.ip_network(obj["ipCidrRange"], strict=False)
         obj["ipCidrRange"] = str(net)
@@ -26,6 +27,36 @@ def on_insert(method_id, obj, key):
         if obj["direction"] == "INGRESS" and "sourceRanges" not in obj and "sourceTags" not in obj \
                 and "sourceServiceAccounts" not in obj:
             obj["sourceRanges"] = ["0.0.0.0/0"]
+    if method_id == "compute.instances.insert":
+        return instance(obj, lookup)
+    return None
+
+
+def instance(obj, lookup):
+    scheduling = obj.setdefault("scheduling", {})
+    spot = scheduling.get("provisioningModel") == "SPOT" or scheduling.get("preemptible")
+    gpus = obj.get("guestAccelerators") or any(
+        obj["machineType"].rsplit("/", 1)[-1].startswith(p) for p in ("a2-", "a3-", "a4-", "g2-"))
+    scheduling.setdefault("onHostMaintenance", "TERMINATE" if spot else "MIGRATE")
+    scheduling.setdefault("automaticRestart", not spot)
+    scheduling.setdefault("provisioningModel", "SPOT" if spot else "STANDARD")
+    if gpus and scheduling["onHostMaintenance"] == "MIGRATE":
+        return (400, "badRequest", "Instances with guest accelerators do not support live migration.")
+    for i, nic in enumerate(obj.get("networkInterfaces", [])):
+        nic["name"] = f"nic{i}"
+        subnet = lookup(nic.get("subnetwork")) if nic.get("subnetwork") else None
+        if subnet and "networkIP" not in nic:
+            net = ipaddress.ip_network(subnet["ipCidrRange"])
+            nic["networkIP"] = str(list(net.hosts())[2 + (hash(obj["name"]) % 200)])
+        if subnet and "network" not in nic:
+            nic["network"] = subnet["network"]
+        for n, ac in enumerate(nic.get("accessConfigs", [])):
+            ac.setdefault("natIP", f"34.1.{i}.{10 + n}")
+            ac.setdefault("kind", "compute#accessConfig")
+    obj["status"] = "RUNNING"
+    obj["cpuPlatform"] = "Intel Sapphire Rapids"
+    obj.setdefault("labels", {})
+    return None
 
 
 def on_patch(method_id, obj, changes):

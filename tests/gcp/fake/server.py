@@ -191,7 +191,10 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client went away (a killed gantry): nothing to answer
 
     def read_body(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -335,8 +338,13 @@ class Compute:
                 if key not in self.cloud.objects:
                     raise HttpError(404, "notFound", f"The resource '{key}' was not found")
                 out.append(key)
-                return COMPUTE_LINK + key
+            if key:
+                return COMPUTE_LINK + key  # the server answers references as links
         return value
+
+    def lookup(self, link):
+        key = canonical_reference(link, self.project)
+        return self.cloud.objects.get(key) if key else None
 
     def stored_collection(self, key):
         """True when the key is in a collection objects are inserted into (networks), not a
@@ -372,7 +380,9 @@ class Compute:
             obj.pop(field, None)
         obj["name"] = name
         self.fill_output_only(obj, key, resource_schema)
-        behaviour.on_insert(self.method.id, obj, key)
+        refused = behaviour.on_insert(self.method.id, obj, key, self.lookup)
+        if refused:
+            raise HttpError(*refused)
         error = behaviour.operation_fault(fault, where)
 
         def apply():
@@ -512,8 +522,10 @@ class Compute:
 
 
 def fingerprint():
+    """Compute Engine writes fingerprints (`format: byte`) in URL-safe base64, and the
+    google-cloud-rust models read them so."""
     import base64
-    return base64.b64encode(random.randbytes(8)).decode()
+    return base64.urlsafe_b64encode(random.randbytes(8)).decode()
 
 
 def mentions(value, link):

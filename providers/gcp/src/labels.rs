@@ -1,0 +1,146 @@
+//! Labels: the user's, the provider's `default_labels`, and gantry's identity marks
+//! (`gantry-stack`, `gantry-address`, `gantry-token`) that crash recovery proves an object
+//! is this create's by.
+//!
+//! Label values are at most 63 lowercase letters, digits, `-` and `_`: an address like
+//! `google_compute_instance.trainer["a"]` does not fit, so each mark is the value made to
+//! fit, and a value that had to change carries a hash of the original, so two different
+//! addresses never share a mark.
+
+use gantry_provider::OpContext;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+pub type Labels = BTreeMap<String, String>;
+
+pub const STACK: &str = "gantry-stack";
+pub const ADDRESS: &str = "gantry-address";
+pub const TOKEN: &str = "gantry-token";
+
+/// A string as a label value: itself when it already is one, else its fitting form with
+/// the first 12 hex digits of its SHA-256.
+pub fn label_value(s: &str) -> String {
+    let fits = s.len() <= 63
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if fits {
+        return s.to_owned();
+    }
+    let cleaned: String = s
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | '0'..='9' | '-' | '_' => c,
+            'A'..='Z' => c.to_ascii_lowercase(),
+            _ => '_',
+        })
+        .take(50)
+        .collect();
+    let digest = Sha256::digest(s.as_bytes());
+    let hash: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("{cleaned}-{hash}")
+}
+
+/// gantry's marks for this operation (only those known).
+pub fn identity(ctx: &OpContext) -> Labels {
+    ctx.identity()
+        .into_iter()
+        .map(|(key, value)| {
+            let key = match key {
+                "stack" => STACK,
+                "address" => ADDRESS,
+                _ => TOKEN,
+            };
+            (key.to_owned(), label_value(value))
+        })
+        .collect()
+}
+
+/// Every label a new or updated object gets: default labels, then the user's, then
+/// gantry's marks (which the user cannot override).
+pub fn desired(defaults: &Labels, user: &Labels, ctx: &OpContext) -> Labels {
+    let mut all = defaults.clone();
+    all.extend(user.iter().map(|(k, v)| (k.clone(), v.clone())));
+    all.extend(identity(ctx));
+    all
+}
+
+/// True when an object's labels prove it is this create's: all three marks present and
+/// equal to this operation's.
+pub fn are_ours(ctx: &OpContext, labels: &Labels) -> bool {
+    let wanted = identity(ctx);
+    wanted.len() == 3 && wanted.iter().all(|(k, v)| labels.get(k) == Some(v))
+}
+
+/// The labels a user manages: everything but gantry's marks and the provider's defaults
+/// (a default the user also set is the user's).
+pub fn users(all: &Labels, defaults: &Labels, configured: &Labels) -> Labels {
+    all.iter()
+        .filter(|(k, _)| !k.starts_with("gantry-"))
+        .filter(|(k, v)| configured.contains_key(*k) || defaults.get(*k) != Some(v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(stack: &str, address: &str, token: &str) -> OpContext {
+        let mut c = OpContext::new(address);
+        c.stack = stack.to_owned();
+        c.idempotency_token = Some(token.to_owned());
+        c
+    }
+
+    #[test]
+    fn marks_fit_label_rules_and_stay_distinct() {
+        let a = label_value("google_compute_instance.trainer[0]");
+        let b = label_value("google_compute_instance.trainer[1]");
+        assert_ne!(a, b);
+        assert!(
+            a.len() <= 63
+                && a.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_'),
+            "{a}"
+        );
+        assert_eq!(label_value("plain-value_1"), "plain-value_1");
+        let long = label_value(&"x".repeat(200));
+        assert!(long.len() <= 63, "{long}");
+    }
+
+    #[test]
+    fn only_all_three_marks_prove_an_object_is_ours() {
+        let me = ctx(
+            "stack-1",
+            "google_compute_instance.a",
+            "6f1d3c2a-8b7e-4c9d-a1f0-2e3d4c5b6a79",
+        );
+        let labels = identity(&me);
+        assert!(are_ours(&me, &labels));
+        let other_token = ctx(
+            "stack-1",
+            "google_compute_instance.a",
+            "0b9a8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d",
+        );
+        assert!(!are_ours(&other_token, &labels));
+        let other_stack = ctx(
+            "stack-2",
+            "google_compute_instance.a",
+            "6f1d3c2a-8b7e-4c9d-a1f0-2e3d4c5b6a79",
+        );
+        assert!(!are_ours(&other_stack, &labels));
+        let mut partial = labels.clone();
+        partial.remove(TOKEN);
+        assert!(!are_ours(&me, &partial));
+    }
+
+    #[test]
+    fn users_labels_exclude_marks_and_defaults() {
+        let me = ctx("s", "a", "6f1d3c2a-8b7e-4c9d-a1f0-2e3d4c5b6a79");
+        let defaults: Labels = [("team".to_owned(), "ml".to_owned())].into();
+        let user: Labels = [("job".to_owned(), "pretrain".to_owned())].into();
+        let all = desired(&defaults, &user, &me);
+        assert_eq!(all.len(), 5);
+        assert_eq!(users(&all, &defaults, &user), user);
+    }
+}

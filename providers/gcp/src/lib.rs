@@ -1,0 +1,18 @@
+//! The Google Cloud provider of gantry, on the official google-cloud-rust crates.
+//!
+//! Resource types carry the Terraform google provider's names and attributes (see
+//! README.md for the list, each type's `find_created` rule and its timeouts).
+
+mod clients;
+mod credentials;
+mod errors;
+mod labels;
+mod operations;
+mod pricing;
+mod provider;
+mod resources;
+mod settings;
+mod sim_model;
+mod wire;
+
+pub use provider::GcpProvider;

@@ -1,0 +1,98 @@
+//! What `--sim` needs to look like Google Cloud: relative names as ids, self links, the
+//! `notFound` reason, a subnetwork's gateway inside its range.
+
+use gantry_provider::attrs::Attrs;
+use gantry_provider::{IdStyle, SimModel, SimObjectFacts, SimWorldView, Value};
+
+pub struct GcpSimModel;
+
+/// The project of simulated objects whose configuration names none.
+const SIM_PROJECT: &str = "gantry-sim";
+
+/// `us-central1` from `us-central1-a`.
+pub fn region_of_zone(zone: &str) -> Option<String> {
+    let (region, suffix) = zone.rsplit_once('-')?;
+    (suffix.len() == 1 && region.contains('-')).then(|| region.to_owned())
+}
+
+impl SimModel for GcpSimModel {
+    fn id_style(&self, type_name: &str) -> Option<IdStyle> {
+        let path = match type_name {
+            "google_compute_network" => "projects/{project}/global/networks/{name}",
+            "google_compute_firewall" => "projects/{project}/global/firewalls/{name}",
+            "google_compute_subnetwork" => "projects/{project}/regions/{region}/subnetworks/{name}",
+            "google_compute_instance" => "projects/{project}/zones/{zone}/instances/{name}",
+            _ => return None,
+        };
+        Some(IdStyle::Template(path.to_owned()))
+    }
+
+    fn not_found_code(&self, _type_name: &str) -> Option<String> {
+        Some("notFound".to_owned())
+    }
+
+    fn duplicate_code(&self, _type_name: &str) -> Option<String> {
+        Some("alreadyExists".to_owned())
+    }
+
+    fn computed(
+        &self,
+        object: &SimObjectFacts<'_>,
+        name: &str,
+        _world: &dyn SimWorldView,
+    ) -> Option<Value> {
+        let a = Attrs(object.planned);
+        match name {
+            "project" => Some(Value::string(a.str("project").unwrap_or(SIM_PROJECT))),
+            "region" => Some(Value::string(object.region)),
+            "self_link" => Some(Value::string(format!(
+                "https://www.googleapis.com/compute/v1/{}",
+                object.id
+            ))),
+            "numeric_id" => Some(Value::string(format!(
+                "{}",
+                1_000_000_000_000_000_000u64 + object.serial
+            ))),
+            "gateway_address" => {
+                let net: ipnet::Ipv4Net = a.str("ip_cidr_range")?.parse().ok()?;
+                Some(Value::string(net.hosts().next()?.to_string()))
+            }
+            "routing_mode" => Some(Value::string("REGIONAL")),
+            "zone" => Some(Value::string(format!("{}-a", object.region))),
+            "current_status" => Some(Value::string("RUNNING")),
+            "instance_id" => Some(Value::string(format!(
+                "{}",
+                2_000_000_000_000_000_000u64 + object.serial
+            ))),
+            "mtu" => Some(Value::Number(1460.0)),
+            "direction" => Some(Value::string("INGRESS")),
+            "source_ranges" if a.get("source_tags").is_none() => {
+                Some(Value::set(vec![Value::string("0.0.0.0/0")]))
+            }
+            "private_ip_google_access" => Some(Value::Bool(false)),
+            "stack_type" => Some(Value::string("IPV4_ONLY")),
+            "purpose" => Some(Value::string("PRIVATE")),
+            _ => None,
+        }
+    }
+
+    fn region_of_zone(&self, zone: &str) -> Option<String> {
+        region_of_zone(zone)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn zones_belong_to_regions() {
+        assert_eq!(
+            super::region_of_zone("us-central1-a").as_deref(),
+            Some("us-central1")
+        );
+        assert_eq!(
+            super::region_of_zone("europe-west4-b").as_deref(),
+            Some("europe-west4")
+        );
+        assert_eq!(super::region_of_zone("us-central1"), None);
+    }
+}

@@ -1,0 +1,208 @@
+//! GPU VMs: an A3 spot VM on a subnetwork, read back by Google's client with its GPUs,
+//! spot scheduling and gantry's identity labels; labels changed in place; a stockout in
+//! its zone failing as a capacity error naming the zone, and a `failover` block taking
+//! the next zone instead.
+
+use crate::support::Fake;
+use serde_json::json;
+
+const NETWORK: &str = r#"
+resource "google_compute_network" "vpc" {
+  name                    = "gpu-vpc"
+  auto_create_subnetworks = false
+}
+
+resource "google_compute_subnetwork" "nodes" {
+  name          = "gpu-nodes"
+  network       = google_compute_network.vpc.id
+  ip_cidr_range = "10.30.0.0/20"
+}
+"#;
+
+fn trainer(extra: &str, labels: &str) -> String {
+    format!(
+        r#"{NETWORK}
+resource "google_compute_instance" "trainer" {{
+  name         = "trainer"
+  machine_type = "a3-highgpu-8g"
+  zone         = "us-central1-a"
+  labels       = {{ {labels} }}
+
+  boot_disk {{
+    initialize_params {{
+      image = "projects/deeplearning-platform-release/global/images/family/common-cu124"
+      size  = 200
+    }}
+  }}
+  scratch_disk {{}}
+
+  network_interface {{
+    subnetwork = google_compute_subnetwork.nodes.id
+  }}
+
+  scheduling {{
+    provisioning_model          = "SPOT"
+    preemptible                 = true
+    automatic_restart           = false
+    on_host_maintenance         = "TERMINATE"
+    instance_termination_action = "DELETE"
+  }}
+{extra}
+}}
+"#
+    )
+}
+
+#[test]
+fn a_spot_gpu_vm_is_created_labelled_changed_in_place_and_destroyed() {
+    let fake = Fake::start(0.2);
+    let stack = fake.stack();
+    stack.write(&trainer("", "team = \"research\""));
+    stack.apply();
+
+    let vm = fake.python_json(
+        "compute.instances().get(project=PROJECT, zone='us-central1-a', instance='trainer').execute()",
+    );
+    assert!(
+        vm["machineType"]
+            .as_str()
+            .is_some_and(|m| m.ends_with("/zones/us-central1-a/machineTypes/a3-highgpu-8g")),
+        "{vm}"
+    );
+    assert_eq!(vm["scheduling"]["provisioningModel"], "SPOT");
+    assert_eq!(vm["scheduling"]["instanceTerminationAction"], "DELETE");
+    assert_eq!(vm["labels"]["team"], "research");
+    // gantry's identity marks, in label form.
+    assert_eq!(
+        vm["labels"]["gantry-address"]
+            .as_str()
+            .map(|a| a.starts_with("google_compute_instance_trainer-")),
+        Some(true),
+        "{}",
+        vm["labels"]
+    );
+    assert!(vm["labels"]["gantry-token"].is_string());
+    assert!(vm["labels"]["gantry-stack"].is_string());
+    let disks = vm["disks"].as_array().expect("disks");
+    assert_eq!(disks.len(), 2, "boot disk and a local SSD");
+    assert_eq!(disks[1]["type"], "SCRATCH");
+    let ip = vm["networkInterfaces"][0]["networkIP"]
+        .as_str()
+        .expect("an address")
+        .to_owned();
+    assert!(ip.starts_with("10.30."), "{ip}");
+    assert_eq!(
+        stack.state_attr("google_compute_instance.trainer", "network_interface")[0]["network_ip"],
+        ip.as_str()
+    );
+    assert_eq!(
+        stack.state_attr("google_compute_instance.trainer", "current_status"),
+        "RUNNING"
+    );
+    stack.assert_no_changes();
+
+    // Labels change in place (same VM id); the identity marks stay.
+    let id = vm["id"].clone();
+    stack.write(&trainer("", "team = \"research\"\n    run = \"r42\""));
+    let (code, plan) = stack.plan_code();
+    assert_eq!(code, 2);
+    assert!(plan.stdout.contains("updated in-place"), "{}", plan.stdout);
+    stack.apply();
+    let vm = fake.python_json(
+        "compute.instances().get(project=PROJECT, zone='us-central1-a', instance='trainer').execute()",
+    );
+    assert_eq!(vm["id"], id);
+    assert_eq!(vm["labels"]["run"], "r42");
+    assert!(vm["labels"]["gantry-token"].is_string());
+    stack.assert_no_changes();
+
+    stack.destroy();
+    assert_eq!(
+        fake.python("print(names(compute.instances().list(project=PROJECT, zone='us-central1-a')), names(compute.networks().list(project=PROJECT)))"),
+        "[] []"
+    );
+}
+
+#[test]
+fn a_gpu_vm_that_would_live_migrate_is_refused_at_plan() {
+    let fake = Fake::start(0.0);
+    let stack = fake.stack();
+    stack.write(&trainer("", "").replace("    on_host_maintenance         = \"TERMINATE\"\n", ""));
+    let run = stack.gantry(&["plan"]);
+    assert_ne!(run.code, 0);
+    assert!(
+        run.both().contains("on_host_maintenance = \"TERMINATE\""),
+        "{}",
+        run.both()
+    );
+    assert!(
+        run.both().contains("main.hcl:"),
+        "points into the stack: {}",
+        run.both()
+    );
+}
+
+#[test]
+fn a_stockout_is_a_capacity_error_naming_the_zone() {
+    let fake = Fake::start(0.0);
+    fake.admin(
+        "POST",
+        "/_fake/faults",
+        Some(json!({"method": "compute.instances.insert", "zone": "us-central1-a", "kind": "stockout", "project": "gantry-test"})),
+    );
+    let stack = fake.stack();
+    stack.write(&trainer("", ""));
+    let run = stack.gantry(&["apply", "--auto-approve"]);
+    assert_ne!(run.code, 0);
+    let text = run.both();
+    assert!(text.contains("ZONE_RESOURCE_POOL_EXHAUSTED"), "{text}");
+    assert!(text.contains("us-central1-a"), "{text}");
+    assert!(!stack
+        .state_addresses()
+        .iter()
+        .any(|a| a.contains("trainer")));
+    assert_eq!(
+        fake.python(
+            "print(names(compute.instances().list(project=PROJECT, zone='us-central1-a')))"
+        ),
+        "[]"
+    );
+}
+
+#[test]
+fn failover_takes_the_next_zone_when_the_first_has_no_capacity() {
+    let fake = Fake::start(0.0);
+    fake.admin(
+        "POST",
+        "/_fake/faults",
+        Some(json!({"method": "compute.instances.insert", "zone": "us-central1-a", "kind": "stockout"})),
+    );
+    let stack = fake.stack();
+    stack.write(&trainer(
+        "  failover {\n    on = [\"capacity\"]\n    alternative {\n      zone = \"us-central1-b\"\n    }\n  }\n",
+        "",
+    ));
+    let run = stack.apply();
+    assert!(
+        run.both().contains("us-central1-a"),
+        "the refusal is reported: {}",
+        run.both()
+    );
+    assert_eq!(
+        fake.python("print(names(compute.instances().list(project=PROJECT, zone='us-central1-a')), names(compute.instances().list(project=PROJECT, zone='us-central1-b')))"),
+        "[] ['trainer']"
+    );
+    assert_eq!(
+        stack.state_attr("google_compute_instance.trainer", "zone"),
+        "us-central1-b"
+    );
+    // The held placement is kept: no flapping back to zone a.
+    stack.assert_no_changes();
+    stack.destroy();
+    assert_eq!(
+        fake.python(
+            "print(names(compute.instances().list(project=PROJECT, zone='us-central1-b')))"
+        ),
+        "[]"
+    );
+}

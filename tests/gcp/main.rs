@@ -1,0 +1,10 @@
+//! End-to-end tests of the Google Cloud provider: the real `gantry` binary against the
+//! contract fake of Google's APIs on loopback (tests/gcp/fake, one server per test), with
+//! every result read back through google-api-python-client, Google's own client.
+
+mod support;
+
+mod compute;
+mod errors;
+mod network;
+mod recovery;

@@ -1,0 +1,307 @@
+//! The contract fake of Google's APIs (tests/gcp/fake/server.py, run by the Python of the
+//! virtual environment tests/run.sh creates) per test, a stack directory to run `gantry`
+//! in against it, and google-api-python-client, Google's own discovery-based client, for
+//! reading back what gantry made.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub const PROJECT: &str = "gantry-test";
+pub const REGION: &str = "us-central1";
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn python() -> PathBuf {
+    if let Ok(p) = std::env::var("GANTRY_TEST_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
+    PathBuf::from(home).join(".cache/gantry/venv/bin/python")
+}
+
+/// One fake server, stopped when dropped.
+pub struct Fake {
+    child: Child,
+    pub port: u16,
+}
+
+impl Fake {
+    /// A fake whose operations stay RUNNING for `operation_seconds`.
+    pub fn start(operation_seconds: f64) -> Fake {
+        let python = python();
+        assert!(
+            python.exists(),
+            "{} is missing: run `bash tests/run.sh` once (it creates the test virtual environment)",
+            python.display()
+        );
+        let mut child = Command::new(&python)
+            .arg(repo_root().join("tests/gcp/fake/server.py"))
+            .args(["--project", PROJECT, "--project", "other-project"])
+            .args(["--operation-seconds", &operation_seconds.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the fake");
+        let stdout = child.stdout.take().expect("fake stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the fake did not get ready within 60 s");
+        let port = line
+            .trim()
+            .strip_prefix("READY ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected fake output: {line:?}"));
+        Fake { child, port }
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The `provider "google"` block pointing at this fake.
+    pub fn provider_block(&self) -> String {
+        format!(
+            "provider \"google\" {{\n  project = \"{PROJECT}\"\n  region = \"{REGION}\"\n  zone = \"{REGION}-a\"\n  access_token = \"fake-token\"\n  compute_custom_endpoint = \"{}/compute\"\n}}\n",
+            self.base()
+        )
+    }
+
+    /// Runs Python with `compute` (a google-api-python-client Compute Engine client on
+    /// this fake), `PROJECT`, `REGION`, `wait(op)` and `json` ready; returns its stdout.
+    pub fn python(&self, script: &str) -> String {
+        let program = format!(
+            r#"import json, time
+from google.oauth2.credentials import Credentials
+from googleapiclient import discovery
+from googleapiclient.errors import HttpError
+PROJECT, REGION = {PROJECT:?}, {REGION:?}
+compute = discovery.build("compute", "v1", static_discovery=True, cache_discovery=False,
+    credentials=Credentials(token="fake-token"),
+    client_options={{"api_endpoint": "{base}/compute/compute/v1/"}})
+def wait(op):
+    while op["status"] != "DONE":
+        if "zone" in op:
+            op = compute.zoneOperations().wait(project=PROJECT, zone=op["zone"].rsplit("/", 1)[1], operation=op["name"]).execute()
+        elif "region" in op:
+            op = compute.regionOperations().wait(project=PROJECT, region=op["region"].rsplit("/", 1)[1], operation=op["name"]).execute()
+        else:
+            op = compute.globalOperations().wait(project=PROJECT, operation=op["name"]).execute()
+    return op
+def names(request):
+    return sorted(i["name"] for i in request.execute().get("items", []))
+{script}"#,
+            base = self.base()
+        );
+        let out = Command::new(python())
+            .args(["-c", &program])
+            .output()
+            .expect("run python");
+        assert!(
+            out.status.success(),
+            "google-api-python-client script failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// The JSON a Python expression prints (`json.dumps(...)` of it).
+    pub fn python_json(&self, expression: &str) -> serde_json::Value {
+        let out = self.python(&format!("print(json.dumps({expression}))"));
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+    }
+
+    /// An admin call to the fake (`/_fake/faults`, `/_fake/config`, `/_fake/state`).
+    pub fn admin(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> serde_json::Value {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        self.python_json(&format!(
+            "json.loads(__import__('urllib.request').request.urlopen(__import__('urllib.request').request.Request('{}{path}', data={data}, method='{method}', headers={{'Content-Type': 'application/json'}})).read())",
+            self.base(),
+            data = if body.is_empty() { "None".to_owned() } else { format!("{body:?}.encode()") },
+        ))
+    }
+
+    pub fn stack(&self) -> Stack<'_> {
+        Stack {
+            dir: tempfile::tempdir().expect("temp dir"),
+            fake: self,
+        }
+    }
+}
+
+impl Drop for Fake {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The outcome of one `gantry` run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn both(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// A stack directory with a `main.hcl` whose provider block points at the fake.
+pub struct Stack<'f> {
+    dir: tempfile::TempDir,
+    fake: &'f Fake,
+}
+
+impl Stack<'_> {
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Replaces the stack's resources (the provider block is added).
+    pub fn write(&self, hcl: &str) {
+        let text = format!("{}\n{hcl}", self.fake.provider_block());
+        std::fs::write(self.dir.path().join("main.hcl"), text).expect("write main.hcl");
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gantry"));
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env("NO_COLOR", "1");
+        for (k, _) in std::env::vars() {
+            if k.starts_with("GANTRY_") || k.starts_with("GOOGLE_") || k.starts_with("CLOUDSDK_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd
+    }
+
+    pub fn gantry(&self, args: &[&str]) -> Run {
+        let out = self.command(args).output().expect("run gantry");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn apply(&self) -> Run {
+        let run = self.gantry(&["apply", "--auto-approve"]);
+        assert_eq!(run.code, 0, "apply failed:\n{}", run.both());
+        run
+    }
+
+    pub fn destroy(&self) -> Run {
+        let run = self.gantry(&["destroy", "--auto-approve"]);
+        assert_eq!(run.code, 0, "destroy failed:\n{}", run.both());
+        run
+    }
+
+    /// `gantry plan --detailed-exitcode`: 0 no changes, 2 changes.
+    pub fn plan_code(&self) -> (i32, Run) {
+        let run = self.gantry(&["plan", "--detailed-exitcode"]);
+        assert!(
+            run.code == 0 || run.code == 2,
+            "plan failed:\n{}",
+            run.both()
+        );
+        (run.code, run)
+    }
+
+    pub fn assert_no_changes(&self) {
+        let (code, run) = self.plan_code();
+        assert_eq!(code, 0, "expected no changes:\n{}", run.both());
+    }
+
+    pub fn state_attr(&self, address: &str, attr: &str) -> serde_json::Value {
+        let text = std::fs::read_to_string(self.dir.path().join(".gantry/state.json"))
+            .expect("state.json");
+        let state: serde_json::Value = serde_json::from_str(&text).expect("state json");
+        let resource = &state["resources"][address];
+        assert!(!resource.is_null(), "`{address}` not in state:\n{text}");
+        resource["attributes"][attr].clone()
+    }
+
+    pub fn state_addresses(&self) -> Vec<String> {
+        let run = self.gantry(&["state", "list"]);
+        assert_eq!(run.code, 0, "{}", run.both());
+        run.stdout.lines().map(str::to_owned).collect()
+    }
+}
+
+/// Runs a future to completion on a small runtime of its own.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
+
+/// The provider itself, configured as a `provider "google"` block on this fake would
+/// configure it, for tests that call its operations directly.
+pub async fn provider(fake: &Fake) -> gantry_gcp::GcpProvider {
+    use gantry_provider::{Provider, Value};
+    let provider = gantry_gcp::GcpProvider::new();
+    let config = Value::map([
+        ("project", Value::string(PROJECT)),
+        ("region", Value::string(REGION)),
+        ("access_token", Value::string("fake-token")),
+        (
+            "compute_custom_endpoint",
+            Value::string(format!("{}/compute", fake.base())),
+        ),
+    ]);
+    provider.configure(&config).await.expect("configure");
+    provider
+}
+
+/// An operation of stack `stack` at `address`, a create with `token` (when given).
+pub fn op(stack: &str, address: &str, token: Option<&str>) -> gantry_provider::OpContext {
+    let mut ctx = gantry_provider::OpContext::new(address);
+    ctx.stack = stack.to_owned();
+    ctx.idempotency_token = token.map(str::to_owned);
+    ctx
+}
+
+/// What the engine hands a create: `config` conformed to the type's schema and planned.
+pub fn planned(
+    provider: &gantry_gcp::GcpProvider,
+    type_name: &str,
+    config: &gantry_provider::Value,
+) -> gantry_provider::Value {
+    use gantry_provider::Provider;
+    let schema = provider
+        .schema()
+        .resources
+        .get(type_name)
+        .unwrap_or_else(|| panic!("no type {type_name}"));
+    let config = gantry_provider::conform(schema, config)
+        .unwrap_or_else(|issues| panic!("{type_name} config: {issues:?}"));
+    let problems = provider.validate(type_name, &config);
+    assert!(problems.is_empty(), "{type_name}: {problems:?}");
+    provider
+        .plan(type_name, None, &config)
+        .unwrap_or_else(|e| panic!("{type_name} plan: {e}"))
+        .value
+}
