@@ -53,12 +53,36 @@ resource "google_compute_instance" "trainer" {{
     )
 }
 
+const COMPACT: &str = r#"
+resource "google_compute_resource_policy" "compact" {
+  name = "trainers-compact"
+  group_placement_policy {
+    vm_count    = 2
+    collocation = "COLLOCATED"
+  }
+}
+"#;
+
+/// The trainer placed by the compact policy, with these labels.
+fn placed_trainer(labels: &str) -> String {
+    let placed = trainer(
+        "  resource_policies = [google_compute_resource_policy.compact.id]\n",
+        labels,
+    );
+    format!("{placed}{COMPACT}")
+}
+
 #[test]
 fn a_spot_gpu_vm_is_created_labelled_changed_in_place_and_destroyed() {
     let fake = Fake::start(0.2);
     let stack = fake.stack();
-    stack.write(&trainer("", "team = \"research\""));
+    stack.write(&placed_trainer("team = \"research\""));
     stack.apply();
+    let policy = fake.python_json(
+        "compute.resourcePolicies().get(project=PROJECT, region=REGION, resourcePolicy='trainers-compact').execute()",
+    );
+    assert_eq!(policy["groupPlacementPolicy"]["collocation"], "COLLOCATED");
+    assert_eq!(policy["groupPlacementPolicy"]["vmCount"], 2);
 
     let vm = fake.python_json(
         "compute.instances().get(project=PROJECT, zone='us-central1-a', instance='trainer').execute()",
@@ -71,6 +95,7 @@ fn a_spot_gpu_vm_is_created_labelled_changed_in_place_and_destroyed() {
     );
     assert_eq!(vm["scheduling"]["provisioningModel"], "SPOT");
     assert_eq!(vm["scheduling"]["instanceTerminationAction"], "DELETE");
+    assert_eq!(vm["resourcePolicies"][0], policy["selfLink"]);
     assert_eq!(vm["labels"]["team"], "research");
     // gantry's identity marks, in label form.
     assert_eq!(
@@ -103,7 +128,7 @@ fn a_spot_gpu_vm_is_created_labelled_changed_in_place_and_destroyed() {
 
     // Labels change in place (same VM id); the identity marks stay.
     let id = vm["id"].clone();
-    stack.write(&trainer("", "team = \"research\"\n    run = \"r42\""));
+    stack.write(&placed_trainer("team = \"research\"\n    run = \"r42\""));
     let (code, plan) = stack.plan_code();
     assert_eq!(code, 2);
     assert!(plan.stdout.contains("updated in-place"), "{}", plan.stdout);
@@ -118,8 +143,8 @@ fn a_spot_gpu_vm_is_created_labelled_changed_in_place_and_destroyed() {
 
     stack.destroy();
     assert_eq!(
-        fake.python("print(names(compute.instances().list(project=PROJECT, zone='us-central1-a')), names(compute.networks().list(project=PROJECT)))"),
-        "[] []"
+        fake.python("print(names(compute.instances().list(project=PROJECT, zone='us-central1-a')), names(compute.networks().list(project=PROJECT)), names(compute.resourcePolicies().list(project=PROJECT, region=REGION)))"),
+        "[] [] []"
     );
 }
 
@@ -204,5 +229,54 @@ fn failover_takes_the_next_zone_when_the_first_has_no_capacity() {
             "print(names(compute.instances().list(project=PROJECT, zone='us-central1-b')))"
         ),
         "[]"
+    );
+}
+
+/// The region's quota (from `regions.get`, usage counted from the VMs that run) decides
+/// before anything is created: a second 8-GPU spot VM does not fit a 12-GPU limit.
+#[test]
+fn a_plan_needing_more_gpus_than_the_quota_has_free_fails_before_creating_anything() {
+    let fake = Fake::start(0.0);
+    fake.admin(
+        "POST",
+        "/_fake/quotas",
+        Some(
+            json!({"region": "us-central1", "metric": "PREEMPTIBLE_NVIDIA_H100_GPUS", "limit": 12}),
+        ),
+    );
+    let stack = fake.stack();
+    stack.write(&trainer("", ""));
+    stack.apply();
+    let usage = fake.python_json(
+        "[q for q in compute.regions().get(project=PROJECT, region=REGION).execute()['quotas'] if q['metric'] == 'PREEMPTIBLE_NVIDIA_H100_GPUS'][0]",
+    );
+    assert_eq!(usage["usage"], 8.0);
+
+    let mut two = trainer("", "");
+    two.push_str(
+        &trainer("", "")
+            .split("resource \"google_compute_instance\"")
+            .nth(1)
+            .map(|rest| format!("resource \"google_compute_instance\"{rest}"))
+            .expect("the VM block")
+            .replace(
+                "\"trainer\" {\n  name         = \"trainer\"",
+                "\"second\" {\n  name         = \"second\"",
+            ),
+    );
+    stack.write(&two);
+    let run = stack.gantry(&["apply", "--auto-approve"]);
+    assert_ne!(run.code, 0, "{}", run.both());
+    let text = run.both();
+    assert!(text.contains("PREEMPTIBLE_NVIDIA_H100_GPUS"), "{text}");
+    assert!(
+        text.contains("console.cloud.google.com/iam-admin/quotas"),
+        "{text}"
+    );
+    assert_eq!(
+        fake.python(
+            "print(names(compute.instances().list(project=PROJECT, zone='us-central1-a')))"
+        ),
+        "['trainer']"
     );
 }

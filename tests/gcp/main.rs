@@ -6,5 +6,6 @@ mod support;
 
 mod compute;
 mod errors;
+mod example;
 mod network;
 mod recovery;

@@ -3,7 +3,8 @@
 //! (providers/README.md), so a throttled call reaches it at once.
 
 use google_cloud_compute_v1::client::{
-    Firewalls, GlobalOperations, Instances, Networks, RegionOperations, Subnetworks, ZoneOperations,
+    Firewalls, GlobalOperations, Instances, Networks, RegionOperations, Regions, ResourcePolicies,
+    Subnetworks, ZoneOperations,
 };
 use google_cloud_gax::retry_policy::NeverRetry;
 
@@ -19,6 +20,8 @@ pub struct Clients {
     pub subnetworks: Subnetworks,
     pub firewalls: Firewalls,
     pub instances: Instances,
+    pub resource_policies: ResourcePolicies,
+    pub regions: Regions,
     pub global_operations: GlobalOperations,
     pub region_operations: RegionOperations,
     pub zone_operations: ZoneOperations,
@@ -48,6 +51,8 @@ impl Clients {
             subnetworks: compute_client!(Subnetworks, credentials, compute)?,
             firewalls: compute_client!(Firewalls, credentials, compute)?,
             instances: compute_client!(Instances, credentials, compute)?,
+            resource_policies: compute_client!(ResourcePolicies, credentials, compute)?,
+            regions: compute_client!(Regions, credentials, compute)?,
             global_operations: compute_client!(GlobalOperations, credentials, compute)?,
             region_operations: compute_client!(RegionOperations, credentials, compute)?,
             zone_operations: compute_client!(ZoneOperations, credentials, compute)?,

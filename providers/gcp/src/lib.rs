@@ -10,6 +10,7 @@ mod labels;
 mod operations;
 mod pricing;
 mod provider;
+mod quota;
 mod resources;
 mod settings;
 mod sim_model;

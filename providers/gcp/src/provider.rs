@@ -5,7 +5,8 @@ use crate::settings::{self, Settings};
 use gantry_provider::attrs::Attrs;
 use gantry_provider::provider::Result;
 use gantry_provider::{
-    async_trait, OpContext, PlannedState, Provider, ProviderError, ProviderSchema, SimModel, Value,
+    async_trait, OpContext, PlannedState, Provider, ProviderError, ProviderSchema, QuotaQuery,
+    QuotaReading, SimModel, Value,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -164,6 +165,10 @@ impl Provider for GcpProvider {
 
     fn region(&self) -> Option<String> {
         self.settings.get().and_then(|s| s.region.clone())
+    }
+
+    async fn read_quota(&self, query: &QuotaQuery) -> Result<Option<QuotaReading>> {
+        crate::quota::read(self.settings().await?, query).await
     }
 
     fn initial_concurrency(&self) -> Option<usize> {

@@ -22,6 +22,9 @@ impl SimModel for GcpSimModel {
             "google_compute_firewall" => "projects/{project}/global/firewalls/{name}",
             "google_compute_subnetwork" => "projects/{project}/regions/{region}/subnetworks/{name}",
             "google_compute_instance" => "projects/{project}/zones/{zone}/instances/{name}",
+            "google_compute_resource_policy" => {
+                "projects/{project}/regions/{region}/resourcePolicies/{name}"
+            }
             _ => return None,
         };
         Some(IdStyle::Template(path.to_owned()))

@@ -24,6 +24,8 @@ pub struct Generator<'a> {
     pub planned: &'a Value,
     /// A number unique to the object, for addresses derived from it.
     pub serial: u64,
+    /// The provider block's plain string settings (`project`, `zone`).
+    pub settings: std::collections::BTreeMap<String, String>,
 }
 
 /// A world with nothing in it (tests, data sources).
@@ -127,6 +129,11 @@ fn strip_unknown(v: &Value) -> Value {
 /// A value for the computed attribute `name` of type `ty`: the provider's model's, else a
 /// generic one.
 pub fn generate(name: &str, ty: &Type, gen: &Generator<'_>) -> Value {
+    // An attribute named like a setting of the provider block (a VM's `project` or
+    // `zone`) is that setting when the configuration leaves it open.
+    if let (Type::String, Some(setting)) = (ty, gen.settings.get(name)) {
+        return Value::string(setting.as_str());
+    }
     if let Some(model) = gen.model {
         let facts = SimObjectFacts {
             type_name: gen.type_name,
@@ -252,6 +259,7 @@ mod tests {
             world: &EmptyWorld,
             planned: &Value::Null,
             serial: 1,
+            settings: Default::default(),
         }
     }
 

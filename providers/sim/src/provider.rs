@@ -15,7 +15,7 @@ use gantry_provider::{
     async_trait, ErrorClass, IdStyle, OpContext, Provider, ProviderError, ProviderSchema,
     QuotaQuery, QuotaReading, Schema, SimModel, SimWorldView, Value,
 };
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
 type Result<T> = std::result::Result<T, ProviderError>;
@@ -62,6 +62,10 @@ pub struct SimProvider {
     chaos: Chaos,
     hooks: HashMap<String, Arc<dyn SimHooks>>,
     region: Mutex<Option<String>>,
+    /// The plain string settings of the provider block (`project`, `zone`): a computed
+    /// attribute or an id part of the same name that the configuration leaves open takes
+    /// them, as the real provider would.
+    settings: Mutex<BTreeMap<String, String>>,
     /// What the real provider says its cloud looks like: ids, codes, computed values.
     model: Option<Arc<dyn SimModel>>,
 }
@@ -93,6 +97,7 @@ impl SimProvider {
             knobs,
             hooks: HashMap::new(),
             region: Mutex::new(None),
+            settings: Mutex::new(BTreeMap::new()),
             model: None,
         };
         provider.register_prefixes();
@@ -227,7 +232,7 @@ impl SimProvider {
             ]);
             let generated = ids::format_id(&prefix, bits);
             let id = match &template {
-                Some(t) => fill_template(t, planned, &generated),
+                Some(t) => fill_template(t, planned, &self.settings(), &generated),
                 None => generated,
             };
             if !txn.id_exists(&id) {
@@ -265,7 +270,15 @@ impl SimProvider {
             world,
             planned,
             serial: ids::stable_hash(&[id.as_bytes()]),
+            settings: self.settings(),
         }
+    }
+
+    fn settings(&self) -> BTreeMap<String, String> {
+        self.settings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -278,8 +291,14 @@ impl SimWorldView for TxnView<'_, '_> {
     }
 }
 
-/// `{name}` in `template` replaced by the planned attribute, `{id}` by `generated`.
-fn fill_template(template: &str, planned: &Value, generated: &str) -> String {
+/// `{name}` in `template` replaced by the planned attribute (else the provider setting of
+/// that name), `{id}` by `generated`.
+fn fill_template(
+    template: &str,
+    planned: &Value,
+    settings: &BTreeMap<String, String>,
+    generated: &str,
+) -> String {
     let mut out = String::new();
     let mut rest = template;
     while let Some(start) = rest.find('{') {
@@ -291,7 +310,12 @@ fn fill_template(template: &str, planned: &Value, generated: &str) -> String {
         if key == "id" {
             out.push_str(generated);
         } else {
-            out.push_str(string_attr(planned, key).unwrap_or(generated));
+            let from_settings = settings.get(key).map(String::as_str);
+            out.push_str(
+                string_attr(planned, key)
+                    .or(from_settings)
+                    .unwrap_or(generated),
+            );
         }
         rest = &rest[start + end + 1..];
     }
@@ -335,6 +359,25 @@ impl Provider for SimProvider {
         if let Some(region) = string_attr(config, "region") {
             *self.region.lock().unwrap_or_else(PoisonError::into_inner) = Some(region.to_owned());
         }
+        // Sensitive settings (credentials) are never kept: only plain strings.
+        let sensitive = |k: &str| {
+            self.schema
+                .config
+                .attributes
+                .get(k)
+                .is_some_and(|a| a.sensitive)
+        };
+        let plain: BTreeMap<String, String> = config
+            .as_map()
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| !sensitive(k))
+            .filter_map(|(k, v)| match v {
+                Value::String(s) => Some((k.clone(), s.clone())),
+                _ => None,
+            })
+            .collect();
+        *self.settings.lock().unwrap_or_else(PoisonError::into_inner) = plain;
         Ok(())
     }
 

@@ -104,3 +104,50 @@ def operation_fault(fault, where):
                 f"Quota '{fault.get('metric', 'NVIDIA_H100_GPUS')}' exceeded.  Limit: "
                 f"{fault.get('limit', 0.0)} in region {region}.", 403)
     return None
+
+
+# --- what the cloud owns: regions and their quotas -------------------------------------
+
+# GPUs of the machine types that come with them (family, count).
+BUILT_IN_GPUS = {
+    "a3-highgpu-8g": ("H100", 8), "a3-megagpu-8g": ("H100_MEGA", 8), "a3-ultragpu-8g": ("H200", 8),
+    "a2-highgpu-1g": ("A100", 1), "a2-highgpu-8g": ("A100", 8), "a2-ultragpu-8g": ("A100_80GB", 8),
+    "g2-standard-4": ("L4", 1), "g2-standard-48": ("L4", 4),
+}
+ACCELERATOR_FAMILY = {"nvidia-h100-80gb": "H100", "nvidia-tesla-a100": "A100", "nvidia-l4": "L4",
+                      "nvidia-tesla-t4": "T4"}
+DEFAULT_LIMITS = {"CPUS": 2400.0, "NVIDIA_H100_GPUS": 64.0, "PREEMPTIBLE_NVIDIA_H100_GPUS": 64.0,
+                  "NVIDIA_A100_GPUS": 64.0, "NVIDIA_L4_GPUS": 64.0, "PREEMPTIBLE_NVIDIA_L4_GPUS": 64.0}
+
+
+def gpu_usage(instance):
+    """{metric: gpus} one VM uses."""
+    spot = instance.get("scheduling", {}).get("provisioningModel") == "SPOT"
+    prefix = "PREEMPTIBLE_" if spot else ""
+    machine = instance["machineType"].rsplit("/", 1)[-1]
+    out = {}
+    if machine in BUILT_IN_GPUS:
+        family, count = BUILT_IN_GPUS[machine]
+        out[f"{prefix}NVIDIA_{family}_GPUS"] = count
+    for acc in instance.get("guestAccelerators", []):
+        family = ACCELERATOR_FAMILY.get(acc["acceleratorType"].rsplit("/", 1)[-1], "OTHER")
+        metric = f"{prefix}NVIDIA_{family}_GPUS"
+        out[metric] = out.get(metric, 0) + int(acc.get("acceleratorCount", 1))
+    return out
+
+
+def region(project, name, objects, limits):
+    """`regions.get`: the region with its quotas, usage counted from the VMs in its zones."""
+    usage = {}
+    for key, obj in objects.items():
+        if f"/zones/{name}-" in key and "/instances/" in key:
+            for metric, n in gpu_usage(obj).items():
+                usage[metric] = usage.get(metric, 0) + n
+    merged = dict(DEFAULT_LIMITS)
+    merged.update(limits.get(name, {}))
+    link = f"https://www.googleapis.com/compute/v1/projects/{project}/regions/{name}"
+    return {
+        "kind": "compute#region", "name": name, "status": "UP", "selfLink": link,
+        "zones": [f"https://www.googleapis.com/compute/v1/projects/{project}/zones/{name}-{z}" for z in "abcf"],
+        "quotas": [{"metric": m, "limit": l, "usage": float(usage.get(m, 0))} for m, l in sorted(merged.items())],
+    }

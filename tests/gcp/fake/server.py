@@ -11,6 +11,7 @@ documents (what a server computes, how a stockout reads) is in behaviour.py, by 
 
 prints `READY <port>` once listening. Admin calls (no auth):
     POST /_fake/config  {"operation_seconds": 2.0}
+    POST /_fake/quotas  {"region": "us-central1", "metric": "NVIDIA_H100_GPUS", "limit": 8}
     POST /_fake/faults  {"method": "compute.instances.insert", "zone": "us-central1-a",
                          "kind": "stockout" | "quota" | "throttle" | "permission",
                          "times": 1}           (times omitted: until cleared)
@@ -77,6 +78,7 @@ class Cloud:
         self.objects = {}
         self.operations = {}  # key -> {"body": {...}, "done_at": t, "apply": fn}
         self.faults = []
+        self.quota_limits = {}  # region -> {metric: limit}
         self.operation_seconds = 0.0
         self.lock = threading.RLock()
 
@@ -251,6 +253,9 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/_fake/faults" and http_method == "POST":
                 cloud.faults.append(dict(body))
                 return {"faults": cloud.faults}
+            if path == "/_fake/quotas" and http_method == "POST":
+                cloud.quota_limits.setdefault(body["region"], {})[body["metric"]] = float(body["limit"])
+                return {"quotas": cloud.quota_limits}
             if path == "/_fake/faults" and http_method == "DELETE":
                 cloud.faults.clear()
                 return {"faults": []}
@@ -286,6 +291,9 @@ class Compute:
             return self.operations()
         if m.verb == "insert":
             return self.insert()
+        if m.id == "compute.regions.get":
+            return 200, behaviour.region(self.project, self.params["region"], self.cloud.objects,
+                                         self.cloud.quota_limits)
         if m.verb == "get":
             return 200, self.get(self.path)
         if m.verb == "list":

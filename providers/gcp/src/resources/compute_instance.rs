@@ -384,15 +384,8 @@ impl ResourceType for ComputeInstance {
             .set_zone(&zone)
             .set_instance(a.req_str("name")?)
             .send()
-            .await
-            .map_err(|e| call_error("instances.delete", e));
-        let Some(op) = ok_if_not_found(sent)? else {
-            return Ok(());
-        };
-        ok_if_not_found(
-            operations::wait(cx, op, "instances.delete", cx.op.timeout_or(CREATE)).await,
-        )?;
-        Ok(())
+            .await;
+        super::finish_delete(cx, sent, "instances.delete", CREATE).await
     }
 
     async fn import(&self, cx: &Cx<'_>, id: &str) -> Result<Option<Value>> {
@@ -420,13 +413,11 @@ impl ResourceType for ComputeInstance {
         let project = cx.project(planned).to_owned();
         let zone = zone_of(cx, &a)?;
         let name = a.req_str("name")?.to_owned();
-        let target = format!("/{}", id_of(&project, &zone, &name));
-        if let Some(op) =
-            operations::find_insert(cx, &Scope::Zone(zone.clone()), token, &target).await?
-        {
-            if !super::insert_succeeded(cx, op, "instances.insert", CREATE).await? {
-                return Ok(None);
-            }
+        let target = id_of(&project, &zone, &name);
+        let scope = Scope::Zone(zone.clone());
+        let proved = super::insert_proved(cx, &scope, token, &target, "instances.insert", CREATE);
+        if proved.await? == Some(false) {
+            return Ok(None);
         }
         // The operation proved it, or it has expired: the labels decide (all three marks).
         let Some(state) = self.read_named(cx, &project, &zone, &name, planned).await? else {

@@ -156,15 +156,8 @@ impl ResourceType for ComputeNetwork {
             .set_project(&project)
             .set_network(&name)
             .send()
-            .await
-            .map_err(|e| call_error("networks.delete", e));
-        let Some(op) = ok_if_not_found(sent)? else {
-            return Ok(());
-        };
-        ok_if_not_found(
-            operations::wait(cx, op, "networks.delete", cx.op.timeout_or(TIMEOUT)).await,
-        )?;
-        Ok(())
+            .await;
+        super::finish_delete(cx, sent, "networks.delete", TIMEOUT).await
     }
 
     async fn import(&self, cx: &Cx<'_>, id: &str) -> Result<Option<Value>> {
@@ -180,14 +173,20 @@ impl ResourceType for ComputeNetwork {
     ) -> Result<Option<Value>> {
         let project = cx.project(planned).to_owned();
         let name = Attrs(planned).req_str("name")?.to_owned();
-        let target = format!("/{}", id_of(&project, &name));
-        let Some(op) = operations::find_insert(cx, &Scope::Global, token, &target).await? else {
-            return Ok(None);
-        };
-        if !super::insert_succeeded(cx, op, "networks.insert", TIMEOUT).await? {
-            return Ok(None);
+        let target = id_of(&project, &name);
+        match super::insert_proved(
+            cx,
+            &Scope::Global,
+            token,
+            &target,
+            "networks.insert",
+            TIMEOUT,
+        )
+        .await?
+        {
+            Some(true) => self.read_named(cx, &project, &name, planned).await,
+            _ => Ok(None),
         }
-        self.read_named(cx, &project, &name, planned).await
     }
 }
 

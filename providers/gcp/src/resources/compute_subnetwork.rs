@@ -254,15 +254,8 @@ impl ResourceType for ComputeSubnetwork {
             .set_region(&region)
             .set_subnetwork(&name)
             .send()
-            .await
-            .map_err(|e| call_error("subnetworks.delete", e));
-        let Some(op) = ok_if_not_found(sent)? else {
-            return Ok(());
-        };
-        ok_if_not_found(
-            operations::wait(cx, op, "subnetworks.delete", cx.op.timeout_or(TIMEOUT)).await,
-        )?;
-        Ok(())
+            .await;
+        super::finish_delete(cx, sent, "subnetworks.delete", TIMEOUT).await
     }
 
     async fn import(&self, cx: &Cx<'_>, id: &str) -> Result<Option<Value>> {
@@ -282,15 +275,14 @@ impl ResourceType for ComputeSubnetwork {
         let project = cx.project(planned).to_owned();
         let region = cx.settings.region_or(a.str("region"))?;
         let name = a.req_str("name")?.to_owned();
-        let target = format!("/{}", id_of(&project, &region, &name));
+        let target = id_of(&project, &region, &name);
         let scope = Scope::Region(region.clone());
-        let Some(op) = operations::find_insert(cx, &scope, token, &target).await? else {
-            return Ok(None);
-        };
-        if !super::insert_succeeded(cx, op, "subnetworks.insert", TIMEOUT).await? {
-            return Ok(None);
+        match super::insert_proved(cx, &scope, token, &target, "subnetworks.insert", TIMEOUT)
+            .await?
+        {
+            Some(true) => self.read_named(cx, &project, &region, &name, planned).await,
+            _ => Ok(None),
         }
-        self.read_named(cx, &project, &region, &name, planned).await
     }
 }
 

@@ -12,6 +12,7 @@ use std::future::Future;
 mod compute_firewall;
 mod compute_instance;
 mod compute_network;
+mod compute_resource_policy;
 mod compute_subnetwork;
 
 /// Every resource type of the provider.
@@ -21,6 +22,7 @@ pub fn all() -> Vec<Box<dyn ResourceType>> {
         Box::new(compute_subnetwork::ComputeSubnetwork),
         Box::new(compute_firewall::ComputeFirewall),
         Box::new(compute_instance::ComputeInstance),
+        Box::new(compute_resource_policy::ComputeResourcePolicy),
     ]
 }
 
@@ -178,6 +180,43 @@ pub fn split_regional_id(
              PROJECT/REGION/NAME or REGION/NAME"
         ))),
     }
+}
+
+/// The end of a delete: the operation waited for; an object already gone is deleted.
+pub async fn finish_delete(
+    cx: &Cx<'_>,
+    sent: std::result::Result<
+        google_cloud_compute_v1::model::Operation,
+        google_cloud_gax::error::Error,
+    >,
+    what: &str,
+    timeout: std::time::Duration,
+) -> Result<()> {
+    let sent = sent.map_err(|e| crate::errors::call_error(what, e));
+    let Some(op) = crate::errors::ok_if_not_found(sent)? else {
+        return Ok(());
+    };
+    crate::errors::ok_if_not_found(
+        crate::operations::wait(cx, op, what, cx.op.timeout_or(timeout)).await,
+    )?;
+    Ok(())
+}
+
+/// For crash recovery: true when Compute Engine still has the insert operation this
+/// create's token started on `target` (`projects/p/.../name`) and it made its object.
+pub async fn insert_proved(
+    cx: &Cx<'_>,
+    scope: &crate::operations::Scope,
+    token: &str,
+    target: &str,
+    what: &str,
+    timeout: std::time::Duration,
+) -> Result<Option<bool>> {
+    let Some(op) = crate::operations::find_insert(cx, scope, token, &format!("/{target}")).await?
+    else {
+        return Ok(None);
+    };
+    insert_succeeded(cx, op, what, timeout).await.map(Some)
 }
 
 /// For crash recovery: waits for a found insert operation and says whether it made its
