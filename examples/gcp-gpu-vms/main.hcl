@@ -35,6 +35,10 @@ provider "google" {
   }
 }
 
+data "google_compute_zones" "up" {
+  status = "UP"
+}
+
 resource "google_compute_network" "vpc" {
   name                    = "train-vpc"
   auto_create_subnetworks = false
@@ -95,14 +99,10 @@ resource "google_compute_instance" "trainer" {
     instance_termination_action = "DELETE"
   }
 
+  # Every other zone of the region that is up, in order.
   failover {
-    on = ["capacity"]
-    alternative {
-      zone = "${var.region}-b"
-    }
-    alternative {
-      zone = "${var.region}-c"
-    }
+    on           = ["capacity"]
+    alternatives = [for z in data.google_compute_zones.up.names : { zone = z } if z != "${var.region}-a"]
   }
 }
 

@@ -166,3 +166,53 @@ fn a_network_made_by_hand_is_imported_and_planned_without_changes() {
     assert_eq!(run.code, 0, "{}", run.both());
     stack.assert_no_changes();
 }
+
+/// `google_compute_zones` lists the region's zones that are UP (examples/gcp-gpu-vms fails
+/// over through them); `google_client_config` gives the provider's settings and token.
+#[test]
+fn zones_and_client_config_are_read() {
+    let fake = Fake::start(0.0);
+    fake.admin(
+        "POST",
+        "/_fake/zones",
+        Some(serde_json::json!({"down": ["us-central1-c"]})),
+    );
+    let stack = fake.stack();
+    stack.write(
+        r#"
+data "google_compute_zones" "up" {
+  status = "UP"
+}
+
+data "google_client_config" "me" {}
+
+output "zones" {
+  value = data.google_compute_zones.up.names
+}
+
+output "project" {
+  value = data.google_client_config.me.project
+}
+
+output "token_length" {
+  value = nonsensitive(length(data.google_client_config.me.access_token))
+}
+"#,
+    );
+    stack.apply();
+    let zones = stack.gantry(&["output", "zones", "--json"]);
+    assert_eq!(zones.code, 0, "{}", zones.both());
+    let names: serde_json::Value = serde_json::from_str(zones.stdout.trim()).expect("json");
+    assert_eq!(
+        names,
+        serde_json::json!(["us-central1-a", "us-central1-b", "us-central1-f"])
+    );
+    let project = stack.gantry(&["output", "project", "--raw"]);
+    assert_eq!(project.stdout.trim(), "gantry-test");
+    let token = stack.gantry(&["output", "token_length", "--json"]);
+    assert_eq!(
+        token.stdout.trim(),
+        "10",
+        "the provider's token, `fake-token`"
+    );
+}

@@ -4,7 +4,7 @@
 
 use google_cloud_compute_v1::client::{
     Firewalls, GlobalOperations, Instances, Networks, RegionOperations, Regions, ResourcePolicies,
-    Subnetworks, ZoneOperations,
+    Subnetworks, ZoneOperations, Zones,
 };
 use google_cloud_gax::retry_policy::NeverRetry;
 
@@ -22,6 +22,7 @@ pub struct Clients {
     pub instances: Instances,
     pub resource_policies: ResourcePolicies,
     pub regions: Regions,
+    pub zones: Zones,
     pub global_operations: GlobalOperations,
     pub region_operations: RegionOperations,
     pub zone_operations: ZoneOperations,
@@ -53,6 +54,7 @@ impl Clients {
             instances: compute_client!(Instances, credentials, compute)?,
             resource_policies: compute_client!(ResourcePolicies, credentials, compute)?,
             regions: compute_client!(Regions, credentials, compute)?,
+            zones: compute_client!(Zones, credentials, compute)?,
             global_operations: compute_client!(GlobalOperations, credentials, compute)?,
             region_operations: compute_client!(RegionOperations, credentials, compute)?,
             zone_operations: compute_client!(ZoneOperations, credentials, compute)?,

@@ -103,6 +103,21 @@ fn from_key(given: &str, origin: &str) -> Result<(Credentials, Source), Provider
     Ok((credentials, Source::KeyJson(kind)))
 }
 
+/// An OAuth access token of these credentials (the `Authorization: Bearer` they send).
+pub async fn access_token(credentials: &Credentials) -> Result<String, String> {
+    let headers = match credentials.headers(Extensions::new()).await {
+        Ok(CacheableResource::New { data, .. }) => data,
+        Ok(CacheableResource::NotModified) => return Err("the credentials gave no token".into()),
+        Err(e) => return Err(format!("the credentials gave no token: {e}")),
+    };
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned)
+        .ok_or_else(|| "the credentials send no bearer token".to_owned())
+}
+
 fn static_token(token: &str) -> Result<Credentials, ProviderError> {
     let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
         ProviderError::new(

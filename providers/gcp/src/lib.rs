@@ -5,6 +5,7 @@
 
 mod clients;
 mod credentials;
+mod data;
 mod errors;
 mod labels;
 mod operations;

@@ -1,5 +1,6 @@
 //! [`GcpProvider`]: the provider trait over the resource types.
 
+use crate::data::{self, DataSource};
 use crate::resources::{self, Cx, ResourceType};
 use crate::settings::{self, Settings};
 use gantry_provider::attrs::Attrs;
@@ -17,6 +18,7 @@ use tokio::sync::OnceCell;
 pub struct GcpProvider {
     schema: ProviderSchema,
     resources: BTreeMap<&'static str, Box<dyn ResourceType>>,
+    data: BTreeMap<&'static str, Box<dyn DataSource>>,
     settings: OnceCell<Settings>,
 }
 
@@ -32,17 +34,22 @@ impl GcpProvider {
             .into_iter()
             .map(|r| (r.name(), r))
             .collect();
+        let data: BTreeMap<_, _> = data::all().into_iter().map(|d| (d.name(), d)).collect();
         let schema = ProviderSchema {
             config: settings::schema(),
             resources: resources
                 .iter()
                 .map(|(name, r)| ((*name).to_owned(), r.schema()))
                 .collect(),
-            data_sources: BTreeMap::new(),
+            data_sources: data
+                .iter()
+                .map(|(name, d)| ((*name).to_owned(), d.schema()))
+                .collect(),
         };
         GcpProvider {
             schema,
             resources,
+            data,
             settings: OnceCell::new(),
         }
     }
@@ -94,6 +101,15 @@ impl Provider for GcpProvider {
     }
 
     fn plan(&self, type_name: &str, prior: Option<&Value>, config: &Value) -> Result<PlannedState> {
+        // The engine plans data sources through this call too.
+        if let (false, Some(schema)) = (
+            self.resources.contains_key(type_name),
+            self.schema.data_sources.get(type_name),
+        ) {
+            return Ok(gantry_provider::data_plan::plan_data_source(
+                schema, prior, config,
+            ));
+        }
         let resource = self.resource(type_name)?;
         let schema = self.schema.resources.get(type_name).ok_or_else(|| {
             ProviderError::invalid(format!("unknown resource type `{type_name}`"))
@@ -133,9 +149,21 @@ impl Provider for GcpProvider {
         prior: &Value,
         planned: &Value,
     ) -> Result<Value> {
+        if !self.resources.contains_key(type_name) && self.data.contains_key(type_name) {
+            // A data source whose configuration changed is read again.
+            return self.read_data(ctx, type_name, planned).await;
+        }
         self.resource(type_name)?
             .update(&self.cx(ctx).await?, prior, planned)
             .await
+    }
+
+    async fn read_data(&self, ctx: &OpContext, type_name: &str, config: &Value) -> Result<Value> {
+        let source = self
+            .data
+            .get(type_name)
+            .ok_or_else(|| ProviderError::invalid(format!("unknown data source `{type_name}`")))?;
+        source.read(&self.cx(ctx).await?, config).await
     }
 
     async fn delete(&self, ctx: &OpContext, type_name: &str, state: &Value) -> Result<()> {

@@ -17,6 +17,8 @@ pub struct Settings {
     pub zone: Option<String>,
     pub default_labels: BTreeMap<String, String>,
     pub clients: Clients,
+    /// For `google_client_config.access_token`.
+    pub credentials: google_cloud_auth::credentials::Credentials,
 }
 
 /// The per-API endpoint attributes, with Terraform's names.
@@ -113,18 +115,21 @@ pub async fn configure(config: &Value) -> Result<Settings> {
     let endpoints = Endpoints {
         compute: a.str("compute_custom_endpoint").map(str::to_owned),
     };
-    let clients = Clients::build(credentials, &endpoints).await.map_err(|e| {
-        ProviderError::new(
-            ErrorClass::Fatal,
-            format!("building the Google Cloud clients: {e}"),
-        )
-    })?;
+    let clients = Clients::build(credentials.clone(), &endpoints)
+        .await
+        .map_err(|e| {
+            ProviderError::new(
+                ErrorClass::Fatal,
+                format!("building the Google Cloud clients: {e}"),
+            )
+        })?;
     Ok(Settings {
         project,
         region,
         zone,
         default_labels: a.str_map("default_labels"),
         clients,
+        credentials,
     })
 }
 

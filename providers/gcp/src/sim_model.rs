@@ -82,6 +82,26 @@ impl SimModel for GcpSimModel {
     fn region_of_zone(&self, zone: &str) -> Option<String> {
         region_of_zone(zone)
     }
+
+    /// Three zones in every simulated region, as most Google Cloud regions have.
+    fn read_data(&self, type_name: &str, config: &Value, region: &str) -> Option<Value> {
+        if type_name != "google_compute_zones" {
+            return None;
+        }
+        let region = Attrs(config).str("region").unwrap_or(region);
+        let names = ["a", "b", "c"]
+            .iter()
+            .map(|z| Value::string(format!("{region}-{z}")))
+            .collect();
+        Some(Value::map([
+            ("names", Value::List(names)),
+            ("region", Value::string(region)),
+            (
+                "id",
+                Value::string(format!("projects/{SIM_PROJECT}/regions/{region}")),
+            ),
+        ]))
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 pub mod attrs;
 pub mod convert;
+pub mod data_plan;
 pub mod error;
 pub mod plan;
 pub mod pricing;

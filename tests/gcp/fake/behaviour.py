@@ -151,3 +151,15 @@ def region(project, name, objects, limits):
         "zones": [f"https://www.googleapis.com/compute/v1/projects/{project}/zones/{name}-{z}" for z in "abcf"],
         "quotas": [{"metric": m, "limit": l, "usage": float(usage.get(m, 0))} for m, l in sorted(merged.items())],
     }
+
+
+ZONES = {"us-central1": "abcf", "us-east1": "bcd", "us-east4": "abc", "us-west1": "abc",
+         "europe-west4": "abc", "asia-southeast1": "abc"}
+
+
+def zones(project, down=()):
+    """`zones.list`: every zone of the regions the fake knows; `down` ones DOWN."""
+    base = f"https://www.googleapis.com/compute/v1/projects/{project}"
+    return [{"kind": "compute#zone", "name": f"{r}-{z}", "status": "DOWN" if f"{r}-{z}" in down else "UP",
+             "region": f"{base}/regions/{r}", "selfLink": f"{base}/zones/{r}-{z}"}
+            for r, letters in ZONES.items() for z in letters]

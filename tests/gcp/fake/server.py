@@ -12,6 +12,7 @@ documents (what a server computes, how a stockout reads) is in behaviour.py, by 
 prints `READY <port>` once listening. Admin calls (no auth):
     POST /_fake/config  {"operation_seconds": 2.0}
     POST /_fake/quotas  {"region": "us-central1", "metric": "NVIDIA_H100_GPUS", "limit": 8}
+    POST /_fake/zones   {"down": ["us-central1-c"]}
     POST /_fake/faults  {"method": "compute.instances.insert", "zone": "us-central1-a",
                          "kind": "stockout" | "quota" | "throttle" | "permission",
                          "times": 1}           (times omitted: until cleared)
@@ -79,6 +80,7 @@ class Cloud:
         self.operations = {}  # key -> {"body": {...}, "done_at": t, "apply": fn}
         self.faults = []
         self.quota_limits = {}  # region -> {metric: limit}
+        self.zones_down = set()
         self.operation_seconds = 0.0
         self.lock = threading.RLock()
 
@@ -256,6 +258,9 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/_fake/quotas" and http_method == "POST":
                 cloud.quota_limits.setdefault(body["region"], {})[body["metric"]] = float(body["limit"])
                 return {"quotas": cloud.quota_limits}
+            if path == "/_fake/zones" and http_method == "POST":
+                cloud.zones_down = set(body.get("down", []))
+                return {"down": sorted(cloud.zones_down)}
             if path == "/_fake/faults" and http_method == "DELETE":
                 cloud.faults.clear()
                 return {"faults": []}
@@ -294,6 +299,11 @@ class Compute:
         if m.id == "compute.regions.get":
             return 200, behaviour.region(self.project, self.params["region"], self.cloud.objects,
                                          self.cloud.quota_limits)
+        if m.id == "compute.zones.list":
+            items = [z for z in behaviour.zones(self.project, self.cloud.zones_down)
+                     if matches(z, self.query.get("filter"))]
+            return 200, {"kind": "compute#zoneList", "id": self.path, "items": items,
+                         "selfLink": COMPUTE_LINK + self.path}
         if m.verb == "get":
             return 200, self.get(self.path)
         if m.verb == "list":
