@@ -29,10 +29,12 @@ impl Alternative {
 
 /// Evaluates every alternative of `failover` in the instance's scope. Values inside an
 /// alternative may be unknown until apply (a subnet made in this apply); how many
-/// alternatives there are must be known while planning.
+/// alternatives there are must be known while planning, but not while validating
+/// (`tolerate_unknown`), which reads no data source they may come from.
 pub fn eval_alternatives(
     ev: &mut Evaluator<'_>,
     failover: &Failover,
+    tolerate_unknown: bool,
 ) -> Result<Vec<Alternative>, Vec<Diagnostic>> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
@@ -81,6 +83,7 @@ pub fn eval_alternatives(
                     }
                 }
             }
+            Ok((Value::Unknown(_), _)) if tolerate_unknown => {}
             Ok((Value::Unknown(_), _)) => errors.push(
                 Diagnostic::error("the failover alternatives are not known while planning")
                     .with_span(expr.span())

@@ -768,18 +768,20 @@ impl Walker<'_> {
                 None => Vec::new(),
                 Some(f) if exp == Expansion::Unknown => {
                     // Checked once more when the instances are known.
-                    let _ = eval_alternatives(&mut evaluator, f);
+                    let _ = eval_alternatives(&mut evaluator, f, true);
                     Vec::new()
                 }
-                Some(f) => match eval_alternatives(&mut evaluator, f) {
-                    Ok(a) => a,
-                    Err(errors) => {
-                        for d in errors {
-                            self.diags.push(d.with_address(instance_addr()));
+                Some(f) => {
+                    match eval_alternatives(&mut evaluator, f, self.mode == WalkMode::Validate) {
+                        Ok(a) => a,
+                        Err(errors) => {
+                            for d in errors {
+                                self.diags.push(d.with_address(instance_addr()));
+                            }
+                            Vec::new()
                         }
-                        Vec::new()
                     }
-                },
+                }
             };
             per_instance.push((key, each, config, alternatives));
         }
@@ -1106,7 +1108,7 @@ pub fn evaluate_instance_alternatives(
     addr: &ResourceInstanceAddr,
 ) -> Result<Vec<Alternative>, Vec<Diagnostic>> {
     with_instance_evaluator(stack, ev, addr, |evaluator, res| match &res.failover {
-        Some(failover) => eval_alternatives(evaluator, failover),
+        Some(failover) => eval_alternatives(evaluator, failover, false),
         None => Ok(Vec::new()),
     })
 }

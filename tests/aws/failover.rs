@@ -129,14 +129,13 @@ fn a_failover_killed_midway_is_finished_without_a_second_instance() {
         "capacity": [{"instance_type": "p5.48xlarge"}]
     }));
     let mut cut_midway = 0;
-    for (trial, after_ms) in [1200_u64, 1700, 2200, 2700].into_iter().enumerate() {
+    // Killed at moments measured from the first refusal the run reports, not from its
+    // start: how long the plan and the first attempt take depends on the machine's load.
+    for (trial, after_ms) in [0_u64, 150, 400, 900].into_iter().enumerate() {
         let stack = moto.stack();
         stack.write(&STACK.replace("__AMI__", &ami));
         let mut child = stack.spawn(&["apply", "--auto-approve"]);
-        std::thread::sleep(Duration::from_millis(after_ms));
-        let _ = child.kill();
-        let killed = child.wait_with_output().expect("killed run");
-        let said = String::from_utf8_lossy(&killed.stderr);
+        let said = kill_after_refusal(&mut child, Duration::from_millis(after_ms));
         if said.contains("refused") && !said.contains("Apply complete") {
             cut_midway += 1;
         }
@@ -158,6 +157,38 @@ fn a_failover_killed_midway_is_finished_without_a_second_instance() {
         cut_midway > 0,
         "no trial was killed between a refusal and the end: move the kill times"
     );
+}
+
+/// Reads the run's stderr until it reports a refusal (or ends), waits `after`, SIGKILLs
+/// it and returns everything it said.
+fn kill_after_refusal(child: &mut std::process::Child, after: Duration) -> String {
+    use std::io::{BufRead, BufReader};
+    let stderr = child.stderr.take().expect("piped stderr");
+    let said = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let (refused_tx, refused_rx) = std::sync::mpsc::channel();
+    let reader = {
+        let said = said.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let refusal = line.contains("refused");
+                if let Ok(mut s) = said.lock() {
+                    s.push_str(&line);
+                    s.push('\n');
+                }
+                if refusal {
+                    let _ = refused_tx.send(());
+                }
+            }
+        })
+    };
+    // A run that ends without a refusal closes the channel: no wait then.
+    let _ = refused_rx.recv_timeout(Duration::from_secs(120));
+    std::thread::sleep(after);
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = reader.join();
+    let out = said.lock().map(|s| s.clone()).unwrap_or_default();
+    out
 }
 
 const TWO_REGIONS: &str = r#"

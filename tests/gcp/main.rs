@@ -7,5 +7,7 @@ mod support;
 mod compute;
 mod errors;
 mod example;
+mod iam;
 mod network;
 mod recovery;
+mod tpu;

@@ -216,3 +216,151 @@ output "token_length" {
         "the provider's token, `fake-token`"
     );
 }
+
+const NAT_STACK: &str = r#"
+resource "google_compute_network" "vpc" {
+  name                    = "egress-vpc"
+  auto_create_subnetworks = false
+}
+
+resource "google_compute_subnetwork" "nodes" {
+  name          = "egress-nodes"
+  network       = google_compute_network.vpc.id
+  ip_cidr_range = "10.30.0.0/20"
+}
+
+resource "google_compute_router" "router" {
+  name    = "egress-router"
+  network = google_compute_network.vpc.id
+  bgp {
+    asn = 64514
+  }
+}
+
+resource "google_compute_router_nat" "nat" {
+  name                               = "egress-nat"
+  router                             = google_compute_router.router.name
+  nat_ip_allocate_option             = "AUTO_ONLY"
+  source_subnetwork_ip_ranges_to_nat = "LIST_OF_SUBNETWORKS"
+  min_ports_per_vm                   = 64
+
+  subnetwork {
+    name                    = google_compute_subnetwork.nodes.id
+    source_ip_ranges_to_nat = ["ALL_IP_RANGES"]
+  }
+}
+
+resource "google_compute_router_nat" "logged" {
+  name                               = "egress-nat-logged"
+  router                             = google_compute_router.router.name
+  nat_ip_allocate_option             = "AUTO_ONLY"
+  source_subnetwork_ip_ranges_to_nat = "ALL_SUBNETWORKS_ALL_PRIMARY_IP_RANGES"
+
+  log_config {
+    enable = true
+    filter = "ERRORS_ONLY"
+  }
+}
+"#;
+
+/// Cloud NAT lives inside its router: two NATs of one router are added side by side (the
+/// router is written back whole under a per-router lock, so neither overwrites the
+/// other), one is changed without touching the other, and removing both leaves the
+/// router's list empty, all as Google's client reads the router.
+#[test]
+fn a_router_with_two_nats_is_created_changed_and_destroyed() {
+    let fake = Fake::start(0.3);
+    let stack = fake.stack();
+    stack.write(NAT_STACK);
+    stack.apply();
+
+    let router_nats = || {
+        fake.python_json(
+            "compute.routers().get(project=PROJECT, region=REGION, router='egress-router').execute()",
+        )
+    };
+    let router = router_nats();
+    assert_eq!(router["bgp"]["asn"], 64514);
+    let mut names: Vec<String> = router["nats"]
+        .as_array()
+        .expect("nats")
+        .iter()
+        .filter_map(|n| n["name"].as_str().map(str::to_owned))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["egress-nat", "egress-nat-logged"]);
+    let nat = router["nats"]
+        .as_array()
+        .and_then(|n| n.iter().find(|n| n["name"] == "egress-nat"))
+        .expect("egress-nat")
+        .clone();
+    assert_eq!(nat["minPortsPerVm"], 64);
+    assert_eq!(nat["sourceSubnetworkIpRangesToNat"], "LIST_OF_SUBNETWORKS");
+    assert!(
+        nat["subnetworks"][0]["name"]
+            .as_str()
+            .is_some_and(|s| s.ends_with("/regions/us-central1/subnetworks/egress-nodes")),
+        "{nat}"
+    );
+    assert_eq!(
+        stack.state_attr("google_compute_router_nat.nat", "id"),
+        "gantry-test/us-central1/egress-router/egress-nat"
+    );
+    stack.assert_no_changes();
+
+    // One NAT changed in place; the other is untouched.
+    stack.write(&NAT_STACK.replace(
+        "min_ports_per_vm                   = 64",
+        "min_ports_per_vm                   = 128",
+    ));
+    let (code, plan) = stack.plan_code();
+    assert_eq!(code, 2);
+    assert!(
+        plan.stdout
+            .contains("google_compute_router_nat.nat will be updated in-place"),
+        "{}",
+        plan.stdout
+    );
+    stack.apply();
+    let router = router_nats();
+    let nats = router["nats"].as_array().expect("nats");
+    assert_eq!(nats.len(), 2, "{router}");
+    let nat = nats
+        .iter()
+        .find(|n| n["name"] == "egress-nat")
+        .expect("egress-nat");
+    assert_eq!(nat["minPortsPerVm"], 128);
+    let logged = nats
+        .iter()
+        .find(|n| n["name"] == "egress-nat-logged")
+        .expect("logged");
+    assert_eq!(logged["logConfig"]["filter"], "ERRORS_ONLY");
+    stack.assert_no_changes();
+
+    // Both NATs gone leaves the router with none (a PUT of the whole router, not a patch
+    // that cannot say "empty").
+    stack.write(
+        &NAT_STACK[..NAT_STACK
+            .find("resource \"google_compute_router_nat\" \"nat\"")
+            .expect("nat block")],
+    );
+    stack.apply();
+    let router = router_nats();
+    assert!(
+        router
+            .get("nats")
+            .is_none_or(|n| n.as_array().is_some_and(Vec::is_empty)),
+        "{router}"
+    );
+    assert_eq!(
+        router["bgp"]["asn"], 64514,
+        "the rest of the router is kept"
+    );
+
+    stack.destroy();
+    let left = fake.python(
+        "print(names(compute.routers().list(project=PROJECT, region=REGION)), names(compute.networks().list(project=PROJECT)))",
+    );
+    assert_eq!(left, "[] []");
+    assert!(stack.state_addresses().is_empty());
+}

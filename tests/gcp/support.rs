@@ -73,13 +73,14 @@ impl Fake {
     /// The `provider "google"` block pointing at this fake.
     pub fn provider_block(&self) -> String {
         format!(
-            "provider \"google\" {{\n  project = \"{PROJECT}\"\n  region = \"{REGION}\"\n  zone = \"{REGION}-a\"\n  access_token = \"fake-token\"\n  compute_custom_endpoint = \"{}/compute\"\n}}\n",
-            self.base()
+            "provider \"google\" {{\n  project = \"{PROJECT}\"\n  region = \"{REGION}\"\n  zone = \"{REGION}-a\"\n  access_token = \"fake-token\"\n  compute_custom_endpoint = \"{base}/compute\"\n  tpu_v2_custom_endpoint = \"{base}/tpu\"\n  iam_custom_endpoint = \"{base}/iam\"\n  resource_manager_v3_custom_endpoint = \"{base}/cloudresourcemanager\"\n}}\n",
+            base = self.base()
         )
     }
 
-    /// Runs Python with `compute` (a google-api-python-client Compute Engine client on
-    /// this fake), `PROJECT`, `REGION`, `wait(op)` and `json` ready; returns its stdout.
+    /// Runs Python with `compute`, `tpu`, `iam` and `crm` (google-api-python-client
+    /// clients of Compute Engine, Cloud TPU, IAM and Resource Manager on this fake), `PROJECT`, `REGION`, `wait(op)`,
+    /// `wait_lro(op)` and `json` ready; returns its stdout.
     pub fn python(&self, script: &str) -> String {
         let program = format!(
             r#"import json, time
@@ -90,6 +91,20 @@ PROJECT, REGION = {PROJECT:?}, {REGION:?}
 compute = discovery.build("compute", "v1", static_discovery=True, cache_discovery=False,
     credentials=Credentials(token="fake-token"),
     client_options={{"api_endpoint": "{base}/compute/compute/v1/"}})
+tpu = discovery.build("tpu", "v2", static_discovery=True, cache_discovery=False,
+    credentials=Credentials(token="fake-token"),
+    client_options={{"api_endpoint": "{base}/tpu/"}})
+iam = discovery.build("iam", "v1", static_discovery=True, cache_discovery=False,
+    credentials=Credentials(token="fake-token"),
+    client_options={{"api_endpoint": "{base}/iam/"}})
+crm = discovery.build("cloudresourcemanager", "v3", static_discovery=True, cache_discovery=False,
+    credentials=Credentials(token="fake-token"),
+    client_options={{"api_endpoint": "{base}/cloudresourcemanager/"}})
+def wait_lro(op):
+    while not op.get("done"):
+        time.sleep(0.05)
+        op = tpu.projects().locations().operations().get(name=op["name"]).execute()
+    return op
 def wait(op):
     while op["status"] != "DONE":
         if "zone" in op:
@@ -270,6 +285,18 @@ pub async fn provider(fake: &Fake) -> gantry_gcp::GcpProvider {
         (
             "compute_custom_endpoint",
             Value::string(format!("{}/compute", fake.base())),
+        ),
+        (
+            "tpu_v2_custom_endpoint",
+            Value::string(format!("{}/tpu", fake.base())),
+        ),
+        (
+            "iam_custom_endpoint",
+            Value::string(format!("{}/iam", fake.base())),
+        ),
+        (
+            "resource_manager_v3_custom_endpoint",
+            Value::string(format!("{}/cloudresourcemanager", fake.base())),
         ),
     ]);
     provider.configure(&config).await.expect("configure");

@@ -4,14 +4,20 @@
 
 use google_cloud_compute_v1::client::{
     Firewalls, GlobalOperations, Instances, Networks, RegionOperations, Regions, ResourcePolicies,
-    Subnetworks, ZoneOperations, Zones,
+    Routers, Subnetworks, ZoneOperations, Zones,
 };
 use google_cloud_gax::retry_policy::NeverRetry;
+use google_cloud_iam_admin_v1::client::Iam;
+use google_cloud_resourcemanager_v3::client::Projects;
+use google_cloud_tpu_v2::client::Tpu;
 
 /// The endpoint override of each API (`None`: Google's).
 #[derive(Clone, Debug, Default)]
 pub struct Endpoints {
     pub compute: Option<String>,
+    pub tpu: Option<String>,
+    pub iam: Option<String>,
+    pub resource_manager: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -22,14 +28,21 @@ pub struct Clients {
     pub instances: Instances,
     pub resource_policies: ResourcePolicies,
     pub regions: Regions,
+    pub routers: Routers,
     pub zones: Zones,
     pub global_operations: GlobalOperations,
     pub region_operations: RegionOperations,
     pub zone_operations: ZoneOperations,
+    /// Cloud TPU (nodes, accelerator types and its long-running operations).
+    pub tpu: Tpu,
+    /// IAM's service accounts.
+    pub iam: Iam,
+    /// Resource Manager's projects (their IAM policies, `google_project`).
+    pub projects: Projects,
 }
 
-/// Builds one compute client with the block's endpoint and credentials.
-macro_rules! compute_client {
+/// Builds one client with the block's endpoint and credentials.
+macro_rules! client {
     ($client:ty, $credentials:expr, $endpoint:expr) => {{
         let mut builder = <$client>::builder()
             .with_credentials($credentials.clone())
@@ -48,16 +61,20 @@ impl Clients {
     ) -> Result<Clients, google_cloud_gax::client_builder::Error> {
         let compute = endpoints.compute.as_ref();
         Ok(Clients {
-            networks: compute_client!(Networks, credentials, compute)?,
-            subnetworks: compute_client!(Subnetworks, credentials, compute)?,
-            firewalls: compute_client!(Firewalls, credentials, compute)?,
-            instances: compute_client!(Instances, credentials, compute)?,
-            resource_policies: compute_client!(ResourcePolicies, credentials, compute)?,
-            regions: compute_client!(Regions, credentials, compute)?,
-            zones: compute_client!(Zones, credentials, compute)?,
-            global_operations: compute_client!(GlobalOperations, credentials, compute)?,
-            region_operations: compute_client!(RegionOperations, credentials, compute)?,
-            zone_operations: compute_client!(ZoneOperations, credentials, compute)?,
+            networks: client!(Networks, credentials, compute)?,
+            subnetworks: client!(Subnetworks, credentials, compute)?,
+            firewalls: client!(Firewalls, credentials, compute)?,
+            instances: client!(Instances, credentials, compute)?,
+            resource_policies: client!(ResourcePolicies, credentials, compute)?,
+            regions: client!(Regions, credentials, compute)?,
+            routers: client!(Routers, credentials, compute)?,
+            zones: client!(Zones, credentials, compute)?,
+            global_operations: client!(GlobalOperations, credentials, compute)?,
+            region_operations: client!(RegionOperations, credentials, compute)?,
+            zone_operations: client!(ZoneOperations, credentials, compute)?,
+            tpu: client!(Tpu, credentials, endpoints.tpu.as_ref())?,
+            iam: client!(Iam, credentials, endpoints.iam.as_ref())?,
+            projects: client!(Projects, credentials, endpoints.resource_manager.as_ref())?,
         })
     }
 }

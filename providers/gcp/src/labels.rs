@@ -40,6 +40,17 @@ pub fn label_value(s: &str) -> String {
     format!("{cleaned}-{hash}")
 }
 
+/// A JSON object of strings (an API's `labels`, `metadata`) as a map; absent is empty.
+pub fn from_json(v: Option<&serde_json::Value>) -> Labels {
+    v.and_then(serde_json::Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// gantry's marks for this operation (only those known).
 pub fn identity(ctx: &OpContext) -> Labels {
     ctx.identity()

@@ -8,6 +8,7 @@ mod credentials;
 mod data;
 mod errors;
 mod labels;
+mod lro;
 mod operations;
 mod pricing;
 mod provider;

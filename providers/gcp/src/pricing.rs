@@ -14,10 +14,23 @@ const INSTANCE: ComputeModel = ComputeModel {
     ],
 };
 
+/// A TPU VM is priced by its slice (`v5litepod-16`: 16 chips), which planning derives
+/// from `accelerator_config` when only that is given.
+const TPU_VM: ComputeModel = ComputeModel {
+    type_path: "accelerator_type",
+    count_paths: &[],
+    max_paths: &[],
+    spot_when: &[
+        ("scheduling_config.0.spot", "true"),
+        ("scheduling_config.0.preemptible", "true"),
+    ],
+};
+
 /// The compute model of a Google Cloud resource type that runs VMs.
 pub fn compute_model(type_name: &str) -> Option<ComputeModel> {
     match type_name {
         "google_compute_instance" => Some(INSTANCE),
+        "google_tpu_v2_vm" => Some(TPU_VM),
         _ => None,
     }
 }

@@ -22,7 +22,12 @@ pub struct Settings {
 }
 
 /// The per-API endpoint attributes, with Terraform's names.
-pub const ENDPOINT_ATTRIBUTES: [&str; 1] = ["compute_custom_endpoint"];
+pub const ENDPOINT_ATTRIBUTES: [&str; 4] = [
+    "compute_custom_endpoint",
+    "tpu_v2_custom_endpoint",
+    "iam_custom_endpoint",
+    "resource_manager_v3_custom_endpoint",
+];
 
 /// The schema of the `provider "google"` block.
 pub fn schema() -> Schema {
@@ -114,6 +119,11 @@ pub async fn configure(config: &Value) -> Result<Settings> {
     tracing::debug!(?source, %project, "google provider credentials");
     let endpoints = Endpoints {
         compute: a.str("compute_custom_endpoint").map(str::to_owned),
+        tpu: a.str("tpu_v2_custom_endpoint").map(str::to_owned),
+        iam: a.str("iam_custom_endpoint").map(str::to_owned),
+        resource_manager: a
+            .str("resource_manager_v3_custom_endpoint")
+            .map(str::to_owned),
     };
     let clients = Clients::build(credentials.clone(), &endpoints)
         .await

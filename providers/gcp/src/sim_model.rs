@@ -22,6 +22,13 @@ impl SimModel for GcpSimModel {
             "google_compute_firewall" => "projects/{project}/global/firewalls/{name}",
             "google_compute_subnetwork" => "projects/{project}/regions/{region}/subnetworks/{name}",
             "google_compute_instance" => "projects/{project}/zones/{zone}/instances/{name}",
+            "google_compute_router" => "projects/{project}/regions/{region}/routers/{name}",
+            "google_compute_router_nat" => "{project}/{region}/{router}/{name}",
+            "google_tpu_v2_vm" => "projects/{project}/locations/{zone}/nodes/{name}",
+            "google_service_account" => {
+                "projects/{project}/serviceAccounts/{account_id}@{project}.iam.gserviceaccount.com"
+            }
+            "google_project_iam_member" => "{project}/{role}/{member}",
             "google_compute_resource_policy" => {
                 "projects/{project}/regions/{region}/resourcePolicies/{name}"
             }
@@ -75,6 +82,34 @@ impl SimModel for GcpSimModel {
             "private_ip_google_access" => Some(Value::Bool(false)),
             "stack_type" => Some(Value::string("IPV4_ONLY")),
             "purpose" => Some(Value::string("PRIVATE")),
+            // A service account's email comes from its id and project.
+            "email" if object.type_name == "google_service_account" => {
+                Some(Value::string(sim_email(&a)?))
+            }
+            "member" if object.type_name == "google_service_account" => {
+                Some(Value::string(format!("serviceAccount:{}", sim_email(&a)?)))
+            }
+            "unique_id" => Some(Value::string(format!(
+                "{}",
+                100_000_000_000_000_000_000u128 + u128::from(object.serial)
+            ))),
+            // A TPU slice: ready, one endpoint per host of four chips.
+            "state" if object.type_name == "google_tpu_v2_vm" => Some(Value::string("READY")),
+            "network_endpoints" if object.type_name == "google_tpu_v2_vm" => {
+                let chips = crate::resources::tpu_chips(a.str("accelerator_type")?)?;
+                let hosts = (chips / 4).max(1);
+                Some(Value::List(
+                    (0..hosts)
+                        .map(|h| {
+                            Value::map([
+                                ("ip_address", Value::string(format!("10.130.0.{}", 10 + h))),
+                                ("port", Value::Number(8470.0)),
+                                ("external_ip", Value::Null),
+                            ])
+                        })
+                        .collect(),
+                ))
+            }
             _ => None,
         }
     }
@@ -102,6 +137,14 @@ impl SimModel for GcpSimModel {
             ),
         ]))
     }
+}
+
+fn sim_email(a: &Attrs<'_>) -> Option<String> {
+    let project = a.str("project").unwrap_or(SIM_PROJECT);
+    Some(format!(
+        "{}@{project}.iam.gserviceaccount.com",
+        a.str("account_id")?
+    ))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ routes, schemas and operations all come from the documents (discovery.py, server
 """
 
 import ipaddress
+import re
 
 
 def on_insert(method_id, obj, key, lookup):
@@ -163,3 +164,201 @@ def zones(project, down=()):
     return [{"kind": "compute#zone", "name": f"{r}-{z}", "status": "DOWN" if f"{r}-{z}" in down else "UP",
              "region": f"{base}/regions/{r}", "selfLink": f"{base}/zones/{r}-{z}"}
             for r, letters in ZONES.items() for z in letters]
+
+
+# --- Cloud TPU: the accelerator types each zone offers, and how a slice is laid out ----
+
+# Generation -> (AcceleratorConfig type, the size in a type's name counts cores (v4, v5p:
+# two per chip) or chips, sizes offered, chips per host).
+TPU_GENERATIONS = {
+    "v4": ("V4", 2, (8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096), 4),
+    "v5p": ("V5P", 2, (8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 6144, 12288), 4),
+    "v5litepod": ("V5LITE_POD", 1, (1, 4, 8, 16, 32, 64, 128, 256), 4),
+    "v6e": ("V6E", 1, (1, 4, 8, 16, 32, 64, 128, 256), 4),
+}
+TPU_ZONES = {
+    "us-central1-a": ("v5litepod",), "us-central2-b": ("v4",), "us-east1-d": ("v6e",),
+    "us-east5-a": ("v5p",), "us-west4-a": ("v5litepod",),
+    "europe-west4-a": ("v5litepod", "v6e"), "europe-west4-b": ("v5p",),
+}
+
+
+def tpu_topology(generation, chips):
+    """The default topology of a slice: 2D (AxB) for v5e/v6e, 3D (AxBxC) for v4/v5p."""
+    if generation in ("v5litepod", "v6e"):
+        a = 1
+        while (a * 2) * (a * 2) <= chips:
+            a *= 2
+        return f"{a}x{chips // a}"
+    dims = [1, 1, 1]
+    i = 0
+    while dims[0] * dims[1] * dims[2] < chips:
+        dims[i % 3] *= 2
+        i += 1
+    dims.sort()
+    if dims[0] == 1:
+        dims = dims[1:] + [1]  # `2x2x1`, as Cloud TPU writes a one-deep slice
+    return "x".join(str(d) for d in dims)
+
+
+def tpu_types(zone):
+    out = []
+    for generation in TPU_ZONES.get(zone, ()):
+        kind, per_chip, sizes, _ = TPU_GENERATIONS[generation]
+        for size in sizes:
+            chips = size // per_chip
+            out.append((f"{generation}-{size}", kind, tpu_topology(generation, chips), chips))
+    return out
+
+
+def catalogue(method_id, project, location, query):
+    """What the cloud owns and lists (accelerator types, runtime versions, the projects):
+    the response, None for methods on stored objects, or (http code, reason, message)."""
+    if method_id == "cloudresourcemanager.projects.get":
+        number = str(100000000000 + abs(hash(project)) % 900000000000)
+        return {"name": f"projects/{number}", "projectId": project, "state": "ACTIVE",
+                "displayName": project, "parent": "organizations/123456789012",
+                "createTime": "2024-01-15T10:00:00.000Z", "labels": {"env": "test"},
+                "etag": "W/\"abc\""}
+    if method_id == "tpu.projects.locations.acceleratorTypes.list":
+        if location not in TPU_ZONES and location not in ZONE_NAMES():
+            return (404, "notFound", f"Location {location} is not found or access is unauthorized.")
+        return {"acceleratorTypes": [
+            {"name": f"projects/{project}/locations/{location}/acceleratorTypes/{name}", "type": name,
+             "acceleratorConfigs": [{"type": kind, "topology": topology}]}
+            for name, kind, topology, _ in tpu_types(location)]}
+    if method_id == "tpu.projects.locations.runtimeVersions.list":
+        return {"runtimeVersions": [
+            {"name": f"projects/{project}/locations/{location}/runtimeVersions/{v}", "version": v}
+            for v in ("tpu-ubuntu2204-base", "v2-alpha-tpuv5-lite", "v2-alpha-tpuv5", "v2-alpha-tpuv6e",
+                      "tpu-vm-tf-2.16.1-pjrt")]}
+    return None
+
+
+def ZONE_NAMES():
+    return {f"{r}-{z}" for r, letters in ZONES.items() for z in letters}
+
+
+def on_create(method_id, obj, location):
+    """Checks and server-set values of a resource-oriented create; (http code, reason,
+    message) when the server refuses it. `location` is the zone or region, else the
+    project."""
+    if method_id == "tpu.projects.locations.nodes.create":
+        return tpu_node(obj, location)
+    if method_id == "iam.projects.serviceAccounts.create":
+        email = obj["name"].rsplit("/", 1)[1]
+        obj.update(email=email, projectId=location, uniqueId=str(abs(hash(email)) % 10**21),
+                   etag="MDEwMjE5MjA=", disabled=False)
+        obj["oauth2ClientId"] = obj["uniqueId"]
+    return None
+
+
+def check_id(method_id, name):
+    """The id rules a create enforces, as (http code, reason, message) when broken."""
+    if method_id == "iam.projects.serviceAccounts.create" and not re.fullmatch(r"[a-z]([-a-z0-9]{4,28}[a-z0-9])", name):
+        return (400, "badRequest", f"Invalid account id '{name}': 6-30 characters, lowercase "
+                "letters, digits and hyphens, starting with a letter.")
+    return None
+
+
+def object_id(method_id, project, name):
+    """The last segment of a new object's resource name: its id, or for IAM's service
+    accounts the email the id makes."""
+    if method_id == "iam.projects.serviceAccounts.create":
+        return f"{name}@{project}.iam.gserviceaccount.com"
+    return name
+
+
+def owned_by_cloud(api, key, projects):
+    """Objects the cloud has without anyone creating them (the projects themselves)."""
+    return api == "cloudresourcemanager" and key.startswith("projects/") and key.split("/")[1] in projects
+
+
+MEMBER = re.compile(r"(user|serviceAccount|group|domain|principal|principalSet):.+|allUsers|allAuthenticatedUsers")
+
+
+def check_member(binding, objects):
+    """A policy binding's checks: a known role form, members in IAM's forms, and a service
+    account member that exists (IAM refuses one it does not know)."""
+    role = binding.get("role", "")
+    if not re.fullmatch(r"(roles|projects/[^/]+/roles|organizations/[^/]+/roles)/[A-Za-z0-9_.]+", role):
+        return (400, "badRequest", f"Role {role} is not supported for this resource.")
+    for member in binding["members"]:
+        if not MEMBER.fullmatch(member):
+            return (400, "badRequest", f"Invalid member {member!r}: expected user:, "
+                    "serviceAccount:, group:, domain:, principal: or principalSet:.")
+        if member.startswith("serviceAccount:") and member.endswith(".iam.gserviceaccount.com"):
+            email = member.split(":", 1)[1]
+            project = email.split("@")[1].split(".")[0]
+            if f"projects/{project}/serviceAccounts/{email}" not in objects:
+                return (400, "badRequest", f"Service account {email} does not exist.")
+    return None
+
+
+def tpu_node(obj, location):
+    types = {name: (kind, topology, chips) for name, kind, topology, chips in tpu_types(location)}
+    by_config = {(kind, topology): name for name, (kind, topology, _) in types.items()}
+    if "acceleratorType" in obj and "acceleratorConfig" in obj:
+        return (400, "badRequest", "Only one of accelerator_type and accelerator_config may be set.")
+    if "acceleratorConfig" in obj:
+        cfg = obj["acceleratorConfig"]
+        name = by_config.get((cfg.get("type"), cfg.get("topology")))
+        if name is None:
+            return (400, "badRequest",
+                    f"Accelerator config {cfg.get('type')} {cfg.get('topology')} is not available "
+                    f"in zone {location}.")
+        obj["acceleratorType"] = name
+    else:
+        name = obj.get("acceleratorType")
+        if name not in types:
+            return (400, "badRequest", f"Accelerator type {name} is not available in zone {location}.")
+        kind, topology, _ = types[name]
+        obj["acceleratorConfig"] = {"type": kind, "topology": topology}
+    if not obj.get("runtimeVersion"):
+        return (400, "badRequest", "runtime_version is required.")
+    sched = obj.get("schedulingConfig") or {}
+    if sum(bool(sched.get(k)) for k in ("spot", "preemptible", "reserved")) > 1:
+        return (400, "badRequest", "At most one of spot, preemptible and reserved may be set.")
+    obj["state"] = "CREATING"
+    obj["apiVersion"] = "V2"
+    obj["id"] = str(abs(hash(obj["name"])) % 10**18)
+    obj.setdefault("labels", {})
+    return None
+
+
+def on_ready(method_id, obj):
+    """What a finished create leaves (a TPU node READY with one endpoint per host)."""
+    if method_id == "tpu.projects.locations.nodes.create":
+        generation = obj["acceleratorType"].rsplit("-", 1)[0]
+        _, per_chip, _, per_host = TPU_GENERATIONS[generation]
+        chips = int(obj["acceleratorType"].rsplit("-", 1)[1]) // per_chip
+        hosts = max(1, chips // per_host) if chips != 8 or generation not in ("v5litepod", "v6e") else 1
+        obj["networkEndpoints"] = [{"ipAddress": f"10.130.0.{10 + h}", "port": 8470} for h in range(hosts)]
+        obj["state"] = "READY"
+        obj["health"] = "HEALTHY"
+        obj.setdefault("networkConfig", {"network": "default", "subnetwork": "default"})
+
+
+def on_update(method_id, obj, changes):
+    if method_id == "tpu.projects.locations.nodes.patch":
+        fixed = {"acceleratorType", "acceleratorConfig", "runtimeVersion", "schedulingConfig"}
+        if fixed & set(changes):
+            return (400, "badRequest", f"Field(s) {sorted(fixed & set(changes))} cannot be updated.")
+    return None
+
+
+def lro_fault(fault, method_id, location, obj):
+    """(google.rpc code, message) that a long-running create finishes with, for an
+    injected fault, as Cloud TPU reports them."""
+    if fault is None:
+        return None
+    kind = fault["kind"]
+    if kind == "stockout":
+        return (8, f"There is no more capacity in the zone \"{location}\"; you can try in another "
+                   "zone where Cloud TPU Nodes are offered (see "
+                   "https://cloud.google.com/tpu/docs/regions) [EID: 0x5ac3b1e6]")
+    if kind == "quota" and fault.get("at") != "call":
+        metric = fault.get("metric", "TPUV5sLitepodServingPerProjectPerZoneForTPUAPI")
+        return (8, f"Quota limit '{metric}' has been exceeded. Limit: {fault.get('limit', 8)} in "
+                   f"zone {location}.")
+    return None

@@ -37,6 +37,14 @@ class Method:
     response: str | None
 
 
+# Protocol-buffer-based APIs: clients built from the protos (google-cloud-rust) send an
+# enum as its proto number, which discovery documents do not carry; the numbers come from
+# the proto descriptors Google's Python client library of that API ships.
+PROTO_PACKAGES = {
+    "tpu.v2": ("google.cloud.tpu_v2.types", "google.cloud.tpu.v2"),
+}
+
+
 @dataclass
 class Api:
     name: str
@@ -44,6 +52,30 @@ class Api:
     service_path: str
     schemas: dict
     methods: list = field(default_factory=list)
+    _enums: dict = field(default_factory=dict)
+
+    def enum_numbers(self, owner):
+        """{proto number: name} of the enum field `owner` = (schema, field), or None when
+        the API's enums are numbered by their place in the document (Compute Engine)."""
+        if owner is None or f"{self.name}.{self.version}" not in PROTO_PACKAGES:
+            return None
+        if owner not in self._enums:
+            import importlib
+
+            from google.protobuf import descriptor_pool
+
+            module, package = PROTO_PACKAGES[f"{self.name}.{self.version}"]
+            importlib.import_module(module)
+            message = descriptor_pool.Default().FindMessageTypeByName(f"{package}.{owner[0]}")
+            enum = message.fields_by_camelcase_name[owner[1]].enum_type
+            self._enums[owner] = {v.number: v.name for v in enum.values}
+        return self._enums[owner]
+
+    @property
+    def compute_style(self):
+        """Compute Engine's style (objects named in the body, operations with `status` and
+        `targetLink`) rather than the resource-oriented one (`google.longrunning`)."""
+        return "targetLink" in self.schemas.get("Operation", {}).get("properties", {})
 
     @property
     def mount(self):
@@ -125,7 +157,8 @@ def validate(api, schema_name, value, where):
     _check(api, {"$ref": schema_name}, value, where)
 
 
-def _check(api, prop, value, where):
+def _check(api, prop, value, where, owner=None):
+    """`owner`: the (schema, field) `prop` is the type of, for enum numbers."""
     if "$ref" in prop:
         schema = api.schemas[prop["$ref"]]
         if schema.get("type") == "object" and "properties" in schema:
@@ -138,9 +171,9 @@ def _check(api, prop, value, where):
                         f"Invalid JSON payload received. Unknown name \"{key}\" at '{where}': "
                         "Cannot find field."
                     )
-                _check(api, sub, item, f"{where}.{key}")
+                _check(api, sub, item, f"{where}.{key}", (prop["$ref"], key))
             return
-        return _check(api, schema, value, where)
+        return _check(api, schema, value, where, owner)
     kind = prop.get("type")
     if value is None:
         return
@@ -161,7 +194,7 @@ def _check(api, prop, value, where):
         if not isinstance(value, list):
             raise ContractError(f"Invalid value at '{where}': expected a list")
         for i, item in enumerate(value):
-            _check(api, prop.get("items", {}), item, f"{where}[{i}]")
+            _check(api, prop.get("items", {}), item, f"{where}[{i}]", owner)
     elif kind == "string":
         fmt = prop.get("format")
         if fmt in ("int64", "uint64"):
@@ -171,7 +204,9 @@ def _check(api, prop, value, where):
                 raise ContractError(f"Invalid value at '{where}' ({fmt}): {value!r}")
         elif "enum" in prop:
             if isinstance(value, int) and not isinstance(value, bool):
-                if not 0 <= value < len(prop["enum"]):
+                numbers = api.enum_numbers(owner)
+                known = value in numbers if numbers is not None else 0 <= value < len(prop["enum"])
+                if not known:
                     raise ContractError(f"Invalid value at '{where}' (enum): {value}")
             elif value not in prop["enum"]:
                 raise ContractError(
@@ -198,9 +233,14 @@ def enum_names(api, schema_name, value):
     return _names(api, {"$ref": schema_name}, value)
 
 
-def _names(api, prop, value):
+def _names(api, prop, value, owner=None):
     if "$ref" in prop:
-        return _names(api, api.schemas[prop["$ref"]], value)
+        ref = prop["$ref"]
+        schema = api.schemas[ref]
+        if isinstance(value, dict) and "properties" in schema:
+            return {k: _names(api, schema["properties"].get(k, {}), v, (ref, k))
+                    for k, v in value.items()}
+        return _names(api, schema, value, owner)
     if isinstance(value, dict):
         props = prop.get("properties", {})
         extra = prop.get("additionalProperties")
@@ -208,14 +248,17 @@ def _names(api, prop, value):
             k: _names(api, props.get(k) or extra or {}, v) for k, v in value.items()
         }
     if isinstance(value, list):
-        return [_names(api, prop.get("items", {}), v) for v in value]
+        return [_names(api, prop.get("items", {}), v, owner) for v in value]
     if isinstance(value, int) and not isinstance(value, bool) and "enum" in prop:
-        return prop["enum"][value]
+        numbers = api.enum_numbers(owner)
+        return numbers[value] if numbers is not None else prop["enum"][value]
     return value
 
 
 def read_only_fields(api, schema_name):
-    """The fields a schema marks as output only: the server sets them, a request's are
-    ignored."""
+    """The fields a schema marks as output only (`readOnly`, or Compute Engine's older
+    "[Output Only]" in the description): the server sets them, a request's are ignored."""
     props = api.schemas.get(schema_name, {}).get("properties", {})
-    return {k for k, p in props.items() if p.get("readOnly")}
+    return {k for k, p in props.items()
+            if p.get("readOnly") or "[Output Only]" in p.get("description", "")
+            or p.get("description", "").startswith("Output only.")}

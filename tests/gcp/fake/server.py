@@ -7,7 +7,7 @@ operations that stay RUNNING for a configurable time and finish with their own e
 injectable stockouts, quota errors and throttling. The little it knows beyond the
 documents (what a server computes, how a stockout reads) is in behaviour.py, by method id.
 
-    python tests/gcp/fake/server.py --project gantry-test --apis compute.v1 [--port 0]
+    python tests/gcp/fake/server.py --project gantry-test [--apis compute.v1,tpu.v2,iam.v1,cloudresourcemanager.v3] [--port 0]
 
 prints `READY <port>` once listening. Admin calls (no auth):
     POST /_fake/config  {"operation_seconds": 2.0}
@@ -29,7 +29,6 @@ import threading
 import time
 import urllib.parse
 import uuid
-from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -38,31 +37,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 import behaviour  # noqa: E402
 import discovery  # noqa: E402
 from discovery import ContractError  # noqa: E402
+from errors import GRPC_CODE, HttpError, now_rfc3339  # noqa: E402
+from resource_api import ResourceCall  # noqa: E402
 
 COMPUTE_LINK = "https://www.googleapis.com/compute/v1/"
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
-class HttpError(Exception):
-    STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
-              404: "NOT_FOUND", 409: "ALREADY_EXISTS", 412: "FAILED_PRECONDITION",
-              429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE"}
-
-    def __init__(self, code, reason, message):
-        super().__init__(message)
-        self.code, self.reason, self.message = code, reason, message
-
-    def body(self):
-        return {"error": {
-            "code": self.code,
-            "message": self.message,
-            "status": self.STATUS.get(self.code, "UNKNOWN"),
-            "errors": [{"message": self.message, "domain": "global", "reason": self.reason}],
-        }}
-
-
-def now_rfc3339():
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def numeric_id():
@@ -77,6 +56,7 @@ class Cloud:
         self.apis = apis
         self.projects = set(projects)
         self.objects = {}
+        self.policies = {}  # resource name -> IAM policy
         self.operations = {}  # key -> {"body": {...}, "done_at": t, "apply": fn}
         self.faults = []
         self.quota_limits = {}  # region -> {metric: limit}
@@ -91,6 +71,10 @@ class Cloud:
         t = time.time()
         for op in self.operations.values():
             body = op["body"]
+            if op.get("style") == "lro":
+                if not body["done"] and t >= op["done_at"]:
+                    self.finish_lro(op)
+                continue
             if body["status"] != "DONE" and t >= op["done_at"]:
                 error = op.get("error")
                 if error is None and op.get("apply"):
@@ -105,11 +89,47 @@ class Cloud:
                     body["httpErrorStatusCode"] = http
                     body["httpErrorMessage"] = HttpError.STATUS.get(http, "ERROR")
 
+    def finish_lro(self, op):
+        body, error = op["body"], op.get("error")
+        result = None
+        if error is None:
+            try:
+                result = op["apply"]()
+            except HttpError as e:
+                error = (GRPC_CODE.get(e.code, 2), e.message)
+        body["done"] = True
+        body["metadata"]["endTime"] = now_rfc3339()
+        if error:
+            body["error"] = {"code": error[0], "message": error[1]}
+        else:
+            body["response"] = {"@type": op["response_type"], **(result or {})}
+
+    def start_lro(self, name, body, apply, error, request_id, target, response_type):
+        """A google.longrunning operation (resource-oriented APIs)."""
+        self.operations[name] = {
+            "style": "lro", "body": body, "apply": apply, "error": error,
+            "request_id": request_id, "target": target, "response_type": response_type,
+            "done_at": time.time() + self.operation_seconds,
+        }
+        self.settle()
+
+    def lro_for(self, request_id, target):
+        """The operation an earlier create with this requestId started."""
+        for op in self.operations.values() if request_id else ():
+            if op.get("style") == "lro" and op["request_id"] == request_id and op["target"] == target:
+                return op["body"]
+        return None
+
+    def lro_pending(self, target):
+        return any(op.get("style") == "lro" and not op["body"]["done"] and op["target"] == target
+                   and op["body"]["metadata"]["verb"] == "create"
+                   for op in self.operations.values())
+
     def operation_for(self, request_id, target):
         """The operation an earlier call with this requestId started on this target."""
         for op in self.operations.values() if request_id else ():
             b = op["body"]
-            if b.get("clientOperationId") == request_id and b["targetLink"] == target:
+            if op.get("style") != "lro" and b.get("clientOperationId") == request_id and b["targetLink"] == target:
                 return b
         return None
 
@@ -239,7 +259,8 @@ class Handler(BaseHTTPRequestHandler):
                 raise HttpError(401, "required", "Request is missing required authentication credential.")
             with self.cloud.lock:
                 self.cloud.settle()
-                code, out = Compute(self.cloud, method, params, query, body).run()
+                style = Compute if method.api.compute_style else ResourceCall
+                code, out = style(self.cloud, method, params, query, body).run()
             self.send_json(code, out)
         except ContractError as e:
             self.send_json(400, HttpError(400, e.reason, str(e)).body())
@@ -429,7 +450,8 @@ class Compute:
                 obj[field] = fingerprint()
 
     def pending(self, key, kind):
-        return any(o["body"]["status"] != "DONE" and o["body"]["operationType"] == kind
+        return any(o.get("style") != "lro" and o["body"]["status"] != "DONE"
+                   and o["body"]["operationType"] == kind
                    and o["body"]["targetLink"] == COMPUTE_LINK + key
                    for o in self.cloud.operations.values())
 
@@ -469,6 +491,11 @@ class Compute:
             raise HttpError(*refused)
 
         def apply():
+            if self.method.verb == "update":
+                # A PUT replaces the object: what the body leaves out is gone, except what
+                # the server owns.
+                for field in [f for f in obj if f not in read_only and f != "name"]:
+                    del obj[field]
             obj.update(staged)
             for field in ("fingerprint", "labelFingerprint"):
                 if field in obj and (field == "fingerprint" or "labels" in staged):
@@ -511,7 +538,7 @@ class Compute:
         ops = self.cloud.operations
         if verb == "list":
             prefix = self.path + "/"
-            items = [o["body"] for k, o in ops.items() if k.startswith(prefix)]
+            items = [o["body"] for k, o in ops.items() if k.startswith(prefix) and o.get("style") != "lro"]
             items = [b for b in items if matches(b, self.query.get("filter"))]
             return 200, {"kind": "compute#operationList", "id": self.path, "items": items,
                          "selfLink": COMPUTE_LINK + self.path}
@@ -581,7 +608,7 @@ def matches(obj, expression):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", action="append", required=True)
-    parser.add_argument("--apis", default="compute.v1")
+    parser.add_argument("--apis", default="compute.v1,tpu.v2,iam.v1,cloudresourcemanager.v3")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--operation-seconds", type=float, default=0.0)
     parser.add_argument("--verbose", action="store_true")

@@ -46,6 +46,12 @@ class FakeServer:
             credentials=Credentials(token="fake-token"),
             client_options={"api_endpoint": f"{self.base}/compute/compute/v1/"})
 
+    def client(self, name, version):
+        return gdiscovery.build(
+            name, version, static_discovery=True, cache_discovery=False,
+            credentials=Credentials(token="fake-token"),
+            client_options={"api_endpoint": f"{self.base}/{name}/"})
+
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=10)
@@ -192,6 +198,149 @@ class ComputeContract(unittest.TestCase):
         with self.assertRaises(HttpError) as other:
             self.compute.networks().list(project="someone-else").execute()
         self.assertEqual(other.exception.resp.status, 404)
+
+
+def wait_lro(get, op):
+    while not op.get("done"):
+        time.sleep(0.05)
+        op = get(name=op["name"]).execute()
+    return op
+
+
+class ResourceOrientedContract(unittest.TestCase):
+    """Cloud TPU as the resource-oriented APIs' representative: `create` with the id in
+    the query, google.longrunning operations, `patch` with an update mask."""
+
+    ZONE = "us-west4-a"
+
+    def setUp(self):
+        self.server = FakeServer("--operation-seconds", "0.2")
+        self.tpu = self.server.client("tpu", "v2")
+        self.parent = f"projects/{PROJECT}/locations/{self.ZONE}"
+
+    def tearDown(self):
+        self.server.stop()
+
+    def create(self, node_id, body):
+        nodes = self.tpu.projects().locations().nodes()
+        op = nodes.create(parent=self.parent, nodeId=node_id, body=body).execute()
+        self.assertFalse(op["done"])
+        return wait_lro(self.tpu.projects().locations().operations().get, op)
+
+    def test_a_slice_is_created_by_a_long_running_operation_and_reads_back(self):
+        op = self.create("slice-a", {"acceleratorType": "v5litepod-16",
+                                     "runtimeVersion": "v2-alpha-tpuv5-lite",
+                                     "labels": {"team": "ml"}})
+        self.assertNotIn("error", op)
+        self.assertEqual(op["response"]["@type"], "type.googleapis.com/google.cloud.tpu.v2.Node")
+        node = self.tpu.projects().locations().nodes().get(name=f"{self.parent}/nodes/slice-a").execute()
+        self.assertEqual(node["state"], "READY")
+        self.assertEqual(node["acceleratorConfig"], {"type": "V5LITE_POD", "topology": "4x4"})
+        self.assertEqual(len(node["networkEndpoints"]), 4)  # four hosts of four chips
+        listed = self.tpu.projects().locations().nodes().list(parent=self.parent).execute()
+        self.assertEqual([n["name"] for n in listed["nodes"]], [node["name"]])
+        with self.assertRaises(HttpError) as again:
+            self.tpu.projects().locations().nodes().create(
+                parent=self.parent, nodeId="slice-a",
+                body={"acceleratorType": "v5litepod-16", "runtimeVersion": "x"}).execute()
+        self.assertEqual(again.exception.resp.status, 409)
+
+    def test_enums_arrive_as_proto_numbers_or_names(self):
+        # google-cloud-rust sends an enum as its proto number (V5LITE_POD = 9, though it is
+        # the fifth name in the document).
+        op = self.create("by-number", {"acceleratorConfig": {"type": 9, "topology": "2x2"},
+                                       "runtimeVersion": "v2-alpha-tpuv5-lite"})
+        self.assertEqual(op["response"]["acceleratorType"], "v5litepod-4")
+        with self.assertRaises(HttpError) as bad:
+            self.tpu.projects().locations().nodes().create(
+                parent=self.parent, nodeId="bad-number",
+                body={"acceleratorConfig": {"type": 5, "topology": "2x2"}, "runtimeVersion": "x"}).execute()
+        self.assertEqual(bad.exception.resp.status, 400)
+
+    def test_patch_changes_only_what_the_mask_names(self):
+        self.create("slice-b", {"acceleratorConfig": {"type": "V5LITE_POD", "topology": "2x4"},
+                                "runtimeVersion": "v2-alpha-tpuv5-lite", "description": "a"})
+        name = f"{self.parent}/nodes/slice-b"
+        nodes = self.tpu.projects().locations().nodes()
+        op = nodes.patch(name=name, updateMask="labels",
+                         body={"labels": {"k": "v"}, "description": "ignored"}).execute()
+        wait_lro(self.tpu.projects().locations().operations().get, op)
+        node = nodes.get(name=name).execute()
+        self.assertEqual((node["labels"], node["description"], node["acceleratorType"]),
+                         ({"k": "v"}, "a", "v5litepod-8"))
+        with self.assertRaises(HttpError) as fixed:
+            nodes.patch(name=name, updateMask="acceleratorType", body={"acceleratorType": "v5litepod-4"}).execute()
+        self.assertEqual(fixed.exception.resp.status, 400)
+
+    def test_what_the_zone_does_not_offer_is_refused_and_a_stockout_fails_the_operation(self):
+        nodes = self.tpu.projects().locations().nodes()
+        with self.assertRaises(HttpError) as unknown:
+            nodes.create(parent=self.parent, nodeId="big",
+                         body={"acceleratorType": "v5p-8", "runtimeVersion": "v2-alpha-tpuv5"}).execute()
+        self.assertEqual(unknown.exception.resp.status, 400)
+        self.server.admin("POST", "/_fake/faults", {"method": "tpu.projects.locations.nodes.create",
+                                                    "zone": self.ZONE, "kind": "stockout", "times": 1})
+        op = self.create("slice-c", {"acceleratorType": "v5litepod-4", "runtimeVersion": "v2-alpha-tpuv5-lite"})
+        self.assertEqual(op["error"]["code"], 8)
+        self.assertIn("no more capacity", op["error"]["message"])
+        with self.assertRaises(HttpError) as gone:
+            nodes.get(name=f"{self.parent}/nodes/slice-c").execute()
+        self.assertEqual(gone.exception.resp.status, 404)
+        types = self.tpu.projects().locations().acceleratorTypes().list(parent=self.parent).execute()
+        self.assertIn("v5litepod-256", [t["type"] for t in types["acceleratorTypes"]])
+
+
+class IamContract(unittest.TestCase):
+    """IAM's service accounts (a synchronous create whose id is in the body) and the
+    project's IAM policy (read-modify-write guarded by its etag)."""
+
+    def setUp(self):
+        self.server = FakeServer()
+        self.iam = self.server.client("iam", "v1")
+        self.crm = self.server.client("cloudresourcemanager", "v3")
+
+    def tearDown(self):
+        self.server.stop()
+
+    def test_a_service_account_is_named_by_its_email(self):
+        accounts = self.iam.projects().serviceAccounts()
+        made = accounts.create(name=f"projects/{PROJECT}", body={
+            "accountId": "trainer-sa", "serviceAccount": {"displayName": "Trainer"}}).execute()
+        email = f"trainer-sa@{PROJECT}.iam.gserviceaccount.com"
+        self.assertEqual((made["email"], made["displayName"]), (email, "Trainer"))
+        got = accounts.get(name=f"projects/{PROJECT}/serviceAccounts/{email}").execute()
+        self.assertEqual(got["uniqueId"], made["uniqueId"])
+        patched = accounts.patch(name=f"projects/{PROJECT}/serviceAccounts/{email}", body={
+            "serviceAccount": {"description": "runs training"}, "updateMask": "description"}).execute()
+        self.assertEqual((patched["description"], patched["displayName"]), ("runs training", "Trainer"))
+        with self.assertRaises(HttpError) as bad:
+            accounts.create(name=f"projects/{PROJECT}", body={"accountId": "x"}).execute()
+        self.assertEqual(bad.exception.resp.status, 400)
+        accounts.delete(name=f"projects/{PROJECT}/serviceAccounts/{email}").execute()
+        with self.assertRaises(HttpError) as gone:
+            accounts.get(name=f"projects/{PROJECT}/serviceAccounts/{email}").execute()
+        self.assertEqual(gone.exception.resp.status, 404)
+
+    def test_a_policy_written_from_a_stale_read_is_refused(self):
+        projects = self.crm.projects()
+        resource = f"projects/{PROJECT}"
+        first = projects.getIamPolicy(resource=resource, body={}).execute()
+        binding = {"role": "roles/viewer", "members": ["user:a@example.com"]}
+        written = projects.setIamPolicy(resource=resource, body={"policy": {
+            "etag": first["etag"], "bindings": [binding]}}).execute()
+        self.assertNotEqual(written["etag"], first["etag"])
+        with self.assertRaises(HttpError) as stale:
+            projects.setIamPolicy(resource=resource, body={"policy": {
+                "etag": first["etag"], "bindings": []}}).execute()
+        self.assertEqual(stale.exception.resp.status, 409)
+        self.assertEqual(projects.getIamPolicy(resource=resource, body={}).execute()["bindings"], [binding])
+        with self.assertRaises(HttpError) as unknown:
+            projects.setIamPolicy(resource=resource, body={"policy": {"bindings": [
+                {"role": "roles/viewer", "members": [f"serviceAccount:ghost@{PROJECT}.iam.gserviceaccount.com"]}]}}).execute()
+        self.assertEqual(unknown.exception.resp.status, 400)
+        project = projects.get(name=resource).execute()
+        self.assertEqual(project["projectId"], PROJECT)
+        self.assertRegex(project["name"], r"^projects/[0-9]+$")
 
 
 if __name__ == "__main__":

@@ -6,12 +6,14 @@ use gantry_provider::{async_trait, Schema, Value};
 
 mod client_config;
 mod compute_zones;
+mod project;
 
 /// Every data source of the provider.
 pub fn all() -> Vec<Box<dyn DataSource>> {
     vec![
         Box::new(client_config::ClientConfig),
         Box::new(compute_zones::ComputeZones),
+        Box::new(project::Project),
     ]
 }
 

@@ -288,7 +288,7 @@ impl ResourceType for ComputeInstance {
     async fn create(&self, cx: &Cx<'_>, planned: &Value) -> Result<Value> {
         let a = Attrs(planned);
         let project = cx.project(planned).to_owned();
-        let zone = zone_of(cx, &a)?;
+        let zone = super::zone_of(cx, &a, "instance")?;
         let name = a.req_str("name")?.to_owned();
         let labels = labels::desired(&cx.settings.default_labels, &a.str_map("labels"), cx.op);
         let body = instance_body(&a, &zone, &labels);
@@ -319,7 +319,7 @@ impl ResourceType for ComputeInstance {
 
     async fn read(&self, cx: &Cx<'_>, state: &Value) -> Result<Option<Value>> {
         let a = Attrs(state);
-        let zone = zone_of(cx, &a)?;
+        let zone = super::zone_of(cx, &a, "instance")?;
         self.read_named(cx, cx.project(state), &zone, a.req_str("name")?, state)
             .await
     }
@@ -327,7 +327,7 @@ impl ResourceType for ComputeInstance {
     async fn update(&self, cx: &Cx<'_>, prior: &Value, planned: &Value) -> Result<Value> {
         let a = Attrs(prior);
         let project = cx.project(prior).to_owned();
-        let zone = zone_of(cx, &a)?;
+        let zone = super::zone_of(cx, &a, "instance")?;
         let name = a.req_str("name")?.to_owned();
         // Only labels change in place; the fingerprint makes a concurrent change fail
         // (412) rather than be overwritten.
@@ -374,7 +374,7 @@ impl ResourceType for ComputeInstance {
 
     async fn delete(&self, cx: &Cx<'_>, state: &Value) -> Result<()> {
         let a = Attrs(state);
-        let zone = zone_of(cx, &a)?;
+        let zone = super::zone_of(cx, &a, "instance")?;
         let sent = cx
             .settings
             .clients
@@ -389,18 +389,10 @@ impl ResourceType for ComputeInstance {
     }
 
     async fn import(&self, cx: &Cx<'_>, id: &str) -> Result<Option<Value>> {
-        let parts: Vec<&str> = id.trim_matches('/').split('/').collect();
-        let (project, zone, name) = match parts.as_slice() {
-            ["projects", p, "zones", z, "instances", n] => (*p, *z, *n),
-            [p, z, n] => (*p, *z, *n),
-            [z, n] => (cx.settings.project.as_str(), *z, *n),
-            _ => {
-                return Err(ProviderError::invalid(format!(
-                    "cannot import {id:?}: expected projects/PROJECT/zones/ZONE/instances/NAME, PROJECT/ZONE/NAME or ZONE/NAME"
-                )))
-            }
-        };
-        self.read_named(cx, project, zone, name, &Value::Null).await
+        let (project, zone, name) =
+            super::split_scoped_id(id, "zones", "instances", &cx.settings.project)?;
+        self.read_named(cx, &project, &zone, &name, &Value::Null)
+            .await
     }
 
     async fn find_created(
@@ -411,7 +403,7 @@ impl ResourceType for ComputeInstance {
     ) -> Result<Option<Value>> {
         let a = Attrs(planned);
         let project = cx.project(planned).to_owned();
-        let zone = zone_of(cx, &a)?;
+        let zone = super::zone_of(cx, &a, "instance")?;
         let name = a.req_str("name")?.to_owned();
         let target = id_of(&project, &zone, &name);
         let scope = Scope::Zone(zone.clone());
@@ -426,17 +418,6 @@ impl ResourceType for ComputeInstance {
         let on_object = Attrs(&state).str_map("effective_labels");
         Ok(labels::are_ours(cx.op, &on_object).then_some(state))
     }
-}
-
-fn zone_of(cx: &Cx<'_>, a: &Attrs<'_>) -> Result<String> {
-    a.str("zone")
-        .map(str::to_owned)
-        .or_else(|| cx.settings.zone.clone())
-        .ok_or_else(|| {
-            ProviderError::invalid(
-                "no zone: set `zone` on the instance or in the provider \"google\" block (or GOOGLE_ZONE)",
-            )
-        })
 }
 
 /// A zonal catalogue reference (`zones/z/machineTypes/t`) unless already a path or link.
@@ -628,15 +609,7 @@ impl ComputeInstance {
         let b = Attrs(base);
         let mut s = Obj::from(base);
         let self_link = str_at(&json, "selfLink").unwrap_or_default();
-        let all: Labels = json
-            .get("labels")
-            .and_then(Json::as_object)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let all = labels::from_json(json.get("labels"));
         let users = labels::users(&all, &cx.settings.default_labels, &b.str_map("labels"));
         s.set("id", relative_name(self_link))
             .set("name", str_at(&json, "name").unwrap_or_default())

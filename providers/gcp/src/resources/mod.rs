@@ -13,7 +13,14 @@ mod compute_firewall;
 mod compute_instance;
 mod compute_network;
 mod compute_resource_policy;
+mod compute_router;
+mod compute_router_nat;
 mod compute_subnetwork;
+mod project_iam_member;
+mod service_account;
+mod tpu_v2_vm;
+
+pub use tpu_v2_vm::tpu_chips;
 
 /// Every resource type of the provider.
 pub fn all() -> Vec<Box<dyn ResourceType>> {
@@ -23,6 +30,11 @@ pub fn all() -> Vec<Box<dyn ResourceType>> {
         Box::new(compute_firewall::ComputeFirewall),
         Box::new(compute_instance::ComputeInstance),
         Box::new(compute_resource_policy::ComputeResourcePolicy),
+        Box::new(compute_router::ComputeRouter),
+        Box::new(compute_router_nat::ComputeRouterNat),
+        Box::new(tpu_v2_vm::TpuV2Vm),
+        Box::new(service_account::ServiceAccountType),
+        Box::new(project_iam_member::ProjectIamMember),
     ]
 }
 
@@ -169,17 +181,42 @@ pub fn split_regional_id(
     kind: &str,
     default_project: &str,
 ) -> Result<(String, String, String)> {
+    split_scoped_id(id, "regions", kind, default_project)
+}
+
+/// The project, place and name in an import id of an object in a region or zone:
+/// `projects/p/<scope>/place/<kind>/n` (scope `regions`, `zones`, `locations`),
+/// `p/place/n` or `place/n`.
+pub fn split_scoped_id(
+    id: &str,
+    scope: &str,
+    kind: &str,
+    default_project: &str,
+) -> Result<(String, String, String)> {
     let parts: Vec<&str> = id.trim_matches('/').split('/').collect();
     let owned = |p: &str, r: &str, n: &str| Ok((p.to_owned(), r.to_owned(), n.to_owned()));
+    let place = scope.trim_end_matches('s').to_ascii_uppercase();
     match parts.as_slice() {
-        ["projects", p, "regions", r, k, n] if *k == kind => owned(p, r, n),
+        ["projects", p, s, r, k, n] if *s == scope && *k == kind => owned(p, r, n),
         [p, r, n] => owned(p, r, n),
         [r, n] => owned(default_project, r, n),
         _ => Err(ProviderError::invalid(format!(
-            "cannot import {id:?}: expected projects/PROJECT/regions/REGION/{kind}/NAME, \
-             PROJECT/REGION/NAME or REGION/NAME"
+            "cannot import {id:?}: expected projects/PROJECT/{scope}/{place}/{kind}/NAME, \
+             PROJECT/{place}/NAME or {place}/NAME"
         ))),
     }
+}
+
+/// The zone of a zonal object: its own `zone`, else the provider's.
+pub fn zone_of(cx: &Cx<'_>, a: &gantry_provider::attrs::Attrs<'_>, what: &str) -> Result<String> {
+    a.str("zone")
+        .map(str::to_owned)
+        .or_else(|| cx.settings.zone.clone())
+        .ok_or_else(|| {
+            ProviderError::invalid(format!(
+                "no zone: set `zone` on the {what} or in the provider \"google\" block (or GOOGLE_ZONE)"
+            ))
+        })
 }
 
 /// The end of a delete: the operation waited for; an object already gone is deleted.

@@ -1,0 +1,302 @@
+//! Cloud TPU VMs and slices (`google_tpu_v2_vm`) through Cloud TPU's resource-oriented
+//! API and its long-running operations: a slice given by topology is planned as the
+//! accelerator type it amounts to, made, read back by Google's client, changed in place,
+//! replaced, destroyed; a stockout fails over to the next zone; a create whose answer was
+//! lost is adopted only by its labels; a SIGKILLed apply loses nothing.
+
+use crate::support::{block_on, op, planned, provider, Fake};
+use gantry_provider::{ErrorClass, Provider, Value};
+
+const SLICE: &str = r#"
+resource "google_tpu_v2_vm" "slice" {
+  name            = "train-slice"
+  zone            = "us-west4-a"
+  runtime_version = "v2-alpha-tpuv5-lite"
+  description     = "pretraining"
+  labels          = { team = "ml" }
+
+  accelerator_config {
+    type     = "V5LITE_POD"
+    topology = "4x4"
+  }
+
+  scheduling_config {
+    spot = true
+  }
+}
+
+output "hosts" {
+  value = length(google_tpu_v2_vm.slice.network_endpoints)
+}
+"#;
+
+fn node(fake: &Fake, zone: &str, name: &str) -> serde_json::Value {
+    fake.python_json(&format!(
+        "tpu.projects().locations().nodes().get(name=f'projects/{{PROJECT}}/locations/{zone}/nodes/{name}').execute()"
+    ))
+}
+
+fn node_names(fake: &Fake, zone: &str) -> String {
+    fake.python(&format!(
+        "print(sorted(n['name'].rsplit('/', 1)[1] for n in tpu.projects().locations().nodes().list(parent=f'projects/{{PROJECT}}/locations/{zone}').execute().get('nodes', [])))"
+    ))
+}
+
+#[test]
+fn a_tpu_slice_is_created_changed_in_place_replaced_and_destroyed() {
+    let fake = Fake::start(0.3);
+    let stack = fake.stack();
+    stack.write(SLICE);
+
+    // Planned by the slice it amounts to, and priced as one (16 spot v5e chips).
+    let (code, plan) = stack.plan_code();
+    assert_eq!(code, 2, "{}", plan.both());
+    assert!(plan.stdout.contains("v5litepod-16"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("/mo"),
+        "the plan prices the slice:\n{}",
+        plan.stdout
+    );
+
+    let run = stack.apply();
+    assert!(run.stdout.contains("hosts = 4"), "{}", run.stdout);
+    let made = node(&fake, "us-west4-a", "train-slice");
+    assert_eq!(made["state"], "READY");
+    assert_eq!(made["acceleratorType"], "v5litepod-16");
+    assert_eq!(made["acceleratorConfig"]["topology"], "4x4");
+    assert_eq!(made["schedulingConfig"]["spot"], true);
+    assert_eq!(made["labels"]["team"], "ml");
+    for mark in ["gantry-stack", "gantry-address", "gantry-token"] {
+        assert!(made["labels"].get(mark).is_some(), "{mark} missing: {made}");
+    }
+    assert_eq!(
+        stack.state_attr("google_tpu_v2_vm.slice", "id"),
+        "projects/gantry-test/locations/us-west4-a/nodes/train-slice"
+    );
+    assert_eq!(
+        stack.state_attr("google_tpu_v2_vm.slice", "accelerator_type"),
+        "v5litepod-16"
+    );
+    stack.assert_no_changes();
+
+    // Labels and description change in place: the same node, nothing else touched.
+    let relabelled = SLICE
+        .replace("{ team = \"ml\" }", "{ team = \"ml\", run = \"r7\" }")
+        .replace("\"pretraining\"", "\"pretraining r7\"");
+    stack.write(&relabelled);
+    let (_, plan) = stack.plan_code();
+    assert!(
+        plan.stdout
+            .contains("google_tpu_v2_vm.slice will be updated in-place"),
+        "{}",
+        plan.stdout
+    );
+    stack.apply();
+    let changed = node(&fake, "us-west4-a", "train-slice");
+    assert_eq!(changed["id"], made["id"], "changed in place, not replaced");
+    assert_eq!(changed["labels"]["run"], "r7");
+    assert_eq!(changed["description"], "pretraining r7");
+    assert_eq!(
+        changed["labels"]["gantry-token"], made["labels"]["gantry-token"],
+        "the create's marks are kept"
+    );
+    stack.assert_no_changes();
+
+    // A bigger slice is a new slice.
+    let bigger = relabelled.replace("\"4x4\"", "\"4x8\"");
+    stack.write(&bigger);
+    let (_, plan) = stack.plan_code();
+    assert!(
+        plan.stdout
+            .contains("google_tpu_v2_vm.slice must be replaced"),
+        "{}",
+        plan.stdout
+    );
+    stack.apply();
+    let replaced = node(&fake, "us-west4-a", "train-slice");
+    assert_eq!(replaced["acceleratorType"], "v5litepod-32");
+    assert_eq!(
+        replaced["networkEndpoints"].as_array().map(Vec::len),
+        Some(8)
+    );
+    stack.assert_no_changes();
+
+    stack.destroy();
+    assert_eq!(node_names(&fake, "us-west4-a"), "[]");
+    assert!(stack.state_addresses().is_empty());
+}
+
+/// A topology the zone does not offer is refused by the API, and the error says so.
+#[test]
+fn a_slice_the_zone_does_not_offer_fails_with_the_apis_reason() {
+    let fake = Fake::start(0.0);
+    let stack = fake.stack();
+    stack.write(&SLICE.replace("us-west4-a", "us-central2-b"));
+    let run = stack.gantry(&["apply", "--auto-approve"]);
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr
+            .contains("is not available in zone us-central2-b"),
+        "{}",
+        run.both()
+    );
+    assert_eq!(node_names(&fake, "us-central2-b"), "[]");
+}
+
+/// No TPU capacity in the first zone (code 8, "no more capacity"): Capacity, naming the
+/// zone, and the `failover` block takes the next zone; nothing is left in the first.
+#[test]
+fn a_tpu_stockout_fails_over_to_the_next_zone() {
+    let fake = Fake::start(0.2);
+    fake.admin(
+        "POST",
+        "/_fake/faults",
+        Some(serde_json::json!({"method": "tpu.projects.locations.nodes.create", "zone": "us-west4-a", "kind": "stockout"})),
+    );
+    let stack = fake.stack();
+    stack.write(&SLICE.replace(
+        "  scheduling_config {",
+        "  failover {\n    on = [\"capacity\"]\n    alternative {\n      zone = \"europe-west4-a\"\n    }\n  }\n\n  scheduling_config {",
+    ));
+    let run = stack.gantry(&["apply", "--auto-approve"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert!(run.both().contains("us-west4-a"), "{}", run.both());
+    assert_eq!(node_names(&fake, "us-west4-a"), "[]");
+    assert_eq!(node_names(&fake, "europe-west4-a"), "['train-slice']");
+    assert_eq!(
+        stack.state_attr("google_tpu_v2_vm.slice", "zone"),
+        "europe-west4-a"
+    );
+    stack.assert_no_changes();
+}
+
+fn slice_config() -> Value {
+    Value::map([
+        ("name", Value::string("lost-answer")),
+        ("zone", Value::string("us-west4-a")),
+        ("runtime_version", Value::string("v2-alpha-tpuv5-lite")),
+        ("accelerator_type", Value::string("v5litepod-4")),
+    ])
+}
+
+/// The create's answer lost: the node of that name is this create's only when its labels
+/// carry this create's stack, address and token; a stockout leaves nothing to adopt.
+#[test]
+fn find_created_adopts_a_tpu_only_by_its_labels() {
+    let fake = Fake::start(0.0);
+    block_on(async {
+        let google = provider(&fake).await;
+        let token = "7c1d3c2a-8b7e-4c9d-a1f0-2e3d4c5b6a79";
+        let ctx = op("stack-a", "google_tpu_v2_vm.s", Some(token));
+        let plan = planned(&google, "google_tpu_v2_vm", &slice_config());
+        google
+            .create(&ctx, "google_tpu_v2_vm", &plan)
+            .await
+            .expect("create");
+        let found = google
+            .find_created(&ctx, "google_tpu_v2_vm", token, &plan)
+            .await
+            .expect("ask");
+        assert!(found.is_some(), "its own node, by its labels");
+        for (stack, address, other_token) in [
+            ("stack-b", "google_tpu_v2_vm.s", token),
+            ("stack-a", "google_tpu_v2_vm.t", token),
+            (
+                "stack-a",
+                "google_tpu_v2_vm.s",
+                "0b9a8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d",
+            ),
+        ] {
+            let ctx = op(stack, address, Some(other_token));
+            let none = google
+                .find_created(&ctx, "google_tpu_v2_vm", other_token, &plan)
+                .await
+                .expect("ask");
+            assert!(
+                none.is_none(),
+                "adopted for {stack} {address} {other_token}"
+            );
+        }
+
+        fake.admin(
+            "POST",
+            "/_fake/faults",
+            Some(serde_json::json!({"method": "tpu.projects.locations.nodes.create", "kind": "stockout", "times": 1})),
+        );
+        let mut config = slice_config();
+        if let Value::Map(m) = &mut config {
+            m.insert("name".into(), Value::string("stocked-out"));
+        }
+        let plan = planned(&google, "google_tpu_v2_vm", &config);
+        let err = google
+            .create(&ctx, "google_tpu_v2_vm", &plan)
+            .await
+            .expect_err("stockout");
+        assert_eq!(err.class, ErrorClass::Capacity, "{err}");
+        assert!(err.message.contains("us-west4-a"), "{err}");
+        assert!(err.accepted.is_none(), "nothing was made: {err}");
+        let none = google
+            .find_created(&ctx, "google_tpu_v2_vm", token, &plan)
+            .await
+            .expect("ask");
+        assert!(none.is_none());
+    });
+}
+
+/// SIGKILL while the slices' create operations run, then apply again: each slice is in
+/// state once (adopted by its labels, never created twice), and destroy removes all.
+#[test]
+fn apply_killed_while_slices_are_created_loses_none() {
+    let fake = Fake::start(1.5);
+    let stack = fake.stack();
+    let mut hcl = String::new();
+    for i in 0..3 {
+        hcl.push_str(&format!(
+            "resource \"google_tpu_v2_vm\" \"s{i}\" {{\n  name = \"slice-{i}\"\n  zone = \"us-west4-a\"\n  runtime_version = \"v2-alpha-tpuv5-lite\"\n  accelerator_type = \"v5litepod-8\"\n}}\n"
+        ));
+    }
+    stack.write(&hcl);
+    let mut child = stack
+        .command(&["apply", "--auto-approve"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn gantry");
+    // Wait until the fake holds running creates, then kill.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while running_creates(&fake) == 0 {
+        assert!(std::time::Instant::now() < deadline, "no create ever ran");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill(); // SIGKILL
+    let _ = child.wait();
+
+    let run = stack.gantry(&["apply", "--auto-approve"]);
+    assert_eq!(run.code, 0, "apply after the kill failed:\n{}", run.both());
+    assert_eq!(
+        node_names(&fake, "us-west4-a"),
+        "['slice-0', 'slice-1', 'slice-2']"
+    );
+    let mut addresses = stack.state_addresses();
+    addresses.sort();
+    assert_eq!(
+        addresses,
+        [
+            "google_tpu_v2_vm.s0",
+            "google_tpu_v2_vm.s1",
+            "google_tpu_v2_vm.s2"
+        ]
+    );
+    stack.assert_no_changes();
+    stack.destroy();
+    assert_eq!(node_names(&fake, "us-west4-a"), "[]");
+}
+
+fn running_creates(fake: &Fake) -> usize {
+    let state = fake.admin("GET", "/_fake/state", None);
+    state["operations"].as_object().map_or(0, |ops| {
+        ops.values()
+            .filter(|op| op["done"] == false && op["metadata"]["verb"] == "create")
+            .count()
+    })
+}
