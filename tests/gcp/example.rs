@@ -60,3 +60,107 @@ fn the_gpu_vms_example_applies_with_a_stockout_plans_clean_and_destroys_to_nothi
         "[]"
     );
 }
+
+/// examples/llm-training-gcp applied against the fake as a user would: the network
+/// module's VPC, subnetwork with GKE ranges, firewall rules and Cloud NAT; the workers'
+/// service account with its three grants; two v5e slices running as that account on that
+/// network. All read back by Google's client; then a clean plan and a destroy to nothing.
+#[test]
+fn the_tpu_training_example_applies_reads_back_and_destroys_to_nothing() {
+    let fake = Fake::start(0.1);
+    let text = std::fs::read_to_string(repo_root().join("examples/llm-training-gcp/main.hcl"))
+        .expect("the example");
+    let start = text
+        .find("provider \"google\" {")
+        .expect("its provider block");
+    let end = start + text[start..].find("\n}\n").expect("the block's end") + 3;
+    let stack = fake.stack();
+    stack.write(&format!("{}{}", &text[..start], &text[end..]));
+    let run = stack.apply();
+    assert!(
+        run.stdout
+            .contains("slices = \"2 x v5litepod-16 (4x4) in us-west4-a\""),
+        "{}",
+        run.stdout
+    );
+
+    let net =
+        fake.python_json("compute.networks().get(project=PROJECT, network='llm-train').execute()");
+    assert_eq!(net["mtu"], 8896);
+    let sub = fake.python_json(
+        "compute.subnetworks().get(project=PROJECT, region='us-west4', subnetwork='llm-train-nodes').execute()",
+    );
+    assert_eq!(sub["privateIpGoogleAccess"], true);
+    let ranges: Vec<&str> = sub["secondaryIpRanges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["rangeName"].as_str())
+        .collect();
+    assert_eq!(ranges, ["pods", "services"]);
+    let router = fake.python_json(
+        "compute.routers().get(project=PROJECT, region='us-west4', router='llm-train-router').execute()",
+    );
+    assert_eq!(router["nats"][0]["name"], "llm-train-nat");
+
+    let email = "llm-train-workers@gantry-test.iam.gserviceaccount.com";
+    let policy = fake.python_json(
+        "crm.projects().getIamPolicy(resource=f'projects/{PROJECT}', body={}).execute()",
+    );
+    let mut granted: Vec<&str> = policy["bindings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|b| {
+            b["members"]
+                .as_array()
+                .is_some_and(|m| m.iter().any(|x| x == &format!("serviceAccount:{email}")))
+        })
+        .filter_map(|b| b["role"].as_str())
+        .collect();
+    granted.sort_unstable();
+    assert_eq!(
+        granted,
+        [
+            "roles/logging.logWriter",
+            "roles/monitoring.metricWriter",
+            "roles/storage.objectAdmin"
+        ]
+    );
+
+    for slice in ["llm-train-0", "llm-train-1"] {
+        let node = fake.python_json(&format!(
+            "tpu.projects().locations().nodes().get(name=f'projects/{{PROJECT}}/locations/us-west4-a/nodes/{slice}').execute()"
+        ));
+        assert_eq!(node["acceleratorType"], "v5litepod-16");
+        assert_eq!(node["serviceAccount"]["email"], email);
+        assert_eq!(
+            node["networkConfig"]["subnetwork"],
+            "projects/gantry-test/regions/us-west4/subnetworks/llm-train-nodes"
+        );
+        // proto3 JSON leaves a false boolean out: no external addresses either way.
+        assert_ne!(node["networkConfig"]["enableExternalIps"], true);
+        assert_eq!(node["labels"]["job"], "pretrain");
+    }
+    let ips = stack.gantry(&["output", "worker_ips", "--json"]);
+    assert_eq!(ips.code, 0, "{}", ips.both());
+    let ips: serde_json::Value = serde_json::from_str(&ips.stdout).expect("json");
+    assert_eq!(ips.as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        ips[0].as_array().map(Vec::len),
+        Some(4),
+        "four hosts: {ips}"
+    );
+
+    stack.assert_no_changes();
+    stack.destroy();
+    assert_eq!(
+        fake.python("print(names(compute.networks().list(project=PROJECT)) + names(compute.routers().list(project=PROJECT, region='us-west4')) + [n['name'] for n in tpu.projects().locations().nodes().list(parent=f'projects/{PROJECT}/locations/us-west4-a').execute().get('nodes', [])] + [a['email'] for a in iam.projects().serviceAccounts().list(name=f'projects/{PROJECT}').execute().get('accounts', [])])"),
+        "[]"
+    );
+    let policy = fake.python_json(
+        "crm.projects().getIamPolicy(resource=f'projects/{PROJECT}', body={}).execute()",
+    );
+    assert_eq!(policy["bindings"], json!([]));
+    assert!(stack.state_addresses().is_empty());
+}

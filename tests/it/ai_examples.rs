@@ -1,4 +1,5 @@
-//! The AI examples (examples/llm-training-aws, examples/inference-aws) and the stack
+//! The AI examples (examples/llm-training-aws, examples/inference-aws,
+//! examples/llm-training-gcp) and the stack
 //! modules they use, offline under `--sim`: they validate, plan with per-resource costs and
 //! a cost summary, stay within their budgets, apply, plan clean and destroy; the modules'
 //! validation rules reject what AWS would.
@@ -161,6 +162,89 @@ fn llm_training_budget_stops_a_plan_over_500_an_hour() {
         run.stderr.contains("over its budget of $500.00/h"),
         "{}",
         run.transcript()
+    );
+}
+
+/// The TPU example: network, service account and grants, two v5e slices priced by their
+/// chips, within its budget; worker addresses per host after apply.
+#[test]
+fn llm_training_gcp_example_plans_with_costs_applies_and_destroys_under_sim() {
+    whole_run(
+        "llm-training-gcp",
+        &[
+            "module.tpu.google_tpu_v2_vm.slice[\"llm-train-0\"] will be created",
+            "# cost: $19.20/h (~$14,016/month): v5litepod-16 on-demand in us-west4",
+            "module.network.google_compute_router_nat.egress[0] will be created",
+            "google_project_iam_member.workers[\"roles/storage.objectAdmin\"] will be created",
+            "Budget: within $60.00/h.",
+        ],
+    );
+    let ex = example("llm-training-gcp");
+    let applied = run_ok(&ex.dir, &["apply", "--sim", "--auto-approve", "."]);
+    assert!(
+        applied.contains("slices = \"2 x v5litepod-16 (4x4) in us-west4-a\""),
+        "{applied}"
+    );
+    assert!(
+        applied.contains(
+            "service_account = \"llm-train-workers@my-ml-project.iam.gserviceaccount.com\""
+        ),
+        "{applied}"
+    );
+    // Four hosts per 16-chip slice.
+    assert!(applied.contains("10.130.0.13"), "{applied}");
+}
+
+/// Eight slices of 16 v5e chips (~$154/h) break the example's $60/h budget.
+#[test]
+fn llm_training_gcp_budget_stops_a_plan_over_60_an_hour() {
+    let ex = example("llm-training-gcp");
+    let run = gantry(&ex.dir, &["plan", "--sim", "--var", "slices=8", "."]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("over its budget of $60.00/h"),
+        "{}",
+        run.transcript()
+    );
+}
+
+#[test]
+fn tpu_slice_stack_rejects_slices_the_region_lacks_and_spot_with_reservation() {
+    rejected(
+        r#"
+module "tpu" {
+  source      = "../stacks/gcp/tpu-slice"
+  accelerator = "tpu-v5p:8"
+  region      = "us-west4"
+}
+"#,
+        &[
+            "invalid value for variable `accelerator`",
+            "No Cloud TPU slice has tpu-v5p:8 in us-west4",
+        ],
+    );
+    rejected(
+        r#"
+module "tpu" {
+  source   = "../stacks/gcp/tpu-slice"
+  spot     = true
+  reserved = true
+}
+"#,
+        &["A slice is spot or reserved, not both."],
+    );
+}
+
+#[test]
+fn gcp_network_stack_rejects_a_name_compute_engine_would() {
+    rejected(
+        r#"
+module "network" {
+  source = "../stacks/gcp/network"
+  name   = "Train_VPC"
+}
+"#,
+        &["name must be lowercase letters, digits and hyphens"],
     );
 }
 

@@ -83,7 +83,26 @@ fn modules_list_and_export() {
         names.contains(&"gantry/aws/gpu-cluster") && names.contains(&"gantry/aws/network"),
         "{names:?}"
     );
-    assert_eq!(names.len(), 5, "{names:?}");
+    // Every module directory under stacks/CLOUD/, and nothing else.
+    let mut on_disk: Vec<String> = std::fs::read_dir(repo_root().join("stacks"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(Result::ok)
+        .filter(|cloud| cloud.path().is_dir())
+        .flat_map(|cloud| {
+            let name = cloud.file_name().to_string_lossy().into_owned();
+            std::fs::read_dir(cloud.path())
+                .into_iter()
+                .flatten()
+                .filter_map(Result::ok)
+                .filter(|m| m.path().is_dir())
+                .map(move |m| format!("gantry/{name}/{}", m.file_name().to_string_lossy()))
+        })
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+    listed.sort();
+    assert_eq!(listed, on_disk);
+    assert!(names.contains(&"gantry/gcp/tpu-slice"), "{names:?}");
 
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let out = tmp.path().join("vendor/network");

@@ -126,7 +126,13 @@ impl SimModel for AwsSimModel {
         }
     }
 
-    fn read_data(&self, type_name: &str, config: &Value, region: &str) -> Option<Value> {
+    fn read_data(
+        &self,
+        type_name: &str,
+        config: &Value,
+        region: &str,
+        _settings: &std::collections::BTreeMap<String, String>,
+    ) -> Option<Value> {
         match type_name {
             "aws_availability_zones" => Some(availability_zones(config, region)),
             "aws_caller_identity" => Some(Value::map([
@@ -952,7 +958,12 @@ mod tests {
     #[test]
     fn account_data_sources_answer_like_aws() {
         let m = AwsSimModel;
-        let zones = m.read_data("aws_availability_zones", &Value::Null, "eu-central-1");
+        let zones = m.read_data(
+            "aws_availability_zones",
+            &Value::Null,
+            "eu-central-1",
+            &Default::default(),
+        );
         let zones = zones.unwrap_or(Value::Null);
         let a = Attrs(&zones);
         assert_eq!(a.strs("names")[0], "eu-central-1a");
@@ -966,7 +977,12 @@ mod tests {
             Value::List(vec![Value::string("us-east-1b")]),
         )]);
         let some = m
-            .read_data("aws_availability_zones", &config, "us-east-1")
+            .read_data(
+                "aws_availability_zones",
+                &config,
+                "us-east-1",
+                &Default::default(),
+            )
             .unwrap_or(Value::Null);
         assert_eq!(
             Attrs(&some).strs("names"),
@@ -974,7 +990,12 @@ mod tests {
         );
         assert_eq!(Attrs(&some).strs("zone_ids")[0], "use1-az1");
         let me = m
-            .read_data("aws_caller_identity", &Value::Null, "us-east-1")
+            .read_data(
+                "aws_caller_identity",
+                &Value::Null,
+                "us-east-1",
+                &Default::default(),
+            )
             .unwrap_or(Value::Null);
         assert_eq!(Attrs(&me).str("account_id"), Some(SIM_ACCOUNT));
         assert_eq!(
@@ -982,7 +1003,12 @@ mod tests {
             Some("arn:aws:iam::123456789012:user/gantry-sim")
         );
         assert_eq!(
-            m.read_data("aws_ec2_instance_type", &Value::Null, "us-east-1"),
+            m.read_data(
+                "aws_ec2_instance_type",
+                &Value::Null,
+                "us-east-1",
+                &Default::default()
+            ),
             None
         );
     }

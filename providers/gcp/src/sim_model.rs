@@ -61,7 +61,7 @@ impl SimModel for GcpSimModel {
             ))),
             "numeric_id" => Some(Value::string(format!(
                 "{}",
-                1_000_000_000_000_000_000u64 + object.serial
+                1_000_000_000_000_000_000u64 + object.serial % 1_000_000_000_000_000_000
             ))),
             "gateway_address" => {
                 let net: ipnet::Ipv4Net = a.str("ip_cidr_range")?.parse().ok()?;
@@ -72,7 +72,7 @@ impl SimModel for GcpSimModel {
             "current_status" => Some(Value::string("RUNNING")),
             "instance_id" => Some(Value::string(format!(
                 "{}",
-                2_000_000_000_000_000_000u64 + object.serial
+                2_000_000_000_000_000_000u64 + object.serial % 1_000_000_000_000_000_000
             ))),
             "mtu" => Some(Value::Number(1460.0)),
             "direction" => Some(Value::string("INGRESS")),
@@ -83,12 +83,13 @@ impl SimModel for GcpSimModel {
             "stack_type" => Some(Value::string("IPV4_ONLY")),
             "purpose" => Some(Value::string("PRIVATE")),
             // A service account's email comes from its id and project.
+            // A service account's email is the end of its id (projects/P/serviceAccounts/EMAIL).
             "email" if object.type_name == "google_service_account" => {
-                Some(Value::string(sim_email(&a)?))
+                Some(Value::string(object.id.rsplit('/').next()?))
             }
-            "member" if object.type_name == "google_service_account" => {
-                Some(Value::string(format!("serviceAccount:{}", sim_email(&a)?)))
-            }
+            "member" if object.type_name == "google_service_account" => Some(Value::string(
+                format!("serviceAccount:{}", object.id.rsplit('/').next()?),
+            )),
             "unique_id" => Some(Value::string(format!(
                 "{}",
                 100_000_000_000_000_000_000u128 + u128::from(object.serial)
@@ -119,7 +120,25 @@ impl SimModel for GcpSimModel {
     }
 
     /// Three zones in every simulated region, as most Google Cloud regions have.
-    fn read_data(&self, type_name: &str, config: &Value, region: &str) -> Option<Value> {
+    fn read_data(
+        &self,
+        type_name: &str,
+        config: &Value,
+        region: &str,
+        settings: &std::collections::BTreeMap<String, String>,
+    ) -> Option<Value> {
+        if type_name == "google_project" {
+            let project = Attrs(config)
+                .str("project_id")
+                .or(settings.get("project").map(String::as_str))
+                .unwrap_or(SIM_PROJECT);
+            return Some(Value::map([
+                ("id", Value::string(format!("projects/{project}"))),
+                ("project_id", Value::string(project)),
+                ("number", Value::string("123456789012")),
+                ("name", Value::string(project)),
+            ]));
+        }
         if type_name != "google_compute_zones" {
             return None;
         }
@@ -137,14 +156,6 @@ impl SimModel for GcpSimModel {
             ),
         ]))
     }
-}
-
-fn sim_email(a: &Attrs<'_>) -> Option<String> {
-    let project = a.str("project").unwrap_or(SIM_PROJECT);
-    Some(format!(
-        "{}@{project}.iam.gserviceaccount.com",
-        a.str("account_id")?
-    ))
 }
 
 #[cfg(test)]

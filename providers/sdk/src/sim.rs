@@ -72,9 +72,16 @@ pub trait SimModel: Send + Sync {
 
     /// The simulated answer of a data source that describes the account or region
     /// (availability zones, the caller's identity), given its configuration: attributes to
-    /// set. `None`: the generic fill.
-    fn read_data(&self, type_name: &str, config: &Value, region: &str) -> Option<Value> {
-        let _ = (type_name, config, region);
+    /// set. `None`: the generic fill. `settings`: the provider block's plain string
+    /// settings (a Google Cloud `project`).
+    fn read_data(
+        &self,
+        type_name: &str,
+        config: &Value,
+        region: &str,
+        settings: &std::collections::BTreeMap<String, String>,
+    ) -> Option<Value> {
+        let _ = (type_name, config, region, settings);
         None
     }
 

@@ -706,7 +706,7 @@ impl Provider for SimProvider {
         if let (Some(answer), Value::Map(out)) = (
             self.model
                 .as_ref()
-                .and_then(|m| m.read_data(type_name, config, &region)),
+                .and_then(|m| m.read_data(type_name, config, &region, &self.settings())),
             &mut filled,
         ) {
             if let Some(answer) = answer.as_map() {
