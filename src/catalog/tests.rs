@@ -114,16 +114,17 @@ fn every_instance_has_a_known_quota_and_tpus_a_consistent_topology() {
     }
 }
 
-/// Quoted instance types (`"p5.48xlarge"`) and accelerator specs (`"H100:8"`) in the stack
+/// Quoted AWS instance types (`"p5.48xlarge"`) and accelerator specs (`"H100:8"`, with the
+/// cloud of the stack naming them: `gcp` under a path naming it, else `aws`) in the stack
 /// modules and examples.
-fn named_in_stacks() -> (Vec<String>, Vec<String>) {
+fn named_in_stacks() -> (Vec<String>, Vec<(&'static str, String)>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let instance = regex::Regex::new(r#""((?:p|g|trn|inf)[0-9][a-z]*\.[0-9]*x?large)""#)
         .unwrap_or_else(|e| panic!("{e}"));
     // `accelerator = "H100:8"` in module calls, `variable "accelerator" { default = ... }`,
     // and specs passed to the catalog functions.
     let spec = regex::Regex::new(
-        r#"(?s)(?:accelerator\s*=\s*|variable "accelerator"\s*\{[^}]*?default\s*=\s*|accelerator_[a-z_]+\("aws",\s*)"([A-Za-z0-9-]+(?::[0-9]+)?)""#,
+        r#"(?s)(?:accelerator\s*=\s*|variable "accelerator"\s*\{[^}]*?default\s*=\s*|accelerator_[a-z_]+\("(?:aws|gcp)",\s*)"([A-Za-z0-9-]+(?::[0-9]+)?)""#,
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let (mut types, mut specs) = (Vec::new(), Vec::new());
@@ -138,8 +139,15 @@ fn named_in_stacks() -> (Vec<String>, Vec<String>) {
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "hcl") {
                 let text = std::fs::read_to_string(&path).unwrap_or_default();
-                types.extend(instance.captures_iter(&text).map(|c| c[1].to_owned()));
-                specs.extend(spec.captures_iter(&text).map(|c| c[1].to_owned()));
+                let cloud = if path.to_string_lossy().contains("gcp") {
+                    "gcp"
+                } else {
+                    "aws"
+                };
+                if cloud == "aws" {
+                    types.extend(instance.captures_iter(&text).map(|c| c[1].to_owned()));
+                }
+                specs.extend(spec.captures_iter(&text).map(|c| (cloud, c[1].to_owned())));
             }
         }
     }
@@ -155,12 +163,16 @@ fn every_instance_type_and_spec_in_stacks_and_examples_is_in_the_catalog() {
     for t in types {
         assert!(c.instance("aws", &t).is_some(), "{t} is not in the catalog");
     }
-    for s in specs {
+    assert!(
+        specs.iter().any(|(cloud, _)| *cloud == "gcp"),
+        "the scan found no Google Cloud spec: {specs:?}"
+    );
+    for (cloud, s) in specs {
         let spec = Spec::parse(&s).unwrap_or_else(|e| panic!("{s}: {e}"));
         assert!(
-            c.satisfying(Some("aws"), &spec)
+            c.satisfying(Some(cloud), &spec)
                 .is_ok_and(|v| !v.is_empty()),
-            "spec {s} has no AWS instance type"
+            "spec {s} has no {cloud} instance type"
         );
     }
 }
