@@ -4,8 +4,13 @@ NOT Google Cloud: no emulator exists for Compute Engine (and GKE, TPU, Filestore
 this serves what the discovery documents describe (see discovery.py): every method's route,
 request bodies validated against the schemas, responses shaped by them, long-running
 operations that stay RUNNING for a configurable time and finish with their own error, and
-injectable stockouts, quota errors and throttling. The little it knows beyond the
-documents (what a server computes, how a stockout reads) is in behaviour.py, by method id.
+injectable stockouts, quota errors and throttling. Two API styles, each generic over its
+documents: Compute Engine's (`Compute` below: objects named in the body, operations with
+`status` and `targetLink`) and the resource-oriented one of Cloud TPU, IAM and Resource
+Manager (resource_api.py: `<kind>Id` creates, google.longrunning operations, update masks,
+IAM policies with etags). The little it knows beyond the documents (what a server
+computes, how a stockout reads, which zones offer which TPU slices) is in behaviour.py,
+by method id.
 
     python tests/gcp/fake/server.py --project gantry-test [--apis compute.v1,tpu.v2,iam.v1,cloudresourcemanager.v3] [--port 0]
 
@@ -14,7 +19,8 @@ prints `READY <port>` once listening. Admin calls (no auth):
     POST /_fake/quotas  {"region": "us-central1", "metric": "NVIDIA_H100_GPUS", "limit": 8}
     POST /_fake/zones   {"down": ["us-central1-c"]}
     POST /_fake/faults  {"method": "compute.instances.insert", "zone": "us-central1-a",
-                         "kind": "stockout" | "quota" | "throttle" | "permission",
+                         "kind": "stockout" | "quota" | "throttle" | "permission"
+                                 | "conflict" (setIamPolicy),
                          "times": 1}           (times omitted: until cleared)
     DELETE /_fake/faults
     GET  /_fake/state   every stored object and operation, for debugging
