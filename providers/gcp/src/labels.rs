@@ -82,6 +82,35 @@ pub fn are_ours(ctx: &OpContext, labels: &Labels) -> bool {
     wanted.len() == 3 && wanted.iter().all(|(k, v)| labels.get(k) == Some(v))
 }
 
+/// Every label an object being updated gets: as [`desired`], but with the identity marks
+/// it was created with (`on_object`), since an update has no create token of its own.
+pub fn for_update(defaults: &Labels, user: &Labels, ctx: &OpContext, on_object: &Labels) -> Labels {
+    let mut all = desired(defaults, user, ctx);
+    all.extend(
+        on_object
+            .iter()
+            .filter(|(k, _)| k.starts_with("gantry-"))
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+    all
+}
+
+/// The `labels` attribute read back from an object's labels (`all`): the ones the user
+/// manages, or null when `base` (the configuration or state read against) sets no
+/// `labels` and the object carries none of the user's.
+pub fn user_attribute(
+    all: &Labels,
+    defaults: &Labels,
+    base: &gantry_provider::attrs::Attrs<'_>,
+) -> gantry_provider::Value {
+    let users = users(all, defaults, &base.str_map("labels"));
+    if users.is_empty() && base.get("labels").is_none() {
+        gantry_provider::Value::Null
+    } else {
+        gantry_provider::attrs::str_map(&users)
+    }
+}
+
 /// The labels a user manages: everything but gantry's marks and the provider's defaults
 /// (a default the user also set is the user's).
 pub fn users(all: &Labels, defaults: &Labels, configured: &Labels) -> Labels {
@@ -101,6 +130,20 @@ mod tests {
         c.stack = stack.to_owned();
         c.idempotency_token = Some(token.to_owned());
         c
+    }
+
+    #[test]
+    fn an_update_keeps_the_marks_the_object_was_made_with() {
+        let made = ctx("s", "google_tpu_v2_vm.a", "tok-1");
+        let on_object = desired(&Labels::new(), &Labels::new(), &made);
+        // An update's context has no create token.
+        let mut update = OpContext::new("google_tpu_v2_vm.a");
+        update.stack = "s".to_owned();
+        let user = Labels::from([("team".to_owned(), "ml".to_owned())]);
+        let all = for_update(&Labels::new(), &user, &update, &on_object);
+        assert_eq!(all.get(TOKEN), on_object.get(TOKEN));
+        assert_eq!(all.get("team").map(String::as_str), Some("ml"));
+        assert!(are_ours(&made, &all));
     }
 
     #[test]

@@ -339,17 +339,12 @@ impl ResourceType for ComputeInstance {
             .str("label_fingerprint")
             .unwrap_or_default()
             .to_owned();
-        let mut wanted = labels::desired(
+        let wanted = labels::for_update(
             &cx.settings.default_labels,
             &Attrs(planned).str_map("labels"),
             cx.op,
+            &Attrs(&current).str_map("effective_labels"),
         );
-        // Keep the marks the object was created with (an update has no create token).
-        for (k, v) in Attrs(&current).str_map("effective_labels") {
-            if k.starts_with("gantry-") {
-                wanted.insert(k, v);
-            }
-        }
         let request: InstancesSetLabelsRequest = to_model(
             "instances.setLabels",
             json!({ "labels": wanted, "labelFingerprint": fingerprint }),
@@ -610,7 +605,6 @@ impl ComputeInstance {
         let mut s = Obj::from(base);
         let self_link = str_at(&json, "selfLink").unwrap_or_default();
         let all = labels::from_json(json.get("labels"));
-        let users = labels::users(&all, &cx.settings.default_labels, &b.str_map("labels"));
         s.set("id", relative_name(self_link))
             .set("name", str_at(&json, "name").unwrap_or_default())
             .set("project", project)
@@ -626,11 +620,7 @@ impl ComputeInstance {
             .set_opt("instance_id", json.get("id").map(super::json_string))
             .set(
                 "labels",
-                if users.is_empty() && b.get("labels").is_none() {
-                    Value::Null
-                } else {
-                    gantry_provider::attrs::str_map(&users)
-                },
+                labels::user_attribute(&all, &cx.settings.default_labels, &b),
             )
             .set("effective_labels", gantry_provider::attrs::str_map(&all))
             .set("guest_accelerator", accelerators(&json))

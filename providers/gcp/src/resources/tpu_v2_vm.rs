@@ -295,17 +295,12 @@ impl ResourceType for TpuV2Vm {
             }
             mask.push(field);
             let value = match attr {
-                "labels" => {
-                    let mut wanted =
-                        labels::desired(&cx.settings.default_labels, &p.str_map("labels"), cx.op);
-                    // Keep the marks the node was created with (an update has no token).
-                    for (k, v) in a.str_map("effective_labels") {
-                        if k.starts_with("gantry-") {
-                            wanted.insert(k, v);
-                        }
-                    }
-                    json!(wanted)
-                }
+                "labels" => json!(labels::for_update(
+                    &cx.settings.default_labels,
+                    &p.str_map("labels"),
+                    cx.op,
+                    &a.str_map("effective_labels"),
+                )),
                 "description" => json!(p.str("description").unwrap_or_default()),
                 "metadata" => json!(p.str_map("metadata")),
                 _ => json!(p.strs("tags")),
@@ -499,7 +494,6 @@ impl TpuV2Vm {
         let json = from_model(&node);
         let b = Attrs(base);
         let all = labels::from_json(json.get("labels"));
-        let users = labels::users(&all, &cx.settings.default_labels, &b.str_map("labels"));
         let mut s = Obj::from(base);
         s.set("id", id_of(project, zone, name))
             .set("name", last_segment(str_at(&json, "name").unwrap_or(name)))
@@ -530,11 +524,7 @@ impl TpuV2Vm {
             )
             .set(
                 "labels",
-                if users.is_empty() && b.get("labels").is_none() {
-                    Value::Null
-                } else {
-                    gantry_provider::attrs::str_map(&users)
-                },
+                labels::user_attribute(&all, &cx.settings.default_labels, &b),
             )
             .set("effective_labels", gantry_provider::attrs::str_map(&all));
         let metadata = labels::from_json(json.get("metadata"));
