@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -170,8 +170,8 @@ impl Moto {
     /// A new stack directory whose `gantry` runs talk to this server.
     pub fn stack(&self) -> Stack<'_> {
         Stack {
-            dir: tempfile::tempdir().expect("temp dir"),
-            moto: self,
+            dir: StackDir::new(&["GANTRY_", "AWS_"], self.env()),
+            _moto: std::marker::PhantomData,
         }
     }
 }
@@ -204,49 +204,34 @@ pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
         .block_on(f)
 }
 
-/// The outcome of one `gantry` run.
-#[derive(Debug)]
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    pub fn both(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
-    }
-}
+#[path = "../common/cli.rs"]
+mod cli;
+pub use cli::{Run, StackDir};
 
 /// Waits for a spawned `gantry` and collects what it printed.
 pub fn finish(child: std::process::Child) -> Run {
-    let out = child.wait_with_output().expect("wait for gantry");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    child.wait_with_output().expect("wait for gantry").into()
 }
 
-/// A stack directory with a `main.hcl`.
+/// A stack directory with a `main.hcl`, whose `gantry` runs talk to moto (the shared
+/// [`StackDir`] runs: `gantry`, `apply`, `plan_code`, `state_attr`, ...).
 pub struct Stack<'m> {
-    dir: tempfile::TempDir,
-    moto: &'m Moto,
+    dir: StackDir,
+    _moto: std::marker::PhantomData<&'m Moto>,
+}
+
+impl std::ops::Deref for Stack<'_> {
+    type Target = StackDir;
+
+    fn deref(&self) -> &StackDir {
+        &self.dir
+    }
 }
 
 impl Stack<'_> {
-    pub fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
     /// Replaces the stack's configuration.
     pub fn write(&self, hcl: &str) {
-        std::fs::write(self.dir.path().join("main.hcl"), hcl).expect("write main.hcl");
-    }
-
-    /// `gantry ARGS` in the stack directory, against moto.
-    pub fn gantry(&self, args: &[&str]) -> Run {
-        self.gantry_env(args, &[])
+        std::fs::write(self.path().join("main.hcl"), hcl).expect("write main.hcl");
     }
 
     /// `gantry ARGS` in the stack directory, against moto, started and left running; its
@@ -258,88 +243,11 @@ impl Stack<'_> {
         cmd.spawn().expect("spawn gantry")
     }
 
-    fn command(&self, args: &[&str], extra: &[(&str, &str)]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gantry"));
-        cmd.args(args)
-            .current_dir(self.dir.path())
-            .env("NO_COLOR", "1");
-        for (k, _) in std::env::vars() {
-            if k.starts_with("GANTRY_") || k.starts_with("AWS_") {
-                cmd.env_remove(k);
-            }
-        }
-        for (k, v) in self.moto.env() {
-            cmd.env(k, v);
-        }
-        for (k, v) in extra {
-            cmd.env(k, v);
-        }
-        cmd
-    }
-
-    pub fn gantry_env(&self, args: &[&str], extra: &[(&str, &str)]) -> Run {
-        let out = self.command(args, extra).output().expect("run gantry");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    /// `gantry apply --auto-approve`, which must succeed.
-    pub fn apply(&self) -> Run {
-        let run = self.gantry(&["apply", "--auto-approve"]);
-        assert_eq!(run.code, 0, "apply failed:\n{}", run.both());
-        run
-    }
-
-    /// `gantry destroy --auto-approve`, which must succeed.
-    pub fn destroy(&self) -> Run {
-        let run = self.gantry(&["destroy", "--auto-approve"]);
-        assert_eq!(run.code, 0, "destroy failed:\n{}", run.both());
-        run
-    }
-
-    /// `gantry plan --detailed-exitcode`: 0 no changes, 2 changes (anything else fails).
-    pub fn plan_code(&self) -> (i32, Run) {
-        let run = self.gantry(&["plan", "--detailed-exitcode"]);
-        assert!(
-            run.code == 0 || run.code == 2,
-            "plan failed:\n{}",
-            run.both()
-        );
-        (run.code, run)
-    }
-
-    /// Asserts the plan has no changes.
-    pub fn assert_no_changes(&self) {
-        let (code, run) = self.plan_code();
-        assert_eq!(code, 0, "expected no changes:\n{}", run.both());
-    }
-
-    /// An attribute of a resource in state (`gantry output` is for outputs; this reads
-    /// `.gantry/state.json` directly).
-    pub fn state_attr(&self, address: &str, attr: &str) -> serde_json::Value {
-        let text = std::fs::read_to_string(self.dir.path().join(".gantry/state.json"))
-            .expect("state.json");
-        let state: serde_json::Value = serde_json::from_str(&text).expect("state json");
-        let resource = &state["resources"][address];
-        assert!(!resource.is_null(), "`{address}` not in state:\n{text}");
-        resource["attributes"][attr].clone()
-    }
-
     pub fn state_id(&self, address: &str) -> String {
         self.state_attr(address, "id")
             .as_str()
             .unwrap_or_else(|| panic!("`{address}` has no id"))
             .to_owned()
-    }
-
-    /// Addresses in state.
-    pub fn state_addresses(&self) -> Vec<String> {
-        let run = self.gantry(&["state", "list"]);
-        assert_eq!(run.code, 0, "{}", run.both());
-        run.stdout.lines().map(str::to_owned).collect()
     }
 
     /// `gantry state rm ADDR` then `gantry import ADDR ID`; the plan after must be empty

@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -154,7 +154,7 @@ def names(request):
 
     pub fn stack(&self) -> Stack<'_> {
         Stack {
-            dir: tempfile::tempdir().expect("temp dir"),
+            dir: StackDir::new(&["GANTRY_", "GOOGLE_", "CLOUDSDK_"], Vec::new()),
             fake: self,
         }
     }
@@ -167,100 +167,35 @@ impl Drop for Fake {
     }
 }
 
-/// The outcome of one `gantry` run.
-#[derive(Debug)]
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
+#[path = "../common/cli.rs"]
+mod cli;
+pub use cli::StackDir;
 
-impl Run {
-    pub fn both(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
-    }
-}
-
-/// A stack directory with a `main.hcl` whose provider block points at the fake.
+/// A stack directory with a `main.hcl` whose provider block points at the fake (the
+/// shared [`StackDir`] runs: `gantry`, `apply`, `plan_code`, `state_attr`, ...).
 pub struct Stack<'f> {
-    dir: tempfile::TempDir,
+    dir: StackDir,
     fake: &'f Fake,
 }
 
-impl Stack<'_> {
-    pub fn path(&self) -> &Path {
-        self.dir.path()
-    }
+impl std::ops::Deref for Stack<'_> {
+    type Target = StackDir;
 
+    fn deref(&self) -> &StackDir {
+        &self.dir
+    }
+}
+
+impl Stack<'_> {
     /// Replaces the stack's resources (the provider block is added).
     pub fn write(&self, hcl: &str) {
         let text = format!("{}\n{hcl}", self.fake.provider_block());
-        std::fs::write(self.dir.path().join("main.hcl"), text).expect("write main.hcl");
+        std::fs::write(self.path().join("main.hcl"), text).expect("write main.hcl");
     }
 
-    pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gantry"));
-        cmd.args(args)
-            .current_dir(self.dir.path())
-            .env("NO_COLOR", "1");
-        for (k, _) in std::env::vars() {
-            if k.starts_with("GANTRY_") || k.starts_with("GOOGLE_") || k.starts_with("CLOUDSDK_") {
-                cmd.env_remove(k);
-            }
-        }
-        cmd
-    }
-
-    pub fn gantry(&self, args: &[&str]) -> Run {
-        let out = self.command(args).output().expect("run gantry");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    pub fn apply(&self) -> Run {
-        let run = self.gantry(&["apply", "--auto-approve"]);
-        assert_eq!(run.code, 0, "apply failed:\n{}", run.both());
-        run
-    }
-
-    pub fn destroy(&self) -> Run {
-        let run = self.gantry(&["destroy", "--auto-approve"]);
-        assert_eq!(run.code, 0, "destroy failed:\n{}", run.both());
-        run
-    }
-
-    /// `gantry plan --detailed-exitcode`: 0 no changes, 2 changes.
-    pub fn plan_code(&self) -> (i32, Run) {
-        let run = self.gantry(&["plan", "--detailed-exitcode"]);
-        assert!(
-            run.code == 0 || run.code == 2,
-            "plan failed:\n{}",
-            run.both()
-        );
-        (run.code, run)
-    }
-
-    pub fn assert_no_changes(&self) {
-        let (code, run) = self.plan_code();
-        assert_eq!(code, 0, "expected no changes:\n{}", run.both());
-    }
-
-    pub fn state_attr(&self, address: &str, attr: &str) -> serde_json::Value {
-        let text = std::fs::read_to_string(self.dir.path().join(".gantry/state.json"))
-            .expect("state.json");
-        let state: serde_json::Value = serde_json::from_str(&text).expect("state json");
-        let resource = &state["resources"][address];
-        assert!(!resource.is_null(), "`{address}` not in state:\n{text}");
-        resource["attributes"][attr].clone()
-    }
-
-    pub fn state_addresses(&self) -> Vec<String> {
-        let run = self.gantry(&["state", "list"]);
-        assert_eq!(run.code, 0, "{}", run.both());
-        run.stdout.lines().map(str::to_owned).collect()
+    /// `gantry ARGS` in the stack directory, not yet run.
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
+        self.dir.command(args, &[])
     }
 }
 
