@@ -6,8 +6,11 @@ use google_cloud_compute_v1::client::{
     Firewalls, GlobalOperations, Instances, Networks, RegionOperations, Regions, ResourcePolicies,
     Routers, Subnetworks, ZoneOperations, Zones,
 };
+use google_cloud_container_v1::client::ClusterManager;
+use google_cloud_filestore_v1::client::CloudFilestoreManager;
 use google_cloud_gax::retry_policy::NeverRetry;
 use google_cloud_iam_admin_v1::client::Iam;
+use google_cloud_notebooks_v2::client::NotebookService;
 use google_cloud_resourcemanager_v3::client::Projects;
 use google_cloud_tpu_v2::client::Tpu;
 
@@ -18,6 +21,9 @@ pub struct Endpoints {
     pub tpu: Option<String>,
     pub iam: Option<String>,
     pub resource_manager: Option<String>,
+    pub filestore: Option<String>,
+    pub workbench: Option<String>,
+    pub container: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -39,6 +45,12 @@ pub struct Clients {
     pub iam: Iam,
     /// Resource Manager's projects (their IAM policies, `google_project`).
     pub projects: Projects,
+    /// Filestore's instances.
+    pub filestore: CloudFilestoreManager,
+    /// Vertex AI Workbench's instances (the Notebooks API, v2).
+    pub workbench: NotebookService,
+    /// GKE's clusters and node pools.
+    pub container: ClusterManager,
 }
 
 /// Builds one client with the block's endpoint and credentials.
@@ -75,6 +87,13 @@ impl Clients {
             tpu: client!(Tpu, credentials, endpoints.tpu.as_ref())?,
             iam: client!(Iam, credentials, endpoints.iam.as_ref())?,
             projects: client!(Projects, credentials, endpoints.resource_manager.as_ref())?,
+            filestore: client!(
+                CloudFilestoreManager,
+                credentials,
+                endpoints.filestore.as_ref()
+            )?,
+            workbench: client!(NotebookService, credentials, endpoints.workbench.as_ref())?,
+            container: client!(ClusterManager, credentials, endpoints.container.as_ref())?,
         })
     }
 }

@@ -44,6 +44,8 @@ pub fn classify(http: Option<u16>, status: &str, message: &str) -> ErrorClass {
         Some(412) => ErrorClass::Conflict,
         Some(400) if lower.contains("already being used") => ErrorClass::Conflict,
         Some(400) if lower.contains("not ready") => ErrorClass::Conflict,
+        // GKE: the cluster runs another operation; the change waits its turn.
+        Some(400) if lower.contains("incompatible operation") => ErrorClass::Conflict,
         Some(400 | 411 | 413) => ErrorClass::InvalidInput,
         Some(500 | 502 | 503 | 504) => ErrorClass::Transient,
         _ => match status {

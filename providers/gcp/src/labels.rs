@@ -103,8 +103,19 @@ pub fn user_attribute(
     defaults: &Labels,
     base: &gantry_provider::attrs::Attrs<'_>,
 ) -> gantry_provider::Value {
-    let users = users(all, defaults, &base.str_map("labels"));
-    if users.is_empty() && base.get("labels").is_none() {
+    user_attribute_named(all, defaults, base, "labels")
+}
+
+/// [`user_attribute`] for a type whose labels argument has another name (GKE's
+/// `resource_labels`).
+pub fn user_attribute_named(
+    all: &Labels,
+    defaults: &Labels,
+    base: &gantry_provider::attrs::Attrs<'_>,
+    attribute: &str,
+) -> gantry_provider::Value {
+    let users = users(all, defaults, &base.str_map(attribute));
+    if users.is_empty() && base.get(attribute).is_none() {
         gantry_provider::Value::Null
     } else {
         gantry_provider::attrs::str_map(&users)

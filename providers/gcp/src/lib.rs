@@ -7,6 +7,7 @@ mod clients;
 mod credentials;
 mod data;
 mod errors;
+mod gke;
 mod labels;
 mod lro;
 mod operations;

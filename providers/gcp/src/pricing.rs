@@ -26,11 +26,37 @@ const TPU_VM: ComputeModel = ComputeModel {
     ],
 };
 
+/// A GKE node pool: its machine type times its nodes (per zone, as `node_count` is), up
+/// to the autoscaler's maximum. A TPU slice pool is priced by its TPU machine type
+/// (`ct5lp-hightpu-4t`: four v5e chips per node).
+const NODE_POOL: ComputeModel = ComputeModel {
+    type_path: "node_config.0.machine_type",
+    count_paths: &["node_count", "initial_node_count"],
+    max_paths: &[
+        "autoscaling.0.max_node_count",
+        "autoscaling.0.total_max_node_count",
+    ],
+    spot_when: &[
+        ("node_config.0.spot", "true"),
+        ("node_config.0.preemptible", "true"),
+    ],
+};
+
+/// A Workbench instance is priced as the VM under it (the management fee is not modelled).
+const WORKBENCH: ComputeModel = ComputeModel {
+    type_path: "gce_setup.0.machine_type",
+    count_paths: &[],
+    max_paths: &[],
+    spot_when: &[],
+};
+
 /// The compute model of a Google Cloud resource type that runs VMs.
 pub fn compute_model(type_name: &str) -> Option<ComputeModel> {
     match type_name {
         "google_compute_instance" => Some(INSTANCE),
         "google_tpu_v2_vm" => Some(TPU_VM),
+        "google_container_node_pool" => Some(NODE_POOL),
+        "google_workbench_instance" => Some(WORKBENCH),
         _ => None,
     }
 }

@@ -22,11 +22,14 @@ pub struct Settings {
 }
 
 /// The per-API endpoint attributes, with Terraform's names.
-pub const ENDPOINT_ATTRIBUTES: [&str; 4] = [
+pub const ENDPOINT_ATTRIBUTES: [&str; 7] = [
     "compute_custom_endpoint",
     "tpu_v2_custom_endpoint",
     "iam_custom_endpoint",
     "resource_manager_v3_custom_endpoint",
+    "filestore_custom_endpoint",
+    "workbench_custom_endpoint",
+    "container_custom_endpoint",
 ];
 
 /// The schema of the `provider "google"` block.
@@ -124,6 +127,9 @@ pub async fn configure(config: &Value) -> Result<Settings> {
         resource_manager: a
             .str("resource_manager_v3_custom_endpoint")
             .map(str::to_owned),
+        filestore: a.str("filestore_custom_endpoint").map(str::to_owned),
+        workbench: a.str("workbench_custom_endpoint").map(str::to_owned),
+        container: a.str("container_custom_endpoint").map(str::to_owned),
     };
     let clients = Clients::build(credentials.clone(), &endpoints)
         .await

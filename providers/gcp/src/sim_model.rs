@@ -29,6 +29,13 @@ impl SimModel for GcpSimModel {
                 "projects/{project}/serviceAccounts/{account_id}@{project}.iam.gserviceaccount.com"
             }
             "google_project_iam_member" => "{project}/{role}/{member}",
+            "google_filestore_instance" | "google_workbench_instance" => {
+                "projects/{project}/locations/{location}/instances/{name}"
+            }
+            "google_container_cluster" => "projects/{project}/locations/{location}/clusters/{name}",
+            "google_container_node_pool" => {
+                "projects/{project}/locations/{location}/clusters/{cluster}/nodePools/{name}"
+            }
             "google_compute_resource_policy" => {
                 "projects/{project}/regions/{region}/resourcePolicies/{name}"
             }
@@ -69,6 +76,29 @@ impl SimModel for GcpSimModel {
             }
             "routing_mode" => Some(Value::string("REGIONAL")),
             "zone" => Some(Value::string(format!("{}-a", object.region))),
+            // Filestore's zonal tiers live in a zone; GKE clusters here are regional.
+            "location" if object.type_name == "google_filestore_instance" => {
+                Some(Value::string(format!("{}-a", object.region)))
+            }
+            "location" => Some(Value::string(object.region)),
+            "state" if object.type_name == "google_filestore_instance" => {
+                Some(Value::string("READY"))
+            }
+            "state" if object.type_name == "google_workbench_instance" => {
+                Some(Value::string("ACTIVE"))
+            }
+            "status" => Some(Value::string("RUNNING")),
+            "master_version" | "version" => Some(Value::string("1.31.1-gke.1846000")),
+            "endpoint" => Some(Value::string(format!(
+                "34.{}.{}.{}",
+                object.serial % 250,
+                (object.serial / 250) % 250,
+                10 + object.serial % 200
+            ))),
+            "proxy_uri" => Some(Value::string(format!(
+                "{:016x}-dot-{}.notebooks.googleusercontent.com",
+                object.serial, object.region
+            ))),
             "current_status" => Some(Value::string("RUNNING")),
             "instance_id" => Some(Value::string(format!(
                 "{}",

@@ -16,9 +16,13 @@ mod compute_resource_policy;
 mod compute_router;
 mod compute_router_nat;
 mod compute_subnetwork;
+mod container_cluster;
+mod container_node_pool;
+mod filestore_instance;
 mod project_iam_member;
 mod service_account;
 mod tpu_v2_vm;
+mod workbench_instance;
 
 pub use tpu_v2_vm::tpu_chips;
 
@@ -33,6 +37,10 @@ pub fn all() -> Vec<Box<dyn ResourceType>> {
         Box::new(compute_router::ComputeRouter),
         Box::new(compute_router_nat::ComputeRouterNat),
         Box::new(tpu_v2_vm::TpuV2Vm),
+        Box::new(filestore_instance::FilestoreInstance),
+        Box::new(container_cluster::ContainerCluster),
+        Box::new(container_node_pool::ContainerNodePool),
+        Box::new(workbench_instance::WorkbenchInstance),
         Box::new(service_account::ServiceAccountType),
         Box::new(project_iam_member::ProjectIamMember),
     ]
