@@ -98,9 +98,17 @@ def topology_product(topology: str) -> int | None:
     return math.prod(int(p) for p in parts)
 
 
+def gke_tpu_machine_type(typ: str) -> bool:
+    """A GKE TPU machine type (`ct5lp-hightpu-4t`): one node of a slice, on Compute Engine."""
+    return re.fullmatch(r"ct[0-9a-z]+-[a-z]+-\d+t", typ) is not None
+
+
 def tpu_chips_from_type(accelerator_type: str) -> int | None:
     """Chips implied by a TPU accelerator type name. v4/v5p suffixes count TensorCores (two per
-    chip); v5litepod/v6e suffixes count chips."""
+    chip); v5litepod/v6e suffixes count chips; a GKE TPU machine type's `-Nt` counts chips."""
+    gke = re.fullmatch(r"ct[0-9a-z]+-[a-z]+-(\d+)t", accelerator_type)
+    if gke:
+        return int(gke.group(1))
     m = re.fullmatch(r"(v4|v5p|v5litepod|v6e)-(\d+)", accelerator_type)
     if not m:
         return None
@@ -251,7 +259,9 @@ def check_catalog(doc: dict, builtin: bool) -> list[str]:
                 if q.get("unit") != want_unit:
                     err(f"{where}: {key} {code!r} counts {q.get('unit')}, expected {want_unit}")
             if cloud == "gcp" and acc is not None:
-                want_service = "tpu" if acc.get("kind") == "tpu" else "compute"
+                # TPUs made by GKE draw on Compute Engine quotas, not Cloud TPU API ones.
+                by_tpu_api = acc.get("kind") == "tpu" and not gke_tpu_machine_type(typ)
+                want_service = "tpu" if by_tpu_api else "compute"
                 if q.get("service") != want_service:
                     err(f"{where}: {key} {code!r} is a {q.get('service')} quota, expected {want_service}")
 
@@ -275,7 +285,8 @@ def check_catalog(doc: dict, builtin: bool) -> list[str]:
                     err(f"{where}: {version} topologies are 2-D")
             implied = tpu_chips_from_type(typ)
             if implied is None:
-                err(f"{where}: not a TPU accelerator type name (v4-N, v5p-N, v5litepod-N, v6e-N)")
+                err(f"{where}: not a TPU accelerator type name (v4-N, v5p-N, v5litepod-N, v6e-N) "
+                    "or GKE TPU machine type (ct5lp-hightpu-4t)")
             elif count is not None and implied != count:
                 err(f"{where}: the type name implies {implied} chips, accelerator_count is {count}")
             if cloud != "gcp":
