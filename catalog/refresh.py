@@ -293,6 +293,8 @@ def check_catalog(doc: dict, builtin: bool) -> list[str]:
                 err(f"{where}: TPUs are sold by gcp only")
         elif topology is not None:
             err(f"{where}: topology is for TPU slices only")
+        if inst.get("slice_node", False) is not gke_tpu_machine_type(typ):
+            err(f"{where}: slice_node = true marks GKE TPU machine types (one node of a slice), and only them")
 
         regions = inst.get("regions")
         if not isinstance(regions, list) or not regions:

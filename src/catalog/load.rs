@@ -149,6 +149,9 @@ fn merge_instance(base: &mut InstanceType, o: InstanceOverride) {
     if o.spot_quota.is_some() {
         base.spot_quota = o.spot_quota;
     }
+    if let Some(slice_node) = o.slice_node {
+        base.slice_node = slice_node;
+    }
     if o.topology.is_some() {
         base.topology = o.topology;
     }
@@ -196,6 +199,7 @@ fn new_instance(o: InstanceOverride) -> Result<InstanceType, String> {
         quota: o.quota.clone(),
         spot_quota: o.spot_quota.clone(),
         topology: o.topology.clone(),
+        slice_node: o.slice_node.unwrap_or_default(),
         regions: o.regions.clone(),
         cloud: o.cloud,
         type_name: o.type_name,

@@ -89,6 +89,10 @@ pub struct InstanceType {
     /// TPU slices: `4x4`, `2x2x4`.
     #[serde(default)]
     pub topology: Option<String>,
+    /// One node of a multi-node slice (GKE's `ct5lp-hightpu-4t`): priced per node, but
+    /// never what an accelerator spec resolves to (the spec names the whole slice).
+    #[serde(default)]
+    pub slice_node: bool,
     pub regions: Vec<RegionOffer>,
 }
 
@@ -122,6 +126,8 @@ pub struct InstanceOverride {
     pub quota: Option<String>,
     pub spot_quota: Option<String>,
     pub topology: Option<String>,
+    #[serde(default)]
+    pub slice_node: Option<bool>,
     #[serde(default)]
     pub regions: Vec<RegionOffer>,
 }

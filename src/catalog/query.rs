@@ -109,6 +109,7 @@ impl Catalog {
             .filter(|i| {
                 i.accelerator == accelerator.name
                     && i.accelerator_count == spec.count
+                    && !i.slice_node
                     && cloud.is_none_or(|c| i.cloud == c)
             })
             .collect())
