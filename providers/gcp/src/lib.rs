@@ -17,6 +17,7 @@ mod quota;
 mod resources;
 mod settings;
 mod sim_model;
+mod storage_json;
 mod wire;
 
 pub use provider::GcpProvider;

@@ -17,12 +17,14 @@ pub struct Settings {
     pub zone: Option<String>,
     pub default_labels: BTreeMap<String, String>,
     pub clients: Clients,
+    /// Cloud Storage's JSON API (buckets).
+    pub storage: crate::storage_json::StorageJson,
     /// For `google_client_config.access_token`.
     pub credentials: google_cloud_auth::credentials::Credentials,
 }
 
 /// The per-API endpoint attributes, with Terraform's names.
-pub const ENDPOINT_ATTRIBUTES: [&str; 7] = [
+pub const ENDPOINT_ATTRIBUTES: [&str; 8] = [
     "compute_custom_endpoint",
     "tpu_v2_custom_endpoint",
     "iam_custom_endpoint",
@@ -30,6 +32,7 @@ pub const ENDPOINT_ATTRIBUTES: [&str; 7] = [
     "filestore_custom_endpoint",
     "workbench_custom_endpoint",
     "container_custom_endpoint",
+    "storage_custom_endpoint",
 ];
 
 /// The schema of the `provider "google"` block.
@@ -145,6 +148,10 @@ pub async fn configure(config: &Value) -> Result<Settings> {
         zone,
         default_labels: a.str_map("default_labels"),
         clients,
+        storage: crate::storage_json::StorageJson::new(
+            credentials.clone(),
+            a.str("storage_custom_endpoint"),
+        ),
         credentials,
     })
 }

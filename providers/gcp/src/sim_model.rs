@@ -36,6 +36,7 @@ impl SimModel for GcpSimModel {
             "google_container_node_pool" => {
                 "projects/{project}/locations/{location}/clusters/{cluster}/nodePools/{name}"
             }
+            "google_storage_bucket" => "{name}",
             "google_compute_resource_policy" => {
                 "projects/{project}/regions/{region}/resourcePolicies/{name}"
             }

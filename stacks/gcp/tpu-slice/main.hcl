@@ -1,19 +1,53 @@
-# TPU slices as Cloud TPU VMs: the accelerator type and topology come from the spec
-# through the catalog (tpu-v5e:16 is v5litepod-16, a 4x4 slice of four hosts), spot or
-# reserved, on the stack's network, running as a service account.
-#
-# (GKE TPU node pools, the other way to run a slice, are not available yet: the GKE
-# resources of the Google Cloud provider are still to come.)
+# TPU slices, as Cloud TPU VMs or (platform = "gke") as TPU node pools of a GKE cluster: the
+# accelerator type and topology come from the spec through the catalog (tpu-v5e:16 is
+# v5litepod-16, a 4x4 slice of four hosts; on GKE, four ct5lp-hightpu-4t nodes with
+# tpu_topology 4x4), spot or reserved, on the stack's network, running as a service account.
 
 locals {
   accelerator_type = accelerator_instance_type("gcp", var.accelerator, var.region)
   topology         = accelerator_topology(var.accelerator)
   zone             = var.zone != "" ? var.zone : accelerator_zones("gcp", var.accelerator, var.region)[0]
   names            = var.slices == 1 ? [var.name] : [for i in range(var.slices) : "${var.name}-${i}"]
+  on_gke           = var.platform == "gke"
+
+  # On GKE a slice is a node pool: single-host slices are one node of their size,
+  # multi-host ones are nodes of four chips.
+  chips            = accelerator_count(var.accelerator)
+  gke_machine_type = local.chips <= 8 ? "ct5lp-hightpu-${local.chips}t" : "ct5lp-hightpu-4t"
+  gke_nodes        = local.chips <= 8 ? 1 : local.chips / 4
+}
+
+resource "google_container_node_pool" "slice" {
+  for_each       = local.on_gke ? toset(local.names) : toset([])
+  name           = each.key
+  cluster        = var.cluster != "" ? var.cluster : null
+  node_locations = [local.zone]
+  node_count     = local.gke_nodes
+
+  node_config {
+    machine_type    = local.gke_machine_type
+    spot            = var.spot ? true : null
+    service_account = var.service_account_email != "" ? var.service_account_email : null
+    oauth_scopes    = ["https://www.googleapis.com/auth/cloud-platform"]
+    labels          = { slice = each.key }
+    resource_labels = merge(var.labels, { slice = each.key })
+
+    dynamic "reservation_affinity" {
+      for_each = var.reserved ? ["ANY_RESERVATION"] : []
+      content {
+        consume_reservation_type = reservation_affinity.value
+      }
+    }
+  }
+
+  placement_policy {
+    type         = "COMPACT"
+    tpu_topology = local.topology
+  }
 }
 
 resource "google_tpu_v2_vm" "slice" {
-  for_each         = toset(local.names)
+  for_each         = local.on_gke ? toset([]) : toset(local.names)
   name             = each.key
   zone             = local.zone
   runtime_version  = var.runtime_version

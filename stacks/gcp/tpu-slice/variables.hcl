@@ -94,3 +94,25 @@ variable "labels" {
   type        = map(string)
   default     = {}
 }
+
+variable "platform" {
+  description = "How the slices run: \"tpu-vm\" (Cloud TPU VMs) or \"gke\" (TPU node pools of `cluster`)"
+  type        = string
+  default     = "tpu-vm"
+
+  validation {
+    condition     = contains(["tpu-vm", "gke"], var.platform)
+    error_message = "platform must be \"tpu-vm\" or \"gke\"."
+  }
+
+  validation {
+    condition     = var.platform == "tpu-vm" || startswith(var.accelerator, "tpu-v5e:") && (contains([1, 4, 8], accelerator_count(var.accelerator)) || accelerator_count(var.accelerator) >= 16 && accelerator_count(var.accelerator) % 4 == 0)
+    error_message = "On GKE a slice is tpu-v5e:1, :4, :8 or a multiple of 4 chips from 16 (ct5lp-hightpu machine types); GKE's v5p and v6e machine types are not in the catalog yet: use platform = \"tpu-vm\" for those."
+  }
+}
+
+variable "cluster" {
+  description = "With platform = \"gke\": the GKE cluster's id (stacks/gcp/gpu-cluster's cluster_id, google_container_cluster.x.id)"
+  type        = string
+  default     = ""
+}

@@ -21,6 +21,7 @@ mod container_node_pool;
 mod filestore_instance;
 mod project_iam_member;
 mod service_account;
+mod storage_bucket;
 mod tpu_v2_vm;
 mod workbench_instance;
 
@@ -38,6 +39,7 @@ pub fn all() -> Vec<Box<dyn ResourceType>> {
         Box::new(compute_router_nat::ComputeRouterNat),
         Box::new(tpu_v2_vm::TpuV2Vm),
         Box::new(filestore_instance::FilestoreInstance),
+        Box::new(storage_bucket::StorageBucket),
         Box::new(container_cluster::ContainerCluster),
         Box::new(container_node_pool::ContainerNodePool),
         Box::new(workbench_instance::WorkbenchInstance),
