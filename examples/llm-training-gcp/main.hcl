@@ -1,14 +1,17 @@
 # LLM training on Cloud TPU, from the reusable modules in stacks/gcp: a VPC network with
 # an all-ports rule between nodes, Private Google Access and Cloud NAT (TPU hosts need no
 # external address), a service account for the workers with the roles a training job
-# uses (read and write checkpoints in Cloud Storage, write logs and metrics), and two
-# v5e slices of 16 chips (4x4, four hosts each) for a multislice job.
+# uses (read and write checkpoints in Cloud Storage, write logs and metrics), two v5e
+# slices of 16 chips (4x4, four hosts each) for a multislice job, the training storage
+# (a versioned bucket for datasets and checkpoints, a Filestore share next to the slices)
+# and a Workbench notebook with an L4 to explore data and runs.
 #
 #   gantry plan --sim examples/llm-training-gcp      # offline: the plan, its cost, the budget
 #   GOOGLE_PROJECT=my-project gantry apply examples/llm-training-gcp
 #
 # The budget stops a plan that would cost more than $60/h: two v5litepod-16 slices are
-# about $38/h on demand in us-west4 (see the `# cost:` lines of the plan).
+# about $38/h on demand in us-west4, the file share and the notebook about $2/h more (see
+# the `# cost:` lines of the plan).
 
 budget {
   max_hourly = 60
@@ -39,6 +42,12 @@ variable "slices" {
   description = "Slices of the multislice job"
   type        = number
   default     = 2
+}
+
+variable "force_destroy" {
+  description = "Let a destroy delete the bucket's data"
+  type        = bool
+  default     = false
 }
 
 variable "spot" {
@@ -93,6 +102,28 @@ module "tpu" {
   labels                = { job = "pretrain" }
 }
 
+module "storage" {
+  source              = "gantry/gcp/training-storage"
+  name                = var.name
+  project             = data.google_project.this.project_id
+  region              = var.region
+  zone                = module.tpu.zone
+  network             = module.network.network_name
+  force_destroy       = var.force_destroy
+  nearline_after_days = 60
+  labels              = { job = "pretrain" }
+}
+
+module "notebook" {
+  source     = "gantry/gcp/ml-platform"
+  name       = "${var.name}-nb"
+  project    = data.google_project.this.project_id
+  zone       = "${var.region}-a"
+  network    = module.network.network_id
+  subnetwork = module.network.subnetwork_id
+  roles      = ["roles/aiplatform.user", "roles/storage.objectUser"]
+}
+
 output "slices" {
   value = "${var.slices} x ${module.tpu.accelerator_type} (${module.tpu.topology}) in ${module.tpu.zone}"
 }
@@ -103,4 +134,16 @@ output "worker_ips" {
 
 output "service_account" {
   value = google_service_account.workers.email
+}
+
+output "bucket" {
+  value = module.storage.bucket_url
+}
+
+output "filestore_share" {
+  value = module.storage.filestore_share
+}
+
+output "notebook" {
+  value = module.notebook.proxy_uri
 }

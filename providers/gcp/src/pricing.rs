@@ -31,7 +31,11 @@ const TPU_VM: ComputeModel = ComputeModel {
 /// (`ct5lp-hightpu-4t`: four v5e chips per node).
 const NODE_POOL: ComputeModel = ComputeModel {
     type_path: "node_config.0.machine_type",
-    count_paths: &["node_count", "initial_node_count"],
+    count_paths: &[
+        "node_count",
+        "initial_node_count",
+        "autoscaling.0.min_node_count",
+    ],
     max_paths: &[
         "autoscaling.0.max_node_count",
         "autoscaling.0.total_max_node_count",

@@ -197,9 +197,43 @@ pub fn plan_from_schema(schema: &Schema, prior: Option<&Value>, config: &Value) 
             }
         }
     }
+    // A new object's blocks: what the cloud computes inside them (a file share's
+    // addresses) is unknown until it exists, not null, so references to it wait.
+    if prior_map.is_none() || !requires_replace.is_empty() {
+        for (name, block) in &schema.blocks {
+            if let Some(value) = planned.get_mut(name) {
+                unknown_inside(&block.schema, value);
+            }
+        }
+    }
     PlannedState {
         value: Value::Map(planned),
         requires_replace,
+    }
+}
+
+/// Marks the computed attributes a block leaves unset as unknown, through nested blocks.
+fn unknown_inside(schema: &Schema, value: &mut Value) {
+    match value {
+        Value::List(items) | Value::Set(items) => {
+            for item in items {
+                unknown_inside(schema, item);
+            }
+        }
+        Value::Map(map) => {
+            for (name, attr) in &schema.attributes {
+                let unset = map.get(name).is_none_or(Value::is_null);
+                if attr.computed && unset {
+                    map.insert(name.clone(), Value::Unknown(attr.ty.clone()));
+                }
+            }
+            for (name, block) in &schema.blocks {
+                if let Some(inner) = map.get_mut(name) {
+                    unknown_inside(&block.schema, inner);
+                }
+            }
+        }
+        _ => {}
     }
 }
 

@@ -37,10 +37,11 @@ resource "google_container_cluster" "this" {
 }
 
 resource "google_container_node_pool" "gpu" {
-  name           = "${var.name}-gpu"
-  cluster        = google_container_cluster.this.id
-  node_locations = [local.zone]
-  node_count     = var.max_nodes > 0 ? null : var.nodes
+  name               = "${var.name}-gpu"
+  cluster            = google_container_cluster.this.id
+  node_locations     = [local.zone]
+  node_count         = var.max_nodes > 0 ? null : var.nodes
+  initial_node_count = var.max_nodes > 0 ? var.nodes : null
 
   dynamic "autoscaling" {
     for_each = var.max_nodes > 0 ? [var.max_nodes] : []
