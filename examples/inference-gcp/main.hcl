@@ -34,9 +34,9 @@ variable "max_nodes" {
 }
 
 variable "deletion_protection" {
-  description = "Refuse to destroy the cluster"
+  description = "Refuse to destroy the cluster (true for a production cluster; false here so the example can be torn down)"
   type        = bool
-  default     = true
+  default     = false
 }
 
 provider "google" {

@@ -176,6 +176,8 @@ fn llm_training_gcp_example_plans_with_costs_applies_and_destroys_under_sim() {
             "# cost: $19.20/h (~$14,016/month): v5litepod-16 on-demand in us-west4",
             "module.network.google_compute_router_nat.egress[0] will be created",
             "google_project_iam_member.workers[\"roles/storage.objectAdmin\"] will be created",
+            "# cost: $1.05/h (~$768/month): 2560 GiB, Filestore Basic SSD",
+            "module.notebook.google_workbench_instance.this will be created",
             "Budget: within $60.00/h.",
         ],
     );
@@ -193,6 +195,29 @@ fn llm_training_gcp_example_plans_with_costs_applies_and_destroys_under_sim() {
     );
     // Four hosts per 16-chip slice.
     assert!(applied.contains("10.130.0.13"), "{applied}");
+    // The training storage and the notebook.
+    assert!(
+        applied.contains("bucket = \"gs://my-ml-project-llm-train-data\""),
+        "{applied}"
+    );
+    assert!(applied.contains(":/share1\""), "{applied}");
+    assert!(
+        applied.contains("notebooks.googleusercontent.com"),
+        "{applied}"
+    );
+}
+
+#[test]
+fn inference_gcp_example_prices_the_autoscaled_l4_pool_and_applies_under_sim() {
+    whole_run(
+        "inference-gcp",
+        &[
+            "module.gke.google_container_cluster.this will be created",
+            "# cost: $0.10/h (~$73/month): GKE cluster management fee",
+            "# cost: $0.71/h (~$516/month): g2-standard-4 on-demand in us-central1; up to $5.65/h at 8 nodes",
+            "Budget: within $10.00/h.",
+        ],
+    );
 }
 
 /// Eight slices of 16 v5e chips (~$154/h) break the example's $60/h budget.

@@ -89,6 +89,15 @@ impl SimModel for GcpSimModel {
                 Some(Value::string("ACTIVE"))
             }
             "status" => Some(Value::string("RUNNING")),
+            "url" if object.type_name == "google_storage_bucket" => {
+                Some(Value::string(format!("gs://{}", object.id)))
+            }
+            // A Filestore share's address on its network.
+            "ip_addresses" => Some(Value::List(vec![Value::string(format!(
+                "10.{}.{}.2",
+                100 + object.serial % 100,
+                object.serial / 100 % 250
+            ))])),
             "master_version" | "version" => Some(Value::string("1.31.1-gke.1846000")),
             "endpoint" => Some(Value::string(format!(
                 "34.{}.{}.{}",
