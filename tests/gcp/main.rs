@@ -2,12 +2,17 @@
 //! contract fake of Google's APIs on loopback (tests/gcp/fake, one server per test), with
 //! every result read back through google-api-python-client, Google's own client.
 
+mod gcs_emulator;
 mod support;
 
 mod compute;
 mod errors;
 mod example;
+mod filestore;
+mod gke;
 mod iam;
 mod network;
 mod recovery;
+mod storage;
 mod tpu;
+mod workbench;

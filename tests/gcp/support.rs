@@ -16,7 +16,7 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     if let Ok(p) = std::env::var("GANTRY_TEST_PYTHON") {
         return PathBuf::from(p);
     }
@@ -73,13 +73,14 @@ impl Fake {
     /// The `provider "google"` block pointing at this fake.
     pub fn provider_block(&self) -> String {
         format!(
-            "provider \"google\" {{\n  project = \"{PROJECT}\"\n  region = \"{REGION}\"\n  zone = \"{REGION}-a\"\n  access_token = \"fake-token\"\n  compute_custom_endpoint = \"{base}/compute\"\n  tpu_v2_custom_endpoint = \"{base}/tpu\"\n  iam_custom_endpoint = \"{base}/iam\"\n  resource_manager_v3_custom_endpoint = \"{base}/cloudresourcemanager\"\n}}\n",
+            "provider \"google\" {{\n  project = \"{PROJECT}\"\n  region = \"{REGION}\"\n  zone = \"{REGION}-a\"\n  access_token = \"fake-token\"\n  compute_custom_endpoint = \"{base}/compute\"\n  tpu_v2_custom_endpoint = \"{base}/tpu\"\n  iam_custom_endpoint = \"{base}/iam\"\n  resource_manager_v3_custom_endpoint = \"{base}/cloudresourcemanager\"\n  filestore_custom_endpoint = \"{base}/file\"\n  workbench_custom_endpoint = \"{base}/notebooks\"\n  container_custom_endpoint = \"{base}/container\"\n}}\n",
             base = self.base()
         )
     }
 
-    /// Runs Python with `compute`, `tpu`, `iam` and `crm` (google-api-python-client
-    /// clients of Compute Engine, Cloud TPU, IAM and Resource Manager on this fake), `PROJECT`, `REGION`, `wait(op)`,
+    /// Runs Python with `compute`, `tpu`, `iam`, `crm`, `filestore`, `notebooks` and
+    /// `container` (google-api-python-client clients of Compute Engine, Cloud TPU, IAM,
+    /// Resource Manager, Filestore, Workbench and GKE on this fake), `PROJECT`, `REGION`, `wait(op)`,
     /// `wait_lro(op)` and `json` ready; returns its stdout.
     pub fn python(&self, script: &str) -> String {
         let program = format!(
@@ -100,6 +101,15 @@ iam = discovery.build("iam", "v1", static_discovery=True, cache_discovery=False,
 crm = discovery.build("cloudresourcemanager", "v3", static_discovery=True, cache_discovery=False,
     credentials=Credentials(token="fake-token"),
     client_options={{"api_endpoint": "{base}/cloudresourcemanager/"}})
+filestore = discovery.build("file", "v1", static_discovery=True, cache_discovery=False,
+    credentials=Credentials(token="fake-token"),
+    client_options={{"api_endpoint": "{base}/file/"}})
+notebooks = discovery.build("notebooks", "v2", static_discovery=True, cache_discovery=False,
+    credentials=Credentials(token="fake-token"),
+    client_options={{"api_endpoint": "{base}/notebooks/"}})
+container = discovery.build("container", "v1", static_discovery=True, cache_discovery=False,
+    credentials=Credentials(token="fake-token"),
+    client_options={{"api_endpoint": "{base}/container/"}})
 def wait_lro(op):
     while not op.get("done"):
         time.sleep(0.05)
@@ -168,7 +178,7 @@ impl Drop for Fake {
 }
 
 #[path = "../common/cli.rs"]
-mod cli;
+pub mod cli;
 pub use cli::StackDir;
 
 /// A stack directory with a `main.hcl` whose provider block points at the fake (the
@@ -232,6 +242,18 @@ pub async fn provider(fake: &Fake) -> gantry_gcp::GcpProvider {
         (
             "resource_manager_v3_custom_endpoint",
             Value::string(format!("{}/cloudresourcemanager", fake.base())),
+        ),
+        (
+            "filestore_custom_endpoint",
+            Value::string(format!("{}/file", fake.base())),
+        ),
+        (
+            "workbench_custom_endpoint",
+            Value::string(format!("{}/notebooks", fake.base())),
+        ),
+        (
+            "container_custom_endpoint",
+            Value::string(format!("{}/container", fake.base())),
         ),
     ]);
     provider.configure(&config).await.expect("configure");
