@@ -1,0 +1,314 @@
+//! GKE (`google_container_cluster`, `google_container_node_pool`) through the container
+//! API's own operations: a private, VPC-native cluster with workload identity whose default
+//! pool is removed, an H100 pool and a TPU v5e slice pool made at once on one cluster (GKE
+//! runs one operation per cluster: they take turns), read back by Google's client,
+//! resized and relabelled in place, destroyed; a stockout is a Capacity error naming the
+//! zone; a TPU topology that does not fit the node count fails the plan.
+
+use crate::support::{block_on, op, planned, provider, Fake};
+use gantry_provider::{ErrorClass, Provider, Value};
+
+const CLUSTER: &str = r#"
+resource "google_container_cluster" "train" {
+  name                     = "train"
+  location                 = "us-central1"
+  remove_default_node_pool = true
+  initial_node_count       = 1
+  deletion_protection      = false
+  resource_labels          = { team = "ml" }
+
+  release_channel {
+    channel = "REGULAR"
+  }
+
+  workload_identity_config {
+    workload_pool = "gantry-test.svc.id.goog"
+  }
+
+  private_cluster_config {
+    enable_private_nodes   = true
+    master_ipv4_cidr_block = "172.16.0.0/28"
+  }
+
+  ip_allocation_policy {
+    cluster_ipv4_cidr_block  = "10.64.0.0/14"
+    services_ipv4_cidr_block = "10.68.0.0/20"
+  }
+}
+
+resource "google_container_node_pool" "h100" {
+  name       = "h100"
+  cluster    = google_container_cluster.train.name
+  location   = "us-central1"
+  node_count = 2
+
+  node_config {
+    machine_type = "a3-highgpu-8g"
+    spot         = true
+    labels       = { pool = "h100" }
+
+    guest_accelerator {
+      type  = "nvidia-h100-80gb"
+      count = 8
+      gpu_driver_installation_config {
+        gpu_driver_version = "LATEST"
+      }
+    }
+  }
+
+  placement_policy {
+    type = "COMPACT"
+  }
+}
+
+resource "google_container_node_pool" "tpu" {
+  name           = "v5e"
+  cluster        = google_container_cluster.train.id
+  node_locations = ["us-central1-a"]
+  node_count     = 4
+
+  node_config {
+    machine_type = "ct5lp-hightpu-4t"
+  }
+
+  placement_policy {
+    type         = "COMPACT"
+    tpu_topology = "4x4"
+  }
+}
+"#;
+
+fn get(fake: &Fake, name: &str) -> serde_json::Value {
+    fake.python_json(&format!(
+        "container.projects().locations().clusters(){}.get(name=f'projects/{{PROJECT}}/locations/us-central1/clusters/{name}').execute()",
+        if name.contains("/nodePools/") { ".nodePools()" } else { "" }
+    ))
+}
+
+fn clusters(fake: &Fake) -> String {
+    fake.python(
+        "print(sorted(c['name'] for c in container.projects().locations().clusters().list(parent=f'projects/{PROJECT}/locations/-').execute().get('clusters', [])))",
+    )
+}
+
+fn pools(fake: &Fake) -> String {
+    fake.python(
+        "print(sorted(p['name'] for p in container.projects().locations().clusters().nodePools().list(parent=f'projects/{PROJECT}/locations/us-central1/clusters/train').execute().get('nodePools', [])))",
+    )
+}
+
+#[test]
+fn a_gke_cluster_with_gpu_and_tpu_pools_is_made_changed_and_destroyed() {
+    let fake = Fake::start(0.3);
+    let stack = fake.stack();
+    stack.write(CLUSTER);
+    let (code, plan) = stack.plan_code();
+    assert_eq!(code, 2, "{}", plan.both());
+    assert!(
+        plan.stdout.contains("2 x a3-highgpu-8g spot"),
+        "the plan prices the GPU pool:\n{}",
+        plan.stdout
+    );
+
+    stack.apply();
+    let cluster = get(&fake, "train");
+    assert_eq!(cluster["status"], "RUNNING");
+    assert_eq!(cluster["releaseChannel"]["channel"], "REGULAR");
+    assert_eq!(
+        cluster["workloadIdentityConfig"]["workloadPool"],
+        "gantry-test.svc.id.goog"
+    );
+    assert_eq!(cluster["privateClusterConfig"]["enablePrivateNodes"], true);
+    assert_eq!(cluster["resourceLabels"]["team"], "ml");
+    assert!(cluster["resourceLabels"].get("gantry-token").is_some());
+    assert_eq!(
+        pools(&fake),
+        "['h100', 'v5e']",
+        "the default pool is removed, both pools made"
+    );
+    let h100 = get(&fake, "train/nodePools/h100");
+    assert_eq!(h100["config"]["machineType"], "a3-highgpu-8g");
+    assert_eq!(h100["config"]["spot"], true);
+    assert_eq!(
+        h100["config"]["accelerators"][0]["acceleratorType"],
+        "nvidia-h100-80gb"
+    );
+    assert_eq!(
+        h100["config"]["accelerators"][0]["gpuDriverInstallationConfig"]["gpuDriverVersion"],
+        "LATEST"
+    );
+    assert_eq!(h100["placementPolicy"]["type"], "COMPACT");
+    assert!(h100["config"]["resourceLabels"]
+        .get("gantry-token")
+        .is_some());
+    let tpu = get(&fake, "train/nodePools/v5e");
+    assert_eq!(tpu["placementPolicy"]["tpuTopology"], "4x4");
+    assert_eq!(tpu["initialNodeCount"], 4);
+    assert_eq!(
+        stack.state_attr("google_container_node_pool.tpu", "id"),
+        "projects/gantry-test/locations/us-central1/clusters/train/nodePools/v5e"
+    );
+    stack.assert_no_changes();
+
+    // Labels of the cluster and of the GPU nodes change in place.
+    let relabelled = CLUSTER
+        .replace("{ team = \"ml\" }", "{ team = \"ml\", run = \"r2\" }")
+        .replace("{ pool = \"h100\" }", "{ pool = \"h100\", gen = \"a3\" }");
+    stack.write(&relabelled);
+    let (_, plan) = stack.plan_code();
+    for address in [
+        "google_container_cluster.train will be updated in-place",
+        "google_container_node_pool.h100 will be updated in-place",
+    ] {
+        assert!(plan.stdout.contains(address), "{}", plan.stdout);
+    }
+    stack.apply();
+    let cluster = get(&fake, "train");
+    assert_eq!(cluster["resourceLabels"]["run"], "r2");
+    assert_eq!(
+        get(&fake, "train/nodePools/h100")["config"]["labels"]["gen"],
+        "a3"
+    );
+    stack.assert_no_changes();
+
+    // Autoscaling on the GPU pool: set in place.
+    stack.write(&relabelled.replace(
+        "  node_count = 2\n",
+        "  autoscaling {\n    min_node_count = 0\n    max_node_count = 4\n  }\n",
+    ));
+    stack.apply();
+    let h100 = get(&fake, "train/nodePools/h100");
+    assert_eq!(h100["autoscaling"]["enabled"], true);
+    assert_eq!(h100["autoscaling"]["maxNodeCount"], 4);
+    stack.assert_no_changes();
+
+    stack.destroy();
+    assert_eq!(clusters(&fake), "[]");
+    assert!(stack.state_addresses().is_empty());
+}
+
+#[test]
+fn deletion_protection_refuses_the_destroy_until_it_is_turned_off() {
+    let fake = Fake::start(0.0);
+    let stack = fake.stack();
+    let protected = r#"
+resource "google_container_cluster" "c" {
+  name     = "keep"
+  location = "us-central1"
+}
+"#;
+    stack.write(protected);
+    stack.apply();
+    let run = stack.gantry(&["destroy", "--auto-approve"]);
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("deletion_protection = false"),
+        "{}",
+        run.both()
+    );
+    assert_eq!(clusters(&fake), "['keep']");
+    stack.write(&protected.replace(
+        "  location = \"us-central1\"\n",
+        "  location = \"us-central1\"\n  deletion_protection = false\n",
+    ));
+    stack.apply();
+    stack.destroy();
+    assert_eq!(clusters(&fake), "[]");
+}
+
+/// No H100s left in the zone: the pool's operation finishes with code 8 GCE_STOCKOUT,
+/// which is a Capacity error naming the zone, and no pool is recorded.
+#[test]
+fn a_node_pool_stockout_is_a_capacity_error() {
+    let fake = Fake::start(0.1);
+    let stack = fake.stack();
+    stack.write(
+        &CLUSTER.replace(
+            &CLUSTER[CLUSTER
+                .find("resource \"google_container_node_pool\" \"tpu\"")
+                .unwrap_or(0)..],
+            "",
+        ),
+    );
+    fake.admin(
+        "POST",
+        "/_fake/faults",
+        Some(serde_json::json!({"method": "container.projects.locations.clusters.nodePools.create", "zone": "us-central1", "kind": "stockout"})),
+    );
+    let run = stack.gantry(&["apply", "--auto-approve"]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("capacity"), "{}", run.both());
+    assert!(run.stderr.contains("us-central1"), "{}", run.both());
+    assert!(stack
+        .state_addresses()
+        .contains(&"google_container_cluster.train".to_owned()));
+    assert!(!stack
+        .state_addresses()
+        .contains(&"google_container_node_pool.h100".to_owned()));
+}
+
+#[test]
+fn a_tpu_topology_that_does_not_fit_the_nodes_fails_the_plan() {
+    let fake = Fake::start(0.0);
+    let stack = fake.stack();
+    stack.write(&CLUSTER.replace("node_count     = 4", "node_count     = 2"));
+    let run = stack.gantry(&["apply", "--auto-approve"]);
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("takes 4 nodes, not 2"),
+        "{}",
+        run.both()
+    );
+    assert_eq!(clusters(&fake), "[]", "nothing is created");
+}
+
+/// The create's answer lost: a pool of that name is this create's only when its nodes'
+/// resource labels carry this create's marks.
+#[test]
+fn find_created_adopts_a_node_pool_only_by_its_labels() {
+    let fake = Fake::start(0.0);
+    block_on(async {
+        let google = provider(&fake).await;
+        let cluster = Value::map([
+            ("name", Value::string("c")),
+            ("location", Value::string("us-central1")),
+            ("deletion_protection", Value::Bool(false)),
+        ]);
+        let ctx = op("stack-a", "google_container_cluster.c", None);
+        let plan = planned(&google, "google_container_cluster", &cluster);
+        google
+            .create(&ctx, "google_container_cluster", &plan)
+            .await
+            .expect("cluster");
+        let pool = Value::map([
+            ("name", Value::string("p")),
+            ("cluster", Value::string("c")),
+            ("location", Value::string("us-central1")),
+            ("node_count", Value::Number(1.0)),
+        ]);
+        let token = "3a1d3c2a-8b7e-4c9d-a1f0-2e3d4c5b6a73";
+        let ctx = op("stack-a", "google_container_node_pool.p", Some(token));
+        let plan = planned(&google, "google_container_node_pool", &pool);
+        google
+            .create(&ctx, "google_container_node_pool", &plan)
+            .await
+            .expect("pool");
+        let found = google
+            .find_created(&ctx, "google_container_node_pool", token, &plan)
+            .await
+            .expect("ask");
+        assert!(found.is_some(), "its own pool, by its labels");
+        let other_token = "4b1d3c2a-8b7e-4c9d-a1f0-2e3d4c5b6a74";
+        let other = op("stack-a", "google_container_node_pool.p", Some(other_token));
+        let found = google
+            .find_created(&other, "google_container_node_pool", other_token, &plan)
+            .await
+            .expect("ask");
+        assert!(found.is_none(), "another create's pool is never adopted");
+        let err = google
+            .create(&other, "google_container_node_pool", &plan)
+            .await
+            .expect_err("the name is taken");
+        assert_eq!(err.class, ErrorClass::Conflict, "{err:?}");
+    });
+}
