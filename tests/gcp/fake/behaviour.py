@@ -5,6 +5,9 @@ routes, schemas and operations all come from the documents (discovery.py, server
 
 import ipaddress
 import re
+import uuid
+
+from errors import now_rfc3339
 
 
 def on_insert(method_id, obj, key, lookup):
@@ -245,6 +248,14 @@ def on_create(method_id, obj, location):
     project."""
     if method_id == "tpu.projects.locations.nodes.create":
         return tpu_node(obj, location)
+    if method_id == "file.projects.locations.instances.create":
+        return filestore_instance(obj, location)
+    if method_id == "notebooks.projects.locations.instances.create":
+        return workbench_instance(obj, location)
+    if method_id == "container.projects.locations.clusters.create":
+        return gke_cluster(obj, location)
+    if method_id == "container.projects.locations.clusters.nodePools.create":
+        return gke_node_pool(obj, location)
     if method_id == "iam.projects.serviceAccounts.create":
         email = obj["name"].rsplit("/", 1)[1]
         obj.update(email=email, projectId=location, uniqueId=str(abs(hash(email)) % 10**21),
@@ -327,7 +338,20 @@ def tpu_node(obj, location):
 
 
 def on_ready(method_id, obj):
-    """What a finished create leaves (a TPU node READY with one endpoint per host)."""
+    """What a finished create leaves (a TPU node READY with one endpoint per host, a
+    Filestore share with its address, a notebook ACTIVE behind its proxy, a GKE cluster or
+    node pool RUNNING)."""
+    if method_id == "file.projects.locations.instances.create":
+        obj["state"] = "READY"
+        for i, net in enumerate(obj.get("networks") or []):
+            net["ipAddresses"] = [f"10.{200 + i}.{abs(hash(obj['name'])) % 250}.2"]
+            net.setdefault("reservedIpRange", f"10.{200 + i}.{abs(hash(obj['name'])) % 250}.0/29")
+            net.setdefault("connectMode", "DIRECT_PEERING")
+    if method_id == "notebooks.projects.locations.instances.create":
+        obj.update(state="ACTIVE", healthState="HEALTHY", updateTime=now_rfc3339(),
+                   proxyUri=f"{abs(hash(obj['name'])):016x}-dot-us-central1.notebooks.googleusercontent.com")
+    if method_id.startswith("container.projects.locations.clusters"):
+        obj["status"] = "RUNNING"
     if method_id == "tpu.projects.locations.nodes.create":
         generation = obj["acceleratorType"].rsplit("-", 1)[0]
         _, per_chip, _, per_host = TPU_GENERATIONS[generation]
@@ -340,6 +364,21 @@ def on_ready(method_id, obj):
 
 
 def on_update(method_id, obj, changes):
+    """Checks of a change (`changes`: field paths as the mask names them, camelCase) as
+    (http code, reason, message) when the server refuses it."""
+    if method_id == "notebooks.projects.locations.instances.patch":
+        needs_stop = {"gceSetup.machineType", "gceSetup.acceleratorConfigs"} & set(changes)
+        if needs_stop and obj.get("state") != "STOPPED":
+            return (400, "failedPrecondition",
+                    f"Instance {obj['name']} must be STOPPED to update {', '.join(sorted(needs_stop))} "
+                    f"(it is {obj.get('state')}).")
+    if method_id == "file.projects.locations.instances.patch" and "fileShares" in changes:
+        shares = changes["fileShares"] or []
+        minimum = FILESTORE_MINIMUM_GB.get(obj.get("tier"), 1024)
+        if shares and int(shares[0].get("capacityGb", 0)) < minimum:
+            return (400, "badRequest", f"File share capacity must be at least {minimum} GB for tier {obj.get('tier')}.")
+        if shares and [s.get("name") for s in shares] != [s.get("name") for s in obj.get("fileShares") or []]:
+            return (400, "badRequest", "File share names cannot be changed.")
     if method_id == "tpu.projects.locations.nodes.patch":
         fixed = {"acceleratorType", "acceleratorConfig", "runtimeVersion", "schedulingConfig"}
         if fixed & set(changes):
@@ -353,6 +392,9 @@ def lro_fault(fault, method_id, location, obj):
     if fault is None:
         return None
     kind = fault["kind"]
+    if kind == "stockout" and not method_id.startswith("tpu."):
+        return (8, f"The zone 'projects/-/zones/{location}' does not have enough resources "
+                   "available to fulfill the request. Try a different zone, or try again later.")
     if kind == "stockout":
         return (8, f"There is no more capacity in the zone \"{location}\"; you can try in another "
                    "zone where Cloud TPU Nodes are offered (see "
@@ -361,4 +403,174 @@ def lro_fault(fault, method_id, location, obj):
         metric = fault.get("metric", "TPUV5sLitepodServingPerProjectPerZoneForTPUAPI")
         return (8, f"Quota limit '{metric}' has been exceeded. Limit: {fault.get('limit', 8)} in "
                    f"zone {location}.")
+    return None
+
+
+# --- Filestore ---------------------------------------------------------------------------
+
+FILESTORE_MINIMUM_GB = {"STANDARD": 1024, "PREMIUM": 2560, "BASIC_HDD": 1024, "BASIC_SSD": 2560,
+                        "HIGH_SCALE_SSD": 10240, "ZONAL": 1024, "REGIONAL": 1024, "ENTERPRISE": 1024}
+
+
+def filestore_instance(obj, location):
+    tier = obj.get("tier")
+    if tier not in FILESTORE_MINIMUM_GB:
+        return (400, "badRequest", f"Invalid tier {tier!r}.")
+    regional = tier in ("REGIONAL", "ENTERPRISE")
+    if regional != (region_of(location) == location):
+        return (400, "badRequest", f"Tier {tier} instances are {'regional' if regional else 'zonal'}: "
+                f"location {location} is not a {'region' if regional else 'zone'}.")
+    shares = obj.get("fileShares") or []
+    if len(shares) != 1:
+        return (400, "badRequest", "Exactly one file share is required.")
+    capacity = int(shares[0].get("capacityGb", 0))
+    if capacity < FILESTORE_MINIMUM_GB[tier]:
+        return (400, "badRequest", f"File share capacity must be at least {FILESTORE_MINIMUM_GB[tier]} GB "
+                f"for tier {tier}; got {capacity} GB.")
+    if not obj.get("networks"):
+        return (400, "badRequest", "A network is required.")
+    obj["state"] = "CREATING"
+    obj.setdefault("protocol", "NFS_V3")
+    obj["etag"] = "1a2b3c"
+    obj.setdefault("labels", {})
+    return None
+
+
+def region_of(location):
+    m = re.fullmatch(r"([a-z]+-[a-z]+[0-9])-[a-z]", location or "")
+    return m.group(1) if m else location
+
+
+# --- Workbench (Notebooks v2) ---------------------------------------------------------------
+
+WORKBENCH_ACCELERATORS = {"NVIDIA_TESLA_T4", "NVIDIA_L4", "NVIDIA_A100_80GB", "NVIDIA_TESLA_A100",
+                          "NVIDIA_TESLA_V100", "NVIDIA_TESLA_P100", "NVIDIA_TESLA_P4",
+                          "NVIDIA_H100_80GB", "NVIDIA_H100_MEGA_80GB"}
+SCOPES = ["https://www.googleapis.com/auth/cloud-platform",
+          "https://www.googleapis.com/auth/userinfo.email"]
+
+
+def workbench_instance(obj, location):
+    if location not in ZONE_NAMES():
+        return (400, "badRequest", f"Location {location} is not a zone Workbench serves.")
+    setup = obj.setdefault("gceSetup", {})
+    for accelerator in setup.get("acceleratorConfigs") or []:
+        if accelerator.get("type") not in WORKBENCH_ACCELERATORS:
+            return (400, "badRequest", f"Accelerator type {accelerator.get('type')} is not supported.")
+    project = obj["name"].split("/")[1]
+    setup.setdefault("machineType", "e2-standard-4")
+    accounts = setup.get("serviceAccounts") or [{"email": f"{abs(hash(project)) % 10**12}-compute@developer.gserviceaccount.com"}]
+    setup["serviceAccounts"] = [{**a, "scopes": SCOPES} for a in accounts]
+    setup.setdefault("bootDisk", {"diskSizeGb": "150", "diskType": "PD_STANDARD"})
+    setup.setdefault("networkInterfaces", [{
+        "network": f"projects/{project}/global/networks/default",
+        "subnet": f"projects/{project}/regions/{region_of(location)}/subnetworks/default"}])
+    # Workbench adds its own metadata keys beside the user's.
+    setup["metadata"] = {**(setup.get("metadata") or {}), "proxy-mode": "service_account",
+                         "notebooks-api": "PROD"}
+    obj.update(state="PROVISIONING", creator="gantry-test@fake", id=str(uuid.uuid4()),
+               healthState="HEALTH_STATE_UNSPECIFIED")
+    obj.setdefault("labels", {})
+    return None
+
+
+# --- GKE ---------------------------------------------------------------------------------
+
+GKE_VERSION = "1.31.1-gke.1846000"
+GKE_GPUS = {"nvidia-h100-80gb", "nvidia-h100-mega-80gb", "nvidia-a100-80gb", "nvidia-tesla-a100",
+            "nvidia-l4", "nvidia-tesla-t4"}
+
+
+def gke_cluster(obj, location):
+    if not re.fullmatch(r"[a-z]([-a-z0-9]{0,38}[a-z0-9])?", obj.get("name", "")):
+        return (400, "badRequest", "Cluster name must be 1-40 lowercase letters, digits and hyphens.")
+    seed = abs(hash(obj["name"]))
+    policy = obj.get("ipAllocationPolicy")
+    if policy is not None:
+        policy["useIpAliases"] = True
+        policy.setdefault("clusterIpv4CidrBlock", "10.64.0.0/14")
+        policy.setdefault("servicesIpv4CidrBlock", "10.68.0.0/20")
+        policy.setdefault("clusterIpv4Cidr", policy["clusterIpv4CidrBlock"])
+        policy.setdefault("servicesIpv4Cidr", policy["servicesIpv4CidrBlock"])
+    obj["clusterIpv4Cidr"] = (policy or {}).get("clusterIpv4CidrBlock", "10.64.0.0/14")
+    obj["servicesIpv4Cidr"] = (policy or {}).get("servicesIpv4CidrBlock", "10.68.0.0/20")
+    private = obj.get("privateClusterConfig")
+    if private is not None and private.get("enablePrivateNodes"):
+        cidr = private.get("masterIpv4CidrBlock")
+        if not cidr or not cidr.endswith("/28"):
+            return (400, "badRequest", "master_ipv4_cidr_block must be a /28 for private nodes.")
+        private["privateEndpoint"] = cidr.rsplit(".", 1)[0] + ".2"
+        private["publicEndpoint"] = f"34.{seed % 250}.{seed // 250 % 250}.10"
+    obj.update(endpoint=f"34.{seed % 250}.{seed // 250 % 250}.10",
+               currentMasterVersion=GKE_VERSION, currentNodeVersion=GKE_VERSION,
+               initialClusterVersion=obj.get("initialClusterVersion") or GKE_VERSION,
+               masterAuth={"clusterCaCertificate": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="})
+    obj.setdefault("network", "default")
+    obj.setdefault("subnetwork", "default")
+    obj.setdefault("resourceLabels", {})
+    return None
+
+
+def gke_node_pool(obj, location):
+    config = obj.setdefault("config", {})
+    config.setdefault("machineType", "e2-medium")
+    config.setdefault("diskSizeGb", 100)
+    config.setdefault("diskType", "pd-balanced")
+    config.setdefault("imageType", "COS_CONTAINERD")
+    config.setdefault("serviceAccount", "default")
+    config.setdefault("oauthScopes", ["https://www.googleapis.com/auth/cloud-platform"])
+    zones = obj.get("locations") or [f"{region_of(location)}-a"]
+    obj["locations"] = zones
+    for accelerator in config.get("accelerators") or []:
+        if accelerator.get("acceleratorType") not in GKE_GPUS:
+            return (400, "badRequest", f"Accelerator type \"{accelerator.get('acceleratorType')}\" "
+                    f"does not exist in zone {zones[0]}.")
+    refused = gke_tpu_slice(obj, config)
+    if refused:
+        return refused
+    obj.setdefault("management", {"autoRepair": True, "autoUpgrade": True})
+    obj["version"] = GKE_VERSION
+    obj["instanceGroupUrls"] = [
+        f"https://www.googleapis.com/compute/v1/projects/p/zones/{z}/instanceGroupManagers/gke-{obj['name']}-grp"
+        for z in zones]
+    return None
+
+
+def gke_tpu_slice(obj, config):
+    """A TPU node pool: a multi-host slice's nodes must make up its topology exactly."""
+    m = re.fullmatch(r"ct[0-9a-z]+-[a-z]+-(\d+)t", config.get("machineType", ""))
+    topology = (obj.get("placementPolicy") or {}).get("tpuTopology")
+    if topology and not m:
+        return (400, "badRequest", "tpu_topology is only supported with TPU machine types.")
+    if not m or not topology:
+        return None
+    chips = 1
+    for d in topology.split("x"):
+        chips *= int(d)
+    per_node = int(m.group(1))
+    nodes = int(obj.get("initialNodeCount") or 0)
+    if chips % per_node or nodes != chips // per_node:
+        return (400, "badRequest",
+                f"Invalid node count {nodes} for TPU topology {topology} with machine type "
+                f"{config['machineType']}: expected {chips // per_node} nodes.")
+    return None
+
+
+def gke_fault(fault, location, obj):
+    """(google.rpc code, message) a GKE create's operation finishes with, for an injected
+    fault, as GKE reports a stockout (GCE_STOCKOUT) or a quota."""
+    if fault is None:
+        return None
+    if fault["kind"] == "stockout":
+        zone = (obj.get("locations") or [f"{location}-a"])[0]
+        return (8, f"Google Compute Engine: Not all instances running in IGM after 5m0s. Expected "
+                   f"{obj.get('initialNodeCount', 1)}, running 0, transitioning 1. Current errors: "
+                   f"[GCE_STOCKOUT]: Instance 'gke-{obj['name']}-0' creation failed: The zone "
+                   f"'projects/p/zones/{zone}' does not have enough resources available to fulfill "
+                   "the request.  Try a different zone, or try again later.")
+    if fault["kind"] == "quota":
+        metric = fault.get("metric", "NVIDIA_H100_GPUS")
+        return (8, f"Insufficient quota to satisfy the request: Not all instances running in IGM. "
+                   f"Current errors: [QUOTA_EXCEEDED]: Quota '{metric}' exceeded. Limit: "
+                   f"{fault.get('limit', 8.0)} in region {region_of(location)}.")
     return None

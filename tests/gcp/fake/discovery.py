@@ -42,6 +42,9 @@ class Method:
 # the proto descriptors Google's Python client library of that API ships.
 PROTO_PACKAGES = {
     "tpu.v2": ("google.cloud.tpu_v2.types", "google.cloud.tpu.v2"),
+    "file.v1": ("google.cloud.filestore_v1.types", "google.cloud.filestore.v1"),
+    "notebooks.v2": ("google.cloud.notebooks_v2.types", "google.cloud.notebooks.v2"),
+    "container.v1": ("google.cloud.container_v1.types", "google.container.v1"),
 }
 
 
@@ -73,9 +76,19 @@ class Api:
 
     @property
     def compute_style(self):
-        """Compute Engine's style (objects named in the body, operations with `status` and
-        `targetLink`) rather than the resource-oriented one (`google.longrunning`)."""
-        return "targetLink" in self.schemas.get("Operation", {}).get("properties", {})
+        """Compute Engine's style (objects named in the body, operations with `status`,
+        `targetLink` and `insertTime`) rather than the resource-oriented one
+        (`google.longrunning`)."""
+        props = self.schemas.get("Operation", {}).get("properties", {})
+        return "targetLink" in props and "insertTime" in props
+
+    @property
+    def gke_style(self):
+        """GKE's style: resource names as paths like the resource-oriented APIs, but create
+        requests that wrap the object and operations of its own (`status`, `targetLink`,
+        `operationType`, a `google.rpc.Status` error)."""
+        props = self.schemas.get("Operation", {}).get("properties", {})
+        return "operationType" in props and "targetLink" in props and not self.compute_style
 
     @property
     def mount(self):

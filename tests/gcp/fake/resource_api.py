@@ -64,6 +64,8 @@ class ResourceCall:
             return self.delete()
         if m.verb == "patch":
             return self.patch()
+        if m.verb in ("stop", "start") and m.api.name == "notebooks":
+            return self.power(m.verb)
         raise HttpError(400, "badRequest", f"the fake does not implement {m.id}")
 
     # --- objects ---------------------------------------------------------------------
@@ -166,6 +168,8 @@ class ResourceCall:
         return 200, self.start("delete", key, apply, None, self.query.get("requestId"), None)
 
     def patch(self):
+        """An update with a mask: each path (`labels`, `gce_setup.machine_type`) sets that
+        field, nested ones inside their parent, from the body."""
         key = self.path
         obj = self.get(key)
         schema = self.resource_schema()
@@ -178,30 +182,61 @@ class ResourceCall:
         mask = [p for p in (mask or "").split(",") if p]
         if not mask:
             raise HttpError(400, "badRequest", "update_mask is required")
-        props = self.api.schemas.get(schema, {}).get("properties", {})
         read_only = discovery.read_only_fields(self.api, schema)
         changes = {}
         for path in mask:
-            top = path.split(".")[0]
-            top = next((k for k in props if k.lower() == top.replace("_", "").lower()), top)
-            if top not in props or top in read_only:
+            fields = self.mask_fields(schema, path)
+            if fields is None or fields[0] in read_only:
                 raise HttpError(400, "badRequest", f"Invalid update mask path: {path!r}")
-            changes[top] = body.get(top)
+            value = body
+            for f in fields:
+                value = value.get(f) if isinstance(value, dict) else None
+            changes[".".join(fields)] = value
         refused = behaviour.on_update(self.method.id, obj, changes)
         if refused:
             raise HttpError(*refused)
 
         def apply():
-            for k, v in changes.items():
+            for path, v in changes.items():
+                *parents, last = path.split(".")
+                target = obj
+                for f in parents:
+                    target = target.setdefault(f, {})
                 if v is None:
-                    obj.pop(k, None)
+                    target.pop(last, None)
                 else:
-                    obj[k] = v
+                    target[last] = v
             return obj
 
         if not self.long_running():
             return 200, apply()
         return 200, self.start("update", key, apply, None, self.query.get("requestId"), schema)
+
+    def mask_fields(self, schema, path):
+        """A mask path (snake_case or camelCase, dotted) as the schema's field names, None
+        when it names no field."""
+        fields = []
+        for part in path.split("."):
+            props = self.api.schemas.get(schema, {}).get("properties", {})
+            name = next((k for k in props if k.lower() == part.replace("_", "").lower()), None)
+            if name is None:
+                return None
+            fields.append(name)
+            schema = props[name].get("$ref") or props[name].get("items", {}).get("$ref")
+        return fields
+
+    def power(self, verb):
+        """Workbench's `:stop` and `:start`: the VM's state, after an operation."""
+        key = self.path
+        obj = self.get(key)
+        wanted = "STOPPED" if verb == "stop" else "ACTIVE"
+        obj["state"] = "STOPPING" if verb == "stop" else "STARTING"
+
+        def apply():
+            obj["state"] = wanted
+            return obj
+
+        return 200, self.start(verb, key, apply, None, None, self.resource_schema())
 
     # --- IAM policies (the google.iam.v1.IAMPolicy methods every resource may have) -------
 

@@ -44,6 +44,7 @@ import behaviour  # noqa: E402
 import discovery  # noqa: E402
 from discovery import ContractError  # noqa: E402
 from errors import GRPC_CODE, HttpError, now_rfc3339  # noqa: E402
+from container_api import ContainerCall  # noqa: E402
 from resource_api import ResourceCall  # noqa: E402
 
 COMPUTE_LINK = "https://www.googleapis.com/compute/v1/"
@@ -81,6 +82,10 @@ class Cloud:
                 if not body["done"] and t >= op["done_at"]:
                     self.finish_lro(op)
                 continue
+            if op.get("style") == "gke":
+                if body["status"] != "DONE" and t >= op["done_at"]:
+                    self.finish_gke(op)
+                continue
             if body["status"] != "DONE" and t >= op["done_at"]:
                 error = op.get("error")
                 if error is None and op.get("apply"):
@@ -109,6 +114,23 @@ class Cloud:
             body["error"] = {"code": error[0], "message": error[1]}
         else:
             body["response"] = {"@type": op["response_type"], **(result or {})}
+
+    def finish_gke(self, op):
+        """A GKE operation ends DONE; a failed one carries a `google.rpc.Status` error
+        (and its `statusMessage`, as GKE sets both)."""
+        body, error = op["body"], op.get("error")
+        if error is None:
+            try:
+                op["apply"]()
+            except HttpError as e:
+                error = (GRPC_CODE.get(e.code, 2), e.message)
+        elif op.get("undo"):
+            op["undo"]()
+        body.update(status="DONE", endTime=now_rfc3339(),
+                    progress={"status": "DONE"})
+        if error:
+            body["error"] = {"code": error[0], "message": error[1]}
+            body["statusMessage"] = error[1]
 
     def start_lro(self, name, body, apply, error, request_id, target, response_type):
         """A google.longrunning operation (resource-oriented APIs)."""
@@ -265,7 +287,8 @@ class Handler(BaseHTTPRequestHandler):
                 raise HttpError(401, "required", "Request is missing required authentication credential.")
             with self.cloud.lock:
                 self.cloud.settle()
-                style = Compute if method.api.compute_style else ResourceCall
+                style = (Compute if method.api.compute_style
+                         else ContainerCall if method.api.gke_style else ResourceCall)
                 code, out = style(self.cloud, method, params, query, body).run()
             self.send_json(code, out)
         except ContractError as e:
@@ -614,7 +637,8 @@ def matches(obj, expression):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", action="append", required=True)
-    parser.add_argument("--apis", default="compute.v1,tpu.v2,iam.v1,cloudresourcemanager.v3")
+    parser.add_argument("--apis", default="compute.v1,tpu.v2,iam.v1,cloudresourcemanager.v3,"
+                        "file.v1,notebooks.v2,container.v1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--operation-seconds", type=float, default=0.0)
     parser.add_argument("--verbose", action="store_true")

@@ -310,6 +310,10 @@ impl ResourceType for ContainerNodePool {
                 c.insert(name.into(), fill_unset(&set, &before));
             }
         }
+        // GKE's management defaults (auto-repair, auto-upgrade) when none is written.
+        if let Some(prior) = prior {
+            super::keep_unwritten_blocks(&mut config, prior, &["management"]);
+        }
         let mut planned = plan_from_schema(schema, prior, &config);
         replace_on_change(schema, prior, &config, &mut planned, &FORCE_NEW_PATHS);
         // The autoscaler owns the count: an unset count follows what it chose.

@@ -112,6 +112,25 @@ fn nothing_made(e: &ProviderError) -> bool {
     e.code.is_some() && matches!(e.class, Capacity | Quota | InvalidInput | Auth)
 }
 
+/// For blocks the API fills in when the configuration leaves them out (a notebook's
+/// network interfaces, a node pool's management): a block the configuration does not
+/// write takes its prior value, so the API's choice is not planned away.
+pub fn keep_unwritten_blocks(config: &mut Value, prior: &Value, names: &[&str]) {
+    let (Value::Map(c), Some(p)) = (config, prior.as_map()) else {
+        return;
+    };
+    for name in names {
+        let unwritten = match c.get(*name) {
+            None | Some(Value::Null) => true,
+            Some(Value::List(items)) | Some(Value::Set(items)) => items.is_empty(),
+            _ => false,
+        };
+        if let (true, Some(before)) = (unwritten, p.get(*name)) {
+            c.insert((*name).to_owned(), before.clone());
+        }
+    }
+}
+
 /// One Google Cloud resource type.
 #[async_trait]
 pub trait ResourceType: Send + Sync {

@@ -38,6 +38,14 @@ const FORCE_NEW_PATHS: [&str; 7] = [
     "gce_setup.tags",
 ];
 
+/// Blocks of `gce_setup` Workbench fills in when the configuration leaves them out.
+const API_FILLED: [&str; 4] = [
+    "service_accounts",
+    "vm_image",
+    "boot_disk",
+    "network_interfaces",
+];
+
 /// Arguments inside `gce_setup` the API changes only on a stopped VM, with their mask paths.
 const NEEDS_STOP: [(&str, &str); 2] = [
     ("machine_type", "gce_setup.machine_type"),
@@ -216,7 +224,13 @@ impl ResourceType for WorkbenchInstance {
                 .get("gce_setup")
                 .cloned()
                 .unwrap_or(Value::Null);
-            c.insert("gce_setup".into(), fill_unset(&set, &before));
+            let mut setup = fill_unset(&set, &before);
+            if let (Value::List(now), Value::List(was)) = (&mut setup, &before) {
+                if let (Some(now), Some(was)) = (now.first_mut(), was.first()) {
+                    super::keep_unwritten_blocks(now, was, &API_FILLED);
+                }
+            }
+            c.insert("gce_setup".into(), setup);
         }
         let mut planned = plan_from_schema(schema, prior, &config);
         replace_on_change(schema, prior, &config, &mut planned, &FORCE_NEW_PATHS);
@@ -772,5 +786,53 @@ mod tests {
         assert!(problems[0].contains("zone"), "{problems:?}");
         let problems = WorkbenchInstance.validate(&config("us-central1-a", "nvidia-l4"));
         assert!(problems[0].contains("NVIDIA_L4"), "{problems:?}");
+    }
+}
+
+#[cfg(test)]
+mod plan_tests {
+    use super::*;
+
+    #[test]
+    fn blocks_the_api_fills_are_kept_when_unwritten() {
+        let nic = Value::map([
+            (
+                "network",
+                Value::string("projects/p/global/networks/default"),
+            ),
+            ("subnet", Value::Null),
+            ("nic_type", Value::Null),
+        ]);
+        let prior = Value::map([
+            ("name", Value::string("nb")),
+            ("location", Value::string("us-central1-a")),
+            (
+                "gce_setup",
+                Value::List(vec![Value::map([
+                    ("machine_type", Value::string("g2-standard-8")),
+                    ("network_interfaces", Value::List(vec![nic])),
+                ])]),
+            ),
+        ]);
+        let config = Value::map([
+            ("name", Value::string("nb")),
+            ("location", Value::string("us-central1-a")),
+            (
+                "gce_setup",
+                Value::List(vec![Value::map([
+                    ("machine_type", Value::string("g2-standard-8")),
+                    ("network_interfaces", Value::List(Vec::new())),
+                ])]),
+            ),
+        ]);
+        let schema = WorkbenchInstance.schema();
+        let planned = WorkbenchInstance
+            .plan(&schema, Some(&prior), &config)
+            .expect("plan");
+        assert!(
+            planned.requires_replace.is_empty(),
+            "{:?}",
+            planned.requires_replace
+        );
     }
 }
