@@ -69,10 +69,32 @@ class Api:
 
             module, package = PROTO_PACKAGES[f"{self.name}.{self.version}"]
             importlib.import_module(module)
-            message = descriptor_pool.Default().FindMessageTypeByName(f"{package}.{owner[0]}")
+            message = self._message(descriptor_pool.Default(), package, owner[0])
             enum = message.fields_by_camelcase_name[owner[1]].enum_type
             self._enums[owner] = {v.number: v.name for v in enum.values}
         return self._enums[owner]
+
+    def _message(self, pool, package, name):
+        """The proto message a discovery schema names: `package.Name`, or a message nested
+        in another (GKE's `NodePool.PlacementPolicy` is the schema `PlacementPolicy`)."""
+        try:
+            return pool.FindMessageTypeByName(f"{package}.{name}")
+        except KeyError:
+            pass
+        files = {}
+        for schema in self.schemas:
+            try:
+                fd = pool.FindMessageTypeByName(f"{package}.{schema}").file
+            except KeyError:
+                continue
+            files[fd.name] = fd
+        stack = [m for fd in files.values() for m in fd.message_types_by_name.values()]
+        while stack:
+            m = stack.pop()
+            if m.name == name:
+                return m
+            stack.extend(m.nested_types)
+        raise KeyError(f"no proto message {name} in {package}")
 
     @property
     def compute_style(self):

@@ -612,3 +612,85 @@ mod tests {
         assert_eq!(encode("ckpt/step 1.pt"), "ckpt%2Fstep%201.pt");
     }
 }
+
+#[cfg(test)]
+mod body_tests {
+    use super::*;
+
+    #[test]
+    fn the_request_body_carries_access_versioning_and_lifecycle_as_the_json_api_names_them() {
+        let rule = |action: Value, condition: Value| {
+            Value::map([
+                ("action", Value::List(vec![action])),
+                ("condition", Value::List(vec![condition])),
+            ])
+        };
+        let config = Value::map([
+            ("storage_class", Value::string("STANDARD")),
+            ("uniform_bucket_level_access", Value::Bool(true)),
+            ("public_access_prevention", Value::string("enforced")),
+            (
+                "versioning",
+                Value::List(vec![Value::map([("enabled", Value::Bool(true))])]),
+            ),
+            (
+                "lifecycle_rule",
+                Value::List(vec![
+                    rule(
+                        Value::map([("type", Value::string("Delete"))]),
+                        Value::map([
+                            ("with_state", Value::string("ARCHIVED")),
+                            ("num_newer_versions", Value::Number(1.0)),
+                        ]),
+                    ),
+                    rule(
+                        Value::map([
+                            ("type", Value::string("SetStorageClass")),
+                            ("storage_class", Value::string("NEARLINE")),
+                        ]),
+                        Value::map([
+                            ("age", Value::Number(30.0)),
+                            (
+                                "matches_storage_class",
+                                Value::List(vec![Value::string("STANDARD")]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ),
+        ]);
+        let body = bucket_body(&Attrs(&config)).into_json();
+        assert_eq!(
+            body,
+            json!({
+                "storageClass": "STANDARD",
+                "iamConfiguration": {
+                    "uniformBucketLevelAccess": { "enabled": true },
+                    "publicAccessPrevention": "enforced"
+                },
+                "versioning": { "enabled": true },
+                "lifecycle": { "rule": [
+                    { "action": { "type": "Delete" },
+                      "condition": { "numNewerVersions": 1, "isLive": false } },
+                    { "action": { "type": "SetStorageClass", "storageClass": "NEARLINE" },
+                      "condition": { "age": 30, "matchesStorageClass": ["STANDARD"] } }
+                ]}
+            })
+        );
+        // And read back from the API's answer as written.
+        let read = lifecycle_value(&body);
+        let rules = Attrs(&Value::map([("r", read)])).blocks("r");
+        assert_eq!(
+            rules[0]
+                .block("condition")
+                .and_then(|c| c.str("with_state")),
+            Some("ARCHIVED")
+        );
+        assert_eq!(
+            rules[1]
+                .block("action")
+                .and_then(|a| a.str("storage_class")),
+            Some("NEARLINE")
+        );
+    }
+}
