@@ -48,6 +48,8 @@ provider "google" {
   }
 }
 
+data "google_project" "this" {}
+
 module "network" {
   source = "gantry/gcp/network"
   name   = var.name
@@ -65,7 +67,7 @@ resource "google_project_iam_member" "nodes" {
     "roles/monitoring.metricWriter",
     "roles/artifactregistry.reader",
   ])
-  project = var.project
+  project = data.google_project.this.project_id
   role    = each.value
   member  = google_service_account.nodes.member
 }
@@ -73,7 +75,7 @@ resource "google_project_iam_member" "nodes" {
 module "gke" {
   source                = "gantry/gcp/gpu-cluster"
   name                  = var.name
-  project               = var.project
+  project               = data.google_project.this.project_id
   region                = var.region
   accelerator           = "l4:1"
   gpu_type              = "nvidia-l4"

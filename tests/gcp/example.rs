@@ -13,15 +13,9 @@ fn the_gpu_vms_example_applies_with_a_stockout_plans_clean_and_destroys_to_nothi
         "/_fake/faults",
         Some(json!({"method": "compute.instances.insert", "zone": "us-central1-a", "kind": "stockout", "times": 1})),
     );
-    let text = std::fs::read_to_string(repo_root().join("examples/gcp-gpu-vms/main.hcl"))
-        .expect("the example");
-    let start = text
-        .find("provider \"google\" {")
-        .expect("its provider block");
-    let end = start + text[start..].find("\n}\n").expect("the block's end") + 3;
     let stack = fake.stack();
     // The example's own provider block, pointed at the fake (write() adds it).
-    stack.write(&format!("{}{}", &text[..start], &text[end..]));
+    stack.write(&without_provider("gcp-gpu-vms"));
     stack.apply();
 
     let listed = fake.python(
@@ -61,21 +55,32 @@ fn the_gpu_vms_example_applies_with_a_stockout_plans_clean_and_destroys_to_nothi
     );
 }
 
-/// examples/llm-training-gcp applied against the fake as a user would: the network
-/// module's VPC, subnetwork with GKE ranges, firewall rules and Cloud NAT; the workers'
-/// service account with its three grants; two v5e slices running as that account on that
-/// network. All read back by Google's client; then a clean plan and a destroy to nothing.
-#[test]
-fn the_tpu_training_example_applies_reads_back_and_destroys_to_nothing() {
-    let fake = Fake::start(0.1);
-    let text = std::fs::read_to_string(repo_root().join("examples/llm-training-gcp/main.hcl"))
+/// The example's text without its provider block (the test's points at the servers).
+fn without_provider(example: &str) -> String {
+    let text = std::fs::read_to_string(repo_root().join("examples").join(example).join("main.hcl"))
         .expect("the example");
     let start = text
         .find("provider \"google\" {")
         .expect("its provider block");
     let end = start + text[start..].find("\n}\n").expect("the block's end") + 3;
-    let stack = fake.stack();
-    stack.write(&format!("{}{}", &text[..start], &text[end..]));
+    format!("{}{}", &text[..start], &text[end..])
+}
+
+/// examples/llm-training-gcp applied against the fake as a user would (the bucket through
+/// the fake's Cloud Storage JSON API: fake-gcs-server drops its location, labels, lifecycle
+/// and uniform access, so the plan after would not be clean): the network module's VPC, subnetwork with GKE ranges,
+/// firewall rules and Cloud NAT; the workers' service account with its three grants; two
+/// v5e slices running as that account on that network; the training bucket and Filestore
+/// share; the Workbench notebook with its own account. All read back by Google's client;
+/// then a clean plan and a destroy to nothing.
+#[test]
+fn the_tpu_training_example_applies_reads_back_and_destroys_to_nothing() {
+    let fake = Fake::start(0.1);
+    let stack = fake.stack_with(&format!(
+        "storage_custom_endpoint = \"{}/storage/storage/v1/\"",
+        fake.base()
+    ));
+    stack.write(&without_provider("llm-training-gcp"));
     let run = stack.apply();
     assert!(
         run.stdout
@@ -142,6 +147,52 @@ fn the_tpu_training_example_applies_reads_back_and_destroys_to_nothing() {
         assert_ne!(node["networkConfig"]["enableExternalIps"], true);
         assert_eq!(node["labels"]["job"], "pretrain");
     }
+    // The training storage: a versioned bucket in the emulator, a share next to the slices.
+    let bucket =
+        fake.python_json("storage.buckets().get(bucket='gantry-test-llm-train-data').execute()");
+    assert_eq!(bucket["versioning"]["enabled"], true);
+    assert_eq!(bucket["location"], "US-WEST4");
+    assert_eq!(
+        bucket["iamConfiguration"]["uniformBucketLevelAccess"]["enabled"],
+        true
+    );
+    assert_eq!(
+        bucket["iamConfiguration"]["publicAccessPrevention"],
+        "enforced"
+    );
+    assert_eq!(
+        bucket["lifecycle"]["rule"][1]["action"]["storageClass"],
+        "NEARLINE"
+    );
+    assert_eq!(bucket["labels"]["job"], "pretrain");
+    let share = fake.python_json(
+        "filestore.projects().locations().instances().get(name=f'projects/{PROJECT}/locations/us-west4-a/instances/llm-train').execute()",
+    );
+    assert_eq!(share["tier"], "BASIC_SSD");
+    assert_eq!(share["networks"][0]["network"], "llm-train");
+    let mount = share["networks"][0]["ipAddresses"][0]
+        .as_str()
+        .expect("an address");
+    assert!(
+        run.stdout
+            .contains(&format!("filestore_share = \"{mount}:/share1\"")),
+        "{}",
+        run.stdout
+    );
+    // The notebook runs as its own account, on the stack's network.
+    let notebook = fake.python_json(
+        "notebooks.projects().locations().instances().get(name=f'projects/{PROJECT}/locations/us-west4-a/instances/llm-train-nb').execute()",
+    );
+    assert_eq!(notebook["state"], "ACTIVE");
+    assert_eq!(
+        notebook["gceSetup"]["serviceAccounts"][0]["email"],
+        "llm-train-nb-nb@gantry-test.iam.gserviceaccount.com"
+    );
+    assert_eq!(
+        notebook["gceSetup"]["acceleratorConfigs"][0]["type"],
+        "NVIDIA_L4"
+    );
+
     let ips = stack.gantry(&["output", "worker_ips", "--json"]);
     assert_eq!(ips.code, 0, "{}", ips.both());
     let ips: serde_json::Value = serde_json::from_str(&ips.stdout).expect("json");
@@ -162,5 +213,62 @@ fn the_tpu_training_example_applies_reads_back_and_destroys_to_nothing() {
         "crm.projects().getIamPolicy(resource=f'projects/{PROJECT}', body={}).execute()",
     );
     assert_eq!(policy["bindings"], json!([]));
+    assert_eq!(
+        fake.python("print([i['name'] for i in filestore.projects().locations().instances().list(parent=f'projects/{PROJECT}/locations/us-west4-a').execute().get('instances', [])] + [i['name'] for i in notebooks.projects().locations().instances().list(parent=f'projects/{PROJECT}/locations/us-west4-a').execute().get('instances', [])])"),
+        "[]"
+    );
+    assert_eq!(
+        fake.python("print(storage.buckets().list(project=PROJECT).execute().get('items', []))"),
+        "[]"
+    );
+    assert!(stack.state_addresses().is_empty());
+}
+
+/// examples/inference-gcp against the fake: a private GKE cluster whose default pool is
+/// gone and whose L4 pool autoscales from 1 to 8, read back by Google's client; a clean
+/// plan; a destroy to nothing.
+#[test]
+fn the_inference_example_applies_reads_back_and_destroys_to_nothing() {
+    let fake = Fake::start(0.1);
+    let stack = fake.stack();
+    stack.write(&without_provider("inference-gcp"));
+    let run = stack.apply();
+    assert!(
+        run.stdout
+            .contains("nodes = \"1 to 8 x g2-standard-4 in us-central1-a\""),
+        "{}",
+        run.stdout
+    );
+    let pools = fake.python_json(
+        "container.projects().locations().clusters().nodePools().list(parent=f'projects/{PROJECT}/locations/us-central1/clusters/inference').execute()['nodePools']",
+    );
+    assert_eq!(pools.as_array().map(Vec::len), Some(1), "{pools}");
+    let pool = &pools[0];
+    assert_eq!(pool["name"], "inference-gpu");
+    assert_eq!(pool["config"]["machineType"], "g2-standard-4");
+    assert_eq!(
+        pool["config"]["accelerators"][0]["acceleratorType"],
+        "nvidia-l4"
+    );
+    assert_eq!(pool["autoscaling"]["minNodeCount"], 1);
+    assert_eq!(pool["autoscaling"]["maxNodeCount"], 8);
+    assert_eq!(
+        pool["config"]["serviceAccount"],
+        "inference-nodes@gantry-test.iam.gserviceaccount.com"
+    );
+    let cluster = fake.python_json(
+        "container.projects().locations().clusters().get(name=f'projects/{PROJECT}/locations/us-central1/clusters/inference').execute()",
+    );
+    assert_eq!(cluster["privateClusterConfig"]["enablePrivateNodes"], true);
+    assert_eq!(
+        cluster["ipAllocationPolicy"]["clusterSecondaryRangeName"],
+        "pods"
+    );
+    stack.assert_no_changes();
+    stack.destroy();
+    assert_eq!(
+        fake.python("print([c['name'] for c in container.projects().locations().clusters().list(parent=f'projects/{PROJECT}/locations/-').execute().get('clusters', [])] + names(compute.networks().list(project=PROJECT)))"),
+        "[]"
+    );
     assert!(stack.state_addresses().is_empty());
 }

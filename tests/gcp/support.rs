@@ -78,9 +78,10 @@ impl Fake {
         )
     }
 
-    /// Runs Python with `compute`, `tpu`, `iam`, `crm`, `filestore`, `notebooks` and
-    /// `container` (google-api-python-client clients of Compute Engine, Cloud TPU, IAM,
-    /// Resource Manager, Filestore, Workbench and GKE on this fake), `PROJECT`, `REGION`, `wait(op)`,
+    /// Runs Python with `compute`, `tpu`, `iam`, `crm`, `filestore`, `notebooks`,
+    /// `container` and `storage` (google-api-python-client clients of Compute Engine, Cloud
+    /// TPU, IAM, Resource Manager, Filestore, Workbench, GKE and the Cloud Storage JSON API
+    /// on this fake), `PROJECT`, `REGION`, `wait(op)`,
     /// `wait_lro(op)` and `json` ready; returns its stdout.
     pub fn python(&self, script: &str) -> String {
         let program = format!(
@@ -110,6 +111,9 @@ notebooks = discovery.build("notebooks", "v2", static_discovery=True, cache_disc
 container = discovery.build("container", "v1", static_discovery=True, cache_discovery=False,
     credentials=Credentials(token="fake-token"),
     client_options={{"api_endpoint": "{base}/container/"}})
+storage = discovery.build("storage", "v1", static_discovery=True, cache_discovery=False,
+    credentials=Credentials(token="fake-token"),
+    client_options={{"api_endpoint": "{base}/storage/storage/v1/"}})
 def wait_lro(op):
     while not op.get("done"):
         time.sleep(0.05)
@@ -163,9 +167,16 @@ def names(request):
     }
 
     pub fn stack(&self) -> Stack<'_> {
+        self.stack_with("")
+    }
+
+    /// A stack whose provider block also carries `extra` (another server's endpoint,
+    /// such as the Cloud Storage emulator's `storage_custom_endpoint`).
+    pub fn stack_with(&self, extra: &str) -> Stack<'_> {
         Stack {
             dir: StackDir::new(&["GANTRY_", "GOOGLE_", "CLOUDSDK_"], Vec::new()),
             fake: self,
+            extra: extra.to_owned(),
         }
     }
 }
@@ -186,6 +197,7 @@ pub use cli::StackDir;
 pub struct Stack<'f> {
     dir: StackDir,
     fake: &'f Fake,
+    extra: String,
 }
 
 impl std::ops::Deref for Stack<'_> {
@@ -199,7 +211,14 @@ impl std::ops::Deref for Stack<'_> {
 impl Stack<'_> {
     /// Replaces the stack's resources (the provider block is added).
     pub fn write(&self, hcl: &str) {
-        let text = format!("{}\n{hcl}", self.fake.provider_block());
+        let block = self.fake.provider_block();
+        let block = match block.rfind('}') {
+            Some(end) if !self.extra.is_empty() => {
+                format!("{}  {}\n}}\n", &block[..end], self.extra)
+            }
+            _ => block,
+        };
+        let text = format!("{block}\n{hcl}");
         std::fs::write(self.path().join("main.hcl"), text).expect("write main.hcl");
     }
 

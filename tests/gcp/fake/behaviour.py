@@ -157,7 +157,7 @@ def region(project, name, objects, limits):
     }
 
 
-ZONES = {"us-central1": "abcf", "us-east1": "bcd", "us-east4": "abc", "us-west1": "abc",
+ZONES = {"us-central1": "abcf", "us-east1": "bcd", "us-east4": "abc", "us-west1": "abc", "us-west4": "abc",
          "europe-west4": "abc", "asia-southeast1": "abc"}
 
 

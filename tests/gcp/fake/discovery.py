@@ -105,6 +105,12 @@ class Api:
         return "targetLink" in props and "insertTime" in props
 
     @property
+    def json_style(self):
+        """The Cloud Storage JSON API's style: no operations, objects named in the insert
+        body, answers at once."""
+        return "Operation" not in self.schemas and any(m.verb == "insert" for m in self.methods)
+
+    @property
     def gke_style(self):
         """GKE's style: resource names as paths like the resource-oriented APIs, but create
         requests that wrap the object and operations of its own (`status`, `targetLink`,

@@ -4,15 +4,17 @@ NOT Google Cloud: no emulator exists for Compute Engine (and GKE, TPU, Filestore
 this serves what the discovery documents describe (see discovery.py): every method's route,
 request bodies validated against the schemas, responses shaped by them, long-running
 operations that stay RUNNING for a configurable time and finish with their own error, and
-injectable stockouts, quota errors and throttling. Two API styles, each generic over its
+injectable stockouts, quota errors and throttling. Four API styles, each generic over its
 documents: Compute Engine's (`Compute` below: objects named in the body, operations with
-`status` and `targetLink`) and the resource-oriented one of Cloud TPU, IAM and Resource
-Manager (resource_api.py: `<kind>Id` creates, google.longrunning operations, update masks,
-IAM policies with etags). The little it knows beyond the documents (what a server
+`status` and `targetLink`), the resource-oriented one of Cloud TPU, IAM, Resource Manager,
+Filestore and Workbench (resource_api.py: `<kind>Id` creates, google.longrunning
+operations, update masks, IAM policies with etags), GKE's (container_api.py: wrapped
+creates, GKE operations, one operation per cluster) and the Cloud Storage JSON API's
+buckets (storage_api.py: synchronous, merge patches). The little it knows beyond the documents (what a server
 computes, how a stockout reads, which zones offer which TPU slices) is in behaviour.py,
 by method id.
 
-    python tests/gcp/fake/server.py --project gantry-test [--apis compute.v1,tpu.v2,iam.v1,cloudresourcemanager.v3] [--port 0]
+    python tests/gcp/fake/server.py --project gantry-test [--apis compute.v1,tpu.v2,iam.v1,cloudresourcemanager.v3,file.v1,notebooks.v2,container.v1,storage.v1] [--port 0]
 
 prints `READY <port>` once listening. Admin calls (no auth):
     POST /_fake/config  {"operation_seconds": 2.0}
@@ -46,6 +48,7 @@ from discovery import ContractError  # noqa: E402
 from errors import GRPC_CODE, HttpError, now_rfc3339  # noqa: E402
 from container_api import ContainerCall  # noqa: E402
 from resource_api import ResourceCall  # noqa: E402
+from storage_api import StorageCall  # noqa: E402
 
 COMPUTE_LINK = "https://www.googleapis.com/compute/v1/"
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -238,7 +241,7 @@ class Handler(BaseHTTPRequestHandler):
             super().log_message(fmt, *args)
 
     def send_json(self, code, body):
-        data = json.dumps(body).encode()
+        data = b"" if body is None else json.dumps(body).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))
@@ -288,7 +291,8 @@ class Handler(BaseHTTPRequestHandler):
             with self.cloud.lock:
                 self.cloud.settle()
                 style = (Compute if method.api.compute_style
-                         else ContainerCall if method.api.gke_style else ResourceCall)
+                         else ContainerCall if method.api.gke_style
+                         else StorageCall if method.api.json_style else ResourceCall)
                 code, out = style(self.cloud, method, params, query, body).run()
             self.send_json(code, out)
         except ContractError as e:
@@ -638,7 +642,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", action="append", required=True)
     parser.add_argument("--apis", default="compute.v1,tpu.v2,iam.v1,cloudresourcemanager.v3,"
-                        "file.v1,notebooks.v2,container.v1")
+                        "file.v1,notebooks.v2,container.v1,storage.v1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--operation-seconds", type=float, default=0.0)
     parser.add_argument("--verbose", action="store_true")
