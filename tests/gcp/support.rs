@@ -274,6 +274,10 @@ pub async fn provider(fake: &Fake) -> gantry_gcp::GcpProvider {
             "container_custom_endpoint",
             Value::string(format!("{}/container", fake.base())),
         ),
+        (
+            "storage_custom_endpoint",
+            Value::string(format!("{}/storage/storage/v1/", fake.base())),
+        ),
     ]);
     provider.configure(&config).await.expect("configure");
     provider
