@@ -343,5 +343,148 @@ class IamContract(unittest.TestCase):
         self.assertRegex(project["name"], r"^projects/[0-9]+$")
 
 
+def wait_done(api, op):
+    while not op.get("done"):
+        time.sleep(0.05)
+        op = api.projects().locations().operations().get(name=op["name"]).execute()
+    return op
+
+
+class FilestoreAndWorkbenchContract(unittest.TestCase):
+    def setUp(self):
+        self.server = FakeServer("--operation-seconds", "0.1")
+        self.file = self.server.client("file", "v1")
+        self.notebooks = self.server.client("notebooks", "v2")
+
+    def tearDown(self):
+        self.server.stop()
+
+    def test_a_share_is_made_by_an_operation_grown_by_a_mask_and_checked_by_tier(self):
+        instances = self.file.projects().locations().instances()
+        parent = f"projects/{PROJECT}/locations/us-central1-a"
+        body = {"tier": "BASIC_SSD", "fileShares": [{"name": "share1", "capacityGb": "2560"}],
+                "networks": [{"network": "default", "modes": ["MODE_IPV4"]}]}
+        op = wait_done(self.file, instances.create(parent=parent, instanceId="data", body=body).execute())
+        self.assertNotIn("error", op)
+        got = instances.get(name=f"{parent}/instances/data").execute()
+        self.assertEqual(got["state"], "READY")
+        self.assertTrue(got["networks"][0]["ipAddresses"])
+        wait_done(self.file, instances.patch(name=got["name"], updateMask="file_shares", body={
+            "fileShares": [{"name": "share1", "capacityGb": "4096"}]}).execute())
+        self.assertEqual(instances.get(name=got["name"]).execute()["fileShares"][0]["capacityGb"], "4096")
+        with self.assertRaises(HttpError) as small:
+            instances.create(parent=parent, instanceId="tiny", body={
+                **body, "fileShares": [{"name": "share1", "capacityGb": "1024"}]}).execute()
+        self.assertEqual(small.exception.resp.status, 400)
+
+    def test_a_running_notebook_must_be_stopped_to_change_its_machine(self):
+        instances = self.notebooks.projects().locations().instances()
+        parent = f"projects/{PROJECT}/locations/us-central1-a"
+        op = instances.create(parent=parent, instanceId="nb", requestId=str(uuid.uuid4()), body={
+            "gceSetup": {"machineType": "g2-standard-8",
+                         "acceleratorConfigs": [{"type": "NVIDIA_L4", "coreCount": "1"}]}}).execute()
+        wait_done(self.notebooks, op)
+        name = f"{parent}/instances/nb"
+        self.assertEqual(instances.get(name=name).execute()["state"], "ACTIVE")
+        change = {"gceSetup": {"machineType": "g2-standard-16"}}
+        with self.assertRaises(HttpError) as running:
+            instances.patch(name=name, updateMask="gce_setup.machine_type", body=change).execute()
+        self.assertEqual(running.exception.resp.status, 400)
+        wait_done(self.notebooks, instances.stop(name=name, body={}).execute())
+        wait_done(self.notebooks, instances.patch(name=name, updateMask="gce_setup.machine_type",
+                                                 body=change).execute())
+        got = instances.get(name=name).execute()
+        self.assertEqual(got["gceSetup"]["machineType"], "g2-standard-16")
+        self.assertEqual(got["gceSetup"]["acceleratorConfigs"][0]["type"], "NVIDIA_L4",
+                         "a nested mask changes only the field it names")
+
+
+class GkeContract(unittest.TestCase):
+    def setUp(self):
+        self.server = FakeServer("--operation-seconds", "0.3")
+        self.container = self.server.client("container", "v1")
+        self.parent = f"projects/{PROJECT}/locations/us-central1"
+
+    def tearDown(self):
+        self.server.stop()
+
+    def wait(self, op):
+        ops = self.container.projects().locations().operations()
+        while op["status"] != "DONE":
+            time.sleep(0.05)
+            op = ops.get(name=f"{self.parent}/operations/{op['name']}").execute()
+        return op
+
+    def test_one_operation_at_a_time_per_cluster_and_a_stockout_fails_the_pool(self):
+        clusters = self.container.projects().locations().clusters()
+        op = clusters.create(parent=self.parent, body={"cluster": {
+            "name": "c", "nodePools": [{"name": "default-pool", "initialNodeCount": 1}]}}).execute()
+        self.assertEqual(op["operationType"], "CREATE_CLUSTER")
+        pools = clusters.nodePools()
+        with self.assertRaises(HttpError) as busy:
+            pools.create(parent=f"{self.parent}/clusters/c", body={"nodePool": {"name": "p"}}).execute()
+        self.assertEqual(busy.exception.resp.status, 400)
+        self.assertIn("incompatible operation", str(busy.exception))
+        self.wait(op)
+        cluster = clusters.get(name=f"{self.parent}/clusters/c").execute()
+        self.assertEqual(cluster["status"], "RUNNING")
+        self.assertEqual([p["name"] for p in cluster["nodePools"]], ["default-pool"])
+        self.server.admin("POST", "/_fake/faults", {
+            "method": "container.projects.locations.clusters.nodePools.create",
+            "zone": "us-central1", "kind": "stockout", "times": 1})
+        failed = self.wait(pools.create(parent=f"{self.parent}/clusters/c", body={"nodePool": {
+            "name": "gpu", "initialNodeCount": 1, "config": {"machineType": "a3-highgpu-8g"}}}).execute())
+        self.assertEqual(failed["error"]["code"], 8)
+        self.assertIn("GCE_STOCKOUT", failed["error"]["message"])
+        names = [p["name"] for p in pools.list(parent=f"{self.parent}/clusters/c").execute()["nodePools"]]
+        self.assertEqual(names, ["default-pool"], "a failed create leaves no pool")
+
+    def test_a_tpu_slice_pool_must_make_up_its_topology(self):
+        clusters = self.container.projects().locations().clusters()
+        self.wait(clusters.create(parent=self.parent, body={"cluster": {"name": "t"}}).execute())
+        pool = {"name": "v5e", "initialNodeCount": 2, "config": {"machineType": "ct5lp-hightpu-4t"},
+                "placementPolicy": {"type": "COMPACT", "tpuTopology": "4x4"}}
+        with self.assertRaises(HttpError) as wrong:
+            clusters.nodePools().create(parent=f"{self.parent}/clusters/t", body={"nodePool": pool}).execute()
+        self.assertEqual(wrong.exception.resp.status, 400)
+        pool["initialNodeCount"] = 4
+        done = self.wait(clusters.nodePools().create(parent=f"{self.parent}/clusters/t",
+                                                     body={"nodePool": pool}).execute())
+        self.assertNotIn("error", done)
+        labels = clusters.get(name=f"{self.parent}/clusters/t").execute()
+        with self.assertRaises(HttpError) as stale:
+            clusters.setResourceLabels(name=f"{self.parent}/clusters/t", body={
+                "resourceLabels": {"a": "b"}, "labelFingerprint": "stale"}).execute()
+        self.assertEqual(stale.exception.resp.status, 409)
+        self.wait(clusters.setResourceLabels(name=f"{self.parent}/clusters/t", body={
+            "resourceLabels": {"a": "b"}, "labelFingerprint": labels["labelFingerprint"]}).execute())
+        self.assertEqual(clusters.get(name=f"{self.parent}/clusters/t").execute()["resourceLabels"], {"a": "b"})
+
+
+class StorageContract(unittest.TestCase):
+    def setUp(self):
+        self.server = FakeServer()
+        self.storage = gdiscovery.build(
+            "storage", "v1", static_discovery=True, cache_discovery=False,
+            credentials=Credentials(token="fake-token"),
+            client_options={"api_endpoint": f"{self.server.base}/storage/storage/v1/"})
+
+    def tearDown(self):
+        self.server.stop()
+
+    def test_bucket_names_are_global_and_patches_merge(self):
+        buckets = self.storage.buckets()
+        made = buckets.insert(project=PROJECT, body={"name": "b1", "location": "us-west4",
+                                                     "labels": {"a": "1", "b": "2"}}).execute()
+        self.assertEqual(made["location"], "US-WEST4")
+        with self.assertRaises(HttpError) as taken:
+            buckets.insert(project=PROJECT, body={"name": "b1"}).execute()
+        self.assertEqual(taken.exception.resp.status, 409)
+        patched = buckets.patch(bucket="b1", body={"labels": {"a": None, "c": "3"}}).execute()
+        self.assertEqual(patched["labels"], {"b": "2", "c": "3"})
+        buckets.delete(bucket="b1").execute()
+        self.assertNotIn("items", buckets.list(project=PROJECT).execute())
+
+
 if __name__ == "__main__":
     unittest.main()
