@@ -312,3 +312,31 @@ fn find_created_adopts_a_node_pool_only_by_its_labels() {
         assert_eq!(err.class, ErrorClass::Conflict, "{err:?}");
     });
 }
+
+/// GKE's TPU nodes draw on the region's Compute Engine quota (`TPU_LITE_PODSLICE_V5`, from
+/// `regions.get`, usage counted from the pools that run): a 16-chip slice pool does not
+/// fit in 8 chips, and the plan fails before anything is created, naming the metric.
+#[test]
+fn a_tpu_pool_over_the_regions_chip_quota_fails_the_plan_before_anything_is_made() {
+    let fake = Fake::start(0.0);
+    fake.admin(
+        "POST",
+        "/_fake/quotas",
+        Some(serde_json::json!({"region": "us-central1", "metric": "TPU_LITE_PODSLICE_V5", "limit": 8})),
+    );
+    let stack = fake.stack();
+    let run = {
+        stack.write(CLUSTER);
+        stack.gantry(&["apply", "--auto-approve"])
+    };
+    assert_ne!(run.code, 0, "{}", run.both());
+    let text = run.both();
+    assert!(text.contains("TPU_LITE_PODSLICE_V5"), "{text}");
+    assert!(text.contains("16"), "the need is named: {text}");
+    assert!(
+        text.contains("console.cloud.google.com/iam-admin/quotas"),
+        "{text}"
+    );
+    assert_eq!(clusters(&fake), "[]", "nothing is created");
+    assert!(stack.state_addresses().is_empty());
+}

@@ -121,7 +121,8 @@ BUILT_IN_GPUS = {
 ACCELERATOR_FAMILY = {"nvidia-h100-80gb": "H100", "nvidia-tesla-a100": "A100", "nvidia-l4": "L4",
                       "nvidia-tesla-t4": "T4"}
 DEFAULT_LIMITS = {"CPUS": 2400.0, "NVIDIA_H100_GPUS": 64.0, "PREEMPTIBLE_NVIDIA_H100_GPUS": 64.0,
-                  "NVIDIA_A100_GPUS": 64.0, "NVIDIA_L4_GPUS": 64.0, "PREEMPTIBLE_NVIDIA_L4_GPUS": 64.0}
+                  "NVIDIA_A100_GPUS": 64.0, "NVIDIA_L4_GPUS": 64.0, "PREEMPTIBLE_NVIDIA_L4_GPUS": 64.0,
+                  "TPU_LITE_PODSLICE_V5": 64.0, "PREEMPTIBLE_TPU_LITE_PODSLICE_V5": 64.0}
 
 
 def gpu_usage(instance):
@@ -140,13 +141,35 @@ def gpu_usage(instance):
     return out
 
 
+def node_pool_usage(pool):
+    """{metric: n} a GKE node pool's nodes use: GPUs as a VM's, TPU v5e chips of GKE's TPU
+    machine types (Compute Engine quotas, not Cloud TPU API ones)."""
+    config = pool.get("config") or {}
+    nodes = int(pool.get("initialNodeCount") or 0) * max(1, len(pool.get("locations") or []))
+    spot = config.get("spot") or config.get("preemptible")
+    prefix = "PREEMPTIBLE_" if spot else ""
+    vm = {"machineType": config.get("machineType", ""),
+          "guestAccelerators": config.get("accelerators") or [],
+          "scheduling": {"provisioningModel": "SPOT" if spot else "STANDARD"}}
+    out = {m: n * nodes for m, n in gpu_usage(vm).items()}
+    tpu = re.fullmatch(r"ct5lp-hightpu-(\d+)t", config.get("machineType", ""))
+    if tpu:
+        out[f"{prefix}TPU_LITE_PODSLICE_V5"] = int(tpu.group(1)) * nodes
+    return out
+
+
 def region(project, name, objects, limits):
-    """`regions.get`: the region with its quotas, usage counted from the VMs in its zones."""
+    """`regions.get`: the region with its quotas, usage counted from the VMs in its zones
+    and the nodes of GKE node pools in it."""
     usage = {}
     for key, obj in objects.items():
+        counted = {}
         if f"/zones/{name}-" in key and "/instances/" in key:
-            for metric, n in gpu_usage(obj).items():
-                usage[metric] = usage.get(metric, 0) + n
+            counted = gpu_usage(obj)
+        elif "/nodePools/" in key and (f"/locations/{name}/" in key or f"/locations/{name}-" in key):
+            counted = node_pool_usage(obj)
+        for metric, n in counted.items():
+            usage[metric] = usage.get(metric, 0) + n
     merged = dict(DEFAULT_LIMITS)
     merged.update(limits.get(name, {}))
     link = f"https://www.googleapis.com/compute/v1/projects/{project}/regions/{name}"
