@@ -280,3 +280,28 @@ fn a_plan_needing_more_gpus_than_the_quota_has_free_fails_before_creating_anythi
         "['trainer']"
     );
 }
+
+/// The project's `GPUS_ALL_REGIONS` caps every GPU in every region: with room in the
+/// region's H100 quota but not in the project's, the plan fails before anything is made,
+/// naming the project-wide metric.
+#[test]
+fn the_project_wide_gpu_cap_fails_a_plan_the_region_would_allow() {
+    let fake = Fake::start(0.0);
+    fake.admin(
+        "POST",
+        "/_fake/quotas",
+        Some(json!({"region": "global", "metric": "GPUS_ALL_REGIONS", "limit": 4})),
+    );
+    let stack = fake.stack();
+    stack.write(&trainer("", ""));
+    let run = stack.gantry(&["apply", "--auto-approve"]);
+    assert_ne!(run.code, 0, "{}", run.both());
+    let text = run.both();
+    assert!(text.contains("GPUS_ALL_REGIONS"), "{text}");
+    assert_eq!(
+        fake.python(
+            "print(names(compute.instances().list(project=PROJECT, zone='us-central1-a')))"
+        ),
+        "[]"
+    );
+}

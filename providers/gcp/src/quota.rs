@@ -1,6 +1,7 @@
 //! Quota pre-flight: a region's quotas as Compute Engine reports them (`regions.get`:
 //! each metric's limit and what the project uses now, GPUs by family, spot separately as
-//! `PREEMPTIBLE_*`).
+//! `PREEMPTIBLE_*`), and for GPUs also the project's `GPUS_ALL_REGIONS` (`projects.get`),
+//! which caps every GPU in every region: the tighter of the two decides.
 
 use crate::errors::call_error;
 use crate::settings::Settings;
@@ -28,12 +29,40 @@ pub async fn read(settings: &Settings, query: &QuotaQuery) -> Result<Option<Quot
         .send()
         .await
         .map_err(|e| call_error("regions.get", e))?;
-    Ok(reading(
-        &from_model(&got),
-        &query.code,
+    let regional = reading(&from_model(&got), &query.code, &settings.project, &region);
+    if !is_gpu_metric(&query.code) {
+        return Ok(regional);
+    }
+    let project = settings
+        .clients
+        .compute_projects
+        .get()
+        .set_project(&settings.project)
+        .send()
+        .await
+        .map_err(|e| call_error("projects.get", e))?;
+    let global = reading(
+        &from_model(&project),
+        ALL_REGIONS,
         &settings.project,
-        &region,
-    ))
+        "all regions",
+    );
+    Ok(tighter(regional, global))
+}
+
+/// The project-wide cap on GPUs, spot ones included.
+const ALL_REGIONS: &str = "GPUS_ALL_REGIONS";
+
+fn is_gpu_metric(metric: &str) -> bool {
+    metric.starts_with("NVIDIA_") || metric.starts_with("PREEMPTIBLE_NVIDIA_")
+}
+
+/// Of two readings, the one with less free (a plan must fit both).
+fn tighter(a: Option<QuotaReading>, b: Option<QuotaReading>) -> Option<QuotaReading> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if b.free() < a.free() { b } else { a }),
+        (a, b) => a.or(b),
+    }
 }
 
 fn reading(region: &Json, metric: &str, project: &str, region_name: &str) -> Option<QuotaReading> {
@@ -70,5 +99,22 @@ mod tests {
             .as_deref()
             .is_some_and(|u| u.contains("project=p")));
         assert!(reading(&region, "NVIDIA_A100_GPUS", "p", "us-central1").is_none());
+    }
+
+    #[test]
+    fn the_project_wide_gpu_cap_decides_when_it_is_tighter() {
+        let region =
+            json!({"quotas": [{"metric": "NVIDIA_H100_GPUS", "limit": 64.0, "usage": 0.0}]});
+        let project =
+            json!({"quotas": [{"metric": "GPUS_ALL_REGIONS", "limit": 16.0, "usage": 12.0}]});
+        let r = tighter(
+            reading(&region, "NVIDIA_H100_GPUS", "p", "us-central1"),
+            reading(&project, ALL_REGIONS, "p", "all regions"),
+        )
+        .expect("a reading");
+        assert_eq!(r.name, "GPUS_ALL_REGIONS in all regions");
+        assert_eq!(r.free(), 4.0);
+        assert!(is_gpu_metric("PREEMPTIBLE_NVIDIA_L4_GPUS"));
+        assert!(!is_gpu_metric("TPU_LITE_PODSLICE_V5"));
     }
 }

@@ -180,6 +180,26 @@ def region(project, name, objects, limits):
     }
 
 
+def project_quotas(project, objects, limits):
+    """`projects.get` of Compute Engine: the project with its global quotas;
+    `GPUS_ALL_REGIONS` counts every GPU in every region, spot ones included."""
+    gpus = 0
+    for key, obj in objects.items():
+        if "/zones/" in key and "/instances/" in key:
+            counted = gpu_usage(obj)
+        elif "/nodePools/" in key:
+            counted = node_pool_usage(obj)
+        else:
+            continue
+        gpus += sum(n for metric, n in counted.items() if "_GPUS" in metric)
+    limit = limits.get("global", {}).get("GPUS_ALL_REGIONS", 128.0)
+    return {
+        "kind": "compute#project", "name": project, "id": str(abs(hash(project)) % 10**18),
+        "selfLink": f"https://www.googleapis.com/compute/v1/projects/{project}",
+        "quotas": [{"metric": "GPUS_ALL_REGIONS", "limit": limit, "usage": float(gpus)}],
+    }
+
+
 ZONES = {"us-central1": "abcf", "us-east1": "bcd", "us-east4": "abc", "us-west1": "abc", "us-west4": "abc",
          "europe-west4": "abc", "asia-southeast1": "abc"}
 

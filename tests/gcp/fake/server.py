@@ -19,6 +19,7 @@ by method id.
 prints `READY <port>` once listening. Admin calls (no auth):
     POST /_fake/config  {"operation_seconds": 2.0}
     POST /_fake/quotas  {"region": "us-central1", "metric": "NVIDIA_H100_GPUS", "limit": 8}
+                        (region "global": the project's, GPUS_ALL_REGIONS)
     POST /_fake/zones   {"down": ["us-central1-c"]}
     POST /_fake/faults  {"method": "compute.instances.insert", "zone": "us-central1-a",
                          "kind": "stockout" | "quota" | "throttle" | "permission"
@@ -353,6 +354,8 @@ class Compute:
         if m.id == "compute.regions.get":
             return 200, behaviour.region(self.project, self.params["region"], self.cloud.objects,
                                          self.cloud.quota_limits)
+        if m.id == "compute.projects.get":
+            return 200, behaviour.project_quotas(self.project, self.cloud.objects, self.cloud.quota_limits)
         if m.id == "compute.zones.list":
             items = [z for z in behaviour.zones(self.project, self.cloud.zones_down)
                      if matches(z, self.query.get("filter"))]
