@@ -110,6 +110,30 @@ def operation_fault(fault, where):
     return None
 
 
+# --- how long operations take ------------------------------------------------------------
+
+# Google's typical times, in seconds, for an operation to finish (what the console and the
+# docs show for small objects; a TPU slice or a Filestore share takes minutes). `--timings
+# 1/20` holds each operation for its time x 1/20, for benchmarks (bench/gcp_timings.sh).
+TYPICAL_SECONDS = {
+    "compute.networks.insert": 20, "compute.networks.delete": 20,
+    "compute.subnetworks.insert": 15, "compute.subnetworks.delete": 15,
+    "compute.firewalls.insert": 10, "compute.firewalls.delete": 10,
+    "compute.routers.insert": 10, "compute.routers.update": 15, "compute.routers.patch": 15,
+    "compute.routers.delete": 10,
+    "compute.instances.insert": 40, "compute.instances.delete": 60,
+    "tpu.projects.locations.nodes.create": 300, "tpu.projects.locations.nodes.delete": 120,
+    "file.projects.locations.instances.create": 420, "file.projects.locations.instances.delete": 240,
+    "file.projects.locations.instances.patch": 120,
+    "notebooks.projects.locations.instances.create": 240,
+    "notebooks.projects.locations.instances.delete": 120,
+    "container.projects.locations.clusters.create": 420,
+    "container.projects.locations.clusters.delete": 300,
+    "container.projects.locations.clusters.nodePools.create": 180,
+    "container.projects.locations.clusters.nodePools.delete": 120,
+}
+
+
 # --- what the cloud owns: regions and their quotas -------------------------------------
 
 # GPUs of the machine types that come with them (family, count).

@@ -229,7 +229,7 @@ class ContainerCall(ResourceCall):
         }
         self.cloud.operations[key] = {
             "style": "gke", "body": body, "apply": apply, "error": error, "undo": undo,
-            "cluster": cluster_key, "done_at": time.time() + self.cloud.operation_seconds,
+            "cluster": cluster_key, "done_at": time.time() + self.cloud.hold(self.method.id),
         }
         self.cloud.settle()
         return body

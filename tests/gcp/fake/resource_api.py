@@ -288,7 +288,8 @@ class ResourceCall:
         }
         response_type = (f"type.googleapis.com/google.cloud.{package}.{self.api.version}.{schema}"
                          if schema else "type.googleapis.com/google.protobuf.Empty")
-        self.cloud.start_lro(name, body, apply, error, request_id, target, response_type)
+        self.cloud.start_lro(name, body, apply, error, request_id, target, response_type,
+                             seconds=self.cloud.hold(self.method.id))
         return body
 
     def operation(self):

@@ -73,6 +73,7 @@ class Cloud:
         self.quota_limits = {}  # region -> {metric: limit}
         self.zones_down = set()
         self.operation_seconds = 0.0
+        self.timing_scale = None  # --timings: Google's typical times x this, per method
         self.lock = threading.RLock()
 
     # --- operations ------------------------------------------------------------------
@@ -136,12 +137,19 @@ class Cloud:
             body["error"] = {"code": error[0], "message": error[1]}
             body["statusMessage"] = error[1]
 
-    def start_lro(self, name, body, apply, error, request_id, target, response_type):
+    def hold(self, method_id):
+        """How long an operation of `method_id` stays RUNNING: Google's typical time for it
+        scaled by --timings, else the flat --operation-seconds."""
+        if self.timing_scale is not None and method_id in behaviour.TYPICAL_SECONDS:
+            return behaviour.TYPICAL_SECONDS[method_id] * self.timing_scale
+        return self.operation_seconds
+
+    def start_lro(self, name, body, apply, error, request_id, target, response_type, seconds=None):
         """A google.longrunning operation (resource-oriented APIs)."""
         self.operations[name] = {
             "style": "lro", "body": body, "apply": apply, "error": error,
             "request_id": request_id, "target": target, "response_type": response_type,
-            "done_at": time.time() + self.operation_seconds,
+            "done_at": time.time() + (self.operation_seconds if seconds is None else seconds),
         }
         self.settle()
 
@@ -165,7 +173,7 @@ class Cloud:
                 return b
         return None
 
-    def start_operation(self, project, scope, kind, target, request_id, apply, error=None):
+    def start_operation(self, project, scope, kind, target, request_id, apply, error=None, seconds=None):
         earlier = self.operation_for(request_id, target)
         if earlier:
             return earlier  # the same request again: its operation, not a second change
@@ -187,7 +195,7 @@ class Cloud:
             body["region"] = f"{COMPUTE_LINK}projects/{project}/regions/{scope[1]}"
         self.operations[key] = {
             "body": body, "apply": apply, "error": error,
-            "done_at": time.time() + self.operation_seconds,
+            "done_at": time.time() + (self.operation_seconds if seconds is None else seconds),
         }
         self.settle()
         return body
@@ -464,7 +472,7 @@ class Compute:
             self.cloud.objects[key] = obj
 
         return 200, self.cloud.start_operation(self.project, scope, "insert", COMPUTE_LINK + key,
-                                               request_id, apply, error)
+                                               request_id, apply, error, seconds=self.cloud.hold(self.method.id))
 
     def fill_output_only(self, obj, key, schema_name):
         props = self.api.schemas[schema_name].get("properties", {})
@@ -507,7 +515,7 @@ class Compute:
             self.cloud.objects.pop(key, None)
 
         return 200, self.cloud.start_operation(self.project, scope_of(key + "/"), "delete",
-                                               COMPUTE_LINK + key, self.query.get("requestId"), apply)
+                                               COMPUTE_LINK + key, self.query.get("requestId"), apply, seconds=self.cloud.hold(self.method.id))
 
     def patch(self, key, changes):
         obj = self.get(key)
@@ -539,7 +547,7 @@ class Compute:
 
         return 200, self.cloud.start_operation(self.project, scope_of(key + "/"),
                                                self.method.verb, COMPUTE_LINK + key,
-                                               self.query.get("requestId"), apply)
+                                               self.query.get("requestId"), apply, seconds=self.cloud.hold(self.method.id))
 
     def set_fields(self):
         """A POST verb on an object (`setLabels`, `setPrivateIpGoogleAccess`): the body's
@@ -648,11 +656,17 @@ def main():
                         "file.v1,notebooks.v2,container.v1,storage.v1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--operation-seconds", type=float, default=0.0)
+    parser.add_argument("--timings", default=None,
+                        help="hold each operation for Google's typical time for it x SCALE "
+                             "(a fraction: 1/20), per behaviour.TYPICAL_SECONDS")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     apis = [discovery.load(n) for n in args.apis.split(",")]
     cloud = Cloud(apis, args.project)
     cloud.operation_seconds = args.operation_seconds
+    if args.timings:
+        from fractions import Fraction
+        cloud.timing_scale = float(Fraction(args.timings))
     Handler.cloud = cloud
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
