@@ -272,3 +272,95 @@ fn the_inference_example_applies_reads_back_and_destroys_to_nothing() {
     );
     assert!(stack.state_addresses().is_empty());
 }
+
+/// SIGKILL in the middle of examples/llm-training-gcp's apply (while the TPU slices' creates
+/// run), then apply again: every object the fake holds is in state exactly once, and the
+/// state names nothing the fake lacks.
+#[test]
+fn the_tpu_training_example_killed_mid_apply_then_applied_again_tracks_every_object_once() {
+    let fake = Fake::start(1.0);
+    let stack = fake.stack_with(&format!(
+        "storage_custom_endpoint = \"{}/storage/storage/v1/\"",
+        fake.base()
+    ));
+    stack.write(&without_provider("llm-training-gcp"));
+    let mut child = stack
+        .command(&["apply", "--auto-approve"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn gantry");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let state = fake.admin("GET", "/_fake/state", None);
+        let slices_running = state["operations"].as_object().is_some_and(|ops| {
+            ops.values().any(|op| {
+                op["done"] == false
+                    && op["metadata"]["target"]
+                        .as_str()
+                        .is_some_and(|t| t.contains("/nodes/"))
+            })
+        });
+        if slices_running {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slices' creates never ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill(); // SIGKILL
+    let _ = child.wait();
+
+    let run = stack.gantry(&["apply", "--auto-approve"]);
+    assert_eq!(run.code, 0, "apply after the kill failed:\n{}", run.both());
+    let held = fake.python(
+        "print(' '.join(sorted(\
+           [f'net:{n}' for n in names(compute.networks().list(project=PROJECT))]\
+         + [f'sub:{n}' for n in names(compute.subnetworks().list(project=PROJECT, region='us-west4'))]\
+         + [f'fw:{n}' for n in names(compute.firewalls().list(project=PROJECT))]\
+         + [f'router:{n}' for n in names(compute.routers().list(project=PROJECT, region='us-west4'))]\
+         + [f'tpu:{n[\"name\"].rsplit(\"/\", 1)[1]}' for n in tpu.projects().locations().nodes().list(parent=f'projects/{PROJECT}/locations/us-west4-a').execute().get('nodes', [])]\
+         + [f'file:{i[\"name\"].rsplit(\"/\", 1)[1]}' for i in filestore.projects().locations().instances().list(parent=f'projects/{PROJECT}/locations/us-west4-a').execute().get('instances', [])]\
+         + [f'nb:{i[\"name\"].rsplit(\"/\", 1)[1]}' for i in notebooks.projects().locations().instances().list(parent=f'projects/{PROJECT}/locations/us-west4-a').execute().get('instances', [])]\
+         + [f'bucket:{b[\"name\"]}' for b in storage.buckets().list(project=PROJECT).execute().get('items', [])]\
+         + [f'sa:{a[\"email\"].split(\"@\")[0]}' for a in iam.projects().serviceAccounts().list(name=f'projects/{PROJECT}').execute().get('accounts', [])])))",
+    );
+    let kinds = [
+        ("google_compute_network", "net"),
+        ("google_compute_subnetwork", "sub"),
+        ("google_compute_firewall", "fw"),
+        ("google_compute_router", "router"),
+        ("google_tpu_v2_vm", "tpu"),
+        ("google_filestore_instance", "file"),
+        ("google_workbench_instance", "nb"),
+        ("google_storage_bucket", "bucket"),
+        ("google_service_account", "sa"),
+    ];
+    let mut tracked: Vec<String> = stack
+        .state_addresses()
+        .iter()
+        .filter_map(|address| {
+            let (_, prefix) = kinds
+                .iter()
+                .find(|(t, _)| address.contains(&format!("{t}.")))?;
+            let attr = if *prefix == "sa" {
+                "account_id"
+            } else {
+                "name"
+            };
+            let name = stack.state_attr(address, attr);
+            Some(format!("{prefix}:{}", name.as_str().unwrap_or_default()))
+        })
+        .collect();
+    tracked.sort();
+    let mut held: Vec<String> = held.split_whitespace().map(str::to_owned).collect();
+    held.sort();
+    assert_eq!(
+        tracked, held,
+        "state and the fake hold the same objects, once each"
+    );
+    assert_eq!(held.len(), 12, "{held:?}");
+    stack.assert_no_changes();
+}

@@ -68,7 +68,7 @@ class ContainerCall(ResourceCall):
 
     def pools_of(self, cluster_key):
         prefix = cluster_key + "/nodePools/"
-        return [o for k, o in self.cloud.objects.items() if k.startswith(prefix)]
+        return [o for k, o in self.objects.items() if k.startswith(prefix)]
 
     def shown(self, obj):
         """A cluster as GKE answers: with its node pools."""
@@ -89,7 +89,7 @@ class ContainerCall(ResourceCall):
         # `locations/-` lists every location of the project.
         location = self.path.split("/")[3]
         prefix = f"projects/{self.project}/locations/"
-        clusters = [self.shown(o) for k, o in self.cloud.objects.items()
+        clusters = [self.shown(o) for k, o in self.objects.items()
                     if k.startswith(prefix) and "/nodePools/" not in k and "/clusters/" in k
                     and (location == "-" or k.split("/")[3] == location)]
         return {"clusters": clusters} if clusters else {}
@@ -117,7 +117,7 @@ class ContainerCall(ResourceCall):
         fault = self.cloud.fault_for(self.method.id, {"zone": self.location})
         self.raise_call_fault(fault)
         self.busy(cluster_key)
-        if key in self.cloud.objects:
+        if key in self.objects:
             raise HttpError(409, "alreadyExists", f"Already exists: {key}.")
         obj = dict(wrapped)
         for field in discovery.read_only_fields(self.api, schema):
@@ -134,7 +134,7 @@ class ContainerCall(ResourceCall):
             refused = behaviour.on_create("container.projects.locations.clusters.nodePools.create",
                                           pool, self.location)
             if refused:
-                self.cloud.objects.pop(key, None)
+                self.objects.pop(key, None)
                 raise HttpError(*refused)
             self.store(pool_key, pool, "NodePool")
             made.append(pool_key)
@@ -142,12 +142,12 @@ class ContainerCall(ResourceCall):
 
         def apply():
             for k in made:
-                behaviour.on_ready(self.method.id, self.cloud.objects[k])
+                behaviour.on_ready(self.method.id, self.objects[k])
 
         def undo():
             # A create that failed (a stockout) leaves nothing behind.
             for k in made:
-                self.cloud.objects.pop(k, None)
+                self.objects.pop(k, None)
 
         kind = "CREATE_CLUSTER" if schema == "Cluster" else "CREATE_NODE_POOL"
         return 200, self.start_gke(kind, key, cluster_key, apply, error, undo)
@@ -162,7 +162,7 @@ class ContainerCall(ResourceCall):
             obj["zone"] = self.location
             obj["createTime"] = now_rfc3339()
             obj["labelFingerprint"] = fingerprint(obj.get("resourceLabels") or {})
-        self.cloud.objects[key] = obj
+        self.objects[key] = obj
 
     def delete(self):
         key = self.path
@@ -172,8 +172,8 @@ class ContainerCall(ResourceCall):
         obj["status"] = "STOPPING"
 
         def apply():
-            for k in [k for k in self.cloud.objects if k == key or k.startswith(key + "/")]:
-                self.cloud.objects.pop(k, None)
+            for k in [k for k in self.objects if k == key or k.startswith(key + "/")]:
+                self.objects.pop(k, None)
 
         kind = "DELETE_NODE_POOL" if "/nodePools/" in key else "DELETE_CLUSTER"
         return 200, self.start_gke(kind, key, cluster_key, apply, None)

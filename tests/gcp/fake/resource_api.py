@@ -24,6 +24,9 @@ class ResourceCall:
         self.cloud, self.method, self.query = cloud, method, query
         self.body = body if body is not None else {}
         self.api = method.api
+        # Each API's objects apart: Filestore's and Workbench's are both
+        # `projects/p/locations/z/instances/n`.
+        self.objects = cloud.objects_of(method.api.name)
         # The version segment (`v2/`) is part of the route, not of resource names.
         path = re.sub(r"^v[0-9][a-z0-9]*/", "", method.template)
         for name, value in params.items():
@@ -78,14 +81,14 @@ class ResourceCall:
         return self.method.request
 
     def get(self, key):
-        obj = self.cloud.objects.get(key)
+        obj = self.objects.get(key)
         if obj is None:
             raise HttpError(404, "notFound", f"Resource '{key}' was not found")
         return obj
 
     def list(self):
         prefix = self.path + "/"
-        items = [o for k, o in self.cloud.objects.items()
+        items = [o for k, o in self.objects.items()
                  if k.startswith(prefix) and "/" not in k[len(prefix):]]
         # The response names its list after the collection (`nodes`, `instances`).
         props = self.api.schemas[self.method.response]["properties"]
@@ -128,7 +131,7 @@ class ResourceCall:
         earlier = self.cloud.lro_for(request_id, key)
         if earlier:
             return 200, earlier
-        if key in self.cloud.objects or self.cloud.lro_pending(key):
+        if key in self.objects or self.cloud.lro_pending(key):
             raise HttpError(409, "alreadyExists", f"Resource '{key}' already exists")
         obj = body
         for field in discovery.read_only_fields(self.api, schema):
@@ -142,13 +145,13 @@ class ResourceCall:
             raise HttpError(*refused)
         if not self.long_running():
             behaviour.on_ready(self.method.id, obj)
-            self.cloud.objects[key] = obj
+            self.objects[key] = obj
             return 200, obj
         error = behaviour.lro_fault(fault, self.method.id, self.location, obj)
 
         def apply():
             behaviour.on_ready(self.method.id, obj)
-            self.cloud.objects[key] = obj
+            self.objects[key] = obj
             return obj
 
         return 200, self.start("create", key, apply, error, request_id, schema)
@@ -157,12 +160,12 @@ class ResourceCall:
         key = self.path
         self.get(key)
         if not self.long_running():
-            self.cloud.objects.pop(key)
+            self.objects.pop(key)
             self.cloud.policies.pop(key, None)
             return 200, {}
 
         def apply():
-            self.cloud.objects.pop(key, None)
+            self.objects.pop(key, None)
             return None
 
         return 200, self.start("delete", key, apply, None, self.query.get("requestId"), None)
@@ -241,7 +244,7 @@ class ResourceCall:
     # --- IAM policies (the google.iam.v1.IAMPolicy methods every resource may have) -------
 
     def iam_policy(self, key):
-        if key not in self.cloud.objects and not behaviour.owned_by_cloud(self.method.api.name, key, self.cloud.projects):
+        if key not in self.objects and not behaviour.owned_by_cloud(self.method.api.name, key, self.cloud.projects):
             raise HttpError(404, "notFound", f"Resource '{key}' was not found")
         return self.cloud.policies.setdefault(key, {"version": 1, "etag": etag(), "bindings": []})
 
@@ -256,7 +259,7 @@ class ResourceCall:
                             "the whole read-modify-write with exponential backoff.")
         bindings = [b for b in wanted.get("bindings", []) if b.get("members")]
         for b in bindings:
-            refused = behaviour.check_member(b, self.cloud.objects)
+            refused = behaviour.check_member(b, self.cloud.objects_of("iam"))
             if refused:
                 raise HttpError(*refused)
         policy = {"version": wanted.get("version", 1), "etag": etag(), "bindings": bindings}

@@ -66,7 +66,8 @@ class Cloud:
     def __init__(self, apis, projects):
         self.apis = apis
         self.projects = set(projects)
-        self.objects = {}
+        self.objects = {}  # Compute Engine's and the JSON API's
+        self.api_objects = {}  # the resource-oriented APIs', each apart: api name -> {key: obj}
         self.policies = {}  # resource name -> IAM policy
         self.operations = {}  # key -> {"body": {...}, "done_at": t, "apply": fn}
         self.faults = []
@@ -75,6 +76,17 @@ class Cloud:
         self.operation_seconds = 0.0
         self.timing_scale = None  # --timings: Google's typical times x this, per method
         self.lock = threading.RLock()
+
+    def objects_of(self, api):
+        """The objects of one resource-oriented API (their names may repeat across APIs)."""
+        return self.api_objects.setdefault(api, {})
+
+    def all_objects(self):
+        """Every object, keys prefixed by their API where kept apart (for quota usage)."""
+        merged = dict(self.objects)
+        for api, objects in self.api_objects.items():
+            merged.update({f"{api}:{k}": o for k, o in objects.items()})
+        return merged
 
     # --- operations ------------------------------------------------------------------
 
@@ -329,7 +341,7 @@ class Handler(BaseHTTPRequestHandler):
                 return {"faults": []}
             if path == "/_fake/state":
                 cloud.settle()
-                return {"objects": cloud.objects,
+                return {"objects": cloud.all_objects(),
                         "operations": {k: o["body"] for k, o in cloud.operations.items()}}
         raise HttpError(404, "notFound", f"no admin call {http_method} {path}")
 
@@ -360,10 +372,10 @@ class Compute:
         if m.verb == "insert":
             return self.insert()
         if m.id == "compute.regions.get":
-            return 200, behaviour.region(self.project, self.params["region"], self.cloud.objects,
+            return 200, behaviour.region(self.project, self.params["region"], self.cloud.all_objects(),
                                          self.cloud.quota_limits)
         if m.id == "compute.projects.get":
-            return 200, behaviour.project_quotas(self.project, self.cloud.objects, self.cloud.quota_limits)
+            return 200, behaviour.project_quotas(self.project, self.cloud.all_objects(), self.cloud.quota_limits)
         if m.id == "compute.zones.list":
             items = [z for z in behaviour.zones(self.project, self.cloud.zones_down)
                      if matches(z, self.query.get("filter"))]
