@@ -102,6 +102,51 @@ struct Need {
     users: Vec<String>,
 }
 
+/// Asks each provider whether the cloud offers what the plan's creates ask for where they
+/// ask (a TPU slice's accelerator type in its zone): a create that cannot be made fails
+/// the plan, naming it, before anything starts. Failover creates are left to apply, which
+/// tries their alternatives; a check the cloud could not answer is a warning.
+pub async fn check_offered(plan: &Plan, providers: &Providers, diags: &mut Diagnostics) {
+    let creates = plan.changes.iter().filter(|c| {
+        c.managed
+            && c.failover.is_none()
+            && matches!(
+                c.action,
+                Action::Create | Action::DeleteThenCreate | Action::CreateThenDelete
+            )
+    });
+    let asks = creates.filter_map(|change| {
+        let provider = providers.get(&change.provider)?;
+        let after = change.after.as_ref()?;
+        Some(async move {
+            (
+                change,
+                provider.check_offered(&change.type_name, after).await,
+            )
+        })
+    });
+    for (change, answer) in futures::future::join_all(asks).await {
+        match answer {
+            Ok(None) => {}
+            Ok(Some(why)) => diags.push(
+                Diagnostic::error(format!("{} cannot be created as planned", change.address))
+                    .with_detail(why)
+                    .with_help(
+                        "pick a type or zone the cloud offers, or add a `failover` block with \
+                         alternatives",
+                    ),
+            ),
+            Err(e) => diags.push(
+                Diagnostic::warning(format!(
+                    "could not check that the cloud offers what {} asks for",
+                    change.address
+                ))
+                .with_detail(e.to_string()),
+            ),
+        }
+    }
+}
+
 /// Reads the quotas that govern the instances this plan creates (or grows) and fails when
 /// the account has less free than the plan needs. Quotas a provider cannot read are warnings.
 pub async fn check_quotas(

@@ -279,6 +279,7 @@ pub async fn plan_configured(
     // (and held to its budget) as the choice apply tries first.
     let checked = !req.options.destroy && !diags.has_errors();
     if checked {
+        super::preflight::check_offered(&plan, providers, &mut diags).await;
         plan.quotas = super::preflight::check_quotas(&plan, providers, catalog, &mut diags).await;
         let choices =
             super::preflight::check_choice_quotas(&mut plan, providers, catalog, &mut diags).await;

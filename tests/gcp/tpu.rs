@@ -126,21 +126,36 @@ fn a_tpu_slice_is_created_changed_in_place_replaced_and_destroyed() {
     assert!(stack.state_addresses().is_empty());
 }
 
-/// A topology the zone does not offer is refused by the API, and the error says so.
+/// A slice the zone does not offer fails the plan, before anything is sent: Cloud TPU's
+/// `acceleratorTypes.list` of the zone is read at plan, and the error names what the zone
+/// has instead.
 #[test]
-fn a_slice_the_zone_does_not_offer_fails_with_the_apis_reason() {
+fn a_slice_the_zone_does_not_offer_fails_the_plan_naming_what_it_offers() {
     let fake = Fake::start(0.0);
     let stack = fake.stack();
     stack.write(&SLICE.replace("us-west4-a", "us-central2-b"));
-    let run = stack.gantry(&["apply", "--auto-approve"]);
-    assert_ne!(run.code, 0);
+    let run = stack.gantry(&["plan"]);
+    assert_eq!(run.code, 1, "{}", run.both());
     assert!(
         run.stderr
-            .contains("is not available in zone us-central2-b"),
+            .contains("Cloud TPU offers no v5litepod-16 in zone us-central2-b"),
         "{}",
         run.both()
     );
+    assert!(
+        run.stderr.contains("v4-8"),
+        "what the zone offers: {}",
+        run.both()
+    );
+    let run = stack.gantry(&["apply", "--auto-approve"]);
+    assert_ne!(run.code, 0);
     assert_eq!(node_names(&fake, "us-central2-b"), "[]");
+    let state = fake.admin("GET", "/_fake/state", None);
+    assert_eq!(
+        state["operations"].as_object().map(|o| o.len()),
+        Some(0),
+        "no create was sent: {state}"
+    );
 }
 
 /// No TPU capacity in the first zone (code 8, "no more capacity"): Capacity, naming the

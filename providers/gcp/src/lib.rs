@@ -10,6 +10,7 @@ mod errors;
 mod gke;
 mod labels;
 mod lro;
+mod offered;
 mod operations;
 mod pricing;
 mod provider;

@@ -199,6 +199,10 @@ impl Provider for GcpProvider {
         crate::quota::read(self.settings().await?, query).await
     }
 
+    async fn check_offered(&self, type_name: &str, planned: &Value) -> Result<Option<String>> {
+        crate::offered::check(self.settings().await?, type_name, planned).await
+    }
+
     fn initial_concurrency(&self) -> Option<usize> {
         // Compute Engine meters API calls per project per minute; start moderate and let
         // the engine's limiter find the rate.

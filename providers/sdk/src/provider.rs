@@ -188,6 +188,16 @@ pub trait Provider: Send + Sync {
         Ok(None)
     }
 
+    /// Whether the cloud offers what a create asks for where it asks (a TPU slice in its
+    /// zone), checked at plan so an apply does not start what cannot be made. `Ok(None)`:
+    /// offered, or nothing to check; `Ok(Some(why))`: not offered, with the cloud's reason
+    /// and where it is offered instead. Errors reading the cloud are the caller's to report
+    /// as unchecked.
+    async fn check_offered(&self, type_name: &str, planned: &Value) -> Result<Option<String>> {
+        let _ = (type_name, planned);
+        Ok(None)
+    }
+
     /// The command that asks the cloud for more of a quota (`{desired}` stands for the
     /// limit needed), for the message of a plan that needs more than the account has.
     fn quota_request_command(&self, query: &QuotaQuery) -> Option<String> {
