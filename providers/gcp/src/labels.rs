@@ -122,6 +122,17 @@ pub fn user_attribute_named(
     }
 }
 
+/// For crash recovery: the object read back, when its labels (`effective_labels`) carry
+/// all three of this create's marks; otherwise nothing is adopted.
+pub fn adopt_if_ours(
+    ctx: &OpContext,
+    state: Option<gantry_provider::Value>,
+) -> Option<gantry_provider::Value> {
+    let state = state?;
+    let on_object = gantry_provider::attrs::Attrs(&state).str_map("effective_labels");
+    are_ours(ctx, &on_object).then_some(state)
+}
+
 /// The labels a user manages: everything but gantry's marks and the provider's defaults
 /// (a default the user also set is the user's).
 pub fn users(all: &Labels, defaults: &Labels, configured: &Labels) -> Labels {

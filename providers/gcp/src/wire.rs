@@ -53,6 +53,15 @@ pub fn last_segment(link: &str) -> &str {
     link.rsplit('/').next().unwrap_or(link)
 }
 
+/// A string the API answers with, as a value: null when empty (proto3 JSON's unset).
+pub fn non_empty(s: &str) -> gantry_provider::Value {
+    if s.is_empty() {
+        gantry_provider::Value::Null
+    } else {
+        gantry_provider::Value::string(s)
+    }
+}
+
 /// A string field of an answer.
 pub fn str_at<'a>(json: &'a Json, field: &str) -> Option<&'a str> {
     json.get(field).and_then(Json::as_str)

@@ -13,7 +13,7 @@ use super::{accepted, after_accept, Cx, ResourceType};
 use crate::errors::{call_error, ok_if_not_found};
 use crate::gke;
 use crate::labels;
-use crate::wire::{from_model, str_at, to_model, Body};
+use crate::wire::{from_model, non_empty, str_at, to_model, Body};
 use gantry_provider::attrs::{complete, fill_unset, Attrs, Obj};
 use gantry_provider::provider::Result;
 use gantry_provider::{
@@ -465,14 +465,6 @@ fn cluster_body(a: &Attrs<'_>, labels: &labels::Labels) -> Json {
     body.into_json()
 }
 
-fn opt_string(s: &str) -> Value {
-    if s.is_empty() {
-        Value::Null
-    } else {
-        Value::string(s)
-    }
-}
-
 impl ContainerCluster {
     /// What a create does once GKE made the cluster: removes the default pool when asked.
     async fn finish_create(&self, cx: &Cx<'_>, a: &Attrs<'_>, id: &str) -> Result<()> {
@@ -574,9 +566,9 @@ impl ContainerCluster {
             .set("name", cluster.name.as_str())
             .set("project", project)
             .set("location", location)
-            .set("description", opt_string(&cluster.description))
-            .set("network", opt_string(&cluster.network))
-            .set("subnetwork", opt_string(&cluster.subnetwork))
+            .set("description", non_empty(&cluster.description))
+            .set("network", non_empty(&cluster.network))
+            .set("subnetwork", non_empty(&cluster.subnetwork))
             .set(
                 "resource_labels",
                 labels::user_attribute_named(
@@ -591,11 +583,8 @@ impl ContainerCluster {
             .set("endpoint", cluster.endpoint.as_str())
             .set("master_version", cluster.current_master_version.as_str())
             .set("self_link", cluster.self_link.as_str())
-            .set(
-                "services_ipv4_cidr",
-                opt_string(&cluster.services_ipv4_cidr),
-            )
-            .set("cluster_ipv4_cidr", opt_string(&cluster.cluster_ipv4_cidr))
+            .set("services_ipv4_cidr", non_empty(&cluster.services_ipv4_cidr))
+            .set("cluster_ipv4_cidr", non_empty(&cluster.cluster_ipv4_cidr))
             // Enums from the typed model: its JSON carries their proto numbers.
             .set_opt("status", cluster.status.name());
         if base.is_null() {
@@ -645,7 +634,7 @@ impl ContainerCluster {
                     ),
                     (
                         "master_ipv4_cidr_block",
-                        opt_string(str_at(p, "masterIpv4CidrBlock").unwrap_or("")),
+                        non_empty(str_at(p, "masterIpv4CidrBlock").unwrap_or("")),
                     ),
                 ])]),
                 _ => Value::List(Vec::new()),
@@ -655,7 +644,7 @@ impl ContainerCluster {
             "ip_allocation_policy",
             match json.get("ipAllocationPolicy") {
                 Some(p) if p.get("useIpAliases").and_then(Json::as_bool) == Some(true) => {
-                    let field = |k: &str| opt_string(str_at(p, k).unwrap_or(""));
+                    let field = |k: &str| non_empty(str_at(p, k).unwrap_or(""));
                     Value::List(vec![Value::map([
                         (
                             "cluster_secondary_range_name",

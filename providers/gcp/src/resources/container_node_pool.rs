@@ -12,7 +12,7 @@ use super::{accepted, after_accept, Cx, ResourceType};
 use crate::errors::{call_error, ok_if_not_found};
 use crate::gke;
 use crate::labels;
-use crate::wire::{from_model, last_segment, str_at, to_model, Body};
+use crate::wire::{from_model, last_segment, non_empty, str_at, to_model, Body};
 use gantry_provider::attrs::{complete, fill_unset, replace_on_change, Attrs, Obj};
 use gantry_provider::provider::Result;
 use gantry_provider::{
@@ -692,14 +692,6 @@ fn node_config_json(c: Option<&Attrs<'_>>, resource_labels: &labels::Labels) -> 
     config.into_json()
 }
 
-fn opt_string(s: &str) -> Value {
-    if s.is_empty() {
-        Value::Null
-    } else {
-        Value::string(s)
-    }
-}
-
 impl ContainerNodePool {
     async fn read_named(
         &self,
@@ -808,11 +800,11 @@ impl ContainerNodePool {
                     ),
                     (
                         "tpu_topology",
-                        opt_string(str_at(p, "tpuTopology").unwrap_or("")),
+                        non_empty(str_at(p, "tpuTopology").unwrap_or("")),
                     ),
                     (
                         "policy_name",
-                        opt_string(str_at(p, "policyName").unwrap_or("")),
+                        non_empty(str_at(p, "policyName").unwrap_or("")),
                     ),
                 ])]),
                 _ => Value::List(Vec::new()),
@@ -875,7 +867,7 @@ fn node_config_value(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let mut s = Obj::new();
-    s.set("machine_type", opt_string(last_segment(&c.machine_type)))
+    s.set("machine_type", non_empty(last_segment(&c.machine_type)))
         .set(
             "disk_size_gb",
             if c.disk_size_gb > 0 {
@@ -884,11 +876,11 @@ fn node_config_value(
                 Value::Null
             },
         )
-        .set("disk_type", opt_string(&c.disk_type))
-        .set("image_type", opt_string(&c.image_type))
+        .set("disk_type", non_empty(&c.disk_type))
+        .set("image_type", non_empty(&c.image_type))
         .set("spot", flag(c.spot, "spot"))
         .set("preemptible", flag(c.preemptible, "preemptible"))
-        .set("service_account", opt_string(&c.service_account))
+        .set("service_account", non_empty(&c.service_account))
         .set(
             "oauth_scopes",
             if c.oauth_scopes.is_empty() {
@@ -924,7 +916,7 @@ fn node_config_value(
                     Value::map([
                         ("type", Value::string(&g.accelerator_type)),
                         ("count", Value::Number(g.accelerator_count as f64)),
-                        ("gpu_partition_size", opt_string(&g.gpu_partition_size)),
+                        ("gpu_partition_size", non_empty(&g.gpu_partition_size)),
                         (
                             "gpu_driver_installation_config",
                             match g
@@ -953,7 +945,7 @@ fn node_config_value(
                     "consume_reservation_type",
                     Value::string(r.consume_reservation_type.name().unwrap_or_default()),
                 ),
-                ("key", opt_string(&r.key)),
+                ("key", non_empty(&r.key)),
                 (
                     "values",
                     if r.values.is_empty() {

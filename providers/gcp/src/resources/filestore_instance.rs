@@ -341,7 +341,7 @@ impl ResourceType for FilestoreInstance {
     ) -> Result<Option<Value>> {
         let a = Attrs(planned);
         let location = location_of(cx, &a)?;
-        let Some(state) = self
+        let read = self
             .read_named(
                 cx,
                 cx.project(planned),
@@ -349,12 +349,8 @@ impl ResourceType for FilestoreInstance {
                 a.req_str("name")?,
                 planned,
             )
-            .await?
-        else {
-            return Ok(None);
-        };
-        let on_object = Attrs(&state).str_map("effective_labels");
-        Ok(labels::are_ours(cx.op, &on_object).then_some(state))
+            .await?;
+        Ok(labels::adopt_if_ours(cx.op, read))
     }
 }
 

@@ -309,11 +309,8 @@ impl ResourceType for StorageBucket {
         planned: &Value,
     ) -> Result<Option<Value>> {
         let name = Attrs(planned).req_str("name")?;
-        let Some(state) = self.read_named(cx, name, planned).await? else {
-            return Ok(None);
-        };
-        let on_bucket = Attrs(&state).str_map("effective_labels");
-        Ok(labels::are_ours(cx.op, &on_bucket).then_some(state))
+        let read = self.read_named(cx, name, planned).await?;
+        Ok(labels::adopt_if_ours(cx.op, read))
     }
 }
 
@@ -679,7 +676,8 @@ mod body_tests {
         );
         // And read back from the API's answer as written.
         let read = lifecycle_value(&body);
-        let rules = Attrs(&Value::map([("r", read)])).blocks("r");
+        let holder = Value::map([("r", read)]);
+        let rules = Attrs(&holder).blocks("r");
         assert_eq!(
             rules[0]
                 .block("condition")

@@ -374,14 +374,10 @@ impl ResourceType for TpuV2Vm {
         let a = Attrs(planned);
         let zone = super::zone_of(cx, &a, "TPU VM")?;
         let name = a.req_str("name")?;
-        let Some(state) = self
+        let read = self
             .read_named(cx, cx.project(planned), &zone, name, planned)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let on_node = Attrs(&state).str_map("effective_labels");
-        Ok(labels::are_ours(cx.op, &on_node).then_some(state))
+            .await?;
+        Ok(labels::adopt_if_ours(cx.op, read))
     }
 }
 

@@ -11,7 +11,7 @@ use super::{accepted, after_accept, Cx, ResourceType};
 use crate::errors::{call_error, ok_if_not_found};
 use crate::labels;
 use crate::lro;
-use crate::wire::{from_model, last_segment, str_at, to_model, Body};
+use crate::wire::{from_model, last_segment, non_empty, str_at, to_model, Body};
 use gantry_provider::attrs::{complete, fill_unset, replace_on_change, Attrs, Obj};
 use gantry_provider::provider::Result;
 use gantry_provider::{
@@ -422,7 +422,7 @@ impl ResourceType for WorkbenchInstance {
         planned: &Value,
     ) -> Result<Option<Value>> {
         let a = Attrs(planned);
-        let Some(state) = self
+        let read = self
             .read_named(
                 cx,
                 cx.project(planned),
@@ -430,12 +430,8 @@ impl ResourceType for WorkbenchInstance {
                 a.req_str("name")?,
                 planned,
             )
-            .await?
-        else {
-            return Ok(None);
-        };
-        let on_object = Attrs(&state).str_map("effective_labels");
-        Ok(labels::are_ours(cx.op, &on_object).then_some(state))
+            .await?;
+        Ok(labels::adopt_if_ours(cx.op, read))
     }
 }
 
@@ -523,14 +519,6 @@ fn gce_setup_json(s: &Attrs<'_>) -> Json {
     setup.into_json()
 }
 
-fn opt_string(s: &str) -> Value {
-    if s.is_empty() {
-        Value::Null
-    } else {
-        Value::string(s)
-    }
-}
-
 impl WorkbenchInstance {
     /// Stops or starts the VM and waits for it.
     async fn power(&self, cx: &Cx<'_>, name: &str, power: Power) -> Result<()> {
@@ -586,8 +574,8 @@ impl WorkbenchInstance {
             .set("name", last_segment(str_at(&json, "name").unwrap_or(name)))
             .set("project", project)
             .set("location", location)
-            .set("proxy_uri", opt_string(&instance.proxy_uri))
-            .set("creator", opt_string(&instance.creator))
+            .set("proxy_uri", non_empty(&instance.proxy_uri))
+            .set("creator", non_empty(&instance.creator))
             // Enums from the typed model: its JSON carries their proto numbers.
             .set_opt("state", instance.state.name())
             .set_opt("health_state", instance.health_state.name())
@@ -625,10 +613,7 @@ fn gce_setup_value(
             .is_some_and(|v| !v.is_null())
     };
     let mut s = Obj::new();
-    s.set(
-        "machine_type",
-        opt_string(last_segment(&setup.machine_type)),
-    );
+    s.set("machine_type", non_empty(last_segment(&setup.machine_type)));
     s.set(
         "disable_public_ip",
         if setup.disable_public_ip || set("disable_public_ip") {
@@ -690,7 +675,7 @@ fn gce_setup_value(
                 .iter()
                 .map(|a| {
                     Value::map([
-                        ("email", opt_string(&a.email)),
+                        ("email", non_empty(&a.email)),
                         ("scopes", gantry_provider::attrs::strs(&a.scopes)),
                     ])
                 })
@@ -702,9 +687,9 @@ fn gce_setup_value(
         "vm_image",
         match image.get("vmImage") {
             Some(vm) => Value::List(vec![Value::map([
-                ("project", opt_string(str_at(vm, "project").unwrap_or(""))),
-                ("family", opt_string(str_at(vm, "family").unwrap_or(""))),
-                ("name", opt_string(str_at(vm, "name").unwrap_or(""))),
+                ("project", non_empty(str_at(vm, "project").unwrap_or(""))),
+                ("family", non_empty(str_at(vm, "family").unwrap_or(""))),
+                ("name", non_empty(str_at(vm, "name").unwrap_or(""))),
             ])]),
             None => Value::List(Vec::new()),
         },
@@ -740,8 +725,8 @@ fn gce_setup_value(
                 .iter()
                 .map(|n| {
                     Value::map([
-                        ("network", opt_string(&n.network)),
-                        ("subnet", opt_string(&n.subnet)),
+                        ("network", non_empty(&n.network)),
+                        ("subnet", non_empty(&n.subnet)),
                         (
                             "nic_type",
                             n.nic_type
