@@ -340,3 +340,69 @@ fn a_tpu_pool_over_the_regions_chip_quota_fails_the_plan_before_anything_is_made
     assert_eq!(clusters(&fake), "[]", "nothing is created");
     assert!(stack.state_addresses().is_empty());
 }
+
+/// The shipped modules together on GKE: gcp/network, gcp/gpu-cluster (an H100 pool) and
+/// gcp/tpu-slice with `platform = "gke"` (a v5e 4x4 slice as four ct5lp-hightpu-4t nodes)
+/// applied against the fake, read back, planned clean and destroyed to nothing.
+#[test]
+fn the_gke_modules_make_a_cluster_with_gpu_and_tpu_slice_pools() {
+    let fake = Fake::start(0.1);
+    let stack = fake.stack();
+    stack.write(
+        r#"
+module "network" {
+  source = "gantry/gcp/network"
+  name   = "train"
+  region = "us-central1"
+}
+
+module "gke" {
+  source              = "gantry/gcp/gpu-cluster"
+  name                = "train"
+  project             = "gantry-test"
+  nodes               = 1
+  spot                = true
+  deletion_protection = false
+  network             = module.network.network_id
+  subnetwork          = module.network.subnetwork_id
+  pods_range_name     = module.network.pods_range_name
+  services_range_name = module.network.services_range_name
+}
+
+module "tpu" {
+  source      = "gantry/gcp/tpu-slice"
+  name        = "v5e"
+  accelerator = "tpu-v5e:16"
+  region      = "us-central1"
+  platform    = "gke"
+  cluster     = module.gke.cluster_id
+}
+
+output "tpu_nodes" {
+  value = "${module.tpu.gke_nodes} x ${module.tpu.gke_machine_type}"
+}
+"#,
+    );
+    let run = stack.apply();
+    assert!(
+        run.stdout.contains("tpu_nodes = \"4 x ct5lp-hightpu-4t\""),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(pools(&fake), "['train-gpu', 'v5e']");
+    let slice = get(&fake, "train/nodePools/v5e");
+    assert_eq!(slice["placementPolicy"]["tpuTopology"], "4x4");
+    assert_eq!(slice["config"]["machineType"], "ct5lp-hightpu-4t");
+    assert_eq!(slice["initialNodeCount"], 4);
+    let gpu = get(&fake, "train/nodePools/train-gpu");
+    assert_eq!(gpu["config"]["machineType"], "a3-highgpu-8g");
+    assert_eq!(gpu["config"]["taints"][0]["key"], "nvidia.com/gpu");
+    assert_eq!(
+        get(&fake, "train")["ipAllocationPolicy"]["servicesSecondaryRangeName"],
+        "services"
+    );
+    stack.assert_no_changes();
+    stack.destroy();
+    assert_eq!(clusters(&fake), "[]");
+    assert!(stack.state_addresses().is_empty());
+}
