@@ -56,6 +56,8 @@ macro_rules! assert_report {
             (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[uuid]"),
             (r"\b([a-z]+)-[0-9a-f]{8,17}\b", "$1-[id]"),
             (r#""[0-9]{8,11}""#, r#""[number]""#),
+            // A policy document's id is a CRC-32 of its text: 1 to 10 digits.
+            (r#"(\bid +=) "[0-9]{1,7}""#, r#"$1 "[number]""#),
         ]}, {
             insta::assert_snapshot!($name, stable(&$report));
         });
