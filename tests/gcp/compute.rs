@@ -305,3 +305,29 @@ fn the_project_wide_gpu_cap_fails_a_plan_the_region_would_allow() {
         "[]"
     );
 }
+
+/// A GPU the zone does not have fails the plan before anything is sent: the A3's H100s
+/// are looked up in the zone with `acceleratorTypes.get` (the fake's us-central1-f has
+/// none), and the error names the GPU and the zone.
+#[test]
+fn a_gpu_the_zone_lacks_fails_the_plan() {
+    let fake = Fake::start(0.0);
+    let stack = fake.stack();
+    stack.write(&trainer("", "").replace("us-central1-a", "us-central1-f"));
+    let run = stack.gantry(&["plan"]);
+    assert_eq!(run.code, 1, "{}", run.both());
+    assert!(
+        run.stderr
+            .contains("Compute Engine offers no nvidia-h100-80gb in zone us-central1-f"),
+        "{}",
+        run.both()
+    );
+    let run = stack.gantry(&["apply", "--auto-approve"]);
+    assert_ne!(run.code, 0);
+    assert_eq!(
+        fake.python(
+            "print(names(compute.instances().list(project=PROJECT, zone='us-central1-f')))"
+        ),
+        "[]"
+    );
+}

@@ -3,8 +3,9 @@
 //! (providers/README.md), so a throttled call reaches it at once.
 
 use google_cloud_compute_v1::client::{
-    Firewalls, GlobalOperations, Instances, Networks, Projects as ComputeProjects,
-    RegionOperations, Regions, ResourcePolicies, Routers, Subnetworks, ZoneOperations, Zones,
+    AcceleratorTypes, Firewalls, GlobalOperations, Instances, Networks,
+    Projects as ComputeProjects, RegionOperations, Regions, ResourcePolicies, Routers, Subnetworks,
+    ZoneOperations, Zones,
 };
 use google_cloud_container_v1::client::ClusterManager;
 use google_cloud_filestore_v1::client::CloudFilestoreManager;
@@ -34,6 +35,8 @@ pub struct Clients {
     pub instances: Instances,
     pub resource_policies: ResourcePolicies,
     pub regions: Regions,
+    /// The GPUs each zone offers (`acceleratorTypes.get`), checked at plan.
+    pub accelerator_types: AcceleratorTypes,
     /// Compute Engine's view of the project (its global quotas: `GPUS_ALL_REGIONS`).
     pub compute_projects: ComputeProjects,
     pub routers: Routers,
@@ -81,6 +84,7 @@ impl Clients {
             instances: client!(Instances, credentials, compute)?,
             resource_policies: client!(ResourcePolicies, credentials, compute)?,
             regions: client!(Regions, credentials, compute)?,
+            accelerator_types: client!(AcceleratorTypes, credentials, compute)?,
             compute_projects: client!(ComputeProjects, credentials, compute)?,
             routers: client!(Routers, credentials, compute)?,
             zones: client!(Zones, credentials, compute)?,

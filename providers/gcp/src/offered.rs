@@ -1,6 +1,7 @@
 //! What the cloud offers where, checked at plan (`Provider::check_offered`): a TPU slice's
-//! accelerator type in its zone, from Cloud TPU's `acceleratorTypes.list`, so an apply does
-//! not start a slice the zone cannot make.
+//! accelerator type in its zone (Cloud TPU's `acceleratorTypes.list`), and the GPUs of a VM
+//! or a GKE node pool in its zones (Compute Engine's `acceleratorTypes.get`, the GPUs of
+//! A3/A2/G2 machine types included), so an apply does not start what cannot be made.
 
 use crate::errors::{call_error, ok_if_not_found};
 use crate::settings::Settings;
@@ -15,6 +16,29 @@ pub async fn check(
 ) -> Result<Option<String>> {
     match type_name {
         "google_tpu_v2_vm" => tpu_slice(settings, planned).await,
+        "google_compute_instance" => {
+            let a = Attrs(planned);
+            let zones: Vec<String> = a
+                .str("zone")
+                .map(str::to_owned)
+                .or_else(|| settings.zone.clone())
+                .into_iter()
+                .collect();
+            let gpus = gpus_of(a.str("machine_type"), &a.blocks("guest_accelerator"));
+            vm_gpus(settings, a.str("project"), &zones, &gpus).await
+        }
+        "google_container_node_pool" => {
+            let a = Attrs(planned);
+            let config = a.block("node_config");
+            let gpus = gpus_of(
+                config.as_ref().and_then(|c| c.str("machine_type")),
+                &config
+                    .as_ref()
+                    .map(|c| c.blocks("guest_accelerator"))
+                    .unwrap_or_default(),
+            );
+            vm_gpus(settings, a.str("project"), &a.strs("node_locations"), &gpus).await
+        }
         _ => Ok(None),
     }
 }
@@ -78,6 +102,69 @@ async fn tpu_slice(settings: &Settings, planned: &Value) -> Result<Option<String
             "Cloud TPU offers no {wanted} in zone {zone} (acceleratorTypes.list); its \
              {generation} slices there: {}",
             same.join(", ")
+        )
+    }))
+}
+
+/// The GPUs a machine carries built in (A3, A2, G2), by Compute Engine's accelerator name.
+const BUILT_IN: [(&str, &str); 5] = [
+    ("a3-megagpu-", "nvidia-h100-mega-80gb"),
+    ("a3-highgpu-", "nvidia-h100-80gb"),
+    ("a2-ultragpu-", "nvidia-a100-80gb"),
+    ("a2-highgpu-", "nvidia-tesla-a100"),
+    ("g2-standard-", "nvidia-l4"),
+];
+
+/// The accelerator types a VM asks for: its machine type's own, and its
+/// `guest_accelerator` blocks' (a type may be a full link: its last segment).
+fn gpus_of(machine_type: Option<&str>, accelerators: &[Attrs<'_>]) -> Vec<String> {
+    let mut out: Vec<String> = machine_type
+        .and_then(|m| BUILT_IN.iter().find(|(prefix, _)| m.starts_with(prefix)))
+        .map(|(_, gpu)| (*gpu).to_owned())
+        .into_iter()
+        .collect();
+    for g in accelerators {
+        if let Some(t) = g.str("type") {
+            let t = crate::wire::last_segment(t).to_owned();
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+    }
+    out
+}
+
+async fn vm_gpus(
+    settings: &Settings,
+    project: Option<&str>,
+    zones: &[String],
+    gpus: &[String],
+) -> Result<Option<String>> {
+    let project = project.unwrap_or(&settings.project);
+    let mut missing = Vec::new();
+    for zone in zones {
+        for gpu in gpus {
+            let got = settings
+                .clients
+                .accelerator_types
+                .get()
+                .set_project(project)
+                .set_zone(zone)
+                .set_accelerator_type(gpu)
+                .send()
+                .await
+                .map_err(|e| call_error("acceleratorTypes.get", e));
+            if ok_if_not_found(got)?.is_none() {
+                missing.push(format!("{gpu} in zone {zone}"));
+            }
+        }
+    }
+    Ok((!missing.is_empty()).then(|| {
+        format!(
+            "Compute Engine offers no {} (acceleratorTypes.get): pick a zone that has it \
+             (`gcloud compute accelerator-types list --filter=name={}`)",
+            missing.join(", no "),
+            gpus.first().map(String::as_str).unwrap_or_default()
         )
     }))
 }

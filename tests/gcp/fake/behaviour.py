@@ -182,6 +182,22 @@ def node_pool_usage(pool):
     return out
 
 
+GPU_TYPES = ("nvidia-h100-80gb", "nvidia-h100-mega-80gb", "nvidia-a100-80gb", "nvidia-tesla-a100",
+             "nvidia-l4", "nvidia-tesla-t4")
+
+
+def accelerator_type(project, zone, name):
+    """`acceleratorTypes.get`: the GPU in the zone, or (404, ...) where the zone has none.
+    Every fake zone has every GPU but the H100s, which zones ending in -f and the
+    asia-southeast1 zones lack."""
+    h100 = name.startswith("nvidia-h100")
+    if zone not in ZONE_NAMES() or name not in GPU_TYPES or (h100 and (zone.endswith("-f") or zone.startswith("asia-"))):
+        return (404, "notFound", f"The resource 'projects/{project}/zones/{zone}/acceleratorTypes/{name}' was not found")
+    link = f"https://www.googleapis.com/compute/v1/projects/{project}/zones/{zone}/acceleratorTypes/{name}"
+    return {"kind": "compute#acceleratorType", "name": name, "zone": link.rsplit("/acceleratorTypes", 1)[0],
+            "selfLink": link, "maximumCardsPerInstance": 8, "description": name}
+
+
 def region(project, name, objects, limits):
     """`regions.get`: the region with its quotas, usage counted from the VMs in its zones
     and the nodes of GKE node pools in it."""

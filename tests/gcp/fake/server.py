@@ -374,6 +374,11 @@ class Compute:
         if m.id == "compute.regions.get":
             return 200, behaviour.region(self.project, self.params["region"], self.cloud.all_objects(),
                                          self.cloud.quota_limits)
+        if m.id == "compute.acceleratorTypes.get":
+            found = behaviour.accelerator_type(self.project, self.params["zone"], self.params["acceleratorType"])
+            if isinstance(found, tuple):
+                raise HttpError(*found)
+            return 200, found
         if m.id == "compute.projects.get":
             return 200, behaviour.project_quotas(self.project, self.cloud.all_objects(), self.cloud.quota_limits)
         if m.id == "compute.zones.list":

@@ -189,6 +189,14 @@ class ComputeContract(unittest.TestCase):
             self.compute.networks().insert(project=PROJECT, body={"name": "t"}).execute(num_retries=0)
         self.assertEqual(throttled.exception.resp.status, 429)
 
+    def test_accelerator_types_are_per_zone(self):
+        types = self.compute.acceleratorTypes()
+        got = types.get(project=PROJECT, zone="us-central1-a", acceleratorType="nvidia-h100-80gb").execute()
+        self.assertEqual(got["name"], "nvidia-h100-80gb")
+        with self.assertRaises(HttpError) as missing:
+            types.get(project=PROJECT, zone="us-central1-f", acceleratorType="nvidia-h100-80gb").execute()
+        self.assertEqual(missing.exception.resp.status, 404)
+
     def test_calls_without_credentials_or_to_another_project_are_refused(self):
         anonymous = urllib.request.Request(
             f"{self.server.base}/compute/compute/v1/projects/{PROJECT}/global/networks")
