@@ -113,6 +113,9 @@ fn delete(ui: Ui, stack: &Path, name: &str, force: bool) -> Result<(), Diagnosti
             name.to_owned(),
         )));
     }
+    if let Some(settings) = crate::state::remote::resolve(stack)? {
+        return delete_remote(ui, stack, &settings, name, &current, force);
+    }
     if !workspace::exists(&gantry, name) {
         return Err(workspace_error(&WorkspaceError::Missing {
             name: name.to_owned(),
@@ -148,5 +151,72 @@ fn delete(ui: Ui, stack: &Path, name: &str, force: bool) -> Result<(), Diagnosti
     workspace::delete(&gantry, name, &current).map_err(|e| workspace_error(&e))?;
     drop(locks);
     ui.status(&format!("Deleted workspace \"{name}\"."));
+    Ok(())
+}
+
+/// Deletes a workspace whose state is in a remote backend: under its lock, the state only
+/// if it tracks nothing (or `--force`) and no interrupted run left a journal to recover,
+/// then this checkout's copy of it.
+fn delete_remote(
+    ui: Ui,
+    stack: &Path,
+    settings: &crate::state::remote::config::BackendSettings,
+    name: &str,
+    current: &str,
+    force: bool,
+) -> Result<(), Diagnostic> {
+    use crate::state::remote::{lock as remote_lock, session as remote_session};
+    let gantry = gantry_dir(stack);
+    let remote = super::session::connect(settings, name)?;
+    let fail = |e: crate::state::StateError| state_error(&e);
+    let known_here = workspace::exists(&gantry, name);
+    if !known_here && !remote.state_exists().map_err(fail)? {
+        return Err(workspace_error(&WorkspaceError::Missing {
+            name: name.to_owned(),
+        }));
+    }
+    let held = remote_lock::acquire(&remote, LockInfo::new("workspace delete"), Duration::ZERO)
+        .map_err(fail)?;
+    let work = super::session::remote_dir(stack, name);
+    let codec = crate::state::encryption::codec_for(stack, name)?;
+    let snapshot = remote_session::materialize(&remote, &work, &codec).map_err(fail)?;
+    held.check().map_err(fail)?;
+    if !snapshot.segments.is_empty() && !force {
+        return Err(Diagnostic::error(format!(
+            "workspace `{name}` has the journal of an interrupted run in {}",
+            remote.location()
+        ))
+        .with_help(format!(
+            "run `GANTRY_WORKSPACE={name} gantry apply` to recover what it was doing first, or use --force to delete the workspace and leave it untracked"
+        )));
+    }
+    let tracked = {
+        let local = LocalBackend::new(&work)
+            .with_codec(codec)
+            .lock(LockInfo::new("workspace delete"), Duration::ZERO)
+            .map_err(fail)?;
+        local
+            .read_state()
+            .map_err(fail)?
+            .map_or(0, |s| s.resources.len())
+    };
+    if tracked > 0 && !force {
+        return Err(Diagnostic::error(format!(
+            "workspace `{name}` still tracks {tracked} resource(s)"
+        ))
+        .with_help(format!(
+            "destroy them first (`GANTRY_WORKSPACE={name} gantry destroy`), or use --force to delete the workspace and leave them untracked"
+        )));
+    }
+    remote_session::delete_state(&remote, &held, &snapshot).map_err(fail)?;
+    held.release();
+    let _ = std::fs::remove_dir_all(&work);
+    if known_here {
+        workspace::delete(&gantry, name, current).map_err(|e| workspace_error(&e))?;
+    }
+    ui.status(&format!(
+        "Deleted workspace \"{name}\" and its state in {}.",
+        remote.location()
+    ));
     Ok(())
 }

@@ -13,6 +13,7 @@ mod gke;
 mod iam;
 mod network;
 mod recovery;
+mod remote_state;
 mod storage;
 mod tpu;
 mod workbench;

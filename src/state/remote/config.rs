@@ -147,10 +147,25 @@ pub const S3_ARGUMENTS: &[&str] = &[
     "lock_stale_after_seconds",
 ];
 
+/// The arguments of Terraform's gcs backend gantry reads, and its own
+/// `lock_stale_after_seconds`.
+pub const GCS_ARGUMENTS: &[&str] = &[
+    "bucket",
+    "prefix",
+    "credentials",
+    "access_token",
+    "storage_custom_endpoint",
+    "kms_encryption_key",
+    "encryption_key",
+    "impersonate_service_account",
+    "lock_stale_after_seconds",
+];
+
 /// The arguments a backend kind takes, flattened (`endpoints.s3`).
 pub fn known_arguments(kind: &str) -> Option<&'static [&'static str]> {
     match kind {
         "s3" => Some(S3_ARGUMENTS),
+        "gcs" => Some(GCS_ARGUMENTS),
         "local" => Some(&[]),
         _ => None,
     }

@@ -1,16 +1,19 @@
 //! Remote state backends: state, its journal and its lock in an object store shared by a
-//! team and its CI (`backend "s3"`), safe against killed runners, lost responses and runs
-//! that lost their lock.
+//! team and its CI (`backend "s3"`, `backend "gcs"`), safe against killed runners, lost
+//! responses and runs that lost their lock. Each cloud crate implements the store
+//! ([`gantry_provider::ObjectStore`]: S3 in `gantry-aws`, Cloud Storage in `gantry-gcp`);
+//! everything below is written once, against that trait.
 //!
 //! # Design
 //!
-//! A remote backend keeps, under the state key `K` (Terraform's layout: `key` for the
-//! `default` workspace, `<workspace_key_prefix>/<workspace>/<key>` for the others):
+//! A remote backend keeps, under the state key `K` (Terraform's layouts: on S3 `key` for
+//! the `default` workspace, `<workspace_key_prefix>/<workspace>/<key>` for the others; on
+//! Cloud Storage `<prefix>/<workspace>.tfstate`):
 //!
 //! | object | contents |
 //! |---|---|
 //! | `K` | the state, exactly as `state.json` |
-//! | `K.lock` | the lock ([`lock`]): holder, operation, host, start time, heartbeat |
+//! | `K.lock` (gcs: `<prefix>/<workspace>.tflock`) | the lock ([`lock`]): holder, operation, host, start time, heartbeat |
 //! | `K.journal/NNNNNNNNNNNN` | journal segments: each group commit of the journal, in order |
 //!
 //! **A run works on a local copy.** After taking the lock, the run copies `K` and the
@@ -59,7 +62,7 @@ pub use config::{parse_overrides, resolve, Recorded, BACKEND_FILE};
 pub use session::RemoteSession;
 
 /// The backend kinds with a remote store in this build.
-pub const REMOTE_KINDS: &[&str] = &["s3"];
+pub const REMOTE_KINDS: &[&str] = &["s3", "gcs"];
 
 /// The objects of one workspace's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,11 +97,35 @@ pub struct Remote {
 /// A connected store, its keys for one workspace, and where the other workspaces are.
 type Connected = (Arc<dyn ObjectStore>, Keys, Option<WorkspaceLayout>);
 
-/// Terraform's layout of workspaces in a bucket: `<prefix>/<workspace>/<key>`.
+/// Where Terraform puts each workspace's state in a bucket.
 #[derive(Debug, Clone)]
-struct WorkspaceLayout {
-    prefix: String,
-    key: String,
+enum WorkspaceLayout {
+    /// S3: `<key>` for `default`, `<prefix>/<workspace>/<key>` for the others.
+    S3 { prefix: String, key: String },
+    /// Cloud Storage: `<prefix>/<workspace>.tfstate` for every workspace.
+    Gcs { prefix: String },
+}
+
+impl WorkspaceLayout {
+    /// The listing prefix under which the workspaces' states are.
+    fn list_prefix(&self) -> String {
+        match self {
+            WorkspaceLayout::S3 { prefix, .. } => format!("{prefix}/"),
+            WorkspaceLayout::Gcs { prefix } => gcs_object(prefix, ""),
+        }
+    }
+
+    /// The workspace a listed key is the state of, if it is one (not `default`, which
+    /// always exists).
+    fn workspace_of(&self, listed: &str) -> Option<String> {
+        let rest = listed.strip_prefix(&self.list_prefix())?;
+        let name = match self {
+            WorkspaceLayout::S3 { key, .. } => rest.strip_suffix(&format!("/{key}"))?,
+            WorkspaceLayout::Gcs { .. } => rest.strip_suffix(GCS_STATE_SUFFIX)?,
+        };
+        (!name.is_empty() && !name.contains('/') && name != crate::state::workspace::DEFAULT)
+            .then(|| name.to_owned())
+    }
 }
 
 /// The backend's own runtime: its store client lives on it, so the client keeps working
@@ -134,6 +161,7 @@ impl Remote {
         let stale_after = settings.stale_after()?;
         let (store, keys, layout) = match settings.kind.as_str() {
             "s3" => s3(settings, workspace, &rt)?,
+            "gcs" => gcs(settings, workspace)?,
             other => {
                 return Err(format!(
                     "state backend `{other}` is not supported by this version of gantry (supported: local, {})",
@@ -165,18 +193,11 @@ impl Remote {
             return Ok(Vec::new());
         };
         let store = Arc::clone(&self.store);
-        let prefix = format!("{}/", layout.prefix);
+        let prefix = layout.list_prefix();
         let keys = self
             .block_on(async move { store.list(&prefix).await })
             .map_err(|e| self.error(&e))?;
-        let suffix = format!("/{}", layout.key);
-        let mut names: Vec<String> = keys
-            .iter()
-            .filter_map(|k| k.strip_prefix(&format!("{}/", layout.prefix)))
-            .filter_map(|rest| rest.strip_suffix(&suffix))
-            .filter(|name| !name.is_empty() && !name.contains('/'))
-            .map(str::to_owned)
-            .collect();
+        let mut names: Vec<String> = keys.iter().filter_map(|k| layout.workspace_of(k)).collect();
         names.sort();
         names.dedup();
         Ok(names)
@@ -301,7 +322,7 @@ fn s3(
     Ok((
         Arc::new(store),
         Keys::for_state(s3_state_key(&key, prefix, workspace)),
-        Some(WorkspaceLayout {
+        Some(WorkspaceLayout::S3 {
             prefix: prefix.to_owned(),
             key,
         }),
@@ -311,6 +332,69 @@ fn s3(
 #[cfg(not(feature = "aws"))]
 fn s3(_: &BackendSettings, _: &str, _: &BackendRuntime) -> Result<Connected, String> {
     Err("this build of gantry has no AWS support (built without the `aws` feature), so it cannot use `backend \"s3\"`".into())
+}
+
+/// The suffix of a state object under Terraform's gcs layout.
+const GCS_STATE_SUFFIX: &str = ".tfstate";
+
+/// `<prefix>/<name>` (just `<name>` without a prefix), as Terraform's gcs backend joins them.
+fn gcs_object(prefix: &str, name: &str) -> String {
+    let prefix = prefix.trim_end_matches('/');
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}/{name}")
+    }
+}
+
+/// The objects of `workspace` under Terraform's gcs layout: `<prefix>/<workspace>.tfstate`,
+/// its lock `<prefix>/<workspace>.tflock`.
+pub fn gcs_keys(prefix: &str, workspace: &str) -> Keys {
+    let state = gcs_object(prefix, &format!("{workspace}{GCS_STATE_SUFFIX}"));
+    Keys {
+        lock: gcs_object(prefix, &format!("{workspace}.tflock")),
+        journal: format!("{state}.journal/"),
+        state,
+    }
+}
+
+#[cfg(feature = "gcp")]
+fn gcs(settings: &BackendSettings, workspace: &str) -> Result<Connected, String> {
+    use gantry_gcp::state_store::{GcsBackendSettings, GcsStore};
+    check_known(settings, config::GCS_ARGUMENTS)?;
+    if settings.get("encryption_key").is_some() {
+        return Err("`encryption_key` (a customer-supplied key) is not supported: encrypt state with gantry's `encryption` block, or use `kms_encryption_key` for Cloud KMS".into());
+    }
+    if settings.get("impersonate_service_account").is_some() {
+        return Err("`impersonate_service_account` is not supported yet: give `credentials` an impersonated_service_account JSON (what `gcloud auth application-default login --impersonate-service-account` writes) instead".into());
+    }
+    let prefix = settings.get("prefix").unwrap_or("");
+    if prefix.starts_with('/') {
+        return Err(format!("`prefix` must not begin with `/` (got `{prefix}`)"));
+    }
+    let gcs = GcsBackendSettings {
+        bucket: settings.required("bucket")?.to_owned(),
+        credentials: settings.get("credentials").map(str::to_owned),
+        access_token: settings.get("access_token").map(str::to_owned),
+        endpoint: settings
+            .get("storage_custom_endpoint")
+            .map(str::to_owned)
+            .or_else(|| std::env::var("GOOGLE_STORAGE_CUSTOM_ENDPOINT").ok()),
+        kms_key_name: settings.get("kms_encryption_key").map(str::to_owned),
+    };
+    let store = GcsStore::connect(&gcs)?;
+    Ok((
+        Arc::new(store),
+        gcs_keys(prefix, workspace),
+        Some(WorkspaceLayout::Gcs {
+            prefix: prefix.to_owned(),
+        }),
+    ))
+}
+
+#[cfg(not(feature = "gcp"))]
+fn gcs(_: &BackendSettings, _: &str) -> Result<Connected, String> {
+    Err("this build of gantry has no Google Cloud support (built without the `gcp` feature), so it cannot use `backend \"gcs\"`".into())
 }
 
 /// An argument gantry does not know is an error: silently ignoring `sse_customer_key` or a
@@ -345,5 +429,44 @@ mod layout_tests {
         let keys = Keys::for_state("a/b".into());
         assert_eq!(keys.lock, "a/b.lock");
         assert_eq!(keys.journal, "a/b.journal/");
+        let s3 = WorkspaceLayout::S3 {
+            prefix: "env:".into(),
+            key: "llm/terraform.tfstate".into(),
+        };
+        assert_eq!(
+            s3.workspace_of("env:/staging/llm/terraform.tfstate")
+                .as_deref(),
+            Some("staging")
+        );
+        assert_eq!(s3.workspace_of("env:/staging/other.tfstate"), None);
+    }
+
+    #[test]
+    fn workspaces_follow_terraform_gcs_layout() {
+        let keys = gcs_keys("teams/llm", "default");
+        assert_eq!(keys.state, "teams/llm/default.tfstate");
+        assert_eq!(keys.lock, "teams/llm/default.tflock");
+        assert_eq!(keys.journal, "teams/llm/default.tfstate.journal/");
+        assert_eq!(gcs_keys("", "staging").state, "staging.tfstate");
+        assert_eq!(
+            gcs_keys("teams/llm/", "staging").state,
+            "teams/llm/staging.tfstate"
+        );
+        let layout = WorkspaceLayout::Gcs {
+            prefix: "teams/llm".into(),
+        };
+        assert_eq!(
+            layout.workspace_of("teams/llm/staging.tfstate").as_deref(),
+            Some("staging")
+        );
+        // The default workspace, locks, journal segments and deeper prefixes are not
+        // workspaces.
+        assert_eq!(layout.workspace_of("teams/llm/default.tfstate"), None);
+        assert_eq!(layout.workspace_of("teams/llm/staging.tflock"), None);
+        assert_eq!(
+            layout.workspace_of("teams/llm/staging.tfstate.journal/000000000001"),
+            None
+        );
+        assert_eq!(layout.workspace_of("teams/llm/sub/x.tfstate"), None);
     }
 }

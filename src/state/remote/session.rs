@@ -310,3 +310,29 @@ impl gantry_grouplog::Mirror for RemoteSession {
         }
     }
 }
+
+/// Deletes a workspace's state and journal from the store, under the lock `_held` proves
+/// is ours: the state only if it is still the version `snapshot` read (a writer that
+/// slipped in since keeps its state), then the segments.
+pub fn delete_state(
+    remote: &Arc<Remote>,
+    _held: &HeldLock,
+    snapshot: &Snapshot,
+) -> Result<(), StateError> {
+    let r = Arc::clone(remote);
+    let version = snapshot.state_version.clone();
+    let segments = snapshot.segments.clone();
+    remote
+        .block_on(async move {
+            if let Some(version) = version {
+                r.store
+                    .delete(&r.keys.state, Precondition::Matches(version))
+                    .await?;
+            }
+            for key in segments {
+                r.store.delete(&key, Precondition::None).await?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .map_err(|e| remote.error(&e))
+}

@@ -35,6 +35,9 @@ class Method:
     parameters: dict
     request: str | None
     response: str | None
+    # Served at the document's media upload path (`/upload/storage/v1/b/{bucket}/o`)
+    # rather than its REST path: the body is the media, or metadata and media together.
+    media_upload: bool = False
 
 
 # Protocol-buffer-based APIs: clients built from the protos (google-cloud-rust) send an
@@ -123,6 +126,11 @@ class Api:
         """Where the fake serves this API: `/<name>/` + the document's service path."""
         return f"/{self.name}/{self.service_path}"
 
+    @property
+    def upload_mount(self):
+        """Where media uploads are served: `/<name>` + the document's upload paths."""
+        return f"/{self.name}"
+
 
 def _template_regex(template):
     out, names = "", []
@@ -165,6 +173,19 @@ def load(name_version):
                 response=(m.get("response") or {}).get("$ref"),
             )
         )
+        upload = (((m.get("mediaUpload") or {}).get("protocols") or {}).get("simple") or {}).get("path")
+        if upload:
+            regex, names = _template_regex(upload)
+            api.methods.append(
+                Method(
+                    api=api, id=m["id"], resource=resource, verb=verb,
+                    http_method=m["httpMethod"], template=upload, regex=regex, params=names,
+                    parameters=m.get("parameters", {}),
+                    request=(m.get("request") or {}).get("$ref"),
+                    response=(m.get("response") or {}).get("$ref"),
+                    media_upload=True,
+                )
+            )
     # Literal segments win over variables (`.../networks/{network}` against
     # `.../networks/{network}/addPeering`): longest literal text first.
     api.methods.sort(key=lambda m: -len(re.sub(r"\{[^}]*\}", "", m.template)))
@@ -174,13 +195,11 @@ def load(name_version):
 def route(apis, http_method, path):
     """The method a request path names, with its path parameters."""
     for api in apis:
-        if not path.startswith(api.mount):
-            continue
-        rest = path[len(api.mount):]
         for m in api.methods:
-            if m.http_method != http_method:
+            mount = api.upload_mount if m.media_upload else api.mount
+            if m.http_method != http_method or not path.startswith(mount):
                 continue
-            found = m.regex.match(rest)
+            found = m.regex.match(path[len(mount):])
             if found:
                 return m, dict(zip(m.params, found.groups()))
     return None, None

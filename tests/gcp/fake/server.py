@@ -49,7 +49,7 @@ from discovery import ContractError  # noqa: E402
 from errors import GRPC_CODE, HttpError, now_rfc3339  # noqa: E402
 from container_api import ContainerCall  # noqa: E402
 from resource_api import ResourceCall  # noqa: E402
-from storage_api import StorageCall  # noqa: E402
+from storage_api import Media, MediaUpload, StorageCall  # noqa: E402
 
 COMPUTE_LINK = "https://www.googleapis.com/compute/v1/"
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -272,15 +272,31 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client went away (a killed gantry): nothing to answer
 
-    def read_body(self):
+    def read_raw(self):
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        return self.rfile.read(length) if length else b""
+
+    @staticmethod
+    def parse_json(raw):
         if not raw:
             return None
         try:
             return json.loads(raw)
         except ValueError as e:
             raise HttpError(400, "parseError", f"Invalid JSON payload received. {e}")
+
+    def send_media(self, media):
+        """An `alt=media` answer: the object's bytes, its generation in a header."""
+        self.send_response(200)
+        self.send_header("Content-Type", media.content_type)
+        self.send_header("Content-Length", str(len(media.data)))
+        for name, value in media.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        try:
+            self.wfile.write(media.data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def do_GET(self):
         self.dispatch("GET")
@@ -301,12 +317,22 @@ class Handler(BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         query = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query).items()}
         try:
-            body = self.read_body()
+            raw = self.read_raw()
             if url.path.startswith("/_fake/"):
-                return self.send_json(200, self.admin(http_method, url.path, body))
-            method, params = discovery.route(self.cloud.apis, http_method, urllib.parse.unquote(url.path))
+                return self.send_json(200, self.admin(http_method, url.path, self.parse_json(raw)))
+            # A path parameter may hold an escaped `/` (Cloud Storage object names): route
+            # the path as sent, then unescape the parameters; else route it unescaped.
+            method, params = discovery.route(self.cloud.apis, http_method, url.path)
+            if method is not None:
+                params = {k: urllib.parse.unquote(v) for k, v in params.items()}
+            else:
+                method, params = discovery.route(self.cloud.apis, http_method, urllib.parse.unquote(url.path))
             if method is None:
                 raise HttpError(404, "notFound", f"No method serves {http_method} {url.path}")
+            if method.media_upload:
+                body = MediaUpload(self.headers.get("Content-Type") or "", raw, query)
+            else:
+                body = self.parse_json(raw)
             if not (self.headers.get("Authorization") or "").startswith("Bearer "):
                 raise HttpError(401, "required", "Request is missing required authentication credential.")
             with self.cloud.lock:
@@ -315,6 +341,8 @@ class Handler(BaseHTTPRequestHandler):
                          else ContainerCall if method.api.gke_style
                          else StorageCall if method.api.json_style else ResourceCall)
                 code, out = style(self.cloud, method, params, query, body).run()
+            if isinstance(out, Media):
+                return self.send_media(out)
             self.send_json(code, out)
         except ContractError as e:
             self.send_json(400, HttpError(400, e.reason, str(e)).body())
