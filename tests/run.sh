@@ -32,6 +32,17 @@ if ! cat "${REQS[@]}" | cmp -s - "$VENV/.requirements" 2>/dev/null; then
 fi
 export GANTRY_TEST_PYTHON="$VENV/bin/python"
 
+# PostgreSQL's server (Debian's package) for `backend "pg"`: each test initialises and
+# starts its own cluster on a free port (tests/common/postgres.rs), as an unprivileged user.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
+  log "installing PostgreSQL (Debian's postgresql package)"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+fi
+
 log "moto launcher self-test"
 selftest_log=$(mktemp)
 if "$GANTRY_TEST_PYTHON" -m unittest tests/moto/test_launcher.py >"$selftest_log" 2>&1; then

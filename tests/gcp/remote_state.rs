@@ -1,10 +1,12 @@
-//! `backend "gcs"`: state, lock and journal in a Cloud Storage bucket. The state bucket is
-//! fake-gcs-server (the Cloud Storage emulator), except where a test needs conditional
-//! deletes, which the emulator ignores: there it is the contract fake's Cloud Storage
-//! JSON API, which honours every documented precondition. The resources are VPC networks
-//! on the contract fake. What is in the bucket is read back through
-//! google-api-python-client's `storage` v1 client. Two stack directories with the same
-//! files stand in for two machines (or two CI jobs) sharing one state.
+//! `backend "gcs"` and `backend "pg"`: state, lock and journal in a Cloud Storage bucket
+//! or a PostgreSQL schema, the same scenarios on each. The bucket is fake-gcs-server (the
+//! Cloud Storage emulator), except where a test needs conditional deletes, which the
+//! emulator ignores: there it is the contract fake's Cloud Storage JSON API, which honours
+//! every documented precondition. PostgreSQL is Debian's server, one cluster per test
+//! (tests/common/postgres.rs). The resources are VPC networks on the contract fake. What
+//! is stored is read back without gantry: through google-api-python-client's `storage` v1
+//! client, or `psql`. Two stack directories with the same files stand in for two machines
+//! (or two CI jobs) sharing one state.
 
 use crate::gcs_emulator::Emulator;
 use crate::support::{Fake, Stack, PROJECT};
@@ -13,47 +15,71 @@ use std::io::Read;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
+#[path = "../common/postgres.rs"]
+mod postgres;
+use postgres::Postgres;
+
 const BUCKET: &str = "gantry-state";
 
-/// Where the state bucket is: the emulator, or the contract fake's JSON API.
+/// Where a stack's state lives, and how a test reads it back without gantry: Google's
+/// client for a bucket (the emulator, or the contract fake's JSON API), `psql` for
+/// PostgreSQL. A `place` is the gcs `prefix` or the pg `schema_name` of one test's stacks.
 #[derive(Clone, Copy)]
-enum StateBucket<'a> {
+enum Backend<'a> {
     Emulator(&'a Emulator),
     Contract(&'a Fake),
+    Postgres(&'a Postgres),
 }
 
-impl StateBucket<'_> {
-    /// `storage_custom_endpoint` for the backend block.
-    fn endpoint(&self) -> String {
+impl Backend<'_> {
+    /// The backend block for state at `place`, locks stale after `stale_after` seconds.
+    fn block(&self, place: &str, stale_after: u32) -> String {
+        let endpoint = match self {
+            Backend::Emulator(e) => format!("{}/storage/v1/", e.base()),
+            Backend::Contract(f) => format!("{}/storage/storage/v1/", f.base()),
+            Backend::Postgres(pg) => {
+                return format!(
+                    "terraform {{\n  backend \"pg\" {{\n    conn_str                 = \"{}\"\n    schema_name              = \"{}\"\n    lock_stale_after_seconds = {stale_after}\n  }}\n}}\n",
+                    pg.url(),
+                    schema(place)
+                )
+            }
+        };
+        format!(
+            "terraform {{\n  backend \"gcs\" {{\n    bucket                   = \"{BUCKET}\"\n    prefix                   = \"{place}\"\n    access_token             = \"fake-token\"\n    storage_custom_endpoint  = \"{endpoint}\"\n    lock_stale_after_seconds = {stale_after}\n  }}\n}}\n"
+        )
+    }
+
+    /// What gantry prints for the state of `workspace` at `place`.
+    fn location(&self, place: &str, workspace: &str) -> String {
         match self {
-            StateBucket::Emulator(e) => format!("{}/storage/v1/", e.base()),
-            StateBucket::Contract(f) => format!("{}/storage/storage/v1/", f.base()),
+            Backend::Postgres(pg) => format!(
+                "pg://127.0.0.1:{}/postgres/{}/states/{workspace}",
+                pg.port,
+                schema(place)
+            ),
+            _ => format!("gs://{BUCKET}/{place}/{workspace}.tfstate"),
+        }
+    }
+
+    fn make(&self) {
+        if !matches!(self, Backend::Postgres(_)) {
+            self.python_json(&format!(
+                "storage.buckets().insert(project=PROJECT, body={{'name': {BUCKET:?}}}).execute()['name']"
+            ));
         }
     }
 
     /// Runs Python with `storage` (Google's client on this bucket's server) ready.
     fn python_json(&self, expression: &str) -> serde_json::Value {
         match self {
-            StateBucket::Emulator(e) => e.python_json(expression),
-            StateBucket::Contract(f) => f.python_json(expression),
+            Backend::Emulator(e) => e.python_json(expression),
+            Backend::Contract(f) => f.python_json(expression),
+            Backend::Postgres(_) => unreachable!("no bucket in PostgreSQL"),
         }
     }
 
-    fn make(&self) {
-        self.python_json(&format!(
-            "storage.buckets().insert(project=PROJECT, body={{'name': {BUCKET:?}}}).execute()['name']"
-        ));
-    }
-
-    /// Every object name in the bucket.
-    fn keys(&self) -> Vec<String> {
-        let listed = self.python_json(&format!(
-            "[o['name'] for o in storage.objects().list(bucket={BUCKET:?}).execute().get('items', [])]"
-        ));
-        serde_json::from_value(listed).expect("names")
-    }
-
-    /// An object's bytes (as text), `None` if there is none.
+    /// An object's text, `None` if there is none.
     fn object(&self, key: &str) -> Option<String> {
         let got = self.python_json(&format!(
             "next((storage.objects().get_media(bucket={BUCKET:?}, object={key:?}).execute().decode() for o in storage.objects().list(bucket={BUCKET:?}, prefix={key:?}).execute().get('items', []) if o['name'] == {key:?}), None)"
@@ -61,35 +87,105 @@ impl StateBucket<'_> {
         got.as_str().map(str::to_owned)
     }
 
-    fn state(&self, key: &str) -> serde_json::Value {
+    /// The state document of `workspace` at `place`, as stored.
+    fn state_text(&self, place: &str, workspace: &str) -> Option<String> {
+        match self {
+            Backend::Postgres(pg) => pg_value(
+                pg,
+                place,
+                &format!(
+                    "SELECT data FROM {}.states WHERE name = '{workspace}' AND data IS NOT NULL",
+                    quoted(place)
+                ),
+            ),
+            _ => self.object(&format!("{place}/{workspace}.tfstate")),
+        }
+    }
+
+    fn state(&self, place: &str, workspace: &str) -> serde_json::Value {
         let text = self
-            .object(key)
-            .unwrap_or_else(|| panic!("no state at {key}"));
+            .state_text(place, workspace)
+            .unwrap_or_else(|| panic!("no state of `{workspace}` at {place}"));
         serde_json::from_str(&text).expect("state JSON")
+    }
+
+    /// The lock body of `workspace` at `place`, if one is held (or left).
+    fn lock(&self, place: &str, workspace: &str) -> Option<String> {
+        match self {
+            Backend::Postgres(pg) => pg_value(
+                pg,
+                place,
+                &format!(
+                    "SELECT body FROM {}.state_locks WHERE name = '{workspace}'",
+                    quoted(place)
+                ),
+            ),
+            _ => self.object(&format!("{place}/{workspace}.tflock")),
+        }
+    }
+
+    /// Every lock and journal segment at `place`: none once every run is over.
+    fn leftovers(&self, place: &str) -> Vec<String> {
+        match self {
+            Backend::Postgres(pg) => pg_value(
+                pg,
+                place,
+                &format!(
+                    "SELECT string_agg(k, ',') FROM (SELECT 'locks/' || name AS k FROM {s}.state_locks UNION ALL SELECT 'journal/' || name || '/' || seq FROM {s}.state_journal) t",
+                    s = quoted(place)
+                ),
+            )
+            .map(|v| v.split(',').map(str::to_owned).collect())
+            .unwrap_or_default(),
+            _ => {
+                let listed = self.python_json(&format!(
+                    "[o['name'] for o in storage.objects().list(bucket={BUCKET:?}, prefix='{place}/').execute().get('items', [])]"
+                ));
+                let names: Vec<String> = serde_json::from_value(listed).expect("names");
+                names.into_iter().filter(|n| !n.ends_with(".tfstate")).collect()
+            }
+        }
+    }
+
+    /// The workspaces with a state at `place`.
+    fn workspaces(&self, place: &str) -> Vec<String> {
+        match self {
+            Backend::Postgres(pg) => pg_value(
+                pg,
+                place,
+                &format!("SELECT string_agg(name, ',' ORDER BY name) FROM {}.states WHERE data IS NOT NULL", quoted(place)),
+            )
+            .map(|v| v.split(',').map(str::to_owned).collect())
+            .unwrap_or_default(),
+            _ => {
+                let listed = self.python_json(&format!(
+                    "sorted(o['name'] for o in storage.objects().list(bucket={BUCKET:?}, prefix='{place}/').execute().get('items', []) if o['name'].endswith('.tfstate'))"
+                ));
+                let names: Vec<String> = serde_json::from_value(listed).expect("names");
+                names
+                    .iter()
+                    .filter_map(|n| n.strip_prefix(&format!("{place}/")))
+                    .filter_map(|n| n.strip_suffix(".tfstate"))
+                    .map(str::to_owned)
+                    .collect()
+            }
+        }
     }
 
     /// The lock body once `run` holds it (a run that ended first fails the test, with
     /// its output).
-    fn wait_for_lock(&self, key: &str, run: &mut Child) -> serde_json::Value {
+    fn wait_for_lock(&self, place: &str, run: &mut Child) -> serde_json::Value {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Some(body) = self.object(key) {
+            if let Some(body) = self.lock(place, "default") {
                 return serde_json::from_str(&body).expect("lock JSON");
             }
             if let Ok(Some(status)) = run.try_wait() {
                 let mut out = String::new();
-                for pipe in [
-                    run.stdout
-                        .take()
-                        .map(|p| Box::new(p) as Box<dyn std::io::Read>),
-                    run.stderr
-                        .take()
-                        .map(|p| Box::new(p) as Box<dyn std::io::Read>),
-                ]
-                .into_iter()
-                .flatten()
-                {
-                    let mut pipe = pipe;
+                if let Some(mut pipe) = run.stdout.take() {
+                    let _ = pipe.read_to_string(&mut out);
+                }
+                if let Some(mut pipe) = run.stderr.take() {
                     let _ = pipe.read_to_string(&mut out);
                 }
                 panic!("the run ended ({status}) before it was seen holding the lock:\n{out}");
@@ -100,13 +196,31 @@ impl StateBucket<'_> {
     }
 }
 
-/// The stack's files: a gcs backend at `prefix` (2-second stale period unless said), then
-/// `body`.
-fn config(bucket: StateBucket, prefix: &str, stale_after: u32, body: &str) -> String {
-    format!(
-        "terraform {{\n  backend \"gcs\" {{\n    bucket                   = \"{BUCKET}\"\n    prefix                   = \"{prefix}\"\n    access_token             = \"fake-token\"\n    storage_custom_endpoint  = \"{}\"\n    lock_stale_after_seconds = {stale_after}\n  }}\n}}\n\n{body}",
-        bucket.endpoint()
-    )
+/// The pg schema of a place (`kill/3` -> `kill_3`).
+fn schema(place: &str) -> String {
+    place.replace('/', "_")
+}
+
+fn quoted(place: &str) -> String {
+    format!("\"{}\"", schema(place))
+}
+
+/// One value read through psql; `None` when the schema (not yet made) or the row is not
+/// there.
+fn pg_value(pg: &Postgres, place: &str, sql: &str) -> Option<String> {
+    let exists = pg.psql(&format!(
+        "SELECT count(*) FROM information_schema.schemata WHERE schema_name = '{}'",
+        schema(place)
+    ));
+    if exists != "1" {
+        return None;
+    }
+    Some(pg.psql(sql)).filter(|v| !v.is_empty())
+}
+
+/// The stack's files: the backend at `place`, then `body`.
+fn config(backend: Backend, place: &str, stale_after: u32, body: &str) -> String {
+    format!("{}\n{body}", backend.block(place, stale_after))
 }
 
 /// `count` networks named `name-N`.
@@ -170,15 +284,13 @@ fn cloud_networks(fake: &Fake, name: &str) -> BTreeSet<String> {
     serde_json::from_value(listed).expect("names")
 }
 
-#[test]
-fn gcs_state_round_trips_between_machines_keeps_workspaces_apart_and_destroys() {
-    let fake = Fake::start(0.2);
-    let emulator = Emulator::start();
-    let bucket = StateBucket::Emulator(&emulator);
-    bucket.make();
+/// State round trip between two checkouts, workspaces apart, state push, workspace
+/// delete, destroy to nothing.
+fn round_trip(fake: &Fake, backend: Backend) {
+    let place = "team/llm";
     let hcl = config(
-        bucket,
-        "team/llm",
+        backend,
+        place,
         2,
         "resource \"google_compute_network\" \"n\" {\n  name                    = \"ws-${terraform.workspace}-0\"\n  auto_create_subnetworks = false\n}\noutput \"network\" { value = google_compute_network.n.id }\n",
     );
@@ -187,23 +299,21 @@ fn gcs_state_round_trips_between_machines_keeps_workspaces_apart_and_destroys() 
     let init = a.gantry(&["init"]);
     ok(&init, "init");
     assert!(
-        init.both()
-            .contains("gs://gantry-state/team/llm/default.tfstate"),
+        init.both().contains(&backend.location(place, "default")),
         "{}",
         init.both()
     );
     a.apply();
-    // Only the state is left, at Terraform's object name: the lock was released and the
-    // journal compacted away.
-    let key = "team/llm/default.tfstate";
-    assert_eq!(bucket.keys(), vec![key.to_owned()]);
-    let default_state = bucket.state(key);
+    // Only the state is left: the lock was released and the journal compacted away.
+    assert_eq!(backend.leftovers(place), Vec::<String>::new());
+    assert_eq!(backend.workspaces(place), vec!["default".to_owned()]);
+    let default_state = backend.state(place, "default");
     assert_eq!(
         state_networks(&default_state),
         BTreeSet::from(["ws-default-0".to_owned()])
     );
     assert_eq!(
-        cloud_networks(&fake, "ws-default"),
+        cloud_networks(fake, "ws-default"),
         state_networks(&default_state)
     );
     assert!(
@@ -212,7 +322,7 @@ fn gcs_state_round_trips_between_machines_keeps_workspaces_apart_and_destroys() 
     );
 
     // Another machine: the same files, nothing else.
-    let b = machine(&fake, &hcl);
+    let b = machine(fake, &hcl);
     b.assert_no_changes();
     let pulled = b.gantry(&["state", "pull"]);
     ok(&pulled, "state pull");
@@ -225,16 +335,19 @@ fn gcs_state_round_trips_between_machines_keeps_workspaces_apart_and_destroys() 
         format!("projects/{PROJECT}/global/networks/ws-default-0")
     );
 
-    // A workspace is its own state, at Terraform's name for it.
+    // A workspace is its own state.
     ok(&a.gantry(&["workspace", "new", "staging"]), "workspace new");
     a.apply();
-    let staging_key = "team/llm/staging.tfstate";
-    let staging = bucket.state(staging_key);
+    let staging = backend.state(place, "staging");
     assert_eq!(
         state_networks(&staging),
         BTreeSet::from(["ws-staging-0".to_owned()])
     );
-    assert_eq!(bucket.state(key), default_state, "default state changed");
+    assert_eq!(
+        backend.state(place, "default"),
+        default_state,
+        "default state changed"
+    );
     let listed = b.gantry(&["workspace", "list"]);
     ok(&listed, "workspace list");
     assert!(
@@ -248,16 +361,24 @@ fn gcs_state_round_trips_between_machines_keeps_workspaces_apart_and_destroys() 
     );
     assert_eq!(plan.code, 0, "{}", plan.both());
 
-    // state push through the backend, then destroy both workspaces to nothing.
+    // state push through the backend; a workspace that still tracks something is not
+    // deleted; destroy both workspaces to nothing.
     let file = a.path().join("staging.json");
     std::fs::write(&file, serde_json::to_vec(&staging).expect("json")).expect("write");
     ok(
         &a.gantry(&["state", "push", "--force", file.to_str().expect("utf-8")]),
         "state push",
     );
-    assert!(bucket.state(staging_key)["serial"].as_u64() > staging["serial"].as_u64());
+    assert!(backend.state(place, "staging")["serial"].as_u64() > staging["serial"].as_u64());
+    let refused = b.gantry(&["workspace", "delete", "staging"]);
+    assert_ne!(refused.code, 0, "{}", refused.both());
+    assert!(
+        refused.stderr.contains("still tracks 1 resource"),
+        "{}",
+        refused.both()
+    );
     a.destroy();
-    assert!(cloud_networks(&fake, "ws-staging").is_empty());
+    assert!(cloud_networks(fake, "ws-staging").is_empty());
     ok(
         &a.gantry(&["workspace", "select", "default"]),
         "workspace select",
@@ -266,27 +387,24 @@ fn gcs_state_round_trips_between_machines_keeps_workspaces_apart_and_destroys() 
         &a.gantry(&["workspace", "delete", "staging"]),
         "workspace delete",
     );
-    assert!(bucket.object(staging_key).is_none(), "{:?}", bucket.keys());
+    assert_eq!(backend.workspaces(place), vec!["default".to_owned()]);
     a.destroy();
-    assert!(cloud_networks(&fake, "ws-default").is_empty());
-    assert!(state_networks(&bucket.state(key)).is_empty());
-    assert_eq!(bucket.keys(), vec![key.to_owned()]);
+    assert!(cloud_networks(fake, "ws-default").is_empty());
+    assert!(state_networks(&backend.state(place, "default")).is_empty());
+    assert_eq!(backend.leftovers(place), Vec::<String>::new());
 }
 
-#[test]
-fn racing_applies_on_one_gcs_state_never_lose_an_update() {
-    let fake = Fake::start(0.05);
-    let emulator = Emulator::start();
-    let bucket = StateBucket::Emulator(&emulator);
-    bucket.make();
-    let key = "race/default.tfstate";
-    let a = machine(&fake, &config(bucket, "race", 2, &networks("race", 0)));
-    let b = machine(&fake, &config(bucket, "race", 2, &networks("race", 0)));
+/// Two checkouts racing 20 times on one state: exactly one applies each time (the other
+/// fails naming the holder, or waits with --lock-timeout), never a lost update.
+fn racing(fake: &Fake, backend: Backend) {
+    let place = "race";
+    let a = machine(fake, &config(backend, place, 2, &networks("race", 0)));
+    let b = machine(fake, &config(backend, place, 2, &networks("race", 0)));
     let mut conflicts = 0;
     let mut serial = 0;
     for race in 1..=20usize {
         // Both machines want one network more; only one may make it.
-        let hcl = config(bucket, "race", 2, &networks("race", race));
+        let hcl = config(backend, place, 2, &networks("race", race));
         a.write(&hcl);
         b.write(&hcl);
         let waits = race % 2 == 0;
@@ -308,9 +426,10 @@ fn racing_applies_on_one_gcs_state_never_lose_an_update() {
                 run.both()
             );
             assert!(
-                run.stderr
-                    .contains("state is locked in gs://gantry-state/race/default.tfstate")
-                    && run.stderr.contains("held by")
+                run.stderr.contains(&format!(
+                    "state is locked in {}",
+                    backend.location(place, "default")
+                )) && run.stderr.contains("held by")
                     && run.stderr.contains("for `apply`"),
                 "race {race}: the loser must name the holder:\n{}",
                 run.both()
@@ -323,11 +442,11 @@ fn racing_applies_on_one_gcs_state_never_lose_an_update() {
             runs[0].both(),
             runs[1].both()
         );
-        let st = bucket.state(key);
+        let st = backend.state(place, "default");
         let in_state = state_networks(&st);
         assert_eq!(in_state.len(), race, "race {race}: state {in_state:?}");
         assert_eq!(
-            cloud_networks(&fake, "race"),
+            cloud_networks(fake, "race"),
             in_state,
             "race {race}: a network was made twice or lost"
         );
@@ -344,18 +463,14 @@ fn racing_applies_on_one_gcs_state_never_lose_an_update() {
     );
 }
 
-#[test]
-fn a_runner_killed_mid_apply_on_gcs_state_loses_nothing_when_another_machine_applies() {
-    let fake = Fake::start(0.3);
-    let emulator = Emulator::start();
-    let bucket = StateBucket::Emulator(&emulator);
-    bucket.make();
+/// A runner SIGKILLed mid-apply, 10 times at different moments: the next apply, from
+/// another checkout, recovers every pending create; nothing lost, nothing made twice.
+fn killed(fake: &Fake, backend: Backend) {
     for trial in 0..10u64 {
-        let prefix = format!("kill/{trial}");
-        let key = format!("{prefix}/default.tfstate");
+        let place = format!("kill/{trial}");
         let name = format!("kill-{trial}");
-        let hcl = config(bucket, &prefix, 2, &networks(&name, 6));
-        let a = machine(&fake, &hcl);
+        let hcl = config(backend, &place, 2, &networks(&name, 6));
+        let a = machine(fake, &hcl);
         let delay = Duration::from_millis(300 + trial * 150);
         let mut child = spawn(&a, &["apply", "--auto-approve"]);
         std::thread::sleep(delay);
@@ -363,63 +478,55 @@ fn a_runner_killed_mid_apply_on_gcs_state_loses_nothing_when_another_machine_app
         let _ = child.wait();
         let when = format!("trial {trial} (killed after {delay:?})");
 
-        let b = machine(&fake, &hcl);
+        let b = machine(fake, &hcl);
         let run = b.gantry(&["apply", "--auto-approve", "--lock-timeout", "60s"]);
         ok(&run, &format!("{when}: the next apply"));
-        let in_state = state_networks(&bucket.state(&key));
+        let in_state = state_networks(&backend.state(&place, "default"));
         assert_eq!(in_state.len(), 6, "{when}: {in_state:?}");
         assert_eq!(
-            cloud_networks(&fake, &name),
+            cloud_networks(fake, &name),
             in_state,
             "{when}: the cloud and state disagree"
         );
         assert_eq!(
-            bucket
-                .keys()
-                .iter()
-                .filter(|k| k.starts_with(&format!("{prefix}/")))
-                .collect::<Vec<_>>(),
-            vec![&key],
+            backend.leftovers(&place),
+            Vec::<String>::new(),
             "{when}: a lock or journal segment was left"
         );
         b.destroy();
         assert!(
-            cloud_networks(&fake, &name).is_empty(),
+            cloud_networks(fake, &name).is_empty(),
             "{when}: destroy left networks"
         );
     }
 }
 
-/// Against the contract fake's Cloud Storage, which refuses a delete whose
-/// `ifGenerationMatch` no longer holds (the emulator would delete anyway): a run that lost
-/// its lock neither overwrites the newer state nor releases its successor's lock.
-#[test]
-fn a_paused_runner_whose_gcs_lock_was_taken_over_cannot_overwrite_state_or_release_the_new_lock() {
-    // Operations long enough for each holder to be seen holding the lock (a read through
-    // Google's client starts a Python each time).
-    let fake = Fake::start(4.0);
-    let bucket = StateBucket::Contract(&fake);
-    bucket.make();
-    let prefix = "paused";
-    let key = "paused/default.tfstate";
-    let lock = "paused/default.tflock";
-    let a = machine(&fake, &config(bucket, prefix, 2, &networks("paused", 4)));
-    let b = machine(&fake, &config(bucket, prefix, 2, &networks("paused", 4)));
+/// A paused runner whose stale lock was taken over neither overwrites the newer state nor
+/// releases its successor's lock when it wakes. (Needs a backend that fences deletes: not
+/// the emulator, which ignores `ifGenerationMatch` on them.)
+fn paused_and_fenced(fake: &Fake, backend: Backend) {
+    let place = "paused";
+    let a = machine(fake, &config(backend, place, 2, &networks("paused", 4)));
+    let b = machine(fake, &config(backend, place, 2, &networks("paused", 4)));
     let mut child = spawn(&a, &["apply", "--auto-approve"]);
-    bucket.wait_for_lock(lock, &mut child);
+    backend.wait_for_lock(place, &mut child);
     send("-STOP", &child);
     // The paused holder's heartbeat stops: the other machine waits the stale period out,
     // takes the lock over and finishes the work.
     let run = b.gantry(&["apply", "--auto-approve", "--lock-timeout", "60s"]);
     ok(&run, "the apply that took the lock over");
-    let newer = bucket.object(key).expect("state");
-    assert!(bucket.object(lock).is_none(), "{:?}", bucket.keys());
+    let newer = backend.state_text(place, "default").expect("state");
+    assert!(
+        backend.lock(place, "default").is_none(),
+        "{:?}",
+        backend.leftovers(place)
+    );
 
     // A third run holds the lock when the paused one wakes.
-    b.write(&config(bucket, prefix, 60, &networks("paused", 5)));
+    b.write(&config(backend, place, 60, &networks("paused", 5)));
     ok(&b.gantry(&["init"]), "init for the longer stale period");
     let mut third = spawn(&b, &["apply", "--auto-approve"]);
-    let third_lock = bucket.wait_for_lock(lock, &mut third);
+    let third_lock = backend.wait_for_lock(place, &mut third);
     send("-STOP", &third);
 
     send("-CONT", &child);
@@ -437,13 +544,13 @@ fn a_paused_runner_whose_gcs_lock_was_taken_over_cannot_overwrite_state_or_relea
         resumed.both()
     );
     assert_eq!(
-        bucket.object(key).expect("state"),
+        backend.state_text(place, "default").expect("state"),
         newer,
         "the paused run overwrote the newer state"
     );
     let still: serde_json::Value = serde_json::from_str(
-        &bucket
-            .object(lock)
+        &backend
+            .lock(place, "default")
             .expect("the third run's lock was deleted"),
     )
     .expect("lock JSON");
@@ -451,26 +558,23 @@ fn a_paused_runner_whose_gcs_lock_was_taken_over_cannot_overwrite_state_or_relea
 
     send("-CONT", &third);
     ok(&finish(third), "the third run");
-    let in_state = state_networks(&bucket.state(key));
+    let in_state = state_networks(&backend.state(place, "default"));
     assert_eq!(in_state.len(), 5);
-    assert_eq!(cloud_networks(&fake, "paused"), in_state);
+    assert_eq!(cloud_networks(fake, "paused"), in_state);
     b.assert_no_changes();
     b.destroy();
-    assert!(cloud_networks(&fake, "paused").is_empty());
-    assert_eq!(bucket.keys(), vec![key.to_owned()]);
+    assert!(cloud_networks(fake, "paused").is_empty());
+    assert_eq!(backend.leftovers(place), Vec::<String>::new());
 }
 
-#[test]
-fn a_held_gcs_lock_is_reported_and_force_unlock_refuses_a_live_one() {
-    let fake = Fake::start(0.5);
-    let emulator = Emulator::start();
-    let bucket = StateBucket::Emulator(&emulator);
-    bucket.make();
-    let hcl = config(bucket, "held", 60, &networks("held", 3));
-    let a = machine(&fake, &hcl);
-    let b = machine(&fake, &hcl);
+/// A live lock is reported with its holder, plans go on, and force-unlock refuses it.
+fn held(fake: &Fake, backend: Backend) {
+    let place = "held";
+    let hcl = config(backend, place, 60, &networks("held", 3));
+    let a = machine(fake, &hcl);
+    let b = machine(fake, &hcl);
     let mut child = spawn(&a, &["apply", "--auto-approve"]);
-    let holder = bucket.wait_for_lock("held/default.tflock", &mut child);
+    let holder = backend.wait_for_lock(place, &mut child);
     send("-STOP", &child);
     for field in ["id", "who", "operation", "created", "heartbeat"] {
         assert!(
@@ -497,17 +601,14 @@ fn a_held_gcs_lock_is_reported_and_force_unlock_refuses_a_live_one() {
     );
     send("-CONT", &child);
     ok(&finish(child), "the apply holding the lock");
-    assert!(bucket.object("held/default.tflock").is_none());
+    assert!(backend.lock(place, "default").is_none());
     b.destroy();
 }
 
-#[test]
-fn state_migrates_from_local_to_gcs_and_back_and_an_encrypted_copy_needs_its_key() {
-    let fake = Fake::start(0.1);
-    let emulator = Emulator::start();
-    let bucket = StateBucket::Emulator(&emulator);
-    bucket.make();
-    let key = "migrated/default.tfstate";
+/// Local state moved into the backend and back, the old copy left as it was; encrypted
+/// in the backend from the next write, read only with the key.
+fn migrated_and_encrypted(fake: &Fake, backend: Backend) {
+    let place = "migrated";
     let body = networks("migrated", 2);
     let stack = fake.stack();
     stack.write(&body);
@@ -515,7 +616,7 @@ fn state_migrates_from_local_to_gcs_and_back_and_an_encrypted_copy_needs_its_key
     let local_state = std::fs::read(stack.path().join(".gantry/state.json")).expect("local state");
 
     // The backend block appears: without --migrate-state, init refuses to strand the state.
-    stack.write(&config(bucket, "migrated", 2, &body));
+    stack.write(&config(backend, place, 2, &body));
     let refused = stack.gantry(&["init"]);
     assert_ne!(refused.code, 0, "{}", refused.both());
     assert!(
@@ -523,12 +624,12 @@ fn state_migrates_from_local_to_gcs_and_back_and_an_encrypted_copy_needs_its_key
         "{}",
         refused.both()
     );
-    assert!(bucket.object(key).is_none());
+    assert!(backend.state_text(place, "default").is_none());
     ok(
         &stack.gantry(&["init", "--migrate-state"]),
         "init --migrate-state",
     );
-    let remote = bucket.state(key);
+    let remote = backend.state(place, "default");
     let local: serde_json::Value = serde_json::from_slice(&local_state).expect("json");
     assert_eq!(remote["lineage"], local["lineage"]);
     assert_eq!(state_networks(&remote), state_networks(&local));
@@ -539,16 +640,16 @@ fn state_migrates_from_local_to_gcs_and_back_and_an_encrypted_copy_needs_its_key
     );
     stack.assert_no_changes();
 
-    // Encrypted in the bucket from the next write on (the plaintext state read through the
-    // fallback): only a run with the key reads it.
+    // Encrypted in the backend from the next write on (the plaintext state read through
+    // the fallback): only a run with the key reads it.
     let encryption = "key_provider \"pbkdf2\" \"team\" {\n  passphrase = \"a team passphrase for CI\"\n  iterations = 200000\n}\nmethod \"aes_gcm\" \"team\" {\n  keys = key_provider.pbkdf2.team\n}\nmethod \"unencrypted\" \"plain\" {}\nstate {\n  method = method.aes_gcm.team\n  fallback {\n    method = method.unencrypted.plain\n  }\n}\n";
     let env = [("GANTRY_ENCRYPTION", encryption)];
-    stack.write(&config(bucket, "migrated", 2, &networks("migrated", 3)));
+    stack.write(&config(backend, place, 2, &networks("migrated", 3)));
     ok(
         &stack.gantry_env(&["apply", "--auto-approve"], &env),
         "encrypted apply",
     );
-    let sealed = bucket.object(key).expect("state");
+    let sealed = backend.state_text(place, "default").expect("state");
     assert!(sealed.starts_with("{\"gantry_encrypted\":1,"), "{sealed}");
     assert!(!sealed.contains("migrated-0"), "names in the clear");
     let without = stack.gantry(&["plan"]);
@@ -567,22 +668,99 @@ fn state_migrates_from_local_to_gcs_and_back_and_an_encrypted_copy_needs_its_key
     );
     let plan = stack.gantry_env(&["plan", "--detailed-exitcode"], &env);
     assert_eq!(plan.code, 0, "{}", plan.both());
-    assert!(bucket.object(key).is_some(), "the old state was removed");
+    assert!(
+        backend.state_text(place, "default").is_some(),
+        "the old state was removed"
+    );
     ok(
         &stack.gantry_env(&["destroy", "--auto-approve"], &env),
         "destroy",
     );
-    assert!(cloud_networks(&fake, "migrated").is_empty());
+    assert!(cloud_networks(fake, "migrated").is_empty());
+}
+
+/// One test per scenario and backend, each with servers of its own.
+macro_rules! scenarios {
+    ($($module:ident: $start:expr;)*) => {$(
+        mod $module {
+            use super::*;
+
+            fn servers(seconds: f64, run: fn(&Fake, Backend)) {
+                let fake = Fake::start(seconds);
+                #[allow(clippy::redundant_closure_call)]
+                ($start)(&fake, run)
+            }
+
+            #[test]
+            fn state_round_trips_between_machines_keeps_workspaces_apart_and_destroys() {
+                servers(0.2, round_trip);
+            }
+
+            #[test]
+            fn racing_applies_on_one_state_never_lose_an_update() {
+                servers(0.05, racing);
+            }
+
+            #[test]
+            fn a_runner_killed_mid_apply_loses_nothing_when_another_machine_applies() {
+                servers(0.3, killed);
+            }
+
+            #[test]
+            fn a_held_lock_is_reported_and_force_unlock_refuses_a_live_one() {
+                servers(0.5, held);
+            }
+
+            #[test]
+            fn state_migrates_from_local_and_back_and_an_encrypted_copy_needs_its_key() {
+                servers(0.1, migrated_and_encrypted);
+            }
+        }
+    )*};
+}
+
+scenarios! {
+    gcs: |fake: &Fake, run: fn(&Fake, Backend)| {
+        let emulator = Emulator::start();
+        let backend = Backend::Emulator(&emulator);
+        backend.make();
+        run(fake, backend)
+    };
+    pg: |fake: &Fake, run: fn(&Fake, Backend)| {
+        let pg = Postgres::start();
+        run(fake, Backend::Postgres(&pg))
+    };
+}
+
+/// Against the contract fake's Cloud Storage, which refuses a delete whose
+/// `ifGenerationMatch` no longer holds (the emulator would delete anyway).
+#[test]
+fn a_paused_runner_whose_gcs_lock_was_taken_over_cannot_overwrite_state_or_release_the_new_lock() {
+    // Operations long enough for each holder to be seen holding the lock (a read through
+    // Google's client starts a Python each time).
+    let fake = Fake::start(4.0);
+    let backend = Backend::Contract(&fake);
+    backend.make();
+    paused_and_fenced(&fake, backend);
+}
+
+/// PostgreSQL: the takeover of a stale lock ends the paused holder's session, so it can
+/// write nothing when it wakes.
+#[test]
+fn a_paused_runner_whose_pg_lock_was_taken_over_cannot_overwrite_state_or_release_the_new_lock() {
+    let fake = Fake::start(2.0);
+    let pg = Postgres::start();
+    paused_and_fenced(&fake, Backend::Postgres(&pg));
 }
 
 #[test]
 fn a_gcs_backend_the_stack_cannot_use_fails_init_clearly() {
     let fake = Fake::start(0.1);
     let emulator = Emulator::start();
-    let bucket = StateBucket::Emulator(&emulator);
+    let backend = Backend::Emulator(&emulator);
     let stack = fake.stack();
     // No such bucket: gantry never creates its own state bucket.
-    stack.write(&config(bucket, "x", 2, &networks("x", 1)));
+    stack.write(&config(backend, "x", 2, &networks("x", 1)));
     let run = stack.gantry(&["apply", "--auto-approve"]);
     assert_ne!(run.code, 0, "{}", run.both());
     assert!(
@@ -599,7 +777,7 @@ fn a_gcs_backend_the_stack_cannot_use_fails_init_clearly() {
         ),
         ("bukcet = \"typo\"", "unsupported argument `bukcet`"),
     ] {
-        let hcl = config(bucket, "x", 2, &networks("x", 1)).replacen(
+        let hcl = config(backend, "x", 2, &networks("x", 1)).replacen(
             "    prefix",
             &format!("    {argument}\n    prefix"),
             1,
@@ -609,4 +787,65 @@ fn a_gcs_backend_the_stack_cannot_use_fails_init_clearly() {
         assert_ne!(run.code, 0, "{}", run.both());
         assert!(run.stderr.contains(says), "{argument}:\n{}", run.both());
     }
+}
+
+/// PostgreSQL releases a killed runner's advisory lock with its session: the next apply
+/// proceeds at once, without waiting out the stale period. A server that does not answer
+/// and an argument gantry does not know fail clearly.
+#[test]
+fn a_pg_lock_dies_with_its_runner_and_a_pg_backend_the_stack_cannot_use_fails_clearly() {
+    let fake = Fake::start(1.0);
+    let pg = Postgres::start();
+    let backend = Backend::Postgres(&pg);
+    let hcl = config(backend, "dies", 600, &networks("dies", 4));
+    let a = machine(&fake, &hcl);
+    let mut child = spawn(&a, &["apply", "--auto-approve"]);
+    backend.wait_for_lock("dies", &mut child);
+    let _ = child.kill();
+    let _ = child.wait();
+    // The row the dead run left still names it; its stale period is ten minutes.
+    assert!(backend.lock("dies", "default").is_some());
+    // Without --lock-timeout a held lock fails the apply at once: this one goes ahead.
+    let b = machine(&fake, &hcl);
+    ok(&b.gantry(&["apply", "--auto-approve"]), "the next apply");
+    let in_state = state_networks(&backend.state("dies", "default"));
+    assert_eq!(in_state.len(), 4);
+    assert_eq!(cloud_networks(&fake, "dies"), in_state);
+    assert_eq!(backend.leftovers("dies"), Vec::<String>::new());
+    b.destroy();
+
+    let stack = fake.stack();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a port")
+        .port();
+    stack.write(&format!(
+        "terraform {{\n  backend \"pg\" {{\n    conn_str = \"postgres://gantry:hunter2@127.0.0.1:{closed}/postgres\"\n  }}\n}}\n{}",
+        networks("nowhere", 1)
+    ));
+    let run = stack.gantry(&["init"]);
+    assert_ne!(run.code, 0, "{}", run.both());
+    assert!(
+        run.stderr.contains(&format!(
+            "cannot connect to pg://127.0.0.1:{closed}/postgres/terraform_remote_state"
+        )),
+        "{}",
+        run.both()
+    );
+    assert!(
+        !run.both().contains("hunter2"),
+        "the password was printed:\n{}",
+        run.both()
+    );
+    stack.write(&format!(
+        "terraform {{\n  backend \"pg\" {{\n    conn_str = \"{}\"\n    table_name = \"x\"\n  }}\n}}\n",
+        pg.url()
+    ));
+    let run = stack.gantry(&["init"]);
+    assert_ne!(run.code, 0, "{}", run.both());
+    assert!(
+        run.stderr.contains("unsupported argument `table_name`"),
+        "{}",
+        run.both()
+    );
 }

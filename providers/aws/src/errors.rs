@@ -165,20 +165,7 @@ pub fn service_error(op: &str, code: &str, message: &str, status: Option<u16>) -
     e
 }
 
-/// An error and its sources on one line (the SDK's Display shows only the outermost).
-pub fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        let more = s.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = s.source();
-    }
-    text
-}
+pub use gantry_provider::error_chain;
 
 /// True when a create was refused only because IAM has not yet propagated a role or
 /// instance profile made moments ago to the service that uses it: EC2 does not know the

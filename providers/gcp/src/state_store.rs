@@ -9,7 +9,9 @@
 //! one request), so a conditional create is one request whose answer decides it.
 
 use crate::credentials;
-use gantry_provider::{async_trait, ObjectStore, Precondition, StoreError, StoredObject, Version};
+use gantry_provider::{
+    async_trait, error_chain, ObjectStore, Precondition, StoreError, StoredObject, Version,
+};
 use google_cloud_auth::credentials::{CacheableResource, Credentials};
 use http::{Extensions, HeaderMap, Method};
 use serde_json::Value as Json;
@@ -157,17 +159,6 @@ fn failed(operation: &'static str, key: &str, message: String, transient: bool) 
         message,
         transient,
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 /// A failed answer as a store error: 412 is a failed precondition; 408, 429 and 5xx may

@@ -19,7 +19,7 @@ pub mod value;
 
 pub use async_trait::async_trait;
 pub use convert::ConvertError;
-pub use error::{ErrorClass, ProviderError};
+pub use error::{error_chain, ErrorClass, ProviderError};
 pub use plan::{conform, plan_from_schema, ConfigIssue, PlannedState};
 pub use pricing::ComputeModel;
 pub use provider::{OpContext, Provider};

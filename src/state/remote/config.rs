@@ -161,11 +161,23 @@ pub const GCS_ARGUMENTS: &[&str] = &[
     "lock_stale_after_seconds",
 ];
 
+/// The arguments of Terraform's pg backend gantry reads, and its own
+/// `lock_stale_after_seconds`.
+pub const PG_ARGUMENTS: &[&str] = &[
+    "conn_str",
+    "schema_name",
+    "skip_schema_creation",
+    "skip_table_creation",
+    "skip_index_creation",
+    "lock_stale_after_seconds",
+];
+
 /// The arguments a backend kind takes, flattened (`endpoints.s3`).
 pub fn known_arguments(kind: &str) -> Option<&'static [&'static str]> {
     match kind {
         "s3" => Some(S3_ARGUMENTS),
         "gcs" => Some(GCS_ARGUMENTS),
+        "pg" => Some(PG_ARGUMENTS),
         "local" => Some(&[]),
         _ => None,
     }

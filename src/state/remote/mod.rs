@@ -62,7 +62,7 @@ pub use config::{parse_overrides, resolve, Recorded, BACKEND_FILE};
 pub use session::RemoteSession;
 
 /// The backend kinds with a remote store in this build.
-pub const REMOTE_KINDS: &[&str] = &["s3", "gcs"];
+pub const REMOTE_KINDS: &[&str] = &["s3", "gcs", "pg"];
 
 /// The objects of one workspace's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +104,8 @@ enum WorkspaceLayout {
     S3 { prefix: String, key: String },
     /// Cloud Storage: `<prefix>/<workspace>.tfstate` for every workspace.
     Gcs { prefix: String },
+    /// PostgreSQL: a row per workspace.
+    Pg,
 }
 
 impl WorkspaceLayout {
@@ -112,6 +114,7 @@ impl WorkspaceLayout {
         match self {
             WorkspaceLayout::S3 { prefix, .. } => format!("{prefix}/"),
             WorkspaceLayout::Gcs { prefix } => gcs_object(prefix, ""),
+            WorkspaceLayout::Pg => gantry_pgstore::STATES.to_owned(),
         }
     }
 
@@ -122,6 +125,7 @@ impl WorkspaceLayout {
         let name = match self {
             WorkspaceLayout::S3 { key, .. } => rest.strip_suffix(&format!("/{key}"))?,
             WorkspaceLayout::Gcs { .. } => rest.strip_suffix(GCS_STATE_SUFFIX)?,
+            WorkspaceLayout::Pg => rest,
         };
         (!name.is_empty() && !name.contains('/') && name != crate::state::workspace::DEFAULT)
             .then(|| name.to_owned())
@@ -162,6 +166,7 @@ impl Remote {
         let (store, keys, layout) = match settings.kind.as_str() {
             "s3" => s3(settings, workspace, &rt)?,
             "gcs" => gcs(settings, workspace)?,
+            "pg" => pg(settings, workspace, &rt)?,
             other => {
                 return Err(format!(
                     "state backend `{other}` is not supported by this version of gantry (supported: local, {})",
@@ -395,6 +400,47 @@ fn gcs(settings: &BackendSettings, workspace: &str) -> Result<Connected, String>
 #[cfg(not(feature = "gcp"))]
 fn gcs(_: &BackendSettings, _: &str) -> Result<Connected, String> {
     Err("this build of gantry has no Google Cloud support (built without the `gcp` feature), so it cannot use `backend \"gcs\"`".into())
+}
+
+/// The rows of `workspace` in a pg backend's schema.
+pub fn pg_keys(workspace: &str) -> Keys {
+    Keys {
+        state: format!("{}{workspace}", gantry_pgstore::STATES),
+        lock: format!("{}{workspace}", gantry_pgstore::LOCKS),
+        journal: format!("{}{workspace}/", gantry_pgstore::JOURNAL),
+    }
+}
+
+fn pg(
+    settings: &BackendSettings,
+    workspace: &str,
+    rt: &BackendRuntime,
+) -> Result<Connected, String> {
+    use gantry_pgstore::{PgSettings, PgStore};
+    check_known(settings, config::PG_ARGUMENTS)?;
+    let pg = PgSettings {
+        conn_str: settings.get("conn_str").map(str::to_owned),
+        schema_name: settings.get("schema_name").map(str::to_owned).or_else(|| {
+            std::env::var("PG_SCHEMA_NAME")
+                .ok()
+                .filter(|s| !s.is_empty())
+        }),
+        skip_schema_creation: settings.bool("skip_schema_creation")?.unwrap_or(false),
+        skip_table_creation: settings.bool("skip_table_creation")?.unwrap_or(false),
+    };
+    // Accepted for Terraform's sake: gantry's tables need no index beyond their keys.
+    settings.bool("skip_index_creation")?;
+    let runtime = match &rt.0 {
+        Some(rt) => rt,
+        None => return Err("the backend runtime is gone".into()),
+    };
+    // The session (and the advisory lock it will hold) lives on the backend's runtime.
+    let store = runtime.block_on(PgStore::connect(&pg))?;
+    Ok((
+        Arc::new(store),
+        pg_keys(workspace),
+        Some(WorkspaceLayout::Pg),
+    ))
 }
 
 /// An argument gantry does not know is an error: silently ignoring `sse_customer_key` or a
