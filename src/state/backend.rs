@@ -1,7 +1,7 @@
 //! The stack's `backend "<kind>" { }` block: where its state lives. `local` (state in
 //! `.gantry/` next to the stack, also without a block) and the remote kinds of
 //! [`super::remote`]. Any other kind, or an argument a kind does not take, is an error,
-//! never silently replaced by local state: a team that wrote `backend "gcs"` expects to
+//! never silently replaced by local state: a team that wrote `backend "azurerm"` expects to
 //! share state and lock it, and quietly keeping it on one laptop would break that.
 
 use super::remote::config::{block_settings, known_arguments};

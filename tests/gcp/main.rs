@@ -11,6 +11,7 @@ mod example;
 mod filestore;
 mod gke;
 mod iam;
+mod kms;
 mod network;
 mod recovery;
 mod remote_state;

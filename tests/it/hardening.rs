@@ -305,13 +305,14 @@ fn a_backend_gantry_does_not_implement_is_an_error() {
     write(
         dir,
         "main.hcl",
-        "terraform {\n  backend \"gcs\" {\n    bucket = \"tfstate\"\n    prefix = \"llm\"\n  }\n}\nresource \"gantry_data\" \"x\" {}\n",
+        "terraform {\n  backend \"consul\" {\n    address = \"consul.example.com\"\n    path    = \"llm\"\n  }\n}\nresource \"gantry_data\" \"x\" {}\n",
     );
     for args in [&["validate", "."][..], &["plan", "--sim", "."][..]] {
         let run = gantry(dir, args);
         assert_eq!(run.code, 1, "{}", run.transcript());
         assert!(
-            run.stderr.contains("state backend `gcs` is not supported"),
+            run.stderr
+                .contains("state backend `consul` is not supported"),
             "{}",
             run.stderr
         );

@@ -18,6 +18,7 @@ mod quota;
 mod resources;
 mod settings;
 mod sim_model;
+pub mod state_keys;
 pub mod state_store;
 mod storage_json;
 mod wire;

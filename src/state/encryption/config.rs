@@ -20,7 +20,9 @@
 //!
 //! Values are constants: the block is needed before any variable can be read.
 
-use super::seal::{AwsKms, KeyProvider, Pbkdf2, DEFAULT_ITERATIONS, MIN_PASSPHRASE};
+use super::seal::{
+    GcpKey, KeyProvider, KmsKey, KmsService, Pbkdf2, DEFAULT_ITERATIONS, MIN_PASSPHRASE,
+};
 use super::{Method, Target};
 use crate::config::model::span_of;
 use crate::diagnostics::{Diagnostic, FileId};
@@ -188,7 +190,56 @@ impl Blocks {
                 self.providers.insert(
                     format!("key_provider.aws_kms.{name}"),
                     (
-                        KeyProvider::AwsKms(AwsKms::new(format!("aws_kms.{name}"), key_id, region)),
+                        KeyProvider::Kms(KmsKey::new(
+                            format!("aws_kms.{name}"),
+                            KmsService::Aws { key_id, region },
+                        )),
+                        origin,
+                        span,
+                    ),
+                );
+            }
+            ("key_provider", [kind, name]) if kind == "gcp_kms" => {
+                const ARGUMENTS: &[&str] = &[
+                    "kms_encryption_key",
+                    "key_length",
+                    "credentials",
+                    "access_token",
+                    "kms_custom_endpoint",
+                ];
+                for key in attrs.keys() {
+                    if !ARGUMENTS.contains(key) {
+                        return Err(error(origin, span, format!("unsupported argument `{key}` in `key_provider \"gcp_kms\"` (supported: {})", ARGUMENTS.join(", "))));
+                    }
+                }
+                let key_name = attrs.get("kms_encryption_key").and_then(|e| string(e)).ok_or_else(|| {
+                    error(origin, span.clone(), format!("`key_provider \"gcp_kms\" \"{name}\"` needs `kms_encryption_key` (projects/P/locations/L/keyRings/R/cryptoKeys/K)"))
+                })?;
+                if !crate::state::encryption::seal::is_crypto_key_name(&key_name) {
+                    return Err(error(origin, span, format!("`kms_encryption_key` must be a CryptoKey's name, projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY (got `{key_name}`)")));
+                }
+                if let Some(length) = attrs.get("key_length") {
+                    let is_32 = matches!(length, Expression::Number(n) if n.value().as_u64() == Some(32));
+                    if !is_32 {
+                        return Err(error(origin, span, "`key_length` must be 32 (the 256-bit key of aes_gcm)".into()));
+                    }
+                }
+                let optional = |arg: &str| -> Result<Option<String>, Diagnostic> {
+                    match attrs.get(arg) {
+                        None => Ok(None),
+                        Some(e) => string(e).map(Some).ok_or_else(|| error(origin, span.clone(), format!("`{arg}` must be a string"))),
+                    }
+                };
+                let key = GcpKey {
+                    key_name,
+                    credentials: optional("credentials")?,
+                    access_token: optional("access_token")?,
+                    endpoint: optional("kms_custom_endpoint")?,
+                };
+                self.providers.insert(
+                    format!("key_provider.gcp_kms.{name}"),
+                    (
+                        KeyProvider::Kms(KmsKey::new(format!("gcp_kms.{name}"), KmsService::Gcp(key))),
                         origin,
                         span,
                     ),
@@ -198,7 +249,7 @@ impl Blocks {
                 return Err(error(
                     origin,
                     span,
-                    format!("key provider `{kind}` is not supported by this version of gantry (supported: pbkdf2, aws_kms)"),
+                    format!("key provider `{kind}` is not supported by this version of gantry (supported: pbkdf2, aws_kms, gcp_kms)"),
                 ))
             }
             ("method", [kind, name]) if kind == "aes_gcm" => {

@@ -90,18 +90,51 @@ impl Pbkdf2 {
     }
 }
 
-/// An `aws_kms` key provider: one data key per run from `GenerateDataKey`, its encrypted
-/// copy in every envelope, `Decrypt` to read.
+/// A cloud KMS key provider (`aws_kms`, `gcp_kms`): one data key per run, its wrapped copy
+/// in every envelope, unwrapped by the KMS to read.
 #[derive(Clone)]
-pub struct AwsKms {
-    /// `aws_kms.NAME`.
+pub struct KmsKey {
+    /// `aws_kms.NAME`, `gcp_kms.NAME`.
     pub name: String,
-    pub key_id: String,
-    pub region: Option<String>,
+    pub service: KmsService,
     /// Plain data keys by their encrypted copy.
     cache: Arc<Mutex<HashMap<Vec<u8>, [u8; 32]>>>,
     /// This run's data key and its encrypted copy.
     write: Arc<Mutex<Option<DataKey>>>,
+}
+
+/// Which KMS holds the key that wraps the data keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KmsService {
+    /// AWS KMS: `GenerateDataKey` makes the data key, `Decrypt` unwraps it.
+    Aws {
+        key_id: String,
+        region: Option<String>,
+    },
+    /// Cloud KMS: the data key is made here, `cryptoKeys.encrypt` wraps it and
+    /// `cryptoKeys.decrypt` unwraps it.
+    Gcp(GcpKey),
+}
+
+/// Whether `name` has the shape of a CryptoKey's resource name.
+pub fn is_crypto_key_name(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('/').collect();
+    parts.len() == 8
+        && parts[0] == "projects"
+        && parts[2] == "locations"
+        && parts[4] == "keyRings"
+        && parts[6] == "cryptoKeys"
+        && parts.iter().all(|p| !p.is_empty())
+}
+
+/// A `key_provider "gcp_kms"` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GcpKey {
+    /// `projects/P/locations/L/keyRings/R/cryptoKeys/K`.
+    pub key_name: String,
+    pub credentials: Option<String>,
+    pub access_token: Option<String>,
+    pub endpoint: Option<String>,
 }
 
 /// An encrypted data key and its plaintext.
@@ -111,21 +144,20 @@ type DataKey = (Vec<u8>, [u8; 32]);
 /// by someone who can write the store, to stall every read) is refused.
 const MAX_ITERATIONS: u32 = 10_000_000;
 
-impl std::fmt::Debug for AwsKms {
+impl std::fmt::Debug for KmsKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AwsKms")
+        f.debug_struct("KmsKey")
             .field("name", &self.name)
-            .field("key_id", &self.key_id)
+            .field("service", &self.service)
             .finish_non_exhaustive()
     }
 }
 
-impl AwsKms {
-    pub fn new(name: String, key_id: String, region: Option<String>) -> AwsKms {
-        AwsKms {
+impl KmsKey {
+    pub fn new(name: String, service: KmsService) -> KmsKey {
+        KmsKey {
             name,
-            key_id,
-            region,
+            service,
             cache: Arc::default(),
             write: Arc::default(),
         }
@@ -136,8 +168,19 @@ impl AwsKms {
         if let Some((blob, key)) = &*write {
             return Ok((*key, blob.clone()));
         }
-        let (plain, blob) =
-            kms_generate(self.region.as_deref(), &self.key_id).map_err(SealError::KeyProvider)?;
+        let (plain, blob) = match &self.service {
+            KmsService::Aws { key_id, region } => {
+                aws_generate(region.as_deref(), key_id).map_err(SealError::KeyProvider)?
+            }
+            KmsService::Gcp(key) => {
+                let mut plain = vec![0u8; 32];
+                SystemRandom::new()
+                    .fill(&mut plain)
+                    .map_err(|_| SealError::Random)?;
+                let blob = gcp_encrypt(key, &plain).map_err(SealError::KeyProvider)?;
+                (plain, blob)
+            }
+        };
         let key = data_key(plain)?;
         *write = Some((blob.clone(), key));
         Ok((key, blob))
@@ -148,8 +191,12 @@ impl AwsKms {
         if let Some(key) = cache.get(blob) {
             return Ok(*key);
         }
-        let key =
-            data_key(kms_decrypt(self.region.as_deref(), blob).map_err(SealError::KeyProvider)?)?;
+        let plain = match &self.service {
+            KmsService::Aws { region, .. } => aws_decrypt(region.as_deref(), blob),
+            KmsService::Gcp(key) => gcp_decrypt(key, blob),
+        }
+        .map_err(SealError::KeyProvider)?;
+        let key = data_key(plain)?;
         cache.insert(blob.to_vec(), key);
         Ok(key)
     }
@@ -162,22 +209,22 @@ fn data_key(plain: Vec<u8>) -> Result<[u8; 32], SealError> {
 }
 
 #[cfg(feature = "aws")]
-fn kms_generate(region: Option<&str>, key_id: &str) -> Result<(Vec<u8>, Vec<u8>), String> {
+fn aws_generate(region: Option<&str>, key_id: &str) -> Result<(Vec<u8>, Vec<u8>), String> {
     gantry_aws::state_keys::generate_data_key_blocking(region, key_id)
 }
 
 #[cfg(feature = "aws")]
-fn kms_decrypt(region: Option<&str>, blob: &[u8]) -> Result<Vec<u8>, String> {
+fn aws_decrypt(region: Option<&str>, blob: &[u8]) -> Result<Vec<u8>, String> {
     gantry_aws::state_keys::decrypt_data_key_blocking(region, blob)
 }
 
 #[cfg(not(feature = "aws"))]
-fn kms_generate(_: Option<&str>, _: &str) -> Result<(Vec<u8>, Vec<u8>), String> {
+fn aws_generate(_: Option<&str>, _: &str) -> Result<(Vec<u8>, Vec<u8>), String> {
     Err(NO_AWS.into())
 }
 
 #[cfg(not(feature = "aws"))]
-fn kms_decrypt(_: Option<&str>, _: &[u8]) -> Result<Vec<u8>, String> {
+fn aws_decrypt(_: Option<&str>, _: &[u8]) -> Result<Vec<u8>, String> {
     Err(NO_AWS.into())
 }
 
@@ -185,19 +232,53 @@ fn kms_decrypt(_: Option<&str>, _: &[u8]) -> Result<Vec<u8>, String> {
 const NO_AWS: &str =
     "this build has no AWS support (the `aws` feature), so it cannot use `aws_kms`";
 
+#[cfg(feature = "gcp")]
+fn gcp_settings(key: &GcpKey) -> gantry_gcp::state_keys::GcpKmsSettings {
+    gantry_gcp::state_keys::GcpKmsSettings {
+        key_name: key.key_name.clone(),
+        credentials: key.credentials.clone(),
+        access_token: key.access_token.clone(),
+        endpoint: key.endpoint.clone(),
+    }
+}
+
+#[cfg(feature = "gcp")]
+fn gcp_encrypt(key: &GcpKey, plain: &[u8]) -> Result<Vec<u8>, String> {
+    gantry_gcp::state_keys::encrypt_blocking(&gcp_settings(key), plain)
+}
+
+#[cfg(feature = "gcp")]
+fn gcp_decrypt(key: &GcpKey, blob: &[u8]) -> Result<Vec<u8>, String> {
+    gantry_gcp::state_keys::decrypt_blocking(&gcp_settings(key), blob)
+}
+
+#[cfg(not(feature = "gcp"))]
+fn gcp_encrypt(_: &GcpKey, _: &[u8]) -> Result<Vec<u8>, String> {
+    Err(NO_GCP.into())
+}
+
+#[cfg(not(feature = "gcp"))]
+fn gcp_decrypt(_: &GcpKey, _: &[u8]) -> Result<Vec<u8>, String> {
+    Err(NO_GCP.into())
+}
+
+#[cfg(not(feature = "gcp"))]
+const NO_GCP: &str =
+    "this build has no Google Cloud support (the `gcp` feature), so it cannot use `gcp_kms`";
+
 /// Where a method's keys come from.
 #[derive(Debug, Clone)]
 pub enum KeyProvider {
     Pbkdf2(Pbkdf2),
-    AwsKms(AwsKms),
+    Kms(KmsKey),
 }
 
 impl KeyProvider {
-    /// `pbkdf2.NAME`, `aws_kms.NAME`: recorded in every envelope.
+    /// `pbkdf2.NAME`, `aws_kms.NAME`, `gcp_kms.NAME`: recorded in every envelope.
     pub fn name(&self) -> &str {
         match self {
             KeyProvider::Pbkdf2(p) => &p.name,
-            KeyProvider::AwsKms(k) => &k.name,
+            KeyProvider::Kms(k) => &k.name,
         }
     }
 
@@ -208,7 +289,7 @@ impl KeyProvider {
                 let salt = p.salt_for_writing()?;
                 Ok((p.key(&salt, p.iterations)?, B64.encode(&salt), p.iterations))
             }
-            KeyProvider::AwsKms(k) => {
+            KeyProvider::Kms(k) => {
                 let (key, blob) = k.key_for_writing()?;
                 Ok((key, B64.encode(blob), 0))
             }
@@ -224,7 +305,7 @@ impl KeyProvider {
                 "the envelope asks for more PBKDF2 iterations than gantry ever writes",
             )),
             KeyProvider::Pbkdf2(p) => p.key(&bytes, iterations),
-            KeyProvider::AwsKms(k) => k.key_for_reading(&bytes),
+            KeyProvider::Kms(k) => k.key_for_reading(&bytes),
         }
     }
 }

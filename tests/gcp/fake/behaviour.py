@@ -657,3 +657,57 @@ def gke_fault(fault, location, obj):
                    f"Current errors: [QUOTA_EXCEEDED]: Quota '{metric}' exceeded. Limit: "
                    f"{fault.get('limit', 8.0)} in region {region_of(location)}.")
     return None
+
+
+# --- Cloud KMS -----------------------------------------------------------------------------
+#
+# What `cryptoKeys.encrypt` and `:decrypt` do is the service's secret; the documents give
+# only the shapes. The fake wraps with a secret of each key (made when the key is first
+# used): a keystream from SHA-256 and an HMAC tag, so a ciphertext opens only with the key
+# that made it, and a changed byte or another key fails as Cloud KMS fails them.
+
+_KMS_SECRETS = {}
+
+
+def _kms_stream(secret, nonce, length):
+    import hashlib
+    out = b""
+    counter = 0
+    while len(out) < length:
+        out += hashlib.sha256(secret + nonce + counter.to_bytes(8, "big")).digest()
+        counter += 1
+    return out[:length]
+
+
+def kms_crypt(verb, key_name, key, body):
+    """The answer of `cryptoKeys.encrypt` or `:decrypt` with `key` (the CryptoKey)."""
+    import base64
+    import hashlib
+    import hmac
+    import os
+    if key.get("purpose", "ENCRYPT_DECRYPT") != "ENCRYPT_DECRYPT":
+        raise _kms_refuse(f"Operation requires purpose ENCRYPT_DECRYPT but key has purpose {key.get('purpose')}.")
+    secret = _KMS_SECRETS.setdefault(key_name, os.urandom(32))
+    version = f"{key_name}/cryptoKeyVersions/1"
+    if verb == "encrypt":
+        plain = base64.b64decode(body.get("plaintext") or "")
+        nonce = os.urandom(16)
+        sealed = bytes(a ^ b for a, b in zip(plain, _kms_stream(secret, nonce, len(plain))))
+        tag = hmac.new(secret, nonce + sealed, hashlib.sha256).digest()
+        return {"name": version, "ciphertext": base64.b64encode(b"FK1" + nonce + sealed + tag).decode(),
+                "verifiedPlaintextCrc32c": False, "verifiedAdditionalAuthenticatedDataCrc32c": False,
+                "protectionLevel": "SOFTWARE"}
+    blob = base64.b64decode(body.get("ciphertext") or "")
+    nonce, sealed, tag = blob[3:19], blob[19:-32], blob[-32:]
+    if not blob.startswith(b"FK1") or len(blob) < 51 or not hmac.compare_digest(
+            tag, hmac.new(secret, nonce + sealed, hashlib.sha256).digest()):
+        raise _kms_refuse("Decryption failed: verify that 'name' refers to the correct CryptoKey.")
+    plain = bytes(a ^ b for a, b in zip(sealed, _kms_stream(secret, nonce, len(sealed))))
+    return {"plaintext": base64.b64encode(plain).decode(), "usedPrimary": True,
+            "protectionLevel": "SOFTWARE"}
+
+
+def _kms_refuse(message):
+    from errors import HttpError
+    return HttpError(400, "badRequest", message)
+

@@ -69,6 +69,10 @@ class ResourceCall:
             return self.patch()
         if m.verb in ("stop", "start") and m.api.name == "notebooks":
             return self.power(m.verb)
+        if m.verb in ("encrypt", "decrypt") and m.api.name == "cloudkms":
+            self.raise_call_fault(self.cloud.fault_for(m.id, {"zone": self.location}))
+            key = self.get(self.path)
+            return 200, behaviour.kms_crypt(m.verb, self.path, key, self.body)
         raise HttpError(400, "badRequest", f"the fake does not implement {m.id}")
 
     # --- objects ---------------------------------------------------------------------

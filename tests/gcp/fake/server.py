@@ -14,7 +14,7 @@ buckets (storage_api.py: synchronous, merge patches). The little it knows beyond
 computes, how a stockout reads, which zones offer which TPU slices) is in behaviour.py,
 by method id.
 
-    python tests/gcp/fake/server.py --project gantry-test [--apis compute.v1,tpu.v2,iam.v1,cloudresourcemanager.v3,file.v1,notebooks.v2,container.v1,storage.v1] [--port 0]
+    python tests/gcp/fake/server.py --project gantry-test [--apis compute.v1,tpu.v2,iam.v1,cloudresourcemanager.v3,file.v1,notebooks.v2,container.v1,storage.v1,cloudkms.v1] [--port 0]
 
 prints `READY <port>` once listening. Admin calls (no auth):
     POST /_fake/config  {"operation_seconds": 2.0}
@@ -698,7 +698,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", action="append", required=True)
     parser.add_argument("--apis", default="compute.v1,tpu.v2,iam.v1,cloudresourcemanager.v3,"
-                        "file.v1,notebooks.v2,container.v1,storage.v1")
+                        "file.v1,notebooks.v2,container.v1,storage.v1,cloudkms.v1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--operation-seconds", type=float, default=0.0)
     parser.add_argument("--timings", default=None,

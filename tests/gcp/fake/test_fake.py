@@ -555,5 +555,35 @@ class StorageContract(unittest.TestCase):
         self.assertEqual(full.exception.resp.status, 409)
 
 
+class KmsContract(unittest.TestCase):
+    def setUp(self):
+        self.server = FakeServer()
+        self.kms = self.server.client("cloudkms", "v1")
+
+    def tearDown(self):
+        self.server.stop()
+
+    def test_a_ciphertext_opens_only_with_the_key_that_made_it(self):
+        import base64
+        rings = self.kms.projects().locations().keyRings()
+        parent = f"projects/{PROJECT}/locations/global"
+        ring = rings.create(parent=parent, keyRingId="state", body={}).execute()
+        keys = rings.cryptoKeys()
+        one = keys.create(parent=ring["name"], cryptoKeyId="one", body={"purpose": "ENCRYPT_DECRYPT"}).execute()
+        two = keys.create(parent=ring["name"], cryptoKeyId="two", body={"purpose": "ENCRYPT_DECRYPT"}).execute()
+        secret = base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
+        wrapped = keys.encrypt(name=one["name"], body={"plaintext": secret}).execute()
+        self.assertNotIn(secret, wrapped["ciphertext"])
+        self.assertTrue(wrapped["name"].startswith(one["name"] + "/cryptoKeyVersions/"))
+        opened = keys.decrypt(name=one["name"], body={"ciphertext": wrapped["ciphertext"]}).execute()
+        self.assertEqual(opened["plaintext"], secret)
+        with self.assertRaises(HttpError) as other:
+            keys.decrypt(name=two["name"], body={"ciphertext": wrapped["ciphertext"]}).execute()
+        self.assertEqual(other.exception.resp.status, 400)
+        with self.assertRaises(HttpError) as missing:
+            keys.encrypt(name=ring["name"] + "/cryptoKeys/absent", body={"plaintext": secret}).execute()
+        self.assertEqual(missing.exception.resp.status, 404)
+
+
 if __name__ == "__main__":
     unittest.main()
