@@ -27,12 +27,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# proxy TARGET LATENCY -> PROXY_PORT
+# proxy TARGET LATENCY -> PROXY_PORT (a background process, not a second coprocess beside
+# moto's)
 proxy() {
-  coproc PROXY { exec "$PY" bench/latency_proxy.py --target "$1" --latency-ms "$2"; }
-  read -r line <&"${PROXY[0]}"
-  PROXY_PORT="${line#ready }"
-  PIDS+=("$PROXY_PID")
+  local ready
+  ready=$(mktemp)
+  "$PY" bench/latency_proxy.py --target "$1" --latency-ms "$2" >"$ready" &
+  PIDS+=($!)
+  until grep -q '^ready ' "$ready"; do sleep 0.05; done
+  PROXY_PORT=$(sed -n 's/^ready //p' "$ready")
+  rm -f "$ready"
 }
 
 stack() { # dir, backend block (may be empty)

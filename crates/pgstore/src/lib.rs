@@ -32,11 +32,13 @@ use gantry_provider::{
     async_trait, error_chain, ObjectStore, Precondition, StoreError, StoredObject, Version,
 };
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Config, NoTls, Row, Statement};
 
 /// The key of a workspace's state: `states/<workspace>`.
 pub const STATES: &str = "states/";
@@ -67,6 +69,8 @@ pub struct PgStore {
     /// The advisory locks this session holds (a second `pg_try_advisory_lock` of a held
     /// key would stack, needing two unlocks).
     held: Mutex<HashSet<i64>>,
+    /// Statements prepared on this session, by their text.
+    statements: tokio::sync::Mutex<HashMap<String, Statement>>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -255,6 +259,7 @@ impl PgStore {
             schema: quote_ident(&schema),
             location,
             held: Mutex::new(HashSet::new()),
+            statements: tokio::sync::Mutex::default(),
         };
         store
             .create_tables(settings)
@@ -294,6 +299,57 @@ CREATE TABLE IF NOT EXISTS {s}.state_locks (name text PRIMARY KEY, body text NOT
             .map_err(|e| error_chain(&e))
     }
 
+    /// A prepared statement of `sql`, prepared once per session: a statement is then one
+    /// round trip instead of two (parse, then execute), which is most of the cost when the
+    /// database is far away.
+    async fn prepared(&self, sql: &str) -> Result<Statement, tokio_postgres::Error> {
+        if let Some(statement) = self.statements.lock().await.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql).await?;
+        self.statements
+            .lock()
+            .await
+            .insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    async fn query_opt_cached(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, tokio_postgres::Error> {
+        let statement = self.prepared(sql).await?;
+        self.client.query_opt(&statement, params).await
+    }
+
+    async fn query_one_cached(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Row, tokio_postgres::Error> {
+        let statement = self.prepared(sql).await?;
+        self.client.query_one(&statement, params).await
+    }
+
+    async fn query_cached(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, tokio_postgres::Error> {
+        let statement = self.prepared(sql).await?;
+        self.client.query(&statement, params).await
+    }
+
+    async fn execute_cached(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, tokio_postgres::Error> {
+        let statement = self.prepared(sql).await?;
+        self.client.execute(&statement, params).await
+    }
+
     fn holds(&self, key: i64) -> bool {
         self.held
             .lock()
@@ -321,7 +377,7 @@ CREATE TABLE IF NOT EXISTS {s}.state_locks (name text PRIMARY KEY, body text NOT
         column: &str,
         name: &str,
         seq: Option<i64>,
-        value: &(dyn tokio_postgres::types::ToSql + Sync),
+        value: &(dyn ToSql + Sync),
         condition: &Precondition,
     ) -> Result<Option<i64>, tokio_postgres::Error> {
         let s = &self.schema;
@@ -337,14 +393,14 @@ CREATE TABLE IF NOT EXISTS {s}.state_locks (name text PRIMARY KEY, body text NOT
                     "INSERT INTO {s}.{table} ({key_cols}, {column}, version) VALUES ({key_values}, $2, {next}) \
                      ON CONFLICT {conflict} DO UPDATE SET {column} = EXCLUDED.{column}, version = EXCLUDED.version RETURNING version"
                 );
-                self.query_opt(&sql, name, value, seq, None).await?
+                self.query_row(&sql, name, value, seq, None).await?
             }
             Precondition::Absent => {
                 let sql = format!(
                     "INSERT INTO {s}.{table} ({key_cols}, {column}, version) VALUES ({key_values}, $2, {next}) \
                      ON CONFLICT {conflict} DO NOTHING RETURNING version"
                 );
-                self.query_opt(&sql, name, value, seq, None).await?
+                self.query_row(&sql, name, value, seq, None).await?
             }
             Precondition::Matches(v) => {
                 let Some(v) = version_number(v) else {
@@ -354,28 +410,28 @@ CREATE TABLE IF NOT EXISTS {s}.state_locks (name text PRIMARY KEY, body text NOT
                 let sql = format!(
                     "UPDATE {s}.{table} SET {column} = $2, version = {next} WHERE {key_match} AND version = {version_param} RETURNING version"
                 );
-                self.query_opt(&sql, name, value, seq, Some(v)).await?
+                self.query_row(&sql, name, value, seq, Some(v)).await?
             }
         };
         Ok(row.map(|r| r.get::<_, i64>(0)))
     }
 
-    async fn query_opt(
+    async fn query_row(
         &self,
         sql: &str,
         name: &str,
-        value: &(dyn tokio_postgres::types::ToSql + Sync),
+        value: &(dyn ToSql + Sync),
         seq: Option<i64>,
         version: Option<i64>,
     ) -> Result<Option<tokio_postgres::Row>, tokio_postgres::Error> {
-        let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&name, value];
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&name, value];
         if let Some(seq) = &seq {
             params.push(seq);
         }
         if let Some(version) = &version {
             params.push(version);
         }
-        self.client.query_opt(sql, &params).await
+        self.query_opt_cached(sql, &params).await
     }
 
     /// Takes the advisory lock of `workspace` if no other session holds it.
@@ -385,8 +441,7 @@ CREATE TABLE IF NOT EXISTS {s}.state_locks (name text PRIMARY KEY, body text NOT
             return Ok(true);
         }
         let row = self
-            .client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+            .query_one_cached("SELECT pg_try_advisory_lock($1)", &[&key])
             .await?;
         let got: bool = row.get(0);
         if got {
@@ -406,17 +461,15 @@ CREATE TABLE IF NOT EXISTS {s}.state_locks (name text PRIMARY KEY, body text NOT
              AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
              AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 1 \
              AND pid <> pg_backend_pid()";
-        self.client
-            .execute(
-                &format!("SELECT pg_terminate_backend(pid) {holders}"),
-                &[&high, &low],
-            )
-            .await?;
+        self.execute_cached(
+            &format!("SELECT pg_terminate_backend(pid) {holders}"),
+            &[&high, &low],
+        )
+        .await?;
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let row = self
-                .client
-                .query_one(&format!("SELECT count(*) {holders}"), &[&high, &low])
+                .query_one_cached(&format!("SELECT count(*) {holders}"), &[&high, &low])
                 .await?;
             if row.get::<_, i64>(0) == 0 || Instant::now() >= deadline {
                 return Ok(());
@@ -435,23 +488,17 @@ impl ObjectStore for PgStore {
     async fn get(&self, key: &str) -> Result<Option<StoredObject>, StoreError> {
         let s = &self.schema;
         let row = match parse_key(key) {
-            Some(Key::State(ws)) => self
-                .client
-                .query_opt(
+            Some(Key::State(ws)) => self.query_opt_cached(
                     &format!("SELECT convert_to(data, 'UTF8'), version FROM {s}.states WHERE name = $1 AND data IS NOT NULL"),
                     &[&ws],
                 )
                 .await,
-            Some(Key::Lock(ws)) => self
-                .client
-                .query_opt(
+            Some(Key::Lock(ws)) => self.query_opt_cached(
                     &format!("SELECT convert_to(body, 'UTF8'), version FROM {s}.state_locks WHERE name = $1"),
                     &[&ws],
                 )
                 .await,
-            Some(Key::Segment(ws, seq)) => self
-                .client
-                .query_opt(
+            Some(Key::Segment(ws, seq)) => self.query_opt_cached(
                     &format!("SELECT data, version FROM {s}.state_journal WHERE name = $1 AND seq = $2"),
                     &[&ws, &seq],
                 )
@@ -543,7 +590,7 @@ impl ObjectStore for PgStore {
             ),
             None => return Err(unknown_key("delete", key)),
         };
-        let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&name];
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&name];
         let mut sql = sql;
         if let Some(seq) = &seq {
             params.push(seq);
@@ -553,8 +600,7 @@ impl ObjectStore for PgStore {
             params.push(v);
         }
         let deleted = self
-            .client
-            .execute(&sql, &params)
+            .execute_cached(&sql, &params)
             .await
             .map_err(|e| failed("delete", key, &e))?;
         if deleted == 0 && version.is_some() {
@@ -563,8 +609,7 @@ impl ObjectStore for PgStore {
         if let Some(Key::Lock(ws)) = parse_key(key) {
             let advisory = advisory_key(&self.schema, ws);
             if self.holds(advisory) {
-                self.client
-                    .execute("SELECT pg_advisory_unlock($1)", &[&advisory])
+                self.execute_cached("SELECT pg_advisory_unlock($1)", &[&advisory])
                     .await
                     .map_err(|e| failed("unlock", key, &e))?;
                 self.set_held(advisory, false);
@@ -585,38 +630,35 @@ impl ObjectStore for PgStore {
             let Some((ws, _)) = rest.rsplit_once('/') else {
                 return Ok(Vec::new());
             };
-            self.client
-                .query(
-                    &format!("SELECT seq FROM {s}.state_journal WHERE name = $1 ORDER BY seq"),
-                    &[&ws],
-                )
-                .await
-                .map_err(|e| failed("list", prefix, &e))?
-                .iter()
-                .map(|r| segment_key(ws, r.get(0)))
-                .collect()
+            self.query_cached(
+                &format!("SELECT seq FROM {s}.state_journal WHERE name = $1 ORDER BY seq"),
+                &[&ws],
+            )
+            .await
+            .map_err(|e| failed("list", prefix, &e))?
+            .iter()
+            .map(|r| segment_key(ws, r.get(0)))
+            .collect()
         } else if prefix.starts_with(STATES) || STATES.starts_with(prefix) {
-            self.client
-                .query(
-                    &format!("SELECT name FROM {s}.states WHERE data IS NOT NULL ORDER BY name"),
-                    &[],
-                )
-                .await
-                .map_err(|e| failed("list", prefix, &e))?
-                .iter()
-                .map(|r| format!("{STATES}{}", r.get::<_, String>(0)))
-                .collect()
+            self.query_cached(
+                &format!("SELECT name FROM {s}.states WHERE data IS NOT NULL ORDER BY name"),
+                &[],
+            )
+            .await
+            .map_err(|e| failed("list", prefix, &e))?
+            .iter()
+            .map(|r| format!("{STATES}{}", r.get::<_, String>(0)))
+            .collect()
         } else if prefix.starts_with(LOCKS) {
-            self.client
-                .query(
-                    &format!("SELECT name FROM {s}.state_locks ORDER BY name"),
-                    &[],
-                )
-                .await
-                .map_err(|e| failed("list", prefix, &e))?
-                .iter()
-                .map(|r| format!("{LOCKS}{}", r.get::<_, String>(0)))
-                .collect()
+            self.query_cached(
+                &format!("SELECT name FROM {s}.state_locks ORDER BY name"),
+                &[],
+            )
+            .await
+            .map_err(|e| failed("list", prefix, &e))?
+            .iter()
+            .map(|r| format!("{LOCKS}{}", r.get::<_, String>(0)))
+            .collect()
         } else {
             Vec::new()
         };
