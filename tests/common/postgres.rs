@@ -46,7 +46,23 @@ fn is_root() -> bool {
 }
 
 impl Postgres {
+    /// A server taking plain connections.
     pub fn start() -> Postgres {
+        Postgres::start_with(false)
+    }
+
+    /// A server taking TLS connections only, its certificate (for 127.0.0.1) signed by a CA
+    /// of the test's own, at [`Postgres::ca`].
+    pub fn start_tls() -> Postgres {
+        Postgres::start_with(true)
+    }
+
+    /// The PEM of the CA that signed a TLS server's certificate.
+    pub fn ca(&self) -> String {
+        self.dir.path().join("ca.pem").display().to_string()
+    }
+
+    fn start_with(tls: bool) -> Postgres {
         let bin = bin_dir();
         let dir = tempfile::tempdir().expect("temp dir");
         let root = is_root();
@@ -84,10 +100,22 @@ impl Postgres {
             "initdb failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let options = format!(
+        let mut options = format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
             pg.dir.path().display()
         );
+        if tls {
+            pg.make_certificates(root);
+            std::fs::write(
+                pg.dir.path().join("data/pg_hba.conf"),
+                "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n",
+            )
+            .expect("write pg_hba.conf");
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={dir}/server.crt -c ssl_key_file={dir}/server.key",
+                dir = pg.dir.path().display()
+            ));
+        }
         let log = pg.dir.path().join("server.log");
         let out = pg
             .as_server(&[
@@ -110,6 +138,82 @@ impl Postgres {
             std::fs::read_to_string(&log).unwrap_or_default()
         );
         pg
+    }
+
+    /// A CA and a server certificate for 127.0.0.1 signed by it, with openssl.
+    fn make_certificates(&self, root: bool) {
+        let dir = self.dir.path();
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(dir)
+                .output()
+                .expect("run openssl");
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n")
+            .expect("write san.ext");
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=gantry test CA",
+        ]);
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ]);
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+        ]);
+        let key = dir.join("server.key");
+        if root {
+            let status = Command::new("chown")
+                .args(["postgres:", key.to_str().expect("utf-8")])
+                .status()
+                .expect("chown");
+            assert!(status.success(), "chown server.key");
+        }
+        let status = Command::new("chmod")
+            .args(["600", key.to_str().expect("utf-8")])
+            .status()
+            .expect("chmod");
+        assert!(status.success(), "chmod server.key");
     }
 
     fn data(&self) -> String {

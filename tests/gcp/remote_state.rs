@@ -849,3 +849,48 @@ fn a_pg_lock_dies_with_its_runner_and_a_pg_backend_the_stack_cannot_use_fails_cl
         run.both()
     );
 }
+
+/// Over TLS the server's certificate is verified: trusted through `sslrootcert`, refused
+/// without it, and a server that takes TLS only refuses a plain connection, each with a
+/// clear error.
+#[test]
+fn a_pg_backend_over_tls_verifies_the_server_certificate() {
+    let fake = Fake::start(0.1);
+    let pg = Postgres::start_tls();
+    let backend = Backend::Postgres(&pg);
+    let with = |query: &str, body: &str| {
+        format!(
+            "terraform {{\n  backend \"pg\" {{\n    conn_str    = \"{}?{query}\"\n    schema_name = \"tls\"\n  }}\n}}\n{body}",
+            pg.url()
+        )
+    };
+    let stack = fake.stack();
+    stack.write(&with(
+        &format!("sslmode=verify-full&sslrootcert={}", pg.ca()),
+        &networks("tls", 1),
+    ));
+    ok(&stack.gantry(&["init"]), "init over TLS");
+    stack.apply();
+    assert_eq!(
+        state_networks(&backend.state("tls", "default")),
+        BTreeSet::from(["tls-0".to_owned()])
+    );
+    stack.assert_no_changes();
+
+    let other = fake.stack();
+    other.write(&with("sslmode=require", &networks("tls", 1)));
+    let untrusted = other.gantry(&["init"]);
+    assert_ne!(untrusted.code, 0, "{}", untrusted.both());
+    assert!(
+        untrusted.stderr.contains("sslrootcert"),
+        "{}",
+        untrusted.both()
+    );
+    other.write(&with("sslmode=disable", &networks("tls", 1)));
+    let plain = other.gantry(&["init"]);
+    assert_ne!(plain.code, 0, "{}", plain.both());
+    assert!(plain.stderr.contains("sslmode=require"), "{}", plain.both());
+
+    stack.destroy();
+    assert!(cloud_networks(&fake, "tls").is_empty());
+}

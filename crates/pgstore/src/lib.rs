@@ -27,6 +27,14 @@
 //! (`pg_terminate_backend`, which needs the same role or `pg_signal_backend`), so it can
 //! never write again. A lost connection is never silently reopened: the advisory lock went
 //! with it, and the run stops.
+//!
+//! # TLS
+//!
+//! Connections use TLS as `sslmode` says (tokio-postgres's default, `prefer`, uses it when
+//! the server offers it), over rustls, and the server's certificate is always verified,
+//! against the system's roots and `sslrootcert` (libpq's option, taken out of `conn_str`
+//! before tokio-postgres reads it, or PGSSLROOTCERT): a state store is not a place to accept
+//! any certificate.
 
 use gantry_provider::{
     async_trait, error_chain, ObjectStore, Precondition, StoreError, StoredObject, Version,
@@ -36,9 +44,10 @@ use std::collections::HashMap;
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use tokio_postgres::config::SslMode;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, Config, NoTls, Row, Statement};
+use tokio_postgres::{Client, Config, Row, Statement};
 
 /// The key of a workspace's state: `states/<workspace>`.
 pub const STATES: &str = "states/";
@@ -122,17 +131,20 @@ pub fn advisory_key(schema: &str, workspace: &str) -> i64 {
 }
 
 /// The connection settings: the block's `conn_str`, else PG_CONN_STR, else libpq's
-/// environment variables.
-fn config(conn_str: Option<&str>) -> Result<Config, String> {
+/// environment variables; and where to find the CA of the server's certificate
+/// (`sslrootcert`, else PGSSLROOTCERT).
+fn config(conn_str: Option<&str>) -> Result<(Config, Option<String>), String> {
     let from_env = std::env::var("PG_CONN_STR").ok().filter(|c| !c.is_empty());
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     if let Some(text) = conn_str.map(str::to_owned).or(from_env) {
+        let (text, root_cert) = take_tls_options(&text);
         // The string may hold a password: never repeat it in a message.
-        return text
+        let config = text
             .parse::<Config>()
-            .map_err(|e| format!("`conn_str` is not a PostgreSQL connection string: {e}"));
+            .map_err(|e| format!("`conn_str` is not a PostgreSQL connection string: {e}"))?;
+        return Ok((config, root_cert.or_else(|| var("PGSSLROOTCERT"))));
     }
     let mut config = Config::new();
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     config.host(var("PGHOST").as_deref().unwrap_or("localhost"));
     if let Some(port) = var("PGPORT") {
         let port = port
@@ -151,7 +163,97 @@ fn config(conn_str: Option<&str>) -> Result<Config, String> {
     if let Some(app) = var("PGAPPNAME") {
         config.application_name(&app);
     }
-    Ok(config)
+    match var("PGSSLMODE").as_deref() {
+        None => {}
+        Some("disable") => {
+            config.ssl_mode(SslMode::Disable);
+        }
+        Some("prefer" | "allow") => {
+            config.ssl_mode(SslMode::Prefer);
+        }
+        Some("require" | "verify-ca" | "verify-full") => {
+            config.ssl_mode(SslMode::Require);
+        }
+        Some(other) => return Err(format!("PGSSLMODE `{other}` is not a libpq sslmode")),
+    }
+    Ok((config, var("PGSSLROOTCERT")))
+}
+
+/// libpq's TLS options tokio-postgres does not parse, taken out of a connection string:
+/// `sslrootcert=PATH` is returned, `sslmode=verify-ca|verify-full` becomes `require`
+/// (gantry verifies the server's certificate in every mode that uses TLS).
+fn take_tls_options(text: &str) -> (String, Option<String>) {
+    let mut root_cert = None;
+    let mut keep = |pair: &str| -> Option<String> {
+        let (key, value) = pair.split_once('=')?;
+        match (key.trim(), value.trim()) {
+            ("sslrootcert", path) => {
+                root_cert = Some(path.trim_matches('\'').to_owned());
+                None
+            }
+            ("sslmode", "verify-ca" | "verify-full") => Some("sslmode=require".to_owned()),
+            _ => Some(pair.to_owned()),
+        }
+    };
+    if let Some((base, query)) = text
+        .split_once('?')
+        .filter(|_| text.starts_with("postgres://") || text.starts_with("postgresql://"))
+    {
+        let pairs: Vec<String> = query.split('&').filter_map(&mut keep).collect();
+        let cleaned = if pairs.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{}", pairs.join("&"))
+        };
+        return (cleaned, root_cert);
+    }
+    if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+        return (text.to_owned(), None);
+    }
+    let words: Vec<String> = text
+        .split_whitespace()
+        .filter_map(|w| {
+            if w.contains('=') {
+                keep(w)
+            } else {
+                Some(w.to_owned())
+            }
+        })
+        .collect();
+    (words.join(" "), root_cert)
+}
+
+/// The TLS of the connection: the server's certificate always verified, against the
+/// system's roots and the `sslrootcert` CA (a private CA, a cloud's server CA).
+fn tls(root_cert: Option<&str>) -> Result<tokio_postgres_rustls::MakeRustlsConnect, String> {
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        // A system root rustls cannot parse is skipped, as every TLS client does.
+        let _ = roots.add(cert);
+    }
+    if let Some(path) = root_cert {
+        let certs = rustls_pki_types::CertificateDer::pem_file_iter(path)
+            .map_err(|e| format!("cannot read sslrootcert `{path}`: {e}"))?;
+        let mut added = 0;
+        for cert in certs {
+            let cert = cert.map_err(|e| format!("sslrootcert `{path}`: {e}"))?;
+            roots
+                .add(cert)
+                .map_err(|e| format!("sslrootcert `{path}`: {e}"))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(format!("sslrootcert `{path}` holds no certificate"));
+        }
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("cannot set up TLS: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
 /// Where the state is, for messages: host, port, database and schema, never credentials.
@@ -234,19 +336,19 @@ impl PgStore {
             .clone()
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| DEFAULT_SCHEMA.to_owned());
-        let config = config(settings.conn_str.as_deref())?;
+        let (config, root_cert) = config(settings.conn_str.as_deref())?;
         let location = describe(&config, &schema);
-        let (client, connection) = config.connect(NoTls).await.map_err(|e| {
-            let tls = e.to_string().contains("TLS");
-            format!(
-                "cannot connect to {location}: {}{}",
-                error_chain(&e),
-                if tls {
-                    " (gantry's pg backend speaks plain connections only for now: use sslmode=disable on a trusted network, or a local TLS proxy)"
-                } else {
-                    ""
-                }
-            )
+        let tls = tls(root_cert.as_deref())?;
+        let (client, connection) = config.connect(tls).await.map_err(|e| {
+            let text = error_chain(&e);
+            let hint = if text.contains("certificate") || text.contains("Certificate") {
+                " (the server's certificate is not trusted: give its CA as `sslrootcert=PATH` in `conn_str` or PGSSLROOTCERT; gantry always verifies it)"
+            } else if text.contains("no encryption") || text.contains("SSL off") {
+                " (the server refuses plain connections: set sslmode=require)"
+            } else {
+                ""
+            };
+            format!("cannot connect to {location}: {text}{hint}")
         })?;
         let location_for_task = location.clone();
         tokio::spawn(async move {
@@ -697,6 +799,28 @@ mod tests {
     fn identifiers_are_quoted() {
         assert_eq!(quote_ident("team state"), "\"team state\"");
         assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+    }
+
+    #[test]
+    fn libpq_tls_options_are_taken_out_of_the_connection_string() {
+        assert_eq!(
+            take_tls_options("postgres://ci@db/infra?sslmode=verify-full&sslrootcert=/etc/ca.pem&application_name=g"),
+            (
+                "postgres://ci@db/infra?sslmode=require&application_name=g".to_owned(),
+                Some("/etc/ca.pem".to_owned())
+            )
+        );
+        assert_eq!(
+            take_tls_options("host=db user=ci sslrootcert='/etc/ca.pem' sslmode=verify-ca"),
+            (
+                "host=db user=ci sslmode=require".to_owned(),
+                Some("/etc/ca.pem".to_owned())
+            )
+        );
+        assert_eq!(
+            take_tls_options("postgres://ci@db/infra"),
+            ("postgres://ci@db/infra".to_owned(), None)
+        );
     }
 
     #[test]
