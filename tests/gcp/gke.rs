@@ -406,3 +406,49 @@ output "tpu_nodes" {
     assert_eq!(clusters(&fake), "[]");
     assert!(stack.state_addresses().is_empty());
 }
+
+/// The GPUs of a node pool are looked up in its zones at plan: its `node_locations`, or the
+/// zone of a zonal cluster's pool. The fake's us-central1-f has no H100s.
+#[test]
+fn a_node_pool_whose_zone_lacks_its_gpus_fails_the_plan_before_anything_is_made() {
+    let fake = Fake::start(0.1);
+    let stack = fake.stack();
+    let zonal = CLUSTER
+        .replace(
+            "location                 = \"us-central1\"",
+            "location                 = \"us-central1-f\"",
+        )
+        .replace(
+            "location   = \"us-central1\"",
+            "location   = \"us-central1-f\"",
+        );
+    let without_tpu = &zonal[..zonal
+        .find("resource \"google_container_node_pool\" \"tpu\"")
+        .expect("tpu pool")];
+    for (what, hcl) in [
+        ("a zonal cluster's pool", without_tpu.to_owned()),
+        (
+            "a regional pool with node_locations",
+            CLUSTER[..CLUSTER
+                .find("resource \"google_container_node_pool\" \"tpu\"")
+                .expect("tpu pool")]
+                .replace(
+                    "  node_count = 2\n",
+                    "  node_count = 2\n  node_locations = [\"us-central1-a\", \"us-central1-f\"]\n",
+                ),
+        ),
+    ] {
+        stack.write(&hcl);
+        let run = stack.gantry(&["plan"]);
+        assert_ne!(run.code, 0, "{what}: {}", run.both());
+        assert!(
+            run.stderr
+                .contains("Compute Engine offers no nvidia-h100-80gb in zone us-central1-f"),
+            "{what}: {}",
+            run.both()
+        );
+        let refused = stack.gantry(&["apply", "--auto-approve"]);
+        assert_ne!(refused.code, 0, "{what}: {}", refused.both());
+        assert_eq!(clusters(&fake), "[]", "{what}: a cluster was made");
+    }
+}

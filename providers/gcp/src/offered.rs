@@ -37,7 +37,18 @@ pub async fn check(
                     .map(|c| c.blocks("guest_accelerator"))
                     .unwrap_or_default(),
             );
-            vm_gpus(settings, a.str("project"), &a.strs("node_locations"), &gpus).await
+            // The pool's zones: its node_locations, else its location when that is a zone
+            // (a zonal cluster's pool lives there). A regional pool without node_locations
+            // is placed by GKE in zones only the cluster knows: not checked here.
+            let mut zones = a.strs("node_locations");
+            if zones.is_empty() {
+                zones.extend(
+                    a.str("location")
+                        .filter(|l| crate::sim_model::region_of_zone(l).is_some())
+                        .map(str::to_owned),
+                );
+            }
+            vm_gpus(settings, a.str("project"), &zones, &gpus).await
         }
         _ => Ok(None),
     }
