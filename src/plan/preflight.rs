@@ -147,6 +147,59 @@ pub async fn check_offered(plan: &Plan, providers: &Providers, diags: &mut Diagn
     }
 }
 
+/// Asks each failover choice of the plan's creates whether the cloud offers it (the GPUs or
+/// TPU slice it asks for, in its zone): a choice it does not is skipped, so apply never
+/// tries it; when none is offered, the plan fails.
+pub async fn check_choice_offers(plan: &mut Plan, providers: &Providers, diags: &mut Diagnostics) {
+    for ci in 0..plan.changes.len() {
+        let change = &plan.changes[ci];
+        let creates = matches!(
+            change.action,
+            Action::Create | Action::DeleteThenCreate | Action::CreateThenDelete
+        );
+        let (true, Some(mut f)) = (creates, change.failover.clone()) else {
+            continue;
+        };
+        let mut refusals = Vec::new();
+        for &i in &f.attempts.clone() {
+            let name = f.choices[i].provider.as_ref().unwrap_or(&change.provider);
+            let (Some(provider), Some(planned)) = (providers.get(name), &f.choices[i].planned)
+            else {
+                continue;
+            };
+            match provider.check_offered(&change.type_name, planned).await {
+                Ok(None) => {}
+                Ok(Some(why)) => {
+                    f.choices[i].skipped = Some(format!("not offered: {why}"));
+                    refusals.push(why);
+                }
+                Err(e) => diags.push(
+                    Diagnostic::warning(format!(
+                        "could not check that the cloud offers what {} asks for",
+                        change.address
+                    ))
+                    .with_detail(e.to_string()),
+                ),
+            }
+        }
+        if refusals.is_empty() {
+            continue;
+        }
+        f.order_attempts();
+        if f.attempts.is_empty() {
+            diags.push(
+                Diagnostic::error(format!("{} cannot be created as planned", change.address))
+                    .with_detail(format!(
+                        "the cloud offers none of its failover alternatives: {}",
+                        refusals.join("; ")
+                    ))
+                    .with_help("add an alternative in a zone or of a type the cloud offers"),
+            );
+        }
+        plan.changes[ci].failover = Some(f);
+    }
+}
+
 /// Reads the quotas that govern the instances this plan creates (or grows) and fails when
 /// the account has less free than the plan needs. Quotas a provider cannot read are warnings.
 pub async fn check_quotas(

@@ -280,6 +280,7 @@ pub async fn plan_configured(
     let checked = !req.options.destroy && !diags.has_errors();
     if checked {
         super::preflight::check_offered(&plan, providers, &mut diags).await;
+        super::preflight::check_choice_offers(&mut plan, providers, &mut diags).await;
         plan.quotas = super::preflight::check_quotas(&plan, providers, catalog, &mut diags).await;
         let choices =
             super::preflight::check_choice_quotas(&mut plan, providers, catalog, &mut diags).await;

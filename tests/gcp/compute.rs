@@ -232,6 +232,59 @@ fn failover_takes_the_next_zone_when_the_first_has_no_capacity() {
     );
 }
 
+/// A failover alternative in a zone without the VM's GPUs is skipped at plan (the fake's
+/// us-central1-f has no H100s): apply goes straight to the next one, and never sends a
+/// create to the zone that cannot hold it.
+#[test]
+fn a_failover_alternative_whose_zone_lacks_the_gpus_is_skipped_at_plan() {
+    let fake = Fake::start(0.0);
+    let stack = fake.stack();
+    stack.write(
+        &trainer(
+            "  failover {\n    on = [\"capacity\"]\n    alternative {\n      zone = \"us-central1-b\"\n    }\n  }\n",
+            "",
+        )
+        .replace("zone         = \"us-central1-a\"", "zone         = \"us-central1-f\""),
+    );
+    let plan = stack.gantry(&["plan"]);
+    assert_eq!(plan.code, 0, "{}", plan.both());
+    assert!(
+        plan.stdout.contains("not offered")
+            && plan
+                .stdout
+                .contains("nvidia-h100-80gb in zone us-central1-f"),
+        "{}",
+        plan.both()
+    );
+    stack.apply();
+    assert_eq!(
+        stack.state_attr("google_compute_instance.trainer", "zone"),
+        "us-central1-b"
+    );
+    assert_eq!(
+        fake.python("print(names(compute.instances().list(project=PROJECT, zone='us-central1-f')), [o['operationType'] for o in compute.zoneOperations().list(project=PROJECT, zone='us-central1-f').execute().get('items', [])])"),
+        "[] []"
+    );
+    // With no alternative the cloud offers, the plan fails before anything is made.
+    stack.destroy();
+    stack.write(
+        &trainer(
+            "  failover {\n    on = [\"capacity\"]\n    alternative {\n      zone = \"asia-east1-a\"\n    }\n  }\n",
+            "",
+        )
+        .replace("zone         = \"us-central1-a\"", "zone         = \"us-central1-f\""),
+    );
+    let refused = stack.gantry(&["plan"]);
+    assert_ne!(refused.code, 0, "{}", refused.both());
+    assert!(
+        refused
+            .stderr
+            .contains("the cloud offers none of its failover alternatives"),
+        "{}",
+        refused.both()
+    );
+}
+
 /// The region's quota (from `regions.get`, usage counted from the VMs that run) decides
 /// before anything is created: a second 8-GPU spot VM does not fit a 12-GPU limit.
 #[test]
