@@ -17,5 +17,9 @@ pub fn register(providers: &mut Providers) {
     providers.register(Arc::new(|| {
         Arc::new(gantry_gcp::GcpProvider::new()) as Arc<dyn Provider>
     }));
+    #[cfg(feature = "azure")]
+    providers.register(Arc::new(|| {
+        Arc::new(gantry_azure::AzureProvider::new()) as Arc<dyn Provider>
+    }));
     let _ = providers;
 }

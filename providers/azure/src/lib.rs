@@ -1,0 +1,17 @@
+//! The Azure provider of gantry, on azure_core and azure_identity, with a small typed
+//! Azure Resource Manager layer of its own ([`arm`]): Azure's Rust SDK has no
+//! management-plane crates.
+//!
+//! Resource types carry azurerm's names and attributes (see README.md for the list, each
+//! type's `find_created` rule and its timeouts).
+
+mod arm;
+mod cloud;
+mod credentials;
+mod data;
+mod provider;
+mod resources;
+mod settings;
+mod tags;
+
+pub use provider::AzureProvider;
