@@ -6,7 +6,8 @@ use crate::settings::{self, Settings};
 use gantry_provider::attrs::Attrs;
 use gantry_provider::provider::Result;
 use gantry_provider::{
-    async_trait, OpContext, PlannedState, Provider, ProviderError, ProviderSchema, Value,
+    async_trait, OpContext, PlannedState, Provider, ProviderError, ProviderSchema, QuotaQuery,
+    QuotaReading, Value,
 };
 use std::collections::BTreeMap;
 use tokio::sync::OnceCell;
@@ -172,6 +173,22 @@ impl Provider for AzureProvider {
         self.resource(type_name)?
             .find_created(&self.cx(ctx).await?, token, planned)
             .await
+    }
+
+    async fn read_quota(&self, query: &QuotaQuery) -> Result<Option<QuotaReading>> {
+        crate::quota::read(self.settings().await?, query).await
+    }
+
+    fn quota_request_command(&self, query: &QuotaQuery) -> Option<String> {
+        crate::quota::request_command(query, &self.settings.get()?.subscription_id)
+    }
+
+    async fn check_offered(&self, type_name: &str, planned: &Value) -> Result<Option<String>> {
+        crate::offered::check(self.settings().await?, type_name, planned).await
+    }
+
+    fn compute_model(&self, type_name: &str) -> Option<gantry_provider::ComputeModel> {
+        crate::pricing::compute_model(type_name)
     }
 
     fn initial_concurrency(&self) -> Option<usize> {

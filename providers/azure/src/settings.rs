@@ -3,7 +3,7 @@
 //! `default_tags` (gantry's: tags put on every object that takes tags) and `features`.
 
 use crate::arm::Arm;
-use crate::cloud::{self, Cloud};
+use crate::cloud;
 use crate::credentials::{self, setting};
 use gantry_provider::attrs::Attrs;
 use gantry_provider::provider::Result;
@@ -18,7 +18,6 @@ pub struct Settings {
     pub client_id: Option<String>,
     pub default_tags: BTreeMap<String, String>,
     pub features: Features,
-    pub cloud: Cloud,
     pub arm: Arm,
 }
 
@@ -177,7 +176,6 @@ pub async fn configure(config: &Value) -> Result<Settings> {
             ),
             purge_key_vault_on_destroy: feature("key_vault", "purge_soft_delete_on_destroy", true),
         },
-        cloud,
         arm,
     })
 }

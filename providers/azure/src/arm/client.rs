@@ -108,10 +108,6 @@ impl Arm {
         Arm { pipeline, endpoint }
     }
 
-    pub fn endpoint(&self) -> &Url {
-        &self.endpoint
-    }
-
     /// The URL of an ARM path (`/subscriptions/...`) with its api-version; an absolute
     /// URL (a polling link ARM gave) is used as given.
     pub fn url(&self, path: &str, api_version: Option<&str>) -> Result<Url> {

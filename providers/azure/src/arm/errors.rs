@@ -257,15 +257,6 @@ impl QuotaFacts {
     }
 }
 
-/// `Ok(None)` for a NotFound, the error otherwise: reads of objects that may be gone.
-pub fn ok_if_not_found<T>(r: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.class == ErrorClass::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

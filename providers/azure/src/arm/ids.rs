@@ -27,12 +27,6 @@ pub fn resource(subscription: &str, group: &str, kind: &str, names: &[&str]) -> 
     id
 }
 
-/// True when two ids name the same object.
-pub fn same(a: &str, b: &str) -> bool {
-    a.trim_end_matches('/')
-        .eq_ignore_ascii_case(b.trim_end_matches('/'))
-}
-
 /// A parsed resource id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResourceId {
@@ -94,13 +88,6 @@ impl ResourceId {
     pub fn is(&self, kind: &str) -> bool {
         self.kind.eq_ignore_ascii_case(kind)
     }
-
-    pub fn name(&self) -> &str {
-        self.names
-            .last()
-            .map(String::as_str)
-            .unwrap_or_else(|| self.resource_group.as_deref().unwrap_or_default())
-    }
 }
 
 #[cfg(test)]
@@ -120,17 +107,10 @@ mod tests {
         assert_eq!(parsed.resource_group.as_deref(), Some("rg"));
         assert!(parsed.is("Microsoft.Network/virtualNetworks/subnets"));
         assert_eq!(parsed.names, vec!["vnet", "snet"]);
-        assert_eq!(
-            ResourceId::parse("/subscriptions/s/resourceGroups/rg")
-                .expect("rg")
-                .name(),
-            "rg"
-        );
         assert!(ResourceId::parse(
             "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks"
         )
         .is_err());
         assert!(ResourceId::parse("rg/vnet").is_err());
-        assert!(same(&id, &id.to_ascii_uppercase()));
     }
 }

@@ -66,32 +66,6 @@ fn next_pause(answer: &Answer, polls: u32) -> Duration {
 const TERMINAL_OK: &[&str] = &["succeeded"];
 const TERMINAL_FAILED: &[&str] = &["failed", "canceled", "cancelled"];
 
-/// PUT (create or update) of `path`, waited for; the object as ARM has it at the end.
-pub async fn put(
-    arm: &Arm,
-    path: &str,
-    api_version: &str,
-    body: &Json,
-    wait: &Wait<'_>,
-) -> Result<Json> {
-    let url = arm.url(path, Some(api_version))?;
-    let first = arm.send(Method::Put, url, Some(body), wait.what).await?;
-    finish_write(arm, path, api_version, first, wait).await
-}
-
-/// PATCH of `path`, waited for.
-pub async fn patch(
-    arm: &Arm,
-    path: &str,
-    api_version: &str,
-    body: &Json,
-    wait: &Wait<'_>,
-) -> Result<Json> {
-    let url = arm.url(path, Some(api_version))?;
-    let first = arm.send(Method::Patch, url, Some(body), wait.what).await?;
-    finish_write(arm, path, api_version, first, wait).await
-}
-
 /// POST of an action (`.../listKeys`, `.../purge`), waited for; its result body.
 pub async fn post(
     arm: &Arm,

@@ -19,6 +19,12 @@ use gantry_provider::{
 use serde_json::Value as Json;
 use std::time::Duration;
 
+mod application_insights;
+mod key_vault;
+mod kubernetes_cluster;
+mod kubernetes_cluster_node_pool;
+mod linux_virtual_machine_scale_set;
+mod machine_learning_workspace;
 mod network_security_group;
 mod proximity_placement_group;
 mod resource_group;
@@ -28,6 +34,8 @@ mod storage_container;
 mod subnet;
 mod user_assigned_identity;
 mod virtual_network;
+
+pub use kubernetes_cluster::API as AKS_API;
 
 /// Every resource type of the provider.
 pub fn all() -> Vec<Box<dyn ArmType>> {
@@ -41,6 +49,12 @@ pub fn all() -> Vec<Box<dyn ArmType>> {
         Box::new(storage_account::StorageAccount),
         Box::new(storage_container::StorageContainer),
         Box::new(proximity_placement_group::ProximityPlacementGroup),
+        Box::new(kubernetes_cluster::KubernetesCluster),
+        Box::new(kubernetes_cluster_node_pool::KubernetesClusterNodePool),
+        Box::new(linux_virtual_machine_scale_set::LinuxVirtualMachineScaleSet),
+        Box::new(key_vault::KeyVault),
+        Box::new(application_insights::ApplicationInsights),
+        Box::new(machine_learning_workspace::MachineLearningWorkspace),
     ]
 }
 
