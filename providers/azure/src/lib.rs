@@ -15,6 +15,7 @@ mod provider;
 mod quota;
 mod resources;
 mod settings;
+mod sim_model;
 mod tags;
 
 pub use provider::AzureProvider;

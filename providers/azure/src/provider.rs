@@ -201,6 +201,10 @@ impl Provider for AzureProvider {
         Some("azure")
     }
 
+    fn sim_model(&self) -> Option<std::sync::Arc<dyn gantry_provider::SimModel>> {
+        Some(std::sync::Arc::new(crate::sim_model::AzureSimModel))
+    }
+
     /// An object lives in its own `location` (azurerm's spelling normalized).
     fn location_of(&self, _type_name: &str, attributes: &Value) -> Option<String> {
         Attrs(attributes)
