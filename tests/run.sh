@@ -19,9 +19,12 @@ command -v git >/dev/null || { echo "git is required for module-source tests" >&
 # AWS API on loopback; tests/moto/launcher.py starts one per AWS test) and
 # google-api-python-client (its discovery documents drive the Google Cloud contract fake,
 # tests/gcp/fake, and it reads back what gantry made), and fake-gcs-server (the Cloud
-# Storage emulator, bundled by a PyPI wrapper).
+# Storage emulator, bundled by a PyPI wrapper), and Microsoft's azure-mgmt-* SDKs with
+# cryptography (tests/azure/fake, the Azure Resource Manager contract fake, and the clients
+# that read back what gantry made there).
 VENV="${GANTRY_TEST_VENV:-$HOME/.cache/gantry/venv}"
-REQS=(tests/moto/requirements.txt tests/gcp/fake/requirements.txt tests/gcp/storage-requirements.txt)
+REQS=(tests/moto/requirements.txt tests/gcp/fake/requirements.txt tests/gcp/storage-requirements.txt
+      tests/azure/fake/requirements.txt)
 if ! cat "${REQS[@]}" | cmp -s - "$VENV/.requirements" 2>/dev/null; then
   log "installing moto and google-api-python-client into $VENV"
   python3 -m venv "$VENV"
@@ -55,6 +58,14 @@ fi
 
 log "Google Cloud contract fake self-test (through google-api-python-client)"
 if "$GANTRY_TEST_PYTHON" -m unittest tests/gcp/fake/test_fake.py >"$selftest_log" 2>&1; then
+  tail -n 3 "$selftest_log"
+else
+  cat "$selftest_log"
+  exit 1
+fi
+
+log "Azure Resource Manager contract fake self-test (through the azure-mgmt SDKs)"
+if "$GANTRY_TEST_PYTHON" -W ignore -m unittest tests/azure/fake/test_fake.py >"$selftest_log" 2>&1; then
   tail -n 3 "$selftest_log"
 else
   cat "$selftest_log"

@@ -154,7 +154,6 @@ pub fn resolve(
         let options = ManagedIdentityCredentialOptions {
             user_assigned_id: client_id.map(UserAssignedId::ClientId),
             client_options: client_options(),
-            ..Default::default()
         };
         let credential = ManagedIdentityCredential::new(Some(options))
             .map_err(|e| identity_error("managed identity", e))?;

@@ -32,6 +32,7 @@ mod role_assignment;
 mod storage_account;
 mod storage_container;
 mod subnet;
+mod subnet_network_security_group_association;
 mod user_assigned_identity;
 mod virtual_network;
 
@@ -44,6 +45,7 @@ pub fn all() -> Vec<Box<dyn ArmType>> {
         Box::new(virtual_network::VirtualNetwork),
         Box::new(subnet::Subnet),
         Box::new(network_security_group::NetworkSecurityGroup),
+        Box::new(subnet_network_security_group_association::SubnetNsgAssociation),
         Box::new(user_assigned_identity::UserAssignedIdentity),
         Box::new(role_assignment::RoleAssignment),
         Box::new(storage_account::StorageAccount),
@@ -118,8 +120,15 @@ pub trait ArmType: Send + Sync {
         Vec::new()
     }
 
+    /// The default follows the schema; inside single nested blocks a computed attribute
+    /// the configuration leaves unset keeps the value Azure gave it (an AKS network
+    /// profile's service CIDR), so it is not planned as a change.
     fn plan(&self, schema: &Schema, prior: Option<&Value>, config: &Value) -> Result<PlannedState> {
-        Ok(plan_from_schema(schema, prior, config))
+        let config = match prior {
+            Some(prior) => keep_computed_in_blocks(schema, config, prior),
+            None => config.clone(),
+        };
+        Ok(plan_from_schema(schema, prior, &config))
     }
 
     /// What an update must carry over from the object as it is (a network's subnets,
@@ -249,7 +258,7 @@ pub trait ArmType: Send + Sync {
 
     /// [`ArmType::state`] plus `id` and the user's view of the tags.
     fn finish_state(&self, cx: &Cx<'_>, json: &Json, base: &Value) -> Result<Value> {
-        let state = self.state(cx, json, base)?;
+        let state = empty_as_unwritten(&self.schema(), self.state(cx, json, base)?, base);
         let mut s = Obj::from(&state);
         if let Some(id) = json["id"].as_str() {
             s.set("id", id);
@@ -261,6 +270,12 @@ pub trait ArmType: Send + Sync {
             };
             let configured = Attrs(base).str_map(attr);
             let view = tags::user_view(&marks_of(self.marks(), json), &defaults, &configured);
+            // No tags where the configuration writes none stays null, as planned.
+            let unwritten = matches!(Attrs(base).get(attr), None | Some(Value::Null));
+            if view.is_empty() && unwritten {
+                s.set(attr, Value::Null);
+                return Ok(s.into_value());
+            }
             s.set_str_map(attr, &view);
         }
         Ok(s.into_value())
@@ -418,7 +433,7 @@ pub fn normalize_location(location: &str) -> String {
 }
 
 /// A resource group name attribute's check (1-90 letters, digits, `._-()`, not ending in `.`).
-pub fn check_group_name(name: &str) -> Vec<String> {
+pub fn check_group_name(attr: &str, name: &str) -> Vec<String> {
     let ok = (1..=90).contains(&name.len())
         && !name.ends_with('.')
         && name
@@ -428,7 +443,7 @@ pub fn check_group_name(name: &str) -> Vec<String> {
         Vec::new()
     } else {
         vec![format!(
-            "`resource_group_name` {name:?} is not a valid resource group name: 1-90 letters, digits, periods, underscores, hyphens and parentheses, not ending in a period"
+            "`{attr}` {name:?} is not a valid resource group name: 1-90 letters, digits, periods, underscores, hyphens and parentheses, not ending in a period"
         )]
     }
 }
@@ -481,4 +496,66 @@ pub fn json_strs(v: Option<&Json>) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// An optional collection Azure answers empty (`zones: []`, no node labels) where the
+/// configuration writes nothing is recorded as null, as planned: no change shows.
+pub fn empty_as_unwritten(schema: &Schema, state: Value, base: &Value) -> Value {
+    let Value::Map(mut map) = state else {
+        return state;
+    };
+    let written = |name: &str| !matches!(Attrs(base).get(name), None | Some(Value::Null));
+    for (name, attr) in &schema.attributes {
+        let empty = match map.get(name.as_str()) {
+            Some(Value::List(v)) | Some(Value::Set(v)) => v.is_empty(),
+            Some(Value::Map(m)) => m.is_empty(),
+            _ => false,
+        };
+        if empty && attr.optional && !attr.computed && !written(name) {
+            map.insert(name.clone(), Value::Null);
+        }
+    }
+    for (name, block) in &schema.blocks {
+        if block.nesting != gantry_provider::Nesting::Single {
+            continue;
+        }
+        if let Some(inner) = map.get(name.as_str()).cloned() {
+            let inner_base = Attrs(base).get(name).cloned().unwrap_or(Value::Null);
+            map.insert(
+                name.clone(),
+                empty_as_unwritten(&block.schema, inner, &inner_base),
+            );
+        }
+    }
+    Value::Map(map)
+}
+
+/// The configuration with, in each single nested block, the prior value of every
+/// computed attribute it leaves unset.
+fn keep_computed_in_blocks(schema: &Schema, config: &Value, prior: &Value) -> Value {
+    let Value::Map(mut map) = config.clone() else {
+        return config.clone();
+    };
+    for (name, block) in &schema.blocks {
+        if block.nesting != gantry_provider::Nesting::Single {
+            continue;
+        }
+        let (Some(Value::Map(c)), Some(Value::Map(p))) = (
+            map.get(name.as_str()).cloned(),
+            Attrs(prior).get(name).cloned(),
+        ) else {
+            continue;
+        };
+        let mut c = c;
+        for (attr_name, attr) in &block.schema.attributes {
+            let unset = matches!(c.get(attr_name.as_str()), None | Some(Value::Null));
+            if attr.computed && unset {
+                if let Some(v) = p.get(attr_name.as_str()) {
+                    c.insert(attr_name.clone(), v.clone());
+                }
+            }
+        }
+        map.insert(name.clone(), Value::Map(c));
+    }
+    Value::Map(map)
 }

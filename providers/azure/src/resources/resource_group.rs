@@ -40,7 +40,7 @@ impl ArmType for ResourceGroup {
     fn validate(&self, config: &Value) -> Vec<String> {
         Attrs(config)
             .str("name")
-            .map(super::check_group_name)
+            .map(|n| super::check_group_name("name", n))
             .unwrap_or_default()
     }
 

@@ -109,6 +109,15 @@ impl ArmType for Subnet {
         }}))
     }
 
+    /// A security group set by an association, and route tables, stay on the subnet.
+    fn keep_from_current(&self, body: &mut Json, current: &Json) {
+        for field in ["networkSecurityGroup", "routeTable", "delegations"] {
+            if let Some(v) = current.pointer(&format!("/properties/{field}")) {
+                body["properties"][field] = v.clone();
+            }
+        }
+    }
+
     fn state(&self, _cx: &Cx<'_>, json: &Json, base: &Value) -> Result<Value> {
         let mut s = gantry_provider::attrs::Obj::from(base);
         if let Ok(id) = ResourceId::parse(json["id"].as_str().unwrap_or_default()) {

@@ -44,7 +44,7 @@ impl ArmType for VirtualNetwork {
         let a = Attrs(config);
         let mut out: Vec<String> = a
             .str("resource_group_name")
-            .map(super::check_group_name)
+            .map(|n| super::check_group_name("resource_group_name", n))
             .unwrap_or_default();
         for cidr in a.strs("address_space") {
             if cidr.parse::<ipnet::IpNet>().is_err() {

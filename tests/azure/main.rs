@@ -1,0 +1,11 @@
+//! End-to-end tests of the Azure provider: the real `gantry` binary against the contract
+//! fake of Azure Resource Manager on loopback (tests/azure/fake, one server per test, over
+//! TLS), with every result read back through Microsoft's own Python SDKs (azure-mgmt-*).
+
+mod support;
+
+mod errors;
+mod identity;
+mod network;
+mod recovery;
+mod storage;
