@@ -4,7 +4,10 @@
 
 mod support;
 
+mod compute;
+mod credentials;
 mod errors;
+mod example;
 mod identity;
 mod network;
 mod recovery;

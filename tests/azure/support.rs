@@ -101,8 +101,34 @@ impl Fake {
     /// secret, the cloud's endpoints from the fake's metadata document.
     pub fn provider_block(&self) -> String {
         format!(
-            "provider \"azurerm\" {{\n  subscription_id = \"{SUBSCRIPTION}\"\n  tenant_id = \"{TENANT}\"\n  client_id = \"{CLIENT_ID}\"\n  client_secret = \"{CLIENT_SECRET}\"\n  metadata_host = \"127.0.0.1:{}\"\n  use_cli = false\n  features {{}}\n}}\n",
+            "provider \"azurerm\" {{\n{}  features {{}}\n}}\n",
+            self.provider_settings()
+        )
+    }
+
+    /// The lines of a provider block that point it at this fake.
+    pub fn provider_settings(&self) -> String {
+        format!(
+            "  subscription_id = \"{SUBSCRIPTION}\"\n  tenant_id = \"{TENANT}\"\n  client_id = \"{CLIENT_ID}\"\n  client_secret = \"{CLIENT_SECRET}\"\n  metadata_host = \"127.0.0.1:{}\"\n  use_cli = false\n",
             self.port
+        )
+    }
+
+    /// An example's text with its own provider block pointed at this fake (its
+    /// `default_tags` and `features` kept).
+    pub fn example(&self, name: &str) -> String {
+        let text =
+            std::fs::read_to_string(repo_root().join("examples").join(name).join("main.hcl"))
+                .expect("the example");
+        let opening = "provider \"azurerm\" {\n";
+        assert!(
+            text.contains(opening),
+            "{name} has no provider \"azurerm\" block"
+        );
+        text.replacen(
+            opening,
+            &format!("{opening}{}", self.provider_settings()),
+            1,
         )
     }
 

@@ -407,3 +407,47 @@ fn the_readme_first_command_plans_a_gpu_stack_with_costs_and_applies_it() {
         );
     }
 }
+
+/// The Azure InfiniBand example: network, the ND H100 v5 fleet priced from the catalog,
+/// storage and the ML platform, within its budget, applied and destroyed on the
+/// simulated Azure.
+#[test]
+fn llm_training_azure_example_plans_with_costs_applies_and_destroys_under_sim() {
+    whole_run(
+        "llm-training-azure",
+        &[
+            "module.fleet.azurerm_linux_virtual_machine_scale_set.this will be created",
+            "# cost: $196.64/h (~$143,547/month): 2 x Standard_ND96isr_H100_v5 on-demand in eastus",
+            "module.platform.azurerm_machine_learning_workspace.this will be created",
+            "module.storage.azurerm_role_assignment.writers[\"trainers\"] will be created",
+            "Budget: within $250.00/h.",
+        ],
+    );
+}
+
+/// The Azure inference example: an A100 pool autoscaling 1-4, priced at its minimum with
+/// the maximum named, within its budget.
+#[test]
+fn inference_azure_example_prices_the_autoscaled_a100_pool_and_applies_under_sim() {
+    whole_run(
+        "inference-azure",
+        &[
+            "module.cluster.azurerm_kubernetes_cluster.this will be created",
+            "# cost: $3.67/h (~$2,681/month): Standard_NC24ads_A100_v4 on-demand in eastus; up to $14.69/h at 4 nodes",
+            "Budget: within $20.00/h.",
+        ],
+    );
+}
+
+/// Four ND H100 v5 VMs (~$393/h) break the training example's $250/h budget.
+#[test]
+fn llm_training_azure_budget_stops_a_plan_over_250_an_hour() {
+    let ex = example("llm-training-azure");
+    let run = gantry(&ex.dir, &["plan", "--sim", "--var", "instances=4", "."]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("over its budget of $250.00/h"),
+        "{}",
+        run.transcript()
+    );
+}

@@ -285,8 +285,12 @@ fn failed(operation: &'static str, key: &str, e: &tokio_postgres::Error) -> Stor
         Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => {
             " (the role lacks a privilege on the state schema)"
         }
+        // pg_terminate_backend from the runner that took this run's stale lock over.
+        Some(c) if *c == SqlState::ADMIN_SHUTDOWN => {
+            " (this run lost the state lock: another runner took its stale lock over and ended this session; nothing more is written)"
+        }
         _ if e.is_closed() => {
-            " (the PostgreSQL session ended: its advisory lock went with it; a run whose stale lock was taken over has its session ended)"
+            " (the PostgreSQL session ended and this run lost the state lock with it: a run whose stale lock was taken over has its session ended)"
         }
         _ => "",
     };

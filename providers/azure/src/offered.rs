@@ -25,6 +25,11 @@ pub async fn check(
             a.strs("zones"),
         ),
         "azurerm_kubernetes_cluster_node_pool" => {
+            if let Some(location) = a.str("location") {
+                return Ok(
+                    verdict_for(settings, a.str("vm_size"), location, &a.strs("zones")).await?,
+                );
+            }
             let Some(cluster) = a.str("kubernetes_cluster_id") else {
                 return Ok(None);
             };
@@ -41,7 +46,20 @@ pub async fn check(
         }
         _ => return Ok(None),
     };
-    let (Some(size), Some(location)) = (size, location) else {
+    let Some(location) = location else {
+        return Ok(None);
+    };
+    verdict_for(settings, size, &location, &zones).await
+}
+
+/// The verdict for `size` in `location` and `zones`, from the location's SKUs.
+async fn verdict_for(
+    settings: &Settings,
+    size: Option<&str>,
+    location: &str,
+    zones: &[String],
+) -> Result<Option<String>> {
+    let Some(size) = size else {
         return Ok(None);
     };
     let location = crate::resources::normalize_location(&location);
@@ -52,7 +70,7 @@ pub async fn check(
         filter.replace(' ', "%20").replace('\'', "%27")
     );
     let skus = settings.arm.list(&path, SKUS_API, "resource SKUs").await?;
-    Ok(verdict(&skus, size, &location, &zones))
+    Ok(verdict(&skus, size, &location, zones))
 }
 
 /// Why `size` cannot be had in `location` (and `zones`), or `None` when it can.

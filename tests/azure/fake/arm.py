@@ -872,7 +872,9 @@ class Router:
         stored = self.store.resources.get(key) or self.store.resources.get(parent)
         if stored is not None and stored.key == key:
             rid = stored.id
-        elif stored is not None and stored.type != GROUP_TYPE:
+        elif stored is not None and stored.type != GROUP_TYPE and len(pairs) > 1:
+            # A child: its parent's id as first written. (An extension resource at a
+            # resource's scope, a role assignment, keeps its `/providers/{Namespace}/`.)
             rid = f"{stored.id}/{canon[-1]}/{pairs[-1][1]}"
         return key, rid, T.name, pairs[-1][1], parent, T
 

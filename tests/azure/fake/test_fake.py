@@ -397,6 +397,10 @@ class Authorization(Base):
         made = self.auth.role_assignments.create(ident.id, name, {
             "role_definition_id": self.role_id("Managed Identity Operator"), "principal_id": me})
         self.assertEqual(made.scope, ident.id)
+        # An extension resource's id keeps its provider namespace under the scope, and a
+        # GET by that id finds it.
+        self.assertEqual(made.id, f"{ident.id}/providers/Microsoft.Authorization/roleAssignments/{name}")
+        self.assertEqual(self.auth.role_assignments.get_by_id(made.id).principal_id, me)
         with self.assertRaises(HttpResponseError) as e:
             self.auth.role_assignments.create(self.rg_id(), str(uuid.uuid4()), {
                 "role_definition_id": self.role_id("Reader"), "principal_id": str(uuid.uuid4())})

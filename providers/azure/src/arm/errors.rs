@@ -227,12 +227,20 @@ pub struct QuotaFacts {
 
 impl QuotaFacts {
     pub fn parse(message: &str) -> Option<QuotaFacts> {
-        let family = message
+        // "... approved standardNDSH100v5Family Cores quota", "... approved Low Priority
+        // Cores quota", "... approved Total Regional Cores quota": named as the usages
+        // API names them.
+        let named = message
             .split("exceeding approved ")
             .nth(1)?
-            .split_whitespace()
-            .next()?
-            .to_owned();
+            .split(" quota")
+            .next()?;
+        let named = named.trim().trim_end_matches(" Cores").trim();
+        let family = match named {
+            "Low Priority" => "lowPriorityCores".to_owned(),
+            "Total Regional" => "cores".to_owned(),
+            other => other.split_whitespace().next()?.to_owned(),
+        };
         let number = |label: &str| -> Option<u64> {
             let rest = message.split(label).nth(1)?;
             let digits: String = rest
@@ -296,6 +304,11 @@ mod tests {
         ));
         let err = classify("PUT virtualMachineScaleSets/fleet", 409, &e, None);
         assert_eq!(err.class, ErrorClass::Quota);
+        let spot = QuotaFacts::parse("Operation could not be completed as it results in exceeding approved Low Priority Cores quota. Additional details - Deployment Model: Resource Manager, Location: eastus, Current Limit: 24, Current Usage: 0, Additional Required: 48, (Minimum) New Limit Required: 48.").expect("parsed");
+        assert_eq!(
+            (spot.family.as_str(), spot.limit, spot.required),
+            ("lowPriorityCores", 24, 48)
+        );
         assert!(err.message.contains("quota `standardNDSH100v5Family` in eastus: limit 96, in use 96, this needs 96 more (a limit of at least 192)"), "{}", err.message);
         // The same code without quota text is not a quota error.
         let other = ArmError::from_body(&body(

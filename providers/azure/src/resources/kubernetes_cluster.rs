@@ -236,6 +236,10 @@ impl ArmType for KubernetesCluster {
         API
     }
 
+    fn blocks_azure_fills(&self) -> &'static [&'static str] {
+        &["network_profile"]
+    }
+
     fn default_timeout(&self) -> Duration {
         Duration::from_secs(90 * 60)
     }

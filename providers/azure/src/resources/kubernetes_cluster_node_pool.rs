@@ -30,6 +30,12 @@ impl ArmType for KubernetesClusterNodePool {
                 Attribute::required(Type::String).force_new(),
             )
             .attr(
+                "location",
+                Attribute::optional_computed(Type::String).force_new().describe(
+                    "gantry's: the cluster's location, stated so a plan can price the pool and check its quota; checked against the cluster at create",
+                ),
+            )
+            .attr(
                 "mode",
                 Attribute::optional(Type::String).with_default("User"),
             )
@@ -120,6 +126,35 @@ impl ArmType for KubernetesClusterNodePool {
         Ok(format!("{cluster}/agentPools/{}", a.req_str("name")?))
     }
 
+    /// A stated `location` must be the cluster's: checked before the pool is made.
+    async fn create(&self, cx: &Cx<'_>, planned: &Value) -> Result<Value> {
+        let a = Attrs(planned);
+        let cluster_id = a.req_str("kubernetes_cluster_id")?;
+        let cluster = cx
+            .settings
+            .arm
+            .get(
+                cluster_id,
+                kubernetes_cluster::API,
+                &super::what(self, "GET", cluster_id),
+            )
+            .await?
+            .ok_or_else(|| {
+                ProviderError::not_found(format!("the pool's cluster {cluster_id} does not exist"))
+            })?;
+        let actual = cluster["location"].as_str().unwrap_or_default();
+        if let Some(stated) = a.str("location") {
+            if super::normalize_location(stated) != super::normalize_location(actual) {
+                return Err(ProviderError::invalid(format!(
+                    "`location` {stated:?} is not the cluster's ({actual}): a pool lives where its cluster does; remove `location` or set it to {actual:?}"
+                )));
+            }
+        }
+        let mut known = gantry_provider::attrs::Obj::from(planned);
+        known.set("location", actual);
+        super::create(self, cx, &known.into_value()).await
+    }
+
     fn body(&self, _cx: &Cx<'_>, a: &Attrs<'_>) -> Result<Json> {
         let mut p = pool_properties(a);
         p["mode"] = json!(a.str("mode").unwrap_or("User"));
@@ -153,6 +188,7 @@ impl ArmType for KubernetesClusterNodePool {
             }
         }
         pool_state(&mut s, p);
+        // ARM's agent pool carries no location: the one stated or read at create stays.
         let spot = p["scaleSetPriority"].as_str() == Some("Spot");
         s.set_opt("name", json["name"].as_str())
             .set_opt("mode", p["mode"].as_str())

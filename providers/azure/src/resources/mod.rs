@@ -125,10 +125,20 @@ pub trait ArmType: Send + Sync {
     /// profile's service CIDR), so it is not planned as a change.
     fn plan(&self, schema: &Schema, prior: Option<&Value>, config: &Value) -> Result<PlannedState> {
         let config = match prior {
-            Some(prior) => keep_computed_in_blocks(schema, config, prior),
+            Some(prior) => {
+                let mut config = keep_computed_in_blocks(schema, config, prior);
+                keep_unwritten_blocks(&mut config, prior, self.blocks_azure_fills());
+                config
+            }
             None => config.clone(),
         };
         Ok(plan_from_schema(schema, prior, &config))
+    }
+
+    /// Blocks Azure fills in when the configuration leaves them out (an AKS cluster's
+    /// `network_profile`): unwritten, they keep Azure's values rather than plan them away.
+    fn blocks_azure_fills(&self) -> &'static [&'static str] {
+        &[]
     }
 
     /// What an update must carry over from the object as it is (a network's subnets,
@@ -258,8 +268,11 @@ pub trait ArmType: Send + Sync {
 
     /// [`ArmType::state`] plus `id` and the user's view of the tags.
     fn finish_state(&self, cx: &Cx<'_>, json: &Json, base: &Value) -> Result<Value> {
-        let state = empty_as_unwritten(&self.schema(), self.state(cx, json, base)?, base);
+        let schema = self.schema();
+        let state = empty_as_unwritten(&schema, self.state(cx, json, base)?, base);
         let mut s = Obj::from(&state);
+        // Every attribute of every block present (null when Azure has none), as planned.
+        gantry_provider::attrs::complete(&mut s, &schema);
         if let Some(id) = json["id"].as_str() {
             s.set("id", id);
         }
@@ -558,4 +571,22 @@ fn keep_computed_in_blocks(schema: &Schema, config: &Value, prior: &Value) -> Va
         map.insert(name.clone(), Value::Map(c));
     }
     Value::Map(map)
+}
+
+/// For [`ArmType::blocks_azure_fills`]: a listed block the configuration does not write
+/// takes its prior value.
+fn keep_unwritten_blocks(config: &mut Value, prior: &Value, names: &[&str]) {
+    let (Value::Map(c), Some(p)) = (config, prior.as_map()) else {
+        return;
+    };
+    for name in names {
+        let unwritten = match c.get(*name) {
+            None | Some(Value::Null) => true,
+            Some(Value::List(items)) | Some(Value::Set(items)) => items.is_empty(),
+            _ => false,
+        };
+        if let (true, Some(before)) = (unwritten, p.get(*name)) {
+            c.insert((*name).to_owned(), before.clone());
+        }
+    }
 }

@@ -1,0 +1,129 @@
+//! Credentials as CI uses them: OIDC (workload identity federation) with the token from a
+//! file, and from GitHub Actions' token service (ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN,
+//! asked for the `api://AzureADTokenExchange` audience); the token reaches Entra's token
+//! endpoint as the client assertion, and no secret is involved. No credentials at all is
+//! an error naming every source tried.
+
+use crate::support::{python, Fake, CLIENT_ID, SUBSCRIPTION, TENANT};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+fn oidc_block(fake: &Fake, extra: &str) -> String {
+    format!(
+        "provider \"azurerm\" {{\n  subscription_id = \"{SUBSCRIPTION}\"\n  tenant_id = \"{TENANT}\"\n  client_id = \"{CLIENT_ID}\"\n  use_oidc = true\n  use_cli = false\n  metadata_host = \"127.0.0.1:{}\"\n{extra}  features {{}}\n}}\nresource \"azurerm_resource_group\" \"main\" {{\n  name = \"oidc-rg\"\n  location = \"eastus\"\n}}\n",
+        fake.port
+    )
+}
+
+fn assertions(fake: &Fake) -> Vec<String> {
+    let state = fake.admin("GET", "/_fake/state", None);
+    state["client_assertions"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| {
+                    x.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| x["assertion"].as_str().unwrap_or_default().to_owned())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn an_oidc_token_file_is_exchanged_for_an_azure_token() {
+    let fake = Fake::start(0.0);
+    let stack = fake.stack();
+    let token = stack.path().join("oidc.jwt");
+    std::fs::write(&token, "eyJ.federated-token-from-a-file.sig\n").expect("token file");
+    stack.write_raw(&oidc_block(
+        &fake,
+        &format!("  oidc_token_file_path = \"{}\"\n", token.display()),
+    ));
+    stack.apply();
+    assert!(
+        assertions(&fake)
+            .iter()
+            .any(|a| a == "eyJ.federated-token-from-a-file.sig"),
+        "{:?}",
+        assertions(&fake)
+    );
+    assert_eq!(
+        fake.python("print(exists(lambda: resource.resource_groups.get('oidc-rg')))"),
+        "True"
+    );
+}
+
+#[test]
+fn github_actions_oidc_asks_the_token_service_for_azures_audience() {
+    let fake = Fake::start(0.0);
+    // GitHub Actions' token service: answers {"value": ...} to the right bearer and
+    // audience only.
+    let mut service = Command::new(python())
+        .args(["-c", r#"
+import http.server, json, sys, urllib.parse
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+        ok = self.headers.get("Authorization") == "Bearer gh-request-token" and q.get("audience") == ["api://AzureADTokenExchange"]
+        body = json.dumps({"value": "eyJ.github-actions-oidc.sig"} if ok else {"message": "bad"}).encode()
+        self.send_response(200 if ok else 403)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+"#])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("token service");
+    let mut line = String::new();
+    BufReader::new(service.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("port");
+    let url = format!("http://127.0.0.1:{}/token?api-version=2.0", line.trim());
+    let stack = fake.stack();
+    stack.write_raw(&oidc_block(&fake, ""));
+    let run = stack.gantry_env(
+        &["apply", "--auto-approve"],
+        &[
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", url.as_str()),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "gh-request-token"),
+        ],
+    );
+    let _ = service.kill();
+    let _ = service.wait();
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert!(
+        assertions(&fake)
+            .iter()
+            .any(|a| a == "eyJ.github-actions-oidc.sig"),
+        "{:?}",
+        assertions(&fake)
+    );
+    assert!(
+        !run.both().contains("gh-request-token"),
+        "the request token was printed"
+    );
+}
+
+#[test]
+fn no_credentials_is_an_error_naming_every_source_tried() {
+    let fake = Fake::start(0.0);
+    let stack = fake.stack();
+    stack.write_raw(&format!(
+        "provider \"azurerm\" {{\n  subscription_id = \"{SUBSCRIPTION}\"\n  use_cli = false\n  metadata_host = \"127.0.0.1:{}\"\n  features {{}}\n}}\nresource \"azurerm_resource_group\" \"main\" {{\n  name = \"x-rg\"\n  location = \"eastus\"\n}}\n",
+        fake.port
+    ));
+    let run = stack.gantry(&["plan"]);
+    assert_ne!(run.code, 0);
+    let text = run.both();
+    for source in ["client secret", "OIDC", "managed identity", "Azure CLI"] {
+        assert!(text.contains(source), "{source} not named: {text}");
+    }
+}
