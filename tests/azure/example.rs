@@ -57,9 +57,7 @@ fn the_llm_training_example_applies_plans_clean_and_destroys_to_nothing() {
     let containers = fake.python("print(sorted(c.name for c in storage.blob_containers.list('llmtrain-rg', 'llmtraindata')))");
     assert_eq!(containers, "['checkpoints', 'datasets']");
     let trainers = stack.state_attr("azurerm_user_assigned_identity.trainers", "principal_id");
-    let grants = fake.python_json(&format!(
-        "[a.principal_id for a in auth.role_assignments.list_for_scope(RG_ID('llmtrain-rg') + '/providers/Microsoft.Storage/storageAccounts/llmtraindata')]"
-    ));
+    let grants = fake.python_json("[a.principal_id for a in auth.role_assignments.list_for_scope(RG_ID('llmtrain-rg') + '/providers/Microsoft.Storage/storageAccounts/llmtraindata')]");
     assert!(
         grants.as_array().is_some_and(|g| g.contains(&trainers)),
         "{grants}"

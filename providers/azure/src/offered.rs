@@ -26,9 +26,7 @@ pub async fn check(
         ),
         "azurerm_kubernetes_cluster_node_pool" => {
             if let Some(location) = a.str("location") {
-                return Ok(
-                    verdict_for(settings, a.str("vm_size"), location, &a.strs("zones")).await?,
-                );
+                return verdict_for(settings, a.str("vm_size"), location, &a.strs("zones")).await;
             }
             let Some(cluster) = a.str("kubernetes_cluster_id") else {
                 return Ok(None);
@@ -62,7 +60,7 @@ async fn verdict_for(
     let Some(size) = size else {
         return Ok(None);
     };
-    let location = crate::resources::normalize_location(&location);
+    let location = crate::resources::normalize_location(location);
     let filter = format!("location eq '{location}'");
     let path = format!(
         "/subscriptions/{}/providers/Microsoft.Compute/skus?$filter={}",
