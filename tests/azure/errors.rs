@@ -160,3 +160,47 @@ fn an_existing_group_gantry_did_not_make_is_not_taken_over() {
         "the group was changed"
     );
 }
+
+/// azurerm's `prevent_deletion_if_contains_resources` (on by default): a group that still
+/// holds an object gantry does not manage is not deleted, the error names the object;
+/// switched off, the destroy deletes the group and what is in it.
+#[test]
+fn a_group_holding_objects_gantry_does_not_manage_is_not_deleted_unless_asked() {
+    let fake = Fake::start(0.0);
+    let stack = fake.stack();
+    let group = "resource \"azurerm_resource_group\" \"main\" {\n  name = \"keep-rg\"\n  location = \"eastus\"\n}\n";
+    stack.write(group);
+    stack.apply();
+    fake.python(
+        "network.virtual_networks.begin_create_or_update('keep-rg', 'made-by-hand', {'location': 'eastus', 'properties': {'addressSpace': {'addressPrefixes': ['10.9.0.0/16']}}}).result()",
+    );
+    let run = stack.gantry(&["destroy", "--auto-approve"]);
+    assert_ne!(run.code, 0, "{}", run.both());
+    assert!(
+        run.both().contains("virtualNetworks/made-by-hand"),
+        "{}",
+        run.both()
+    );
+    assert!(
+        run.both()
+            .contains("prevent_deletion_if_contains_resources = false"),
+        "{}",
+        run.both()
+    );
+    assert_eq!(
+        fake.python(
+            "print(exists(lambda: network.virtual_networks.get('keep-rg', 'made-by-hand')))"
+        ),
+        "True"
+    );
+
+    let block = fake
+        .provider_block()
+        .replace("features {}", "features {\n    resource_group {\n      prevent_deletion_if_contains_resources = false\n    }\n  }");
+    stack.write_raw(&format!("{block}\n{group}"));
+    stack.destroy();
+    assert_eq!(
+        fake.python("print(exists(lambda: resource.resource_groups.get('keep-rg')))"),
+        "False"
+    );
+}

@@ -94,7 +94,8 @@ impl ArmType for ResourceGroup {
                         .filter_map(|i| i["id"].as_str().map(str::to_owned))
                         .collect();
                     return Err(ProviderError::new(
-                        ErrorClass::Conflict,
+                        // Not a conflict to wait out: a choice the configuration makes.
+                        ErrorClass::InvalidInput,
                         format!(
                             "{label}: the resource group still holds {} object(s) gantry does not manage here:\n  {}\n\
                              delete them first, or set `features {{ resource_group {{ prevent_deletion_if_contains_resources = false }} }}` in the provider \"azurerm\" block",
