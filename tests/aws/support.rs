@@ -195,18 +195,12 @@ impl Drop for Moto {
     }
 }
 
-/// Runs a future to completion on a small runtime of its own (tests are synchronous).
-pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(f)
-}
-
 #[path = "../common/cli.rs"]
 mod cli;
+#[path = "../common/provider_calls.rs"]
+mod provider_calls;
 pub use cli::{Run, StackDir};
+pub use provider_calls::{block_on, op, planned};
 
 /// Waits for a spawned `gantry` and collects what it printed.
 pub fn finish(child: std::process::Child) -> Run {
@@ -280,37 +274,6 @@ pub async fn provider(moto: &Moto) -> gantry_aws::AwsProvider {
     ]);
     provider.configure(&config).await.expect("configure");
     provider
-}
-
-/// An operation of stack `stack` at `address`, a create with `token` (when given).
-pub fn op(stack: &str, address: &str, token: Option<&str>) -> gantry_provider::OpContext {
-    let mut ctx = gantry_provider::OpContext::new(address);
-    ctx.stack = stack.to_owned();
-    ctx.idempotency_token = token.map(str::to_owned);
-    ctx
-}
-
-/// What the engine hands a create: `config` (blocks as lists of objects, as evaluated)
-/// conformed to the type's schema and planned by the provider.
-pub fn planned(
-    provider: &gantry_aws::AwsProvider,
-    type_name: &str,
-    config: &gantry_provider::Value,
-) -> gantry_provider::Value {
-    use gantry_provider::Provider;
-    let schema = provider
-        .schema()
-        .resources
-        .get(type_name)
-        .unwrap_or_else(|| panic!("no type {type_name}"));
-    let config = gantry_provider::conform(schema, config)
-        .unwrap_or_else(|issues| panic!("{type_name} config: {issues:?}"));
-    let problems = provider.validate(type_name, &config);
-    assert!(problems.is_empty(), "{type_name}: {problems:?}");
-    provider
-        .plan(type_name, None, &config)
-        .unwrap_or_else(|e| panic!("{type_name} plan: {e}"))
-        .value
 }
 
 /// The `id` of a state.

@@ -190,7 +190,10 @@ impl Drop for Fake {
 
 #[path = "../common/cli.rs"]
 pub mod cli;
+#[path = "../common/provider_calls.rs"]
+mod provider_calls;
 pub use cli::StackDir;
+pub use provider_calls::{block_on, op, planned};
 
 /// A stack directory with a `main.hcl` whose provider block points at the fake (the
 /// shared [`StackDir`] runs: `gantry`, `apply`, `plan_code`, `state_attr`, ...).
@@ -226,15 +229,6 @@ impl Stack<'_> {
     pub fn command(&self, args: &[&str]) -> std::process::Command {
         self.dir.command(args, &[])
     }
-}
-
-/// Runs a future to completion on a small runtime of its own.
-pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(f)
 }
 
 /// The provider itself, configured as a `provider "google"` block on this fake would
@@ -281,34 +275,4 @@ pub async fn provider(fake: &Fake) -> gantry_gcp::GcpProvider {
     ]);
     provider.configure(&config).await.expect("configure");
     provider
-}
-
-/// An operation of stack `stack` at `address`, a create with `token` (when given).
-pub fn op(stack: &str, address: &str, token: Option<&str>) -> gantry_provider::OpContext {
-    let mut ctx = gantry_provider::OpContext::new(address);
-    ctx.stack = stack.to_owned();
-    ctx.idempotency_token = token.map(str::to_owned);
-    ctx
-}
-
-/// What the engine hands a create: `config` conformed to the type's schema and planned.
-pub fn planned(
-    provider: &gantry_gcp::GcpProvider,
-    type_name: &str,
-    config: &gantry_provider::Value,
-) -> gantry_provider::Value {
-    use gantry_provider::Provider;
-    let schema = provider
-        .schema()
-        .resources
-        .get(type_name)
-        .unwrap_or_else(|| panic!("no type {type_name}"));
-    let config = gantry_provider::conform(schema, config)
-        .unwrap_or_else(|issues| panic!("{type_name} config: {issues:?}"));
-    let problems = provider.validate(type_name, &config);
-    assert!(problems.is_empty(), "{type_name}: {problems:?}");
-    provider
-        .plan(type_name, None, &config)
-        .unwrap_or_else(|e| panic!("{type_name} plan: {e}"))
-        .value
 }
