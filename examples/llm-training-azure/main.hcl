@@ -78,11 +78,11 @@ module "fleet" {
 }
 
 module "storage" {
-  source               = "gantry/azure/training-storage"
-  account_name         = "${var.name}data"
-  resource_group_name  = azurerm_resource_group.main.name
-  location             = azurerm_resource_group.main.location
-  writers              = { trainers = azurerm_user_assigned_identity.trainers.principal_id }
+  source              = "gantry/azure/training-storage"
+  account_name        = "${var.name}data"
+  resource_group_name = azurerm_resource_group.main.name
+  location            = azurerm_resource_group.main.location
+  writers             = { trainers = azurerm_user_assigned_identity.trainers.principal_id }
 }
 
 module "platform" {

@@ -8,6 +8,7 @@ mod compute;
 mod credentials;
 mod errors;
 mod example;
+mod failover;
 mod identity;
 mod network;
 mod recovery;

@@ -35,6 +35,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+from fractions import Fraction
 
 import behaviour
 import lro
@@ -107,6 +108,7 @@ class Request:
         self.headers = headers
         self.raw = raw
         self.base = base
+        self.hold = 0.0  # seconds to hold back a synchronous answer (--timings)
 
     def q(self, name):
         for k, v in self.query.items():
@@ -140,6 +142,7 @@ class Store:
         self.identity = identity
         self.tenant = identity.tenant
         self.operation_seconds = operation_seconds
+        self.timing_scale = None  # --timings: Azure's typical times (behaviour.TYPICAL_SECONDS) x this
         self.retry_after = retry_after
         self.principal_replication_seconds = principal_replication_seconds
         self.resources = {}  # lowercased id -> Res
@@ -166,6 +169,23 @@ class Store:
         if res.behaviour.provisioning or res.type == GROUP_TYPE:
             props = res.body.setdefault("properties", {})
             props["provisioningState"] = "Succeeded"
+
+    def hold(self, full_type, verb):
+        """How long an operation (`verb` on `full_type`) stays InProgress: Azure's typical
+        time for it scaled by --timings, else the flat --operation-seconds."""
+        if self.timing_scale is not None:
+            typical = behaviour.typical_seconds(full_type, verb)
+            if typical is not None:
+                return typical * self.timing_scale
+        return self.operation_seconds
+
+    def sync_hold(self, full_type, verb):
+        """How long a synchronous PUT or DELETE answer is held back: Azure's typical time
+        for it scaled by --timings (a key vault's PUT, a resource group's); 0 otherwise, and
+        for a PATCH (a tag update is quick)."""
+        if self.timing_scale is None or verb == "PATCH":
+            return 0.0
+        return (behaviour.typical_seconds(full_type, verb) or 0) * self.timing_scale
 
     def running_ops(self):
         return [op for op in self.operations.values() if op.running]
@@ -325,6 +345,8 @@ class Store:
                 for name in ("operation_seconds", "principal_replication_seconds"):
                     if name in body:
                         setattr(self, name, float(body[name]))
+                if "timings" in body:
+                    self.timing_scale = None if body["timings"] is None else float(Fraction(str(body["timings"])))
                 if "retry_after" in body:
                     self.retry_after = int(body["retry_after"])
                 return self.config()
@@ -373,7 +395,8 @@ class Store:
 
     def config(self):
         return {"operation_seconds": self.operation_seconds, "retry_after": self.retry_after,
-                "principal_replication_seconds": self.principal_replication_seconds}
+                "principal_replication_seconds": self.principal_replication_seconds,
+                "timings": self.timing_scale}
 
     def quota_state(self):
         out = {}
@@ -449,8 +472,8 @@ class Router:
             h["Location"] = op.url(base, "operationResults")
         return h
 
-    def start(self, sub, namespace, location, verb, changes, error=None, result_key=None):
-        op = lro.Operation(sub, namespace, location, verb, changes, self.store.operation_seconds,
+    def start(self, sub, namespace, location, verb, changes, full_type, error=None, result_key=None):
+        op = lro.Operation(sub, namespace, location, verb, changes, self.store.hold(full_type, verb),
                            error=error, result_key=result_key, api_version=self.req.api_version)
         self.store.operations[op.id] = op
         return op
@@ -624,6 +647,7 @@ class Router:
             if body.get("managedBy"):
                 out["managedBy"] = body["managedBy"]
             out["properties"] = {"provisioningState": "Succeeded"}
+            self.req.hold = self.store.sync_hold(GROUP_TYPE, "PUT")
             if rg is None:
                 self.store.resources[key] = Res(key, out["id"], GROUP_TYPE, shown, out,
                                                 f"/subscriptions/{sub}".lower(), sub, None)
@@ -652,7 +676,7 @@ class Router:
                 if res.type == GROUP_TYPE or res.behaviour.provisioning:
                     shown.body.setdefault("properties", {})["provisioningState"] = "Deleting"
                 self.store.resources[res.key] = shown
-            op = self.start(sub, None, rg.location, "DELETE", changes, error=fault)
+            op = self.start(sub, None, rg.location, "DELETE", changes, GROUP_TYPE, error=fault)
             return 202, self.op_headers(op, "location"), None
         self.not_found_route()
 
@@ -1068,9 +1092,11 @@ class Router:
                     store.resources.pop(c.key, None)
                 else:
                     store.finalize(c.after)
+            self.req.hold = store.sync_hold(full_type, verb)
             return self.ok(store.render(new), status)
         ns = full_type.split("/")[0]
-        op = self.start(scope.sub, ns, location or "global", verb, changes, error=error, result_key=key)
+        op = self.start(scope.sub, ns, location or "global", verb, changes, full_type, error=error,
+                        result_key=key)
         if style == "location":
             return 202, self.op_headers(op, "location"), None
         return self.ok(store.render(new), status, self.op_headers(op, "async"))
@@ -1135,11 +1161,13 @@ class Router:
             body = store.render(existing)
             for c in changes:
                 store.resources.pop(c.key, None)
+            self.req.hold = store.sync_hold(full_type, "DELETE")
             return self.ok(body if T.name.lower() == "microsoft.authorization/roleassignments" else None, 200)
         for c in changes:
             store.resources[c.key] = self._deleting(c)
         location = self.resource_location(existing) or "global"
-        op = self.start(scope.sub, full_type.split("/")[0], location, "DELETE", changes, error=error)
+        op = self.start(scope.sub, full_type.split("/")[0], location, "DELETE", changes, full_type,
+                        error=error)
         return 202, self.op_headers(op, style), None
 
 

@@ -26,8 +26,9 @@ resource providers differ, this table says how, per type (by its full type, lowe
   child, its ancestors) or "top" (anything under the same top-level resource, as the
   network provider does: two subnets of one network cannot change at once).
 
-Also here: the VM SKU table (names, families, vCPUs, GPUs: the real ones), the built-in
-role definitions (real GUIDs) and the shapes of quota and SKU errors.
+Also here: Azure's typical operation times per type (TYPICAL_SECONDS, for --timings), the
+VM SKU table (names, families, vCPUs, GPUs: the real ones), the built-in role definitions
+(real GUIDs) and the shapes of quota and SKU errors.
 """
 
 import copy
@@ -534,6 +535,44 @@ def type_of(full_type):
     if known:
         return known
     return Type(full_type)
+
+
+# --- how long operations take ---------------------------------------------------------
+
+# Azure's typical times, in seconds, from a request to the end of what it starts, per ARM
+# type: (create or update, delete). `--timings 1/20` (server.py) holds each long-running
+# operation InProgress for its time x 1/20, for benchmarks (bench/azure_timings.sh); a
+# verb this fake answers synchronously (resource groups' PUT, key vaults, Application
+# Insights, storage accounts' DELETE) has its answer itself held back that long, as a slow
+# synchronous ARM call is. Types not listed answer at once (or after --operation-seconds):
+# proximity placement groups, user-assigned identities, role assignments and blob
+# containers are synchronous and take well under a second. The times are typical,
+# observed ones (what Terraform's azurerm provider reports as "Creation complete after
+# Ns" / "Destruction complete after Ns" in eastus, and the portal's deployment durations),
+# rounded: a large GPU scale set or an AKS cluster varies by minutes from run to run.
+TYPICAL_SECONDS = {
+    "Microsoft.Resources/resourceGroups": (2, 10),  # PUT synchronous; deleting an empty group ~10 s
+    "Microsoft.Network/virtualNetworks": (10, 10),
+    "Microsoft.Network/virtualNetworks/subnets": (5, 5),  # also the NSG association (a subnet PUT)
+    "Microsoft.Network/networkSecurityGroups": (5, 5),
+    "Microsoft.Storage/storageAccounts": (25, 2),  # PUT 202 + Location; DELETE synchronous
+    "Microsoft.KeyVault/vaults": (20, 2),
+    "Microsoft.Insights/components": (10, 2),
+    "Microsoft.MachineLearningServices/workspaces": (60, 60),
+    "Microsoft.Compute/virtualMachineScaleSets": (300, 180),  # 2 x Standard_ND96isr_H100_v5
+    "Microsoft.ContainerService/managedClusters": (420, 300),
+    "Microsoft.ContainerService/managedClusters/agentPools": (240, 180),
+}
+_TYPICAL = {name.lower(): times for name, times in TYPICAL_SECONDS.items()}
+
+
+def typical_seconds(full_type, verb):
+    """Azure's typical time for `verb` (PUT, PATCH: the create time; DELETE) on `full_type`
+    (any spelling), or None when the type is not in TYPICAL_SECONDS."""
+    times = _TYPICAL.get(full_type.lower())
+    if times is None:
+        return None
+    return times[1] if verb.upper() == "DELETE" else times[0]
 
 
 # --- VM sizes -------------------------------------------------------------------------

@@ -16,8 +16,13 @@ It serves HTTPS only (certs.py): azure_core refuses to send a bearer token over 
 
     python tests/azure/fake/server.py --subscription SUB [--subscription OTHER ...] \\
         --tenant TENANT --client-id ID --client-secret SECRET --cert-dir DIR \\
-        [--client-object-id OID] [--operation-seconds S] [--retry-after N] \\
+        [--client-object-id OID] [--operation-seconds S] [--timings SCALE] [--retry-after N] \\
         [--principal-replication-seconds S] [--port 0] [--verbose]
+
+`--timings 1/20` holds each operation InProgress for Azure's typical time for its type x
+1/20 (behaviour.TYPICAL_SECONDS: create and delete times per ARM type; a synchronous
+answer of a listed type is itself held back that long), for benchmarks
+(bench/azure_timings.sh); types not listed take --operation-seconds.
 
 makes DIR/ca.pem (trust it) unless there, then prints `READY <port>` once listening on
 127.0.0.1, and serves until killed (or, when its stdin is a pipe, until that pipe closes,
@@ -25,7 +30,7 @@ so a test that dies without stopping it does not leave it running).
 
 Admin calls (no auth, same port, JSON bodies; each answers the resulting setting):
     POST   /_fake/config   {"operation_seconds": 2.0, "principal_replication_seconds": 3,
-                            "retry_after": 0}
+                            "retry_after": 0, "timings": "1/20"}  (timings null: off)
     POST   /_fake/quotas   {"location": "eastus", "name": "standardNDSH100v5Family", "limit": 96}
                            (names: a family, "cores" or "lowPriorityCores"); DELETE clears
     POST   /_fake/skus     {"location": "eastus", "name": "Standard_ND96isr_H100_v5",
@@ -54,6 +59,7 @@ import time
 import traceback
 import urllib.parse
 import uuid
+from fractions import Fraction
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -160,6 +166,8 @@ class Handler(BaseHTTPRequestHandler):
                                "The api-version query parameter (?api-version=) is required for all requests.")
             req = arm.Request(method, path, query, self.headers, raw, self.base())
             status, headers, body = self.store.handle(req)
+            if req.hold > 0:  # a slow synchronous answer (--timings), outside the store's lock
+                time.sleep(req.hold)
             self.send(status, headers, body)
         except ArmError as e:
             self.send(e.status, e.headers, e.body())
@@ -227,6 +235,9 @@ def main():
                         help="the service principal's object id (default: derived from the client id)")
     parser.add_argument("--cert-dir", required=True)
     parser.add_argument("--operation-seconds", type=float, default=0.0)
+    parser.add_argument("--timings", default=None, metavar="SCALE",
+                        help="hold each operation for Azure's typical time for its type x SCALE "
+                             "(a fraction: 1/20), per behaviour.TYPICAL_SECONDS")
     parser.add_argument("--retry-after", type=int, default=0,
                         help="the Retry-After (seconds) of every polling answer")
     parser.add_argument("--principal-replication-seconds", type=float, default=0.0)
@@ -244,6 +255,8 @@ def main():
     store = arm.Store(args.subscription, ident, operation_seconds=args.operation_seconds,
                       retry_after=args.retry_after,
                       principal_replication_seconds=args.principal_replication_seconds)
+    if args.timings:
+        store.timing_scale = float(Fraction(args.timings))
     Handler.store, Handler.ident = store, ident
     server = TLSServer(("127.0.0.1", args.port), Handler, context, args.verbose)
     watch_stdin()

@@ -612,5 +612,37 @@ class Faults(Base):
         self.assertEqual(made.scope, cluster_id)
 
 
+class Timings(unittest.TestCase):
+    def test_timings_hold_operations_for_azure_typical_times_scaled(self):
+        sys.path.insert(0, str(SERVER.parent))
+        import behaviour
+        self.assertEqual(behaviour.typical_seconds("microsoft.network/VIRTUALNETWORKS", "PUT"), 10)
+        self.assertEqual(behaviour.typical_seconds("Microsoft.Compute/virtualMachineScaleSets", "DELETE"), 180)
+        self.assertIsNone(behaviour.typical_seconds("Microsoft.ManagedIdentity/userAssignedIdentities", "PUT"))
+        fake = FakeServer("--timings", "1/25")  # a network 0.4 s, a key vault 0.8 s (held answer)
+        try:
+            kw = dict(credential=Credential(fake), subscription_id=SUB, base_url=fake.base,
+                      connection_verify=fake.ca, polling_interval=0.05)
+            ResourceManagementClient(**kw).resource_groups.create_or_update("timed", {"location": "eastus"})
+            network, msi = NetworkManagementClient(**kw), ManagedServiceIdentityClient(**kw)
+            t0 = time.time()
+            poller = network.virtual_networks.begin_create_or_update("timed", "v", {
+                "location": "eastus", "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]}}})
+            self.assertEqual(poller.status().lower(), "inprogress")
+            poller.result()
+            self.assertGreaterEqual(time.time() - t0, 0.4)
+            self.assertLess(time.time() - t0, 3.0)
+            t0 = time.time()
+            KeyVaultManagementClient(**kw).vaults.begin_create_or_update("timed", "timed-kv", {
+                "location": "eastus", "properties": {"tenantId": TENANT, "sku": {"family": "A", "name": "standard"}}}).result()
+            self.assertGreaterEqual(time.time() - t0, 0.8)
+            t0 = time.time()
+            msi.user_assigned_identities.create_or_update("timed", "fast", {"location": "eastus"})
+            self.assertLess(time.time() - t0, 0.4, "an identity is not held")
+            self.assertEqual(fake.admin("GET", "/_fake/config")["timings"], 0.04)
+        finally:
+            fake.stop()
+
+
 if __name__ == "__main__":
     unittest.main()
