@@ -139,10 +139,7 @@ impl ArmType for KeyVault {
 
     async fn delete(&self, cx: &Cx<'_>, state: &Value) -> Result<()> {
         let a = Attrs(state);
-        let id = match a.str("id") {
-            Some(id) => id.to_owned(),
-            None => self.id(cx, &a)?,
-        };
+        let id = super::state_id(self, cx, state)?;
         let label = super::what(self, "DELETE", &id);
         let wait = Wait::new(
             &label,

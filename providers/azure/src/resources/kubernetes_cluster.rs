@@ -160,11 +160,7 @@ impl ArmType for KubernetesCluster {
                 "only_critical_addons_enabled",
                 Attribute::optional(Type::Bool).with_default(false),
             );
-        let identity = Schema::default()
-            .attr("type", Attribute::required(Type::String))
-            .attr("identity_ids", Attribute::optional(Type::set(Type::String)))
-            .attr("principal_id", Attribute::computed(Type::String))
-            .attr("tenant_id", Attribute::computed(Type::String));
+
         let network = Schema::default()
             .attr(
                 "network_plugin",
@@ -227,7 +223,7 @@ impl ArmType for KubernetesCluster {
             .attr("fqdn", Attribute::computed(Type::String))
             .attr("oidc_issuer_url", Attribute::computed(Type::String))
             .block("default_node_pool", single(default_pool, 1, false))
-            .block("identity", single(identity, 0, false))
+            .block("identity", super::managed_identity::block(0))
             .block("network_profile", single(network, 0, true))
             .with_timeouts(Timeouts::all(Duration::from_secs(90 * 60)))
     }
@@ -322,16 +318,7 @@ impl ArmType for KubernetesCluster {
             "sku": {"name": "Base", "tier": a.str("sku_tier").unwrap_or("Free")},
             "properties": props,
         });
-        if let Some(identity) = a.block("identity") {
-            let ty = identity.str("type").unwrap_or("SystemAssigned");
-            body["identity"] = json!({"type": ty});
-            let ids = identity.strs("identity_ids");
-            if !ids.is_empty() {
-                let map: serde_json::Map<String, Json> =
-                    ids.into_iter().map(|id| (id, json!({}))).collect();
-                body["identity"]["userAssignedIdentities"] = Json::Object(map);
-            }
-        }
+        super::managed_identity::put_body(&mut body, a);
         Ok(body)
     }
 
@@ -398,18 +385,7 @@ impl ArmType for KubernetesCluster {
             );
             s.set("default_node_pool", ps.into_value());
         }
-        if let Some(identity) = json.get("identity").filter(|i| i.is_object()) {
-            let mut i = Obj::new();
-            let ids: Vec<String> = identity["userAssignedIdentities"]
-                .as_object()
-                .map(|m| m.keys().cloned().collect())
-                .unwrap_or_default();
-            i.set_opt("type", identity["type"].as_str())
-                .set_str_set("identity_ids", &ids)
-                .set("principal_id", opt_str(identity["principalId"].as_str()))
-                .set("tenant_id", opt_str(identity["tenantId"].as_str()));
-            s.set("identity", i.into_value());
-        }
+        super::managed_identity::read_back(&mut s, json);
         if let Some(n) = p.get("networkProfile").filter(|n| n.is_object()) {
             let mut net = Obj::new();
             net.set_opt("network_plugin", n["networkPlugin"].as_str())

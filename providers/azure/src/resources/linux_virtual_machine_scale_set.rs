@@ -70,10 +70,7 @@ impl ArmType for LinuxVirtualMachineScaleSet {
                 "ip_configuration",
                 block(Nesting::List, ip_configuration, 1, None),
             );
-        let identity = Schema::default()
-            .attr("type", Attribute::required(Type::String))
-            .attr("identity_ids", Attribute::optional(Type::set(Type::String)))
-            .attr("principal_id", Attribute::computed(Type::String));
+
         tracked_schema()
             .attr("sku", Attribute::required(Type::String))
             .attr(
@@ -139,7 +136,7 @@ impl ArmType for LinuxVirtualMachineScaleSet {
             )
             .block("os_disk", block(Nesting::Single, os_disk, 1, Some(1)))
             .block("network_interface", block(Nesting::List, nic, 1, None))
-            .block("identity", block(Nesting::Single, identity, 0, Some(1)))
+            .block("identity", super::managed_identity::block(0))
             .with_timeouts(Timeouts::all(Duration::from_secs(60 * 60)))
     }
 
@@ -271,15 +268,7 @@ impl ArmType for LinuxVirtualMachineScaleSet {
         if !zones.is_empty() {
             body["zones"] = json!(zones);
         }
-        if let Some(identity) = a.block("identity") {
-            body["identity"] = json!({"type": identity.str("type")});
-            let ids = identity.strs("identity_ids");
-            if !ids.is_empty() {
-                let map: serde_json::Map<String, Json> =
-                    ids.into_iter().map(|id| (id, json!({}))).collect();
-                body["identity"]["userAssignedIdentities"] = Json::Object(map);
-            }
-        }
+        super::managed_identity::put_body(&mut body, a);
         Ok(body)
     }
 
@@ -362,17 +351,7 @@ impl ArmType for LinuxVirtualMachineScaleSet {
                 s.set("source_image_reference", r.into_value());
             }
         }
-        if let Some(identity) = json.get("identity").filter(|i| i.is_object()) {
-            let mut i = Obj::new();
-            let ids: Vec<String> = identity["userAssignedIdentities"]
-                .as_object()
-                .map(|m| m.keys().cloned().collect())
-                .unwrap_or_default();
-            i.set_opt("type", identity["type"].as_str())
-                .set_str_set("identity_ids", &ids)
-                .set("principal_id", opt_str(identity["principalId"].as_str()));
-            s.set("identity", i.into_value());
-        }
+        super::managed_identity::read_back(&mut s, json);
         Ok(s.into_value())
     }
 }

@@ -6,11 +6,9 @@
 use super::{tracked_schema, tracked_state, ArmType, Cx};
 use crate::arm::ids;
 use crate::arm::lro::{self, Wait};
-use gantry_provider::attrs::{opt_str, Attrs, Obj};
+use gantry_provider::attrs::{opt_str, Attrs};
 use gantry_provider::provider::Result;
-use gantry_provider::{
-    async_trait, Attribute, NestedBlock, Nesting, Schema, Timeouts, Type, Value,
-};
+use gantry_provider::{async_trait, Attribute, Schema, Timeouts, Type, Value};
 use serde_json::{json, Value as Json};
 use std::time::Duration;
 
@@ -26,11 +24,6 @@ impl ArmType for MachineLearningWorkspace {
     }
 
     fn schema(&self) -> Schema {
-        let identity = Schema::default()
-            .attr("type", Attribute::required(Type::String))
-            .attr("identity_ids", Attribute::optional(Type::set(Type::String)))
-            .attr("principal_id", Attribute::computed(Type::String))
-            .attr("tenant_id", Attribute::computed(Type::String));
         tracked_schema()
             .attr(
                 "application_insights_id",
@@ -63,16 +56,7 @@ impl ArmType for MachineLearningWorkspace {
             )
             .attr("workspace_id", Attribute::computed(Type::String))
             .attr("discovery_url", Attribute::computed(Type::String))
-            .block(
-                "identity",
-                NestedBlock {
-                    nesting: Nesting::Single,
-                    schema: identity,
-                    min_items: 1,
-                    max_items: Some(1),
-                    force_new: false,
-                },
-            )
+            .block("identity", super::managed_identity::block(1))
             .with_timeouts(Timeouts::all(Duration::from_secs(30 * 60)))
     }
 
@@ -108,15 +92,7 @@ impl ArmType for MachineLearningWorkspace {
             }
         }
         let mut body = json!({"location": a.req_str("location")?, "sku": {"name": sku, "tier": sku}, "properties": props});
-        if let Some(identity) = a.block("identity") {
-            body["identity"] = json!({"type": identity.str("type")});
-            let ids = identity.strs("identity_ids");
-            if !ids.is_empty() {
-                let map: serde_json::Map<String, Json> =
-                    ids.into_iter().map(|id| (id, json!({}))).collect();
-                body["identity"]["userAssignedIdentities"] = Json::Object(map);
-            }
-        }
+        super::managed_identity::put_body(&mut body, a);
         Ok(body)
     }
 
@@ -143,27 +119,12 @@ impl ArmType for MachineLearningWorkspace {
             )
             .set("workspace_id", opt_str(p["workspaceId"].as_str()))
             .set("discovery_url", opt_str(p["discoveryUrl"].as_str()));
-        if let Some(identity) = json.get("identity").filter(|i| i.is_object()) {
-            let mut i = Obj::new();
-            let ids: Vec<String> = identity["userAssignedIdentities"]
-                .as_object()
-                .map(|m| m.keys().cloned().collect())
-                .unwrap_or_default();
-            i.set_opt("type", identity["type"].as_str())
-                .set_str_set("identity_ids", &ids)
-                .set("principal_id", opt_str(identity["principalId"].as_str()))
-                .set("tenant_id", opt_str(identity["tenantId"].as_str()));
-            s.set("identity", i.into_value());
-        }
+        super::managed_identity::read_back(&mut s, json);
         Ok(s.into_value())
     }
 
     async fn delete(&self, cx: &Cx<'_>, state: &Value) -> Result<()> {
-        let a = Attrs(state);
-        let id = match a.str("id") {
-            Some(id) => id.to_owned(),
-            None => self.id(cx, &a)?,
-        };
+        let id = super::state_id(self, cx, state)?;
         let path = if cx.settings.features.purge_ml_workspace_on_destroy {
             format!("{id}?forceToPurge=true")
         } else {

@@ -25,6 +25,7 @@ mod kubernetes_cluster;
 mod kubernetes_cluster_node_pool;
 mod linux_virtual_machine_scale_set;
 mod machine_learning_workspace;
+mod managed_identity;
 mod network_security_group;
 mod proximity_placement_group;
 mod resource_group;
@@ -306,7 +307,7 @@ pub fn what<T: ArmType + ?Sized>(t: &T, method: &str, id: &str) -> String {
 }
 
 /// The id of an object in state (its `id`, else the one its attributes name).
-fn state_id<T: ArmType + ?Sized>(t: &T, cx: &Cx<'_>, state: &Value) -> Result<String> {
+pub fn state_id<T: ArmType + ?Sized>(t: &T, cx: &Cx<'_>, state: &Value) -> Result<String> {
     let a = Attrs(state);
     match a.str("id").filter(|id| !id.is_empty()) {
         Some(id) => Ok(id.to_owned()),

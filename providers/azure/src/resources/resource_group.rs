@@ -75,11 +75,7 @@ impl ArmType for ResourceGroup {
     }
 
     async fn delete(&self, cx: &Cx<'_>, state: &Value) -> Result<()> {
-        let a = Attrs(state);
-        let id = match a.str("id") {
-            Some(id) => id.to_owned(),
-            None => self.id(cx, &a)?,
-        };
+        let id = super::state_id(self, cx, state)?;
         let label = super::what(self, "DELETE", &id);
         if cx.settings.features.prevent_group_deletion_with_resources {
             let inside = cx
