@@ -3,7 +3,7 @@
 //! resource-instance graph. `validate`, `graph` and `plan` all start here.
 
 use crate::config::inputs::{collect_inputs, InputOptions, InputValue};
-use crate::config::load::{load_stack, LoadOptions, Stack};
+use crate::config::load::{load_stack, LoadOptions, ModuleSelection, Stack};
 use crate::config::sources::ModuleFetcher;
 use crate::diagnostics::Diagnostics;
 use crate::graph::build::{build, ConfigGraph};
@@ -28,7 +28,22 @@ pub struct Prepared {
 
 /// Loads the stack at `path`, reads its inputs, builds the graph and reports cycles.
 pub fn prepare(path: &Path, inputs: &InputOptions, fetcher: &ModuleFetcher) -> Prepared {
-    let (stack, mut diags) = load_stack(&LoadOptions { path, fetcher });
+    prepare_selected(path, inputs, fetcher, &ModuleSelection::new())
+}
+
+/// [`prepare`] with the module calls that have `failover` loading the alternatives
+/// `selection` names.
+pub fn prepare_selected(
+    path: &Path,
+    inputs: &InputOptions,
+    fetcher: &ModuleFetcher,
+    selection: &ModuleSelection,
+) -> Prepared {
+    let (stack, mut diags) = load_stack(&LoadOptions {
+        path,
+        fetcher,
+        selection,
+    });
     // The stack's catalog (with its override files) must be in place before any
     // `accelerator_*` function is evaluated.
     let dir = if path.is_dir() {

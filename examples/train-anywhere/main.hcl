@@ -1,29 +1,18 @@
-# Train anywhere there is room: N nodes of H100x8, each created wherever capacity is.
+# Train anywhere there is room: N nodes of H100x8 on AWS, Google Cloud or Azure.
 #
-# Each node is tried, cheapest first, as spot in the first zone that offers H100s, then
-# spot in the region's other zones, then spot in a second region, then on demand; a choice
-# the account's quota cannot hold is skipped before anything is created. The zone that holds is kept by later plans (no
-# moving back when capacity returns); `--replace` places a node afresh.
+# The nodes are one module with a shared contract (inputs `nodes`, `accelerator`; outputs
+# `cloud`, `node_ids`, `placement`). On AWS each node fails over by itself: spot in each
+# zone that offers H100s, spot in a second region, then on demand. When AWS has no room
+# anywhere, the whole module fails over: what it made on AWS is torn down and the Google
+# Cloud module is applied (spot A3 VMs, zone by zone), then Azure's (an ND H100 v5 scale
+# set). Choices are tried cheapest first, a choice the account's quota cannot hold is
+# skipped before anything is created, and the choice that holds is kept by later plans.
 #
-#   gantry plan --sim examples/train-anywhere       # the choices, their prices, the budget
+#   gantry plan --sim examples/train-anywhere       # every choice, its price, the budget
 #   gantry apply --sim examples/train-anywhere --wait-for-capacity 2h
-#
-# Alternatives here span the zones of two AWS regions and the purchase options. Failover to
-# Google Cloud and Azure (module-level alternatives) is not built yet: see the README.
 
 budget {
   max_hourly = 500
-}
-
-variable "region" {
-  type    = string
-  default = "us-east-1"
-}
-
-variable "west_region" {
-  description = "The region nodes go to when the first has no room"
-  type        = string
-  default     = "us-west-2"
 }
 
 variable "accelerator" {
@@ -43,20 +32,34 @@ variable "nodes" {
   }
 }
 
-variable "ami" {
-  description = "The training image (a Deep Learning AMI in the region)"
-  type        = string
-  default     = "ami-0123456789abcdef0"
+variable "aws_region" {
+  type    = string
+  default = "us-east-1"
 }
 
-variable "west_ami" {
-  description = "The same image in the second region (AMI ids are per region)"
+variable "aws_west_region" {
+  description = "The AWS region nodes go to when the first has no room"
   type        = string
-  default     = "ami-0fedcba9876543210"
+  default     = "us-west-2"
+}
+
+variable "gcp_project" {
+  type    = string
+  default = "my-ml-project"
+}
+
+variable "gcp_region" {
+  type    = string
+  default = "us-central1"
+}
+
+variable "azure_location" {
+  type    = string
+  default = "eastus"
 }
 
 provider "aws" {
-  region = var.region
+  region = var.aws_region
   default_tags {
     tags = { project = "train-anywhere", managed-by = "gantry" }
   }
@@ -64,84 +67,54 @@ provider "aws" {
 
 provider "aws" {
   alias  = "west"
-  region = var.west_region
+  region = var.aws_west_region
   default_tags {
     tags = { project = "train-anywhere", managed-by = "gantry" }
   }
 }
 
-locals {
-  instance_type = accelerator_instance_type("aws", var.accelerator, var.region)
-  zones         = accelerator_zones("aws", var.accelerator, var.region)
-  west_zone     = accelerator_zones("aws", var.accelerator, var.west_region)[0]
+provider "google" {
+  project        = var.gcp_project
+  region         = var.gcp_region
+  default_labels = { project = "train-anywhere" }
 }
 
-resource "aws_vpc" "train" {
-  cidr_block = "10.60.0.0/16"
+provider "azurerm" {
+  features {}
+  default_tags = { project = "train-anywhere" }
 }
 
-resource "aws_subnet" "zone" {
-  for_each          = toset(local.zones)
-  vpc_id            = aws_vpc.train.id
-  availability_zone = each.key
-  cidr_block        = cidrsubnet("10.60.0.0/16", 8, index(local.zones, each.key))
-}
-
-resource "aws_vpc" "west" {
-  provider   = aws.west
-  cidr_block = "10.61.0.0/16"
-}
-
-resource "aws_subnet" "west" {
-  provider          = aws.west
-  vpc_id            = aws_vpc.west.id
-  availability_zone = local.west_zone
-  cidr_block        = "10.61.0.0/24"
-}
-
-resource "aws_instance" "node" {
-  count         = var.nodes
-  ami           = var.ami
-  instance_type = local.instance_type
-  subnet_id     = aws_subnet.zone[local.zones[0]].id
-
-  # As written: spot in the first zone.
-  instance_market_options {
-    market_type = "spot"
-  }
+module "nodes" {
+  source      = "./modules/aws-nodes"
+  providers   = { aws = aws, aws.west = aws.west }
+  nodes       = var.nodes
+  accelerator = var.accelerator
+  region      = var.aws_region
+  west_region = var.aws_west_region
 
   failover {
     on    = ["capacity"]
     order = "cost"
 
-    # Spot in every other zone that offers the accelerator.
-    alternatives = [for z in slice(local.zones, 1, length(local.zones)) : {
-      subnet_id = aws_subnet.zone[z].id
-    }]
-
-    # Spot in the second region, with its own provider configuration and image.
     alternative {
-      provider  = aws.west
-      ami       = var.west_ami
-      subnet_id = aws_subnet.west.id
+      source    = "./modules/gcp-nodes"
+      providers = { google = google }
+      region    = var.gcp_region
     }
 
-    # On demand, in the first zone and then the second.
     alternative {
-      instance_market_options = null
-    }
-    alternative {
-      instance_market_options = null
-      subnet_id               = aws_subnet.zone[local.zones[length(local.zones) > 1 ? 1 : 0]].id
+      source    = "./modules/azure-nodes"
+      providers = { azurerm = azurerm }
+      location  = var.azure_location
     }
   }
+}
 
-  tags = {
-    Name = "train-node-${count.index}"
-  }
+output "cloud" {
+  value = module.nodes.cloud
 }
 
 output "placement" {
   description = "Where each node runs"
-  value       = [for n in aws_instance.node : "${n.id} ${n.subnet_id} ${n.instance_type}"]
+  value       = module.nodes.placement
 }

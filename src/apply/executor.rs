@@ -103,6 +103,46 @@ pub enum Event {
         /// How many creates were refused before it.
         refused: usize,
     },
+    /// A module alternative failed: a create inside it was refused (`address`, the cloud's
+    /// class and code); what it made is torn down and the next alternative applied.
+    ModuleFailoverRefused {
+        module: String,
+        alternative: usize,
+        label: String,
+        address: String,
+        class: String,
+        code: Option<String>,
+        error: String,
+    },
+    /// A module alternative's objects are being torn down (`count` of them).
+    ModuleTearingDown {
+        module: String,
+        alternative: usize,
+        count: usize,
+    },
+    /// Every alternative of a module was refused; the next round starts after `wait`.
+    ModuleWaitingForCapacity {
+        module: String,
+        round: u32,
+        wait: Duration,
+    },
+    /// A module alternative holds after others were refused.
+    ModuleFailoverHeld {
+        module: String,
+        alternative: usize,
+        label: String,
+        refused: usize,
+    },
+}
+
+/// A create that failed, with the cloud's reason: what module failover reacts to.
+#[derive(Clone, Debug)]
+pub struct CreateFailure {
+    pub address: String,
+    pub class: gantry_provider::ErrorClass,
+    pub code: Option<String>,
+    /// Scrubbed of secrets.
+    pub message: String,
 }
 
 /// Knobs of one apply.
@@ -152,6 +192,8 @@ pub struct ApplyInputs<'a> {
     pub options: &'a ApplyOptions,
     pub cancel: CancellationToken,
     pub events: &'a (dyn Fn(Event) + Sync),
+    /// Every create that failed, as it fails (read after [`apply_plan`]).
+    pub create_failures: std::sync::Mutex<Vec<CreateFailure>>,
 }
 
 /// Applies `plan`. `evaluation` is the plan's evaluation; it is updated with real values as
@@ -636,14 +678,15 @@ fn failover_of(change: &ResourceChange, io: &ApplyInputs<'_>) -> Option<Failover
     if !creates || !change.managed {
         return None;
     }
+    // Inside a module being placed, `--wait-for-capacity` is the module's: waiting here
+    // would hold the whole module on its first alternative until the deadline.
+    let placing_module = change.module_placements.values().any(|p| p.placing);
+    let wait = io.options.wait_for_capacity.filter(|_| !placing_module);
     let Some(mut f) = change.failover.clone() else {
-        return io
-            .options
-            .wait_for_capacity
-            .map(crate::plan::failover::as_written_only);
+        return wait.map(crate::plan::failover::as_written_only);
     };
     if f.wait_for_capacity.is_none() {
-        f.wait_for_capacity = io.options.wait_for_capacity;
+        f.wait_for_capacity = wait;
     }
     Some(f)
 }

@@ -374,6 +374,16 @@ pub fn failure(
     e: &ProviderError,
 ) -> Diagnostic {
     let scrub = |t: &str| crate::ui::redact::scrub(t, s.secrets);
+    if what == "create" {
+        if let Ok(mut failures) = s.io.create_failures.lock() {
+            failures.push(super::executor::CreateFailure {
+                address: change.address.clone(),
+                class: e.class,
+                code: e.code.clone(),
+                message: scrub(&e.message),
+            });
+        }
+    }
     let mut d = Diagnostic::error(format!("failed to {what} `{}`", change.address))
         .with_label(scrub(&e.to_string()))
         .with_address(change.address.clone())

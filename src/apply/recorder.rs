@@ -42,6 +42,7 @@ pub fn resource_state(
         create_token: token.map(str::to_owned),
         tainted: false,
         placement: change.placement.clone(),
+        module_placements: change.module_placements.clone(),
     }
 }
 
@@ -61,6 +62,7 @@ impl Recorder for JournalRecorder {
             sensitive_paths: change.sensitive_paths.clone(),
             sent_at_ms: Some(crate::state::journal::now_ms()),
             placement: change.placement.clone(),
+            module_placements: change.module_placements.clone(),
         };
         self.journal
             .append(Record::Intent(intent))
@@ -215,6 +217,7 @@ async fn lookup(intent: &Intent, providers: &Providers, stack_identity: &str) ->
                 create_token: Some(intent.token.clone()),
                 tainted: false,
                 placement: intent.placement.clone(),
+                module_placements: intent.module_placements.clone(),
             };
             Recovered::Adopted(intent.address.clone(), Box::new(rs))
         }

@@ -295,6 +295,9 @@ async fn apply_with(
         parallelism: 8,
         max_hourly: None,
         generate_config_out: None,
+        selection: Default::default(),
+        module_choices: Default::default(),
+        pricing_only: false,
     };
     let planned = make_plan(&req, &state, &providers).await;
     assert!(
@@ -336,6 +339,7 @@ async fn apply_with(
         options: &options,
         cancel,
         events: &events,
+        create_failures: Default::default(),
     };
     let report = apply_plan(&planned.plan, &mut evaluation, &io).await;
     let log = log.lock().unwrap().clone();

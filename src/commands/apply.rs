@@ -2,9 +2,9 @@
 //! every finished operation in the state journal as it happens.
 
 use super::session::{cancel_on_signal, sim_enabled, Session};
-use super::{input_options, ExitStatus};
+use super::{input_options, module_failover, ExitStatus};
 use crate::apply::calls::ProviderCalls;
-use crate::apply::executor::{apply_plan, ApplyInputs, ApplyOptions, Event};
+use crate::apply::executor::ApplyOptions;
 use crate::apply::recorder::{recover, JournalRecorder, Recovered};
 use crate::apply::retry::RetryPolicy;
 use crate::cli::ApplyArgs;
@@ -12,7 +12,6 @@ use crate::diagnostics::{Diagnostic, Diagnostics, SourceMap};
 use crate::plan::file::{change_list, stack_digest, PlanFile, PlanFileError};
 use crate::plan::planner::PlanOptions;
 use crate::plan::run::{configure, plan_configured, PlanRequest};
-use crate::plan::Action;
 use crate::state::{OutputState, Record, StateError};
 use crate::ui::plan::render_plan_styled;
 use crate::ui::Ui;
@@ -189,6 +188,9 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
         parallelism: args.engine.parallelism as usize,
         max_hourly: args.engine.max_hourly,
         generate_config_out: None,
+        selection: Default::default(),
+        module_choices: Default::default(),
+        pricing_only: false,
     };
     let calls = ProviderCalls::new(
         providers,
@@ -300,7 +302,7 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
         let _ = rt.block_on(journal.commit());
         return fail(state_error(&e));
     }
-    let (Some(graph), Some(mut evaluation)) = (planned.graph, planned.evaluation) else {
+    let (Some(graph), Some(evaluation)) = (planned.graph, planned.evaluation) else {
         return fail(Diagnostic::error(
             "internal error: the plan has no evaluation",
         ));
@@ -318,27 +320,45 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
         wait_for_capacity: args.wait_for_capacity,
         capacity_backoff,
     };
-    let progress = super::progress::Progress::new(ui, plan.step_count());
-    let events = |e: Event| progress.event(&e);
-    let io = ApplyInputs {
-        stack: &planned.stack,
-        graph: &graph,
-        inputs: &planned.inputs,
+    let cx = module_failover::Context {
+        rt,
+        journal: &journal,
         providers,
         calls: &calls,
-        recorder: &recorder,
+        request: &request,
         options: &options,
-        cancel,
-        events: &events,
+        recorder: &recorder,
+        cancel: &cancel,
+        ui,
     };
-    let report = rt.block_on(apply_plan(&plan, &mut evaluation, &io));
-    progress.finish();
+    let first =
+        module_failover::apply_round(&cx, plan, planned.stack, graph, evaluation, &planned.inputs);
+    let mut tally = module_failover::Tally::default();
+    tally.add(&first.plan, &first.report);
+    let (last, failover_errors) = if destroy || first.plan.module_failovers.is_empty() {
+        (first, Vec::new())
+    } else {
+        let outcome = module_failover::follow(&cx, first, &mut tally);
+        (outcome.last, outcome.errors)
+    };
+    let module_failover::Applied {
+        plan,
+        stack: planned_stack,
+        evaluation,
+        report,
+        ..
+    } = last;
+    if report.errors.is_empty() && failover_errors.is_empty() && !report.cancelled {
+        if let Err(e) = rt.block_on(module_failover::settle(&journal, &plan.module_failovers)) {
+            diags.push(state_error(&e));
+        }
+    }
     // Outputs of the root module, as now known (the values themselves, marks removed: state
     // records which are sensitive).
     let mut outputs = BTreeMap::new();
     if !destroy {
         for (name, value) in &report.outputs {
-            let sensitive = planned.stack.output_sensitive(name);
+            let sensitive = planned_stack.output_sensitive(name);
             if value.is_wholly_known() {
                 outputs.insert(
                     name.clone(),
@@ -378,32 +398,21 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
     for d in report.errors {
         diags.push(d);
     }
+    for d in failover_errors {
+        diags.push(d);
+    }
     // Check blocks, on what the apply left (a false assertion warns, as in Terraform).
     if !destroy {
-        for d in crate::graph::walk::evaluate_checks(&planned.stack, &evaluation) {
+        for d in crate::graph::walk::evaluate_checks(&planned_stack, &evaluation) {
             diags.push(d);
         }
     }
-    ui.diagnostics(&diags, &planned.stack.sources);
-    let applied: std::collections::HashSet<&str> =
-        report.applied.iter().map(String::as_str).collect();
-    let (mut added, mut changed, mut destroyed) = (0, 0, 0);
-    for c in plan
-        .changes
-        .iter()
-        .filter(|c| applied.contains(c.address.as_str()))
-    {
-        match c.action {
-            Action::Create => added += 1,
-            Action::Update => changed += 1,
-            Action::Delete => destroyed += 1,
-            Action::DeleteThenCreate | Action::CreateThenDelete => {
-                added += 1;
-                destroyed += 1;
-            }
-            _ => {}
-        }
-    }
+    ui.diagnostics(&diags, &planned_stack.sources);
+    let module_failover::Tally {
+        added,
+        changed,
+        destroyed,
+    } = tally;
     if ui.json {
         ui.json_line(&json!({
             "type": if diags.has_errors() { "apply_errored" } else { "apply_complete" },
@@ -435,7 +444,7 @@ pub fn run(args: &ApplyArgs, ui: Ui, destroy: bool) -> ExitStatus {
             if !destroy && !report.outputs.is_empty() {
                 let mut text = String::from("\nOutputs:\n\n");
                 for (name, value) in &report.outputs {
-                    let sensitive = planned.stack.output_sensitive(name);
+                    let sensitive = planned_stack.output_sensitive(name);
                     let shown = if sensitive {
                         "(sensitive value)".to_owned()
                     } else {

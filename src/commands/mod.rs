@@ -7,6 +7,7 @@ pub mod docs;
 pub mod fmt;
 pub mod graph;
 pub mod init;
+pub mod module_failover;
 pub mod plan;
 pub mod progress;
 pub mod refresh;

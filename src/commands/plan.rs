@@ -51,6 +51,9 @@ pub fn run(args: &PlanArgs, ui: Ui) -> ExitStatus {
         parallelism: args.engine.parallelism as usize,
         max_hourly: args.engine.max_hourly,
         generate_config_out: args.generate_config_out.clone(),
+        selection: Default::default(),
+        module_choices: Default::default(),
+        pricing_only: false,
     };
     let providers = &session.providers;
     let calls = ProviderCalls::new(

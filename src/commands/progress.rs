@@ -68,6 +68,19 @@ impl Progress {
         }
     }
 
+    /// Prints events as lines (or JSON), with no bar and no "still going" ticker: for the
+    /// events of a command's own steps between applies (a module failing over).
+    pub fn lines(ui: Ui) -> Progress {
+        Progress {
+            ui,
+            bar: None,
+            multi: None,
+            in_flight: Mutex::new(HashMap::new()),
+            running: Arc::default(),
+            ticker: Mutex::new(None),
+        }
+    }
+
     fn track(&self, address: &str, action: Option<Action>) {
         let mut running = self
             .running
@@ -143,6 +156,39 @@ impl Progress {
                     refused,
                 } => {
                     json!({"type": "failover_held", "address": address, "alternative": alternative, "label": label, "refused": refused})
+                }
+                Event::ModuleFailoverRefused {
+                    module,
+                    alternative,
+                    label,
+                    address,
+                    class,
+                    code,
+                    error,
+                } => {
+                    json!({"type": "module_failover_refused", "module": module, "alternative": alternative, "label": label, "address": address, "class": class, "code": code, "error": error})
+                }
+                Event::ModuleTearingDown {
+                    module,
+                    alternative,
+                    count,
+                } => {
+                    json!({"type": "module_failover_teardown", "module": module, "alternative": alternative, "objects": count})
+                }
+                Event::ModuleWaitingForCapacity {
+                    module,
+                    round,
+                    wait,
+                } => {
+                    json!({"type": "module_failover_waiting", "module": module, "round": round, "wait_ms": wait.as_millis() as u64})
+                }
+                Event::ModuleFailoverHeld {
+                    module,
+                    alternative,
+                    label,
+                    refused,
+                } => {
+                    json!({"type": "module_failover_held", "module": module, "alternative": alternative, "label": label, "refused": refused})
                 }
             };
             self.ui.json_line(&line);
@@ -251,6 +297,51 @@ impl Progress {
                     if *refused == 1 { "" } else { "s" }
                 )
             }
+            Event::ModuleFailoverRefused {
+                module,
+                alternative,
+                label,
+                address,
+                code,
+                error,
+                ..
+            } => {
+                let code = code
+                    .as_deref()
+                    .map(|c| format!("{c}: "))
+                    .unwrap_or_default();
+                format!(
+                    "{module}: {} refused at `{address}`: {code}{error}",
+                    choice_name(*alternative, label)
+                )
+            }
+            Event::ModuleTearingDown {
+                module,
+                alternative,
+                count,
+            } => format!(
+                "{module}: tearing down the {count} object{} alternative {alternative} made",
+                if *count == 1 { "" } else { "s" }
+            ),
+            Event::ModuleWaitingForCapacity {
+                module,
+                round,
+                wait,
+            } => format!(
+                "{module}: no alternative has capacity; round {} in {:.1}s",
+                round + 1,
+                wait.as_secs_f64()
+            ),
+            Event::ModuleFailoverHeld {
+                module,
+                alternative,
+                label,
+                refused,
+            } => format!(
+                "{module}: placed as {} after {refused} refused alternative{}",
+                choice_name(*alternative, label),
+                if *refused == 1 { "" } else { "s" }
+            ),
         };
         match &self.multi {
             Some(multi) => {

@@ -220,6 +220,7 @@ pub fn run_import(args: &ImportArgs, ui: Ui) -> ExitStatus {
         create_token: None,
         tainted: false,
         placement: None,
+        module_placements: Default::default(),
     };
     // An interrupted create at this address is settled by the import: the user says which
     // object it is.

@@ -44,6 +44,8 @@ pub fn run(ui: Ui, args: &StateTakeoverArgs) -> ExitStatus {
     let (stack, diags) = load_stack(&LoadOptions {
         path: &args.at.dir,
         fetcher: &fetcher,
+        // Each module as written: takeover reads which addresses the stack declares.
+        selection: &Default::default(),
     });
     if diags.has_errors() {
         ui.diagnostics(&diags, &stack.sources);

@@ -462,7 +462,7 @@ impl Decoder {
                             prev.span,
                         ));
                     } else {
-                        resource.failover = self.decode_failover(b, diags);
+                        resource.failover = self.decode_failover(b, false, diags);
                     }
                 }
                 Structure::Block(b) if matches!(b.ident.as_str(), "provisioner" | "connection") => {
@@ -673,7 +673,16 @@ impl Decoder {
     /// `failover { on = [...] order = "..." wait_for_capacity = "..." alternative { } }`;
     /// `on`, `order` and the wait are literals (they shape the plan before anything is
     /// evaluated), the alternatives are expressions evaluated per instance.
-    fn decode_failover(&self, block: &Block, diags: &mut Diagnostics) -> Option<Failover> {
+    ///
+    /// On a module call (`for_module`), an alternative overrides inputs and may name another
+    /// `source`, `version` and `providers`; `alternatives = [...]` is refused there, because
+    /// the module an alternative loads must be known before anything is evaluated.
+    fn decode_failover(
+        &self,
+        block: &Block,
+        for_module: bool,
+        diags: &mut Diagnostics,
+    ) -> Option<Failover> {
         let mut out = Failover {
             span: self.header_span(block),
             on: vec![FailoverOn::Capacity],
@@ -754,6 +763,11 @@ impl Decoder {
                                 ),
                             }
                         }
+                        "alternatives" if for_module => diags.push(
+                            Diagnostic::error("`alternatives` is not supported on a module call")
+                                .with_span(self.span(a))
+                                .with_help("write each alternative as an `alternative { }` block: the module each one loads must be known before the stack is evaluated"),
+                        ),
                         "alternatives" => out.alternatives_expr = Some(self.expr(&a.value)),
                         other => diags.push(self.unsupported_argument(
                             "failover",
@@ -766,26 +780,58 @@ impl Decoder {
                 Structure::Block(b) if b.ident.as_str() == "alternative" => {
                     let mut body = BodyConfig::default();
                     let mut provider = None;
+                    let mut module = ModuleAlternative::default();
                     let mut seen = Seen::default();
                     for inner in b.body.iter() {
-                        match inner {
-                            Structure::Attribute(a) if a.key.as_str() == "provider" => {
-                                if seen.insert("provider", self.span(a), diags) {
-                                    provider = self.provider_ref(&a.value, diags);
+                        let Structure::Attribute(a) = inner else {
+                            if let Structure::Block(nested) = inner {
+                                if for_module {
+                                    diags.push(self.unsupported_block("alternative", nested, &[]));
+                                } else {
+                                    self.add_block(&mut body, nested, diags);
                                 }
                             }
-                            Structure::Attribute(a) => {
-                                if seen.insert(a.key.as_str(), self.span(a), diags) {
-                                    self.add_attribute(&mut body, a);
+                            continue;
+                        };
+                        if !seen.insert(a.key.as_str(), self.span(a), diags) {
+                            continue;
+                        }
+                        match a.key.as_str() {
+                            "provider" if !for_module => {
+                                provider = self.provider_ref(&a.value, diags);
+                            }
+                            "provider" => diags.push(
+                                Diagnostic::error("`provider` is not an argument of a module alternative")
+                                    .with_span(self.span(a))
+                                    .with_help("give the module its provider configurations with `providers = { aws = aws.west }`"),
+                            ),
+                            "source" if for_module => {
+                                if let Some(source) = self.literal_string(&a.value, diags) {
+                                    module.source = Some((source, self.span(&a.value)));
                                 }
                             }
-                            Structure::Block(nested) => self.add_block(&mut body, nested, diags),
+                            "version" if for_module => {
+                                module.version = self.literal_string(&a.value, diags);
+                            }
+                            "providers" if for_module => {
+                                module.providers = Some(self.provider_map(&a.value, diags));
+                            }
+                            "count" | "for_each" | "depends_on" if for_module => diags.push(
+                                Diagnostic::error(format!(
+                                    "`{}` cannot differ between a module's alternatives",
+                                    a.key.as_str()
+                                ))
+                                .with_span(self.span(a))
+                                .with_help("set it on the module block itself"),
+                            ),
+                            _ => self.add_attribute(&mut body, a),
                         }
                     }
                     out.alternatives.push(AlternativeBlock {
                         span: self.header_span(b),
                         body,
                         provider,
+                        module,
                     });
                 }
                 Structure::Block(b) => {
@@ -869,6 +915,8 @@ impl Decoder {
             depends_on: Vec::new(),
             providers: Vec::new(),
             inputs: indexmap::IndexMap::new(),
+            failover: None,
+            chosen: 0,
         };
         let mut has_source = false;
         let mut seen = Seen::default();
@@ -904,7 +952,21 @@ impl Decoder {
                         }
                     }
                 }
-                Structure::Block(b) => diags.push(self.unsupported_block("module", b, &[])),
+                Structure::Block(b) if b.ident.as_str() == "failover" => {
+                    if let Some(prev) = &call.failover {
+                        diags.push(duplicate(
+                            "failover",
+                            "failover",
+                            self.header_span(b),
+                            prev.span,
+                        ));
+                    } else {
+                        call.failover = self.decode_failover(b, true, diags);
+                    }
+                }
+                Structure::Block(b) => {
+                    diags.push(self.unsupported_block("module", b, &["failover"]));
+                }
             }
         }
         if !has_source && !seen.contains("source") {

@@ -66,7 +66,14 @@ pub struct LoadOptions<'a> {
     pub path: &'a Path,
     /// Fetches `git::` module sources.
     pub fetcher: &'a ModuleFetcher,
+    /// Which alternative each module call with a `failover` block loads (absent: as
+    /// written).
+    pub selection: &'a ModuleSelection,
 }
+
+/// The alternative each module call with a `failover` block loads: 0 is the call as
+/// written, `n` its `n`th `alternative`.
+pub type ModuleSelection = BTreeMap<ModulePath, usize>;
 
 /// Loads the stack at `opts.path`. The stack is returned even when diagnostics contain
 /// errors, so that callers can report everything found.
@@ -113,10 +120,29 @@ pub fn load_stack(opts: &LoadOptions<'_>) -> (Stack, Diagnostics) {
         return (stack, diags);
     }
     let root = load_module(&mut stack.sources, &stack.root_dir, &files, &mut diags);
-    let mut queue = vec![(ModulePath::root(), root, Vec::<PathBuf>::new())];
-    while let Some((path, module, ancestors)) = queue.pop() {
-        for call in module.module_calls.values() {
+    // Each module with the module path it is at, the directories above it (to catch a
+    // module calling itself) and whether some call above it has `count` or `for_each`.
+    let mut queue = vec![(ModulePath::root(), root, Vec::<PathBuf>::new(), false)];
+    while let Some((path, mut module, ancestors, expanded)) = queue.pop() {
+        let names: Vec<String> = module.module_calls.keys().cloned().collect();
+        for name in names {
+            let Some(call) = module.module_calls.get(&name) else {
+                continue;
+            };
             let child_path = path.child(&call.name);
+            let child_expanded = expanded || call.count.is_some() || call.for_each.is_some();
+            let chosen =
+                match super::alternatives::choose(call, &child_path, opts.selection, expanded) {
+                    Ok(chosen) => chosen,
+                    Err(d) => {
+                        diags.push(d);
+                        continue;
+                    }
+                };
+            let (source, source_span) = chosen
+                .as_ref()
+                .and_then(|c| c.source.clone())
+                .unwrap_or_else(|| (call.source.clone(), call.source_span));
             if child_path.len() > MAX_MODULE_DEPTH {
                 diags.push(
                     module_error("modules nested too deeply", call.source_span)
@@ -125,7 +151,7 @@ pub fn load_stack(opts: &LoadOptions<'_>) -> (Stack, Diagnostics) {
                 continue;
             }
             let dir = match resolve_module_source(
-                &call.source,
+                &source,
                 &module.dir,
                 &stack.root_dir,
                 opts.fetcher,
@@ -133,7 +159,7 @@ pub fn load_stack(opts: &LoadOptions<'_>) -> (Stack, Diagnostics) {
                 Ok(dir) => dir,
                 Err(message) => {
                     diags.push(
-                        module_error("module source not found", call.source_span)
+                        module_error("module source not found", source_span)
                             .with_label(message)
                             .with_help("a source is a relative path (`./modules/net`), a module shipped with gantry (`gantry/aws/network`) or `git::URL?ref=TAG`"),
                     );
@@ -141,39 +167,78 @@ pub fn load_stack(opts: &LoadOptions<'_>) -> (Stack, Diagnostics) {
                 }
             };
             if ancestors.contains(&dir) || dir == module.dir {
-                diags.push(
-                    module_error("module calls itself", call.source_span).with_help(
-                        "a module cannot include itself, directly or through another module",
-                    ),
-                );
+                diags.push(module_error("module calls itself", source_span).with_help(
+                    "a module cannot include itself, directly or through another module",
+                ));
                 continue;
             }
             let files = match stack_files(&dir) {
                 Ok(f) if !f.is_empty() => f,
                 Ok(_) => {
                     diags.push(
-                        module_error("module source not found", call.source_span).with_label(
-                            format!("no `*.hcl` or `*.tf` files in `{}`", dir.display()),
-                        ),
+                        module_error("module source not found", source_span).with_label(format!(
+                            "no `*.hcl` or `*.tf` files in `{}`",
+                            dir.display()
+                        )),
                     );
                     continue;
                 }
                 Err(e) => {
                     diags.push(
-                        module_error("module source not found", call.source_span)
+                        module_error("module source not found", source_span)
                             .with_label(format!("cannot read `{}`: {e}", dir.display())),
                     );
                     continue;
                 }
             };
             let child = load_module(&mut stack.sources, &dir, &files, &mut diags);
+            if call.failover.is_some() {
+                let others = AlternativeSources {
+                    sources: &mut stack.sources,
+                    parent_dir: &module.dir,
+                    root_dir: &stack.root_dir,
+                    fetcher: opts.fetcher,
+                };
+                super::alternatives::check_contract(
+                    call,
+                    &child,
+                    chosen.as_ref(),
+                    others,
+                    &mut diags,
+                );
+            }
+            if let (Some(chosen), Some(call)) = (chosen, module.module_calls.get_mut(&name)) {
+                super::alternatives::apply(call, chosen, &child);
+            }
             let mut child_ancestors = ancestors.clone();
             child_ancestors.push(module.dir.clone());
-            queue.push((child_path, child, child_ancestors));
+            queue.push((child_path, child, child_ancestors, child_expanded));
         }
         stack.modules.insert(path, module);
     }
     (stack, diags)
+}
+
+/// What loading another alternative's module needs.
+pub struct AlternativeSources<'a> {
+    pub sources: &'a mut SourceMap,
+    pub parent_dir: &'a Path,
+    pub root_dir: &'a Path,
+    pub fetcher: &'a ModuleFetcher,
+}
+
+impl AlternativeSources<'_> {
+    /// Loads the module at `source` (its own files, not the modules it calls), or says why
+    /// it cannot.
+    pub fn load(&mut self, source: &str, diags: &mut Diagnostics) -> Result<Module, String> {
+        let dir = resolve_module_source(source, self.parent_dir, self.root_dir, self.fetcher)?;
+        let files =
+            stack_files(&dir).map_err(|e| format!("cannot read `{}`: {e}", dir.display()))?;
+        if files.is_empty() {
+            return Err(format!("no `*.hcl` or `*.tf` files in `{}`", dir.display()));
+        }
+        Ok(load_module(self.sources, &dir, &files, diags))
+    }
 }
 
 fn module_error(summary: &str, span: Span) -> Diagnostic {

@@ -1,6 +1,7 @@
 //! Stack files: loading HCL (hcl-edit, keeping spans), decoding blocks into the
 //! configuration model, modules, input variables, and expression evaluation.
 
+pub mod alternatives;
 pub mod decode;
 pub mod eval;
 pub mod fmt;

@@ -212,10 +212,22 @@ pub struct Failover {
 #[derive(Debug, Clone)]
 pub struct AlternativeBlock {
     pub span: Span,
+    /// A resource's argument overrides, or a module call's input overrides.
     pub body: BodyConfig,
     /// `provider = aws.west`: create it with another provider configuration (another
     /// region or account).
     pub provider: Option<ProviderRef>,
+    /// On a module call: what else the alternative changes besides inputs.
+    pub module: ModuleAlternative,
+}
+
+/// What a module call's `alternative` may change besides inputs: another module with the
+/// same outputs (`source`, `version`, the `providers` it is given).
+#[derive(Debug, Clone, Default)]
+pub struct ModuleAlternative {
+    pub source: Option<(String, Span)>,
+    pub version: Option<String>,
+    pub providers: Option<Vec<(ProviderRef, ProviderRef)>>,
 }
 
 impl Resource {
@@ -344,6 +356,12 @@ pub struct ModuleCall {
     pub providers: Vec<(ProviderRef, ProviderRef)>,
     /// Every other attribute: the child module's input variables.
     pub inputs: IndexMap<String, Attribute>,
+    /// `failover { alternative { ... } }`: other inputs or other modules to apply instead
+    /// when the cloud has no capacity for this one (see `plan::module_failover`).
+    pub failover: Option<Failover>,
+    /// The alternative the loader applied to this call (0: as written); `source`,
+    /// `providers` and `inputs` above are that alternative's.
+    pub chosen: usize,
 }
 
 /// A `provider` block.

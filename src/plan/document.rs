@@ -41,6 +41,66 @@ pub struct PlanDocument {
     /// `None` when the catalog prices nothing in the stack.
     pub cost: Option<CostDoc>,
     pub quota_checks: Vec<QuotaDoc>,
+    /// Module calls with `failover`: their alternatives, priced, and which this plan applies.
+    #[serde(default)]
+    pub module_failovers: Vec<ModuleFailoverDoc>,
+}
+
+/// A module call's failover, as planned.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModuleFailoverDoc {
+    pub address: String,
+    /// `capacity`, `quota`.
+    pub on: Vec<String>,
+    /// `stack` or `cost`.
+    pub order: String,
+    pub wait_for_capacity_seconds: Option<u64>,
+    pub alternatives: Vec<ModuleAlternativeDoc>,
+    /// Alternative numbers in the order apply tries them.
+    pub attempts: Vec<usize>,
+    /// The alternative whose objects exist, when some do.
+    pub held: Option<usize>,
+    /// The alternative this plan applies.
+    pub selected: usize,
+    /// Still being placed: a refusal fails it over.
+    pub placing: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModuleAlternativeDoc {
+    pub alternative: usize,
+    pub label: String,
+    pub hourly_usd: Option<f64>,
+    pub skipped: Option<String>,
+}
+
+impl ModuleFailoverDoc {
+    pub fn of(m: &super::module_failover::ModuleFailoverPlan) -> ModuleFailoverDoc {
+        ModuleFailoverDoc {
+            address: m.address.clone(),
+            on: m.on.iter().map(|o| o.as_str().to_owned()).collect(),
+            order: match m.order {
+                crate::config::model::FailoverOrder::Stack => "stack",
+                crate::config::model::FailoverOrder::Cost => "cost",
+            }
+            .to_owned(),
+            wait_for_capacity_seconds: m.wait_for_capacity.map(|d| d.as_secs()),
+            alternatives: m
+                .choices
+                .iter()
+                .map(|c| ModuleAlternativeDoc {
+                    alternative: c.alternative,
+                    label: c.label.clone(),
+                    hourly_usd: c.hourly,
+                    skipped: c.skipped.clone(),
+                })
+                .collect(),
+            attempts: m.attempts.clone(),
+            held: m.held,
+            selected: m.selected,
+            placing: m.placing,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -307,6 +367,11 @@ impl PlanDocument {
                 .collect(),
             cost: plan.costs.any().then(|| cost_doc(plan)),
             quota_checks: plan.quotas.iter().map(quota_doc).collect(),
+            module_failovers: plan
+                .module_failovers
+                .iter()
+                .map(ModuleFailoverDoc::of)
+                .collect(),
         }
     }
 }

@@ -177,6 +177,7 @@ pub async fn import_targets(
             create_token: None,
             tainted: false,
             placement: None,
+            module_placements: Default::default(),
         };
         state.upsert_resource(object.clone());
         found.objects.push(ImportedObject {

@@ -9,6 +9,7 @@ pub mod file;
 pub mod generate;
 pub mod ignore;
 pub mod imports;
+pub mod module_failover;
 pub mod planner;
 pub mod preflight;
 pub mod refactor;
@@ -92,6 +93,8 @@ pub struct ResourceChange {
     /// The alternative that holds the object: from state for one that exists, set by apply
     /// for the create it is about to send.
     pub placement: Option<crate::state::Placement>,
+    /// The module alternatives that make it (see [`crate::state::ModulePlacement`]).
+    pub module_placements: BTreeMap<String, crate::state::ModulePlacement>,
     /// The provider configuration the existing object lives in, when it is not `provider`
     /// (a failover alternative created it through another): its delete goes there.
     pub prior_provider: Option<String>,
@@ -152,6 +155,11 @@ pub struct Plan {
     pub imports: Vec<imports::ImportedObject>,
     /// The account quotas the plan's accelerators need, as read before apply.
     pub quotas: Vec<preflight::QuotaCheck>,
+    /// Module calls with `failover`: their alternatives and the one this plan applies.
+    pub module_failovers: Vec<module_failover::ModuleFailoverPlan>,
+    /// For a plan that only prices a module alternative: what the pre-flight found
+    /// (quotas it cannot fit, types not offered), which skips the alternative.
+    pub preflight_findings: Vec<crate::diagnostics::Diagnostic>,
 }
 
 /// Counts for the summary line.

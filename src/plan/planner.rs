@@ -150,6 +150,7 @@ impl<'a> Planner<'a> {
                 schema: shape,
                 failover: None,
                 placement: prior.placement.clone(),
+                module_placements: Default::default(),
                 prior_provider: None,
             });
         }
@@ -629,6 +630,10 @@ impl InstanceHook for Planner<'_> {
             schema: None,
             failover,
             placement: if creates { None } else { placement },
+            module_placements: crate::config::alternatives::placements_of(
+                self.stack,
+                &addr.module.path(),
+            ),
             prior_provider,
         };
         let mut change = change;
@@ -680,14 +685,26 @@ impl Planner<'_> {
                 closed: true,
             };
         }
+        let type_name = &i.resource.addr.type_name;
         if i.data && i.conformed.is_wholly_known() {
-            let type_name = &i.resource.addr.type_name;
             if let Some(Ok(value)) = read_at_plan(i.provider, type_name, i.conformed, i.address) {
                 return InstanceValue {
                     value: mark_paths(value, i.sensitive_paths),
                     closed: true,
                 };
             }
+        }
+        // Never created (its create was refused, say): what it would have had is unknown,
+        // so that an output reading it through a `for` (where the reference is no longer
+        // open) does not fail the destroy.
+        if let (false, Value::Map(written), Some(schema)) =
+            (i.data, config, i.provider.schema().resources.get(type_name))
+        {
+            let mut value = written.clone();
+            for name in schema.names() {
+                value.entry(name.to_owned()).or_insert_with(Value::unknown);
+            }
+            return Planner::open(&Value::Map(value));
         }
         Planner::open(config)
     }

@@ -7,20 +7,21 @@ use super::Plan;
 use crate::apply::calls::ProviderCalls;
 use crate::apply::retry::RetryPolicy;
 use crate::config::inputs::{InputOptions, InputValue};
-use crate::config::load::Stack;
+use crate::config::load::{ModuleSelection, Stack};
 use crate::config::sources::ModuleFetcher;
 use crate::diagnostics::Diagnostics;
 use crate::graph::build::ConfigGraph;
 use crate::graph::instances::dependency_groups;
 use crate::graph::walk::{walk_with, Evaluation, WalkMode};
 use crate::providers::Providers;
-use crate::stack::{prepare, Prepared};
+use crate::stack::{prepare_selected, Prepared};
 use crate::state::{ResourceMode, ResourceState, State};
 use gantry_provider::{CancellationToken, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 /// What to plan.
+#[derive(Clone)]
 pub struct PlanRequest<'a> {
     pub path: &'a Path,
     pub inputs: &'a InputOptions,
@@ -33,6 +34,15 @@ pub struct PlanRequest<'a> {
     /// `plan --generate-config-out FILE`: write resource blocks for import targets the
     /// stack does not declare.
     pub generate_config_out: Option<std::path::PathBuf>,
+    /// The alternative each module call with `failover` loads ([`configure`]); empty: each
+    /// as written.
+    pub selection: ModuleSelection,
+    /// Alternatives apply has chosen for module calls (a later round of a failover): they
+    /// win over what holds and over the order.
+    pub module_choices: ModuleSelection,
+    /// A plan made only to price a module alternative: the pre-flight's findings go into
+    /// [`Plan::preflight_findings`] rather than failing it, and no budget is checked.
+    pub pricing_only: bool,
 }
 
 /// A plan and everything apply needs to carry it out.
@@ -110,7 +120,7 @@ pub async fn configure(req: &PlanRequest<'_>, providers: &Providers) -> Configur
         graph,
         has_cycles,
         diagnostics: mut diags,
-    } = prepare(req.path, req.inputs, &fetcher);
+    } = prepare_selected(req.path, req.inputs, &fetcher, &req.selection);
     let graph = match graph {
         Some(g) if !has_cycles && !diags.has_errors() => g,
         other => {
@@ -146,7 +156,29 @@ pub async fn make_plan(req: &PlanRequest<'_>, state: &State, providers: &Provide
 /// The second half of a plan: refresh what state tracks, walk the graph with the
 /// [`Planner`], attach dependencies, price and check the plan. `blocked` names addresses an
 /// interrupted create may have made that could not be checked: creating them is refused.
+/// A stack with module calls that fail over plans each alternative first
+/// ([`super::module_failover`]).
 pub async fn plan_configured(
+    configured: Configured,
+    req: &PlanRequest<'_>,
+    state: &State,
+    providers: &Providers,
+    calls: &ProviderCalls,
+    blocked: &BTreeMap<String, String>,
+) -> Planned {
+    let fails_over = configured.ok()
+        && !crate::config::alternatives::failover_calls(&configured.stack).is_empty();
+    if fails_over {
+        return Box::pin(super::module_failover::plan_with_module_failover(
+            configured, req, state, providers, calls, blocked,
+        ))
+        .await;
+    }
+    plan_one(configured, req, state, providers, calls, blocked).await
+}
+
+/// [`plan_configured`] for the modules as `configured` loaded them.
+pub async fn plan_one(
     configured: Configured,
     req: &PlanRequest<'_>,
     state: &State,
@@ -279,19 +311,29 @@ pub async fn plan_configured(
     // (and held to its budget) as the choice apply tries first.
     let checked = !req.options.destroy && !diags.has_errors();
     if checked {
-        super::preflight::check_offered(&plan, providers, &mut diags).await;
-        super::preflight::check_choice_offers(&mut plan, providers, &mut diags).await;
-        plan.quotas = super::preflight::check_quotas(&plan, providers, catalog, &mut diags).await;
+        let mut found = Diagnostics::new();
+        super::preflight::check_offered(&plan, providers, &mut found).await;
+        super::preflight::check_choice_offers(&mut plan, providers, &mut found).await;
+        plan.quotas = super::preflight::check_quotas(&plan, providers, catalog, &mut found).await;
         let choices =
-            super::preflight::check_choice_quotas(&mut plan, providers, catalog, &mut diags).await;
+            super::preflight::check_choice_quotas(&mut plan, providers, catalog, &mut found).await;
         plan.quotas.extend(choices);
+        if req.pricing_only {
+            plan.preflight_findings = found
+                .iter()
+                .filter(|d| d.severity == crate::diagnostics::Severity::Error)
+                .cloned()
+                .collect();
+        } else {
+            diags.extend(found);
+        }
     }
     plan.costs = super::costs::price_plan(&plan, providers, catalog);
     if !req.options.destroy {
         let limits = budget_limits(&stack, req.max_hourly);
         plan.costs.budget_hourly = limits.max_hourly;
         plan.costs.budget_monthly = limits.max_monthly;
-        if checked {
+        if checked && !req.pricing_only {
             if let Some(d) = super::preflight::check_budget(&plan.costs, &limits) {
                 diags.push(d);
             }

@@ -70,6 +70,9 @@ pub struct Intent {
     /// The `failover` alternative this create tries, so an adopted object keeps it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<super::model::Placement>,
+    /// The module alternatives it is made by, so an adopted object keeps them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub module_placements: BTreeMap<String, super::model::ModulePlacement>,
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -832,6 +835,7 @@ pub(crate) mod tests {
             sensitive_paths: Vec::new(),
             sent_at_ms: None,
             placement: None,
+            module_placements: BTreeMap::new(),
         }
     }
 

@@ -44,4 +44,6 @@ pub use local::{
     force_unlock, LocalBackend, LockInfo, StateLock, BACKUP_FILE, JOURNAL_FILE, LOCK_FILE,
     STATE_FILE,
 };
-pub use model::{OutputState, Placement, ResourceMode, ResourceState, State, FORMAT_VERSION};
+pub use model::{
+    ModulePlacement, OutputState, Placement, ResourceMode, ResourceState, State, FORMAT_VERSION,
+};

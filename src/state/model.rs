@@ -61,6 +61,26 @@ pub struct ResourceState {
     /// later plans so it does not move back when capacity returns elsewhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<Placement>,
+    /// For an object inside module calls with a `failover` block: the alternative of each
+    /// (by module address) that made it. Later plans keep the module on that alternative,
+    /// and a module being placed afresh is known to own exactly these objects.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub module_placements: BTreeMap<String, ModulePlacement>,
+}
+
+/// Which alternative of a module call's `failover` block made an object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModulePlacement {
+    /// 0: the call as written; 1..: its `alternative` blocks in the stack's order.
+    pub alternative: usize,
+    /// What the alternative sets, as written (`source = "./gcp", zone = "us-central1-a"`):
+    /// later plans find the alternative again by it, so reordering the blocks keeps it.
+    pub label: String,
+    /// The module is still being placed with this alternative (not every create of it has
+    /// succeeded yet): a capacity refusal may still fail it over, even after a crash. Once
+    /// it holds, a refusal is an error like any other and the module stays where it is.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub placing: bool,
 }
 
 /// Which of a resource's `failover` alternatives holds it.
@@ -223,6 +243,7 @@ pub(crate) mod tests {
             create_token: None,
             tainted: false,
             placement: None,
+            module_placements: BTreeMap::new(),
         }
     }
 

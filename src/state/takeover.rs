@@ -152,6 +152,7 @@ pub fn convert(
                 // Terraform's own word for an object whose create failed half-way.
                 tainted: instance.status.as_deref() == Some("tainted"),
                 placement: None,
+                module_placements: Default::default(),
             });
         }
     }

@@ -84,6 +84,10 @@ pub fn render_plan(plan: &Plan) -> String {
         .collect();
     if visible.is_empty() && !plan.has_changes() {
         out.push_str("No changes. Your infrastructure matches the configuration.\n");
+        if !plan.module_failovers.is_empty() {
+            out.push('\n');
+            render_module_failovers(&mut out, plan);
+        }
         if plan.costs.total_after > 0.0 && !plan.destroy {
             let c = &plan.costs;
             let _ = writeln!(
@@ -100,6 +104,7 @@ pub fn render_plan(plan: &Plan) -> String {
     if !visible.is_empty() || !refactoring.is_empty() || !plan.imports.is_empty() {
         out.push_str("gantry will perform the following actions:\n\n");
     }
+    render_module_failovers(&mut out, plan);
     let moved_from = plan.moved_from();
     let imported = plan.imported_ids();
     for object in &plan.imports {
@@ -376,6 +381,70 @@ fn render_failover(out: &mut String, c: &ResourceChange, f: &crate::plan::failov
     }
 }
 
+/// Each module call with `failover`: the alternatives a module being placed tries, in
+/// order and priced, or the alternative that holds it.
+fn render_module_failovers(out: &mut String, plan: &Plan) {
+    if plan.destroy {
+        return;
+    }
+    for m in &plan.module_failovers {
+        if !m.placing {
+            let _ = writeln!(
+                out,
+                "  # {}: held by {}\n",
+                m.address,
+                m.name_of(m.selected)
+            );
+            continue;
+        }
+        let on =
+            m.on.iter()
+                .map(|o| o.as_str())
+                .collect::<Vec<_>>()
+                .join(" or ");
+        let order = match m.order {
+            crate::config::model::FailoverOrder::Stack => "in the stack's order",
+            crate::config::model::FailoverOrder::Cost => "cheapest first",
+        };
+        let wait = m
+            .wait_for_capacity
+            .map(|d| format!(", waiting up to {}", humantime_short(d)))
+            .unwrap_or_default();
+        let _ = writeln!(out, "  # {}: failover on {on}, {order}{wait}:", m.address);
+        let price = |h: Option<f64>| h.map(|h| format!(" ({}/h)", usd(h))).unwrap_or_default();
+        let mut order: Vec<usize> = m.attempts.clone();
+        // A module resumed after an interruption goes on with its alternative first.
+        if let Some(pos) = order.iter().position(|&a| a == m.selected) {
+            order.remove(pos);
+            order.insert(0, m.selected);
+        }
+        for (n, &i) in order.iter().enumerate() {
+            let choice = &m.choices[i];
+            let now = if i == m.selected {
+                "  <- this plan"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "  #   {}. {}{}{now}",
+                n + 1,
+                m.name_of(i),
+                price(choice.hourly)
+            );
+        }
+        for choice in m.choices.iter().filter(|c| c.skipped.is_some()) {
+            let _ = writeln!(
+                out,
+                "  #   -  {}: skipped, {}",
+                m.name_of(choice.alternative),
+                choice.skipped.as_deref().unwrap_or_default()
+            );
+        }
+        out.push('\n');
+    }
+}
+
 /// `2h`, `30m`, `45s`.
 fn humantime_short(d: std::time::Duration) -> String {
     let s = d.as_secs();
@@ -506,6 +575,7 @@ mod tests {
                 schema: None,
                 failover: None,
                 placement: None,
+                module_placements: Default::default(),
                 prior_provider: None,
             }],
             ..Plan::default()

@@ -504,15 +504,18 @@ fn bad_failover_blocks_are_errors_with_their_place() {
     );
 }
 
-/// `examples/train-anywhere` under `--sim` with no H100 capacity in its first two zones:
-/// the plan shows each choice's price, the apply puts both nodes in the third zone as spot
-/// (the cheapest choice left), and a second plan keeps them there.
+/// `examples/train-anywhere` under `--sim` with no H100 capacity in its first two AWS
+/// zones: the plan shows each node's choices and each module alternative's price, the
+/// apply puts both nodes in the third zone as spot (the cheapest choice left, no module
+/// failover needed), and a second plan keeps them there.
 #[test]
 fn the_train_anywhere_example_applies_with_its_first_two_zones_full() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let dir = tmp.path();
-    let src = crate::support::repo_root().join("examples/train-anywhere/main.hcl");
-    std::fs::copy(src, dir.join("main.hcl")).unwrap_or_else(|e| panic!("{e}"));
+    crate::support::copy_dir(
+        &crate::support::repo_root().join("examples/train-anywhere"),
+        dir,
+    );
     tables(
         dir,
         r#"{"capacity": [
@@ -523,6 +526,10 @@ fn the_train_anywhere_example_applies_with_its_first_two_zones_full() {
     assert_eq!(plan.code, 0, "{}", plan.transcript());
     let text = crate::support::squeeze(&plan.stdout);
     for needle in [
+        "# module.nodes: failover on capacity, cheapest first:",
+        "# 1. as written ($44.03/h) <- this plan",
+        "# 2. alternative 1: source = \"./modules/gcp-nodes\", providers = { google = google }, region = var.gcp_region ($53.09/h)",
+        "# 3. alternative 2: source = \"./modules/azure-nodes\", providers = { azurerm = azurerm }, location = var.azure_location ($196.64/h)",
         "# failover on capacity, cheapest first:",
         "# 1. as written ($22.02/h)",
         "instance_market_options = null ($55.04/h)",
@@ -539,8 +546,16 @@ fn the_train_anywhere_example_applies_with_its_first_two_zones_full() {
         .filter(|l| l.contains("\"failover_refused\""))
         .count();
     assert_eq!(refused, 4, "two refusals per node: {}", run.stdout);
+    assert!(
+        !run.stdout.contains("module_failover_refused"),
+        "{}",
+        run.stdout
+    );
     let s = state(dir);
-    for node in ["aws_instance.node[0]", "aws_instance.node[1]"] {
+    for node in [
+        "module.nodes.aws_instance.node[0]",
+        "module.nodes.aws_instance.node[1]",
+    ] {
         let attrs = &s["resources"][node]["attributes"];
         assert_eq!(attrs["availability_zone"], "us-east-1c", "{node}");
         assert_eq!(
@@ -548,6 +563,7 @@ fn the_train_anywhere_example_applies_with_its_first_two_zones_full() {
             "{node}"
         );
     }
+    assert_eq!(s["outputs"]["cloud"]["value"], "aws");
     assert_eq!(world(dir, "aws_instance").len(), 2);
     tables(dir, "{}");
     let again = gantry(dir, &["plan", "--sim", "--detailed-exitcode", "."]);
@@ -561,10 +577,10 @@ fn the_train_anywhere_example_applies_with_its_first_two_zones_full() {
             {"type": "aws_instance", "attribute": "instance_type", "value": "p5.48xlarge", "zone": "us-east-1b"},
             {"type": "aws_instance", "attribute": "instance_type", "value": "p5.48xlarge", "zone": "us-east-1c"}]}"#,
     );
-    let moved = apply(dir, &["--replace", "aws_instance.node[1]"]);
+    let moved = apply(dir, &["--replace", "module.nodes.aws_instance.node[1]"]);
     assert_eq!(moved.code, 0, "{}", moved.transcript());
     let s = state(dir);
-    let node = &s["resources"]["aws_instance.node[1]"];
+    let node = &s["resources"]["module.nodes.aws_instance.node[1]"];
     assert_eq!(node["provider"], "aws.west");
     assert!(
         node["attributes"]["availability_zone"]
@@ -573,10 +589,79 @@ fn the_train_anywhere_example_applies_with_its_first_two_zones_full() {
         "{node}"
     );
     assert_eq!(
-        s["resources"]["aws_instance.node[0]"]["attributes"]["availability_zone"], "us-east-1c",
+        s["resources"]["module.nodes.aws_instance.node[0]"]["attributes"]["availability_zone"],
+        "us-east-1c",
         "the other node was not touched"
     );
     assert_eq!(world(dir, "aws_instance").len(), 2);
+}
+
+/// `examples/train-anywhere` with no H100 anywhere on AWS nor on Google Cloud: both
+/// module alternatives are refused and torn down, and Azure's holds.
+#[test]
+fn the_train_anywhere_example_fails_over_across_clouds() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    crate::support::copy_dir(
+        &crate::support::repo_root().join("examples/train-anywhere"),
+        dir,
+    );
+    tables(
+        dir,
+        r#"{"capacity": [
+            {"type": "aws_instance", "attribute": "instance_type", "value": "p5.48xlarge"},
+            {"type": "google_compute_instance", "attribute": "machine_type", "value": "a3-highgpu-8g"}]}"#,
+    );
+    let run = apply(dir, &["--json"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let events: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let refused: Vec<(u64, String)> = events
+        .iter()
+        .filter(|e| e["type"] == "module_failover_refused")
+        .map(|e| {
+            (
+                e["alternative"].as_u64().unwrap_or(99),
+                e["code"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(refused.len(), 2, "{}", run.stdout);
+    assert_eq!(refused[0], (0, "InsufficientInstanceCapacity".to_owned()));
+    assert_eq!(refused[1].0, 1);
+    assert_eq!(refused[1].1, "ZONE_RESOURCE_POOL_EXHAUSTED", "{refused:?}");
+    let s = state(dir);
+    assert_eq!(s["outputs"]["cloud"]["value"], "azure");
+    assert!(
+        s["resources"]["module.nodes.azurerm_linux_virtual_machine_scale_set.nodes"].is_object()
+    );
+    // Nothing of the AWS and Google Cloud attempts is left.
+    for t in [
+        "aws_vpc",
+        "aws_subnet",
+        "aws_instance",
+        "google_compute_network",
+        "google_compute_subnetwork",
+        "google_compute_firewall",
+        "google_compute_instance",
+    ] {
+        assert!(world(dir, t).is_empty(), "{t} left behind");
+    }
+    assert_eq!(
+        world(dir, "azurerm_linux_virtual_machine_scale_set").len(),
+        1
+    );
+    tables(dir, "{}");
+    let again = gantry(dir, &["plan", "--sim", "--detailed-exitcode", "."]);
+    assert_eq!(again.code, 0, "{}", again.transcript());
+    assert!(
+        again.stdout.contains("module.nodes: held by alternative 2"),
+        "{}",
+        again.stdout
+    );
 }
 
 /// The quota pre-flight counts what the plan's other creates claim: with 300 vCPUs of P
@@ -892,4 +977,43 @@ resource "aws_s3_bucket" "data" {
         "us-east-1"
     );
     assert_eq!(world(dir, "aws_s3_bucket").len(), 1);
+}
+
+/// A destroy after a create that was refused: the never-created instances' attributes are
+/// unknown, so an output that reads them through a `for` does not fail the destroy.
+#[test]
+fn destroy_after_a_refused_create_reads_the_missing_instances_as_unknown() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    write(
+        dir,
+        "main.hcl",
+        r#"
+provider "aws" {
+  region = "us-east-1"
+}
+
+resource "aws_vpc" "v" {
+  cidr_block = "10.0.0.0/16"
+}
+
+resource "aws_instance" "n" {
+  count         = 2
+  ami           = "ami-0123456789abcdef0"
+  instance_type = "p5.48xlarge"
+  tags          = { vpc = aws_vpc.v.id }
+}
+
+output "zones" {
+  value = [for n in aws_instance.n : n.availability_zone]
+}
+"#,
+    );
+    tables(dir, NO_P5_ANYWHERE);
+    let failed = apply(dir, &[]);
+    assert_eq!(failed.code, 1, "{}", failed.transcript());
+    assert_eq!(world(dir, "aws_vpc").len(), 1);
+    let destroy = gantry(dir, &["destroy", "--sim", "--auto-approve", "."]);
+    assert_eq!(destroy.code, 0, "{}", destroy.transcript());
+    assert!(world(dir, "aws_vpc").is_empty());
 }

@@ -14,6 +14,7 @@ mod fmt;
 mod graph;
 mod hardening;
 mod inputs;
+mod module_failover;
 mod modules;
 mod refactor;
 mod shipped;

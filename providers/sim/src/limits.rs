@@ -52,31 +52,64 @@ pub fn check_capacity(
         {
             continue;
         }
-        let zone = rule.zone.clone().or_else(|| {
+        let zone = rule.zone.clone().or_else(|| zone_of(attributes));
+        let (message, code) = shortage(type_name, &rule.value, zone.as_deref());
+        return Err(ProviderError::new(ErrorClass::Capacity, message)
+            .with_code(rule.code.as_deref().unwrap_or(code)));
+    }
+    Ok(())
+}
+
+/// The zone an object asks for, in each cloud's attribute: AWS's `availability_zone`,
+/// Google's `zone`, Azure's `zone` or first of `zones`.
+fn zone_of(attributes: &J) -> Option<String> {
+    ["availability_zone", "zone"]
+        .iter()
+        .find_map(|k| attributes.get(*k).and_then(J::as_str))
+        .or_else(|| {
             attributes
-                .get("availability_zone")
+                .get("zones")
+                .and_then(J::as_array)
+                .and_then(|z| z.first())
                 .and_then(J::as_str)
-                .map(str::to_owned)
-        });
+        })
+        .map(str::to_owned)
+}
+
+/// The cloud's own words and code for having no capacity, by the type's provider.
+fn shortage(type_name: &str, value: &str, zone: Option<&str>) -> (String, &'static str) {
+    if type_name.starts_with("google_") {
+        let place = zone.map_or_else(|| "The region".to_owned(), |z| format!("The zone '{z}'"));
+        (
+            format!(
+                "{place} does not have enough resources available to fulfill the request \
+                 ({value} for {type_name}). Try a different zone, or try again later."
+            ),
+            "ZONE_RESOURCE_POOL_EXHAUSTED",
+        )
+    } else if type_name.starts_with("azurerm_") {
+        let place = zone.map_or_else(|| "this region".to_owned(), |z| format!("zone {z}"));
+        (
+            format!(
+                "Allocation failed. We do not have sufficient capacity for the requested VM \
+                 size {value} in {place} ({type_name}). Read more about improving likelihood \
+                 of allocation success at http://aka.ms/allocation-guidance"
+            ),
+            "ZonalAllocationFailed",
+        )
+    } else {
         let place = match zone {
             Some(zone) => format!("the Availability Zone you requested ({zone})"),
             None => "the region you requested".to_owned(),
         };
-        return Err(ProviderError::new(
-            ErrorClass::Capacity,
+        (
             format!(
-                "We currently do not have sufficient {} capacity in {place} for {type_name}. \
-                 Our system will be working on provisioning additional capacity.",
-                rule.value
+                "We currently do not have sufficient {value} capacity in {place} for \
+                 {type_name}. Our system will be working on provisioning additional capacity."
             ),
+            "InsufficientInstanceCapacity",
         )
-        .with_code(
-            rule.code
-                .as_deref()
-                .unwrap_or("InsufficientInstanceCapacity"),
-        ));
     }
-    Ok(())
 }
 
 /// Fails when the new `attributes` would make more objects match a quota than it allows.
@@ -200,6 +233,37 @@ mod tests {
         // Already there before the update: not a new request for capacity.
         assert!(check_capacity(&tables, "aws_instance", Some(&here), &here).is_ok());
         assert!(check_capacity(&tables, "aws_instance", Some(&small), &here).is_err());
+    }
+
+    #[test]
+    fn each_cloud_says_it_has_no_capacity_in_its_own_words() {
+        let tables = Tables {
+            capacity: vec![
+                CapacityRule::new("google_compute_instance", "machine_type", "a3-highgpu-8g"),
+                CapacityRule::new(
+                    "azurerm_linux_virtual_machine_scale_set",
+                    "sku",
+                    "Standard_ND96isr_H100_v5",
+                ),
+            ],
+            quota: Vec::new(),
+            service_quotas: Vec::new(),
+        };
+        let vm = json!({"machine_type": "a3-highgpu-8g", "zone": "us-central1-a"});
+        let err = check_capacity(&tables, "google_compute_instance", None, &vm).unwrap_err();
+        assert_eq!(err.code.as_deref(), Some("ZONE_RESOURCE_POOL_EXHAUSTED"));
+        assert!(err.message.contains("'us-central1-a'"), "{}", err.message);
+        let set = json!({"sku": "Standard_ND96isr_H100_v5", "zones": ["2"]});
+        let err = check_capacity(
+            &tables,
+            "azurerm_linux_virtual_machine_scale_set",
+            None,
+            &set,
+        )
+        .unwrap_err();
+        assert_eq!(err.class, ErrorClass::Capacity);
+        assert_eq!(err.code.as_deref(), Some("ZonalAllocationFailed"));
+        assert!(err.message.contains("zone 2"), "{}", err.message);
     }
 
     #[test]

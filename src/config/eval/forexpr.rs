@@ -40,6 +40,7 @@ impl Evaluator<'_> {
     ) -> Result<Value, Diagnostic> {
         // Elements keep their own marks; a mark on the collection as a whole, on a key or on
         // a condition marks the result.
+        let open = self.is_open_reference(&f.intro.collection_expr, file);
         let (collection, mut marked) = self.expr(&f.intro.collection_expr, file)?.unmark();
         let pairs = iterate(&collection).map_err(|msg| {
             Diagnostic::error("invalid `for` collection")
@@ -56,12 +57,18 @@ impl Evaluator<'_> {
         let mut unknown = false;
         for (k, v) in pairs {
             self.locals.push((value_var.clone(), v));
+            if open {
+                self.open_locals.push(self.locals.len() - 1);
+            }
             if let Some(kv) = &key_var {
                 self.locals.push((kv.clone(), k));
             }
             let result = self.for_item(f, file, &mut list, &mut object, &mut unknown, &mut marked);
             if key_var.is_some() {
                 self.locals.pop();
+            }
+            if open {
+                self.open_locals.pop();
             }
             self.locals.pop();
             result?;

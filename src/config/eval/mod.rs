@@ -82,6 +82,9 @@ pub struct Evaluator<'r> {
     /// Names bound by `for` expressions, template `for` directives and `dynamic` iterators,
     /// innermost last.
     locals: Vec<(String, Value)>,
+    /// Indexes into `locals` of values taken from an open collection (the instances of a
+    /// resource whose schema is not known): their missing attributes are unknown.
+    open_locals: Vec<usize>,
 }
 
 impl<'r> Evaluator<'r> {
@@ -91,6 +94,7 @@ impl<'r> Evaluator<'r> {
             module_dir,
             apply_time: false,
             locals: Vec::new(),
+            open_locals: Vec::new(),
         }
     }
 
@@ -110,6 +114,36 @@ impl<'r> Evaluator<'r> {
 
     pub fn eval(&mut self, expr: &Expr) -> Result<Value, Diagnostic> {
         self.expr(&expr.expr, expr.file)
+    }
+
+    /// Whether the innermost local named `name` comes from an open collection.
+    fn local_is_open(&self, name: &str) -> bool {
+        self.locals
+            .iter()
+            .rposition(|(n, _)| n == name)
+            .is_some_and(|i| self.open_locals.contains(&i))
+    }
+
+    /// Whether `expr` is a reference the resolver answers as open (`aws_instance.node`).
+    fn is_open_reference(&self, expr: &Expression, file: FileId) -> bool {
+        let Expression::Traversal(t) = expr else {
+            return false;
+        };
+        let Expression::Variable(v) = &t.expr else {
+            return false;
+        };
+        if self.local(v.as_str()).is_some() {
+            return false;
+        }
+        let Ok(reference) = refs::parse_subject(v.as_str(), span_of(file, v), &t.operators, file)
+        else {
+            return false;
+        };
+        reference.consumed == t.operators.len()
+            && self
+                .resolver
+                .resolve(&reference)
+                .is_ok_and(|resolved| resolved.open)
     }
 
     fn local(&self, name: &str) -> Option<&Value> {
@@ -258,7 +292,13 @@ impl<'r> Evaluator<'r> {
                 let resolved = resolver.resolve(&reference)?;
                 (resolved, &t.operators[reference.consumed..])
             }
-            other => (Resolved::from(self.expr(other, file)?), &t.operators[..]),
+            other => {
+                let open =
+                    matches!(other, Expression::Variable(v) if self.local_is_open(v.as_str()));
+                let mut resolved = Resolved::from(self.expr(other, file)?);
+                resolved.open = open;
+                (resolved, &t.operators[..])
+            }
         };
         let open = resolved.open;
         // Walk attribute and index steps on the borrowed value; copy only what is reached.

@@ -27,9 +27,44 @@ impl Resolver for TestResolver {
                     open: true,
                 })
             }
+            Subject::Resource(addr) if *addr == ResourceAddr::managed("aws_instance", "node") => {
+                Ok(Resolved {
+                    value: std::borrow::Cow::Owned(Value::List(vec![
+                        Value::map([("ami", "ami-1".into())]),
+                        Value::map([("ami", "ami-2".into())]),
+                    ])),
+                    open: true,
+                })
+            }
             _ => Err(Diagnostic::error("undeclared")),
         }
     }
+}
+
+#[test]
+fn a_for_over_an_open_resource_reads_missing_attributes_as_unknown() {
+    let zones = ok("[for n in aws_instance.node : n.availability_zone]");
+    let Value::List(items) = zones else {
+        panic!("{zones}");
+    };
+    assert_eq!(items.len(), 2);
+    assert!(items.iter().all(|v| !v.is_wholly_known()));
+    assert_eq!(
+        ok("[for n in aws_instance.node : n.ami]"),
+        Value::from(vec!["ami-1", "ami-2"])
+    );
+    // Anything else stays closed: a missing attribute is an error.
+    assert!(err("[for o in [{a = 1}] : o.b]")
+        .label
+        .unwrap_or_default()
+        .contains("no attribute `b`"));
+    // A name bound inside shadows the open one.
+    assert!(
+        err("[for n in aws_instance.node : [for n in [{a = 1}] : n.b]]")
+            .label
+            .unwrap_or_default()
+            .contains("no attribute `b`")
+    );
 }
 
 fn eval(src: &str) -> Result<Value, Diagnostic> {

@@ -48,6 +48,7 @@ fn state(entries: &[(&str, &[&str])]) -> State {
             create_token: None,
             tainted: false,
             placement: None,
+            module_placements: Default::default(),
         });
     }
     state
