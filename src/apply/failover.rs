@@ -136,7 +136,7 @@ pub async fn create_with_failover(
 }
 
 /// The pause before round `round + 1`: the base, doubled each round, at most 5 minutes.
-fn backoff(base: Duration, round: u32) -> Duration {
+pub fn backoff(base: Duration, round: u32) -> Duration {
     base.saturating_mul(1 << round.min(16)).min(MAX_BACKOFF)
 }
 

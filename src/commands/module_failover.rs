@@ -14,6 +14,7 @@ use crate::apply::calls::ProviderCalls;
 use crate::apply::executor::{
     apply_plan, ApplyInputs, ApplyOptions, ApplyReport, CreateFailure, Event,
 };
+use crate::apply::failover::backoff;
 use crate::apply::recorder::JournalRecorder;
 use crate::config::load::{ModuleSelection, Stack};
 use crate::diagnostics::Diagnostic;
@@ -27,10 +28,7 @@ use crate::state::{Journal, Record};
 use crate::ui::Ui;
 use gantry_provider::CancellationToken;
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
-
-/// The longest pause between rounds of waiting for capacity.
-const MAX_BACKOFF: Duration = Duration::from_secs(300);
+use std::time::Instant;
 
 /// What every round needs.
 pub struct Context<'a> {
@@ -426,11 +424,6 @@ pub async fn settle(
 /// A sink for the loop's own events, printed like the executor's.
 fn progress_line<'a>(cx: &'a Context<'_>) -> impl Fn(Event) + 'a {
     move |e: Event| Progress::lines(cx.ui).event(&e)
-}
-
-/// The pause before round `round + 1`: the base, doubled each round, at most 5 minutes.
-fn backoff(base: Duration, round: u32) -> Duration {
-    base.saturating_mul(1 << round.min(16)).min(MAX_BACKOFF)
 }
 
 /// Every alternative refused: the error names each attempt and what the cloud said.

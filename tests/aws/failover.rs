@@ -425,3 +425,122 @@ fn a_node_group_that_failed_for_capacity_is_deleted_and_recreated_in_the_next_zo
     stack.assert_no_changes();
     stack.destroy();
 }
+
+/// A module with network and instance, placed in us-east-1a first and us-east-1b as its
+/// alternative.
+const MODULE: &str = r#"
+variable "zone" {
+  type    = string
+  default = "us-east-1a"
+}
+
+variable "ami" {
+  type = string
+}
+
+resource "aws_vpc" "net" {
+  cidr_block = "10.20.0.0/16"
+}
+
+resource "aws_subnet" "zone" {
+  vpc_id            = aws_vpc.net.id
+  cidr_block        = "10.20.1.0/24"
+  availability_zone = var.zone
+}
+
+resource "aws_instance" "node" {
+  ami           = var.ami
+  instance_type = "p5.48xlarge"
+  subnet_id     = aws_subnet.zone.id
+}
+
+output "zone" {
+  value = aws_instance.node.availability_zone
+}
+"#;
+
+/// VPCs, subnets and instances gantry made, as boto3 sees them (by gantry's address tag):
+/// one `KIND ADDRESS ZONE` line each.
+fn made_by_gantry(moto: &Moto) -> Vec<String> {
+    let out = moto.boto3(
+        "ec2 = session.client('ec2', endpoint_url=ENDPOINT, region_name='us-east-1')\n\
+         tag = lambda o: {t['Key']: t['Value'] for t in o.get('Tags', [])}.get('gantry:address')\n\
+         for v in ec2.describe_vpcs()['Vpcs']:\n\
+         \x20   if tag(v): print('vpc', tag(v), '-')\n\
+         for s in ec2.describe_subnets()['Subnets']:\n\
+         \x20   if tag(s): print('subnet', tag(s), s['AvailabilityZone'])\n\
+         for r in ec2.describe_instances()['Reservations']:\n\
+         \x20   for i in r['Instances']:\n\
+         \x20       if i['State']['Name'] not in ('terminated', 'shutting-down') and tag(i):\n\
+         \x20           print('instance', tag(i), i['Placement']['AvailabilityZone'])\n",
+    );
+    let mut lines: Vec<String> = out.lines().map(str::to_owned).collect();
+    lines.sort();
+    lines
+}
+
+/// Module failover against moto: no p5.48xlarge in us-east-1a, so the module's first
+/// placement is refused; its VPC and subnet there are deleted, and the alternative in
+/// us-east-1b holds. boto3 reads back exactly the second placement's objects.
+#[test]
+fn a_module_without_capacity_is_torn_down_and_placed_in_the_next_zone() {
+    let moto = Moto::start();
+    let ami = moto.an_ami();
+    moto.set_faults(&serde_json::json!({
+        "capacity": [{"instance_type": "p5.48xlarge", "zone": "us-east-1a"}]
+    }));
+    let stack = moto.stack();
+    let modules = stack.path().join("modules/nodes");
+    std::fs::create_dir_all(&modules).expect("module dir");
+    std::fs::write(modules.join("main.hcl"), MODULE).expect("write module");
+    stack.write(&format!(
+        r#"
+provider "aws" {{
+  region = "us-east-1"
+}}
+
+module "nodes" {{
+  source = "./modules/nodes"
+  ami    = "{ami}"
+
+  failover {{
+    alternative {{
+      zone = "us-east-1b"
+    }}
+  }}
+}}
+
+output "zone" {{
+  value = module.nodes.zone
+}}
+"#
+    ));
+    let run = stack.gantry(&["apply", "--auto-approve", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    let refused: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == "module_failover_refused")
+        .collect();
+    assert_eq!(refused.len(), 1, "{}", run.stdout);
+    assert_eq!(refused[0]["code"], "InsufficientInstanceCapacity");
+    assert_eq!(refused[0]["address"], "module.nodes.aws_instance.node");
+    assert_eq!(
+        made_by_gantry(&moto),
+        vec![
+            "instance module.nodes.aws_instance.node us-east-1b",
+            "subnet module.nodes.aws_subnet.zone us-east-1b",
+            "vpc module.nodes.aws_vpc.net -",
+        ],
+        "only the holding placement's objects exist"
+    );
+    assert_eq!(
+        stack.state_id("module.nodes.aws_instance.node"),
+        live_instances(&moto)[0]["id"].as_str().unwrap_or_default()
+    );
+    moto.set_faults(&serde_json::json!({}));
+    stack.assert_no_changes();
+    stack.destroy();
+    assert!(made_by_gantry(&moto).is_empty());
+}
