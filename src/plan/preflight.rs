@@ -339,6 +339,17 @@ pub async fn check_quotas(
                     QuotaOutcome::Enough
                 };
             }
+            // Quotas are per region: with none known yet there was nothing to look up.
+            Ok(None) if need.region.is_none() => diags.push(
+                Diagnostic::warning(format!("quota {code} was not checked"))
+                    .with_detail(format!(
+                        "where {} will be created is not known until apply, and quotas are per region; this plan needs {} {} of it",
+                        need.users.join(", "),
+                        need.amount,
+                        unit_name(&need.unit)
+                    ))
+                    .with_help("give the resource its region or location explicitly (or one its provider configuration sets) to have the quota checked before apply"),
+            ),
             Ok(None) => diags.push(
                 Diagnostic::warning(format!("quota {code} in {where_} was not checked"))
                     .with_detail(format!(

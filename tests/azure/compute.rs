@@ -162,8 +162,9 @@ fn a_scale_set_azure_cannot_allocate_is_a_capacity_error_and_is_recorded_if_azur
 }
 
 /// A spot AKS pool counts against the region's `lowPriorityCores`: too few free fails the
-/// plan (the pool states its cluster's location, so the plan knows where to look), and a
-/// stated location that is not the cluster's is refused before the pool is made.
+/// plan (the pool states its cluster's location, so the plan knows where to look; without
+/// it the plan warns that the quota was not checked), and a stated location that is not
+/// the cluster's is refused before the pool is made.
 #[test]
 fn a_spot_pool_needing_more_low_priority_cores_than_are_free_fails_the_plan() {
     let fake = Fake::start(0.0);
@@ -208,6 +209,17 @@ resource "azurerm_kubernetes_cluster_node_pool" "a100" {{
         )
     };
     let stack = fake.stack();
+    // Without its location, where the pool goes is known only at apply: the plan says the
+    // quota was not checked, and why, rather than that the account lacks it.
+    stack.write(&pool("eastus", 2).replace("  location              = \"eastus\"\n", ""));
+    let (_, unplaced) = stack.plan_code();
+    let text = unplaced.both();
+    assert!(
+        text.contains("quota lowPriorityCores was not checked")
+            && text.contains("not known until apply")
+            && !text.contains("could not find this quota"),
+        "{text}"
+    );
     stack.write(&pool("eastus", 2));
     let run = stack.gantry(&["apply", "--auto-approve"]);
     assert_ne!(run.code, 0, "{}", run.both());

@@ -1,10 +1,11 @@
 //! Credentials as CI uses them: OIDC (workload identity federation) with the token from a
 //! file, and from GitHub Actions' token service (ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN,
 //! asked for the `api://AzureADTokenExchange` audience); the token reaches Entra's token
-//! endpoint as the client assertion, and no secret is involved. No credentials at all is
-//! an error naming every source tried.
+//! endpoint as the client assertion, and no secret is involved. A managed identity (App
+//! Service's endpoint, IDENTITY_ENDPOINT and IDENTITY_HEADER) gives the token instead. No
+//! credentials at all is an error naming every source tried.
 
-use crate::support::{python, Fake, CLIENT_ID, SUBSCRIPTION, TENANT};
+use crate::support::{python, Fake, CLIENT_ID, MSI_SECRET, SUBSCRIPTION, TENANT};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -126,4 +127,60 @@ fn no_credentials_is_an_error_naming_every_source_tried() {
     for source in ["client secret", "OIDC", "managed identity", "Azure CLI"] {
         assert!(text.contains(source), "{source} not named: {text}");
     }
+}
+
+/// `use_msi = true` where the platform's managed identity endpoint is App Service's: the
+/// token comes from it (asked with the IDENTITY_HEADER secret, which is never printed),
+/// and ARM takes it.
+#[test]
+fn a_managed_identity_gets_the_token_from_the_platform_endpoint() {
+    let fake = Fake::start(0.0);
+    let stack = fake.stack();
+    stack.write_raw(&format!(
+        "provider \"azurerm\" {{\n  subscription_id = \"{SUBSCRIPTION}\"\n  use_msi = true\n  use_cli = false\n  metadata_host = \"127.0.0.1:{}\"\n  features {{}}\n}}\nresource \"azurerm_resource_group\" \"main\" {{\n  name = \"msi-rg\"\n  location = \"eastus\"\n}}\n",
+        fake.port
+    ));
+    let endpoint = format!("{}/msi/token", fake.base());
+    let run = stack.gantry_env(
+        &["apply", "--auto-approve"],
+        &[
+            ("IDENTITY_ENDPOINT", endpoint.as_str()),
+            ("IDENTITY_HEADER", MSI_SECRET),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert!(!run.both().contains(MSI_SECRET), "the secret was printed");
+    let state = fake.admin("GET", "/_fake/state", None);
+    let vias: Vec<&str> = state["tokens"]
+        .as_array()
+        .map(|t| t.iter().filter_map(|x| x["via"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(vias.contains(&"managed_identity"), "{vias:?}");
+    assert!(!vias.contains(&"client_secret"), "{vias:?}");
+    assert_eq!(
+        fake.python("print(exists(lambda: resource.resource_groups.get('msi-rg')))"),
+        "True"
+    );
+
+    // A wrong secret: the endpoint refuses, gantry says the managed identity failed, and
+    // nothing is made.
+    let other = fake.stack();
+    other.write_raw(&std::fs::read_to_string(stack.path().join("main.hcl")).expect("stack"));
+    let refused = other.gantry_env(
+        &["apply", "--auto-approve"],
+        &[
+            ("IDENTITY_ENDPOINT", endpoint.as_str()),
+            ("IDENTITY_HEADER", "not-the-secret"),
+        ],
+    );
+    assert_ne!(refused.code, 0, "{}", refused.both());
+    assert!(
+        refused.both().to_lowercase().contains("managed identity"),
+        "{}",
+        refused.both()
+    );
+    assert!(
+        !refused.both().contains("not-the-secret"),
+        "the secret was printed"
+    );
 }

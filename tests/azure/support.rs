@@ -16,6 +16,8 @@ pub const OTHER_SUBSCRIPTION: &str = "00000000-0000-0000-0000-0000000000b0";
 pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 pub const CLIENT_ID: &str = "0e4d1c3a-6a4c-4d2e-9a55-1d2f3b4c5d6e";
 pub const CLIENT_SECRET: &str = "fake-client-secret-value";
+/// The App Service managed identity secret (IDENTITY_HEADER) the fake's `/msi/token` wants.
+pub const MSI_SECRET: &str = "gantry-test-identity-header";
 pub const LOCATION: &str = "eastus";
 
 pub fn repo_root() -> PathBuf {
@@ -63,6 +65,7 @@ impl Fake {
                 "--client-secret",
                 CLIENT_SECRET,
             ])
+            .args(["--msi-secret", MSI_SECRET])
             .arg("--cert-dir")
             .arg(certs.path())
             .args(["--operation-seconds", &operation_seconds.to_string()])

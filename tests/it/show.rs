@@ -396,3 +396,29 @@ fn the_report_of_a_10000_resource_plan_fits_a_comment_and_counts_what_it_left_ou
         "## gantry plan: {total} to add, 0 to change, 0 to destroy"
     )));
 }
+
+/// `examples/train-anywhere`'s saved plan, as JSON: its module failover (each alternative
+/// priced, the order, the one the plan applies) fits the schema.
+#[test]
+fn a_plan_with_module_failover_is_a_valid_document() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    copy_dir(&repo_root().join("examples/train-anywhere"), dir);
+    ok(dir, &["plan", "--sim", "--out", "p.plan", "."]);
+    let doc = valid_document(
+        &gantry(dir, &["show", "--json", "p.plan"]),
+        "plan.schema.json",
+    );
+    let m = &doc["module_failovers"][0];
+    assert_eq!(m["address"], "module.nodes");
+    assert_eq!(m["order"], "cost");
+    assert_eq!(m["selected"], 0);
+    assert_eq!(m["placing"], true);
+    assert_eq!(m["attempts"], serde_json::json!([0, 1, 2]));
+    let prices: Vec<f64> = m["alternatives"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|c| c["hourly_usd"].as_f64()).collect())
+        .unwrap_or_default();
+    assert_eq!(prices.len(), 3, "{m}");
+    assert!(prices[0] < prices[1] && prices[1] < prices[2], "{prices:?}");
+}

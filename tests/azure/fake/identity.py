@@ -14,6 +14,13 @@ claims ARM tokens carry (`aud`, `iss`, `tid`, `oid`, `appid`, `exp`, ...), so a 
 peeks into its token finds what it would in Azure; the fake itself only checks that a bearer
 token is one it issued and has not expired.
 
+Managed identity: `GET /msi/token?api-version=2019-08-01&resource=...`, App Service's
+managed identity endpoint (what a client finds in IDENTITY_ENDPOINT, with the secret of
+IDENTITY_HEADER in the `X-IDENTITY-HEADER` header), when the fake is started with
+`--msi-secret`. It answers `access_token`, `expires_on` (epoch seconds, as a string),
+`resource`, `token_type` and `client_id`, as App Service does; the token's `via` is
+`managed_identity`, so a test can tell which credential a client used.
+
 Metadata: `GET /metadata/endpoints?api-version=...`, what azurerm's `metadata_host` (and
 go-azure-sdk's environments.FromEndpoint) read. The 2022-09-01 version answers ONE
 environment object; older versions (2019-05-01, ...) a JSON array of environments, as
@@ -39,8 +46,9 @@ def _b64(data):
 
 
 class Identity:
-    def __init__(self, tenant, client_id, client_secret, object_id=None):
+    def __init__(self, tenant, client_id, client_secret, object_id=None, msi_secret=None):
         self.tenant = tenant
+        self.msi_secret = msi_secret
         self.client_id = client_id
         self.client_secret = client_secret
         # The service principal's object id: what a role assignment to "this client" names.
@@ -85,6 +93,25 @@ class Identity:
         token = self._issue(form["scope"], via)
         return 200, {"token_type": "Bearer", "expires_in": TOKEN_SECONDS,
                      "ext_expires_in": TOKEN_SECONDS, "access_token": token}
+
+    def managed_identity_token(self, secret, query):
+        """(status, body) for App Service's managed identity endpoint (`/msi/token`)."""
+        if not self.msi_secret:
+            return 404, {"statusCode": 404, "message": "No managed identity endpoint here."}
+        if secret != self.msi_secret:
+            return 401, {"statusCode": 401, "message": "Unauthorized: the X-IDENTITY-HEADER header is missing or wrong."}
+        version = query.get("api-version")
+        if version != "2019-08-01":
+            return 400, {"statusCode": 400, "message": f"Unsupported api-version '{version}'."}
+        resource = query.get("resource")
+        if not resource:
+            return 400, {"statusCode": 400, "message": "The 'resource' query parameter is required."}
+        wanted = query.get("client_id")
+        if wanted and wanted.lower() != self.client_id.lower():
+            return 400, {"statusCode": 400, "message": f"No managed identity with client id '{wanted}' is assigned to this resource."}
+        token = self._issue(resource.rstrip("/") + "/.default", "managed_identity")
+        return 200, {"access_token": token, "expires_on": str(int(time.time()) + TOKEN_SECONDS),
+                     "resource": resource, "token_type": "Bearer", "client_id": self.client_id}
 
     def _error(self, error, code, description):
         return {"error": error, "error_description": description, "error_codes": [code],

@@ -158,6 +158,9 @@ class Handler(BaseHTTPRequestHandler):
             if method == "POST" and len(segs) == 4 and segs[1:] == ["oauth2", "v2.0", "token"]:
                 status, body = self.ident.token(urllib.parse.unquote(segs[0]), raw)
                 return self.send(status, {}, body)
+            if path == "/msi/token" and method == "GET":
+                status, body = self.ident.managed_identity_token(self.headers.get("X-IDENTITY-HEADER"), query)
+                return self.send(status, {}, body)
             if path.lower() == "/metadata/endpoints" and method == "GET":
                 return self.send(200, {}, identity.metadata(self.base(), api_version))
             self.ident.check(self.headers.get("Authorization"))
@@ -233,6 +236,9 @@ def main():
     parser.add_argument("--client-secret", required=True)
     parser.add_argument("--client-object-id", default=None,
                         help="the service principal's object id (default: derived from the client id)")
+    parser.add_argument("--msi-secret", default=None,
+                        help="serve App Service's managed identity endpoint (/msi/token) for this "
+                             "IDENTITY_HEADER secret, as the same client")
     parser.add_argument("--cert-dir", required=True)
     parser.add_argument("--operation-seconds", type=float, default=0.0)
     parser.add_argument("--timings", default=None, metavar="SCALE",
@@ -251,7 +257,8 @@ def main():
     context.load_cert_chain(cert, key)
     context.set_alpn_protocols(["http/1.1"])
 
-    ident = identity.Identity(args.tenant, args.client_id, args.client_secret, args.client_object_id)
+    ident = identity.Identity(args.tenant, args.client_id, args.client_secret, args.client_object_id,
+                              msi_secret=args.msi_secret)
     store = arm.Store(args.subscription, ident, operation_seconds=args.operation_seconds,
                       retry_after=args.retry_after,
                       principal_replication_seconds=args.principal_replication_seconds)

@@ -32,6 +32,7 @@ from azure.mgmt.resource import ResourceManagementClient
 from azure.mgmt.storage import StorageManagementClient
 
 SERVER = Path(__file__).parent / "server.py"
+MSI_SECRET = "fake-identity-header-" + uuid.uuid4().hex
 SUB = "00000000-0000-0000-0000-00000000a11c"
 OTHER_SUB = "00000000-0000-0000-0000-0000000000b0"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -112,7 +113,7 @@ SERVER_INSTANCE = None
 
 def setUpModule():
     global SERVER_INSTANCE
-    SERVER_INSTANCE = FakeServer("--operation-seconds", "0.2")
+    SERVER_INSTANCE = FakeServer("--operation-seconds", "0.2", "--msi-secret", MSI_SECRET)
 
 
 def tearDownModule():
@@ -179,6 +180,29 @@ class Identity(Base):
         self.assertIn("header.claims.sig", state["client_assertions"])
         self.assertIn(out["access_token"], [t["token"] for t in state["tokens"]])
         self.assertTrue(state["client"]["object_id"])
+
+    def test_a_managed_identity_token_through_azure_identity(self):
+        """azure-identity's ManagedIdentityCredential, in App Service's environment, gets an
+        ARM token from the fake and ARM takes it; a wrong secret is refused."""
+        from azure.identity import ManagedIdentityCredential
+        from unittest import mock
+
+        endpoint = self.fake.base + "/msi/token"
+        with mock.patch.dict("os.environ", {"IDENTITY_ENDPOINT": endpoint, "IDENTITY_HEADER": MSI_SECRET}):
+            credential = ManagedIdentityCredential(connection_verify=self.fake.ca)
+            token = credential.get_token("https://management.azure.com/.default")
+            client = ResourceManagementClient(credential=credential, subscription_id=SUB,
+                                              base_url=self.fake.base, connection_verify=self.fake.ca)
+            names = [g.name for g in client.resource_groups.list()]
+        self.assertIn(self.rg, names)
+        self.assertGreater(token.expires_on, time.time() + 600)
+        issued = self.fake.admin("GET", "/_fake/state")["tokens"]
+        self.assertIn({"token": token.token, "via": "managed_identity"},
+                      [{"token": t["token"], "via": t["via"]} for t in issued])
+        status, _, out = self.fake.call(
+            "GET", "/msi/token?api-version=2019-08-01&resource=https://management.azure.com/",
+            headers={"X-IDENTITY-HEADER": "wrong"})
+        self.assertEqual(status, 401, out)
 
     def test_the_metadata_document_points_at_the_fake(self):
         status, _, env = self.fake.call("GET", "/metadata/endpoints?api-version=2022-09-01")
