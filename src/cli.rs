@@ -302,7 +302,9 @@ pub struct EngineArgs {
     /// Refresh tracked resources before planning
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub refresh: bool,
-    /// Replace this resource instance even if nothing changed (repeatable)
+    /// Replace this resource instance even if nothing changed, placing it afresh among its
+    /// `failover` alternatives; or, for a module call with `failover` (`module.NAME`),
+    /// place the whole module afresh among its alternatives (repeatable)
     #[arg(long, value_name = "ADDR")]
     pub replace: Vec<String>,
     /// Only plan or apply this resource (or module) and what it depends on (repeatable)
@@ -345,9 +347,10 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub auto_approve: bool,
     /// When the cloud has no capacity for a create, keep cycling through its `failover`
-    /// alternatives (or retrying it as written) until this long has passed (e.g. 2h, 30m),
-    /// pausing 30s between rounds, doubling up to 5m (GANTRY_CAPACITY_BACKOFF sets the first
-    /// pause); a `failover` block's own `wait_for_capacity` wins
+    /// alternatives (or retrying it as written; for a create inside a module being placed,
+    /// through the module's alternatives) until this long has passed (e.g. 2h, 30m), pausing
+    /// 30s between rounds, doubling up to 5m (GANTRY_CAPACITY_BACKOFF sets the first pause);
+    /// a `failover` block's own `wait_for_capacity` wins
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub wait_for_capacity: Option<std::time::Duration>,
 }

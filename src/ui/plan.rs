@@ -503,6 +503,14 @@ pub fn plan_json_lines(plan: &Plan) -> Vec<serde_json::Value> {
     for object in &plan.imports {
         out.push(json!({"type": "resource_imported", "address": object.address, "id": object.id}));
     }
+    for m in &plan.module_failovers {
+        let mut line = serde_json::to_value(crate::plan::document::ModuleFailoverDoc::of(m))
+            .unwrap_or_default();
+        if let Some(fields) = line.as_object_mut() {
+            fields.insert("type".to_owned(), json!("module_failover"));
+        }
+        out.push(line);
+    }
     for (name, o) in &plan.outputs {
         out.push(json!({
             "type": "output",

@@ -10,6 +10,7 @@ mod errors;
 mod example;
 mod failover;
 mod identity;
+mod key_vault;
 mod network;
 mod recovery;
 mod storage;

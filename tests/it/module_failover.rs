@@ -216,6 +216,18 @@ fn a_module_without_capacity_is_torn_down_and_the_next_alternative_holds() {
         assert!(text.contains(needle), "plan lacks {needle:?}:\n{text}");
     }
 
+    let planned = gantry(dir, &["plan", "--sim", "--json", "."]);
+    let line = events(&planned)
+        .into_iter()
+        .find(|e| e["type"] == "module_failover")
+        .unwrap_or_else(|| panic!("no module_failover line: {}", planned.stdout));
+    assert_eq!(line["address"], "module.nodes");
+    assert_eq!(line["attempts"], serde_json::json!([0, 1, 2]));
+    assert_eq!(
+        line["alternatives"][2]["label"],
+        "source = \"./modules/small\""
+    );
+
     let run = apply(dir, &["--json"]);
     assert_eq!(run.code, 0, "{}", run.transcript());
     let events = events(&run);

@@ -154,6 +154,7 @@ class Store:
         self.restrictions = {}  # (location, sku name lowercased) -> [restriction]
         self.requests = []
         self.unregistered = set()
+        self.deleted_vaults = {}  # (subscription, vault name lowercased) -> deletedVaults body
         self.lock = threading.RLock()
 
     # --- small lookups ----------------------------------------------------------------
@@ -164,6 +165,31 @@ class Store:
     def register_principal(self, pid, kind, source):
         if pid and pid.lower() not in self.principals:
             self.principals[pid.lower()] = {"id": pid, "type": kind, "source": source, "created": time.time()}
+
+    def removed(self, res):
+        """A resource is gone: a key vault with soft delete on (always, since 2020) is kept
+        as a deleted vault, its name taken, until it is purged or recovered."""
+        if res.type.lower() != "microsoft.keyvault/vaults":
+            return
+        props = res.body.get("properties") or {}
+        if props.get("enableSoftDelete") is False:
+            return
+        location = norm_location(res.body.get("location"))
+        days = int(props.get("softDeleteRetentionInDays") or 90)
+        now = time.time()
+        self.deleted_vaults[(res.sub.lower(), res.name.lower())] = {
+            "id": f"/subscriptions/{res.sub}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{res.name}",
+            "name": res.name,
+            "type": "Microsoft.KeyVault/deletedVaults",
+            "properties": {
+                "vaultId": res.id,
+                "location": location,
+                "deletionDate": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+                "scheduledPurgeDate": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + days * 86400)),
+                "tags": res.body.get("tags") or {},
+                "purgeProtectionEnabled": bool(props.get("enablePurgeProtection")),
+            },
+        }
 
     def finalize(self, res):
         if res.behaviour.provisioning or res.type == GROUP_TYPE:
@@ -723,6 +749,8 @@ class Router:
             return self.usages(sub, norm_location(rest[2]))
         if at_subscription and lrest == ["microsoft.compute", "skus"] and m == "GET":
             return self.skus()
+        if at_subscription and lrest[0] == "microsoft.keyvault" and "deletedvaults" in lrest:
+            return self.deleted_vaults(sub, rest, lrest)
         if lrest[0] == "microsoft.authorization" and len(rest) >= 2 and lrest[1] == "roledefinitions":
             scope = self.scope_of(sub, prefix)
             return self.role_definitions(scope, rest[2:])
@@ -738,6 +766,33 @@ class Router:
                 self.not_found_route()
             return self.collection(scope, rest)
         return self.resource(scope, rest)
+
+    def deleted_vaults(self, sub, rest, lrest):
+        """Soft-deleted key vaults: list them, get one by location and name, purge one (an
+        operation polled at its Location, refused under purge protection)."""
+        store, m = self.store, self.method
+        if lrest == ["microsoft.keyvault", "deletedvaults"] and m == "GET":
+            return self.ok({"value": [v for (s_, _), v in store.deleted_vaults.items() if s_ == sub.lower()]})
+        if len(rest) in (5, 6) and lrest[1] == "locations" and lrest[3] == "deletedvaults":
+            location, name = norm_location(rest[2]), rest[4]
+            found = store.deleted_vaults.get((sub.lower(), name.lower()))
+            if found is not None and found["properties"]["location"] != location:
+                found = None
+            if found is None:
+                raise ArmError(404, "ResourceNotFound",
+                               f"The Resource 'Microsoft.KeyVault/deletedVaults/{name}' under resource group "
+                               "'<null>' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix")
+            if len(rest) == 5 and m == "GET":
+                return self.ok(found)
+            if len(rest) == 6 and lrest[5] == "purge" and m == "POST":
+                if found["properties"]["purgeProtectionEnabled"]:
+                    raise ArmError(409, "Conflict",
+                                   f"Operation 'DeletedVaultPurge' is not allowed as the vault '{name}' has purge "
+                                   "protection enabled. It will be purged on its scheduled purge date.")
+                store.deleted_vaults.pop((sub.lower(), name.lower()), None)
+                op = self.start(sub, "Microsoft.KeyVault", location, "POST", [], "Microsoft.KeyVault/deletedVaults")
+                return 202, self.op_headers(op, "location"), None
+        self.not_found_route()
 
     def namespaces(self):
         seen = {}
@@ -1052,6 +1107,16 @@ class Router:
             for other in store.resources.values():
                 if other.type.lower() == full_type.lower() and other.name.lower() == name.lower():
                     raise ArmError(409, T.unique[0], T.unique[1].format(name=name))
+        if full_type.lower() == "microsoft.keyvault/vaults" and existing is None:
+            deleted = (scope.sub.lower(), name.lower())
+            if deleted in store.deleted_vaults:
+                mode = ((body.get("properties") or {}).get("createMode") or "default").lower()
+                if mode != "recover":
+                    raise ArmError(409, "ConflictError",
+                                   f"A vault with the same name already exists in deleted state. You need to either "
+                                   f"recover or purge existing key vault. Follow this link "
+                                   f"https://go.microsoft.com/fwlink/?linkid=2149745 for more information on soft delete.")
+                store.deleted_vaults.pop(deleted, None)
         if full_type.lower() == "microsoft.authorization/roleassignments":
             self.check_role_assignment(scope, name, body, existing, key)
         top_level = key.count("/providers/") == 1 and len(key.split("/providers/", 1)[1].split("/")) == 3
@@ -1160,7 +1225,9 @@ class Router:
         if style == "sync":
             body = store.render(existing)
             for c in changes:
-                store.resources.pop(c.key, None)
+                gone = store.resources.pop(c.key, None)
+                if gone is not None:
+                    store.removed(gone)
             self.req.hold = store.sync_hold(full_type, "DELETE")
             return self.ok(body if T.name.lower() == "microsoft.authorization/roleassignments" else None, 200)
         for c in changes:

@@ -104,7 +104,9 @@ def settle(store):
 def commit(store, op):
     for change in op.changes:
         if change.after is None:
-            store.resources.pop(change.key, None)
+            gone = store.resources.pop(change.key, None)
+            if gone is not None:
+                store.removed(gone)
             continue
         res = store.resources.get(change.key)
         if res is None or res is not change.after:

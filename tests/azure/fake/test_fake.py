@@ -595,6 +595,42 @@ class Generic(Base):
         self.assertIn(name, [v.name for v in kv.vaults.list_by_subscription()])
 
 
+class SoftDelete(Base):
+    def vault(self, kv, name, protect=False):
+        props = {"tenantId": TENANT, "sku": {"family": "A", "name": "standard"}, "enableRbacAuthorization": True}
+        if protect:
+            props["enablePurgeProtection"] = True
+        return kv.vaults.begin_create_or_update(self.rg, name, {"location": "eastus", "properties": props}).result()
+
+    def test_a_deleted_vault_keeps_its_name_until_it_is_purged(self):
+        kv = KeyVaultManagementClient(**self.kw)
+        name = "kv-" + uuid.uuid4().hex[:10]
+        self.vault(kv, name)
+        kv.vaults.delete(self.rg, name)
+        deleted = kv.vaults.get_deleted(name, "eastus")
+        self.assertEqual(deleted.properties.vault_id, f"{self.rg_id()}/providers/Microsoft.KeyVault/vaults/{name}")
+        self.assertIn(name, [v.name for v in kv.vaults.list_deleted()])
+        with self.assertRaises(HttpResponseError) as e:
+            self.vault(kv, name)
+        self.assertEqual(e.exception.error.code, "ConflictError")
+        kv.vaults.begin_purge_deleted(name, "eastus").result()
+        self.assertNotIn(name, [v.name for v in kv.vaults.list_deleted()])
+        with self.assertRaises(ResourceNotFoundError):
+            kv.vaults.get_deleted(name, "eastus")
+        self.vault(kv, name)
+
+    def test_purge_protection_refuses_the_purge_and_a_group_delete_soft_deletes_its_vaults(self):
+        kv = KeyVaultManagementClient(**self.kw)
+        name = "kv-" + uuid.uuid4().hex[:10]
+        self.vault(kv, name, protect=True)
+        self.resource.resource_groups.begin_delete(self.rg).result()
+        self.assertIn(name, [v.name for v in kv.vaults.list_deleted()])
+        with self.assertRaises(HttpResponseError) as e:
+            kv.vaults.begin_purge_deleted(name, "eastus").result()
+        self.assertEqual(e.exception.status_code, 409)
+        self.resource.resource_groups.create_or_update(self.rg, {"location": "eastus"})
+
+
 class Faults(Base):
     def test_throttling_with_retry_after(self):
         self.fake.admin("POST", "/_fake/faults", {
