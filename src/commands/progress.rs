@@ -320,8 +320,13 @@ impl Progress {
                 alternative,
                 count,
             } => format!(
-                "{module}: tearing down the {count} object{} alternative {alternative} made",
-                if *count == 1 { "" } else { "s" }
+                "{module}: tearing down the {count} object{} {} made",
+                if *count == 1 { "" } else { "s" },
+                if *alternative == 0 {
+                    "the module as written".to_owned()
+                } else {
+                    format!("alternative {alternative}")
+                }
             ),
             Event::ModuleWaitingForCapacity {
                 module,
