@@ -228,35 +228,14 @@ pub fn follow(cx: &Context<'_>, first: Applied, tally: &mut Tally) -> Outcome {
             refresh: false,
             ..cx.request.clone()
         };
-        let state = cx.journal.current();
-        let configured = cx.rt.block_on(configure(&request, cx.providers));
-        let planned = cx.rt.block_on(plan_configured(
-            configured,
-            &request,
-            &state,
-            cx.providers,
-            cx.calls,
-            &BTreeMap::new(),
-        ));
-        if planned.diagnostics.has_errors() {
-            errors.extend(planned.diagnostics.iter().cloned());
-            break;
+        match plan_and_apply(cx, &request, |_| true, tally) {
+            Ok(Some(round)) => current = round,
+            Ok(None) => break,
+            Err(d) => {
+                errors.extend(d);
+                break;
+            }
         }
-        let (Some(graph), Some(evaluation)) = (planned.graph, planned.evaluation) else {
-            errors.push(Diagnostic::error(
-                "internal error: the plan has no evaluation",
-            ));
-            break;
-        };
-        current = apply_round(
-            cx,
-            planned.plan,
-            planned.stack,
-            graph,
-            evaluation,
-            &planned.inputs,
-        );
-        tally.add(&current.plan, &current.report);
     }
     if current.report.errors.is_empty() && errors.is_empty() && !current.report.cancelled {
         for module in &modules {
@@ -337,47 +316,24 @@ fn tear_down(
         module_choices: choices.clone(),
         ..cx.request.clone()
     };
-    let state = cx.journal.current();
-    let configured = cx.rt.block_on(configure(&request, cx.providers));
-    let planned = cx.rt.block_on(plan_configured(
-        configured,
-        &request,
-        &state,
-        cx.providers,
-        cx.calls,
-        &BTreeMap::new(),
-    ));
-    if planned.diagnostics.has_errors() {
-        return Err(planned.diagnostics.iter().cloned().collect());
-    }
-    let count = planned
-        .plan
-        .changes
-        .iter()
-        .filter(|c| c.action == Action::Delete)
-        .count();
-    if count == 0 {
-        return Ok(());
-    }
-    (progress_line(cx))(Event::ModuleTearingDown {
-        module: module.address.clone(),
-        alternative,
-        count,
-    });
-    let (Some(graph), Some(evaluation)) = (planned.graph, planned.evaluation) else {
-        return Err(vec![Diagnostic::error(
-            "internal error: the teardown plan has no evaluation",
-        )]);
+    let announce = |plan: &Plan| {
+        let count = plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Delete)
+            .count();
+        if count > 0 {
+            (progress_line(cx))(Event::ModuleTearingDown {
+                module: module.address.clone(),
+                alternative,
+                count,
+            });
+        }
+        count > 0
     };
-    let done = apply_round(
-        cx,
-        planned.plan,
-        planned.stack,
-        graph,
-        evaluation,
-        &planned.inputs,
-    );
-    tally.add(&done.plan, &done.report);
+    let Some(done) = plan_and_apply(cx, &request, announce, tally)? else {
+        return Ok(());
+    };
     if done.report.errors.is_empty() && !done.report.cancelled {
         return Ok(());
     }
@@ -391,6 +347,47 @@ fn tear_down(
         .with_help("what remains is in state: run `gantry apply` again to finish the failover, or `gantry destroy` to remove it"),
     );
     Err(errors)
+}
+
+/// Plans `request` against state as it is now and, when `go` says so for the plan, applies
+/// it (`None`: not applied). A plan with errors is returned as its errors.
+fn plan_and_apply(
+    cx: &Context<'_>,
+    request: &PlanRequest<'_>,
+    go: impl FnOnce(&Plan) -> bool,
+    tally: &mut Tally,
+) -> Result<Option<Applied>, Vec<Diagnostic>> {
+    let state = cx.journal.current();
+    let configured = cx.rt.block_on(configure(request, cx.providers));
+    let planned = cx.rt.block_on(plan_configured(
+        configured,
+        request,
+        &state,
+        cx.providers,
+        cx.calls,
+        &BTreeMap::new(),
+    ));
+    if planned.diagnostics.has_errors() {
+        return Err(planned.diagnostics.iter().cloned().collect());
+    }
+    if !go(&planned.plan) {
+        return Ok(None);
+    }
+    let (Some(graph), Some(evaluation)) = (planned.graph, planned.evaluation) else {
+        return Err(vec![Diagnostic::error(
+            "internal error: the plan has no evaluation",
+        )]);
+    };
+    let done = apply_round(
+        cx,
+        planned.plan,
+        planned.stack,
+        graph,
+        evaluation,
+        &planned.inputs,
+    );
+    tally.add(&done.plan, &done.report);
+    Ok(Some(done))
 }
 
 /// Marks every object of the modules placed by this apply as holding: a later refusal is

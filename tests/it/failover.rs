@@ -67,7 +67,7 @@ output "zone" {{
     )
 }
 
-fn tables(dir: &Path, json: &str) {
+pub(crate) fn tables(dir: &Path, json: &str) {
     std::fs::create_dir_all(dir.join(".gantry/sim")).unwrap_or_else(|e| panic!("{e}"));
     write(&dir.join(".gantry/sim"), "capacity.json", json);
 }
@@ -86,7 +86,7 @@ fn planned_trainer(dir: &Path) -> serde_json::Value {
         .unwrap_or_else(|| panic!("{}", plan.stdout))
 }
 
-fn apply(dir: &Path, extra: &[&str]) -> Run {
+pub(crate) fn apply(dir: &Path, extra: &[&str]) -> Run {
     let mut args = vec!["apply", "--sim", "--auto-approve"];
     args.extend_from_slice(extra);
     args.push(".");
@@ -99,14 +99,14 @@ fn output(dir: &Path, name: &str) -> String {
     out.stdout.trim().to_owned()
 }
 
-fn state(dir: &Path) -> serde_json::Value {
+pub(crate) fn state(dir: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join(".gantry/sim/state.json"))
         .unwrap_or_else(|e| panic!("{e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The world's objects of one type: (id, address).
-fn world(dir: &Path, type_name: &str) -> Vec<(String, String)> {
+pub(crate) fn world(dir: &Path, type_name: &str) -> Vec<(String, String)> {
     gantry(dir, &["sim", "ls", "--dir", "."])
         .stdout
         .lines()

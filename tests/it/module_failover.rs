@@ -3,6 +3,7 @@
 //! capacity; the refused alternative torn down whole, the choice kept by later plans,
 //! re-placed on `--replace module.NAME`, waited for with a deadline, and safe to kill.
 
+use crate::failover::{apply, state, tables, world};
 use crate::support::{gantry, gantry_env, Run};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -136,40 +137,11 @@ fn setup(dir: &Path, failover_extra: &str) {
     write(dir, "modules/small/main.hcl", AWS_SMALL_NODES);
 }
 
-fn tables(dir: &Path, json: &str) {
-    write(dir, ".gantry/sim/capacity.json", json);
-}
-
 const NO_P5_IN_1A: &str = r#"{"capacity": [{"type": "aws_instance", "attribute": "instance_type", "value": "p5.48xlarge", "zone": "us-east-1a"}]}"#;
 const NO_P5: &str = r#"{"capacity": [{"type": "aws_instance", "attribute": "instance_type", "value": "p5.48xlarge"}]}"#;
 const NO_GPUS: &str = r#"{"capacity": [
     {"type": "aws_instance", "attribute": "instance_type", "value": "p5.48xlarge"},
     {"type": "aws_instance", "attribute": "instance_type", "value": "p4d.24xlarge"}]}"#;
-
-fn apply(dir: &Path, extra: &[&str]) -> Run {
-    let mut args = vec!["apply", "--sim", "--auto-approve"];
-    args.extend_from_slice(extra);
-    args.push(".");
-    gantry(dir, &args)
-}
-
-fn state(dir: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(dir.join(".gantry/sim/state.json"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// The world's objects of one type: their ids.
-fn world(dir: &Path, type_name: &str) -> Vec<String> {
-    gantry(dir, &["sim", "ls", "--dir", "."])
-        .stdout
-        .lines()
-        .filter_map(|l| {
-            let cols: Vec<&str> = l.split_whitespace().collect();
-            (cols.first() == Some(&type_name)).then(|| cols[1].to_owned())
-        })
-        .collect()
-}
 
 fn events(run: &Run) -> Vec<serde_json::Value> {
     run.stdout
