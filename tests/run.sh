@@ -24,7 +24,7 @@ command -v git >/dev/null || { echo "git is required for module-source tests" >&
 # that read back what gantry made there).
 VENV="${GANTRY_TEST_VENV:-$HOME/.cache/gantry/venv}"
 REQS=(tests/moto/requirements.txt tests/gcp/fake/requirements.txt tests/gcp/storage-requirements.txt
-      tests/azure/fake/requirements.txt)
+      tests/azure/fake/requirements.txt tests/azure/storage-requirements.txt)
 if ! cat "${REQS[@]}" | cmp -s - "$VENV/.requirements" 2>/dev/null; then
   log "installing moto and google-api-python-client into $VENV"
   python3 -m venv "$VENV"
@@ -34,6 +34,26 @@ if ! cat "${REQS[@]}" | cmp -s - "$VENV/.requirements" 2>/dev/null; then
   cat "${REQS[@]}" > "$VENV/.requirements"
 fi
 export GANTRY_TEST_PYTHON="$VENV/bin/python"
+
+# Azurite, Microsoft's Blob Storage emulator, for `backend "azurerm"`: from npm, pinned by
+# tests/azure/azurite/package.json, into a node_modules of its own beside the venv.
+NODE_DIR="${GANTRY_TEST_NODE:-$HOME/.cache/gantry/node}"
+if ! cmp -s tests/azure/azurite/package.json "$NODE_DIR/package.json" 2>/dev/null \
+   || [ ! -x "$NODE_DIR/node_modules/.bin/azurite-blob" ]; then
+  if ! command -v npm >/dev/null; then
+    log "installing Node.js and npm (Debian's packages) for Azurite"
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+    else
+      sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+    fi
+  fi
+  log "installing Azurite into $NODE_DIR"
+  mkdir -p "$NODE_DIR"
+  cp tests/azure/azurite/package.json "$NODE_DIR/package.json"
+  (cd "$NODE_DIR" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+export GANTRY_TEST_AZURITE="$NODE_DIR/node_modules/.bin/azurite-blob"
 
 # PostgreSQL's server (Debian's package) for `backend "pg"`: each test initialises and
 # starts its own cluster on a free port (tests/common/postgres.rs), as an unprivileged user.

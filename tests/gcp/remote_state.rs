@@ -1,12 +1,15 @@
-//! `backend "gcs"` and `backend "pg"`: state, lock and journal in a Cloud Storage bucket
-//! or a PostgreSQL schema, the same scenarios on each. The bucket is fake-gcs-server (the
-//! Cloud Storage emulator), except where a test needs conditional deletes, which the
-//! emulator ignores: there it is the contract fake's Cloud Storage JSON API, which honours
-//! every documented precondition. PostgreSQL is Debian's server, one cluster per test
-//! (tests/common/postgres.rs). The resources are VPC networks on the contract fake. What
-//! is stored is read back without gantry: through google-api-python-client's `storage` v1
-//! client, or `psql`. Two stack directories with the same files stand in for two machines
-//! (or two CI jobs) sharing one state.
+//! `backend "gcs"`, `backend "azurerm"` and `backend "pg"`: state, lock and journal in a
+//! Cloud Storage bucket, a Blob Storage container or a PostgreSQL schema, the same
+//! scenarios on each (`backend "s3"` has its own, against moto, in tests/aws). The bucket
+//! is fake-gcs-server (the Cloud Storage emulator), except where a test needs conditional
+//! deletes, which the emulator ignores: there it is the contract fake's Cloud Storage JSON
+//! API, which honours every documented precondition. The container is Azurite, which
+//! enforces ETags and leases (tests/common/azurite.rs). PostgreSQL is Debian's server, one
+//! cluster per test (tests/common/postgres.rs). The resources are VPC networks on the
+//! contract fake. What is stored is read back without gantry: through
+//! google-api-python-client's `storage` v1 client, Microsoft's azure-storage-blob, or
+//! `psql`. Two stack directories with the same files stand in for two machines (or two CI
+//! jobs) sharing one state.
 
 use crate::gcs_emulator::Emulator;
 use crate::support::{Fake, Stack, PROJECT};
@@ -19,7 +22,13 @@ use std::time::{Duration, Instant};
 mod postgres;
 use postgres::Postgres;
 
+#[path = "../common/azurite.rs"]
+mod azurite;
+use azurite::Azurite;
+
 const BUCKET: &str = "gantry-state";
+/// The Blob Storage container of `backend "azurerm"`.
+const CONTAINER: &str = "tfstate";
 
 /// Where a stack's state lives, and how a test reads it back without gantry: Google's
 /// client for a bucket (the emulator, or the contract fake's JSON API), `psql` for
@@ -29,6 +38,7 @@ enum Backend<'a> {
     Emulator(&'a Emulator),
     Contract(&'a Fake),
     Postgres(&'a Postgres),
+    Azurite(&'a Azurite),
 }
 
 impl Backend<'_> {
@@ -37,6 +47,14 @@ impl Backend<'_> {
         let endpoint = match self {
             Backend::Emulator(e) => format!("{}/storage/v1/", e.base()),
             Backend::Contract(f) => format!("{}/storage/storage/v1/", f.base()),
+            Backend::Azurite(az) => {
+                return format!(
+                    "terraform {{\n  backend \"azurerm\" {{\n    storage_account_name     = \"{}\"\n    container_name           = \"{CONTAINER}\"\n    key                      = \"{place}/llm.tfstate\"\n    endpoint                 = \"{}\"\n    access_key               = \"{}\"\n    lock_stale_after_seconds = {stale_after}\n  }}\n}}\n",
+                    azurite::ACCOUNT,
+                    az.endpoint(),
+                    az.key
+                )
+            }
             Backend::Postgres(pg) => {
                 return format!(
                     "terraform {{\n  backend \"pg\" {{\n    conn_str                 = \"{}\"\n    schema_name              = \"{}\"\n    lock_stale_after_seconds = {stale_after}\n  }}\n}}\n",
@@ -58,11 +76,20 @@ impl Backend<'_> {
                 pg.port,
                 schema(place)
             ),
+            Backend::Azurite(az) => format!(
+                "{}/{CONTAINER}/{}",
+                az.endpoint(),
+                azurerm_state(place, workspace)
+            ),
             _ => format!("gs://{BUCKET}/{place}/{workspace}.tfstate"),
         }
     }
 
     fn make(&self) {
+        if let Backend::Azurite(az) = self {
+            az.create_container(CONTAINER);
+            return;
+        }
         if !matches!(self, Backend::Postgres(_)) {
             self.python_json(&format!(
                 "storage.buckets().insert(project=PROJECT, body={{'name': {BUCKET:?}}}).execute()['name']"
@@ -75,12 +102,17 @@ impl Backend<'_> {
         match self {
             Backend::Emulator(e) => e.python_json(expression),
             Backend::Contract(f) => f.python_json(expression),
-            Backend::Postgres(_) => unreachable!("no bucket in PostgreSQL"),
+            Backend::Postgres(_) | Backend::Azurite(_) => {
+                unreachable!("not a Cloud Storage bucket")
+            }
         }
     }
 
     /// An object's text, `None` if there is none.
     fn object(&self, key: &str) -> Option<String> {
+        if let Backend::Azurite(az) = self {
+            return az.blob(CONTAINER, key);
+        }
         let got = self.python_json(&format!(
             "next((storage.objects().get_media(bucket={BUCKET:?}, object={key:?}).execute().decode() for o in storage.objects().list(bucket={BUCKET:?}, prefix={key:?}).execute().get('items', []) if o['name'] == {key:?}), None)"
         ));
@@ -98,6 +130,7 @@ impl Backend<'_> {
                     quoted(place)
                 ),
             ),
+            Backend::Azurite(_) => self.object(&azurerm_state(place, workspace)),
             _ => self.object(&format!("{place}/{workspace}.tfstate")),
         }
     }
@@ -120,6 +153,9 @@ impl Backend<'_> {
                     quoted(place)
                 ),
             ),
+            Backend::Azurite(_) => {
+                self.object(&format!("{}.gantry/lock", azurerm_state(place, workspace)))
+            }
             _ => self.object(&format!("{place}/{workspace}.tflock")),
         }
     }
@@ -137,6 +173,11 @@ impl Backend<'_> {
             )
             .map(|v| v.split(',').map(str::to_owned).collect())
             .unwrap_or_default(),
+            Backend::Azurite(az) => az
+                .list(CONTAINER, &format!("{place}/"))
+                .into_iter()
+                .filter(|n| n.contains(".gantry/"))
+                .collect(),
             _ => {
                 let listed = self.python_json(&format!(
                     "[o['name'] for o in storage.objects().list(bucket={BUCKET:?}, prefix='{place}/').execute().get('items', [])]"
@@ -157,6 +198,20 @@ impl Backend<'_> {
             )
             .map(|v| v.split(',').map(str::to_owned).collect())
             .unwrap_or_default(),
+            Backend::Azurite(az) => {
+                let key = azurerm_state(place, "default");
+                let mut names: Vec<String> = az
+                    .list(CONTAINER, &key)
+                    .into_iter()
+                    .filter_map(|n| match n.strip_prefix(&format!("{key}env:")) {
+                        _ if n == key => Some("default".to_owned()),
+                        Some(workspace) if !workspace.contains('/') => Some(workspace.to_owned()),
+                        _ => None,
+                    })
+                    .collect();
+                names.sort();
+                names
+            }
             _ => {
                 let listed = self.python_json(&format!(
                     "sorted(o['name'] for o in storage.objects().list(bucket={BUCKET:?}, prefix='{place}/').execute().get('items', []) if o['name'].endswith('.tfstate'))"
@@ -193,6 +248,16 @@ impl Backend<'_> {
             assert!(Instant::now() < deadline, "no run ever took the lock");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+}
+
+/// The state blob of `workspace` at `place` (Terraform's azurerm layout: `<key>` for
+/// `default`, `<key>env:<workspace>` for the others).
+fn azurerm_state(place: &str, workspace: &str) -> String {
+    if workspace == "default" {
+        format!("{place}/llm.tfstate")
+    } else {
+        format!("{place}/llm.tfstateenv:{workspace}")
     }
 }
 
@@ -583,6 +648,11 @@ fn held(fake: &Fake, backend: Backend) {
         );
     }
     let id = holder["id"].as_str().expect("id");
+    if let Backend::Azurite(az) = backend {
+        // The Blob service itself guards the lock: it is leased, not just written.
+        let lock = format!("{}.gantry/lock", azurerm_state(place, "default"));
+        assert_eq!(az.lease_state(CONTAINER, &lock), "leased");
+    }
     // Plans take no lock.
     ok(&b.gantry(&["plan"]), "a plan during the apply");
     let refused = b.gantry(&["force-unlock", id]);
@@ -730,6 +800,12 @@ scenarios! {
         let pg = Postgres::start();
         run(fake, Backend::Postgres(&pg))
     };
+    azurerm: |fake: &Fake, run: fn(&Fake, Backend)| {
+        let azurite = Azurite::start();
+        let backend = Backend::Azurite(&azurite);
+        backend.make();
+        run(fake, backend)
+    };
 }
 
 /// Against the contract fake's Cloud Storage, which refuses a delete whose
@@ -787,6 +863,150 @@ fn a_gcs_backend_the_stack_cannot_use_fails_init_clearly() {
         assert_ne!(run.code, 0, "{}", run.both());
         assert!(run.stderr.contains(says), "{argument}:\n{}", run.both());
     }
+}
+
+/// Azurite enforces `If-Match` on deletes and the lease on the lock blob: a paused holder
+/// whose lock was taken over (once its heartbeat was stale and its lease lapsed) can
+/// neither overwrite the newer state nor release its successor's lock.
+#[test]
+fn a_paused_runner_whose_azurerm_lock_was_taken_over_cannot_overwrite_state_or_release_the_new_lock(
+) {
+    let fake = Fake::start(2.0);
+    let azurite = Azurite::start();
+    let backend = Backend::Azurite(&azurite);
+    backend.make();
+    paused_and_fenced(&fake, backend);
+}
+
+/// A killed runner's lock blob stays leased after its heartbeat went stale: force-unlock
+/// is refused until the lease lapses by itself (a finite term, never an infinite lease),
+/// and a waiting apply takes the lock over then and recovers every pending create.
+#[test]
+fn an_azurerm_lock_outlives_its_killed_runner_only_until_its_lease_lapses() {
+    let fake = Fake::start(2.0);
+    let azurite = Azurite::start();
+    let backend = Backend::Azurite(&azurite);
+    backend.make();
+    let place = "lease";
+    let hcl = config(backend, place, 2, &networks("lease", 3));
+    let a = machine(&fake, &hcl);
+    let mut child = spawn(&a, &["apply", "--auto-approve"]);
+    let holder = backend.wait_for_lock(place, &mut child);
+    let id = holder["id"].as_str().expect("id").to_owned();
+    let _ = child.kill();
+    let _ = child.wait();
+    let lock = format!("{}.gantry/lock", azurerm_state(place, "default"));
+    assert_eq!(azurite.lease_state(CONTAINER, &lock), "leased");
+
+    // Past the heartbeat's stale period (2 s), well inside the lease's 15 s.
+    std::thread::sleep(Duration::from_secs(3));
+    let b = machine(&fake, &hcl);
+    let refused = b.gantry(&["force-unlock", &id]);
+    assert_ne!(refused.code, 0, "{}", refused.both());
+    assert!(
+        refused.stderr.contains("lease is still held"),
+        "{}",
+        refused.both()
+    );
+    assert!(backend.lock(place, "default").is_some());
+
+    let run = b.gantry(&["apply", "--auto-approve", "--lock-timeout", "60s"]);
+    ok(&run, "the apply after the lease lapsed");
+    let in_state = state_networks(&backend.state(place, "default"));
+    assert_eq!(in_state.len(), 3, "{in_state:?}");
+    assert_eq!(cloud_networks(&fake, "lease"), in_state);
+    assert_eq!(backend.leftovers(place), Vec::<String>::new());
+    b.destroy();
+    assert!(cloud_networks(&fake, "lease").is_empty());
+}
+
+/// A SAS token instead of the account key; a container that does not exist, a wrong key,
+/// no credentials at all, and arguments gantry will not quietly ignore: each fails init
+/// with what to do.
+#[test]
+fn an_azurerm_backend_works_with_a_sas_and_one_the_stack_cannot_use_fails_init_clearly() {
+    let fake = Fake::start(0.1);
+    let azurite = Azurite::start();
+    let backend = Backend::Azurite(&azurite);
+    let stack = fake.stack();
+    let hcl = config(backend, "x", 2, &networks("x", 1));
+
+    stack.write(&hcl);
+    let missing = stack.gantry(&["init"]);
+    assert_ne!(missing.code, 0, "{}", missing.both());
+    assert!(
+        missing.stderr.contains("the container") && missing.stderr.contains("does not exist"),
+        "{}",
+        missing.both()
+    );
+    backend.make();
+
+    let wrong_key = hcl.replace(&azurite.key, "d3Jvbmcga2V5IGZvciB0aGlzIGFjY291bnQ=");
+    stack.write(&wrong_key);
+    let refused = stack.gantry(&["init"]);
+    assert_ne!(refused.code, 0, "{}", refused.both());
+    assert!(
+        refused.stderr.contains("cannot reach the container")
+            && refused.stderr.contains("AuthorizationFailure")
+            && !refused.both().contains("d3Jvbmcga2V5"),
+        "{}",
+        refused.both()
+    );
+
+    let sas = azurite.container_sas(CONTAINER);
+    let with_sas = hcl.replace(
+        &format!("access_key               = \"{}\"", azurite.key),
+        &format!("sas_token                = \"{sas}\""),
+    );
+    assert_ne!(with_sas, hcl);
+    stack.write(&with_sas);
+    stack.apply();
+    assert_eq!(
+        state_networks(&backend.state("x", "default")),
+        BTreeSet::from(["x-0".to_owned()])
+    );
+    let shown = stack.gantry(&["init"]);
+    ok(&shown, "init");
+    assert!(
+        !shown.both().contains("sig="),
+        "the SAS was printed:
+{}",
+        shown.both()
+    );
+    stack.destroy();
+    assert!(cloud_networks(&fake, "x").is_empty());
+
+    for (argument, says) in [
+        ("snapshot = true", "turn on blob versioning"),
+        (
+            "contaner_name = \"typo\"",
+            "unsupported argument `contaner_name`",
+        ),
+        ("use_azuread_auth = true", "sends only over https"),
+    ] {
+        let hcl = hcl.replacen(
+            "    container_name",
+            &format!("    {argument}\n    container_name"),
+            1,
+        );
+        stack.write(&hcl);
+        let run = stack.gantry(&["init"]);
+        assert_ne!(run.code, 0, "{}", run.both());
+        assert!(run.stderr.contains(says), "{argument}:\n{}", run.both());
+    }
+    let keyless = hcl.replace(
+        &format!("    access_key               = \"{}\"\n", azurite.key),
+        "",
+    );
+    assert_ne!(keyless, hcl);
+    stack.write(&keyless);
+    let run = stack.gantry_env(&["init"], &[("ARM_ACCESS_KEY", ""), ("ARM_SAS_TOKEN", "")]);
+    assert_ne!(run.code, 0, "{}", run.both());
+    assert!(
+        run.stderr.contains("needs a way into the storage account"),
+        "{}",
+        run.both()
+    );
 }
 
 /// PostgreSQL releases a killed runner's advisory lock with its session: the next apply

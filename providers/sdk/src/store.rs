@@ -35,6 +35,10 @@ pub enum StoreError {
     /// The precondition did not hold: someone else wrote or deleted the object.
     #[error("`{key}` changed since it was read (the store refused a conditional request)")]
     PreconditionFailed { key: String },
+    /// The object is leased by another client (an Azure blob lease): nobody else may write
+    /// or delete it until its holder releases the lease or stops renewing it and it lapses.
+    #[error("`{key}` is leased by another client: {detail}")]
+    Leased { key: String, detail: String },
     /// The store could not be reached or answered with an error. `transient` errors
     /// (throttling, 5xx, timeouts) may succeed when retried.
     #[error("{operation} `{key}`: {message}")]
@@ -82,4 +86,10 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
 
     /// Every key that starts with `prefix`, in lexicographic order.
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
+
+    /// The longest a held lock may go between two writes without the store itself letting
+    /// go of it (an Azure blob lease's term); `None` where only the heartbeat counts.
+    fn renew_within(&self) -> Option<std::time::Duration> {
+        None
+    }
 }

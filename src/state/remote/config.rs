@@ -172,12 +172,44 @@ pub const PG_ARGUMENTS: &[&str] = &[
     "lock_stale_after_seconds",
 ];
 
+/// The arguments of Terraform's azurerm backend gantry reads (with the provider's credential
+/// arguments for `use_azuread_auth`), and its own `lock_stale_after_seconds`.
+pub const AZURERM_ARGUMENTS: &[&str] = &[
+    "storage_account_name",
+    "container_name",
+    "key",
+    "access_key",
+    "sas_token",
+    "use_azuread_auth",
+    "endpoint",
+    "environment",
+    "metadata_host",
+    "resource_group_name",
+    "subscription_id",
+    "tenant_id",
+    "client_id",
+    "client_id_file_path",
+    "client_secret",
+    "client_secret_file_path",
+    "use_oidc",
+    "oidc_token",
+    "oidc_token_file_path",
+    "oidc_request_url",
+    "oidc_request_token",
+    "use_aks_workload_identity",
+    "use_msi",
+    "use_cli",
+    "snapshot",
+    "lock_stale_after_seconds",
+];
+
 /// The arguments a backend kind takes, flattened (`endpoints.s3`).
 pub fn known_arguments(kind: &str) -> Option<&'static [&'static str]> {
     match kind {
         "s3" => Some(S3_ARGUMENTS),
         "gcs" => Some(GCS_ARGUMENTS),
         "pg" => Some(PG_ARGUMENTS),
+        "azurerm" => Some(AZURERM_ARGUMENTS),
         "local" => Some(&[]),
         _ => None,
     }

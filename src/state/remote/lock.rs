@@ -15,6 +15,12 @@
 //! different machines never matter. `gantry force-unlock ID` refuses a lock whose recorded
 //! heartbeat is younger than its stale period.
 //!
+//! **Leases.** A store that leases the lock object (Azure Blob Storage) refuses anyone but
+//! the holder a write or delete while the lease runs ([`StoreError::Leased`]); the heartbeat
+//! renews it well within its term ([`gantry_provider::ObjectStore::renew_within`]), never an
+//! infinite lease. A stale lock is then taken over only once its heartbeat has stopped for
+//! the stale period *and* its lease has lapsed.
+//!
 //! **Lost lock.** A heartbeat refused because the version changed means another run took
 //! the lock: the holder marks itself lost and every later remote write fails. Writes are
 //! fenced as well ([`super::session`]), so even a write racing that discovery cannot
@@ -201,7 +207,7 @@ impl HeldLock {
         match result {
             Ok(()) => {}
             // Someone took it over: it is not ours to delete.
-            Err(StoreError::PreconditionFailed { .. }) => {}
+            Err(StoreError::PreconditionFailed { .. } | StoreError::Leased { .. }) => {}
             Err(e) => tracing::warn!("could not release the state lock: {e}"),
         }
     }
@@ -297,6 +303,9 @@ async fn acquire_async(
                             watched = None;
                             continue;
                         }
+                        // The heartbeat stopped but the holder's lease has not lapsed yet:
+                        // the lease, not our clock, says when it is gone. Keep watching.
+                        Err(StoreError::Leased { .. }) => {}
                         Err(e) => return Err(remote.error(&e)),
                     }
                 }
@@ -319,7 +328,13 @@ async fn acquire_async(
 
 /// Rewrites the lock body every quarter of its stale period until told to stop or lost.
 async fn heartbeat(remote: Arc<Remote>, mut body: LockBody, state: Arc<Beat>) {
-    let every = (body.stale_after() / 4).max(Duration::from_millis(200));
+    // Often enough for the heartbeat to show, and for a store's lease to be renewed
+    // before it lapses.
+    let mut every = body.stale_after() / 4;
+    if let Some(term) = remote.store.renew_within() {
+        every = every.min(term / 3);
+    }
+    let every = every.max(Duration::from_millis(200));
     let mut last_ok = Instant::now();
     loop {
         tokio::select! {
@@ -349,7 +364,7 @@ async fn heartbeat(remote: Arc<Remote>, mut body: LockBody, state: Arc<Beat>) {
                 last_ok = Instant::now();
                 state.beat_ok();
             }
-            Err(StoreError::PreconditionFailed { .. }) => {
+            Err(StoreError::PreconditionFailed { .. } | StoreError::Leased { .. }) => {
                 match remote.store.get(&remote.keys.lock).await {
                     // Still ours: an earlier beat whose answer was lost went through.
                     Ok(Some(obj)) if holder(&obj).is_some_and(|h| h.info.id == body.info.id) => {
@@ -428,6 +443,13 @@ pub fn force_unlock(remote: &Arc<Remote>, id: &str) -> Result<LockInfo, StateErr
             StoreError::PreconditionFailed { .. } => StateError::Remote {
                 location: remote.location(),
                 message: "the lock changed while it was being removed: its holder is alive, or another run took it".into(),
+            },
+            StoreError::Leased { .. } => StateError::Remote {
+                location: remote.location(),
+                message: format!(
+                    "the lock's lease is still held: its holder renewed it within the lease's term{}. A holder that died stops renewing, and the lease lapses by itself; run force-unlock again then",
+                    remote.store.renew_within().map_or(String::new(), |t| format!(" ({} s)", t.as_secs()))
+                ),
             },
             e => remote.error(&e),
         })?;

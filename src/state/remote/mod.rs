@@ -1,20 +1,22 @@
 //! Remote state backends: state, its journal and its lock in an object store shared by a
-//! team and its CI (`backend "s3"`, `backend "gcs"`), safe against killed runners, lost
-//! responses and runs that lost their lock. Each cloud crate implements the store
-//! ([`gantry_provider::ObjectStore`]: S3 in `gantry-aws`, Cloud Storage in `gantry-gcp`);
+//! team and its CI (`backend "s3"`, `"gcs"`, `"azurerm"`, `"pg"`), safe against killed
+//! runners, lost responses and runs that lost their lock. Each cloud crate implements the
+//! store ([`gantry_provider::ObjectStore`]: S3 in `gantry-aws`, Cloud Storage in
+//! `gantry-gcp`, Blob Storage in `gantry-azure`, PostgreSQL in `gantry-pgstore`);
 //! everything below is written once, against that trait.
 //!
 //! # Design
 //!
 //! A remote backend keeps, under the state key `K` (Terraform's layouts: on S3 `key` for
 //! the `default` workspace, `<workspace_key_prefix>/<workspace>/<key>` for the others; on
-//! Cloud Storage `<prefix>/<workspace>.tfstate`):
+//! Cloud Storage `<prefix>/<workspace>.tfstate`; on Blob Storage `key` for `default`,
+//! `<key>env:<workspace>` for the others; in PostgreSQL a row per workspace):
 //!
 //! | object | contents |
 //! |---|---|
 //! | `K` | the state, exactly as `state.json` |
-//! | `K.lock` (gcs: `<prefix>/<workspace>.tflock`) | the lock ([`lock`]): holder, operation, host, start time, heartbeat |
-//! | `K.journal/NNNNNNNNNNNN` | journal segments: each group commit of the journal, in order |
+//! | `K.lock` (gcs: `<prefix>/<workspace>.tflock`; azurerm: `K.gantry/lock`, leased) | the lock ([`lock`]): holder, operation, host, start time, heartbeat |
+//! | `K.journal/NNNNNNNNNNNN` (azurerm: `K.gantry/journal/NNNNNNNNNNNN`) | journal segments: each group commit of the journal, in order |
 //!
 //! **A run works on a local copy.** After taking the lock, the run copies `K` and the
 //! journal into a working directory (`.gantry/remote/<workspace>/`) and runs the very same
@@ -62,7 +64,7 @@ pub use config::{parse_overrides, resolve, Recorded, BACKEND_FILE};
 pub use session::RemoteSession;
 
 /// The backend kinds with a remote store in this build.
-pub const REMOTE_KINDS: &[&str] = &["s3", "gcs", "pg"];
+pub const REMOTE_KINDS: &[&str] = &["s3", "gcs", "azurerm", "pg"];
 
 /// The objects of one workspace's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +106,8 @@ enum WorkspaceLayout {
     S3 { prefix: String, key: String },
     /// Cloud Storage: `<prefix>/<workspace>.tfstate` for every workspace.
     Gcs { prefix: String },
+    /// Azure Blob Storage: `<key>` for `default`, `<key>env:<workspace>` for the others.
+    Azurerm { key: String },
     /// PostgreSQL: a row per workspace.
     Pg,
 }
@@ -114,6 +118,7 @@ impl WorkspaceLayout {
         match self {
             WorkspaceLayout::S3 { prefix, .. } => format!("{prefix}/"),
             WorkspaceLayout::Gcs { prefix } => gcs_object(prefix, ""),
+            WorkspaceLayout::Azurerm { key } => format!("{key}{AZURERM_WORKSPACE_SEPARATOR}"),
             WorkspaceLayout::Pg => gantry_pgstore::STATES.to_owned(),
         }
     }
@@ -125,7 +130,7 @@ impl WorkspaceLayout {
         let name = match self {
             WorkspaceLayout::S3 { key, .. } => rest.strip_suffix(&format!("/{key}"))?,
             WorkspaceLayout::Gcs { .. } => rest.strip_suffix(GCS_STATE_SUFFIX)?,
-            WorkspaceLayout::Pg => rest,
+            WorkspaceLayout::Azurerm { .. } | WorkspaceLayout::Pg => rest,
         };
         (!name.is_empty() && !name.contains('/') && name != crate::state::workspace::DEFAULT)
             .then(|| name.to_owned())
@@ -167,6 +172,7 @@ impl Remote {
             "s3" => s3(settings, workspace, &rt)?,
             "gcs" => gcs(settings, workspace)?,
             "pg" => pg(settings, workspace, &rt)?,
+            "azurerm" => azurerm(settings, workspace, &rt, stale_after)?,
             other => {
                 return Err(format!(
                     "state backend `{other}` is not supported by this version of gantry (supported: local, {})",
@@ -402,6 +408,120 @@ fn gcs(_: &BackendSettings, _: &str) -> Result<Connected, String> {
     Err("this build of gantry has no Google Cloud support (built without the `gcp` feature), so it cannot use `backend \"gcs\"`".into())
 }
 
+/// What Terraform's azurerm backend puts between the key and a workspace's name.
+const AZURERM_WORKSPACE_SEPARATOR: &str = "env:";
+
+/// The blobs of `workspace` under Terraform's azurerm layout: the state `<key>` (default)
+/// or `<key>env:<workspace>`, the lock and journal beside it under `<state>.gantry/`
+/// (Terraform's azurerm backend has no lock blob: it leases the state blob forever). A
+/// `/` after the state's name keeps them apart from any workspace's state, whose name has
+/// none.
+pub fn azurerm_keys(key: &str, workspace: &str) -> Keys {
+    let state = if workspace == crate::state::workspace::DEFAULT {
+        key.to_owned()
+    } else {
+        format!("{key}{AZURERM_WORKSPACE_SEPARATOR}{workspace}")
+    };
+    Keys {
+        lock: format!("{state}.gantry/lock"),
+        journal: format!("{state}.gantry/journal/"),
+        state,
+    }
+}
+
+#[cfg(feature = "azure")]
+fn azurerm(
+    settings: &BackendSettings,
+    workspace: &str,
+    rt: &BackendRuntime,
+    stale_after: Duration,
+) -> Result<Connected, String> {
+    use gantry_azure::state_store::{AzureBackendSettings, AzureBlobStore, BlobAuth};
+    use gantry_provider::Value;
+    check_known(settings, config::AZURERM_ARGUMENTS)?;
+    if settings.get("snapshot").is_some() {
+        return Err("`snapshot` (a blob snapshot before every write) is not supported: gantry keeps every state in its journal and serial; turn on blob versioning on the storage account to keep old states".into());
+    }
+    let key = settings.required("key")?.to_owned();
+    if key.starts_with('/') {
+        return Err(format!("`key` must not begin with `/` (got `{key}`)"));
+    }
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let access_key = settings
+        .get("access_key")
+        .map(str::to_owned)
+        .or_else(|| env("ARM_ACCESS_KEY"));
+    let sas_token = settings
+        .get("sas_token")
+        .map(str::to_owned)
+        .or_else(|| env("ARM_SAS_TOKEN"));
+    let azuread = match settings.bool("use_azuread_auth")? {
+        Some(flag) => flag,
+        None => env("ARM_USE_AZUREAD").is_some_and(|v| v.eq_ignore_ascii_case("true")),
+    };
+    let auth = match (azuread, access_key, sas_token) {
+        (true, _, _) => {
+            // The provider's credential arguments, as its credential chain reads them.
+            let credentials = settings
+                .values
+                .iter()
+                .filter(|(k, _)| {
+                    !matches!(
+                        k.as_str(),
+                        "storage_account_name" | "container_name" | "key" | "endpoint"
+                    )
+                })
+                .map(|(k, v)| {
+                    let value = match v.as_str() {
+                        "true" => Value::Bool(true),
+                        "false" => Value::Bool(false),
+                        _ => Value::string(v.clone()),
+                    };
+                    (k.clone(), value)
+                });
+            BlobAuth::AzureAd(Value::map(credentials))
+        }
+        (false, Some(key), _) => BlobAuth::AccessKey(key),
+        (false, None, Some(sas)) => BlobAuth::Sas(sas),
+        (false, None, None) => {
+            return Err("`backend \"azurerm\"` needs a way into the storage account: `use_azuread_auth = true` (Entra ID, with the provider's credentials), `access_key` (or ARM_ACCESS_KEY), or `sas_token` (or ARM_SAS_TOKEN). gantry does not list the account's keys through Resource Manager as Terraform does without them".into())
+        }
+    };
+    let keys = azurerm_keys(&key, workspace);
+    let azure = AzureBackendSettings {
+        storage_account_name: settings.required("storage_account_name")?.to_owned(),
+        container_name: settings.required("container_name")?.to_owned(),
+        endpoint: settings.get("endpoint").map(str::to_owned),
+        environment: settings
+            .get("environment")
+            .map(str::to_owned)
+            .or_else(|| env("ARM_ENVIRONMENT")),
+        auth,
+        leased_keys: vec![keys.lock.clone()],
+        lease_term: stale_after,
+    };
+    let runtime = match &rt.0 {
+        Some(rt) => rt,
+        None => return Err("the backend runtime is gone".into()),
+    };
+    let store = runtime.block_on(AzureBlobStore::connect(&azure))?;
+    Ok((
+        Arc::new(store),
+        keys,
+        Some(WorkspaceLayout::Azurerm { key }),
+    ))
+}
+
+#[cfg(not(feature = "azure"))]
+fn azurerm(
+    _: &BackendSettings,
+    _: &str,
+    _: &BackendRuntime,
+    _: Duration,
+) -> Result<Connected, String> {
+    Err("this build of gantry has no Azure support (built without the `azure` feature), so it cannot use `backend \"azurerm\"`".into())
+}
+
 /// The rows of `workspace` in a pg backend's schema.
 pub fn pg_keys(workspace: &str) -> Keys {
     Keys {
@@ -485,6 +605,41 @@ mod layout_tests {
             Some("staging")
         );
         assert_eq!(s3.workspace_of("env:/staging/other.tfstate"), None);
+    }
+
+    #[test]
+    fn workspaces_follow_terraform_azurerm_layout() {
+        let keys = azurerm_keys("llm.tfstate", "default");
+        assert_eq!(keys.state, "llm.tfstate");
+        assert_eq!(keys.lock, "llm.tfstate.gantry/lock");
+        assert_eq!(keys.journal, "llm.tfstate.gantry/journal/");
+        let staging = azurerm_keys("llm.tfstate", "staging");
+        assert_eq!(staging.state, "llm.tfstateenv:staging");
+        let layout = WorkspaceLayout::Azurerm {
+            key: "llm.tfstate".into(),
+        };
+        assert_eq!(layout.list_prefix(), "llm.tfstateenv:");
+        assert_eq!(
+            layout.workspace_of("llm.tfstateenv:staging").as_deref(),
+            Some("staging")
+        );
+        // A workspace whose name looks like a lock is still a workspace; the lock and
+        // journal of one are not.
+        assert_eq!(
+            layout
+                .workspace_of("llm.tfstateenv:staging.lock")
+                .as_deref(),
+            Some("staging.lock")
+        );
+        assert_eq!(
+            layout.workspace_of("llm.tfstateenv:staging.gantry/lock"),
+            None
+        );
+        assert_eq!(
+            layout.workspace_of("llm.tfstateenv:staging.gantry/journal/000000000001"),
+            None
+        );
+        assert_eq!(layout.workspace_of("llm.tfstate"), None);
     }
 
     #[test]
