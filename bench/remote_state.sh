@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # What keeping state in a remote backend costs: wall time of the apply that creates a
 # 1,000-resource stack (gantry_data, so only state is stored remotely: no cloud calls) and of
-# a no-op plan, with local state and with the state in moto's S3, fake-gcs-server and a
-# PostgreSQL cluster of its own, with LATENCY_MS added to every request to the store (moto's
-# --latency-ms for S3; bench/latency_proxy.py in front of the other two).
+# a no-op plan, with local state and with the state in moto's S3, fake-gcs-server, Azurite
+# and a PostgreSQL cluster of its own, with LATENCY_MS added to every request to the store
+# (moto's --latency-ms for S3; bench/latency_proxy.py in front of the others).
 #
-#   bash bench/remote_state.sh          # RUNS=3 LATENCIES="0 20" KINDS="local s3 gcs pg"
+#   bash bench/remote_state.sh    # RUNS=3 LATENCIES="0 20" KINDS="local s3 gcs azurerm pg"
 source "$(dirname "$0")/lib.sh"
 N="${RESOURCES:-1000}"
-KINDS="${KINDS:-local s3 gcs pg}"
+KINDS="${KINDS:-local s3 gcs azurerm pg}"
+AZURITE="${GANTRY_TEST_AZURITE:-$HOME/.cache/gantry/node/node_modules/.bin/azurite-blob}"
 
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
@@ -77,6 +78,25 @@ for latency in ${LATENCIES:-0 20}; do
     prefix                  = \"bench\"
     access_token            = \"bench\"
     storage_custom_endpoint = \"http://127.0.0.1:$PROXY_PORT/storage/v1/\"
+  }
+}"
+    fi
+    if [[ " $KINDS " == *" azurerm "* ]]; then
+      az_port=$(free_port)
+      az_key=$("$PY" -c 'import base64, os; print(base64.b64encode(os.urandom(48)).decode())')
+      AZURITE_ACCOUNTS="bench:$az_key" "$AZURITE" --blobHost 127.0.0.1 --blobPort "$az_port" \
+        --inMemoryPersistence --silent --disableTelemetry --skipApiVersionCheck >/dev/null 2>&1 &
+      PIDS+=($!)
+      until "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $az_port))" 2>/dev/null; do sleep 0.1; done
+      "$PY" -W ignore -c "from azure.storage.blob import BlobServiceClient; BlobServiceClient('http://127.0.0.1:$az_port/bench', credential={'account_name': 'bench', 'account_key': '$az_key'}).create_container('bench')"
+      proxy "127.0.0.1:$az_port" "$latency"
+      stack "$work/azurerm" "terraform {
+  backend \"azurerm\" {
+    storage_account_name = \"bench\"
+    container_name       = \"bench\"
+    key                  = \"bench.tfstate\"
+    endpoint             = \"http://127.0.0.1:$PROXY_PORT/bench\"
+    access_key           = \"$az_key\"
   }
 }"
     fi

@@ -124,8 +124,8 @@ H100:8 --max-price 40 --spot\n  gantry catalog --accelerator tpu-v5e --cloud gcp
     #[command(
         after_help = "The `backend \"KIND\" { }` block (top level or inside `terraform { }`) says where \
 state lives: `local` (`.gantry/` next to the stack, also when there is no block), `s3` (a bucket), \
-`gcs` (a Cloud Storage bucket) or `pg` (a PostgreSQL schema), with the arguments of Terraform's \
-backends of those names. Values \
+`gcs` (a Cloud Storage bucket), `azurerm` (an Azure Blob Storage container) or `pg` (a PostgreSQL \
+schema), with the arguments of Terraform's backends of those names. Values \
 kept out of the stack (credentials, a bucket per environment) are given here with --backend-config \
 and recorded in `.gantry/backend.json` (private to you) for later commands, as Terraform's \
 `-backend-config`.\n\n\
@@ -138,7 +138,7 @@ Remote state is locked with a lock object next to it (in PostgreSQL, a row besid
 that dies with a killed runner's connection) whose heartbeat a running command renews; \
 a lock whose heartbeat stopped for `lock_stale_after_seconds` (default 60) is taken over by a \
 command waiting with --lock-timeout. Plans take no lock.\n\n\
-Examples:\n  gantry init\n  gantry init --backend-config bucket=tfstate-prod --backend-config region=us-east-1\n  gantry init --backend-config prod.s3.tfbackend\n  gantry init --backend-config conn_str=postgres://ci@db.internal/infra\n  gantry init --migrate-state"
+Examples:\n  gantry init\n  gantry init --backend-config bucket=tfstate-prod --backend-config region=us-east-1\n  gantry init --backend-config prod.s3.tfbackend\n  gantry init --backend-config conn_str=postgres://ci@db.internal/infra\n  ARM_ACCESS_KEY=... gantry init --backend-config storage_account_name=acmetfstate\n  gantry init --migrate-state"
     )]
     Init(InitArgs),
     /// Print a shell completion script
