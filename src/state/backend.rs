@@ -9,7 +9,7 @@ use crate::config::load::Stack;
 use crate::diagnostics::Diagnostic;
 
 /// The backend kinds this build implements.
-pub const KINDS: &[&str] = &["local", "s3", "gcs", "pg"];
+pub const KINDS: &[&str] = &["local", "s3", "gcs", "azurerm", "pg"];
 
 /// A diagnostic when the root module's backend block asks for something gantry cannot do.
 pub fn check(stack: &Stack) -> Option<Diagnostic> {

@@ -13,4 +13,5 @@ mod identity;
 mod key_vault;
 mod network;
 mod recovery;
+mod state_encryption;
 mod storage;

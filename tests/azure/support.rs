@@ -146,7 +146,7 @@ SUB, BASE, CA = {SUBSCRIPTION:?}, {base:?}, {ca:?}
 class Cred:
     def get_token(self, *scopes, **kw):
         data = urllib.parse.urlencode({{"grant_type": "client_credentials", "client_id": {CLIENT_ID:?},
-            "client_secret": {CLIENT_SECRET:?}, "scope": "https://management.azure.com/.default"}}).encode()
+            "client_secret": {CLIENT_SECRET:?}, "scope": scopes[0] if scopes else "https://management.azure.com/.default"}}).encode()
         ctx = ssl.create_default_context(cafile=CA)
         got = json.loads(urllib.request.urlopen(urllib.request.Request(BASE + "/{TENANT}/oauth2/v2.0/token", data=data), context=ctx).read())
         return AccessToken(got["access_token"], int(time.time()) + 3000)

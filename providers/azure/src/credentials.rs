@@ -178,6 +178,27 @@ pub fn resolve(
     ))
 }
 
+/// The credential a block's azurerm credential arguments (and the `ARM_*` variables) name,
+/// with the cloud their `metadata_host` or `environment` says: for the data planes gantry
+/// uses outside the provider (`backend "azurerm"`, `key_provider "azure_key_vault"`).
+pub async fn for_data_plane(
+    a: &Attrs<'_>,
+    http: Arc<reqwest::Client>,
+) -> std::result::Result<Arc<dyn TokenCredential>, String> {
+    let cloud = match setting(a, "metadata_host", &["ARM_METADATA_HOSTNAME"]) {
+        Some(host) => crate::cloud::from_metadata_host(&host, &http).await,
+        None => crate::cloud::from_environment(
+            &setting(a, "environment", &["ARM_ENVIRONMENT"]).unwrap_or_else(|| "public".into()),
+        ),
+    }
+    .map_err(|e| e.message)?;
+    let tenant = setting(a, "tenant_id", &["ARM_TENANT_ID"]);
+    let (credential, source) =
+        resolve(a, tenant.as_deref(), &cloud, http).map_err(|e| e.message)?;
+    tracing::debug!("authenticating to an Azure data plane with {source:?}");
+    Ok(credential)
+}
+
 fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
         .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))

@@ -16,6 +16,7 @@ mod quota;
 mod resources;
 mod settings;
 mod sim_model;
+pub mod state_keys;
 pub mod state_store;
 mod tags;
 

@@ -74,31 +74,12 @@ fn call_error(what: &str, key: &str, e: &google_cloud_gax::error::Error) -> Stri
     format!("{what} with {key}: {message}")
 }
 
-/// Runs one Cloud KMS exchange to completion on a thread and runtime of its own, so callers
-/// in sync code and in async tasks alike can wait for it (key operations happen a few
-/// times a run, where a key is first needed).
-fn on_own_runtime<T: Send>(
-    exchange: impl std::future::Future<Output = Result<T, String>> + Send,
-) -> Result<T, String> {
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| format!("cannot start a runtime for Cloud KMS: {e}"))?
-                .block_on(exchange)
-        })
-        .join()
-        .unwrap_or_else(|_| Err("the Cloud KMS exchange panicked".into()))
-    })
-}
-
 /// [`encrypt`], from sync code.
 pub fn encrypt_blocking(settings: &GcpKmsSettings, plaintext: &[u8]) -> Result<Vec<u8>, String> {
-    on_own_runtime(encrypt(settings, plaintext))
+    gantry_provider::blocking::on_own_runtime("Cloud KMS", encrypt(settings, plaintext))
 }
 
 /// [`decrypt`], from sync code.
 pub fn decrypt_blocking(settings: &GcpKmsSettings, ciphertext: &[u8]) -> Result<Vec<u8>, String> {
-    on_own_runtime(decrypt(settings, ciphertext))
+    gantry_provider::blocking::on_own_runtime("Cloud KMS", decrypt(settings, ciphertext))
 }

@@ -3,6 +3,7 @@
 //! that provider crates (and their big cloud SDKs) never rebuild when the engine changes.
 
 pub mod attrs;
+pub mod blocking;
 pub mod convert;
 pub mod data_plan;
 pub mod error;

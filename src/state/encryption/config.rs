@@ -21,7 +21,7 @@
 //! Values are constants: the block is needed before any variable can be read.
 
 use super::seal::{
-    GcpKey, KeyProvider, KmsKey, KmsService, Pbkdf2, DEFAULT_ITERATIONS, MIN_PASSPHRASE,
+    AzureKey, GcpKey, KeyProvider, KmsKey, KmsService, Pbkdf2, DEFAULT_ITERATIONS, MIN_PASSPHRASE,
 };
 use super::{Method, Target};
 use crate::config::model::span_of;
@@ -245,11 +245,79 @@ impl Blocks {
                     ),
                 );
             }
+            ("key_provider", [kind, name]) if kind == "azure_key_vault" => {
+                // The key's own arguments, then the azurerm provider's credential arguments.
+                const KEY_ARGUMENTS: &[&str] = &[
+                    "vault_uri",
+                    "key_name",
+                    "key_version",
+                    "algorithm",
+                    "verify_challenge_resource",
+                ];
+                use crate::state::remote::config::AZURE_CREDENTIAL_ARGUMENTS as CREDENTIAL_ARGUMENTS;
+                let mut credentials = std::collections::BTreeMap::new();
+                for (key, value) in &attrs {
+                    if KEY_ARGUMENTS.contains(key) {
+                        continue;
+                    }
+                    if !CREDENTIAL_ARGUMENTS.contains(key) {
+                        return Err(error(origin, span, format!("unsupported argument `{key}` in `key_provider \"azure_key_vault\"` (supported: {}, and the azurerm provider's credential arguments: {})", KEY_ARGUMENTS.join(", "), CREDENTIAL_ARGUMENTS.join(", "))));
+                    }
+                    let value = match value {
+                        Expression::Bool(b) => gantry_provider::Value::Bool(*b.value()),
+                        other => gantry_provider::Value::string(string(other).ok_or_else(|| {
+                            error(origin, span.clone(), format!("`{key}` must be a string"))
+                        })?),
+                    };
+                    credentials.insert((*key).to_owned(), value);
+                }
+                let required = |arg: &str, what: &str| -> Result<String, Diagnostic> {
+                    attrs.get(arg).and_then(|e| string(e)).filter(|v| !v.is_empty()).ok_or_else(|| {
+                        error(origin, span.clone(), format!("`key_provider \"azure_key_vault\" \"{name}\"` needs `{arg}` ({what})"))
+                    })
+                };
+                let vault_uri = required("vault_uri", "the vault's URL, https://NAME.vault.azure.net")?;
+                if !vault_uri.starts_with("https://") {
+                    return Err(error(origin, span, format!("`vault_uri` must be an https URL (Key Vault takes bearer tokens over https only); got `{vault_uri}`")));
+                }
+                let key_name = required("key_name", "an RSA key in the vault")?;
+                let optional = |arg: &str| -> Result<Option<String>, Diagnostic> {
+                    match attrs.get(arg) {
+                        None => Ok(None),
+                        Some(e) => string(e).map(Some).ok_or_else(|| error(origin, span.clone(), format!("`{arg}` must be a string"))),
+                    }
+                };
+                let algorithm = optional("algorithm")?.unwrap_or_else(|| "RSA-OAEP-256".into());
+                if !crate::state::encryption::seal::AZURE_WRAP_ALGORITHMS.contains(&algorithm.as_str()) {
+                    return Err(error(origin, span, format!("`algorithm` must be one of {} (got `{algorithm}`)", crate::state::encryption::seal::AZURE_WRAP_ALGORITHMS.join(", "))));
+                }
+                let verify_challenge_resource = match attrs.get("verify_challenge_resource") {
+                    None => true,
+                    Some(Expression::Bool(b)) => *b.value(),
+                    Some(_) => return Err(error(origin, span, "`verify_challenge_resource` must be true or false".into())),
+                };
+                let key = AzureKey {
+                    vault_uri,
+                    key_name,
+                    key_version: optional("key_version")?,
+                    algorithm,
+                    verify_challenge_resource,
+                    credentials,
+                };
+                self.providers.insert(
+                    format!("key_provider.azure_key_vault.{name}"),
+                    (
+                        KeyProvider::Kms(KmsKey::new(format!("azure_key_vault.{name}"), KmsService::Azure(key))),
+                        origin,
+                        span,
+                    ),
+                );
+            }
             ("key_provider", [kind, _]) => {
                 return Err(error(
                     origin,
                     span,
-                    format!("key provider `{kind}` is not supported by this version of gantry (supported: pbkdf2, aws_kms, gcp_kms)"),
+                    format!("key provider `{kind}` is not supported by this version of gantry (supported: pbkdf2, aws_kms, gcp_kms, azure_key_vault)"),
                 ))
             }
             ("method", [kind, name]) if kind == "aes_gcm" => {

@@ -1,7 +1,7 @@
 //! Client-side encryption of state, the journal and saved plans, OpenTofu-style
 //! ([`config`]): the bytes that reach the disk or a remote backend are sealed with
-//! AES-256-GCM under a key derived from a passphrase (`pbkdf2`) or a data key from AWS KMS
-//! (`aws_kms`) ([`seal`]).
+//! AES-256-GCM under a key derived from a passphrase (`pbkdf2`) or a data key wrapped by a
+//! cloud's key service (`aws_kms`, `gcp_kms`, `azure_key_vault`) ([`seal`]).
 //!
 //! * A sealed state file is one JSON envelope (it starts with [`seal::MAGIC`]) naming the
 //!   method, the key provider and its key material (salt or encrypted data key), and binding the lineage, serial and workspace

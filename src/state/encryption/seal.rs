@@ -90,7 +90,7 @@ impl Pbkdf2 {
     }
 }
 
-/// A cloud KMS key provider (`aws_kms`, `gcp_kms`): one data key per run, its wrapped copy
+/// A cloud KMS key provider (`aws_kms`, `gcp_kms`, `azure_key_vault`): one data key per run, its wrapped copy
 /// in every envelope, unwrapped by the KMS to read.
 #[derive(Clone)]
 pub struct KmsKey {
@@ -104,7 +104,7 @@ pub struct KmsKey {
 }
 
 /// Which KMS holds the key that wraps the data keys.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum KmsService {
     /// AWS KMS: `GenerateDataKey` makes the data key, `Decrypt` unwraps it.
     Aws {
@@ -114,7 +114,39 @@ pub enum KmsService {
     /// Cloud KMS: the data key is made here, `cryptoKeys.encrypt` wraps it and
     /// `cryptoKeys.decrypt` unwraps it.
     Gcp(GcpKey),
+    /// Azure Key Vault: the data key is made here, `wrapKey` wraps it under an RSA key and
+    /// `unwrapKey` unwraps it.
+    Azure(AzureKey),
 }
+
+/// A `key_provider "azure_key_vault"` block.
+#[derive(Clone, PartialEq)]
+pub struct AzureKey {
+    /// `https://NAME.vault.azure.net`.
+    pub vault_uri: String,
+    pub key_name: String,
+    pub key_version: Option<String>,
+    pub algorithm: String,
+    pub verify_challenge_resource: bool,
+    /// The azurerm provider's credential arguments given in the block.
+    pub credentials: std::collections::BTreeMap<String, gantry_provider::Value>,
+}
+
+impl std::fmt::Debug for AzureKey {
+    // The credential arguments by name only: a client secret is among them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AzureKey")
+            .field("vault_uri", &self.vault_uri)
+            .field("key_name", &self.key_name)
+            .field("key_version", &self.key_version)
+            .field("algorithm", &self.algorithm)
+            .field("credentials", &self.credentials.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// The algorithms `azure_key_vault` wraps a data key with (RSA keys).
+pub const AZURE_WRAP_ALGORITHMS: &[&str] = &["RSA-OAEP-256", "RSA-OAEP", "RSA1_5"];
 
 /// Whether `name` has the shape of a CryptoKey's resource name.
 pub fn is_crypto_key_name(name: &str) -> bool {
@@ -173,11 +205,13 @@ impl KmsKey {
                 aws_generate(region.as_deref(), key_id).map_err(SealError::KeyProvider)?
             }
             KmsService::Gcp(key) => {
-                let mut plain = vec![0u8; 32];
-                SystemRandom::new()
-                    .fill(&mut plain)
-                    .map_err(|_| SealError::Random)?;
+                let plain = random_data_key()?;
                 let blob = gcp_encrypt(key, &plain).map_err(SealError::KeyProvider)?;
+                (plain, blob)
+            }
+            KmsService::Azure(key) => {
+                let plain = random_data_key()?;
+                let blob = azure_wrap(key, &plain).map_err(SealError::KeyProvider)?;
                 (plain, blob)
             }
         };
@@ -194,12 +228,22 @@ impl KmsKey {
         let plain = match &self.service {
             KmsService::Aws { region, .. } => aws_decrypt(region.as_deref(), blob),
             KmsService::Gcp(key) => gcp_decrypt(key, blob),
+            KmsService::Azure(key) => azure_unwrap(key, blob),
         }
         .map_err(SealError::KeyProvider)?;
         let key = data_key(plain)?;
         cache.insert(blob.to_vec(), key);
         Ok(key)
     }
+}
+
+/// 256 random bits, a data key made on this machine for a KMS to wrap.
+fn random_data_key() -> Result<Vec<u8>, SealError> {
+    let mut plain = vec![0u8; 32];
+    SystemRandom::new()
+        .fill(&mut plain)
+        .map_err(|_| SealError::Random)?;
+    Ok(plain)
 }
 
 fn data_key(plain: Vec<u8>) -> Result<[u8; 32], SealError> {
@@ -265,6 +309,42 @@ fn gcp_decrypt(_: &GcpKey, _: &[u8]) -> Result<Vec<u8>, String> {
 #[cfg(not(feature = "gcp"))]
 const NO_GCP: &str =
     "this build has no Google Cloud support (the `gcp` feature), so it cannot use `gcp_kms`";
+
+#[cfg(feature = "azure")]
+fn azure_settings(key: &AzureKey) -> gantry_azure::state_keys::KeyVaultSettings {
+    gantry_azure::state_keys::KeyVaultSettings {
+        vault_url: key.vault_uri.clone(),
+        key_name: key.key_name.clone(),
+        key_version: key.key_version.clone(),
+        algorithm: key.algorithm.clone(),
+        verify_challenge_resource: key.verify_challenge_resource,
+        credentials: gantry_provider::Value::map(key.credentials.clone()),
+    }
+}
+
+#[cfg(feature = "azure")]
+fn azure_wrap(key: &AzureKey, plain: &[u8]) -> Result<Vec<u8>, String> {
+    gantry_azure::state_keys::wrap_blocking(&azure_settings(key), plain)
+}
+
+#[cfg(feature = "azure")]
+fn azure_unwrap(key: &AzureKey, blob: &[u8]) -> Result<Vec<u8>, String> {
+    gantry_azure::state_keys::unwrap_blocking(&azure_settings(key), blob)
+}
+
+#[cfg(not(feature = "azure"))]
+fn azure_wrap(_: &AzureKey, _: &[u8]) -> Result<Vec<u8>, String> {
+    Err(NO_AZURE.into())
+}
+
+#[cfg(not(feature = "azure"))]
+fn azure_unwrap(_: &AzureKey, _: &[u8]) -> Result<Vec<u8>, String> {
+    Err(NO_AZURE.into())
+}
+
+#[cfg(not(feature = "azure"))]
+const NO_AZURE: &str =
+    "this build has no Azure support (the `azure` feature), so it cannot use `azure_key_vault`";
 
 /// Where a method's keys come from.
 #[derive(Debug, Clone)]

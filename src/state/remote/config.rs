@@ -172,8 +172,9 @@ pub const PG_ARGUMENTS: &[&str] = &[
     "lock_stale_after_seconds",
 ];
 
-/// The arguments of Terraform's azurerm backend gantry reads (with the provider's credential
-/// arguments for `use_azuread_auth`), and its own `lock_stale_after_seconds`.
+/// The arguments of Terraform's azurerm backend gantry reads, and its own
+/// `lock_stale_after_seconds`; with `use_azuread_auth`, also
+/// [`AZURE_CREDENTIAL_ARGUMENTS`].
 pub const AZURERM_ARGUMENTS: &[&str] = &[
     "storage_account_name",
     "container_name",
@@ -182,10 +183,17 @@ pub const AZURERM_ARGUMENTS: &[&str] = &[
     "sas_token",
     "use_azuread_auth",
     "endpoint",
-    "environment",
-    "metadata_host",
     "resource_group_name",
     "subscription_id",
+    "snapshot",
+    "lock_stale_after_seconds",
+];
+
+/// The azurerm provider's credential arguments, which Azure's data planes gantry uses
+/// outside the provider take too (`backend "azurerm"`, `key_provider "azure_key_vault"`).
+pub const AZURE_CREDENTIAL_ARGUMENTS: &[&str] = &[
+    "environment",
+    "metadata_host",
     "tenant_id",
     "client_id",
     "client_id_file_path",
@@ -199,20 +207,19 @@ pub const AZURERM_ARGUMENTS: &[&str] = &[
     "use_aks_workload_identity",
     "use_msi",
     "use_cli",
-    "snapshot",
-    "lock_stale_after_seconds",
 ];
 
 /// The arguments a backend kind takes, flattened (`endpoints.s3`).
-pub fn known_arguments(kind: &str) -> Option<&'static [&'static str]> {
-    match kind {
-        "s3" => Some(S3_ARGUMENTS),
-        "gcs" => Some(GCS_ARGUMENTS),
-        "pg" => Some(PG_ARGUMENTS),
-        "azurerm" => Some(AZURERM_ARGUMENTS),
-        "local" => Some(&[]),
-        _ => None,
-    }
+pub fn known_arguments(kind: &str) -> Option<Vec<&'static str>> {
+    let lists: &[&[&str]] = match kind {
+        "s3" => &[S3_ARGUMENTS],
+        "gcs" => &[GCS_ARGUMENTS],
+        "pg" => &[PG_ARGUMENTS],
+        "azurerm" => &[AZURERM_ARGUMENTS, AZURE_CREDENTIAL_ARGUMENTS],
+        "local" => &[],
+        _ => return None,
+    };
+    Some(lists.concat())
 }
 
 /// The stack's backend block, if any, as settings, with what `gantry init` recorded laid

@@ -293,7 +293,7 @@ fn s3(
     rt: &BackendRuntime,
 ) -> Result<Connected, String> {
     use gantry_aws::state_store::{S3BackendSettings, S3Store};
-    check_known(settings, config::S3_ARGUMENTS)?;
+    check_known(settings)?;
     let key = settings.required("key")?.to_owned();
     if key.starts_with('/') || key.ends_with('/') {
         return Err(format!(
@@ -372,7 +372,7 @@ pub fn gcs_keys(prefix: &str, workspace: &str) -> Keys {
 #[cfg(feature = "gcp")]
 fn gcs(settings: &BackendSettings, workspace: &str) -> Result<Connected, String> {
     use gantry_gcp::state_store::{GcsBackendSettings, GcsStore};
-    check_known(settings, config::GCS_ARGUMENTS)?;
+    check_known(settings)?;
     if settings.get("encryption_key").is_some() {
         return Err("`encryption_key` (a customer-supplied key) is not supported: encrypt state with gantry's `encryption` block, or use `kms_encryption_key` for Cloud KMS".into());
     }
@@ -438,7 +438,7 @@ fn azurerm(
 ) -> Result<Connected, String> {
     use gantry_azure::state_store::{AzureBackendSettings, AzureBlobStore, BlobAuth};
     use gantry_provider::Value;
-    check_known(settings, config::AZURERM_ARGUMENTS)?;
+    check_known(settings)?;
     if settings.get("snapshot").is_some() {
         return Err("`snapshot` (a blob snapshot before every write) is not supported: gantry keeps every state in its journal and serial; turn on blob versioning on the storage account to keep old states".into());
     }
@@ -465,12 +465,7 @@ fn azurerm(
             let credentials = settings
                 .values
                 .iter()
-                .filter(|(k, _)| {
-                    !matches!(
-                        k.as_str(),
-                        "storage_account_name" | "container_name" | "key" | "endpoint"
-                    )
-                })
+                .filter(|(k, _)| config::AZURE_CREDENTIAL_ARGUMENTS.contains(&k.as_str()))
                 .map(|(k, v)| {
                     let value = match v.as_str() {
                         "true" => Value::Bool(true),
@@ -537,7 +532,7 @@ fn pg(
     rt: &BackendRuntime,
 ) -> Result<Connected, String> {
     use gantry_pgstore::{PgSettings, PgStore};
-    check_known(settings, config::PG_ARGUMENTS)?;
+    check_known(settings)?;
     let pg = PgSettings {
         conn_str: settings.get("conn_str").map(str::to_owned),
         schema_name: settings.get("schema_name").map(str::to_owned).or_else(|| {
@@ -565,7 +560,8 @@ fn pg(
 
 /// An argument gantry does not know is an error: silently ignoring `sse_customer_key` or a
 /// misspelt `bukcet` would keep state somewhere, or some way, the user did not ask for.
-fn check_known(settings: &BackendSettings, known: &[&str]) -> Result<(), String> {
+fn check_known(settings: &BackendSettings) -> Result<(), String> {
+    let known = config::known_arguments(&settings.kind).unwrap_or_default();
     for key in settings.values.keys() {
         if !known.contains(&key.as_str()) {
             return Err(format!(

@@ -46,6 +46,11 @@ Admin calls (no auth, same port, JSON bodies; each answers the resulting setting
     GET    /_fake/state    everything: resources, operations, principals, tokens, client
                            assertions, faults, quotas, restrictions, the request log
     GET    /_fake/requests the request log alone ({"method", "path", "api-version"})
+    GET    /_fake/keyvault the Key Vault data plane's keys (names and versions) and the
+                           wrap/unwrap operations made
+
+The Key Vault keys data plane (keyvault.py) is served under /keys/: the fake is one vault,
+whose URL is https://127.0.0.1:PORT.
 """
 
 import argparse
@@ -68,6 +73,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import arm  # noqa: E402
 import certs  # noqa: E402
 import identity  # noqa: E402
+import keyvault  # noqa: E402
 from errors import ArmError  # noqa: E402
 
 
@@ -143,6 +149,8 @@ class Handler(BaseHTTPRequestHandler):
         path = url.path.rstrip("/") or "/"
         try:
             raw = self.read_body()
+            if path == "/_fake/keyvault" and method == "GET":
+                return self.send(200, {}, self.keyvaults.state())
             if path.startswith("/_fake/"):
                 try:
                     body = json.loads(raw) if raw else None
@@ -163,6 +171,10 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(status, {}, body)
             if path.lower() == "/metadata/endpoints" and method == "GET":
                 return self.send(200, {}, identity.metadata(self.base(), api_version))
+            if self.keyvaults.handles(path):
+                status, headers, body = self.keyvaults.handle(method, path, self.headers, raw, self.base(),
+                                                              self.ident.tenant)
+                return self.send(status, headers, body)
             self.ident.check(self.headers.get("Authorization"))
             if not api_version:
                 raise ArmError(400, "MissingApiVersionParameter",
@@ -265,6 +277,7 @@ def main():
     if args.timings:
         store.timing_scale = float(Fraction(args.timings))
     Handler.store, Handler.ident = store, ident
+    Handler.keyvaults = keyvault.KeyVaults(ident)
     server = TLSServer(("127.0.0.1", args.port), Handler, context, args.verbose)
     watch_stdin()
     print(f"READY {server.server_address[1]}", flush=True)

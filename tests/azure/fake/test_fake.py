@@ -81,10 +81,10 @@ class FakeServer:
         assert status == 200, (status, out)
         return out
 
-    def token(self):
+    def token(self, scope="https://management.azure.com/.default"):
         status, _, out = self.call("POST", f"/{TENANT}/oauth2/v2.0/token", form={
             "client_id": CLIENT_ID, "client_secret": SECRET, "grant_type": "client_credentials",
-            "scope": "https://management.azure.com/.default"})
+            "scope": scope})
         assert status == 200, out
         return out["access_token"]
 
@@ -105,7 +105,7 @@ class Credential:
         self.server = server
 
     def get_token(self, *scopes, **kwargs):
-        return AccessToken(self.server.token(), int(time.time()) + 3000)
+        return AccessToken(self.server.token(*scopes[:1]), int(time.time()) + 3000)
 
 
 SERVER_INSTANCE = None
@@ -629,6 +629,50 @@ class SoftDelete(Base):
             kv.vaults.begin_purge_deleted(name, "eastus").result()
         self.assertEqual(e.exception.status_code, 409)
         self.resource.resource_groups.create_or_update(self.rg, {"location": "eastus"})
+
+
+class KeyVaultKeys(Base):
+    """The Key Vault keys data plane, through azure-keyvault-keys: the challenge protocol,
+    versioned keys, and a wrap the SDK makes locally from the fake's public key (n, e) that
+    the fake unwraps with the private key."""
+
+    def client(self):
+        from azure.keyvault.keys import KeyClient
+        return KeyClient(self.fake.base, Credential(self.fake),
+                         verify_challenge_resource=False, connection_verify=self.fake.ca)
+
+    def test_keys_wrap_locally_and_unwrap_in_the_vault(self):
+        from azure.keyvault.keys.crypto import CryptographyClient, KeyWrapAlgorithm
+        keys = self.client()
+        first = keys.create_rsa_key("state", size=2048)
+        second = keys.create_rsa_key("state", size=2048)
+        self.assertNotEqual(first.properties.version, second.properties.version)
+        self.assertEqual(keys.get_key("state").properties.version, second.properties.version)
+        self.assertEqual(keys.get_key("state", first.properties.version).id, first.id)
+        secret = uuid.uuid4().bytes * 2
+        # The SDK wraps with the public key it read, on this machine; the vault unwraps.
+        crypto = CryptographyClient(first, Credential(self.fake), verify_challenge_resource=False,
+                                    connection_verify=self.fake.ca)
+        wrapped = crypto.wrap_key(KeyWrapAlgorithm.rsa_oaep_256, secret)
+        self.assertEqual(crypto.unwrap_key(KeyWrapAlgorithm.rsa_oaep_256, wrapped.encrypted_key).key, secret)
+        ops = self.fake.admin("GET", "/_fake/keyvault")["operations"]
+        self.assertIn({"name": "state", "version": first.properties.version, "op": "unwrapkey"}, ops)
+        # Another version's private key does not unwrap it.
+        other = CryptographyClient(second, Credential(self.fake), verify_challenge_resource=False,
+                                   connection_verify=self.fake.ca)
+        with self.assertRaises(HttpResponseError):
+            other.unwrap_key(KeyWrapAlgorithm.rsa_oaep_256, wrapped.encrypted_key)
+        with self.assertRaises(ResourceNotFoundError):
+            keys.get_key("missing")
+
+    def test_a_management_token_is_not_a_vault_token(self):
+        status, headers, body = self.fake.call("GET", "/keys/state?api-version=7.5")
+        self.assertEqual(status, 401)
+        self.assertIn('resource="https://vault.azure.net"', headers["WWW-Authenticate"])
+        status, _, body = self.fake.call("GET", "/keys/state?api-version=7.5",
+                                         headers={"Authorization": "Bearer " + self.fake.token()})
+        self.assertEqual(status, 401, body)
+        self.assertIn("Invalid audience", body["error"]["message"])
 
 
 class Faults(Base):

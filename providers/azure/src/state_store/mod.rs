@@ -158,21 +158,7 @@ impl AzureBlobStore {
                         "`use_azuread_auth` sends a bearer token, which azure_storage_blob sends only over https; `{container}` is not https"
                     ));
                 }
-                let a = Attrs(config);
-                let cloud =
-                    match credentials::setting(&a, "metadata_host", &["ARM_METADATA_HOSTNAME"]) {
-                        Some(host) => crate::cloud::from_metadata_host(&host, &http).await,
-                        None => crate::cloud::from_environment(
-                            &credentials::setting(&a, "environment", &["ARM_ENVIRONMENT"])
-                                .unwrap_or_else(|| "public".into()),
-                        ),
-                    }
-                    .map_err(|e| e.message)?;
-                let tenant = credentials::setting(&a, "tenant_id", &["ARM_TENANT_ID"]);
-                let (credential, source) =
-                    credentials::resolve(&a, tenant.as_deref(), &cloud, http)
-                        .map_err(|e| e.message)?;
-                tracing::debug!("azurerm backend authenticates with {source:?}");
+                let credential = credentials::for_data_plane(&Attrs(config), http.clone()).await?;
                 (None, Some(credential))
             }
         };
