@@ -13,5 +13,6 @@ mod identity;
 mod key_vault;
 mod network;
 mod recovery;
+mod remote_state;
 mod state_encryption;
 mod storage;

@@ -1,8 +1,10 @@
 //! Azurite, Microsoft's Blob Storage emulator (installed from npm by tests/run.sh into a
 //! local node_modules), one per test on a free loopback port, in memory, with a storage
 //! account of the test's own (a name and a random key, as AZURITE_ACCOUNTS sets them; not
-//! the well-known development account). What gantry stored is read back through
-//! Microsoft's Python client, azure-storage-blob, with the account's key.
+//! the well-known development account). Over http, or over https with a test CA's
+//! certificate and Azurite's OAuth check (`--oauth basic`: Entra ID bearer tokens for the
+//! storage audience, as the Blob service takes them). What gantry stored is read back
+//! through Microsoft's Python client, azure-storage-blob, with the account's key.
 #![allow(dead_code)]
 
 use std::net::TcpListener;
@@ -17,7 +19,17 @@ pub struct Azurite {
     pub port: u16,
     /// The account's access key (base64), as the portal shows one.
     pub key: String,
+    /// The CA to trust when serving https.
+    ca: Option<PathBuf>,
     _workdir: tempfile::TempDir,
+}
+
+/// Azurite's https: a server certificate (with its chain) and key for 127.0.0.1, and the
+/// CA that signed it.
+pub struct Tls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub ca: PathBuf,
 }
 
 /// Azurite's blob server: GANTRY_TEST_AZURITE, else where tests/run.sh installs it.
@@ -38,7 +50,17 @@ fn python() -> PathBuf {
 }
 
 impl Azurite {
+    /// Over http, with Shared Key and SAS authentication.
     pub fn start() -> Azurite {
+        Azurite::launch(None)
+    }
+
+    /// Over https with `tls`, also taking Entra ID bearer tokens.
+    pub fn start_tls(tls: Tls) -> Azurite {
+        Azurite::launch(Some(tls))
+    }
+
+    fn launch(tls: Option<Tls>) -> Azurite {
         let binary = binary();
         assert!(
             binary.exists(),
@@ -55,7 +77,16 @@ impl Azurite {
             .collect();
         let key = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, key_bytes);
         let workdir = tempfile::tempdir().expect("temp dir");
-        let child = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        if let Some(tls) = &tls {
+            command
+                .arg("--cert")
+                .arg(&tls.cert)
+                .arg("--key")
+                .arg(&tls.key)
+                .args(["--oauth", "basic"]);
+        }
+        let child = command
             .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
             .args([
                 "--inMemoryPersistence",
@@ -75,6 +106,7 @@ impl Azurite {
             child,
             port,
             key,
+            ca: tls.map(|t| t.ca),
             _workdir: workdir,
         };
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -90,7 +122,8 @@ impl Azurite {
 
     /// The Blob service URL of the account (Azurite's path-style form).
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}/{ACCOUNT}", self.port)
+        let scheme = if self.ca.is_some() { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}/{ACCOUNT}", self.port)
     }
 
     /// Runs Python with `service` (azure-storage-blob's BlobServiceClient on the account)
@@ -99,10 +132,14 @@ impl Azurite {
         let program = format!(
             r#"import json
 from azure.storage.blob import BlobServiceClient
-service = BlobServiceClient(account_url={endpoint:?}, credential={{"account_name": {ACCOUNT:?}, "account_key": {key:?}}})
+service = BlobServiceClient(account_url={endpoint:?}, credential={{"account_name": {ACCOUNT:?}, "account_key": {key:?}}}{verify})
 {script}"#,
             endpoint = self.endpoint(),
             key = self.key,
+            verify = match &self.ca {
+                Some(ca) => format!(", connection_verify={:?}", ca.display().to_string()),
+                None => String::new(),
+            },
         );
         let out = Command::new(python())
             .args(["-W", "ignore", "-c", &program])
