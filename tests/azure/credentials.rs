@@ -2,10 +2,12 @@
 //! file, and from GitHub Actions' token service (ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN,
 //! asked for the `api://AzureADTokenExchange` audience); the token reaches Entra's token
 //! endpoint as the client assertion, and no secret is involved. A managed identity (App
-//! Service's endpoint, IDENTITY_ENDPOINT and IDENTITY_HEADER) gives the token instead. No
+//! Service's endpoint, IDENTITY_ENDPOINT and IDENTITY_HEADER) gives the token instead, or
+//! the Azure CLI's login (`az account get-access-token`; here a stand-in `az` on PATH that
+//! answers with the CLI's documented JSON, its token from the fake's Entra endpoint). No
 //! credentials at all is an error naming every source tried.
 
-use crate::support::{python, Fake, CLIENT_ID, MSI_SECRET, SUBSCRIPTION, TENANT};
+use crate::support::{python, Fake, CLIENT_ID, CLIENT_SECRET, MSI_SECRET, SUBSCRIPTION, TENANT};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -182,5 +184,84 @@ fn a_managed_identity_gets_the_token_from_the_platform_endpoint() {
     assert!(
         !refused.both().contains("not-the-secret"),
         "the secret was printed"
+    );
+}
+
+/// A stand-in for the Azure CLI, logged in as the fake's service principal: it answers
+/// `az account get-access-token -o json --scope S [--tenant T]` with the CLI's JSON
+/// (`accessToken`, `expiresOn`, `expires_on`, `subscription`, `tenant`, `tokenType`), the
+/// token from the fake's Entra endpoint, and logs each call's arguments.
+fn stand_in_az(fake: &Fake, dir: &std::path::Path) -> std::path::PathBuf {
+    let log = dir.join("az-calls.log");
+    let script = format!(
+        r#"#!{python}
+import datetime, json, ssl, sys, time, urllib.parse, urllib.request
+args = sys.argv[1:]
+with open({log:?}, "a") as f:
+    f.write(json.dumps(args) + "\n")
+if args[:2] != ["account", "get-access-token"] or "--scope" not in args:
+    print("ERROR: this stand-in az only answers `account get-access-token --scope`", file=sys.stderr)
+    sys.exit(2)
+scope = args[args.index("--scope") + 1]
+form = urllib.parse.urlencode({{"grant_type": "client_credentials", "client_id": {CLIENT_ID:?},
+    "client_secret": {CLIENT_SECRET:?}, "scope": scope}}).encode()
+ctx = ssl.create_default_context(cafile={ca:?})
+got = json.loads(urllib.request.urlopen(urllib.request.Request({base:?} + "/{TENANT}/oauth2/v2.0/token", data=form), context=ctx).read())
+expires = int(time.time()) + int(got["expires_in"])
+print(json.dumps({{"accessToken": got["access_token"],
+    "expiresOn": datetime.datetime.fromtimestamp(expires).strftime("%Y-%m-%d %H:%M:%S.%f"),
+    "expires_on": expires, "subscription": {SUBSCRIPTION:?}, "tenant": {TENANT:?}, "tokenType": "Bearer"}}))
+"#,
+        python = python().display(),
+        log = log.display().to_string(),
+        ca = fake.ca().display().to_string(),
+        base = fake.base(),
+    );
+    let az = dir.join("az");
+    std::fs::write(&az, script).expect("write az");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&az, std::fs::Permissions::from_mode(0o755)).expect("chmod az");
+    log
+}
+
+/// No secret, OIDC or managed identity configured: the provider falls back to the Azure
+/// CLI's login (azurerm's `use_cli`, on by default), asking it for Resource Manager's
+/// scope; with `use_cli = false` the same stack names every source it tried instead.
+#[test]
+fn the_azure_cli_login_is_used_when_nothing_else_is_configured() {
+    let fake = Fake::start(0.0);
+    let bin = tempfile::tempdir().expect("temp dir");
+    let log = stand_in_az(&fake, bin.path());
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let stack = fake.stack();
+    let body = format!(
+        "provider \"azurerm\" {{\n  subscription_id = \"{SUBSCRIPTION}\"\n  tenant_id = \"{TENANT}\"\n  metadata_host = \"127.0.0.1:{}\"\n  features {{}}\n}}\nresource \"azurerm_resource_group\" \"main\" {{\n  name = \"cli-rg\"\n  location = \"eastus\"\n}}\n",
+        fake.port
+    );
+    stack.write_raw(&body);
+    let run = stack.gantry_env(&["apply", "--auto-approve"], &[("PATH", path.as_str())]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    let calls = std::fs::read_to_string(&log).expect("az was never run");
+    assert!(
+        calls.contains("\"get-access-token\"")
+            && calls.contains("\"--scope\", \"https://management."),
+        "{calls}"
+    );
+    assert_eq!(
+        fake.python("print(exists(lambda: resource.resource_groups.get('cli-rg')))"),
+        "True"
+    );
+
+    stack.write_raw(&body.replace("  features {}", "  use_cli = false\n  features {}"));
+    let refused = stack.gantry_env(&["plan"], &[("PATH", path.as_str())]);
+    assert_ne!(refused.code, 0, "{}", refused.both());
+    assert!(
+        refused.both().contains("disabled by use_cli = false"),
+        "{}",
+        refused.both()
     );
 }

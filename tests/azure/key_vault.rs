@@ -1,17 +1,23 @@
 //! Key vaults and soft delete: Azure keeps a deleted vault (its name taken) until it is
 //! purged. With azurerm's default `purge_soft_delete_on_destroy = true`, a destroy purges
 //! it, and the name can be used again; with it off the vault stays soft-deleted, and making
-//! it again is refused by Azure with its own words. Read back with azure-mgmt-keyvault.
+//! it again recovers it (azurerm's default `recover_soft_deleted_key_vaults = true`) or,
+//! with that off, is refused with what to do. Read back with azure-mgmt-keyvault.
 
 use crate::support::Fake;
 
 fn vault_stack(fake: &Fake, purge: bool, protect: bool) -> String {
+    vault_stack_recovering(fake, purge, protect, true)
+}
+
+fn vault_stack_recovering(fake: &Fake, purge: bool, protect: bool, recover: bool) -> String {
     format!(
         r#"
 provider "azurerm" {{
 {settings}  features {{
     key_vault {{
-      purge_soft_delete_on_destroy = {purge}
+      purge_soft_delete_on_destroy    = {purge}
+      recover_soft_deleted_key_vaults = {recover}
     }}
   }}
 }}
@@ -57,14 +63,21 @@ fn destroy_purges_the_vault_by_default_and_leaves_it_soft_deleted_when_asked() {
         "7"
     );
 
-    // Without the purge, the vault stays soft-deleted, and Azure refuses its name.
-    stack.write_raw(&vault_stack(&fake, false, false));
+    // Without the purge, the vault stays soft-deleted and holds its name: with
+    // `recover_soft_deleted_key_vaults = false` the create is refused before any PUT,
+    // saying how to free the name.
+    stack.write_raw(&vault_stack_recovering(&fake, false, false, false));
     stack.destroy();
     assert_eq!(deleted_vaults(&fake), "['gantry-kv-test']");
     let again = stack.gantry(&["apply", "--auto-approve"]);
     assert_ne!(again.code, 0, "{}", again.both());
     assert!(
-        again.both().contains("already exists in deleted state"),
+        again
+            .both()
+            .contains("recover_soft_deleted_key_vaults = false")
+            && again
+                .both()
+                .contains("az keyvault purge --name gantry-kv-test"),
         "{}",
         again.both()
     );
@@ -72,6 +85,16 @@ fn destroy_purges_the_vault_by_default_and_leaves_it_soft_deleted_when_asked() {
         fake.python("print(exists(lambda: keyvault.vaults.get('kv-rg', 'gantry-kv-test')))"),
         "False"
     );
+
+    // azurerm's default recovers it: the same name is a vault again, nothing deleted left.
+    stack.write_raw(&vault_stack(&fake, false, false));
+    stack.apply();
+    assert_eq!(deleted_vaults(&fake), "[]");
+    assert_eq!(
+        fake.python("print(keyvault.vaults.get('kv-rg', 'gantry-kv-test').properties.soft_delete_retention_in_days)"),
+        "7"
+    );
+    stack.assert_no_changes();
 }
 
 #[test]

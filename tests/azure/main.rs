@@ -11,6 +11,7 @@ mod example;
 mod failover;
 mod identity;
 mod key_vault;
+mod ml_workspace;
 mod network;
 mod recovery;
 mod remote_state;

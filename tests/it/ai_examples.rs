@@ -233,6 +233,72 @@ fn llm_training_gcp_budget_stops_a_plan_over_60_an_hour() {
     );
 }
 
+/// GKE's v6e and v5p TPU machine types: a `tpu-v6e:16` slice is four `ct6e-standard-4t`
+/// nodes in a 4x4 topology, a `tpu-v5p:8` slice two `ct5p-hightpu-4t` nodes in 2x2x2, each
+/// priced per node at its slice's per-chip rate; a v5p slice that is not whole nodes is
+/// refused.
+#[test]
+fn tpu_slice_stack_runs_v6e_and_v5p_slices_as_gke_node_pools() {
+    let ex = root_stack(
+        r#"
+provider "google" {
+  project = "my-ml-project"
+  region  = "us-east5"
+}
+
+module "v6e" {
+  source      = "../stacks/gcp/tpu-slice"
+  name        = "trillium"
+  accelerator = "tpu-v6e:16"
+  region      = "us-east5"
+  platform    = "gke"
+  cluster     = "projects/my-ml-project/locations/us-east5/clusters/train"
+}
+
+module "v5p" {
+  source      = "../stacks/gcp/tpu-slice"
+  name        = "v5p"
+  accelerator = "tpu-v5p:8"
+  region      = "us-east5"
+  platform    = "gke"
+  cluster     = "projects/my-ml-project/locations/us-east5/clusters/train"
+}
+
+output "pools" {
+  value = "${module.v6e.gke_nodes} x ${module.v6e.gke_machine_type}, ${module.v5p.gke_nodes} x ${module.v5p.gke_machine_type}"
+}
+"#,
+    );
+    let plan = run_ok(&ex.dir, &["plan", "--sim", "."]);
+    for needle in [
+        "# cost: $43.20/h (~$31,536/month): 4 x ct6e-standard-4t on-demand in us-east5",
+        "# cost: $33.60/h (~$24,528/month): 2 x ct5p-hightpu-4t on-demand in us-east5",
+        "tpu_topology = \"4x4\"",
+        "tpu_topology = \"2x2x2\"",
+    ] {
+        assert!(plan.contains(needle), "lacks {needle:?}:\n{plan}");
+    }
+    let applied = run_ok(&ex.dir, &["apply", "--sim", "--auto-approve", "."]);
+    assert!(
+        applied.contains("pools = \"4 x ct6e-standard-4t, 2 x ct5p-hightpu-4t\""),
+        "{applied}"
+    );
+    run_ok(&ex.dir, &["destroy", "--sim", "--auto-approve", "."]);
+
+    rejected(
+        r#"
+module "tpu" {
+  source      = "../stacks/gcp/tpu-slice"
+  accelerator = "tpu-v5p:2"
+  region      = "us-east5"
+  platform    = "gke"
+  cluster     = "c"
+}
+"#,
+        &["tpu-v5p with a multiple of 4 chips (ct5p-hightpu-4t)"],
+    );
+}
+
 #[test]
 fn tpu_slice_stack_rejects_slices_the_region_lacks_and_spot_with_reservation() {
     rejected(

@@ -31,6 +31,9 @@ pub struct Features {
     pub purge_ml_workspace_on_destroy: bool,
     /// `key_vault { purge_soft_delete_on_destroy }` (default true).
     pub purge_key_vault_on_destroy: bool,
+    /// `key_vault { recover_soft_deleted_key_vaults }` (default true): creating a vault
+    /// whose name a soft-deleted vault holds recovers that vault.
+    pub recover_soft_deleted_key_vaults: bool,
 }
 
 fn single(schema: Schema) -> NestedBlock {
@@ -175,6 +178,11 @@ pub async fn configure(config: &Value) -> Result<Settings> {
                 false,
             ),
             purge_key_vault_on_destroy: feature("key_vault", "purge_soft_delete_on_destroy", true),
+            recover_soft_deleted_key_vaults: feature(
+                "key_vault",
+                "recover_soft_deleted_key_vaults",
+                true,
+            ),
         },
         arm,
     })

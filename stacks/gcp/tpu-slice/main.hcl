@@ -1,7 +1,8 @@
 # TPU slices, as Cloud TPU VMs or (platform = "gke") as TPU node pools of a GKE cluster: the
 # accelerator type and topology come from the spec through the catalog (tpu-v5e:16 is
 # v5litepod-16, a 4x4 slice of four hosts; on GKE, four ct5lp-hightpu-4t nodes with
-# tpu_topology 4x4), spot or reserved, on the stack's network, running as a service account.
+# tpu_topology 4x4; v5p on ct5p-hightpu-4t, v6e on ct6e-standard-*), spot or reserved, on
+# the stack's network, running as a service account.
 
 locals {
   accelerator_type = accelerator_instance_type("gcp", var.accelerator, var.region)
@@ -10,11 +11,15 @@ locals {
   names            = var.slices == 1 ? [var.name] : [for i in range(var.slices) : "${var.name}-${i}"]
   on_gke           = var.platform == "gke"
 
-  # On GKE a slice is a node pool: single-host slices are one node of their size,
-  # multi-host ones are nodes of four chips.
+  # On GKE a slice is a node pool of the generation's TPU machine type: v5e and v6e
+  # single-host slices (1, 4 or 8 chips) are one node of their size, multi-host ones nodes
+  # of four chips; v5p nodes always hold four.
   chips            = accelerator_count(var.accelerator)
-  gke_machine_type = local.chips <= 8 ? "ct5lp-hightpu-${local.chips}t" : "ct5lp-hightpu-4t"
-  gke_nodes        = local.chips <= 8 ? 1 : local.chips / 4
+  generation       = split(":", var.accelerator)[0]
+  gke_family       = { "tpu-v5e" = "ct5lp-hightpu-", "tpu-v5p" = "ct5p-hightpu-", "tpu-v6e" = "ct6e-standard-" }
+  single_host      = local.generation != "tpu-v5p" && contains([1, 4, 8], local.chips)
+  gke_machine_type = "${lookup(local.gke_family, local.generation, "")}${local.single_host ? local.chips : 4}t"
+  gke_nodes        = local.single_host ? 1 : local.chips / 4
 }
 
 resource "google_container_node_pool" "slice" {

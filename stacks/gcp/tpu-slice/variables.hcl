@@ -106,8 +106,8 @@ variable "platform" {
   }
 
   validation {
-    condition     = var.platform == "tpu-vm" || startswith(var.accelerator, "tpu-v5e:") && (contains([1, 4, 8], accelerator_count(var.accelerator)) || accelerator_count(var.accelerator) >= 16 && accelerator_count(var.accelerator) % 4 == 0)
-    error_message = "On GKE a slice is tpu-v5e:1, :4, :8 or a multiple of 4 chips from 16 (ct5lp-hightpu machine types); GKE's v5p and v6e machine types are not in the catalog yet: use platform = \"tpu-vm\" for those."
+    condition     = var.platform == "tpu-vm" || (startswith(var.accelerator, "tpu-v5e:") || startswith(var.accelerator, "tpu-v6e:")) && (contains([1, 4, 8], accelerator_count(var.accelerator)) || accelerator_count(var.accelerator) >= 16 && accelerator_count(var.accelerator) % 4 == 0) || startswith(var.accelerator, "tpu-v5p:") && accelerator_count(var.accelerator) % 4 == 0
+    error_message = "On GKE a slice is tpu-v5e or tpu-v6e with 1, 4 or 8 chips or a multiple of 4 from 16 (ct5lp-hightpu-*, ct6e-standard-* machine types), or tpu-v5p with a multiple of 4 chips (ct5p-hightpu-4t); other generations run as platform = \"tpu-vm\"."
   }
 }
 

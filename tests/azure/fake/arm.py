@@ -155,6 +155,9 @@ class Store:
         self.requests = []
         self.unregistered = set()
         self.deleted_vaults = {}  # (subscription, vault name lowercased) -> deletedVaults body
+        # ML workspaces deleted without `forceToPurge=true`: resource key -> soft-deleted body
+        self.deleted_workspaces = {}
+        self.purging = set()  # keys whose DELETE asked `forceToPurge=true`
         self.lock = threading.RLock()
 
     # --- small lookups ----------------------------------------------------------------
@@ -168,7 +171,16 @@ class Store:
 
     def removed(self, res):
         """A resource is gone: a key vault with soft delete on (always, since 2020) is kept
-        as a deleted vault, its name taken, until it is purged or recovered."""
+        as a deleted vault, its name taken, until it is purged or recovered; an ML workspace
+        deleted without `forceToPurge=true` is kept soft-deleted, its name taken (Azure ML's
+        workspace soft delete)."""
+        if res.type.lower() == "microsoft.machinelearningservices/workspaces":
+            if res.key in self.purging:
+                self.purging.discard(res.key)
+            else:
+                self.deleted_workspaces[res.key] = {"id": res.id, "name": res.name,
+                                                    "deletedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            return
         if res.type.lower() != "microsoft.keyvault/vaults":
             return
         props = res.body.get("properties") or {}
@@ -451,6 +463,7 @@ class Store:
             "faults": self.faults,
             "quotas": self.quota_state(),
             "sku_restrictions": self.restriction_state(),
+            "deleted_workspaces": list(self.deleted_workspaces.values()),
             "requests": self.requests,
         }
 
@@ -1117,6 +1130,10 @@ class Router:
                                    f"recover or purge existing key vault. Follow this link "
                                    f"https://go.microsoft.com/fwlink/?linkid=2149745 for more information on soft delete.")
                 store.deleted_vaults.pop(deleted, None)
+        if full_type.lower() == "microsoft.machinelearningservices/workspaces" and existing is None \
+                and key in store.deleted_workspaces:
+            raise ArmError(400, "BadRequest",
+                           "Soft-deleted workspace exists. Please purge or recover it. https://aka.ms/wsoftdelete")
         if full_type.lower() == "microsoft.authorization/roleassignments":
             self.check_role_assignment(scope, name, body, existing, key)
         top_level = key.count("/providers/") == 1 and len(key.split("/providers/", 1)[1].split("/")) == 3
@@ -1213,6 +1230,12 @@ class Router:
         store = self.store
         style = T.style("DELETE")
         error = store.call_fault("DELETE", full_type, name, allow_in_operation=style != "sync")
+        purge = full_type.lower() == "microsoft.machinelearningservices/workspaces" \
+            and (self.req.q("forceToPurge") or "").lower() == "true"
+        if purge and existing is None and store.deleted_workspaces.pop(key, None) is not None:
+            return 204, {}, None  # a soft-deleted workspace, purged
+        if purge and existing is not None:
+            store.purging.add(key)
         if existing is None:
             if parent_key != scope.key and parent_key not in store.resources:
                 return 204, {}, None

@@ -631,6 +631,49 @@ class SoftDelete(Base):
         self.resource.resource_groups.create_or_update(self.rg, {"location": "eastus"})
 
 
+class WorkspaceSoftDelete(Base):
+    """Azure ML's workspace soft delete, through azure-mgmt-resource's generic resource
+    client: a plain DELETE keeps the name taken until a DELETE with forceToPurge=true."""
+
+    API = "2024-04-01"
+
+    def workspace(self, rid):
+        body = {"location": "eastus", "identity": {"type": "SystemAssigned"}, "properties": {}}
+        return self.resource.resources.begin_create_or_update_by_id(rid, self.API, body).result()
+
+    def purge(self, rid):
+        status, _, body = self.fake.call("DELETE", f"{rid}?api-version={self.API}&forceToPurge=true",
+                                         headers={"Authorization": "Bearer " + self.fake.token()})
+        return status, body
+
+    def test_a_deleted_workspace_keeps_its_name_until_it_is_purged(self):
+        rid = f"{self.rg_id()}/providers/Microsoft.MachineLearningServices/workspaces/ws-{uuid.uuid4().hex[:8]}"
+        self.workspace(rid)
+        self.resource.resources.begin_delete_by_id(rid, self.API).result()
+        with self.assertRaises(ResourceNotFoundError):
+            self.resource.resources.get_by_id(rid, self.API)
+        with self.assertRaises(HttpResponseError) as e:
+            self.workspace(rid)
+        self.assertEqual(e.exception.status_code, 400)
+        self.assertIn("Soft-deleted workspace exists", str(e.exception))
+        deleted = self.fake.admin("GET", "/_fake/state")["deleted_workspaces"]
+        self.assertIn(rid.lower(), [d["id"].lower() for d in deleted])
+        # The soft-deleted workspace purged: the name is free.
+        status, _ = self.purge(rid)
+        self.assertEqual(status, 204)
+        self.workspace(rid)
+        # Deleted with forceToPurge=true: gone at once, nothing soft-deleted.
+        status, _ = self.purge(rid)
+        self.assertIn(status, (200, 202, 204))
+        for _ in range(100):
+            try:
+                self.resource.resources.get_by_id(rid, self.API)
+            except ResourceNotFoundError:
+                break
+            time.sleep(0.05)
+        self.workspace(rid)
+
+
 class KeyVaultKeys(Base):
     """The Key Vault keys data plane, through azure-keyvault-keys: the challenge protocol,
     versioned keys, and a wrap the SDK makes locally from the fake's public key (n, e) that

@@ -1,7 +1,10 @@
 //! `azurerm_key_vault`: the ML workspace's secrets store. Azure keeps a deleted vault
 //! soft-deleted (its name taken) for `soft_delete_retention_days`; with azurerm's
 //! `features { key_vault { purge_soft_delete_on_destroy = true } }` (the default) a
-//! destroy also purges it, unless purge protection forbids that.
+//! destroy also purges it, unless purge protection forbids that. Creating a vault whose
+//! name a soft-deleted vault holds recovers that vault (`createMode: recover`), as azurerm's
+//! `recover_soft_deleted_key_vaults = true` (the default) does; with it off, the create
+//! fails before any request, saying how to free the name.
 
 use super::{tracked_schema, tracked_state, ArmType, Cx};
 use crate::arm::ids;
@@ -137,6 +140,30 @@ impl ArmType for KeyVault {
         Ok(s.into_value())
     }
 
+    async fn create(&self, cx: &Cx<'_>, planned: &Value) -> Result<Value> {
+        let a = Attrs(planned);
+        let (name, location) = (a.req_str("name")?, a.req_str("location")?);
+        let deleted = deleted_vault_id(cx, name, location);
+        let label = format!("{} GET {deleted}", self.name());
+        if cx.settings.arm.get(&deleted, API, &label).await?.is_none() {
+            return super::create(self, cx, planned).await;
+        }
+        if !cx.settings.features.recover_soft_deleted_key_vaults {
+            return Err(gantry_provider::ProviderError::new(
+                gantry_provider::ErrorClass::Conflict,
+                format!(
+                    "a soft-deleted key vault named {name:?} holds the name in {location}, and `features {{ key_vault {{ recover_soft_deleted_key_vaults = false }} }}` forbids recovering it: purge it (`az keyvault purge --name {name}`), set the feature to true to recover it, or choose another name"
+                ),
+            )
+            .with_code("ConflictError"));
+        }
+        tracing::info!("recovering the soft-deleted key vault {name} in {location}");
+        super::create_with(self, cx, planned, |body| {
+            body["properties"]["createMode"] = json!("recover");
+        })
+        .await
+    }
+
     async fn delete(&self, cx: &Cx<'_>, state: &Value) -> Result<()> {
         let a = Attrs(state);
         let id = super::state_id(self, cx, state)?;
@@ -154,11 +181,7 @@ impl ArmType for KeyVault {
         let (Some(name), Some(location)) = (a.str("name"), a.str("location")) else {
             return Ok(());
         };
-        let purge = format!(
-            "/subscriptions/{}/providers/Microsoft.KeyVault/locations/{}/deletedVaults/{name}/purge",
-            cx.subscription(),
-            super::normalize_location(location)
-        );
+        let purge = format!("{}/purge", deleted_vault_id(cx, name, location));
         let label = format!("{} purge {name}", self.name());
         let wait = Wait::new(
             &label,
@@ -172,4 +195,13 @@ impl ArmType for KeyVault {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Where ARM keeps a soft-deleted vault of this name and location.
+fn deleted_vault_id(cx: &Cx<'_>, name: &str, location: &str) -> String {
+    format!(
+        "/subscriptions/{}/providers/Microsoft.KeyVault/locations/{}/deletedVaults/{name}",
+        cx.subscription(),
+        super::normalize_location(location)
+    )
 }

@@ -384,6 +384,17 @@ async fn wait_a_moment(wait: &Wait<'_>) -> Result<()> {
 /// The default create: refuses to take over an object it cannot prove it made, PUTs,
 /// waits, and records what a failed operation left behind.
 pub async fn create<T: ArmType + ?Sized>(t: &T, cx: &Cx<'_>, planned: &Value) -> Result<Value> {
+    create_with(t, cx, planned, |_| {}).await
+}
+
+/// [`create`], with `adjust` applied to the body the first PUT sends (a key vault's
+/// `createMode: recover`).
+pub async fn create_with<T: ArmType + ?Sized>(
+    t: &T,
+    cx: &Cx<'_>,
+    planned: &Value,
+    adjust: impl FnOnce(&mut Json),
+) -> Result<Value> {
     let a = Attrs(planned);
     let id = t.id(cx, &a)?;
     let label = what(t, "PUT", &id);
@@ -406,7 +417,8 @@ pub async fn create<T: ArmType + ?Sized>(t: &T, cx: &Cx<'_>, planned: &Value) ->
             .with_code("AlreadyExists"));
         }
     }
-    let body = t.tagged_body(cx, planned, &Tags::new())?;
+    let mut body = t.tagged_body(cx, planned, &Tags::new())?;
+    adjust(&mut body);
     let wait = Wait::new(&label, cx.op.timeout_or(t.default_timeout()), &cx.op.cancel);
     let failure = match put_settled(t, cx, &id, &body, &wait).await {
         Ok(json) => return t.finish_state(cx, &json, planned),
