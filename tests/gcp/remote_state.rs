@@ -829,6 +829,39 @@ fn a_paused_runner_whose_pg_lock_was_taken_over_cannot_overwrite_state_or_releas
     paused_and_fenced(&fake, Backend::Postgres(&pg));
 }
 
+/// `kms_encryption_key`: every object the backend writes (state, lock, journal segments) is
+/// asked to be encrypted with that Cloud KMS key, as Terraform's gcs backend does; read back
+/// through google-api-python-client from the contract fake's Cloud Storage, which keeps
+/// each object's `kmsKeyName`.
+#[test]
+fn a_gcs_backend_with_a_kms_key_writes_every_object_under_it() {
+    let fake = Fake::start(0.5);
+    let backend = Backend::Contract(&fake);
+    backend.make();
+    let key = "projects/gantry-test/locations/global/keyRings/state/cryptoKeys/tfstate";
+    let hcl = config(backend, "cmek", 60, &networks("cmek", 2)).replacen(
+        "    prefix",
+        &format!("    kms_encryption_key       = \"{key}\"\n    prefix"),
+        1,
+    );
+    let stack = machine(&fake, &hcl);
+    let mut run = spawn(&stack, &["apply", "--auto-approve"]);
+    backend.wait_for_lock("cmek", &mut run);
+    // Held still while the lock is read back.
+    send("-STOP", &run);
+    let lock_key = fake.python_json(&format!(
+        "storage.objects().get(bucket={BUCKET:?}, object='cmek/default.tflock').execute().get('kmsKeyName')"
+    ));
+    send("-CONT", &run);
+    ok(&finish(run), "apply");
+    assert_eq!(lock_key, key, "the lock was written without the KMS key");
+    let state_key = fake.python_json(&format!(
+        "storage.objects().get(bucket={BUCKET:?}, object='cmek/default.tfstate').execute().get('kmsKeyName')"
+    ));
+    assert_eq!(state_key, key, "the state was written without the KMS key");
+    stack.destroy();
+}
+
 #[test]
 fn a_gcs_backend_the_stack_cannot_use_fails_init_clearly() {
     let fake = Fake::start(0.1);
