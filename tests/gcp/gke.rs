@@ -407,6 +407,41 @@ output "tpu_nodes" {
     assert!(stack.state_addresses().is_empty());
 }
 
+/// A pool without `node_locations` in a regional cluster that exists goes where the
+/// cluster's nodes go (its `locations`, read from GKE at plan): the cluster here was made
+/// with Google's client in us-central1-a and -f, and -f has no H100s. In a cluster with
+/// GKE's default zones the same pool plans.
+#[test]
+fn a_regional_pool_is_checked_in_its_existing_clusters_zones() {
+    let fake = Fake::start(0.1);
+    for (name, locations) in [
+        ("edge", "['us-central1-a', 'us-central1-f']"),
+        ("main", "[]"),
+    ] {
+        fake.python(&format!(
+            "op = container.projects().locations().clusters().create(parent=f'projects/{{PROJECT}}/locations/us-central1', body={{'cluster': {{'name': '{name}', 'initialNodeCount': 1, 'locations': {locations}}}}}).execute()\nfor _ in range(200):\n    if container.projects().locations().operations().get(name=f\"projects/{{PROJECT}}/locations/us-central1/operations/{{op['name']}}\").execute()['status'] == 'DONE':\n        break\n    time.sleep(0.05)"
+        ));
+    }
+    let pool = |cluster: &str| {
+        format!(
+            "resource \"google_container_node_pool\" \"h100\" {{\n  name       = \"h100\"\n  cluster    = \"projects/gantry-test/locations/us-central1/clusters/{cluster}\"\n  node_count = 1\n\n  node_config {{\n    machine_type = \"a3-highgpu-8g\"\n  }}\n}}\n"
+        )
+    };
+    let stack = fake.stack();
+    stack.write(&pool("edge"));
+    let run = stack.gantry(&["plan"]);
+    assert_ne!(run.code, 0, "{}", run.both());
+    assert!(
+        run.stderr
+            .contains("Compute Engine offers no nvidia-h100-80gb in zone us-central1-f"),
+        "{}",
+        run.both()
+    );
+    stack.write(&pool("main"));
+    let run = stack.gantry(&["plan"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+}
+
 /// The GPUs of a node pool are looked up in its zones at plan: its `node_locations`, or the
 /// zone of a zonal cluster's pool. The fake's us-central1-f has no H100s.
 #[test]

@@ -37,21 +37,53 @@ pub async fn check(
                     .map(|c| c.blocks("guest_accelerator"))
                     .unwrap_or_default(),
             );
-            // The pool's zones: its node_locations, else its location when that is a zone
-            // (a zonal cluster's pool lives there). A regional pool without node_locations
-            // is placed by GKE in zones only the cluster knows: not checked here.
-            let mut zones = a.strs("node_locations");
-            if zones.is_empty() {
-                zones.extend(
-                    a.str("location")
-                        .filter(|l| crate::sim_model::region_of_zone(l).is_some())
-                        .map(str::to_owned),
-                );
+            if gpus.is_empty() {
+                return Ok(None);
             }
+            let zones = match a.strs("node_locations") {
+                zones if !zones.is_empty() => zones,
+                _ => pool_zones(settings, &a).await?,
+            };
             vm_gpus(settings, a.str("project"), &zones, &gpus).await
         }
         _ => Ok(None),
     }
+}
+
+/// The zones of a node pool without `node_locations`: its cluster's zone for a zonal
+/// cluster; for a regional one, the zones GKE puts the cluster's nodes in (the cluster's
+/// `locations`), read from GKE when the cluster exists. A regional cluster made by this
+/// same plan has no zones yet: its pools are checked once it exists.
+async fn pool_zones(settings: &Settings, a: &Attrs<'_>) -> Result<Vec<String>> {
+    let Some(cluster) = a.str("cluster") else {
+        return Ok(Vec::new());
+    };
+    let id = if cluster.starts_with("projects/") {
+        cluster.to_owned()
+    } else {
+        let (Some(location), project) = (
+            a.str("location")
+                .map(str::to_owned)
+                .or_else(|| settings.region.clone()),
+            a.str("project").unwrap_or(&settings.project),
+        ) else {
+            return Ok(Vec::new());
+        };
+        format!("projects/{project}/locations/{location}/clusters/{cluster}")
+    };
+    let location = id.split('/').nth(3).unwrap_or_default();
+    if crate::sim_model::region_of_zone(location).is_some() {
+        return Ok(vec![location.to_owned()]);
+    }
+    let got = settings
+        .clients
+        .container
+        .get_cluster()
+        .set_name(&id)
+        .send()
+        .await
+        .map_err(|e| call_error("clusters.get", e));
+    Ok(ok_if_not_found(got)?.map_or_else(Vec::new, |c| c.locations))
 }
 
 async fn tpu_slice(settings: &Settings, planned: &Value) -> Result<Option<String>> {

@@ -591,6 +591,11 @@ def gke_cluster(obj, location):
     obj.setdefault("network", "default")
     obj.setdefault("subnetwork", "default")
     obj.setdefault("resourceLabels", {})
+    # Where the nodes go: a zonal cluster's zone; a regional cluster's three default zones
+    # unless its `locations` are given (GKE's default for regional clusters).
+    if not obj.get("locations"):
+        region = region_of(location)
+        obj["locations"] = [location] if region != location else [f"{region}-{z}" for z in "abc"]
     return None
 
 
