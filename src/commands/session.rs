@@ -92,6 +92,9 @@ pub fn open_backend(
     let lock_error = |e: crate::state::StateError| Diagnostic::error(e.to_string());
     let (name, _) = current_workspace(dir, sim && settings.is_none())?;
     let codec = codec_for(dir, &name)?;
+    if access == Access::Locked {
+        codec.ready_to_write().map_err(lock_error)?;
+    }
     let Some(settings) = settings else {
         return LocalBackend::new(state_dir(dir, sim)?)
             .with_codec(codec)

@@ -214,6 +214,11 @@ pub enum StateError {
     #[error("{}: {message}\nhint: the file was left as it is", path.display())]
     Encryption { path: PathBuf, message: String },
 
+    /// The key state is sealed with could not be had before a command that writes started
+    /// (a cloud key provider that refused or could not be reached). Nothing was changed.
+    #[error("cannot encrypt state with `{provider}`: {message}\nhint: nothing was planned or changed; fix the key provider (or its credentials) and run the command again")]
+    EncryptionKey { provider: String, message: String },
+
     /// The journal could not be copied to the remote backend, so the records it holds were
     /// not acknowledged (and the creates they announce were not sent).
     #[error("could not copy the state journal to the state backend: {message}")]

@@ -95,6 +95,22 @@ impl Codec {
         }
     }
 
+    /// Takes the key state will be sealed with, for a command that writes, before it
+    /// starts: a cloud key provider's data key is made and wrapped now (once for the run),
+    /// so a wrong or missing key fails the command before anything is planned or changed,
+    /// not at its first write.
+    pub fn ready_to_write(&self) -> Result<(), StateError> {
+        let Some(provider) = self.state.as_ref().and_then(Target::sealing) else {
+            return Ok(());
+        };
+        provider
+            .prepare_write()
+            .map_err(|e| StateError::EncryptionKey {
+                provider: provider.name().to_owned(),
+                message: e.to_string(),
+            })
+    }
+
     /// Whether state is written sealed.
     pub fn seals_state(&self) -> bool {
         self.state.as_ref().and_then(Target::sealing).is_some()

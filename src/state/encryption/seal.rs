@@ -362,6 +362,11 @@ impl KeyProvider {
         }
     }
 
+    /// Makes this run's key for writing now (it is kept for the run's writes).
+    pub fn prepare_write(&self) -> Result<(), SealError> {
+        self.key_for_writing().map(|_| ())
+    }
+
     /// This run's key, the key material stored with it (base64), and the iterations.
     fn key_for_writing(&self) -> Result<([u8; 32], String, u32), SealError> {
         match self {
