@@ -187,6 +187,90 @@ fn a_gke_cluster_with_gpu_and_tpu_pools_is_made_changed_and_destroyed() {
     assert!(stack.state_addresses().is_empty());
 }
 
+/// `addons_config` (the storage CSI drivers and the Ray operator a training cluster turns
+/// on) and `master_authorized_networks_config`: sent on create, changed in place, read back
+/// through google-api-python-client, a clean plan after each; a range that is not CIDR is
+/// refused at plan.
+#[test]
+fn a_clusters_addons_and_authorized_networks_are_made_and_changed_in_place() {
+    let fake = Fake::start(0.1);
+    let stack = fake.stack();
+    let cluster = &CLUSTER[..CLUSTER
+        .find("resource \"google_container_node_pool\"")
+        .expect("a pool")];
+    let with = |addons: &str, networks: &str| {
+        cluster.replacen(
+            "  release_channel {",
+            &format!("  addons_config {{\n{addons}  }}\n\n  master_authorized_networks_config {{\n{networks}  }}\n\n  release_channel {{"),
+            1,
+        )
+    };
+    stack.write(&with(
+        "    gcs_fuse_csi_driver_config {\n      enabled = true\n    }\n    ray_operator_config {\n      enabled = true\n    }\n",
+        "    cidr_blocks {\n      cidr_block   = \"10.0.0.0/8\"\n      display_name = \"corp\"\n    }\n",
+    ));
+    stack.apply();
+    let made = get(&fake, "train");
+    assert_eq!(
+        made["addonsConfig"]["gcsFuseCsiDriverConfig"]["enabled"],
+        true
+    );
+    assert_eq!(made["addonsConfig"]["rayOperatorConfig"]["enabled"], true);
+    assert_eq!(made["masterAuthorizedNetworksConfig"]["enabled"], true);
+    assert_eq!(
+        made["masterAuthorizedNetworksConfig"]["cidrBlocks"],
+        serde_json::json!([{"cidrBlock": "10.0.0.0/8", "displayName": "corp"}])
+    );
+    stack.assert_no_changes();
+
+    // Ray off, Filestore's driver on, a second range: changed in place, not replaced.
+    stack.write(&with(
+        "    gcs_fuse_csi_driver_config {\n      enabled = true\n    }\n    ray_operator_config {\n      enabled = false\n    }\n    gcp_filestore_csi_driver_config {\n      enabled = true\n    }\n",
+        "    cidr_blocks {\n      cidr_block   = \"10.0.0.0/8\"\n      display_name = \"corp\"\n    }\n    cidr_blocks {\n      cidr_block = \"192.168.0.0/16\"\n    }\n",
+    ));
+    let plan = stack.gantry(&["plan"]);
+    assert!(
+        plan.stdout.contains("will be updated in-place")
+            && !plan.stdout.contains("must be replaced"),
+        "{}",
+        plan.both()
+    );
+    stack.apply();
+    let changed = get(&fake, "train");
+    // Off is proto3's default, which its JSON leaves out.
+    assert!(changed["addonsConfig"]["rayOperatorConfig"].is_object());
+    assert_ne!(
+        changed["addonsConfig"]["rayOperatorConfig"]["enabled"],
+        true
+    );
+    assert_eq!(
+        changed["addonsConfig"]["gcpFilestoreCsiDriverConfig"]["enabled"],
+        true
+    );
+    assert_eq!(
+        changed["masterAuthorizedNetworksConfig"]["cidrBlocks"][1]["cidrBlock"],
+        "192.168.0.0/16"
+    );
+    stack.assert_no_changes();
+
+    stack.write(&with(
+        "",
+        "    cidr_blocks {\n      cidr_block = \"10.0.0.0\"\n    }\n",
+    ));
+    let refused = stack.gantry(&["plan"]);
+    assert_ne!(refused.code, 0, "{}", refused.both());
+    assert!(
+        refused
+            .stderr
+            .contains("\"10.0.0.0\" is not an IPv4 CIDR range"),
+        "{}",
+        refused.both()
+    );
+    stack.write(cluster);
+    stack.destroy();
+    assert_eq!(clusters(&fake), "[]");
+}
+
 #[test]
 fn deletion_protection_refuses_the_destroy_until_it_is_turned_off() {
     let fake = Fake::start(0.0);

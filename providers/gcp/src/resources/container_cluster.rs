@@ -9,6 +9,7 @@
 //! replaces the cluster. `deletion_protection` (true unless set false, as in Terraform)
 //! refuses a destroy.
 
+use super::container_cluster_options as options;
 use super::{accepted, after_accept, Cx, ResourceType};
 use crate::errors::{call_error, ok_if_not_found};
 use crate::gke;
@@ -154,6 +155,11 @@ impl ResourceType for ContainerCluster {
                     true,
                 ),
             )
+            .block("addons_config", options::addons_schema())
+            .block(
+                "master_authorized_networks_config",
+                options::authorized_networks_schema(),
+            )
             .with_timeouts(Timeouts {
                 create: Some(CREATE),
                 update: Some(UPDATE),
@@ -190,15 +196,21 @@ impl ResourceType for ContainerCluster {
                     .to_owned(),
             );
         }
+        problems.extend(options::validate(&a));
         problems
     }
 
     /// What GKE picks inside the blocks (the ranges it allocates, the control plane's
-    /// range) stays as read when the configuration leaves it unset.
+    /// range, the add-ons it runs by default) stays as read when the configuration leaves
+    /// it unset.
     fn plan(&self, schema: &Schema, prior: Option<&Value>, config: &Value) -> Result<PlannedState> {
         let mut config = config.clone();
         if let (Some(prior), Value::Map(c)) = (prior, &mut config) {
-            for name in ["private_cluster_config", "ip_allocation_policy"] {
+            for name in [
+                "private_cluster_config",
+                "ip_allocation_policy",
+                "addons_config",
+            ] {
                 let set = c.get(name).cloned().unwrap_or(Value::Null);
                 let before = Attrs(prior).get(name).cloned().unwrap_or(Value::Null);
                 c.insert(name.into(), fill_unset(&set, &before));
@@ -303,6 +315,18 @@ impl ResourceType for ContainerCluster {
             update.put(
                 "desiredWorkloadIdentityConfig",
                 json!({ "workloadPool": pool }),
+            );
+        }
+        if a.get("addons_config") != p.get("addons_config") {
+            if let Some(addons) = options::addons_json(&p) {
+                update.put("desiredAddonsConfig", addons);
+            }
+        }
+        if a.get("master_authorized_networks_config") != p.get("master_authorized_networks_config")
+        {
+            update.put(
+                "desiredMasterAuthorizedNetworksConfig",
+                options::authorized_networks_json(&p).unwrap_or_else(|| json!({"enabled": false})),
             );
         }
         // One change per update call, as GKE takes them.
@@ -445,6 +469,12 @@ fn cluster_body(a: &Attrs<'_>, labels: &labels::Labels) -> Json {
             .set("enablePrivateEndpoint", p.get("enable_private_endpoint"))
             .set("masterIpv4CidrBlock", p.get("master_ipv4_cidr_block"));
         body.put("privateClusterConfig", private.into_json());
+    }
+    if let Some(addons) = options::addons_json(a) {
+        body.put("addonsConfig", addons);
+    }
+    if let Some(networks) = options::authorized_networks_json(a) {
+        body.put("masterAuthorizedNetworksConfig", networks);
     }
     if let Some(p) = a.block("ip_allocation_policy") {
         let mut policy = Body::new();
@@ -660,6 +690,11 @@ impl ContainerCluster {
                 }
                 _ => Value::List(Vec::new()),
             },
+        );
+        s.set("addons_config", options::addons_state(&json));
+        s.set(
+            "master_authorized_networks_config",
+            options::authorized_networks_state(&json),
         );
         complete(&mut s, &self.schema());
         Ok(Some(s.into_value()))

@@ -17,6 +17,7 @@ mod compute_router;
 mod compute_router_nat;
 mod compute_subnetwork;
 mod container_cluster;
+mod container_cluster_options;
 mod container_node_pool;
 mod filestore_instance;
 mod project_iam_member;
