@@ -73,6 +73,15 @@ pub struct ComputeUse {
 }
 
 /// The compute a resource runs, read with its provider's `model`, when its attributes say.
+/// Whether any of the `(path, value)` pairs holds in `attrs` (values compared without case).
+fn any_set(attrs: &Value, pairs: &[(&str, &str)]) -> bool {
+    pairs.iter().any(|(path, want)| {
+        at(attrs, path)
+            .and_then(text_of)
+            .is_some_and(|v| v.eq_ignore_ascii_case(want))
+    })
+}
+
 pub fn compute_use(model: &ComputeModel, attrs: &Value) -> Option<ComputeUse> {
     let instance_type = at(attrs, model.type_path)?.as_str()?.to_owned();
     let count = if model.count_paths.is_empty() {
@@ -83,11 +92,13 @@ pub fn compute_use(model: &ComputeModel, attrs: &Value) -> Option<ComputeUse> {
             .iter()
             .find_map(|p| at(attrs, p).and_then(Value::as_number))?
     };
-    let spot = model.spot_when.iter().any(|(path, want)| {
-        at(attrs, path)
-            .and_then(text_of)
-            .is_some_and(|v| v.eq_ignore_ascii_case(want))
-    });
+    // A stopped machine runs nothing: no cost, no quota.
+    let count = if any_set(attrs, model.stopped_when) {
+        0.0
+    } else {
+        count
+    };
+    let spot = any_set(attrs, model.spot_when);
     let max_count = model
         .max_paths
         .iter()
@@ -208,24 +219,28 @@ mod tests {
         count_paths: &["scaling_config.0.desired_size"],
         max_paths: &["scaling_config.0.max_size"],
         spot_when: &[("capacity_type", "spot")],
+        stopped_when: &[],
     };
     const TPU_VM: ComputeModel = ComputeModel {
         type_path: "accelerator_type",
         count_paths: &[],
         max_paths: &[],
         spot_when: &[("scheduling_config.0.spot", "true")],
+        stopped_when: &[],
     };
     const NODE_POOL: ComputeModel = ComputeModel {
         type_path: "node_config.0.machine_type",
         count_paths: &["node_count", "initial_node_count"],
         max_paths: &["autoscaling.0.max_node_count"],
         spot_when: &[("node_config.0.spot", "true")],
+        stopped_when: &[],
     };
     const INSTANCE: ComputeModel = ComputeModel {
         type_path: "instance_type",
         count_paths: &[],
         max_paths: &[],
         spot_when: &[],
+        stopped_when: &[],
     };
 
     fn aws(model: Option<&ComputeModel>) -> Pricing<'_> {

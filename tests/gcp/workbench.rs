@@ -119,3 +119,54 @@ fn a_workbench_notebook_is_made_resized_through_a_stop_and_destroyed() {
     assert_eq!(notebook_names(&fake), "[]");
     assert!(stack.state_addresses().is_empty());
 }
+
+/// `desired_state`: a notebook made stopped is stopped (and priced as costing no compute);
+/// set to ACTIVE it is started in place; stopped behind gantry's back (with Google's
+/// client), the next plan starts it again.
+#[test]
+fn desired_state_stops_and_starts_the_notebook_and_puts_it_back() {
+    let fake = Fake::start(0.1);
+    let stack = fake.stack();
+    let stopped = NOTEBOOK.replace(
+        "  labels   = { team = \"ml\" }\n",
+        "  labels   = { team = \"ml\" }\n  desired_state = \"STOPPED\"\n",
+    );
+    assert_ne!(stopped, NOTEBOOK);
+    stack.write(&stopped);
+    let plan = stack.gantry(&["plan"]);
+    assert_eq!(plan.code, 0, "{}", plan.both());
+    assert!(
+        plan.stdout.contains("# cost: $0.00/h"),
+        "a stopped notebook runs no VM:\n{}",
+        plan.stdout
+    );
+    stack.apply();
+    assert_eq!(notebook(&fake)["state"], "STOPPED");
+    stack.assert_no_changes();
+
+    stack.write(NOTEBOOK);
+    let plan = stack.gantry(&["plan"]);
+    assert!(
+        plan.stdout.contains("will be updated in-place")
+            && plan.stdout.contains("desired_state")
+            && plan.stdout.contains("g2-standard-8 on-demand"),
+        "{}",
+        plan.both()
+    );
+    stack.apply();
+    assert_eq!(notebook(&fake)["state"], "ACTIVE");
+    stack.assert_no_changes();
+
+    // Stopped outside gantry: the plan shows it and the apply starts it again.
+    fake.python(
+        "op = notebooks.projects().locations().instances().stop(name=f'projects/{PROJECT}/locations/us-central1-a/instances/research', body={}).execute()\nfor _ in range(200):\n    if notebooks.projects().locations().operations().get(name=op['name']).execute().get('done'):\n        break\n    time.sleep(0.05)",
+    );
+    assert_eq!(notebook(&fake)["state"], "STOPPED");
+    let drift = stack.gantry(&["plan", "--detailed-exitcode"]);
+    assert_eq!(drift.code, 2, "{}", drift.both());
+    stack.apply();
+    assert_eq!(notebook(&fake)["state"], "ACTIVE");
+    stack.assert_no_changes();
+    stack.destroy();
+    assert_eq!(notebook_names(&fake), "[]");
+}

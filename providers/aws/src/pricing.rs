@@ -10,6 +10,7 @@ const INSTANCE: ComputeModel = ComputeModel {
     count_paths: &[],
     max_paths: &[],
     spot_when: &[("instance_market_options.0.market_type", "spot")],
+    stopped_when: &[],
 };
 
 const EKS_NODE_GROUP: ComputeModel = ComputeModel {
@@ -17,6 +18,7 @@ const EKS_NODE_GROUP: ComputeModel = ComputeModel {
     count_paths: &["scaling_config.0.desired_size"],
     max_paths: &["scaling_config.0.max_size"],
     spot_when: &[("capacity_type", "spot")],
+    stopped_when: &[],
 };
 
 /// The compute model of an AWS resource type that runs instances.

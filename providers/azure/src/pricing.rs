@@ -9,6 +9,7 @@ const SCALE_SET: ComputeModel = ComputeModel {
     count_paths: &["instances"],
     max_paths: &[],
     spot_when: &[("priority", "spot")],
+    stopped_when: &[],
 };
 
 const NODE_POOL: ComputeModel = ComputeModel {
@@ -16,6 +17,7 @@ const NODE_POOL: ComputeModel = ComputeModel {
     count_paths: &["node_count", "min_count"],
     max_paths: &["max_count"],
     spot_when: &[("priority", "spot")],
+    stopped_when: &[],
 };
 
 /// An AKS cluster runs its system pool.
@@ -27,6 +29,7 @@ const CLUSTER: ComputeModel = ComputeModel {
     ],
     max_paths: &["default_node_pool.0.max_count"],
     spot_when: &[],
+    stopped_when: &[],
 };
 
 /// The compute model of an Azure resource type that runs VMs.

@@ -12,6 +12,7 @@ const INSTANCE: ComputeModel = ComputeModel {
         ("scheduling.0.provisioning_model", "spot"),
         ("scheduling.0.preemptible", "true"),
     ],
+    stopped_when: &[],
 };
 
 /// A TPU VM is priced by its slice (`v5litepod-16`: 16 chips), which planning derives
@@ -24,6 +25,7 @@ const TPU_VM: ComputeModel = ComputeModel {
         ("scheduling_config.0.spot", "true"),
         ("scheduling_config.0.preemptible", "true"),
     ],
+    stopped_when: &[],
 };
 
 /// A GKE node pool: its machine type times its nodes (per zone, as `node_count` is), up
@@ -44,14 +46,17 @@ const NODE_POOL: ComputeModel = ComputeModel {
         ("node_config.0.spot", "true"),
         ("node_config.0.preemptible", "true"),
     ],
+    stopped_when: &[],
 };
 
-/// A Workbench instance is priced as the VM under it (the management fee is not modelled).
+/// A Workbench instance is priced as the VM under it (the management fee is not modelled);
+/// a stopped one (`desired_state = "STOPPED"`) runs no VM.
 const WORKBENCH: ComputeModel = ComputeModel {
     type_path: "gce_setup.0.machine_type",
     count_paths: &[],
     max_paths: &[],
     spot_when: &[],
+    stopped_when: &[("desired_state", "STOPPED")],
 };
 
 /// The compute model of a Google Cloud resource type that runs VMs.

@@ -16,4 +16,7 @@ pub struct ComputeModel {
     pub max_paths: &'static [&'static str],
     /// `(path, value)` pairs meaning spot capacity, compared without case.
     pub spot_when: &'static [(&'static str, &'static str)],
+    /// `(path, value)` pairs meaning the compute is stopped (a Workbench instance whose
+    /// `desired_state` is `STOPPED`): it runs nothing, so it costs and needs no compute.
+    pub stopped_when: &'static [(&'static str, &'static str)],
 }

@@ -6,6 +6,8 @@
 //! labels carry this create's three marks. Labels and metadata change in place; a new
 //! machine type or accelerator stops the instance, patches it and starts it again (the
 //! API refuses them on a running VM), as Terraform does; what else changes replaces it.
+//! `desired_state` (`ACTIVE` or `STOPPED`, Terraform's) starts or stops the VM: a stopped
+//! notebook keeps its disk and costs no compute, and the plan prices it so.
 
 use super::{accepted, after_accept, Cx, ResourceType};
 use crate::errors::{call_error, ok_if_not_found};
@@ -168,6 +170,10 @@ impl ResourceType for WorkbenchInstance {
             )
             .attr("proxy_uri", Attribute::computed(Type::String))
             .attr("state", Attribute::computed(Type::String))
+            .attr(
+                "desired_state",
+                Attribute::optional(Type::String).with_default(Value::string(ACTIVE)),
+            )
             .attr("health_state", Attribute::computed(Type::String))
             .attr("creator", Attribute::computed(Type::String))
             .attr("create_time", Attribute::computed(Type::String))
@@ -185,6 +191,14 @@ impl ResourceType for WorkbenchInstance {
         let mut problems = Vec::new();
         if let Some(name) = a.str("name") {
             problems.extend(super::check_name(name));
+        }
+        if let Some(state) = a
+            .str("desired_state")
+            .filter(|s| ![ACTIVE, STOPPED].contains(s))
+        {
+            problems.push(format!(
+                "`desired_state` must be {ACTIVE} or {STOPPED}, not {state:?}"
+            ));
         }
         if let Some(location) = a.str("location") {
             if crate::sim_model::region_of_zone(location).is_none() {
@@ -275,6 +289,10 @@ impl ResourceType for WorkbenchInstance {
                 |n| get_operation(cx, n),
             )
             .await?;
+            let full = id_of(&project, &location, &name);
+            if a.str("desired_state") == Some(STOPPED) {
+                self.power(cx, &full, Power::Stop).await?;
+            }
             self.read_named(cx, &project, &location, &name, planned)
                 .await?
                 .ok_or_else(|| {
@@ -366,8 +384,20 @@ impl ResourceType for WorkbenchInstance {
                 |n| get_operation(cx, n),
             )
             .await?;
-            if needs_stop && running {
+            if needs_stop && running && p.str("desired_state") != Some(STOPPED) {
                 self.power(cx, &full, Power::Start).await?;
+            }
+        }
+        // Started or stopped as `desired_state` says, from whatever the VM is now.
+        if let Some(now) = self
+            .read_named(cx, &project, &location, &name, planned)
+            .await?
+        {
+            let state = Attrs(&now).str("state").map(str::to_owned);
+            match (p.str("desired_state"), state.as_deref()) {
+                (Some(STOPPED), Some(ACTIVE)) => self.power(cx, &full, Power::Stop).await?,
+                (Some(ACTIVE) | None, Some(STOPPED)) => self.power(cx, &full, Power::Start).await?,
+                _ => {}
             }
         }
         self.read_named(cx, &project, &location, &name, planned)
@@ -439,6 +469,10 @@ enum Power {
     Stop,
     Start,
 }
+
+/// `desired_state`'s values, which are also the API's running and stopped states.
+const ACTIVE: &str = "ACTIVE";
+const STOPPED: &str = "STOPPED";
 
 /// One `operations.get` of the Notebooks API.
 async fn get_operation(cx: &Cx<'_>, name: String) -> Result<Json> {
@@ -589,6 +623,16 @@ impl WorkbenchInstance {
         if !instance.instance_owners.is_empty() || b.get("instance_owners").is_some() {
             s.set_strs("instance_owners", &instance.instance_owners);
         }
+        // `desired_state` is the configuration's; a VM started or stopped behind gantry's
+        // back reads as the state it is in, so the next plan puts it back.
+        let actual = instance.state.name();
+        let desired = match (b.str("desired_state"), actual) {
+            (Some(STOPPED), Some(ACTIVE)) => ACTIVE,
+            (Some(ACTIVE) | None, Some(STOPPED)) => STOPPED,
+            (Some(d), _) if d == STOPPED => STOPPED,
+            _ => ACTIVE,
+        };
+        s.set("desired_state", desired);
         if let Some(setup) = instance.gce_setup() {
             s.set(
                 "gce_setup",
