@@ -2734,8 +2734,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["MOTO_PORT"] = str(port)  # moto builds some self-referencing URLs from it
 
     stop = threading.Event()
+    # The handler only records the signal: calling stop.set() from it could deadlock, as the
+    # handler runs on the main thread, which may hold the event's lock inside stop.wait().
+    signalled: list[int] = []
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, lambda signum, _frame: signalled.append(signum))
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
     if not args.ignore_stdin:
         threading.Thread(target=watch_stdin, args=(stop,), daemon=True).start()
@@ -2745,7 +2748,7 @@ def main(argv: list[str] | None = None) -> int:
     LOG.info("ready on http://%s:%s after %.0f ms", host, port, (time.monotonic() - started) * 1000)
 
     # A short timed wait keeps the main thread responsive to signals.
-    while not stop.wait(0.1):
+    while not signalled and not stop.wait(0.1):
         pass
     server.shutdown()
     server.server_close()

@@ -321,6 +321,79 @@ def catalogue(method_id, project, location, query):
     return None
 
 
+# --- Cloud Quotas: the limits only it reports (Cloud TPU's per zone, GKE's v5p and v6e) ----
+
+# (service, quota id) -> (metric, dimension, default limit, display name). Usage is not
+# Cloud Quotas' to report: a client counts what runs.
+CLOUD_QUOTAS = {
+    ("tpu.googleapis.com", "TPUV4sPodPerProjectPerZoneForTPUAPI"):
+        ("tpu.googleapis.com/v4_pod", "zone", 32, "TPU v4 pod chips per project per zone"),
+    ("tpu.googleapis.com", "TPUV4sPreemptiblePodPerProjectPerZoneForTPUAPI"):
+        ("tpu.googleapis.com/v4_pod_preemptible", "zone", 32, "Preemptible TPU v4 pod chips per project per zone"),
+    ("tpu.googleapis.com", "TPUV5sLitepodPerProjectPerZoneForTPUAPI"):
+        ("tpu.googleapis.com/v5s_litepod", "zone", 64, "TPU v5 Lite PodSlice chips per project per zone"),
+    ("tpu.googleapis.com", "TPUV5sPreemptibleLitepodPerProjectPerZoneForTPUAPI"):
+        ("tpu.googleapis.com/v5s_litepod_preemptible", "zone", 64,
+         "Preemptible TPU v5 Lite PodSlice chips per project per zone"),
+    ("tpu.googleapis.com", "TPUV5PPerProjectPerZoneForTPUAPI"):
+        ("tpu.googleapis.com/v5p", "zone", 64, "TPU v5p chips per project per zone"),
+    ("tpu.googleapis.com", "TPUV5PPreemptiblePerProjectPerZoneForTPUAPI"):
+        ("tpu.googleapis.com/v5p_preemptible", "zone", 64, "Preemptible TPU v5p chips per project per zone"),
+    ("tpu.googleapis.com", "TPUV6EPerProjectPerZoneForTPUAPI"):
+        ("tpu.googleapis.com/v6e", "zone", 64, "TPU v6e chips per project per zone"),
+    ("tpu.googleapis.com", "TPUV6EPreemptiblePerProjectPerZoneForTPUAPI"):
+        ("tpu.googleapis.com/v6e_preemptible", "zone", 64, "Preemptible TPU v6e chips per project per zone"),
+    ("compute.googleapis.com", "TPU-V6E-per-project-region"):
+        ("compute.googleapis.com/tpu_v6e", "region", 64, "TPU v6e chips per project per region"),
+    ("compute.googleapis.com", "PREEMPTIBLE-TPU-V6E-per-project-region"):
+        ("compute.googleapis.com/preemptible_tpu_v6e", "region", 64,
+         "Preemptible TPU v6e chips per project per region"),
+    ("compute.googleapis.com", "TPU-V5P-per-project-region"):
+        ("compute.googleapis.com/tpu_v5p", "region", 64, "TPU v5p chips per project per region"),
+    ("compute.googleapis.com", "PREEMPTIBLE-TPU-V5P-per-project-region"):
+        ("compute.googleapis.com/preemptible_tpu_v5p", "region", 64,
+         "Preemptible TPU v5p chips per project per region"),
+}
+
+
+def cloud_quota(method_id, path, project, overrides):
+    """`quotaInfos.get` and `.list` of Cloud Quotas (the response, or (http code, reason,
+    message)), None for other methods. `overrides`: {(service, quota id): {location:
+    limit}}, set through the admin call; each is a DimensionsInfo of its own, before the
+    default one that applies everywhere else (the API orders them most specific first)."""
+    if not method_id.startswith("cloudquotas.projects.locations.services.quotaInfos."):
+        return None
+    parts = path.split("/")  # projects/p/locations/global/services/s/quotaInfos[/id]
+    if parts[3] != "global":
+        return (400, "badRequest", "The location of a QuotaInfo must be `global`.")
+    service = parts[5]
+    if method_id.endswith(".list"):
+        return {"quotaInfos": [quota_info(project, service, q, overrides)
+                               for (s, q) in sorted(CLOUD_QUOTAS) if s == service]}
+    if (service, parts[7]) not in CLOUD_QUOTAS:
+        return (404, "notFound", f"QuotaInfo {path} not found.")
+    return quota_info(project, service, parts[7], overrides)
+
+
+def quota_info(project, service, quota_id, overrides):
+    metric, dimension, default, display = CLOUD_QUOTAS[(service, quota_id)]
+    locations = (sorted(ZONE_NAMES() | set(TPU_ZONES)) if dimension == "zone" else sorted(ZONES))
+    specific = overrides.get((service, quota_id), {})
+    infos = [{"dimensions": {dimension: where}, "details": {"value": str(int(limit))},
+              "applicableLocations": [where]} for where, limit in sorted(specific.items())]
+    infos.append({"dimensions": {}, "details": {"value": str(default)},
+                  "applicableLocations": [w for w in locations if w not in specific]})
+    return {
+        "name": f"projects/{project}/locations/global/services/{service}/quotaInfos/{quota_id}",
+        "quotaId": quota_id, "metric": metric, "service": service, "isPrecise": True,
+        "containerType": "PROJECT", "dimensions": [dimension], "metricDisplayName": display,
+        "quotaDisplayName": display, "metricUnit": "1",
+        "quotaIncreaseEligibility": {"isEligible": True}, "isFixed": False, "isConcurrent": False,
+        "serviceRequestQuotaUri": f"https://console.cloud.google.com/iam-admin/quotas?project={project}",
+        "dimensionsInfos": infos,
+    }
+
+
 def ZONE_NAMES():
     return {f"{r}-{z}" for r, letters in ZONES.items() for z in letters}
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import googleapiclient
 
+import proto_contract
+
 DOCUMENTS = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents"
 
 
@@ -48,6 +50,7 @@ PROTO_PACKAGES = {
     "file.v1": ("google.cloud.filestore_v1.types", "google.cloud.filestore.v1"),
     "notebooks.v2": ("google.cloud.notebooks_v2.types", "google.cloud.notebooks.v2"),
     "container.v1": ("google.cloud.container_v1.types", "google.container.v1"),
+    "cloudquotas.v1": ("google.cloud.cloudquotas_v1.types", "google.api.cloudquotas.v1"),
 }
 
 
@@ -152,8 +155,14 @@ def _walk(resources, prefix=""):
 
 
 def load(name_version):
-    """Loads `compute.v1` (etc.) from the documents google-api-python-client ships."""
-    doc = json.loads((DOCUMENTS / f"{name_version}.json").read_text())
+    """Loads `compute.v1` (etc.) from the documents google-api-python-client ships, or,
+    for an API it ships none for (Cloud Quotas), the same contract as Google's client
+    library generated from the API's protos carries it (proto_contract.py)."""
+    shipped = DOCUMENTS / f"{name_version}.json"
+    if not shipped.exists() and proto_contract.available(name_version):
+        doc = proto_contract.document(name_version)
+    else:
+        doc = json.loads(shipped.read_text())
     api = Api(doc["name"], doc["version"], doc.get("servicePath", ""), doc["schemas"])
     for resource, verb, m in _walk(doc.get("resources")):
         template = m.get("flatPath") or m["path"]

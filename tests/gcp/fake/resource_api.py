@@ -48,7 +48,8 @@ class ResourceCall:
             self.body = discovery.enum_names(self.api, m.request, self.body)
         if ".operations." in m.id:
             return self.operation()
-        catalogue = behaviour.catalogue(m.id, self.project, self.location, self.query)
+        catalogue = (behaviour.catalogue(m.id, self.project, self.location, self.query)
+                     or behaviour.cloud_quota(m.id, self.path, self.project, self.cloud.cloud_quota_limits))
         if catalogue is not None:
             if isinstance(catalogue, tuple):
                 raise HttpError(*catalogue)

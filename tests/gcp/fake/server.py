@@ -1,7 +1,9 @@
 """A local fake of Google Cloud's REST APIs that follows Google's published contract.
 
 NOT Google Cloud: no emulator exists for Compute Engine (and GKE, TPU, Filestore, ...), so
-this serves what the discovery documents describe (see discovery.py): every method's route,
+this serves what the discovery documents describe (see discovery.py; for Cloud Quotas, which
+has none, the same contract read from its generated client library: proto_contract.py):
+every method's route,
 request bodies validated against the schemas, responses shaped by them, long-running
 operations that stay RUNNING for a configurable time and finish with their own error, and
 injectable stockouts, quota errors and throttling. Four API styles, each generic over its
@@ -14,12 +16,14 @@ buckets (storage_api.py: synchronous, merge patches). The little it knows beyond
 computes, how a stockout reads, which zones offer which TPU slices) is in behaviour.py,
 by method id.
 
-    python tests/gcp/fake/server.py --project gantry-test [--apis compute.v1,tpu.v2,iam.v1,cloudresourcemanager.v3,file.v1,notebooks.v2,container.v1,storage.v1,cloudkms.v1] [--port 0]
+    python tests/gcp/fake/server.py --project gantry-test [--apis compute.v1,tpu.v2,iam.v1,cloudresourcemanager.v3,file.v1,notebooks.v2,container.v1,storage.v1,cloudkms.v1,cloudquotas.v1] [--port 0]
 
 prints `READY <port>` once listening. Admin calls (no auth):
     POST /_fake/config  {"operation_seconds": 2.0}
     POST /_fake/quotas  {"region": "us-central1", "metric": "NVIDIA_H100_GPUS", "limit": 8}
                         (region "global": the project's, GPUS_ALL_REGIONS)
+                        {"service": "tpu.googleapis.com", "quota_id": "TPUV6EPerProjectPerZoneForTPUAPI",
+                         "location": "us-east1-d", "limit": 8}   (Cloud Quotas' QuotaInfos)
     POST /_fake/zones   {"down": ["us-central1-c"]}
     POST /_fake/faults  {"method": "compute.instances.insert", "zone": "us-central1-a",
                          "kind": "stockout" | "quota" | "throttle" | "permission"
@@ -72,6 +76,7 @@ class Cloud:
         self.operations = {}  # key -> {"body": {...}, "done_at": t, "apply": fn}
         self.faults = []
         self.quota_limits = {}  # region -> {metric: limit}
+        self.cloud_quota_limits = {}  # (service, quota id) -> {zone or region: limit}
         self.zones_down = set()
         self.operation_seconds = 0.0
         self.timing_scale = None  # --timings: Google's typical times x this, per method
@@ -358,6 +363,10 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/_fake/faults" and http_method == "POST":
                 cloud.faults.append(dict(body))
                 return {"faults": cloud.faults}
+            if path == "/_fake/quotas" and http_method == "POST" and "quota_id" in body:
+                key = (body["service"], body["quota_id"])
+                cloud.cloud_quota_limits.setdefault(key, {})[body["location"]] = float(body["limit"])
+                return {"quotas": {f"{s}/{q}": v for (s, q), v in cloud.cloud_quota_limits.items()}}
             if path == "/_fake/quotas" and http_method == "POST":
                 cloud.quota_limits.setdefault(body["region"], {})[body["metric"]] = float(body["limit"])
                 return {"quotas": cloud.quota_limits}
@@ -698,7 +707,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", action="append", required=True)
     parser.add_argument("--apis", default="compute.v1,tpu.v2,iam.v1,cloudresourcemanager.v3,"
-                        "file.v1,notebooks.v2,container.v1,storage.v1,cloudkms.v1")
+                        "file.v1,notebooks.v2,container.v1,storage.v1,cloudkms.v1,cloudquotas.v1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--operation-seconds", type=float, default=0.0)
     parser.add_argument("--timings", default=None,

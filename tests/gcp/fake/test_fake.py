@@ -585,5 +585,58 @@ class KmsContract(unittest.TestCase):
         self.assertEqual(missing.exception.resp.status, 404)
 
 
+class CloudQuotasContract(unittest.TestCase):
+    """Cloud Quotas has no discovery document: the fake serves the contract of its
+    protos and http rules (proto_contract.py), and Google's client library generated from
+    the same protos (google-cloud-quotas, over REST) must parse what it answers."""
+
+    def setUp(self):
+        self.server = FakeServer()
+        from google.cloud import cloudquotas_v1
+        self.quotas = cloudquotas_v1.CloudQuotasClient(
+            transport="rest", credentials=Credentials(token="fake-token"),
+            client_options={"api_endpoint": f"{self.server.base}/cloudquotas"})
+
+    def tearDown(self):
+        self.server.stop()
+
+    def test_a_zone_of_its_own_comes_before_the_default_and_both_read_back(self):
+        service = "tpu.googleapis.com"
+        quota = "TPUV6EPerProjectPerZoneForTPUAPI"
+        self.server.admin("POST", "/_fake/quotas",
+                          {"service": service, "quota_id": quota, "location": "us-east1-d", "limit": 8})
+        name = f"projects/{PROJECT}/locations/global/services/{service}/quotaInfos/{quota}"
+        info = self.quotas.get_quota_info(name=name)
+        self.assertEqual(info.quota_id, quota)
+        self.assertEqual(list(info.dimensions), ["zone"])
+        first, last = info.dimensions_infos[0], info.dimensions_infos[-1]
+        self.assertEqual(dict(first.dimensions), {"zone": "us-east1-d"})
+        self.assertEqual(first.details.value, 8)
+        self.assertEqual(dict(last.dimensions), {})
+        self.assertGreater(last.details.value, 8)
+        self.assertNotIn("us-east1-d", last.applicable_locations)
+        self.assertIn(quota, [q.quota_id for q in self.quotas.list_quota_infos(
+            parent=f"projects/{PROJECT}/locations/global/services/{service}")])
+
+    def test_the_answer_follows_the_schema_and_an_unknown_quota_is_not_found(self):
+        import sys
+        sys.path.insert(0, str(SERVER.parent))
+        import discovery
+        from google.api_core import exceptions
+        api = discovery.load("cloudquotas.v1")
+        path = (f"/cloudquotas/v1/projects/{PROJECT}/locations/global/services/"
+                "compute.googleapis.com/quotaInfos/TPU-V5P-per-project-region")
+        req = urllib.request.Request(self.server.base + path,
+                                     headers={"Authorization": "Bearer fake-token"})
+        with urllib.request.urlopen(req) as resp:
+            raw = json.loads(resp.read())
+        discovery.validate(api, "QuotaInfo", raw, "quotaInfo")
+        with self.assertRaises(discovery.ContractError):
+            discovery.validate(api, "QuotaInfo", {**raw, "usage": 3}, "quotaInfo")
+        with self.assertRaises(exceptions.NotFound):
+            self.quotas.get_quota_info(name=f"projects/{PROJECT}/locations/global/services/"
+                                            "tpu.googleapis.com/quotaInfos/NoSuchQuota")
+
+
 if __name__ == "__main__":
     unittest.main()
