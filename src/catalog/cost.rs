@@ -84,13 +84,25 @@ fn any_set(attrs: &Value, pairs: &[(&str, &str)]) -> bool {
 
 pub fn compute_use(model: &ComputeModel, attrs: &Value) -> Option<ComputeUse> {
     let instance_type = at(attrs, model.type_path)?.as_str()?.to_owned();
+    // Counts kept per zone are multiplied by the zones, unless the path is a total.
+    let zones = model.per_zone.map_or(1.0, |z| {
+        at(attrs, z.zones_path)
+            .and_then(Value::as_seq)
+            .map_or(0, <[Value]>::len)
+            .max(1) as f64
+    });
+    let scaled = |path: &str, n: f64| match model.per_zone {
+        Some(z) if !z.totals.contains(&path) => n * zones,
+        _ => n,
+    };
     let count = if model.count_paths.is_empty() {
         1.0
     } else {
-        model
-            .count_paths
-            .iter()
-            .find_map(|p| at(attrs, p).and_then(Value::as_number))?
+        model.count_paths.iter().find_map(|p| {
+            at(attrs, p)
+                .and_then(Value::as_number)
+                .map(|n| scaled(p, n))
+        })?
     };
     // A stopped machine runs nothing: no cost, no quota.
     let count = if any_set(attrs, model.stopped_when) {
@@ -102,7 +114,11 @@ pub fn compute_use(model: &ComputeModel, attrs: &Value) -> Option<ComputeUse> {
     let max_count = model
         .max_paths
         .iter()
-        .find_map(|p| at(attrs, p).and_then(Value::as_number))
+        .find_map(|p| {
+            at(attrs, p)
+                .and_then(Value::as_number)
+                .map(|n| scaled(p, n))
+        })
         .filter(|max| *max > count);
     Some(ComputeUse {
         instance_type,
@@ -220,6 +236,7 @@ mod tests {
         max_paths: &["scaling_config.0.max_size"],
         spot_when: &[("capacity_type", "spot")],
         stopped_when: &[],
+        per_zone: None,
     };
     const TPU_VM: ComputeModel = ComputeModel {
         type_path: "accelerator_type",
@@ -227,6 +244,7 @@ mod tests {
         max_paths: &[],
         spot_when: &[("scheduling_config.0.spot", "true")],
         stopped_when: &[],
+        per_zone: None,
     };
     const NODE_POOL: ComputeModel = ComputeModel {
         type_path: "node_config.0.machine_type",
@@ -234,6 +252,7 @@ mod tests {
         max_paths: &["autoscaling.0.max_node_count"],
         spot_when: &[("node_config.0.spot", "true")],
         stopped_when: &[],
+        per_zone: None,
     };
     const INSTANCE: ComputeModel = ComputeModel {
         type_path: "instance_type",
@@ -241,6 +260,7 @@ mod tests {
         max_paths: &[],
         spot_when: &[],
         stopped_when: &[],
+        per_zone: None,
     };
 
     fn aws(model: Option<&ComputeModel>) -> Pricing<'_> {
@@ -287,6 +307,49 @@ mod tests {
             ("scaling_config", Value::unknown()),
         ]);
         assert_eq!(compute_use(&NODE_GROUP, &unknown_count), None);
+    }
+
+    #[test]
+    fn per_zone_counts_are_multiplied_by_the_zones_but_totals_are_not() {
+        const PER_ZONE_POOL: ComputeModel = ComputeModel {
+            count_paths: &["node_count"],
+            max_paths: &[
+                "autoscaling.0.max_node_count",
+                "autoscaling.0.total_max_node_count",
+            ],
+            per_zone: Some(gantry_provider::PerZone {
+                zones_path: "node_locations",
+                totals: &["autoscaling.0.total_max_node_count"],
+            }),
+            ..NODE_POOL
+        };
+        let zones = |n: usize| {
+            Value::List(
+                (0..n)
+                    .map(|i| Value::string(format!("us-central1-{i}")))
+                    .collect(),
+            )
+        };
+        let pool = |locations: Value, autoscaling: Value| {
+            obj(&[
+                (
+                    "node_config",
+                    Value::List(vec![obj(&[("machine_type", "g2-standard-4".into())])]),
+                ),
+                ("node_count", Value::Number(2.0)),
+                ("node_locations", locations),
+                ("autoscaling", Value::List(vec![autoscaling])),
+            ])
+        };
+        let per_zone_max = obj(&[("max_node_count", Value::Number(4.0))]);
+        let total_max = obj(&[("total_max_node_count", Value::Number(10.0))]);
+        let u = compute_use(&PER_ZONE_POOL, &pool(zones(3), per_zone_max.clone())).expect("use");
+        assert_eq!((u.count, u.max_count), (6.0, Some(12.0)));
+        let u = compute_use(&PER_ZONE_POOL, &pool(zones(3), total_max)).expect("use");
+        assert_eq!((u.count, u.max_count), (6.0, Some(10.0)));
+        // Zones not known yet (a regional cluster's pool before it is made): one.
+        let u = compute_use(&PER_ZONE_POOL, &pool(Value::unknown(), per_zone_max)).expect("use");
+        assert_eq!((u.count, u.max_count), (2.0, Some(4.0)));
     }
 
     fn builtin() -> Catalog {

@@ -265,7 +265,7 @@ pub async fn check_quotas(
         if units - released <= 0.0 {
             continue;
         }
-        let region = provider.location_of(&change.type_name, after_value);
+        let region = provider.quota_location_of(&change.type_name, after_value);
         let need = needs
             .entry((change.provider.clone(), region.clone(), quota.code.clone()))
             .or_insert_with(|| Need {

@@ -128,6 +128,12 @@ impl Provider for Twin {
             .or_else(|| self.sim.region())
     }
 
+    fn quota_location_of(&self, type_name: &str, attributes: &Value) -> Option<String> {
+        self.real
+            .quota_location_of(type_name, attributes)
+            .or_else(|| self.sim.region())
+    }
+
     fn sim_model(&self) -> Option<Arc<dyn gantry_provider::SimModel>> {
         self.real.sim_model()
     }

@@ -571,3 +571,137 @@ fn a_node_pool_whose_zone_lacks_its_gpus_fails_the_plan_before_anything_is_made(
         assert_eq!(clusters(&fake), "[]", "{what}: a cluster was made");
     }
 }
+
+fn v6e_pool(name: &str, nodes: u32) -> String {
+    format!(
+        r#"
+resource "google_container_node_pool" "{name}" {{
+  name           = "{name}"
+  cluster        = google_container_cluster.v6e.id
+  node_locations = ["us-east1-d"]
+  node_count     = {nodes}
+
+  node_config {{
+    machine_type = "ct6e-standard-4t"
+  }}
+
+  placement_policy {{
+    type         = "COMPACT"
+    tpu_topology = "4x{topology}"
+  }}
+}}
+"#,
+        topology = nodes
+    )
+}
+
+const V6E_CLUSTER: &str = r#"
+resource "google_container_cluster" "v6e" {
+  name                     = "v6e"
+  location                 = "us-east1"
+  remove_default_node_pool = true
+  initial_node_count       = 1
+  deletion_protection      = false
+}
+"#;
+
+/// GKE's v6e TPU nodes draw on a Compute Engine quota that only the Cloud Quotas API
+/// reports (`TPU-V6E-per-project-region`, limits without usage): the plan reads the
+/// region's limit there, counts the chips of the v6e pools already running in the region
+/// (clusters.list), and fails a pool that does not fit before anything is made.
+#[test]
+fn a_v6e_pool_over_the_regions_cloud_quotas_limit_fails_the_plan_counting_the_pools_that_run() {
+    let fake = Fake::start(0.0);
+    fake.admin(
+        "POST",
+        "/_fake/quotas",
+        Some(serde_json::json!({"service": "compute.googleapis.com",
+                                "quota_id": "TPU-V6E-per-project-region",
+                                "location": "us-east1", "limit": 24})),
+    );
+    let stack = fake.stack();
+    stack.write(&format!("{V6E_CLUSTER}{}", v6e_pool("first", 4)));
+    stack.apply();
+
+    stack.write(&format!(
+        "{V6E_CLUSTER}{}{}",
+        v6e_pool("first", 4),
+        v6e_pool("second", 4)
+    ));
+    let run = stack.gantry(&["apply", "--auto-approve"]);
+    assert_ne!(run.code, 0, "{}", run.both());
+    let text = run.both();
+    assert!(text.contains("TPU-V6E-per-project-region"), "{text}");
+    assert!(text.contains("us-east1"), "{text}");
+    assert!(
+        text.contains(
+            "limit 24 TPU chips, in use 16 TPU chips, free 8 TPU chips, needed 16 TPU chips"
+        ),
+        "the running pool's 4 nodes x 4 chips are counted: {text}"
+    );
+    assert!(
+        text.contains("--quota-id=TPU-V6E-per-project-region --preferred-value=32 --dimensions=region=us-east1"),
+        "{text}"
+    );
+    let names = fake.python(
+        "print(sorted(p['name'] for p in container.projects().locations().clusters().nodePools().list(parent=f'projects/{PROJECT}/locations/us-east1/clusters/v6e').execute().get('nodePools', [])))",
+    );
+    assert_eq!(names, "['first']", "nothing more is made");
+    stack.destroy();
+}
+
+/// A pool's current size lives in its Compute Engine instance groups, not in the NodePool:
+/// a pool resized outside gantry (`instanceGroupManagers.resize`, as `gcloud container
+/// clusters resize` does) reads back at its new size, the plan sets it back, and after
+/// that the groups hold the written count again.
+#[test]
+fn a_pool_resized_outside_gantry_shows_as_a_change_and_is_set_back() {
+    let fake = Fake::start(0.0);
+    let stack = fake.stack();
+    stack.write(
+        r#"
+resource "google_container_cluster" "c" {
+  name                     = "sized"
+  location                 = "us-central1-a"
+  remove_default_node_pool = true
+  initial_node_count       = 1
+  deletion_protection      = false
+}
+
+resource "google_container_node_pool" "workers" {
+  name       = "workers"
+  cluster    = google_container_cluster.c.id
+  node_count = 2
+
+  node_config {
+    machine_type = "n2-standard-8"
+  }
+}
+"#,
+    );
+    stack.apply();
+    assert_eq!(
+        stack.state_attr("google_container_node_pool.workers", "node_count"),
+        2
+    );
+    stack.assert_no_changes();
+    let sizes = "g = container.projects().locations().clusters().nodePools().get(name=f'projects/{PROJECT}/locations/us-central1-a/clusters/sized/nodePools/workers').execute()['instanceGroupUrls'][0]\nzone, name = g.split('/zones/')[1].split('/instanceGroupManagers/')\n";
+    fake.python(&format!(
+        "{sizes}op = compute.instanceGroupManagers().resize(project=PROJECT, zone=zone, instanceGroupManager=name, size=5).execute()\nwhile op['status'] != 'DONE':\n    op = compute.zoneOperations().wait(project=PROJECT, zone=zone, operation=op['name']).execute()\n"
+    ));
+    let (code, plan) = stack.plan_code();
+    assert_eq!(code, 2, "the resize is seen:\n{}", plan.both());
+    assert!(plan.stdout.contains("node_count"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("5 -> 2") && plan.stdout.contains("updated in-place"),
+        "{}",
+        plan.stdout
+    );
+    stack.apply();
+    let size = fake.python(&format!(
+        "{sizes}print(compute.instanceGroupManagers().get(project=PROJECT, zone=zone, instanceGroupManager=name).execute()['targetSize'])"
+    ));
+    assert_eq!(size, "2", "the pool is set back to the written count");
+    stack.assert_no_changes();
+    stack.destroy();
+}

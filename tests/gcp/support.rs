@@ -73,7 +73,7 @@ impl Fake {
     /// The `provider "google"` block pointing at this fake.
     pub fn provider_block(&self) -> String {
         format!(
-            "provider \"google\" {{\n  project = \"{PROJECT}\"\n  region = \"{REGION}\"\n  zone = \"{REGION}-a\"\n  access_token = \"fake-token\"\n  compute_custom_endpoint = \"{base}/compute\"\n  tpu_v2_custom_endpoint = \"{base}/tpu\"\n  iam_custom_endpoint = \"{base}/iam\"\n  resource_manager_v3_custom_endpoint = \"{base}/cloudresourcemanager\"\n  filestore_custom_endpoint = \"{base}/file\"\n  workbench_custom_endpoint = \"{base}/notebooks\"\n  container_custom_endpoint = \"{base}/container\"\n}}\n",
+            "provider \"google\" {{\n  project = \"{PROJECT}\"\n  region = \"{REGION}\"\n  zone = \"{REGION}-a\"\n  access_token = \"fake-token\"\n  compute_custom_endpoint = \"{base}/compute\"\n  tpu_v2_custom_endpoint = \"{base}/tpu\"\n  iam_custom_endpoint = \"{base}/iam\"\n  resource_manager_v3_custom_endpoint = \"{base}/cloudresourcemanager\"\n  filestore_custom_endpoint = \"{base}/file\"\n  workbench_custom_endpoint = \"{base}/notebooks\"\n  container_custom_endpoint = \"{base}/container\"\n  cloud_quotas_custom_endpoint = \"{base}/cloudquotas\"\n}}\n",
             base = self.base()
         )
     }
@@ -271,6 +271,10 @@ pub async fn provider(fake: &Fake) -> gantry_gcp::GcpProvider {
         (
             "storage_custom_endpoint",
             Value::string(format!("{}/storage/storage/v1/", fake.base())),
+        ),
+        (
+            "cloud_quotas_custom_endpoint",
+            Value::string(format!("{}/cloudquotas", fake.base())),
         ),
     ]);
     provider.configure(&config).await.expect("configure");

@@ -315,3 +315,76 @@ fn running_creates(fake: &Fake) -> usize {
             .count()
     })
 }
+
+const ZONE_QUOTA: &str = "TPUV5sLitepodPerProjectPerZoneForTPUAPI";
+
+fn slice(name: &str, size: u32, spot: bool) -> String {
+    format!(
+        r#"
+resource "google_tpu_v2_vm" "{name}" {{
+  name             = "{name}"
+  zone             = "us-west4-a"
+  runtime_version  = "v2-alpha-tpuv5-lite"
+  accelerator_type = "v5litepod-{size}"
+  scheduling_config {{
+    spot = {spot}
+  }}
+}}
+"#
+    )
+}
+
+/// Cloud TPU's quotas are per zone and only the Cloud Quotas API reports them, as limits:
+/// the plan reads the zone's limit there (`quotaInfos.get`, the zone's own value before
+/// the default), counts what the zone's TPU nodes already hold, and fails a slice that
+/// does not fit before anything is made, naming the quota, the zone and the gcloud
+/// command that asks for more. Spot slices count against their own quota.
+#[test]
+fn a_slice_over_its_zones_chip_quota_fails_the_plan_counting_the_slices_that_run() {
+    let fake = Fake::start(0.0);
+    fake.admin(
+        "POST",
+        "/_fake/quotas",
+        Some(
+            serde_json::json!({"service": "tpu.googleapis.com", "quota_id": ZONE_QUOTA,
+                                "location": "us-west4-a", "limit": 24}),
+        ),
+    );
+    let stack = fake.stack();
+    stack.write(&slice("first", 16, false));
+    stack.apply();
+
+    stack.write(&(slice("first", 16, false) + &slice("second", 16, false)));
+    let run = stack.gantry(&["plan"]);
+    assert_ne!(run.code, 0, "{}", run.both());
+    let text = run.both();
+    assert!(text.contains(ZONE_QUOTA), "{text}");
+    assert!(text.contains("us-west4-a"), "the zone is named: {text}");
+    assert!(
+        text.contains(
+            "limit 24 TPU chips, in use 16 TPU chips, free 8 TPU chips, needed 16 TPU chips"
+        ),
+        "the first slice's chips are counted as in use: {text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "gcloud beta quotas preferences create --service=tpu.googleapis.com \
+             --quota-id={ZONE_QUOTA} --preferred-value=32 --dimensions=zone=us-west4-a"
+        )),
+        "{text}"
+    );
+    let run = stack.gantry(&["apply", "--auto-approve"]);
+    assert_ne!(run.code, 0, "{}", run.both());
+    assert_eq!(
+        node_names(&fake, "us-west4-a"),
+        "['first']",
+        "nothing more is made"
+    );
+
+    // A spot slice draws on the preemptible quota, which the on-demand slice leaves free.
+    stack.write(&(slice("first", 16, false) + &slice("second", 16, true)));
+    stack.apply();
+    assert_eq!(node_names(&fake, "us-west4-a"), "['first', 'second']");
+    stack.destroy();
+    assert_eq!(node_names(&fake, "us-west4-a"), "[]");
+}

@@ -407,3 +407,51 @@ fn a_catalog_override_in_the_stack_directory_corrects_prices() {
         bad.stderr
     );
 }
+
+/// Cloud TPU's quotas are per zone: under `--sim` as against Google Cloud, a slice's chips
+/// count in its zone only. With 16 chips of v5e quota, a second 16-chip slice fits in the
+/// next zone but not beside the first one.
+#[test]
+fn a_zonal_tpu_quota_counts_only_the_slices_of_its_zone() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir.join(".gantry/sim")).unwrap_or_else(|e| panic!("{e}"));
+    write(
+        &dir.join(".gantry/sim"),
+        "capacity.json",
+        r#"{"service_quotas": [{"code": "TPUV5sLitepodPerProjectPerZoneForTPUAPI", "limit": 16}]}"#,
+    );
+    let slice = |name: &str, zone: &str| {
+        format!(
+            "resource \"google_tpu_v2_vm\" \"{name}\" {{\n  name             = \"{name}\"\n  zone             = \"{zone}\"\n  runtime_version  = \"v2-alpha-tpuv5-lite\"\n  accelerator_type = \"v5litepod-16\"\n}}\n"
+        )
+    };
+    let provider = "provider \"google\" {\n  project = \"p\"\n  region  = \"us-west4\"\n}\n";
+    write(
+        dir,
+        "main.hcl",
+        &format!("{provider}{}", slice("a", "us-west4-a")),
+    );
+    let first = gantry(dir, &["apply", "--sim", "--auto-approve", "."]);
+    assert_eq!(first.code, 0, "{}", first.transcript());
+
+    // The second slice in the next zone, then beside the first.
+    let plan_second_in = |zone: &str| {
+        let both = format!("{provider}{}{}", slice("a", "us-west4-a"), slice("b", zone));
+        write(dir, "main.hcl", &both);
+        gantry(dir, &["plan", "--sim", "."])
+    };
+    let elsewhere = plan_second_in("us-west4-b");
+    assert_eq!(elsewhere.code, 0, "{}", elsewhere.transcript());
+    let beside = plan_second_in("us-west4-a");
+    assert_eq!(beside.code, 1, "{}", beside.transcript());
+    assert!(
+        beside
+            .stderr
+            .contains("TPUV5sLitepodPerProjectPerZoneForTPUAPI")
+            && beside.stderr.contains("in us-west4-a")
+            && beside.stderr.contains("in use 16 TPU chips"),
+        "{}",
+        beside.stderr
+    );
+}

@@ -11,6 +11,7 @@ const INSTANCE: ComputeModel = ComputeModel {
     max_paths: &[],
     spot_when: &[("instance_market_options.0.market_type", "spot")],
     stopped_when: &[],
+    per_zone: None,
 };
 
 const EKS_NODE_GROUP: ComputeModel = ComputeModel {
@@ -19,6 +20,7 @@ const EKS_NODE_GROUP: ComputeModel = ComputeModel {
     max_paths: &["scaling_config.0.max_size"],
     spot_when: &[("capacity_type", "spot")],
     stopped_when: &[],
+    per_zone: None,
 };
 
 /// The compute model of an AWS resource type that runs instances.

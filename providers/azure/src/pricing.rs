@@ -10,6 +10,7 @@ const SCALE_SET: ComputeModel = ComputeModel {
     max_paths: &[],
     spot_when: &[("priority", "spot")],
     stopped_when: &[],
+    per_zone: None,
 };
 
 const NODE_POOL: ComputeModel = ComputeModel {
@@ -18,6 +19,7 @@ const NODE_POOL: ComputeModel = ComputeModel {
     max_paths: &["max_count"],
     spot_when: &[("priority", "spot")],
     stopped_when: &[],
+    per_zone: None,
 };
 
 /// An AKS cluster runs its system pool.
@@ -30,6 +32,7 @@ const CLUSTER: ComputeModel = ComputeModel {
     max_paths: &["default_node_pool.0.max_count"],
     spot_when: &[],
     stopped_when: &[],
+    per_zone: None,
 };
 
 /// The compute model of an Azure resource type that runs VMs.

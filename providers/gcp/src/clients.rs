@@ -2,8 +2,9 @@
 //! the block's credentials. The clients do not retry: the engine retries by error class
 //! (providers/README.md), so a throttled call reaches it at once.
 
+use google_cloud_api_cloudquotas_v1::client::CloudQuotas;
 use google_cloud_compute_v1::client::{
-    AcceleratorTypes, Firewalls, GlobalOperations, Instances, Networks,
+    AcceleratorTypes, Firewalls, GlobalOperations, InstanceGroupManagers, Instances, Networks,
     Projects as ComputeProjects, RegionOperations, Regions, ResourcePolicies, Routers, Subnetworks,
     ZoneOperations, Zones,
 };
@@ -25,6 +26,7 @@ pub struct Endpoints {
     pub filestore: Option<String>,
     pub workbench: Option<String>,
     pub container: Option<String>,
+    pub cloud_quotas: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -33,6 +35,8 @@ pub struct Clients {
     pub subnetworks: Subnetworks,
     pub firewalls: Firewalls,
     pub instances: Instances,
+    /// The managed instance groups GKE runs a node pool's nodes in (its current size).
+    pub instance_group_managers: InstanceGroupManagers,
     pub resource_policies: ResourcePolicies,
     pub regions: Regions,
     /// The GPUs each zone offers (`acceleratorTypes.get`), checked at plan.
@@ -56,6 +60,8 @@ pub struct Clients {
     pub workbench: NotebookService,
     /// GKE's clusters and node pools.
     pub container: ClusterManager,
+    /// Cloud Quotas: the limits Compute Engine does not report (Cloud TPU's, GKE's TPUs).
+    pub quotas: CloudQuotas,
 }
 
 /// Builds one client with the block's endpoint and credentials.
@@ -82,6 +88,7 @@ impl Clients {
             subnetworks: client!(Subnetworks, credentials, compute)?,
             firewalls: client!(Firewalls, credentials, compute)?,
             instances: client!(Instances, credentials, compute)?,
+            instance_group_managers: client!(InstanceGroupManagers, credentials, compute)?,
             resource_policies: client!(ResourcePolicies, credentials, compute)?,
             regions: client!(Regions, credentials, compute)?,
             accelerator_types: client!(AcceleratorTypes, credentials, compute)?,
@@ -101,6 +108,7 @@ impl Clients {
             )?,
             workbench: client!(NotebookService, credentials, endpoints.workbench.as_ref())?,
             container: client!(ClusterManager, credentials, endpoints.container.as_ref())?,
+            quotas: client!(CloudQuotas, credentials, endpoints.cloud_quotas.as_ref())?,
         })
     }
 }

@@ -2,7 +2,7 @@
 //! keeps its machine type and its spot choice. Everything else is priced by the catalog's
 //! rates (`catalog/rates.toml`) by type name.
 
-use gantry_provider::ComputeModel;
+use gantry_provider::{ComputeModel, PerZone};
 
 const INSTANCE: ComputeModel = ComputeModel {
     type_path: "machine_type",
@@ -13,6 +13,7 @@ const INSTANCE: ComputeModel = ComputeModel {
         ("scheduling.0.preemptible", "true"),
     ],
     stopped_when: &[],
+    per_zone: None,
 };
 
 /// A TPU VM is priced by its slice (`v5litepod-16`: 16 chips), which planning derives
@@ -26,11 +27,15 @@ const TPU_VM: ComputeModel = ComputeModel {
         ("scheduling_config.0.preemptible", "true"),
     ],
     stopped_when: &[],
+    per_zone: None,
 };
 
-/// A GKE node pool: its machine type times its nodes (per zone, as `node_count` is), up
-/// to the autoscaler's maximum. A TPU slice pool is priced by its TPU machine type
-/// (`ct5lp-hightpu-4t`: four v5e chips per node).
+/// A GKE node pool: its machine type times its nodes, up to the autoscaler's maximum.
+/// `node_count`, `initial_node_count` and the autoscaler's `min_node_count` and
+/// `max_node_count` are per zone: times the pool's `node_locations` (one zone while they
+/// are unknown, before a pool of a regional cluster is made); the `total_*` bounds are not.
+/// A TPU slice pool is priced by its TPU machine type (`ct5lp-hightpu-4t`: four v5e chips
+/// per node).
 const NODE_POOL: ComputeModel = ComputeModel {
     type_path: "node_config.0.machine_type",
     count_paths: &[
@@ -47,6 +52,13 @@ const NODE_POOL: ComputeModel = ComputeModel {
         ("node_config.0.preemptible", "true"),
     ],
     stopped_when: &[],
+    per_zone: Some(PerZone {
+        zones_path: "node_locations",
+        totals: &[
+            "autoscaling.0.total_min_node_count",
+            "autoscaling.0.total_max_node_count",
+        ],
+    }),
 };
 
 /// A Workbench instance is priced as the VM under it (the management fee is not modelled);
@@ -57,6 +69,7 @@ const WORKBENCH: ComputeModel = ComputeModel {
     max_paths: &[],
     spot_when: &[],
     stopped_when: &[("desired_state", "STOPPED")],
+    per_zone: None,
 };
 
 /// The compute model of a Google Cloud resource type that runs VMs.

@@ -199,6 +199,11 @@ impl Provider for GcpProvider {
         crate::quota::read(self.settings().await?, query).await
     }
 
+    fn quota_request_command(&self, query: &QuotaQuery) -> Option<String> {
+        let project = self.settings.get().map(|s| s.project.as_str());
+        crate::quota::request_command(project, query)
+    }
+
     async fn check_offered(&self, type_name: &str, planned: &Value) -> Result<Option<String>> {
         crate::offered::check(self.settings().await?, type_name, planned).await
     }
@@ -217,14 +222,43 @@ impl Provider for GcpProvider {
         crate::pricing::compute_model(type_name)
     }
 
-    /// A regional or zonal object lives where its own `region` or `zone` says; a global
-    /// one (networks, firewalls) is priced in the configuration's region.
+    /// A regional or zonal object lives where its own `region`, `zone` or `location`
+    /// says (a GKE node pool, whose `location` is known only once made: where its
+    /// `node_locations` or its cluster's id say); a global one (networks, firewalls) is
+    /// priced in the configuration's region.
     fn location_of(&self, _type_name: &str, attributes: &Value) -> Option<String> {
         let a = Attrs(attributes);
+        let region_of =
+            |l: &str| crate::sim_model::region_of_zone(l).unwrap_or_else(|| l.to_owned());
+        let in_cluster = || {
+            let id = a.str("cluster")?.strip_prefix("projects/")?;
+            id.split('/').nth(2).map(region_of)
+        };
         a.str("region")
             .map(str::to_owned)
             .or_else(|| a.str("zone").and_then(crate::sim_model::region_of_zone))
+            .or_else(|| a.str("location").map(region_of))
+            .or_else(|| {
+                a.get("node_locations")
+                    .and_then(Value::as_seq)
+                    .and_then(|zones| zones.first()?.as_str().map(region_of))
+            })
+            .or_else(in_cluster)
             .or_else(|| self.region())
+    }
+
+    /// Cloud TPU keeps its quotas per zone: a TPU VM's are counted in its zone.
+    fn quota_location_of(&self, type_name: &str, attributes: &Value) -> Option<String> {
+        if type_name == "google_tpu_v2_vm" {
+            let zone = Attrs(attributes)
+                .str("zone")
+                .map(str::to_owned)
+                .or_else(|| self.settings.get().and_then(|s| s.zone.clone()));
+            if zone.is_some() {
+                return zone;
+            }
+        }
+        self.location_of(type_name, attributes)
     }
 
     fn sim_model(&self) -> Option<Arc<dyn SimModel>> {

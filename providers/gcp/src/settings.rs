@@ -24,7 +24,7 @@ pub struct Settings {
 }
 
 /// The per-API endpoint attributes, with Terraform's names.
-pub const ENDPOINT_ATTRIBUTES: [&str; 8] = [
+pub const ENDPOINT_ATTRIBUTES: [&str; 9] = [
     "compute_custom_endpoint",
     "tpu_v2_custom_endpoint",
     "iam_custom_endpoint",
@@ -33,6 +33,7 @@ pub const ENDPOINT_ATTRIBUTES: [&str; 8] = [
     "workbench_custom_endpoint",
     "container_custom_endpoint",
     "storage_custom_endpoint",
+    "cloud_quotas_custom_endpoint",
 ];
 
 /// The schema of the `provider "google"` block.
@@ -133,6 +134,7 @@ pub async fn configure(config: &Value) -> Result<Settings> {
         filestore: a.str("filestore_custom_endpoint").map(str::to_owned),
         workbench: a.str("workbench_custom_endpoint").map(str::to_owned),
         container: a.str("container_custom_endpoint").map(str::to_owned),
+        cloud_quotas: a.str("cloud_quotas_custom_endpoint").map(str::to_owned),
     };
     let clients = Clients::build(credentials.clone(), &endpoints)
         .await

@@ -22,7 +22,7 @@ pub use async_trait::async_trait;
 pub use convert::ConvertError;
 pub use error::{error_chain, ErrorClass, ProviderError};
 pub use plan::{conform, plan_from_schema, ConfigIssue, PlannedState};
-pub use pricing::ComputeModel;
+pub use pricing::{ComputeModel, PerZone};
 pub use provider::{OpContext, Provider};
 pub use quota::{QuotaQuery, QuotaReading};
 pub use schema::{Attribute, NestedBlock, Nesting, ProviderSchema, Schema, Timeouts};

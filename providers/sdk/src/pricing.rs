@@ -19,4 +19,18 @@ pub struct ComputeModel {
     /// `(path, value)` pairs meaning the compute is stopped (a Workbench instance whose
     /// `desired_state` is `STOPPED`): it runs nothing, so it costs and needs no compute.
     pub stopped_when: &'static [(&'static str, &'static str)],
+    /// Counts kept per zone (a GKE node pool's `node_count`): they are multiplied by the
+    /// number of zones the object runs in.
+    pub per_zone: Option<PerZone>,
+}
+
+/// Where the zones of an object whose counts are per zone are listed, and which of its
+/// count and bound paths are totals across them all the same.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PerZone {
+    /// The list of zones (`node_locations`); while it is unknown (before the object is
+    /// made in a regional cluster) or empty, one zone is assumed.
+    pub zones_path: &'static str,
+    /// Count or bound paths that are totals, not per zone (`autoscaling.0.total_max_node_count`).
+    pub totals: &'static [&'static str],
 }

@@ -231,6 +231,12 @@ pub trait Provider: Send + Sync {
         self.region()
     }
 
+    /// Where the quotas of an object with these attributes are counted: its region (the
+    /// default), or its zone for a type whose quotas the cloud keeps per zone (Cloud TPU).
+    fn quota_location_of(&self, type_name: &str, attributes: &Value) -> Option<String> {
+        self.location_of(type_name, attributes)
+    }
+
     /// What the simulated twin of this provider needs to know about the cloud.
     fn sim_model(&self) -> Option<std::sync::Arc<dyn crate::sim::SimModel>> {
         None

@@ -160,7 +160,9 @@ pub fn instance_family(instance_type: &str) -> &str {
 
 /// What the objects of the world use of a quota: every object with an `instance_type` (or
 /// a node group's `instance_types` times `scaling_config.desired_size`) of a counted family,
-/// spot or not as the quota counts.
+/// spot or not as the quota counts. A quota that names no families (Google Cloud's, by
+/// accelerator or machine type) counts every object whose type it prices: a TPU slice's
+/// `accelerator_type`, a VM's `machine_type`, a node pool's machine type times `node_count`.
 pub(crate) fn quota_usage<'o>(
     objects: impl Iterator<Item = &'o J>,
     families: &[String],
@@ -169,35 +171,54 @@ pub(crate) fn quota_usage<'o>(
 ) -> f64 {
     let mut used = 0.0;
     for attrs in objects {
-        let (instance_type, count) = match attrs.get("instance_type").and_then(J::as_str) {
-            Some(t) => (t, 1.0),
-            None => {
-                let Some(t) = attrs.pointer("/instance_types/0").and_then(J::as_str) else {
-                    continue;
-                };
-                let n = attrs
-                    .pointer("/scaling_config/0/desired_size")
-                    .and_then(J::as_f64)
-                    .unwrap_or(0.0);
-                (t, n)
-            }
+        let Some((instance_type, count)) = typed(attrs) else {
+            continue;
         };
-        if !families.iter().any(|f| f == instance_family(instance_type)) {
+        let counted = if families.is_empty() {
+            units_per_type.contains_key(instance_type)
+        } else {
+            families.iter().any(|f| f == instance_family(instance_type))
+        };
+        if !counted {
             continue;
         }
-        let is_spot = attrs
-            .pointer("/instance_market_options/0/market_type")
-            .and_then(J::as_str)
-            .is_some_and(|m| m.eq_ignore_ascii_case("spot"))
-            || attrs
-                .get("capacity_type")
-                .and_then(J::as_str)
-                .is_some_and(|m| m.eq_ignore_ascii_case("spot"));
+        let is = |pointer: &str, value: &str| {
+            attrs.pointer(pointer).is_some_and(|v| {
+                v.as_str().is_some_and(|s| s.eq_ignore_ascii_case(value))
+                    || (value == "true" && v.as_bool() == Some(true))
+            })
+        };
+        let is_spot = is("/instance_market_options/0/market_type", "spot")
+            || is("/capacity_type", "spot")
+            || is("/scheduling_config/0/spot", "true")
+            || is("/scheduling_config/0/preemptible", "true")
+            || is("/scheduling/0/provisioning_model", "spot")
+            || is("/node_config/0/spot", "true");
         if is_spot == spot {
             used += count * units_per_type.get(instance_type).copied().unwrap_or(0.0);
         }
     }
     used
+}
+
+/// The type an object runs and how many of it.
+fn typed(attrs: &J) -> Option<(&str, f64)> {
+    for path in ["/instance_type", "/accelerator_type", "/machine_type"] {
+        if let Some(t) = attrs.pointer(path).and_then(J::as_str) {
+            return Some((t, 1.0));
+        }
+    }
+    let groups = [
+        ("/instance_types/0", "/scaling_config/0/desired_size"),
+        ("/node_config/0/machine_type", "/node_count"),
+    ];
+    groups.iter().find_map(|(type_path, count_path)| {
+        let t = attrs.pointer(type_path).and_then(J::as_str)?;
+        Some((
+            t,
+            attrs.pointer(count_path).and_then(J::as_f64).unwrap_or(0.0),
+        ))
+    })
 }
 
 #[cfg(test)]

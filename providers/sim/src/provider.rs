@@ -610,15 +610,30 @@ impl Provider for SimProvider {
     }
 
     /// The quota table of `capacity.json` (`service_quotas`); usage is what the world's
-    /// objects in the region use. A code the table does not list is unlimited.
+    /// objects in the region use, or in the zone for a quota counted per zone (the query
+    /// names a zone: a table row for the zone, else for its region, applies). A code the
+    /// table does not list is unlimited.
     async fn read_quota(&self, query: &QuotaQuery) -> Result<Option<QuotaReading>> {
         let region = query.region.clone().or_else(|| self.region());
-        let Some(quota) = self
-            .knobs
-            .tables
-            .service_quotas
+        // A zone has a region other than itself (a model may answer a region with itself).
+        let zone_region = region.as_deref().and_then(|r| {
+            self.model
+                .as_ref()
+                .and_then(|m| m.region_of_zone(r))
+                .filter(|of| of != r)
+        });
+        let applies = |q: &&crate::knobs::ServiceQuota| {
+            q.code == query.code
+                && (q.region.is_none()
+                    || q.region == region
+                    || (zone_region.is_some() && q.region == zone_region))
+        };
+        let rows = &self.knobs.tables.service_quotas;
+        let Some(quota) = rows
             .iter()
-            .find(|q| q.code == query.code && (q.region.is_none() || q.region == region))
+            .filter(applies)
+            .find(|q| q.region == region)
+            .or_else(|| rows.iter().find(applies))
         else {
             // Not in the table: the simulated account has no limit.
             return Ok(Some(QuotaReading {
@@ -634,7 +649,15 @@ impl Provider for SimProvider {
             .iter()
             .filter(|o| o.provider == self.name)
             .filter(|o| {
-                let r = self.region_of(&Value::from_json(&o.attributes));
+                let attributes = Value::from_json(&o.attributes);
+                if zone_region.is_some() {
+                    let zone = attributes
+                        .as_map()
+                        .and_then(|m| m.get("zone").or_else(|| m.get("availability_zone")))
+                        .and_then(Value::as_str);
+                    return zone == region.as_deref();
+                }
+                let r = self.region_of(&attributes);
                 region.as_deref().is_none_or(|want| r == want)
             })
             .map(|o| &o.attributes);

@@ -3,6 +3,8 @@ computes on insert, and how the faults a test injects read. Kept small on purpos
 routes, schemas and operations all come from the documents (discovery.py, server.py).
 """
 
+import base64
+import hashlib
 import ipaddress
 import re
 import uuid
@@ -691,10 +693,37 @@ def gke_node_pool(obj, location):
         return refused
     obj.setdefault("management", {"autoRepair": True, "autoUpgrade": True})
     obj["version"] = GKE_VERSION
-    obj["instanceGroupUrls"] = [
-        f"https://www.googleapis.com/compute/v1/projects/p/zones/{z}/instanceGroupManagers/gke-{obj['name']}-grp"
-        for z in zones]
     return None
+
+
+def gke_instance_groups(pool_key, pool):
+    """The Compute Engine managed instance groups a ready node pool runs its nodes in, one
+    per zone: {key: instanceGroupManager}. GKE keeps a pool's current size there (the
+    NodePool carries only its initial count)."""
+    parts = pool_key.split("/")  # projects/p/locations/l/clusters/c/nodePools/n
+    project, cluster, name = parts[1], parts[5], parts[7]
+    suffix = hashlib.sha1(pool_key.encode()).hexdigest()[:8]
+    out = {}
+    for zone in pool.get("locations") or []:
+        group = f"gke-{cluster}-{name}-{suffix}-grp"[:63]
+        key = f"projects/{project}/zones/{zone}/instanceGroupManagers/{group}"
+        link = "https://www.googleapis.com/compute/v1/" + key
+        out[key] = {
+            "kind": "compute#instanceGroupManager", "name": group, "id": numeric_id_of(key),
+            "zone": f"https://www.googleapis.com/compute/v1/projects/{project}/zones/{zone}",
+            "selfLink": link, "baseInstanceName": f"gke-{cluster}-{name}-{suffix}",
+            "instanceGroup": link.replace("instanceGroupManagers", "instanceGroups"),
+            "instanceTemplate": f"https://www.googleapis.com/compute/v1/projects/{project}/global/"
+                                f"instanceTemplates/gke-{cluster}-{name}-{suffix}",
+            "targetSize": int(pool.get("initialNodeCount") or 0),
+            "status": {"isStable": True}, "creationTimestamp": now_rfc3339(),
+            "fingerprint": base64.b64encode(suffix.encode()).decode(),
+        }
+    return out
+
+
+def numeric_id_of(key):
+    return str(int(hashlib.sha1(key.encode()).hexdigest()[:15], 16))
 
 
 def gke_tpu_slice(obj, config):

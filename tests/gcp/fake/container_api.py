@@ -143,6 +143,10 @@ class ContainerCall(ResourceCall):
         def apply():
             for k in made:
                 behaviour.on_ready(self.method.id, self.objects[k])
+                if "/nodePools/" in k:
+                    groups = behaviour.gke_instance_groups(k, self.objects[k])
+                    self.cloud.objects.update(groups)
+                    self.objects[k]["instanceGroupUrls"] = [g["selfLink"] for g in groups.values()]
 
         def undo():
             # A create that failed (a stockout) leaves nothing behind.
@@ -173,7 +177,8 @@ class ContainerCall(ResourceCall):
 
         def apply():
             for k in [k for k in self.objects if k == key or k.startswith(key + "/")]:
-                self.objects.pop(k, None)
+                for group in self.instance_groups(self.objects.pop(k, None)):
+                    self.cloud.objects.pop(group, None)
 
         kind = "DELETE_NODE_POOL" if "/nodePools/" in key else "DELETE_CLUSTER"
         return 200, self.start_gke(kind, key, cluster_key, apply, None)
@@ -193,7 +198,8 @@ class ContainerCall(ResourceCall):
         elif verb == "setSize":
             if int(body.get("nodeCount", -1)) < 0:
                 raise HttpError(400, "badRequest", "node_count must be at least 0.")
-            # A NodePool carries no current size (the instance groups do): nothing shows.
+            # A NodePool carries no current size: its instance groups do.
+            size = int(body["nodeCount"])
         elif verb == "setAutoscaling":
             changes["autoscaling"] = body.get("autoscaling") or {}
         elif verb == "setManagement":
@@ -208,6 +214,10 @@ class ContainerCall(ResourceCall):
 
         def apply():
             obj.update(changes)
+            if verb == "setSize":
+                for group in self.instance_groups(obj):
+                    if group in self.cloud.objects:
+                        self.cloud.objects[group]["targetSize"] = size
             if "resourceLabels" in changes:
                 obj["labelFingerprint"] = fingerprint(changes["resourceLabels"])
 
@@ -215,6 +225,11 @@ class ContainerCall(ResourceCall):
         if verb == "update" and "/nodePools/" in key:
             kind = "UPGRADE_NODES"
         return 200, self.start_gke(kind, key, cluster_key, apply, None)
+
+    @staticmethod
+    def instance_groups(pool):
+        """The Compute Engine keys of a node pool's instance groups."""
+        return [url.split("/compute/v1/", 1)[1] for url in (pool or {}).get("instanceGroupUrls") or []]
 
     # --- operations --------------------------------------------------------------------
 

@@ -431,6 +431,12 @@ class Compute:
             return self.delete()
         if m.verb in ("patch", "update"):
             return self.patch(self.path, self.body)
+        if m.id == "compute.instanceGroupManagers.resize":
+            # The new size is a query parameter, not a body.
+            size = int(self.query.get("size", -1))
+            if size < 0:
+                raise HttpError(400, "invalid", "Invalid value for field 'size': must be at least 0.")
+            return self.patch(self.path.rsplit("/", 1)[0], {"targetSize": size})
         if m.http_method == "POST" and m.response == "Operation":
             return self.set_fields()
         raise HttpError(400, "badRequest", f"the fake does not implement {m.id}")

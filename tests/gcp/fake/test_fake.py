@@ -71,6 +71,12 @@ def wait_region(compute, op, region):
     return op
 
 
+def wait_zone(compute, op, zone):
+    while op["status"] != "DONE":
+        op = compute.zoneOperations().wait(project=PROJECT, zone=zone, operation=op["name"]).execute()
+    return op
+
+
 class ComputeContract(unittest.TestCase):
     def setUp(self):
         self.server = FakeServer("--operation-seconds", "0.2")
@@ -437,6 +443,9 @@ class GkeContract(unittest.TestCase):
         self.wait(op)
         cluster = clusters.get(name=f"{self.parent}/clusters/c").execute()
         self.assertEqual(cluster["status"], "RUNNING")
+        # A regional cluster without `locations` gets GKE's three default zones.
+        self.assertEqual(len(cluster["locations"]), 3)
+        self.assertTrue(all(z.startswith("us-central1-") for z in cluster["locations"]))
         self.assertEqual([p["name"] for p in cluster["nodePools"]], ["default-pool"])
         self.server.admin("POST", "/_fake/faults", {
             "method": "container.projects.locations.clusters.nodePools.create",
@@ -468,6 +477,38 @@ class GkeContract(unittest.TestCase):
         self.wait(clusters.setResourceLabels(name=f"{self.parent}/clusters/t", body={
             "resourceLabels": {"a": "b"}, "labelFingerprint": labels["labelFingerprint"]}).execute())
         self.assertEqual(clusters.get(name=f"{self.parent}/clusters/t").execute()["resourceLabels"], {"a": "b"})
+
+
+    def test_a_pools_size_lives_in_its_instance_groups_which_compute_reads_and_resizes(self):
+        clusters = self.container.projects().locations().clusters()
+        self.wait(clusters.create(parent=self.parent, body={"cluster": {"name": "g"}}).execute())
+        pools = clusters.nodePools()
+        pool_name = f"{self.parent}/clusters/g/nodePools/n"
+        self.wait(pools.create(parent=f"{self.parent}/clusters/g", body={"nodePool": {
+            "name": "n", "initialNodeCount": 2, "locations": ["us-central1-a", "us-central1-b"]}}).execute())
+        urls = pools.get(name=pool_name).execute()["instanceGroupUrls"]
+        self.assertEqual(len(urls), 2)
+        compute = self.server.compute()
+
+        def sizes():
+            out = []
+            for url in urls:
+                zone, name = url.split("/zones/")[1].split("/instanceGroupManagers/")
+                out.append(compute.instanceGroupManagers().get(
+                    project=PROJECT, zone=zone, instanceGroupManager=name).execute()["targetSize"])
+            return out
+
+        self.assertEqual(sizes(), [2, 2])
+        self.wait(pools.setSize(name=pool_name, body={"nodeCount": 3}).execute())
+        self.assertEqual(sizes(), [3, 3])
+        zone, name = urls[0].split("/zones/")[1].split("/instanceGroupManagers/")
+        wait_zone(compute, compute.instanceGroupManagers().resize(
+            project=PROJECT, zone=zone, instanceGroupManager=name, size=5).execute(), zone)
+        self.assertEqual(sizes(), [5, 3])
+        self.wait(pools.delete(name=pool_name).execute())
+        with self.assertRaises(HttpError) as gone:
+            sizes()
+        self.assertEqual(gone.exception.resp.status, 404)
 
 
 class StorageContract(unittest.TestCase):

@@ -726,11 +726,19 @@ impl ContainerNodePool {
             .set_strs("instance_group_urls", &pool.instance_group_urls)
             .set_strs("node_locations", &pool.locations)
             .set("effective_labels", gantry_provider::attrs::str_map(&all));
-        if b.i64("node_count").is_none() {
-            s.set(
-                "node_count",
-                Value::Number(f64::from(pool.initial_node_count)),
-            );
+        // The current size, from the pool's instance groups: a pool resized outside
+        // gantry shows as a change.
+        match super::node_pool_size::per_zone(cx, &pool.instance_group_urls).await? {
+            Some(nodes) => {
+                s.set("node_count", Value::Number(nodes));
+            }
+            None if b.i64("node_count").is_none() => {
+                s.set(
+                    "node_count",
+                    Value::Number(f64::from(pool.initial_node_count)),
+                );
+            }
+            None => {}
         }
         if base.is_null() {
             s.set("cluster", at.cluster.as_str());

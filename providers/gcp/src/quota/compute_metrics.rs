@@ -1,7 +1,8 @@
-//! Quota pre-flight: a region's quotas as Compute Engine reports them (`regions.get`:
-//! each metric's limit and what the project uses now, GPUs by family, spot separately as
-//! `PREEMPTIBLE_*`), and for GPUs also the project's `GPUS_ALL_REGIONS` (`projects.get`),
-//! which caps every GPU in every region: the tighter of the two decides.
+//! Compute Engine's own quota metrics (`NVIDIA_H100_GPUS`, `TPU_LITE_PODSLICE_V5`): a
+//! region's as `regions.get` reports them (each metric's limit and what the project uses
+//! now, GPUs by family, spot separately as `PREEMPTIBLE_*`), and for GPUs also the
+//! project's `GPUS_ALL_REGIONS` (`projects.get`), which caps every GPU in every region:
+//! the tighter of the two decides.
 
 use crate::errors::call_error;
 use crate::settings::Settings;
@@ -10,8 +11,17 @@ use gantry_provider::provider::Result;
 use gantry_provider::{QuotaQuery, QuotaReading};
 use serde_json::Value as Json;
 
-/// The console page where quota increases are requested.
-const QUOTAS_PAGE: &str = "https://console.cloud.google.com/iam-admin/quotas";
+use super::QUOTAS_PAGE;
+
+/// Whether `code` names one of Compute Engine's metrics (`NVIDIA_H100_GPUS`), which
+/// `regions.get` reports, rather than a Cloud Quotas quota id
+/// (`TPUV6EPerProjectPerZoneForTPUAPI`, `TPU-V6E-per-project-region`).
+pub fn is_metric(code: &str) -> bool {
+    !code.is_empty()
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
 
 /// The limit and usage of `query.code` in the query's region (a zone counts in its
 /// region); `None` when the region does not report that metric.
@@ -116,5 +126,14 @@ mod tests {
         assert_eq!(r.free(), 4.0);
         assert!(is_gpu_metric("PREEMPTIBLE_NVIDIA_L4_GPUS"));
         assert!(!is_gpu_metric("TPU_LITE_PODSLICE_V5"));
+    }
+
+    #[test]
+    fn compute_metrics_are_told_from_cloud_quotas_ids() {
+        assert!(is_metric("PREEMPTIBLE_TPU_LITE_PODSLICE_V5"));
+        assert!(is_metric("GPUS_ALL_REGIONS"));
+        assert!(!is_metric("TPU-V6E-per-project-region"));
+        assert!(!is_metric("TPUV5sLitepodPerProjectPerZoneForTPUAPI"));
+        assert!(!is_metric(""));
     }
 }
