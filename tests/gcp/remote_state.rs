@@ -156,6 +156,10 @@ impl Backend<'_> {
             Backend::Azurite(_) => {
                 self.object(&format!("{}.gantry/lock", azurerm_state(place, workspace)))
             }
+            // Read at once: a run must be caught while it holds the lock (wait_for_lock).
+            Backend::Contract(fake) => {
+                fake.object_now(BUCKET, &format!("{place}/{workspace}.tflock"))
+            }
             _ => self.object(&format!("{place}/{workspace}.tflock")),
         }
     }
@@ -576,6 +580,10 @@ fn paused_and_fenced(fake: &Fake, backend: Backend) {
     let mut child = spawn(&a, &["apply", "--auto-approve"]);
     backend.wait_for_lock(place, &mut child);
     send("-STOP", &child);
+    assert!(
+        matches!(child.try_wait(), Ok(None)),
+        "the run ended before it was paused: the scenario needs it paused mid-apply"
+    );
     // The paused holder's heartbeat stops: the other machine waits the stale period out,
     // takes the lock over and finishes the work.
     let run = b.gantry(&["apply", "--auto-approve", "--lock-timeout", "60s"]);
