@@ -647,6 +647,21 @@ fn a_v6e_pool_over_the_regions_cloud_quotas_limit_fails_the_plan_counting_the_po
         "print(sorted(p['name'] for p in container.projects().locations().clusters().nodePools().list(parent=f'projects/{PROJECT}/locations/us-east1/clusters/v6e').execute().get('nodePools', [])))",
     );
     assert_eq!(names, "['first']", "nothing more is made");
+
+    // The running pool is counted at the size its instance group holds: shrunk to two
+    // nodes outside gantry, it holds 8 chips, and the plan needs 8 to grow it back to its
+    // written four nodes besides the second pool's 16.
+    fake.python(
+        "g = container.projects().locations().clusters().nodePools().get(name=f'projects/{PROJECT}/locations/us-east1/clusters/v6e/nodePools/first').execute()['instanceGroupUrls'][0]\nzone, name = g.split('/zones/')[1].split('/instanceGroupManagers/')\nop = compute.instanceGroupManagers().resize(project=PROJECT, zone=zone, instanceGroupManager=name, size=2).execute()\nwhile op['status'] != 'DONE':\n    op = compute.zoneOperations().wait(project=PROJECT, zone=zone, operation=op['name']).execute()\n",
+    );
+    let run = stack.gantry(&["plan"]);
+    assert!(
+        run.both().contains(
+            "limit 24 TPU chips, in use 8 TPU chips, free 16 TPU chips, needed 24 TPU chips"
+        ),
+        "{}",
+        run.both()
+    );
     stack.destroy();
 }
 

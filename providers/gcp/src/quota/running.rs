@@ -1,10 +1,12 @@
 //! What the project uses now of a quota Cloud Quotas reports only the limit of, counted
 //! from what runs: Cloud TPU's nodes in the zone (per-zone TPU quotas), and the nodes of
 //! GKE node pools in the region (GKE's v5p and v6e chip quotas, which its TPU machine
-//! types draw on). Only what the catalog prices against the quota is counted
-//! (`QuotaQuery::units_per_type`), on-demand and spot apart.
+//! types draw on), each pool at the size its instance groups hold. Only what the catalog
+//! prices against the quota is counted (`QuotaQuery::units_per_type`), on-demand and spot
+//! apart.
 
 use crate::errors::call_error;
+use crate::resources::node_pool_size;
 use crate::settings::Settings;
 use gantry_provider::provider::Result;
 use gantry_provider::QuotaQuery;
@@ -22,7 +24,17 @@ pub async fn count(settings: &Settings, query: &QuotaQuery, location: &str) -> R
             Ok(Some(tpu_usage(&nodes, query)))
         }
         "compute" => {
-            let pools = gke_pools(settings, location).await?;
+            let mut pools = gke_pools(settings, location).await?;
+            // A pool that counts runs as many nodes as its instance groups hold now (an
+            // autoscaled or resized pool is not at the count it was made with).
+            for pool in pools
+                .iter_mut()
+                .filter(|p| query.units_per_type.contains_key(&p.machine_type))
+            {
+                if let Some(nodes) = node_pool_size::total(settings, &pool.instance_groups).await? {
+                    pool.nodes = nodes;
+                }
+            }
             Ok(Some(node_pool_usage(&pools, query)))
         }
         _ => Ok(None),
@@ -59,7 +71,9 @@ impl From<&Node> for TpuNode {
 struct PoolNodes {
     machine_type: String,
     spot: bool,
+    /// As made (`initialNodeCount` in each zone), until its instance groups say.
     nodes: f64,
+    instance_groups: Vec<String>,
 }
 
 /// Every Cloud TPU node of the project in `zone` (`nodes.list`, all pages).
@@ -87,9 +101,7 @@ async fn tpu_nodes(settings: &Settings, zone: &str) -> Result<Vec<TpuNode>> {
 
 /// The node pools of every GKE cluster of the project in `region` (`clusters.list` of
 /// `locations/-`, which answers with each cluster's pools), each node of each of the
-/// pool's zones. A pool's node count is the one it was made with (`initialNodeCount` per
-/// zone): GKE keeps the current size in the pool's instance groups, which an autoscaled
-/// pool may have grown since.
+/// pool's zones, at the count it was made with (`initialNodeCount` per zone).
 async fn gke_pools(settings: &Settings, region: &str) -> Result<Vec<PoolNodes>> {
     let listed = settings
         .clients
@@ -122,6 +134,7 @@ fn pools_in_region(clusters: &[Cluster], region: &str) -> Vec<PoolNodes> {
                     machine_type: config.map(|n| n.machine_type.clone()).unwrap_or_default(),
                     spot: config.is_some_and(|n| n.spot || n.preemptible),
                     nodes: f64::from(pool.initial_node_count) * zones.max(1) as f64,
+                    instance_groups: pool.instance_group_urls.clone(),
                 }
             })
         })

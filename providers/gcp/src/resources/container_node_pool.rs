@@ -728,7 +728,7 @@ impl ContainerNodePool {
             .set("effective_labels", gantry_provider::attrs::str_map(&all));
         // The current size, from the pool's instance groups: a pool resized outside
         // gantry shows as a change.
-        match super::node_pool_size::per_zone(cx, &pool.instance_group_urls).await? {
+        match super::node_pool_size::per_zone(cx.settings, &pool.instance_group_urls).await? {
             Some(nodes) => {
                 s.set("node_count", Value::Number(nodes));
             }

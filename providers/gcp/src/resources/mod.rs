@@ -20,7 +20,7 @@ mod container_cluster;
 mod container_cluster_options;
 mod container_node_pool;
 mod filestore_instance;
-mod node_pool_size;
+pub(crate) mod node_pool_size;
 mod project_iam_member;
 mod service_account;
 mod storage_bucket;

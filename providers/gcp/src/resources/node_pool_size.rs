@@ -1,15 +1,24 @@
 //! A GKE node pool's current size per zone: GKE keeps it in the Compute Engine managed
 //! instance groups the pool's nodes run in (`instanceGroupUrls`), not in the NodePool,
 //! which carries only the count it was made with. Read as Terraform reads it: the groups'
-//! target sizes summed and divided by their number (`node_count` is per zone).
+//! target sizes summed and divided by their number (`node_count` is per zone); summed, they
+//! are what the pool holds of a quota.
 
-use super::Cx;
 use crate::errors::{call_error, ok_if_not_found};
+use crate::settings::Settings;
 use gantry_provider::provider::Result;
 
 /// The pool's nodes per zone, or `None` when it has no instance groups yet or one of them
 /// is gone (a pool being made or deleted).
-pub async fn per_zone(cx: &Cx<'_>, instance_group_urls: &[String]) -> Result<Option<f64>> {
+pub async fn per_zone(settings: &Settings, instance_group_urls: &[String]) -> Result<Option<f64>> {
+    Ok(total(settings, instance_group_urls)
+        .await?
+        .map(|nodes| nodes / instance_group_urls.len() as f64))
+}
+
+/// The pool's nodes in all its zones (what it holds of a quota), or `None` as for
+/// [`per_zone`].
+pub async fn total(settings: &Settings, instance_group_urls: &[String]) -> Result<Option<f64>> {
     if instance_group_urls.is_empty() {
         return Ok(None);
     }
@@ -18,8 +27,7 @@ pub async fn per_zone(cx: &Cx<'_>, instance_group_urls: &[String]) -> Result<Opt
         let Some((project, zone, name)) = group_of(url) else {
             return Ok(None);
         };
-        let got = cx
-            .settings
+        let got = settings
             .clients
             .instance_group_managers
             .get()
@@ -34,7 +42,7 @@ pub async fn per_zone(cx: &Cx<'_>, instance_group_urls: &[String]) -> Result<Opt
         };
         total += f64::from(group.target_size.unwrap_or_default());
     }
-    Ok(Some(total / instance_group_urls.len() as f64))
+    Ok(Some(total))
 }
 
 /// (project, zone, name) of
