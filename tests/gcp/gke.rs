@@ -651,9 +651,7 @@ fn a_v6e_pool_over_the_regions_cloud_quotas_limit_fails_the_plan_counting_the_po
     // The running pool is counted at the size its instance group holds: shrunk to two
     // nodes outside gantry, it holds 8 chips, and the plan needs 8 to grow it back to its
     // written four nodes besides the second pool's 16.
-    fake.python(
-        "g = container.projects().locations().clusters().nodePools().get(name=f'projects/{PROJECT}/locations/us-east1/clusters/v6e/nodePools/first').execute()['instanceGroupUrls'][0]\nzone, name = g.split('/zones/')[1].split('/instanceGroupManagers/')\nop = compute.instanceGroupManagers().resize(project=PROJECT, zone=zone, instanceGroupManager=name, size=2).execute()\nwhile op['status'] != 'DONE':\n    op = compute.zoneOperations().wait(project=PROJECT, zone=zone, operation=op['name']).execute()\n",
-    );
+    resize_pool_group(&fake, "us-east1/clusters/v6e/nodePools/first", 2);
     let run = stack.gantry(&["plan"]);
     assert!(
         run.both().contains(
@@ -700,10 +698,8 @@ resource "google_container_node_pool" "workers" {
         2
     );
     stack.assert_no_changes();
-    let sizes = "g = container.projects().locations().clusters().nodePools().get(name=f'projects/{PROJECT}/locations/us-central1-a/clusters/sized/nodePools/workers').execute()['instanceGroupUrls'][0]\nzone, name = g.split('/zones/')[1].split('/instanceGroupManagers/')\n";
-    fake.python(&format!(
-        "{sizes}op = compute.instanceGroupManagers().resize(project=PROJECT, zone=zone, instanceGroupManager=name, size=5).execute()\nwhile op['status'] != 'DONE':\n    op = compute.zoneOperations().wait(project=PROJECT, zone=zone, operation=op['name']).execute()\n"
-    ));
+    let pool = "us-central1-a/clusters/sized/nodePools/workers";
+    resize_pool_group(&fake, pool, 5);
     let (code, plan) = stack.plan_code();
     assert_eq!(code, 2, "the resize is seen:\n{}", plan.both());
     assert!(plan.stdout.contains("node_count"), "{}", plan.stdout);
@@ -713,10 +709,33 @@ resource "google_container_node_pool" "workers" {
         plan.stdout
     );
     stack.apply();
-    let size = fake.python(&format!(
-        "{sizes}print(compute.instanceGroupManagers().get(project=PROJECT, zone=zone, instanceGroupManager=name).execute()['targetSize'])"
-    ));
+    let size = pool_group_size(&fake, pool);
     assert_eq!(size, "2", "the pool is set back to the written count");
     stack.assert_no_changes();
     stack.destroy();
+}
+
+/// Python that finds the first instance group of the node pool `pool`
+/// (`<location>/clusters/<cluster>/nodePools/<name>`) as `zone` and `name`.
+fn pool_group(pool: &str) -> String {
+    format!(
+        "g = container.projects().locations().clusters().nodePools().get(name=f'projects/{{PROJECT}}/locations/{pool}').execute()['instanceGroupUrls'][0]\nzone, name = g.split('/zones/')[1].split('/instanceGroupManagers/')\n"
+    )
+}
+
+/// Resizes the pool's first instance group through Compute Engine, as `gcloud container
+/// clusters resize` does, outside gantry.
+fn resize_pool_group(fake: &Fake, pool: &str, size: u32) {
+    fake.python(&format!(
+        "{}op = compute.instanceGroupManagers().resize(project=PROJECT, zone=zone, instanceGroupManager=name, size={size}).execute()\nwhile op['status'] != 'DONE':\n    op = compute.zoneOperations().wait(project=PROJECT, zone=zone, operation=op['name']).execute()\n",
+        pool_group(pool)
+    ));
+}
+
+/// The target size of the pool's first instance group, as Compute Engine reports it.
+fn pool_group_size(fake: &Fake, pool: &str) -> String {
+    fake.python(&format!(
+        "{}print(compute.instanceGroupManagers().get(project=PROJECT, zone=zone, instanceGroupManager=name).execute()['targetSize'])",
+        pool_group(pool)
+    ))
 }

@@ -8,7 +8,7 @@ use super::{running, QUOTAS_PAGE};
 use crate::errors::{call_error, ok_if_not_found};
 use crate::settings::Settings;
 use gantry_provider::provider::Result;
-use gantry_provider::{QuotaQuery, QuotaReading};
+use gantry_provider::{ProviderError, QuotaQuery, QuotaReading};
 use google_cloud_api_cloudquotas_v1::model::QuotaInfo;
 
 /// The limit and usage of the quota `query.code` of `query.service` where the query
@@ -31,8 +31,21 @@ pub async fn read(settings: &Settings, query: &QuotaQuery) -> Result<Option<Quot
     let Some(info) = ok_if_not_found(got)? else {
         return Ok(None);
     };
-    let Some((dimension, location)) = where_counted(&info, query, settings) else {
-        return Ok(None);
+    let Some((dimension, location)) = where_counted(
+        &info,
+        query.region.as_deref(),
+        Defaults {
+            zone: settings.zone.as_deref(),
+            region: settings.region.as_deref(),
+        },
+    ) else {
+        // Not "no such quota": the quota is kept per zone or region and the plan does not
+        // say which; the engine reports the quota unchecked with this reason.
+        return Err(ProviderError::invalid(format!(
+            "{} is kept per {}, and neither the resource nor the provider names one",
+            query.code,
+            info.dimensions.join(" and ")
+        )));
     };
     let Some(limit) = limit_at(&info, dimension, &location) else {
         return Ok(None);
@@ -78,24 +91,28 @@ pub fn service_name(service: &str) -> String {
 /// the provider's), its region for a regional one.
 fn where_counted(
     info: &QuotaInfo,
-    query: &QuotaQuery,
-    settings: &Settings,
+    asked: Option<&str>,
+    defaults: Defaults<'_>,
 ) -> Option<(Option<&'static str>, String)> {
-    let asked = query.region.clone();
     let region_of = |l: &str| crate::sim_model::region_of_zone(l).unwrap_or_else(|| l.to_owned());
     if info.dimensions.iter().any(|d| d == "zone") {
         let zone = asked
             .filter(|l| crate::sim_model::region_of_zone(l).is_some())
-            .or_else(|| settings.zone.clone())?;
-        Some((Some("zone"), zone))
+            .or(defaults.zone)?;
+        Some((Some("zone"), zone.to_owned()))
     } else if info.dimensions.iter().any(|d| d == "region") {
-        let region = asked
-            .or_else(|| settings.region.clone())
-            .map(|l| region_of(&l))?;
+        let region = asked.or(defaults.region).map(region_of)?;
         Some((Some("region"), region))
     } else {
         Some((None, "global".to_owned()))
     }
+}
+
+/// The provider configuration's zone and region, for a query that names neither.
+#[derive(Clone, Copy, Default)]
+struct Defaults<'a> {
+    zone: Option<&'a str>,
+    region: Option<&'a str>,
 }
 
 /// The value in effect at `location`: the first of the quota's dimension infos (most
@@ -163,6 +180,35 @@ mod tests {
             .set_dimensions([("region", "us-east1"), ("gpu_family", "NVIDIA_H100")])
             .set_details(QuotaDetails::new().set_value(8))]);
         assert_eq!(limit_at(&q, Some("region"), "us-east1"), None);
+    }
+
+    #[test]
+    fn a_quota_is_counted_in_the_zone_or_region_it_is_kept_by() {
+        let zonal = info("zone", &[], 64);
+        let regional = info("region", &[], 64);
+        let provider = Defaults {
+            zone: Some("us-central1-b"),
+            region: Some("us-central1"),
+        };
+        let at = |q: &QuotaInfo, asked: Option<&str>, d: Defaults<'_>| where_counted(q, asked, d);
+        assert_eq!(
+            at(&zonal, Some("us-west4-a"), provider),
+            Some((Some("zone"), "us-west4-a".into()))
+        );
+        // A region is not a zone: the provider's zone is.
+        assert_eq!(
+            at(&zonal, Some("us-west4"), provider),
+            Some((Some("zone"), "us-central1-b".into()))
+        );
+        assert_eq!(at(&zonal, Some("us-west4"), Defaults::default()), None);
+        assert_eq!(
+            at(&regional, Some("us-east1-d"), provider),
+            Some((Some("region"), "us-east1".into()))
+        );
+        assert_eq!(
+            at(&QuotaInfo::new(), None, Defaults::default()),
+            Some((None, "global".into()))
+        );
     }
 
     #[test]
